@@ -1,0 +1,34 @@
+import { createInterface } from 'node:readline/promises';
+import { run } from './run.js';
+
+/** Entry point of the `pubguard` executable: wires the real process into `run()`. */
+export async function main(): Promise<void> {
+  const controller = new AbortController();
+  let interrupted = false;
+  process.on('SIGINT', () => {
+    // First Ctrl-C lets the scan stop and clean up; a second one leaves at once.
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    controller.abort();
+  });
+  const stdin = process.stdin as AsyncIterable<Uint8Array> & { isTTY?: boolean };
+  const result = await run(process.argv.slice(2), {
+    stdout: { write: (s) => void process.stdout.write(s), isTTY: process.stdout.isTTY === true },
+    stderr: { write: (s) => void process.stderr.write(s), isTTY: process.stderr.isTTY === true },
+    stdin,
+    env: process.env,
+    cwd: process.cwd(),
+    signal: controller.signal,
+    prompt: process.stdin.isTTY
+      ? async (question) => {
+          const rl = createInterface({ input: process.stdin, output: process.stderr });
+          try {
+            return await rl.question(question);
+          } finally {
+            rl.close();
+          }
+        }
+      : undefined,
+  });
+  process.exitCode = interrupted && result.exitCode === 0 ? 130 : result.exitCode;
+}

@@ -1,0 +1,40 @@
+/** A writable text stream, as much of one as the CLI needs. */
+export interface TextSink {
+  write(text: string): void;
+  /** True when this sink is an interactive terminal. */
+  isTTY?: boolean;
+}
+
+/** Everything a command may touch of the outside world; tests pass their own. */
+export interface CliIO {
+  stdout: TextSink;
+  stderr: TextSink;
+  /** Standard input as bytes (for `scan -`) and as a terminal flag (for prompts). */
+  stdin: AsyncIterable<Uint8Array> & { isTTY?: boolean };
+  env: Record<string, string | undefined>;
+  cwd: string;
+  /** Asks a question on the terminal and resolves with the answer line; absent when not interactive. */
+  prompt?: (question: string) => Promise<string>;
+  /** Aborted on Ctrl-C so long work can stop and clean up. */
+  signal?: AbortSignal;
+}
+
+/** What a command returns: the process exit code (0 clean, 1 findings/refused, 2 usage/fatal). */
+export interface CliResult {
+  exitCode: 0 | 1 | 2;
+}
+
+/** A `pubguard` subcommand. */
+export interface Command {
+  name: string;
+  /** One line for the command list in `pubguard --help`. */
+  summary: string;
+  /** Full `--help` text. */
+  help: string;
+  run(argv: string[], io: CliIO): Promise<CliResult>;
+}
+
+/** A mistake in how the command was called: reported with the help hint, exit 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}

@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { run } from './run.js';
+import { memoryIO } from './testing.js';
+
+describe('run', () => {
+  it('prints the version', async () => {
+    const io = memoryIO();
+    expect((await run(['--version'], io)).exitCode).toBe(0);
+    expect(io.out()).toMatch(/^pubguard \d+\.\d+\.\d+\n$/);
+  });
+
+  it('treats a missing command as a usage error', async () => {
+    const io = memoryIO();
+    expect((await run([], io)).exitCode).toBe(2);
+    expect(io.out()).toContain('Usage: pubguard <command>');
+  });
+
+  it('names an unknown command and exits 2', async () => {
+    const io = memoryIO();
+    expect((await run(['frobnicate'], io)).exitCode).toBe(2);
+    expect(io.err()).toContain("unknown command 'frobnicate'");
+  });
+});

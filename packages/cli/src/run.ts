@@ -1,0 +1,85 @@
+import { commands } from './commands/index.js';
+import { type CliIO, type CliResult, type Command, UsageError } from './io.js';
+import { VERSION } from './version.js';
+
+/** Top-level help text listing every command. */
+export function mainHelp(): string {
+  const width = Math.max(...commands.map((c) => c.name.length), 8);
+  const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  return [
+    'pubguard — find secrets in package artifacts before they ship, and gate the release.',
+    '',
+    'Usage: pubguard <command> [options]',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    'Options:',
+    '  -h, --help     show help (also after a command: pubguard scan --help)',
+    '  -V, --version  print the version',
+    '',
+    'Exit codes: 0 clean, 1 findings or a refused release, 2 usage or fatal error.',
+    '',
+  ].join('\n');
+}
+
+function findCommand(argv: string[]): { command: Command; rest: string[] } | undefined {
+  // Longest match first, so `approvals verify` wins over a hypothetical `approvals`.
+  const candidates = [...commands].sort((a, b) => b.name.split(' ').length - a.name.split(' ').length);
+  for (const command of candidates) {
+    const words = command.name.split(' ');
+    if (words.every((w, i) => argv[i] === w)) return { command, rest: argv.slice(words.length) };
+  }
+  return undefined;
+}
+
+/** Runs `pubguard` with the given arguments (without the program name); never throws. */
+export async function run(argv: string[], io: CliIO): Promise<CliResult> {
+  const first = argv[0];
+  if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
+    io.stdout.write(mainHelp());
+    return { exitCode: first === undefined ? 2 : 0 };
+  }
+  if (first === '-V' || first === '--version') {
+    io.stdout.write(`pubguard ${VERSION}\n`);
+    return { exitCode: 0 };
+  }
+  const found = findCommand(argv);
+  if (!found) {
+    const prefix = commands.filter((c) => c.name.startsWith(`${first} `));
+    const hint = prefix.length
+      ? `Did you mean one of: ${prefix.map((c) => `pubguard ${c.name}`).join(', ')}?`
+      : 'Run `pubguard --help` for the list of commands.';
+    io.stderr.write(`pubguard: unknown command '${argv.slice(0, 2).join(' ')}'. ${hint}\n`);
+    return { exitCode: 2 };
+  }
+  const { command, rest } = found;
+  if (rest.includes('-h') || rest.includes('--help')) {
+    io.stdout.write(command.help.endsWith('\n') ? command.help : `${command.help}\n`);
+    return { exitCode: 0 };
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (error) {
+    return reportFatal(error, command, io);
+  }
+}
+
+function reportFatal(error: unknown, command: Command, io: CliIO): CliResult {
+  if (error instanceof UsageError) {
+    io.stderr.write(`pubguard ${command.name}: ${error.message}\nRun \`pubguard ${command.name} --help\` for usage.\n`);
+    return { exitCode: 2 };
+  }
+  // Typed errors from our packages carry messages meant for users; anything else is a bug,
+  // still reported in one line so no stack trace reaches a release log.
+  const message = error instanceof Error ? error.message : String(error);
+  const name = error instanceof Error ? error.name : 'Error';
+  const known = name !== 'Error' && name !== 'TypeError' && name !== 'RangeError';
+  io.stderr.write(
+    known
+      ? `pubguard ${command.name}: ${message}\n`
+      : `pubguard ${command.name}: internal error: ${message}\n(set PUBGUARD_DEBUG=1 for details)\n`,
+  );
+  if (io.env.PUBGUARD_DEBUG && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
+  return { exitCode: 2 };
+}

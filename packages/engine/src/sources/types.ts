@@ -1,0 +1,50 @@
+import type { ScanError, ScanLimits } from '../types.js';
+
+/**
+ * A file to scan. `chain[0]` is the artifact path as the user gave it (or a file below a
+ * scanned directory); each later element is a member of a nested archive. The bytes must
+ * be consumed (or `skip()`ped) before the next item is requested: archive readers stream.
+ */
+export interface SourceFile {
+  kind: 'file';
+  chain: string[];
+  /** Size when the container says it (tar header, zip directory, stat); advisory only. */
+  size?: number;
+  /** The file's bytes, in order, in slices of any size. */
+  bytes: AsyncIterable<Uint8Array>;
+}
+
+/** A per-item problem met while enumerating or reading; the enumeration goes on. */
+export interface SourceProblem {
+  kind: 'error';
+  error: ScanError;
+}
+
+/** A suspicious structure in an archive (traversal, links out, device files, setuid). */
+export interface SourceStructure {
+  kind: 'structure';
+  chain: string[];
+  ruleId: string;
+  title: string;
+  detail: string;
+}
+
+/** Marks the start of a top-level artifact, for counting and progress. */
+export interface SourceArtifact {
+  kind: 'artifact';
+  path: string;
+}
+
+/** What a source yields. */
+export type SourceItem = SourceFile | SourceProblem | SourceStructure | SourceArtifact;
+
+/** Options every source receives; sources know nothing of rules. */
+export interface SourceOptions {
+  limits: ScanLimits;
+  /** picomatch globs (relative to a scanned directory) of paths not to read. */
+  ignore: string[];
+  /** Directory for spill files; defaults to the OS temp dir. */
+  tmpDir?: string;
+  /** Aborts reading when signalled (Ctrl-C); spill files are removed. */
+  signal?: AbortSignal;
+}

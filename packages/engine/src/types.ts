@@ -1,0 +1,87 @@
+import type { Confidence, Severity } from '@pubguard/rules';
+
+/** Where a finding sits: the artifact on disk, the chain of members inside it, and the position. */
+export interface FindingLocation {
+  /** The input path as given (a file, or a file below a scanned directory). */
+  artifact: string;
+  /** Members of nested archives, outermost first; empty for a plain file. */
+  entry: string[];
+  /** 1-based line in the innermost file. */
+  line: number;
+  /** 1-based column (in bytes) in the innermost file. */
+  column: number;
+  /** 0-based byte offset of the secret in the innermost file. */
+  byteOffset: number;
+}
+
+/** One credential found; `secret` is already redacted unless the scan asked otherwise. */
+export interface Finding {
+  ruleId: string;
+  title: string;
+  severity: Severity;
+  confidence: Confidence;
+  /** Artifact and entries joined with `!`. */
+  path: string;
+  location: FindingLocation;
+  secret: string;
+  /** `sha256:` of rule id and secret value: stable across file names and versions. */
+  fingerprint: string;
+}
+
+/** What kind of problem stopped part of a scan. */
+export type ScanErrorKind =
+  | 'not-found'
+  | 'unreadable'
+  | 'corrupt'
+  | 'unsupported'
+  | 'encrypted'
+  | 'limit'
+  | 'timeout'
+  | 'rule-error'
+  | 'internal';
+
+/** A per-item problem: the scan went on without these bytes. */
+export interface ScanError {
+  path: string;
+  kind: ScanErrorKind;
+  message: string;
+  /** For `kind: 'limit'`, which limit was crossed. */
+  limit?: string;
+}
+
+/** Totals for a whole scan. */
+export interface ScanStats {
+  artifacts: number;
+  files: number;
+  bytes: number;
+  durationMs: number;
+}
+
+/** What `scan()` yields, in order: findings and errors as they come, progress now and then, one `done` last. */
+export type ScanEvent =
+  | { type: 'finding'; finding: Finding }
+  | { type: 'error'; error: ScanError }
+  | { type: 'progress'; stats: ScanStats; current: string }
+  | { type: 'done'; stats: ScanStats };
+
+/** Limits that turn a hostile input into a reported event. */
+export interface ScanLimits {
+  /** Archives inside archives, counted from the artifact (the artifact itself is depth 0). */
+  maxDepth: number;
+  /** Entries read from one archive. */
+  maxEntries: number;
+  /** Uncompressed bytes of one entry. */
+  maxEntryBytes: number;
+  /** Uncompressed bytes of one artifact, all its entries together. */
+  maxArtifactBytes: number;
+  /** Uncompressed / compressed ratio of one entry, checked once it is past `ratioThresholdBytes`. */
+  maxCompressionRatio: number;
+  /** Below this many uncompressed bytes the ratio is not checked (small files compress well). */
+  ratioThresholdBytes: number;
+  /** A nested zip larger than this is spilled to a private temp file instead of held in memory. */
+  maxInMemoryArchiveBytes: number;
+  /** Total bytes of temp spill files alive at once. */
+  maxSpillBytes: number;
+  /** Wall time for one artifact in ms; 0 means no limit. */
+  maxArtifactMs: number;
+}

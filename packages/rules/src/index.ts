@@ -1,0 +1,9 @@
+export type {
+  ChecksumScheme,
+  CompiledRule,
+  CompiledRuleset,
+  Confidence,
+  RuleDefinition,
+  Severity,
+  ValidatorSpec,
+} from './types.js';

@@ -1,0 +1,76 @@
+/** How bad a leak of this credential is. */
+export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
+
+/** How sure a match is to be a real credential (checksummed formats are `high`). */
+export type Confidence = 'high' | 'medium' | 'low';
+
+/** A validator named in a rule file; the matcher applies them in order to each candidate. */
+export type ValidatorSpec =
+  | { type: 'checksum'; scheme: ChecksumScheme }
+  | { type: 'entropy'; min: number }
+  | { type: 'charclasses'; min: number }
+  | { type: 'pypi-macaroon' }
+  | { type: 'jwt' }
+  | { type: 'pem' }
+  | { type: 'not-placeholder' };
+
+/** Offline-checkable checksum schemes of published token formats. */
+export type ChecksumScheme =
+  | 'github-crc32'
+  | 'gitlab-routable'
+  | 'grafana-crc32'
+  | 'vercel-crc32'
+  | 'zuplo-crc32';
+
+/** A rule as written in a rule file (YAML), before compilation. */
+export interface RuleDefinition {
+  /** Stable identifier, kebab-case, unique across all rules. */
+  id: string;
+  title: string;
+  severity: Severity;
+  confidence?: Confidence;
+  /** Literals of which at least one occurs in every match; matched case-insensitively. */
+  keywords: string[];
+  /** JavaScript regular expression source; group `secretGroup` captures the secret. */
+  pattern: string;
+  /** Extra regex flags (only `i`, `m` and `s` are meaningful). */
+  flags?: string;
+  /** Capture group holding the secret; 0 means the whole match. Default 1. */
+  secretGroup?: number;
+  /** Upper bound on a match's length in bytes; bounds the window searched around a keyword. */
+  maxLength?: number;
+  validators?: ValidatorSpec[];
+  /** Matched secrets (the captured value) that are documented examples, never reported. */
+  allowlist?: string[];
+  references?: string[];
+  description?: string;
+  examples: string[];
+  negative_examples: string[];
+}
+
+/** A rule ready for the matcher: plain data, so it can be posted to a worker as is. */
+export interface CompiledRule {
+  id: string;
+  title: string;
+  severity: Severity;
+  confidence: Confidence;
+  source: string;
+  flags: string;
+  secretGroup: number;
+  maxLength: number;
+  validators: ValidatorSpec[];
+  allowlist: string[];
+  references: string[];
+  description: string;
+}
+
+/** The whole ruleset in the form the matcher consumes; structured-clone safe. */
+export interface CompiledRuleset {
+  rules: CompiledRule[];
+  /** Distinct lower-cased keywords. */
+  keywords: string[];
+  /** For each keyword (same index), the indexes of the rules it triggers. */
+  keywordRules: number[][];
+  /** The longest possible match over all rules: the overlap needed between chunks. */
+  maxMatchLength: number;
+}
