@@ -1,0 +1,54 @@
+import type { Finding, ScanError } from '@pubguard/engine';
+import { visible } from './escape.js';
+import { sortErrors, sortFindings } from './order.js';
+import type { ReportInput } from './types.js';
+
+/** Escapes a workflow command's message, as the Actions runner unescapes it. */
+function escapeData(text: string): string {
+  return text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+}
+
+/** Escapes a workflow command property value (`file=`, `title=` …). */
+function escapeProperty(text: string): string {
+  return escapeData(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
+}
+
+// Other control characters would reach the log verbatim; show them instead. CR and LF are
+// kept: escapeData encodes them so multi-line messages survive.
+function clean(text: string): string {
+  return visible(text, true);
+}
+
+function command(kind: 'error' | 'warning', props: Record<string, string | number | undefined>, message: string): string {
+  const list = Object.entries(props)
+    .filter((entry): entry is [string, string | number] => entry[1] !== undefined)
+    .map(([k, v]) => `${k}=${escapeProperty(clean(String(v)))}`)
+    .join(',');
+  return `::${kind}${list ? ` ${list}` : ''}::${escapeData(clean(message))}`;
+}
+
+function findingCommand(f: Finding): string {
+  const nested = f.location.entry.length > 0;
+  // Annotations attach to repository files: a member of an archive is annotated on the archive
+  // itself, without line/col (those belong to the inner file and are in the message instead).
+  return command(
+    'error',
+    {
+      file: f.location.artifact,
+      line: nested ? undefined : f.location.line,
+      col: nested ? undefined : f.location.column,
+      title: `${f.title} (${f.ruleId})`,
+    },
+    `${f.severity} secret ${f.secret} at ${f.path}:${f.location.line}:${f.location.column}. Rotate the credential, remove it from the artifact, rebuild.`,
+  );
+}
+
+function errorCommand(e: ScanError): string {
+  return command('warning', { file: e.path.split('!')[0], title: `pubguard: ${e.kind}` }, `${e.path}: ${e.message}`);
+}
+
+/** GitHub Actions workflow commands: `::error` per finding, `::warning` per scan error. */
+export function formatGithub(input: ReportInput): string {
+  const lines = [...sortFindings(input.findings).map(findingCommand), ...sortErrors(input.errors).map(errorCommand)];
+  return lines.length > 0 ? `${lines.join('\n')}\n` : '';
+}

@@ -1,0 +1,215 @@
+import type { Finding, ScanError, ScanErrorKind, ScanStats } from '@pubguard/engine';
+import { sortErrors, sortFindings } from './order.js';
+import type { JsonReport, ReportInput, Severity } from './types.js';
+
+/** A JSON report that cannot be read: not JSON, another version, or a field of the wrong shape. */
+export class ReportFormatError extends Error {
+  override name = 'ReportFormatError';
+}
+
+/** Reports given to `mergeReports` that cannot be merged. */
+export class ReportMergeError extends Error {
+  override name = 'ReportMergeError';
+}
+
+// Rebuilt field by field so the key order (and so the bytes) never depends on how the caller built them.
+function canonicalFinding(f: Finding): Finding {
+  return {
+    ruleId: f.ruleId,
+    title: f.title,
+    severity: f.severity,
+    confidence: f.confidence,
+    path: f.path,
+    location: {
+      artifact: f.location.artifact,
+      entry: [...f.location.entry],
+      line: f.location.line,
+      column: f.location.column,
+      byteOffset: f.location.byteOffset,
+    },
+    secret: f.secret,
+    fingerprint: f.fingerprint,
+  };
+}
+
+function canonicalError(e: ScanError): ScanError {
+  const out: ScanError = { path: e.path, kind: e.kind, message: e.message };
+  if (e.limit !== undefined) out.limit = e.limit;
+  return out;
+}
+
+function canonicalStats(s: ScanStats): ScanStats {
+  return { artifacts: s.artifacts, files: s.files, bytes: s.bytes, durationMs: s.durationMs };
+}
+
+/** The version-1 JSON document for a report, in canonical key order and sorted. */
+export function toJsonReport(input: Pick<ReportInput, 'tool' | 'findings' | 'errors' | 'stats'>): JsonReport {
+  return {
+    version: 1,
+    tool: { name: input.tool.name, version: input.tool.version },
+    findings: sortFindings(input.findings).map(canonicalFinding),
+    errors: sortErrors(input.errors).map(canonicalError),
+    stats: canonicalStats(input.stats),
+  };
+}
+
+/** Formats a report as JSON version 1 (DESIGN.md §4): sorted, 2-space indent, trailing newline. */
+export function formatJson(input: Pick<ReportInput, 'tool' | 'findings' | 'errors' | 'stats'>): string {
+  return `${JSON.stringify(toJsonReport(input), null, 2)}\n`;
+}
+
+const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low', 'info'];
+const CONFIDENCES: readonly Finding['confidence'][] = ['high', 'medium', 'low'];
+const ERROR_KINDS: readonly ScanErrorKind[] = [
+  'not-found',
+  'unreadable',
+  'corrupt',
+  'unsupported',
+  'encrypted',
+  'limit',
+  'timeout',
+  'rule-error',
+  'internal',
+];
+
+type Obj = Record<string, unknown>;
+
+class Reader {
+  constructor(private readonly source: string) {}
+
+  fail(where: string, expected: string, got: unknown): never {
+    const shown = got === undefined ? 'nothing' : JSON.stringify(got)?.slice(0, 60) ?? String(got);
+    throw new ReportFormatError(`${this.source}: ${where}: expected ${expected}, found ${shown}`);
+  }
+
+  object(value: unknown, where: string): Obj {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) this.fail(where, 'an object', value);
+    return value as Obj;
+  }
+
+  array(value: unknown, where: string): unknown[] {
+    if (!Array.isArray(value)) this.fail(where, 'an array', value);
+    return value;
+  }
+
+  string(value: unknown, where: string): string {
+    if (typeof value !== 'string') this.fail(where, 'a string', value);
+    return value;
+  }
+
+  count(value: unknown, where: string, min = 0): number {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+      this.fail(where, min > 0 ? 'a positive integer' : 'a non-negative integer', value);
+    }
+    return value;
+  }
+
+  number(value: unknown, where: string): number {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) this.fail(where, 'a non-negative number', value);
+    return value;
+  }
+
+  oneOf<T extends string>(value: unknown, allowed: readonly T[], where: string): T {
+    if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+      this.fail(where, `one of ${allowed.join(', ')}`, value);
+    }
+    return value as T;
+  }
+}
+
+function readFinding(r: Reader, value: unknown, where: string): Finding {
+  const o = r.object(value, where);
+  const loc = r.object(o.location, `${where}.location`);
+  const entry = r.array(loc.entry, `${where}.location.entry`).map((e, i) => r.string(e, `${where}.location.entry[${i}]`));
+  return {
+    ruleId: r.string(o.ruleId, `${where}.ruleId`),
+    title: r.string(o.title, `${where}.title`),
+    severity: r.oneOf(o.severity, SEVERITIES, `${where}.severity`),
+    confidence: r.oneOf(o.confidence, CONFIDENCES, `${where}.confidence`),
+    path: r.string(o.path, `${where}.path`),
+    location: {
+      artifact: r.string(loc.artifact, `${where}.location.artifact`),
+      entry,
+      line: r.count(loc.line, `${where}.location.line`, 1),
+      column: r.count(loc.column, `${where}.location.column`, 1),
+      byteOffset: r.count(loc.byteOffset, `${where}.location.byteOffset`),
+    },
+    secret: r.string(o.secret, `${where}.secret`),
+    fingerprint: r.string(o.fingerprint, `${where}.fingerprint`),
+  };
+}
+
+function readError(r: Reader, value: unknown, where: string): ScanError {
+  const o = r.object(value, where);
+  const error: ScanError = {
+    path: r.string(o.path, `${where}.path`),
+    kind: r.oneOf(o.kind, ERROR_KINDS, `${where}.kind`),
+    message: r.string(o.message, `${where}.message`),
+  };
+  if (o.limit !== undefined) error.limit = r.string(o.limit, `${where}.limit`);
+  return error;
+}
+
+/**
+ * Reads a JSON report (version 1) written by `formatJson`, checking every field.
+ * `source` names the input (a file name) in error messages.
+ */
+export function parseJsonReport(text: string, source = 'report'): JsonReport {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    throw new ReportFormatError(`${source}: not valid JSON (${why}); expected the output of \`pubguard scan --format json\``);
+  }
+  const r = new Reader(source);
+  const o = r.object(data, 'top level');
+  if (o.version !== 1) {
+    throw new ReportFormatError(
+      `${source}: unsupported report version ${JSON.stringify(o.version) ?? 'missing'}; this pubguard reads version 1 (\`pubguard scan --format json\`)`,
+    );
+  }
+  const tool = r.object(o.tool, 'tool');
+  const stats = r.object(o.stats, 'stats');
+  return {
+    version: 1,
+    tool: { name: r.string(tool.name, 'tool.name'), version: r.string(tool.version, 'tool.version') },
+    findings: r.array(o.findings, 'findings').map((f, i) => readFinding(r, f, `findings[${i}]`)),
+    errors: r.array(o.errors, 'errors').map((e, i) => readError(r, e, `errors[${i}]`)),
+    stats: {
+      artifacts: r.count(stats.artifacts, 'stats.artifacts'),
+      files: r.count(stats.files, 'stats.files'),
+      bytes: r.count(stats.bytes, 'stats.bytes'),
+      durationMs: r.number(stats.durationMs, 'stats.durationMs'),
+    },
+  };
+}
+
+/**
+ * Merges shard reports into one: the union of findings (one per fingerprint, path, line and
+ * column), the union of errors, stats summed (durationMs too: the total work, not wall time).
+ * The tool of the first report is kept.
+ */
+export function mergeReports(reports: readonly JsonReport[]): JsonReport {
+  const first = reports[0];
+  if (!first) throw new ReportMergeError('no reports to merge: give at least one JSON report');
+  const findings = new Map<string, Finding>();
+  const errors = new Map<string, ScanError>();
+  const stats: ScanStats = { artifacts: 0, files: 0, bytes: 0, durationMs: 0 };
+  for (const report of reports) {
+    if (report.version !== 1) throw new ReportMergeError(`cannot merge report version ${String(report.version)}; only version 1`);
+    for (const f of report.findings) {
+      const key = JSON.stringify([f.fingerprint, f.path, f.location.line, f.location.column]);
+      if (!findings.has(key)) findings.set(key, f);
+    }
+    for (const e of report.errors) {
+      const key = JSON.stringify([e.path, e.kind, e.message, e.limit ?? null]);
+      if (!errors.has(key)) errors.set(key, e);
+    }
+    stats.artifacts += report.stats.artifacts;
+    stats.files += report.stats.files;
+    stats.bytes += report.stats.bytes;
+    stats.durationMs += report.stats.durationMs;
+  }
+  return toJsonReport({ tool: first.tool, findings: [...findings.values()], errors: [...errors.values()], stats });
+}

@@ -1,0 +1,132 @@
+import { readFileSync } from 'node:fs';
+import Ajv from 'ajv-draft-04';
+import { describe, expect, it } from 'vitest';
+import { RULES, emptyInput, finding, goldenInput } from './__fixtures__/input.js';
+import { formatSarif } from './index.js';
+
+const schema: unknown = JSON.parse(readFileSync(new URL('./__fixtures__/sarif-schema-2.1.0.json', import.meta.url), 'utf8'));
+
+// RFC 3986 character set: unreserved, reserved, and well-formed percent escapes only.
+const URI_CHARS = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?#[\]]|%[0-9A-Fa-f]{2})*$/;
+
+function validator() {
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  // No ajv-formats dependency: the three formats the SARIF schema uses, checked strictly enough
+  // to catch an unencoded path.
+  ajv.addFormat('uri', (s: string) => URI_CHARS.test(s) && /^[A-Za-z][A-Za-z0-9+.-]*:/.test(s));
+  ajv.addFormat('uri-reference', (s: string) => URI_CHARS.test(s));
+  ajv.addFormat('date-time', (s: string) => !Number.isNaN(Date.parse(s)));
+  return ajv.compile(schema as object);
+}
+
+interface SarifResult {
+  ruleId: string;
+  ruleIndex: number;
+  level: string;
+  message: { text: string };
+  locations: {
+    physicalLocation: { artifactLocation: { uri: string; uriBaseId?: string }; region: { startLine: number; startColumn: number } };
+    logicalLocations: { fullyQualifiedName: string }[];
+  }[];
+  partialFingerprints: Record<string, string>;
+}
+interface SarifLog {
+  runs: {
+    tool: { driver: { name: string; rules: { id: string; helpUri?: string; help: { text: string }; defaultConfiguration: { level: string } }[] } };
+    invocations: { executionSuccessful: boolean; toolExecutionNotifications: { message: { text: string } }[] }[];
+    results: SarifResult[];
+  }[];
+}
+
+describe('formatSarif', () => {
+  const validate = validator();
+
+  it('validates against the SARIF 2.1.0 schema (golden input)', () => {
+    const log: unknown = JSON.parse(formatSarif(goldenInput()));
+    expect(validate(log), JSON.stringify(validate.errors, null, 2)).toBe(true);
+  });
+
+  it('validates against the SARIF 2.1.0 schema (empty report)', () => {
+    const text = formatSarif(emptyInput());
+    const log = JSON.parse(text) as SarifLog;
+    expect(validate(log), JSON.stringify(validate.errors, null, 2)).toBe(true);
+    expect(log.runs).toHaveLength(1);
+    expect(log.runs[0]!.results).toEqual([]);
+    expect(log.runs[0]!.invocations[0]!.executionSuccessful).toBe(true);
+  });
+
+  it('the schema check rejects an unencoded URI (the check itself can fail)', () => {
+    const log = JSON.parse(formatSarif(goldenInput())) as SarifLog;
+    log.runs[0]!.results[0]!.locations[0]!.physicalLocation.artifactLocation.uri = 'dist/a b<c>.tgz';
+    expect(validate(log)).toBe(false);
+  });
+
+  it('describes each rule used once, with the index results point at', () => {
+    const log = JSON.parse(formatSarif(goldenInput())) as SarifLog;
+    const run = log.runs[0]!;
+    expect(run.tool.driver.name).toBe('pubguard');
+    expect(run.tool.driver.rules.map((r) => r.id)).toEqual(['github-classic-token', 'aws-access-key-id']);
+    for (const r of run.results) expect(run.tool.driver.rules[r.ruleIndex]!.id).toBe(r.ruleId);
+    const gh = run.tool.driver.rules[0]!;
+    expect(gh.helpUri).toBe(RULES[0]!.references![0]);
+    expect(gh.help.text).toContain('Rotate the credential, remove it from the artifact, rebuild');
+    expect(gh.defaultConfiguration.level).toBe('error');
+  });
+
+  it('uses relative URIs with %SRCROOT%, the ! chain for archive members, and fingerprints', () => {
+    const log = JSON.parse(formatSarif(goldenInput())) as SarifLog;
+    const results = log.runs[0]!.results;
+    for (const r of results) {
+      const loc = r.locations[0]!.physicalLocation;
+      expect(loc.artifactLocation.uriBaseId).toBe('%SRCROOT%');
+      expect(loc.artifactLocation.uri).not.toMatch(/^[A-Za-z][A-Za-z0-9+.-]*:|^\//);
+      expect(r.partialFingerprints['pubguardSecret/v1']).toMatch(/^sha256:[0-9a-f]{64}$/);
+    }
+    const deep = results.find((r) => r.locations[0]!.logicalLocations[0]!.fullyQualifiedName.startsWith('dist/bundle.zip!'))!;
+    expect(deep.locations[0]!.physicalLocation.artifactLocation.uri).toBe(
+      'dist/bundle.zip!inner/pkg-1.0.0.tgz!package/vendor/lib-1.0-py3-none-any.whl!lib/settings.py',
+    );
+    expect(deep.locations[0]!.physicalLocation.region).toEqual({ startLine: 3, startColumn: 17 });
+    const weird = results.find((r) => r.locations[0]!.logicalLocations[0]!.fullyQualifiedName.startsWith('dist/we'))!;
+    const uri = weird.locations[0]!.physicalLocation.artifactLocation.uri;
+    const [outer, inner] = uri.split('!');
+    expect(decodeURIComponent(outer!.replace(/^dist\//, ''))).toBe('we<i>rd & "q\'uote", 100%: #1.tgz');
+    expect(decodeURIComponent(inner!.replace(/^package\//, ''))).toBe('evil\nname\u0007\u001b[31m.js');
+    expect(weird.message.text).not.toMatch(/[\u0000-\u001f]/);
+  });
+
+  it('reports errors as notifications and marks the run unsuccessful', () => {
+    const log = JSON.parse(formatSarif(goldenInput())) as SarifLog;
+    const inv = log.runs[0]!.invocations[0]!;
+    expect(inv.executionSuccessful).toBe(false);
+    expect(inv.toolExecutionNotifications.map((n) => n.message.text)).toEqual([
+      expect.stringContaining('dist/bomb.tgz!package/huge.bin: limit:'),
+      expect.stringContaining('dist/broken.whl: corrupt:'),
+    ]);
+  });
+
+  it('describes a rule missing from input.rules from its findings', () => {
+    const input = goldenInput();
+    input.rules = [];
+    const log = JSON.parse(formatSarif(input)) as SarifLog;
+    expect(validate(log)).toBe(true);
+    expect(log.runs[0]!.tool.driver.rules.map((r) => r.id)).toEqual(['github-classic-token', 'aws-access-key-id']);
+  });
+
+  it('makes absolute paths below srcRoot relative, and Windows separators forward', () => {
+    const input = emptyInput();
+    input.findings = [
+      finding('/home/ci/repo/dist/a.tgz', ['package/x.js'], 1, 1, RULES[0]!, 'ghp_-label-abs-0001'),
+      finding('/elsewhere/b.js', [], 1, 1, RULES[0]!, 'ghp_-label-abs-0002'),
+      finding('./dist/c.js', [], 1, 1, RULES[0]!, 'ghp_-label-abs-0003'),
+    ];
+    const log = JSON.parse(formatSarif(input, { srcRoot: '/home/ci/repo' })) as SarifLog;
+    expect(validate(log)).toBe(true);
+    const uris = log.runs[0]!.results.map((r) => r.locations[0]!.physicalLocation.artifactLocation);
+    expect(uris).toEqual([
+      { uri: 'dist/c.js', uriBaseId: '%SRCROOT%' },
+      { uri: 'file:///elsewhere/b.js' },
+      { uri: 'dist/a.tgz!package/x.js', uriBaseId: '%SRCROOT%' },
+    ]);
+  });
+});

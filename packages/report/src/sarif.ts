@@ -1,0 +1,186 @@
+import { posix, win32 } from 'node:path';
+import type { Finding, ScanError } from '@pubguard/engine';
+import { visible } from './escape.js';
+import { sortErrors, sortFindings } from './order.js';
+import type { ReportInput, RuleInfo, SarifOptions, Severity } from './types.js';
+
+const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
+const SRCROOT = '%SRCROOT%';
+const REMEDIATION = 'Rotate the credential, remove it from the artifact, rebuild.';
+/** partialFingerprints key; bump the version if the fingerprint's meaning ever changes. */
+const FINGERPRINT_KEY = 'pubguardSecret/v1';
+
+type Level = 'error' | 'warning' | 'note';
+
+const LEVEL: Record<Severity, Level> = {
+  critical: 'error',
+  high: 'error',
+  medium: 'warning',
+  low: 'note',
+  info: 'note',
+};
+
+// GitHub code scanning ranks security alerts by this property (0.1-3.9 low ... 9.0+ critical).
+const SECURITY_SEVERITY: Record<Severity, string | undefined> = {
+  critical: '9.5',
+  high: '8.0',
+  medium: '5.5',
+  low: '3.0',
+  info: undefined,
+};
+
+function pascalName(id: string): string {
+  return id
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((w) => w[0]!.toUpperCase() + w.slice(1))
+    .join('');
+}
+
+/** Percent-encodes each `/`-separated segment, keeping `!` (a URI sub-delimiter) readable. */
+function encodePath(path: string): string {
+  return path
+    .split('/')
+    .map((segment) => encodeURIComponent(segment))
+    .join('/');
+}
+
+interface UriLocation {
+  uri: string;
+  uriBaseId?: string;
+}
+
+/**
+ * A relative URI (against %SRCROOT%) for an artifact path as the user gave it. Absolute paths
+ * below `srcRoot` become relative; other absolute paths become `file:` URIs, which code
+ * scanning cannot map to the repository but which stay valid SARIF.
+ */
+function artifactUri(artifact: string, srcRoot: string | undefined): UriLocation {
+  const isWindows = win32.isAbsolute(artifact) && !posix.isAbsolute(artifact);
+  let path = isWindows ? artifact.replaceAll('\\', '/') : artifact;
+  if (posix.isAbsolute(path) || isWindows) {
+    const root = srcRoot?.replaceAll('\\', '/');
+    const rel = root ? posix.relative(root, path) : undefined;
+    if (rel === undefined || rel === '' || rel.startsWith('../') || rel === '..' || posix.isAbsolute(rel)) {
+      const absolute = path.startsWith('/') ? path : `/${path}`;
+      return { uri: `file://${encodePath(absolute).replace(/^\/([A-Za-z])%3A/, '/$1:')}` };
+    }
+    path = rel;
+  }
+  path = posix.normalize(path).replace(/^(\.\/)+/, '');
+  return { uri: encodePath(path), uriBaseId: SRCROOT };
+}
+
+function findingUri(f: Finding, srcRoot: string | undefined): UriLocation {
+  const base = artifactUri(f.location.artifact, srcRoot);
+  if (f.location.entry.length === 0) return base;
+  // The `!` chain after the artifact, as in the JSON `path`; each member percent-encoded.
+  return { ...base, uri: [base.uri, ...f.location.entry.map(encodePath)].join('!') };
+}
+
+function ruleFor(f: Finding): RuleInfo {
+  return { id: f.ruleId, title: f.title, severity: f.severity };
+}
+
+function ruleDescriptor(rule: RuleInfo): Record<string, unknown> {
+  const description = rule.description?.trim() || rule.title;
+  const references = rule.references ?? [];
+  const refText = references.length > 0 ? `\n\nReferences:\n${references.map((r) => `- ${r}`).join('\n')}` : '';
+  const descriptor: Record<string, unknown> = {
+    id: rule.id,
+    name: pascalName(rule.id),
+    shortDescription: { text: rule.title },
+    fullDescription: { text: description },
+    help: {
+      text: `${description}\n\nRemediation: ${REMEDIATION}${refText}`,
+      markdown: `${description}\n\n**Remediation:** ${REMEDIATION}${references.length > 0 ? `\n\n**References:**\n${references.map((r) => `- <${r}>`).join('\n')}` : ''}`,
+    },
+  };
+  if (references[0] !== undefined) descriptor.helpUri = references[0];
+  descriptor.defaultConfiguration = { level: LEVEL[rule.severity] };
+  const properties: Record<string, unknown> = { tags: ['security', 'secret', `severity:${rule.severity}`] };
+  const securitySeverity = SECURITY_SEVERITY[rule.severity];
+  if (securitySeverity !== undefined) properties['security-severity'] = securitySeverity;
+  descriptor.properties = properties;
+  return descriptor;
+}
+
+function result(f: Finding, ruleIndex: number, srcRoot: string | undefined): Record<string, unknown> {
+  const where = `${f.path}:${f.location.line}:${f.location.column}`;
+  return {
+    ruleId: f.ruleId,
+    ruleIndex,
+    level: LEVEL[f.severity],
+    message: { text: visible(`${f.title} (${f.secret}) in ${where}. ${REMEDIATION}`) },
+    locations: [
+      {
+        physicalLocation: {
+          artifactLocation: findingUri(f, srcRoot),
+          region: { startLine: f.location.line, startColumn: f.location.column },
+        },
+        logicalLocations: [{ fullyQualifiedName: f.path, kind: 'member' }],
+      },
+    ],
+    partialFingerprints: { [FINGERPRINT_KEY]: f.fingerprint },
+    properties: {
+      severity: f.severity,
+      confidence: f.confidence,
+      path: f.path,
+      artifact: f.location.artifact,
+      entry: f.location.entry,
+      byteOffset: f.location.byteOffset,
+      secret: f.secret,
+    },
+  };
+}
+
+function notification(e: ScanError, srcRoot: string | undefined): Record<string, unknown> {
+  const properties: Record<string, unknown> = { path: e.path, kind: e.kind };
+  if (e.limit !== undefined) properties.limit = e.limit;
+  return {
+    level: 'error',
+    message: { text: visible(`${e.path}: ${e.kind}: ${e.message}`) },
+    descriptor: { id: e.kind },
+    locations: [{ physicalLocation: { artifactLocation: artifactUri(e.path.split('!')[0] ?? e.path, srcRoot) } }],
+    properties,
+  };
+}
+
+/**
+ * SARIF 2.1.0 with one run, fit for GitHub code scanning: a rule descriptor per rule used,
+ * relative URIs against `%SRCROOT%` (archive members joined with `!`), region line/column in
+ * the innermost file, `partialFingerprints`, and scan errors as tool execution notifications.
+ */
+export function formatSarif(input: ReportInput, options: SarifOptions = {}): string {
+  const findings = sortFindings(input.findings);
+  const known = new Map(input.rules.map((r) => [r.id, r]));
+  const used: RuleInfo[] = [];
+  const index = new Map<string, number>();
+  for (const f of findings) {
+    if (index.has(f.ruleId)) continue;
+    index.set(f.ruleId, used.length);
+    used.push(known.get(f.ruleId) ?? ruleFor(f));
+  }
+  const driver: Record<string, unknown> = { name: input.tool.name, version: input.tool.version };
+  if (options.informationUri !== undefined) driver.informationUri = options.informationUri;
+  driver.rules = used.map(ruleDescriptor);
+  const errors = sortErrors(input.errors);
+  const sarif = {
+    $schema: SARIF_SCHEMA,
+    version: '2.1.0',
+    runs: [
+      {
+        tool: { driver },
+        invocations: [
+          {
+            executionSuccessful: errors.length === 0,
+            toolExecutionNotifications: errors.map((e) => notification(e, options.srcRoot)),
+          },
+        ],
+        results: findings.map((f) => result(f, index.get(f.ruleId) ?? 0, options.srcRoot)),
+        properties: { stats: input.stats },
+      },
+    ],
+  };
+  return `${JSON.stringify(sarif, null, 2)}\n`;
+}

@@ -1,0 +1,60 @@
+import type { Finding, ScanError, ScanStats } from '@pubguard/engine';
+
+/** How bad a leak is; the same union as the rules package's `Severity`. */
+export type Severity = Finding['severity'];
+
+/** What a report needs to know about a rule beyond what each finding carries. */
+export interface RuleInfo {
+  id: string;
+  title: string;
+  severity: Severity;
+  description?: string;
+  references?: string[];
+}
+
+/** The tool that produced a report. */
+export interface ToolInfo {
+  name: string;
+  version: string;
+}
+
+/** Everything a formatter needs; `findings` carry secrets already redacted by the engine. */
+export interface ReportInput {
+  tool: ToolInfo;
+  findings: Finding[];
+  errors: ScanError[];
+  stats: ScanStats;
+  /** Metadata of at least every rule that has a finding (missing ones are derived from findings). */
+  rules: RuleInfo[];
+}
+
+/** The JSON report, version 1 (DESIGN.md §4): what `--format json` writes and `report merge` reads. */
+export interface JsonReport {
+  version: 1;
+  tool: ToolInfo;
+  findings: Finding[];
+  errors: ScanError[];
+  stats: ScanStats;
+}
+
+/** The output formats `formatReport` knows. */
+export type ReportFormat = 'text' | 'json' | 'sarif' | 'junit' | 'github';
+
+/** Options of the human-readable text format. */
+export interface TextOptions {
+  /** Emit ANSI colours (see `useColor`). */
+  color: boolean;
+  /** Also print confidence, fingerprint and error limits. */
+  verbose?: boolean;
+}
+
+/** Options of the SARIF format. */
+export interface SarifOptions {
+  /**
+   * Absolute directory that `%SRCROOT%` stands for (usually the working directory); absolute
+   * artifact paths below it are made relative to it.
+   */
+  srcRoot?: string;
+  /** `tool.driver.informationUri`; omitted when not given. */
+  informationUri?: string;
+}
