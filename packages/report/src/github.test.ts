@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { RULES, emptyInput, finding, goldenInput } from './__fixtures__/input.js';
+import { formatGithub } from './index.js';
+
+interface Command {
+  kind: string;
+  props: Record<string, string>;
+  message: string;
+}
+
+// Reads a workflow command back the way the Actions runner does (percent-decoding per field).
+function parseCommand(line: string): Command {
+  const m = /^::(\w+)(?: ([^:]*))?::(.*)$/.exec(line);
+  if (!m) throw new Error(`not a workflow command: ${line}`);
+  const decodeData = (s: string) => s.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
+  const decodeProp = (s: string) => decodeData(s.replace(/%3A/g, ':').replace(/%2C/g, ','));
+  const props: Record<string, string> = {};
+  for (const pair of (m[2] ?? '').split(',').filter(Boolean)) {
+    const eq = pair.indexOf('=');
+    props[pair.slice(0, eq)] = decodeProp(pair.slice(eq + 1));
+  }
+  return { kind: m[1]!, props, message: decodeData(m[3]!) };
+}
+
+describe('formatGithub', () => {
+  it('writes one ::error per finding and one ::warning per scan error, one per line', () => {
+    const lines = formatGithub(goldenInput()).trimEnd().split('\n');
+    expect(lines).toHaveLength(6);
+    const commands = lines.map(parseCommand);
+    expect(commands.map((c) => c.kind)).toEqual(['error', 'error', 'error', 'error', 'warning', 'warning']);
+    expect(commands[0]!.props).toEqual({
+      file: 'dist/app/config.js',
+      line: '12',
+      col: '5',
+      title: 'GitHub personal access token (github-classic-token)',
+    });
+  });
+
+  it('annotates an archive member on the archive, with the inner position in the message', () => {
+    const commands = formatGithub(goldenInput()).trimEnd().split('\n').map(parseCommand);
+    const deep = commands.find((c) => c.props.file === 'dist/bundle.zip')!;
+    expect(deep.props.line).toBeUndefined();
+    expect(deep.message).toContain('dist/bundle.zip!inner/pkg-1.0.0.tgz!package/vendor/lib-1.0-py3-none-any.whl!lib/settings.py:3:17');
+  });
+
+  it('escapes %, CR, LF, : and , so values read back exactly and nothing starts a new command', () => {
+    const input = emptyInput();
+    input.findings = [finding('we,ird:100%\r\n::error::x.js', [], 1, 1, { ...RULES[0]!, title: 'T: a, b%' }, 'label-esc')];
+    const out = formatGithub(input);
+    expect(out.split('\n')).toHaveLength(2);
+    const [command] = out.trimEnd().split('\n').map(parseCommand);
+    expect(command!.props.file).toBe('we,ird:100%\r\n::error::x.js');
+    expect(command!.props.title).toBe('T: a, b% (github-classic-token)');
+    expect(command!.message).toContain('we,ird:100%\r\n::error::x.js:1:1');
+  });
+
+  it('shows other control characters instead of writing them to the log', () => {
+    const out = formatGithub(goldenInput());
+    expect(out).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
+    expect(out).toContain('evil%0Aname\\x07\\x1b[31m.js');
+  });
+
+  it('writes nothing for a clean scan', () => {
+    expect(formatGithub(emptyInput())).toBe('');
+  });
+});

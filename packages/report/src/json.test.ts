@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { RULES, emptyInput, finding, goldenInput } from './__fixtures__/input.js';
+import { type JsonReport, ReportFormatError, ReportMergeError, formatJson, mergeReports, parseJsonReport, toJsonReport } from './index.js';
+
+describe('formatJson', () => {
+  it('writes version 1 with the DESIGN.md key order, 2-space indent and a trailing newline', () => {
+    const text = formatJson(goldenInput());
+    expect(text.endsWith('}\n')).toBe(true);
+    const data = JSON.parse(text) as JsonReport;
+    expect(Object.keys(data)).toEqual(['version', 'tool', 'findings', 'errors', 'stats']);
+    expect(Object.keys(data.findings[0]!)).toEqual(['ruleId', 'title', 'severity', 'confidence', 'path', 'location', 'secret', 'fingerprint']);
+    expect(Object.keys(data.findings[0]!.location)).toEqual(['artifact', 'entry', 'line', 'column', 'byteOffset']);
+    expect(text).toContain('\n  "version": 1,\n');
+  });
+
+  it('sorts findings by path, line, column, rule id', () => {
+    const input = emptyInput();
+    input.findings = [
+      finding('b.js', [], 1, 1, RULES[0]!, 'label-1'),
+      finding('a.js', [], 2, 1, RULES[0]!, 'label-2'),
+      finding('a.js', [], 1, 9, RULES[0]!, 'label-3'),
+      finding('a.js', [], 1, 9, RULES[1]!, 'label-4'),
+      finding('a.js', [], 1, 2, RULES[0]!, 'label-5'),
+    ];
+    const order = toJsonReport(input).findings.map((f) => `${f.path}:${f.location.line}:${f.location.column}:${f.ruleId}`);
+    expect(order).toEqual([
+      'a.js:1:2:github-classic-token',
+      'a.js:1:9:aws-access-key-id',
+      'a.js:1:9:github-classic-token',
+      'a.js:2:1:github-classic-token',
+      'b.js:1:1:github-classic-token',
+    ]);
+  });
+
+  it('omits rule metadata (not part of version 1)', () => {
+    expect(JSON.parse(formatJson(goldenInput()))).not.toHaveProperty('rules');
+  });
+});
+
+describe('parseJsonReport', () => {
+  it('reads back what formatJson writes', () => {
+    const text = formatJson(goldenInput());
+    const report = parseJsonReport(text);
+    expect(formatJson(report)).toBe(text);
+  });
+
+  it('refuses another version with a clear message', () => {
+    const data = JSON.parse(formatJson(emptyInput())) as Record<string, unknown>;
+    data.version = 2;
+    expect(() => parseJsonReport(JSON.stringify(data), 'shard-1.json')).toThrowError(
+      /shard-1\.json: unsupported report version 2; this pubguard reads version 1/,
+    );
+  });
+
+  it('names the field that is wrong', () => {
+    const data = JSON.parse(formatJson(goldenInput())) as { findings: { location: { line: unknown } }[] };
+    data.findings[2]!.location.line = '3';
+    expect(() => parseJsonReport(JSON.stringify(data), 'x.json')).toThrowError(
+      'x.json: findings[2].location.line: expected a positive integer, found "3"',
+    );
+  });
+
+  it('rejects broken JSON and non-objects with a typed error', () => {
+    expect(() => parseJsonReport('{"version": 1,', 'a.json')).toThrowError(ReportFormatError);
+    expect(() => parseJsonReport('{"version": 1,', 'a.json')).toThrowError(/a\.json: not valid JSON/);
+    expect(() => parseJsonReport('[]', 'a.json')).toThrowError('a.json: top level: expected an object, found []');
+    const bad = JSON.parse(formatJson(goldenInput())) as { errors: { kind: string }[] };
+    bad.errors[0]!.kind = 'oops';
+    expect(() => parseJsonReport(JSON.stringify(bad))).toThrowError(/errors\[0\]\.kind: expected one of not-found, /);
+  });
+});
+
+describe('mergeReports', () => {
+  // One scan over four artifacts, and the same scan split in three shards by artifact.
+  function shards(): { whole: JsonReport; parts: JsonReport[] } {
+    const input = goldenInput();
+    const whole = toJsonReport(input);
+    const byArtifact = (names: string[]) => ({
+      ...input,
+      findings: input.findings.filter((f) => names.includes(f.location.artifact)),
+      errors: input.errors.filter((e) => names.some((n) => e.path.startsWith(n))),
+    });
+    const a = byArtifact(['dist/app/config.js']);
+    const b = byArtifact(['dist/bundle.zip', 'dist/broken.whl']);
+    const c = byArtifact(['dist/we<i>rd & "q\'uote", 100%: #1.tgz', 'dist/bomb.tgz']);
+    a.stats = { artifacts: 1, files: 1, bytes: 1_000_000, durationMs: 400 };
+    b.stats = { artifacts: 2, files: 30, bytes: 2_000_000, durationMs: 500 };
+    c.stats = { artifacts: 1, files: 26, bytes: 456_789, durationMs: 334 };
+    return { whole, parts: [c, a, b].map((p) => parseJsonReport(formatJson(p))) };
+  }
+
+  it('three shards merge to the same report as one unsharded scan', () => {
+    const { whole, parts } = shards();
+    expect(parts.map((p) => p.findings.length)).toEqual([1, 2, 1]);
+    expect(formatJson(mergeReports(parts))).toBe(formatJson(whole));
+  });
+
+  it('drops duplicates (same fingerprint, path, line, column) and duplicate errors', () => {
+    const { whole, parts } = shards();
+    const again = { ...parts[1]!, stats: { artifacts: 0, files: 0, bytes: 0, durationMs: 0 } };
+    const merged = mergeReports([...parts, again]);
+    expect(merged.findings).toHaveLength(whole.findings.length);
+    expect(merged.errors).toHaveLength(whole.errors.length);
+  });
+
+  it('keeps the same secret found at two places', () => {
+    const input = emptyInput();
+    const one = finding('a.js', [], 1, 1, RULES[0]!, 'same-label');
+    const two = finding('a.js', [], 5, 1, RULES[0]!, 'same-label');
+    const merged = mergeReports([toJsonReport({ ...input, findings: [one] }), toJsonReport({ ...input, findings: [two, one] })]);
+    expect(merged.findings.map((f) => f.location.line)).toEqual([1, 5]);
+    expect(merged.stats.artifacts).toBe(2);
+  });
+
+  it('refuses an empty list', () => {
+    expect(() => mergeReports([])).toThrowError(ReportMergeError);
+  });
+});
