@@ -129,4 +129,19 @@ describe('formatSarif', () => {
       { uri: 'dist/a.tgz!package/x.js', uriBaseId: '%SRCROOT%' },
     ]);
   });
+
+  it('handles Windows paths: relative below srcRoot, file: URIs outside it', () => {
+    const input = emptyInput();
+    input.findings = [
+      finding('C:\\repo\\dist\\a b.tgz', ['package/x.js'], 1, 1, RULES[0]!, 'ghp_-label-win-0001'),
+      finding('D:\\other\\c.js', [], 1, 1, RULES[0]!, 'ghp_-label-win-0002'),
+    ];
+    const log = JSON.parse(formatSarif(input, { srcRoot: 'C:\\repo' })) as SarifLog;
+    expect(validate(log)).toBe(true);
+    const uris = log.runs[0]!.results.map((r) => r.locations[0]!.physicalLocation.artifactLocation);
+    expect(uris).toEqual([
+      { uri: 'dist/a%20b.tgz!package/x.js', uriBaseId: '%SRCROOT%' },
+      { uri: 'file:///D:/other/c.js' },
+    ]);
+  });
 });
