@@ -1,1 +1,92 @@
-export {};
+export {
+  ReleaseError,
+  ArtifactError,
+  KeyError,
+  SignatureFormatError,
+  PolicyError,
+  StatementError,
+  AuditError,
+} from './errors.js';
+export {
+  type VersionTagOptions,
+  type VersionTagResult,
+  type AcceptedTag,
+  type RefusedTag,
+  type PrereleaseKind,
+  checkVersionTag,
+  semverToPep440,
+  pep440ToSemver,
+} from './version.js';
+export {
+  type ArtifactKind,
+  type ArtifactVersion,
+  type VersionMismatch,
+  type ArtifactVersionCheck,
+  sha256File,
+  readArtifactVersion,
+  readArtifactVersions,
+  fileNameVersion,
+  artifactSemver,
+  compareArtifactVersions,
+  checkArtifactVersions,
+} from './artifacts.js';
+export {
+  type SshKeyType,
+  type SshPublicKey,
+  type SshPrivateKey,
+  keyFingerprint,
+  parsePublicKeyBlob,
+  parsePublicKeyLine,
+  formatPublicKeyLine,
+  parsePrivateKey,
+  loadPrivateKey,
+} from './keys.js';
+export { type SshSignature, APPROVAL_NAMESPACE, sshsigSign, parseSshsig, sshsigVerify } from './sshsig.js';
+export {
+  type ArtifactDigest,
+  type ReleaseSubject,
+  type ApprovalStatement,
+  type DescribeReleaseOptions,
+  type ReleaseManifest,
+  type SignedApproval,
+  STATEMENT_TYPE,
+  normaliseArtifacts,
+  inferPackageName,
+  describeRelease,
+  describeManifest,
+  canonicalStatement,
+  parseStatement,
+  parseDuration,
+  buildStatement,
+  createApproval,
+  approvalFileName,
+} from './statement.js';
+export {
+  type ApprovalRule,
+  type Policy,
+  type QuotaAssignment,
+  validatePolicy,
+  loadPolicy,
+  assignQuotas,
+  policyProblems,
+} from './policy.js';
+export {
+  type ApprovalFile,
+  type CountedApproval,
+  type RejectedApproval,
+  type ApprovalVerdict,
+  type VerifyApprovalsOptions,
+  loadApprovals,
+  verifyApprovals,
+} from './approvals.js';
+export { SECRET_ENV_NAME, mask, secretsFromEnv, redactText, redactValue } from './redact.js';
+export {
+  type AuditOutcome,
+  type AuditSubject,
+  type AuditEntry,
+  type AuditRecord,
+  type AuditProblem,
+  type AuditVerification,
+  GENESIS,
+  AuditLog,
+} from './audit.js';

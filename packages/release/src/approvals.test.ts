@@ -1,0 +1,254 @@
+import { mkdirSync, mkdtempSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type ApprovalVerdict, loadApprovals, verifyApprovals } from './approvals.js';
+import { loadPrivateKey } from './keys.js';
+import { type Policy, validatePolicy } from './policy.js';
+import { type ReleaseSubject, approvalFileName, canonicalStatement, buildStatement, createApproval, describeRelease } from './statement.js';
+import { npmTarball, sshKey, sshKeygenSign, wheel } from './testing/fixtures.js';
+
+const root = mkdtempSync(join(tmpdir(), 'pubguard-approvals-'));
+const HOUR = 3_600_000;
+const NOW = new Date('2030-01-01T12:00:00Z');
+
+type Person = 'alice' | 'alice2' | 'bob' | 'carol' | 'dave';
+const keys = {} as Record<Person, { path: string; pub: string }>;
+let artifacts: string[];
+let subject: ReleaseSubject;
+let counter = 0;
+
+function policyJson(rule: Record<string, unknown> = {}, groups?: Record<string, string[]>): unknown {
+  return {
+    version: 1,
+    approvers: {
+      alice: { keys: [keys.alice.pub, keys.alice2.pub] },
+      bob: { keys: [keys.bob.pub] },
+      carol: { keys: [keys.carol.pub] },
+    },
+    groups: groups ?? { 'security-team': ['alice', 'bob'], 'release-managers': ['carol'] },
+    rule: { minApprovers: 2, groups: { 'security-team': 1, 'release-managers': 1 }, ...rule },
+  };
+}
+
+let policy: Policy;
+
+/** Signs `s` with a person's key into `dir`; returns the statement path. */
+async function approve(dir: string, who: Person, s: ReleaseSubject = subject, opts: { approver?: string; validFor?: number } = {}): Promise<string> {
+  const key = await loadPrivateKey(keys[who].path);
+  const approver = opts.approver ?? who.replace(/2$/, '');
+  const signed = createApproval(s, approver, key, { validForMs: opts.validFor ?? 72 * HOUR, now: new Date(NOW.getTime() - HOUR) });
+  const file = join(dir, approvalFileName(signed.statement, key.publicKey.fingerprint));
+  writeFileSync(file, signed.text);
+  writeFileSync(`${file}.sig`, signed.signature);
+  return file;
+}
+
+function freshDir(): string {
+  const dir = join(root, `approvals-${++counter}`);
+  mkdirSync(dir);
+  return dir;
+}
+
+async function verify(dir: string, extra: { subject?: ReleaseSubject; initiator?: string; now?: Date; policy?: Policy } = {}): Promise<ApprovalVerdict> {
+  return verifyApprovals({
+    subject: extra.subject ?? subject,
+    policy: extra.policy ?? policy,
+    approvals: await loadApprovals(dir),
+    now: extra.now ?? NOW,
+    ...(extra.initiator === undefined ? {} : { initiator: extra.initiator }),
+  });
+}
+
+beforeAll(async () => {
+  for (const p of ['alice', 'alice2', 'bob', 'carol', 'dave'] as const) keys[p] = sshKey(root, `id_${p}`);
+  artifacts = [await npmTarball(root, 'tool', '1.4.0'), await wheel(root, 'tool', '1.4.0')];
+  subject = await describeRelease(artifacts);
+  policy = validatePolicy(policyJson());
+});
+
+describe('verifyApprovals', () => {
+  it('accepts a release when the rule is met and says who counted for which group', async () => {
+    const dir = freshDir();
+    await approve(dir, 'alice');
+    await approve(dir, 'carol');
+    const v = await verify(dir);
+    expect(v.ok).toBe(true);
+    expect(v.counted.map((c) => [c.person, c.group])).toEqual([
+      ['alice', 'security-team'],
+      ['carol', 'release-managers'],
+    ]);
+    expect(subject).toMatchObject({ package: 'tool', version: '1.4.0' });
+  });
+
+  it('says exactly what is missing', async () => {
+    const dir = freshDir();
+    await approve(dir, 'alice');
+    const v = await verify(dir);
+    expect(v.ok).toBe(false);
+    expect(v.missing).toEqual(['1 more approval from group release-managers', '1 more distinct approver (1 of 2)']);
+  });
+
+  it('refuses a signature made over other bytes', async () => {
+    const dir = freshDir();
+    await approve(dir, 'alice');
+    const carol = await approve(dir, 'carol');
+    const other = await approve(freshDir(), 'carol', { ...subject, version: '1.4.1' });
+    writeFileSync(`${carol}.sig`, readFileSync(`${other}.sig`));
+    const v = await verify(dir);
+    expect(v.ok).toBe(false);
+    expect(v.rejected).toEqual([expect.objectContaining({ person: 'carol', reason: expect.stringMatching(/does not match the statement bytes/) })]);
+  });
+
+  it('refuses when an artifact changed after approval', async () => {
+    const dir = freshDir();
+    await approve(dir, 'alice');
+    await approve(dir, 'carol');
+    const changed = { ...subject, artifacts: subject.artifacts.map((a, i) => (i === 0 ? { ...a, sha256: 'f'.repeat(64) } : a)) };
+    const v = await verify(dir, { subject: changed });
+    expect(v.ok).toBe(false);
+    expect(v.rejected).toHaveLength(2);
+    expect(v.rejected[0]!.reason).toMatch(/has other bytes/);
+  });
+
+  it('refuses an extra artifact and a missing one', async () => {
+    const dir = freshDir();
+    await approve(dir, 'alice');
+    await approve(dir, 'carol');
+    const extra = { ...subject, artifacts: [...subject.artifacts, { name: 'zzz.tgz', sha256: 'a'.repeat(64) }] };
+    const v1 = await verify(dir, { subject: extra });
+    expect(v1.ok).toBe(false);
+    expect(v1.rejected[0]!.reason).toMatch(/does not cover zzz\.tgz/);
+    const fewer = { ...subject, artifacts: subject.artifacts.slice(1) };
+    const v2 = await verify(dir, { subject: fewer });
+    expect(v2.ok).toBe(false);
+    expect(v2.rejected[0]!.reason).toMatch(/also approves .*not in this release/);
+  });
+
+  it('refuses an approval of another version', async () => {
+    const dir = freshDir();
+    await approve(dir, 'alice');
+    await approve(dir, 'carol', { ...subject, version: '1.4.1' });
+    const v = await verify(dir);
+    expect(v.ok).toBe(false);
+    expect(v.rejected[0]!.reason).toMatch(/approves version 1\.4\.1, not 1\.4\.0/);
+  });
+
+  it('refuses an expired approval', async () => {
+    const dir = freshDir();
+    await approve(dir, 'alice');
+    await approve(dir, 'carol', subject, { validFor: HOUR / 2 });
+    const v = await verify(dir);
+    expect(v.ok).toBe(false);
+    expect(v.rejected).toEqual([expect.objectContaining({ person: 'carol', reason: expect.stringMatching(/expired at/) })]);
+  });
+
+  it('refuses a key that is not in the policy', async () => {
+    const dir = freshDir();
+    await approve(dir, 'alice');
+    await approve(dir, 'dave', subject, { approver: 'carol' });
+    const v = await verify(dir);
+    expect(v.ok).toBe(false);
+    expect(v.rejected[0]!.reason).toMatch(/not in the policy/);
+  });
+
+  it('refuses a statement naming another approver than the key owner', async () => {
+    const dir = freshDir();
+    await approve(dir, 'alice');
+    await approve(dir, 'bob', subject, { approver: 'carol' });
+    const v = await verify(dir);
+    expect(v.ok).toBe(false);
+    expect(v.rejected[0]!.reason).toMatch(/names approver 'carol' but the key belongs to 'bob'/);
+  });
+
+  it('counts the same person once, also across two of their keys', async () => {
+    const flat = validatePolicy(policyJson({ groups: {} }));
+    const dir = freshDir();
+    await approve(dir, 'alice');
+    await approve(dir, 'alice2');
+    const v = await verify(dir, { policy: flat });
+    expect(v.ok).toBe(false);
+    expect(v.counted.map((c) => c.person)).toEqual(['alice']);
+    expect(v.rejected[0]!.reason).toMatch(/alice already approved/);
+    // The same key twice (two statements) is also one person.
+    const dir2 = freshDir();
+    const first = await approve(dir2, 'alice');
+    writeFileSync(first.replace('.approval.json', '.again.approval.json'), readFileSync(first));
+    writeFileSync(first.replace('.approval.json', '.again.approval.json.sig'), readFileSync(`${first}.sig`));
+    expect((await verify(dir2, { policy: flat })).ok).toBe(false);
+    await approve(dir2, 'bob');
+    expect((await verify(dir2, { policy: flat })).ok).toBe(true);
+  });
+
+  it('does not count the initiator unless the policy allows it', async () => {
+    const dir = freshDir();
+    await approve(dir, 'alice');
+    await approve(dir, 'carol');
+    const v = await verify(dir, { initiator: 'alice', policy: validatePolicy(policyJson({ groups: {} })) });
+    expect(v.ok).toBe(false);
+    expect(v.rejected[0]!.reason).toMatch(/alice started this release/);
+    const allowed = validatePolicy(policyJson({ groups: {}, initiatorMayApprove: true }));
+    expect((await verify(dir, { initiator: 'alice', policy: allowed })).ok).toBe(true);
+  });
+
+  it('refuses a tampered statement', async () => {
+    const dir = freshDir();
+    await approve(dir, 'alice');
+    const carol = await approve(dir, 'carol', subject, { validFor: HOUR / 2 });
+    // Extending one's own expiry by editing the signed file must not work.
+    const text = readFileSync(carol, 'utf8');
+    const s = JSON.parse(text);
+    writeFileSync(carol, canonicalStatement({ ...s, expires: '2099-01-01T00:00:00.000Z' }));
+    const v = await verify(dir);
+    expect(v.ok).toBe(false);
+    expect(v.rejected[0]!.reason).toMatch(/does not match the statement bytes/);
+  });
+
+  it('refuses truncated and malformed signature files', async () => {
+    for (const mangle of [(s: string) => s.slice(0, s.length / 2), (s: string) => s.replace(/[A-Za-z0-9+/]{70}/, 'not base64 !!'), () => '']) {
+      const dir = freshDir();
+      await approve(dir, 'alice');
+      const carol = await approve(dir, 'carol');
+      writeFileSync(`${carol}.sig`, mangle(readFileSync(`${carol}.sig`, 'utf8')));
+      const v = await verify(dir);
+      expect(v.ok).toBe(false);
+      expect(v.rejected[0]!.reason).toMatch(/malformed signature/);
+    }
+    const dir = freshDir();
+    await approve(dir, 'alice');
+    const carol = await approve(dir, 'carol');
+    unlinkSync(`${carol}.sig`);
+    expect((await verify(dir)).rejected[0]).toMatchObject({ file: carol, reason: expect.stringMatching(/no signature file/) });
+  });
+
+  it('refuses a policy that can never be met', async () => {
+    const dir = freshDir();
+    await approve(dir, 'alice');
+    await approve(dir, 'bob');
+    await approve(dir, 'carol');
+    const tooMany = validatePolicy(policyJson({ minApprovers: 4 }));
+    const v1 = await verify(dir, { policy: tooMany });
+    expect(v1.ok).toBe(false);
+    expect(v1.unsatisfiable).toEqual(['the rule needs 4 distinct approvers but only 3 can approve']);
+    const quota = validatePolicy(policyJson({ minApprovers: 1, groups: { 'release-managers': 2 } }));
+    expect((await verify(dir, { policy: quota })).unsatisfiable[0]).toMatch(/release-managers must give 2 approvals but has only 1 member/);
+    const overlap = validatePolicy(
+      policyJson({ minApprovers: 1, groups: { a: 1, b: 1 } }, { a: ['carol'], b: ['carol'] }),
+    );
+    expect((await verify(dir, { policy: overlap })).unsatisfiable[0]).toMatch(/overlap/);
+    const withoutInitiator = await verify(dir, { policy: validatePolicy(policyJson({ minApprovers: 3 })), initiator: 'carol' });
+    expect(withoutInitiator.unsatisfiable.join()).toMatch(/without the initiator carol/);
+  });
+
+  it('accepts an approval signed with plain ssh-keygen', async () => {
+    const dir = freshDir();
+    await approve(dir, 'alice');
+    const statement = buildStatement(subject, 'carol', 72 * HOUR, new Date(NOW.getTime() - HOUR));
+    const file = join(dir, 'carol-by-hand.approval.json');
+    writeFileSync(file, canonicalStatement(statement));
+    sshKeygenSign(keys.carol.path, file);
+    const v = await verify(dir);
+    expect(v.rejected).toEqual([]);
+    expect(v.ok).toBe(true);
+  });
+});

@@ -1,0 +1,180 @@
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ReleaseError, SignatureFormatError, StatementError } from './errors.js';
+import { type Policy, assignQuotas, policyProblems } from './policy.js';
+import { APPROVAL_NAMESPACE, parseSshsig, sshsigVerify } from './sshsig.js';
+import { type ApprovalStatement, type ReleaseSubject, normaliseArtifacts, parseStatement } from './statement.js';
+
+/** An approval as found on disk: the statement bytes and the armored signature text. */
+export interface ApprovalFile {
+  /** The statement file (its signature is this path + `.sig`). */
+  file: string;
+  statement: Buffer;
+  /** Undefined when the `.sig` file is missing. */
+  signature?: string;
+}
+
+/** Reads every `*.json` statement in a directory with its `.sig` next to it (and lone `.sig` files too). */
+export async function loadApprovals(dir: string): Promise<ApprovalFile[]> {
+  let names: string[];
+  try {
+    names = (await readdir(dir)).sort();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ReleaseError(`cannot read approvals directory ${dir}: ${code === 'ENOENT' ? 'no such directory' : (code ?? String(error))}`);
+  }
+  const statements = new Set(names.filter((n) => n.endsWith('.json')));
+  for (const n of names) if (n.endsWith('.json.sig')) statements.add(n.slice(0, -4));
+  const out: ApprovalFile[] = [];
+  for (const name of [...statements].sort()) {
+    const path = join(dir, name);
+    const statement = await readFile(path).catch(() => Buffer.alloc(0));
+    const signature = await readFile(`${path}.sig`, 'utf8').catch(() => undefined);
+    out.push({ file: path, statement, ...(signature === undefined ? {} : { signature }) });
+  }
+  return out;
+}
+
+/** An approval that counted. */
+export interface CountedApproval {
+  person: string;
+  /** The group quota this person filled, or undefined when they count only towards minApprovers. */
+  group?: string;
+  file: string;
+  fingerprint: string;
+  expires: string;
+}
+
+/** An approval that did not count, and why. */
+export interface RejectedApproval {
+  file: string;
+  person?: string;
+  reason: string;
+}
+
+/** The outcome of `verifyApprovals`. */
+export interface ApprovalVerdict {
+  ok: boolean;
+  subject: ReleaseSubject;
+  counted: CountedApproval[];
+  rejected: RejectedApproval[];
+  /** What is still needed, one line each (empty when ok). */
+  missing: string[];
+  /** Set when the policy can never be met (for this initiator). */
+  unsatisfiable: string[];
+}
+
+/** Inputs of `verifyApprovals`. */
+export interface VerifyApprovalsOptions {
+  subject: ReleaseSubject;
+  policy: Policy;
+  approvals: readonly ApprovalFile[];
+  /** The person who started the release; does not count unless the policy allows it. */
+  initiator?: string;
+  now?: Date;
+}
+
+function compareSubject(s: ApprovalStatement, subject: ReleaseSubject): string | undefined {
+  if (s.version !== subject.version) return `approves version ${s.version}, not ${subject.version}`;
+  if (s.package !== subject.package) return `approves package ${s.package}, not ${subject.package}`;
+  const want = new Map(normaliseArtifacts(subject.artifacts).map((a) => [a.name, a.sha256]));
+  const got = new Map(s.artifacts.map((a) => [a.name, a.sha256]));
+  const problems: string[] = [];
+  for (const [name, sha] of want) {
+    const g = got.get(name);
+    if (g === undefined) problems.push(`does not cover ${name}`);
+    else if (g !== sha) problems.push(`${name} has other bytes (approved sha256 ${g.slice(0, 12)}…, artifact ${sha.slice(0, 12)}…)`);
+  }
+  for (const name of got.keys()) if (!want.has(name)) problems.push(`also approves ${name}, which is not in this release`);
+  return problems.length ? problems.join('; ') : undefined;
+}
+
+/** Checks approvals against a policy for exactly this release; never throws for a bad approval, it is rejected instead. */
+export function verifyApprovals(options: VerifyApprovalsOptions): ApprovalVerdict {
+  const { subject, policy, initiator } = options;
+  const now = options.now ?? new Date();
+  const rejected: RejectedApproval[] = [];
+  const valid: CountedApproval[] = [];
+  for (const a of options.approvals) {
+    const reject = (reason: string, person?: string): void => {
+      rejected.push({ file: a.file, reason, ...(person === undefined ? {} : { person }) });
+    };
+    if (a.signature === undefined) {
+      reject('no signature file (.sig) next to the statement');
+      continue;
+    }
+    let sig;
+    try {
+      sig = parseSshsig(a.signature);
+    } catch (error) {
+      if (error instanceof SignatureFormatError) {
+        reject(`malformed signature: ${error.message}`);
+        continue;
+      }
+      throw error;
+    }
+    const person = policy.keyOwner.get(sig.publicKey.fingerprint);
+    if (person === undefined) {
+      reject(`signed by ${sig.publicKey.type} key ${sig.publicKey.fingerprint}, which is not in the policy`);
+      continue;
+    }
+    if (sig.namespace !== APPROVAL_NAMESPACE) {
+      reject(`signature namespace is '${sig.namespace}', not '${APPROVAL_NAMESPACE}'`, person);
+      continue;
+    }
+    if (!sshsigVerify(sig, a.statement)) {
+      reject('signature does not match the statement bytes (statement altered, or signature made over other bytes)', person);
+      continue;
+    }
+    let statement: ApprovalStatement;
+    try {
+      statement = parseStatement(a.statement);
+    } catch (error) {
+      if (error instanceof StatementError) {
+        reject(`signed statement is unusable: ${error.message}`, person);
+        continue;
+      }
+      throw error;
+    }
+    if (statement.approver !== person) {
+      reject(`statement names approver '${statement.approver}' but the key belongs to '${person}'`, person);
+      continue;
+    }
+    const mismatch = compareSubject(statement, subject);
+    if (mismatch) {
+      reject(`statement ${mismatch}`, person);
+      continue;
+    }
+    if (Date.parse(statement.expires) <= now.getTime()) {
+      reject(`approval expired at ${statement.expires}`, person);
+      continue;
+    }
+    if (Date.parse(statement.issuedAt) > now.getTime() + 5 * 60_000) {
+      reject(`approval is dated in the future (${statement.issuedAt})`, person);
+      continue;
+    }
+    if (initiator !== undefined && person === initiator && !policy.rule.initiatorMayApprove) {
+      reject(`${person} started this release and may not approve it`, person);
+      continue;
+    }
+    if (valid.some((v) => v.person === person)) {
+      reject(`${person} already approved; one person counts once, whichever key they use`, person);
+      continue;
+    }
+    valid.push({ person, file: a.file, fingerprint: sig.publicKey.fingerprint, expires: statement.expires });
+  }
+  const unsatisfiable = policyProblems(policy, initiator === undefined ? {} : { initiator });
+  const { assigned, unfilled } = assignQuotas(
+    policy,
+    valid.map((v) => v.person),
+  );
+  const counted = valid.map((v) => {
+    const group = assigned.get(v.person);
+    return group === undefined ? v : { ...v, group };
+  });
+  const missing: string[] = [];
+  for (const [group, n] of unfilled) missing.push(`${n} more approval${n > 1 ? 's' : ''} from group ${group}`);
+  const short = policy.rule.minApprovers - counted.length;
+  if (short > 0) missing.push(`${short} more distinct approver${short > 1 ? 's' : ''} (${counted.length} of ${policy.rule.minApprovers})`);
+  return { ok: missing.length === 0 && unsatisfiable.length === 0, subject, counted, rejected, missing, unsatisfiable };
+}

@@ -1,0 +1,121 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { AuditLog, GENESIS } from './audit.js';
+import { redactText, secretsFromEnv } from './redact.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'pubguard-audit-'));
+let n = 0;
+
+async function logWith(count: number): Promise<{ log: AuditLog; path: string; head: string }> {
+  const path = join(dir, `audit-${++n}`, 'audit.jsonl');
+  const log = new AuditLog(path);
+  for (let i = 1; i <= count; i++) {
+    await log.append({ stage: 'version', outcome: 'passed', actor: 'ci', subjects: [{ name: `a${i}.tgz`, sha256: 'a'.repeat(64) }], reason: `step ${i}` });
+  }
+  const { head } = await log.verify();
+  return { log, path, head };
+}
+
+const lines = (p: string): string[] => readFileSync(p, 'utf8').split('\n').filter(Boolean);
+const write = (p: string, l: string[]): void => writeFileSync(p, l.map((x) => `${x}\n`).join(''));
+
+describe('AuditLog', () => {
+  it('chains records from the genesis hash and verifies clean', async () => {
+    const { log, head } = await logWith(3);
+    const records = await log.read();
+    expect(records.map((r) => r.seq)).toEqual([1, 2, 3]);
+    expect(records[0]!.prev).toBe(GENESIS);
+    const v = await log.verify({ head });
+    expect(v).toMatchObject({ ok: true, records: 3, problems: [] });
+  });
+
+  it('detects an edited record', async () => {
+    const { log, path } = await logWith(3);
+    const l = lines(path);
+    l[1] = l[1]!.replace('"passed"', '"refused"');
+    write(path, l);
+    const v = await log.verify();
+    expect(v.ok).toBe(false);
+    expect(v.problems[0]).toMatchObject({ line: 2, message: expect.stringMatching(/edited/) });
+  });
+
+  it('detects an edited last record (no later record to break)', async () => {
+    const { log, path } = await logWith(2);
+    const l = lines(path);
+    l[1] = l[1]!.replace('step 2', 'step X');
+    write(path, l);
+    expect((await log.verify()).problems[0]!.message).toMatch(/record 2 was edited/);
+  });
+
+  it('detects a deleted record', async () => {
+    const { log, path } = await logWith(3);
+    const l = lines(path);
+    write(path, [l[0]!, l[2]!]);
+    const v = await log.verify();
+    expect(v.ok).toBe(false);
+    expect(v.problems.map((p) => p.message).join()).toMatch(/chain broken before record 3/);
+  });
+
+  it('detects reordered records', async () => {
+    const { log, path } = await logWith(3);
+    const l = lines(path);
+    write(path, [l[0]!, l[2]!, l[1]!]);
+    expect((await log.verify()).ok).toBe(false);
+  });
+
+  it('detects an inserted record, even one with a correct own hash', async () => {
+    const { log, path } = await logWith(3);
+    const other = await logWith(1);
+    const l = lines(path);
+    write(path, [l[0]!, lines(other.path)[0]!, l[1]!, l[2]!]);
+    const v = await log.verify();
+    expect(v.ok).toBe(false);
+    expect(v.problems.some((p) => p.line === 2)).toBe(true);
+  });
+
+  it('detects truncation only against a known head', async () => {
+    const { log, path, head } = await logWith(3);
+    write(path, lines(path).slice(0, 2));
+    expect((await log.verify()).ok).toBe(true);
+    const v = await log.verify({ head });
+    expect(v.ok).toBe(false);
+    expect(v.problems[0]!.message).toMatch(/truncated or rewritten/);
+  });
+
+  it('accepts a head from before later appends', async () => {
+    const { log, head } = await logWith(2);
+    await log.append({ stage: 'confirm', outcome: 'refused', actor: 'ci', subjects: [], reason: 'later' });
+    expect((await log.verify({ head })).ok).toBe(true);
+  });
+
+  it('never writes a token or a secret from the environment', async () => {
+    const token = `ghp_${'Ab3'.repeat(12)}`;
+    const env = { NPM_TOKEN: 'correct-horse-battery-staple', HOME: '/home/ci' };
+    const path = join(dir, 'secret.jsonl');
+    const log = new AuditLog(path, secretsFromEnv(env));
+    await log.append({
+      stage: 'publish',
+      outcome: 'error',
+      actor: 'ci',
+      subjects: [{ name: `leak-${token}.tgz` }],
+      reason: `npm said: bad token ${token}; auth correct-horse-battery-staple`,
+      details: { [token]: [token, { nested: 'x correct-horse-battery-staple' }] },
+    });
+    const text = readFileSync(path, 'utf8');
+    expect(text).not.toContain(token);
+    expect(text).not.toContain(token.slice(4, 30));
+    expect(text).not.toContain('correct-horse-battery-staple');
+    expect(text).toContain('ghp_…[redacted]');
+    expect((await log.verify()).ok).toBe(true);
+  });
+});
+
+describe('redactText', () => {
+  it('masks token shapes and known values, keeping a short prefix at most', () => {
+    expect(redactText('key AKIA2345234523452345 end')).toBe('key AKIA…[redacted] end');
+    expect(redactText('x hunter2-hunter2 y', ['hunter2-hunter2'])).toBe('x [redacted] y');
+    expect(redactText('//registry.npmjs.org/:_authToken=abc123')).not.toContain('abc123');
+  });
+});

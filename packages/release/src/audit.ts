@@ -1,0 +1,186 @@
+import { createHash } from 'node:crypto';
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { AuditError } from './errors.js';
+import { redactValue } from './redact.js';
+
+/** The `prev` of the first record. */
+export const GENESIS = '0'.repeat(64);
+
+/** Outcome of a gate. */
+export type AuditOutcome = 'passed' | 'refused' | 'error';
+
+/** A subject of a record: a file name (or tag) and its digest when it has bytes. */
+export interface AuditSubject {
+  name: string;
+  sha256?: string;
+}
+
+/** What a gate reports; the log adds sequence, time and the chain. */
+export interface AuditEntry {
+  stage: string;
+  outcome: AuditOutcome;
+  actor: string;
+  subjects: AuditSubject[];
+  reason: string;
+  /** Extra facts (JSON values); redacted like everything else. */
+  details?: Record<string, unknown>;
+}
+
+/** One line of the log. */
+export interface AuditRecord extends AuditEntry {
+  seq: number;
+  time: string;
+  /** sha256 of the previous line's exact bytes (without its newline); GENESIS for the first. */
+  prev: string;
+  /** sha256 of this record's canonical JSON without `hash`. */
+  hash: string;
+}
+
+/** A problem found by `verify`. */
+export interface AuditProblem {
+  /** 1-based line number, or 0 for the log as a whole. */
+  line: number;
+  message: string;
+}
+
+/** The outcome of `AuditLog.verify`. */
+export interface AuditVerification {
+  ok: boolean;
+  records: number;
+  /** sha256 of the last line: keep it elsewhere and pass it as `head` next time to detect truncation. */
+  head: string;
+  problems: AuditProblem[];
+}
+
+const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
+
+function serialise(r: Omit<AuditRecord, 'hash'> & { hash?: string }): string {
+  // Fixed key order, so the same record always hashes the same.
+  const ordered: Record<string, unknown> = {
+    seq: r.seq,
+    time: r.time,
+    stage: r.stage,
+    outcome: r.outcome,
+    actor: r.actor,
+    subjects: r.subjects.map((s) => (s.sha256 === undefined ? { name: s.name } : { name: s.name, sha256: s.sha256 })),
+    reason: r.reason,
+    ...(r.details === undefined ? {} : { details: r.details }),
+    prev: r.prev,
+  };
+  if (r.hash !== undefined) ordered.hash = r.hash;
+  return JSON.stringify(ordered);
+}
+
+/** An append-only JSON Lines log whose records form a SHA-256 hash chain. */
+export class AuditLog {
+  /**
+   * @param path the log file
+   * @param secrets values that must never be written (token patterns are redacted regardless)
+   */
+  constructor(
+    readonly path: string,
+    private readonly secrets: readonly string[] = [],
+  ) {}
+
+  private async lines(): Promise<string[]> {
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw new AuditError(`cannot read audit log ${this.path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    }
+    const lines = text.split('\n');
+    if (lines.at(-1) === '') lines.pop();
+    return lines;
+  }
+
+  /** Appends a record (redacted) after the current last line and returns it. */
+  async append(entry: AuditEntry, now: Date = new Date()): Promise<AuditRecord> {
+    const clean = redactValue(entry, this.secrets);
+    const lines = await this.lines();
+    const last = lines.at(-1);
+    let seq = 1;
+    if (last !== undefined) {
+      try {
+        seq = (JSON.parse(last) as { seq?: number }).seq! + 1;
+      } catch {
+        throw new AuditError(`audit log ${this.path} ends with a corrupt line; run \`pubguard audit verify ${this.path}\``);
+      }
+      if (!Number.isInteger(seq)) throw new AuditError(`audit log ${this.path} ends with a record without "seq"`);
+    }
+    const base = { ...clean, seq, time: now.toISOString(), prev: last === undefined ? GENESIS : sha256(last) };
+    const hash = sha256(serialise(base));
+    const record: AuditRecord = { ...base, hash };
+    try {
+      await mkdir(dirname(this.path), { recursive: true });
+      await appendFile(this.path, `${serialise(record)}\n`, { encoding: 'utf8', mode: 0o644 });
+    } catch (error) {
+      throw new AuditError(`cannot append to audit log ${this.path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    }
+    return record;
+  }
+
+  /** Parses every record; a corrupt line throws AuditError (use `verify` to diagnose). */
+  async read(): Promise<AuditRecord[]> {
+    return (await this.lines()).map((line, i) => {
+      try {
+        return JSON.parse(line) as AuditRecord;
+      } catch {
+        throw new AuditError(`audit log ${this.path} line ${i + 1} is not JSON`);
+      }
+    });
+  }
+
+  /** Checks the chain; with `head` (a hash from an earlier verify) it also detects truncation. */
+  async verify(options: { head?: string } = {}): Promise<AuditVerification> {
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (error) {
+      throw new AuditError(`cannot read audit log ${this.path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    }
+    const problems: AuditProblem[] = [];
+    const lines = text.split('\n');
+    if (lines.at(-1) === '') lines.pop();
+    else if (lines.length > 0) problems.push({ line: lines.length, message: 'last line has no newline (cut off mid-record?)' });
+    let prevLine: string | undefined;
+    let prevSeq = 0;
+    lines.forEach((line, i) => {
+      const n = i + 1;
+      const expectedPrev = prevLine === undefined ? GENESIS : sha256(prevLine);
+      prevLine = line;
+      let r: AuditRecord;
+      try {
+        r = JSON.parse(line) as AuditRecord;
+      } catch {
+        problems.push({ line: n, message: 'not a JSON record' });
+        return;
+      }
+      if (!r || typeof r !== 'object' || typeof r.hash !== 'string' || typeof r.prev !== 'string' || !Array.isArray(r.subjects)) {
+        problems.push({ line: n, message: 'not an audit record' });
+        return;
+      }
+      const { hash, ...rest } = r;
+      if (sha256(serialise(rest)) !== hash || serialise(r) !== line) {
+        problems.push({ line: n, message: `record ${r.seq} was edited (its hash does not match its content)` });
+      }
+      if (r.prev !== expectedPrev) {
+        problems.push({
+          line: n,
+          message: n === 1 ? 'first record does not start the chain (records before it were deleted?)' : `chain broken before record ${r.seq}: a record was deleted, inserted, reordered or edited`,
+        });
+      }
+      if (r.seq !== prevSeq + 1) problems.push({ line: n, message: `sequence jumps from ${prevSeq} to ${r.seq}` });
+      prevSeq = typeof r.seq === 'number' ? r.seq : prevSeq;
+    });
+    const head = prevLine === undefined ? GENESIS : sha256(prevLine);
+    if (options.head !== undefined) {
+      const want = options.head.toLowerCase();
+      const known = want === GENESIS || lines.some((l) => sha256(l) === want);
+      if (!known) problems.push({ line: 0, message: `the known head ${want.slice(0, 16)}… is not in the log: it was truncated or rewritten` });
+    }
+    return { ok: problems.length === 0, records: lines.length, head, problems };
+  }
+}

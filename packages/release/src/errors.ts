@@ -1,0 +1,34 @@
+/** Base class of every fatal error from @pubguard/release; its message is meant for users. */
+export class ReleaseError extends Error {
+  override name = 'ReleaseError';
+}
+
+/** An artifact could not be read, or holds no version where one was expected. */
+export class ArtifactError extends ReleaseError {
+  override name = 'ArtifactError';
+}
+
+/** A key file or public key line could not be used. */
+export class KeyError extends ReleaseError {
+  override name = 'KeyError';
+}
+
+/** A signature file is truncated, malformed or of an unsupported kind. */
+export class SignatureFormatError extends ReleaseError {
+  override name = 'SignatureFormatError';
+}
+
+/** The policy file is missing, not JSON, or breaks the schema; the message names the key. */
+export class PolicyError extends ReleaseError {
+  override name = 'PolicyError';
+}
+
+/** An approval statement or manifest is not in the expected form. */
+export class StatementError extends ReleaseError {
+  override name = 'StatementError';
+}
+
+/** The audit log cannot be read or written. */
+export class AuditError extends ReleaseError {
+  override name = 'AuditError';
+}

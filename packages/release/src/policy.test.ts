@@ -1,0 +1,79 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PolicyError } from './errors.js';
+import { loadPolicy, policyProblems, validatePolicy } from './policy.js';
+import { sshKey } from './testing/fixtures.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'pubguard-policy-'));
+const a = sshKey(dir, 'a');
+const b = sshKey(dir, 'b', 'rsa');
+
+const base = () => ({
+  version: 1,
+  approvers: { alice: { keys: [a.pub] }, bob: { keys: [b.pub] } },
+  groups: { sec: ['alice'], rel: ['bob'] },
+  rule: { minApprovers: 2, groups: { sec: 1, rel: 1 } },
+});
+
+describe('validatePolicy', () => {
+  it('reads people, keys, groups and the rule (initiator excluded by default)', () => {
+    const p = validatePolicy(base());
+    expect([...p.approvers.keys()]).toEqual(['alice', 'bob']);
+    expect(p.keyOwner.size).toBe(2);
+    expect(p.rule).toEqual({ minApprovers: 2, groups: { sec: 1, rel: 1 }, initiatorMayApprove: false });
+    expect(policyProblems(p)).toEqual([]);
+  });
+
+  it.each([
+    [(p: any) => (p.extra = 1), /unknown key "extra"/],
+    [(p: any) => (p.version = 2), /"version" must be 1/],
+    [(p: any) => (p.approvers = {}), /"approvers" must be an object with at least one person/],
+    [(p: any) => (p.approvers.alice.keys = []), /"approvers\.alice\.keys" must be a non-empty array/],
+    [(p: any) => (p.approvers.alice.keys = ['ssh-dss AAAA']), /"approvers\.alice\.keys\[0\]": unsupported key type 'ssh-dss'/],
+    [(p: any) => (p.approvers.alice.keys = ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA']), /"approvers\.alice\.keys\[0\]": public key is truncated/],
+    [(p: any) => (p.approvers.alice.email = 'x'), /unknown key "approvers\.alice\.email"/],
+    [(p: any) => (p.approvers.bob.keys = [a.pub]), /"approvers\.bob\.keys\[0\]" is also a key of "alice"/],
+    [(p: any) => (p.groups.sec = ['mallory']), /"groups\.sec\[0\]" \("mallory"\) is not a name in "approvers"/],
+    [(p: any) => (p.rule.minApprovers = 0), /"rule\.minApprovers" must be at least 1/],
+    [(p: any) => (p.rule.minApprovers = '2'), /"rule\.minApprovers" must be a whole number/],
+    [(p: any) => (p.rule.groups.ops = 1), /"rule\.groups\.ops" names a group not defined/],
+    [(p: any) => (p.rule.groups.sec = 1.5), /"rule\.groups\.sec" must be a whole number/],
+    [(p: any) => (p.rule.initiatorMayApprove = 'yes'), /"rule\.initiatorMayApprove" must be true or false/],
+    [(p: any) => (p.rule.quorum = 2), /unknown key "rule\.quorum"/],
+  ])('names the offending key (%#)', (mutate, message) => {
+    const p = base();
+    mutate(p);
+    expect(() => validatePolicy(p, 'policy.json')).toThrow(PolicyError);
+    expect(() => validatePolicy(p, 'policy.json')).toThrow(message);
+  });
+
+  it('reports unreadable and non-JSON files', async () => {
+    await expect(loadPolicy(join(dir, 'nope.json'))).rejects.toThrow(/cannot read policy .*no such file/);
+    writeFileSync(join(dir, 'bad.json'), '{');
+    await expect(loadPolicy(join(dir, 'bad.json'))).rejects.toThrow(/not valid JSON/);
+  });
+});
+
+describe('policyProblems', () => {
+  it('detects rules that can never be met', () => {
+    const p = base();
+    p.rule.minApprovers = 3;
+    expect(policyProblems(validatePolicy(p))).toEqual(['the rule needs 3 distinct approvers but only 2 can approve']);
+    const q = base();
+    q.rule.groups.sec = 2;
+    expect(policyProblems(validatePolicy(q))).toEqual(['group sec must give 2 approvals but has only 1 member']);
+    const r = base();
+    r.groups = { sec: ['alice'], rel: ['alice'] };
+    expect(policyProblems(validatePolicy(r))[0]).toMatch(/need 2 different people/);
+  });
+
+  it('leaves the initiator out when they may not approve', () => {
+    const p = validatePolicy(base());
+    expect(policyProblems(p, { initiator: 'bob' })).toEqual([
+      'the rule needs 2 distinct approvers but only 1 can approve without the initiator bob',
+      'group rel must give 1 approvals but has only 0 members without the initiator bob',
+    ]);
+  });
+});

@@ -1,0 +1,56 @@
+/** Environment variable names whose values are treated as secrets. */
+export const SECRET_ENV_NAME = /TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL|API_?KEY|PRIVATE_?KEY|AUTH/i;
+
+// Token shapes that must never be written even when nobody told us the value.
+const TOKEN_PATTERNS: RegExp[] = [
+  /\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36}\b/g,
+  /\bgithub_pat_[A-Za-z0-9_]{50,}/g,
+  /\bnpm_[A-Za-z0-9]{36}\b/g,
+  /\bpypi-[A-Za-z0-9_-]{50,}/g,
+  /\bglpat-[A-Za-z0-9_.-]{20,}/g,
+  /\bglsa_[A-Za-z0-9]{32}_[0-9a-f]{8}\b/g,
+  /\b(?:AKIA|ASIA)[A-Z2-7]{16}\b/g,
+  /\bxox[abposr]-[A-Za-z0-9-]{10,}/g,
+  /\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}/g,
+  /\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/g,
+  /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g,
+  /\/\/[^\s/]+\/:_(?:authToken|password)=\S+/g,
+];
+
+/** The placeholder that replaces a secret. */
+export function mask(secret: string): string {
+  return secret.length >= 12 ? `${secret.slice(0, 4)}…[redacted]` : '[redacted]';
+}
+
+/** Collects values of secret-looking environment variables (8 characters or more) to redact. */
+export function secretsFromEnv(env: Record<string, string | undefined>): string[] {
+  const out: string[] = [];
+  for (const [name, value] of Object.entries(env)) {
+    if (value && value.length >= 8 && SECRET_ENV_NAME.test(name)) out.push(value);
+  }
+  return out;
+}
+
+/** Replaces known secret values and anything shaped like a token in a string. */
+export function redactText(text: string, secrets: readonly string[] = []): string {
+  let out = text;
+  // Longest first, so a secret containing another is removed whole.
+  for (const s of [...secrets].filter((x) => x.length >= 4).sort((a, b) => b.length - a.length)) {
+    out = out.split(s).join('[redacted]');
+  }
+  for (const re of TOKEN_PATTERNS) out = out.replace(re, (m) => mask(m));
+  return out;
+}
+
+/** Deep-copies a JSON-like value with every string (keys included) passed through `redactText`. */
+export function redactValue<T>(value: T, secrets: readonly string[] = []): T {
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'string') return redactText(v, secrets);
+    if (Array.isArray(v)) return v.map(walk);
+    if (v && typeof v === 'object') {
+      return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [redactText(k, secrets), walk(x)]));
+    }
+    return v;
+  };
+  return walk(value) as T;
+}

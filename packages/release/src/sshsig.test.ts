@@ -1,0 +1,78 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SignatureFormatError } from './errors.js';
+import { loadPrivateKey, parsePublicKeyLine } from './keys.js';
+import { APPROVAL_NAMESPACE, parseSshsig, sshsigSign, sshsigVerify } from './sshsig.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'pubguard-sshsig-'));
+
+function keygen(name: string, type: string, extra: string[] = []): string {
+  const path = join(dir, name);
+  execFileSync('ssh-keygen', ['-q', '-t', type, ...extra, '-N', '', '-C', `${name}@test`, '-f', path]);
+  return path;
+}
+
+const message = Buffer.from('{"type":"pubguard-release-approval/v1"}\n');
+
+describe.each([
+  ['ed25519', []],
+  ['rsa', ['-b', '2048']],
+  ['ecdsa', ['-b', '256']],
+])('SSHSIG with %s keys', (type, extra) => {
+  const keyPath = keygen(`id_${type}`, type, extra);
+  const pubLine = readFileSync(`${keyPath}.pub`, 'utf8');
+
+  it('verifies a signature made by ssh-keygen -Y sign', () => {
+    const file = join(dir, `msg-${type}`);
+    writeFileSync(file, message);
+    execFileSync('ssh-keygen', ['-q', '-Y', 'sign', '-n', APPROVAL_NAMESPACE, '-f', keyPath, file]);
+    const sig = parseSshsig(readFileSync(`${file}.sig`, 'utf8'));
+    expect(sig.publicKey.fingerprint).toBe(parsePublicKeyLine(pubLine).fingerprint);
+    expect(sshsigVerify(sig, message)).toBe(true);
+    expect(sshsigVerify(sig, Buffer.concat([message, Buffer.from(' ')]))).toBe(false);
+    expect(sshsigVerify(sig, message, 'other-namespace')).toBe(false);
+  });
+
+  it('makes signatures that ssh-keygen -Y verify accepts', async () => {
+    const key = await loadPrivateKey(keyPath);
+    expect(key.publicKey.fingerprint).toBe(parsePublicKeyLine(pubLine).fingerprint);
+    const sigFile = join(dir, `ours-${type}.sig`);
+    writeFileSync(sigFile, sshsigSign(key, message));
+    const signers = join(dir, `allowed-${type}`);
+    writeFileSync(signers, `alice ${pubLine}`);
+    const out = execFileSync(
+      'ssh-keygen',
+      ['-Y', 'verify', '-f', signers, '-I', 'alice', '-n', APPROVAL_NAMESPACE, '-s', sigFile],
+      { input: message, encoding: 'utf8' },
+    );
+    expect(out).toContain('Good "pubguard-approval" signature for alice');
+    expect(() =>
+      execFileSync('ssh-keygen', ['-Y', 'verify', '-f', signers, '-I', 'alice', '-n', APPROVAL_NAMESPACE, '-s', sigFile], {
+        input: Buffer.from('other bytes'),
+        stdio: 'pipe',
+      }),
+    ).toThrow();
+  });
+});
+
+describe('parseSshsig', () => {
+  it('refuses truncated and malformed signatures with a format error', async () => {
+    const key = await loadPrivateKey(keygen('id_trunc', 'ed25519'));
+    const armored = sshsigSign(key, message);
+    const lines = armored.trimEnd().split('\n');
+    const cut = [...lines.slice(0, 2), lines.at(-1)].join('\n');
+    expect(() => parseSshsig(cut)).toThrow(SignatureFormatError);
+    expect(() => parseSshsig(lines.slice(0, -1).join('\n'))).toThrow(/truncated/);
+    expect(() => parseSshsig('hello')).toThrow(SignatureFormatError);
+    expect(() => parseSshsig(armored.replace('U1NIU0lH', 'U1NIU0lI'))).toThrow(/magic/);
+  });
+
+  it('explains how to sign with an encrypted key', () => {
+    const path = join(dir, 'id_locked');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'correct horse', '-f', path]);
+    return expect(loadPrivateKey(path)).rejects.toThrow(/ssh-keygen -Y sign -n pubguard-approval -f KEY/);
+  });
+});

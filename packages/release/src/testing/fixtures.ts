@@ -1,0 +1,90 @@
+// Builds small real artifacts at test time; excluded from the published build.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import tar from 'tar-stream';
+import yazl from 'yazl';
+
+/** Members of a tarball or zip: path -> content. */
+export type Members = Record<string, string | Buffer>;
+
+/** A gzip tarball with the given members, as bytes. */
+export async function tarGz(members: Members): Promise<Buffer> {
+  const pack = tar.pack();
+  const chunks: Buffer[] = [];
+  pack.on('data', (c: Buffer) => chunks.push(c));
+  const ended = new Promise<void>((resolve, reject) => {
+    pack.on('end', resolve);
+    pack.on('error', reject);
+  });
+  for (const [name, content] of Object.entries(members)) pack.entry({ name }, content);
+  pack.finalize();
+  await ended;
+  return gzipSync(Buffer.concat(chunks));
+}
+
+/** A zip with the given members, as bytes. */
+export async function zip(members: Members): Promise<Buffer> {
+  const z = new yazl.ZipFile();
+  for (const [name, content] of Object.entries(members)) {
+    z.addBuffer(typeof content === 'string' ? Buffer.from(content) : content, name);
+  }
+  z.end();
+  const chunks: Buffer[] = [];
+  for await (const c of z.outputStream) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Writes an npm tarball `name-version.tgz` (override with `fileName`) with `package/package.json`. */
+export async function npmTarball(dir: string, name: string, version: string, fileName?: string, extra: Members = {}): Promise<string> {
+  const path = join(dir, fileName ?? `${name.replace('@', '').replace('/', '-')}-${version}.tgz`);
+  await writeFile(
+    path,
+    await tarGz({ 'package/package.json': JSON.stringify({ name, version }, null, 2), 'package/index.js': '', ...extra }),
+  );
+  return path;
+}
+
+/** Writes a wheel whose METADATA says `metadataVersion` and whose file name says `version`. */
+export async function wheel(dir: string, name: string, version: string, metadataVersion = version, fileName?: string): Promise<string> {
+  const norm = name.replace(/[-_.]+/g, '_').toLowerCase();
+  const path = join(dir, fileName ?? `${norm}-${version}-py3-none-any.whl`);
+  await writeFile(
+    path,
+    await zip({
+      [`${norm}/__init__.py`]: '',
+      [`${norm}-${version}.dist-info/METADATA`]: `Metadata-Version: 2.1\nName: ${name}\nVersion: ${metadataVersion}\n\nLong description\nVersion: 9.9.9\n`,
+      [`${norm}-${version}.dist-info/RECORD`]: '',
+    }),
+  );
+  return path;
+}
+
+/** Writes an sdist `name-version.tar.gz` whose PKG-INFO says `metadataVersion`. */
+export async function sdist(dir: string, name: string, version: string, metadataVersion = version, fileName?: string): Promise<string> {
+  const norm = name.replace(/[-_.]+/g, '_').toLowerCase();
+  const path = join(dir, fileName ?? `${norm}-${version}.tar.gz`);
+  await writeFile(
+    path,
+    await tarGz({
+      [`${norm}-${version}/pyproject.toml`]: '',
+      [`${norm}-${version}/PKG-INFO`]: `Metadata-Version: 2.1\nName: ${name}\nVersion: ${metadataVersion}\n`,
+    }),
+  );
+  return path;
+}
+
+/** Generates an unencrypted SSH key with ssh-keygen; returns the private key path and the public key line. */
+export function sshKey(dir: string, name: string, type: 'ed25519' | 'rsa' | 'ecdsa' = 'ed25519'): { path: string; pub: string } {
+  const path = join(dir, name);
+  const bits = type === 'rsa' ? ['-b', '2048'] : type === 'ecdsa' ? ['-b', '256'] : [];
+  execFileSync('ssh-keygen', ['-q', '-t', type, ...bits, '-N', '', '-C', `${name}@example.test`, '-f', path]);
+  return { path, pub: readFileSync(`${path}.pub`, 'utf8').trim() };
+}
+
+/** Signs a file with `ssh-keygen -Y sign -n pubguard-approval`, writing FILE.sig as users would. */
+export function sshKeygenSign(keyPath: string, file: string): void {
+  execFileSync('ssh-keygen', ['-q', '-Y', 'sign', '-n', 'pubguard-approval', '-f', keyPath, file]);
+}
