@@ -7,3 +7,28 @@ export type {
   Severity,
   ValidatorSpec,
 } from './types.js';
+export { BuiltinRulesMissingError, RuleError } from './errors.js';
+export { type BuiltinRulesFile, builtinRuleDefinitions, builtinRuleset } from './builtin.js';
+export { DEFAULT_MAX_LENGTH, MIN_KEYWORD_LENGTH, captureGroupCount, compileRules } from './compile.js';
+export { type Acceptance, DOCUMENTED_EXAMPLES, acceptCandidate, looksLikePlaceholderWord, placeholderReason } from './accept.js';
+export { type RuleMatch, type RuleProblem, checkRules, findUnboundedQuantifier, matchRule } from './check.js';
+export { parseRuleDefinition, parseRuleDefinitions } from './schema.js';
+export {
+  BASE62_ALPHABET,
+  type MacaroonInfo,
+  base36Encode,
+  base62Encode,
+  charClasses,
+  crc32,
+  decodeBase64,
+  entropy,
+  githubChecksumValid,
+  gitlabRoutableChecksumValid,
+  grafanaChecksumValid,
+  jwtValid,
+  parseMacaroonV2,
+  pemBodyValid,
+  pypiMacaroonValid,
+  vercelChecksumValid,
+  zuploChecksumValid,
+} from './validators.js';

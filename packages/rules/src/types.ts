@@ -31,8 +31,11 @@ export interface RuleDefinition {
   confidence?: Confidence;
   /** Literals of which at least one occurs in every match; matched case-insensitively. */
   keywords: string[];
-  /** JavaScript regular expression source; group `secretGroup` captures the secret. */
-  pattern: string;
+  /**
+   * JavaScript regular expression source; group `secretGroup` captures the secret.
+   * Absent only for path-only rules (those with `paths`), which report the file itself.
+   */
+  pattern?: string;
   /** Extra regex flags (only `i`, `m` and `s` are meaningful). */
   flags?: string;
   /** Capture group holding the secret; 0 means the whole match. Default 1. */
@@ -46,6 +49,12 @@ export interface RuleDefinition {
   description?: string;
   examples: string[];
   negative_examples: string[];
+  /**
+   * Picomatch globs on the innermost entry path. With `pattern`, the pattern runs only in
+   * matching files; without it, every matching file is a finding by its path alone, and
+   * `examples` / `negative_examples` are entry paths. A glob written `!glob` excludes.
+   */
+  paths?: string[];
 }
 
 /** A rule ready for the matcher: plain data, so it can be posted to a worker as is. */
@@ -54,6 +63,7 @@ export interface CompiledRule {
   title: string;
   severity: Severity;
   confidence: Confidence;
+  /** Regex source; the empty string for path-only rules, which have no keywords. */
   source: string;
   flags: string;
   secretGroup: number;
@@ -62,6 +72,12 @@ export interface CompiledRule {
   allowlist: string[];
   references: string[];
   description: string;
+  /** Lower-cased keywords of this rule (also indexed in `CompiledRuleset.keywords`). */
+  keywords?: string[];
+  /** Picomatch globs on the innermost entry path; see `RuleDefinition.paths`. */
+  paths?: string[];
+  /** Globs excluded from `paths` (written `!glob` in the rule file). */
+  pathsExclude?: string[];
 }
 
 /** The whole ruleset in the form the matcher consumes; structured-clone safe. */

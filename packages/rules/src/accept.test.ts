@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { acceptCandidate, looksLikePlaceholderWord, placeholderReason } from './accept.js';
+import type { CompiledRule } from './types.js';
+
+function rule(overrides: Partial<CompiledRule> = {}): CompiledRule {
+  return {
+    id: 'test-rule',
+    title: 'Test',
+    severity: 'high',
+    confidence: 'high',
+    source: '(tok_[A-Za-z0-9]{20})',
+    flags: '',
+    secretGroup: 1,
+    maxLength: 64,
+    validators: [],
+    allowlist: [],
+    references: [],
+    description: '',
+    ...overrides,
+  };
+}
+
+describe('placeholderReason', () => {
+  it('rejects AWS documented examples', () => {
+    expect(placeholderReason('AKIAIOSFODNN7EXAMPLE')).toBe('documented example credential');
+    expect(placeholderReason('wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY')).toBe('documented example credential');
+  });
+  it.each([
+    ['ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'],
+    ['${NPM_TOKEN}'],
+    ['${{ secrets.NPM_TOKEN }}'],
+    ['{{ api_key }}'],
+    ['your-api-key-here'],
+    ['YOUR_TOKEN_HERE'],
+    ['<token>'],
+    ['<your'],
+    ['changeme'],
+    ['process.env.NPM_TOKEN'],
+    ["os.environ['PYPI_TOKEN']"],
+    ['sk_live_aaaaaaaaaaaaaaaaaaaaaaaa'],
+    ['tok_abcdefghijklmnopqrst'],
+    ['key-1234567890'],
+    ['sk_live_...'],
+    ['$NPM_TOKEN'],
+    ['********'],
+  ])('rejects %s', (secret) => {
+    expect(placeholderReason(secret)).toBeDefined();
+  });
+  it('rejects a secret the match wraps in a template', () => {
+    expect(placeholderReason('NPM_TOKEN}', '_authToken=${NPM_TOKEN}')).toBeDefined();
+  });
+  it.each([
+    ['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'],
+    ['z6qx8Vuw5NXtFcPekMNowIcz2u6HFVcutVoxHhSw'],
+    ['Tr0ub4dor&3-horse'],
+  ])('keeps %s', (secret) => {
+    expect(placeholderReason(secret)).toBeUndefined();
+  });
+});
+
+describe('looksLikePlaceholderWord', () => {
+  it('flags stand-in words and code references, not random values', () => {
+    for (const s of ['password', 'postgres', 'x-oauth-basic', 'config.password', 'getSecret()', 'API_TOKEN', 'test_secret']) {
+      expect(looksLikePlaceholderWord(s), s).toBe(true);
+    }
+    for (const s of ['Wq9vB2rLx7Ta', 'Tr0ub4dor&3-horse']) expect(looksLikePlaceholderWord(s), s).toBe(false);
+  });
+});
+
+describe('acceptCandidate', () => {
+  it('accepts a plausible secret with no validators', () => {
+    expect(acceptCandidate(rule(), 'tok_Q2w9Zr7LmX4pK8vB1nT6', 'tok_Q2w9Zr7LmX4pK8vB1nT6')).toEqual({ ok: true });
+  });
+  it('applies the rule allowlist first', () => {
+    const r = rule({ allowlist: ['tok_Q2w9Zr7LmX4pK8vB1nT6'] });
+    expect(acceptCandidate(r, 'tok_Q2w9Zr7LmX4pK8vB1nT6', '')).toEqual({ ok: false, reason: 'allowlisted by the rule' });
+  });
+  it('runs validators in order and reports the first failure', () => {
+    const r = rule({ validators: [{ type: 'entropy', min: 3 }, { type: 'checksum', scheme: 'github-crc32' }] });
+    const low = acceptCandidate(r, 'tok_aabbaabbaabbaabbaabb', '');
+    expect(low.ok).toBe(false);
+    expect(!low.ok && low.reason).toMatch(/^entropy/);
+    const sum = acceptCandidate(r, 'tok_Q2w9Zr7LmX4pK8vB1nT6', '');
+    expect(!sum.ok && sum.reason).toMatch(/^checksum \(github-crc32\)/);
+  });
+  it('checks GitHub checksums through the rule', () => {
+    const r = rule({ validators: [{ type: 'checksum', scheme: 'github-crc32' }] });
+    expect(acceptCandidate(r, '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', '').ok).toBe(true);
+    expect(acceptCandidate(r, 'ghp_zQWBuTSOoRi4A9spHcVY5ncnsDkxkJ0mLq18', '').ok).toBe(false);
+  });
+  it('rejects placeholders before validators run', () => {
+    const r = rule({ validators: [{ type: 'entropy', min: 0 }] });
+    const res = acceptCandidate(r, 'AKIAIOSFODNN7EXAMPLE', 'id=AKIAIOSFODNN7EXAMPLE');
+    expect(res).toEqual({ ok: false, reason: 'placeholder: documented example credential' });
+  });
+});

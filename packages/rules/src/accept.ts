@@ -1,0 +1,140 @@
+import type { CompiledRule, ValidatorSpec } from './types.js';
+import {
+  charClasses,
+  entropy,
+  githubChecksumValid,
+  gitlabRoutableChecksumValid,
+  grafanaChecksumValid,
+  jwtValid,
+  pemBodyValid,
+  pypiMacaroonValid,
+  vercelChecksumValid,
+  zuploChecksumValid,
+} from './validators.js';
+
+/** Whether a regex match is reported, and if not, why (for `--verbose` and rule linting). */
+export type Acceptance = { ok: true } | { ok: false; reason: string };
+
+/** Credentials that providers publish in their documentation: never reported, by any rule. */
+export const DOCUMENTED_EXAMPLES: readonly string[] = [
+  'AKIAIOSFODNN7EXAMPLE',
+  'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+  'AKIAI44QH8DHBEXAMPLE',
+  'je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY',
+];
+
+const DOCUMENTED = new Set(DOCUMENTED_EXAMPLES);
+
+// Each entry is a shape that only a placeholder, a template or a reference to a variable has;
+// a random credential essentially never contains one.
+const PLACEHOLDER_SHAPES: ReadonlyArray<readonly [RegExp, string]> = [
+  [/example/i, 'contains EXAMPLE'],
+  [/x{5,}|X{5,}|\*{3,}|#{4,}|\.{3}|…|_{5,}/, 'masked or filler characters'],
+  [/your[-_ .]?[a-z0-9_-]{0,30}?[-_ .]?here/i, '"your … here" placeholder'],
+  [/^<[^<>]{0,200}>$|^<[a-z_ -]{1,40}(?:>|$)|[<[{]\s{0,2}(?:your|my|insert|enter|redacted|token|secret|password|api[-_ ]?key)[^<>\]}]{0,40}[>\]}]/i, 'angle-bracket or braced placeholder'],
+  [/\$\{\{?\s{0,4}[A-Za-z_.]|\$\(|\{\{\s{0,4}[A-Za-z_.]|%\([a-z_]{1,40}\)s|^\$[A-Z_][A-Z0-9_]{1,60}$/, 'template or variable reference'],
+  [/process\.env|os\.environ|os\.getenv|getenv\(|env\[|ENV\[|System\.getenv/i, 'reference to an environment variable'],
+  [/changeme|change[-_]me|replace[-_ ]?me|placeholder|redacted|dummy|notarealkey|not[-_]a[-_]real|insert[-_ ]?your/i, 'placeholder word'],
+  [/(?:abcdefgh|bcdefghi|cdefghij|defghijk|efghijkl|fghijklm|ghijklmn|hijklmno|ijklmnop|jklmnopq|klmnopqr|lmnopqrs|mnopqrst|nopqrstu|opqrstuv|pqrstuvw|qrstuvwx|rstuvwxy|stuvwxyz|01234567|12345678|23456789|34567890|98765432|87654321|76543210|qwertyui|asdfghjk)/i, 'sequential alphabet'],
+];
+
+/** Why a captured secret looks like a placeholder rather than a credential, or undefined. */
+export function placeholderReason(secret: string, match = secret): string | undefined {
+  if (DOCUMENTED.has(secret)) return 'documented example credential';
+  for (const [re, reason] of PLACEHOLDER_SHAPES) if (re.test(secret)) return reason;
+  const run = longestRun(secret);
+  if (secret.length >= 8 && run >= Math.max(8, secret.length * 0.4)) return 'repeated characters';
+  if (secret.length >= 4 && new Set(secret).size <= 2) return 'repeated characters';
+  // `${{ secrets.X }}` and `${VAR}` around the captured text, when the pattern stopped short of them.
+  const at = match.indexOf(secret);
+  if (at > 0) {
+    const before = match.slice(Math.max(0, at - 3), at);
+    if (/\$\{\{?\s?$/.test(before) || /\{\{\s?$/.test(before)) return 'template or variable reference';
+  }
+  return undefined;
+}
+
+function longestRun(text: string): number {
+  let best = 0;
+  let run = 0;
+  for (let i = 0; i < text.length; i++) {
+    run = i > 0 && text[i] === text[i - 1] ? run + 1 : 1;
+    if (run > best) best = run;
+  }
+  return best;
+}
+
+// Values that people write in place of a real password or key; only the `not-placeholder`
+// validator uses this list, because it would be too broad for random-token formats.
+const WEAK_WORDS = new Set([
+  'password', 'passwd', 'pass', 'pwd', 'secret', 'token', 'apikey', 'api_key', 'api-key', 'key',
+  'test', 'testing', 'tests', 'sample', 'fake', 'foo', 'bar', 'baz', 'foobar', 'qux', 'none', 'null',
+  'nil', 'undefined', 'true', 'false', 'admin', 'root', 'user', 'username', 'guest', 'demo', 'default',
+  'postgres', 'mysql', 'redis', 'rabbitmq', 'mongo', 'mongodb', 'letmein', 'hunter2', 'welcome',
+  'x-oauth-basic', 'x-access-token', 'oauth2', 'anonymous', 'empty', 'required', 'string', 'value',
+  'mypassword', 'yourpassword', 'secretpassword', 'supersecret', 'topsecret', 'pa55word', 'p@ssw0rd',
+  'p@ssword', 'passw0rd', 'xxx', 'tbd', 'todo', 'n/a', 'na', 'unset', 'private', 'public', 'my-secret',
+  'mysecret', 'my_secret', 'secret123', 'password123', 'password1', 'test123', 'admin123', 'qwerty',
+]);
+
+/** True for secrets that are common stand-in words, code references or too uniform to be real. */
+export function looksLikePlaceholderWord(secret: string): boolean {
+  const s = secret.toLowerCase().replace(/^["'`]|["'`]$/g, '');
+  if (WEAK_WORDS.has(s)) return true;
+  if (/^(?:test|fake|sample|dummy|mock|foo|bar|my|your|some|the|a)[-_]?[a-z]{0,20}$/.test(s)) return true;
+  // A bare identifier or property access (config.password, getPassword()) is code, not a value.
+  if (/^[a-z_$][a-z0-9_$]{0,60}(?:\.[a-z_$][a-z0-9_$]{0,60}){1,6}$/i.test(secret)) return true;
+  if (/\(\)?$|^[a-z_$][a-z0-9_$]{0,60}\(/i.test(secret)) return true;
+  if (/^[A-Z][A-Z0-9_]{2,60}$/.test(secret)) return true; // a constant's name
+  return false;
+}
+
+function runValidator(spec: ValidatorSpec, secret: string): string | undefined {
+  switch (spec.type) {
+    case 'checksum': {
+      const ok =
+        spec.scheme === 'github-crc32'
+          ? githubChecksumValid(secret)
+          : spec.scheme === 'gitlab-routable'
+            ? gitlabRoutableChecksumValid(secret)
+            : spec.scheme === 'grafana-crc32'
+              ? grafanaChecksumValid(secret)
+              : spec.scheme === 'vercel-crc32'
+                ? vercelChecksumValid(secret)
+                : zuploChecksumValid(secret);
+      return ok ? undefined : `checksum (${spec.scheme}) does not match`;
+    }
+    case 'entropy': {
+      const bits = entropy(secret);
+      return bits >= spec.min ? undefined : `entropy ${bits.toFixed(2)} < ${spec.min}`;
+    }
+    case 'charclasses': {
+      const n = charClasses(secret);
+      return n >= spec.min ? undefined : `${n} character classes < ${spec.min}`;
+    }
+    case 'pypi-macaroon':
+      return pypiMacaroonValid(secret) ? undefined : 'not a PyPI macaroon';
+    case 'jwt':
+      return jwtValid(secret) ? undefined : 'not a signed JWT';
+    case 'pem':
+      return pemBodyValid(secret) ? undefined : 'key body is not valid DER or OpenSSH';
+    case 'not-placeholder':
+      return looksLikePlaceholderWord(secret) ? 'placeholder word' : undefined;
+  }
+}
+
+/**
+ * Decides whether a regex match is reported: the rule's allowlist, documented examples and
+ * placeholder shapes, then the rule's validators in order. The matcher calls exactly this.
+ */
+export function acceptCandidate(rule: CompiledRule, secret: string, match: string): Acceptance {
+  if (secret.length === 0) return { ok: false, reason: 'empty secret' };
+  if (rule.allowlist.includes(secret)) return { ok: false, reason: 'allowlisted by the rule' };
+  const placeholder = placeholderReason(secret, match);
+  if (placeholder) return { ok: false, reason: `placeholder: ${placeholder}` };
+  for (const spec of rule.validators) {
+    const failed = runValidator(spec, secret);
+    if (failed) return { ok: false, reason: failed };
+  }
+  return { ok: true };
+}

@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { builtinRuleDefinitions, builtinRuleset } from './builtin.js';
+import { checkRules, findUnboundedQuantifier, matchRule } from './check.js';
+import { compileRules } from './compile.js';
+import type { RuleDefinition } from './types.js';
+
+const good: RuleDefinition = {
+  id: 'demo-token',
+  title: 'Demo token',
+  severity: 'high',
+  keywords: ['demo_'],
+  pattern: '(demo_[A-Za-z0-9]{12})(?![A-Za-z0-9])',
+  validators: [{ type: 'entropy', min: 3 }],
+  references: ['https://example.invalid/format'],
+  examples: ['key=demo_Q2w9Zr7LmX4p', 'demo_K8vB1nT6aZ3q'],
+  negative_examples: ['key=demo_aaaaaaaaaaaa', 'key=demo_short'],
+};
+
+describe('checkRules', () => {
+  it('passes a well-formed rule', () => {
+    expect(checkRules([good])).toEqual([]);
+  });
+  it('reports missing examples, reported negatives, unmatched examples and unbounded patterns', () => {
+    const problems = checkRules([
+      { ...good, examples: ['key=demo_aaaaaaaaaaaa'], negative_examples: ['demo_Q2w9Zr7LmX4p', 'x'] },
+      { ...good, id: 'unbounded', pattern: '(demo_[A-Za-z0-9]+)' },
+      { ...good, id: 'no-refs', references: [] },
+      good,
+      good,
+    ]);
+    const text = problems.map((p) => `${p.ruleId}: ${p.message}`);
+    expect(text).toContain('demo-token: has 1 example(s); at least 2 are needed');
+    expect(text.some((t) => /^demo-token: example 1 is not reported \(rejected: placeholder/.test(t))).toBe(true);
+    expect(text.some((t) => /^demo-token: negative example 1 is reported/.test(t))).toBe(true);
+    expect(text.some((t) => /^unbounded: pattern has an unbounded quantifier '\+'/.test(t))).toBe(true);
+    expect(text).toContain('no-refs: has no reference to the published format');
+    expect(text).toContain('demo-token: duplicate rule id');
+  });
+  it('reports an example whose checksum is wrong', () => {
+    const problems = checkRules([
+      {
+        ...good,
+        id: 'gh',
+        keywords: ['ghp_'],
+        pattern: '(ghp_[A-Za-z0-9]{36})',
+        validators: [{ type: 'checksum', scheme: 'github-crc32' }],
+        examples: ['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', 'ghp_zQWBuTSOoRi4A9spHcVY5ncnsDkxkJ0mLq18'],
+      },
+    ]);
+    expect(problems.map((p) => p.message)).toContain('example 2: a token has an invalid checksum');
+  });
+  it('reports a match that contains none of the keywords', () => {
+    const problems = checkRules([{ ...good, keywords: ['zzz'] }]);
+    expect(problems.map((p) => p.message)).toContain('example 1: match contains none of the keywords');
+  });
+});
+
+describe('findUnboundedQuantifier', () => {
+  it('ignores escaped and class characters', () => {
+    expect(findUnboundedQuantifier('a\\+b[+*]c{1,5}')).toBeUndefined();
+    expect(findUnboundedQuantifier('a{2,}')).toBe("'{2,}' at offset 1");
+    expect(findUnboundedQuantifier('x*')).toBe("'*' at offset 1");
+  });
+});
+
+describe('matchRule', () => {
+  it('returns every match with its verdict', () => {
+    const rule = compileRules([good]).rules[0];
+    if (!rule) throw new Error('no rule');
+    const matches = matchRule(rule, 'demo_Q2w9Zr7LmX4p demo_aaaaaaaaaaaa');
+    expect(matches.map((m) => [m.secret, m.index, m.acceptance.ok])).toEqual([
+      ['demo_Q2w9Zr7LmX4p', 0, true],
+      ['demo_aaaaaaaaaaaa', 18, false],
+    ]);
+  });
+});
+
+describe('built-in rules', () => {
+  const defs = builtinRuleDefinitions();
+  it('pass rules check', () => {
+    const problems = checkRules(defs).map((p) => `${p.ruleId ?? '*'}: ${p.message}`);
+    expect(problems).toEqual([]);
+  });
+  it('are compiled ahead of time, identically to compiling the definitions now', () => {
+    expect(builtinRuleset()).toEqual(compileRules(defs));
+  });
+  it('cover the first rule families', () => {
+    const ids = new Set(defs.map((d) => d.id));
+    for (const id of [
+      'aws-access-key-id',
+      'aws-secret-access-key',
+      'github-classic-token',
+      'github-fine-grained-token',
+      'npm-access-token',
+      'pypi-upload-token',
+      'slack-bot-token',
+      'slack-webhook-url',
+      'stripe-live-secret-key',
+      'google-api-key',
+      'gcp-service-account-key',
+      'pem-private-key',
+      'url-with-password',
+      'npmrc-auth-token',
+      'pypirc-password',
+    ]) {
+      expect(ids.has(id), id).toBe(true);
+    }
+  });
+  it('keep every pattern fast on adversarial input', () => {
+    // Long runs of characters each pattern accepts, with no closing delimiter, are where
+    // backtracking would show; the matcher never hands a regex more than its window.
+    const ruleset = builtinRuleset();
+    const fillers = ['A', 'a1', '0', 'x-', '/+', ' ', '\n', '\\n', ':', '@'];
+    for (const rule of ruleset.rules) {
+      if (!rule.source) continue;
+      const re = new RegExp(rule.source, `${rule.flags}g`);
+      const window = rule.maxLength * 2;
+      for (const keyword of rule.keywords ?? []) {
+        for (const f of fillers) {
+          const text = `${keyword}${f.repeat(Math.ceil(window / f.length))}`.slice(0, window + keyword.length);
+          const start = performance.now();
+          re.lastIndex = 0;
+          while (re.exec(text)) {
+            /* drain */
+          }
+          expect(performance.now() - start, `${rule.id} with ${JSON.stringify(f)}`).toBeLessThan(250);
+        }
+      }
+    }
+  });
+});

@@ -1,0 +1,121 @@
+import { type Acceptance, acceptCandidate } from './accept.js';
+import { compileRules } from './compile.js';
+import { RuleError } from './errors.js';
+import type { CompiledRule, RuleDefinition } from './types.js';
+
+/** One thing wrong with a rule, as `rules check` lists it. */
+export interface RuleProblem {
+  /** The rule concerned; absent for problems of the whole set. */
+  ruleId?: string;
+  message: string;
+}
+
+/** One regex match of a rule in a text, with the verdict of `acceptCandidate`. */
+export interface RuleMatch {
+  /** The captured secret. */
+  secret: string;
+  /** The whole regex match. */
+  match: string;
+  /** Offset of the match in the text. */
+  index: number;
+  acceptance: Acceptance;
+}
+
+/** Runs one rule's regex over a whole text and judges every match (for tests and linting). */
+export function matchRule(rule: CompiledRule, text: string): RuleMatch[] {
+  if (!rule.source) return [];
+  const re = new RegExp(rule.source, `${rule.flags}g`);
+  const out: RuleMatch[] = [];
+  for (const m of text.matchAll(re)) {
+    const secret = m[rule.secretGroup] ?? '';
+    if (m[0].length === 0) continue;
+    out.push({ secret, match: m[0], index: m.index ?? 0, acceptance: acceptCandidate(rule, secret, m[0]) });
+  }
+  return out;
+}
+
+/** Describes the first unbounded quantifier (`*`, `+`, `{n,}`) in a regex source, if any. */
+export function findUnboundedQuantifier(source: string): string | undefined {
+  let inClass = false;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i];
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === ']') inClass = false;
+      continue;
+    }
+    if (c === '[') inClass = true;
+    else if (c === '*' || c === '+') return `'${c}' at offset ${i}`;
+    else if (c === '{') {
+      const m = /^\{\d+,\}/.exec(source.slice(i));
+      if (m) return `'${m[0]}' at offset ${i}`;
+    }
+  }
+  return undefined;
+}
+
+function checkOne(def: RuleDefinition, rule: CompiledRule): RuleProblem[] {
+  const problems: RuleProblem[] = [];
+  const add = (message: string): void => void problems.push({ ruleId: def.id, message });
+  if (def.examples.length < 2) add(`has ${def.examples.length} example(s); at least 2 are needed`);
+  if (def.negative_examples.length < 2) add(`has ${def.negative_examples.length} negative example(s); at least 2 are needed`);
+  if (!def.references?.length) add('has no reference to the published format');
+  if (!rule.source) return problems; // path-only rules: examples are paths, checked by the engine's path matcher
+  const unbounded = findUnboundedQuantifier(rule.source);
+  if (unbounded) add(`pattern has an unbounded quantifier ${unbounded}; bound it (e.g. {1,64}) so matching stays linear`);
+  const hasChecksum = rule.validators.some((v) => v.type === 'checksum');
+  def.examples.forEach((example, i) => {
+    const matches = matchRule(rule, example);
+    const accepted = matches.filter((m) => m.acceptance.ok);
+    if (accepted.length === 0) {
+      const why = matches.map((m) => (m.acceptance.ok ? 'accepted' : m.acceptance.reason)).join('; ');
+      add(`example ${i + 1} is not reported (${matches.length ? `rejected: ${why}` : 'no regex match'})`);
+    }
+    for (const m of accepted) {
+      if (m.match.length > rule.maxLength) add(`example ${i + 1}: match of ${m.match.length} chars exceeds maxLength ${rule.maxLength}`);
+      const lower = m.match.toLowerCase();
+      if (!(rule.keywords ?? []).some((k) => lower.includes(k))) add(`example ${i + 1}: match contains none of the keywords`);
+    }
+    if (hasChecksum) {
+      for (const m of matches) {
+        if (!m.acceptance.ok && m.acceptance.reason.startsWith('checksum')) add(`example ${i + 1}: a token has an invalid checksum`);
+      }
+    }
+  });
+  def.negative_examples.forEach((negative, i) => {
+    for (const m of matchRule(rule, negative)) {
+      if (m.acceptance.ok) add(`negative example ${i + 1} is reported (secret ${JSON.stringify(m.secret.slice(0, 12))}…)`);
+    }
+  });
+  return problems;
+}
+
+/**
+ * Lints rule definitions: every rule compiles (pattern, keywords, flags), ids are unique, each
+ * rule has 2+ examples, 2+ negative examples and a reference, every example is reported with
+ * a valid checksum where the format has one, no negative example is, and patterns are bounded.
+ */
+export function checkRules(defs: RuleDefinition[]): RuleProblem[] {
+  const problems: RuleProblem[] = [];
+  const seen = new Set<string>();
+  for (const def of defs) {
+    if (seen.has(def.id)) {
+      problems.push({ ruleId: def.id, message: 'duplicate rule id' });
+      continue;
+    }
+    seen.add(def.id);
+    let rule: CompiledRule | undefined;
+    try {
+      rule = compileRules([def]).rules[0];
+    } catch (error) {
+      if (!(error instanceof RuleError)) throw error;
+      problems.push({ ruleId: def.id, message: error.message.replace(`rule '${def.id}': `, '') });
+      continue;
+    }
+    if (rule) problems.push(...checkOne(def, rule));
+  }
+  return problems;
+}

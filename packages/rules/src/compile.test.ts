@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_MAX_LENGTH, captureGroupCount, compileRules } from './compile.js';
+import { RuleError } from './errors.js';
+import type { RuleDefinition } from './types.js';
+
+function def(overrides: Partial<RuleDefinition> = {}): RuleDefinition {
+  return {
+    id: 'demo-token',
+    title: 'Demo token',
+    severity: 'high',
+    keywords: ['demo_'],
+    pattern: '(demo_[a-z0-9]{10})',
+    examples: [],
+    negative_examples: [],
+    ...overrides,
+  };
+}
+
+function errorOf(fn: () => unknown): RuleError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof RuleError) return error;
+    throw error;
+  }
+  throw new Error('expected a RuleError');
+}
+
+describe('compileRules', () => {
+  it('builds the keyword table, defaults and maxMatchLength', () => {
+    const set = compileRules([
+      def(),
+      def({ id: 'other', keywords: ['DEMO_', 'oth'], pattern: 'oth(er)', maxLength: 900 }),
+    ]);
+    expect(set.keywords).toEqual(['demo_', 'oth']);
+    expect(set.keywordRules).toEqual([[0, 1], [1]]);
+    expect(set.rules[0]).toMatchObject({ confidence: 'medium', secretGroup: 1, maxLength: DEFAULT_MAX_LENGTH, flags: '' });
+    expect(set.maxMatchLength).toBe(900);
+    expect(structuredClone(set)).toEqual(set);
+  });
+  it('names the rule in every error', () => {
+    const cases: Array<[Partial<RuleDefinition>, RegExp]> = [
+      [{ pattern: '(unclosed' }, /invalid pattern/],
+      [{ keywords: [] }, /at least one keyword/],
+      [{ keywords: ['ab'] }, /shorter than 3/],
+      [{ keywords: ['abcdef'], maxLength: 4 }, /longer than maxLength/],
+      [{ keywords: ['d\u00e9mo'] }, /printable ASCII/],
+      [{ secretGroup: 2 }, /secretGroup 2 but the pattern has 1/],
+      [{ flags: 'g' }, /only i, m and s/],
+      [{ pattern: undefined }, /needs `paths`/],
+    ];
+    for (const [overrides, message] of cases) {
+      const e = errorOf(() => compileRules([def(overrides)]));
+      expect(e.message).toMatch(message);
+      expect(e.message).toContain("rule 'demo-token'");
+      expect(e.ruleId).toBe('demo-token');
+    }
+  });
+  it('refuses duplicate ids', () => {
+    expect(errorOf(() => compileRules([def(), def()])).message).toMatch(/duplicate rule id 'demo-token'/);
+  });
+  it('compiles path-only rules without keywords and splits exclusions', () => {
+    const set = compileRules([def({ pattern: undefined, keywords: [], paths: ['**/.env', '**/.env.*', '!**/.env.example'] })]);
+    expect(set.rules[0]).toMatchObject({ source: '', paths: ['**/.env', '**/.env.*'], pathsExclude: ['**/.env.example'] });
+    expect(set.keywords).toEqual([]);
+    expect(set.maxMatchLength).toBe(0);
+  });
+});
+
+describe('captureGroupCount', () => {
+  it('counts capturing groups only', () => {
+    expect(captureGroupCount('a(b)(?:c)(d(e))')).toBe(3);
+    expect(captureGroupCount('abc')).toBe(0);
+  });
+});

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { RuleError } from './errors.js';
+import { parseRuleDefinitions } from './schema.js';
+
+const base = {
+  id: 'demo-token',
+  title: 'Demo',
+  severity: 'high',
+  keywords: ['demo_'],
+  pattern: '(demo_[a-z]{4})',
+  examples: ['demo_abcd'],
+  negative_examples: ['demo_'],
+};
+
+function message(value: unknown): string {
+  try {
+    parseRuleDefinitions(value, 'rules/demo.yaml');
+  } catch (error) {
+    if (error instanceof RuleError) return error.message;
+    throw error;
+  }
+  return '';
+}
+
+describe('parseRuleDefinitions', () => {
+  it('returns typed rules and keeps optional fields', () => {
+    const [rule] = parseRuleDefinitions([{ ...base, validators: [{ type: 'entropy', min: 3 }], confidence: 'low' }], 'x');
+    expect(rule).toMatchObject({ id: 'demo-token', confidence: 'low', validators: [{ type: 'entropy', min: 3 }] });
+  });
+  it('names the file and the rule on a problem', () => {
+    expect(message({})).toBe('rules/demo.yaml: a rule file must be a list of rules');
+    expect(message([{ ...base, id: 'Bad_Id' }])).toMatch(/^rules\/demo\.yaml: rule "Bad_Id": `id` must be kebab-case/);
+    expect(message([{ ...base, severity: 'urgent' }])).toMatch(/^rules\/demo\.yaml: rule 'demo-token': `severity` must be one of/);
+    expect(message([{ ...base, keywords: 'demo_' }])).toMatch(/rule 'demo-token': `keywords` must be a list of strings/);
+    expect(message([{ ...base, validators: [{ type: 'magic' }] }])).toMatch(/unknown validator type 'magic'/);
+    expect(message([{ ...base, validators: [{ type: 'checksum', scheme: 'md5' }] }])).toMatch(/checksum validator needs `scheme`/);
+    expect(message([{ ...base, patern: 'typo' }])).toMatch(/unknown field `patern`/);
+    expect(message([{ ...base, pattern: undefined }])).toMatch(/needs a `pattern`/);
+    expect(message([{ ...base, flags: 'gu' }])).toMatch(/`flags` may only contain i, m and s/);
+  });
+});
