@@ -12,6 +12,11 @@ export interface Plant {
   secretStart?: number;
   /** End of the secret in `text` (exclusive); default `text.length`. */
   secretEnd?: number;
+  /**
+   * The text must start a line and end one (it is a whole config line, or a rule anchors on
+   * `^`/`$`); carriers that only quote values refuse it.
+   */
+  ownLine?: boolean;
 }
 
 /** A plain string is planted whole and is the secret itself. */
@@ -47,7 +52,7 @@ function normalise(input: PlantInput): Required<Plant> {
   if (secretStart < 0 || secretEnd > plant.text.length || secretStart >= secretEnd) {
     throw new CorpusError(`plant has an empty or out-of-range secret span [${secretStart}, ${secretEnd}) in a text of ${plant.text.length} chars`);
   }
-  return { text: plant.text, secretStart, secretEnd };
+  return { text: plant.text, secretStart, secretEnd, ownLine: plant.ownLine ?? false };
 }
 
 /** True when `text` can sit inside a JSON/JS/YAML double-quoted string without any escaping. */
@@ -55,8 +60,9 @@ export function canEmbedInline(text: string): boolean {
   return text.length > 0 && JSON.stringify(text) === `"${text}"` && !/[\u2028\u2029]/.test(text);
 }
 
-function requireInline(text: string, carrier: string): void {
-  if (!canEmbedInline(text)) {
+function requireInline(p: Required<Plant>, carrier: string): void {
+  if (p.ownLine) throw new CorpusError(`${carrier} embeds secrets inside quoted strings, not on a line of their own`);
+  if (!canEmbedInline(p.text)) {
     throw new CorpusError(`${carrier} embeds secrets in quoted strings: this text needs escaping (quotes, backslashes or line breaks), so it would not appear verbatim`);
   }
 }
@@ -139,7 +145,7 @@ export function pythonModule(inputs: PlantInput | readonly PlantInput[], options
   f.text('"""Settings and helpers for the upstream client."""\nfrom __future__ import annotations\n\nimport logging\nimport os\n\nlog = logging.getLogger(__name__)\n\nDEFAULT_TIMEOUT = 30\nRETRIES = 3\n\n');
   list(inputs).forEach((p, i) => {
     f.text(pyFunction(rng, i));
-    if (canEmbedInline(p.text)) {
+    if (canEmbedInline(p.text) && !p.ownLine) {
       f.text(`UPSTREAM_${i} = "`).plant(p).text('"\n\n\n');
     } else {
       const quote = p.text.includes('"""') ? "'''" : '"""';
@@ -164,10 +170,10 @@ export function jsModule(inputs: PlantInput | readonly PlantInput[], options: Ca
   f.text("'use strict';\n\nimport { request } from './http.js';\n\nconst DEFAULT_TIMEOUT = 30_000;\n\n");
   list(inputs).forEach((p, i) => {
     f.text(jsFunction(rng, i));
-    if (canEmbedInline(p.text)) {
+    if (canEmbedInline(p.text) && !p.ownLine) {
       f.text(`export const upstream${i} = "`).plant(p).text('";\n\n');
     } else if (!p.text.includes('`') && !p.text.includes('${')) {
-      f.text(`export const upstream${i} = String.raw\``).plant(p).text('`;\n\n');
+      f.text(`export const upstream${i} = String.raw\`\n`).plant(p).text('\n`;\n\n');
     } else if (!p.text.includes('*/')) {
       f.text('/*\n').plant(p).text('\n*/\n\n');
     } else {
@@ -211,7 +217,7 @@ export function minifiedBundle(inputs: PlantInput | readonly PlantInput[], optio
   const rng = new Prng(options.seed ?? 1);
   const size = options.size ?? 300 * 1024;
   const plants = list(inputs);
-  for (const p of plants) requireInline(p.text, 'minifiedBundle');
+  for (const p of plants) requireInline(p, 'minifiedBundle');
   const path = options.path ?? 'dist/app.min.js';
   const f = new FileBuilder();
   f.text('!function(){"use strict";');
@@ -244,7 +250,7 @@ function vlqMappings(rng: Prng, lines: number): string {
 export function sourceMap(inputs: PlantInput | readonly PlantInput[], options: CarrierOptions = {}): CarrierFile {
   const rng = new Prng(options.seed ?? 1);
   const plants = list(inputs);
-  for (const p of plants) requireInline(p.text, 'sourceMap');
+  for (const p of plants) requireInline(p, 'sourceMap');
   const esc = (s: string) => JSON.stringify(s).slice(1, -1);
   const f = new FileBuilder();
   f.text('{"version":3,"file":"app.min.js","sources":["../src/util.ts","../src/upstream.ts"],"sourcesContent":["');
@@ -266,7 +272,7 @@ export function envFile(inputs: PlantInput | readonly PlantInput[], options: Car
   f.text('# Local settings for the upstream client\nNODE_ENV=production\nPORT=8080\nLOG_LEVEL=info\n\n');
   list(inputs).forEach((p, i) => {
     if (/[\r\n]/.test(p.text)) throw new CorpusError('envFile holds one value per line: this text spans lines');
-    if (/^[A-Za-z_][A-Za-z0-9_.]*\s*=/.test(p.text)) f.plant(p).text('\n');
+    if (p.ownLine || /^[A-Za-z_][A-Za-z0-9_.]*\s*=/.test(p.text)) f.plant(p).text('\n');
     else f.text(`UPSTREAM_${i}=`).plant(p).text('\n');
   });
   f.text('CACHE_DIR=/var/cache/upstream\n');
@@ -276,7 +282,7 @@ export function envFile(inputs: PlantInput | readonly PlantInput[], options: Car
 /** A pretty-printed JSON settings file with each secret as a string value. */
 export function jsonFile(inputs: PlantInput | readonly PlantInput[], options: CarrierOptions = {}): CarrierFile {
   const plants = list(inputs);
-  for (const p of plants) requireInline(p.text, 'jsonFile');
+  for (const p of plants) requireInline(p, 'jsonFile');
   const f = new FileBuilder();
   f.text('{\n  "name": "upstream-client",\n  "version": "1.4.2",\n  "retries": 3,\n  "upstream": {\n    "endpoint": "https://api.example.invalid/v1"');
   plants.forEach((p, i) => f.text(`,\n    "value${i}": "`).plant(p).text('"'));
@@ -287,7 +293,7 @@ export function jsonFile(inputs: PlantInput | readonly PlantInput[], options: Ca
 /** A YAML settings file with each secret as a double-quoted scalar. */
 export function yamlFile(inputs: PlantInput | readonly PlantInput[], options: CarrierOptions = {}): CarrierFile {
   const plants = list(inputs);
-  for (const p of plants) requireInline(p.text, 'yamlFile');
+  for (const p of plants) requireInline(p, 'yamlFile');
   const f = new FileBuilder();
   f.text('# Deployment settings\nservice:\n  name: upstream-client\n  replicas: 2\n  ports:\n    - 8080\nupstream:\n  endpoint: https://api.example.invalid/v1\n');
   plants.forEach((p, i) => f.text(`  value${i}: "`).plant(p).text('"\n'));
@@ -298,7 +304,7 @@ export function yamlFile(inputs: PlantInput | readonly PlantInput[], options: Ca
 /** A Jupyter notebook (nbformat 4, indented as Jupyter writes it) with each secret in a code cell. */
 export function notebook(inputs: PlantInput | readonly PlantInput[], options: CarrierOptions = {}): CarrierFile {
   const plants = list(inputs);
-  for (const p of plants) requireInline(p.text, 'notebook');
+  for (const p of plants) requireInline(p, 'notebook');
   const f = new FileBuilder();
   f.text('{\n "cells": [\n  {\n   "cell_type": "markdown",\n   "metadata": {},\n   "source": [\n    "# Upstream exploration\\n",\n    "Pull a sample and plot it."\n   ]\n  },\n');
   f.text('  {\n   "cell_type": "code",\n   "execution_count": 1,\n   "metadata": {},\n   "outputs": [],\n   "source": [\n    "import os\\n",\n    "import json\\n",\n');
@@ -333,10 +339,12 @@ export function binaryBlob(inputs: PlantInput | readonly PlantInput[], options: 
     f.bytes(Uint8Array.of(0xda, name.length)).text(name).bytes(opaqueBytes(rng, rng.int(20, 80)));
   }
   for (const p of list(inputs)) {
+    // A line-anchored text is stored with a newline on each side, inside the same constant.
+    const nl = p.ownLine ? '\n' : '';
     const len = Buffer.alloc(5);
     len[0] = 0x75; // marshal TYPE_UNICODE
-    len.writeUInt32LE(Buffer.byteLength(p.text, 'utf8'), 1);
-    f.bytes(len).plant(p).bytes(Uint8Array.of(0xda)).bytes(opaqueBytes(rng, rng.int(300, 900)));
+    len.writeUInt32LE(Buffer.byteLength(p.text, 'utf8') + 2 * nl.length, 1);
+    f.bytes(len).text(nl).plant(p).text(nl).bytes(Uint8Array.of(0xda)).bytes(opaqueBytes(rng, rng.int(300, 900)));
   }
   return f.build(options.path ?? 'upstream/__pycache__/settings.cpython-311.pyc');
 }
@@ -351,7 +359,7 @@ export function straddleFile(input: PlantInput, options: CarrierOptions & { boun
   const p = normalise(input);
   const secretBytes = Buffer.byteLength(p.text.slice(p.secretStart, p.secretEnd), 'utf8');
   if (secretBytes < 2) throw new CorpusError('straddleFile needs a secret of at least 2 bytes to straddle a boundary');
-  const lead = 'upstream = ';
+  const lead = p.ownLine ? '' : 'upstream = ';
   const secretAt = boundary - Math.floor(secretBytes / 2);
   const lineStart = secretAt - Buffer.byteLength(p.text.slice(0, p.secretStart), 'utf8') - lead.length;
   if (lineStart < 0) throw new CorpusError(`straddleFile: the text before the secret is too long for a boundary at ${boundary}`);
@@ -368,4 +376,12 @@ export function straddleFile(input: PlantInput, options: CarrierOptions & { boun
   f.text(lead).plant(p).text('\n');
   for (let i = 0; i < 40; i++) f.text(logLine());
   return f.build(options.path ?? 'logs/worker.log');
+}
+
+/** A plain line-oriented config file (`.npmrc`, `.pypirc`, a key file): each text on lines of its own. */
+export function configFile(inputs: PlantInput | readonly PlantInput[], options: CarrierOptions = {}): CarrierFile {
+  const f = new FileBuilder();
+  f.text('# generated configuration\n');
+  for (const p of list(inputs)) f.plant(p).text('\n');
+  return f.build(options.path ?? 'config/settings.conf');
 }

@@ -1,3 +1,13 @@
+export {
+  type AcceptanceManifest,
+  type AcceptanceOptions,
+  type ExpectedFinding,
+  type SkippedRule,
+  generateAcceptanceSet,
+  isLineAnchored,
+  locateSecret,
+  pathForGlobs,
+} from './acceptance.js';
 export { type ArchiveEntry, FIXED_MTIME, gzipBuffer, tarBuffer, tgzBuffer, zipBuffer } from './archive.js';
 export {
   type CarrierFile,
@@ -7,6 +17,7 @@ export {
   type PlantInput,
   binaryBlob,
   canEmbedInline,
+  configFile,
   envFile,
   jsModule,
   jsonFile,
@@ -18,6 +29,7 @@ export {
   straddleFile,
   yamlFile,
 } from './carriers.js';
+export { type Decoy, base62Crc32, decoys, wrongChecksumToken } from './decoys.js';
 export { CorpusError } from './errors.js';
 export { type PackageFile, npmTarball, pythonDistName, sdist, sdistFileName, wheel, wheelFileName } from './packagers.js';
 export { Prng } from './prng.js';

@@ -1,0 +1,414 @@
+import { Buffer } from 'node:buffer';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { type CompiledRule, type RuleDefinition, acceptCandidate, builtinRuleDefinitions, compileRules } from '@pubguard/rules';
+import picomatch from 'picomatch';
+import { gzipBuffer } from './archive.js';
+import {
+  type CarrierFile,
+  type Plant,
+  binaryBlob,
+  canEmbedInline,
+  configFile,
+  envFile,
+  jsModule,
+  jsonFile,
+  minifiedBundle,
+  notebook,
+  pythonModule,
+  sourceMap,
+  straddleFile,
+  yamlFile,
+} from './carriers.js';
+import { decoys } from './decoys.js';
+import { npmTarball, sdist, sdistFileName, wheel, wheelFileName } from './packagers.js';
+
+/** A finding the scanner must report, with `path` as it prints it when run from `outDir`. */
+export interface ExpectedFinding {
+  ruleId: string;
+  /** Artifact path relative to outDir, then archive members, joined with `!`. */
+  path: string;
+  line: number;
+  column: number;
+  /** 0-based byte offset of the secret in the innermost file. */
+  byteOffset: number;
+}
+
+/** A rule none of whose examples could be planted, and why. */
+export interface SkippedRule {
+  ruleId: string;
+  reason: string;
+}
+
+/** What `generateAcceptanceSet` wrote, as saved in `manifest.json`. */
+export interface AcceptanceManifest {
+  generator: '@pubguard/corpus';
+  version: 1;
+  seed: number;
+  secrets: boolean;
+  /** The top-level inputs written (relative to outDir): pass them to `pubguard scan` from outDir. */
+  artifacts: string[];
+  /** Every finding expected; empty for the decoy set. */
+  findings: ExpectedFinding[];
+  /** Rules not exercised (path-only rules, examples the rule itself does not report). */
+  skipped: SkippedRule[];
+  /** Decoy kinds planted (decoy set only). */
+  decoys: string[];
+}
+
+/** Options of `generateAcceptanceSet`. */
+export interface AcceptanceOptions {
+  /** true: planted secrets from the rules' examples; false: the same tree with decoys. */
+  secrets: boolean;
+  /** PRNG seed for everything random (filler, decoys); default 1. */
+  seed?: number;
+  /** Rules whose examples are planted; default the built-in rules. */
+  rules?: RuleDefinition[];
+}
+
+/** A text to plant and the rule that must report it (none for a decoy). */
+interface Item extends Required<Plant> {
+  ruleId?: string;
+  placeholder: boolean;
+  /** For a rule limited to some paths: the file (below `src/`) it must be planted in. */
+  pathBound?: string;
+}
+
+type CarrierKind = 'py' | 'js' | 'env' | 'json' | 'yaml' | 'notebook' | 'binary' | 'minified' | 'sourcemap';
+
+interface Slot {
+  kind: CarrierKind;
+  /** Which artifact the file goes into (see `layout()`). */
+  id: string;
+  /** Path of the file inside that artifact. */
+  path: string;
+  items: Item[];
+}
+
+/** True when a regex source has `^` or `$` outside a character class: the text must start/end a line. */
+export function isLineAnchored(source: string): boolean {
+  let inClass = false;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i];
+    if (c === '\\') {
+      i++;
+    } else if (inClass) {
+      if (c === ']') inClass = false;
+    } else if (c === '[') {
+      inClass = true;
+      if (source[i + 1] === '^') i++;
+    } else if (c === '^' || c === '$') {
+      return true;
+    }
+  }
+  return false;
+}
+
+/** Finds where the rule reports a secret in `text`: the span of its secret group in the first accepted match. */
+export function locateSecret(rule: CompiledRule, text: string): { start: number; end: number } | undefined {
+  if (!rule.source) return undefined;
+  const re = new RegExp(rule.source, `${rule.flags.replace(/[gdy]/g, '')}gd`);
+  for (const m of text.matchAll(re)) {
+    const span = m.indices?.[rule.secretGroup];
+    const secret = m[rule.secretGroup];
+    if (!span || secret === undefined || secret.length === 0) continue;
+    if (acceptCandidate(rule, secret, m[0]).ok) return { start: span[0], end: span[1] };
+  }
+  return undefined;
+}
+
+/**
+ * A file path (below `src/`) that the rule's path globs accept, derived from the globs
+ * themselves: `**\/.npmrc` gives `<rule-id>/.npmrc`, `**\/*.pem` gives `<rule-id>/fixture.pem`.
+ */
+export function pathForGlobs(ruleId: string, include: readonly string[], exclude: readonly string[] = []): string | undefined {
+  const accepts = (path: string): boolean =>
+    include.some((g) => picomatch(g, { dot: true })(path)) && !exclude.some((g) => picomatch(g, { dot: true })(path));
+  for (const glob of include) {
+    const last = glob.split('/').pop() ?? '';
+    const name = last
+      .replace(/\{([^,}]*)[^}]*\}/g, '$1')
+      .replace(/\[([^\]])[^\]]*\]/g, '$1')
+      .replace(/\*+/g, 'fixture')
+      .replace(/\?/g, 'x');
+    if (!name || name.includes('!')) continue;
+    const path = `${ruleId}/${name}`;
+    // Both as seen below the scanned directory and from outDir, so the engine's choice of base does not matter.
+    if (accepts(path) && accepts(`src/${path}`)) return path;
+  }
+  return undefined;
+}
+
+function ruleItems(defs: RuleDefinition[]): { items: Item[]; skipped: SkippedRule[]; compiled: Map<string, CompiledRule> } {
+  const first: Item[] = [];
+  const second: Item[] = [];
+  const skipped: SkippedRule[] = [];
+  const compiled = new Map<string, CompiledRule>();
+  for (const def of defs) {
+    let rule: CompiledRule | undefined;
+    try {
+      rule = compileRules([def]).rules[0];
+    } catch (error) {
+      skipped.push({ ruleId: def.id, reason: `does not compile: ${error instanceof Error ? error.message : String(error)}` });
+      continue;
+    }
+    if (!rule) continue;
+    if (!rule.source) {
+      skipped.push({ ruleId: def.id, reason: 'path-only rule: it matches file names, not content' });
+      continue;
+    }
+    compiled.set(def.id, rule);
+    const ownLine = isLineAnchored(rule.source);
+    let pathBound: string | undefined;
+    if (rule.paths?.length) {
+      pathBound = pathForGlobs(def.id, rule.paths, rule.pathsExclude);
+      if (!pathBound) {
+        skipped.push({ ruleId: def.id, reason: `no file name to derive from its paths ${JSON.stringify(rule.paths)}` });
+        continue;
+      }
+    }
+    const planted = def.examples.slice(0, 2).map((text, i) => {
+      const span = locateSecret(rule, text);
+      if (!span) {
+        if (i === 0) skipped.push({ ruleId: def.id, reason: 'examples[0] is not reported by the rule itself' });
+        return undefined;
+      }
+      const item: Item = { text, secretStart: span.start, secretEnd: span.end, ownLine, ruleId: def.id, placeholder: false };
+      if (pathBound) {
+        const bound = i === 0 ? pathBound : pathForGlobs(`${def.id}/second`, rule.paths ?? [], rule.pathsExclude);
+        if (!bound) return undefined;
+        item.pathBound = bound;
+      }
+      return item;
+    });
+    if (planted[0]) first.push(planted[0]);
+    if (planted[1]) second.push(planted[1]);
+  }
+  return { items: [...first, ...second], skipped, compiled };
+}
+
+const INLINE_ONLY: ReadonlySet<CarrierKind> = new Set(['json', 'yaml', 'notebook', 'minified', 'sourcemap']);
+
+function fits(slot: Slot, item: Item, secrets: boolean): boolean {
+  if (INLINE_ONLY.has(slot.kind)) return !item.ownLine && canEmbedInline(item.text);
+  // A high-entropy decoy as a .env value is a real finding for generic rules: only placeholders go there.
+  if (slot.kind === 'env') return !/[\r\n]/.test(item.text) && (secrets || item.placeholder);
+  return true;
+}
+
+const NPM = { name: 'acme-widgets', version: '1.0.0' };
+const PY = { name: 'acme-tools', version: '1.0.0' };
+const NESTED = { name: 'acme-bundle', version: '2.0.0' };
+const INNER = { name: 'acme-inner', version: '0.3.0' };
+
+function layout(): Slot[] {
+  const slot = (id: string, kind: CarrierKind, path: string): Slot => ({ id, kind, path, items: [] });
+  return [
+    slot('dir', 'py', 'acme_tools/settings.py'),
+    slot('dir', 'js', 'web/upstream.js'),
+    slot('dir', 'env', '.env'),
+    slot('dir', 'json', 'config/settings.json'),
+    slot('dir', 'yaml', 'config/deploy.yaml'),
+    slot('dir', 'notebook', 'notebooks/explore.ipynb'),
+    slot('dir', 'binary', 'acme_tools/__pycache__/settings.cpython-311.pyc'),
+    slot('npm', 'js', 'lib/upstream.js'),
+    slot('npm', 'json', 'config/settings.json'),
+    slot('npm', 'binary', 'prebuilds/linux-x64/upstream.node'),
+    slot('wheel', 'py', 'acme_tools/settings.py'),
+    slot('wheel', 'binary', 'acme_tools/__pycache__/settings.cpython-311.pyc'),
+    slot('sdist', 'py', 'acme_tools/settings.py'),
+    slot('sdist', 'yaml', 'config/deploy.yaml'),
+    slot('nested', 'py', 'acme_inner/settings.py'),
+    slot('gz', 'py', 'settings.py'),
+    slot('bin', 'py', 'acme_tools/settings.py'),
+    slot('bin', 'notebook', 'acme_tools/notebooks/explore.ipynb'),
+    slot('bundle', 'minified', 'app.min.js'),
+    slot('bundle', 'sourcemap', 'app.min.js.map'),
+  ];
+}
+
+function assign(slots: Slot[], items: Item[], secrets: boolean): void {
+  let next = 0;
+  for (const item of items) {
+    for (let tries = 0; tries < slots.length; tries++) {
+      const slot = slots[(next + tries) % slots.length];
+      if (slot && fits(slot, item, secrets)) {
+        slot.items.push(item);
+        next = (next + tries + 1) % slots.length;
+        break;
+      }
+    }
+  }
+  // Every file carries something, even with few rules: reuse the first texts that fit.
+  for (const slot of slots) {
+    if (slot.items.length > 0) continue;
+    const filler = items.find((item) => fits(slot, item, secrets));
+    if (filler) slot.items.push(filler);
+  }
+}
+
+function build(slot: Slot, seed: number): CarrierFile {
+  const options = { path: slot.path, seed };
+  switch (slot.kind) {
+    case 'py':
+      return pythonModule(slot.items, options);
+    case 'js':
+      return jsModule(slot.items, options);
+    case 'env':
+      return envFile(slot.items, options);
+    case 'json':
+      return jsonFile(slot.items, options);
+    case 'yaml':
+      return yamlFile(slot.items, options);
+    case 'notebook':
+      return notebook(slot.items, options);
+    case 'binary':
+      return binaryBlob(slot.items, options);
+    case 'minified':
+      return minifiedBundle(slot.items, options);
+    case 'sourcemap':
+      return sourceMap(slot.items, options);
+  }
+}
+
+/** Artifacts written and the `!`-prefix under which each slot's files appear. */
+interface Written {
+  path: string;
+  bytes: Uint8Array;
+}
+
+/**
+ * Writes the acceptance artifacts of the scan issue under `outDir` (a source directory, npm
+ * tgz, wheel, sdist, wheel inside a tgz, single .gz, wheel renamed .bin, minified bundle,
+ * source map, 64 KiB straddle file) and `manifest.json` with the findings a scanner must
+ * report. With `secrets: false` the same tree holds decoys and no finding is expected.
+ */
+export async function generateAcceptanceSet(outDir: string, options: AcceptanceOptions): Promise<AcceptanceManifest> {
+  const seed = options.seed ?? 1;
+  const slots = layout();
+  let items: Item[];
+  let skipped: SkippedRule[] = [];
+  const decoyKinds: string[] = [];
+  if (options.secrets) {
+    const defs = options.rules ?? builtinRuleDefinitions();
+    const r = ruleItems(defs);
+    items = r.items;
+    skipped = r.skipped;
+  } else {
+    items = decoys(seed).map((d) => ({
+      text: d.text,
+      secretStart: d.secretStart ?? 0,
+      secretEnd: d.secretEnd ?? d.text.length,
+      ownLine: d.ownLine ?? false,
+      placeholder: d.placeholder ?? false,
+    }));
+    for (const d of decoys(seed)) if (!decoyKinds.includes(d.kind)) decoyKinds.push(d.kind);
+  }
+  const bound = items.filter((item) => item.pathBound);
+  items = items.filter((item) => !item.pathBound);
+  assign(slots, items, options.secrets);
+
+  const files = new Map<string, CarrierFile[]>();
+  const findings: ExpectedFinding[] = [];
+  const record = (prefix: string, slot: Slot, file: CarrierFile): void => {
+    file.planted.forEach((p, i) => {
+      const ruleId = slot.items[i]?.ruleId;
+      if (ruleId) findings.push({ ruleId, path: `${prefix}${file.path}`, line: p.line, column: p.column, byteOffset: p.byteOffset });
+    });
+  };
+  slots.forEach((slot, i) => {
+    const file = build(slot, seed + i);
+    const list = files.get(slot.id) ?? [];
+    list.push(file);
+    files.set(slot.id, list);
+  });
+  const of = (id: string): CarrierFile[] => files.get(id) ?? [];
+  const slotsOf = (id: string): Slot[] => slots.filter((s) => s.id === id);
+
+  const written: Written[] = [];
+  const artifacts: string[] = [];
+  const addArtifact = (path: string, bytes: Uint8Array, prefix: string, id: string): void => {
+    written.push({ path, bytes });
+    artifacts.push(path);
+    const ss = slotsOf(id);
+    of(id).forEach((file, i) => {
+      const slot = ss[i];
+      if (slot) record(prefix, slot, file);
+    });
+  };
+
+  // A source directory: the files themselves.
+  of('dir').forEach((file) => written.push({ path: `src/${file.path}`, bytes: file.content }));
+  // Rules limited to some paths get a file of their own, named so that their globs accept it.
+  for (const item of bound) {
+    const file = configFile([item], { path: item.pathBound });
+    written.push({ path: `src/${file.path}`, bytes: file.content });
+    record('src/', { id: 'dir', kind: 'py', path: file.path, items: [item] }, file);
+  }
+  artifacts.push('src');
+  slotsOf('dir').forEach((slot, i) => {
+    const file = of('dir')[i];
+    if (file) record('src/', slot, file);
+  });
+
+  const npmPath = `npm/${NPM.name}-${NPM.version}.tgz`;
+  addArtifact(npmPath, await npmTarball(NPM.name, NPM.version, of('npm')), `${npmPath}!package/`, 'npm');
+
+  const wheelPath = `wheels/${wheelFileName(PY.name, PY.version)}`;
+  addArtifact(wheelPath, await wheel(PY.name, PY.version, of('wheel')), `${wheelPath}!`, 'wheel');
+
+  const sdistPath = `sdist/${sdistFileName(PY.name, PY.version)}`;
+  const sdistRoot = sdistFileName(PY.name, PY.version).replace(/\.tar\.gz$/, '');
+  addArtifact(sdistPath, await sdist(PY.name, PY.version, of('sdist')), `${sdistPath}!${sdistRoot}/`, 'sdist');
+
+  const innerName = wheelFileName(INNER.name, INNER.version);
+  const inner = await wheel(INNER.name, INNER.version, of('nested'));
+  const nestedPath = `nested/${NESTED.name}-${NESTED.version}.tgz`;
+  const nested = await npmTarball(NESTED.name, NESTED.version, [
+    { path: 'index.js', content: "module.exports = require('./lib/load.js');\n" },
+    { path: `vendor/${innerName}`, content: inner },
+  ]);
+  addArtifact(nestedPath, nested, `${nestedPath}!package/vendor/${innerName}!`, 'nested');
+
+  // A single gzipped file; FNAME and the name without `.gz` agree, so either naming convention gives the same path.
+  const gzFile = of('gz')[0];
+  if (gzFile) addArtifact(`single/${gzFile.path}.gz`, gzipBuffer(gzFile.content, gzFile.path), `single/${gzFile.path}.gz!`, 'gz');
+
+  const binPath = `misleading/${PY.name.replace(/-/g, '_')}-${PY.version}.bin`;
+  addArtifact(binPath, await wheel(PY.name, PY.version, of('bin')), `${binPath}!`, 'bin');
+
+  for (const [i, file] of of('bundle').entries()) {
+    const path = `bundle/${file.path}`;
+    written.push({ path, bytes: file.content });
+    artifacts.push(path);
+    const slot = slotsOf('bundle')[i];
+    if (slot) record('bundle/', slot, file);
+  }
+
+  // The straddle file carries one text, long enough to cross the boundary visibly.
+  const straddleItem = items.find((item) => item.secretEnd - item.secretStart >= 8) ?? items[0];
+  if (straddleItem) {
+    const file = straddleFile(straddleItem, { path: 'large/worker.log', seed });
+    written.push({ path: file.path, bytes: file.content });
+    artifacts.push(file.path);
+    record('', { id: 'large', kind: 'py', path: file.path, items: [straddleItem] }, file);
+  }
+
+  for (const w of written) {
+    const target = join(outDir, w.path);
+    await mkdir(dirname(target), { recursive: true });
+    await writeFile(target, w.bytes);
+  }
+  const manifest: AcceptanceManifest = {
+    generator: '@pubguard/corpus',
+    version: 1,
+    seed,
+    secrets: options.secrets,
+    artifacts,
+    findings,
+    skipped,
+    decoys: decoyKinds,
+  };
+  await writeFile(join(outDir, 'manifest.json'), Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8'));
+  return manifest;
+}
