@@ -1,0 +1,127 @@
+import { posix } from 'node:path';
+import type { SourceStructure } from './types.js';
+import { structure } from './context.js';
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Decodes an entry name: UTF-8 when it is valid UTF-8, else each byte as latin1 so it is still shown. */
+export function decodeName(raw: Uint8Array): string {
+  try {
+    return UTF8.decode(raw);
+  } catch {
+    return Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('latin1');
+  }
+}
+
+/** The file-type bits of a Unix mode. */
+export type UnixType = 'file' | 'directory' | 'symlink' | 'character-device' | 'block-device' | 'fifo' | 'socket' | 'other';
+
+/** Classifies the file-type bits of a Unix mode (as stored in tar headers and zip external attributes). */
+export function unixType(mode: number): UnixType {
+  switch (mode & 0o170000) {
+    case 0o100000:
+    case 0:
+      return 'file';
+    case 0o040000:
+      return 'directory';
+    case 0o120000:
+      return 'symlink';
+    case 0o020000:
+      return 'character-device';
+    case 0o060000:
+      return 'block-device';
+    case 0o010000:
+      return 'fifo';
+    case 0o140000:
+      return 'socket';
+    default:
+      return 'other';
+  }
+}
+
+/** Findings about an entry's name: `..` segments or an absolute path. */
+export function checkName(chain: string[], name: string): SourceStructure | undefined {
+  const absolute = name.startsWith('/') || name.startsWith('\\') || /^[A-Za-z]:/.test(name);
+  const dotdot = name.split(/[/\\]/).includes('..');
+  if (!absolute && !dotdot) return undefined;
+  const why = absolute ? 'is an absolute path' : 'contains a ".." segment';
+  return structure(
+    chain,
+    'archive-path-traversal',
+    'Archive entry path escapes the extraction directory',
+    `entry name "${name}" ${why}: extracting the archive can write outside the target directory (zip-slip)`,
+  );
+}
+
+/**
+ * Findings about a link entry whose target resolves outside the archive root. Symbolic
+ * links resolve from the entry's directory, hard links from the archive root.
+ */
+export function checkLink(chain: string[], name: string, target: string, hard: boolean): SourceStructure | undefined {
+  const t = target.replace(/\\/g, '/');
+  let outside: boolean;
+  if (t.startsWith('/') || /^[A-Za-z]:/.test(t)) {
+    outside = true;
+  } else {
+    const base = hard ? '.' : posix.dirname(name.replace(/\\/g, '/').replace(/^\/+/, ''));
+    const resolved = posix.normalize(posix.join(base, t));
+    outside = resolved === '..' || resolved.startsWith('../');
+  }
+  if (!outside) return undefined;
+  const kind = hard ? 'hard link' : 'symbolic link';
+  return structure(
+    chain,
+    'archive-link-outside',
+    'Archive link points outside the archive',
+    `${kind} "${name}" points to "${target}", outside the archive root: extracting it can expose or overwrite files elsewhere on the system`,
+  );
+}
+
+/** A finding for device and FIFO entries, which no package needs. */
+export function checkDevice(chain: string[], name: string, type: UnixType): SourceStructure | undefined {
+  if (type !== 'character-device' && type !== 'block-device' && type !== 'fifo') return undefined;
+  const what = type === 'fifo' ? 'a FIFO' : `a ${type.replace('-', ' ')}`;
+  return structure(
+    chain,
+    'archive-device-file',
+    'Archive contains a device or FIFO entry',
+    `entry "${name}" is ${what}: extracting it as root creates a special file, which a package never needs`,
+  );
+}
+
+/** A finding for setuid or setgid permission bits. */
+export function checkSetuid(chain: string[], name: string, mode: number): SourceStructure | undefined {
+  const bits = mode & 0o6000;
+  if (bits === 0) return undefined;
+  const which = bits === 0o6000 ? 'setuid and setgid bits' : bits === 0o4000 ? 'setuid bit' : 'setgid bit';
+  return structure(
+    chain,
+    'archive-setuid',
+    'Archive entry has the setuid or setgid bit',
+    `entry "${name}" has the ${which} (mode ${(mode & 0o7777).toString(8)}): once extracted it runs with its owner's or group's privileges`,
+  );
+}
+
+/**
+ * Remembers entry names of one archive to report a name seen twice with different
+ * content. The key is cheap: the size, plus the CRC-32 when the container stores one.
+ */
+export class DuplicateTracker {
+  private readonly seen = new Map<string, string>();
+
+  /** A finding when `name` was seen before with a different signature (a readable size/CRC text). */
+  check(chain: string[], name: string, signature: string): SourceStructure | undefined {
+    const prev = this.seen.get(name);
+    if (prev === undefined) {
+      this.seen.set(name, signature);
+      return undefined;
+    }
+    if (prev === signature) return undefined;
+    return structure(
+      chain,
+      'archive-duplicate-entry',
+      'Archive holds the same entry name twice with different content',
+      `entry "${name}" appears more than once with different content (first ${prev}, then ${signature}): extractors disagree on which copy wins, so what was reviewed may not be what gets installed`,
+    );
+  }
+}

@@ -1,0 +1,156 @@
+import type { ScanLimits } from '../types.js';
+import type { SourceItem, SourceStructure } from './types.js';
+import { formatBytes, joinChain, limitStop, Stop } from './errors.js';
+
+/** State shared by every artifact of one enumeration. */
+export interface Shared {
+  limits: ScanLimits;
+  tmpDir: string;
+  signal: AbortSignal | undefined;
+  /** Bytes of spill files alive right now. */
+  spillBytes: number;
+}
+
+/**
+ * One stream of bytes offered by a container (or the top level): the member's path, how to
+ * read it, and how to let go of it. Readers take these and never care where they came from.
+ */
+export interface Entry {
+  chain: string[];
+  size?: number;
+  /** Compressed size from the container, for the per-entry ratio check. */
+  compressedSize?: number;
+  /** The content; errors are already `Stop`s. Never `return()`ed: `release` decides. */
+  raw: AsyncIterator<Uint8Array>;
+  /** True when unread content must still be read past (tar, gzip), false when it can just be closed. */
+  sequential: boolean;
+}
+
+/** Opens the content of an entry at a depth; set by the dispatcher so readers can recurse. */
+export type Opener = (ctx: ArtifactCtx, entry: Entry, depth: number) => AsyncGenerator<SourceItem, void, undefined>;
+
+/** Per-artifact state: limits, running totals, the clock. */
+export class ArtifactCtx {
+  readonly limits: ScanLimits;
+  private artifactBytes = 0;
+  private readonly deadline: number;
+
+  constructor(
+    readonly shared: Shared,
+    readonly artifact: string,
+    readonly open: Opener,
+  ) {
+    this.limits = shared.limits;
+    this.deadline = this.limits.maxArtifactMs > 0 ? Date.now() + this.limits.maxArtifactMs : Number.POSITIVE_INFINITY;
+  }
+
+  /** Throws the Stop for an abort or an exhausted time budget. */
+  check(chain: readonly string[]): void {
+    if (this.shared.signal?.aborted) {
+      throw new Stop({ path: joinChain(chain), kind: 'internal', message: 'scan aborted' }, 'all');
+    }
+    if (Date.now() > this.deadline) {
+      const s = this.limits.maxArtifactMs / 1000;
+      throw limitStop([this.artifact], 'maxArtifactMs', `reading this artifact took longer than ${s} s`, `${this.limits.maxArtifactMs} ms`, 'artifact');
+    }
+  }
+
+  /** Adds uncompressed bytes read from this artifact; throws when over maxArtifactBytes. */
+  addBytes(n: number): void {
+    this.artifactBytes += n;
+    if (this.artifactBytes > this.limits.maxArtifactBytes) {
+      const v = this.limits.maxArtifactBytes;
+      throw limitStop([this.artifact], 'maxArtifactBytes', `artifact holds more than ${formatBytes(v)} of uncompressed data; the rest was not read`, String(v), 'artifact');
+    }
+  }
+}
+
+/**
+ * The content of an entry with the per-entry limits applied: bytes, ratio against the
+ * compressed size, time and abort. Limits throw Stops, as the raw source's errors do.
+ */
+export async function* limited(ctx: ArtifactCtx, entry: Entry): AsyncGenerator<Uint8Array, void, undefined> {
+  const { maxEntryBytes, maxCompressionRatio, ratioThresholdBytes } = ctx.limits;
+  const compressed = entry.compressedSize;
+  let n = 0;
+  for (;;) {
+    ctx.check(entry.chain);
+    const r = await entry.raw.next();
+    if (r.done) return;
+    n += r.value.length;
+    if (n > maxEntryBytes) {
+      throw limitStop(entry.chain, 'maxEntryBytes', `entry is larger than ${formatBytes(maxEntryBytes)}; the rest of it was not read`, String(maxEntryBytes), 'entry');
+    }
+    if (compressed !== undefined && n > ratioThresholdBytes && n > maxCompressionRatio * compressed) {
+      throw ratioStop(entry.chain, n, compressed, maxCompressionRatio, 'entry');
+    }
+    yield r.value;
+  }
+}
+
+/** The Stop for an entry or stream that inflates too much. */
+export function ratioStop(chain: readonly string[], out: number, input: number, max: number, scope: 'entry' | 'archive'): Stop {
+  const ratio = input > 0 ? Math.round(out / input) : Number.POSITIVE_INFINITY;
+  return limitStop(
+    chain,
+    'maxCompressionRatio',
+    `compression ratio over ${max}:1 (${input} compressed bytes already gave ${out} bytes, ${ratio}:1): looks like a decompression bomb; reading stopped`,
+    String(max),
+    scope,
+  );
+}
+
+/**
+ * A SourceFile's bytes: yields the source's chunks unchanged, records (instead of throwing)
+ * the first problem so the consumer's loop ends cleanly, and can be drained afterwards.
+ */
+export class FileBytes implements AsyncIterable<Uint8Array> {
+  finished = false;
+  error: unknown = undefined;
+  private taken = false;
+
+  constructor(
+    private readonly ctx: ArtifactCtx,
+    private readonly src: AsyncIterator<Uint8Array>,
+  ) {}
+
+  private async pull(): Promise<IteratorResult<Uint8Array>> {
+    if (this.finished || this.error !== undefined) return { done: true, value: undefined };
+    try {
+      const r = await this.src.next();
+      if (r.done) {
+        this.finished = true;
+        return r;
+      }
+      this.ctx.addBytes(r.value.length);
+      return r;
+    } catch (err) {
+      this.error = err;
+      return { done: true, value: undefined };
+    }
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    if (this.taken) throw new Error('SourceFile.bytes can be iterated only once');
+    this.taken = true;
+    let closed = false;
+    return {
+      next: () => (closed ? Promise.resolve({ done: true, value: undefined }) : this.pull()),
+      // The consumer stopping early must not close the source: the reader drains or closes it.
+      return: () => {
+        closed = true;
+        return Promise.resolve({ done: true, value: undefined });
+      },
+    };
+  }
+
+  /** Reads what the consumer left, so a sequential container can move on. */
+  async drain(): Promise<void> {
+    while (!this.finished && this.error === undefined) await this.pull();
+  }
+}
+
+/** Builds a structure finding for a member of an archive. */
+export function structure(chain: string[], ruleId: string, title: string, detail: string): SourceStructure {
+  return { kind: 'structure', chain, ruleId, title, detail };
+}

@@ -1,0 +1,62 @@
+/** What the first bytes of some content say it is. */
+export type ContentKind = 'gzip' | 'zip' | 'tar' | 'bzip2' | 'xz' | 'zstd' | 'plain';
+
+/** Bytes needed to tell every kind apart (one tar header block). */
+export const DETECT_BYTES = 512;
+
+/** Names of formats recognised but not read, for the `unsupported` message. */
+export const UNSUPPORTED_NAMES: Partial<Record<ContentKind, string>> = {
+  bzip2: 'bzip2-compressed data',
+  xz: 'xz-compressed data',
+  zstd: 'zstd-compressed data',
+};
+
+/** Tells the kind of content from its first bytes (up to DETECT_BYTES); never looks at names. */
+export function detectKind(head: Uint8Array): ContentKind {
+  const n = head.length;
+  if (n >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+  if (n >= 4 && head[0] === 0x50 && head[1] === 0x4b) {
+    if (head[2] === 0x03 && head[3] === 0x04) return 'zip';
+    if (head[2] === 0x05 && head[3] === 0x06) return 'zip';
+  }
+  // 'BZh' then a block size digit 1-9.
+  if (n >= 4 && head[0] === 0x42 && head[1] === 0x5a && head[2] === 0x68 && head[3]! >= 0x31 && head[3]! <= 0x39) {
+    return 'bzip2';
+  }
+  if (n >= 6 && head[0] === 0xfd && head[1] === 0x37 && head[2] === 0x7a && head[3] === 0x58 && head[4] === 0x5a && head[5] === 0x00) {
+    return 'xz';
+  }
+  if (n >= 4 && head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return 'zstd';
+  if (n >= 512 && isTarHeader(head)) return 'tar';
+  return 'plain';
+}
+
+/** True for a POSIX/GNU tar header (`ustar` at 257) or an old v7 header with a valid checksum. */
+function isTarHeader(h: Uint8Array): boolean {
+  if (h[257] === 0x75 && h[258] === 0x73 && h[259] === 0x74 && h[260] === 0x61 && h[261] === 0x72) {
+    return tarChecksumOk(h);
+  }
+  // v7 tar has no magic: a non-empty name and a matching checksum are the only evidence.
+  return h[0] !== 0 && tarChecksumOk(h);
+}
+
+/** Checks the header checksum (field at 148..155, octal, summed with the field as spaces). */
+function tarChecksumOk(h: Uint8Array): boolean {
+  let field = '';
+  for (let i = 148; i < 156; i++) {
+    const c = h[i]!;
+    if (c === 0 || c === 0x20) {
+      if (field.length > 0) break;
+      continue;
+    }
+    if (c < 0x30 || c > 0x37) return false;
+    field += String.fromCharCode(c);
+  }
+  if (field.length === 0) return false;
+  const expected = parseInt(field, 8);
+  // One 512-byte header per file: summing it is negligible next to reading the content.
+  let sum = 8 * 0x20;
+  for (let i = 0; i < 148; i++) sum += h[i]!;
+  for (let i = 156; i < 512; i++) sum += h[i]!;
+  return sum === expected;
+}

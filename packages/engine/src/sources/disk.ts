@@ -1,0 +1,155 @@
+import { type Dirent, readdir } from 'node:fs';
+import { type FileHandle, open, realpath } from 'node:fs/promises';
+import { join, posix, sep } from 'node:path';
+import fg from 'fast-glob';
+import picomatch from 'picomatch';
+import type { SourceItem } from './types.js';
+import type { ArtifactCtx } from './context.js';
+import { detectKind, DETECT_BYTES } from './detect.js';
+import { errorMessage, fsStop, problem } from './errors.js';
+import { openEntry, reportStop } from './open.js';
+import { readZipFd } from './zip.js';
+
+/** Size of each read from a file on disk: large reads keep the per-chunk overhead negligible. */
+export const READ_BYTES = 1024 * 1024;
+
+/** Reads one file on disk as a top-level artifact (depth 0), by content kind. */
+export async function* readDiskFile(ctx: ArtifactCtx, display: string, abs: string): AsyncGenerator<SourceItem, void, undefined> {
+  const chain = [display];
+  let handle: FileHandle;
+  try {
+    handle = await open(abs, 'r');
+  } catch (err) {
+    throw fsStop(chain, err, 'artifact') ?? err;
+  }
+  try {
+    let size: number;
+    let head: Buffer;
+    try {
+      size = (await handle.stat()).size;
+      // One read serves detection and, for files up to READ_BYTES, the whole content.
+      const first = Buffer.allocUnsafe(Math.min(Math.max(size, DETECT_BYTES), READ_BYTES));
+      const { bytesRead } = await handle.read(first, 0, first.length, 0);
+      head = first.subarray(0, bytesRead);
+    } catch (err) {
+      throw fsStop(chain, err, 'artifact') ?? problem(chain, 'unreadable', `cannot read: ${errorMessage(err)}`, 'artifact');
+    }
+    if (detectKind(head) === 'zip') {
+      try {
+        yield* readZipFd(ctx, chain, 0, handle.fd);
+      } catch (err) {
+        yield* reportStop(err);
+      }
+      return;
+    }
+    const eof = head.length < Math.min(Math.max(size, DETECT_BYTES), READ_BYTES);
+    yield* openEntry(ctx, { chain, size, raw: diskChunks(handle, head, eof, chain), sequential: false }, 0);
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+}
+
+/** The chunks of an open file, starting with the already-read head. */
+async function* diskChunks(handle: FileHandle, head: Buffer, eof: boolean, chain: string[]): AsyncGenerator<Uint8Array, void, undefined> {
+  let pos = head.length;
+  if (head.length > 0) yield head;
+  if (eof) return;
+  for (;;) {
+    // A fresh buffer per read: the consumer may still hold the previous chunk.
+    const buf = Buffer.allocUnsafe(READ_BYTES);
+    let n: number;
+    try {
+      n = (await handle.read(buf, 0, READ_BYTES, pos)).bytesRead;
+    } catch (err) {
+      throw fsStop(chain, err, 'artifact') ?? problem(chain, 'unreadable', `cannot read: ${errorMessage(err)}`, 'artifact');
+    }
+    if (n === 0) return;
+    pos += n;
+    yield n === READ_BYTES ? buf : buf.subarray(0, n);
+  }
+}
+
+/** What the directory walk found, in path order. */
+export type WalkItem =
+  | { type: 'file'; rel: string; display: string; abs: string }
+  | { type: 'error'; rel: string; display: string; kind: 'unreadable' | 'unsupported'; message: string };
+
+/**
+ * Lists the files under a directory (dotfiles included, symlinks not followed), minus the
+ * ignored ones, sorted so reports are stable. Unreadable directories and symlinks leaving
+ * the directory become error items; the walk goes on.
+ */
+export async function walkDirectory(input: string, abs: string, ignore: readonly string[]): Promise<WalkItem[]> {
+  const base = input.replace(/\\/g, '/');
+  const display = (rel: string): string => (rel === '' ? base : posix.join(base, rel));
+  const root = await realpath(abs);
+  const isIgnored = ignore.length > 0 ? picomatch([...ignore], { dot: true }) : () => false;
+  const failed: { rel: string; err: unknown }[] = [];
+  // fast-glob drops unreadable directories silently when suppressErrors is set; this
+  // wrapper records them so each becomes an event.
+  const fsAdapter = {
+    readdir: ((path: string, options: unknown, cb: (err: NodeJS.ErrnoException | null, res: Dirent[]) => void) => {
+      readdir(path, options as { withFileTypes: true }, (err, res) => {
+        if (err) failed.push({ rel: relative(abs, path), err });
+        cb(err, res);
+      });
+    }) as unknown as typeof readdir,
+  };
+  const found = await fg('**', {
+    cwd: abs,
+    dot: true,
+    followSymbolicLinks: false,
+    onlyFiles: false,
+    objectMode: true,
+    suppressErrors: true,
+    ignore: [...ignore],
+    fs: fsAdapter,
+  });
+  const items: WalkItem[] = [];
+  for (const f of failed) {
+    const reason = fsStop([display(f.rel)], f.err, 'entry');
+    items.push({
+      rel: f.rel,
+      type: 'error',
+      display: display(f.rel),
+      kind: 'unreadable',
+      message: `directory not read: ${reason ? reason.event.message : errorMessage(f.err)}`,
+    });
+  }
+  for (const e of found) {
+    const rel = e.path;
+    if (isIgnored(rel)) continue;
+    const d = e.dirent;
+    const entryAbs = join(abs, rel);
+    if (d.isFile()) {
+      items.push({ rel, type: 'file', display: display(rel), abs: entryAbs });
+    } else if (d.isSymbolicLink()) {
+      let target: string;
+      try {
+        target = await realpath(entryAbs);
+      } catch {
+        items.push({ rel, type: 'error', display: display(rel), kind: 'unreadable', message: 'symbolic link whose target does not exist; not followed' });
+        continue;
+      }
+      // A link into the directory is read where it points to, so it is not read twice.
+      if (target === root || target.startsWith(root + sep)) continue;
+      items.push({
+        rel,
+        type: 'error',
+        display: display(rel),
+        kind: 'unsupported',
+        message: `symbolic link to ${target} points outside the scanned directory; not followed (scan the target itself if it belongs to the package)`,
+      });
+    } else if (!d.isDirectory()) {
+      items.push({ rel, type: 'error', display: display(rel), kind: 'unsupported', message: 'not a regular file (device, FIFO or socket); skipped' });
+    }
+  }
+  items.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+  return items;
+}
+
+/** `path` relative to `root`, with forward slashes. */
+function relative(root: string, path: string): string {
+  const r = posix.relative(root.replace(/\\/g, '/'), path.replace(/\\/g, '/'));
+  return r;
+}

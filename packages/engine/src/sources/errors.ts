@@ -1,0 +1,104 @@
+import type { ScanError, ScanErrorKind, ScanLimits } from '../types.js';
+
+/** Joins an artifact path and nested member names into the `outer!inner` form used in every report. */
+export function joinChain(chain: readonly string[]): string {
+  return chain.join('!');
+}
+
+/**
+ * How far a problem reaches: the entry being read, the archive holding it, the whole
+ * artifact, or the whole enumeration (abort).
+ */
+export type StopScope = 'entry' | 'archive' | 'artifact' | 'all';
+
+/**
+ * Internal: unwinds the readers up to the level named by `scope`, carrying the event to
+ * report. The same object travels through stream errors, so `reported` keeps it from
+ * being yielded twice when several layers see it.
+ */
+export class Stop extends Error {
+  override name = 'Stop';
+  reported = false;
+  constructor(
+    readonly event: ScanError,
+    readonly scope: StopScope,
+  ) {
+    super(event.message);
+  }
+}
+
+/** The CLI flag that raises each limit, named in limit messages. */
+const FLAGS: Record<keyof ScanLimits, string> = {
+  maxDepth: '--max-depth',
+  maxEntries: '--max-entries',
+  maxEntryBytes: '--max-entry-bytes',
+  maxArtifactBytes: '--max-artifact-bytes',
+  maxCompressionRatio: '--max-ratio',
+  ratioThresholdBytes: '--max-ratio',
+  maxInMemoryArchiveBytes: '--max-in-memory-archive-bytes',
+  maxSpillBytes: '--max-spill-bytes',
+  maxArtifactMs: '--max-artifact-seconds',
+};
+
+/** Builds the Stop for a crossed limit: what was crossed, its value and how to raise it. */
+export function limitStop(
+  chain: readonly string[],
+  limit: keyof ScanLimits,
+  what: string,
+  value: string,
+  scope: StopScope,
+): Stop {
+  const message = `${what} (limit ${limit} = ${value}); raise it with ${FLAGS[limit]} if the input is trusted`;
+  return new Stop({ path: joinChain(chain), kind: 'limit', limit, message }, scope);
+}
+
+/** Builds a Stop for a non-limit problem. */
+export function problem(chain: readonly string[], kind: ScanErrorKind, message: string, scope: StopScope): Stop {
+  return new Stop({ path: joinChain(chain), kind, message }, scope);
+}
+
+/** Human form of a byte count for messages. */
+export function formatBytes(n: number): string {
+  if (n >= 1024 ** 3 && n % 1024 ** 3 === 0) return `${n / 1024 ** 3} GiB`;
+  if (n >= 1024 ** 2 && n % 1024 ** 2 === 0) return `${n / 1024 ** 2} MiB`;
+  if (n >= 1024 && n % 1024 === 0) return `${n / 1024} KiB`;
+  return `${n} bytes`;
+}
+
+/** The `code` of a Node system error, if it is one. */
+export function errorCode(err: unknown): string | undefined {
+  if (typeof err === 'object' && err !== null && 'code' in err) {
+    const code = (err as { code: unknown }).code;
+    return typeof code === 'string' ? code : undefined;
+  }
+  return undefined;
+}
+
+/** The message of anything thrown. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Maps a file-system error on a path to a Stop a user can act on, or undefined if it is not one. */
+export function fsStop(chain: readonly string[], err: unknown, scope: StopScope): Stop | undefined {
+  const code = errorCode(err);
+  switch (code) {
+    case 'ENOENT':
+      return problem(chain, 'not-found', 'no such file or directory', scope);
+    case 'EACCES':
+    case 'EPERM':
+      return problem(chain, 'unreadable', 'permission denied: check the file permissions', scope);
+    case 'EISDIR':
+    case 'ENOTDIR':
+    case 'ELOOP':
+    case 'EIO':
+    case 'EMFILE':
+    case 'ENFILE':
+    case 'ENAMETOOLONG':
+    case 'EBUSY':
+    case 'ENXIO':
+      return problem(chain, 'unreadable', `cannot read: ${errorMessage(err)}`, scope);
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,135 @@
+import { stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { resolve } from 'node:path';
+import { resolveLimits } from '../limits.js';
+import type { ScanErrorKind } from '../types.js';
+import type { SourceItem, SourceOptions } from './types.js';
+import { ArtifactCtx, type Shared } from './context.js';
+import { readDiskFile, walkDirectory } from './disk.js';
+import { fsStop, joinChain, problem, Stop } from './errors.js';
+import { openEntry } from './open.js';
+import { readableChunks } from './stream.js';
+
+export { joinChain } from './errors.js';
+export { detectKind, type ContentKind } from './detect.js';
+export type { SourceArtifact, SourceFile, SourceItem, SourceOptions, SourceProblem, SourceStructure } from './types.js';
+
+/** Options of `enumerate`: the source options plus where relative inputs live and what `-` reads. */
+export type EnumerateOptions = SourceOptions & {
+  /** Directory that relative input paths are resolved against. */
+  cwd: string;
+  /** Bytes read for the input `-`. */
+  stdin?: AsyncIterable<Uint8Array>;
+};
+
+/**
+ * Enumerates everything to scan in `inputs` (directories, files of any supported kind, `-`
+ * for stdin). Each top-level file starts with an `artifact` item, then its files, problems
+ * and structure findings. A file's `bytes` should be read before asking for the next item;
+ * unread bytes are skipped. Stopping the loop early closes everything and removes spill
+ * files. Per-item problems are yielded, never thrown.
+ */
+export async function* enumerate(inputs: string[], options: EnumerateOptions): AsyncGenerator<SourceItem, void, undefined> {
+  const shared: Shared = {
+    limits: resolveLimits(options.limits),
+    tmpDir: options.tmpDir ?? tmpdir(),
+    signal: options.signal,
+    spillBytes: 0,
+  };
+  try {
+    for (const input of inputs) {
+      if (shared.signal?.aborted) return;
+      yield* enumerateInput(input, options, shared);
+    }
+  } catch (err) {
+    // An abort ends the enumeration quietly: the caller asked for it and knows.
+    if (err instanceof Stop && err.scope === 'all') return;
+    throw err;
+  }
+}
+
+/** One input: stdin, a file or a directory. */
+async function* enumerateInput(input: string, options: EnumerateOptions, shared: Shared): AsyncGenerator<SourceItem, void, undefined> {
+  if (input === '-') {
+    const stdin = options.stdin;
+    if (stdin === undefined) {
+      yield errorItem('-', 'not-found', 'standard input is not available');
+      return;
+    }
+    yield* artifact(shared, '-', (ctx) =>
+      openEntry(
+        ctx,
+        {
+          chain: ['-'],
+          raw: readableChunks(stdin, (err) => fsStop(['-'], err, 'artifact') ?? problem(['-'], 'unreadable', `cannot read standard input: ${String(err)}`, 'artifact')),
+          sequential: false,
+        },
+        0,
+      ),
+    );
+    return;
+  }
+  const abs = resolve(options.cwd, input);
+  let info;
+  try {
+    info = await stat(abs);
+  } catch (err) {
+    const s = fsStop([input], err, 'artifact');
+    if (s === undefined) throw err;
+    yield { kind: 'error', error: s.event };
+    return;
+  }
+  if (info.isDirectory()) {
+    let items;
+    try {
+      items = await walkDirectory(input, abs, options.ignore);
+    } catch (err) {
+      const s = fsStop([input], err, 'artifact');
+      if (s === undefined) throw err;
+      yield { kind: 'error', error: s.event };
+      return;
+    }
+    for (const item of items) {
+      if (shared.signal?.aborted) return;
+      if (item.type === 'error') {
+        yield errorItem(item.display, item.kind, item.message);
+        continue;
+      }
+      yield* artifact(shared, item.display, (ctx) => readDiskFile(ctx, item.display, item.abs));
+    }
+  } else if (info.isFile()) {
+    yield* artifact(shared, input, (ctx) => readDiskFile(ctx, input, abs));
+  } else {
+    yield errorItem(input, 'unsupported', 'not a regular file or directory (device, FIFO or socket); skipped');
+  }
+}
+
+/** Runs one top-level artifact: its marker, its items, and the artifact-wide problem that ended it, if any. */
+async function* artifact(
+  shared: Shared,
+  path: string,
+  body: (ctx: ArtifactCtx) => AsyncGenerator<SourceItem, void, undefined>,
+): AsyncGenerator<SourceItem, void, undefined> {
+  yield { kind: 'artifact', path };
+  const ctx = new ArtifactCtx(shared, path, openEntry);
+  try {
+    yield* body(ctx);
+  } catch (err) {
+    if (err instanceof Stop) {
+      if (err.scope === 'all') throw err;
+      if (!err.reported) {
+        err.reported = true;
+        yield { kind: 'error', error: err.event };
+      }
+      return;
+    }
+    const s = fsStop([path], err, 'artifact');
+    if (s === undefined) throw err;
+    yield { kind: 'error', error: s.event };
+  }
+}
+
+/** An error item outside any artifact. */
+function errorItem(path: string, kind: ScanErrorKind, message: string): SourceItem {
+  return { kind: 'error', error: { path: joinChain([path]), kind, message } };
+}

@@ -1,0 +1,85 @@
+import type { SourceFile, SourceItem } from './types.js';
+import { type ArtifactCtx, type Entry, FileBytes, limited } from './context.js';
+import { DETECT_BYTES, detectKind, UNSUPPORTED_NAMES } from './detect.js';
+import { joinChain, limitStop, Stop } from './errors.js';
+import { readGzip } from './gzip.js';
+import { Peekable } from './stream.js';
+import { readTar } from './tar.js';
+import { readZipStream } from './zip.js';
+
+/**
+ * Opens one stream of content: detects its kind from the first bytes and yields it as a
+ * file or reads it as an archive. Problems confined to this entry or archive are yielded
+ * here; artifact-wide ones (and aborts) are thrown to the top.
+ */
+export async function* openEntry(ctx: ArtifactCtx, entry: Entry, depth: number): AsyncGenerator<SourceItem, void, undefined> {
+  const src = new Peekable(limited(ctx, entry));
+  try {
+    const head = await src.peek(DETECT_BYTES);
+    yield* openDetected(ctx, entry, depth, src, head);
+  } catch (err) {
+    yield* reportStop(err);
+  }
+}
+
+/** Dispatches on the content kind once the first bytes are known. */
+export async function* openDetected(
+  ctx: ArtifactCtx,
+  entry: Entry,
+  depth: number,
+  src: Peekable,
+  head: Uint8Array,
+): AsyncGenerator<SourceItem, void, undefined> {
+  const kind = detectKind(head);
+  if (kind === 'plain') {
+    yield* emitFile(ctx, entry, src);
+    return;
+  }
+  const unsupported = UNSUPPORTED_NAMES[kind];
+  if (unsupported !== undefined) {
+    yield {
+      kind: 'error',
+      error: { path: joinChain(entry.chain), kind: 'unsupported', message: `${unsupported} is not supported; decompress it first` },
+    };
+    return;
+  }
+  const { maxDepth } = ctx.limits;
+  if (depth > maxDepth) {
+    const s = limitStop(entry.chain, 'maxDepth', `archive nested ${depth} levels deep was not opened`, String(maxDepth), 'entry');
+    yield { kind: 'error', error: s.event };
+    return;
+  }
+  switch (kind) {
+    case 'gzip':
+      yield* readGzip(ctx, entry.chain, depth, src, head);
+      return;
+    case 'tar':
+      yield* readTar(ctx, entry.chain, depth, src.chunks());
+      return;
+    case 'zip':
+      yield* readZipStream(ctx, entry.chain, depth, src);
+      return;
+  }
+}
+
+/** Yields a plain file, then drains what the consumer left (when the container needs it) and surfaces its problem. */
+async function* emitFile(ctx: ArtifactCtx, entry: Entry, src: Peekable): AsyncGenerator<SourceItem, void, undefined> {
+  const bytes = new FileBytes(ctx, src.chunks());
+  const file: SourceFile = { kind: 'file', chain: entry.chain, bytes };
+  if (entry.size !== undefined) file.size = entry.size;
+  yield file;
+  if (entry.sequential && !bytes.finished && bytes.error === undefined) await bytes.drain();
+  if (bytes.error !== undefined) throw bytes.error;
+}
+
+/**
+ * Yields the event of a Stop that ends at this level, once; rethrows artifact-wide stops
+ * and anything that is not a Stop (a programming error).
+ */
+export async function* reportStop(err: unknown): AsyncGenerator<SourceItem, void, undefined> {
+  if (!(err instanceof Stop) || err.scope === 'artifact' || err.scope === 'all') throw err;
+  if (!err.reported) {
+    err.reported = true;
+    yield { kind: 'error', error: err.event };
+  }
+}

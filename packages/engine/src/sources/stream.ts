@@ -1,0 +1,151 @@
+/** Byte-stream plumbing shared by the readers: look-ahead, pumping into writables, adapters. */
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Wraps a chunk iterator so its first bytes can be inspected without losing them. `chunks()`
+ * replays what was looked at, then continues with the rest; it is an async generator, so
+ * overlapping `next()` calls queue instead of racing.
+ */
+export class Peekable {
+  private held: Uint8Array[] = [];
+  private heldBytes = 0;
+  private ended = false;
+
+  constructor(private readonly src: AsyncIterator<Uint8Array>) {}
+
+  /** Up to `n` first bytes (fewer only at end of data); copies only when they span chunks. */
+  async peek(n: number): Promise<Uint8Array> {
+    while (this.heldBytes < n && !this.ended) {
+      const r = await this.src.next();
+      if (r.done) {
+        this.ended = true;
+        break;
+      }
+      if (r.value.length === 0) continue;
+      this.held.push(r.value);
+      this.heldBytes += r.value.length;
+    }
+    const first = this.held[0];
+    if (first === undefined) return EMPTY;
+    if (first.length >= n) return first.subarray(0, n);
+    const joined = concat(this.held, Math.min(n, this.heldBytes));
+    return joined;
+  }
+
+  /** Every byte in order: the held look-ahead first, then the rest of the source. */
+  async *chunks(): AsyncGenerator<Uint8Array, void, undefined> {
+    while (this.held.length > 0) {
+      const c = this.held.shift()!;
+      this.heldBytes -= c.length;
+      yield c;
+    }
+    while (!this.ended) {
+      const r = await this.src.next();
+      if (r.done) {
+        this.ended = true;
+        return;
+      }
+      yield r.value;
+    }
+  }
+}
+
+/** Copies the first `n` bytes of a list of chunks into one array. */
+export function concat(chunks: readonly Uint8Array[], n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  let off = 0;
+  for (const c of chunks) {
+    if (off >= n) break;
+    const take = Math.min(c.length, n - off);
+    out.set(take === c.length ? c : c.subarray(0, take), off);
+    off += take;
+  }
+  return out;
+}
+
+/** What the pump needs of a writable stream; Node streams and streamx streams both fit. */
+export interface WritableLike {
+  write(chunk: Uint8Array): boolean;
+  end(): unknown;
+  destroy(err?: Error): unknown;
+  readonly destroyed: boolean;
+  once(event: string, fn: (...args: unknown[]) => void): unknown;
+  off(event: string, fn: (...args: unknown[]) => void): unknown;
+}
+
+/** A running pump; `stop()` makes it quit at its next step without touching the source further. */
+export interface Pump {
+  stop(): void;
+  /** Settles when the pump has quit; never rejects. */
+  done: Promise<void>;
+}
+
+/**
+ * Feeds a writable from a chunk iterator in the background, honouring backpressure. A source
+ * error destroys the writable with that error, so the reading side sees it. The source's
+ * `return()` is never called: the owner of the source decides whether to drain or close it.
+ */
+export function startPump(src: AsyncIterator<Uint8Array>, w: WritableLike, onChunk?: (n: number) => void): Pump {
+  let stopped = false;
+  const done = (async () => {
+    try {
+      for (;;) {
+        if (stopped || w.destroyed) return;
+        const r = await src.next();
+        if (stopped || w.destroyed) return;
+        if (r.done) {
+          w.end();
+          return;
+        }
+        onChunk?.(r.value.length);
+        if (!w.write(r.value)) await drained(w);
+      }
+    } catch (err) {
+      if (!w.destroyed) w.destroy(err instanceof Error ? err : new Error(String(err)));
+    }
+  })();
+  return {
+    stop() {
+      stopped = true;
+    },
+    done,
+  };
+}
+
+/** Resolves when the writable can take more, or will never take more (closed or failed). */
+function drained(w: WritableLike): Promise<void> {
+  if (w.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      w.off('drain', done);
+      w.off('close', done);
+      w.off('error', done);
+      resolve();
+    };
+    w.once('drain', done);
+    w.once('close', done);
+    w.once('error', done);
+  });
+}
+
+/**
+ * Chunks of a readable as an async generator that never destroys the readable when left
+ * unfinished, mapping read errors through `mapError`.
+ */
+export async function* readableChunks(
+  readable: AsyncIterable<Uint8Array>,
+  mapError: (err: unknown) => unknown,
+): AsyncGenerator<Uint8Array, void, undefined> {
+  const it = readable[Symbol.asyncIterator]();
+  for (;;) {
+    let r: IteratorResult<Uint8Array>;
+    try {
+      r = await it.next();
+    } catch (err) {
+      throw mapError(err);
+    }
+    if (r.done) return;
+    yield r.value;
+  }
+}

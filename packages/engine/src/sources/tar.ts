@@ -1,0 +1,112 @@
+import { extract as tarExtract, type Extract } from 'tar-stream';
+import type { SourceItem } from './types.js';
+import type { ArtifactCtx } from './context.js';
+import { checkDevice, checkLink, checkName, checkSetuid, decodeName, DuplicateTracker } from './checks.js';
+import { errorMessage, formatBytes, limitStop, problem, Stop } from './errors.js';
+import { readableChunks, startPump, type WritableLike } from './stream.js';
+
+/** tar-stream's extract accepts a filename encoding that its type declarations omit. */
+type ExtractFactory = (opts: { filenameEncoding: string }) => Extract;
+
+/** One entry of an extract: a readable with its header. */
+type TarEntry = Extract extends AsyncIterable<infer T> ? T : never;
+
+/**
+ * Reads a tar stream entry by entry with tar-stream. Only regular files have content; each
+ * one is opened (and kind-detected) in turn, so nested archives recurse.
+ */
+export async function* readTar(
+  ctx: ArtifactCtx,
+  chain: string[],
+  depth: number,
+  input: AsyncIterator<Uint8Array>,
+): AsyncGenerator<SourceItem, void, undefined> {
+  // latin1 keeps every byte of a name, so names that are not UTF-8 can be decoded here.
+  const extract = (tarExtract as unknown as ExtractFactory)({ filenameEncoding: 'latin1' });
+  let fed = 0;
+  const pump = startPump(input, extract as unknown as WritableLike, (n) => {
+    fed += n;
+  });
+  const entries = extract[Symbol.asyncIterator]();
+  const dups = new DuplicateTracker();
+  const { maxEntries, maxEntryBytes } = ctx.limits;
+  let count = 0;
+  try {
+    for (;;) {
+      ctx.check(chain);
+      let r: IteratorResult<TarEntry>;
+      try {
+        r = await entries.next();
+      } catch (err) {
+        throw tarStop(chain, err, fed);
+      }
+      if (r.done) return;
+      const entry = r.value;
+      const h = entry.header;
+      if (++count > maxEntries) {
+        entry.resume();
+        throw limitStop(chain, 'maxEntries', `archive has more than ${maxEntries} entries; the rest were not read`, String(maxEntries), 'archive');
+      }
+      const name = h.pax && typeof (h.pax as Record<string, unknown>).path === 'string' ? h.name : decodeName(Buffer.from(h.name, 'latin1'));
+      const ec = [...chain, name];
+      const findings = [checkName(ec, name), checkSetuid(ec, name, h.mode ?? 0)];
+      if (h.type === 'symlink' || h.type === 'link') {
+        const target = h.pax && typeof (h.pax as Record<string, unknown>).linkpath === 'string' ? h.linkname : decodeName(Buffer.from(h.linkname ?? '', 'latin1'));
+        findings.push(checkLink(ec, name, target, h.type === 'link'));
+      }
+      if (h.type === 'character-device' || h.type === 'block-device' || h.type === 'fifo') {
+        findings.push(checkDevice(ec, name, h.type));
+      }
+      const regular = h.type === 'file' || h.type === 'contiguous-file';
+      if (regular) findings.push(dups.check(ec, name, `${h.size} bytes`));
+      for (const f of findings) if (f) yield f;
+
+      if (!regular) {
+        entry.resume();
+        continue;
+      }
+      if (h.size > maxEntryBytes) {
+        // tar-stream skips the unread data when the next entry is asked for.
+        entry.resume();
+        const e = limitStop(ec, 'maxEntryBytes', `entry is ${formatBytes(h.size)}, larger than ${formatBytes(maxEntryBytes)}; it was not read`, String(maxEntryBytes), 'entry');
+        yield { kind: 'error', error: e.event };
+        continue;
+      }
+      const raw = readableChunks(entry as AsyncIterable<Uint8Array>, (err) => tarStop(chain, err, fed));
+      let finished = false;
+      try {
+        yield* ctx.open(ctx, { chain: ec, size: h.size, raw, sequential: true }, depth + 1);
+        finished = true;
+      } finally {
+        if (finished) await drain(raw);
+      }
+    }
+  } finally {
+    pump.stop();
+    extract.destroy();
+  }
+}
+
+/** Reads an iterator to its end, ignoring errors: the container reports them on its next step. */
+async function drain(it: AsyncIterator<Uint8Array>): Promise<void> {
+  try {
+    for (;;) if ((await it.next()).done) return;
+  } catch {
+    // the extract's own iterator rethrows the failure for the next entry
+  }
+}
+
+/** Turns a tar-stream failure into an actionable corrupt event. */
+function tarStop(chain: readonly string[], err: unknown, fed: number): Stop {
+  if (err instanceof Stop) return err;
+  const msg = errorMessage(err);
+  let text: string;
+  if (/unexpected end of data/i.test(msg)) {
+    text = `truncated tar archive after ${fed} bytes: it ends in the middle of an entry; the file is incomplete, download or build it again`;
+  } else if (/invalid tar header|unknown format/i.test(msg)) {
+    text = `invalid tar header (bad checksum or unknown format) within the first ${fed} bytes: the archive is damaged; rebuild it`;
+  } else {
+    text = `corrupt tar archive after ${fed} bytes: ${msg}; rebuild it`;
+  }
+  return problem(chain, 'corrupt', text, 'archive');
+}

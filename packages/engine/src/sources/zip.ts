@@ -1,0 +1,293 @@
+import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { crc32 } from 'node:zlib';
+import yauzl from 'yauzl';
+import type { SourceItem, SourceStructure } from './types.js';
+import type { ArtifactCtx } from './context.js';
+import { ratioStop } from './context.js';
+import { checkDevice, checkLink, checkName, checkSetuid, decodeName, DuplicateTracker, unixType, type UnixType } from './checks.js';
+import { errorMessage, formatBytes, joinChain, limitStop, problem, Stop } from './errors.js';
+import type { Peekable } from './stream.js';
+import { readableChunks } from './stream.js';
+
+/** yauzl options: lazy so entries are pulled one at a time; raw names so we decode and check them ourselves. */
+const OPTIONS: yauzl.Options = { lazyEntries: true, validateEntrySizes: true, decodeStrings: false, autoClose: false };
+
+/** Names of zip compression methods yauzl cannot inflate, for the `unsupported` message. */
+const METHODS: Record<number, string> = {
+  1: 'shrink',
+  6: 'implode',
+  9: 'deflate64',
+  12: 'bzip2',
+  14: 'lzma',
+  93: 'zstd',
+  95: 'xz',
+  96: 'jpeg',
+  97: 'wavpack',
+  98: 'ppmd',
+  99: 'AES-encrypted',
+};
+
+/** Reads a zip held in an open file (random access), e.g. a top-level wheel or jar. */
+export async function* readZipFd(ctx: ArtifactCtx, chain: string[], depth: number, fd: number): AsyncGenerator<SourceItem, void, undefined> {
+  const zf = await openZip(chain, (cb) => yauzl.fromFd(fd, OPTIONS, cb));
+  try {
+    yield* readZip(ctx, chain, depth, zf);
+  } finally {
+    zf.close();
+  }
+}
+
+/**
+ * Reads a zip that arrives as a stream (nested in another archive, or stdin). Zip needs
+ * random access, so the bytes are kept in memory up to maxInMemoryArchiveBytes, beyond
+ * that in a private spill file that is always removed.
+ */
+export async function* readZipStream(ctx: ArtifactCtx, chain: string[], depth: number, src: Peekable): AsyncGenerator<SourceItem, void, undefined> {
+  const shared = ctx.shared;
+  const { maxInMemoryArchiveBytes, maxSpillBytes } = ctx.limits;
+  const held: Uint8Array[] = [];
+  let total = 0;
+  let reserved = 0;
+  let spillDir: string | undefined;
+  let spill: FileHandle | undefined;
+  let zf: yauzl.ZipFile | undefined;
+
+  const reserve = (n: number): void => {
+    shared.spillBytes += n;
+    reserved += n;
+    if (shared.spillBytes > maxSpillBytes) {
+      throw limitStop(chain, 'maxSpillBytes', `nested zip needs more than ${formatBytes(maxSpillBytes)} of temporary spill space; it was not read`, String(maxSpillBytes), 'entry');
+    }
+  };
+
+  try {
+    const it = src.chunks();
+    for (;;) {
+      const r = await it.next();
+      if (r.done) break;
+      const c = r.value;
+      total += c.length;
+      if (spill === undefined) {
+        held.push(c);
+        if (total > maxInMemoryArchiveBytes) {
+          spillDir = await mkdtemp(join(shared.tmpDir, 'pubguard-'));
+          spill = await open(join(spillDir, 'nested.zip'), 'wx', 0o600);
+          reserve(total);
+          for (const h of held) await spill.write(h);
+          held.length = 0;
+        }
+      } else {
+        reserve(c.length);
+        await spill.write(c);
+      }
+    }
+    if (spill !== undefined) {
+      const fd = spill.fd;
+      zf = await openZip(chain, (cb) => yauzl.fromFd(fd, OPTIONS, cb));
+    } else {
+      const buf = Buffer.concat(held, total);
+      held.length = 0;
+      zf = await openZip(chain, (cb) => yauzl.fromBuffer(buf, OPTIONS, cb));
+    }
+    yield* readZip(ctx, chain, depth, zf);
+  } finally {
+    zf?.close();
+    if (spill !== undefined) await spill.close().catch(() => undefined);
+    if (spillDir !== undefined) await rm(spillDir, { recursive: true, force: true });
+    shared.spillBytes -= reserved;
+  }
+}
+
+/** Opens a zip with one of yauzl's constructors, mapping failure to a corrupt event. */
+function openZip(chain: readonly string[], start: (cb: (err: Error | null, zf: yauzl.ZipFile) => void) => void): Promise<yauzl.ZipFile> {
+  return new Promise((resolve, reject) => {
+    start((err, zf) => (err ? reject(zipStop(chain, err)) : resolve(zf)));
+  });
+}
+
+/** Walks the central directory entry by entry and opens each regular file. */
+async function* readZip(ctx: ArtifactCtx, chain: string[], depth: number, zf: yauzl.ZipFile): AsyncGenerator<SourceItem, void, undefined> {
+  let failure: Error | undefined;
+  // A listener must always be there: an unhandled 'error' event would crash the process.
+  zf.on('error', (err: Error) => {
+    failure ??= err;
+  });
+  const { maxEntries, maxEntryBytes, maxCompressionRatio, ratioThresholdBytes } = ctx.limits;
+  const dups = new DuplicateTracker();
+  let count = 0;
+  for (;;) {
+    ctx.check(chain);
+    let entry: yauzl.Entry | null;
+    try {
+      entry = await nextEntry(zf, () => failure);
+    } catch (err) {
+      throw zipStop(chain, err);
+    }
+    if (entry === null) return;
+    if (++count > maxEntries) {
+      throw limitStop(chain, 'maxEntries', `archive has more than ${maxEntries} entries; the rest were not read`, String(maxEntries), 'archive');
+    }
+    const name = decodeName(entry.fileNameRaw);
+    const ec = [...chain, name];
+    // Unix permissions live in the high half of the external attributes when made on Unix.
+    const mode = entry.versionMadeBy >> 8 === 3 ? entry.externalFileAttributes >>> 16 : 0;
+    const type: UnixType = name.endsWith('/') ? 'directory' : mode !== 0 ? unixType(mode) : 'file';
+    const findings: (SourceStructure | undefined)[] = [checkName(ec, name), checkSetuid(ec, name, mode), checkDevice(ec, name, type)];
+    if (type === 'file') {
+      findings.push(dups.check(ec, name, `${entry.uncompressedSize} bytes, CRC-32 ${hex(entry.crc32)}`));
+    }
+    for (const f of findings) if (f) yield f;
+    if (type !== 'file' && type !== 'symlink') continue;
+
+    if (entry.isEncrypted() || (entry.generalPurposeBitFlag & 0x40) !== 0) {
+      yield problemEvent(ec, 'encrypted', 'encrypted entry cannot be scanned; scan the files before they are encrypted');
+      continue;
+    }
+    if (entry.compressionMethod !== 0 && entry.compressionMethod !== 8) {
+      const m = METHODS[entry.compressionMethod] ?? 'unknown';
+      yield problemEvent(ec, 'unsupported', `zip compression method ${entry.compressionMethod} (${m}) is not supported; rebuild the archive with deflate or store`);
+      continue;
+    }
+    if (type === 'symlink') {
+      const target = await readLinkTarget(zf, entry);
+      const f = target === undefined ? undefined : checkLink(ec, name, target, false);
+      if (f) yield f;
+      continue;
+    }
+    if (entry.uncompressedSize > maxEntryBytes) {
+      const s = limitStop(ec, 'maxEntryBytes', `entry is ${formatBytes(entry.uncompressedSize)}, larger than ${formatBytes(maxEntryBytes)}; it was not read`, String(maxEntryBytes), 'entry');
+      yield { kind: 'error', error: s.event };
+      continue;
+    }
+    if (entry.uncompressedSize > ratioThresholdBytes && entry.uncompressedSize > maxCompressionRatio * entry.compressedSize) {
+      const s = ratioStop(ec, entry.uncompressedSize, entry.compressedSize, maxCompressionRatio, 'entry');
+      yield { kind: 'error', error: s.event };
+      continue;
+    }
+    let stream: Readable;
+    try {
+      stream = await openStream(zf, entry);
+    } catch (err) {
+      yield { kind: 'error', error: zipStop(ec, err, 'entry').event };
+      continue;
+    }
+    try {
+      const e = entry;
+      yield* ctx.open(
+        ctx,
+        {
+          chain: ec,
+          size: e.uncompressedSize,
+          ...(e.compressionMethod === 8 ? { compressedSize: e.compressedSize } : {}),
+          raw: checkedChunks(stream, e, ec),
+          sequential: false,
+        },
+        depth + 1,
+      );
+    } finally {
+      stream.destroy();
+    }
+  }
+}
+
+/** An entry's bytes, failing with a corrupt event when the data does not match the directory's CRC-32. */
+async function* checkedChunks(stream: Readable, entry: yauzl.Entry, chain: readonly string[]): AsyncGenerator<Uint8Array, void, undefined> {
+  let crc = 0;
+  for await (const c of readableChunks(stream as AsyncIterable<Uint8Array>, (err) => zipStop(chain, err, 'entry'))) {
+    crc = crc32(c, crc);
+    yield c;
+  }
+  if (crc >>> 0 !== entry.crc32 >>> 0) {
+    throw problem(
+      chain,
+      'corrupt',
+      `CRC-32 mismatch: the entry's data has CRC ${hex(crc)} but the zip directory says ${hex(entry.crc32)}; the archive is damaged, rebuild it`,
+      'entry',
+    );
+  }
+}
+
+/** Reads a symlink entry's target (its content), if it is small enough to be a path. */
+async function readLinkTarget(zf: yauzl.ZipFile, entry: yauzl.Entry): Promise<string | undefined> {
+  if (entry.uncompressedSize > 4096) return undefined;
+  let stream: Readable | undefined;
+  try {
+    stream = await openStream(zf, entry);
+    const parts: Buffer[] = [];
+    for await (const c of stream as AsyncIterable<Buffer>) parts.push(c);
+    return decodeName(Buffer.concat(parts));
+  } catch {
+    return undefined;
+  } finally {
+    stream?.destroy();
+  }
+}
+
+/** Asks yauzl for the next directory entry; null at the end. */
+function nextEntry(zf: yauzl.ZipFile, failed: () => Error | undefined): Promise<yauzl.Entry | null> {
+  const earlier = failed();
+  if (earlier) return Promise.reject(earlier);
+  return new Promise((resolve, reject) => {
+    const off = (): void => {
+      zf.off('entry', onEntry);
+      zf.off('end', onEnd);
+      zf.off('error', onError);
+    };
+    const onEntry = (e: yauzl.Entry): void => {
+      off();
+      resolve(e);
+    };
+    const onEnd = (): void => {
+      off();
+      resolve(null);
+    };
+    const onError = (err: Error): void => {
+      off();
+      reject(err);
+    };
+    zf.on('entry', onEntry);
+    zf.on('end', onEnd);
+    zf.on('error', onError);
+    zf.readEntry();
+  });
+}
+
+/** Opens an entry's (inflated) content stream. */
+function openStream(zf: yauzl.ZipFile, entry: yauzl.Entry): Promise<Readable> {
+  return new Promise((resolve, reject) => {
+    zf.openReadStream(entry, (err, stream) => (err ? reject(err) : resolve(stream)));
+  });
+}
+
+/** Turns a yauzl failure into an actionable event. */
+function zipStop(chain: readonly string[], err: unknown, scope: 'entry' | 'archive' = 'archive'): Stop {
+  if (err instanceof Stop) return err;
+  const msg = errorMessage(err);
+  if (/encryption/i.test(msg)) return problem(chain, 'encrypted', `encrypted zip cannot be scanned (${msg})`, scope);
+  if (/compression method/i.test(msg)) return problem(chain, 'unsupported', `${msg}; rebuild the archive with deflate or store`, scope);
+  let text: string;
+  if (/end of central directory record signature not found/i.test(msg)) {
+    text = 'not a readable zip: the end-of-central-directory record is missing, so the file is truncated or damaged; download or build it again';
+  } else if (/central directory|unexpected EOF|overflows file bounds|local file header/i.test(msg)) {
+    text = `damaged zip structure (${msg}): the archive's directory points at data that is not there; rebuild it`;
+  } else if (/unexpected end of file|invalid|incorrect|too far back/i.test(msg)) {
+    text = `corrupt compressed data (${msg}): the archive is damaged, download or build it again`;
+  } else if (/size mismatch|too many bytes|expected \d+ bytes/i.test(msg)) {
+    text = `entry size does not match the zip directory (${msg}): the archive is damaged, rebuild it`;
+  } else {
+    text = `corrupt zip (${msg}); download or build it again`;
+  }
+  return problem(chain, 'corrupt', text, scope);
+}
+
+/** An error item for a per-entry problem that is not a limit. */
+function problemEvent(chain: readonly string[], kind: 'encrypted' | 'unsupported', message: string): SourceItem {
+  return { kind: 'error', error: { path: joinChain(chain), kind, message } };
+}
+
+/** Formats a CRC-32 for messages. */
+function hex(n: number): string {
+  return `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
+}
