@@ -69,7 +69,7 @@ const compiled = new Map(compileRules(rules).rules.map((r) => [r.id, r]));
 /** Reads the innermost file of a `!`-joined path, opening archives by their magic bytes. */
 async function readChain(outDir: string, path: string): Promise<Buffer> {
   const [first, ...members] = path.split('!');
-  let bytes = await readFile(join(outDir, first ?? ''));
+  let bytes: Buffer = await readFile(join(outDir, first ?? ''));
   for (const member of members) bytes = await readMember(bytes, member);
   return bytes;
 }

@@ -116,7 +116,7 @@ describe('zipBuffer', () => {
       ['pkg/link', 'symlink'],
     ]);
     expect(read[1]?.content).toBe('hello\n');
-    expect(read[2]?.mode & 0o777).toBe(0o755);
+    expect((read[2]?.mode ?? 0) & 0o777).toBe(0o755);
     expect(read[3]?.content).toBe('a.txt');
   });
 
