@@ -1,8 +1,19 @@
 import type { Command } from '../io.js';
+import { approvalsVerifyCommand } from './approvals.js';
+import { approveCommand } from './approve.js';
+import { auditShowCommand, auditVerifyCommand } from './audit.js';
+import { confirmCommand } from './confirm.js';
+import { versionCheckCommand } from './version.js';
 import { rulesCheckCommand, rulesListCommand } from './rules.js';
 
 // One line per command; keep the list sorted as `pubguard --help` shows it.
 export const commands: Command[] = [
   rulesListCommand,
   rulesCheckCommand,
+  versionCheckCommand,
+  confirmCommand,
+  approveCommand,
+  approvalsVerifyCommand,
+  auditVerifyCommand,
+  auditShowCommand,
 ];

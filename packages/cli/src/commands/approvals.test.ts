@@ -1,0 +1,64 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { npmTarball, sshKey } from '../../../release/src/testing/fixtures.js';
+import { run } from '../run.js';
+import { memoryIO } from '../testing.js';
+
+const cwd = mkdtempSync(join(tmpdir(), 'pubguard-cli-approvals-'));
+
+beforeAll(async () => {
+  const keys = { alice: sshKey(cwd, 'id_alice'), bob: sshKey(cwd, 'id_bob', 'ecdsa'), carol: sshKey(cwd, 'id_carol', 'rsa') };
+  await npmTarball(cwd, 'tool', '3.0.0');
+  writeFileSync(
+    join(cwd, 'policy.json'),
+    JSON.stringify({
+      version: 1,
+      approvers: Object.fromEntries(Object.entries(keys).map(([n, k]) => [n, { keys: [k.pub] }])),
+      groups: { security: ['alice', 'bob'], release: ['carol'] },
+      rule: { minApprovers: 2, groups: { security: 1, release: 1 } },
+    }),
+  );
+});
+
+const verify = async (...extra: string[]) => {
+  const io = memoryIO({ cwd });
+  const r = await run(['approvals', 'verify', 'tool-3.0.0.tgz', '--policy', 'policy.json', '--approvals', 'appr', '--no-audit', ...extra], io);
+  return { code: r.exitCode, out: io.out(), err: io.err() };
+};
+
+describe('pubguard approvals verify', () => {
+  it('says what is missing, then who approved for which group', async () => {
+    const approve = (who: string) => run(['approve', 'tool-3.0.0.tgz', '--key', `id_${who}`, '--policy', 'policy.json', '--out', 'appr', '--no-audit'], memoryIO({ cwd }));
+    expect((await approve('bob')).exitCode).toBe(0);
+    const partial = await verify();
+    expect(partial.code).toBe(1);
+    expect(partial.out).toContain('tool 3.0.0, 1 artifact: REFUSED');
+    expect(partial.out).toContain('Missing:\n  1 more approval from group release\n  1 more distinct approver (1 of 2)');
+    expect((await approve('carol')).exitCode).toBe(0);
+    const done = await verify();
+    expect(done.code).toBe(0);
+    expect(done.out).toMatch(/APPROVED\nCounted:\n  bob — for security .*\n  carol — for release /);
+    const json = JSON.parse((await verify('-f', 'json')).out);
+    expect(json).toMatchObject({ version: 1, stage: 'approvals', ok: true, missing: [], rejected: [] });
+    expect(json.counted.map((c: { person: string; group: string }) => `${c.person}:${c.group}`)).toEqual(['bob:security', 'carol:release']);
+    const initiator = await verify('--initiator', 'carol');
+    expect(initiator.code).toBe(1);
+    expect(initiator.out).toContain('carol started this release and may not approve it');
+    expect(initiator.out).toContain('The policy can never be met:\n  group release must give 1 approvals but has only 0 members without the initiator carol');
+  });
+
+  it('exits 2 on an invalid policy, naming the key', async () => {
+    writeFileSync(join(cwd, 'bad.json'), JSON.stringify({ version: 1, approvers: { x: { keys: [] } }, rule: { minApprovers: 1 } }));
+    const r = await verify('--policy', 'bad.json');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('"approvers.x.keys" must be a non-empty array');
+  });
+
+  it('has --help', async () => {
+    const io = memoryIO();
+    expect((await run(['approvals', 'verify', '--help'], io)).exitCode).toBe(0);
+    expect(io.out()).toContain('--initiator NAME');
+  });
+});

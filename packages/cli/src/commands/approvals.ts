@@ -1,0 +1,94 @@
+import { resolve } from 'node:path';
+import { loadApprovals, loadPolicy, verifyApprovals } from '@pubguard/release';
+import { type CliResult, type Command, UsageError } from '../io.js';
+import { DEFAULT_APPROVALS_DIR, DEFAULT_POLICY_PATH, subjectFromArgs } from './approve.js';
+import { GATE_HELP, GATE_OPTIONS, actorOf, outputFormat, parseCommandArgs, recordGate, writeJson } from './audit.js';
+
+const HELP = `Usage: pubguard approvals verify <artifact...|manifest.json> [options]
+
+Succeeds only when the policy's rule is met by valid, unexpired approvals whose statement
+names exactly these artifacts (same set, same SHA-256, same version). Prints who approved
+and which group each counted for, every approval that did not count and why, and what
+is still missing. One person counts once, whichever of their keys signed.
+
+Options:
+      --policy FILE       the policy (default ${DEFAULT_POLICY_PATH})
+      --approvals DIR     the approvals (default ${DEFAULT_APPROVALS_DIR})
+      --initiator NAME    who started the release; not counted unless the policy says
+                          "initiatorMayApprove": true
+      --package NAME      package name (default: read from the artifacts)
+      --version VERSION   semver version (default: read from the artifacts)
+${GATE_HELP}
+
+Exit codes: 0 approved, 1 refused (including a policy that can never be met), 2 usage
+error, an unreadable artifact or an invalid policy.
+`;
+
+/** `pubguard approvals verify`. */
+export const approvalsVerifyCommand: Command = {
+  name: 'approvals verify',
+  summary: 'check signed approvals of the exact artifacts against the policy',
+  help: HELP,
+  async run(argv, io): Promise<CliResult> {
+    const { values, positionals } = parseCommandArgs(argv, {
+      ...GATE_OPTIONS,
+      policy: { type: 'string' },
+      approvals: { type: 'string' },
+      initiator: { type: 'string' },
+      package: { type: 'string' },
+      version: { type: 'string' },
+    });
+    const format = outputFormat(values.format);
+    if (values.initiator === '') throw new UsageError('--initiator may not be empty');
+    const policy = await loadPolicy(resolve(io.cwd, values.policy ?? DEFAULT_POLICY_PATH));
+    const subject = await subjectFromArgs(io, positionals, values);
+    const approvals = await loadApprovals(resolve(io.cwd, values.approvals ?? DEFAULT_APPROVALS_DIR));
+    const verdict = verifyApprovals({
+      subject,
+      policy,
+      approvals,
+      ...(values.initiator === undefined ? {} : { initiator: values.initiator }),
+    });
+    const counted = verdict.counted.map((c) => `${c.person}${c.group ? ` (${c.group})` : ''}`).join(', ') || 'nobody';
+    const reason = verdict.ok
+      ? `approved by ${counted}`
+      : [...verdict.unsatisfiable.map((u) => `policy can never be met: ${u}`), ...verdict.missing.map((m) => `missing ${m}`)].join('; ');
+    await recordGate(io, values, {
+      stage: 'approvals',
+      outcome: verdict.ok ? 'passed' : 'refused',
+      actor: actorOf(io, values.actor),
+      subjects: subject.artifacts,
+      reason,
+      details: {
+        package: subject.package,
+        version: subject.version,
+        counted: verdict.counted.map((c) => ({ person: c.person, ...(c.group ? { group: c.group } : {}), key: c.fingerprint })),
+        rejected: verdict.rejected.length,
+        ...(values.initiator === undefined ? {} : { initiator: values.initiator }),
+      },
+    });
+    if (format === 'json') {
+      writeJson(io, { version: 1, stage: 'approvals', ...verdict });
+      return { exitCode: verdict.ok ? 0 : 1 };
+    }
+    const w = (s: string): void => io.stdout.write(`${s}\n`);
+    w(`${subject.package} ${subject.version}, ${subject.artifacts.length} artifact${subject.artifacts.length === 1 ? '' : 's'}: ${verdict.ok ? 'APPROVED' : 'REFUSED'}`);
+    if (verdict.counted.length) {
+      w('Counted:');
+      for (const c of verdict.counted) w(`  ${c.person} — ${c.group ? `for ${c.group}` : 'towards the total'} (key ${c.fingerprint}, expires ${c.expires})`);
+    }
+    if (verdict.rejected.length) {
+      w('Not counted:');
+      for (const r of verdict.rejected) w(`  ${r.file}${r.person ? ` (${r.person})` : ''}: ${r.reason}`);
+    }
+    if (verdict.unsatisfiable.length) {
+      w('The policy can never be met:');
+      for (const u of verdict.unsatisfiable) w(`  ${u}`);
+    }
+    if (verdict.missing.length) {
+      w('Missing:');
+      for (const m of verdict.missing) w(`  ${m}`);
+    }
+    return { exitCode: verdict.ok ? 0 : 1 };
+  },
+};

@@ -1,0 +1,73 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { npmTarball, sshKey } from '../../../release/src/testing/fixtures.js';
+import { run } from '../run.js';
+import { memoryIO } from '../testing.js';
+
+const cwd = mkdtempSync(join(tmpdir(), 'pubguard-cli-approve-'));
+let alice: { path: string; pub: string };
+
+beforeAll(async () => {
+  alice = sshKey(cwd, 'id_alice');
+  await npmTarball(cwd, 'tool', '2.0.0');
+  writeFileSync(
+    join(cwd, 'policy.json'),
+    JSON.stringify({ version: 1, approvers: { alice: { keys: [alice.pub] } }, rule: { minApprovers: 1 } }),
+  );
+});
+
+describe('pubguard approve', () => {
+  it('signs with the name looked up in the policy, in a form ssh-keygen verifies', async () => {
+    const io = memoryIO({ cwd });
+    const r = await run(['approve', 'tool-2.0.0.tgz', '--key', 'id_alice', '--policy', 'policy.json', '--out', 'a1', '-f', 'json'], io);
+    expect(io.err()).toBe('');
+    expect(r.exitCode).toBe(0);
+    const out = JSON.parse(io.out());
+    expect(out.statement).toMatchObject({ package: 'tool', version: '2.0.0', approver: 'alice' });
+    expect(Date.parse(out.statement.expires) - Date.parse(out.statement.issuedAt)).toBe(72 * 3600_000);
+    writeFileSync(join(cwd, 'allowed'), `alice ${alice.pub}\n`);
+    const verified = execFileSync(
+      'ssh-keygen',
+      ['-Y', 'verify', '-f', join(cwd, 'allowed'), '-I', 'alice', '-n', 'pubguard-approval', '-s', out.files.signature],
+      { input: readFileSync(out.files.statement), encoding: 'utf8' },
+    );
+    expect(verified).toContain('Good "pubguard-approval" signature for alice');
+  });
+
+  it('writes an unsigned statement and the ssh-keygen command to sign it', async () => {
+    const io = memoryIO({ cwd });
+    const r = await run(['approve', 'tool-2.0.0.tgz', '--statement-only', '--approver', 'alice', '--out', 'a2', '--expires', '2h', '--no-audit'], io);
+    expect(r.exitCode).toBe(0);
+    expect(io.out()).toContain('ssh-keygen -Y sign -n pubguard-approval -f');
+    expect(readdirSync(join(cwd, 'a2'))).toEqual(['tool-2.0.0.alice.approval.json']);
+  });
+
+  it('approves digests from a manifest', async () => {
+    writeFileSync(
+      join(cwd, 'manifest.json'),
+      JSON.stringify({ package: 'tool', version: '2.0.0', artifacts: ['tool-2.0.0.tgz', { name: 'tool-2.0.0-py3-none-any.whl', sha256: 'ab'.repeat(32) }] }),
+    );
+    const io = memoryIO({ cwd });
+    expect((await run(['approve', 'manifest.json', '--key', 'id_alice', '--approver', 'alice', '--out', 'a3', '-f', 'json', '--no-audit'], io)).exitCode).toBe(0);
+    expect(JSON.parse(io.out()).statement.artifacts.map((a: { name: string }) => a.name)).toEqual(['tool-2.0.0-py3-none-any.whl', 'tool-2.0.0.tgz']);
+  });
+
+  it('exits 2 with a clear message for usage mistakes and bad keys', async () => {
+    const cases: [string[], RegExp][] = [
+      [['approve', 'tool-2.0.0.tgz'], /--key is required/],
+      [['approve', '--key', 'id_alice'], /give the artifacts/],
+      [['approve', 'tool-2.0.0.tgz', '--key', 'id_alice', '--approver', 'a', '--expires', 'soon'], /--expires: 'soon' is not a duration/],
+      [['approve', 'tool-2.0.0.tgz', '--key', 'nokey', '--approver', 'a'], /cannot read key file .*nokey: ENOENT/],
+      [['approve', 'tool-2.0.0.tgz', '--key', 'id_alice.pub', '--approver', 'a'], /not an OpenSSH private key/],
+      [['approve', 'tool-2.0.0.tgz', '--key', 'id_alice'], /pass --approver NAME/],
+    ];
+    for (const [argv, message] of cases) {
+      const io = memoryIO({ cwd });
+      expect((await run([...argv, '--no-audit'], io)).exitCode).toBe(2);
+      expect(io.err()).toMatch(message);
+    }
+  });
+});

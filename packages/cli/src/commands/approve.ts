@@ -1,0 +1,158 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import {
+  type ReleaseSubject,
+  approvalFileName,
+  buildStatement,
+  canonicalStatement,
+  createApproval,
+  describeManifest,
+  describeRelease,
+  loadPolicy,
+  loadPrivateKey,
+  parseDuration,
+  StatementError,
+} from '@pubguard/release';
+import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
+import { GATE_HELP, GATE_OPTIONS, outputFormat, parseCommandArgs, recordGate, writeJson } from './audit.js';
+
+/** Where approvals are written and read unless told otherwise. */
+export const DEFAULT_APPROVALS_DIR = '.pubguard/approvals';
+/** The policy file read unless `--policy` names another. */
+export const DEFAULT_POLICY_PATH = '.pubguard/policy.json';
+
+/** Describes the release named on the command line: artifact files, or one manifest JSON file. */
+export async function subjectFromArgs(
+  io: CliIO,
+  positionals: string[],
+  overrides: { package?: string | undefined; version?: string | undefined },
+): Promise<ReleaseSubject> {
+  if (positionals.length === 0) throw new UsageError('give the artifacts (or one manifest.json) of the release');
+  const options = {
+    ...(overrides.package === undefined ? {} : { package: overrides.package }),
+    ...(overrides.version === undefined ? {} : { version: overrides.version }),
+  };
+  const paths = positionals.map((p) => resolve(io.cwd, p));
+  if (paths.length === 1 && (await isManifest(paths[0]!))) return describeManifest(paths[0]!, options);
+  return describeRelease(paths, options);
+}
+
+async function isManifest(path: string): Promise<boolean> {
+  // Told by content: artifacts are archives, a manifest is a JSON object.
+  const head = await readFile(path).then((b) => b.subarray(0, 64).toString('utf8'), () => '');
+  return head.trimStart().startsWith('{');
+}
+
+const HELP = `Usage: pubguard approve <artifact...|manifest.json> --key KEY [options]
+
+Signs an approval of exactly these bytes: a statement naming the package, the version and
+the SHA-256 of every artifact, signed with your SSH key in the SSHSIG format of
+\`ssh-keygen -Y sign\` (namespace pubguard-approval). Writes NAME.approval.json and
+NAME.approval.json.sig into the approvals directory; commit or upload both.
+
+A manifest is a JSON file {"package"?, "version"?, "artifacts": [...]} whose artifacts are
+paths (relative to it) or {"name", "sha256"} pairs, to approve digests without the files.
+
+Options:
+      --key FILE          your OpenSSH private key (ed25519, rsa or ecdsa nistp256;
+                          unencrypted: for a passphrase-protected key use --statement-only
+                          and sign with ssh-keygen as shown below)
+      --expires DURATION  how long the approval is valid: 90m, 72h (default), 7d
+      --approver NAME     your name as in the policy (default: looked up by key in --policy)
+      --policy FILE       policy used to look up your name (default ${DEFAULT_POLICY_PATH})
+      --package NAME      package name (default: read from the artifacts)
+      --version VERSION   semver version (default: read from the artifacts)
+      --out DIR           where to write (default ${DEFAULT_APPROVALS_DIR})
+      --statement-only    write the unsigned statement only, for signing with
+                          ssh-keygen -Y sign -n pubguard-approval -f KEY FILE
+${GATE_HELP}
+
+Exit codes: 0 written, 2 usage error or an unreadable artifact or key.
+`;
+
+/** `pubguard approve`. */
+export const approveCommand: Command = {
+  name: 'approve',
+  summary: 'sign an approval of the exact release artifacts with your SSH key',
+  help: HELP,
+  async run(argv, io): Promise<CliResult> {
+    const { values, positionals } = parseCommandArgs(argv, {
+      ...GATE_OPTIONS,
+      key: { type: 'string', short: 'k' },
+      expires: { type: 'string' },
+      approver: { type: 'string' },
+      policy: { type: 'string' },
+      package: { type: 'string' },
+      version: { type: 'string' },
+      out: { type: 'string' },
+      'statement-only': { type: 'boolean' },
+    });
+    const format = outputFormat(values.format);
+    const statementOnly = values['statement-only'] === true;
+    if (!statementOnly && values.key === undefined) throw new UsageError('--key is required (or --statement-only)');
+    let validForMs: number;
+    try {
+      validForMs = parseDuration(values.expires ?? '72h');
+    } catch (error) {
+      throw new UsageError(`--expires: ${(error as StatementError).message}`);
+    }
+    const subject = await subjectFromArgs(io, positionals, values);
+    const key = values.key === undefined ? undefined : await loadPrivateKey(resolve(io.cwd, values.key));
+    let approver = values.approver;
+    if (approver === undefined && key) {
+      const policyPath = resolve(io.cwd, values.policy ?? DEFAULT_POLICY_PATH);
+      if (values.policy !== undefined || existsSync(policyPath)) {
+        approver = (await loadPolicy(policyPath)).keyOwner.get(key.publicKey.fingerprint);
+        if (approver === undefined) {
+          throw new UsageError(`key ${key.publicKey.fingerprint} is not in ${policyPath}; pass --approver NAME`);
+        }
+      }
+    }
+    if (approver === undefined) throw new UsageError('pass --approver NAME (your name as in the policy)');
+    const outDir = resolve(io.cwd, values.out ?? DEFAULT_APPROVALS_DIR);
+    await mkdir(outDir, { recursive: true });
+    let statementPath: string;
+    let signaturePath: string | undefined;
+    let statement;
+    if (key && !statementOnly) {
+      const signed = createApproval(subject, approver, key, { validForMs });
+      statement = signed.statement;
+      statementPath = join(outDir, approvalFileName(statement, key.publicKey.fingerprint));
+      signaturePath = `${statementPath}.sig`;
+      await writeFile(statementPath, signed.text);
+      await writeFile(signaturePath, signed.signature);
+    } else {
+      statement = buildStatement(subject, approver, validForMs);
+      statementPath = join(outDir, approvalFileName(statement, key?.publicKey.fingerprint));
+      await writeFile(statementPath, canonicalStatement(statement));
+    }
+    await recordGate(io, values, {
+      stage: 'approve',
+      outcome: 'passed',
+      actor: approver,
+      subjects: subject.artifacts,
+      reason: `${signaturePath ? 'signed' : 'wrote unsigned'} approval of ${subject.package} ${subject.version}, expires ${statement.expires}`,
+      ...(key ? { details: { key: key.publicKey.fingerprint } } : {}),
+    });
+    if (format === 'json') {
+      writeJson(io, {
+        version: 1,
+        stage: 'approve',
+        ok: true,
+        statement,
+        files: { statement: statementPath, ...(signaturePath ? { signature: signaturePath } : {}) },
+        ...(key ? { key: key.publicKey.fingerprint } : {}),
+      });
+    } else {
+      io.stdout.write(
+        `${signaturePath ? 'approved' : 'statement written'}: ${subject.package} ${subject.version}, ${subject.artifacts.length} artifact${subject.artifacts.length === 1 ? '' : 's'}, by ${approver}, expires ${statement.expires}\n`,
+      );
+      for (const a of subject.artifacts) io.stdout.write(`  ${a.sha256}  ${a.name}\n`);
+      io.stdout.write(`  ${statementPath}\n`);
+      if (signaturePath) io.stdout.write(`  ${signaturePath}\n`);
+      else io.stdout.write(`sign it with:\n  ssh-keygen -Y sign -n pubguard-approval -f ${values.key ?? '~/.ssh/id_ed25519'} ${statementPath}\n`);
+    }
+    return { exitCode: 0 };
+  },
+};

@@ -1,0 +1,45 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { run } from '../run.js';
+import { memoryIO } from '../testing.js';
+
+const cwd = mkdtempSync(join(tmpdir(), 'pubguard-cli-audit-'));
+
+describe('pubguard audit', () => {
+  it('shows and verifies the log the gates write, and catches truncation against --head', async () => {
+    await run(['confirm', '--phrase', 'go', '--input', 'go', '--actor', 'ann'], memoryIO({ cwd }));
+    await run(['version', 'check', 'v1.2'], memoryIO({ cwd, env: { USER: 'bo' } }));
+    const show = memoryIO({ cwd });
+    expect((await run(['audit', 'show'], show)).exitCode).toBe(0);
+    expect(show.out()).toMatch(/^#1 \S+ confirm PASSED by ann\n {4}typed the phrase "go"\n#2 \S+ version REFUSED by bo — v1\.2\n/);
+    const v = memoryIO({ cwd });
+    expect((await run(['audit', 'verify', '-f', 'json'], v)).exitCode).toBe(0);
+    const { head, records } = JSON.parse(v.out());
+    expect(records).toBe(2);
+    const path = join(cwd, '.pubguard/audit.jsonl');
+    writeFileSync(path, `${readFileSync(path, 'utf8').split('\n')[0]}\n`);
+    expect((await run(['audit', 'verify'], memoryIO({ cwd }))).exitCode).toBe(0);
+    const cut = memoryIO({ cwd });
+    expect((await run(['audit', 'verify', '--head', head], cut)).exitCode).toBe(1);
+    expect(cut.out()).toContain('truncated or rewritten');
+  });
+
+  it('reports an edited record with exit 1', async () => {
+    const path = join(cwd, 'edit.jsonl');
+    for (const input of ['a', 'b']) await run(['confirm', '--phrase', 'a', '--input', input, '--audit', path], memoryIO({ cwd }));
+    writeFileSync(path, readFileSync(path, 'utf8').replace('"refused"', '"passed"'));
+    const io = memoryIO({ cwd });
+    expect((await run(['audit', 'verify', path], io)).exitCode).toBe(1);
+    expect(io.out()).toContain('line 2: record 2 was edited');
+  });
+
+  it('exits 2 for a missing log or a bad --head', async () => {
+    const io = memoryIO({ cwd });
+    expect((await run(['audit', 'verify', 'nope.jsonl'], io)).exitCode).toBe(2);
+    expect(io.err()).toContain('cannot read audit log');
+    expect((await run(['audit', 'verify', '--head', 'xyz'], memoryIO({ cwd }))).exitCode).toBe(2);
+    expect((await run(['audit', 'show', '--help'], memoryIO())).exitCode).toBe(0);
+  });
+});

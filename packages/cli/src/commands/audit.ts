@@ -1,0 +1,144 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { type AuditEntry, AuditLog, type AuditRecord, secretsFromEnv } from '@pubguard/release';
+import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
+
+/** Where gates record their outcome unless `--audit` says otherwise. */
+export const DEFAULT_AUDIT_PATH = '.pubguard/audit.jsonl';
+
+/** Options every release gate takes. */
+export const GATE_OPTIONS = {
+  format: { type: 'string', short: 'f' },
+  audit: { type: 'string' },
+  'no-audit': { type: 'boolean' },
+  actor: { type: 'string' },
+} as const;
+
+/** Help lines for GATE_OPTIONS. */
+export const GATE_HELP = `  -f, --format FMT   text (default) or json
+      --audit FILE   append the outcome to this audit log (default ${DEFAULT_AUDIT_PATH})
+      --no-audit     do not write an audit record
+      --actor NAME   who runs the gate (default: $GITHUB_ACTOR, else $USER)`;
+
+/** Option declarations as node:util parseArgs takes them. */
+export type OptionSpecs = Record<string, { type: 'string' | 'boolean'; short?: string }>;
+
+/** What `parseCommandArgs` returns: each option's value by its declared type, and the positionals. */
+export interface ParsedCommandArgs<T extends OptionSpecs> {
+  values: { [K in keyof T]?: T[K]['type'] extends 'boolean' ? boolean : string };
+  positionals: string[];
+}
+
+/** Parses arguments strictly with node:util, turning its errors into usage errors. */
+export function parseCommandArgs<T extends OptionSpecs>(argv: string[], options: T): ParsedCommandArgs<T> {
+  try {
+    const parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    return parsed as unknown as ParsedCommandArgs<T>;
+  } catch (error) {
+    throw new UsageError((error as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
+  }
+}
+
+/** `text` or `json` from `--format`. */
+export function outputFormat(value: string | undefined): 'text' | 'json' {
+  if (value === undefined || value === 'text') return 'text';
+  if (value === 'json') return 'json';
+  throw new UsageError(`--format takes text or json, not '${value}'`);
+}
+
+/** Who is running a gate, for the audit record. */
+export function actorOf(io: CliIO, actor: string | undefined): string {
+  return actor ?? io.env.GITHUB_ACTOR ?? io.env.USER ?? io.env.USERNAME ?? 'unknown';
+}
+
+/** Appends a gate's outcome to the audit log chosen by `--audit`/`--no-audit`; returns undefined when disabled. */
+export async function recordGate(
+  io: CliIO,
+  values: { audit?: string | undefined; 'no-audit'?: boolean | undefined },
+  entry: AuditEntry,
+): Promise<AuditRecord | undefined> {
+  if (values['no-audit']) return undefined;
+  const log = new AuditLog(resolve(io.cwd, values.audit ?? DEFAULT_AUDIT_PATH), secretsFromEnv(io.env));
+  return log.append(entry);
+}
+
+/** Writes a JSON document followed by a newline. */
+export function writeJson(io: CliIO, value: unknown): void {
+  io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+const VERIFY_HELP = `Usage: pubguard audit verify [FILE] [--head HASH] [--format text|json]
+
+Checks the hash chain of an audit log (default ${DEFAULT_AUDIT_PATH}): every record's
+own hash and its link to the record before it. Finds edited, deleted, inserted and
+reordered records. A log cut short at the end still forms a valid chain, so keep the head
+hash this command prints somewhere else (a CI artifact, a release note) and pass it back
+with --head: the log must still contain that record.
+
+Options:
+      --head HASH    the head printed by an earlier verify; refuse if it is gone
+  -f, --format FMT   text (default) or json
+
+Exit codes: 0 intact, 1 tampered or truncated, 2 usage error or unreadable log.
+`;
+
+/** `pubguard audit verify`. */
+export const auditVerifyCommand: Command = {
+  name: 'audit verify',
+  summary: 'check the hash chain of the release audit log',
+  help: VERIFY_HELP,
+  async run(argv, io): Promise<CliResult> {
+    const { values, positionals } = parseCommandArgs(argv, { head: { type: 'string' }, format: { type: 'string', short: 'f' } });
+    const format = outputFormat(values.format);
+    if (positionals.length > 1) throw new UsageError('give at most one audit log file');
+    if (values.head !== undefined && !/^[0-9a-fA-F]{64}$/.test(values.head)) throw new UsageError('--head takes a 64-digit hex SHA-256');
+    const path = resolve(io.cwd, positionals[0] ?? DEFAULT_AUDIT_PATH);
+    const result = await new AuditLog(path).verify(values.head === undefined ? {} : { head: values.head });
+    if (format === 'json') writeJson(io, { version: 1, file: path, ...result });
+    else {
+      for (const p of result.problems) io.stdout.write(`${p.line ? `line ${p.line}: ` : ''}${p.message}\n`);
+      io.stdout.write(
+        result.ok
+          ? `audit log intact: ${result.records} records, head ${result.head}\n`
+          : `audit log TAMPERED: ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'} in ${result.records} records\n`,
+      );
+    }
+    return { exitCode: result.ok ? 0 : 1 };
+  },
+};
+
+const SHOW_HELP = `Usage: pubguard audit show [FILE] [--format text|json]
+
+Prints the records of an audit log (default ${DEFAULT_AUDIT_PATH}), one line each:
+sequence, time, stage, outcome, actor, subjects and reason. It does not check the chain:
+run \`pubguard audit verify\` for that.
+
+Options:
+  -f, --format FMT   text (default) or json (the records as an array)
+
+Exit codes: 0 printed, 2 usage error or unreadable log.
+`;
+
+/** `pubguard audit show`. */
+export const auditShowCommand: Command = {
+  name: 'audit show',
+  summary: 'print the release audit log readably',
+  help: SHOW_HELP,
+  async run(argv, io): Promise<CliResult> {
+    const { values, positionals } = parseCommandArgs(argv, { format: { type: 'string', short: 'f' } });
+    const format = outputFormat(values.format);
+    if (positionals.length > 1) throw new UsageError('give at most one audit log file');
+    const records = await new AuditLog(resolve(io.cwd, positionals[0] ?? DEFAULT_AUDIT_PATH)).read();
+    if (format === 'json') {
+      writeJson(io, { version: 1, records });
+      return { exitCode: 0 };
+    }
+    if (records.length === 0) io.stdout.write('(no records)\n');
+    for (const r of records) {
+      const subjects = r.subjects.map((s) => (s.sha256 ? `${s.name} (sha256 ${s.sha256.slice(0, 12)}…)` : s.name)).join(', ');
+      io.stdout.write(`#${r.seq} ${r.time} ${r.stage} ${r.outcome.toUpperCase()} by ${r.actor}${subjects ? ` — ${subjects}` : ''}\n`);
+      if (r.reason) io.stdout.write(`    ${r.reason}\n`);
+    }
+    return { exitCode: 0 };
+  },
+};

@@ -1,0 +1,60 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { npmTarball, wheel } from '../../../release/src/testing/fixtures.js';
+import { run } from '../run.js';
+import { memoryIO } from '../testing.js';
+
+const cwd = mkdtempSync(join(tmpdir(), 'pubguard-cli-version-'));
+
+describe('pubguard version check', () => {
+  it('has --help', async () => {
+    const io = memoryIO({ cwd });
+    expect((await run(['version', 'check', '--help'], io)).exitCode).toBe(0);
+    expect(io.out()).toContain('Usage: pubguard version check <tag>');
+  });
+
+  it('accepts a good tag and matching artifacts, and records it', async () => {
+    await npmTarball(cwd, 'tool', '1.2.3');
+    await wheel(cwd, 'tool', '1.2.3');
+    const io = memoryIO({ cwd, env: { GITHUB_ACTOR: 'octo' } });
+    const r = await run(['version', 'check', 'refs/tags/v1.2.3', 'tool-1.2.3.tgz', 'tool-1.2.3-py3-none-any.whl'], io);
+    expect(r.exitCode).toBe(0);
+    expect(io.out()).toBe('accepted: tag refs/tags/v1.2.3 is version 1.2.3 (PEP 440 1.2.3); 2 artifacts match\n');
+    const record = JSON.parse(readFileSync(join(cwd, '.pubguard/audit.jsonl'), 'utf8').trim().split('\n').at(-1)!);
+    expect(record).toMatchObject({ stage: 'version', outcome: 'passed', actor: 'octo' });
+    expect(record.subjects).toHaveLength(3);
+    expect(record.subjects[1].sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('refuses with exit 1 and a reason, in text and JSON', async () => {
+    const io = memoryIO({ cwd });
+    expect((await run(['version', 'check', 'v01.2.3', '--no-audit'], io)).exitCode).toBe(1);
+    expect(io.out()).toContain('leading zero');
+    const j = memoryIO({ cwd });
+    expect((await run(['version', 'check', 'v1.2.3-rc.1', '--format', 'json', '--no-audit'], j)).exitCode).toBe(1);
+    expect(JSON.parse(j.out())).toMatchObject({ version: 1, stage: 'version', ok: false, reason: expect.stringMatching(/--allow-prerelease/) });
+  });
+
+  it('names the file and both versions on a mismatch', async () => {
+    await npmTarball(cwd, 'tool', '1.2.4');
+    const io = memoryIO({ cwd });
+    expect((await run(['version', 'check', 'v1.2.3', 'tool-1.2.4.tgz', '--no-audit', '-f', 'json'], io)).exitCode).toBe(1);
+    expect(JSON.parse(io.out()).mismatches).toEqual([
+      { path: join(cwd, 'tool-1.2.4.tgz'), where: 'package.json', expected: '1.2.3', actual: '1.2.4' },
+    ]);
+  });
+
+  it('exits 2 on usage errors and unreadable artifacts', async () => {
+    const io = memoryIO({ cwd });
+    expect((await run(['version', 'check'], io)).exitCode).toBe(2);
+    const io2 = memoryIO({ cwd });
+    expect((await run(['version', 'check', 'v1.0.0', '--bogus'], io2)).exitCode).toBe(2);
+    expect(io2.err()).toContain("Unknown option '--bogus'");
+    const io3 = memoryIO({ cwd });
+    expect((await run(['version', 'check', 'v1.0.0', 'missing.tgz', '--no-audit'], io3)).exitCode).toBe(2);
+    expect(io3.err()).toMatch(/missing\.tgz: no such file/);
+    expect(io3.err()).not.toContain('internal error');
+  });
+});
