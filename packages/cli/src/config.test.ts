@@ -1,0 +1,239 @@
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Finding } from '@pubguard/engine';
+import type { RuleDefinition } from '@pubguard/rules';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  allowlistFilter,
+  CONFIG_FILE_NAME,
+  ConfigError,
+  configSchema,
+  jsonErrorOffset,
+  type LoadedConfig,
+  loadConfig,
+  parseConfig,
+  rulesetFromConfig,
+  scanOptionsFromConfig,
+} from './config.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'pubguard-config-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** The error a config text gives, or fails the test. */
+function errorOf(text: string): ConfigError {
+  try {
+    parseConfig(text, 'pubguard.config.json');
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+const BUILTINS: RuleDefinition[] = [
+  { id: 'alpha-token', title: 'Alpha token', severity: 'high', keywords: ['alpha_'], pattern: '(alpha_[a-z0-9]{20})', examples: [], negative_examples: [] },
+  { id: 'beta-token', title: 'Beta token', severity: 'low', keywords: ['beta_'], pattern: '(beta_[a-z0-9]{20})', examples: [], negative_examples: [] },
+];
+
+function loaded(config: object): LoadedConfig {
+  return { path: '/repo/pubguard.config.json', dir: '/repo', config: parseConfig(JSON.stringify(config), '/repo/pubguard.config.json') };
+}
+
+describe('loadConfig', () => {
+  it('finds the config in a parent directory and resolves the baseline next to it', async () => {
+    await writeFile(join(dir, CONFIG_FILE_NAME), JSON.stringify({ jobs: 2, baseline: '.pubguard/baseline.json' }));
+    const deep = join(dir, 'a', 'b');
+    await mkdir(deep, { recursive: true });
+    const found = await loadConfig(deep);
+    expect(found?.path).toBe(join(dir, CONFIG_FILE_NAME));
+    expect(found?.config.jobs).toBe(2);
+    expect(scanOptionsFromConfig(found).baselinePath).toBe(join(dir, '.pubguard', 'baseline.json'));
+  });
+
+  it('prefers the nearest config', async () => {
+    await writeFile(join(dir, CONFIG_FILE_NAME), JSON.stringify({ jobs: 1 }));
+    await mkdir(join(dir, 'pkg'));
+    await writeFile(join(dir, 'pkg', CONFIG_FILE_NAME), JSON.stringify({ jobs: 3 }));
+    expect((await loadConfig(join(dir, 'pkg')))?.config.jobs).toBe(3);
+  });
+
+  it('reads an explicit path relative to the working directory', async () => {
+    await writeFile(join(dir, 'custom.json'), JSON.stringify({ ignore: ['**/*.map'] }));
+    const found = await loadConfig(dir, 'custom.json');
+    expect(found?.config.ignore).toEqual(['**/*.map']);
+  });
+
+  it('names a missing explicit file', async () => {
+    await expect(loadConfig(dir, 'nope.json')).rejects.toThrow(/nope\.json: cannot read the config file: no such file/);
+  });
+
+  it('reports the file, line and column of broken JSON', async () => {
+    await writeFile(join(dir, CONFIG_FILE_NAME), '{\n  "jobs": 2,\n}\n');
+    const error = await loadConfig(dir).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toBe(`${join(dir, CONFIG_FILE_NAME)}:3:1: invalid JSON: Expected double-quoted property name`);
+  });
+});
+
+describe('parseConfig', () => {
+  it('accepts a full config', () => {
+    const config = parseConfig(
+      JSON.stringify({
+        $schema: './node_modules/@pubguard/cli/schemas/pubguard.config.schema.json',
+        ignore: ['test/**'],
+        jobs: 0,
+        limits: { maxDepth: 3, maxEntries: 10, maxEntryBytes: 1024, maxArtifactBytes: 4096, maxCompressionRatio: 50.5, maxArtifactSeconds: 1.5 },
+        format: 'sarif',
+        baseline: 'baseline.json',
+        rules: { disable: ['alpha-token'], custom: [{ id: 'acme-key', title: 'Acme key', severity: 'high', keywords: ['acme_'], pattern: '(acme_[0-9a-f]{32})' }] },
+        allowlist: { paths: ['**/fixtures/**'], regexes: ['^test_'], stopwords: ['dummy'] },
+      }),
+      'c.json',
+    );
+    expect(config.format).toBe('sarif');
+    const options = scanOptionsFromConfig({ path: '/x/c.json', dir: '/x', config });
+    expect(options.limits).toEqual({ maxDepth: 3, maxEntries: 10, maxEntryBytes: 1024, maxArtifactBytes: 4096, maxCompressionRatio: 50.5, maxArtifactMs: 1500 });
+    expect(options.jobs).toBe(0);
+    expect(options.baselinePath).toBe('/x/baseline.json');
+  });
+
+  it('gives line and column for errors V8 reports without a position', () => {
+    expect(errorOf('{\n  "jobs": tru\n}').message).toBe('pubguard.config.json:2:11: invalid JSON: unexpected "tru"');
+    expect(errorOf('{\n  "a": 1,\n  "b": }').message).toBe('pubguard.config.json:3:8: invalid JSON: unexpected "}"');
+    expect(errorOf('{"jobs": 1').message).toBe("pubguard.config.json:1:11: invalid JSON: Expected ',' or '}' after property value");
+    expect(errorOf('').message).toBe('pubguard.config.json:1:1: invalid JSON: unexpected end of file');
+  });
+
+  it('names an unknown key with its path', () => {
+    const top = errorOf('{"jbos": 2}');
+    expect(top.keyPath).toBe('jbos');
+    expect(top.message).toMatch(/^pubguard\.config\.json: jbos: unknown key; known keys: ignore, jobs, limits/);
+    expect(errorOf('{"limits": {"maxDeth": 2}}').message).toMatch(/: limits\.maxDeth: unknown key; known keys here: maxDepth,/);
+    expect(errorOf('{"rules": {"custom": [{"id": "x-y", "title": "t", "severity": "low", "keywords": ["abc"], "pattern": "a", "colour": 1}]}}').keyPath).toBe('rules.custom[0].colour');
+  });
+
+  it('names a wrong type with its path and the value found', () => {
+    expect(errorOf('{"jobs": "4"}').message).toBe('pubguard.config.json: jobs: must be a whole number; got the string "4"');
+    expect(errorOf('{"jobs": 1.5}').keyPath).toBe('jobs');
+    expect(errorOf('{"jobs": -1}').message).toContain('jobs: must be at least 0; got -1');
+    expect(errorOf('{"ignore": ["a", 3]}').message).toContain('ignore[1]: must be a string; got number 3');
+    expect(errorOf('{"format": "xml"}').message).toContain('format: must be one of "text", "json", "sarif", "junit", "github"; got the string "xml"');
+    expect(errorOf('{"limits": []}').message).toContain('limits: must be an object; got an array');
+    expect(errorOf('[]').message).toContain('the config must be a JSON object; got an array');
+    expect(errorOf('{"rules": {"custom": [{"id": "Bad Id", "title": "t", "severity": "low"}]}}').keyPath).toBe('rules.custom[0].id');
+    expect(errorOf('{"rules": {"custom": [{"id": "x-y", "title": "t"}]}}').message).toContain('rules.custom[0]: missing required key "severity"');
+  });
+
+  it('reports an invalid regex in a custom rule naming the rule', () => {
+    const error = errorOf('{"rules": {"custom": [{"id": "acme-key", "title": "Acme", "severity": "high", "keywords": ["acme_"], "pattern": "(acme_[0-9a-f"}]}}');
+    expect(error.keyPath).toBe('rules.custom[0]');
+    expect(error.message).toMatch(/rules\.custom\[0\]: rule 'acme-key': invalid pattern: .*Unterminated character class/);
+  });
+
+  it('reports other rule problems found by the rules package', () => {
+    expect(errorOf('{"rules": {"custom": [{"id": "acme-key", "title": "Acme", "severity": "high", "pattern": "(acme)"}]}}').message).toContain("rule 'acme-key': `keywords` must be a list of strings");
+    expect(errorOf('{"rules": {"custom": [{"id": "acme-key", "title": "Acme", "severity": "high", "keywords": ["acme"], "pattern": "acme", "secretGroup": 2}]}}').message).toContain('secretGroup 2 but the pattern has 0 capture group(s)');
+  });
+
+  it('checks that allowlist regexes compile', () => {
+    const error = errorOf('{"allowlist": {"regexes": ["ok", "(broken"]}}');
+    expect(error.keyPath).toBe('allowlist.regexes[1]');
+    expect(error.message).toContain('invalid regular expression');
+  });
+});
+
+describe('jsonErrorOffset', () => {
+  it('is undefined for valid JSON and finds the first bad character otherwise', () => {
+    for (const ok of ['{}', '[1, 2.5e3, "a\\u00e9", true, null]', ' {"a": {"b": []}} ']) expect(jsonErrorOffset(ok)).toBeUndefined();
+    expect(jsonErrorOffset('{"a":}')).toBe(5);
+    expect(jsonErrorOffset('[1,]')).toBe(3);
+    expect(jsonErrorOffset('{"a": "x\\q"}')).toBe(9);
+    expect(jsonErrorOffset('{"a": 1} x')).toBe(9);
+  });
+});
+
+describe('rulesetFromConfig', () => {
+  it('keeps built-ins, drops disabled ones and adds custom rules', () => {
+    expect(rulesetFromConfig(undefined, BUILTINS).rules.map((r) => r.id)).toEqual(['alpha-token', 'beta-token']);
+    const ruleset = rulesetFromConfig(
+      loaded({ rules: { disable: ['alpha-token'], custom: [{ id: 'acme-key', title: 'Acme key', severity: 'high', keywords: ['acme_'], pattern: '(acme_[0-9a-f]{32})' }] } }),
+      BUILTINS,
+    );
+    expect(ruleset.rules.map((r) => r.id)).toEqual(['beta-token', 'acme-key']);
+    expect(ruleset.keywords).toContain('acme_');
+    expect(ruleset.keywords).not.toContain('alpha_');
+  });
+
+  it('lets a custom rule replace a disabled built-in of the same id', () => {
+    const ruleset = rulesetFromConfig(
+      loaded({ rules: { disable: ['beta-token'], custom: [{ id: 'beta-token', title: 'Beta, stricter', severity: 'critical', keywords: ['beta_'], pattern: '(beta_[a-z0-9]{30})' }] } }),
+      BUILTINS,
+    );
+    expect(ruleset.rules.find((r) => r.id === 'beta-token')?.severity).toBe('critical');
+  });
+
+  it('refuses a clash with a kept built-in, duplicates and unknown disabled ids', () => {
+    const rule = { id: 'beta-token', title: 'B', severity: 'low', keywords: ['beta_'], pattern: '(beta_x)' };
+    expect(() => rulesetFromConfig(loaded({ rules: { custom: [rule] } }), BUILTINS)).toThrow(/rules\.custom\[0\]\.id: rule 'beta-token' has the id of a built-in rule; add 'beta-token' to rules\.disable/);
+    const other = { ...rule, id: 'gamma-token' };
+    expect(() => rulesetFromConfig(loaded({ rules: { custom: [other, other] } }), BUILTINS)).toThrow(/rules\.custom\[1\]\.id: duplicate rule id 'gamma-token'/);
+    expect(() => rulesetFromConfig(loaded({ rules: { disable: ['alpha-tokn'] } }), BUILTINS)).toThrow(/rules\.disable\[0\]: no built-in rule has the id 'alpha-tokn'/);
+  });
+});
+
+describe('allowlistFilter', () => {
+  const finding = (path: string, entry: string[]): Finding => ({
+    ruleId: 'alpha-token',
+    title: 'Alpha',
+    severity: 'high',
+    confidence: 'high',
+    path,
+    location: { artifact: path.split('!')[0] ?? path, entry, line: 1, column: 1, byteOffset: 0 },
+    secret: 'alp…xyz',
+    fingerprint: 'sha256:0',
+  });
+
+  it('is undefined for an empty allowlist', () => {
+    expect(allowlistFilter(undefined)).toBeUndefined();
+    expect(allowlistFilter({ paths: [] })).toBeUndefined();
+  });
+
+  it('drops findings by entry path, whole path, regex and stopword', () => {
+    const drop = allowlistFilter({ paths: ['**/fixtures/**', 'dist/vendor/*.js'], regexes: ['^alpha_test'], stopwords: ['DUMMY'] });
+    if (!drop) throw new Error('expected a filter');
+    expect(drop(finding('pkg.tgz!package/test/fixtures/keys.js', ['package/test/fixtures/keys.js']), 'alpha_real1')).toBe(true);
+    expect(drop(finding('dist/vendor/x.js', []), 'alpha_real1')).toBe(true);
+    expect(drop(finding('pkg.tgz!package/lib/a.js', ['package/lib/a.js']), 'alpha_test123')).toBe(true);
+    expect(drop(finding('pkg.tgz!package/lib/a.js', ['package/lib/a.js']), 'alpha_dummy123')).toBe(true);
+    expect(drop(finding('pkg.tgz!package/lib/a.js', ['package/lib/a.js']), 'alpha_real1')).toBe(false);
+  });
+});
+
+describe('the shipped schema', () => {
+  it('describes every key, so editors can show help', () => {
+    const schema = configSchema();
+    const keys = Object.keys(schema.properties ?? {});
+    expect(keys).toEqual(['$schema', 'ignore', 'jobs', 'limits', 'format', 'baseline', 'rules', 'allowlist']);
+    const missing: string[] = [];
+    const walk = (node: typeof schema, path: string): void => {
+      for (const [key, child] of Object.entries(node.properties ?? {})) {
+        if (!child.description) missing.push(`${path}${key}`);
+        walk(child, `${path}${key}.`);
+      }
+    };
+    walk(schema, '');
+    walk(schema.$defs?.rule ?? {}, 'rule.');
+    expect(missing).toEqual([]);
+  });
+
+  it('is the file the package ships', async () => {
+    const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { files: string[] };
+    expect(pkg.files).toContain('schemas');
+  });
+});

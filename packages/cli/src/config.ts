@@ -1,0 +1,501 @@
+import { readFileSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import type { Finding, ScanLimits } from '@pubguard/engine';
+import type { ReportFormat } from '@pubguard/report';
+import { type CompiledRuleset, type RuleDefinition, RuleError, compileRules, parseRuleDefinition } from '@pubguard/rules';
+import picomatch from 'picomatch';
+
+/** The file `loadConfig` looks for. */
+export const CONFIG_FILE_NAME = 'pubguard.config.json';
+
+/** Limits as written in the config file (seconds rather than milliseconds for the time limit). */
+export interface ConfigLimits {
+  maxDepth?: number;
+  maxEntries?: number;
+  maxEntryBytes?: number;
+  maxArtifactBytes?: number;
+  maxCompressionRatio?: number;
+  maxArtifactSeconds?: number;
+}
+
+/** Global allowlists: findings they match are never reported, whatever the rule. */
+export interface ConfigAllowlist {
+  /** Picomatch globs on the entry path inside the artifact, or on the whole `artifact!entry` path. */
+  paths?: string[];
+  /** Regex sources; a secret any of them matches is dropped. */
+  regexes?: string[];
+  /** Case-insensitive words; a secret containing one is dropped. */
+  stopwords?: string[];
+}
+
+/** A custom rule: the built-in rule shape, with examples optional. */
+export type CustomRuleDefinition = Omit<RuleDefinition, 'examples' | 'negative_examples'> & Partial<Pick<RuleDefinition, 'examples' | 'negative_examples'>>;
+
+/** Which rules run: built-ins minus `disable`, plus `custom`. */
+export interface ConfigRules {
+  disable?: string[];
+  custom?: CustomRuleDefinition[];
+}
+
+/** The contents of `pubguard.config.json`, validated; every key is optional. */
+export interface PubguardConfig {
+  $schema?: string;
+  ignore?: string[];
+  jobs?: number;
+  limits?: ConfigLimits;
+  format?: ReportFormat;
+  baseline?: string;
+  rules?: ConfigRules;
+  allowlist?: ConfigAllowlist;
+}
+
+/** A config file found and validated. */
+export interface LoadedConfig {
+  /** Absolute path of the file. */
+  path: string;
+  /** The directory holding it: relative paths in the file are relative to it. */
+  dir: string;
+  config: PubguardConfig;
+}
+
+/** A config file that cannot be used: the message names the file and the key (or line and column). */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  /** The config file concerned. */
+  readonly file: string;
+  /** Dotted key path of the offending value (`limits.maxDepth`, `rules.custom[0].pattern`), when known. */
+  readonly keyPath: string | undefined;
+  constructor(file: string, message: string, keyPath?: string) {
+    super(`${file}: ${keyPath ? `${keyPath}: ` : ''}${message}`);
+    this.file = file;
+    this.keyPath = keyPath;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Locating and parsing
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** The nearest `pubguard.config.json` in `cwd` or a directory above it, up to the filesystem root. */
+export async function findConfigFile(cwd: string): Promise<string | undefined> {
+  let dir = resolve(cwd);
+  for (;;) {
+    const candidate = join(dir, CONFIG_FILE_NAME);
+    if (await isFile(candidate)) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+/**
+ * Finds (walking up from `cwd`) or reads (`explicitPath`, relative to `cwd`) the config file
+ * and validates it. Undefined when no file is found and none was asked for.
+ */
+export async function loadConfig(cwd: string, explicitPath?: string): Promise<LoadedConfig | undefined> {
+  const path = explicitPath !== undefined ? resolve(cwd, explicitPath) : await findConfigFile(cwd);
+  if (path === undefined) return undefined;
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a file' : (code ?? String(error));
+    throw new ConfigError(path, `cannot read the config file: ${why}`);
+  }
+  return { path, dir: dirname(path), config: parseConfig(text, path) };
+}
+
+/** 1-based line and column of a UTF-16 offset in `text`. */
+function lineColumn(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { line, column: offset - lineStart + 1 };
+}
+
+/**
+ * Offset of the first syntax error in `text`, for JSON.parse messages that carry no position
+ * (V8 says only "Unexpected token" for some mistakes). Undefined if the text is valid JSON.
+ */
+export function jsonErrorOffset(text: string): number | undefined {
+  let i = 0;
+  const ws = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i] as string)) i++;
+  };
+  const fail = (): never => {
+    throw i;
+  };
+  const value = (): void => {
+    ws();
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      ws();
+      if (text[i] === '}') {
+        i++;
+        return;
+      }
+      for (;;) {
+        ws();
+        if (text[i] !== '"') fail();
+        string();
+        ws();
+        if (text[i] !== ':') fail();
+        i++;
+        value();
+        ws();
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
+        if (text[i] === '}') {
+          i++;
+          return;
+        }
+        fail();
+      }
+    } else if (c === '[') {
+      i++;
+      ws();
+      if (text[i] === ']') {
+        i++;
+        return;
+      }
+      for (;;) {
+        value();
+        ws();
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
+        if (text[i] === ']') {
+          i++;
+          return;
+        }
+        fail();
+      }
+    } else if (c === '"') {
+      string();
+    } else {
+      const m = /^(?:-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)/.exec(text.slice(i));
+      if (!m) fail();
+      i += (m as RegExpExecArray)[0].length;
+    }
+  };
+  const string = (): void => {
+    i++;
+    while (i < text.length) {
+      const code = text.charCodeAt(i);
+      if (code === 0x22) {
+        i++;
+        return;
+      }
+      if (code < 0x20) fail();
+      if (code === 0x5c) {
+        const next = text[i + 1] ?? '';
+        if (next === 'u') {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) fail();
+          i += 6;
+          continue;
+        }
+        if (!'"\\/bfnrt'.includes(next) || next === '') {
+          i++;
+          fail();
+        }
+        i += 2;
+        continue;
+      }
+      i++;
+    }
+    fail();
+  };
+  try {
+    value();
+    ws();
+    if (i < text.length) fail();
+    return undefined;
+  } catch (error) {
+    if (typeof error === 'number') return error;
+    throw error;
+  }
+}
+
+/** Parses JSON, turning a syntax error into a ConfigError with line and column. */
+function parseJson(text: string, file: string): unknown {
+  // A BOM is legal in files editors write but not in JSON.parse input.
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  try {
+    return JSON.parse(body);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    const m = /^(.*?) in JSON at position (\d+)/s.exec(reason);
+    let offset: number;
+    let short: string;
+    if (m) {
+      offset = Number(m[2]);
+      short = m[1] as string;
+    } else {
+      // V8 gives no position for some mistakes (and quotes the whole input): find it ourselves.
+      offset = jsonErrorOffset(body) ?? body.length;
+      const word = /^[\w.+-]+/.exec(body.slice(offset))?.[0] ?? body.slice(offset, offset + 1);
+      short = offset >= body.length ? 'unexpected end of file' : `unexpected ${word === '\n' ? 'line break' : JSON.stringify(word)}`;
+    }
+    const { line, column } = lineColumn(body, offset);
+    throw new ConfigError(`${file}:${line}:${column}`, `invalid JSON: ${short}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Validation against the shipped schema
+
+/** The subset of JSON Schema the shipped schema uses. */
+interface SchemaNode {
+  type?: string;
+  enum?: unknown[];
+  properties?: Record<string, SchemaNode>;
+  additionalProperties?: boolean;
+  required?: string[];
+  items?: SchemaNode;
+  minimum?: number;
+  minLength?: number;
+  pattern?: string;
+  $ref?: string;
+  $defs?: Record<string, SchemaNode>;
+  description?: string;
+}
+
+const SCHEMA_URL = new URL('../schemas/pubguard.config.schema.json', import.meta.url);
+let schemaCache: SchemaNode | undefined;
+
+/** The JSON Schema shipped in the package (`schemas/pubguard.config.schema.json`). */
+export function configSchema(): SchemaNode {
+  schemaCache ??= JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as SchemaNode;
+  return schemaCache;
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  return `${typeof value} ${String(value)}`;
+}
+
+function typeMatches(type: string, value: unknown): boolean {
+  switch (type) {
+    case 'object':
+      return typeof value === 'object' && value !== null && !Array.isArray(value);
+    case 'array':
+      return Array.isArray(value);
+    case 'string':
+      return typeof value === 'string';
+    case 'integer':
+      return typeof value === 'number' && Number.isInteger(value);
+    case 'number':
+      return typeof value === 'number' && Number.isFinite(value);
+    case 'boolean':
+      return typeof value === 'boolean';
+    default:
+      return false;
+  }
+}
+
+const ARTICLE: Record<string, string> = { object: 'an object', array: 'an array', string: 'a string', integer: 'a whole number', number: 'a number', boolean: 'true or false' };
+
+function childPath(path: string, key: string | number): string {
+  if (typeof key === 'number') return `${path}[${key}]`;
+  const safe = /^[A-Za-z_$][\w$]*$/.test(key) ? key : JSON.stringify(key);
+  return path ? `${path}.${safe}` : safe;
+}
+
+/** Checks `value` against a schema node; throws ConfigError naming the first offending key. */
+function check(root: SchemaNode, node: SchemaNode, value: unknown, path: string, file: string): void {
+  const fail = (message: string, at = path): never => {
+    throw new ConfigError(file, message, at || undefined);
+  };
+  if (node.$ref !== undefined) {
+    const name = /^#\/\$defs\/(.+)$/.exec(node.$ref)?.[1];
+    const target = name !== undefined ? root.$defs?.[name] : undefined;
+    if (!target) throw new Error(`config schema: unresolved $ref ${node.$ref}`);
+    check(root, target, value, path, file);
+    return;
+  }
+  if (node.enum !== undefined && !node.enum.includes(value)) {
+    fail(`must be one of ${node.enum.map((e) => JSON.stringify(e)).join(', ')}; got ${describeValue(value)}`);
+  }
+  if (node.type !== undefined && !typeMatches(node.type, value)) {
+    fail(`must be ${ARTICLE[node.type] ?? node.type}; got ${describeValue(value)}`);
+  }
+  if (typeof value === 'number' && node.minimum !== undefined && value < node.minimum) {
+    fail(`must be at least ${node.minimum}; got ${value}`);
+  }
+  if (typeof value === 'string') {
+    if (node.minLength !== undefined && value.length < node.minLength) {
+      fail(node.minLength === 1 ? 'must not be empty' : `must be at least ${node.minLength} characters long; got ${describeValue(value)}`);
+    }
+    if (node.pattern !== undefined && !new RegExp(node.pattern).test(value)) fail(`${describeValue(value)} does not have the expected form ${node.pattern}`);
+  }
+  if (Array.isArray(value) && node.items) {
+    value.forEach((item, i) => check(root, node.items as SchemaNode, item, childPath(path, i), file));
+  }
+  if (typeMatches('object', value) && (node.properties || node.required)) {
+    const record = value as Record<string, unknown>;
+    const props = node.properties ?? {};
+    for (const key of node.required ?? []) if (!(key in record)) fail(`missing required key "${key}"`);
+    for (const [key, child] of Object.entries(record)) {
+      const sub = props[key];
+      if (sub) check(root, sub, child, childPath(path, key), file);
+      else if (node.additionalProperties === false) {
+        const known = Object.keys(props).filter((k) => k !== '$schema');
+        fail(`unknown key; known keys${path ? ` here` : ''}: ${known.join(', ')}`, childPath(path, key));
+      }
+    }
+  }
+}
+
+/** Validates parsed JSON against the config schema and returns it typed; throws ConfigError. */
+export function validateConfig(data: unknown, file: string): PubguardConfig {
+  const schema = configSchema();
+  if (!typeMatches('object', data)) throw new ConfigError(file, `the config must be a JSON object; got ${describeValue(data)}`);
+  check(schema, schema, data, '', file);
+  const config = data as PubguardConfig;
+  config.allowlist?.regexes?.forEach((source, i) => {
+    try {
+      new RegExp(source);
+    } catch (error) {
+      throw new ConfigError(file, `invalid regular expression: ${(error as Error).message}`, `allowlist.regexes[${i}]`);
+    }
+  });
+  config.rules?.custom?.forEach((rule, i) => {
+    // The rules package owns the rule shape beyond the schema (validator parameters, etc.).
+    try {
+      compileRules([parseRuleDefinition({ examples: [], negative_examples: [], ...rule }, 'custom rule')]);
+    } catch (error) {
+      if (error instanceof RuleError) throw new ConfigError(file, ruleMessage(error), `rules.custom[${i}]`);
+      throw error;
+    }
+  });
+  return config;
+}
+
+function ruleMessage(error: RuleError): string {
+  return error.message.replace(/^custom rule: /, '');
+}
+
+/** Parses and validates the text of a config file; `file` names it in error messages. */
+export function parseConfig(text: string, file: string): PubguardConfig {
+  return validateConfig(parseJson(text, file), file);
+}
+
+// ---------------------------------------------------------------------------------------
+// Turning a config into scan settings
+
+/**
+ * The ruleset to scan with: the built-in definitions minus `rules.disable`, plus
+ * `rules.custom`. Unknown ids in `disable`, a custom id that clashes with a kept built-in,
+ * and a custom rule that does not compile (an invalid regex) are ConfigErrors naming the rule.
+ */
+export function rulesetFromConfig(loaded: LoadedConfig | undefined, builtins: readonly RuleDefinition[]): CompiledRuleset {
+  const rules = loaded?.config.rules;
+  const file = loaded?.path ?? CONFIG_FILE_NAME;
+  const builtinIds = new Set(builtins.map((b) => b.id));
+  const disabled = new Set<string>();
+  (rules?.disable ?? []).forEach((id, i) => {
+    if (!builtinIds.has(id)) throw new ConfigError(file, `no built-in rule has the id '${id}' (\`pubguard rules list\` shows them)`, `rules.disable[${i}]`);
+    disabled.add(id);
+  });
+  const kept = builtins.filter((b) => !disabled.has(b.id));
+  const custom = (rules?.custom ?? []).map((rule, i) => {
+    const def = parseRuleDefinition({ examples: [], negative_examples: [], ...rule }, 'custom rule');
+    if (builtinIds.has(def.id) && !disabled.has(def.id)) {
+      throw new ConfigError(file, `rule '${def.id}' has the id of a built-in rule; add '${def.id}' to rules.disable to replace it, or choose another id`, `rules.custom[${i}].id`);
+    }
+    return { def, index: i };
+  });
+  // Custom rules are compiled alone first, so an error names the custom rule's key path.
+  const seen = new Map<string, number>();
+  for (const { def, index } of custom) {
+    const before = seen.get(def.id);
+    if (before !== undefined) throw new ConfigError(file, `duplicate rule id '${def.id}' (also rules.custom[${before}])`, `rules.custom[${index}].id`);
+    seen.set(def.id, index);
+    try {
+      compileRules([def]);
+    } catch (error) {
+      if (error instanceof RuleError) throw new ConfigError(file, ruleMessage(error), `rules.custom[${index}]`);
+      throw error;
+    }
+  }
+  return compileRules([...kept, ...custom.map((c) => c.def)]);
+}
+
+/** What a config contributes to a scan, in the engine's terms. */
+export interface ConfigScanSettings {
+  ignore: string[];
+  jobs?: number;
+  limits: Partial<ScanLimits>;
+  /** Absolute path of the baseline file. */
+  baselinePath?: string;
+  format?: ReportFormat;
+}
+
+/**
+ * The scan options a config sets: ignore globs, jobs, limits and the baseline path
+ * (resolved against the config file's directory). Command-line values should be laid over these.
+ */
+export function scanOptionsFromConfig(loaded: LoadedConfig | undefined): ConfigScanSettings {
+  const config = loaded?.config ?? {};
+  const out: ConfigScanSettings = {
+    ignore: [...(config.ignore ?? [])],
+    limits: {},
+  };
+  if (config.jobs !== undefined) out.jobs = config.jobs;
+  if (config.format !== undefined) out.format = config.format;
+  if (loaded && config.baseline !== undefined) out.baselinePath = resolve(loaded.dir, config.baseline);
+  const l = config.limits ?? {};
+  if (l.maxDepth !== undefined) out.limits.maxDepth = l.maxDepth;
+  if (l.maxEntries !== undefined) out.limits.maxEntries = l.maxEntries;
+  if (l.maxEntryBytes !== undefined) out.limits.maxEntryBytes = l.maxEntryBytes;
+  if (l.maxArtifactBytes !== undefined) out.limits.maxArtifactBytes = l.maxArtifactBytes;
+  if (l.maxCompressionRatio !== undefined) out.limits.maxCompressionRatio = l.maxCompressionRatio;
+  if (l.maxArtifactSeconds !== undefined) out.limits.maxArtifactMs = Math.round(l.maxArtifactSeconds * 1000);
+  return out;
+}
+
+/**
+ * A predicate for the global allowlist: true when a finding must be dropped. `secret` is the
+ * unredacted value (scan with `showSecrets: true` and redact afterwards), because regexes and
+ * stopwords cannot be judged on a redacted secret. Undefined when the allowlist is empty.
+ */
+export function allowlistFilter(allowlist: ConfigAllowlist | undefined): ((finding: Finding, secret: string) => boolean) | undefined {
+  const paths = allowlist?.paths ?? [];
+  const regexes = (allowlist?.regexes ?? []).map((r) => new RegExp(r));
+  const stopwords = (allowlist?.stopwords ?? []).map((w) => w.toLowerCase());
+  if (paths.length + regexes.length + stopwords.length === 0) return undefined;
+  const pathMatch = paths.length ? picomatch(paths, { dot: true }) : undefined;
+  return (finding, secret) => {
+    if (pathMatch) {
+      const entry = finding.location.entry.join('!');
+      if ((entry && pathMatch(entry)) || pathMatch(finding.path) || pathMatch(finding.path.replace(/\\/g, '/'))) return true;
+    }
+    if (secret && regexes.some((re) => re.test(secret))) return true;
+    if (secret && stopwords.length) {
+      const lower = secret.toLowerCase();
+      if (stopwords.some((w) => lower.includes(w))) return true;
+    }
+    return false;
+  };
+}
