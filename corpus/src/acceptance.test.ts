@@ -61,6 +61,8 @@ const rules: RuleDefinition[] = [
     paths: ['**/.zzrc'],
     examples: [tok('zzrc_'), tok('zzrc_')],
   },
+  // Reports part of zz-assign's examples: the manifest must expect it there too.
+  { ...base, id: 'zz-overlap', keywords: ['zzsecret'], pattern: 'zzsecret\\s{0,3}=\\s{0,3}"([A-Za-z0-9]{4})', examples: ['zzsecret = "abcd', 'zzsecret="wxyz'] },
   { ...base, id: 'zz-path-only', keywords: [], paths: ['**/.zzhistory'], examples: ['a/.zzhistory', '.zzhistory'] },
   { ...base, id: 'zz-broken-example', keywords: ['zzb_'], pattern: '(zzb_[0-9]{10})', examples: ['zzb_short', 'zzb_nope'] },
 ];
@@ -144,7 +146,13 @@ describe('generateAcceptanceSet with planted secrets', async () => {
 
   it("plants every usable rule's first example, and says why the others are skipped", () => {
     const found = new Set(manifest.findings.map((f) => f.ruleId));
-    for (const id of ['zz-plain', 'zz-assign', 'zz-anchored', 'zz-block', 'zz-pathbound']) expect(found).toContain(id);
+    for (const id of ['zz-plain', 'zz-assign', 'zz-overlap', 'zz-anchored', 'zz-block', 'zz-pathbound']) expect(found).toContain(id);
+    const overlaps = manifest.findings.filter((f) => f.ruleId === 'zz-overlap' && f.plantedFor === 'zz-assign');
+    expect(overlaps.length).toBeGreaterThan(0);
+    for (const o of overlaps) {
+      const assign = manifest.findings.find((f) => f.ruleId === 'zz-assign' && f.path === o.path && f.line === o.line);
+      expect(assign?.byteOffset).toBe(o.byteOffset);
+    }
     expect(manifest.skipped.map((s) => s.ruleId).sort()).toEqual(['zz-broken-example', 'zz-path-only']);
     expect(manifest.findings.filter((f) => f.ruleId === 'zz-pathbound').map((f) => f.path)).toEqual([
       'src/zz-pathbound/.zzrc',

@@ -13,6 +13,7 @@ import {
   envFile,
   jsModule,
   jsonFile,
+  lineColumnAt,
   minifiedBundle,
   notebook,
   pythonModule,
@@ -32,6 +33,8 @@ export interface ExpectedFinding {
   column: number;
   /** 0-based byte offset of the secret in the innermost file. */
   byteOffset: number;
+  /** Set when another rule's example holds this secret too (an AWS key pair example also has a key id). */
+  plantedFor?: string;
 }
 
 /** A rule none of whose examples could be planted, and why. */
@@ -137,6 +140,32 @@ export function pathForGlobs(ruleId: string, include: readonly string[], exclude
     if (accepts(path) && accepts(`src/${path}`)) return path;
   }
   return undefined;
+}
+
+/** Every other rule that reports something inside `item.text`: where, relative to the text. */
+function alsoReported(item: Item, rules: Iterable<CompiledRule>): { ruleId: string; start: number }[] {
+  const out: { ruleId: string; start: number }[] = [];
+  for (const rule of rules) {
+    if (rule.id === item.ruleId || !rule.source || rule.paths?.length) continue;
+    const re = new RegExp(rule.source, `${rule.flags.replace(/[gdy]/g, '')}gd`);
+    for (const m of item.text.matchAll(re)) {
+      const span = m.indices?.[rule.secretGroup];
+      const secret = m[rule.secretGroup];
+      if (span && secret && acceptCandidate(rule, secret, m[0]).ok) out.push({ ruleId: rule.id, start: span[0] });
+    }
+  }
+  return out;
+}
+
+/** True when the rule reports a secret starting exactly at `offset` of `text` (latin1, as the engine reads bytes). */
+function reportsAt(rule: CompiledRule, text: string, offset: number): boolean {
+  const re = new RegExp(rule.source, `${rule.flags.replace(/[gdy]/g, '')}gd`);
+  for (const m of text.matchAll(re)) {
+    const span = m.indices?.[rule.secretGroup];
+    const secret = m[rule.secretGroup];
+    if (span && span[0] === offset && secret && acceptCandidate(rule, secret, m[0]).ok) return true;
+  }
+  return false;
 }
 
 function ruleItems(defs: RuleDefinition[]): { items: Item[]; skipped: SkippedRule[]; compiled: Map<string, CompiledRule> } {
@@ -288,12 +317,14 @@ export async function generateAcceptanceSet(outDir: string, options: AcceptanceO
   const slots = layout();
   let items: Item[];
   let skipped: SkippedRule[] = [];
+  let compiled = new Map<string, CompiledRule>();
   const decoyKinds: string[] = [];
   if (options.secrets) {
     const defs = options.rules ?? builtinRuleDefinitions();
     const r = ruleItems(defs);
     items = r.items;
     skipped = r.skipped;
+    compiled = r.compiled;
   } else {
     items = decoys(seed).map((d) => ({
       text: d.text,
@@ -312,8 +343,19 @@ export async function generateAcceptanceSet(outDir: string, options: AcceptanceO
   const findings: ExpectedFinding[] = [];
   const record = (prefix: string, slot: Slot, file: CarrierFile): void => {
     file.planted.forEach((p, i) => {
-      const ruleId = slot.items[i]?.ruleId;
-      if (ruleId) findings.push({ ruleId, path: `${prefix}${file.path}`, line: p.line, column: p.column, byteOffset: p.byteOffset });
+      const item = slot.items[i];
+      const ruleId = item?.ruleId;
+      if (!item || !ruleId) return;
+      const path = `${prefix}${file.path}`;
+      findings.push({ ruleId, path, line: p.line, column: p.column, byteOffset: p.byteOffset });
+      const textStart = p.byteOffset - Buffer.byteLength(item.text.slice(0, item.secretStart), 'utf8');
+      for (const other of alsoReported(item, compiled.values())) {
+        const byteOffset = textStart + Buffer.byteLength(item.text.slice(0, other.start), 'utf8');
+        // Alone the example matches; in the file, context (a line anchor) may decide otherwise.
+        const rule = compiled.get(other.ruleId);
+        if (!rule || !reportsAt(rule, Buffer.from(file.content).toString('latin1'), byteOffset)) continue;
+        findings.push({ ruleId: other.ruleId, path, ...lineColumnAt(file.content, byteOffset), byteOffset, plantedFor: ruleId });
+      }
     });
   };
   slots.forEach((slot, i) => {

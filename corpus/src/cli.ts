@@ -79,7 +79,7 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
     await prepare(dir, values.clean);
     const manifest = await generateAcceptanceSet(dir, { secrets: !values.decoys, seed });
     out(
-      `wrote ${manifest.artifacts.length} artifacts to ${outDir} (${manifest.secrets ? `${manifest.findings.length} planted secrets` : `decoys: ${manifest.decoys.join(', ')}`})\n`,
+      `wrote ${manifest.artifacts.length} artifacts to ${outDir} (${manifest.secrets ? `${manifest.findings.length} expected findings` : `decoys: ${manifest.decoys.join(', ')}`})\n`,
     );
     if (manifest.skipped.length) out(`not exercised: ${manifest.skipped.map((s) => `${s.ruleId} (${s.reason})`).join('; ')}\n`);
     return 0;
