@@ -1,0 +1,91 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { UsageError } from './io.js';
+import { expandInputs, normaliseShardPath, parseShard, selectShard, shardOf } from './shard.js';
+
+describe('shardOf', () => {
+  it('gives the same shard on every machine (pinned values of the sha256 scheme)', () => {
+    expect(shardOf('dist/pkg-1.0.0.tgz', 3)).toBe(2);
+    expect(shardOf('dist/a.whl', 3)).toBe(3);
+    expect(shardOf('packages/x/lib/index.js', 3)).toBe(1);
+    expect(shardOf('packages/x/lib/index.js', 7)).toBe(6);
+    expect(shardOf('anything', 1)).toBe(1);
+  });
+
+  it('hashes the normalised path, so separators and ./ do not matter', () => {
+    expect(normaliseShardPath('.\\dist\\sub\\..\\pkg-1.0.0.tgz')).toBe('dist/pkg-1.0.0.tgz');
+    for (const n of [2, 3, 5, 16]) {
+      expect(shardOf('dist\\pkg-1.0.0.tgz', n)).toBe(shardOf('dist/pkg-1.0.0.tgz', n));
+      expect(shardOf('./dist//pkg-1.0.0.tgz', n)).toBe(shardOf('dist/pkg-1.0.0.tgz', n));
+    }
+  });
+
+  it('refuses a count below 1', () => {
+    expect(() => shardOf('a', 0)).toThrow(RangeError);
+  });
+});
+
+describe('selectShard', () => {
+  const paths = Array.from({ length: 3000 }, (_, i) => `dist/pkg-${i}.tgz`);
+
+  it('splits the paths into disjoint shards that together are all of them, in order', () => {
+    const shards = [1, 2, 3].map((i) => selectShard(paths, i, 3));
+    expect(shards.flat().sort()).toEqual([...paths].sort());
+    expect(new Set(shards.flat()).size).toBe(paths.length);
+    for (const shard of shards) expect(shard).toEqual(paths.filter((p) => shard.includes(p)));
+  });
+
+  it('spreads paths about evenly', () => {
+    for (const i of [1, 2, 3]) {
+      const n = selectShard(paths, i, 3).length;
+      expect(n).toBeGreaterThan(900);
+      expect(n).toBeLessThan(1100);
+    }
+  });
+
+  it('refuses an index outside 1..count', () => {
+    expect(() => selectShard(paths, 0, 3)).toThrow(RangeError);
+    expect(() => selectShard(paths, 4, 3)).toThrow(RangeError);
+  });
+});
+
+describe('parseShard', () => {
+  it('reads I/N', () => {
+    expect(parseShard('2/3')).toEqual({ index: 2, count: 3 });
+    expect(parseShard(' 1 / 1 ')).toEqual({ index: 1, count: 1 });
+  });
+
+  it('explains what is wrong', () => {
+    expect(() => parseShard('2')).toThrow(UsageError);
+    expect(() => parseShard('2')).toThrow(/--shard takes I\/N, e\.g\. 2\/3/);
+    expect(() => parseShard('a/b')).toThrow(/takes I\/N/);
+    expect(() => parseShard('0/3')).toThrow(/between 1 and 3/);
+    expect(() => parseShard('4/3')).toThrow(/between 1 and 3/);
+    expect(() => parseShard('1/0')).toThrow(/at least 1/);
+  });
+});
+
+describe('expandInputs', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'pubguard-shard-'));
+    await mkdir(join(dir, 'dist', 'sub'), { recursive: true });
+    await mkdir(join(dir, 'dist', 'node_modules', 'x'), { recursive: true });
+    for (const f of ['dist/b.tgz', 'dist/a.whl', 'dist/sub/c.js', 'dist/.env', 'dist/node_modules/x/i.js', 'single.tgz']) await writeFile(join(dir, f), 'x');
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('replaces directories by their files (dot files too), sorted, and keeps other inputs', async () => {
+    const out = await expandInputs(['dist/', 'single.tgz', '-', 'missing.tgz'], { cwd: dir });
+    expect(out).toEqual(['dist/.env', 'dist/a.whl', 'dist/b.tgz', 'dist/node_modules/x/i.js', 'dist/sub/c.js', 'single.tgz', '-', 'missing.tgz']);
+  });
+
+  it('applies ignore globs relative to the directory, and keeps absolute inputs absolute', async () => {
+    const out = await expandInputs([join(dir, 'dist')], { cwd: '/', ignore: ['node_modules/**', '**/*.js'] });
+    expect(out).toEqual([join(dir, 'dist', '.env'), join(dir, 'dist', 'a.whl'), join(dir, 'dist', 'b.tgz')]);
+  });
+});
