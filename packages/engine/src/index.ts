@@ -1,3 +1,8 @@
+export { scan, scanAll, type ScanOptions } from './scan.js';
+export { DEFAULT_LIMITS, resolveLimits, LimitsError } from './limits.js';
+export { enumerate, joinChain, type EnumerateOptions } from './sources/index.js';
+export { Matcher, type RawMatch, type SegmentResult, type SegmentSpec } from './matcher/matcher.js';
+export { redact, fingerprint } from './redact.js';
 export type {
   Finding,
   FindingLocation,
@@ -15,3 +20,4 @@ export type {
   SourceProblem,
   SourceStructure,
 } from './sources/types.js';
+export type { Confidence, Severity } from '@pubguard/rules';

@@ -38,6 +38,7 @@ export type ScanErrorKind =
   | 'limit'
   | 'timeout'
   | 'rule-error'
+  | 'interrupted'
   | 'internal';
 
 /** A per-item problem: the scan went on without these bytes. */

@@ -5,9 +5,11 @@ import { auditShowCommand, auditVerifyCommand } from './audit.js';
 import { confirmCommand } from './confirm.js';
 import { versionCheckCommand } from './version.js';
 import { rulesCheckCommand, rulesListCommand } from './rules.js';
+import { scanCommand } from './scan.js';
 
 // One line per command; keep the list sorted as `pubguard --help` shows it.
 export const commands: Command[] = [
+  scanCommand,
   rulesListCommand,
   rulesCheckCommand,
   versionCheckCommand,

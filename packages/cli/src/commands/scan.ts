@@ -1,0 +1,281 @@
+import { randomBytes } from 'node:crypto';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { type Finding, type ScanError, type ScanLimits, type ScanOptions, type ScanStats, scan } from '@pubguard/engine';
+import { formatReport, REPORT_FORMATS, type ReportFormat, type RuleInfo, summaryLine, useColor } from '@pubguard/report';
+import { builtinRuleset, type CompiledRuleset } from '@pubguard/rules';
+import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
+import { VERSION } from '../version.js';
+
+const HELP = `Usage: pubguard scan [options] <path...>
+
+Scans the exact artifacts you are about to publish for credentials. A path is a directory,
+a file or an archive (tar, tgz, zip, whl, jar, egg, gz: recognised by content, not by
+extension; archives inside archives are opened too), or - for standard input.
+
+Output:
+  -f, --format FMT         text (default), json, sarif, junit or github; repeat it together
+                           with --output to write several reports in one run
+  -o, --output FILE        write the report to FILE (atomically) instead of stdout; pairs
+                           with the --format before it
+      --show-secrets       print secrets in full (default: a short prefix and suffix only)
+  -q, --quiet              no progress line and no summary on stderr
+  -v, --verbose            more detail in the text report
+      --no-color           no colours even on a terminal (NO_COLOR and FORCE_COLOR work too)
+
+Scanning:
+  -j, --jobs N             worker threads (default: number of CPUs; 0 = no workers)
+      --ignore GLOB        skip paths matching GLOB below a scanned directory (repeatable)
+      --baseline FILE      leave out findings whose fingerprints are in FILE (a JSON report
+                           or a baseline written by \`pubguard baseline create\`)
+      --chunk-size BYTES   bytes per chunk of large files (default 1 MiB; results never
+                           depend on it)
+
+Limits (a crossed limit is reported as an error and the scan goes on):
+      --max-depth N            archives inside archives (default 5)
+      --max-entries N          entries per archive (default 100000)
+      --max-entry-bytes SIZE   uncompressed bytes per entry (default 2GiB)
+      --max-artifact-bytes SIZE uncompressed bytes per artifact (default 8GiB)
+      --max-ratio N            compression ratio per entry (default 200)
+      --max-artifact-seconds N time per artifact (default: no limit)
+  SIZE takes a number of bytes or a suffix: 64KiB, 10MB, 2GiB.
+
+Exit codes: 0 nothing found, 1 findings, 2 usage error or something could not be read.
+
+Examples:
+  pubguard scan dist/
+  pubguard scan dist/*.whl dist/*.tar.gz --format sarif --output pubguard.sarif
+  npm pack && pubguard scan ./*.tgz
+  cat pkg.tgz | pubguard scan -
+`;
+
+/** One requested report: a format and where it goes (undefined: stdout). */
+interface ReportTarget {
+  format: ReportFormat;
+  output: string | undefined;
+}
+
+const SIZE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1e3,
+  kb: 1e3,
+  kib: 1024,
+  m: 1e6,
+  mb: 1e6,
+  mib: 1024 ** 2,
+  g: 1e9,
+  gb: 1e9,
+  gib: 1024 ** 3,
+  t: 1e12,
+  tb: 1e12,
+  tib: 1024 ** 4,
+};
+
+/** Parses `123`, `64KiB`, `10MB`, `2GiB` into bytes. */
+export function parseSize(text: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim());
+  const unit = m ? SIZE_UNITS[(m[2] ?? '').toLowerCase()] : undefined;
+  if (!m || unit === undefined) throw new UsageError(`${flag} takes a size such as 1048576, 64KiB, 10MB or 2GiB; got '${text}'`);
+  return Math.floor(Number(m[1]) * unit);
+}
+
+function parseCount(text: string, flag: string, min = 0): number {
+  if (!/^\d+$/.test(text.trim()) || Number(text) < min) throw new UsageError(`${flag} takes a whole number ≥ ${min}; got '${text}'`);
+  return Number(text);
+}
+
+/** Pairs each --format with the --output that follows it, in command-line order. */
+function reportTargets(tokens: ReadonlyArray<{ kind: string; name?: string; value?: string }>): ReportTarget[] {
+  const targets: ReportTarget[] = [];
+  for (const token of tokens) {
+    if (token.kind !== 'option') continue;
+    if (token.name === 'format') {
+      const format = token.value as ReportFormat;
+      if (!REPORT_FORMATS.includes(format)) throw new UsageError(`unknown format '${token.value}'; use one of ${REPORT_FORMATS.join(', ')}`);
+      targets.push({ format, output: undefined });
+    } else if (token.name === 'output') {
+      const last = targets[targets.length - 1];
+      if (last && last.output === undefined) last.output = token.value;
+      else targets.push({ format: 'text', output: token.value });
+    }
+  }
+  if (targets.length === 0) targets.push({ format: 'text', output: undefined });
+  const toStdout = targets.filter((t) => t.output === undefined);
+  if (toStdout.length > 1) throw new UsageError('only one report can go to stdout: give the others an --output FILE');
+  return targets;
+}
+
+/** Reads fingerprints from a JSON report or a baseline file. */
+async function loadBaseline(path: string): Promise<Set<string>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read baseline ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    throw new UsageError(`baseline ${path} is not valid JSON`);
+  }
+  const list = (data as { findings?: unknown; fingerprints?: unknown }) ?? {};
+  const prints = new Set<string>();
+  if (Array.isArray(list.fingerprints)) for (const f of list.fingerprints) if (typeof f === 'string') prints.add(f);
+  if (Array.isArray(list.findings)) {
+    for (const f of list.findings) {
+      const print = (f as { fingerprint?: unknown })?.fingerprint;
+      if (typeof print === 'string') prints.add(print);
+    }
+  }
+  if (prints.size === 0 && !Array.isArray(list.fingerprints) && !Array.isArray(list.findings)) {
+    throw new UsageError(`baseline ${path} has neither "fingerprints" nor "findings"`);
+  }
+  return prints;
+}
+
+/** Writes a file atomically: a temp file in the same directory, then a rename. */
+async function writeAtomic(path: string, text: string): Promise<void> {
+  const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    await writeFile(temp, text, { mode: 0o644 });
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw new UsageError(`cannot write report ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+}
+
+function ruleInfos(ruleset: CompiledRuleset): RuleInfo[] {
+  return ruleset.rules.map((r) => ({ id: r.id, title: r.title, severity: r.severity, description: r.description, references: r.references }));
+}
+
+function formatBytes(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} GB`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)} MB`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} kB`;
+  return `${n} B`;
+}
+
+/** Runs a scan with parsed options and returns what the reports need. */
+async function collect(
+  paths: string[],
+  options: ScanOptions,
+  io: CliIO,
+  progress: boolean,
+): Promise<{ findings: Finding[]; errors: ScanError[]; stats: ScanStats }> {
+  const findings: Finding[] = [];
+  const errors: ScanError[] = [];
+  let stats: ScanStats = { artifacts: 0, files: 0, bytes: 0, durationMs: 0 };
+  let shown = false;
+  for await (const event of scan(paths, { ...options, progressIntervalMs: progress ? 200 : 0 })) {
+    switch (event.type) {
+      case 'finding':
+        findings.push(event.finding);
+        break;
+      case 'error':
+        errors.push(event.error);
+        break;
+      case 'progress': {
+        const s = event.stats;
+        const rate = s.durationMs > 0 ? (s.bytes / 1e6 / (s.durationMs / 1000)).toFixed(0) : '0';
+        const line = `scanning ${s.artifacts} artifacts, ${s.files} files, ${formatBytes(s.bytes)} (${rate} MB/s) ${event.current}`;
+        const width = 100;
+        io.stderr.write(`\r\x1b[2K${line.length > width ? `${line.slice(0, width - 1)}…` : line}`);
+        shown = true;
+        break;
+      }
+      case 'done':
+        stats = event.stats;
+        break;
+    }
+  }
+  if (shown) io.stderr.write('\r\x1b[2K');
+  return { findings, errors, stats };
+}
+
+async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      tokens: true,
+      options: {
+        format: { type: 'string', short: 'f', multiple: true },
+        output: { type: 'string', short: 'o', multiple: true },
+        'show-secrets': { type: 'boolean' },
+        quiet: { type: 'boolean', short: 'q' },
+        verbose: { type: 'boolean', short: 'v' },
+        'no-color': { type: 'boolean' },
+        jobs: { type: 'string', short: 'j' },
+        ignore: { type: 'string', multiple: true },
+        baseline: { type: 'string' },
+        'chunk-size': { type: 'string' },
+        'max-depth': { type: 'string' },
+        'max-entries': { type: 'string' },
+        'max-entry-bytes': { type: 'string' },
+        'max-artifact-bytes': { type: 'string' },
+        'max-ratio': { type: 'string' },
+        'max-artifact-seconds': { type: 'string' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values, positionals, tokens } = parsed;
+  if (positionals.length === 0) throw new UsageError('give at least one path to scan: a directory, an artifact, or - for standard input');
+  if (positionals.filter((p) => p === '-').length > 1) throw new UsageError('standard input (-) can be scanned only once');
+  const targets = reportTargets(tokens ?? []);
+
+  const limits: Partial<ScanLimits> = {};
+  if (values['max-depth'] !== undefined) limits.maxDepth = parseCount(values['max-depth'], '--max-depth');
+  if (values['max-entries'] !== undefined) limits.maxEntries = parseCount(values['max-entries'], '--max-entries', 1);
+  if (values['max-entry-bytes'] !== undefined) limits.maxEntryBytes = parseSize(values['max-entry-bytes'], '--max-entry-bytes');
+  if (values['max-artifact-bytes'] !== undefined) limits.maxArtifactBytes = parseSize(values['max-artifact-bytes'], '--max-artifact-bytes');
+  if (values['max-ratio'] !== undefined) limits.maxCompressionRatio = parseCount(values['max-ratio'], '--max-ratio', 1);
+  if (values['max-artifact-seconds'] !== undefined) limits.maxArtifactMs = 1000 * parseCount(values['max-artifact-seconds'], '--max-artifact-seconds');
+
+  const ruleset = builtinRuleset();
+  const options: ScanOptions = {
+    ruleset,
+    cwd: io.cwd,
+    stdin: io.stdin,
+    limits,
+    ignore: values.ignore ?? [],
+    showSecrets: values['show-secrets'] === true,
+    signal: io.signal,
+  };
+  if (values.jobs !== undefined) options.jobs = parseCount(values.jobs, '--jobs');
+  if (values['chunk-size'] !== undefined) options.chunkSize = Math.max(1, parseSize(values['chunk-size'], '--chunk-size'));
+  if (values.baseline !== undefined) options.baseline = await loadBaseline(resolve(io.cwd, values.baseline));
+
+  const quiet = values.quiet === true;
+  const progress = !quiet && io.stderr.isTTY === true;
+  const result = await collect(positionals, options, io, progress);
+
+  const input = { tool: { name: 'pubguard', version: VERSION }, ...result, rules: ruleInfos(ruleset) };
+  for (const target of targets) {
+    const color = target.output === undefined && values['no-color'] !== true && useColor(io.env, io.stdout.isTTY === true);
+    const text = formatReport(target.format, input, { color, verbose: values.verbose === true });
+    if (target.output === undefined) io.stdout.write(text);
+    else await writeAtomic(resolve(io.cwd, target.output), text);
+  }
+  // The text report on stdout already ends with the summary; elsewhere say it on stderr.
+  const textOnStdout = targets.some((t) => t.format === 'text' && t.output === undefined);
+  if (!quiet && !textOnStdout) io.stderr.write(`${summaryLine(result.stats, result.findings.length, result.errors.length)}\n`);
+
+  if (result.findings.length > 0) return { exitCode: 1 };
+  return { exitCode: result.errors.length > 0 ? 2 : 0 };
+}
+
+/** `pubguard scan`: the main job. */
+export const scanCommand: Command = {
+  name: 'scan',
+  summary: 'scan artifacts, archives and directories for secrets',
+  help: HELP,
+  run: runScan,
+};

@@ -1,0 +1,84 @@
+import { compileRules, type RuleDefinition } from '@pubguard/rules';
+import { describe, expect, it } from 'vitest';
+import { Matcher } from './matcher.js';
+import { KeywordPrefilter } from './prefilter.js';
+
+const rule: RuleDefinition = {
+  id: 'test-token',
+  title: 'Test token',
+  severity: 'high',
+  keywords: ['tok_'],
+  pattern: '\\b(tok_[A-Za-z0-9]{24})\\b',
+  secretGroup: 1,
+  maxLength: 40,
+  examples: [],
+  negative_examples: [],
+};
+const TOKEN = 'tok_Q7mZ2rT9vK4pL8wX3nB6cY1h';
+const whole = { ownedStart: 0, ownedEnd: 0, atFileStart: true, atFileEnd: true };
+
+function matcher(): Matcher {
+  return new Matcher(compileRules([rule]));
+}
+
+describe('Matcher', () => {
+  it('finds a token with its exact position and line bookkeeping', () => {
+    const text = `line one\nconst a = "${TOKEN}";\n`;
+    const result = matcher().matchSegment(text, { ...whole, ownedEnd: text.length });
+    expect(result.matches).toHaveLength(1);
+    const [m] = result.matches;
+    expect(m?.secret).toBe(TOKEN);
+    expect(m?.secretStart).toBe(text.indexOf(TOKEN));
+    expect(m?.newlinesBefore).toBe(1);
+    expect(m?.lastNewline).toBe(8);
+    expect(result.newlines).toBe(2);
+  });
+
+  it('matches keywords case-insensitively but applies the regex as written', () => {
+    const text = `TOK_${TOKEN.slice(4)} ${TOKEN}`;
+    const result = matcher().matchSegment(text, { ...whole, ownedEnd: text.length });
+    expect(result.matches.map((m) => m.secret)).toEqual([TOKEN]);
+  });
+
+  it('reports only matches that start in the owned range', () => {
+    const text = `${TOKEN} ${TOKEN.replace('Q7', 'R8')}`;
+    const second = text.lastIndexOf('tok_');
+    const owned = matcher().matchSegment(text, { ownedStart: 0, ownedEnd: second, atFileStart: true, atFileEnd: true });
+    expect(owned.matches.map((m) => m.secretStart)).toEqual([0]);
+    const rest = matcher().matchSegment(text, { ownedStart: second, ownedEnd: text.length, atFileStart: true, atFileEnd: true });
+    expect(rest.matches.map((m) => m.secretStart)).toEqual([second]);
+  });
+
+  it('does not trust a match cut by an artificial segment edge', () => {
+    // The token continues past the end of this segment, so `\b` at the cut must not count.
+    const text = `x ${TOKEN}`;
+    const cut = matcher().matchSegment(text, { ownedStart: 0, ownedEnd: text.length, atFileStart: true, atFileEnd: false });
+    expect(cut.matches).toHaveLength(0);
+    const real = matcher().matchSegment(text, { ownedStart: 0, ownedEnd: text.length, atFileStart: true, atFileEnd: true });
+    expect(real.matches).toHaveLength(1);
+  });
+
+  it('honours inline ignore markers, ours and other tools', () => {
+    for (const marker of ['pubguard:allow', 'gitleaks:allow', 'pragma: allowlist secret']) {
+      const text = `key = "${TOKEN}" # ${marker}\n`;
+      expect(matcher().matchSegment(text, { ...whole, ownedEnd: text.length }).matches).toHaveLength(0);
+    }
+    const next = `# pubguard:allow-next-line\nkey = "${TOKEN}"\n`;
+    expect(matcher().matchSegment(next, { ...whole, ownedEnd: next.length }).matches).toHaveLength(0);
+    const far = `# pubguard:allow-next-line\n\nkey = "${TOKEN}"\n`;
+    expect(matcher().matchSegment(far, { ...whole, ownedEnd: far.length }).matches).toHaveLength(1);
+  });
+});
+
+describe('KeywordPrefilter', () => {
+  it('reports overlapping keywords and gives a containing keyword the rules of the contained one', () => {
+    const filter = new KeywordPrefilter(['abcd', 'cdef', 'bc'], [[0], [1], [2]]);
+    const hits: Array<[number, number[]]> = [];
+    filter.scan('xxabcdefxx', 0, 10, (pos, _len, rules) => hits.push([pos, [...rules]]));
+    expect(hits).toEqual([
+      [2, [0, 2]],
+      [3, [2]],
+      [4, [1]],
+    ]);
+  });
+});

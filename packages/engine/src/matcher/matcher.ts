@@ -1,0 +1,179 @@
+import { acceptCandidate, type CompiledRule, type CompiledRuleset } from '@pubguard/rules';
+import { isInlineIgnored } from './ignore.js';
+import { KeywordPrefilter } from './prefilter.js';
+
+/**
+ * Context kept around each rule window so that look-arounds and `\b` at a window's edge see
+ * the real neighbouring bytes; a match touching an artificial edge is never trusted.
+ */
+export const WINDOW_MARGIN = 64;
+
+/** How a segment of text sits in its file: which part it owns and whether its edges are the file's. */
+export interface SegmentSpec {
+  /** Matches starting in [ownedStart, ownedEnd) belong to this segment; the rest is context. */
+  ownedStart: number;
+  ownedEnd: number;
+  atFileStart: boolean;
+  atFileEnd: boolean;
+  /** Path-gated rules (those with `paths`) whose globs match this file; others of them are skipped. */
+  gated?: readonly number[];
+}
+
+/** A match that passed its validators, with positions relative to the segment. */
+export interface RawMatch {
+  rule: number;
+  start: number;
+  end: number;
+  secretStart: number;
+  secretEnd: number;
+  secret: string;
+  /** Newlines in [ownedStart, secretStart). */
+  newlinesBefore: number;
+  /** Position of the last newline in [ownedStart, secretStart), or -1. */
+  lastNewline: number;
+}
+
+/** What a matcher found in one segment, and the line bookkeeping the caller needs. */
+export interface SegmentResult {
+  matches: RawMatch[];
+  /** Newlines in the owned range. */
+  newlines: number;
+  /** Position of the last newline in the owned range, relative to the segment, or -1. */
+  lastNewline: number;
+  /** Candidates a validator or allowlist rejected (only counted; shown with --verbose). */
+  suppressed: number;
+}
+
+interface ReadyRule {
+  rule: CompiledRule;
+  regex: RegExp;
+  /** Runs only in files whose path matches the rule's `paths`. */
+  gated: boolean;
+}
+
+/** The detection core: keyword prefilter, rule regexes around hits, then validators. Does no I/O. */
+export class Matcher {
+  private readonly rules: ReadyRule[];
+  private readonly prefilter: KeywordPrefilter;
+  private readonly maxMatchLength: number;
+
+  constructor(ruleset: CompiledRuleset) {
+    this.rules = ruleset.rules.map((rule) => ({
+      rule,
+      // `d` gives group offsets; `g` lets one regex walk a whole merged window.
+      regex: new RegExp(rule.source, `${rule.flags.replace(/[gdy]/g, '')}gd`),
+      gated: (rule.paths?.length ?? 0) > 0,
+    }));
+    this.prefilter = new KeywordPrefilter(ruleset.keywords, ruleset.keywordRules);
+    this.maxMatchLength = ruleset.maxMatchLength;
+  }
+
+  /** The compiled rule at `index`. */
+  rule(index: number): CompiledRule {
+    const ready = this.rules[index];
+    if (!ready) throw new RangeError(`no rule at index ${index}`);
+    return ready.rule;
+  }
+
+  /** Scans latin1 `text` (one segment of a file) and returns the matches it owns. */
+  matchSegment(text: string, spec: SegmentSpec): SegmentResult {
+    const lower = text.toLowerCase();
+    const windows = new Map<number, number[]>();
+    const scanTo = Math.min(text.length, spec.ownedEnd + this.maxMatchLength);
+    this.prefilter.scan(lower, spec.ownedStart, scanTo, (pos, len, rules) => {
+      for (const r of rules) {
+        const max = this.rules[r]?.rule.maxLength ?? 0;
+        const from = Math.max(0, pos + len - max - WINDOW_MARGIN);
+        const to = Math.min(text.length, pos + max + WINDOW_MARGIN);
+        const list = windows.get(r);
+        // Hits arrive in order, so merging with the last window keeps each list disjoint.
+        if (list && list.length > 0 && (list[list.length - 1] ?? 0) >= from) {
+          list[list.length - 1] = Math.max(list[list.length - 1] ?? 0, to);
+        } else if (list) {
+          list.push(from, to);
+        } else {
+          windows.set(r, [from, to]);
+        }
+      }
+    });
+
+    const matches: RawMatch[] = [];
+    let suppressed = 0;
+    for (const [r, list] of windows) {
+      const ready = this.rules[r];
+      if (!ready || (ready.gated && !spec.gated?.includes(r))) continue;
+      for (let i = 0; i < list.length; i += 2) {
+        suppressed += this.runWindow(ready, r, text, list[i] ?? 0, list[i + 1] ?? 0, spec, matches);
+      }
+    }
+    matches.sort((a, b) => a.secretStart - b.secretStart || a.rule - b.rule);
+    return { matches, suppressed, ...countLines(text, spec, matches) };
+  }
+
+  private runWindow(ready: ReadyRule, r: number, text: string, from: number, to: number, spec: SegmentSpec, out: RawMatch[]): number {
+    const { rule, regex } = ready;
+    const window = text.slice(from, to);
+    const artificialStart = from > 0 || !spec.atFileStart;
+    const artificialEnd = to < text.length || !spec.atFileEnd;
+    let suppressed = 0;
+    regex.lastIndex = 0;
+    for (;;) {
+      const m = regex.exec(window);
+      if (m === null) break;
+      const start = from + m.index;
+      const end = start + m[0].length;
+      if (m[0].length === 0) {
+        regex.lastIndex = m.index + 1;
+        continue;
+      }
+      if ((artificialStart && m.index === 0) || (artificialEnd && end === to)) {
+        // Cut by the window: the real match (if any) starts later or is someone else's.
+        regex.lastIndex = m.index + 1;
+        continue;
+      }
+      if (start < spec.ownedStart || start >= spec.ownedEnd) continue;
+      const group = m.indices?.[rule.secretGroup];
+      const secret = m[rule.secretGroup];
+      if (!group || secret === undefined) continue;
+      const verdict = acceptCandidate(rule, secret, m[0]);
+      if (!verdict.ok || isInlineIgnored(text, start, end)) {
+        suppressed++;
+        continue;
+      }
+      out.push({ rule: r, start, end, secretStart: from + group[0], secretEnd: from + group[1], secret, newlinesBefore: 0, lastNewline: -1 });
+    }
+    return suppressed;
+  }
+}
+
+function countLines(text: string, spec: SegmentSpec, matches: RawMatch[]): { newlines: number; lastNewline: number } {
+  let newlines = 0;
+  let lastNewline = -1;
+  let pos = spec.ownedStart;
+  let next = 0;
+  for (;;) {
+    const nl = text.indexOf('\n', pos);
+    const stop = nl < 0 || nl >= spec.ownedEnd ? spec.ownedEnd : nl;
+    // Matches are sorted by secretStart: settle every one that lies before this newline.
+    for (let m = matches[next]; m && m.secretStart <= stop; m = matches[++next]) {
+      m.newlinesBefore = newlines;
+      m.lastNewline = lastNewline;
+    }
+    if (stop === spec.ownedEnd) break;
+    newlines++;
+    lastNewline = nl;
+    pos = nl + 1;
+  }
+  // A secret can start past ownedEnd when its match started inside: count on into the context.
+  for (let m = matches[next]; m; m = matches[++next]) {
+    let count = newlines;
+    let last = lastNewline;
+    for (let nl = text.indexOf('\n', spec.ownedEnd); nl >= 0 && nl < m.secretStart; nl = text.indexOf('\n', nl + 1)) {
+      count++;
+      last = nl;
+    }
+    m.newlinesBefore = count;
+    m.lastNewline = last;
+  }
+  return { newlines, lastNewline };
+}

@@ -1,0 +1,416 @@
+import { availableParallelism } from 'node:os';
+import { builtinRuleset, type CompiledRuleset } from '@pubguard/rules';
+import { resolveLimits } from './limits.js';
+import { type Batch, type BatchSegment, matchBatch } from './matcher/batch.js';
+import { Matcher, type SegmentResult, WINDOW_MARGIN } from './matcher/matcher.js';
+import { PathRules } from './paths.js';
+import { WorkerPool } from './pool/pool.js';
+import { AsyncQueue } from './queue.js';
+import { fingerprint, redact } from './redact.js';
+import { enumerate, joinChain } from './sources/index.js';
+import type { SourceFile, SourceStructure } from './sources/types.js';
+import type { Finding, ScanError, ScanEvent, ScanLimits, ScanStats } from './types.js';
+
+/** Options of `scan()`; every one has a default, documented here. */
+export interface ScanOptions {
+  /** Worker threads matching in parallel. Default: `os.availableParallelism()`. 0: match on the calling thread only. */
+  jobs?: number;
+  /** Limits for hostile inputs; unspecified ones keep their defaults (see `DEFAULT_LIMITS`). */
+  limits?: Partial<ScanLimits>;
+  /** picomatch globs, relative to each scanned directory, of paths not to read. Default: none. */
+  ignore?: string[];
+  /** Rules to apply. Default: the built-in ruleset. */
+  ruleset?: CompiledRuleset;
+  /** Directory relative inputs are resolved against. Default: `process.cwd()`. */
+  cwd?: string;
+  /** Bytes read for the input `-`. Default: none (so `-` reports an error). */
+  stdin?: AsyncIterable<Uint8Array>;
+  /** Bytes each chunk of a large file owns. Default: 1 MiB. Findings never depend on it. */
+  chunkSize?: number;
+  /** Report secrets in full instead of redacted. Default: false. */
+  showSecrets?: boolean;
+  /** Fingerprints of known findings to leave out (a baseline). Default: none. */
+  baseline?: ReadonlySet<string>;
+  /** Stops the scan (Ctrl-C); an `interrupted` error is reported and temp files are removed. */
+  signal?: AbortSignal;
+  /** Milliseconds between `progress` events; 0 turns them off. Default: 250. */
+  progressIntervalMs?: number;
+  /** Bytes matched on the calling thread before workers are started; small scans never pay for them. Default: 4 MiB. */
+  inlineBytes?: number;
+  /** Directory for temporary spill files of large nested zips. Default: the OS temp dir. */
+  tmpDir?: string;
+}
+
+const MiB = 1024 * 1024;
+
+/** Normalised options: every default applied in one place. */
+interface Settings {
+  jobs: number;
+  limits: ScanLimits;
+  ignore: string[];
+  ruleset: CompiledRuleset;
+  cwd: string;
+  chunkSize: number;
+  overlap: number;
+  showSecrets: boolean;
+  baseline: ReadonlySet<string>;
+  progressIntervalMs: number;
+  inlineBytes: number;
+}
+
+function settle(options: ScanOptions): Settings {
+  const ruleset = options.ruleset ?? builtinRuleset();
+  const chunkSize = options.chunkSize ?? MiB;
+  if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new RangeError(`chunkSize must be a positive integer, got ${chunkSize}`);
+  const jobs = options.jobs ?? availableParallelism();
+  if (!Number.isInteger(jobs) || jobs < 0) throw new RangeError(`jobs must be a whole number ≥ 0, got ${jobs}`);
+  return {
+    jobs,
+    limits: resolveLimits(options.limits),
+    ignore: options.ignore ?? [],
+    ruleset,
+    cwd: options.cwd ?? process.cwd(),
+    chunkSize,
+    // Context on each side of the owned range: a match owned here, the window around its
+    // keyword and the window's margin all fit, so no chunk boundary changes a result.
+    overlap: 2 * ruleset.maxMatchLength + 2 * WINDOW_MARGIN,
+    showSecrets: options.showSecrets ?? false,
+    baseline: options.baseline ?? new Set(),
+    progressIntervalMs: options.progressIntervalMs ?? 250,
+    inlineBytes: options.inlineBytes ?? 4 * MiB,
+  };
+}
+
+/**
+ * Scans files, directories and archives for secrets. Yields findings and per-item errors as
+ * they are found, `progress` now and then, and one `done` with the totals last.
+ */
+export async function* scan(inputs: readonly string[], options: ScanOptions = {}): AsyncGenerator<ScanEvent> {
+  const settings = settle(options);
+  const queue = new AsyncQueue<ScanEvent>();
+  const controller = new AbortController();
+  const outer = options.signal;
+  const onAbort = () => controller.abort();
+  outer?.addEventListener('abort', onAbort, { once: true });
+  const producer = new Producer(settings, queue, controller.signal, options);
+  const running = producer.run([...inputs]).finally(() => queue.close());
+  try {
+    yield* queue;
+  } finally {
+    // Leaving early (break, throw, or a consumer stopping) must still stop workers and readers.
+    controller.abort();
+    await running;
+    outer?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** Per-file bookkeeping so segments matched out of order still get exact lines and columns. */
+class FileState {
+  private next = 0;
+  private readonly arrived = new Map<number, { result: SegmentResult; contentStart: number }>();
+  private newlines = 0;
+  private lastNewline = -1;
+  failed = false;
+
+  constructor(
+    readonly chain: string[],
+    private readonly emit: (state: FileState, result: SegmentResult, contentStart: number, newlinesBefore: number, lastNewlineBefore: number) => void,
+  ) {}
+
+  deliver(seq: number, contentStart: number, result: SegmentResult): void {
+    this.arrived.set(seq, { result, contentStart });
+    for (let item = this.arrived.get(this.next); item; item = this.arrived.get(this.next)) {
+      this.arrived.delete(this.next);
+      this.next++;
+      this.emit(this, item.result, item.contentStart, this.newlines, this.lastNewline);
+      this.newlines += item.result.newlines;
+      if (item.result.lastNewline >= 0) this.lastNewline = item.contentStart + item.result.lastNewline;
+    }
+  }
+}
+
+interface Owner {
+  file: FileState;
+  seq: number;
+  contentStart: number;
+}
+
+const EMPTY_RESULT: SegmentResult = { matches: [], newlines: 0, lastNewline: -1, suppressed: 0 };
+
+class Producer {
+  private readonly stats: ScanStats = { artifacts: 0, files: 0, bytes: 0, durationMs: 0 };
+  private readonly started = performance.now();
+  private lastProgress = performance.now();
+  private current = '';
+  private matcher: Matcher | undefined;
+  private pool: WorkerPool | undefined;
+  private inlineSoFar = 0;
+  private readonly inFlight = new Set<Promise<void>>();
+  private batch: { buffer: Buffer; used: number; segments: BatchSegment[]; owners: Owner[] } | undefined;
+  private readonly batchCapacity: number;
+  private readonly maxInFlight: number;
+  private readonly pathRules: PathRules;
+
+  constructor(
+    private readonly settings: Settings,
+    private readonly queue: AsyncQueue<ScanEvent>,
+    private readonly signal: AbortSignal,
+    private readonly options: ScanOptions,
+  ) {
+    this.batchCapacity = settings.chunkSize + 2 * settings.overlap;
+    this.maxInFlight = Math.max(2, settings.jobs * 2);
+    this.pathRules = new PathRules(settings.ruleset);
+  }
+
+  async run(inputs: string[]): Promise<void> {
+    try {
+      const items = enumerate(inputs, {
+        cwd: this.settings.cwd,
+        stdin: this.options.stdin,
+        limits: this.settings.limits,
+        ignore: this.settings.ignore,
+        tmpDir: this.options.tmpDir,
+        signal: this.signal,
+      });
+      for await (const item of items) {
+        if (this.signal.aborted) break;
+        switch (item.kind) {
+          case 'artifact':
+            this.stats.artifacts++;
+            this.current = item.path;
+            break;
+          case 'error':
+            this.queue.push({ type: 'error', error: item.error });
+            break;
+          case 'structure':
+            this.structureFinding(item);
+            break;
+          case 'file':
+            await this.readFile(item);
+            break;
+        }
+        this.maybeProgress();
+      }
+      this.flush();
+      await Promise.all(this.inFlight);
+    } catch (error) {
+      this.queue.push({ type: 'error', error: { path: this.current, kind: 'internal', message: messageOf(error) } });
+    } finally {
+      await this.pool?.close();
+    }
+    if (this.signal.aborted && this.options.signal?.aborted) {
+      this.queue.push({ type: 'error', error: { path: this.current, kind: 'interrupted', message: 'scan interrupted before it finished: the results are incomplete' } });
+    }
+    this.stats.durationMs = Math.round(performance.now() - this.started);
+    this.queue.push({ type: 'done', stats: { ...this.stats } });
+  }
+
+  private maybeProgress(): void {
+    const interval = this.settings.progressIntervalMs;
+    if (interval <= 0) return;
+    const now = performance.now();
+    if (now - this.lastProgress < interval) return;
+    this.lastProgress = now;
+    this.queue.push({ type: 'progress', stats: { ...this.stats, durationMs: Math.round(now - this.started) }, current: this.current });
+  }
+
+  /** Cuts a file into owned chunks with context on both sides and queues them for matching. */
+  private async readFile(file: SourceFile): Promise<void> {
+    this.stats.files++;
+    const inner = file.chain[file.chain.length - 1] ?? '';
+    const { pathOnly, gated } = this.pathRules.check(inner);
+    for (const index of pathOnly) this.pathFinding(index, file.chain, inner);
+    const state = new FileState(file.chain, (s, r, c, n, l) => this.emitMatches(s, r, c, n, l));
+    const { chunkSize: size, overlap } = this.settings;
+    const parts: Uint8Array[] = [];
+    let base = 0; // file offset of parts[0][0]
+    let have = 0; // bytes held in parts
+    let k = 0; // next chunk to emit
+    const contentStart = (i: number) => Math.max(0, i * size - overlap);
+    for await (const slice of file.bytes) {
+      if (slice.length === 0) continue;
+      this.stats.bytes += slice.length;
+      parts.push(slice);
+      have += slice.length;
+      while (base + have >= (k + 1) * size + overlap) {
+        const start = contentStart(k);
+        const end = (k + 1) * size + overlap;
+        await this.addSegment(parts, start - base, end - start, { ownedStart: k * size - start, ownedEnd: (k + 1) * size - start, atFileStart: start === 0, atFileEnd: false, gated }, { file: state, seq: k, contentStart: start });
+        k++;
+        // Keep only what the next chunk needs.
+        const keepFrom = contentStart(k);
+        while (parts.length > 0 && base + (parts[0]?.length ?? 0) <= keepFrom) {
+          const dropped = parts.shift() as Uint8Array;
+          base += dropped.length;
+          have -= dropped.length;
+        }
+      }
+      this.maybeProgress();
+    }
+    const start = contentStart(k);
+    const end = base + have;
+    if (end === 0) return;
+    await this.addSegment(parts, start - base, end - start, { ownedStart: k * size - start, ownedEnd: end - start, atFileStart: start === 0, atFileEnd: true, gated }, { file: state, seq: k, contentStart: start });
+  }
+
+  private async addSegment(parts: Uint8Array[], skip: number, length: number, spec: Omit<BatchSegment, 'offset' | 'length'>, owner: Owner): Promise<void> {
+    if (this.batch && this.batch.used + length > this.batch.buffer.length) this.flush();
+    while (this.inFlight.size >= this.maxInFlight) await Promise.race(this.inFlight);
+    if (!this.batch) {
+      this.batch = { buffer: Buffer.allocUnsafeSlow(Math.max(this.batchCapacity, length)), used: 0, segments: [], owners: [] };
+    }
+    const batch = this.batch;
+    let written = 0;
+    let offset = skip;
+    for (const part of parts) {
+      if (written === length) break;
+      if (offset >= part.length) {
+        offset -= part.length;
+        continue;
+      }
+      const take = Math.min(part.length - offset, length - written);
+      batch.buffer.set(part.subarray(offset, offset + take), batch.used + written);
+      written += take;
+      offset = 0;
+    }
+    batch.segments.push({ offset: batch.used, length, ...spec });
+    batch.owners.push(owner);
+    batch.used += length;
+  }
+
+  private flush(): void {
+    const current = this.batch;
+    this.batch = undefined;
+    if (!current || current.segments.length === 0) return;
+    const batch: Batch = { buffer: current.buffer.buffer as ArrayBuffer, segments: current.segments };
+    const owners = current.owners;
+    const bytes = current.used;
+    const task = this.execute(batch, bytes).then(
+      (results) => owners.forEach((o, i) => o.file.deliver(o.seq, o.contentStart, results[i] ?? EMPTY_RESULT)),
+      (error: unknown) => {
+        for (const o of owners) {
+          if (!o.file.failed) {
+            o.file.failed = true;
+            this.queue.push({ type: 'error', error: { path: joinChain(o.file.chain), kind: 'internal', message: `matching failed: ${messageOf(error)}` } });
+          }
+          o.file.deliver(o.seq, o.contentStart, EMPTY_RESULT);
+        }
+      },
+    );
+    const tracked = task.finally(() => this.inFlight.delete(tracked));
+    this.inFlight.add(tracked);
+  }
+
+  private async execute(batch: Batch, bytes: number): Promise<SegmentResult[]> {
+    const { jobs, inlineBytes, ruleset } = this.settings;
+    if (!this.pool && (jobs === 0 || this.inlineSoFar < inlineBytes)) {
+      this.inlineSoFar += bytes;
+      this.matcher ??= new Matcher(ruleset);
+      return matchBatch(this.matcher, batch);
+    }
+    this.pool ??= new WorkerPool(ruleset, jobs);
+    return this.pool.run(batch);
+  }
+
+  private emitMatches(state: FileState, result: SegmentResult, contentStart: number, newlinesBefore: number, lastNewlineBefore: number): void {
+    const rules = this.settings.ruleset.rules;
+    for (const m of result.matches) {
+      const rule = rules[m.rule];
+      if (!rule) continue;
+      const secretAt = contentStart + m.secretStart;
+      const lastNl = m.lastNewline >= 0 ? contentStart + m.lastNewline : lastNewlineBefore;
+      this.pushFinding({
+        ruleId: rule.id,
+        title: rule.title,
+        severity: rule.severity,
+        confidence: rule.confidence,
+        chain: state.chain,
+        line: 1 + newlinesBefore + m.newlinesBefore,
+        column: secretAt - lastNl,
+        byteOffset: secretAt,
+        secret: m.secret,
+        value: m.secret,
+      });
+    }
+  }
+
+  private pathFinding(index: number, chain: string[], inner: string): void {
+    const rule = this.settings.ruleset.rules[index];
+    if (!rule) return;
+    this.pushFinding({
+      ruleId: rule.id,
+      title: rule.title,
+      severity: rule.severity,
+      confidence: rule.confidence,
+      chain,
+      line: 1,
+      column: 1,
+      byteOffset: 0,
+      secret: '',
+      value: inner,
+      structural: true,
+    });
+  }
+
+  private structureFinding(item: SourceStructure): void {
+    this.pushFinding({
+      ruleId: item.ruleId,
+      title: `${item.title}: ${item.detail}`,
+      severity: 'high',
+      confidence: 'high',
+      chain: item.chain,
+      line: 1,
+      column: 1,
+      byteOffset: 0,
+      secret: '',
+      // Entry path without the artifact name, so the baseline survives a renamed artifact.
+      value: item.chain.slice(1).join('!'),
+      structural: true,
+    });
+  }
+
+  private pushFinding(f: {
+    ruleId: string;
+    title: string;
+    severity: Finding['severity'];
+    confidence: Finding['confidence'];
+    chain: string[];
+    line: number;
+    column: number;
+    byteOffset: number;
+    secret: string;
+    value: string;
+    structural?: boolean;
+  }): void {
+    const print = fingerprint(f.ruleId, f.value);
+    if (this.settings.baseline.has(print)) return;
+    const finding: Finding = {
+      ruleId: f.ruleId,
+      title: f.title,
+      severity: f.severity,
+      confidence: f.confidence,
+      path: joinChain(f.chain),
+      location: { artifact: f.chain[0] ?? '', entry: f.chain.slice(1), line: f.line, column: f.column, byteOffset: f.byteOffset },
+      secret: f.structural || this.settings.showSecrets ? f.secret : redact(f.secret),
+      fingerprint: print,
+    };
+    this.queue.push({ type: 'finding', finding });
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Collects a whole scan into arrays; convenient for tests and for reporters that need everything. */
+export async function scanAll(inputs: readonly string[], options: ScanOptions = {}): Promise<{ findings: Finding[]; errors: ScanError[]; stats: ScanStats }> {
+  const findings: Finding[] = [];
+  const errors: ScanError[] = [];
+  let stats: ScanStats = { artifacts: 0, files: 0, bytes: 0, durationMs: 0 };
+  for await (const event of scan(inputs, { progressIntervalMs: 0, ...options })) {
+    if (event.type === 'finding') findings.push(event.finding);
+    else if (event.type === 'error') errors.push(event.error);
+    else if (event.type === 'done') stats = event.stats;
+  }
+  return { findings, errors, stats };
+}

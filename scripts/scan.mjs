@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+// `pnpm scan [args]`: runs `pubguard scan` from the freshly built workspace. Given no path,
+// it generates the bundled sample (fake secrets planted in an npm tarball, a wheel, an sdist,
+// nested archives...) and scans that, so a first run shows what pubguard reports.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const hasPath = args.some((a, i) => (a === '-' || !a.startsWith('-')) && !isOptionValue(i));
+
+function isOptionValue(i) {
+  const prev = args[i - 1];
+  return prev !== undefined && /^--?(f|o|j|format|output|jobs|ignore|baseline|chunk-size|max-[a-z-]+)$/.test(prev);
+}
+
+function run(cmd, cmdArgs) {
+  const r = spawnSync(cmd, cmdArgs, { stdio: 'inherit', cwd: root });
+  if (r.error) {
+    console.error(`pnpm scan: cannot run ${cmd}: ${r.error.message}`);
+    process.exit(2);
+  }
+  return r.status ?? 2;
+}
+
+let scanArgs = args;
+if (!hasPath) {
+  const sample = join(root, '.cache', 'sample');
+  if (!existsSync(join(sample, 'manifest.json'))) {
+    const status = run(process.execPath, [join(root, 'corpus', 'dist', 'cli.js'), 'generate', sample, '--clean']);
+    if (status !== 0) process.exit(status);
+  }
+  console.error(`pnpm scan: no path given, scanning the bundled sample in ${sample}`);
+  scanArgs = [...args, sample];
+}
+process.exit(run(process.execPath, [join(root, 'packages', 'cli', 'bin', 'pubguard.js'), 'scan', ...scanArgs]));
