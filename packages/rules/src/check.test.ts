@@ -129,3 +129,24 @@ describe('built-in rules', () => {
     }
   });
 });
+
+describe('path-only rules', () => {
+  const envRule: RuleDefinition = {
+    id: 'env-file',
+    title: 'Environment file',
+    severity: 'high',
+    keywords: [],
+    paths: ['**/.env', '**/.env.*', '!**/.env.example', '!**/.env.sample'],
+    references: ['https://example.invalid/dotenv'],
+    examples: ['.env', 'package/config/.env.production'],
+    negative_examples: ['.env.example', 'package/src/env.ts'],
+  };
+  it('checks examples as entry paths', () => {
+    expect(checkRules([envRule])).toEqual([]);
+    const problems = checkRules([{ ...envRule, examples: ['.env', 'src/env.js'], negative_examples: ['.env.local', 'x'] }]);
+    expect(problems.map((p) => p.message)).toEqual([
+      'example 2 (path "src/env.js") is not matched by `paths`',
+      'negative example 1 (path ".env.local") is matched by `paths`',
+    ]);
+  });
+});

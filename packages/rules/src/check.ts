@@ -1,6 +1,7 @@
 import { type Acceptance, acceptCandidate } from './accept.js';
 import { compileRules } from './compile.js';
 import { RuleError } from './errors.js';
+import { ruleAppliesToPath } from './paths.js';
 import type { CompiledRule, RuleDefinition } from './types.js';
 
 /** One thing wrong with a rule, as `rules check` lists it. */
@@ -63,7 +64,16 @@ function checkOne(def: RuleDefinition, rule: CompiledRule): RuleProblem[] {
   if (def.examples.length < 2) add(`has ${def.examples.length} example(s); at least 2 are needed`);
   if (def.negative_examples.length < 2) add(`has ${def.negative_examples.length} negative example(s); at least 2 are needed`);
   if (!def.references?.length) add('has no reference to the published format');
-  if (!rule.source) return problems; // path-only rules: examples are paths, checked by the engine's path matcher
+  if (!rule.source) {
+    // Path-only rules: examples and negative examples are entry paths.
+    def.examples.forEach((path, i) => {
+      if (!ruleAppliesToPath(rule, path)) add(`example ${i + 1} (path ${JSON.stringify(path)}) is not matched by \`paths\``);
+    });
+    def.negative_examples.forEach((path, i) => {
+      if (ruleAppliesToPath(rule, path)) add(`negative example ${i + 1} (path ${JSON.stringify(path)}) is matched by \`paths\``);
+    });
+    return problems;
+  }
   const unbounded = findUnboundedQuantifier(rule.source);
   if (unbounded) add(`pattern has an unbounded quantifier ${unbounded}; bound it (e.g. {1,64}) so matching stays linear`);
   const hasChecksum = rule.validators.some((v) => v.type === 'checksum');

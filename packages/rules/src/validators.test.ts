@@ -7,10 +7,14 @@ import {
   decodeBase64,
   entropy,
   githubChecksumValid,
+  gitlabRoutableChecksumValid,
+  grafanaChecksumValid,
   jwtValid,
   parseMacaroonV2,
   pemBodyValid,
   pypiMacaroonValid,
+  vercelChecksumValid,
+  zuploChecksumValid,
 } from './validators.js';
 
 const b64url = (b: Uint8Array | string): string => Buffer.from(b).toString('base64url');
@@ -154,5 +158,50 @@ describe('pemBodyValid', () => {
     expect(pemBodyValid('MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7')).toBe(false);
     expect(pemBodyValid('x'.repeat(64))).toBe(false);
     expect(pemBodyValid(randomBytes(90).toString('base64'))).toBe(false);
+  });
+});
+
+describe('grafanaChecksumValid', () => {
+  // The vector from Grafana's own tests (pkg/components/satokengen/tokengen_test.go).
+  it('accepts Grafana\'s published test key and rejects a changed one', () => {
+    expect(grafanaChecksumValid('glsa_iNValIdinValiDinvalidinvalidinva_5b582697')).toBe(true);
+    expect(grafanaChecksumValid('glsa_iNValIdinValiDinvalidinvalidinva_5b582698')).toBe(false);
+    expect(grafanaChecksumValid('glsa_iNValIdinValiDinvalidinvalidinvb_5b582697')).toBe(false);
+  });
+});
+
+describe('gitlabRoutableChecksumValid', () => {
+  // Built the way GitLab's RoutableToken generator builds one: base64url(random 16 bytes +
+  // routing payload + its length byte), ".01.", the base64 length in 2 base36 chars, then the
+  // CRC-32 of all that in 7 base36 chars.
+  function routable(prefix: string, routing: string): string {
+    const payload = Buffer.concat([randomBytes(16), Buffer.from(routing), Buffer.from([routing.length])]).toString('base64url');
+    const head = `${prefix}${payload}.01.${payload.length.toString(36).padStart(2, '0')}`;
+    return `${head}${crc32(head).toString(36).padStart(7, '0')}`;
+  }
+  it('accepts tokens with any prefix and rejects a changed character or length', () => {
+    const t = routable('glpat-', 'o:1\nu:2');
+    expect(gitlabRoutableChecksumValid(t)).toBe(true);
+    expect(gitlabRoutableChecksumValid(routable('glrt-t1_', 'c:1\no:2g\nu:3'))).toBe(true);
+    const i = t.indexOf('.01.') - 3;
+    const changed = t.slice(0, i) + (t[i] === 'A' ? 'B' : 'A') + t.slice(i + 1);
+    expect(gitlabRoutableChecksumValid(changed)).toBe(false);
+    expect(gitlabRoutableChecksumValid(t.replace('.01.', '.02.'))).toBe(false);
+    expect(gitlabRoutableChecksumValid('glpat-abcdefghijklmnopqrst')).toBe(false);
+  });
+});
+
+describe('vercelChecksumValid and zuploChecksumValid', () => {
+  // Neither provider publishes its algorithm; these check the documented shape and the
+  // CRC-32 layout other scanners describe, so rules do not rely on them (see the README).
+  it('verify a CRC-32 trailer over the body', () => {
+    const body = 'A'.repeat(24) + 'b_c-'.repeat(6) + '1z';
+    const vercel = `vcp_${body}${base62Encode(crc32(body))}`;
+    expect(vercelChecksumValid(vercel)).toBe(true);
+    expect(vercelChecksumValid(vercel.replace('vcp_A', 'vcp_B'))).toBe(false);
+    const zbody = 'k'.repeat(16) + 'Q7'.repeat(8);
+    const zuplo = `zpka_${zbody}_${crc32(zbody).toString(16).padStart(8, '0')}`;
+    expect(zuploChecksumValid(zuplo)).toBe(true);
+    expect(zuploChecksumValid(zuplo.replace('zpka_k', 'zpka_j'))).toBe(false);
   });
 });

@@ -39,16 +39,22 @@ export function githubChecksumValid(token: string): boolean {
   return base62Encode(crc32(m[1] as string)) === m[2];
 }
 
-const GITLAB_ROUTABLE = /^([a-z0-9_-]{1,30}[-_][A-Za-z0-9_-]{20,300}\.01\.([0-9a-z]{2}))([0-9a-z]{7})$/;
-
 /**
- * GitLab routable tokens: `<prefix><base64url payload>.01.<2-char base36 payload length>` then
- * 7 lower-case base36 chars of the CRC-32 of everything before them.
+ * GitLab routable tokens: `<prefix><base64url payload>.01.<payload length, 2 base36 chars>` then
+ * 7 lower-case base36 chars of the CRC-32 of everything before them (GitLab's RoutableToken
+ * generator). The prefix varies (glpat-, glrt-, custom instance prefixes), so the payload is
+ * located by its declared length.
  */
 export function gitlabRoutableChecksumValid(token: string): boolean {
-  const m = GITLAB_ROUTABLE.exec(token);
+  const m = /^(.{1,400}\.01\.([0-9a-z]{2}))([0-9a-z]{7})$/.exec(token);
   if (!m) return false;
-  return base36Encode(crc32(m[1] as string), 7) === m[3];
+  const head = m[1] as string;
+  const payloadEnd = head.length - 6;
+  const payloadLength = Number.parseInt(m[2] as string, 36);
+  const payloadStart = payloadEnd - payloadLength;
+  if (payloadLength < 20 || payloadStart < 1) return false;
+  if (!/^[A-Za-z0-9_-]+$/.test(head.slice(payloadStart, payloadEnd))) return false;
+  return base36Encode(crc32(head), 7) === m[3];
 }
 
 /** Grafana service-account tokens: `glsa_<32>_<8 hex>`, hex = CRC-32 of `glsa_<32>` as 4 little-endian bytes. */

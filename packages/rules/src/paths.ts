@@ -1,0 +1,34 @@
+import picomatch from 'picomatch';
+import type { CompiledRule } from './types.js';
+
+type Matcher = (path: string) => boolean;
+
+// Rules are plain data (posted to workers), so matchers are built lazily and kept per glob list.
+const cache = new Map<string, Matcher>();
+
+function matcherFor(globs: string[]): Matcher {
+  const key = globs.join('\0');
+  let m = cache.get(key);
+  if (!m) {
+    // dot: true because the files that matter most here (.env, .npmrc, .git/) are dotfiles.
+    m = picomatch(globs, { dot: true });
+    cache.set(key, m);
+  }
+  return m;
+}
+
+/**
+ * Whether a rule applies to an entry path (the innermost path inside an archive, `/`-separated):
+ * true for rules without `paths`; otherwise the path must match a glob and no exclusion.
+ */
+export function ruleAppliesToPath(rule: CompiledRule, entryPath: string): boolean {
+  if (!rule.paths?.length) return true;
+  const path = entryPath.replace(/\\/g, '/').replace(/^\.\//, '');
+  if (!matcherFor(rule.paths)(path)) return false;
+  return !(rule.pathsExclude?.length && matcherFor(rule.pathsExclude)(path));
+}
+
+/** True for rules that report a file by its path alone, with no content pattern. */
+export function isPathOnlyRule(rule: CompiledRule): boolean {
+  return rule.source === '' && (rule.paths?.length ?? 0) > 0;
+}
