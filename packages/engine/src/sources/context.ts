@@ -65,20 +65,33 @@ export class ArtifactCtx {
   }
 }
 
+/** Switches for `limited`, set once the content kind is known. */
+export interface LimitControl {
+  /**
+   * Whether maxEntryBytes applies; undefined until the kind is known. A top-level archive
+   * is not an entry: its contents are limited instead.
+   */
+  entryBytes: boolean | undefined;
+}
+
 /**
  * The content of an entry with the per-entry limits applied: bytes, ratio against the
  * compressed size, time and abort. Limits throw Stops, as the raw source's errors do.
  */
-export async function* limited(ctx: ArtifactCtx, entry: Entry): AsyncGenerator<Uint8Array, void, undefined> {
+export async function* limited(ctx: ArtifactCtx, entry: Entry, control: LimitControl): AsyncGenerator<Uint8Array, void, undefined> {
   const { maxEntryBytes, maxCompressionRatio, ratioThresholdBytes } = ctx.limits;
   const compressed = entry.compressedSize;
   let n = 0;
   for (;;) {
     ctx.check(entry.chain);
+    // Bytes read for kind detection are checked once the kind has decided whether the limit applies.
+    if (n > maxEntryBytes && control.entryBytes === true) {
+      throw limitStop(entry.chain, 'maxEntryBytes', `entry is larger than ${formatBytes(maxEntryBytes)}; the rest of it was not read`, String(maxEntryBytes), 'entry');
+    }
     const r = await entry.raw.next();
     if (r.done) return;
     n += r.value.length;
-    if (n > maxEntryBytes) {
+    if (n > maxEntryBytes && control.entryBytes === true) {
       throw limitStop(entry.chain, 'maxEntryBytes', `entry is larger than ${formatBytes(maxEntryBytes)}; the rest of it was not read`, String(maxEntryBytes), 'entry');
     }
     if (compressed !== undefined && n > ratioThresholdBytes && n > maxCompressionRatio * compressed) {

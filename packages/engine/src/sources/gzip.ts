@@ -68,7 +68,7 @@ function gzipStop(chain: readonly string[], err: unknown, consumed: number, prod
   let text: string;
   if (code === 'Z_BUF_ERROR' || /unexpected end of file/i.test(msg)) {
     text = `truncated gzip stream after ${consumed} bytes: the file is incomplete, download or build it again`;
-  } else if (/header check/i.test(msg)) {
+  } else if (/header check|unknown compression method/i.test(msg)) {
     text = `bad gzip header (${msg}): the file is not valid gzip data; rebuild it`;
   } else {
     text = `corrupt gzip data after ${consumed} compressed bytes (${produced} bytes inflated): ${msg}; the file is damaged, download or build it again`;

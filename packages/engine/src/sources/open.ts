@@ -1,5 +1,5 @@
 import type { SourceFile, SourceItem } from './types.js';
-import { type ArtifactCtx, type Entry, FileBytes, limited } from './context.js';
+import { type ArtifactCtx, type Entry, FileBytes, limited, type LimitControl } from './context.js';
 import { DETECT_BYTES, detectKind, UNSUPPORTED_NAMES } from './detect.js';
 import { joinChain, limitStop, Stop } from './errors.js';
 import { readGzip } from './gzip.js';
@@ -13,9 +13,12 @@ import { readZipStream } from './zip.js';
  * here; artifact-wide ones (and aborts) are thrown to the top.
  */
 export async function* openEntry(ctx: ArtifactCtx, entry: Entry, depth: number): AsyncGenerator<SourceItem, void, undefined> {
-  const src = new Peekable(limited(ctx, entry));
+  const control: LimitControl = { entryBytes: depth > 0 ? true : undefined };
+  const src = new Peekable(limited(ctx, entry, control));
   try {
     const head = await src.peek(DETECT_BYTES);
+    // The top-level artifact is not an entry: an archive there is bounded by its contents' limits.
+    control.entryBytes = depth > 0 || detectKind(head) === 'plain';
     yield* openDetected(ctx, entry, depth, src, head);
   } catch (err) {
     yield* reportStop(err);

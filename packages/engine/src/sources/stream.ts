@@ -11,13 +11,24 @@ export class Peekable {
   private held: Uint8Array[] = [];
   private heldBytes = 0;
   private ended = false;
+  private failure: { err: unknown } | undefined;
 
   constructor(private readonly src: AsyncIterator<Uint8Array>) {}
 
   /** Up to `n` first bytes (fewer only at end of data); copies only when they span chunks. */
   async peek(n: number): Promise<Uint8Array> {
     while (this.heldBytes < n && !this.ended) {
-      const r = await this.src.next();
+      let r: IteratorResult<Uint8Array>;
+      try {
+        r = await this.src.next();
+      } catch (err) {
+        // With data already in hand (a small file whose CRC check failed at its end), the
+        // data is still worth reading: the error comes after it, in `chunks()`.
+        if (this.heldBytes === 0) throw err;
+        this.failure = { err };
+        this.ended = true;
+        break;
+      }
       if (r.done) {
         this.ended = true;
         break;
@@ -40,6 +51,7 @@ export class Peekable {
       this.heldBytes -= c.length;
       yield c;
     }
+    if (this.failure !== undefined) throw this.failure.err;
     while (!this.ended) {
       const r = await this.src.next();
       if (r.done) {

@@ -6,7 +6,7 @@ import { errorMessage, formatBytes, limitStop, problem, Stop } from './errors.js
 import { readableChunks, startPump, type WritableLike } from './stream.js';
 
 /** tar-stream's extract accepts a filename encoding that its type declarations omit. */
-type ExtractFactory = (opts: { filenameEncoding: string }) => Extract;
+type ExtractFactory = (opts: { filenameEncoding: string; allowUnknownFormat: boolean }) => Extract;
 
 /** One entry of an extract: a readable with its header. */
 type TarEntry = Extract extends AsyncIterable<infer T> ? T : never;
@@ -22,12 +22,16 @@ export async function* readTar(
   input: AsyncIterator<Uint8Array>,
 ): AsyncGenerator<SourceItem, void, undefined> {
   // latin1 keeps every byte of a name, so names that are not UTF-8 can be decoded here.
-  const extract = (tarExtract as unknown as ExtractFactory)({ filenameEncoding: 'latin1' });
+  // Unknown formats are allowed because detection already accepted old v7 headers by checksum.
+  const extract = (tarExtract as unknown as ExtractFactory)({ filenameEncoding: 'latin1', allowUnknownFormat: true });
   let fed = 0;
   const pump = startPump(input, extract as unknown as WritableLike, (n) => {
     fed += n;
   });
   const entries = extract[Symbol.asyncIterator]();
+  // The entry stream and the extract both see one failure; report it once, as one Stop.
+  let failure: Stop | undefined;
+  const toStop = (err: unknown): Stop => (failure ??= tarStop(chain, err, fed));
   const dups = new DuplicateTracker();
   const { maxEntries, maxEntryBytes } = ctx.limits;
   let count = 0;
@@ -38,7 +42,7 @@ export async function* readTar(
       try {
         r = await entries.next();
       } catch (err) {
-        throw tarStop(chain, err, fed);
+        throw toStop(err);
       }
       if (r.done) return;
       const entry = r.value;
@@ -72,7 +76,7 @@ export async function* readTar(
         yield { kind: 'error', error: e.event };
         continue;
       }
-      const raw = readableChunks(entry as AsyncIterable<Uint8Array>, (err) => tarStop(chain, err, fed));
+      const raw = readableChunks(entry as AsyncIterable<Uint8Array>, toStop);
       let finished = false;
       try {
         yield* ctx.open(ctx, { chain: ec, size: h.size, raw, sequential: true }, depth + 1);

@@ -73,7 +73,7 @@ export async function* readZipStream(ctx: ArtifactCtx, chain: string[], depth: n
         held.push(c);
         if (total > maxInMemoryArchiveBytes) {
           spillDir = await mkdtemp(join(shared.tmpDir, 'pubguard-'));
-          spill = await open(join(spillDir, 'nested.zip'), 'wx', 0o600);
+          spill = await open(join(spillDir, 'nested.zip'), 'wx+', 0o600);
           reserve(total);
           for (const h of held) await spill.write(h);
           held.length = 0;

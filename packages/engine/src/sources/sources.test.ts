@@ -1,0 +1,663 @@
+import { mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile, chmod } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { crc32, deflateRawSync, gzipSync } from 'node:zlib';
+import { pack } from 'tar-stream';
+import yazl from 'yazl';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_LIMITS } from '../limits.js';
+import type { ScanLimits } from '../types.js';
+import { enumerate, joinChain, type EnumerateOptions } from './index.js';
+import type { SourceItem } from './types.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'pubguard-sources-test-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+// ---------- fixture builders ----------
+
+interface TarSpec {
+  name: string;
+  data?: string | Buffer;
+  type?: 'file' | 'symlink' | 'link' | 'directory' | 'character-device' | 'block-device' | 'fifo';
+  mode?: number;
+  linkname?: string;
+}
+
+async function tarOf(entries: TarSpec[]): Promise<Buffer> {
+  const p = pack();
+  const parts: Buffer[] = [];
+  const done = (async () => {
+    for await (const c of p as AsyncIterable<Buffer>) parts.push(c);
+  })();
+  for (const e of entries) {
+    const data = e.data === undefined ? undefined : Buffer.from(e.data);
+    const header = { name: e.name, type: e.type ?? 'file', mode: e.mode ?? 0o644, linkname: e.linkname, size: data?.length ?? 0 };
+    await new Promise<void>((res, rej) => {
+      if (data) p.entry(header, data, (err) => (err ? rej(err) : res()));
+      else p.entry(header, (err) => (err ? rej(err) : res())).end();
+    });
+  }
+  p.finalize();
+  await done;
+  return Buffer.concat(parts);
+}
+
+interface ZipSpec {
+  name: string;
+  data: string | Buffer;
+  compress?: boolean;
+  mode?: number;
+}
+
+async function zipOf(entries: ZipSpec[], zip64 = false): Promise<Buffer> {
+  const z = new yazl.ZipFile();
+  for (const e of entries) {
+    z.addBuffer(Buffer.from(e.data), e.name, {
+      compress: e.compress ?? true,
+      forceZip64Format: zip64,
+      ...(e.mode !== undefined ? { mode: e.mode } : {}),
+    });
+  }
+  z.end();
+  const parts: Buffer[] = [];
+  for await (const c of z.outputStream as AsyncIterable<Buffer>) parts.push(c);
+  return Buffer.concat(parts);
+}
+
+/** Offsets of every central directory header in a zip. */
+function centralHeaders(zip: Buffer): number[] {
+  const out: number[] = [];
+  let i = zip.indexOf('PK\x01\x02', 0, 'latin1');
+  while (i >= 0) {
+    out.push(i);
+    i = zip.indexOf('PK\x01\x02', i + 4, 'latin1');
+  }
+  return out;
+}
+
+function replaceAll(buf: Buffer, from: string, to: Buffer): Buffer {
+  const out = Buffer.from(buf);
+  const needle = Buffer.from(from);
+  let i = out.indexOf(needle);
+  while (i >= 0) {
+    to.copy(out, i);
+    i = out.indexOf(needle, i + needle.length);
+  }
+  return out;
+}
+
+async function put(name: string, data: Buffer | string): Promise<string> {
+  const p = join(dir, name);
+  await mkdir(join(p, '..'), { recursive: true });
+  await writeFile(p, data);
+  return p;
+}
+
+// ---------- running enumerate ----------
+
+type Seen =
+  | { t: 'artifact'; path: string }
+  | { t: 'file'; path: string; text: string; size?: number }
+  | { t: 'error'; path: string; kind: string; limit?: string; message: string }
+  | { t: 'structure'; path: string; ruleId: string; detail: string };
+
+function opts(limits: Partial<ScanLimits> = {}, extra: Partial<EnumerateOptions> = {}): EnumerateOptions {
+  return { cwd: dir, ignore: [], limits: { ...DEFAULT_LIMITS, ...limits }, tmpDir: dir, ...extra };
+}
+
+async function collect(inputs: string[], o: EnumerateOptions = opts(), read = true): Promise<Seen[]> {
+  const out: Seen[] = [];
+  for await (const item of enumerate(inputs, o)) out.push(await see(item, read));
+  return out;
+}
+
+async function see(item: SourceItem, read: boolean): Promise<Seen> {
+  switch (item.kind) {
+    case 'artifact':
+      return { t: 'artifact', path: item.path };
+    case 'file': {
+      const parts: Buffer[] = [];
+      if (read) for await (const c of item.bytes) parts.push(Buffer.from(c));
+      const s: Seen = { t: 'file', path: joinChain(item.chain), text: Buffer.concat(parts).toString('latin1') };
+      if (item.size !== undefined) s.size = item.size;
+      return s;
+    }
+    case 'error': {
+      const e: Seen = { t: 'error', path: item.error.path, kind: item.error.kind, message: item.error.message };
+      if (item.error.limit !== undefined) e.limit = item.error.limit;
+      return e;
+    }
+    case 'structure':
+      return { t: 'structure', path: joinChain(item.chain), ruleId: item.ruleId, detail: item.detail };
+  }
+}
+
+const files = (s: Seen[]): string[] => s.filter((x) => x.t === 'file').map((x) => x.path);
+const errors = (s: Seen[]) => s.filter((x): x is Extract<Seen, { t: 'error' }> => x.t === 'error');
+const structures = (s: Seen[]) => s.filter((x): x is Extract<Seen, { t: 'structure' }> => x.t === 'structure');
+
+// ---------- tests ----------
+
+describe('joinChain', () => {
+  it('joins outermost first with !', () => {
+    expect(joinChain(['dist/a.tgz', 'package/x.whl', 'x/y.py'])).toBe('dist/a.tgz!package/x.whl!x/y.py');
+  });
+});
+
+describe('kinds', () => {
+  it('reads a plain file and an empty file', async () => {
+    await put('plain/a.txt', 'hello');
+    await put('plain/empty.txt', '');
+    const s = await collect(['plain/a.txt', 'plain/empty.txt']);
+    expect(s).toEqual([
+      { t: 'artifact', path: 'plain/a.txt' },
+      { t: 'file', path: 'plain/a.txt', text: 'hello', size: 5 },
+      { t: 'artifact', path: 'plain/empty.txt' },
+      { t: 'file', path: 'plain/empty.txt', text: '', size: 0 },
+    ]);
+  });
+
+  it('reads a .tgz without an extra level for the gzip layer', async () => {
+    const tgz = gzipSync(await tarOf([{ name: 'package/package.json', data: '{"name":"x"}' }, { name: 'package/lib/a.js', data: 'A' }]));
+    await put('kinds/pkg-1.0.0.tgz', tgz);
+    const s = await collect(['kinds/pkg-1.0.0.tgz']);
+    expect(s).toEqual([
+      { t: 'artifact', path: 'kinds/pkg-1.0.0.tgz' },
+      { t: 'file', path: 'kinds/pkg-1.0.0.tgz!package/package.json', text: '{"name":"x"}', size: 12 },
+      { t: 'file', path: 'kinds/pkg-1.0.0.tgz!package/lib/a.js', text: 'A', size: 1 },
+    ]);
+  });
+
+  it('reads a plain tar and an old v7 tar (no ustar magic, valid checksum)', async () => {
+    const t = await tarOf([{ name: 'a.txt', data: 'old' }]);
+    // Turn the ustar header into a v7 one: clear magic/version and recompute the checksum.
+    const v7 = Buffer.from(t);
+    v7.fill(0, 257, 265);
+    v7.fill(0x20, 148, 156);
+    let sum = 0;
+    for (let i = 0; i < 512; i++) sum += v7[i]!;
+    v7.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 'latin1');
+    await put('kinds/a.tar', t);
+    await put('kinds/v7.data', v7);
+    expect(files(await collect(['kinds/a.tar', 'kinds/v7.data']))).toEqual(['kinds/a.tar!a.txt', 'kinds/v7.data!a.txt']);
+  });
+
+  it('names a .gz member after the file, or after FNAME when the header has it', async () => {
+    await put('kinds/notes.txt.gz', gzipSync('the notes'));
+    const body = Buffer.from('named content');
+    const header = Buffer.from([0x1f, 0x8b, 8, 0x08, 0, 0, 0, 0, 0, 3]);
+    const trailer = Buffer.alloc(8);
+    trailer.writeUInt32LE(crc32(body), 0);
+    trailer.writeUInt32LE(body.length, 4);
+    await put('kinds/blob', Buffer.concat([header, Buffer.from('original.cfg\0', 'latin1'), deflateRawSync(body), trailer]));
+    const s = await collect(['kinds/notes.txt.gz', 'kinds/blob']);
+    expect(s.filter((x) => x.t === 'file')).toEqual([
+      { t: 'file', path: 'kinds/notes.txt.gz!notes.txt', text: 'the notes' },
+      { t: 'file', path: 'kinds/blob!original.cfg', text: 'named content' },
+    ]);
+  });
+
+  it('reads concatenated gzip members as one stream', async () => {
+    await put('kinds/multi.gz', Buffer.concat([gzipSync('one '), gzipSync('two')]));
+    expect((await collect(['kinds/multi.gz']))[1]).toEqual({ t: 'file', path: 'kinds/multi.gz!multi', text: 'one two' });
+  });
+
+  it('detects by content, not extension: a wheel named .bin, a text file named .tgz', async () => {
+    await put('kinds/wheel.bin', await zipOf([{ name: 'pkg/__init__.py', data: 'X = 1' }]));
+    await put('kinds/fake.tgz', 'just text');
+    const s = await collect(['kinds/wheel.bin', 'kinds/fake.tgz']);
+    expect(files(s)).toEqual(['kinds/wheel.bin!pkg/__init__.py', 'kinds/fake.tgz']);
+  });
+
+  it('gives the exact chain for a .whl inside a .tgz inside a .zip', async () => {
+    const whl = await zipOf([{ name: 'pkg/secret.py', data: 'TOKEN' }]);
+    const tgz = gzipSync(await tarOf([{ name: 'package/dist/pkg-1.0-py3-none-any.whl', data: whl }]));
+    await put('kinds/outer.zip', await zipOf([{ name: 'inner.tgz', data: tgz, compress: false }]));
+    const s = await collect(['kinds/outer.zip']);
+    expect(s).toEqual([
+      { t: 'artifact', path: 'kinds/outer.zip' },
+      { t: 'file', path: 'kinds/outer.zip!inner.tgz!package/dist/pkg-1.0-py3-none-any.whl!pkg/secret.py', text: 'TOKEN', size: 5 },
+    ]);
+  });
+
+  it('reads zip64 archives', async () => {
+    await put('kinds/z64.zip', await zipOf([{ name: 'a.txt', data: 'sixty-four' }], true));
+    expect((await collect(['kinds/z64.zip']))[1]).toEqual({ t: 'file', path: 'kinds/z64.zip!a.txt', text: 'sixty-four', size: 10 });
+  });
+
+  it('reports bzip2, xz and zstd as unsupported, naming the format', async () => {
+    await put('kinds/a.xz', Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00, 1, 2]));
+    await put('kinds/a.bz2', Buffer.from('BZh91AY&SY'));
+    await put('kinds/a.zst', Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0, 0]));
+    const e = errors(await collect(['kinds/a.xz', 'kinds/a.bz2', 'kinds/a.zst']));
+    expect(e.map((x) => [x.path, x.kind])).toEqual([
+      ['kinds/a.xz', 'unsupported'],
+      ['kinds/a.bz2', 'unsupported'],
+      ['kinds/a.zst', 'unsupported'],
+    ]);
+    expect(e[0]!.message).toBe('xz-compressed data is not supported; decompress it first');
+  });
+
+  it('reads stdin given as -', async () => {
+    const tgz = gzipSync(await tarOf([{ name: 'package/i.js', data: 'from stdin' }]));
+    const s = await collect(['-'], opts({}, { stdin: Readable.from([tgz.subarray(0, 7), tgz.subarray(7)]) }));
+    expect(s).toEqual([
+      { t: 'artifact', path: '-' },
+      { t: 'file', path: '-!package/i.js', text: 'from stdin', size: 10 },
+    ]);
+  });
+
+  it('reports a missing input as not-found and goes on', async () => {
+    await put('kinds/ok.txt', 'ok');
+    const s = await collect(['kinds/nope.tgz', 'kinds/ok.txt']);
+    expect(s[0]).toMatchObject({ t: 'error', path: 'kinds/nope.tgz', kind: 'not-found' });
+    expect(files(s)).toEqual(['kinds/ok.txt']);
+  });
+
+  it('skips what the consumer leaves unread, for every container kind', async () => {
+    const tar = await tarOf([{ name: 'a', data: 'x'.repeat(5000) }, { name: 'b', data: 'y' }]);
+    await put('skip/a.tgz', gzipSync(tar));
+    await put('skip/a.tar', tar);
+    await put('skip/a.zip', await zipOf([{ name: 'a', data: 'x'.repeat(5000) }, { name: 'b', data: 'y' }]));
+    await put('skip/a.gz', gzipSync('z'.repeat(100000)));
+    const s = await collect(['skip/a.tgz', 'skip/a.tar', 'skip/a.zip', 'skip/a.gz', 'skip/a.tar'], opts(), false);
+    expect(files(s)).toEqual(['skip/a.tgz!a', 'skip/a.tgz!b', 'skip/a.tar!a', 'skip/a.tar!b', 'skip/a.zip!a', 'skip/a.zip!b', 'skip/a.gz!a', 'skip/a.tar!a', 'skip/a.tar!b']);
+    expect(errors(s)).toEqual([]);
+  });
+});
+
+describe('directories', () => {
+  it('walks with dotfiles, ignores and sorted paths; joins chains with the input as given', async () => {
+    await put('walk/dist/.env', 'SECRET=1');
+    await put('walk/dist/b.js', 'b');
+    await put('walk/dist/sub/a.js', 'a');
+    await put('walk/dist/node_modules/m/index.js', 'm');
+    await put('walk/dist/x.map', 'map');
+    await put('walk/dist/pkg-1.0.0.tgz', gzipSync(await tarOf([{ name: 'package/i.js', data: 'i' }])));
+    const s = await collect(['walk/dist/'], opts({}, { ignore: ['node_modules/**', '**/*.map'] }));
+    expect(s.filter((x) => x.t === 'artifact').map((x) => x.path)).toEqual([
+      'walk/dist/.env',
+      'walk/dist/b.js',
+      'walk/dist/pkg-1.0.0.tgz',
+      'walk/dist/sub/a.js',
+    ]);
+    expect(files(s)).toContain('walk/dist/pkg-1.0.0.tgz!package/i.js');
+  });
+
+  it('does not read a symlink into the root twice and reports one pointing outside', async () => {
+    await put('links/root/real.txt', 'real');
+    await put('links/outside.txt', 'outside');
+    await symlink(join(dir, 'links/root/real.txt'), join(dir, 'links/root/alias.txt'));
+    await symlink(join(dir, 'links/outside.txt'), join(dir, 'links/root/out.txt'));
+    await symlink(join(dir, 'links'), join(dir, 'links/root/updir'));
+    const s = await collect(['links/root']);
+    expect(files(s)).toEqual(['links/root/real.txt']);
+    const e = errors(s);
+    expect(e.map((x) => x.path)).toEqual(['links/root/out.txt', 'links/root/updir']);
+    expect(e[0]!.message).toMatch(/not followed/);
+  });
+
+  it.skipIf(process.getuid?.() === 0)('reports an unreadable directory and walks on', async () => {
+    await put('locked/ok.txt', 'ok');
+    await put('locked/closed/x.txt', 'x');
+    await chmod(join(dir, 'locked/closed'), 0o000);
+    try {
+      const s = await collect(['locked']);
+      expect(files(s)).toEqual(['locked/ok.txt']);
+      expect(errors(s)).toMatchObject([{ path: 'locked/closed', kind: 'unreadable' }]);
+    } finally {
+      await chmod(join(dir, 'locked/closed'), 0o755);
+    }
+  });
+
+  it.skipIf(process.getuid?.() === 0)('reports an unreadable file and goes on', async () => {
+    await put('lockedfile/a.txt', 'a');
+    await put('lockedfile/b.txt', 'b');
+    await chmod(join(dir, 'lockedfile/a.txt'), 0o000);
+    const s = await collect(['lockedfile']);
+    expect(errors(s)).toMatchObject([{ path: 'lockedfile/a.txt', kind: 'unreadable' }]);
+    expect(files(s)).toEqual(['lockedfile/b.txt']);
+  });
+});
+
+describe('broken inputs', () => {
+  const one = async (name: string, data: Buffer) => {
+    await put(`broken/${name}`, data);
+    const s = await collect([`broken/${name}`, 'broken/after.txt']);
+    expect(files(s)).toContain('broken/after.txt');
+    return s;
+  };
+  beforeAll(async () => {
+    await put('broken/after.txt', 'next input still read');
+  });
+
+  it('truncated gzip: entries read so far, then one corrupt event', async () => {
+    const tgz = gzipSync(await tarOf([{ name: 'a.txt', data: 'first' }, { name: 'b.txt', data: Buffer.alloc(200000, 7) }]), { level: 0 });
+    const s = await one('trunc.tgz', tgz.subarray(0, tgz.length - 50000));
+    expect(files(s)).toContain('broken/trunc.tgz!a.txt');
+    const e = errors(s);
+    expect(e).toHaveLength(1);
+    expect(e[0]).toMatchObject({ path: 'broken/trunc.tgz', kind: 'corrupt' });
+    expect(e[0]!.message).toMatch(/^truncated gzip stream after \d+ bytes: the file is incomplete/);
+  });
+
+  it('bad gzip header', async () => {
+    const s = await one('badhdr.gz', Buffer.concat([Buffer.from([0x1f, 0x8b, 0x09, 0]), Buffer.alloc(40, 1)]));
+    expect(errors(s)).toMatchObject([{ path: 'broken/badhdr.gz', kind: 'corrupt', message: expect.stringMatching(/gzip header/) }]);
+  });
+
+  it('corrupt deflate data', async () => {
+    const gz = Buffer.from(gzipSync('hello world, hello world, hello world'.repeat(20)));
+    gz.fill(0xff, 10, 20);
+    const s = await one('deflate.gz', gz);
+    expect(errors(s)).toMatchObject([{ path: 'broken/deflate.gz', kind: 'corrupt', message: expect.stringMatching(/corrupt gzip data/) }]);
+  });
+
+  it('tar with a bad header checksum', async () => {
+    const t = Buffer.from(await tarOf([{ name: 'a.txt', data: 'aaa' }, { name: 'b.txt', data: 'bbb' }]));
+    t[1024 + 10] = 0x41; // second header's name changes, its checksum no longer matches
+    const s = await one('badsum.tar', t);
+    expect(files(s)).toContain('broken/badsum.tar!a.txt');
+    expect(errors(s)).toMatchObject([{ path: 'broken/badsum.tar', kind: 'corrupt', message: expect.stringMatching(/invalid tar header/) }]);
+  });
+
+  it('tar cut in the middle of an entry', async () => {
+    const t = await tarOf([{ name: 'a.txt', data: 'a'.repeat(3000) }]);
+    const s = await one('cut.tar', t.subarray(0, 1500));
+    expect(errors(s)).toMatchObject([{ path: 'broken/cut.tar', kind: 'corrupt', message: expect.stringMatching(/truncated tar archive/) }]);
+  });
+
+  it('zip with a bad central directory', async () => {
+    const z = Buffer.from(await zipOf([{ name: 'a.txt', data: 'a' }]));
+    z.writeUInt32LE(0x09014b50, centralHeaders(z)[0]!);
+    const s = await one('badcd.zip', z);
+    expect(errors(s)).toMatchObject([{ path: 'broken/badcd.zip', kind: 'corrupt', message: expect.stringMatching(/damaged zip structure/) }]);
+  });
+
+  it('zip whose directory points past the end, and a zip cut short', async () => {
+    const z = Buffer.from(await zipOf([{ name: 'a.txt', data: 'a' }, { name: 'b.txt', data: 'b' }]));
+    z.writeUInt32LE(z.length + 1000, centralHeaders(z)[0]! + 42);
+    const s = await one('pastend.zip', z);
+    expect(files(s)).toContain('broken/pastend.zip!b.txt');
+    expect(errors(s)).toMatchObject([{ path: 'broken/pastend.zip!a.txt', kind: 'corrupt' }]);
+    const cut = await one('cut.zip', z.subarray(0, z.length - 10));
+    expect(errors(cut)).toMatchObject([{ path: 'broken/cut.zip', kind: 'corrupt', message: expect.stringMatching(/end-of-central-directory/) }]);
+  });
+
+  it('zip entry with a wrong CRC', async () => {
+    const z = Buffer.from(await zipOf([{ name: 'a.txt', data: 'content' }]));
+    z.writeUInt32LE(0x12345678, centralHeaders(z)[0]! + 16);
+    const s = await one('crc.zip', z);
+    expect(files(s)).toContain('broken/crc.zip!a.txt');
+    expect(errors(s)).toMatchObject([{ path: 'broken/crc.zip!a.txt', kind: 'corrupt', message: expect.stringMatching(/CRC-32 mismatch/) }]);
+  });
+
+  it('encrypted zip entries and unsupported compression methods', async () => {
+    const z = Buffer.from(await zipOf([{ name: 'enc.txt', data: 'secret' }, { name: 'bz.txt', data: 'bzip' }, { name: 'ok.txt', data: 'ok' }]));
+    const [c0, c1] = centralHeaders(z);
+    z.writeUInt16LE(z.readUInt16LE(c0! + 8) | 1, c0! + 8);
+    z.writeUInt16LE(12, c1! + 10);
+    const s = await one('enc.zip', z);
+    expect(files(s)).toContain('broken/enc.zip!ok.txt');
+    expect(errors(s)).toMatchObject([
+      { path: 'broken/enc.zip!enc.txt', kind: 'encrypted', message: expect.stringMatching(/^encrypted entry cannot be scanned/) },
+      { path: 'broken/enc.zip!bz.txt', kind: 'unsupported', message: expect.stringMatching(/method 12 \(bzip2\)/) },
+    ]);
+  });
+
+  it('entry names that are not UTF-8 are shown as latin1 and still scanned', async () => {
+    const z = replaceAll(await zipOf([{ name: 'cafX.txt', data: 'menu' }]), 'cafX', Buffer.from([0x63, 0x61, 0x66, 0xe9]));
+    const t = Buffer.from(await tarOf([{ name: 'cafX.txt', data: 'menu' }]));
+    const tt = replaceAll(t, 'cafX', Buffer.from([0x63, 0x61, 0x66, 0xe9]));
+    // fix the tar header checksum after the edit
+    tt.fill(0x20, 148, 156);
+    let sum = 0;
+    for (let i = 0; i < 512; i++) sum += tt[i]!;
+    tt.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 'latin1');
+    await put('broken/names.zip', z);
+    await put('broken/names.tar', tt);
+    const s = await collect(['broken/names.zip', 'broken/names.tar']);
+    expect(s.filter((x) => x.t === 'file')).toEqual([
+      { t: 'file', path: 'broken/names.zip!café.txt', text: 'menu', size: 4 },
+      { t: 'file', path: 'broken/names.tar!café.txt', text: 'menu', size: 4 },
+    ]);
+  });
+
+  it('zero-length files and empty archives', async () => {
+    await put('broken/zero.tgz', Buffer.alloc(0));
+    await put('broken/empty.zip', await zipOf([]));
+    await put('broken/empty.gz', gzipSync(Buffer.alloc(0)));
+    const s = await collect(['broken/zero.tgz', 'broken/empty.zip', 'broken/empty.gz']);
+    expect(errors(s)).toEqual([]);
+    expect(s.filter((x) => x.t === 'file')).toEqual([
+      { t: 'file', path: 'broken/zero.tgz', text: '', size: 0 },
+      { t: 'file', path: 'broken/empty.gz!empty', text: '' },
+    ]);
+  });
+});
+
+describe('suspicious structure', () => {
+  it('tar: traversal, absolute paths, links outside, devices, FIFOs, setuid, duplicates', async () => {
+    const t = await tarOf([
+      { name: '../evil.sh', data: 'x' },
+      { name: '/etc/cron.d/job', data: 'x' },
+      { name: 'package/lnk', type: 'symlink', linkname: '../../etc/passwd' },
+      { name: 'package/ok-lnk', type: 'symlink', linkname: '../package/a' },
+      { name: 'package/hard', type: 'link', linkname: '../outside' },
+      { name: 'package/dev', type: 'character-device' },
+      { name: 'package/pipe', type: 'fifo' },
+      { name: 'package/suid', data: 'x', mode: 0o4755 },
+      { name: 'package/a', data: 'one' },
+      { name: 'package/a', data: 'three' },
+      { name: 'package/b', data: 'same' },
+      { name: 'package/b', data: 'same' },
+    ]);
+    await put('struct/s.tar', t);
+    const st = structures(await collect(['struct/s.tar']));
+    expect(st.map((x) => [x.path, x.ruleId])).toEqual([
+      ['struct/s.tar!../evil.sh', 'archive-path-traversal'],
+      ['struct/s.tar!/etc/cron.d/job', 'archive-path-traversal'],
+      ['struct/s.tar!package/lnk', 'archive-link-outside'],
+      ['struct/s.tar!package/hard', 'archive-link-outside'],
+      ['struct/s.tar!package/dev', 'archive-device-file'],
+      ['struct/s.tar!package/pipe', 'archive-device-file'],
+      ['struct/s.tar!package/suid', 'archive-setuid'],
+      ['struct/s.tar!package/a', 'archive-duplicate-entry'],
+    ]);
+    expect(st[7]!.detail).toMatch(/first 3 bytes, then 5 bytes/);
+  });
+
+  it('zip: traversal, symlink out, setuid, duplicate names with different CRC', async () => {
+    const z = replaceAll(
+      await zipOf([
+        { name: 'zz/evil.py', data: 'x' },
+        { name: 'link', data: '../../../etc/shadow', mode: 0o120777 },
+        { name: 'suid', data: 'x', mode: 0o104755 },
+        { name: 'dup.txt', data: 'aaaa' },
+        { name: 'dup.txt', data: 'bbbb' },
+      ]),
+      'zz/evil',
+      Buffer.from('../evil'),
+    );
+    await put('struct/s.zip', z);
+    const s = await collect(['struct/s.zip']);
+    expect(structures(s).map((x) => [x.path, x.ruleId])).toEqual([
+      ['struct/s.zip!../evil.py', 'archive-path-traversal'],
+      ['struct/s.zip!link', 'archive-link-outside'],
+      ['struct/s.zip!suid', 'archive-setuid'],
+      ['struct/s.zip!dup.txt', 'archive-duplicate-entry'],
+    ]);
+    expect(files(s)).toEqual(['struct/s.zip!../evil.py', 'struct/s.zip!suid', 'struct/s.zip!dup.txt', 'struct/s.zip!dup.txt']);
+  });
+});
+
+describe('limits', () => {
+  it('maxDepth: a nested archive past the limit is reported and not opened', async () => {
+    const inner = await zipOf([{ name: 'deep.txt', data: 'deep' }]);
+    const mid = gzipSync(await tarOf([{ name: 'inner.zip', data: inner }]));
+    await put('lim/outer.zip', await zipOf([{ name: 'mid.tgz', data: mid }]));
+    const s = await collect(['lim/outer.zip'], opts({ maxDepth: 1 }));
+    expect(files(s)).toEqual([]);
+    expect(errors(s)).toMatchObject([{ path: 'lim/outer.zip!mid.tgz!inner.zip', kind: 'limit', limit: 'maxDepth', message: expect.stringMatching(/--max-depth/) }]);
+    expect(files(await collect(['lim/outer.zip'], opts({ maxDepth: 2 })))).toEqual(['lim/outer.zip!mid.tgz!inner.zip!deep.txt']);
+  });
+
+  it('maxEntries stops the archive', async () => {
+    await put('lim/many.tar', await tarOf([1, 2, 3, 4, 5].map((i) => ({ name: `f${i}`, data: String(i) }))));
+    await put('lim/many.zip', await zipOf([1, 2, 3, 4, 5].map((i) => ({ name: `f${i}`, data: String(i) }))));
+    const s = await collect(['lim/many.tar', 'lim/many.zip'], opts({ maxEntries: 3 }));
+    expect(files(s)).toEqual(['lim/many.tar!f1', 'lim/many.tar!f2', 'lim/many.tar!f3', 'lim/many.zip!f1', 'lim/many.zip!f2', 'lim/many.zip!f3']);
+    expect(errors(s)).toMatchObject([
+      { path: 'lim/many.tar', limit: 'maxEntries', message: expect.stringMatching(/--max-entries/) },
+      { path: 'lim/many.zip', limit: 'maxEntries' },
+    ]);
+  });
+
+  it('maxEntryBytes skips the entry and goes on, for tar, zip, gzip members and plain files', async () => {
+    const big = 'B'.repeat(3000);
+    await put('lim/big.tar', await tarOf([{ name: 'big', data: big }, { name: 'small', data: 's' }]));
+    await put('lim/big.zip', await zipOf([{ name: 'big', data: big }, { name: 'small', data: 's' }]));
+    await put('lim/big.gz', gzipSync(big));
+    await put('lim/big.txt', big);
+    const s = await collect(['lim/big.tar', 'lim/big.zip', 'lim/big.gz', 'lim/big.txt'], opts({ maxEntryBytes: 1000 }));
+    expect(s.filter((x) => x.t === 'file' && x.text === 's').map((x) => x.path)).toEqual(['lim/big.tar!small', 'lim/big.zip!small']);
+    expect(errors(s).map((e) => [e.path, e.limit])).toEqual([
+      ['lim/big.tar!big', 'maxEntryBytes'],
+      ['lim/big.zip!big', 'maxEntryBytes'],
+      ['lim/big.gz!big', 'maxEntryBytes'],
+      ['lim/big.txt', 'maxEntryBytes'],
+    ]);
+    expect(errors(s)[0]!.message).toMatch(/--max-entry-bytes/);
+  });
+
+  it('maxArtifactBytes stops the artifact', async () => {
+    await put('lim/total.tar', await tarOf([1, 2, 3].map((i) => ({ name: `f${i}`, data: 'x'.repeat(600) }))));
+    const s = await collect(['lim/total.tar'], opts({ maxArtifactBytes: 1000 }));
+    expect(errors(s)).toMatchObject([{ path: 'lim/total.tar', kind: 'limit', limit: 'maxArtifactBytes', message: expect.stringMatching(/--max-artifact-bytes/) }]);
+    expect(files(s)).toEqual(['lim/total.tar!f1', 'lim/total.tar!f2']);
+  });
+
+  it('a gzip inflating to 1 GiB of zeros is stopped by the ratio limit, fast and with flat memory', async () => {
+    // 1024 concatenated members of 1 MiB of zeros: about 1 MiB on disk, 1 GiB inflated.
+    const member = gzipSync(Buffer.alloc(1024 * 1024), { level: 9 });
+    await put('lim/bomb.gz', Buffer.concat(new Array<Buffer>(1024).fill(member)));
+    const before = process.memoryUsage().rss;
+    const t0 = Date.now();
+    const s = await collect(['lim/bomb.gz']);
+    const ms = Date.now() - t0;
+    expect(errors(s)).toMatchObject([{ path: 'lim/bomb.gz', kind: 'limit', limit: 'maxCompressionRatio', message: expect.stringMatching(/--max-ratio/) }]);
+    expect(ms).toBeLessThan(3000);
+    expect(process.memoryUsage().rss - before).toBeLessThan(200 * 1024 * 1024);
+    const read = s.filter((x) => x.t === 'file').reduce((n, x) => n + (x as { text: string }).text.length, 0);
+    expect(read).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  it('the ratio limit applies to zip entries from their directory sizes', async () => {
+    await put('lim/bomb.zip', await zipOf([{ name: 'zeros', data: Buffer.alloc(8 * 1024 * 1024) }, { name: 'ok', data: 'ok' }]));
+    const s = await collect(['lim/bomb.zip']);
+    expect(errors(s)).toMatchObject([{ path: 'lim/bomb.zip!zeros', limit: 'maxCompressionRatio' }]);
+    expect(files(s)).toEqual(['lim/bomb.zip!ok']);
+  });
+
+  it('maxArtifactMs stops an artifact that takes too long', async () => {
+    await put('lim/slow.tar', await tarOf([1, 2, 3, 4, 5, 6].map((i) => ({ name: `f${i}`, data: 'x' }))));
+    const out: Seen[] = [];
+    for await (const item of enumerate(['lim/slow.tar'], opts({ maxArtifactMs: 30 }))) {
+      out.push(await see(item, true));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(errors(out)).toMatchObject([{ path: 'lim/slow.tar', limit: 'maxArtifactMs', message: expect.stringMatching(/--max-artifact-seconds/) }]);
+    expect(files(out).length).toBeLessThan(6);
+  });
+});
+
+describe('spill files and early exits', () => {
+  const spillDirs = async (tmp: string) => (await readdir(tmp)).filter((n) => n.startsWith('pubguard-'));
+
+  async function nestedZipFixture(name: string): Promise<string> {
+    const inner = await zipOf([
+      { name: 'a.txt', data: 'inside the spilled zip' },
+      { name: 'b.txt', data: 'second' },
+    ]);
+    await put(`spill/${name}`, gzipSync(await tarOf([{ name: 'package/x.whl', data: inner }])));
+    return `spill/${name}`;
+  }
+
+  it('spills a nested zip over maxInMemoryArchiveBytes to a 0600 temp file, removed afterwards', async () => {
+    const input = await nestedZipFixture('n.tgz');
+    const tmp = await mkdtemp(join(dir, 'tmp-'));
+    const seenModes: number[] = [];
+    const out: string[] = [];
+    for await (const item of enumerate([input], opts({ maxInMemoryArchiveBytes: 16 }, { tmpDir: tmp }))) {
+      if (item.kind !== 'file') continue;
+      for await (const c of item.bytes) out.push(Buffer.from(c).toString());
+      for (const d of await spillDirs(tmp)) {
+        for (const f of readdirSync(join(tmp, d))) seenModes.push((await stat(join(tmp, d, f))).mode & 0o777);
+      }
+    }
+    expect(out).toEqual(['inside the spilled zip', 'second']);
+    expect(seenModes).toEqual([0o600, 0o600]);
+    expect(await spillDirs(tmp)).toEqual([]);
+  });
+
+  it('removes the spill file when the consumer breaks out early', async () => {
+    const input = await nestedZipFixture('m.tgz');
+    const tmp = await mkdtemp(join(dir, 'tmp-'));
+    let spilled = 0;
+    for await (const item of enumerate([input], opts({ maxInMemoryArchiveBytes: 16 }, { tmpDir: tmp }))) {
+      if (item.kind === 'file') {
+        spilled = (await spillDirs(tmp)).length;
+        break;
+      }
+    }
+    expect(spilled).toBe(1);
+    expect(await spillDirs(tmp)).toEqual([]);
+  });
+
+  it('refuses to spill past maxSpillBytes', async () => {
+    const input = await nestedZipFixture('s.tgz');
+    const tmp = await mkdtemp(join(dir, 'tmp-'));
+    const s = await collect([input], opts({ maxInMemoryArchiveBytes: 16, maxSpillBytes: 64 }, { tmpDir: tmp }));
+    expect(errors(s)).toMatchObject([{ path: `${input}!package/x.whl`, limit: 'maxSpillBytes' }]);
+    expect(await spillDirs(tmp)).toEqual([]);
+  });
+
+  it('closes every file when the consumer breaks out mid-file, in each kind', async () => {
+    const fds = () => readdirSync('/proc/self/fd').length;
+    await put('early/a.zip', await zipOf([{ name: 'a', data: 'x'.repeat(100000) }, { name: 'b', data: 'y' }]));
+    await put('early/a.tgz', gzipSync(await tarOf([{ name: 'a', data: 'x'.repeat(100000) }, { name: 'b', data: 'y' }])));
+    await put('early/big.txt', Buffer.alloc(3 * 1024 * 1024, 0x61));
+    await put('early/dir/one.txt', '1');
+    await put('early/dir/two.txt', '2');
+    const before = fds();
+    for (const input of ['early/a.zip', 'early/a.tgz', 'early/big.txt', 'early/dir']) {
+      for await (const item of enumerate([input], opts())) {
+        if (item.kind === 'file') {
+          for await (const _ of item.bytes) break;
+          break;
+        }
+      }
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    expect(fds()).toBe(before);
+  });
+
+  it('an abort signal ends the enumeration quietly', async () => {
+    await put('abort/a.txt', 'a');
+    await put('abort/b.txt', 'b');
+    const ac = new AbortController();
+    const out: Seen[] = [];
+    for await (const item of enumerate(['abort'], opts({}, { signal: ac.signal }))) {
+      out.push(await see(item, true));
+      ac.abort();
+    }
+    expect(out).toEqual([{ t: 'artifact', path: 'abort/a.txt' }]);
+  });
+});
