@@ -219,6 +219,10 @@ describe('verifyApprovals', () => {
     const carol = await approve(dir, 'carol');
     unlinkSync(`${carol}.sig`);
     expect((await verify(dir)).rejected[0]).toMatchObject({ file: carol, reason: expect.stringMatching(/no signature file/) });
+    const alone = freshDir();
+    const bob = await approve(alone, 'bob');
+    unlinkSync(bob);
+    expect((await verify(alone)).rejected[0]).toMatchObject({ file: bob, reason: 'signature without its statement file' });
   });
 
   it('refuses a policy that can never be met', async () => {

@@ -12,6 +12,8 @@ export interface ApprovalFile {
   statement: Buffer;
   /** Undefined when the `.sig` file is missing. */
   signature?: string;
+  /** False when only the `.sig` file exists. */
+  hasStatement?: boolean;
 }
 
 /** Reads every `*.json` statement in a directory with its `.sig` next to it (and lone `.sig` files too). */
@@ -28,9 +30,14 @@ export async function loadApprovals(dir: string): Promise<ApprovalFile[]> {
   const out: ApprovalFile[] = [];
   for (const name of [...statements].sort()) {
     const path = join(dir, name);
-    const statement = await readFile(path).catch(() => Buffer.alloc(0));
+    const statement = await readFile(path).catch(() => undefined);
     const signature = await readFile(`${path}.sig`, 'utf8').catch(() => undefined);
-    out.push({ file: path, statement, ...(signature === undefined ? {} : { signature }) });
+    out.push({
+      file: path,
+      statement: statement ?? Buffer.alloc(0),
+      ...(statement === undefined ? { hasStatement: false } : {}),
+      ...(signature === undefined ? {} : { signature }),
+    });
   }
   return out;
 }
@@ -99,6 +106,10 @@ export function verifyApprovals(options: VerifyApprovalsOptions): ApprovalVerdic
     const reject = (reason: string, person?: string): void => {
       rejected.push({ file: a.file, reason, ...(person === undefined ? {} : { person }) });
     };
+    if (a.hasStatement === false) {
+      reject('signature without its statement file');
+      continue;
+    }
     if (a.signature === undefined) {
       reject('no signature file (.sig) next to the statement');
       continue;

@@ -56,6 +56,21 @@ describe('validatePolicy', () => {
   });
 });
 
+describe('policy.schema.json', () => {
+  it('describes the same keys the validator accepts', async () => {
+    const { readFileSync } = await import('node:fs');
+    const schema = JSON.parse(readFileSync(new URL('../schemas/policy.schema.json', import.meta.url), 'utf8'));
+    expect(Object.keys(schema.properties).sort()).toEqual(['$schema', 'approvers', 'groups', 'rule', 'version']);
+    expect(Object.keys(schema.properties.rule.properties).sort()).toEqual(['groups', 'initiatorMayApprove', 'minApprovers']);
+    expect(Object.keys(schema.properties.approvers.additionalProperties.properties)).toEqual(['keys']);
+    const keyPattern = new RegExp(schema.properties.approvers.additionalProperties.properties.keys.items.pattern);
+    expect(keyPattern.test(a.pub)).toBe(true);
+    expect(keyPattern.test(b.pub)).toBe(true);
+    // Every key the schema allows is one the validator takes.
+    expect(() => validatePolicy({ $schema: schema.$id, ...base(), rule: { ...base().rule, initiatorMayApprove: true } })).not.toThrow();
+  });
+});
+
 describe('policyProblems', () => {
   it('detects rules that can never be met', () => {
     const p = base();
