@@ -76,7 +76,14 @@ export async function describeRelease(paths: readonly string[], options: Describ
   let pkg = options.package;
   if (version === undefined || pkg === undefined) {
     const versions: ArtifactVersion[] = [];
-    for (const p of paths) versions.push(await readArtifactVersion(p));
+    for (const p of paths) {
+      try {
+        versions.push(await readArtifactVersion(p));
+      } catch (error) {
+        if (!(error instanceof ArtifactError)) throw error;
+        throw new ArtifactError(`${error.message}; pass --package and --version to approve artifacts without a readable version`);
+      }
+    }
     if (version === undefined) {
       const seen = new Map<string, string[]>();
       for (const a of versions) {

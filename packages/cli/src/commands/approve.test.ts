@@ -55,6 +55,19 @@ describe('pubguard approve', () => {
     expect(JSON.parse(io.out()).statement.artifacts.map((a: { name: string }) => a.name)).toEqual(['tool-2.0.0-py3-none-any.whl', 'tool-2.0.0.tgz']);
   });
 
+  it('approves files without a readable version when --package and --version are given', async () => {
+    writeFileSync(join(cwd, 'tool.jar'), 'not a package');
+    const without = memoryIO({ cwd });
+    expect((await run(['approve', 'tool.jar', '--key', 'id_alice', '--approver', 'alice', '--no-audit'], without)).exitCode).toBe(2);
+    expect(without.err()).toContain('pass --package and --version');
+    const io = memoryIO({ cwd });
+    const argv = ['approve', 'tool.jar', '--key', 'id_alice', '--approver', 'alice', '--package', 'tool', '--version', '2.0.0', '--out', 'a4', '--no-audit'];
+    expect((await run(argv, io)).exitCode).toBe(0);
+    const bad = memoryIO({ cwd });
+    expect((await run([...argv.slice(0, -5), '--version', 'v2.0.0', '--no-audit'], bad)).exitCode).toBe(2);
+    expect(bad.err()).toContain("--version 'v2.0.0' is not a semver version");
+  });
+
   it('exits 2 with a clear message for usage mistakes and bad keys', async () => {
     const cases: [string[], RegExp][] = [
       [['approve', 'tool-2.0.0.tgz'], /--key is required/],
