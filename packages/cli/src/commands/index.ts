@@ -6,10 +6,16 @@ import { confirmCommand } from './confirm.js';
 import { versionCheckCommand } from './version.js';
 import { rulesCheckCommand, rulesListCommand } from './rules.js';
 import { scanCommand } from './scan.js';
+import { reportMergeCommand } from './report.js';
+import { baselineCreateCommand } from './baseline.js';
+import { initCommand } from './init.js';
 
 // One line per command; keep the list sorted as `pubguard --help` shows it.
 export const commands: Command[] = [
   scanCommand,
+  reportMergeCommand,
+  baselineCreateCommand,
+  initCommand,
   rulesListCommand,
   rulesCheckCommand,
   versionCheckCommand,

@@ -1,0 +1,120 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { type Finding, type ScanOptions, scanAll } from '@pubguard/engine';
+import { builtinRuleDefinitions } from '@pubguard/rules';
+import { allowlistFilter, loadConfig, rulesetFromConfig, scanOptionsFromConfig } from '../config.js';
+import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
+import { writeFileAtomic } from './report.js';
+
+/** Where `baseline create` writes when no --output is given. */
+export const DEFAULT_BASELINE_PATH = '.pubguard/baseline.json';
+
+const HELP = `Usage: pubguard baseline create [options] <path...>
+
+Scans the given artifacts or directories and records the fingerprints of everything found,
+so \`pubguard scan --baseline FILE\` (or "baseline" in pubguard.config.json) leaves those known
+findings out and reports only new ones. A fingerprint is the rule and the secret, not the
+file name or version: the same secret in the next release (pkg-1.0.1.tgz) stays suppressed.
+No secret is written to the baseline.
+
+Options:
+  -o, --output FILE   where to write it (default ${DEFAULT_BASELINE_PATH})
+  -c, --config FILE   config file (default: pubguard.config.json here or in a parent directory)
+      --ignore GLOB   skip paths matching GLOB below a scanned directory (repeatable)
+  -j, --jobs N        worker threads (default: number of CPUs; 0 = no workers)
+
+Exit codes: 0 written, 2 usage error, or some input could not be read (the baseline is still
+written, without what could not be read).
+
+Example:
+  npm pack && pubguard baseline create ./*.tgz
+`;
+
+/** The baseline file, version 1: what `--baseline` reads. */
+export interface BaselineFile {
+  version: 1;
+  /** Distinct fingerprints, sorted. */
+  fingerprints: string[];
+  /** Where each was seen, for people reviewing the baseline; sorted by path, then rule. */
+  findings: { ruleId: string; path: string; fingerprint: string }[];
+}
+
+/** Builds the baseline for a set of findings: sorted, without duplicates and without secrets. */
+export function baselineOf(findings: readonly Finding[]): BaselineFile {
+  const seen = new Map<string, { ruleId: string; path: string; fingerprint: string }>();
+  for (const f of findings) {
+    const entry = { ruleId: f.ruleId, path: f.path, fingerprint: f.fingerprint };
+    seen.set(JSON.stringify([entry.path, entry.ruleId, entry.fingerprint]), entry);
+  }
+  const list = [...seen.values()].sort((a, b) => cmp(a.path, b.path) || cmp(a.ruleId, b.ruleId) || cmp(a.fingerprint, b.fingerprint));
+  return { version: 1, fingerprints: [...new Set(list.map((f) => f.fingerprint))].sort(cmp), findings: list };
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function parseJobs(text: string): number {
+  if (!/^\d+$/.test(text.trim())) throw new UsageError(`--jobs takes a whole number ≥ 0; got '${text}'`);
+  return Number(text);
+}
+
+async function runCreate(argv: string[], io: CliIO): Promise<CliResult> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        output: { type: 'string', short: 'o' },
+        config: { type: 'string', short: 'c' },
+        ignore: { type: 'string', multiple: true },
+        jobs: { type: 'string', short: 'j' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length === 0) throw new UsageError('give the artifacts or directories to record, e.g. pubguard baseline create dist/');
+
+  // The same rules and settings as `scan`, or the fingerprints would not line up.
+  const loaded = await loadConfig(io.cwd, values.config);
+  const fromConfig = scanOptionsFromConfig(loaded);
+  const options: ScanOptions = {
+    ruleset: rulesetFromConfig(loaded, builtinRuleDefinitions()),
+    cwd: io.cwd,
+    stdin: io.stdin,
+    limits: fromConfig.limits,
+    ignore: [...fromConfig.ignore, ...(values.ignore ?? [])],
+    // Full secrets only in memory, for the allowlist's regexes and stopwords; never written.
+    showSecrets: true,
+    signal: io.signal,
+  };
+  const jobs = values.jobs !== undefined ? parseJobs(values.jobs) : fromConfig.jobs;
+  if (jobs !== undefined) options.jobs = jobs;
+
+  const result = await scanAll(positionals, options);
+  const drop = allowlistFilter(loaded?.config.allowlist);
+  const findings = drop ? result.findings.filter((f) => !drop(f, f.secret)) : result.findings;
+  const baseline = baselineOf(findings);
+
+  const output = values.output ?? DEFAULT_BASELINE_PATH;
+  await writeFileAtomic(resolve(io.cwd, output), `${JSON.stringify(baseline, null, 2)}\n`);
+  io.stdout.write(`wrote ${output}: ${baseline.fingerprints.length} fingerprints (${baseline.findings.length} findings in ${result.stats.artifacts} artifacts)\n`);
+  for (const error of result.errors) io.stderr.write(`pubguard baseline create: ${error.path}: ${error.message}\n`);
+  if (result.errors.length > 0) {
+    io.stderr.write(`pubguard baseline create: ${result.errors.length} inputs could not be read fully; the baseline leaves them out\n`);
+    return { exitCode: 2 };
+  }
+  return { exitCode: 0 };
+}
+
+/** `pubguard baseline create`: records current findings so later scans report only new ones. */
+export const baselineCreateCommand: Command = {
+  name: 'baseline create',
+  summary: 'record the fingerprints of current findings, to suppress them in later scans',
+  help: HELP,
+  run: runCreate,
+};

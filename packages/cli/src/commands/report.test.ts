@@ -1,0 +1,108 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Finding, ScanError } from '@pubguard/engine';
+import { formatJson, parseJsonReport } from '@pubguard/report';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { run } from '../run.js';
+import { memoryIO } from '../testing.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'pubguard-merge-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function finding(path: string, fingerprint: string): Finding {
+  return {
+    ruleId: 'github-classic-token',
+    title: 'GitHub personal access token',
+    severity: 'critical',
+    confidence: 'high',
+    path,
+    location: { artifact: path.split('!')[0] ?? path, entry: path.split('!').slice(1), line: 3, column: 7, byteOffset: 40 },
+    secret: 'ghp_Ab…x9Q2',
+    fingerprint,
+  };
+}
+
+async function shard(name: string, findings: Finding[], errors: ScanError[] = [], files = 2): Promise<string> {
+  const text = formatJson({ tool: { name: 'pubguard', version: '0.1.0' }, findings, errors, stats: { artifacts: 1, files, bytes: 100, durationMs: 5 } });
+  await writeFile(join(dir, name), text);
+  return name;
+}
+
+describe('pubguard report merge', () => {
+  it('merges shard reports into one JSON report and exits 1 on findings', async () => {
+    const a = await shard('shard-1.json', [finding('dist/a.tgz!package/x.js', 'sha256:aa')]);
+    const b = await shard('shard-2.json', [finding('dist/b.tgz!package/y.js', 'sha256:bb')], [], 3);
+    const c = await shard('shard-3.json', []);
+    const io = memoryIO({ cwd: dir });
+    expect((await run(['report', 'merge', a, b, c], io)).exitCode).toBe(1);
+    const merged = parseJsonReport(io.out());
+    expect(merged.findings.map((f) => f.path).sort()).toEqual(['dist/a.tgz!package/x.js', 'dist/b.tgz!package/y.js']);
+    expect(merged.stats.files).toBe(7);
+    expect(merged.stats.artifacts).toBe(3);
+  });
+
+  it('exits 0 when no shard found anything, and 2 when a shard reported errors', async () => {
+    const clean = await shard('clean.json', []);
+    expect((await run(['report', 'merge', clean], memoryIO({ cwd: dir }))).exitCode).toBe(0);
+    const broken = await shard('broken.json', [], [{ path: 'dist/c.whl', kind: 'corrupt', message: 'not a zip' }]);
+    const io = memoryIO({ cwd: dir });
+    expect((await run(['report', 'merge', clean, broken], io)).exitCode).toBe(2);
+    expect(parseJsonReport(io.out()).errors).toHaveLength(1);
+  });
+
+  it('writes another format to a file atomically', async () => {
+    const a = await shard('s1.json', [finding('dist/a.tgz!package/x.js', 'sha256:aa')]);
+    const io = memoryIO({ cwd: dir });
+    expect((await run(['report', 'merge', '--format', 'sarif', '--output', 'out/merged.sarif', a], io)).exitCode).toBe(1);
+    expect(io.out()).toBe('');
+    const sarif = JSON.parse(await readFile(join(dir, 'out', 'merged.sarif'), 'utf8')) as { version: string; runs: { results: unknown[] }[] };
+    expect(sarif.version).toBe('2.1.0');
+    expect(sarif.runs[0]?.results).toHaveLength(1);
+    expect((await readdir(join(dir, 'out'))).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    expect(io.err()).toContain('merged 1 reports: 1 findings, 0 errors');
+  });
+
+  it('expands a glob the shell left alone', async () => {
+    await shard('shard-1.json', [finding('dist/a.tgz!package/x.js', 'sha256:aa')]);
+    await shard('shard-2.json', [finding('dist/b.tgz!package/y.js', 'sha256:bb')]);
+    const io = memoryIO({ cwd: dir });
+    expect((await run(['report', 'merge', 'shard-*.json'], io)).exitCode).toBe(1);
+    expect(parseJsonReport(io.out()).findings).toHaveLength(2);
+  });
+
+  it('exits 2 naming an unreadable or malformed input', async () => {
+    const a = await shard('ok.json', []);
+    let io = memoryIO({ cwd: dir });
+    expect((await run(['report', 'merge', a, 'missing.json'], io)).exitCode).toBe(2);
+    expect(io.err()).toContain('cannot read report missing.json: no such file');
+    await writeFile(join(dir, 'bad.json'), '{"version": 1, "tool": ');
+    io = memoryIO({ cwd: dir });
+    expect((await run(['report', 'merge', a, 'bad.json'], io)).exitCode).toBe(2);
+    expect(io.err()).toMatch(/bad\.json: not valid JSON/);
+    expect(io.err()).not.toContain('internal error');
+    io = memoryIO({ cwd: dir });
+    expect((await run(['report', 'merge', 'none-*.json'], io)).exitCode).toBe(2);
+    expect(io.err()).toContain('no report matches none-*.json');
+  });
+
+  it('rejects bad usage', async () => {
+    let io = memoryIO({ cwd: dir });
+    expect((await run(['report', 'merge'], io)).exitCode).toBe(2);
+    expect(io.err()).toContain('give the JSON reports to merge');
+    io = memoryIO({ cwd: dir });
+    expect((await run(['report', 'merge', '--format', 'xml', 'a.json'], io)).exitCode).toBe(2);
+    expect(io.err()).toContain("unknown format 'xml'");
+    io = memoryIO({ cwd: dir });
+    expect((await run(['report', 'merge', '--bogus', 'a.json'], io)).exitCode).toBe(2);
+    expect(io.err()).toContain("Unknown option '--bogus'");
+    io = memoryIO({ cwd: dir });
+    expect((await run(['report', 'merge', '--help'], io)).exitCode).toBe(0);
+    expect(io.out()).toContain('Usage: pubguard report merge');
+  });
+});

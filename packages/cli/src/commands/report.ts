@@ -1,0 +1,133 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { formatReport, type JsonReport, mergeReports, parseJsonReport, REPORT_FORMATS, type ReportFormat, type RuleInfo, useColor } from '@pubguard/report';
+import { builtinRuleset } from '@pubguard/rules';
+import fg from 'fast-glob';
+import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
+
+const HELP = `Usage: pubguard report merge [options] <report.json...>
+
+Merges the JSON reports of a sharded scan (\`pubguard scan --shard I/N --format json\`) into
+one report: findings and errors of every shard (each once), totals summed.
+
+Options:
+  -f, --format FMT    json (default), sarif, junit, github or text
+  -o, --output FILE   write the merged report to FILE (atomically) instead of stdout
+      --no-color      no colours in the text format even on a terminal
+
+Exit codes: 0 nothing found, 1 the merged report has findings, 2 an input could not be read
+or is not a pubguard JSON report (or the shards reported errors and no findings).
+
+Example:
+  pubguard report merge shard-*.json --format sarif --output pubguard.sarif
+`;
+
+/** A report file that cannot be read. */
+export class ReportInputError extends Error {
+  override name = 'ReportInputError';
+}
+
+/** Writes a file atomically (a temp file in the same directory, then a rename), creating the directory. */
+export async function writeFileAtomic(path: string, text: string): Promise<void> {
+  const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(temp, text, { mode: 0o644 });
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw new ReportInputError(`cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Expands glob arguments a shell left alone (Windows, or quoted), keeping plain paths as given. */
+async function expandArguments(args: readonly string[], cwd: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const arg of args) {
+    if (/[*?[\]{}]/.test(arg) && !(await exists(resolve(cwd, arg)))) {
+      const matches = await fg(arg.replace(/\\/g, '/'), { cwd, onlyFiles: true, dot: true });
+      if (matches.length === 0) throw new ReportInputError(`no report matches ${arg}`);
+      out.push(...matches.sort());
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
+/** Reads and checks one JSON report; unreadable or malformed files are fatal (exit 2). */
+async function readReport(path: string, cwd: string): Promise<JsonReport> {
+  let text: string;
+  try {
+    text = await readFile(resolve(cwd, path), 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ReportInputError(`cannot read report ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (code ?? String(error))}`);
+  }
+  return parseJsonReport(text, path);
+}
+
+/** Rule metadata for SARIF help text: the built-in rules when available, else what findings carry. */
+function knownRules(): RuleInfo[] {
+  try {
+    return builtinRuleset().rules.map((r) => ({ id: r.id, title: r.title, severity: r.severity, description: r.description, references: r.references }));
+  } catch {
+    return [];
+  }
+}
+
+async function runMerge(argv: string[], io: CliIO): Promise<CliResult> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        format: { type: 'string', short: 'f' },
+        output: { type: 'string', short: 'o' },
+        'no-color': { type: 'boolean' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  const format = (values.format ?? 'json') as ReportFormat;
+  if (!REPORT_FORMATS.includes(format)) throw new UsageError(`unknown format '${values.format}'; use one of ${REPORT_FORMATS.join(', ')}`);
+  if (positionals.length === 0) throw new UsageError('give the JSON reports to merge, e.g. pubguard report merge shard-*.json');
+
+  const files = await expandArguments(positionals, io.cwd);
+  const reports: JsonReport[] = [];
+  for (const file of files) reports.push(await readReport(file, io.cwd));
+  const merged = mergeReports(reports);
+
+  const color = values.output === undefined && values['no-color'] !== true && useColor(io.env, io.stdout.isTTY === true);
+  const text = formatReport(format, { ...merged, rules: knownRules() }, { color, srcRoot: io.cwd });
+  if (values.output === undefined) io.stdout.write(text);
+  else {
+    await writeFileAtomic(resolve(io.cwd, values.output), text);
+    io.stderr.write(`merged ${reports.length} reports: ${merged.findings.length} findings, ${merged.errors.length} errors -> ${values.output}\n`);
+  }
+  if (merged.findings.length > 0) return { exitCode: 1 };
+  return { exitCode: merged.errors.length > 0 ? 2 : 0 };
+}
+
+/** `pubguard report merge`: one report out of the JSON reports of a sharded scan. */
+export const reportMergeCommand: Command = {
+  name: 'report merge',
+  summary: 'merge the JSON reports of a sharded scan into one report',
+  help: HELP,
+  run: runMerge,
+};
