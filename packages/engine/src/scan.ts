@@ -4,7 +4,7 @@ import { resolveLimits } from './limits.js';
 import { type Batch, type BatchSegment, matchBatch } from './matcher/batch.js';
 import { Matcher, type SegmentResult, WINDOW_MARGIN } from './matcher/matcher.js';
 import { PathRules } from './paths.js';
-import { WorkerPool } from './pool/pool.js';
+import { RuleTimeoutError, WorkerPool } from './pool/pool.js';
 import { AsyncQueue } from './queue.js';
 import { fingerprint, redact } from './redact.js';
 import { enumerate, joinChain } from './sources/index.js';
@@ -39,6 +39,12 @@ export interface ScanOptions {
   inlineBytes?: number;
   /** Directory for temporary spill files of large nested zips. Default: the OS temp dir. */
   tmpDir?: string;
+  /**
+   * A batch of at most about one chunk that takes longer than this (ms) is stopped, the rule
+   * it was running is reported and disabled, and the batch is matched again without it.
+   * Guards against custom rules with catastrophic backtracking. Default: 30000.
+   */
+  ruleTimeoutMs?: number;
 }
 
 const MiB = 1024 * 1024;
@@ -56,6 +62,9 @@ interface Settings {
   baseline: ReadonlySet<string>;
   progressIntervalMs: number;
   inlineBytes: number;
+  ruleTimeoutMs: number;
+  /** Rules that are not built-in: they only run on watched workers, never inline. */
+  untrusted: boolean;
 }
 
 function settle(options: ScanOptions): Settings {
@@ -78,7 +87,14 @@ function settle(options: ScanOptions): Settings {
     baseline: options.baseline ?? new Set(),
     progressIntervalMs: options.progressIntervalMs ?? 250,
     inlineBytes: options.inlineBytes ?? 4 * MiB,
+    ruleTimeoutMs: options.ruleTimeoutMs ?? 30_000,
+    untrusted: options.ruleset !== undefined && !isBuiltinOnly(options.ruleset),
   };
+}
+
+function isBuiltinOnly(ruleset: CompiledRuleset): boolean {
+  const builtin = new Map(builtinRuleset().rules.map((r) => [r.id, r.source]));
+  return ruleset.rules.every((r) => builtin.get(r.id) === r.source);
 }
 
 /**
@@ -287,28 +303,55 @@ class Producer {
     const bytes = current.used;
     const task = this.execute(batch, bytes).then(
       (results) => owners.forEach((o, i) => o.file.deliver(o.seq, o.contentStart, results[i] ?? EMPTY_RESULT)),
-      (error: unknown) => {
-        for (const o of owners) {
-          if (!o.file.failed) {
-            o.file.failed = true;
-            this.queue.push({ type: 'error', error: { path: joinChain(o.file.chain), kind: 'internal', message: `matching failed: ${messageOf(error)}` } });
-          }
-          o.file.deliver(o.seq, o.contentStart, EMPTY_RESULT);
-        }
-      },
+      (error: unknown) => this.batchFailed(error, owners, bytes),
     );
     const tracked = task.finally(() => this.inFlight.delete(tracked));
     this.inFlight.add(tracked);
   }
 
+  private async batchFailed(error: unknown, owners: Owner[], bytes: number): Promise<void> {
+    if (error instanceof RuleTimeoutError) {
+      const rule = this.settings.ruleset.rules[error.ruleIndex];
+      const where = owners[0] ? joinChain(owners[0].file.chain) : this.current;
+      this.queue.push({
+        type: 'error',
+        error: {
+          path: where,
+          kind: 'rule-error',
+          message: `rule '${rule?.id ?? error.ruleIndex}' took more than ${error.ms / 1000} s on one chunk and was stopped (its regex probably backtracks catastrophically); it is disabled for the rest of this scan`,
+        },
+      });
+      if (error.batch) {
+        // Same bytes again, now without the runaway rule.
+        try {
+          const results = await this.execute(error.batch, bytes);
+          owners.forEach((o, i) => o.file.deliver(o.seq, o.contentStart, results[i] ?? EMPTY_RESULT));
+          return;
+        } catch (again) {
+          error = again;
+        }
+      }
+    }
+    for (const o of owners) {
+      if (!o.file.failed) {
+        o.file.failed = true;
+        const kind = error instanceof RuleTimeoutError ? 'rule-error' : 'internal';
+        this.queue.push({ type: 'error', error: { path: joinChain(o.file.chain), kind, message: `not fully scanned: ${messageOf(error)}` } });
+      }
+      o.file.deliver(o.seq, o.contentStart, EMPTY_RESULT);
+    }
+  }
+
   private async execute(batch: Batch, bytes: number): Promise<SegmentResult[]> {
-    const { jobs, inlineBytes, ruleset } = this.settings;
-    if (!this.pool && (jobs === 0 || this.inlineSoFar < inlineBytes)) {
+    const { jobs, inlineBytes, ruleset, untrusted, ruleTimeoutMs } = this.settings;
+    // Rules from a config file may hang; only a worker can be stopped, so they never run inline.
+    const inline = jobs === 0 || (!untrusted && this.inlineSoFar < inlineBytes);
+    if (!this.pool && inline) {
       this.inlineSoFar += bytes;
       this.matcher ??= new Matcher(ruleset);
       return matchBatch(this.matcher, batch);
     }
-    this.pool ??= new WorkerPool(ruleset, jobs);
+    this.pool ??= new WorkerPool(ruleset, { size: Math.max(1, jobs), timeoutMs: ruleTimeoutMs, keepBatches: untrusted });
     return this.pool.run(batch);
   }
 

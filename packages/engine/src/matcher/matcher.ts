@@ -57,7 +57,16 @@ export class Matcher {
   private readonly prefilter: KeywordPrefilter;
   private readonly maxMatchLength: number;
 
-  constructor(ruleset: CompiledRuleset) {
+  /**
+   * `disabled`: rules not to run (stopped earlier for taking too long). `current`: when given,
+   * the index of the rule being run is stored in slot 0 (-1 between rules), so a watchdog on
+   * another thread can name the rule that hangs.
+   */
+  constructor(
+    ruleset: CompiledRuleset,
+    private readonly disabled: ReadonlySet<number> = new Set(),
+    private readonly current?: Int32Array,
+  ) {
     this.rules = ruleset.rules.map((rule) => ({
       rule,
       // `d` gives group offsets; `g` lets one regex walk a whole merged window.
@@ -101,11 +110,13 @@ export class Matcher {
     let suppressed = 0;
     for (const [r, list] of windows) {
       const ready = this.rules[r];
-      if (!ready || (ready.gated && !spec.gated?.includes(r))) continue;
+      if (!ready || this.disabled.has(r) || (ready.gated && !spec.gated?.includes(r))) continue;
+      if (this.current) Atomics.store(this.current, 0, r);
       for (let i = 0; i < list.length; i += 2) {
         suppressed += this.runWindow(ready, r, text, list[i] ?? 0, list[i + 1] ?? 0, spec, matches);
       }
     }
+    if (this.current) Atomics.store(this.current, 0, -1);
     matches.sort((a, b) => a.secretStart - b.secretStart || a.rule - b.rule);
     return { matches, suppressed, ...countLines(text, spec, matches) };
   }

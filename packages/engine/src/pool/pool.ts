@@ -2,11 +2,34 @@ import { Worker } from 'node:worker_threads';
 import type { CompiledRuleset } from '@pubguard/rules';
 import type { Batch } from '../matcher/batch.js';
 import type { SegmentResult } from '../matcher/matcher.js';
-import type { WorkerRequest } from './worker.js';
+import type { WorkerRequest, WorkerSetup } from './worker.js';
 
 /** A batch a worker could not match; the scan reports it per file and goes on. */
 export class WorkerTaskError extends Error {
   override name = 'WorkerTaskError';
+}
+
+/** A rule ran longer than the watchdog allows (catastrophic backtracking); it is now disabled. */
+export class RuleTimeoutError extends WorkerTaskError {
+  override name = 'RuleTimeoutError';
+  constructor(
+    readonly ruleIndex: number,
+    readonly ms: number,
+    /** The batch, still intact when the pool was asked to keep batches, so it can be matched again. */
+    readonly batch: Batch | undefined,
+  ) {
+    super(`rule #${ruleIndex} ran for more than ${ms} ms`);
+  }
+}
+
+/** How the pool runs. */
+export interface PoolOptions {
+  /** Worker threads. */
+  size: number;
+  /** A batch taking longer than this is stopped and the rule it was in is disabled. */
+  timeoutMs: number;
+  /** Copy batches to workers instead of moving them, so a stopped batch can be retried. */
+  keepBatches: boolean;
 }
 
 interface Task {
@@ -17,7 +40,9 @@ interface Task {
 
 interface Slot {
   worker: Worker;
+  current: Int32Array;
   busy: Task | undefined;
+  timer: NodeJS.Timeout | undefined;
 }
 
 type Reply = { id: number; results: SegmentResult[]; error?: undefined } | { id: number; error: string };
@@ -30,23 +55,28 @@ function workerUrl(): URL {
   return new URL('./worker.js', here);
 }
 
-/** A fixed set of worker threads, each with its own matcher; batches are transferred, not copied. */
+/** A fixed set of worker threads, each with its own matcher, watched for runaway rules. */
 export class WorkerPool {
   private readonly slots: Slot[] = [];
   private readonly queue: Task[] = [];
+  private readonly disabled = new Set<number>();
   private nextId = 1;
   private closed = false;
+  /** Workers that died since the last successful batch; past a few, the pool gives up. */
+  private deaths = 0;
+  private broken: Error | undefined;
 
   constructor(
     private readonly ruleset: CompiledRuleset,
-    readonly size: number,
+    private readonly options: PoolOptions,
   ) {
-    for (let i = 0; i < size; i++) this.slots.push(this.spawn());
+    for (let i = 0; i < options.size; i++) this.slots.push(this.spawn());
   }
 
-  /** Matches a batch on the next free worker; the batch's buffer is moved to that thread. */
+  /** Matches a batch on the next free worker. */
   run(batch: Batch): Promise<SegmentResult[]> {
     if (this.closed) return Promise.reject(new WorkerTaskError('worker pool is closed'));
+    if (this.broken) return Promise.reject(this.broken);
     return new Promise((resolve, reject) => {
       this.queue.push({ request: { id: this.nextId++, batch }, resolve, reject });
       this.dispatch();
@@ -57,29 +87,39 @@ export class WorkerPool {
   async close(): Promise<void> {
     this.closed = true;
     for (const task of this.queue.splice(0)) task.reject(new WorkerTaskError('scan stopped'));
+    for (const slot of this.slots) clearTimeout(slot.timer);
     await Promise.all(this.slots.map((slot) => slot.worker.terminate()));
   }
 
   private spawn(): Slot {
-    const worker = new Worker(workerUrl(), { workerData: { ruleset: this.ruleset } });
-    const slot: Slot = { worker, busy: undefined };
+    const current = new SharedArrayBuffer(4);
+    const setup: WorkerSetup = { ruleset: this.ruleset, disabled: [...this.disabled], current };
+    // No inherited execArgv: a test runner's loader or export conditions must not leak into
+    // the worker, which always runs the built JavaScript.
+    const worker = new Worker(workerUrl(), { workerData: setup, execArgv: [] });
+    const slot: Slot = { worker, current: new Int32Array(current), busy: undefined, timer: undefined };
     worker.on('message', (reply: Reply) => {
-      const task = slot.busy;
-      slot.busy = undefined;
+      const task = this.finish(slot);
       if (task && task.request.id === reply.id) {
+        this.deaths = 0;
         if (reply.error !== undefined) task.reject(new WorkerTaskError(reply.error));
         else task.resolve(reply.results);
       }
       this.dispatch();
     });
     const fail = (error: Error) => {
-      const task = slot.busy;
-      slot.busy = undefined;
-      task?.reject(new WorkerTaskError(`worker stopped: ${error.message}`));
+      this.finish(slot)?.reject(new WorkerTaskError(`worker stopped: ${error.message}`));
       if (this.closed) return;
-      // Replace the dead worker so one bad batch does not end the scan.
       const index = this.slots.indexOf(slot);
-      if (index >= 0) this.slots[index] = this.spawn();
+      if (index < 0) return;
+      if (++this.deaths > 2 * this.options.size) {
+        // Workers that die again and again (e.g. cannot even start) would loop forever.
+        this.broken = new WorkerTaskError(`worker threads keep failing: ${error.message}`);
+        for (const queued of this.queue.splice(0)) queued.reject(this.broken);
+        return;
+      }
+      // Replace the dead worker so one bad batch does not end the scan.
+      this.slots[index] = this.spawn();
       this.dispatch();
     };
     worker.on('error', fail);
@@ -89,13 +129,35 @@ export class WorkerPool {
     return slot;
   }
 
+  private finish(slot: Slot): Task | undefined {
+    const task = slot.busy;
+    slot.busy = undefined;
+    clearTimeout(slot.timer);
+    slot.timer = undefined;
+    return task;
+  }
+
+  /** A batch overran: name the rule, disable it, replace the worker. */
+  private overrun(slot: Slot): void {
+    const rule = Atomics.load(slot.current, 0);
+    const task = this.finish(slot);
+    const index = this.slots.indexOf(slot);
+    if (rule >= 0) this.disabled.add(rule);
+    void slot.worker.terminate();
+    if (index >= 0) this.slots[index] = this.spawn();
+    task?.reject(new RuleTimeoutError(rule, this.options.timeoutMs, this.options.keepBatches ? task.request.batch : undefined));
+    this.dispatch();
+  }
+
   private dispatch(): void {
     for (const slot of this.slots) {
       if (slot.busy) continue;
       const task = this.queue.shift();
       if (!task) return;
       slot.busy = task;
-      slot.worker.postMessage(task.request, [task.request.batch.buffer]);
+      slot.timer = setTimeout(() => this.overrun(slot), this.options.timeoutMs);
+      const transfer = this.options.keepBatches ? [] : [task.request.batch.buffer];
+      slot.worker.postMessage(task.request, transfer);
     }
   }
 }

@@ -9,7 +9,17 @@ export interface WorkerRequest {
   batch: Batch;
 }
 
-const matcher = new Matcher((workerData as { ruleset: CompiledRuleset }).ruleset);
+/** What a worker is started with. */
+export interface WorkerSetup {
+  ruleset: CompiledRuleset;
+  /** Rules stopped earlier for taking too long. */
+  disabled: number[];
+  /** Shared slot where the worker says which rule it is running. */
+  current: SharedArrayBuffer;
+}
+
+const setup = workerData as WorkerSetup;
+const matcher = new Matcher(setup.ruleset, new Set(setup.disabled), new Int32Array(setup.current));
 
 parentPort?.on('message', (request: WorkerRequest) => {
   try {

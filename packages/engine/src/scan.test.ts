@@ -1,0 +1,188 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compileRules, type RuleDefinition } from '@pubguard/rules';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scan, scanAll } from './scan.js';
+
+const rules: RuleDefinition[] = [
+  {
+    id: 'test-token',
+    title: 'Test token',
+    severity: 'high',
+    keywords: ['tok_'],
+    pattern: '\\b(tok_[A-Za-z0-9]{24})\\b',
+    maxLength: 40,
+    examples: [],
+    negative_examples: [],
+  },
+  {
+    id: 'test-assignment',
+    title: 'Test assignment',
+    severity: 'medium',
+    keywords: ['apikey'],
+    flags: 'i',
+    pattern: 'apikey\\s{0,3}=\\s{0,3}"([A-Za-z0-9]{16,64})"',
+    maxLength: 120,
+    examples: [],
+    negative_examples: [],
+  },
+];
+const ruleset = compileRules(rules);
+
+// A small deterministic generator, so a failure can be replayed from the seed alone.
+function prng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const ALNUM = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
+
+function token(rand: () => number, n: number): string {
+  let out = '';
+  for (let i = 0; i < n; i++) out += ALNUM[Math.floor(rand() * ALNUM.length)];
+  return out;
+}
+
+/** Text with planted secrets and the exact line, column and offset of each, computed from the text. */
+function plantedText(seed: number, size: number): { text: string; expected: string[] } {
+  const rand = prng(seed);
+  const parts: string[] = [];
+  let length = 0;
+  while (length < size) {
+    const r = rand();
+    let piece: string;
+    if (r < 0.03) piece = `const t = "tok_${token(rand, 24)}";\n`;
+    else if (r < 0.05) piece = `ApiKey = "${token(rand, 32)}"`;
+    else if (r < 0.5) piece = `${'word '.repeat(Math.floor(rand() * 20))}\n`;
+    else piece = token(rand, Math.floor(rand() * 200));
+    parts.push(piece);
+    length += piece.length;
+  }
+  const text = parts.join('');
+  const expected: string[] = [];
+  for (const [id, re] of [
+    ['test-token', /\b(tok_[A-Za-z0-9]{24})\b/g],
+    ['test-assignment', /apikey\s{0,3}=\s{0,3}"([A-Za-z0-9]{16,64})"/gi],
+  ] as const) {
+    for (const m of text.matchAll(re)) {
+      const at = (m.index ?? 0) + m[0].indexOf(m[1] ?? '');
+      const before = text.slice(0, at);
+      const line = before.split('\n').length;
+      const column = at - before.lastIndexOf('\n');
+      expected.push(`${id}@${at}:${line}:${column}`);
+    }
+  }
+  return { text, expected: expected.sort() };
+}
+
+const keyOf = (f: { ruleId: string; location: { byteOffset: number; line: number; column: number } }) =>
+  `${f.ruleId}@${f.location.byteOffset}:${f.location.line}:${f.location.column}`;
+
+describe('scan', () => {
+  let dir: string;
+  let file: string;
+  let expected: string[];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'pubguard-scan-'));
+    file = join(dir, 'big.txt');
+    const planted = plantedText(42, 300_000);
+    expected = planted.expected;
+    await writeFile(file, planted.text, 'latin1');
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('plants enough secrets for the comparison to mean something', () => {
+    expect(expected.length).toBeGreaterThan(50);
+  });
+
+  it.each([
+    [64, 0],
+    [1000, 0],
+    [4093, 1],
+    [65536, 2],
+    [1 << 20, 2],
+  ])('finds the same secrets at the same places with chunk size %i and %i workers', async (chunkSize, jobs) => {
+    const result = await scanAll([file], { ruleset, chunkSize, jobs, inlineBytes: 0 });
+    expect(result.errors).toEqual([]);
+    expect(result.findings.map(keyOf).sort()).toEqual(expected);
+    expect(result.stats).toMatchObject({ artifacts: 1, files: 1, bytes: 300_000 + (result.stats.bytes - 300_000) });
+  });
+
+  it('redacts secrets unless asked not to', async () => {
+    const redacted = await scanAll([file], { ruleset, jobs: 0 });
+    const full = await scanAll([file], { ruleset, jobs: 0, showSecrets: true });
+    expect(full.findings[0]?.secret).toMatch(/^(tok_)?[A-Za-z0-9]{16,64}$/);
+    expect(redacted.findings[0]?.secret).toContain('…');
+    expect(redacted.findings[0]?.secret.length).toBeLessThan(full.findings[0]?.secret.length ?? 0);
+    expect(redacted.findings[0]?.fingerprint).toBe(full.findings[0]?.fingerprint);
+  });
+
+  it('leaves out findings whose fingerprints are in the baseline', async () => {
+    const all = await scanAll([file], { ruleset, jobs: 0 });
+    const baseline = new Set(all.findings.slice(0, 5).map((f) => f.fingerprint));
+    const rest = await scanAll([file], { ruleset, jobs: 0, baseline });
+    expect(rest.findings.length).toBe(all.findings.filter((f) => !baseline.has(f.fingerprint)).length);
+    expect(rest.findings.some((f) => baseline.has(f.fingerprint))).toBe(false);
+  });
+
+  it('scans standard input', async () => {
+    const text = 'x = "tok_Q7mZ2rT9vK4pL8wX3nB6cY1h"\n';
+    const stdin = (async function* () {
+      yield Buffer.from(text.slice(0, 10));
+      yield Buffer.from(text.slice(10));
+    })();
+    const result = await scanAll(['-'], { ruleset, jobs: 0, stdin });
+    expect(result.findings.map((f) => [f.path, f.location.line, f.location.column])).toEqual([['-', 1, 6]]);
+  });
+
+  it('stops cleanly when the consumer leaves early', async () => {
+    let seen = 0;
+    for await (const event of scan([file, file, file], { ruleset, jobs: 2, inlineBytes: 0, chunkSize: 4096, progressIntervalMs: 0 })) {
+      if (event.type === 'finding' && ++seen === 3) break;
+    }
+    expect(seen).toBe(3);
+  });
+
+  it('reports an interruption when its signal is aborted', async () => {
+    const controller = new AbortController();
+    const events: string[] = [];
+    for await (const event of scan([file, file], { ruleset, jobs: 0, chunkSize: 4096, signal: controller.signal, progressIntervalMs: 0 })) {
+      if (event.type === 'finding') controller.abort();
+      if (event.type === 'error') events.push(event.error.kind);
+      if (event.type === 'done') events.push('done');
+    }
+    expect(events).toEqual(['interrupted', 'done']);
+  });
+
+  it('stops a rule that backtracks catastrophically, names it, and still finds the rest', async () => {
+    const runaway = compileRules([
+      ...rules,
+      {
+        id: 'custom-runaway',
+        title: 'Runaway custom rule',
+        severity: 'low',
+        keywords: ['aaaa'],
+        pattern: '((?:a{1,20}){1,20})!',
+        maxLength: 400,
+        examples: [],
+        negative_examples: [],
+      },
+    ]);
+    const victim = join(dir, 'victim.txt');
+    await writeFile(victim, `${'a'.repeat(300)}\nconst t = "tok_Q7mZ2rT9vK4pL8wX3nB6cY1h";\n`);
+    const result = await scanAll([victim], { ruleset: runaway, jobs: 1, ruleTimeoutMs: 300 });
+    expect(result.errors).toHaveLength(1);
+    expect(result.errors[0]).toMatchObject({ path: victim, kind: 'rule-error' });
+    expect(result.errors[0]?.message).toContain("'custom-runaway'");
+    expect(result.findings.map((f) => [f.ruleId, f.location.line])).toEqual([['test-token', 2]]);
+  });
+});
