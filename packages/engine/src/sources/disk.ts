@@ -5,7 +5,7 @@ import fg from 'fast-glob';
 import picomatch from 'picomatch';
 import type { SourceItem } from './types.js';
 import type { ArtifactCtx } from './context.js';
-import { detectKind, DETECT_BYTES } from './detect.js';
+import { detectKind } from './detect.js';
 import { errorMessage, fsStop, problem } from './errors.js';
 import { openEntry, reportStop } from './open.js';
 import { readZipFd } from './zip.js';
@@ -13,27 +13,53 @@ import { readZipFd } from './zip.js';
 /** Size of each read from a file on disk: large reads keep the per-chunk overhead negligible. */
 export const READ_BYTES = 1024 * 1024;
 
-/** Reads one file on disk as a top-level artifact (depth 0), by content kind. */
-export async function* readDiskFile(ctx: ArtifactCtx, display: string, abs: string): AsyncGenerator<SourceItem, void, undefined> {
-  const chain = [display];
+/** Size of the first read: small files, the common case in a package, take one read. */
+const FIRST_READ_BYTES = 64 * 1024;
+
+/** A file opened and its first bytes read, or the error that stopped it. */
+export type OpenedFile = { handle: FileHandle; head: Buffer; eof: boolean } | { error: unknown };
+
+/**
+ * Opens a file and reads its first bytes. Directory walks start this for the next few
+ * files ahead of time, so the I/O latency of small files overlaps with the consumer's work.
+ */
+export async function openDiskFile(abs: string): Promise<OpenedFile> {
   let handle: FileHandle;
   try {
     handle = await open(abs, 'r');
-  } catch (err) {
-    throw fsStop(chain, err, 'artifact') ?? err;
+  } catch (error) {
+    return { error };
   }
   try {
-    let size: number;
-    let head: Buffer;
-    try {
-      size = (await handle.stat()).size;
-      // One read serves detection and, for files up to READ_BYTES, the whole content.
-      const first = Buffer.allocUnsafe(Math.min(Math.max(size, DETECT_BYTES), READ_BYTES));
-      const { bytesRead } = await handle.read(first, 0, first.length, 0);
-      head = first.subarray(0, bytesRead);
-    } catch (err) {
-      throw fsStop(chain, err, 'artifact') ?? problem(chain, 'unreadable', `cannot read: ${errorMessage(err)}`, 'artifact');
-    }
+    const first = Buffer.allocUnsafe(FIRST_READ_BYTES);
+    const { bytesRead } = await handle.read(first, 0, FIRST_READ_BYTES, 0);
+    return { handle, head: first.subarray(0, bytesRead), eof: bytesRead < FIRST_READ_BYTES };
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    return { error };
+  }
+}
+
+/** Closes a prefetched file that will not be read (a second close is harmless). */
+export async function discardOpened(opened: Promise<OpenedFile>): Promise<void> {
+  const o = await opened;
+  if ('handle' in o) await o.handle.close().catch(() => undefined);
+}
+
+/** Reads one file on disk as a top-level artifact (depth 0), by content kind. */
+export async function* readDiskFile(
+  ctx: ArtifactCtx,
+  display: string,
+  abs: string,
+  prefetched?: Promise<OpenedFile>,
+): AsyncGenerator<SourceItem, void, undefined> {
+  const chain = [display];
+  const opened = await (prefetched ?? openDiskFile(abs));
+  if ('error' in opened) {
+    throw fsStop(chain, opened.error, 'artifact') ?? problem(chain, 'unreadable', `cannot read: ${errorMessage(opened.error)}`, 'artifact');
+  }
+  const { handle, head, eof } = opened;
+  try {
     if (detectKind(head) === 'zip') {
       try {
         yield* readZipFd(ctx, chain, 0, handle.fd);
@@ -42,7 +68,14 @@ export async function* readDiskFile(ctx: ArtifactCtx, display: string, abs: stri
       }
       return;
     }
-    const eof = head.length < Math.min(Math.max(size, DETECT_BYTES), READ_BYTES);
+    let size = head.length;
+    if (!eof) {
+      try {
+        size = (await handle.stat()).size;
+      } catch (err) {
+        throw fsStop(chain, err, 'artifact') ?? problem(chain, 'unreadable', `cannot read: ${errorMessage(err)}`, 'artifact');
+      }
+    }
     yield* openEntry(ctx, { chain, size, raw: diskChunks(handle, head, eof, chain), sequential: false }, 0);
   } finally {
     await handle.close().catch(() => undefined);

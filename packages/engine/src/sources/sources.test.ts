@@ -645,6 +645,8 @@ describe('spill files and early exits', () => {
         }
       }
     }
+    // Stopping at the artifact marker, before its bytes: prefetched files must be closed too.
+    for await (const item of enumerate(['early/dir'], opts())) if (item.kind === 'artifact') break;
     await new Promise((r) => setTimeout(r, 50));
     expect(fds()).toBe(before);
   });
