@@ -1,0 +1,79 @@
+import { Buffer } from 'node:buffer';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import type { Finding } from '@pubguard/engine';
+import { base62Encode } from '@pubguard/rules';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { run } from '../run.js';
+import { memoryIO } from '../testing.js';
+import { baselineOf } from './baseline.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'pubguard-baseline-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** A fake GitHub token with a valid checksum, from a fixed body. */
+function token(body: string): string {
+  return `ghp_${body}${base62Encode(crc32(Buffer.from(body, 'latin1')))}`;
+}
+
+function finding(path: string, ruleId: string, fingerprint: string): Finding {
+  return { ruleId, title: 't', severity: 'high', confidence: 'high', path, location: { artifact: path, entry: [], line: 1, column: 1, byteOffset: 0 }, secret: 'sec…ret', fingerprint };
+}
+
+describe('baselineOf', () => {
+  it('sorts, removes duplicates and keeps no secrets', () => {
+    const b = baselineOf([finding('b.js', 'r1', 'sha256:2'), finding('a.js', 'r2', 'sha256:1'), finding('a.js', 'r2', 'sha256:1'), finding('a.js', 'r1', 'sha256:2')]);
+    expect(b).toEqual({
+      version: 1,
+      fingerprints: ['sha256:1', 'sha256:2'],
+      findings: [
+        { ruleId: 'r1', path: 'a.js', fingerprint: 'sha256:2' },
+        { ruleId: 'r2', path: 'a.js', fingerprint: 'sha256:1' },
+        { ruleId: 'r1', path: 'b.js', fingerprint: 'sha256:2' },
+      ],
+    });
+  });
+});
+
+describe('pubguard baseline create', () => {
+  const kept = token('Q8vLr2NcTw5ZyH3mKp7XdB4sFg9JaE');
+  const allowed = token('Wn6TzR1bVc8MxK3qLd5YpH7gJs2FaU');
+
+  it('writes .pubguard/baseline.json by default, leaving out allowlisted findings', async () => {
+    await writeFile(join(dir, 'a.js'), `const t = "${kept}";\n`);
+    await writeFile(join(dir, 'fixture.js'), `const t = "${allowed}";\n`);
+    expect((await run(['baseline', 'create', '-j', '0', '-o', 'all.json', 'a.js', 'fixture.js'], memoryIO({ cwd: dir }))).exitCode).toBe(0);
+    expect((JSON.parse(await readFile(join(dir, 'all.json'), 'utf8')) as { findings: unknown[] }).findings).toHaveLength(2);
+    await writeFile(join(dir, 'pubguard.config.json'), JSON.stringify({ allowlist: { paths: ['fixture.js'] } }));
+    const io = memoryIO({ cwd: dir });
+    expect((await run(['baseline', 'create', '--jobs', '0', 'a.js', 'fixture.js'], io)).exitCode).toBe(0);
+    const text = await readFile(join(dir, '.pubguard', 'baseline.json'), 'utf8');
+    expect(text).not.toContain(kept.slice(4, 16));
+    const baseline = JSON.parse(text) as { findings: { path: string }[]; fingerprints: string[] };
+    expect(baseline.findings.map((f) => f.path)).toEqual(['a.js']);
+    expect(baseline.fingerprints).toHaveLength(1);
+    expect(io.out()).toContain('wrote .pubguard/baseline.json: 1 fingerprints');
+  });
+
+  it('still writes the baseline but exits 2 when an input cannot be read', async () => {
+    const io = memoryIO({ cwd: dir });
+    expect((await run(['baseline', 'create', '-o', 'b.json', 'missing.tgz'], io)).exitCode).toBe(2);
+    expect(JSON.parse(await readFile(join(dir, 'b.json'), 'utf8'))).toEqual({ version: 1, fingerprints: [], findings: [] });
+    expect(io.err()).toContain('missing.tgz');
+  });
+
+  it('rejects bad usage', async () => {
+    for (const argv of [['baseline', 'create'], ['baseline', 'create', '--frob', 'x'], ['baseline', 'create', '--jobs', 'many', 'x']]) {
+      const io = memoryIO({ cwd: dir });
+      expect((await run(argv, io)).exitCode).toBe(2);
+      expect(io.err()).toContain('pubguard baseline create --help');
+    }
+  });
+});

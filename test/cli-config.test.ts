@@ -1,0 +1,142 @@
+import { Buffer } from 'node:buffer';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { jsModule, npmTarball, Prng } from '@pubguard/corpus';
+import { scanAll } from '@pubguard/engine';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// Sharding is not part of the cli package's public API; the scan command uses it internally.
+import { expandInputs, selectShard } from '../packages/cli/src/shard.js';
+import { runPubguard } from './helpers.js';
+
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+/** A fake GitHub classic token with a valid checksum (the rule rejects any other). */
+function githubToken(rng: Prng): string {
+  let body = '';
+  for (let i = 0; i < 30; i++) body += BASE62[rng.int(0, 61)];
+  let n = crc32(Buffer.from(body, 'latin1'));
+  let sum = '';
+  do {
+    sum = BASE62[n % 62] + sum;
+    n = Math.floor(n / 62);
+  } while (n > 0);
+  return `ghp_${body}${sum.padStart(6, '0')}`;
+}
+
+interface JsonFinding {
+  ruleId: string;
+  path: string;
+  fingerprint: string;
+  location: { line: number; column: number };
+}
+
+const key = (f: JsonFinding) => `${f.ruleId} ${f.path}:${f.location.line}:${f.location.column} ${f.fingerprint}`;
+
+let dir: string;
+const rng = new Prng(4242);
+const oldSecret = githubToken(rng);
+const newSecret = githubToken(rng);
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'pubguard-cli-config-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function pkg(name: string, version: string, secrets: string[]): Promise<string> {
+  const file = `${name}-${version}.tgz`;
+  const content = await npmTarball(name, version, [{ path: 'lib/config.js', content: jsModule(secrets, { seed: 3 }).content }]);
+  await writeFile(join(dir, file), content);
+  return file;
+}
+
+describe('pubguard baseline create', () => {
+  it('suppresses the same secret in the next release but not a new secret', async () => {
+    const v100 = await pkg('pkg', '1.0.0', [oldSecret]);
+    const created = await runPubguard(['baseline', 'create', v100], { cwd: dir });
+    expect(created.stderr).toBe('');
+    expect(created.code).toBe(0);
+    expect(created.stdout).toContain('wrote .pubguard/baseline.json: 1 fingerprints');
+    const baselineText = await readFile(join(dir, '.pubguard', 'baseline.json'), 'utf8');
+    expect(baselineText).not.toContain(oldSecret);
+    expect(baselineText).not.toContain(oldSecret.slice(4, 20));
+    const baseline = JSON.parse(baselineText) as { version: number; fingerprints: string[]; findings: { ruleId: string; path: string; fingerprint: string }[] };
+    expect(baseline.version).toBe(1);
+    expect(baseline.findings).toEqual([{ ruleId: 'github-classic-token', path: 'pkg-1.0.0.tgz!package/lib/config.js', fingerprint: baseline.fingerprints[0] }]);
+
+    // Without the baseline the old secret is a finding; with it, the renamed release is clean.
+    const v101 = await pkg('pkg', '1.0.1', [oldSecret]);
+    expect((await runPubguard(['scan', '--quiet', v101], { cwd: dir })).code).toBe(1);
+    const same = await runPubguard(['scan', '--quiet', '--format', 'json', '--baseline', '.pubguard/baseline.json', v101], { cwd: dir });
+    expect((JSON.parse(same.stdout) as { findings: unknown[] }).findings).toEqual([]);
+    expect(same.code).toBe(0);
+
+    // A new secret next to the old one is still reported, and only it.
+    const v102 = await pkg('pkg', '1.0.2', [oldSecret, newSecret]);
+    const fresh = await runPubguard(['scan', '--quiet', '--format', 'json', '--show-secrets', '--baseline', '.pubguard/baseline.json', v102], { cwd: dir });
+    expect(fresh.code).toBe(1);
+    const findings = (JSON.parse(fresh.stdout) as { findings: (JsonFinding & { secret: string })[] }).findings;
+    expect(findings.map((f) => f.secret)).toEqual([newSecret]);
+  });
+
+  it('uses the config file: custom rules count, and a bad config is one clear message with exit 2', async () => {
+    const work = join(dir, 'configured');
+    await mkdir(work);
+    const hex = Array.from({ length: 32 }, () => '0123456789abcdef'[rng.int(0, 15)]).join('');
+    await writeFile(join(work, 'app.env'), `ACME_KEY=acme_${hex}\n`);
+    const custom = { id: 'acme-key', title: 'Acme API key', severity: 'high', keywords: ['acme_'], pattern: '(acme_[0-9a-f]{32})' };
+    await writeFile(join(work, 'pubguard.config.json'), JSON.stringify({ rules: { custom: [custom] } }));
+    const ok = await runPubguard(['baseline', 'create', '-o', 'b.json', 'app.env'], { cwd: work });
+    expect(ok.code).toBe(0);
+    expect((JSON.parse(await readFile(join(work, 'b.json'), 'utf8')) as { findings: { ruleId: string }[] }).findings.map((f) => f.ruleId)).toEqual(['acme-key']);
+
+    const cases: [string, RegExp][] = [
+      ['{"jobs": "2"}', /pubguard\.config\.json: jobs: must be a whole number; got the string "2"/],
+      ['{"limits": {"maxDeph": 2}}', /pubguard\.config\.json: limits\.maxDeph: unknown key/],
+      [JSON.stringify({ rules: { custom: [{ ...custom, pattern: '(acme_[0-9a-f]{32}' }] } }), /pubguard\.config\.json: rules\.custom\[0\]: rule 'acme-key': invalid pattern/],
+      ['{\n  "jobs": 2,\n  "ignore": [\n}\n', /pubguard\.config\.json:4:1: invalid JSON/],
+    ];
+    for (const [text, message] of cases) {
+      await writeFile(join(work, 'pubguard.config.json'), text);
+      const result = await runPubguard(['baseline', 'create', '-o', 'b.json', 'app.env'], { cwd: work });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(message);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    }
+  });
+});
+
+describe('sharding and pubguard report merge', () => {
+  it('shards 1/3, 2/3 and 3/3 together report exactly the findings of the unsharded scan', async () => {
+    const shardDir = join(dir, 'many');
+    await mkdir(shardDir);
+    const r = new Prng(99);
+    for (let i = 0; i < 12; i++) {
+      const secrets = i % 4 === 3 ? [] : [githubToken(r)];
+      const content = await npmTarball(`p${i}`, '1.0.0', [{ path: 'index.js', content: jsModule(secrets, { seed: i }).content }]);
+      await writeFile(join(shardDir, `p${i}-1.0.0.tgz`), content);
+    }
+    // The scan command's --shard does this: expand the directory, keep this shard's files.
+    const all = await expandInputs(['many'], { cwd: dir });
+    expect(all).toHaveLength(12);
+    const names: string[] = [];
+    for (const index of [1, 2, 3]) {
+      expect(selectShard(all, index, 3).length).toBeGreaterThan(0);
+      const result = await scanAll(selectShard(all, index, 3), { cwd: dir, jobs: 0 });
+      const name = `shard-${index}.json`;
+      await writeFile(join(dir, name), JSON.stringify({ version: 1, tool: { name: 'pubguard', version: '0.1.0' }, ...result }));
+      names.push(name);
+    }
+    const whole = await runPubguard(['scan', '--quiet', '--format', 'json', 'many'], { cwd: dir });
+    const merged = await runPubguard(['report', 'merge', ...names], { cwd: dir });
+    expect(merged.code).toBe(1);
+    const wholeFindings = (JSON.parse(whole.stdout) as { findings: JsonFinding[] }).findings;
+    const mergedReport = JSON.parse(merged.stdout) as { findings: JsonFinding[]; stats: { artifacts: number } };
+    expect(wholeFindings).toHaveLength(9);
+    expect(mergedReport.findings.map(key).sort()).toEqual(wholeFindings.map(key).sort());
+    expect(mergedReport.stats.artifacts).toBe(12);
+  });
+});
