@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Finding } from '@pubguard/engine';
 import type { RuleDefinition } from '@pubguard/rules';
+import Ajv2020 from 'ajv/dist/2020.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   allowlistFilter,
@@ -15,6 +16,7 @@ import {
   parseConfig,
   rulesetFromConfig,
   scanOptionsFromConfig,
+  validateConfig,
 } from './config.js';
 
 let dir: string;
@@ -235,5 +237,48 @@ describe('the shipped schema', () => {
   it('is the file the package ships', async () => {
     const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { files: string[] };
     expect(pkg.files).toContain('schemas');
+  });
+});
+
+describe('the validator and the JSON Schema agree', () => {
+  // Shapes only: rule compilation and regex checks go beyond what a schema can say.
+  const ajv = new Ajv2020({ strict: true, allErrors: false });
+  const validate = ajv.compile(configSchema());
+  const samples: unknown[] = [
+    {},
+    { $schema: 'x', ignore: ['a/**'], jobs: 4, format: 'json', baseline: 'b.json' },
+    { limits: { maxDepth: 0, maxEntries: 1, maxCompressionRatio: 1.5, maxArtifactSeconds: 0 } },
+    { rules: { disable: ['x'], custom: [{ id: 'a-b', title: 't', severity: 'low', keywords: ['abc'], pattern: 'abc', validators: [{ type: 'entropy', min: 3 }] }] } },
+    { allowlist: { paths: ['p'], regexes: ['r'], stopwords: ['s'] } },
+    { jobs: '4' },
+    { jobs: 1.5 },
+    { jobs: -1 },
+    { unknown: true },
+    { limits: { maxDepth: -1 } },
+    { limits: { maxEntries: 0 } },
+    { limits: { other: 1 } },
+    { format: 'xml' },
+    { ignore: 'a/**' },
+    { ignore: [''] },
+    { baseline: '' },
+    { rules: { custom: [{ id: 'A B', title: 't', severity: 'low' }] } },
+    { rules: { custom: [{ id: 'a-b', title: 't' }] } },
+    { rules: { custom: [{ id: 'a-b', title: 't', severity: 'low', validators: [{ type: 'nope' }] }] } },
+    { rules: { custom: [{ id: 'a-b', title: 't', severity: 'low', flags: 'g' }] } },
+    { rules: { enable: [] } },
+    { allowlist: { regexes: [1] } },
+  ];
+
+  it('accepts and rejects the same shapes', () => {
+    for (const sample of samples) {
+      let ours = true;
+      try {
+        validateConfig(structuredClone(sample), 'c.json');
+      } catch (error) {
+        // Errors the rules package adds beyond the schema (missing keywords) count as shape-valid here.
+        ours = !(error instanceof ConfigError) || /rule '/.test((error as Error).message);
+      }
+      expect({ sample, valid: ours }).toEqual({ sample, valid: validate(sample) });
+    }
   });
 });
