@@ -62,7 +62,8 @@ export async function* readDiskFile(
   try {
     if (detectKind(head) === 'zip') {
       try {
-        yield* readZipFd(ctx, chain, 0, handle.fd);
+        const size = (await handle.stat()).size;
+        yield* readZipFd(ctx, chain, 0, handle.fd, size);
       } catch (err) {
         yield* reportStop(err);
       }

@@ -399,6 +399,13 @@ describe('broken inputs', () => {
     expect(errors(s)).toMatchObject([{ path: 'broken/crc.zip!a.txt', kind: 'corrupt', message: expect.stringMatching(/CRC-32 mismatch/) }]);
   });
 
+  it('zip entry whose inflated size differs from the directory', async () => {
+    const z = Buffer.from(await zipOf([{ name: 'a.txt', data: 'x'.repeat(100) }]));
+    z.writeUInt32LE(150, centralHeaders(z)[0]! + 24);
+    const s = await one('size.zip', z);
+    expect(errors(s)).toMatchObject([{ path: 'broken/size.zip!a.txt', kind: 'corrupt', message: expect.stringMatching(/size does not match the zip directory/) }]);
+  });
+
   it('encrypted zip entries and unsupported compression methods', async () => {
     const z = Buffer.from(await zipOf([{ name: 'enc.txt', data: 'secret' }, { name: 'bz.txt', data: 'bzip' }, { name: 'ok.txt', data: 'ok' }]));
     const [c0, c1] = centralHeaders(z);

@@ -1,7 +1,8 @@
+import { read as fsRead } from 'node:fs';
 import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
-import { crc32 } from 'node:zlib';
+import { Readable } from 'node:stream';
+import { crc32, createInflateRaw } from 'node:zlib';
 import yauzl from 'yauzl';
 import type { SourceItem, SourceStructure } from './types.js';
 import type { ArtifactCtx } from './context.js';
@@ -29,9 +30,60 @@ const METHODS: Record<number, string> = {
   99: 'AES-encrypted',
 };
 
+/** Size of reads from a zip file and of inflated chunks: large, so the consumer sees few chunks. */
+const ZIP_CHUNK = 1024 * 1024;
+
+/**
+ * Random access to an open file with large reads; yauzl's own fd reader reads 16 KiB at a
+ * time, which makes entry data arrive in small slices.
+ */
+class FdReader extends yauzl.RandomAccessReader {
+  constructor(private readonly fd: number) {
+    super();
+  }
+
+  override _readStreamForRange(start: number, end: number): Readable {
+    return new RangeStream(this.fd, start, end);
+  }
+
+  override read(buffer: Buffer, offset: number, length: number, position: number, callback: (err: Error | null) => void): void {
+    fsRead(this.fd, buffer, offset, length, position, (err, n) => {
+      if (err) return callback(err);
+      callback(n < length ? new Error('unexpected EOF') : null);
+    });
+  }
+}
+
+/** Bytes [start, end) of a file in large reads; unlike fs.ReadStream, destroying it never closes the fd. */
+class RangeStream extends Readable {
+  constructor(
+    private readonly fd: number,
+    private pos: number,
+    private readonly end: number,
+  ) {
+    super({ highWaterMark: ZIP_CHUNK });
+  }
+
+  override _read(): void {
+    const n = Math.min(ZIP_CHUNK, this.end - this.pos);
+    if (n <= 0) {
+      this.push(null);
+      return;
+    }
+    const buf = Buffer.allocUnsafe(n);
+    fsRead(this.fd, buf, 0, n, this.pos, (err, got) => {
+      if (this.destroyed) return;
+      if (err) return void this.destroy(err);
+      if (got === 0) return void this.destroy(new Error('unexpected EOF'));
+      this.pos += got;
+      this.push(got === n ? buf : buf.subarray(0, got));
+    });
+  }
+}
+
 /** Reads a zip held in an open file (random access), e.g. a top-level wheel or jar. */
-export async function* readZipFd(ctx: ArtifactCtx, chain: string[], depth: number, fd: number): AsyncGenerator<SourceItem, void, undefined> {
-  const zf = await openZip(chain, (cb) => yauzl.fromFd(fd, OPTIONS, cb));
+export async function* readZipFd(ctx: ArtifactCtx, chain: string[], depth: number, fd: number, size: number): AsyncGenerator<SourceItem, void, undefined> {
+  const zf = await openZip(chain, (cb) => yauzl.fromRandomAccessReader(new FdReader(fd), size, OPTIONS, cb));
   try {
     yield* readZip(ctx, chain, depth, zf);
   } finally {
@@ -85,7 +137,7 @@ export async function* readZipStream(ctx: ArtifactCtx, chain: string[], depth: n
     }
     if (spill !== undefined) {
       const fd = spill.fd;
-      zf = await openZip(chain, (cb) => yauzl.fromFd(fd, OPTIONS, cb));
+      zf = await openZip(chain, (cb) => yauzl.fromRandomAccessReader(new FdReader(fd), total, OPTIONS, cb));
     } else {
       const buf = Buffer.concat(held, total);
       held.length = 0;
@@ -168,7 +220,7 @@ async function* readZip(ctx: ArtifactCtx, chain: string[], depth: number, zf: ya
     }
     let stream: Readable;
     try {
-      stream = await openStream(zf, entry);
+      stream = inflated(await openStream(zf, entry, true), entry);
     } catch (err) {
       yield { kind: 'error', error: zipStop(ec, err, 'entry').event };
       continue;
@@ -192,12 +244,39 @@ async function* readZip(ctx: ArtifactCtx, chain: string[], depth: number, zf: ya
   }
 }
 
-/** An entry's bytes, failing with a corrupt event when the data does not match the directory's CRC-32. */
+/**
+ * Inflates a raw entry stream with a large output buffer (yauzl's own inflater emits 16 KiB
+ * slices). Destroying the result destroys the raw stream too.
+ */
+function inflated(raw: Readable, entry: yauzl.Entry): Readable {
+  if (entry.compressionMethod !== 8) return raw;
+  const inflate = createInflateRaw({ chunkSize: ZIP_CHUNK });
+  raw.on('error', (err) => inflate.destroy(err));
+  inflate.on('close', () => raw.destroy());
+  raw.pipe(inflate);
+  return inflate;
+}
+
+/**
+ * An entry's bytes, failing with a corrupt event when their size or CRC-32 does not match
+ * the zip directory.
+ */
 async function* checkedChunks(stream: Readable, entry: yauzl.Entry, chain: readonly string[]): AsyncGenerator<Uint8Array, void, undefined> {
   let crc = 0;
+  let n = 0;
   for await (const c of readableChunks(stream as AsyncIterable<Uint8Array>, (err) => zipStop(chain, err, 'entry'))) {
+    n += c.length;
+    if (n > entry.uncompressedSize) break;
     crc = crc32(c, crc);
     yield c;
+  }
+  if (n !== entry.uncompressedSize) {
+    throw problem(
+      chain,
+      'corrupt',
+      `entry size does not match the zip directory (${n > entry.uncompressedSize ? 'more than' : 'only'} ${n} bytes, directory says ${entry.uncompressedSize}): the archive is damaged, rebuild it`,
+      'entry',
+    );
   }
   if (crc >>> 0 !== entry.crc32 >>> 0) {
     throw problem(
@@ -254,10 +333,10 @@ function nextEntry(zf: yauzl.ZipFile, failed: () => Error | undefined): Promise<
   });
 }
 
-/** Opens an entry's (inflated) content stream. */
-function openStream(zf: yauzl.ZipFile, entry: yauzl.Entry): Promise<Readable> {
+/** Opens an entry's content stream: inflated by yauzl, or `raw` (still compressed) for our own inflater. */
+function openStream(zf: yauzl.ZipFile, entry: yauzl.Entry, raw = false): Promise<Readable> {
   return new Promise((resolve, reject) => {
-    zf.openReadStream(entry, (err, stream) => (err ? reject(err) : resolve(stream)));
+    zf.openReadStream(entry, raw ? { decodeFileData: false } : {}, (err, stream) => (err ? reject(err) : resolve(stream)));
   });
 }
 
