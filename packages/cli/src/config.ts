@@ -499,3 +499,22 @@ export function allowlistFilter(allowlist: ConfigAllowlist | undefined): ((findi
     return false;
   };
 }
+
+/** Everything a scan takes from the config, resolved in one call. */
+export interface ScanConfig extends ConfigScanSettings {
+  /** The config file used; undefined when there is none. */
+  loaded: LoadedConfig | undefined;
+  /** Built-ins minus `rules.disable`, plus `rules.custom`. */
+  ruleset: CompiledRuleset;
+  /** The global allowlist (see `allowlistFilter`); undefined when empty. */
+  drop: ((finding: Finding, secret: string) => boolean) | undefined;
+}
+
+/**
+ * Loads the config (`explicitPath`, or the nearest one above `cwd`) and resolves it for a
+ * scan; without a config file the result holds the built-in rules and no settings.
+ */
+export async function loadScanConfig(cwd: string, explicitPath: string | undefined, builtins: readonly RuleDefinition[]): Promise<ScanConfig> {
+  const loaded = await loadConfig(cwd, explicitPath);
+  return { ...scanOptionsFromConfig(loaded), loaded, ruleset: rulesetFromConfig(loaded, builtins), drop: allowlistFilter(loaded?.config.allowlist) };
+}

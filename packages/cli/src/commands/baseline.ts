@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type Finding, type ScanOptions, scanAll } from '@pubguard/engine';
 import { builtinRuleDefinitions } from '@pubguard/rules';
-import { allowlistFilter, loadConfig, rulesetFromConfig, scanOptionsFromConfig } from '../config.js';
+import { loadScanConfig } from '../config.js';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
 import { writeFileAtomic } from './report.js';
 
@@ -80,10 +80,9 @@ async function runCreate(argv: string[], io: CliIO): Promise<CliResult> {
   if (positionals.length === 0) throw new UsageError('give the artifacts or directories to record, e.g. pubguard baseline create dist/');
 
   // The same rules and settings as `scan`, or the fingerprints would not line up.
-  const loaded = await loadConfig(io.cwd, values.config);
-  const fromConfig = scanOptionsFromConfig(loaded);
+  const fromConfig = await loadScanConfig(io.cwd, values.config, builtinRuleDefinitions());
   const options: ScanOptions = {
-    ruleset: rulesetFromConfig(loaded, builtinRuleDefinitions()),
+    ruleset: fromConfig.ruleset,
     cwd: io.cwd,
     stdin: io.stdin,
     limits: fromConfig.limits,
@@ -96,7 +95,7 @@ async function runCreate(argv: string[], io: CliIO): Promise<CliResult> {
   if (jobs !== undefined) options.jobs = jobs;
 
   const result = await scanAll(positionals, options);
-  const drop = allowlistFilter(loaded?.config.allowlist);
+  const drop = fromConfig.drop;
   const findings = drop ? result.findings.filter((f) => !drop(f, f.secret)) : result.findings;
   const baseline = baselineOf(findings);
 
