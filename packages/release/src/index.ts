@@ -90,3 +90,29 @@ export {
   GENESIS,
   AuditLog,
 } from './audit.js';
+export { BaselineError, loadBaseline } from './baseline.js';
+export { PublishError } from './publish/errors.js';
+export {
+  type Ecosystem,
+  type TokenCheck,
+  type TokenCheckOptions,
+  NPM_REGISTRY,
+  PYPI_REPOSITORY,
+  checkPublishToken,
+  normaliseProject,
+  publicRegistry,
+  pypiTokenCaveats,
+} from './publish/tokens.js';
+export {
+  type ClientResult,
+  type CommandRunner,
+  type NpmPublishOptions,
+  type RunOptions,
+  type TwineUploadOptions,
+  npmAuthKey,
+  npmPublish,
+  spawnRunner,
+  twineUpload,
+} from './publish/clients.js';
+export { type NotifyOptions, type NotifyResult, type PublishNotification, describeWebhook, sendNotification } from './publish/notify.js';
+export { type PublishOptions, type PublishResult, type PublishStep, type StepOutcome, publishRelease } from './publish/pipeline.js';

@@ -6,6 +6,7 @@ import { confirmCommand } from './confirm.js';
 import { versionCheckCommand } from './version.js';
 import { rulesCheckCommand, rulesListCommand } from './rules.js';
 import { scanCommand } from './scan.js';
+import { publishNpmCommand, publishPypiCommand } from './publish.js';
 import { reportMergeCommand } from './report.js';
 import { baselineCreateCommand } from './baseline.js';
 import { initCommand } from './init.js';
@@ -24,4 +25,6 @@ export const commands: Command[] = [
   approvalsVerifyCommand,
   auditVerifyCommand,
   auditShowCommand,
+  publishNpmCommand,
+  publishPypiCommand,
 ];

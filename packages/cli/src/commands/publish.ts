@@ -1,0 +1,164 @@
+import { resolve } from 'node:path';
+import { type Ecosystem, type PublishResult, type StepOutcome, loadBaseline, publishRelease } from '@pubguard/release';
+import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
+import { DEFAULT_AUDIT_PATH, type OptionSpecs, actorOf, outputFormat, parseCommandArgs, writeJson } from './audit.js';
+
+const COMMON_HELP = `Release gate (each step is an audit record; the first refusal stops the run):
+      --tag-name TAG        the release tag, e.g. v1.2.3 (default: $GITHUB_REF, which must
+                            then be refs/tags/v…)
+      --allow-prerelease    accept -alpha.N, -beta.N, -rc.N, -dev.N tags
+      --baseline FILE       accepted findings (a JSON report or a baseline file)
+      --policy FILE         approval policy (default .pubguard/policy.json when it exists)
+      --approvals DIR       signed approvals (default .pubguard/approvals)
+      --require-approvals   refuse when there is no policy instead of skipping approvals
+      --initiator NAME      who started the release; not counted as an approver
+      --dry-run             run every check, upload nothing
+      --token-env NAME      environment variable holding the token (default: see below)
+      --notify URL          POST a JSON message (Slack-compatible "text") after the run;
+                            default $PUBGUARD_NOTIFY_URL; a failed notification is recorded
+                            and does not change the outcome
+      --audit FILE          audit log (default ${DEFAULT_AUDIT_PATH})
+      --actor NAME          who runs it (default: $GITHUB_ACTOR, else $USER)
+  -j, --jobs N              scanner worker threads
+  -f, --format FMT          text (default) or json`;
+
+const NPM_HELP = `Usage: pubguard publish npm <package.tgz> [options]
+
+Publishes exactly this tarball with \`npm publish <tarball>\` after: version gate → secret
+scan of the tarball → approvals → token checks → re-hash (the bytes must still be the ones
+checked) → upload → notify. The token is read from $NPM_TOKEN only, never from the command
+line, and is handed to npm through a temporary userconfig (mode 0600, removed afterwards)
+that refers to \${NPM_TOKEN}. GitHub tokens are refused; on registry.npmjs.org the token must
+be an npm_ token with a valid checksum.
+
+Options:
+      --registry URL        npm registry (default https://registry.npmjs.org/)
+      --tag DIST_TAG        npm dist-tag, e.g. next (default latest)
+      --access LEVEL        public or restricted (scoped packages)
+${COMMON_HELP}
+
+Exit codes: 0 published (or dry run passed), 1 refused, 2 usage error or failure (npm
+missing, upload rejected by the registry, unreadable file).
+
+Example:
+  NPM_TOKEN=… pubguard publish npm dist/acme-1.2.3.tgz --tag-name v1.2.3 --require-approvals
+`;
+
+const PYPI_HELP = `Usage: pubguard publish pypi <dist files...> [options]
+
+Uploads exactly these wheels and sdists with \`twine upload\` after: version gate → secret
+scan → approvals → token checks → re-hash → upload → notify. The token is read from
+$PYPI_TOKEN only and handed to twine as TWINE_USERNAME=__token__ / TWINE_PASSWORD in its
+environment. GitHub tokens are refused; on pypi.org and test.pypi.org the token must be a
+pypi- macaroon for that index, not scoped to other projects.
+
+Options:
+      --repository-url URL  upload endpoint (default https://upload.pypi.org/legacy/)
+${COMMON_HELP}
+
+Exit codes: 0 uploaded (or dry run passed), 1 refused, 2 usage error or failure (twine
+missing, upload rejected, unreadable file).
+
+Example:
+  PYPI_TOKEN=… pubguard publish pypi dist/*.whl dist/*.tar.gz --tag-name v1.2.3
+`;
+
+const OPTIONS = {
+  'tag-name': { type: 'string' },
+  'allow-prerelease': { type: 'boolean' },
+  baseline: { type: 'string' },
+  policy: { type: 'string' },
+  approvals: { type: 'string' },
+  'require-approvals': { type: 'boolean' },
+  initiator: { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  'token-env': { type: 'string' },
+  notify: { type: 'string' },
+  audit: { type: 'string' },
+  actor: { type: 'string' },
+  jobs: { type: 'string', short: 'j' },
+  format: { type: 'string', short: 'f' },
+} as const;
+
+const MARK: Record<StepOutcome['outcome'], string> = { passed: 'ok', refused: 'REFUSED', error: 'ERROR' };
+
+async function runPublish(ecosystem: Ecosystem, argv: string[], io: CliIO): Promise<CliResult> {
+  const extra: OptionSpecs =
+    ecosystem === 'npm' ? { registry: { type: 'string' }, tag: { type: 'string' }, access: { type: 'string' } } : { 'repository-url': { type: 'string' } };
+  const { values, positionals } = parseCommandArgs(argv, { ...OPTIONS, ...extra });
+  const v = values as Record<string, string | boolean | undefined>;
+  const str = (k: string): string | undefined => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
+  const format = outputFormat(str('format'));
+  if (positionals.length === 0) throw new UsageError(ecosystem === 'npm' ? 'give the package tarball to publish' : 'give the wheels and sdists to upload');
+  if (ecosystem === 'npm' && positionals.length > 1) throw new UsageError('npm publishes one tarball at a time');
+  const jobsText = str('jobs');
+  if (jobsText !== undefined && !/^\d+$/.test(jobsText)) throw new UsageError(`--jobs takes a whole number; got '${jobsText}'`);
+  const tokenEnv = str('token-env');
+  if (tokenEnv !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(tokenEnv)) throw new UsageError('--token-env takes an environment variable name');
+  const registry = ecosystem === 'npm' ? str('registry') : str('repository-url');
+  if (registry !== undefined) {
+    try {
+      new URL(registry);
+    } catch {
+      throw new UsageError(`'${registry}' is not a URL`);
+    }
+  }
+  const baselinePath = str('baseline');
+  const baseline = baselinePath === undefined ? undefined : await loadBaseline(resolve(io.cwd, baselinePath));
+  const notifyUrl = str('notify') ?? (io.env.PUBGUARD_NOTIFY_URL || undefined);
+
+  const onStep = (s: StepOutcome): void => {
+    if (format === 'text') io.stdout.write(`${MARK[s.outcome].padEnd(7)} ${s.step.padEnd(9)} ${s.reason}\n`);
+  };
+  const result: PublishResult = await publishRelease({
+    ecosystem,
+    files: positionals,
+    ...(registry === undefined ? {} : { registry }),
+    ...(str('tag-name') === undefined ? {} : { tag: str('tag-name')! }),
+    allowPrerelease: v['allow-prerelease'] === true,
+    ...(str('tag') === undefined ? {} : { distTag: str('tag')! }),
+    ...(str('access') === undefined ? {} : { access: str('access')! }),
+    dryRun: v['dry-run'] === true,
+    ...(str('policy') === undefined ? {} : { policyPath: str('policy')! }),
+    ...(str('approvals') === undefined ? {} : { approvalsDir: str('approvals')! }),
+    requireApprovals: v['require-approvals'] === true,
+    ...(str('initiator') ? { initiator: str('initiator')! } : {}),
+    ...(baseline ? { baseline } : {}),
+    ...(tokenEnv ? { tokenEnv } : {}),
+    env: io.env,
+    cwd: io.cwd,
+    auditPath: resolve(io.cwd, str('audit') ?? DEFAULT_AUDIT_PATH),
+    actor: actorOf(io, str('actor')),
+    ...(notifyUrl ? { notifyUrl } : {}),
+    ...(jobsText === undefined ? {} : { jobs: Number(jobsText) }),
+    onStep,
+  });
+  if (result.clientOutput) io.stderr.write(result.clientOutput.endsWith('\n') ? result.clientOutput : `${result.clientOutput}\n`);
+  if (format === 'json') {
+    writeJson(io, { version: 1, stage: 'publish', ecosystem, ...result });
+  } else {
+    for (const f of result.findings) io.stdout.write(`  ${f.ruleId} ${f.path}:${f.location.line}:${f.location.column} ${f.secret}\n`);
+    for (const e of result.scanErrors) io.stdout.write(`  ${e.path}: ${e.kind}: ${e.message}\n`);
+    const word = { published: 'PUBLISHED', 'dry-run': 'DRY RUN OK', refused: 'REFUSED', failed: 'FAILED' }[result.status];
+    io.stdout.write(`${word}: ${result.reason}\n`);
+    if (result.notification && !result.notification.ok) io.stderr.write(`warning: notification failed: ${result.notification.error ?? 'unknown error'}\n`);
+    io.stdout.write(`audit head ${result.auditHead}\n`);
+  }
+  return { exitCode: result.status === 'refused' ? 1 : result.status === 'failed' ? 2 : 0 };
+}
+
+/** `pubguard publish npm`. */
+export const publishNpmCommand: Command = {
+  name: 'publish npm',
+  summary: 'gate, then npm publish exactly this tarball',
+  help: NPM_HELP,
+  run: (argv, io) => runPublish('npm', argv, io),
+};
+
+/** `pubguard publish pypi`. */
+export const publishPypiCommand: Command = {
+  name: 'publish pypi',
+  summary: 'gate, then twine upload exactly these wheels and sdists',
+  help: PYPI_HELP,
+  run: (argv, io) => runPublish('pypi', argv, io),
+};

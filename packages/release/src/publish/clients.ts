@@ -1,0 +1,120 @@
+import { spawn } from 'node:child_process';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { redactText } from '../redact.js';
+import { PublishError } from './errors.js';
+
+/** What a finished client process left behind (output already masked). */
+export interface ClientResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Options a client process is started with. */
+export interface RunOptions {
+  env: Record<string, string | undefined>;
+  cwd: string;
+  /** Kill the process after this many milliseconds (default 10 minutes). */
+  timeoutMs?: number;
+}
+
+/** Starts a program and collects its output; injectable so tests can stand in for npm or twine. */
+export type CommandRunner = (command: string, args: readonly string[], options: RunOptions) => Promise<ClientResult>;
+
+/** Runs a program without a shell (arguments are never reinterpreted); raises PublishError when it cannot start. */
+export const spawnRunner: CommandRunner = (command, args, options) =>
+  new Promise((resolvePromise, reject) => {
+    const env = Object.fromEntries(Object.entries(options.env).filter((e): e is [string, string] => e[1] !== undefined));
+    const child = spawn(command, [...args], { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], timeout: options.timeoutMs ?? 600_000 });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      reject(new PublishError(error.code === 'ENOENT' ? `'${command}' was not found on PATH: install it first` : `cannot start '${command}': ${error.message}`));
+    });
+    child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
+  });
+
+/** Masks the token (and anything token-shaped) in client output. */
+function masked(result: ClientResult, secrets: readonly string[]): ClientResult {
+  return { code: result.code, stdout: redactText(result.stdout, secrets), stderr: redactText(result.stderr, secrets) };
+}
+
+/** Environment for a client: the caller's, minus settings that could redirect it or inject other credentials. */
+function cleanEnv(env: Record<string, string | undefined>, drop: RegExp): Record<string, string | undefined> {
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !drop.test(k)));
+}
+
+/** The `.npmrc` key prefix npm matches a registry URL with: `//host[:port]/path/`. */
+export function npmAuthKey(registry: string): string {
+  const u = new URL(registry);
+  const path = u.pathname.endsWith('/') ? u.pathname : `${u.pathname}/`;
+  return `//${u.host}${path}`;
+}
+
+/** Options of `npmPublish`. */
+export interface NpmPublishOptions {
+  registry: string;
+  token: string;
+  /** npm dist-tag (`--tag`), e.g. `next`. */
+  distTag?: string;
+  /** `--access public|restricted` for scoped packages. */
+  access?: string;
+  env: Record<string, string | undefined>;
+  cwd: string;
+  runner?: CommandRunner;
+  /** The npm executable (default `npm`). */
+  npmCommand?: string;
+}
+
+/**
+ * Runs `npm publish <tarball>` with a private temporary userconfig (mode 0600) holding only
+ * `//host/:_authToken=${NPM_TOKEN}`; the token itself travels in the child's environment and
+ * the file is removed afterwards, whatever happens.
+ */
+export async function npmPublish(tarball: string, options: NpmPublishOptions): Promise<ClientResult> {
+  const dir = await mkdtemp(join(tmpdir(), 'pubguard-npm-'));
+  const npmrc = join(dir, 'npmrc');
+  try {
+    await writeFile(npmrc, `registry=${options.registry}\n${npmAuthKey(options.registry)}:_authToken=\${NPM_TOKEN}\n`, { mode: 0o600 });
+    await chmod(npmrc, 0o600);
+    const args = ['publish', resolve(options.cwd, tarball), '--registry', options.registry, '--userconfig', npmrc, '--ignore-scripts'];
+    if (options.distTag) args.push('--tag', options.distTag);
+    if (options.access) args.push('--access', options.access);
+    const env = { ...cleanEnv(options.env, /^npm_config_/i), NPM_TOKEN: options.token, NO_UPDATE_NOTIFIER: '1', npm_config_update_notifier: 'false' };
+    const result = await (options.runner ?? spawnRunner)(options.npmCommand ?? 'npm', args, { env, cwd: options.cwd });
+    return masked(result, [options.token]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Options of `twineUpload`. */
+export interface TwineUploadOptions {
+  repositoryUrl: string;
+  token: string;
+  env: Record<string, string | undefined>;
+  cwd: string;
+  runner?: CommandRunner;
+  /** The twine executable (default `twine`). */
+  twineCommand?: string;
+}
+
+/** Runs `twine upload` with the token in `TWINE_PASSWORD` (user `__token__`), never on the command line. */
+export async function twineUpload(files: readonly string[], options: TwineUploadOptions): Promise<ClientResult> {
+  const args = ['upload', '--non-interactive', '--disable-progress-bar', ...files.map((f) => resolve(options.cwd, f))];
+  const env = {
+    ...cleanEnv(options.env, /^TWINE_/),
+    TWINE_USERNAME: '__token__',
+    TWINE_PASSWORD: options.token,
+    TWINE_REPOSITORY_URL: options.repositoryUrl,
+    TWINE_NON_INTERACTIVE: '1',
+    // No desktop keyring prompt or D-Bus wait in CI.
+    PYTHON_KEYRING_BACKEND: 'keyring.backends.null.Keyring',
+  };
+  const result = await (options.runner ?? spawnRunner)(options.twineCommand ?? 'twine', args, { env, cwd: options.cwd });
+  return masked(result, [options.token]);
+}

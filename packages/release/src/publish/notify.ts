@@ -1,0 +1,89 @@
+import { redactValue } from '../redact.js';
+import type { ArtifactDigest } from '../statement.js';
+
+/** What a publish notification carries besides the Slack-compatible `text`. */
+export interface PublishNotification {
+  /** One line for chat (Slack, Mattermost, Teams incoming webhooks read `text`). */
+  text: string;
+  event: 'published' | 'dry-run' | 'refused' | 'failed';
+  ecosystem: string;
+  package?: string;
+  version?: string;
+  registry: string;
+  artifacts: ArtifactDigest[];
+  approvers: string[];
+  /** The step that refused or failed. */
+  step?: string;
+  reason: string;
+  /** SHA-256 of the last audit line when the message was sent. */
+  auditHead?: string;
+  actor: string;
+}
+
+/** Retry and timeout settings of `sendNotification`. */
+export interface NotifyOptions {
+  /** Attempts in all (default 3). */
+  attempts?: number;
+  /** Per-attempt timeout in milliseconds (default 5000). */
+  timeoutMs?: number;
+  /** Delay before the second attempt, doubled after each (default 500). */
+  backoffMs?: number;
+  /** Values to mask in the message. */
+  secrets?: readonly string[];
+  fetch?: typeof fetch;
+}
+
+/** The outcome of `sendNotification`. */
+export interface NotifyResult {
+  ok: boolean;
+  attempts: number;
+  status?: number;
+  error?: string;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Hides credentials in a webhook URL (Slack puts its secret in the path) for logs and messages. */
+export function describeWebhook(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}/…`;
+  } catch {
+    return '(invalid URL)';
+  }
+}
+
+/**
+ * POSTs the notification as JSON; retries network errors, timeouts, 429 and 5xx with
+ * exponential backoff; never throws, so a failed notification cannot undo a publish.
+ */
+export async function sendNotification(url: string, message: PublishNotification, options: NotifyOptions = {}): Promise<NotifyResult> {
+  const attempts = Math.max(1, options.attempts ?? 3);
+  const timeoutMs = options.timeoutMs ?? 5000;
+  let delay = options.backoffMs ?? 500;
+  const doFetch = options.fetch ?? fetch;
+  const body = JSON.stringify({ ...redactValue(message, options.secrets ?? []), pubguard: 1 });
+  let last: NotifyResult = { ok: false, attempts: 0 };
+  for (let i = 1; i <= attempts; i++) {
+    try {
+      const res = await doFetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'user-agent': 'pubguard' },
+        body,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      await res.arrayBuffer().catch(() => undefined);
+      if (res.ok) return { ok: true, attempts: i, status: res.status };
+      last = { ok: false, attempts: i, status: res.status, error: `HTTP ${res.status}` };
+      if (res.status !== 429 && res.status < 500) return last;
+    } catch (error) {
+      const e = error as Error;
+      last = { ok: false, attempts: i, error: e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (e.cause instanceof Error ? e.cause.message : e.message) };
+    }
+    if (i < attempts) {
+      await sleep(delay);
+      delay *= 2;
+    }
+  }
+  return last;
+}

@@ -1,0 +1,365 @@
+import { access } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
+import { type Finding, type ScanError, scanAll } from '@pubguard/engine';
+import { loadApprovals, verifyApprovals } from '../approvals.js';
+import { type ArtifactVersion, compareArtifactVersions, readArtifactVersions, sha256File } from '../artifacts.js';
+import { type AuditOutcome, AuditLog } from '../audit.js';
+import { loadPolicy } from '../policy.js';
+import { redactText, secretsFromEnv } from '../redact.js';
+import { type ArtifactDigest, type ReleaseSubject, inferPackageName, normaliseArtifacts } from '../statement.js';
+import { checkVersionTag } from '../version.js';
+import { type ClientResult, type CommandRunner, npmPublish, twineUpload } from './clients.js';
+import { PublishError } from './errors.js';
+import { type NotifyOptions, type NotifyResult, type PublishNotification, describeWebhook, sendNotification } from './notify.js';
+import { type Ecosystem, NPM_REGISTRY, PYPI_REPOSITORY, checkPublishToken } from './tokens.js';
+
+/** The steps of a publish, in the order they run. */
+export type PublishStep = 'version' | 'scan' | 'approvals' | 'token' | 'rehash' | 'upload' | 'notify';
+
+/** What one step decided. */
+export interface StepOutcome {
+  step: PublishStep;
+  outcome: AuditOutcome;
+  reason: string;
+}
+
+/** Inputs of `publishRelease`. */
+export interface PublishOptions {
+  ecosystem: Ecosystem;
+  /** The exact files to scan and upload: one npm tarball, or wheels and sdists. */
+  files: readonly string[];
+  /** npm registry or PyPI upload URL (default: the public one). */
+  registry?: string;
+  /** Release tag (`v1.2.3`, `refs/tags/v1.2.3`); default `GITHUB_REF` from `env`. */
+  tag?: string;
+  allowPrerelease?: boolean;
+  /** npm dist-tag. */
+  distTag?: string;
+  /** npm `--access`. */
+  access?: string;
+  /** Run every check but do not upload. */
+  dryRun?: boolean;
+  /** Policy file; when absent, `.pubguard/policy.json` is used if it exists. */
+  policyPath?: string;
+  approvalsDir?: string;
+  /** Refuse when there is no policy instead of skipping the approvals step. */
+  requireApprovals?: boolean;
+  /** Who started the release; does not count as an approver unless the policy allows it. */
+  initiator?: string;
+  /** Fingerprints of accepted findings. */
+  baseline?: ReadonlySet<string>;
+  /** Environment variable holding the token (default NPM_TOKEN or PYPI_TOKEN). */
+  tokenEnv?: string;
+  env: Record<string, string | undefined>;
+  cwd: string;
+  /** Audit log file; every step appends a record. */
+  auditPath: string;
+  actor: string;
+  notifyUrl?: string;
+  notifyOptions?: NotifyOptions;
+  /** Scanner worker threads (default: the engine's). */
+  jobs?: number;
+  runner?: CommandRunner;
+  npmCommand?: string;
+  twineCommand?: string;
+  /** Called after each step is recorded (progress output; awaited). */
+  onStep?: (step: StepOutcome) => void | Promise<void>;
+  now?: () => Date;
+}
+
+/** The outcome of `publishRelease`. */
+export interface PublishResult {
+  status: 'published' | 'dry-run' | 'refused' | 'failed';
+  /** The step that refused or failed. */
+  step?: PublishStep;
+  reason: string;
+  steps: StepOutcome[];
+  subject?: ReleaseSubject;
+  /** Findings that refused the release (secrets redacted). */
+  findings: Finding[];
+  scanErrors: ScanError[];
+  approvers: string[];
+  /** Output of npm or twine, token masked. */
+  clientOutput?: string;
+  notification?: NotifyResult;
+  /** SHA-256 of the audit log's last line after the run: keep it to detect truncation. */
+  auditHead: string;
+}
+
+class Stop extends Error {
+  constructor(
+    readonly kind: 'refused' | 'failed',
+    readonly step: PublishStep,
+    readonly reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+const STAGE_PREFIX = 'publish.';
+
+/**
+ * Publishes exactly the given files: version gate, secret scan, approvals, token checks,
+ * re-hash, upload, notify; stops at the first refusal and records every step in the audit log.
+ * Never throws for a refusal or a failed upload: see `status`.
+ */
+export async function publishRelease(options: PublishOptions): Promise<PublishResult> {
+  const eco = options.ecosystem;
+  const env = options.env;
+  const registry = options.registry ?? (eco === 'npm' ? NPM_REGISTRY : PYPI_REPOSITORY);
+  try {
+    new URL(registry);
+  } catch {
+    throw new PublishError(`'${registry}' is not a URL`);
+  }
+  if (options.files.length === 0) throw new PublishError('no files to publish');
+  if (eco === 'npm' && options.files.length !== 1) throw new PublishError('npm publishes one tarball at a time: give exactly one .tgz');
+  const tokenEnv = options.tokenEnv ?? (eco === 'npm' ? 'NPM_TOKEN' : 'PYPI_TOKEN');
+  const token = env[tokenEnv];
+  const secrets = [...(token ? [token] : []), ...secretsFromEnv(env)];
+  const log = new AuditLog(options.auditPath, secrets);
+  const now = options.now ?? (() => new Date());
+  const files = options.files.map((f) => resolve(options.cwd, f));
+
+  const steps: StepOutcome[] = [];
+  let digests: ArtifactDigest[] = [];
+  let subject: ReleaseSubject | undefined;
+  let findings: Finding[] = [];
+  let scanErrors: ScanError[] = [];
+  let approvers: string[] = [];
+  let clientOutput: string | undefined;
+
+  const record = async (step: PublishStep, outcome: AuditOutcome, reason: string, details: Record<string, unknown> = {}, extra: { name: string }[] = []): Promise<void> => {
+    const clean = redactText(reason, secrets);
+    await log.append(
+      {
+        stage: `${STAGE_PREFIX}${step}`,
+        outcome,
+        actor: options.actor,
+        subjects: [...extra, ...digests],
+        reason: clean,
+        details: { ecosystem: eco, registry, ...(options.dryRun ? { dryRun: true } : {}), ...details },
+      },
+      now(),
+    );
+    const s = { step, outcome, reason: clean };
+    steps.push(s);
+    await options.onStep?.(s);
+  };
+
+  let stop: Stop | undefined;
+  try {
+    // Digests are taken once, here; everything after refers to these bytes.
+    try {
+      for (const f of files) digests.push({ name: basename(f), sha256: await sha256File(f) });
+      digests = normaliseArtifacts(digests);
+    } catch (error) {
+      throw new Stop('failed', 'version', (error as Error).message);
+    }
+
+    // 1. Version gate.
+    const tagText = options.tag ?? env.GITHUB_REF;
+    if (!tagText) throw new Stop('refused', 'version', 'no release tag: pass --tag-name vX.Y.Z or run from a tag (GITHUB_REF=refs/tags/vX.Y.Z)');
+    const tag = checkVersionTag(tagText, { allowPrerelease: options.allowPrerelease === true });
+    if (!tag.ok) throw new Stop('refused', 'version', `tag ${tagText}: ${tag.reason}`);
+    let versions: ArtifactVersion[];
+    try {
+      versions = await readArtifactVersions(files);
+    } catch (error) {
+      throw new Stop('refused', 'version', (error as Error).message);
+    }
+    const wrongKind = versions.filter((v) => (eco === 'npm' ? v.kind !== 'npm' : v.kind === 'npm'));
+    if (wrongKind.length) {
+      throw new Stop('refused', 'version', `${wrongKind.map((v) => basename(v.path)).join(', ')}: ${eco === 'npm' ? 'not an npm tarball' : 'an npm tarball, not a Python distribution'}`);
+    }
+    const mismatches = compareArtifactVersions(tag, versions);
+    if (mismatches.length) {
+      throw new Stop('refused', 'version', mismatches.map((m) => `${basename(m.path)}: ${m.where} says ${m.actual}, tag ${tag.tag} says ${m.expected}`).join('; '));
+    }
+    subject = { package: inferPackageName(versions), version: tag.semver, artifacts: digests };
+    await record('version', 'passed', `tag ${tag.tag} matches ${versions.length} artifact${versions.length === 1 ? '' : 's'} (${subject.package} ${tag.semver})`, { tag: tag.tag, package: subject.package, version: subject.version }, [{ name: tag.tag }]);
+
+    // 2. Secret scan of exactly these files.
+    const result = await scanAll(files, { cwd: options.cwd, ...(options.baseline ? { baseline: options.baseline } : {}), ...(options.jobs === undefined ? {} : { jobs: options.jobs }) });
+    findings = result.findings;
+    scanErrors = result.errors;
+    if (findings.length || scanErrors.length) {
+      const parts = [
+        ...(findings.length ? [`${findings.length} finding${findings.length === 1 ? '' : 's'}: ${findings.slice(0, 5).map((f) => `${f.ruleId} at ${f.path}:${f.location.line}`).join(', ')}${findings.length > 5 ? ', …' : ''}`] : []),
+        ...(scanErrors.length ? [`${scanErrors.length} part${scanErrors.length === 1 ? '' : 's'} could not be scanned: ${scanErrors.slice(0, 3).map((e) => `${e.path} (${e.kind})`).join(', ')}`] : []),
+      ];
+      await record('scan', 'refused', parts.join('; '), {
+        findings: findings.map((f) => ({ ruleId: f.ruleId, path: f.path, line: f.location.line, fingerprint: f.fingerprint })),
+        errors: scanErrors.map((e) => ({ path: e.path, kind: e.kind })),
+      });
+      throw new Stop('refused', 'scan', parts.join('; '));
+    }
+    await record('scan', 'passed', `no secrets in ${result.stats.files} files (${result.stats.bytes} bytes)${options.baseline?.size ? `, baseline of ${options.baseline.size}` : ''}`, { files: result.stats.files, bytes: result.stats.bytes });
+
+    // 3. Approvals, when a policy exists or they are required.
+    let policyPath = options.policyPath === undefined ? undefined : resolve(options.cwd, options.policyPath);
+    if (policyPath === undefined) {
+      const fallback = resolve(options.cwd, '.pubguard/policy.json');
+      if (await access(fallback).then(() => true, () => false)) policyPath = fallback;
+    }
+    if (policyPath === undefined) {
+      if (options.requireApprovals) throw new Stop('refused', 'approvals', 'approvals are required but there is no policy (.pubguard/policy.json or --policy FILE)');
+      await record('approvals', 'passed', 'skipped: no policy and approvals not required');
+    } else {
+      const policy = await loadPolicy(policyPath);
+      const approvals = await loadApprovals(resolve(options.cwd, options.approvalsDir ?? '.pubguard/approvals'));
+      const verdict = verifyApprovals({ subject, policy, approvals, now: now(), ...(options.initiator ? { initiator: options.initiator } : {}) });
+      approvers = verdict.counted.map((c) => c.person);
+      const details = {
+        counted: verdict.counted.map((c) => ({ person: c.person, ...(c.group ? { group: c.group } : {}), key: c.fingerprint })),
+        rejected: verdict.rejected.map((r) => ({ file: basename(r.file), reason: r.reason })),
+      };
+      if (!verdict.ok) {
+        const why = [...verdict.unsatisfiable.map((u) => `policy can never be met: ${u}`), ...verdict.missing.map((m) => `missing ${m}`)];
+        const rejected = verdict.rejected.map((r) => `${basename(r.file)}: ${r.reason}`);
+        const reason = `${why.join('; ')}${rejected.length ? ` (not counted: ${rejected.join('; ')})` : ''}`;
+        await record('approvals', 'refused', reason, details);
+        throw new Stop('refused', 'approvals', reason);
+      }
+      await record('approvals', 'passed', `approved by ${verdict.counted.map((c) => `${c.person}${c.group ? ` (${c.group})` : ''}`).join(', ')}`, details);
+    }
+
+    // 4. Token checks.
+    const check = checkPublishToken(token, { ecosystem: eco, registry, envName: tokenEnv, projects: [...new Set(versions.map((v) => v.name))], now: now() });
+    if (!check.ok) {
+      await record('token', 'refused', check.reason, { tokenEnv });
+      throw new Stop('refused', 'token', check.reason);
+    }
+    await record('token', 'passed', [check.reason, ...check.notes].join('; '), { tokenEnv });
+
+    // 5. Re-hash right before the upload: what goes out is what was scanned and approved.
+    const changed: string[] = [];
+    for (const f of files) {
+      const want = digests.find((d) => d.name === basename(f))!.sha256;
+      let got: string;
+      try {
+        got = await sha256File(f);
+      } catch (error) {
+        got = `unreadable (${(error as Error).message})`;
+      }
+      if (got !== want) changed.push(`${basename(f)} changed since it was checked (sha256 ${want.slice(0, 12)}… → ${got.slice(0, 12)}…)`);
+    }
+    if (changed.length) {
+      await record('rehash', 'refused', changed.join('; '));
+      throw new Stop('refused', 'rehash', changed.join('; '));
+    }
+    await record('rehash', 'passed', 'every file still has the digest that was scanned and approved');
+
+    // 6. Upload.
+    if (options.dryRun) {
+      await record('upload', 'passed', `dry run: nothing uploaded to ${registry}`);
+    } else {
+      let out: ClientResult;
+      if (eco === 'npm') {
+        out = await npmPublish(files[0]!, {
+          registry,
+          token: token!,
+          env,
+          cwd: options.cwd,
+          ...(options.distTag ? { distTag: options.distTag } : {}),
+          ...(options.access ? { access: options.access } : {}),
+          ...(options.runner ? { runner: options.runner } : {}),
+          ...(options.npmCommand ? { npmCommand: options.npmCommand } : {}),
+        });
+      } else {
+        out = await twineUpload(files, {
+          repositoryUrl: registry,
+          token: token!,
+          env,
+          cwd: options.cwd,
+          ...(options.runner ? { runner: options.runner } : {}),
+          ...(options.twineCommand ? { twineCommand: options.twineCommand } : {}),
+        });
+      }
+      clientOutput = redactText(`${out.stdout}${out.stderr}`, secrets);
+      const client = eco === 'npm' ? 'npm publish' : 'twine upload';
+      if (out.code !== 0) {
+        const tail = clientOutput.trim().split('\n').slice(-3).join(' | ');
+        const reason = `${client} exited with ${out.code ?? 'a signal'}: ${tail}`;
+        await record('upload', 'error', reason);
+        throw new Stop('failed', 'upload', reason);
+      }
+      await record('upload', 'passed', `${client} to ${registry} succeeded`, options.distTag ? { distTag: options.distTag } : {});
+    }
+  } catch (error) {
+    if (error instanceof Stop) stop = error;
+    else if (error instanceof Error && error.name !== 'Error' && error.name !== 'TypeError' && error.name !== 'RangeError') {
+      // A typed error (unreadable policy, approvals directory…) fails the publish but is still recorded and notified.
+      stop = new Stop('failed', steps.length ? nextStep(steps.at(-1)!.step) : 'version', error.message);
+    } else throw error;
+    if (stop.kind === 'failed' && !steps.some((s) => s.step === stop!.step)) await record(stop.step, 'error', stop.reason);
+    else if (stop.kind === 'refused' && !steps.some((s) => s.step === stop!.step)) await record(stop.step, 'refused', stop.reason);
+  }
+
+  const status: PublishResult['status'] = stop ? stop.kind : options.dryRun ? 'dry-run' : 'published';
+  const reason = stop
+    ? stop.reason
+    : options.dryRun
+      ? `${subject!.package} ${subject!.version} passed every check; nothing uploaded`
+      : `${subject!.package} ${subject!.version} published to ${registry}`;
+
+  let notification: NotifyResult | undefined;
+  if (options.notifyUrl) {
+    const head = (await log.verify()).head;
+    const message: PublishNotification = {
+      text: notificationText(status, eco, subject, reason, stop?.step),
+      event: status,
+      ecosystem: eco,
+      ...(subject ? { package: subject.package, version: subject.version } : {}),
+      registry,
+      artifacts: digests,
+      approvers,
+      ...(stop ? { step: stop.step } : {}),
+      reason,
+      auditHead: head,
+      actor: options.actor,
+    };
+    notification = await sendNotification(options.notifyUrl, message, { ...options.notifyOptions, secrets });
+    const where = describeWebhook(options.notifyUrl);
+    await record(
+      'notify',
+      notification.ok ? 'passed' : 'error',
+      notification.ok ? `notified ${where}` : `notification to ${where} failed after ${notification.attempts} attempt${notification.attempts === 1 ? '' : 's'}: ${notification.error ?? 'unknown error'} (the release outcome stands)`,
+      { attempts: notification.attempts, ...(notification.status ? { status: notification.status } : {}) },
+    );
+  }
+  return {
+    status,
+    ...(stop ? { step: stop.step } : {}),
+    reason: redactText(reason, secrets),
+    steps,
+    ...(subject ? { subject } : {}),
+    findings,
+    scanErrors,
+    approvers,
+    ...(clientOutput === undefined ? {} : { clientOutput }),
+    ...(notification ? { notification } : {}),
+    auditHead: (await log.verify()).head,
+  };
+}
+
+const ORDER: PublishStep[] = ['version', 'scan', 'approvals', 'token', 'rehash', 'upload', 'notify'];
+
+function nextStep(step: PublishStep): PublishStep {
+  return ORDER[Math.min(ORDER.indexOf(step) + 1, ORDER.length - 1)]!;
+}
+
+function notificationText(status: PublishResult['status'], eco: Ecosystem, subject: ReleaseSubject | undefined, reason: string, step?: PublishStep): string {
+  const what = subject ? `${subject.package} ${subject.version}` : 'a release';
+  const where = eco === 'npm' ? 'npm' : 'PyPI';
+  switch (status) {
+    case 'published':
+      return `:white_check_mark: ${what} published to ${where}`;
+    case 'dry-run':
+      return `:test_tube: ${what} passed every check for ${where} (dry run, nothing uploaded)`;
+    case 'refused':
+      return `:no_entry: ${what} was refused at the ${step} step: ${reason}`;
+    default:
+      return `:x: publishing ${what} to ${where} failed at the ${step} step: ${reason}`;
+  }
+}
