@@ -1,13 +1,8 @@
-import { Buffer } from 'node:buffer';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
-import { jsModule, npmTarball, Prng } from '@pubguard/corpus';
-import { scanAll } from '@pubguard/engine';
+import { base62Crc32, jsModule, npmTarball, Prng } from '@pubguard/corpus';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// Sharding is not part of the cli package's public API; the scan command uses it internally.
-import { expandInputs, selectShard } from '../packages/cli/src/shard.js';
 import { runPubguard } from './helpers.js';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
@@ -16,13 +11,7 @@ const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 function githubToken(rng: Prng): string {
   let body = '';
   for (let i = 0; i < 30; i++) body += BASE62[rng.int(0, 61)];
-  let n = crc32(Buffer.from(body, 'latin1'));
-  let sum = '';
-  do {
-    sum = BASE62[n % 62] + sum;
-    n = Math.floor(n / 62);
-  } while (n > 0);
-  return `ghp_${body}${sum.padStart(6, '0')}`;
+  return `ghp_${body}${base62Crc32(body)}`;
 }
 
 interface JsonFinding {
@@ -93,6 +82,19 @@ describe('pubguard baseline create', () => {
     expect(ok.code).toBe(0);
     expect((JSON.parse(await readFile(join(work, 'b.json'), 'utf8')) as { findings: { ruleId: string }[] }).findings.map((f) => f.ruleId)).toEqual(['acme-key']);
 
+    // The scan command reads the same config: the custom rule reports, an allowlist or an
+    // ignore glob silences it, and command-line options win.
+    const scanned = await runPubguard(['scan', '--quiet', '--format', 'json', 'app.env'], { cwd: work });
+    expect(scanned.code).toBe(1);
+    expect((JSON.parse(scanned.stdout) as { findings: JsonFinding[] }).findings.map((f) => f.ruleId)).toEqual(['acme-key']);
+    await writeFile(join(work, 'pubguard.config.json'), JSON.stringify({ rules: { custom: [custom] }, allowlist: { regexes: [`^acme_${hex.slice(0, 8)}`] } }));
+    expect((await runPubguard(['scan', '--quiet', 'app.env'], { cwd: work })).code).toBe(0);
+    await writeFile(join(work, 'pubguard.config.json'), JSON.stringify({ rules: { custom: [custom] }, ignore: ['*.env'], format: 'json' }));
+    const ignored = await runPubguard(['scan', '--quiet', '.'], { cwd: work });
+    expect(ignored.code).toBe(0);
+    expect((JSON.parse(ignored.stdout) as { findings: unknown[] }).findings).toEqual([]);
+    expect((await runPubguard(['scan', '--quiet', '--config', 'missing.json', '.'], { cwd: work })).code).toBe(2);
+
     const cases: [string, RegExp][] = [
       ['{"jobs": "2"}', /pubguard\.config\.json: jobs: must be a whole number; got the string "2"/],
       ['{"limits": {"maxDeph": 2}}', /pubguard\.config\.json: limits\.maxDeph: unknown key/],
@@ -101,10 +103,12 @@ describe('pubguard baseline create', () => {
     ];
     for (const [text, message] of cases) {
       await writeFile(join(work, 'pubguard.config.json'), text);
-      const result = await runPubguard(['baseline', 'create', '-o', 'b.json', 'app.env'], { cwd: work });
-      expect(result.code).toBe(2);
-      expect(result.stderr).toMatch(message);
-      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      for (const args of [['baseline', 'create', '-o', 'b.json', 'app.env'], ['scan', 'app.env']]) {
+        const result = await runPubguard(args, { cwd: work });
+        expect(result.code).toBe(2);
+        expect(result.stderr).toMatch(message);
+        expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      }
     }
   });
 });
@@ -119,17 +123,18 @@ describe('sharding and pubguard report merge', () => {
       const content = await npmTarball(`p${i}`, '1.0.0', [{ path: 'index.js', content: jsModule(secrets, { seed: i }).content }]);
       await writeFile(join(shardDir, `p${i}-1.0.0.tgz`), content);
     }
-    // The scan command's --shard does this: expand the directory, keep this shard's files.
-    const all = await expandInputs(['many'], { cwd: dir });
-    expect(all).toHaveLength(12);
     const names: string[] = [];
+    const shardSizes: number[] = [];
     for (const index of [1, 2, 3]) {
-      expect(selectShard(all, index, 3).length).toBeGreaterThan(0);
-      const result = await scanAll(selectShard(all, index, 3), { cwd: dir, jobs: 0 });
       const name = `shard-${index}.json`;
-      await writeFile(join(dir, name), JSON.stringify({ version: 1, tool: { name: 'pubguard', version: '0.1.0' }, ...result }));
+      const shard = await runPubguard(['scan', '--quiet', '--shard', `${index}/3`, '--format', 'json', '--output', name, 'many'], { cwd: dir });
+      expect(shard.code).not.toBe(2);
+      shardSizes.push((JSON.parse(await readFile(join(dir, name), 'utf8')) as { stats: { artifacts: number } }).stats.artifacts);
       names.push(name);
     }
+    // Every shard got some of the work, and together they saw every artifact once.
+    expect(shardSizes.every((n) => n > 0)).toBe(true);
+    expect(shardSizes.reduce((a, b) => a + b, 0)).toBe(12);
     const whole = await runPubguard(['scan', '--quiet', '--format', 'json', 'many'], { cwd: dir });
     const merged = await runPubguard(['report', 'merge', ...names], { cwd: dir });
     expect(merged.code).toBe(1);

@@ -477,8 +477,8 @@ export function scanOptionsFromConfig(loaded: LoadedConfig | undefined): ConfigS
 
 /**
  * A predicate for the global allowlist: true when a finding must be dropped. `secret` is the
- * unredacted value (scan with `showSecrets: true` and redact afterwards), because regexes and
- * stopwords cannot be judged on a redacted secret. Undefined when the allowlist is empty.
+ * unredacted value (the engine's `exclude` option passes it), because regexes and stopwords
+ * cannot be judged on a redacted secret. Undefined when the allowlist is empty.
  */
 export function allowlistFilter(allowlist: ConfigAllowlist | undefined): ((finding: Finding, secret: string) => boolean) | undefined {
   const paths = allowlist?.paths ?? [];

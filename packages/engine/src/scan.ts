@@ -31,6 +31,11 @@ export interface ScanOptions {
   showSecrets?: boolean;
   /** Fingerprints of known findings to leave out (a baseline). Default: none. */
   baseline?: ReadonlySet<string>;
+  /**
+   * Leaves out a finding when it returns true (allowlists from a config file). It sees the
+   * finding as it would be reported and the secret unredacted. Default: none.
+   */
+  exclude?: (finding: Finding, secret: string) => boolean;
   /** Stops the scan (Ctrl-C); an `interrupted` error is reported and temp files are removed. */
   signal?: AbortSignal;
   /** Milliseconds between `progress` events; 0 turns them off. Default: 250. */
@@ -60,6 +65,7 @@ interface Settings {
   overlap: number;
   showSecrets: boolean;
   baseline: ReadonlySet<string>;
+  exclude: ((finding: Finding, secret: string) => boolean) | undefined;
   progressIntervalMs: number;
   inlineBytes: number;
   ruleTimeoutMs: number;
@@ -85,6 +91,7 @@ function settle(options: ScanOptions): Settings {
     overlap: 2 * ruleset.maxMatchLength + 2 * WINDOW_MARGIN,
     showSecrets: options.showSecrets ?? false,
     baseline: options.baseline ?? new Set(),
+    exclude: options.exclude,
     progressIntervalMs: options.progressIntervalMs ?? 250,
     inlineBytes: options.inlineBytes ?? 4 * MiB,
     ruleTimeoutMs: options.ruleTimeoutMs ?? 30_000,
@@ -437,6 +444,7 @@ class Producer {
       secret: f.structural || this.settings.showSecrets ? f.secret : redact(f.secret),
       fingerprint: print,
     };
+    if (this.settings.exclude?.(finding, f.secret)) return;
     this.queue.push({ type: 'finding', finding });
   }
 }

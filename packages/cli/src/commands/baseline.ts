@@ -87,16 +87,14 @@ async function runCreate(argv: string[], io: CliIO): Promise<CliResult> {
     stdin: io.stdin,
     limits: fromConfig.limits,
     ignore: [...fromConfig.ignore, ...(values.ignore ?? [])],
-    // Full secrets only in memory, for the allowlist's regexes and stopwords; never written.
-    showSecrets: true,
     signal: io.signal,
   };
+  if (fromConfig.drop) options.exclude = fromConfig.drop;
   const jobs = values.jobs !== undefined ? parseJobs(values.jobs) : fromConfig.jobs;
   if (jobs !== undefined) options.jobs = jobs;
 
   const result = await scanAll(positionals, options);
-  const drop = fromConfig.drop;
-  const findings = drop ? result.findings.filter((f) => !drop(f, f.secret)) : result.findings;
+  const findings = result.findings;
   const baseline = baselineOf(findings);
 
   const output = values.output ?? DEFAULT_BASELINE_PATH;

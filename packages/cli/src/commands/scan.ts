@@ -4,8 +4,10 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type Finding, type ScanError, type ScanLimits, type ScanOptions, type ScanStats, scan } from '@pubguard/engine';
 import { formatReport, REPORT_FORMATS, type ReportFormat, type RuleInfo, summaryLine, useColor } from '@pubguard/report';
-import { builtinRuleset, type CompiledRuleset } from '@pubguard/rules';
+import { builtinRuleDefinitions, type CompiledRuleset } from '@pubguard/rules';
+import { loadScanConfig } from '../config.js';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
+import { expandInputs, parseShard, selectShard } from '../shard.js';
 import { VERSION } from '../version.js';
 
 const HELP = `Usage: pubguard scan [options] <path...>
@@ -25,12 +27,17 @@ Output:
       --no-color           no colours even on a terminal (NO_COLOR and FORCE_COLOR work too)
 
 Scanning:
+  -c, --config FILE        settings file (default: the nearest pubguard.config.json in this
+                           directory or above; options given here win over it)
   -j, --jobs N             worker threads (default: number of CPUs; 0 = no workers)
       --ignore GLOB        skip paths matching GLOB below a scanned directory (repeatable)
       --baseline FILE      leave out findings whose fingerprints are in FILE (a JSON report
                            or a baseline written by \`pubguard baseline create\`)
       --chunk-size BYTES   bytes per chunk of large files (default 1 MiB; results never
                            depend on it)
+      --shard I/N          scan only the I-th of N stable parts of the inputs (directories
+                           are split by file), for CI matrices; merge the JSON reports with
+                           \`pubguard report merge\`
 
 Limits (a crossed limit is reported as an error and the scan goes on):
       --max-depth N            archives inside archives (default 5)
@@ -87,7 +94,7 @@ function parseCount(text: string, flag: string, min = 0): number {
 }
 
 /** Pairs each --format with the --output that follows it, in command-line order. */
-function reportTargets(tokens: ReadonlyArray<{ kind: string; name?: string; value?: string }>): ReportTarget[] {
+function reportTargets(tokens: ReadonlyArray<{ kind: string; name?: string; value?: string }>, fallback: ReportFormat = 'text'): ReportTarget[] {
   const targets: ReportTarget[] = [];
   for (const token of tokens) {
     if (token.kind !== 'option') continue;
@@ -98,10 +105,10 @@ function reportTargets(tokens: ReadonlyArray<{ kind: string; name?: string; valu
     } else if (token.name === 'output') {
       const last = targets[targets.length - 1];
       if (last && last.output === undefined) last.output = token.value;
-      else targets.push({ format: 'text', output: token.value });
+      else targets.push({ format: fallback, output: token.value });
     }
   }
-  if (targets.length === 0) targets.push({ format: 'text', output: undefined });
+  if (targets.length === 0) targets.push({ format: fallback, output: undefined });
   const toStdout = targets.filter((t) => t.output === undefined);
   if (toStdout.length > 1) throw new UsageError('only one report can go to stdout: give the others an --output FILE');
   return targets;
@@ -214,6 +221,8 @@ async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
         jobs: { type: 'string', short: 'j' },
         ignore: { type: 'string', multiple: true },
         baseline: { type: 'string' },
+        config: { type: 'string', short: 'c' },
+        shard: { type: 'string' },
         'chunk-size': { type: 'string' },
         'max-depth': { type: 'string' },
         'max-entries': { type: 'string' },
@@ -229,9 +238,13 @@ async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
   const { values, positionals, tokens } = parsed;
   if (positionals.length === 0) throw new UsageError('give at least one path to scan: a directory, an artifact, or - for standard input');
   if (positionals.filter((p) => p === '-').length > 1) throw new UsageError('standard input (-) can be scanned only once');
-  const targets = reportTargets(tokens ?? []);
+  const shard = values.shard === undefined ? undefined : parseShard(values.shard);
+  if (shard && positionals.includes('-')) throw new UsageError('--shard cannot split standard input (-)');
+  const config = await loadScanConfig(io.cwd, values.config === undefined ? undefined : resolve(io.cwd, values.config), builtinRuleDefinitions());
+  const targets = reportTargets(tokens ?? [], config.format);
 
-  const limits: Partial<ScanLimits> = {};
+  // Command-line values win over the config file's.
+  const limits: Partial<ScanLimits> = { ...config.limits };
   if (values['max-depth'] !== undefined) limits.maxDepth = parseCount(values['max-depth'], '--max-depth');
   if (values['max-entries'] !== undefined) limits.maxEntries = parseCount(values['max-entries'], '--max-entries', 1);
   if (values['max-entry-bytes'] !== undefined) limits.maxEntryBytes = parseSize(values['max-entry-bytes'], '--max-entry-bytes');
@@ -239,23 +252,28 @@ async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
   if (values['max-ratio'] !== undefined) limits.maxCompressionRatio = parseCount(values['max-ratio'], '--max-ratio', 1);
   if (values['max-artifact-seconds'] !== undefined) limits.maxArtifactMs = 1000 * parseCount(values['max-artifact-seconds'], '--max-artifact-seconds');
 
-  const ruleset = builtinRuleset();
+  const ruleset = config.ruleset;
+  const ignore = [...config.ignore, ...(values.ignore ?? [])];
   const options: ScanOptions = {
     ruleset,
     cwd: io.cwd,
     stdin: io.stdin,
     limits,
-    ignore: values.ignore ?? [],
+    ignore,
     showSecrets: values['show-secrets'] === true,
     signal: io.signal,
   };
+  if (config.drop) options.exclude = config.drop;
+  if (config.jobs !== undefined) options.jobs = config.jobs;
   if (values.jobs !== undefined) options.jobs = parseCount(values.jobs, '--jobs');
   if (values['chunk-size'] !== undefined) options.chunkSize = Math.max(1, parseSize(values['chunk-size'], '--chunk-size'));
-  if (values.baseline !== undefined) options.baseline = await loadBaseline(resolve(io.cwd, values.baseline));
+  const baselinePath = values.baseline !== undefined ? resolve(io.cwd, values.baseline) : config.baselinePath;
+  if (baselinePath !== undefined) options.baseline = await loadBaseline(baselinePath);
+  const paths = shard ? selectShard(await expandInputs(positionals, { cwd: io.cwd, ignore }), shard.index, shard.count) : positionals;
 
   const quiet = values.quiet === true;
   const progress = !quiet && io.stderr.isTTY === true;
-  const result = await collect(positionals, options, io, progress);
+  const result = await collect(paths, options, io, progress);
 
   const input = { tool: { name: 'pubguard', version: VERSION }, ...result, rules: ruleInfos(ruleset) };
   for (const target of targets) {
