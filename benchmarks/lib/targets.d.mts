@@ -1,0 +1,23 @@
+/** One row of the benchmark table, as run.mjs records it. */
+export interface BenchRow {
+  group: 'package' | 'linearity' | 'jobs' | 'startup' | string;
+  tool: string;
+  input: string;
+  MB: number;
+  wallS: number;
+  mbps: number;
+  peakMB: number;
+  ratioToFloor: number;
+  findings: number;
+  note?: string;
+}
+/** A target's verdict: PASS, FAIL, or SKIP when this run did not measure it. */
+export interface TargetVerdict {
+  target: string;
+  measured: string;
+  status: 'PASS' | 'FAIL' | 'SKIP';
+}
+/** Median of a non-empty list of numbers. */
+export declare function median(values: readonly number[]): number;
+/** Judges issue 8's targets (and issue 2's 2× line) from one run's rows. */
+export declare function judgeTargets(rows: readonly BenchRow[]): TargetVerdict[];

@@ -1,0 +1,228 @@
+#!/usr/bin/env node
+// End-to-end benchmark (what `pnpm bench` runs): pubguard as a process against the I/O +
+// literal-search floor (gzip -dc, then rg over the unpacked tree) and against secretlint, on
+// real npm packages and on generated artifacts of 10 MB, 100 MB and 1 GB. Prints one table
+// and issue 8's targets, and saves both as JSON in benchmarks/results/.
+//
+// Usage: node benchmarks/run.mjs [--quick] [--only NAME] [--runs N]
+//   --quick      skip the 1 GB artifact and secretlint
+//   --only NAME  only inputs whose name contains NAME (e.g. typescript, gen-100MB, empty-dir)
+//   --runs N     timed runs per measurement, the median is kept (default 3; 1 for ≥ 500 MB)
+import { mkdirSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { builtinRuleset } from '@pubguard/rules';
+import { canMeasureRss, ensureCommand, measure, runOrThrow } from './lib/proc.mjs';
+import { GENERATED, PACKAGES, ensureGenerated, ensurePacked, ensureUnpacked, packFileName } from './lib/inputs.mjs';
+import { formatRows } from './lib/table.mjs';
+import { judgeTargets, median } from './lib/targets.mjs';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = dirname(HERE);
+const CACHE = join(HERE, '.cache');
+const CLI = join(ROOT, 'packages', 'cli', 'bin', 'pubguard.js');
+const SECRETLINT_VERSION = '13.0.6';
+const PRESET_VERSION = '13.1.0';
+
+function usage(message) {
+  console.error(`${message}\nusage: node benchmarks/run.mjs [--quick] [--only NAME] [--runs N]`);
+  process.exit(2);
+}
+
+let args;
+try {
+  args = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, runs: { type: 'string', default: '3' } } }).values;
+} catch (error) {
+  usage(error.message);
+}
+const runs = Number(args.runs);
+if (!Number.isInteger(runs) || runs < 1) usage(`--runs takes a whole number ≥ 1, got '${args.runs}'`);
+const selected = (name) => args.only === undefined || name.includes(args.only);
+const log = (message) => console.error(`bench: ${message}`);
+
+if (!existsSync(join(ROOT, 'packages', 'cli', 'dist', 'bin.js'))) {
+  usage('pubguard is not built: run `corepack pnpm build` first (or use `corepack pnpm bench`)');
+}
+
+// ---- tools ------------------------------------------------------------------------------
+ensureCommand('/usr/bin/time', 'time', log);
+if (!canMeasureRss()) log('GNU time is missing: peak RSS is not measured (shown as —)');
+const haveRg = ensureCommand('rg', 'ripgrep', log);
+if (!haveRg) log('ripgrep is missing: the floor cannot be measured, ratios to it are shown as —');
+for (const tool of ['gzip', 'tar', 'npm']) {
+  if (!ensureCommand(tool, tool, log)) usage(`${tool} is needed to prepare the inputs`);
+}
+
+mkdirSync(CACHE, { recursive: true });
+const keywordsFile = join(CACHE, 'keywords.txt');
+const keywords = builtinRuleset().keywords;
+writeFileSync(keywordsFile, `${keywords.join('\n')}\n`);
+
+function ensureSecretlint() {
+  const dir = join(CACHE, 'secretlint');
+  const bin = join(dir, 'node_modules', 'secretlint', 'bin', 'secretlint.js');
+  const installed = () => {
+    try {
+      const v = (p) => JSON.parse(readFileSync(join(dir, 'node_modules', ...p.split('/'), 'package.json'), 'utf8')).version;
+      return v('secretlint') === SECRETLINT_VERSION && v('@secretlint/secretlint-rule-preset-recommend') === PRESET_VERSION;
+    } catch {
+      return false;
+    }
+  };
+  if (!installed()) {
+    log(`installing secretlint ${SECRETLINT_VERSION} + preset-recommend ${PRESET_VERSION} into ${relative(ROOT, dir)}`);
+    mkdirSync(dir, { recursive: true });
+    // Exact versions: a range lets npm pick 12.x on Node 20, which is far slower (DESIGN.md §6).
+    runOrThrow('npm', ['install', '--prefix', dir, '--no-audit', '--no-fund', '--loglevel=error', `secretlint@${SECRETLINT_VERSION}`, `@secretlint/secretlint-rule-preset-recommend@${PRESET_VERSION}`]);
+  }
+  const rc = join(dir, '.secretlintrc.json');
+  writeFileSync(rc, `${JSON.stringify({ rules: [{ id: '@secretlint/secretlint-rule-preset-recommend' }] }, null, 2)}\n`);
+  return { bin, rc, out: join(dir, 'last-output.json') };
+}
+
+// ---- measuring --------------------------------------------------------------------------
+/** Median wall and the largest peak of `n` runs of `fn` (which returns a measure() result). */
+async function repeat(n, fn) {
+  const results = [];
+  for (let i = 0; i < n; i++) results.push(await fn());
+  return { wallS: median(results.map((r) => r.wallS)), peakMB: Math.max(...results.map((r) => r.peakMB)), last: results[results.length - 1] };
+}
+
+async function floor(tgz, dir, n) {
+  if (!haveRg) return undefined;
+  const gz = await repeat(n, () => measure('gzip', ['-dc', tgz]));
+  // -uuu: hidden, ignored and binary files too, so rg reads the same bytes pubguard does.
+  const rg = await repeat(n, () => measure('rg', ['-i', '-F', '-c', '-uuu', '-f', keywordsFile, dir]));
+  return { wallS: gz.wallS + rg.wallS, peakMB: Math.max(gz.peakMB, rg.peakMB), gzipS: gz.wallS, rgS: rg.wallS };
+}
+
+async function pubguard(target, n, extra = []) {
+  const r = await repeat(n, () => measure('node', [CLI, 'scan', '--format', 'json', '-q', ...extra, target], { stdout: 'capture' }));
+  let findings = Number.NaN;
+  let note = '';
+  try {
+    const report = JSON.parse(r.last.stdout.toString('utf8'));
+    findings = report.findings.length;
+    if (report.errors.length > 0) note = `${report.errors.length} errors: ${report.errors[0].message}`;
+  } catch {
+    note = `no JSON report (exit ${r.last.code}): ${r.last.stderr.trim().split('\n').pop() ?? ''}`;
+  }
+  if (r.last.code === 2 && !note) note = 'exit 2';
+  return { wallS: r.wallS, peakMB: r.peakMB, findings, note };
+}
+
+async function secretlint(tools, dir) {
+  const r = await measure('node', [tools.bin, '**/*', '--secretlintrc', tools.rc, '--format', 'json', '--maskSecrets'], { cwd: dir, stdout: tools.out });
+  let findings = Number.NaN;
+  let note = '';
+  try {
+    const results = JSON.parse(readFileSync(tools.out, 'utf8'));
+    findings = results.reduce((a, f) => a + f.messages.length, 0);
+  } catch {
+    note = `no JSON output (exit ${r.code}): ${r.stderr.trim().split('\n').pop() ?? ''}`;
+  }
+  return { wallS: r.wallS, peakMB: r.peakMB, findings, note };
+}
+
+const rows = [];
+function addRow(group, tool, input, MB, m, floorWall) {
+  const row = {
+    group,
+    tool,
+    input,
+    MB,
+    wallS: m.wallS,
+    mbps: MB / m.wallS,
+    peakMB: m.peakMB,
+    ratioToFloor: floorWall ? m.wallS / floorWall : Number.NaN,
+    findings: m.findings ?? Number.NaN,
+    note: m.note ?? '',
+  };
+  rows.push(row);
+  log(`${tool.padEnd(18)} ${input.padEnd(34)} ${row.wallS.toFixed(3)} s${m.note ? `  (${m.note})` : ''}`);
+  return row;
+}
+
+async function measureInput(group, name, tgz, dir, bytes, n, tools, expected) {
+  const MB = bytes / 1e6;
+  const fl = await floor(tgz, dir, n);
+  if (fl) addRow(group, 'floor (gzip+rg)', name, MB, { ...fl, note: `gzip ${fl.gzipS.toFixed(2)} s + rg ${fl.rgS.toFixed(2)} s` }, fl.wallS);
+  const pg = await pubguard(tgz, n);
+  if (expected !== undefined && pg.findings !== expected && !pg.note) pg.note = `expected ${expected} planted`;
+  addRow(group, 'pubguard', name, MB, pg, fl?.wallS);
+  if (tools) {
+    const sl = await secretlint(tools, dir);
+    sl.note = [sl.note, `pubguard ${(sl.wallS / pg.wallS).toFixed(1)}× faster`].filter(Boolean).join('; ');
+    addRow(group, 'secretlint', name, MB, sl, fl?.wallS);
+  }
+}
+
+// ---- the run ----------------------------------------------------------------------------
+const started = Date.now();
+const tools = args.quick ? undefined : ensureSecretlint();
+
+for (const pkg of PACKAGES) {
+  const name = packFileName(pkg.spec).replace(/\.tgz$/, '');
+  if (!selected(name)) continue;
+  const tgz = ensurePacked(pkg.spec, join(CACHE, 'packs'));
+  const { dir, bytes } = ensureUnpacked(tgz, join(CACHE, 'trees', name));
+  await measureInput('package', name, tgz, dir, bytes, runs, tools);
+}
+
+let largest;
+for (const gen of GENERATED) {
+  if (!selected(gen.label) || (args.quick && gen.bytes >= 1e9)) continue;
+  const art = ensureGenerated(gen.label, gen.bytes, CACHE, log);
+  await measureInput('linearity', gen.label, art.tgz, art.dir, art.bytes, gen.bytes >= 500e6 ? 1 : runs, undefined, art.planted);
+  largest = { label: gen.label, ...art };
+}
+if (largest) {
+  const n = largest.bytes >= 500e6 ? 1 : runs;
+  for (const jobs of [1, 2]) addRow('jobs', `pubguard --jobs ${jobs}`, largest.label, largest.bytes / 1e6, await pubguard(largest.tgz, n, ['--jobs', String(jobs)]));
+}
+
+if (selected('empty-dir')) {
+  const empty = join(CACHE, 'empty-dir');
+  mkdirSync(empty, { recursive: true });
+  const times = [];
+  let peak = 0;
+  for (let i = 0; i < 10; i++) {
+    const r = await measure('node', [CLI, 'scan', '-q', empty]);
+    times.push(r.wallS);
+    peak = Math.max(peak, r.peakMB);
+  }
+  addRow('startup', 'pubguard', 'empty-dir (median of 10)', 0, { wallS: median(times), peakMB: peak, findings: 0 });
+}
+
+// ---- report -----------------------------------------------------------------------------
+const display = rows.map((r) => ({
+  tool: r.tool,
+  input: r.input,
+  MB: r.MB,
+  'wall s': r.wallS,
+  'MB/s': r.MB > 0 ? r.mbps : Number.NaN,
+  'peak MB': r.peakMB,
+  '×floor': r.ratioToFloor,
+  findings: r.findings,
+  note: r.note,
+}));
+const targets = judgeTargets(rows);
+const machine = {
+  nproc: availableParallelism(),
+  cpu: cpus()[0]?.model ?? 'unknown',
+  node: process.version,
+  rg: haveRg ? runOrThrow('rg', ['--version']).split('\n')[0] : null,
+};
+console.log(`\npubguard benchmark — ${new Date(started).toISOString()} — ${machine.nproc} CPUs, ${machine.cpu}, Node ${machine.node}`);
+console.log(`MB = 10^6 bytes of uncompressed files; wall s = median of ${runs} runs (1 run for ≥ 500 MB); peak MB = max RSS of the process (GNU time %M)\n`);
+console.log(formatRows(display));
+console.log('\nTargets (issue 8; issue 2 for the 2× line)');
+console.log(formatRows(targets.map((t) => ({ target: t.target, measured: t.measured, status: t.status }))));
+
+const resultsDir = join(HERE, 'results');
+mkdirSync(resultsDir, { recursive: true });
+const file = join(resultsDir, `${new Date(started).toISOString().replace(/:/g, '-')}.json`);
+writeFileSync(file, `${JSON.stringify({ startedAt: new Date(started).toISOString(), durationS: (Date.now() - started) / 1000, machine, options: { quick: args.quick, only: args.only ?? null, runs }, keywords: keywords.length, rows, targets }, null, 2)}\n`);
+console.log(`\nsaved ${relative(ROOT, file)}`);

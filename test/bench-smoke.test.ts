@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+// Plain ESM helpers of the benchmark runner; no network, no processes.
+import { formatCell, formatRows } from '../benchmarks/lib/table.mjs';
+import { type BenchRow, judgeTargets, median } from '../benchmarks/lib/targets.mjs';
+
+function row(group: string, tool: string, input: string, MB: number, wallS: number, extra: Partial<BenchRow> = {}): BenchRow {
+  return { group, tool, input, MB, wallS, mbps: MB / wallS, peakMB: 100, ratioToFloor: Number.NaN, findings: 0, ...extra };
+}
+
+describe('benchmark table', () => {
+  it('formats numbers by magnitude and missing values as a dash', () => {
+    expect([formatCell(1234.56), formatCell(23.61), formatCell(0.834), formatCell(0.0042), formatCell(7), formatCell(Number.NaN), formatCell(undefined), formatCell('x')]).toEqual([
+      '1235', '23.6', '0.83', '0.004', '7', '—', '—', 'x',
+    ]);
+  });
+
+  it('aligns numeric columns right and text columns left', () => {
+    const text = formatRows([
+      { tool: 'floor', MB: 23.6 },
+      { tool: 'pubguard', MB: 1000.4 },
+    ]);
+    expect(text.split('\n')).toEqual(['tool        MB', '--------  ----', 'floor     23.6', 'pubguard  1000']);
+  });
+});
+
+describe('benchmark targets', () => {
+  it('takes the middle value, or the mean of the two middle ones', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+  });
+
+  it('judges each target from the rows and skips the ones not measured', () => {
+    const rows = [
+      row('package', 'pubguard', 'typescript-5.9.3', 23.6, 0.45, { ratioToFloor: 1.4 }),
+      row('package', 'secretlint', 'typescript-5.9.3', 23.6, 9),
+      row('package', 'pubguard', 'lodash-4.18.1', 1.4, 0.2, { ratioToFloor: 1.8 }),
+      row('linearity', 'pubguard', 'gen-10MB', 10, 0.1),
+      row('linearity', 'pubguard', 'gen-100MB', 100, 1),
+      row('jobs', 'pubguard --jobs 1', 'gen-100MB', 100, 2),
+      row('jobs', 'pubguard --jobs 2', 'gen-100MB', 100, 1.3),
+      row('startup', 'pubguard', 'empty-dir', 0, 0.12),
+    ];
+    const status = Object.fromEntries(judgeTargets(rows).map((t) => [t.target.split(' (')[0], t.status]));
+    expect(status).toEqual({
+      'typescript-5.9.3 within 2× floor': 'PASS',
+      'typescript-5.9.3 within 1.5× floor': 'PASS',
+      'every package within 1.5× floor': 'FAIL',
+      '≥ 15× faster than secretlint': 'PASS',
+      'MB/s within ±20% across sizes': 'PASS',
+      '1 GB scan peak RSS ≤ 200 MB': 'SKIP',
+      '2 workers ≤ 0.6× of 1 worker': 'FAIL',
+      'empty-directory start-up < 150 ms': 'PASS',
+    });
+  });
+});
