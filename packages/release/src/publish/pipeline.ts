@@ -207,7 +207,9 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
       await record('approvals', 'passed', 'skipped: no policy and approvals not required');
     } else {
       const policy = await loadPolicy(policyPath);
-      const approvals = await loadApprovals(resolve(options.cwd, options.approvalsDir ?? '.pubguard/approvals'));
+      const approvalsDir = resolve(options.cwd, options.approvalsDir ?? '.pubguard/approvals');
+      // No directory yet simply means nobody has approved: a refusal, not a failure.
+      const approvals = (await access(approvalsDir).then(() => true, () => false)) ? await loadApprovals(approvalsDir) : [];
       const verdict = verifyApprovals({ subject, policy, approvals, now: now(), ...(options.initiator ? { initiator: options.initiator } : {}) });
       approvers = verdict.counted.map((c) => c.person);
       const details = {

@@ -1,0 +1,158 @@
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jsModule, npmTarball } from '@pubguard/corpus';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sshKey } from '../packages/release/src/testing/fixtures.js';
+import { type ProcessResult, runPubguard } from './helpers.js';
+import { assertNoToken, auditRecords, checksummedToken } from './publish-helpers.js';
+import { startWebhook } from './servers/pypi.js';
+import { type Verdaccio, startVerdaccio } from './servers/verdaccio.js';
+
+// `pubguard publish npm` with the real npm client against a real Verdaccio on 127.0.0.1.
+const NAME = 'acme-pubguard-demo';
+const VERSION = '1.4.0';
+const FILE = `${NAME}-${VERSION}.tgz`;
+
+let registry: Verdaccio;
+let hook: Awaited<ReturnType<typeof startWebhook>>;
+let token = '';
+const cwd = mkdtempSync(join(tmpdir(), 'pubguard-e2e-npm-'));
+const outputs: ProcessResult[] = [];
+const audit = join(cwd, 'audit.jsonl');
+
+async function publish(args: string[], env: Record<string, string>, dir = cwd): Promise<ProcessResult> {
+  const r = await runPubguard(['publish', 'npm', ...args, '--registry', registry.url, '--audit', audit, '--notify', hook.url, '--jobs', '0'], {
+    cwd: dir,
+    env: { GITHUB_REF: '', GITHUB_ACTOR: 'release-bot', ...env },
+  });
+  outputs.push(r);
+  return r;
+}
+
+async function tarball(dir: string, extra: { path: string; content: string | Uint8Array }[] = []): Promise<string> {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, FILE);
+  writeFileSync(path, await npmTarball(NAME, VERSION, [{ path: 'index.js', content: 'module.exports = () => 42;\n' }, ...extra]));
+  return path;
+}
+
+beforeAll(async () => {
+  [registry, hook] = await Promise.all([startVerdaccio(), startWebhook()]);
+  token = await registry.addUser('release-bot', `pw-${checksummedToken('x_')}`);
+  await tarball(join(cwd, 'dist'));
+  const alice = sshKey(cwd, 'id_alice');
+  const bob = sshKey(cwd, 'id_bob');
+  mkdirSync(join(cwd, '.pubguard'));
+  writeFileSync(
+    join(cwd, '.pubguard/policy.json'),
+    JSON.stringify({ version: 1, approvers: { alice: { keys: [alice.pub] }, bob: { keys: [bob.pub] } }, groups: { 'security-team': ['alice'] }, rule: { minApprovers: 2, groups: { 'security-team': 1 } } }),
+  );
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all([registry?.stop(), hook?.stop()]);
+  rmSync(cwd, { recursive: true, force: true });
+});
+
+describe('pubguard publish npm (Verdaccio, real npm)', () => {
+  it('refuses a wrong tag', async () => {
+    const r = await publish([`dist/${FILE}`, '--tag-name', 'v1.4.1'], { NPM_TOKEN: token });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/REFUSED\s+version .*package\.json says 1\.4\.0, tag v1\.4\.1 says 1\.4\.1/);
+    expect(auditRecords(audit).at(-2)).toMatchObject({ stage: 'publish.version', outcome: 'refused' });
+    expect(await registry.packument(NAME)).toBeUndefined();
+  });
+
+  it('refuses when approvals are missing', async () => {
+    const r = await publish([`dist/${FILE}`, '--tag-name', `v${VERSION}`, '--require-approvals'], { NPM_TOKEN: token });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('REFUSED approvals');
+    expect(r.stdout).toContain('missing 1 more approval from group security-team');
+    expect(auditRecords(audit).at(-2)).toMatchObject({ stage: 'publish.approvals', outcome: 'refused' });
+    expect(await registry.packument(NAME)).toBeUndefined();
+  });
+
+  it('refuses a tarball with a planted secret before anything reaches the registry', async () => {
+    const planted = checksummedToken('ghp_');
+    const carrier = jsModule(planted, { path: 'lib/upstream.js', seed: 3 });
+    await tarball(join(cwd, 'leaky'), [{ path: carrier.path, content: carrier.content }]);
+    const r = await publish([`leaky/${FILE}`, '--tag-name', `v${VERSION}`], { NPM_TOKEN: token });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('REFUSED scan');
+    expect(r.stdout).toContain('github-classic-token');
+    expect(r.stdout).not.toContain(planted);
+    expect(readFileSync(audit, 'utf8')).not.toContain(planted);
+    expect(auditRecords(audit).at(-2)).toMatchObject({ stage: 'publish.scan', outcome: 'refused' });
+    expect(await registry.packument(NAME)).toBeUndefined();
+  });
+
+  it('approves, then refuses the same file name with other bytes (changed after approval)', async () => {
+    for (const key of ['id_alice', 'id_bob']) {
+      const a = await runPubguard(['approve', `dist/${FILE}`, '--key', key, '--expires', '1h', '--no-audit'], { cwd });
+      expect(a.stderr).toBe('');
+      expect(a.code).toBe(0);
+    }
+    const changed = join(cwd, 'changed');
+    await tarball(changed, [{ path: 'README.md', content: 'one more file after approval\n' }]);
+    const r = await publish([`changed/${FILE}`, '--tag-name', `v${VERSION}`, '--require-approvals'], { NPM_TOKEN: token });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('has other bytes');
+    expect(auditRecords(audit).at(-2)).toMatchObject({ stage: 'publish.approvals', outcome: 'refused' });
+    expect(await registry.packument(NAME)).toBeUndefined();
+  });
+
+  it('refuses a GitHub token offered as NPM_TOKEN: nothing uploaded, exit 1, audit record', async () => {
+    const gh = checksummedToken('ghs_');
+    const r = await publish([`dist/${FILE}`, '--tag-name', `v${VERSION}`], { NPM_TOKEN: gh });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('NPM_TOKEN holds a GitHub token');
+    expect(await registry.packument(NAME)).toBeUndefined();
+    expect(auditRecords(audit).at(-2)).toMatchObject({ stage: 'publish.token', outcome: 'refused' });
+    expect(assertNoToken(gh, { stdout: r.stdout, stderr: r.stderr, audit: readFileSync(audit, 'utf8'), hooks: hook.bodies.join('\n') })).toEqual([]);
+  });
+
+  it('publishes the approved tarball with npm, and npm view reads it back', async () => {
+    const r = await publish([`dist/${FILE}`, '--tag-name', `v${VERSION}`, '--require-approvals', '--tag', 'next'], { NPM_TOKEN: token });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/ok\s+approvals approved by (alice \(security-team\), bob|bob, alice \(security-team\))/);
+    expect(r.stdout).toContain('PUBLISHED');
+    const npmrc = join(cwd, 'view.npmrc');
+    writeFileSync(npmrc, '');
+    const seen = execFileSync('npm', ['view', `${NAME}@${VERSION}`, 'version', '--registry', registry.url, '--userconfig', npmrc], { cwd, encoding: 'utf8' });
+    expect(seen.trim()).toBe(VERSION);
+    const doc = (await registry.packument(NAME)) as { 'dist-tags'?: Record<string, string>; versions?: Record<string, { dist?: { shasum?: string } }> };
+    expect(doc['dist-tags']?.next).toBe(VERSION);
+    // The registry holds exactly the approved bytes.
+    const sha1 = execFileSync('sha1sum', [join(cwd, 'dist', FILE)], { encoding: 'utf8' }).split(' ')[0];
+    expect(doc.versions?.[VERSION]?.dist?.shasum).toBe(sha1);
+    const records = auditRecords(audit).slice(-7);
+    expect(records.map((x) => `${x.stage}:${x.outcome}`)).toEqual([
+      'publish.version:passed',
+      'publish.scan:passed',
+      'publish.approvals:passed',
+      'publish.token:passed',
+      'publish.rehash:passed',
+      'publish.upload:passed',
+      'publish.notify:passed',
+    ]);
+  });
+
+  it('never lets the token out: outputs, audit log, notifications, and no npmrc left behind', async () => {
+    const verify = await runPubguard(['audit', 'verify', audit], { cwd });
+    expect(verify.code).toBe(0);
+    const texts: Record<string, string> = { audit: readFileSync(audit, 'utf8'), hooks: hook.bodies.join('\n') };
+    outputs.forEach((o, i) => {
+      texts[`stdout ${i}`] = o.stdout;
+      texts[`stderr ${i}`] = o.stderr;
+    });
+    expect(hook.bodies.length).toBe(outputs.length);
+    const last = JSON.parse(hook.bodies.at(-1)!) as { text: string; event: string; artifacts: { sha256: string }[]; approvers: string[]; auditHead: string };
+    expect(last).toMatchObject({ event: 'published', approvers: expect.arrayContaining(['alice', 'bob']) });
+    expect(last.text).toContain(`${NAME} ${VERSION} published`);
+    expect(assertNoToken(token, texts)).toEqual([]);
+    copyFileSync(audit, join(cwd, 'audit.copy'));
+  });
+});
