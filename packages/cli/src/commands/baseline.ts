@@ -4,7 +4,7 @@ import { type Finding, type ScanOptions, scanAll } from '@pubguard/engine';
 import { builtinRuleDefinitions } from '@pubguard/rules';
 import { loadScanConfig } from '../config.js';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
-import { writeFileAtomic } from './report.js';
+import { writeFileAtomic } from '../files.js';
 
 /** Where `baseline create` writes when no --output is given. */
 export const DEFAULT_BASELINE_PATH = '.pubguard/baseline.json';

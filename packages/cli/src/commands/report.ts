@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatReport, type JsonReport, mergeReports, parseJsonReport, REPORT_FORMATS, type ReportFormat, type RuleInfo, useColor } from '@pubguard/report';
 import { builtinRuleset } from '@pubguard/rules';
 import fg from 'fast-glob';
+import { writeFileAtomic } from '../files.js';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
 
 const HELP = `Usage: pubguard report merge [options] <report.json...>
@@ -27,19 +27,6 @@ Example:
 /** A report file that cannot be read. */
 export class ReportInputError extends Error {
   override name = 'ReportInputError';
-}
-
-/** Writes a file atomically (a temp file in the same directory, then a rename), creating the directory. */
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
-  const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  try {
-    await mkdir(dirname(path), { recursive: true });
-    await writeFile(temp, text, { mode: 0o644 });
-    await rename(temp, path);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw new ReportInputError(`cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -1,11 +1,11 @@
-import { randomBytes } from 'node:crypto';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type Finding, type ScanError, type ScanLimits, type ScanOptions, type ScanStats, scan } from '@pubguard/engine';
 import { formatReport, REPORT_FORMATS, type ReportFormat, type RuleInfo, summaryLine, useColor } from '@pubguard/report';
 import { builtinRuleDefinitions, type CompiledRuleset } from '@pubguard/rules';
+import { loadBaseline } from '@pubguard/release';
 import { loadScanConfig } from '../config.js';
+import { writeFileAtomic } from '../files.js';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
 import { expandInputs, parseShard, selectShard } from '../shard.js';
 import { VERSION } from '../version.js';
@@ -112,47 +112,6 @@ function reportTargets(tokens: ReadonlyArray<{ kind: string; name?: string; valu
   const toStdout = targets.filter((t) => t.output === undefined);
   if (toStdout.length > 1) throw new UsageError('only one report can go to stdout: give the others an --output FILE');
   return targets;
-}
-
-/** Reads fingerprints from a JSON report or a baseline file. */
-async function loadBaseline(path: string): Promise<Set<string>> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new UsageError(`cannot read baseline ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    throw new UsageError(`baseline ${path} is not valid JSON`);
-  }
-  const list = (data as { findings?: unknown; fingerprints?: unknown }) ?? {};
-  const prints = new Set<string>();
-  if (Array.isArray(list.fingerprints)) for (const f of list.fingerprints) if (typeof f === 'string') prints.add(f);
-  if (Array.isArray(list.findings)) {
-    for (const f of list.findings) {
-      const print = (f as { fingerprint?: unknown })?.fingerprint;
-      if (typeof print === 'string') prints.add(print);
-    }
-  }
-  if (prints.size === 0 && !Array.isArray(list.fingerprints) && !Array.isArray(list.findings)) {
-    throw new UsageError(`baseline ${path} has neither "fingerprints" nor "findings"`);
-  }
-  return prints;
-}
-
-/** Writes a file atomically: a temp file in the same directory, then a rename. */
-async function writeAtomic(path: string, text: string): Promise<void> {
-  const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  try {
-    await writeFile(temp, text, { mode: 0o644 });
-    await rename(temp, path);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw new UsageError(`cannot write report ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
 }
 
 function ruleInfos(ruleset: CompiledRuleset): RuleInfo[] {
@@ -280,7 +239,7 @@ async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
     const color = target.output === undefined && values['no-color'] !== true && useColor(io.env, io.stdout.isTTY === true);
     const text = formatReport(target.format, input, { color, verbose: values.verbose === true });
     if (target.output === undefined) io.stdout.write(text);
-    else await writeAtomic(resolve(io.cwd, target.output), text);
+    else await writeFileAtomic(resolve(io.cwd, target.output), text);
   }
   // The text report on stdout already ends with the summary; elsewhere say it on stderr.
   const textOnStdout = targets.some((t) => t.format === 'text' && t.output === undefined);
