@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { acceptCandidate, looksLikePlaceholderWord, placeholderReason } from './accept.js';
+import { acceptCandidate, digestReason, looksLikePlaceholderWord, placeholderReason } from './accept.js';
 import type { CompiledRule } from './types.js';
 
 function rule(overrides: Partial<CompiledRule> = {}): CompiledRule {
@@ -63,7 +63,31 @@ describe('looksLikePlaceholderWord', () => {
     for (const s of ['password', 'postgres', 'x-oauth-basic', 'config.password', 'getSecret()', 'API_TOKEN', 'test_secret']) {
       expect(looksLikePlaceholderWord(s), s).toBe(true);
     }
-    for (const s of ['Wq9vB2rLx7Ta', 'Tr0ub4dor&3-horse']) expect(looksLikePlaceholderWord(s), s).toBe(false);
+    for (const s of ['Wq9vB2rLx7Ta', 'Tr0ub4dor&3-horse', 'CG%dYVth3ji9MH']) expect(looksLikePlaceholderWord(s), s).toBe(false);
+  });
+  it('flags identifiers and regular expressions', () => {
+    for (const s of ['accessTokenFromServer', 'db_password_value', '^(?=.*[A-Z]).{8,}$', '[a-z]{8,}']) {
+      expect(looksLikePlaceholderWord(s), s).toBe(true);
+    }
+  });
+});
+
+describe('digestReason', () => {
+  it.each([
+    ['sha512-z4PhNX7vuL3xVChQ1m2AB9Yg5AULVxXcg/SpIdNs6c5H0NE8XYXysP+DGNKHfuwvY7kxvUdBeoGlODJ6+SfaPg==', 'integrity hash'],
+    ['3f2504e0-4f89-11d3-9a0c-0305e82c3301', 'UUID'],
+    ['da39a3ee5e6b4b0d3255bfef95601890afd80709', 'hex digest'],
+    ['iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk', 'base64 PNG image'],
+    ['AAAAC3NzaC1lZDI1NTE5AAAAIGIwIUzoLEu4lcCtta', 'SSH public key'],
+    ['MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEwtdNxafc', 'public key (SPKI)'],
+  ])('recognises %s', (value, reason) => {
+    expect(digestReason(value)).toBe(reason);
+  });
+  it('rejects other hex lengths only when the name says hash', () => {
+    const hex64 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+    expect(digestReason(hex64, `checksum = "${hex64}"`)).toBe('hex digest');
+    expect(digestReason(hex64, `api_key = "${hex64}"`)).toBeUndefined();
+    expect(digestReason('Zk8qW3rT9vB2nL5xC7mP1sD4')).toBeUndefined();
   });
 });
 

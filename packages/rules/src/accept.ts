@@ -33,6 +33,7 @@ const PLACEHOLDER_SHAPES: ReadonlyArray<readonly [RegExp, string]> = [
   [/your[-_ .]?[a-z0-9_-]{0,30}?[-_ .]?here/i, '"your … here" placeholder'],
   [/^<[^<>]{0,200}>$|^<[a-z_ -]{1,40}(?:>|$)|[<[{]\s{0,2}(?:your|my|insert|enter|redacted|token|secret|password|api[-_ ]?key)[^<>\]}]{0,40}[>\]}]/i, 'angle-bracket or braced placeholder'],
   [/\$\{\{?\s{0,4}[A-Za-z_.]|\$\(|\{\{\s{0,4}[A-Za-z_.]|%\([a-z_]{1,40}\)s|^\$[A-Z_][A-Z0-9_]{1,60}$/, 'template or variable reference'],
+  [/^\{[A-Za-z_][A-Za-z0-9_.]{1,60}\}?$|^%[A-Z_][A-Z0-9_]{1,60}%$/, 'braced or %VAR% reference'],
   [/process\.env|os\.environ|os\.getenv|getenv\(|env\[|ENV\[|System\.getenv/i, 'reference to an environment variable'],
   [/changeme|change[-_]me|replace[-_ ]?me|placeholder|redacted|dummy|notarealkey|not[-_]a[-_]real|insert[-_ ]?your/i, 'placeholder word'],
   [/(?:abcdefgh|bcdefghi|cdefghij|defghijk|efghijkl|fghijklm|ghijklmn|hijklmno|ijklmnop|jklmnopq|klmnopqr|lmnopqrs|mnopqrst|nopqrstu|opqrstuv|pqrstuvw|qrstuvwx|rstuvwxy|stuvwxyz|01234567|12345678|23456789|34567890|98765432|87654321|76543210|qwertyui|asdfghjk)/i, 'sequential alphabet'],
@@ -75,6 +76,7 @@ const WEAK_WORDS = new Set([
   'mypassword', 'yourpassword', 'secretpassword', 'supersecret', 'topsecret', 'pa55word', 'p@ssw0rd',
   'p@ssword', 'passw0rd', 'xxx', 'tbd', 'todo', 'n/a', 'na', 'unset', 'private', 'public', 'my-secret',
   'mysecret', 'my_secret', 'secret123', 'password123', 'password1', 'test123', 'admin123', 'qwerty',
+  'current-password', 'new-password', 'one-time-code', 'off', 'on', 'hidden', 'text', 'confirm',
 ]);
 
 /** True for secrets that are common stand-in words, code references or too uniform to be real. */
@@ -86,10 +88,51 @@ export function looksLikePlaceholderWord(secret: string): boolean {
   if (/^[a-z_$][a-z0-9_$]{0,60}(?:\.[a-z_$][a-z0-9_$]{0,60}){1,6}$/i.test(secret)) return true;
   if (/\(\)?$|^[a-z_$][a-z0-9_$]{0,60}\(/i.test(secret)) return true;
   if (/^[A-Z][A-Z0-9_]{2,60}$/.test(secret)) return true; // a constant's name
+  // camelCase or snake_case identifiers (accessTokenFromServer, db_password_value) are code.
+  if (/^[a-z]{1,30}(?:[A-Z][a-z]{1,30}){1,8}$|^[a-z]{1,30}(?:_[a-z]{1,30}){1,8}$/.test(secret)) return true;
+  // Regular expressions and format strings (password rules, validation patterns).
+  if (/\(\?[=!:<]|\\[dwsS]|\[[^\]]{1,20}\][{*+?]|\.\*|\{\d{1,3},\d{0,3}\}|^\^.*\$$/.test(secret)) return true;
   return false;
 }
 
-function runValidator(spec: ValidatorSpec, secret: string): string | undefined {
+// Base64 openings of formats that are data, not secrets: images and public keys.
+const PUBLIC_DATA_PREFIXES: ReadonlyArray<readonly [string, string]> = [
+  ['iVBORw0KGgo', 'base64 PNG image'],
+  ['/9j/', 'base64 JPEG image'],
+  ['R0lGOD', 'base64 GIF image'],
+  ['UklGR', 'base64 WebP image'],
+  ['PHN2Zy', 'base64 SVG image'],
+  ['AAAAB3NzaC1', 'SSH public key'],
+  ['AAAAC3NzaC1lZDI1NTE5', 'SSH public key'],
+  ['AAAAE2VjZHNhLXNoYTItbmlzdHA', 'SSH public key'],
+  ['MIIBIjANBgkqhkiG9w0BAQEFAAOC', 'public key (SPKI)'],
+  ['MIICIjANBgkqhkiG9w0BAQEFAAOC', 'public key (SPKI)'],
+  ['MFkwEwYHKoZIzj0CAQYI', 'public key (SPKI)'],
+  ['MCowBQYDK2VwAyEA', 'public key (SPKI)'],
+];
+
+const HASH_NAME = /hash|digest|checksum|sha[-_]?(?:1|256|384|512)?|md5|integrity|etag|fingerprint|commit|revision|\brev\b|nonce|salt|uuid|guid/i;
+
+/**
+ * Why a value is public or derived data rather than a credential, or undefined: lock-file
+ * integrity strings, UUIDs, data URIs, base64 images, public keys, and hex digests (any 40-char
+ * hex, as git object ids are everywhere; other lengths when the name says hash or checksum).
+ */
+export function digestReason(secret: string, match = secret): string | undefined {
+  if (/^sha(?:1|256|384|512)-[A-Za-z0-9+/]{20,}={0,2}$/.test(secret)) return 'integrity hash';
+  if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(secret)) return 'UUID';
+  if (/^data:/i.test(secret)) return 'data URI';
+  if (/^(?:ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-nistp[0-9]{3}|sk-ssh-ed25519@openssh\.com) /.test(secret)) return 'SSH public key';
+  for (const [prefix, what] of PUBLIC_DATA_PREFIXES) if (secret.startsWith(prefix)) return what;
+  if (/^[0-9a-f]+$/i.test(secret) && [32, 40, 56, 64, 96, 128].includes(secret.length)) {
+    if (secret.length === 40) return 'hex digest';
+    const name = match.slice(0, Math.max(0, match.indexOf(secret)));
+    if (HASH_NAME.test(name)) return 'hex digest';
+  }
+  return undefined;
+}
+
+function runValidator(spec: ValidatorSpec, secret: string, match: string): string | undefined {
   switch (spec.type) {
     case 'checksum': {
       const ok =
@@ -120,6 +163,8 @@ function runValidator(spec: ValidatorSpec, secret: string): string | undefined {
       return pemBodyValid(secret) ? undefined : 'key body is not valid DER or OpenSSH';
     case 'not-placeholder':
       return looksLikePlaceholderWord(secret) ? 'placeholder word' : undefined;
+    case 'not-digest':
+      return digestReason(secret, match);
   }
 }
 
@@ -133,7 +178,7 @@ export function acceptCandidate(rule: CompiledRule, secret: string, match: strin
   const placeholder = placeholderReason(secret, match);
   if (placeholder) return { ok: false, reason: `placeholder: ${placeholder}` };
   for (const spec of rule.validators) {
-    const failed = runValidator(spec, secret);
+    const failed = runValidator(spec, secret, match);
     if (failed) return { ok: false, reason: failed };
   }
   return { ok: true };

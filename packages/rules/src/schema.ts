@@ -39,6 +39,7 @@ function parseValidator(value: unknown, where: string): ValidatorSpec {
     case 'jwt':
     case 'pem':
     case 'not-placeholder':
+    case 'not-digest':
       return { type: value.type };
     default:
       throw new RuleError(`${where}: unknown validator type '${value.type}'`);

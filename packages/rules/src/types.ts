@@ -12,7 +12,9 @@ export type ValidatorSpec =
   | { type: 'pypi-macaroon' }
   | { type: 'jwt' }
   | { type: 'pem' }
-  | { type: 'not-placeholder' };
+  | { type: 'not-placeholder' }
+  /** Rejects values that are public or derived data: digests, integrity strings, UUIDs, images, public keys. */
+  | { type: 'not-digest' };
 
 /** Offline-checkable checksum schemes of published token formats. */
 export type ChecksumScheme =
