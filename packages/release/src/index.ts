@@ -116,3 +116,14 @@ export {
 } from './publish/clients.js';
 export { type NotifyOptions, type NotifyResult, type PublishNotification, describeWebhook, sendNotification } from './publish/notify.js';
 export { type PublishOptions, type PublishResult, type PublishStep, type StepOutcome, publishRelease } from './publish/pipeline.js';
+export { type NpmRunOptions, npmRun } from './publish/clients.js';
+export {
+  type ExecuteIncidentOptions,
+  type IncidentAction,
+  type IncidentActionResult,
+  type IncidentPlan,
+  type IncidentPlanOptions,
+  NPM_UNPUBLISH_WINDOW_MS,
+  executeIncident,
+  incidentPlan,
+} from './publish/incident.js';

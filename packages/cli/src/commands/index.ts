@@ -7,6 +7,7 @@ import { versionCheckCommand } from './version.js';
 import { rulesCheckCommand, rulesListCommand } from './rules.js';
 import { scanCommand } from './scan.js';
 import { publishNpmCommand, publishPypiCommand } from './publish.js';
+import { incidentNpmCommand, incidentPypiCommand } from './incident.js';
 import { reportMergeCommand } from './report.js';
 import { baselineCreateCommand } from './baseline.js';
 import { initCommand } from './init.js';
@@ -27,4 +28,6 @@ export const commands: Command[] = [
   auditShowCommand,
   publishNpmCommand,
   publishPypiCommand,
+  incidentNpmCommand,
+  incidentPypiCommand,
 ];

@@ -70,26 +70,43 @@ export interface NpmPublishOptions {
   npmCommand?: string;
 }
 
+/** Options of `npmRun`. */
+export interface NpmRunOptions {
+  registry: string;
+  token: string;
+  env: Record<string, string | undefined>;
+  cwd: string;
+  runner?: CommandRunner;
+  /** The npm executable (default `npm`). */
+  npmCommand?: string;
+}
+
 /**
- * Runs `npm publish <tarball>` with a private temporary userconfig (mode 0600) holding only
+ * Runs an npm command with a private temporary userconfig (mode 0600) holding only
  * `//host/:_authToken=${NPM_TOKEN}`; the token itself travels in the child's environment and
  * the file is removed afterwards, whatever happens.
  */
-export async function npmPublish(tarball: string, options: NpmPublishOptions): Promise<ClientResult> {
+export async function npmRun(args: readonly string[], options: NpmRunOptions): Promise<ClientResult> {
   const dir = await mkdtemp(join(tmpdir(), 'pubguard-npm-'));
   const npmrc = join(dir, 'npmrc');
   try {
     await writeFile(npmrc, `registry=${options.registry}\n${npmAuthKey(options.registry)}:_authToken=\${NPM_TOKEN}\n`, { mode: 0o600 });
     await chmod(npmrc, 0o600);
-    const args = ['publish', resolve(options.cwd, tarball), '--registry', options.registry, '--userconfig', npmrc, '--ignore-scripts'];
-    if (options.distTag) args.push('--tag', options.distTag);
-    if (options.access) args.push('--access', options.access);
     const env = { ...cleanEnv(options.env, /^npm_config_/i), NPM_TOKEN: options.token, NO_UPDATE_NOTIFIER: '1', npm_config_update_notifier: 'false' };
-    const result = await (options.runner ?? spawnRunner)(options.npmCommand ?? 'npm', args, { env, cwd: options.cwd });
+    const full = [...args, '--registry', options.registry, '--userconfig', npmrc];
+    const result = await (options.runner ?? spawnRunner)(options.npmCommand ?? 'npm', full, { env, cwd: options.cwd });
     return masked(result, [options.token]);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** Runs `npm publish <tarball>` (lifecycle scripts off: the bytes are already built) through `npmRun`. */
+export async function npmPublish(tarball: string, options: NpmPublishOptions): Promise<ClientResult> {
+  const args = ['publish', resolve(options.cwd, tarball), '--ignore-scripts'];
+  if (options.distTag) args.push('--tag', options.distTag);
+  if (options.access) args.push('--access', options.access);
+  return npmRun(args, options);
 }
 
 /** Options of `twineUpload`. */

@@ -1,0 +1,139 @@
+import { resolve } from 'node:path';
+import { type Ecosystem, type IncidentActionResult, type IncidentPlan, executeIncident, incidentPlan } from '@pubguard/release';
+import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
+import { DEFAULT_AUDIT_PATH, type OptionSpecs, actorOf, outputFormat, parseCommandArgs, writeJson } from './audit.js';
+
+const COMMON = `      --execute           run the steps that can be automated (default: print the plan)
+      --audit FILE        audit log (default ${DEFAULT_AUDIT_PATH})
+      --actor NAME        who runs it (default: $GITHUB_ACTOR, else $USER)
+  -f, --format FMT        text (default) or json`;
+
+const NPM_HELP = `Usage: pubguard incident npm <package>@<version> [options]
+
+A release leaked a secret. Prints the plan and, with --execute, performs what npm lets a
+tool do: \`npm deprecate\`, \`npm unpublish\` (with --unpublish, only within npm's 72-hour
+window), \`npm token revoke\` (with --token-id). The npm token comes from $NPM_TOKEN and is
+handed over in a temporary userconfig. Every action is an audit record. Then follow the
+rotation checklist it prints: removing a release never makes a leaked secret safe again.
+
+Options:
+      --registry URL      npm registry (default https://registry.npmjs.org/)
+      --message TEXT      deprecation message
+      --unpublish         also unpublish when still within 72 hours of publishing
+      --token-id ID       npm token to revoke (from \`npm token list\`)
+      --token-env NAME    variable holding the npm token (default NPM_TOKEN)
+${COMMON}
+
+Exit codes: 0 plan printed or every automated step done, 1 refused (no usable token),
+2 usage error or an automated step failed.
+`;
+
+const PYPI_HELP = `Usage: pubguard incident pypi <project> <version> [options]
+
+A release leaked a secret. PyPI yanking and token removal are web-only, so this prints the
+exact pages (https://pypi.org/manage/project/<project>/release/<version>/ and
+https://pypi.org/manage/account/token/) and the rotation checklist, and records the
+incident in the audit log.
+
+Options:
+${COMMON}
+
+Exit codes: 0 plan printed, 2 usage error.
+`;
+
+function printPlan(io: CliIO, plan: IncidentPlan, results: IncidentActionResult[]): void {
+  const w = (s: string): void => io.stdout.write(`${s}\n`);
+  w(`Incident: ${plan.package} ${plan.version} (${plan.ecosystem === 'npm' ? 'npm' : 'PyPI'}, ${plan.registry})`);
+  w('');
+  plan.actions.forEach((a, i) => {
+    const r = results.find((x) => x.id === a.id);
+    const state = r ? ` [${r.outcome}]` : '';
+    w(`${i + 1}. ${a.kind === 'automated' ? '(automated)' : '(by hand)  '} ${a.title}${state}`);
+    if (a.command) w(`     $ ${a.command.map((x) => (/^[\w@./:-]+$/.test(x) ? x : JSON.stringify(x))).join(' ')}`);
+    if (a.url) w(`     ${a.url}`);
+    if (r && r.outcome !== 'manual' && r.message !== a.title) w(`     ${r.message}`);
+    else if (a.note && !r) w(`     note: ${a.note}`);
+  });
+  w('');
+  w('Rotation checklist:');
+  for (const c of plan.checklist) w(`  [ ] ${c}`);
+}
+
+async function runIncident(ecosystem: Ecosystem, argv: string[], io: CliIO): Promise<CliResult> {
+  const extra: OptionSpecs =
+    ecosystem === 'npm'
+      ? { registry: { type: 'string' }, message: { type: 'string' }, unpublish: { type: 'boolean' }, 'token-id': { type: 'string' }, 'token-env': { type: 'string' } }
+      : {};
+  const { values, positionals } = parseCommandArgs(argv, {
+    execute: { type: 'boolean' },
+    audit: { type: 'string' },
+    actor: { type: 'string' },
+    format: { type: 'string', short: 'f' },
+    ...extra,
+  });
+  const v = values as Record<string, string | boolean | undefined>;
+  const str = (k: string): string | undefined => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
+  const format = outputFormat(str('format'));
+  let pkg: string;
+  let version: string;
+  if (ecosystem === 'npm') {
+    const spec = positionals[0];
+    const at = spec?.lastIndexOf('@') ?? -1;
+    if (positionals.length !== 1 || spec === undefined || at <= 0 || at === spec.length - 1) throw new UsageError('give the release as <package>@<version>, e.g. acme@1.2.3 or @scope/acme@1.2.3');
+    pkg = spec.slice(0, at);
+    version = spec.slice(at + 1);
+  } else {
+    if (positionals.length !== 2) throw new UsageError('give the project and the version, e.g. acme-tool 1.2.3');
+    [pkg, version] = positionals as [string, string];
+  }
+  if (!/^[\w.+-]+$/.test(version)) throw new UsageError(`'${version}' is not a version`);
+  const registry = str('registry');
+  if (registry !== undefined) {
+    try {
+      new URL(registry);
+    } catch {
+      throw new UsageError(`'${registry}' is not a URL`);
+    }
+  }
+  const plan = incidentPlan({
+    ecosystem,
+    package: pkg,
+    version,
+    ...(registry ? { registry } : {}),
+    ...(str('token-id') ? { tokenId: str('token-id')! } : {}),
+    ...(str('message') ? { message: str('message')! } : {}),
+    unpublish: v.unpublish === true,
+  });
+  const results = await executeIncident(plan, {
+    env: io.env,
+    cwd: io.cwd,
+    auditPath: resolve(io.cwd, str('audit') ?? DEFAULT_AUDIT_PATH),
+    actor: actorOf(io, str('actor')),
+    execute: v.execute === true,
+    ...(str('token-env') ? { tokenEnv: str('token-env')! } : {}),
+  });
+  const refused = results.some((r) => r.outcome === 'skipped' && r.message.startsWith('not run:'));
+  const failed = results.some((r) => r.outcome === 'failed');
+  if (format === 'json') writeJson(io, { version: 1, stage: 'incident', plan, results });
+  else {
+    printPlan(io, plan, results);
+    if (refused) io.stderr.write(`pubguard incident ${ecosystem}: ${results.find((r) => r.message.startsWith('not run:'))!.message}\n`);
+  }
+  return { exitCode: failed ? 2 : refused ? 1 : 0 };
+}
+
+/** `pubguard incident npm`. */
+export const incidentNpmCommand: Command = {
+  name: 'incident npm',
+  summary: 'respond to a leaked secret in an npm release: deprecate, unpublish, revoke, rotate',
+  help: NPM_HELP,
+  run: (argv, io) => runIncident('npm', argv, io),
+};
+
+/** `pubguard incident pypi`. */
+export const incidentPypiCommand: Command = {
+  name: 'incident pypi',
+  summary: 'respond to a leaked secret in a PyPI release: yank and token pages, rotation',
+  help: PYPI_HELP,
+  run: (argv, io) => runIncident('pypi', argv, io),
+};

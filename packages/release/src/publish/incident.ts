@@ -1,0 +1,194 @@
+import { AuditLog } from '../audit.js';
+import { redactText, secretsFromEnv } from '../redact.js';
+import { type CommandRunner, npmRun } from './clients.js';
+import { type Ecosystem, NPM_REGISTRY, checkPublishToken } from './tokens.js';
+
+/** One step of an incident plan. */
+export interface IncidentAction {
+  id: 'deprecate' | 'unpublish' | 'revoke-token' | 'yank' | 'revoke-pypi-token' | 'rotate-secret';
+  /** Whether `--execute` performs it or a person must. */
+  kind: 'automated' | 'manual';
+  title: string;
+  /** The command run (automated), without credentials. */
+  command?: string[];
+  /** The page to do it on (manual). */
+  url?: string;
+  note?: string;
+}
+
+/** What to do about a release that leaked a secret. */
+export interface IncidentPlan {
+  ecosystem: Ecosystem;
+  package: string;
+  version: string;
+  registry: string;
+  actions: IncidentAction[];
+  /** Rotation checklist, in order. */
+  checklist: string[];
+}
+
+/** Inputs of `incidentPlan`. */
+export interface IncidentPlanOptions {
+  ecosystem: Ecosystem;
+  package: string;
+  version: string;
+  registry?: string;
+  /** npm token id to revoke (`npm token list` shows it). */
+  tokenId?: string;
+  /** Also unpublish (npm allows it within 72 hours of publishing if nothing depends on it). */
+  unpublish?: boolean;
+  /** Deprecation message. */
+  message?: string;
+}
+
+/** How long after publishing npm lets a version be unpublished without further conditions. */
+export const NPM_UNPUBLISH_WINDOW_MS = 72 * 3600 * 1000;
+
+/** Builds the incident plan: what can be automated and what must be done by hand, with exact pages. */
+export function incidentPlan(o: IncidentPlanOptions): IncidentPlan {
+  const spec = `${o.package}@${o.version}`;
+  const actions: IncidentAction[] = [];
+  const registry = o.registry ?? (o.ecosystem === 'npm' ? NPM_REGISTRY : 'https://pypi.org/');
+  actions.push({
+    id: 'rotate-secret',
+    kind: 'manual',
+    title: 'Revoke the leaked credential at its issuer now: it is public from the moment the release was downloadable',
+    note: 'removing the release does not make the secret safe again',
+  });
+  if (o.ecosystem === 'npm') {
+    const message = o.message ?? `${spec} contained a leaked credential; upgrade to a later version`;
+    actions.push({ id: 'deprecate', kind: 'automated', title: `Deprecate ${spec}`, command: ['npm', 'deprecate', spec, message] });
+    if (o.unpublish) {
+      actions.push({
+        id: 'unpublish',
+        kind: 'automated',
+        title: `Unpublish ${spec} if it was published less than 72 hours ago`,
+        command: ['npm', 'unpublish', spec],
+        note: 'after 72 hours npm allows it only without dependents, under 300 downloads last week and with a single owner: ask npm support (https://www.npmjs.com/support); the version number can never be reused',
+      });
+    }
+    actions.push(
+      o.tokenId
+        ? { id: 'revoke-token', kind: 'automated', title: `Revoke npm token ${o.tokenId}`, command: ['npm', 'token', 'revoke', o.tokenId] }
+        : { id: 'revoke-token', kind: 'manual', title: 'Revoke the npm publishing token if it may be exposed (pass --token-id to automate)', url: 'https://www.npmjs.com/settings/~/tokens' },
+    );
+  } else {
+    const project = o.package.toLowerCase().replace(/[-_.]+/g, '-');
+    actions.push({
+      id: 'yank',
+      kind: 'manual',
+      title: `Yank ${o.package} ${o.version} on PyPI (web only, PEP 592): Options → Yank`,
+      url: `https://pypi.org/manage/project/${project}/release/${o.version}/`,
+    });
+    actions.push({
+      id: 'revoke-pypi-token',
+      kind: 'manual',
+      title: 'Remove the PyPI API token used to publish if it may be exposed, and create a new project-scoped one',
+      url: 'https://pypi.org/manage/account/token/',
+    });
+  }
+  const tokenName = o.ecosystem === 'npm' ? 'NPM_TOKEN' : 'PYPI_TOKEN';
+  const checklist = [
+    'Revoke or rotate the leaked credential at its issuer; do not baseline the finding',
+    "Read the issuer's access logs for use of the credential since the release was published",
+    `Create a new publishing token scoped to this package only and replace the ${tokenName} secret of the release environment`,
+    'Remove the secret from the source tree and its history, and add the file to the package ignore list',
+    `Release a fixed version through \`pubguard publish ${o.ecosystem}\` (scan, approvals, token checks)`,
+    'Tell users: changelog entry and, where it applies, a security advisory',
+    'Keep the audit log head (`pubguard audit verify`) with the incident record',
+  ];
+  return { ecosystem: o.ecosystem, package: o.package, version: o.version, registry, actions, checklist };
+}
+
+/** The outcome of one executed action. */
+export interface IncidentActionResult {
+  id: IncidentAction['id'];
+  outcome: 'done' | 'skipped' | 'failed' | 'manual';
+  message: string;
+}
+
+/** Inputs of `executeIncident`. */
+export interface ExecuteIncidentOptions {
+  env: Record<string, string | undefined>;
+  cwd: string;
+  auditPath: string;
+  actor: string;
+  /** Environment variable with the npm token (default NPM_TOKEN). */
+  tokenEnv?: string;
+  /** Run the automated steps; without it only the plan is recorded. */
+  execute: boolean;
+  runner?: CommandRunner;
+  npmCommand?: string;
+  now?: () => Date;
+}
+
+/** Records the plan and, with `execute`, runs its automated npm steps; every action is an audit record. */
+export async function executeIncident(plan: IncidentPlan, o: ExecuteIncidentOptions): Promise<IncidentActionResult[]> {
+  const tokenEnv = o.tokenEnv ?? 'NPM_TOKEN';
+  const token = o.env[tokenEnv];
+  const secrets = [...(token ? [token] : []), ...secretsFromEnv(o.env)];
+  const log = new AuditLog(o.auditPath, secrets);
+  const now = o.now ?? (() => new Date());
+  const subject = { name: `${plan.package}@${plan.version}` };
+  const record = (stage: string, outcome: 'passed' | 'refused' | 'error', reason: string, details: Record<string, unknown> = {}) =>
+    log.append({ stage: `incident.${stage}`, outcome, actor: o.actor, subjects: [subject], reason: redactText(reason, secrets), details: { ecosystem: plan.ecosystem, registry: plan.registry, ...details } }, now());
+
+  await record('plan', 'passed', `${o.execute ? 'executing' : 'printed'} incident plan: ${plan.actions.map((a) => `${a.id} (${a.kind})`).join(', ')}`);
+  const results: IncidentActionResult[] = [];
+  const automated = plan.actions.filter((a) => a.kind === 'automated');
+  if (o.execute && automated.length) {
+    const check = checkPublishToken(token, { ecosystem: 'npm', registry: plan.registry, envName: tokenEnv });
+    if (!check.ok) {
+      await record('token', 'refused', check.reason);
+      for (const a of automated) results.push({ id: a.id, outcome: 'skipped', message: `not run: ${check.reason}` });
+      return results;
+    }
+  }
+  for (const a of plan.actions) {
+    if (a.kind === 'manual') {
+      const message = a.url ? `${a.title}: ${a.url}` : a.title;
+      results.push({ id: a.id, outcome: 'manual', message });
+      await record(a.id, 'passed', `manual step handed to a person: ${message}`);
+      continue;
+    }
+    if (!o.execute) {
+      results.push({ id: a.id, outcome: 'skipped', message: 'plan only (pass --execute)' });
+      continue;
+    }
+    const run = (args: string[]) => npmRun(args, { registry: plan.registry, token: token!, env: o.env, cwd: o.cwd, ...(o.runner ? { runner: o.runner } : {}), ...(o.npmCommand ? { npmCommand: o.npmCommand } : {}) });
+    if (a.id === 'unpublish') {
+      const view = await run(['view', a.command![2]!, 'time', '--json']);
+      let published: number | undefined;
+      try {
+        const times = JSON.parse(view.stdout) as Record<string, string>;
+        published = Date.parse(times[plan.version] ?? '');
+      } catch {
+        published = undefined;
+      }
+      if (view.code !== 0 || published === undefined || Number.isNaN(published)) {
+        const message = `cannot tell when ${plan.package}@${plan.version} was published: not unpublished`;
+        results.push({ id: a.id, outcome: 'failed', message });
+        await record(a.id, 'error', message);
+        continue;
+      }
+      const age = now().getTime() - published;
+      if (age > NPM_UNPUBLISH_WINDOW_MS) {
+        const message = `published ${Math.round(age / 3600_000)} hours ago, past npm's 72-hour window: ${a.note}`;
+        results.push({ id: a.id, outcome: 'skipped', message });
+        await record(a.id, 'refused', message);
+        continue;
+      }
+    }
+    const out = await run(a.command!.slice(1));
+    const text = redactText(`${out.stdout}${out.stderr}`, secrets).trim();
+    if (out.code === 0) {
+      results.push({ id: a.id, outcome: 'done', message: a.title });
+      await record(a.id, 'passed', a.title);
+    } else {
+      const message = `${a.command!.slice(0, 3).join(' ')} exited with ${out.code ?? 'a signal'}: ${text.split('\n').slice(-2).join(' | ')}`;
+      results.push({ id: a.id, outcome: 'failed', message });
+      await record(a.id, 'error', message);
+    }
+  }
+  return results;
+}
