@@ -37,6 +37,15 @@ describe('summaryLine', () => {
 });
 
 describe('formatText', () => {
+  it('prints no secret line for a finding about a file itself', () => {
+    const [first] = goldenInput.findings;
+    if (!first) throw new Error('golden input has findings');
+    const input = { ...goldenInput, findings: [{ ...first, ruleId: 'dotenv-file', title: 'Environment file (.env) in the package', secret: '' }] };
+    const text = formatText(input, { color: false });
+    expect(text).toContain('Environment file (.env) in the package (dotenv-file)');
+    expect(text).not.toContain('secret:');
+  });
+
   it('prints only the summary line when nothing was found', () => {
     expect(formatText(emptyInput(), { color: false })).toBe('Scanned 1 artifact, 3 files, 0.0 MB in 0.01 s: 0 findings, 0 errors\n');
   });

@@ -47,8 +47,9 @@ function findingLines(f: Finding, paint: Paint, verbose: boolean): string[] {
   const lines = [
     `  ${severity} ${paint('1', visible(f.title))} ${paint('2', `(${visible(f.ruleId)})`)}`,
     `           ${visible(position(f))}`,
-    `           secret: ${visible(f.secret)}`,
   ];
+  // Findings about a file or an archive's structure carry no secret.
+  if (f.secret !== '') lines.push(`           secret: ${visible(f.secret)}`);
   if (verbose) {
     lines.push(`           confidence: ${f.confidence}`, `           fingerprint: ${visible(f.fingerprint)}`);
   }
