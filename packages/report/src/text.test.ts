@@ -38,9 +38,10 @@ describe('summaryLine', () => {
 
 describe('formatText', () => {
   it('prints no secret line for a finding about a file itself', () => {
-    const [first] = goldenInput.findings;
+    const golden = goldenInput();
+    const [first] = golden.findings;
     if (!first) throw new Error('golden input has findings');
-    const input = { ...goldenInput, findings: [{ ...first, ruleId: 'dotenv-file', title: 'Environment file (.env) in the package', secret: '' }] };
+    const input = { ...golden, findings: [{ ...first, ruleId: 'dotenv-file', title: 'Environment file (.env) in the package', secret: '' }] };
     const text = formatText(input, { color: false });
     expect(text).toContain('Environment file (.env) in the package (dotenv-file)');
     expect(text).not.toContain('secret:');
