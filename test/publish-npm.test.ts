@@ -140,6 +140,22 @@ describe('pubguard publish npm (Verdaccio, real npm)', () => {
     ]);
   });
 
+  it('incident npm --execute deprecates and unpublishes the release on the registry', async () => {
+    const r = await runPubguard(['incident', 'npm', `${NAME}@${VERSION}`, '--registry', registry.url, '--execute', '--unpublish', '--audit', audit, '--message', 'leaked credential'], {
+      cwd,
+      env: { NPM_TOKEN: token },
+    });
+    outputs.push(r);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain(`Deprecate ${NAME}@${VERSION} [done]`);
+    expect(r.stdout).toContain('[done]');
+    expect(r.stdout).toContain('Rotation checklist');
+    const stages = auditRecords(audit).slice(-5).map((x) => `${x.stage}:${x.outcome}`);
+    expect(stages).toEqual(['incident.plan:passed', 'incident.rotate-secret:passed', 'incident.deprecate:passed', 'incident.unpublish:passed', 'incident.revoke-token:passed']);
+    const doc = await registry.packument(NAME);
+    expect(doc?.versions?.[VERSION]).toBeUndefined();
+  });
+
   it('never lets the token out: outputs, audit log, notifications, and no npmrc left behind', async () => {
     const verify = await runPubguard(['audit', 'verify', audit], { cwd });
     expect(verify.code).toBe(0);
@@ -148,7 +164,7 @@ describe('pubguard publish npm (Verdaccio, real npm)', () => {
       texts[`stdout ${i}`] = o.stdout;
       texts[`stderr ${i}`] = o.stderr;
     });
-    expect(hook.bodies.length).toBe(outputs.length);
+    expect(hook.bodies.length).toBe(outputs.length - 1);
     const last = JSON.parse(hook.bodies.at(-1)!) as { text: string; event: string; artifacts: { sha256: string }[]; approvers: string[]; auditHead: string };
     expect(last).toMatchObject({ event: 'published', approvers: expect.arrayContaining(['alice', 'bob']) });
     expect(last.text).toContain(`${NAME} ${VERSION} published`);

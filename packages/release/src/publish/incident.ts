@@ -162,6 +162,8 @@ export async function executeIncident(plan: IncidentPlan, o: ExecuteIncidentOpti
       try {
         const times = JSON.parse(view.stdout) as Record<string, string>;
         published = Date.parse(times[plan.version] ?? '');
+        // npm refuses to remove the last version without --force (the name is then blocked for 24 hours).
+        if (Object.keys(times).filter((k) => k !== 'created' && k !== 'modified').length === 1) a.command = [...a.command!, '--force'];
       } catch {
         published = undefined;
       }
@@ -185,7 +187,8 @@ export async function executeIncident(plan: IncidentPlan, o: ExecuteIncidentOpti
       results.push({ id: a.id, outcome: 'done', message: a.title });
       await record(a.id, 'passed', a.title);
     } else {
-      const message = `${a.command!.slice(0, 3).join(' ')} exited with ${out.code ?? 'a signal'}: ${text.split('\n').slice(-2).join(' | ')}`;
+      const useful = text.split('\n').filter((l) => !/A complete log of this run|npm help /.test(l));
+      const message = `${a.command!.slice(0, 3).join(' ')} exited with ${out.code ?? 'a signal'}: ${useful.slice(-3).join(' | ')}`;
       results.push({ id: a.id, outcome: 'failed', message });
       await record(a.id, 'error', message);
     }
