@@ -1,0 +1,75 @@
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { npmTarball } from '../testing/fixtures.js';
+import type { CommandRunner } from './clients.js';
+import { publishRelease } from './pipeline.js';
+
+const TOKEN = 'loopback-registry-token-0123456789';
+
+async function setup() {
+  const cwd = mkdtempSync(join(tmpdir(), 'pubguard-publish-'));
+  const file = await npmTarball(cwd, 'acme', '1.0.0');
+  const calls: { args: string[]; npmrc: string; mode: number; env: Record<string, string | undefined> }[] = [];
+  const runner: CommandRunner = async (_cmd, args, o) => {
+    const cfg = args[args.indexOf('--userconfig') + 1]!;
+    calls.push({ args: [...args], npmrc: readFileSync(cfg, 'utf8'), mode: statSync(cfg).mode & 0o777, env: o.env });
+    return { code: 0, stdout: `+ acme@1.0.0 (authorised with ${TOKEN})\n`, stderr: '' };
+  };
+  const base = { ecosystem: 'npm' as const, files: [file], registry: 'http://127.0.0.1:9/', tag: 'v1.0.0', env: { NPM_TOKEN: TOKEN }, cwd, auditPath: join(cwd, 'audit.jsonl'), actor: 'ci', runner, jobs: 0 };
+  return { cwd, file, calls, base };
+}
+
+describe('publishRelease', () => {
+  it('hands npm the token through a 0600 userconfig that refers to ${NPM_TOKEN}, removed afterwards, output masked', async () => {
+    const { calls, base } = await setup();
+    const r = await publishRelease(base);
+    expect(r.status).toBe('published');
+    expect(calls).toHaveLength(1);
+    const c = calls[0]!;
+    expect(c.args.join(' ')).not.toContain(TOKEN);
+    expect(c.npmrc).toBe('registry=http://127.0.0.1:9/\n//127.0.0.1:9/:_authToken=${NPM_TOKEN}\n');
+    expect(c.mode).toBe(0o600);
+    expect(c.env.NPM_TOKEN).toBe(TOKEN);
+    expect(existsSync(c.args[c.args.indexOf('--userconfig') + 1]!)).toBe(false);
+    expect(r.clientOutput).not.toContain(TOKEN);
+    expect(readFileSync(base.auditPath, 'utf8')).not.toContain(TOKEN);
+  });
+
+  it('refuses when the file changes after it was checked, before any upload', async () => {
+    const { file, calls, base } = await setup();
+    const r = await publishRelease({
+      ...base,
+      onStep: (s) => {
+        if (s.step === 'token') writeFileSync(file, Buffer.concat([readFileSync(file), Buffer.from('x')]));
+      },
+    });
+    expect(r).toMatchObject({ status: 'refused', step: 'rehash' });
+    expect(r.reason).toContain('changed since it was checked');
+    expect(calls).toHaveLength(0);
+  });
+
+  it('dry run checks everything and uploads nothing', async () => {
+    const { calls, base } = await setup();
+    const r = await publishRelease({ ...base, dryRun: true });
+    expect(r.status).toBe('dry-run');
+    expect(r.steps.map((s) => s.step)).toEqual(['version', 'scan', 'approvals', 'token', 'rehash', 'upload']);
+    expect(calls).toHaveLength(0);
+  });
+
+  it('refuses without a tag, and with --require-approvals but no policy', async () => {
+    const { base } = await setup();
+    expect(await publishRelease({ ...base, tag: undefined, env: { NPM_TOKEN: TOKEN } })).toMatchObject({ status: 'refused', step: 'version' });
+    expect(await publishRelease({ ...base, requireApprovals: true })).toMatchObject({ status: 'refused', step: 'approvals' });
+  });
+
+  it('reports a failed upload as failed, with the token masked', async () => {
+    const { base } = await setup();
+    const runner: CommandRunner = async () => ({ code: 1, stdout: '', stderr: `npm error 403 Forbidden for token ${TOKEN}\n` });
+    const r = await publishRelease({ ...base, runner });
+    expect(r).toMatchObject({ status: 'failed', step: 'upload' });
+    expect(r.reason).toContain('403 Forbidden');
+    expect(r.reason).not.toContain(TOKEN);
+  });
+});
