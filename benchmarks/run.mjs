@@ -9,7 +9,7 @@
 //   --only NAME  only inputs whose name contains NAME (e.g. typescript, gen-100MB, empty-dir)
 //   --runs N     timed runs per measurement, the median is kept (default 3; 1 for ≥ 500 MB)
 import { mkdirSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -87,7 +87,7 @@ function ensureSecretlint() {
 async function repeat(n, fn) {
   const results = [];
   for (let i = 0; i < n; i++) results.push(await fn());
-  return { wallS: median(results.map((r) => r.wallS)), peakMB: Math.max(...results.map((r) => r.peakMB)), last: results[results.length - 1] };
+  return { wallS: median(results.map((r) => r.wallS)), cpuS: median(results.map((r) => r.cpuS)), peakMB: Math.max(...results.map((r) => r.peakMB)), last: results[results.length - 1] };
 }
 
 async function floor(tgz, dir, n) {
@@ -95,7 +95,7 @@ async function floor(tgz, dir, n) {
   const gz = await repeat(n, () => measure('gzip', ['-dc', tgz]));
   // -uuu: hidden, ignored and binary files too, so rg reads the same bytes pubguard does.
   const rg = await repeat(n, () => measure('rg', ['-i', '-F', '-c', '-uuu', '-f', keywordsFile, dir]));
-  return { wallS: gz.wallS + rg.wallS, peakMB: Math.max(gz.peakMB, rg.peakMB), gzipS: gz.wallS, rgS: rg.wallS };
+  return { wallS: gz.wallS + rg.wallS, cpuS: gz.cpuS + rg.cpuS, peakMB: Math.max(gz.peakMB, rg.peakMB), gzipS: gz.wallS, rgS: rg.wallS };
 }
 
 async function pubguard(target, n, extra = []) {
@@ -110,7 +110,7 @@ async function pubguard(target, n, extra = []) {
     note = `no JSON report (exit ${r.last.code}): ${r.last.stderr.trim().split('\n').pop() ?? ''}`;
   }
   if (r.last.code === 2 && !note) note = 'exit 2';
-  return { wallS: r.wallS, peakMB: r.peakMB, findings, note };
+  return { wallS: r.wallS, cpuS: r.cpuS, peakMB: r.peakMB, findings, note };
 }
 
 async function secretlint(tools, dir) {
@@ -120,10 +120,13 @@ async function secretlint(tools, dir) {
   try {
     const results = JSON.parse(readFileSync(tools.out, 'utf8'));
     findings = results.reduce((a, f) => a + f.messages.length, 0);
+    // secretlint leaves binary files unread (no sourceContent): say how much text it read.
+    const chars = results.reduce((a, f) => a + (typeof f.sourceContent === 'string' ? f.sourceContent.length : 0), 0);
+    note = `read ${(chars / 1e6).toFixed(1)} M chars of text`;
   } catch {
     note = `no JSON output (exit ${r.code}): ${r.stderr.trim().split('\n').pop() ?? ''}`;
   }
-  return { wallS: r.wallS, peakMB: r.peakMB, findings, note };
+  return { wallS: r.wallS, cpuS: r.cpuS, peakMB: r.peakMB, findings, note };
 }
 
 const rows = [];
@@ -134,6 +137,7 @@ function addRow(group, tool, input, MB, m, floorWall) {
     input,
     MB,
     wallS: m.wallS,
+    cpuS: m.cpuS ?? Number.NaN,
     mbps: MB / m.wallS,
     peakMB: m.peakMB,
     ratioToFloor: floorWall ? m.wallS / floorWall : Number.NaN,
@@ -161,6 +165,7 @@ async function measureInput(group, name, tgz, dir, bytes, n, tools, expected) {
 
 // ---- the run ----------------------------------------------------------------------------
 const started = Date.now();
+const loadBefore = loadavg()[0];
 const tools = args.quick ? undefined : ensureSecretlint();
 
 for (const pkg of PACKAGES) {
@@ -187,13 +192,17 @@ if (selected('empty-dir')) {
   const empty = join(CACHE, 'empty-dir');
   mkdirSync(empty, { recursive: true });
   const times = [];
+  const cpu = [];
   let peak = 0;
   for (let i = 0; i < 10; i++) {
     const r = await measure('node', [CLI, 'scan', '-q', empty]);
     times.push(r.wallS);
+    cpu.push(r.cpuS);
     peak = Math.max(peak, r.peakMB);
   }
-  addRow('startup', 'pubguard', 'empty-dir (median of 10)', 0, { wallS: median(times), peakMB: peak, findings: 0 });
+  const bare = [];
+  for (let i = 0; i < 10; i++) bare.push((await measure('node', ['-e', '0'])).wallS);
+  addRow('startup', 'pubguard', 'empty-dir (median of 10)', 0, { wallS: median(times), cpuS: median(cpu), peakMB: peak, findings: 0, note: `node -e 0 alone: ${(median(bare) * 1000).toFixed(0)} ms` });
 }
 
 // ---- report -----------------------------------------------------------------------------
@@ -202,6 +211,7 @@ const display = rows.map((r) => ({
   input: r.input,
   MB: r.MB,
   'wall s': r.wallS,
+  'cpu s': r.cpuS,
   'MB/s': r.MB > 0 ? r.mbps : Number.NaN,
   'peak MB': r.peakMB,
   '×floor': r.ratioToFloor,
@@ -214,9 +224,12 @@ const machine = {
   cpu: cpus()[0]?.model ?? 'unknown',
   node: process.version,
   rg: haveRg ? runOrThrow('rg', ['--version']).split('\n')[0] : null,
+  // Other work on the machine inflates wall times; a 1-minute load near nproc or above says so.
+  loadavg1: { before: loadBefore, after: loadavg()[0] },
 };
 console.log(`\npubguard benchmark — ${new Date(started).toISOString()} — ${machine.nproc} CPUs, ${machine.cpu}, Node ${machine.node}`);
-console.log(`MB = 10^6 bytes of uncompressed files; wall s = median of ${runs} runs (1 run for ≥ 500 MB); peak MB = max RSS of the process (GNU time %M)\n`);
+console.log(`load average (1 min): ${loadBefore.toFixed(2)} at the start, ${machine.loadavg1.after.toFixed(2)} at the end`);
+console.log(`MB = 10^6 bytes of uncompressed files; wall s = median of ${runs} runs (1 run for ≥ 500 MB); cpu s = user + system CPU of the process (all threads); peak MB = max RSS (GNU time %M)\n`);
 console.log(formatRows(display));
 console.log('\nTargets (issue 8; issue 2 for the 2× line)');
 console.log(formatRows(targets.map((t) => ({ target: t.target, measured: t.measured, status: t.status }))));

@@ -1,5 +1,6 @@
 // Running the measured commands: wall time from process.hrtime around the child, peak RSS
-// from GNU time's %M (the child's ru_maxrss, which covers all of its threads).
+// and CPU time from GNU time (%M is the child's ru_maxrss, which covers all of its threads;
+// %U + %S its user and system CPU seconds, all threads together).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,14 +43,14 @@ export function canMeasureRss() {
 
 /**
  * Runs `command args` once and measures it. `stdout` is 'capture' (returned as a Buffer),
- * 'ignore', or a file path to write it to. Resolves to { wallS, peakMB, code, stdout, stderr }.
- * peakMB is NaN when GNU time is not installed.
+ * 'ignore', or a file path to write it to. Resolves to { wallS, cpuS, peakMB, code, stdout,
+ * stderr }; cpuS and peakMB are NaN when GNU time is not installed.
  */
 export async function measure(command, args, { cwd, stdout = 'ignore', env } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'pubguard-bench-'));
   const rssFile = join(dir, 'rss');
   const timed = canMeasureRss();
-  const argv = timed ? ['-f', '%M', '-o', rssFile, command, ...args] : args;
+  const argv = timed ? ['-f', '%M %U %S', '-o', rssFile, command, ...args] : args;
   const exe = timed ? GNU_TIME : command;
   const fd = stdout !== 'capture' && stdout !== 'ignore' ? openSync(stdout, 'w') : undefined;
   const out = [];
@@ -66,13 +67,15 @@ export async function measure(command, args, { cwd, stdout = 'ignore', env } = {
     const wallS = Number(process.hrtime.bigint() - started) / 1e9;
     await new Promise((resolve) => (child.stdout && !child.stdout.closed ? child.stdout.on('close', resolve) : resolve()));
     let peakMB = Number.NaN;
+    let cpuS = Number.NaN;
     if (timed && existsSync(rssFile)) {
-      // GNU time writes "Command exited with non-zero status N" before the number when N ≠ 0.
+      // GNU time writes "Command exited with non-zero status N" before the numbers when N ≠ 0.
       const last = readFileSync(rssFile, 'utf8').trim().split('\n').pop() ?? '';
-      const kb = Number(last);
+      const [kb, user, sys] = last.split(' ').map(Number);
       if (Number.isFinite(kb)) peakMB = (kb * 1024) / 1e6;
+      if (Number.isFinite(user) && Number.isFinite(sys)) cpuS = user + sys;
     }
-    return { wallS, peakMB, code, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8') };
+    return { wallS, cpuS, peakMB, code, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8') };
   } finally {
     if (fd !== undefined) closeSync(fd);
     rmSync(dir, { recursive: true, force: true });
