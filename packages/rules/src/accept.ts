@@ -1,6 +1,7 @@
 import type { CompiledRule, ValidatorSpec } from './types.js';
 import {
   charClasses,
+  decodeBase64,
   entropy,
   githubChecksumValid,
   gitlabRoutableChecksumValid,
@@ -21,6 +22,16 @@ export const DOCUMENTED_EXAMPLES: readonly string[] = [
   'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
   'AKIAI44QH8DHBEXAMPLE',
   'je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY',
+  // RFC 6749 (OAuth 2.0) example access and refresh tokens.
+  '2YotnFZFEjr1zCsicMWpAA',
+  'tGzv3JOkF0XG5Qx2TlKWIA',
+  // RFC 5849 (OAuth 1.0) example credentials.
+  'dpf43f3p2l4k3l03',
+  'kd94hf93k423kf44',
+  'hh5s93j4hdidpola',
+  'hdhd0244k9j7ao03',
+  'nnch734d00sl2jdk',
+  'pfkkdhi9sl3r4s00',
 ];
 
 const DOCUMENTED = new Set(DOCUMENTED_EXAMPLES);
@@ -35,7 +46,7 @@ const PLACEHOLDER_SHAPES: ReadonlyArray<readonly [RegExp, string]> = [
   [/\$\{\{?\s{0,4}[A-Za-z_.]|\$\(|\{\{\s{0,4}[A-Za-z_.]|%\([a-z_]{1,40}\)s|^\$[A-Z_][A-Z0-9_]{1,60}$/, 'template or variable reference'],
   [/^\{[A-Za-z_][A-Za-z0-9_.]{1,60}\}?$|^%[A-Z_][A-Z0-9_]{1,60}%$/, 'braced or %VAR% reference'],
   [/process\.env|os\.environ|os\.getenv|getenv\(|env\[|ENV\[|System\.getenv/i, 'reference to an environment variable'],
-  [/changeme|change[-_]me|replace[-_ ]?me|placeholder|redacted|dummy|notarealkey|not[-_]a[-_]real|insert[-_ ]?your/i, 'placeholder word'],
+  [/changeme|change[-_]me|replace[-_ ]?me|placeholder|redacted|dummy|notarealkey|not[-_]a[-_]real|not[-_]?re(?:a|%40|@)l|insert[-_ ]?your/i, 'placeholder word'],
   [/(?:abcdefgh|bcdefghi|cdefghij|defghijk|efghijkl|fghijklm|ghijklmn|hijklmno|ijklmnop|jklmnopq|klmnopqr|lmnopqrs|mnopqrst|nopqrstu|opqrstuv|pqrstuvw|qrstuvwx|rstuvwxy|stuvwxyz|01234567|12345678|23456789|34567890|98765432|87654321|76543210|qwertyui|asdfghjk)/i, 'sequential alphabet'],
 ];
 
@@ -90,6 +101,14 @@ export function looksLikePlaceholderWord(secret: string): boolean {
   if (/^[A-Z][A-Z0-9_]{2,60}$/.test(secret)) return true; // a constant's name
   // camelCase or snake_case identifiers (accessTokenFromServer, db_password_value) are code.
   if (/^[a-z]{1,30}(?:[A-Z][a-z]{1,30}){1,8}$|^[a-z]{1,30}(?:_[a-z]{1,30}){1,8}$/.test(secret)) return true;
+  // Letters and underscores only, with an underscore: a name (crypto_box_SECRETKEYBYTES).
+  if (/^[A-Za-z]{1,40}(?:_[A-Za-z]{1,40}){1,8}$/.test(secret)) return true;
+  // Lower-case slugs of three or more words (real-secret-6-levels): labels and ids.
+  if (/^[a-z]{2,20}(?:-(?:[a-z]{2,20}|[0-9]{1,3})){2,8}$/.test(secret)) return true;
+  // File system and URL paths.
+  if (/^(?:\/|\.{1,2}\/|~\/|[A-Za-z]:\\)/.test(secret)) return true;
+  // Non-ASCII bytes (UTF-8 read as latin1): translated UI text such as "Contraseña".
+  if (/[\x80-\xff]/.test(secret) && /^[\x41-\x5a\x61-\x7a\x80-\xff]{3,40}$/.test(secret)) return true;
   // Regular expressions and format strings (password rules, validation patterns).
   if (/\(\?[=!:<]|\\[dwsS]|\[[^\]]{1,20}\][{*+?]|\.\*|\{\d{1,3},\d{0,3}\}|^\^.*\$$/.test(secret)) return true;
   return false;
@@ -132,6 +151,14 @@ export function digestReason(secret: string, match = secret): string | undefined
   return undefined;
 }
 
+// Payload fragments of the JWTs that documentation copies everywhere (jwt.io, PyJWT, RFC 7519).
+const SAMPLE_JWT_PAYLOADS = [/"name"\s?:\s?"John Doe"/, /^\{\s?"some"\s?:\s?"payload"\s?\}$/, /"sub"\s?:\s?"1234567890"/, /"iss"\s?:\s?"joe"/];
+
+function sampleJwtReason(token: string): string | undefined {
+  const payload = decodeBase64(token.split('.')[1] ?? '')?.toString('utf8') ?? '';
+  return SAMPLE_JWT_PAYLOADS.some((re) => re.test(payload)) ? 'documentation sample JWT' : undefined;
+}
+
 function runValidator(spec: ValidatorSpec, secret: string, match: string): string | undefined {
   switch (spec.type) {
     case 'checksum': {
@@ -158,7 +185,8 @@ function runValidator(spec: ValidatorSpec, secret: string, match: string): strin
     case 'pypi-macaroon':
       return pypiMacaroonValid(secret) ? undefined : 'not a PyPI macaroon';
     case 'jwt':
-      return jwtValid(secret) ? undefined : 'not a signed JWT';
+      if (!jwtValid(secret)) return 'not a signed JWT';
+      return sampleJwtReason(secret);
     case 'pem':
       return pemBodyValid(secret) ? undefined : 'key body is not valid DER or OpenSSH';
     case 'not-placeholder':

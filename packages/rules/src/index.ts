@@ -33,3 +33,4 @@ export {
   vercelChecksumValid,
   zuploChecksumValid,
 } from './validators.js';
+export { compareRulePriority, dropOverlapping, type RulePriority } from './overlap.js';
