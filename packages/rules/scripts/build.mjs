@@ -7,11 +7,16 @@ import { mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
 import { parse } from 'yaml';
 
 const pkgDir = fileURLToPath(new URL('..', import.meta.url));
-const rulesDir = join(pkgDir, 'rules');
-const outFile = join(pkgDir, 'generated', 'builtin.json');
+// --rules and --out exist so tests can build a rule set of their own; --skip-tsc when dist/ is fresh.
+const { values: args } = parseArgs({
+  options: { rules: { type: 'string' }, out: { type: 'string' }, 'skip-tsc': { type: 'boolean', default: false } },
+});
+const rulesDir = args.rules ?? join(pkgDir, 'rules');
+const outFile = args.out ?? join(pkgDir, 'generated', 'builtin.json');
 
 function fatal(message) {
   process.stderr.write(`rules build: ${message}\n`);
@@ -21,10 +26,12 @@ function fatal(message) {
 const require = createRequire(join(pkgDir, 'package.json'));
 const tscPkg = require.resolve('typescript/package.json');
 const tsc = join(dirname(tscPkg), JSON.parse(readFileSync(tscPkg, 'utf8')).bin.tsc);
-try {
-  execFileSync(process.execPath, [tsc, '-b', pkgDir], { stdio: 'inherit' });
-} catch {
-  fatal('compiling packages/rules failed (see the tsc output above)');
+if (!args['skip-tsc']) {
+  try {
+    execFileSync(process.execPath, [tsc, '-b', pkgDir], { stdio: 'inherit' });
+  } catch {
+    fatal('compiling packages/rules failed (see the tsc output above)');
+  }
 }
 
 const { compileRules, parseRuleDefinitions, RuleError } = await import(pathToFileURL(join(pkgDir, 'dist', 'index.js')).href);
@@ -56,7 +63,7 @@ try {
   ruleset = compileRules(definitions);
 } catch (error) {
   if (!(error instanceof RuleError)) throw error;
-  const file = files.find((f) => definitions.some((d) => d.id === error.ruleId) && readFileSync(join(rulesDir, f), 'utf8').includes(`id: ${error.ruleId}`));
+  const file = files.find((f) => readFileSync(join(rulesDir, f), 'utf8').includes(`id: ${error.ruleId}`));
   fatal(`${file ? `rules/${file}: ` : ''}${error.message}`);
 }
 
