@@ -8,7 +8,7 @@ Lists the built-in rules: id, severity and title.
 
 Options:
   -f, --format FMT   text (default) or json (an array of {id, title, severity, confidence,
-                     keywords, references})
+                     description, keywords, references, and paths for path rules})
   -h, --help         show this help
 
 Exit codes: 0 listed, 2 usage error.
@@ -46,6 +46,7 @@ function listRules(defs: RuleDefinition[], format: 'text' | 'json', io: CliIO): 
       title: d.title,
       severity: d.severity,
       confidence: d.confidence ?? 'medium',
+      description: d.description ?? '',
       keywords: d.keywords,
       references: d.references ?? [],
       ...(d.paths ? { paths: d.paths } : {}),
