@@ -66,7 +66,7 @@ describe('looksLikePlaceholderWord', () => {
     for (const s of ['Wq9vB2rLx7Ta', 'Tr0ub4dor&3-horse', 'CG%dYVth3ji9MH']) expect(looksLikePlaceholderWord(s), s).toBe(false);
   });
   it('flags identifiers and regular expressions', () => {
-    for (const s of ['accessTokenFromServer', 'db_password_value', '^(?=.*[A-Z]).{8,}$', '[a-z]{8,}', 'crypto_box_SECRETKEYBYTES', 'real-secret-6-levels', '/Users/someone', 'Contrase\xc3\xb1a']) {
+    for (const s of ['accessTokenFromServer', 'db_password_value', '^(?=.*[A-Z]).{8,}$', '[a-z]{8,}', 'crypto_box_SECRETKEYBYTES', 'RootManageSharedAccessKey', 'sk_test_4pq0Lyo2hbcNBZRnB0PGVHno', 'real-secret-6-levels', '/Users/someone', 'Contrase\xc3\xb1a']) {
       expect(looksLikePlaceholderWord(s), s).toBe(true);
     }
   });

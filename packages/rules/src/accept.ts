@@ -100,7 +100,9 @@ export function looksLikePlaceholderWord(secret: string): boolean {
   if (/\(\)?$|^[a-z_$][a-z0-9_$]{0,60}\(/i.test(secret)) return true;
   if (/^[A-Z][A-Z0-9_]{2,60}$/.test(secret)) return true; // a constant's name
   // camelCase or snake_case identifiers (accessTokenFromServer, db_password_value) are code.
-  if (/^[a-z]{1,30}(?:[A-Z][a-z]{1,30}){1,8}$|^[a-z]{1,30}(?:_[a-z]{1,30}){1,8}$/.test(secret)) return true;
+  if (/^[A-Za-z][a-z]{0,30}(?:[A-Z][a-z]{1,30}){1,8}$|^[a-z]{1,30}(?:_[a-z]{1,30}){1,8}$/.test(secret)) return true;
+  // Keys that are public or test-mode by design (Stripe publishable and test keys).
+  if (/^(?:pk|sk|rk)_test_|^pk_live_/.test(secret)) return true;
   // Letters and underscores only, with an underscore: a name (crypto_box_SECRETKEYBYTES).
   if (/^[A-Za-z]{1,40}(?:_[A-Za-z]{1,40}){1,8}$/.test(secret)) return true;
   // Lower-case slugs of three or more words (real-secret-6-levels): labels and ids.
