@@ -54,6 +54,12 @@ export interface ScanOptions {
 
 const MiB = 1024 * 1024;
 
+/**
+ * Segments per batch. Without a cap, an archive of many tiny files puts every file in one
+ * batch and holds its bookkeeping until the end, so memory grows with the entry count.
+ */
+const MAX_BATCH_SEGMENTS = 1024;
+
 /** Normalised options: every default applied in one place. */
 interface Settings {
   jobs: number;
@@ -277,7 +283,7 @@ class Producer {
   }
 
   private async addSegment(parts: Uint8Array[], skip: number, length: number, spec: Omit<BatchSegment, 'offset' | 'length'>, owner: Owner): Promise<void> {
-    if (this.batch && this.batch.used + length > this.batch.buffer.length) this.flush();
+    if (this.batch && (this.batch.used + length > this.batch.buffer.length || this.batch.segments.length >= MAX_BATCH_SEGMENTS)) this.flush();
     while (this.inFlight.size >= this.maxInFlight) await Promise.race(this.inFlight);
     if (!this.batch) {
       this.batch = { buffer: Buffer.allocUnsafeSlow(Math.max(this.batchCapacity, length)), used: 0, segments: [], owners: [] };
