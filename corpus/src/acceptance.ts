@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { type CompiledRule, type RuleDefinition, acceptCandidate, builtinRuleDefinitions, compileRules } from '@pubguard/rules';
+import { type CompiledRule, type RuleDefinition, acceptCandidate, builtinRuleDefinitions, compileRules, dropOverlapping } from '@pubguard/rules';
 import picomatch from 'picomatch';
 import { gzipBuffer } from './archive.js';
 import {
@@ -33,6 +33,8 @@ export interface ExpectedFinding {
   column: number;
   /** 0-based byte offset of the secret in the innermost file. */
   byteOffset: number;
+  /** Bytes of the secret; 0 for rules that report a file by its path. */
+  byteLength: number;
   /** Set when another rule's example holds this secret too (an AWS key pair example also has a key id). */
   plantedFor?: string;
 }
@@ -143,18 +145,42 @@ export function pathForGlobs(ruleId: string, include: readonly string[], exclude
 }
 
 /** Every other rule that reports something inside `item.text`: where, relative to the text. */
-function alsoReported(item: Item, rules: Iterable<CompiledRule>): { ruleId: string; start: number }[] {
-  const out: { ruleId: string; start: number }[] = [];
+function alsoReported(item: Item, rules: Iterable<CompiledRule>, path: string): { ruleId: string; start: number; end: number }[] {
+  const out: { ruleId: string; start: number; end: number }[] = [];
+  const inner = path.split('!').pop() ?? path;
   for (const rule of rules) {
-    if (rule.id === item.ruleId || !rule.source || rule.paths?.length) continue;
+    if (rule.id === item.ruleId || !rule.source) continue;
+    // A rule limited to some paths runs only in files those paths accept.
+    if (rule.paths?.length && !matchesPaths(rule, inner)) continue;
     const re = new RegExp(rule.source, `${rule.flags.replace(/[gdy]/g, '')}gd`);
     for (const m of item.text.matchAll(re)) {
       const span = m.indices?.[rule.secretGroup];
       const secret = m[rule.secretGroup];
-      if (span && secret && acceptCandidate(rule, secret, m[0]).ok) out.push({ ruleId: rule.id, start: span[0] });
+      if (span && secret && acceptCandidate(rule, secret, m[0]).ok) out.push({ ruleId: rule.id, start: span[0], end: span[1] });
     }
   }
   return out;
+}
+
+/** Path-only rules (globs and no pattern) among the definitions, compiled. */
+function pathOnlyRules(defs: readonly RuleDefinition[]): CompiledRule[] {
+  const out: CompiledRule[] = [];
+  for (const def of defs) {
+    if (def.pattern || !def.paths?.length) continue;
+    try {
+      const rule = compileRules([def]).rules[0];
+      if (rule) out.push(rule);
+    } catch {
+      // A rule that does not compile is reported by `ruleItems` already.
+    }
+  }
+  return out;
+}
+
+/** Whether a rule's path globs accept an entry path, as the engine applies them. */
+function matchesPaths(rule: CompiledRule, path: string): boolean {
+  const options = { dot: true, basename: true, nocase: true };
+  return picomatch(rule.paths ?? [], options)(path) && !(rule.pathsExclude?.length && picomatch(rule.pathsExclude, options)(path));
 }
 
 /** True when the rule reports a secret starting exactly at `offset` of `text` (latin1, as the engine reads bytes). */
@@ -182,10 +208,8 @@ function ruleItems(defs: RuleDefinition[]): { items: Item[]; skipped: SkippedRul
       continue;
     }
     if (!rule) continue;
-    if (!rule.source) {
-      skipped.push({ ruleId: def.id, reason: 'path-only rule: it matches file names, not content' });
-      continue;
-    }
+    // Path-only rules are planted as files of their own by `generateAcceptanceSet`.
+    if (!rule.source) continue;
     compiled.set(def.id, rule);
     const ownLine = isLineAnchored(rule.source);
     let pathBound: string | undefined;
@@ -230,12 +254,13 @@ const PY = { name: 'acme-tools', version: '1.0.0' };
 const NESTED = { name: 'acme-bundle', version: '2.0.0' };
 const INNER = { name: 'acme-inner', version: '0.3.0' };
 
-function layout(): Slot[] {
+function layout(secrets: boolean): Slot[] {
   const slot = (id: string, kind: CarrierKind, path: string): Slot => ({ id, kind, path, items: [] });
   return [
     slot('dir', 'py', 'acme_tools/settings.py'),
     slot('dir', 'js', 'web/upstream.js'),
-    slot('dir', 'env', '.env'),
+    // A real `.env` must not ship; its committed template may, so decoys live in one.
+    slot('dir', 'env', secrets ? '.env' : '.env.example'),
     slot('dir', 'json', 'config/settings.json'),
     slot('dir', 'yaml', 'config/deploy.yaml'),
     slot('dir', 'notebook', 'notebooks/explore.ipynb'),
@@ -314,7 +339,7 @@ interface Written {
  */
 export async function generateAcceptanceSet(outDir: string, options: AcceptanceOptions): Promise<AcceptanceManifest> {
   const seed = options.seed ?? 1;
-  const slots = layout();
+  const slots = layout(options.secrets);
   let items: Item[];
   let skipped: SkippedRule[] = [];
   let compiled = new Map<string, CompiledRule>();
@@ -341,20 +366,24 @@ export async function generateAcceptanceSet(outDir: string, options: AcceptanceO
 
   const files = new Map<string, CarrierFile[]>();
   const findings: ExpectedFinding[] = [];
+  const recorded: string[] = [];
   const record = (prefix: string, slot: Slot, file: CarrierFile): void => {
+    recorded.push(`${prefix}${file.path}`);
     file.planted.forEach((p, i) => {
       const item = slot.items[i];
       const ruleId = item?.ruleId;
       if (!item || !ruleId) return;
       const path = `${prefix}${file.path}`;
-      findings.push({ ruleId, path, line: p.line, column: p.column, byteOffset: p.byteOffset });
+      const byteLength = Buffer.byteLength(item.text.slice(item.secretStart, item.secretEnd), 'utf8');
+      findings.push({ ruleId, path, line: p.line, column: p.column, byteOffset: p.byteOffset, byteLength });
       const textStart = p.byteOffset - Buffer.byteLength(item.text.slice(0, item.secretStart), 'utf8');
-      for (const other of alsoReported(item, compiled.values())) {
+      for (const other of alsoReported(item, compiled.values(), path)) {
         const byteOffset = textStart + Buffer.byteLength(item.text.slice(0, other.start), 'utf8');
         // Alone the example matches; in the file, context (a line anchor) may decide otherwise.
         const rule = compiled.get(other.ruleId);
         if (!rule || !reportsAt(rule, Buffer.from(file.content).toString('latin1'), byteOffset)) continue;
-        findings.push({ ruleId: other.ruleId, path, ...lineColumnAt(file.content, byteOffset), byteOffset, plantedFor: ruleId });
+        const byteLength = Buffer.byteLength(item.text.slice(other.start, other.end), 'utf8');
+        findings.push({ ruleId: other.ruleId, path, ...lineColumnAt(file.content, byteOffset), byteOffset, byteLength, plantedFor: ruleId });
       }
     });
   };
@@ -386,6 +415,19 @@ export async function generateAcceptanceSet(outDir: string, options: AcceptanceO
     const file = configFile([item], { path: item.pathBound });
     written.push({ path: `src/${file.path}`, bytes: file.content });
     record('src/', { id: 'dir', kind: 'py', path: file.path, items: [item] }, file);
+  }
+  // Rules that report a file by its name alone get a harmless file with such a name.
+  const pathOnly = pathOnlyRules(options.rules ?? builtinRuleDefinitions());
+  if (options.secrets) {
+    for (const rule of pathOnly) {
+      const name = pathForGlobs(rule.id, rule.paths ?? [], rule.pathsExclude);
+      if (!name) {
+        skipped.push({ ruleId: rule.id, reason: `no file name to derive from its paths ${JSON.stringify(rule.paths)}` });
+        continue;
+      }
+      written.push({ path: `src/${name}`, bytes: Buffer.from('# fixture: the name alone is the finding\n', 'utf8') });
+      recorded.push(`src/${name}`);
+    }
   }
   artifacts.push('src');
   slotsOf('dir').forEach((slot, i) => {
@@ -435,6 +477,26 @@ export async function generateAcceptanceSet(outDir: string, options: AcceptanceO
     artifacts.push(file.path);
     record('', { id: 'large', kind: 'py', path: file.path, items: [straddleItem] }, file);
   }
+
+  // Every file whose name a path-only rule matches is reported once by its path.
+  const rulesById = new Map<string, CompiledRule>([...compiled, ...pathOnly.map((r) => [r.id, r] as const)]);
+  for (const path of new Set(recorded)) {
+    const inner = path.split('!').pop() ?? path;
+    for (const rule of pathOnly) {
+      if (matchesPaths(rule, inner)) findings.push({ ruleId: rule.id, path, line: 1, column: 1, byteOffset: 0, byteLength: 0 });
+    }
+  }
+  // The scanner reports one finding per secret: where rules overlap, the highest-ranked one.
+  const byPath = new Map<string, ExpectedFinding[]>();
+  for (const f of findings) byPath.set(f.path, [...(byPath.get(f.path) ?? []), f]);
+  const resolved = [...byPath.values()].flatMap((list) =>
+    dropOverlapping(
+      list,
+      (f) => [f.byteOffset, f.byteOffset + f.byteLength],
+      (f) => rulesById.get(f.ruleId) ?? { id: f.ruleId, confidence: 'high', severity: 'critical' },
+    ),
+  );
+  findings.splice(0, findings.length, ...resolved);
 
   for (const w of written) {
     const target = join(outDir, w.path);

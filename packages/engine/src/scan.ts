@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { builtinRuleset, type CompiledRuleset } from '@pubguard/rules';
+import { builtinRuleset, type CompiledRule, type CompiledRuleset, dropOverlapping } from '@pubguard/rules';
 import { resolveLimits } from './limits.js';
 import { type Batch, type BatchSegment, matchBatch } from './matcher/batch.js';
 import { Matcher, type SegmentResult, WINDOW_MARGIN } from './matcher/matcher.js';
@@ -133,28 +133,61 @@ export async function* scan(inputs: readonly string[], options: ScanOptions = {}
   }
 }
 
-/** Per-file bookkeeping so segments matched out of order still get exact lines and columns. */
+/** A match placed in its file: absolute offsets, line and column. */
+interface PlacedMatch {
+  rule: number;
+  start: number;
+  end: number;
+  line: number;
+  column: number;
+  secret: string;
+}
+
+/**
+ * Per-file bookkeeping: segments matched out of order still get exact lines and columns, and
+ * a file's matches are held until its last segment so overlapping ones can be resolved.
+ */
 class FileState {
   private next = 0;
+  private total = -1;
   private readonly arrived = new Map<number, { result: SegmentResult; contentStart: number }>();
+  private readonly placed: PlacedMatch[] = [];
   private newlines = 0;
   private lastNewline = -1;
   failed = false;
 
   constructor(
     readonly chain: string[],
-    private readonly emit: (state: FileState, result: SegmentResult, contentStart: number, newlinesBefore: number, lastNewlineBefore: number) => void,
+    private readonly complete: (state: FileState, matches: PlacedMatch[]) => void,
   ) {}
+
+  /** Says how many segments the file has, once the last one is queued. */
+  close(total: number): void {
+    this.total = total;
+    this.settle();
+  }
 
   deliver(seq: number, contentStart: number, result: SegmentResult): void {
     this.arrived.set(seq, { result, contentStart });
     for (let item = this.arrived.get(this.next); item; item = this.arrived.get(this.next)) {
       this.arrived.delete(this.next);
       this.next++;
-      this.emit(this, item.result, item.contentStart, this.newlines, this.lastNewline);
-      this.newlines += item.result.newlines;
-      if (item.result.lastNewline >= 0) this.lastNewline = item.contentStart + item.result.lastNewline;
+      const { result: r, contentStart: base } = item;
+      for (const m of r.matches) {
+        const start = base + m.secretStart;
+        const lastNl = m.lastNewline >= 0 ? base + m.lastNewline : this.lastNewline;
+        this.placed.push({ rule: m.rule, start, end: base + m.secretEnd, line: 1 + this.newlines + m.newlinesBefore, column: start - lastNl, secret: m.secret });
+      }
+      this.newlines += r.newlines;
+      if (r.lastNewline >= 0) this.lastNewline = base + r.lastNewline;
     }
+    this.settle();
+  }
+
+  private settle(): void {
+    if (this.next !== this.total) return;
+    this.total = -1;
+    this.complete(this, this.placed.splice(0));
   }
 }
 
@@ -249,7 +282,7 @@ class Producer {
     const inner = file.chain[file.chain.length - 1] ?? '';
     const { pathOnly, gated } = this.pathRules.check(inner);
     for (const index of pathOnly) this.pathFinding(index, file.chain, inner);
-    const state = new FileState(file.chain, (s, r, c, n, l) => this.emitMatches(s, r, c, n, l));
+    const state = new FileState(file.chain, (s, matches) => this.emitMatches(s, matches));
     const { chunkSize: size, overlap } = this.settings;
     const parts: Uint8Array[] = [];
     let base = 0; // file offset of parts[0][0]
@@ -280,6 +313,7 @@ class Producer {
     const end = base + have;
     if (end === 0) return;
     await this.addSegment(parts, start - base, end - start, { ownedStart: k * size - start, ownedEnd: end - start, atFileStart: start === 0, atFileEnd: true, gated }, { file: state, seq: k, contentStart: start });
+    state.close(k + 1);
   }
 
   private async addSegment(parts: Uint8Array[], skip: number, length: number, spec: Omit<BatchSegment, 'offset' | 'length'>, owner: Owner): Promise<void> {
@@ -368,22 +402,21 @@ class Producer {
     return this.pool.run(batch);
   }
 
-  private emitMatches(state: FileState, result: SegmentResult, contentStart: number, newlinesBefore: number, lastNewlineBefore: number): void {
+  private emitMatches(state: FileState, matches: PlacedMatch[]): void {
     const rules = this.settings.ruleset.rules;
-    for (const m of result.matches) {
-      const rule = rules[m.rule];
-      if (!rule) continue;
-      const secretAt = contentStart + m.secretStart;
-      const lastNl = m.lastNewline >= 0 ? contentStart + m.lastNewline : lastNewlineBefore;
+    const known = matches.filter((m) => rules[m.rule] !== undefined);
+    const kept = dropOverlapping(known, (m) => [m.start, m.end], (m) => rules[m.rule] as CompiledRule);
+    for (const m of kept) {
+      const rule = rules[m.rule] as CompiledRule;
       this.pushFinding({
         ruleId: rule.id,
         title: rule.title,
         severity: rule.severity,
         confidence: rule.confidence,
         chain: state.chain,
-        line: 1 + newlinesBefore + m.newlinesBefore,
-        column: secretAt - lastNl,
-        byteOffset: secretAt,
+        line: m.line,
+        column: m.column,
+        byteOffset: m.start,
         secret: m.secret,
         value: m.secret,
       });
