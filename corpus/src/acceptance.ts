@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { type CompiledRule, type RuleDefinition, acceptCandidate, builtinRuleDefinitions, compileRules, dropOverlapping } from '@pubguard/rules';
+import { type CompiledRule, type RuleDefinition, acceptCandidate, builtinRuleDefinitions, compileRules, dropOverlapping, ruleAppliesToPath } from '@pubguard/rules';
 import picomatch from 'picomatch';
 import { gzipBuffer } from './archive.js';
 import {
@@ -151,7 +151,7 @@ function alsoReported(item: Item, rules: Iterable<CompiledRule>, path: string): 
   for (const rule of rules) {
     if (rule.id === item.ruleId || !rule.source) continue;
     // A rule limited to some paths runs only in files those paths accept.
-    if (rule.paths?.length && !matchesPaths(rule, inner)) continue;
+    if (!ruleAppliesToPath(rule, inner)) continue;
     const re = new RegExp(rule.source, `${rule.flags.replace(/[gdy]/g, '')}gd`);
     for (const m of item.text.matchAll(re)) {
       const span = m.indices?.[rule.secretGroup];
@@ -175,12 +175,6 @@ function pathOnlyRules(defs: readonly RuleDefinition[]): CompiledRule[] {
     }
   }
   return out;
-}
-
-/** Whether a rule's path globs accept an entry path, as the engine applies them. */
-function matchesPaths(rule: CompiledRule, path: string): boolean {
-  const options = { dot: true, basename: true, nocase: true };
-  return picomatch(rule.paths ?? [], options)(path) && !(rule.pathsExclude?.length && picomatch(rule.pathsExclude, options)(path));
 }
 
 /** True when the rule reports a secret starting exactly at `offset` of `text` (latin1, as the engine reads bytes). */
@@ -483,7 +477,7 @@ export async function generateAcceptanceSet(outDir: string, options: AcceptanceO
   for (const path of new Set(recorded)) {
     const inner = path.split('!').pop() ?? path;
     for (const rule of pathOnly) {
-      if (matchesPaths(rule, inner)) findings.push({ ruleId: rule.id, path, line: 1, column: 1, byteOffset: 0, byteLength: 0 });
+      if (ruleAppliesToPath(rule, inner)) findings.push({ ruleId: rule.id, path, line: 1, column: 1, byteOffset: 0, byteLength: 0 });
     }
   }
   // The scanner reports one finding per secret: where rules overlap, the highest-ranked one.

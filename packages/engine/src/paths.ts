@@ -1,5 +1,4 @@
-import picomatch from 'picomatch';
-import type { CompiledRuleset } from '@pubguard/rules';
+import { type CompiledRuleset, isPathOnlyRule, ruleAppliesToPath } from '@pubguard/rules';
 
 /** Which path-based rules apply to a file: path-only rules report it, gated rules may run in it. */
 export interface PathVerdict {
@@ -11,27 +10,22 @@ export interface PathVerdict {
 
 const NONE: PathVerdict = { pathOnly: [], gated: [] };
 
-/** Precompiled path globs of a ruleset, tested once per file on the main thread. */
+/** The ruleset's path-limited rules, tested once per file on the main thread. */
 export class PathRules {
-  private readonly entries: Array<{ index: number; pathOnly: boolean; test: (path: string) => boolean }> = [];
+  private readonly indexes: number[];
 
-  constructor(ruleset: CompiledRuleset) {
-    ruleset.rules.forEach((rule, index) => {
-      if (!rule.paths?.length) return;
-      const options = { dot: true, basename: true, nocase: true };
-      const include = picomatch(rule.paths, options);
-      const exclude = rule.pathsExclude?.length ? picomatch(rule.pathsExclude, options) : undefined;
-      this.entries.push({ index, pathOnly: rule.source === '', test: (p) => include(p) && !exclude?.(p) });
-    });
+  constructor(private readonly ruleset: CompiledRuleset) {
+    this.indexes = ruleset.rules.flatMap((rule, index) => (rule.paths?.length ? [index] : []));
   }
 
   /** The verdict for a file whose innermost path is `path`. */
   check(path: string): PathVerdict {
-    if (this.entries.length === 0) return NONE;
+    if (this.indexes.length === 0) return NONE;
     const verdict: PathVerdict = { pathOnly: [], gated: [] };
-    for (const entry of this.entries) {
-      if (!entry.test(path)) continue;
-      (entry.pathOnly ? verdict.pathOnly : verdict.gated).push(entry.index);
+    for (const index of this.indexes) {
+      const rule = this.ruleset.rules[index];
+      if (!rule || !ruleAppliesToPath(rule, path)) continue;
+      (isPathOnlyRule(rule) ? verdict.pathOnly : verdict.gated).push(index);
     }
     return verdict;
   }
