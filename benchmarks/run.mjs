@@ -26,6 +26,14 @@ const CLI = join(ROOT, 'packages', 'cli', 'bin', 'pubguard.js');
 const SECRETLINT_VERSION = '13.0.6';
 const PRESET_VERSION = '13.1.0';
 
+// A failure to prepare inputs (no network, a full disk) ends the run with its message only.
+for (const event of ['uncaughtException', 'unhandledRejection']) {
+  process.on(event, (error) => {
+    console.error(`bench: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(2);
+  });
+}
+
 function usage(message) {
   console.error(`${message}\nusage: node benchmarks/run.mjs [--quick] [--only NAME] [--runs N]`);
   process.exit(2);

@@ -37,7 +37,7 @@ export function packFileName(spec) {
 export function ensurePacked(spec, dir) {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, packFileName(spec));
-  if (!existsSync(file)) runOrThrow('npm', ['pack', spec, '--pack-destination', dir, '--silent']);
+  if (!existsSync(file)) runOrThrow('npm', ['pack', spec, '--pack-destination', dir, '--loglevel=error']);
   if (!existsSync(file)) throw new Error(`npm pack ${spec} did not write ${file}`);
   return file;
 }
