@@ -156,7 +156,8 @@ function alsoReported(item: Item, rules: Iterable<CompiledRule>, path: string): 
     for (const m of item.text.matchAll(re)) {
       const span = m.indices?.[rule.secretGroup];
       const secret = m[rule.secretGroup];
-      if (span && secret && acceptCandidate(rule, secret, m[0]).ok) out.push({ ruleId: rule.id, start: span[0], end: span[1] });
+      const verdict = span && secret ? acceptCandidate(rule, secret, m[0]) : undefined;
+      if (span && verdict?.ok) out.push({ ruleId: rule.id, start: span[0], end: span[0] + verdict.secret.length });
     }
   }
   return out;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { acceptCandidate, digestReason, looksLikePlaceholderWord, placeholderReason } from './accept.js';
+import { acceptCandidate, digestReason, textPrefixLength, looksLikePlaceholderWord, placeholderReason } from './accept.js';
 import type { CompiledRule } from './types.js';
 
 function rule(overrides: Partial<CompiledRule> = {}): CompiledRule {
@@ -93,7 +93,7 @@ describe('digestReason', () => {
 
 describe('acceptCandidate', () => {
   it('accepts a plausible secret with no validators', () => {
-    expect(acceptCandidate(rule(), 'tok_Q2w9Zr7LmX4pK8vB1nT6', 'tok_Q2w9Zr7LmX4pK8vB1nT6')).toEqual({ ok: true });
+    expect(acceptCandidate(rule(), 'tok_Q2w9Zr7LmX4pK8vB1nT6', 'tok_Q2w9Zr7LmX4pK8vB1nT6')).toEqual({ ok: true, secret: 'tok_Q2w9Zr7LmX4pK8vB1nT6' });
   });
   it('applies the rule allowlist first', () => {
     const r = rule({ allowlist: ['tok_Q2w9Zr7LmX4pK8vB1nT6'] });
@@ -116,5 +116,24 @@ describe('acceptCandidate', () => {
     const r = rule({ validators: [{ type: 'entropy', min: 0 }] });
     const res = acceptCandidate(r, 'AKIAIOSFODNN7EXAMPLE', 'id=AKIAIOSFODNN7EXAMPLE');
     expect(res).toEqual({ ok: false, reason: 'placeholder: documented example credential' });
+  });
+});
+
+describe('textPrefixLength', () => {
+  it('cuts a capture where binary data begins', () => {
+    expect(textPrefixLength('Wq9vB2xR\u00f4\u00df\u00f0\u00ef')).toBe(8);
+    expect(textPrefixLength('hunter2-Zq\u0000\u0001')).toBe(10);
+    expect(textPrefixLength('abc\u00e9')).toBe(3); // a lone lead byte at the end
+    const utf8 = Buffer.from('pässwort-9Kx', 'utf8').toString('latin1');
+    expect(textPrefixLength(utf8)).toBe(utf8.length);
+    expect(textPrefixLength('a\tb\nc\r\n')).toBe(7);
+  });
+});
+
+describe('acceptCandidate on binary data', () => {
+  it('reports the text part of a capture that runs into binary bytes', () => {
+    const verdict = acceptCandidate(rule(), 'Qm7vT2kLp9Xw\u00f4\u00df\u00f0\u00ef', 'x');
+    expect(verdict).toEqual({ ok: true, secret: 'Qm7vT2kLp9Xw' });
+    expect(acceptCandidate(rule(), '\u0000\u0001\u00ff', 'x')).toMatchObject({ ok: false, reason: 'binary data, not text' });
   });
 });

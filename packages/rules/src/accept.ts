@@ -14,7 +14,10 @@ import {
 } from './validators.js';
 
 /** Whether a regex match is reported, and if not, why (for `--verbose` and rule linting). */
-export type Acceptance = { ok: true } | { ok: false; reason: string };
+export type Acceptance =
+  /** `secret` is the capture, cut back where binary data began (see `textPrefixLength`). */
+  | { ok: true; secret: string }
+  | { ok: false; reason: string };
 
 /** Credentials that providers publish in their documentation: never reported, by any rule. */
 export const DOCUMENTED_EXAMPLES: readonly string[] = [
@@ -49,6 +52,29 @@ const PLACEHOLDER_SHAPES: ReadonlyArray<readonly [RegExp, string]> = [
   [/changeme|change[-_]me|replace[-_ ]?me|placeholder|redacted|dummy|notarealkey|not[-_]a[-_]real|not[-_]?re(?:a|%40|@)l|insert[-_ ]?your/i, 'placeholder word'],
   [/(?:abcdefgh|bcdefghi|cdefghij|defghijk|efghijkl|fghijklm|ghijklmn|hijklmno|ijklmnop|jklmnopq|klmnopqr|lmnopqrs|mnopqrst|nopqrstu|opqrstuv|pqrstuvw|qrstuvwx|rstuvwxy|stuvwxyz|01234567|12345678|23456789|34567890|98765432|87654321|76543210|qwertyui|asdfghjk)/i, 'sequential alphabet'],
 ];
+
+/**
+ * How many leading characters of a latin1-decoded capture are text: up to the first control
+ * byte or the first byte that does not begin a valid UTF-8 sequence. In a binary file a
+ * string ends there, so a capture that runs on into binary data is cut back to it.
+ */
+export function textPrefixLength(secret: string): number {
+  for (let i = 0; i < secret.length; i++) {
+    const c = secret.charCodeAt(i);
+    if (c < 0x80) {
+      if ((c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) || c === 0x7f) return i;
+      continue;
+    }
+    const extra = c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : -1;
+    if (extra < 0 || i + extra >= secret.length) return i;
+    for (let k = 1; k <= extra; k++) {
+      const cc = secret.charCodeAt(i + k);
+      if (cc < 0x80 || cc > 0xbf) return i;
+    }
+    i += extra;
+  }
+  return secret.length;
+}
 
 /** Why a captured secret looks like a placeholder rather than a credential, or undefined. */
 export function placeholderReason(secret: string, match = secret): string | undefined {
@@ -199,11 +225,13 @@ function runValidator(spec: ValidatorSpec, secret: string, match: string): strin
 }
 
 /**
- * Decides whether a regex match is reported: the rule's allowlist, documented examples and
- * placeholder shapes, then the rule's validators in order. The matcher calls exactly this.
+ * Decides whether a regex match is reported: the capture cut back to its text (a string in a
+ * binary file ends where binary data begins), then the rule's allowlist, documented examples
+ * and placeholder shapes, then the rule's validators in order. The matcher calls exactly this.
  */
-export function acceptCandidate(rule: CompiledRule, secret: string, match: string): Acceptance {
-  if (secret.length === 0) return { ok: false, reason: 'empty secret' };
+export function acceptCandidate(rule: CompiledRule, capture: string, match: string): Acceptance {
+  const secret = capture.slice(0, textPrefixLength(capture));
+  if (secret.length === 0) return { ok: false, reason: capture.length ? 'binary data, not text' : 'empty secret' };
   if (rule.allowlist.includes(secret)) return { ok: false, reason: 'allowlisted by the rule' };
   const placeholder = placeholderReason(secret, match);
   if (placeholder) return { ok: false, reason: `placeholder: ${placeholder}` };
@@ -211,5 +239,5 @@ export function acceptCandidate(rule: CompiledRule, secret: string, match: strin
     const failed = runValidator(spec, secret, match);
     if (failed) return { ok: false, reason: failed };
   }
-  return { ok: true };
+  return { ok: true, secret };
 }

@@ -10,7 +10,7 @@ export type {
 export { BuiltinRulesMissingError, RuleError } from './errors.js';
 export { type BuiltinRulesFile, builtinRuleDefinitions, builtinRuleset } from './builtin.js';
 export { DEFAULT_MAX_LENGTH, MIN_KEYWORD_LENGTH, captureGroupCount, compileRules } from './compile.js';
-export { type Acceptance, DOCUMENTED_EXAMPLES, acceptCandidate, digestReason, looksLikePlaceholderWord, placeholderReason } from './accept.js';
+export { type Acceptance, DOCUMENTED_EXAMPLES, acceptCandidate, digestReason, textPrefixLength, looksLikePlaceholderWord, placeholderReason } from './accept.js';
 export { type RuleMatch, type RuleProblem, checkRules, findUnboundedQuantifier, matchRule } from './check.js';
 export { isPathOnlyRule, ruleAppliesToPath } from './paths.js';
 export { parseRuleDefinition, parseRuleDefinitions } from './schema.js';

@@ -151,7 +151,8 @@ export class Matcher {
         suppressed++;
         continue;
       }
-      out.push({ rule: r, start, end, secretStart: from + group[0], secretEnd: from + group[1], secret, newlinesBefore: 0, lastNewline: -1 });
+      const secretStart = from + group[0];
+      out.push({ rule: r, start, end, secretStart, secretEnd: secretStart + verdict.secret.length, secret: verdict.secret, newlinesBefore: 0, lastNewline: -1 });
     }
     return suppressed;
   }
