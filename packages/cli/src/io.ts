@@ -27,8 +27,6 @@ export interface CliResult {
 /** A `pubguard` subcommand. */
 export interface Command {
   name: string;
-  /** One line for the command list in `pubguard --help`. */
-  summary: string;
   /** Full `--help` text. */
   help: string;
   run(argv: string[], io: CliIO): Promise<CliResult>;

@@ -1,4 +1,4 @@
-import { commands } from './commands/index.js';
+import { type CommandEntry, commands } from './commands/index.js';
 import { type CliIO, type CliResult, type Command, UsageError } from './io.js';
 import { VERSION } from './version.js';
 
@@ -23,12 +23,12 @@ export function mainHelp(): string {
   ].join('\n');
 }
 
-function findCommand(argv: string[]): { command: Command; rest: string[] } | undefined {
+function findCommand(argv: string[]): { entry: CommandEntry; rest: string[] } | undefined {
   // Longest match first, so `approvals verify` wins over a hypothetical `approvals`.
   const candidates = [...commands].sort((a, b) => b.name.split(' ').length - a.name.split(' ').length);
   for (const command of candidates) {
     const words = command.name.split(' ');
-    if (words.every((w, i) => argv[i] === w)) return { command, rest: argv.slice(words.length) };
+    if (words.every((w, i) => argv[i] === w)) return { entry: command, rest: argv.slice(words.length) };
   }
   return undefined;
 }
@@ -53,7 +53,8 @@ export async function run(argv: string[], io: CliIO): Promise<CliResult> {
     io.stderr.write(`pubguard: unknown command '${argv.slice(0, 2).join(' ')}'. ${hint}\n`);
     return { exitCode: 2 };
   }
-  const { command, rest } = found;
+  const { entry, rest } = found;
+  const command = await entry.load();
   if (rest.includes('-h') || rest.includes('--help')) {
     io.stdout.write(command.help.endsWith('\n') ? command.help : `${command.help}\n`);
     return { exitCode: 0 };

@@ -27,7 +27,6 @@ error, an unreadable artifact or an invalid policy.
 /** `pubguard approvals verify`. */
 export const approvalsVerifyCommand: Command = {
   name: 'approvals verify',
-  summary: 'check signed approvals of the exact artifacts against the policy',
   help: HELP,
   async run(argv, io): Promise<CliResult> {
     const { values, positionals } = parseCommandArgs(argv, {

@@ -74,7 +74,6 @@ Exit codes: 0 written, 2 usage error or an unreadable artifact or key.
 /** `pubguard approve`. */
 export const approveCommand: Command = {
   name: 'approve',
-  summary: 'sign an approval of the exact release artifacts with your SSH key',
   help: HELP,
   async run(argv, io): Promise<CliResult> {
     const { values, positionals } = parseCommandArgs(argv, {

@@ -85,7 +85,6 @@ Exit codes: 0 intact, 1 tampered or truncated, 2 usage error or unreadable log.
 /** `pubguard audit verify`. */
 export const auditVerifyCommand: Command = {
   name: 'audit verify',
-  summary: 'check the hash chain of the release audit log',
   help: VERIFY_HELP,
   async run(argv, io): Promise<CliResult> {
     const { values, positionals } = parseCommandArgs(argv, { head: { type: 'string' }, format: { type: 'string', short: 'f' } });
@@ -122,7 +121,6 @@ Exit codes: 0 printed, 2 usage error or unreadable log.
 /** `pubguard audit show`. */
 export const auditShowCommand: Command = {
   name: 'audit show',
-  summary: 'print the release audit log readably',
   help: SHOW_HELP,
   async run(argv, io): Promise<CliResult> {
     const { values, positionals } = parseCommandArgs(argv, { format: { type: 'string', short: 'f' } });

@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type Finding, type ScanOptions, scanAll } from '@pubguard/engine';
-import { builtinRuleDefinitions } from '@pubguard/rules';
 import { loadScanConfig } from '../config.js';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
 import { writeFileAtomic } from '../files.js';
@@ -80,7 +79,7 @@ async function runCreate(argv: string[], io: CliIO): Promise<CliResult> {
   if (positionals.length === 0) throw new UsageError('give the artifacts or directories to record, e.g. pubguard baseline create dist/');
 
   // The same rules and settings as `scan`, or the fingerprints would not line up.
-  const fromConfig = await loadScanConfig(io.cwd, values.config, builtinRuleDefinitions());
+  const fromConfig = await loadScanConfig(io.cwd, values.config);
   const options: ScanOptions = {
     ruleset: fromConfig.ruleset,
     cwd: io.cwd,
@@ -111,7 +110,6 @@ async function runCreate(argv: string[], io: CliIO): Promise<CliResult> {
 /** `pubguard baseline create`: records current findings so later scans report only new ones. */
 export const baselineCreateCommand: Command = {
   name: 'baseline create',
-  summary: 'record the fingerprints of current findings, to suppress them in later scans',
   help: HELP,
   run: runCreate,
 };

@@ -22,7 +22,6 @@ Example:
 /** `pubguard confirm`. */
 export const confirmCommand: Command = {
   name: 'confirm',
-  summary: 'require a typed confirmation phrase before a release',
   help: HELP,
   async run(argv, io): Promise<CliResult> {
     const { values, positionals } = parseCommandArgs(argv, {

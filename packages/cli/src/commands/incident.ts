@@ -125,7 +125,6 @@ async function runIncident(ecosystem: Ecosystem, argv: string[], io: CliIO): Pro
 /** `pubguard incident npm`. */
 export const incidentNpmCommand: Command = {
   name: 'incident npm',
-  summary: 'respond to a leaked secret in an npm release: deprecate, unpublish, revoke, rotate',
   help: NPM_HELP,
   run: (argv, io) => runIncident('npm', argv, io),
 };
@@ -133,7 +132,6 @@ export const incidentNpmCommand: Command = {
 /** `pubguard incident pypi`. */
 export const incidentPypiCommand: Command = {
   name: 'incident pypi',
-  summary: 'respond to a leaked secret in a PyPI release: yank and token pages, rotation',
   help: PYPI_HELP,
   run: (argv, io) => runIncident('pypi', argv, io),
 };

@@ -136,7 +136,6 @@ async function runInit(argv: string[], io: CliIO): Promise<CliResult> {
 /** `pubguard init`: a starter config and, for an npm package, a scan before publishing. */
 export const initCommand: Command = {
   name: 'init',
-  summary: 'write a starter pubguard.config.json and scan before npm publish',
   help: HELP,
   run: runInit,
 };

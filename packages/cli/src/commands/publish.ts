@@ -150,7 +150,6 @@ async function runPublish(ecosystem: Ecosystem, argv: string[], io: CliIO): Prom
 /** `pubguard publish npm`. */
 export const publishNpmCommand: Command = {
   name: 'publish npm',
-  summary: 'gate, then npm publish exactly this tarball',
   help: NPM_HELP,
   run: (argv, io) => runPublish('npm', argv, io),
 };
@@ -158,7 +157,6 @@ export const publishNpmCommand: Command = {
 /** `pubguard publish pypi`. */
 export const publishPypiCommand: Command = {
   name: 'publish pypi',
-  summary: 'gate, then twine upload exactly these wheels and sdists',
   help: PYPI_HELP,
   run: (argv, io) => runPublish('pypi', argv, io),
 };

@@ -114,7 +114,6 @@ async function runMerge(argv: string[], io: CliIO): Promise<CliResult> {
 /** `pubguard report merge`: one report out of the JSON reports of a sharded scan. */
 export const reportMergeCommand: Command = {
   name: 'report merge',
-  summary: 'merge the JSON reports of a sharded scan into one report',
   help: HELP,
   run: runMerge,
 };

@@ -62,7 +62,6 @@ function listRules(defs: RuleDefinition[], format: 'text' | 'json', io: CliIO): 
 /** `pubguard rules list`: the built-in rules. */
 export const rulesListCommand: Command = {
   name: 'rules list',
-  summary: 'list the built-in rules (id, severity, title)',
   help: LIST_HELP,
   async run(argv: string[], io: CliIO): Promise<CliResult> {
     const format = parseFormat(argv);
@@ -74,7 +73,6 @@ export const rulesListCommand: Command = {
 /** `pubguard rules check`: lints the built-in rules; exit 1 when any rule has a problem. */
 export const rulesCheckCommand: Command = {
   name: 'rules check',
-  summary: 'lint the built-in rules against their examples and negative examples',
   help: CHECK_HELP,
   async run(argv: string[], io: CliIO): Promise<CliResult> {
     const format = parseFormat(argv);

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type Finding, type ScanError, type ScanLimits, type ScanOptions, type ScanStats, scan } from '@pubguard/engine';
 import { formatReport, REPORT_FORMATS, type ReportFormat, type RuleInfo, summaryLine, useColor } from '@pubguard/report';
-import { builtinRuleDefinitions, type CompiledRuleset } from '@pubguard/rules';
+import type { CompiledRuleset } from '@pubguard/rules';
 import { loadBaseline } from '@pubguard/release';
 import { loadScanConfig } from '../config.js';
 import { writeFileAtomic } from '../files.js';
@@ -199,7 +199,7 @@ async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
   if (positionals.filter((p) => p === '-').length > 1) throw new UsageError('standard input (-) can be scanned only once');
   const shard = values.shard === undefined ? undefined : parseShard(values.shard);
   if (shard && positionals.includes('-')) throw new UsageError('--shard cannot split standard input (-)');
-  const config = await loadScanConfig(io.cwd, values.config === undefined ? undefined : resolve(io.cwd, values.config), builtinRuleDefinitions());
+  const config = await loadScanConfig(io.cwd, values.config === undefined ? undefined : resolve(io.cwd, values.config));
   const targets = reportTargets(tokens ?? [], config.format);
 
   // Command-line values win over the config file's.
@@ -252,7 +252,6 @@ async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
 /** `pubguard scan`: the main job. */
 export const scanCommand: Command = {
   name: 'scan',
-  summary: 'scan artifacts, archives and directories for secrets',
   help: HELP,
   run: runScan,
 };

@@ -28,7 +28,6 @@ Examples:
 /** `pubguard version check`. */
 export const versionCheckCommand: Command = {
   name: 'version check',
-  summary: 'refuse a malformed release tag or artifacts whose version differs',
   help: HELP,
   async run(argv, io): Promise<CliResult> {
     const { values, positionals } = parseCommandArgs(argv, {
