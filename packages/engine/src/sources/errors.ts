@@ -27,16 +27,19 @@ export class Stop extends Error {
   }
 }
 
-/** The CLI flag that raises each limit, named in limit messages. */
+/**
+ * How to raise each limit, named in limit messages: the CLI flag where `pubguard scan` has
+ * one, else the library option (naming a flag that does not exist would send users astray).
+ */
 const FLAGS: Record<keyof ScanLimits, string> = {
   maxDepth: '--max-depth',
   maxEntries: '--max-entries',
   maxEntryBytes: '--max-entry-bytes',
   maxArtifactBytes: '--max-artifact-bytes',
   maxCompressionRatio: '--max-ratio',
-  ratioThresholdBytes: '--max-ratio',
-  maxInMemoryArchiveBytes: '--max-in-memory-archive-bytes',
-  maxSpillBytes: '--max-spill-bytes',
+  ratioThresholdBytes: 'the scan() option limits.ratioThresholdBytes',
+  maxInMemoryArchiveBytes: 'the scan() option limits.maxInMemoryArchiveBytes',
+  maxSpillBytes: 'the scan() option limits.maxSpillBytes',
   maxArtifactMs: '--max-artifact-seconds',
 };
 

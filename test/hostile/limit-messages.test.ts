@@ -1,0 +1,48 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { tgzBuffer, zipBuffer } from '@pubguard/corpus';
+import { type ScanLimits, scanAll } from '@pubguard/engine';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runPubguard } from '../helpers.js';
+
+let dir: string;
+let help: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'pubguard-limit-messages-'));
+  help = (await runPubguard(['scan', '--help'])).stdout;
+  const wheel = await zipBuffer([
+    { path: 'pkg/a.py', content: 'a = 1\n' },
+    { path: 'pkg/b.py', content: 'b = 2\n' },
+    { path: 'pkg/inner.zip', content: await zipBuffer([{ path: 'x.txt', content: 'x\n' }]) },
+  ]);
+  await writeFile(join(dir, 'pkg.tgz'), await tgzBuffer([{ path: 'package/dist/pkg.whl', content: wheel }, { path: 'package/big.txt', content: 'y'.repeat(10_000) }]));
+  await writeFile(join(dir, 'zeros.gz'), gzipSync(Buffer.alloc(8 * 1024 * 1024)));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Each limit with settings that make the fixtures cross it. */
+const CASES: Array<[keyof ScanLimits, string, Partial<ScanLimits>]> = [
+  ['maxDepth', 'pkg.tgz', { maxDepth: 1 }],
+  ['maxEntries', 'pkg.tgz', { maxEntries: 1 }],
+  ['maxEntryBytes', 'pkg.tgz', { maxEntryBytes: 5000 }],
+  ['maxArtifactBytes', 'pkg.tgz', { maxArtifactBytes: 5000 }],
+  ['maxCompressionRatio', 'zeros.gz', { maxCompressionRatio: 10, ratioThresholdBytes: 1024 }],
+  ['maxSpillBytes', 'pkg.tgz', { maxInMemoryArchiveBytes: 16, maxSpillBytes: 64 }],
+];
+
+describe('limit events tell the user how to raise the limit', () => {
+  it.each(CASES)('%s names a flag pubguard scan has, or the library option', async (limit, input, limits) => {
+    const { errors } = await scanAll([input], { cwd: dir, jobs: 0, limits, tmpDir: dir });
+    const event = errors.find((e) => e.limit === limit);
+    expect(event, JSON.stringify(errors)).toBeDefined();
+    const how = /raise it with (\S+|the scan\(\) option limits\.\w+) if the input is trusted$/.exec(event?.message ?? '');
+    expect(how, event?.message).not.toBeNull();
+    const means = how?.[1] ?? '';
+    if (means.startsWith('--')) expect(help).toContain(means);
+    else expect(means).toBe(`the scan() option limits.${limit}`);
+  });
+});
