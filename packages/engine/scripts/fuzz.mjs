@@ -9,15 +9,21 @@ import { randomInt } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-const { values } = parseArgs({
-  options: { seed: { type: 'string' }, iterations: { type: 'string' } },
-  allowPositionals: false,
-});
+const USAGE = 'usage: fuzz.mjs [--seed N] [--iterations M] (whole numbers)';
+// `pnpm fuzz -- --seed N` hands the script a literal `--` first.
+const args = process.argv.slice(2).filter((a, i) => !(i === 0 && a === '--'));
+let values;
+try {
+  ({ values } = parseArgs({ args, options: { seed: { type: 'string' }, iterations: { type: 'string' } }, allowPositionals: false }));
+} catch (err) {
+  console.error(`${err.message}\n${USAGE}`);
+  process.exit(2);
+}
 
 const seed = values.seed ?? process.env.PUBGUARD_FUZZ_SEED ?? String(randomInt(0, 2 ** 32 - 1));
 const iterations = values.iterations ?? process.env.PUBGUARD_FUZZ_ITERATIONS ?? '20000';
 if (!/^\d+$/.test(seed) || !/^\d+$/.test(iterations)) {
-  console.error('usage: fuzz.mjs [--seed N] [--iterations M] (whole numbers)');
+  console.error(USAGE);
   process.exit(2);
 }
 
