@@ -14,8 +14,5 @@ export interface Batch {
 
 /** Runs the matcher over every segment of a batch; used inline and inside workers alike. */
 export function matchBatch(matcher: Matcher, batch: Batch): SegmentResult[] {
-  return batch.segments.map((segment) => {
-    const text = Buffer.from(batch.buffer, segment.offset, segment.length).toString('latin1');
-    return matcher.matchSegment(text, segment);
-  });
+  return batch.segments.map((segment) => matcher.matchSegment(new Uint8Array(batch.buffer, segment.offset, segment.length), segment));
 }

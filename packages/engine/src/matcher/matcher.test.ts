@@ -72,9 +72,9 @@ describe('Matcher', () => {
 
 describe('KeywordPrefilter', () => {
   it('reports overlapping keywords and gives a containing keyword the rules of the contained one', () => {
-    const filter = new KeywordPrefilter(['abcd', 'cdef', 'bc'], [[0], [1], [2]]);
+    const filter = new KeywordPrefilter(['abcd', 'cdef', 'bcd'], [[0], [1], [2]]);
     const hits: Array<[number, number[]]> = [];
-    filter.scan('xxabcdefxx', 0, 10, (pos, _len, rules) => hits.push([pos, [...rules]]));
+    filter.scan(Buffer.from('xxabcdefxx', 'latin1'), 0, 10, (pos, _len, rules) => hits.push([pos, [...rules]]));
     expect(hits).toEqual([
       [2, [0, 2]],
       [3, [2]],

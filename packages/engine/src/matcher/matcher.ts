@@ -84,16 +84,19 @@ export class Matcher {
     return ready.rule;
   }
 
-  /** Scans latin1 `text` (one segment of a file) and returns the matches it owns. */
-  matchSegment(text: string, spec: SegmentSpec): SegmentResult {
-    const lower = text.toLowerCase();
+  /**
+   * Scans one segment of a file (bytes, or a latin1 string for convenience) and returns the
+   * matches it owns. Only the windows around keyword hits are ever decoded to strings.
+   */
+  matchSegment(input: Uint8Array | string, spec: SegmentSpec): SegmentResult {
+    const bytes = typeof input === 'string' ? Buffer.from(input, 'latin1') : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
     const windows = new Map<number, number[]>();
-    const scanTo = Math.min(text.length, spec.ownedEnd + this.maxMatchLength);
-    this.prefilter.scan(lower, spec.ownedStart, scanTo, (pos, len, rules) => {
+    const scanTo = Math.min(bytes.length, spec.ownedEnd + this.maxMatchLength);
+    this.prefilter.scan(bytes, spec.ownedStart, scanTo, (pos, len, rules) => {
       for (const r of rules) {
         const max = this.rules[r]?.rule.maxLength ?? 0;
         const from = Math.max(0, pos + len - max - WINDOW_MARGIN);
-        const to = Math.min(text.length, pos + max + WINDOW_MARGIN);
+        const to = Math.min(bytes.length, pos + max + WINDOW_MARGIN);
         const list = windows.get(r);
         // Hits arrive in order, so merging with the last window keeps each list disjoint.
         if (list && list.length > 0 && (list[list.length - 1] ?? 0) >= from) {
@@ -113,19 +116,20 @@ export class Matcher {
       if (!ready || this.disabled.has(r) || (ready.gated && !spec.gated?.includes(r))) continue;
       if (this.current) Atomics.store(this.current, 0, r);
       for (let i = 0; i < list.length; i += 2) {
-        suppressed += this.runWindow(ready, r, text, list[i] ?? 0, list[i + 1] ?? 0, spec, matches);
+        suppressed += this.runWindow(ready, r, bytes, list[i] ?? 0, list[i + 1] ?? 0, spec, matches);
       }
     }
     if (this.current) Atomics.store(this.current, 0, -1);
     matches.sort((a, b) => a.secretStart - b.secretStart || a.rule - b.rule);
-    return { matches, suppressed, ...countLines(text, spec, matches) };
+    return { matches, suppressed, ...countLines(bytes, spec, matches) };
   }
 
-  private runWindow(ready: ReadyRule, r: number, text: string, from: number, to: number, spec: SegmentSpec, out: RawMatch[]): number {
+  private runWindow(ready: ReadyRule, r: number, bytes: Buffer, from: number, to: number, spec: SegmentSpec, out: RawMatch[]): number {
     const { rule, regex } = ready;
-    const window = text.slice(from, to);
+    // latin1 keeps one character per byte, so string offsets are byte offsets.
+    const window = bytes.toString('latin1', from, to);
     const artificialStart = from > 0 || !spec.atFileStart;
-    const artificialEnd = to < text.length || !spec.atFileEnd;
+    const artificialEnd = to < bytes.length || !spec.atFileEnd;
     let suppressed = 0;
     regex.lastIndex = 0;
     for (;;) {
@@ -147,7 +151,7 @@ export class Matcher {
       const secret = m[rule.secretGroup];
       if (!group || secret === undefined) continue;
       const verdict = acceptCandidate(rule, secret, m[0]);
-      if (!verdict.ok || isInlineIgnored(text, start, end)) {
+      if (!verdict.ok || inlineIgnored(bytes, start, end)) {
         suppressed++;
         continue;
       }
@@ -158,13 +162,24 @@ export class Matcher {
   }
 }
 
-function countLines(text: string, spec: SegmentSpec, matches: RawMatch[]): { newlines: number; lastNewline: number } {
+// Enough text around a match for the markers `isInlineIgnored` looks for: its line (up to
+// the marker distance) and the line above.
+const IGNORE_CONTEXT_BEFORE = 1200;
+const IGNORE_CONTEXT_AFTER = 600;
+
+function inlineIgnored(bytes: Buffer, start: number, end: number): boolean {
+  const from = Math.max(0, start - IGNORE_CONTEXT_BEFORE);
+  const text = bytes.toString('latin1', from, Math.min(bytes.length, end + IGNORE_CONTEXT_AFTER));
+  return isInlineIgnored(text, start - from, end - from);
+}
+
+function countLines(bytes: Buffer, spec: SegmentSpec, matches: RawMatch[]): { newlines: number; lastNewline: number } {
   let newlines = 0;
   let lastNewline = -1;
   let pos = spec.ownedStart;
   let next = 0;
   for (;;) {
-    const nl = text.indexOf('\n', pos);
+    const nl = bytes.indexOf(10, pos);
     const stop = nl < 0 || nl >= spec.ownedEnd ? spec.ownedEnd : nl;
     // Matches are sorted by secretStart: settle every one that lies before this newline.
     for (let m = matches[next]; m && m.secretStart <= stop; m = matches[++next]) {
@@ -180,7 +195,7 @@ function countLines(text: string, spec: SegmentSpec, matches: RawMatch[]): { new
   for (let m = matches[next]; m; m = matches[++next]) {
     let count = newlines;
     let last = lastNewline;
-    for (let nl = text.indexOf('\n', spec.ownedEnd); nl >= 0 && nl < m.secretStart; nl = text.indexOf('\n', nl + 1)) {
+    for (let nl = bytes.indexOf(10, spec.ownedEnd); nl >= 0 && nl < m.secretStart; nl = bytes.indexOf(10, nl + 1)) {
       count++;
       last = nl;
     }
