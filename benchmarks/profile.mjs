@@ -36,6 +36,8 @@ for (const file of files) {
   const summary = summariseProfile(JSON.parse(readFileSync(file, 'utf8')));
   console.log(`\n${file.slice(ROOT.length + 1)}: ${summary.totalMs.toFixed(0)} ms sampled (process wall ${wallMs.toFixed(0)} ms)`);
   console.log(formatRows(summary.functions.slice(0, top).map((f) => ({ 'self ms': f.selfMs, share: `${(f.share * 100).toFixed(1)}%`, function: f.name.length > 72 ? `${f.name.slice(0, 71)}…` : f.name, where: f.url ? `${f.url}:${f.line}` : '' }))));
+  console.log('\nBy category:');
+  console.log(formatRows(summary.categories.map((c) => ({ 'self ms': c.selfMs, share: `${(c.share * 100).toFixed(1)}%`, category: c.category }))));
   console.log('\nBy script:');
   console.log(formatRows(summary.urls.slice(0, 12).map((u) => ({ 'self ms': u.selfMs, share: `${(u.share * 100).toFixed(1)}%`, script: u.url }))));
 }
