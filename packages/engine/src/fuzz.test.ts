@@ -83,8 +83,15 @@ function code(lines: number, seed: number): string {
   return out;
 }
 
+/** A valid artifact; for a tgz also its tar, so mutations can reach the tar parser through a valid gzip layer. */
+interface Base {
+  name: string;
+  bytes: Buffer;
+  tar?: Buffer;
+}
+
 /** Valid tgz, zip and whl artifacts (some nested), each with planted secrets. */
-async function baseArtifacts(): Promise<{ name: string; bytes: Buffer }[]> {
+async function baseArtifacts(): Promise<Base[]> {
   const npm = await tarOf({
     'package/package.json': '{"name":"pkg","version":"1.0.0"}\n',
     'package/index.js': `module.exports = { token: "${token(1)}" };\n`,
@@ -98,11 +105,12 @@ async function baseArtifacts(): Promise<{ name: string; bytes: Buffer }[]> {
     'pkg-1.0.dist-info/RECORD': 'pkg/__init__.py,,\n',
   });
   const zip = await zipOf({ 'a.txt': `key ${token(5)}\n`, 'b/c.json': JSON.stringify({ t: token(6), pad: code(50, 7) }) });
+  const withWheel = await tarOf({ 'package/dist/pkg.whl': wheel, 'package/x.js': `"${token(8)}"` });
   return [
-    { name: 'tgz', bytes: gzipSync(npm) },
+    { name: 'tgz', bytes: gzipSync(npm), tar: npm },
     { name: 'whl', bytes: wheel },
     { name: 'zip', bytes: zip },
-    { name: 'tgz-with-whl', bytes: gzipSync(await tarOf({ 'package/dist/pkg.whl': wheel, 'package/x.js': `"${token(8)}"` })) },
+    { name: 'tgz-with-whl', bytes: gzipSync(withWheel), tar: withWheel },
     { name: 'whl-with-tgz', bytes: await zipOf({ 'pkg/data/vendored.tgz': gzipSync(npm), 'pkg/__init__.py': '' }) },
   ];
 }
@@ -129,6 +137,18 @@ const MUTATIONS: Mutation[] = [
       const out = Buffer.from(b);
       const at = r.int(0, out.length - 1);
       out.fill([0x00, 0xff, 0x7f, 0x80][r.int(0, 3)] as number, at, Math.min(out.length, at + r.int(1, 64)));
+      return out;
+    },
+  },
+  {
+    // The end of a zip holds its central directory: the structure yauzl trusts most.
+    kind: 'bit flips in the last 10%',
+    apply: (b, _d, r) => {
+      const out = Buffer.from(b);
+      for (let n = r.int(1, 8); n > 0; n--) {
+        const at = r.int(Math.floor(out.length * 0.9), out.length - 1);
+        out[at] = (out[at] as number) ^ (1 << r.int(0, 7));
+      }
       return out;
     },
   },
@@ -164,18 +184,22 @@ interface Case {
   bytes: Buffer;
 }
 
-function makeCase(bases: { name: string; bytes: Buffer }[], iteration: number): Case {
+function makeCase(bases: Base[], iteration: number): Case {
   const r = prng((SEED ^ Math.imul(iteration + 1, 0x9e3779b9)) >>> 0);
   const base = bases[r.int(0, bases.length - 1)]!;
   const donor = bases[r.int(0, bases.length - 1)]!;
-  let bytes = base.bytes;
+  // Half the time a tgz's tar is mutated and gzipped again, so the damage gets past the gzip checks.
+  const inner = base.tar !== undefined && r.int(0, 1) === 0;
+  const original = inner ? (base.tar as Buffer) : base.bytes;
+  let bytes = original;
   const mutations: string[] = [];
   for (let n = r.int(1, 3); n > 0; n--) {
     const m = MUTATIONS[r.int(0, MUTATIONS.length - 1)]!;
-    bytes = m.apply(bytes, donor.bytes, r);
-    if (bytes.length === 0) bytes = Buffer.from(base.bytes.subarray(0, 1));
-    mutations.push(m.kind);
+    bytes = m.apply(bytes, donor.tar ?? donor.bytes, r);
+    if (bytes.length === 0) bytes = Buffer.from(original.subarray(0, 1));
+    mutations.push(inner ? `${m.kind} (in the tar)` : m.kind);
   }
+  if (inner) bytes = gzipSync(bytes);
   return { iteration, base: base.name, mutations, viaStdin: r.int(0, 2) === 0, spill: r.int(0, 3) === 0, bytes };
 }
 
