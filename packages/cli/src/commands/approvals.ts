@@ -2,7 +2,8 @@ import { resolve } from 'node:path';
 import { loadApprovals, loadPolicy, verifyApprovals } from '@pubguard/release';
 import { type CliResult, type Command, UsageError } from '../io.js';
 import { DEFAULT_APPROVALS_DIR, DEFAULT_POLICY_PATH, subjectFromArgs } from './approve.js';
-import { GATE_HELP, GATE_OPTIONS, actorOf, outputFormat, parseCommandArgs, recordGate, writeJson } from './audit.js';
+import { parseCommandArgs } from '../args.js';
+import { GATE_HELP, GATE_OPTIONS, actorOf, outputFormat, recordGate, writeJson } from './audit.js';
 
 const HELP = `Usage: pubguard approvals verify <artifact...|manifest.json> [options]
 

@@ -15,7 +15,8 @@ import {
   StatementError,
 } from '@pubguard/release';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
-import { GATE_HELP, GATE_OPTIONS, outputFormat, parseCommandArgs, recordGate, writeJson } from './audit.js';
+import { parseCommandArgs } from '../args.js';
+import { GATE_HELP, GATE_OPTIONS, outputFormat, recordGate, writeJson } from './audit.js';
 
 /** Where approvals are written and read unless told otherwise. */
 export const DEFAULT_APPROVALS_DIR = '.pubguard/approvals';

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { type AuditEntry, AuditLog, type AuditRecord, secretsFromEnv } from '@pubguard/release';
+import { parseCommandArgs } from '../args.js';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
 
 /** Where gates record their outcome unless `--audit` says otherwise. */
@@ -19,25 +19,6 @@ export const GATE_HELP = `  -f, --format FMT   text (default) or json
       --audit FILE   append the outcome to this audit log (default ${DEFAULT_AUDIT_PATH})
       --no-audit     do not write an audit record
       --actor NAME   who runs the gate (default: $GITHUB_ACTOR, else $USER)`;
-
-/** Option declarations as node:util parseArgs takes them. */
-export type OptionSpecs = Record<string, { type: 'string' | 'boolean'; short?: string }>;
-
-/** What `parseCommandArgs` returns: each option's value by its declared type, and the positionals. */
-export interface ParsedCommandArgs<T extends OptionSpecs> {
-  values: { [K in keyof T]?: T[K]['type'] extends 'boolean' ? boolean : string };
-  positionals: string[];
-}
-
-/** Parses arguments strictly with node:util, turning its errors into usage errors. */
-export function parseCommandArgs<T extends OptionSpecs>(argv: string[], options: T): ParsedCommandArgs<T> {
-  try {
-    const parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-    return parsed as unknown as ParsedCommandArgs<T>;
-  } catch (error) {
-    throw new UsageError((error as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
-  }
-}
 
 /** `text` or `json` from `--format`. */
 export function outputFormat(value: string | undefined): 'text' | 'json' {

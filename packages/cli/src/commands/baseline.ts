@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { type Finding, type ScanOptions, scanAll } from '@pubguard/engine';
 import { loadScanConfig } from '../config.js';
+import { parseCount, parseStrict } from '../args.js';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
 import { writeFileAtomic } from '../files.js';
 
@@ -53,15 +53,9 @@ function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function parseJobs(text: string): number {
-  if (!/^\d+$/.test(text.trim())) throw new UsageError(`--jobs takes a whole number ≥ 0; got '${text}'`);
-  return Number(text);
-}
 
 async function runCreate(argv: string[], io: CliIO): Promise<CliResult> {
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const parsed = parseStrict({
       args: argv,
       allowPositionals: true,
       strict: true,
@@ -72,9 +66,6 @@ async function runCreate(argv: string[], io: CliIO): Promise<CliResult> {
         jobs: { type: 'string', short: 'j' },
       },
     });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
   const { values, positionals } = parsed;
   if (positionals.length === 0) throw new UsageError('give the artifacts or directories to record, e.g. pubguard baseline create dist/');
 
@@ -89,7 +80,7 @@ async function runCreate(argv: string[], io: CliIO): Promise<CliResult> {
     signal: io.signal,
   };
   if (fromConfig.drop) options.exclude = fromConfig.drop;
-  const jobs = values.jobs !== undefined ? parseJobs(values.jobs) : fromConfig.jobs;
+  const jobs = values.jobs !== undefined ? parseCount(values.jobs, '--jobs') : fromConfig.jobs;
   if (jobs !== undefined) options.jobs = jobs;
 
   const result = await scanAll(positionals, options);

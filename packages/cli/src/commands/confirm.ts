@@ -1,5 +1,6 @@
 import { type CliResult, type Command, UsageError } from '../io.js';
-import { GATE_HELP, GATE_OPTIONS, actorOf, outputFormat, parseCommandArgs, recordGate, writeJson } from './audit.js';
+import { parseCommandArgs } from '../args.js';
+import { GATE_HELP, GATE_OPTIONS, actorOf, outputFormat, recordGate, writeJson } from './audit.js';
 
 const HELP = `Usage: pubguard confirm --phrase PHRASE [--input VALUE] [options]
 

@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import { type Ecosystem, type IncidentActionResult, type IncidentPlan, executeIncident, incidentPlan } from '@pubguard/release';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
-import { DEFAULT_AUDIT_PATH, type OptionSpecs, actorOf, outputFormat, parseCommandArgs, writeJson } from './audit.js';
+import { type OptionSpecs, parseCommandArgs } from '../args.js';
+import { DEFAULT_AUDIT_PATH, actorOf, outputFormat, writeJson } from './audit.js';
 
 const COMMON = `      --execute           run the steps that can be automated (default: print the plan)
       --audit FILE        audit log (default ${DEFAULT_AUDIT_PATH})

@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { CONFIG_FILE_NAME } from '../config.js';
+import { parseStrict } from '../args.js';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
 
 /** Where editors find the schema once `@pubguard/cli` is installed next to the config. */
@@ -84,12 +84,7 @@ function isYes(answer: string): boolean {
 }
 
 async function runInit(argv: string[], io: CliIO): Promise<CliResult> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, allowPositionals: false, strict: true, options: { yes: { type: 'boolean', short: 'y' } } }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const { values } = parseStrict({ args: argv, allowPositionals: false, strict: true, options: { yes: { type: 'boolean', short: 'y' } } });
   const configPath = join(io.cwd, CONFIG_FILE_NAME);
   const pkgPath = join(io.cwd, 'package.json');
 

@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import { type Ecosystem, type PublishResult, type StepOutcome, loadBaseline, publishRelease } from '@pubguard/release';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
-import { DEFAULT_AUDIT_PATH, type OptionSpecs, actorOf, outputFormat, parseCommandArgs, writeJson } from './audit.js';
+import { type OptionSpecs, parseCommandArgs } from '../args.js';
+import { DEFAULT_AUDIT_PATH, actorOf, outputFormat, writeJson } from './audit.js';
 
 const COMMON_HELP = `Release gate (each step is an audit record; the first refusal stops the run):
       --tag-name TAG        the release tag, e.g. v1.2.3 (default: $GITHUB_REF, which must

@@ -1,10 +1,10 @@
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { formatReport, type JsonReport, mergeReports, parseJsonReport, REPORT_FORMATS, type ReportFormat, type RuleInfo, useColor } from '@pubguard/report';
 import { builtinRuleset } from '@pubguard/rules';
 import fg from 'fast-glob';
 import { writeFileAtomic } from '../files.js';
+import { parseStrict } from '../args.js';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
 
 const HELP = `Usage: pubguard report merge [options] <report.json...>
@@ -75,9 +75,7 @@ function knownRules(): RuleInfo[] {
 }
 
 async function runMerge(argv: string[], io: CliIO): Promise<CliResult> {
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const parsed = parseStrict({
       args: argv,
       allowPositionals: true,
       strict: true,
@@ -87,9 +85,6 @@ async function runMerge(argv: string[], io: CliIO): Promise<CliResult> {
         'no-color': { type: 'boolean' },
       },
     });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
   const { values, positionals } = parsed;
   const format = (values.format ?? 'json') as ReportFormat;
   if (!REPORT_FORMATS.includes(format)) throw new UsageError(`unknown format '${values.format}'; use one of ${REPORT_FORMATS.join(', ')}`);

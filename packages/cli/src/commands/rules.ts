@@ -1,5 +1,5 @@
-import { parseArgs } from 'node:util';
 import { builtinRuleDefinitions, checkRules, type RuleDefinition } from '@pubguard/rules';
+import { parseStrict } from '../args.js';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
 
 const LIST_HELP = `Usage: pubguard rules list [--format text|json]
@@ -28,12 +28,7 @@ Exit codes: 0 no problems, 1 problems found, 2 usage error.
 `;
 
 function parseFormat(argv: string[]): 'text' | 'json' {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options: { format: { type: 'string', short: 'f', default: 'text' } }, allowPositionals: false });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const parsed = parseStrict({ args: argv, options: { format: { type: 'string', short: 'f', default: 'text' } }, allowPositionals: false });
   const format = parsed.values.format;
   if (format !== 'text' && format !== 'json') throw new UsageError(`unknown format '${format}' (use text or json)`);
   return format;

@@ -1,11 +1,11 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { type Finding, type ScanError, type ScanLimits, type ScanOptions, type ScanStats, scan } from '@pubguard/engine';
 import { formatReport, REPORT_FORMATS, type ReportFormat, type RuleInfo, summaryLine, useColor } from '@pubguard/report';
 import type { CompiledRuleset } from '@pubguard/rules';
 import { loadBaseline } from '@pubguard/release';
 import { loadScanConfig } from '../config.js';
 import { writeFileAtomic } from '../files.js';
+import { parseCount, parseStrict } from '../args.js';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
 import { expandInputs, parseShard, selectShard } from '../shard.js';
 import { VERSION } from '../version.js';
@@ -88,10 +88,6 @@ export function parseSize(text: string, flag: string): number {
   return Math.floor(Number(m[1]) * unit);
 }
 
-function parseCount(text: string, flag: string, min = 0): number {
-  if (!/^\d+$/.test(text.trim()) || Number(text) < min) throw new UsageError(`${flag} takes a whole number ≥ ${min}; got '${text}'`);
-  return Number(text);
-}
 
 /** Pairs each --format with the --output that follows it, in command-line order. */
 function reportTargets(tokens: ReadonlyArray<{ kind: string; name?: string; value?: string }>, fallback: ReportFormat = 'text'): ReportTarget[] {
@@ -163,9 +159,7 @@ async function collect(
 }
 
 async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const parsed = parseStrict({
       args: argv,
       allowPositionals: true,
       strict: true,
@@ -191,9 +185,6 @@ async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
         'max-artifact-seconds': { type: 'string' },
       },
     });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
   const { values, positionals, tokens } = parsed;
   if (positionals.length === 0) throw new UsageError('give at least one path to scan: a directory, an artifact, or - for standard input');
   if (positionals.filter((p) => p === '-').length > 1) throw new UsageError('standard input (-) can be scanned only once');

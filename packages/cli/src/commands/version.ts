@@ -1,7 +1,8 @@
 import { basename, resolve } from 'node:path';
 import { ArtifactError, type AuditSubject, checkArtifactVersions, sha256File } from '@pubguard/release';
 import { type CliResult, type Command, UsageError } from '../io.js';
-import { GATE_HELP, GATE_OPTIONS, actorOf, outputFormat, parseCommandArgs, recordGate, writeJson } from './audit.js';
+import { parseCommandArgs } from '../args.js';
+import { GATE_HELP, GATE_OPTIONS, actorOf, outputFormat, recordGate, writeJson } from './audit.js';
 
 const HELP = `Usage: pubguard version check <tag> [artifact...] [options]
 

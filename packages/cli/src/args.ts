@@ -1,0 +1,31 @@
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { UsageError } from './io.js';
+
+/** node:util's parseArgs (strict by default) with its errors turned into usage errors. */
+export function parseStrict<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (error) {
+    throw new UsageError((error as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
+  }
+}
+
+/** Option declarations as node:util parseArgs takes them. */
+export type OptionSpecs = Record<string, { type: 'string' | 'boolean'; short?: string }>;
+
+/** What `parseCommandArgs` returns: each option's value by its declared type, and the positionals. */
+export interface ParsedCommandArgs<T extends OptionSpecs> {
+  values: { [K in keyof T]?: T[K]['type'] extends 'boolean' ? boolean : string };
+  positionals: string[];
+}
+
+/** Parses arguments strictly with node:util, turning its errors into usage errors. */
+export function parseCommandArgs<T extends OptionSpecs>(argv: string[], options: T): ParsedCommandArgs<T> {
+  return parseStrict({ args: argv, options, allowPositionals: true }) as unknown as ParsedCommandArgs<T>;
+}
+
+/** A whole number of at least `min` given to `flag`. */
+export function parseCount(text: string, flag: string, min = 0): number {
+  if (!/^\d+$/.test(text.trim()) || Number(text) < min) throw new UsageError(`${flag} takes a whole number ≥ ${min}; got '${text}'`);
+  return Number(text);
+}
