@@ -68,7 +68,7 @@ async function readReport(path: string, cwd: string): Promise<JsonReport> {
 /** Rule metadata for SARIF help text: the built-in rules when available, else what findings carry. */
 function knownRules(): RuleInfo[] {
   try {
-    return builtinRuleset().rules.map((r) => ({ id: r.id, title: r.title, severity: r.severity, description: r.description, references: r.references }));
+    return builtinRuleset().rules;
   } catch {
     return [];
   }

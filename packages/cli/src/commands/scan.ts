@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
 import { type Finding, type ScanError, type ScanLimits, type ScanOptions, type ScanStats, scan } from '@pubguard/engine';
-import { formatReport, REPORT_FORMATS, type ReportFormat, type RuleInfo, summaryLine, useColor } from '@pubguard/report';
-import type { CompiledRuleset } from '@pubguard/rules';
+import { formatReport, REPORT_FORMATS, type ReportFormat, summaryLine, useColor } from '@pubguard/report';
 import { loadBaseline } from '@pubguard/release';
 import { loadScanConfig } from '../config.js';
 import { writeFileAtomic } from '../files.js';
@@ -110,9 +109,6 @@ function reportTargets(tokens: ReadonlyArray<{ kind: string; name?: string; valu
   return targets;
 }
 
-function ruleInfos(ruleset: CompiledRuleset): RuleInfo[] {
-  return ruleset.rules.map((r) => ({ id: r.id, title: r.title, severity: r.severity, description: r.description, references: r.references }));
-}
 
 function formatBytes(n: number): string {
   if (n >= 1e9) return `${(n / 1e9).toFixed(2)} GB`;
@@ -225,7 +221,7 @@ async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
   const progress = !quiet && io.stderr.isTTY === true;
   const result = await collect(paths, options, io, progress);
 
-  const input = { tool: { name: 'pubguard', version: VERSION }, ...result, rules: ruleInfos(ruleset) };
+  const input = { tool: { name: 'pubguard', version: VERSION }, ...result, rules: ruleset.rules };
   for (const target of targets) {
     const color = target.output === undefined && values['no-color'] !== true && useColor(io.env, io.stdout.isTTY === true);
     const text = formatReport(target.format, input, { color, verbose: values.verbose === true });
