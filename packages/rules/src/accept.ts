@@ -126,13 +126,19 @@ export function looksLikePlaceholderWord(secret: string): boolean {
   if (/\(\)?$|^[a-z_$][a-z0-9_$]{0,60}\(/i.test(secret)) return true;
   if (/^[A-Z][A-Z0-9_]{2,60}$/.test(secret)) return true; // a constant's name
   // camelCase or snake_case identifiers (accessTokenFromServer, db_password_value) are code.
-  if (/^[A-Za-z][a-z]{0,30}(?:[A-Z][a-z]{1,30}){1,8}$|^[a-z]{1,30}(?:_[a-z]{1,30}){1,8}$/.test(secret)) return true;
+  // A few trailing digits keep it a name (SensitiveString2048, a type in a .d.ts).
+  if (/^[A-Za-z][a-z]{0,30}(?:[A-Z][a-z]{1,30}){1,8}[0-9]{0,4}$|^[a-z]{1,30}(?:_[a-z]{1,30}){1,8}$/.test(secret)) return true;
+  // HTTP header names (X-Goog-Firebase-Installations-Auth) are labels, not values.
+  if (/^(?:X|[A-Z][a-z]{1,30})(?:-[A-Z][a-z]{1,30}){2,8}$/.test(secret)) return true;
+  // Dates and timestamps (an AWS `PasswordLastUsed` field says when, not what).
+  if (/^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/.test(secret)) return true;
   // Keys that are public or test-mode by design (Stripe publishable and test keys).
   if (/^(?:pk|sk|rk)_test_|^pk_live_/.test(secret)) return true;
   // Letters and underscores only, with an underscore: a name (crypto_box_SECRETKEYBYTES).
   if (/^[A-Za-z]{1,40}(?:_[A-Za-z]{1,40}){1,8}$/.test(secret)) return true;
   // Lower-case slugs of three or more words (real-secret-6-levels): labels and ids.
-  if (/^[a-z]{2,20}(?:-(?:[a-z]{2,20}|[0-9]{1,3})){2,8}$/.test(secret)) return true;
+  // Also joined by slashes: error codes such as Firebase's auth/invalid-api-key.
+  if (/^[a-z]{2,20}(?:[-/](?:[a-z]{2,20}|[0-9]{1,3})){2,8}$/.test(secret)) return true;
   // File system and URL paths.
   if (/^(?:\/|\.{1,2}\/|~\/|[A-Za-z]:\\)/.test(secret)) return true;
   // Non-ASCII bytes (UTF-8 read as latin1): translated UI text such as "Contraseña".
