@@ -5,8 +5,10 @@
 // reported. A canary tarball holding a freshly generated, checksum-valid GitHub token is
 // scanned in the same run, so "no findings" cannot come from a scanner that finds nothing.
 //
-// Usage: node benchmarks/wild.mjs [--refresh] [--candidates] [--json FILE]
+// Usage: node benchmarks/wild.mjs [--refresh] [--extended] [--candidates] [--json FILE]
 //   --refresh     pack the npm packages again even when they are cached
+//   --extended    also scan 30 further packages: big bundles, SDKs of credential-handling
+//                 services, docs shipped in packages (about 850 MB unpacked)
 //   --candidates  also read every file and list the regex matches that were not reported,
 //                 by rule and reason (placeholder, checksum, entropy...), to review recall
 //   --json FILE   write the scan's JSON report to FILE
@@ -48,6 +50,20 @@ export const NPM_PACKAGES = [
   'mime-types@3.0.2', 'react-dom@19.3.1', 'webpack@5.113.0', 'eslint@10.15.0', '@babel/core@7.29.13',
 ];
 
+/**
+ * Further popular packages, chosen for where false positives and embedded keys hide: huge
+ * bundles and source maps, cloud and payment SDKs full of credential-named fields, crypto
+ * libraries and packages that ship their documentation.
+ */
+export const EXTENDED_PACKAGES = [
+  'next@16.4.6', '@angular/core@21.2.26', 'vue@3.5.45', 'aws-sdk@2.1693.0', 'googleapis@178.0.0',
+  'firebase@13.2.0', 'moment@2.31.0', 'jquery@4.0.0', 'rollup@4.68.8', 'vite@8.3.8',
+  'sass@1.108.2', 'core-js@3.51.0', 'node-forge@1.4.3', 'jsonwebtoken@9.0.3', '@aws-sdk/client-s3@3.1175.0',
+  'zod@4.6.7', 'rxjs@7.8.2', 'prettier@3.10.1', '@mui/material@9.5.0', 'monaco-editor@0.57.0',
+  'pdfjs-dist@5.6.205', 'three@0.187.0', 'date-fns@4.4.0', '@babel/parser@7.29.15', 'bootstrap@5.3.9',
+  'socket.io@4.8.4', 'openai@6.49.0', 'stripe@23.1.0', 'twilio@6.2.0', '@sentry/node@11.12.0',
+];
+
 /** Debian packages whose wheels (in /usr/share/python-wheels) are scanned. */
 export const DEBIAN_WHEEL_PACKAGES = ['python3-pip-whl', 'python3-setuptools-whl'];
 const WHEEL_DIR = '/usr/share/python-wheels';
@@ -64,14 +80,14 @@ for (const event of ['uncaughtException', 'unhandledRejection']) {
 }
 
 function usage(message) {
-  console.error(`${message}\nusage: node benchmarks/wild.mjs [--refresh] [--candidates] [--json FILE]`);
+  console.error(`${message}\nusage: node benchmarks/wild.mjs [--refresh] [--extended] [--candidates] [--json FILE]`);
   process.exit(2);
 }
 
 let args;
 try {
   args = parseArgs({
-    options: { refresh: { type: 'boolean', default: false }, candidates: { type: 'boolean', default: false }, json: { type: 'string' } },
+    options: { refresh: { type: 'boolean', default: false }, extended: { type: 'boolean', default: false }, candidates: { type: 'boolean', default: false }, json: { type: 'string' } },
   }).values;
 } catch (error) {
   usage(error.message);
@@ -161,7 +177,9 @@ function loadKnown() {
     for (const key of ['ruleId', 'path', 'why']) {
       if (typeof entry[key] !== 'string' || entry[key] === '') throw new PrepareError(`${KNOWN_FILE}: entry ${i + 1} has no '${key}'`);
     }
-    return { ...entry, isMatch: picomatch(entry.path, { dot: true }), used: 0 };
+    // The artifact part of the glob tells whether this run scanned what the entry speaks of.
+    const artifact = entry.path.split('!')[0];
+    return { ...entry, isMatch: picomatch(entry.path, { dot: true }), isArtifact: picomatch(artifact, { dot: true }), used: 0 };
   });
 }
 
@@ -210,7 +228,8 @@ async function reviewCandidates(inputs) {
 
 // ---- main -------------------------------------------------------------------------------
 
-const npmFiles = ensurePacked(NPM_PACKAGES, args.refresh);
+const specs = args.extended ? [...NPM_PACKAGES, ...EXTENDED_PACKAGES] : NPM_PACKAGES;
+const npmFiles = ensurePacked(specs, args.refresh);
 const wheels = ensureWheels();
 const known = loadKnown();
 const scratch = mkdtempSync(join(tmpdir(), 'pubguard-wild-'));
@@ -242,10 +261,12 @@ try {
     const entry = known.find((k) => k.ruleId === f.ruleId && k.isMatch(path));
     if (entry) entry.used++;
     else unknown++;
-    console.log(`  ${entry ? 'known  ' : 'UNKNOWN'} ${f.ruleId}  ${path}:${f.location.line}:${f.location.column}  ${f.secret}${entry ? `  (${entry.why})` : ''}`);
+    console.log(`  ${entry ? `known#${known.indexOf(entry) + 1}` : 'UNKNOWN'} ${f.ruleId}  ${path}:${f.location.line}:${f.location.column}  ${f.secret}`);
   }
   if (findings.length === 0) console.log('  (none)');
-  const stale = known.filter((k) => k.used === 0);
+  for (const [i, k] of known.entries()) if (k.used > 0) console.log(`  known#${i + 1}: ${k.used} × ${k.ruleId} in ${k.path}: ${k.why}`);
+  const scannedNames = inputs.map((file) => (file.startsWith(`${CACHE}/`) ? file.slice(CACHE.length + 1) : file));
+  const stale = known.filter((k) => k.used === 0 && scannedNames.some((name) => k.isArtifact(name)));
   for (const k of stale) console.log(`  STALE   wild-known.json entry ${k.ruleId} ${k.path} matched nothing: remove it`);
 
   console.log(`\nSummary: ${npmFiles.length} npm packages + ${wheels.length} wheels, ${report.stats.files} files, ${(report.stats.bytes / 1e6).toFixed(1)} MB in ${seconds.toFixed(1)} s (pubguard: ${(report.stats.durationMs / 1000).toFixed(1)} s)`);
@@ -253,6 +274,9 @@ try {
   const byRule = new Map();
   for (const f of findings) byRule.set(f.ruleId, (byRule.get(f.ruleId) ?? 0) + 1);
   for (const [rule, n] of [...byRule].sort((a, b) => b[1] - a[1])) console.log(`  ${String(n).padStart(5)}  ${rule}`);
+  const byArtifact = new Map();
+  for (const f of findings) byArtifact.set(displayPath(f).split('!')[0], (byArtifact.get(displayPath(f).split('!')[0]) ?? 0) + 1);
+  for (const [artifact, n] of [...byArtifact].sort((a, b) => b[1] - a[1])) console.log(`  ${String(n).padStart(5)}  in ${artifact}`);
   exitCode = unknown > 0 || stale.length > 0 ? 1 : 0;
 
   if (args.candidates) await reviewCandidates(inputs);
