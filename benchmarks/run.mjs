@@ -91,34 +91,37 @@ function ensureSecretlint() {
 }
 
 // ---- measuring --------------------------------------------------------------------------
-/** Median wall and the largest peak of `n` runs of `fn` (which returns a measure() result). */
-async function repeat(n, fn) {
-  const results = [];
-  for (let i = 0; i < n; i++) results.push(await fn());
-  return { wallS: median(results.map((r) => r.wallS)), cpuS: median(results.map((r) => r.cpuS)), peakMB: Math.max(...results.map((r) => r.peakMB)), last: results[results.length - 1] };
+/** Median wall and CPU, and the largest peak, of several measure() results. */
+function summarise(results) {
+  return {
+    wallS: median(results.map((r) => r.wallS)),
+    cpuS: median(results.map((r) => r.cpuS)),
+    peakMB: Math.max(...results.map((r) => r.peakMB)),
+  };
 }
 
-async function floor(tgz, dir, n) {
-  if (!haveRg) return undefined;
-  const gz = await repeat(n, () => measure('gzip', ['-dc', tgz]));
+/** One floor measurement: gzip -dc of the tarball, then rg over the unpacked tree. */
+async function floorOnce(tgz, dir) {
+  const gz = await measure('gzip', ['-dc', tgz]);
   // -uuu: hidden, ignored and binary files too, so rg reads the same bytes pubguard does.
-  const rg = await repeat(n, () => measure('rg', ['-i', '-F', '-c', '-uuu', '-f', keywordsFile, dir]));
+  const rg = await measure('rg', ['-i', '-F', '-c', '-uuu', '-f', keywordsFile, dir]);
   return { wallS: gz.wallS + rg.wallS, cpuS: gz.cpuS + rg.cpuS, peakMB: Math.max(gz.peakMB, rg.peakMB), gzipS: gz.wallS, rgS: rg.wallS };
 }
 
-async function pubguard(target, n, extra = []) {
-  const r = await repeat(n, () => measure('node', [CLI, 'scan', '--format', 'json', '-q', ...extra, target], { stdout: 'capture' }));
+/** One pubguard run as a process, with its findings counted from the JSON report. */
+async function pubguardOnce(target, extra = []) {
+  const r = await measure('node', [CLI, 'scan', '--format', 'json', '-q', ...extra, target], { stdout: 'capture' });
   let findings = Number.NaN;
   let note = '';
   try {
-    const report = JSON.parse(r.last.stdout.toString('utf8'));
+    const report = JSON.parse(r.stdout.toString('utf8'));
     findings = report.findings.length;
     if (report.errors.length > 0) note = `${report.errors.length} errors: ${report.errors[0].message}`;
   } catch {
-    note = `no JSON report (exit ${r.last.code}): ${r.last.stderr.trim().split('\n').pop() ?? ''}`;
+    note = `no JSON report (exit ${r.code}): ${r.stderr.trim().split('\n').pop() ?? ''}`;
   }
-  if (r.last.code === 2 && !note) note = 'exit 2';
-  return { wallS: r.wallS, cpuS: r.cpuS, peakMB: r.peakMB, findings, note };
+  if (r.code === 2 && !note) note = 'exit 2';
+  return { ...r, findings, note };
 }
 
 async function secretlint(tools, dir) {
@@ -138,7 +141,7 @@ async function secretlint(tools, dir) {
 }
 
 const rows = [];
-function addRow(group, tool, input, MB, m, floorWall) {
+function addRow(group, tool, input, MB, m, floorOf) {
   const row = {
     group,
     tool,
@@ -148,7 +151,9 @@ function addRow(group, tool, input, MB, m, floorWall) {
     cpuS: m.cpuS ?? Number.NaN,
     mbps: MB / m.wallS,
     peakMB: m.peakMB,
-    ratioToFloor: floorWall ? m.wallS / floorWall : Number.NaN,
+    ratioToFloor: floorOf ? m.wallS / floorOf.wallS : Number.NaN,
+    // CPU seconds against the floor's: steadier than wall time when others load the machine.
+    cpuRatioToFloor: floorOf ? m.cpuS / floorOf.cpuS : Number.NaN,
     findings: m.findings ?? Number.NaN,
     note: m.note ?? '',
   };
@@ -159,15 +164,23 @@ function addRow(group, tool, input, MB, m, floorWall) {
 
 async function measureInput(group, name, tgz, dir, bytes, n, tools, expected) {
   const MB = bytes / 1e6;
-  const fl = await floor(tgz, dir, n);
-  if (fl) addRow(group, 'floor (gzip+rg)', name, MB, { ...fl, note: `gzip ${fl.gzipS.toFixed(2)} s + rg ${fl.rgS.toFixed(2)} s` }, fl.wallS);
-  const pg = await pubguard(tgz, n);
+  // Floor and pubguard alternate, so load that comes and goes on a shared machine hits both.
+  const floors = [];
+  const scans = [];
+  for (let i = 0; i < n; i++) {
+    if (haveRg) floors.push(await floorOnce(tgz, dir));
+    scans.push(await pubguardOnce(tgz));
+  }
+  const fl = floors.length > 0 ? { ...summarise(floors), gzipS: median(floors.map((f) => f.gzipS)), rgS: median(floors.map((f) => f.rgS)) } : undefined;
+  if (fl) addRow(group, 'floor (gzip+rg)', name, MB, { ...fl, note: `gzip ${fl.gzipS.toFixed(2)} s + rg ${fl.rgS.toFixed(2)} s` }, fl);
+  const last = scans[scans.length - 1];
+  const pg = { ...summarise(scans), findings: last.findings, note: last.note };
   if (expected !== undefined && pg.findings !== expected && !pg.note) pg.note = `expected ${expected} planted`;
-  addRow(group, 'pubguard', name, MB, pg, fl?.wallS);
+  addRow(group, 'pubguard', name, MB, pg, fl);
   if (tools) {
     const sl = await secretlint(tools, dir);
     sl.note = [sl.note, `pubguard ${(sl.wallS / pg.wallS).toFixed(1)}× faster`].filter(Boolean).join('; ');
-    addRow(group, 'secretlint', name, MB, sl, fl?.wallS);
+    addRow(group, 'secretlint', name, MB, sl, fl);
   }
 }
 
@@ -196,14 +209,12 @@ if (largest) {
   const n = Math.max(2, largest.bytes >= 500e6 ? 1 : runs);
   const results = { 1: [], 2: [] };
   for (let i = 0; i < n; i++) {
-    for (const jobs of [1, 2]) results[jobs].push(await pubguard(largest.tgz, 1, ['--jobs', String(jobs)]));
+    for (const jobs of [1, 2]) results[jobs].push(await pubguardOnce(largest.tgz, ['--jobs', String(jobs)]));
   }
   for (const jobs of [1, 2]) {
     const list = results[jobs];
     const m = {
-      wallS: median(list.map((r) => r.wallS)),
-      cpuS: median(list.map((r) => r.cpuS)),
-      peakMB: Math.max(...list.map((r) => r.peakMB)),
+      ...summarise(list),
       findings: list[list.length - 1].findings,
       note: [list[list.length - 1].note, `median of ${n}, alternating with --jobs ${3 - jobs}`].filter(Boolean).join('; '),
     };
@@ -238,6 +249,7 @@ const display = rows.map((r) => ({
   'MB/s': r.MB > 0 ? r.mbps : Number.NaN,
   'peak MB': r.peakMB,
   '×floor': r.ratioToFloor,
+  'cpu ×floor': r.cpuRatioToFloor,
   findings: r.findings,
   note: r.note,
 }));
@@ -252,7 +264,8 @@ const machine = {
 };
 console.log(`\npubguard benchmark — ${new Date(started).toISOString()} — ${machine.nproc} CPUs, ${machine.cpu}, Node ${machine.node}`);
 console.log(`load average (1 min): ${loadBefore.toFixed(2)} at the start, ${machine.loadavg1.after.toFixed(2)} at the end`);
-console.log(`MB = 10^6 bytes of uncompressed files; wall s = median of ${runs} runs (1 run for ≥ 500 MB); cpu s = user + system CPU of the process (all threads); peak MB = max RSS (GNU time %M)\n`);
+console.log(`MB = 10^6 bytes of uncompressed files; wall s = median of ${runs} runs (1 run for ≥ 500 MB), floor and pubguard alternating;`);
+console.log(`cpu s = user + system CPU of the process, all threads (cpu ×floor: its ratio to the floor's); peak MB = max RSS (GNU time %M)\n`);
 console.log(formatRows(display));
 console.log('\nTargets (issue 8; issue 2 for the 2× line)');
 console.log(formatRows(targets.map((t) => ({ target: t.target, measured: t.measured, status: t.status }))));

@@ -5,9 +5,11 @@ export interface BenchRow {
   input: string;
   MB: number;
   wallS: number;
+  cpuS?: number;
   mbps: number;
   peakMB: number;
   ratioToFloor: number;
+  cpuRatioToFloor?: number;
   findings: number;
   note?: string;
 }

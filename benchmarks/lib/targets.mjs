@@ -16,8 +16,8 @@ function verdict(holds) {
 const fmt = (x, digits = 2) => (Number.isFinite(x) ? x.toFixed(digits) : '—');
 
 /**
- * Judges the targets. `rows` are the table rows ({ tool, input, MB, wallS, mbps, peakMB,
- * ratioToFloor, findings, group }) where `group` is 'package', 'linearity', 'jobs' or
+ * Judges the targets. `rows` are the table rows ({ tool, input, MB, wallS, cpuS, mbps, peakMB,
+ * ratioToFloor, cpuRatioToFloor, findings, group }) where `group` is 'package', 'linearity', 'jobs' or
  * 'startup'. Returns { target, measured, status } per target; status PASS, FAIL or SKIP
  * (not measured in this run).
  */
@@ -27,8 +27,10 @@ export function judgeTargets(rows) {
   const packages = rows.filter((r) => r.group === 'package' && r.tool === 'pubguard' && Number.isFinite(r.ratioToFloor));
   const ts = packages.find((r) => r.input.startsWith('typescript-5.9.3'));
 
-  out.push({ target: 'typescript-5.9.3 within 2× floor (issue 2)', measured: ts ? `${fmt(ts.ratioToFloor)}×` : '—', status: verdict(ts ? ts.ratioToFloor <= 2 : undefined) });
-  out.push({ target: 'typescript-5.9.3 within 1.5× floor', measured: ts ? `${fmt(ts.ratioToFloor)}×` : '—', status: verdict(ts ? ts.ratioToFloor <= 1.5 : undefined) });
+  // The CPU ratio rides along: it moves less than wall time when others load the machine.
+  const tsMeasured = ts ? `${fmt(ts.ratioToFloor)}× wall (${fmt(ts.cpuRatioToFloor)}× CPU)` : '—';
+  out.push({ target: 'typescript-5.9.3 within 2× floor (issue 2)', measured: tsMeasured, status: verdict(ts ? ts.ratioToFloor <= 2 : undefined) });
+  out.push({ target: 'typescript-5.9.3 within 1.5× floor', measured: tsMeasured, status: verdict(ts ? ts.ratioToFloor <= 1.5 : undefined) });
   if (packages.length > 0) {
     const worst = packages.reduce((a, b) => (b.ratioToFloor > a.ratioToFloor ? b : a));
     const failing = packages.filter((r) => r.ratioToFloor > 1.5).map((r) => r.input);
