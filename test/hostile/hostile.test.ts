@@ -9,6 +9,11 @@ import { hasStackTrace, type JsonReport, type MeasuredRun, parseReport, runMeasu
 
 /** Peak RSS any hostile input may cost, workers included. */
 const MAX_RSS_MIB = 300;
+/**
+ * Wall-time bound of a run on a small fixture: they take well under a second alone; the
+ * margin absorbs a loaded CI machine, while a bomb that was not stopped takes minutes.
+ */
+const SMALL_MS = 10_000;
 
 let dir: string;
 beforeAll(async () => {
@@ -55,7 +60,7 @@ describe('decompression bombs', () => {
 
   it('a ~1 KB double gzip that inflates to 1 GiB of zeros is stopped by the ratio limit', async () => {
     expect(gzBomb.length).toBeLessThan(4096);
-    const { run, report } = await scanHostile(['bomb.gz'], { maxMs: 5000 });
+    const { run, report } = await scanHostile(['bomb.gz'], { maxMs: SMALL_MS });
     expect(report.findings).toEqual([]);
     expect(report.errors).toHaveLength(1);
     expect(report.errors[0]).toMatchObject({ kind: 'limit', limit: 'maxCompressionRatio' });
@@ -67,7 +72,7 @@ describe('decompression bombs', () => {
   });
 
   it('with the ratio limit raised, the artifact byte limit stops the same bomb', async () => {
-    const { run, report } = await scanHostile(['--max-ratio', '100000000', '--max-artifact-bytes', '32MiB', 'bomb.gz'], { maxMs: 5000 });
+    const { run, report } = await scanHostile(['--max-ratio', '100000000', '--max-artifact-bytes', '32MiB', 'bomb.gz'], { maxMs: SMALL_MS });
     expect(report.errors).toHaveLength(1);
     expect(report.errors[0]).toMatchObject({ path: 'bomb.gz', kind: 'limit', limit: 'maxArtifactBytes' });
     expect(run.code).toBe(2);
@@ -75,7 +80,7 @@ describe('decompression bombs', () => {
 
   it('a 42.zip-style nested zip bomb is stopped entry by entry without inflating the bottom', async () => {
     expect(zipBomb.length).toBeLessThan(1024 * 1024);
-    const { run, report } = await scanHostile(['42.zip'], { maxMs: 8000 });
+    const { run, report } = await scanHostile(['42.zip'], { maxMs: SMALL_MS });
     expect(report.findings).toEqual([]);
     // Every bottom entry is refused from its directory sizes before a byte of it is inflated.
     expect(report.errors).toHaveLength(8 ** 3);
@@ -89,7 +94,7 @@ describe('decompression bombs', () => {
 
   it('the same bomb nested deeper than --max-depth is cut off by depth', async () => {
     // The artifact is depth 0, so with --max-depth 1 the l2 zips (depth 2) are not opened.
-    const { run, report } = await scanHostile(['--max-depth', '1', '42.zip'], { maxMs: 5000 });
+    const { run, report } = await scanHostile(['--max-depth', '1', '42.zip'], { maxMs: SMALL_MS });
     expect(report.errors).toHaveLength(8 ** 2);
     for (const e of report.errors) {
       expect(e).toMatchObject({ kind: 'limit', limit: 'maxDepth' });
@@ -118,7 +123,7 @@ describe('many entries', () => {
   });
 
   it('a lower --max-entries stops it sooner', async () => {
-    const { report } = await scanHostile(['--max-entries', '1000', 'many.tgz'], { maxMs: 5000 });
+    const { report } = await scanHostile(['--max-entries', '1000', 'many.tgz'], { maxMs: SMALL_MS });
     expect(report.errors).toEqual([expect.objectContaining({ kind: 'limit', limit: 'maxEntries' })]);
     expect(report.stats.files).toBe(1000);
   });
@@ -134,7 +139,7 @@ describe('broken archives', () => {
       { path: 'package/blob.bin', content: noise },
     ]);
     await writeFile(join(dir, 'cut-secret.tgz'), tgz.subarray(0, Math.floor(tgz.length * 0.6)));
-    const { run, report } = await scanHostile(['cut-secret.tgz'], { maxMs: 5000 });
+    const { run, report } = await scanHostile(['cut-secret.tgz'], { maxMs: SMALL_MS });
     expect(ruleIds(report)).toEqual(['github-classic-token']);
     expect(report.findings[0]?.path).toBe('cut-secret.tgz!package/index.js');
     expect(report.errors).toEqual([expect.objectContaining({ path: 'cut-secret.tgz', kind: 'corrupt' })]);
@@ -145,7 +150,7 @@ describe('broken archives', () => {
   it('a truncated tgz without secrets exits 2', async () => {
     const tgz = await tgzBuffer([{ path: 'package/a.js', content: 'x'.repeat(50_000) + Math.random().toString(36).repeat(3000) }]);
     await writeFile(join(dir, 'cut.tgz'), tgz.subarray(0, tgz.length - 100));
-    const { run, report } = await scanHostile(['cut.tgz'], { maxMs: 5000 });
+    const { run, report } = await scanHostile(['cut.tgz'], { maxMs: SMALL_MS });
     expect(report.findings).toEqual([]);
     expect(report.errors).toEqual([expect.objectContaining({ path: 'cut.tgz', kind: 'corrupt' })]);
     expect(run.code).toBe(2);
@@ -157,7 +162,7 @@ describe('broken archives', () => {
     expect(eocd).toBeGreaterThan(0);
     zip.writeUInt32LE(zip.length + 10_000, eocd + 16);
     await writeFile(join(dir, 'cd-past-end.zip'), zip);
-    const { run, report } = await scanHostile(['cd-past-end.zip'], { maxMs: 5000 });
+    const { run, report } = await scanHostile(['cd-past-end.zip'], { maxMs: SMALL_MS });
     expect(report.findings).toEqual([]);
     expect(report.errors).toEqual([expect.objectContaining({ path: 'cd-past-end.zip', kind: 'corrupt' })]);
     expect(report.errors[0]?.message).toMatch(/rebuild|download/);
@@ -176,7 +181,7 @@ describe('broken archives', () => {
         { path: 'package/after.js', content: `t = "${token}"\n` },
       ]),
     );
-    const { run, report } = await scanHostile(['nested-broken.tgz'], { maxMs: 5000 });
+    const { run, report } = await scanHostile(['nested-broken.tgz'], { maxMs: SMALL_MS });
     expect(report.errors).toEqual([expect.objectContaining({ path: 'nested-broken.tgz!package/bad.zip', kind: 'corrupt' })]);
     expect(report.findings.map((f) => f.path)).toEqual(['nested-broken.tgz!package/after.js']);
     expect(run.code).toBe(1);
@@ -205,7 +210,7 @@ describe('suspicious structure', () => {
       Buffer.alloc(1024),
     ]);
     await writeFile(join(dir, 'structure.tgz'), gzipSync(tar));
-    const { run, report } = await scanHostile(['structure.tgz'], { maxMs: 5000 });
+    const { run, report } = await scanHostile(['structure.tgz'], { maxMs: SMALL_MS });
     expect(report.errors).toEqual([]);
     const got = report.findings.map((f) => `${f.ruleId} ${f.path}`).sort();
     expect(got).toEqual(
@@ -240,7 +245,7 @@ describe('suspicious structure', () => {
     ]);
     const zip = renameAll(renameAll(Buffer.from(written), 'XX/evil.py', '../evil.py'), 'Yetc/cron', '/etc/cron');
     await writeFile(join(dir, 'structure.whl'), zip);
-    const { run, report } = await scanHostile(['structure.whl'], { maxMs: 5000 });
+    const { run, report } = await scanHostile(['structure.whl'], { maxMs: SMALL_MS });
     expect(report.errors).toEqual([]);
     expect(report.findings.map((f) => `${f.ruleId} ${f.path}`).sort()).toEqual(
       [
@@ -262,7 +267,7 @@ describe('suspicious structure', () => {
       { path: 'package/lib/x.js', type: 'symlink', linkname: '../a.js' },
     ]);
     await writeFile(join(dir, 'benign.tar'), tar);
-    const { run, report } = await scanHostile(['benign.tar'], { maxMs: 5000 });
+    const { run, report } = await scanHostile(['benign.tar'], { maxMs: SMALL_MS });
     expect(report.findings).toEqual([]);
     expect(report.errors).toEqual([]);
     expect(run.code).toBe(0);
