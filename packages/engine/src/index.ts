@@ -3,6 +3,7 @@ export { DEFAULT_LIMITS, resolveLimits, LimitsError } from './limits.js';
 export { enumerate, joinChain, type EnumerateOptions } from './sources/index.js';
 export { Matcher, type RawMatch, type SegmentResult, type SegmentSpec } from './matcher/matcher.js';
 export { redact, fingerprint } from './redact.js';
+export { BaselineError, loadBaseline } from './baseline.js';
 export type {
   Finding,
   FindingLocation,

@@ -90,7 +90,6 @@ export {
   GENESIS,
   AuditLog,
 } from './audit.js';
-export { BaselineError, loadBaseline } from './baseline.js';
 export { PublishError } from './publish/errors.js';
 export {
   type Ecosystem,

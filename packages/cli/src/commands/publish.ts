@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import { type Ecosystem, type PublishResult, type StepOutcome, loadBaseline, publishRelease } from '@pubguard/release';
+import { loadBaseline } from '@pubguard/engine';
+import { type Ecosystem, type PublishResult, type StepOutcome, publishRelease } from '@pubguard/release';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
 import { type OptionSpecs, parseCommandArgs } from '../args.js';
 import { DEFAULT_AUDIT_PATH, actorOf, outputFormat, writeJson } from './audit.js';

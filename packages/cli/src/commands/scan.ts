@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
-import { type Finding, type ScanError, type ScanLimits, type ScanOptions, type ScanStats, scan } from '@pubguard/engine';
+import { type Finding, loadBaseline, type ScanError, type ScanLimits, type ScanOptions, type ScanStats, scan } from '@pubguard/engine';
 import { formatReport, REPORT_FORMATS, type ReportFormat, summaryLine, useColor } from '@pubguard/report';
-import { loadBaseline } from '@pubguard/release';
 import { loadScanConfig } from '../config.js';
 import { writeFileAtomic } from '../files.js';
 import { parseCount, parseStrict } from '../args.js';

@@ -1,4 +1,4 @@
-import { extract as tarExtract, type Extract } from 'tar-stream';
+import type { Extract } from 'tar-stream';
 import type { SourceItem } from './types.js';
 import type { ArtifactCtx } from './context.js';
 import { checkDevice, checkLink, checkName, checkSetuid, decodeName, DuplicateTracker } from './checks.js';
@@ -23,6 +23,8 @@ export async function* readTar(
 ): AsyncGenerator<SourceItem, void, undefined> {
   // latin1 keeps every byte of a name, so names that are not UTF-8 can be decoded here.
   // Unknown formats are allowed because detection already accepted old v7 headers by checksum.
+  // Loaded on the first tar, so scans without one never pay for it.
+  const { extract: tarExtract } = await import('tar-stream');
   const extract = (tarExtract as unknown as ExtractFactory)({ filenameEncoding: 'latin1', allowUnknownFormat: true });
   let fed = 0;
   const pump = startPump(input, extract as unknown as WritableLike, (n) => {

@@ -3,7 +3,7 @@ import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { crc32, createInflateRaw } from 'node:zlib';
-import yauzl from 'yauzl';
+import type * as yauzl from 'yauzl';
 import type { SourceItem, SourceStructure } from './types.js';
 import type { ArtifactCtx } from './context.js';
 import { ratioStop } from './context.js';
@@ -33,25 +33,38 @@ const METHODS: Record<number, string> = {
 /** Size of reads from a zip file and of inflated chunks: large, so the consumer sees few chunks. */
 const ZIP_CHUNK = 1024 * 1024;
 
-/**
- * Random access to an open file with large reads; yauzl's own fd reader reads 16 KiB at a
- * time, which makes entry data arrive in small slices.
- */
-class FdReader extends yauzl.RandomAccessReader {
-  constructor(private readonly fd: number) {
-    super();
-  }
+// yauzl (and the reader built on it) is loaded on the first zip, so scans without one never pay for it.
+async function importYauzl() {
+  // A CommonJS module: its exports arrive as the default export.
+  const lib = (await import('yauzl')).default;
+  /**
+   * Random access to an open file with large reads; yauzl's own fd reader reads 16 KiB at a
+   * time, which makes entry data arrive in small slices.
+   */
+  class FdReader extends lib.RandomAccessReader {
+    constructor(private readonly fd: number) {
+      super();
+    }
 
-  override _readStreamForRange(start: number, end: number): Readable {
-    return new RangeStream(this.fd, start, end);
-  }
+    override _readStreamForRange(start: number, end: number): Readable {
+      return new RangeStream(this.fd, start, end);
+    }
 
-  override read(buffer: Buffer, offset: number, length: number, position: number, callback: (err: Error | null) => void): void {
-    fsRead(this.fd, buffer, offset, length, position, (err, n) => {
-      if (err) return callback(err);
-      callback(n < length ? new Error('unexpected EOF') : null);
-    });
+    override read(buffer: Buffer, offset: number, length: number, position: number, callback: (err: Error | null) => void): void {
+      fsRead(this.fd, buffer, offset, length, position, (err, n) => {
+        if (err) return callback(err);
+        callback(n < length ? new Error('unexpected EOF') : null);
+      });
+    }
   }
+  return { lib, FdReader };
+}
+
+let loaded: ReturnType<typeof importYauzl> | undefined;
+
+function loadYauzl(): ReturnType<typeof importYauzl> {
+  loaded ??= importYauzl();
+  return loaded;
 }
 
 /** Bytes [start, end) of a file in large reads; unlike fs.ReadStream, destroying it never closes the fd. */
@@ -83,7 +96,8 @@ class RangeStream extends Readable {
 
 /** Reads a zip held in an open file (random access), e.g. a top-level wheel or jar. */
 export async function* readZipFd(ctx: ArtifactCtx, chain: string[], depth: number, fd: number, size: number): AsyncGenerator<SourceItem, void, undefined> {
-  const zf = await openZip(chain, (cb) => yauzl.fromRandomAccessReader(new FdReader(fd), size, OPTIONS, cb));
+  const { lib, FdReader } = await loadYauzl();
+  const zf = await openZip(chain, (cb) => lib.fromRandomAccessReader(new FdReader(fd), size, OPTIONS, cb));
   try {
     yield* readZip(ctx, chain, depth, zf);
   } finally {
@@ -137,11 +151,13 @@ export async function* readZipStream(ctx: ArtifactCtx, chain: string[], depth: n
     }
     if (spill !== undefined) {
       const fd = spill.fd;
-      zf = await openZip(chain, (cb) => yauzl.fromRandomAccessReader(new FdReader(fd), total, OPTIONS, cb));
+      const { lib, FdReader } = await loadYauzl();
+      zf = await openZip(chain, (cb) => lib.fromRandomAccessReader(new FdReader(fd), total, OPTIONS, cb));
     } else {
       const buf = Buffer.concat(held, total);
       held.length = 0;
-      zf = await openZip(chain, (cb) => yauzl.fromBuffer(buf, OPTIONS, cb));
+      const { lib } = await loadYauzl();
+      zf = await openZip(chain, (cb) => lib.fromBuffer(buf, OPTIONS, cb));
     }
     yield* readZip(ctx, chain, depth, zf);
   } finally {

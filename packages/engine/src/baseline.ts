@@ -1,0 +1,35 @@
+import { readFile } from 'node:fs/promises';
+
+/** A baseline file cannot be read or has neither `fingerprints` nor `findings`. */
+export class BaselineError extends Error {
+  override name = 'BaselineError';
+}
+
+/** Reads fingerprints of known findings from a JSON report (`findings[].fingerprint`) or a baseline (`fingerprints[]`). */
+export async function loadBaseline(path: string): Promise<Set<string>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new BaselineError(`cannot read baseline ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    throw new BaselineError(`baseline ${path} is not valid JSON`);
+  }
+  const list = (data as { findings?: unknown; fingerprints?: unknown } | null) ?? {};
+  const prints = new Set<string>();
+  if (Array.isArray(list.fingerprints)) for (const f of list.fingerprints) if (typeof f === 'string') prints.add(f);
+  if (Array.isArray(list.findings)) {
+    for (const f of list.findings) {
+      const print = (f as { fingerprint?: unknown } | null)?.fingerprint;
+      if (typeof print === 'string') prints.add(print);
+    }
+  }
+  if (!Array.isArray(list.fingerprints) && !Array.isArray(list.findings)) {
+    throw new BaselineError(`baseline ${path} has neither "fingerprints" nor "findings"`);
+  }
+  return prints;
+}
