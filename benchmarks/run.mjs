@@ -187,6 +187,16 @@ async function measureInput(group, name, tgz, dir, bytes, n, tools, expected) {
 // ---- the run ----------------------------------------------------------------------------
 const started = Date.now();
 const loadBefore = loadavg()[0];
+// Which code was measured: the commit, and whether built sources differed from it.
+const git = (...a) => {
+  try {
+    return runOrThrow('git', ['-C', ROOT, ...a]).trim();
+  } catch {
+    return null;
+  }
+};
+const commit = git('rev-parse', '--short', 'HEAD');
+const dirty = (git('status', '--porcelain', '--', 'packages') ?? '') !== '';
 const tools = args.quick ? undefined : ensureSecretlint();
 
 for (const pkg of PACKAGES) {
@@ -261,8 +271,11 @@ const machine = {
   rg: haveRg ? runOrThrow('rg', ['--version']).split('\n')[0] : null,
   // Other work on the machine inflates wall times; a 1-minute load near nproc or above says so.
   loadavg1: { before: loadBefore, after: loadavg()[0] },
+  commit,
+  packagesModified: dirty,
 };
 console.log(`\npubguard benchmark — ${new Date(started).toISOString()} — ${machine.nproc} CPUs, ${machine.cpu}, Node ${machine.node}`);
+console.log(`code: ${commit ?? 'unknown commit'}${dirty ? ' with uncommitted changes under packages/' : ''}`);
 console.log(`load average (1 min): ${loadBefore.toFixed(2)} at the start, ${machine.loadavg1.after.toFixed(2)} at the end`);
 console.log(`MB = 10^6 bytes of uncompressed files; wall s = median of ${runs} runs (1 run for ≥ 500 MB), floor and pubguard alternating;`);
 console.log(`cpu s = user + system CPU of the process, all threads (cpu ×floor: its ratio to the floor's); peak MB = max RSS (GNU time %M)\n`);
