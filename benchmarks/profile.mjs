@@ -2,7 +2,7 @@
 // CPU profile of one pubguard scan: runs the CLI under `node --cpu-prof` with --jobs 0 (all
 // matching on the main thread, so it shows in one profile) and prints the top self-time
 // functions and scripts. Usage: node benchmarks/profile.mjs [--top N] [--jobs N] [FILE]
-// FILE defaults to the cached typescript-5.9.3.tgz (run run.mjs --only typescript once first).
+// FILE defaults to typescript-5.9.3.tgz in benchmarks/.cache/packs (packed there if missing).
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
