@@ -197,7 +197,8 @@ const git = (...a) => {
 };
 const commit = git('rev-parse', '--short', 'HEAD');
 const dirty = (git('status', '--porcelain', '--', 'packages') ?? '') !== '';
-const tools = args.quick ? undefined : ensureSecretlint();
+const anyPackage = PACKAGES.some((pkg) => selected(packFileName(pkg.spec).replace(/\.tgz$/, '')));
+const tools = args.quick || !anyPackage ? undefined : ensureSecretlint();
 
 for (const pkg of PACKAGES) {
   const name = packFileName(pkg.spec).replace(/\.tgz$/, '');
