@@ -206,6 +206,13 @@ for (const pkg of PACKAGES) {
   const tgz = ensurePacked(pkg.spec, join(CACHE, 'packs'));
   const { dir, bytes } = ensureUnpacked(tgz, join(CACHE, 'trees', name));
   await measureInput('package', name, tgz, dir, bytes, runs, tools);
+  if (pkg.spec === 'typescript@5.9.3') {
+    // The same scan without workers: shows what starting them costs on one tarball.
+    const scans = [];
+    for (let i = 0; i < runs; i++) scans.push(await pubguardOnce(tgz, ['--jobs', '0']));
+    const floorRow = rows.find((r) => r.tool === 'floor (gzip+rg)' && r.input === name);
+    addRow('variant', 'pubguard --jobs 0', name, bytes / 1e6, { ...summarise(scans), findings: scans[0].findings, note: scans[0].note }, floorRow);
+  }
 }
 
 let largest;
