@@ -13,7 +13,10 @@ import type { Finding, ScanError, ScanEvent, ScanLimits, ScanStats } from './typ
 
 /** Options of `scan()`; every one has a default, documented here. */
 export interface ScanOptions {
-  /** Worker threads matching in parallel. Default: `os.availableParallelism()`. 0: match on the calling thread only. */
+  /**
+   * Worker threads matching in parallel; the calling thread also matches whenever they are all
+   * busy. Default: one less than `os.availableParallelism()`, at least 1. 0: no workers.
+   */
   jobs?: number;
   /** Limits for hostile inputs; unspecified ones keep their defaults (see `DEFAULT_LIMITS`). */
   limits?: Partial<ScanLimits>;
@@ -40,7 +43,11 @@ export interface ScanOptions {
   signal?: AbortSignal;
   /** Milliseconds between `progress` events; 0 turns them off. Default: 250. */
   progressIntervalMs?: number;
-  /** Bytes matched on the calling thread before workers are started; small scans never pay for them. Default: 4 MiB. */
+  /**
+   * Bytes matched on the calling thread before workers are started: starting and warming a
+   * worker costs about as much as matching 30 MB, so most single packages never pay for one.
+   * Default: 32 MiB.
+   */
   inlineBytes?: number;
   /** Directory for temporary spill files of large nested zips. Default: the OS temp dir. */
   tmpDir?: string;
@@ -83,7 +90,9 @@ function settle(options: ScanOptions): Settings {
   const ruleset = options.ruleset ?? builtinRuleset();
   const chunkSize = options.chunkSize ?? MiB;
   if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new RangeError(`chunkSize must be a positive integer, got ${chunkSize}`);
-  const jobs = options.jobs ?? availableParallelism();
+  // One core is left to reading and inflating; the calling thread also matches whenever
+  // every worker is busy, so no core idles and none is oversubscribed.
+  const jobs = options.jobs ?? Math.max(1, availableParallelism() - 1);
   if (!Number.isInteger(jobs) || jobs < 0) throw new RangeError(`jobs must be a whole number ≥ 0, got ${jobs}`);
   return {
     jobs,
@@ -99,7 +108,7 @@ function settle(options: ScanOptions): Settings {
     baseline: options.baseline ?? new Set(),
     exclude: options.exclude,
     progressIntervalMs: options.progressIntervalMs ?? 250,
-    inlineBytes: options.inlineBytes ?? 4 * MiB,
+    inlineBytes: options.inlineBytes ?? 32 * MiB,
     ruleTimeoutMs: options.ruleTimeoutMs ?? 30_000,
     untrusted: options.ruleset !== undefined && !isBuiltinOnly(options.ruleset),
   };
@@ -392,8 +401,10 @@ class Producer {
   private async execute(batch: Batch, bytes: number): Promise<SegmentResult[]> {
     const { jobs, inlineBytes, ruleset, untrusted, ruleTimeoutMs } = this.settings;
     // Rules from a config file may hang; only a worker can be stopped, so they never run inline.
-    const inline = jobs === 0 || (!untrusted && this.inlineSoFar < inlineBytes);
-    if (!this.pool && inline) {
+    // Otherwise the calling thread matches small scans alone (a worker would cost more than it
+    // saves) and, later, any batch that would only wait for a busy worker.
+    const inline = jobs === 0 || (!untrusted && (this.inlineSoFar < inlineBytes || this.pool?.saturated === true));
+    if (inline) {
       this.inlineSoFar += bytes;
       this.matcher ??= new Matcher(ruleset);
       return matchBatch(this.matcher, batch);

@@ -3,16 +3,16 @@ import type { CompiledRule } from './types.js';
 
 type Matcher = (path: string) => boolean;
 
-// Rules are plain data (posted to workers), so matchers are built lazily and kept per glob list.
-const cache = new Map<string, Matcher>();
+// Rules are plain data (posted to workers), so matchers are built lazily and kept per glob
+// list; keyed by the array itself, since this runs once per file for every path rule.
+const cache = new WeakMap<readonly string[], Matcher>();
 
 function matcherFor(globs: string[]): Matcher {
-  const key = globs.join('\0');
-  let m = cache.get(key);
+  let m = cache.get(globs);
   if (!m) {
     // dot: true because the files that matter most here (.env, .npmrc, .git/) are dotfiles.
     m = picomatch(globs, { dot: true });
-    cache.set(key, m);
+    cache.set(globs, m);
   }
   return m;
 }
@@ -23,7 +23,9 @@ function matcherFor(globs: string[]): Matcher {
  */
 export function ruleAppliesToPath(rule: CompiledRule, entryPath: string): boolean {
   if (!rule.paths?.length) return true;
-  const path = entryPath.replace(/\\/g, '/').replace(/^\.\//, '');
+  // Runs per file and rule: only pay for normalising when there is something to normalise.
+  let path = entryPath.includes('\\') ? entryPath.replace(/\\/g, '/') : entryPath;
+  if (path.startsWith('./')) path = path.slice(2);
   if (!matcherFor(rule.paths)(path)) return false;
   return !(rule.pathsExclude?.length && matcherFor(rule.pathsExclude)(path));
 }

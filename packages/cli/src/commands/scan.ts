@@ -27,7 +27,8 @@ Output:
 Scanning:
   -c, --config FILE        settings file (default: the nearest pubguard.config.json in this
                            directory or above; options given here win over it)
-  -j, --jobs N             worker threads (default: number of CPUs; 0 = no workers)
+  -j, --jobs N             worker threads for large scans (default: CPUs - 1, at least 1;
+                           the main thread helps when they are busy; 0 = no workers)
       --ignore GLOB        skip paths matching GLOB below a scanned directory (repeatable)
       --baseline FILE      leave out findings whose fingerprints are in FILE (a JSON report
                            or a baseline written by \`pubguard baseline create\`)

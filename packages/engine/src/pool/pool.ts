@@ -83,6 +83,11 @@ export class WorkerPool {
     });
   }
 
+  /** True when every worker is busy and has a batch waiting: more work would only queue. */
+  get saturated(): boolean {
+    return this.queue.length >= this.slots.length && this.slots.every((slot) => slot.busy !== undefined);
+  }
+
   /** Stops every worker; pending batches are rejected. */
   async close(): Promise<void> {
     this.closed = true;
