@@ -1,3 +1,4 @@
+import picomatch from 'picomatch';
 import { type CompiledRuleset, isPathOnlyRule, ruleAppliesToPath } from '@pubguard/rules';
 
 /** Which path-based rules apply to a file: path-only rules report it, gated rules may run in it. */
@@ -10,17 +11,28 @@ export interface PathVerdict {
 
 const NONE: PathVerdict = { pathOnly: [], gated: [] };
 
+/** Forward slashes and no leading `./`, as the rules' own path matching sees a path. */
+function normalise(path: string): string {
+  const slashed = path.includes('\\') ? path.replace(/\\/g, '/') : path;
+  return slashed.startsWith('./') ? slashed.slice(2) : slashed;
+}
+
 /** The ruleset's path-limited rules, tested once per file on the main thread. */
 export class PathRules {
   private readonly indexes: number[];
+  /** Every rule's include globs in one regex: almost no file matches any, and one test says so. */
+  private readonly any: RegExp | undefined;
 
   constructor(private readonly ruleset: CompiledRuleset) {
     this.indexes = ruleset.rules.flatMap((rule, index) => (rule.paths?.length ? [index] : []));
+    const globs = this.indexes.flatMap((i) => ruleset.rules[i]?.paths ?? []);
+    // The same options as the rules package's matcher, so this only ever says "maybe".
+    this.any = globs.length ? new RegExp(globs.map((g) => `(?:${picomatch.makeRe(g, { dot: true }).source})`).join('|')) : undefined;
   }
 
   /** The verdict for a file whose innermost path is `path`. */
   check(path: string): PathVerdict {
-    if (this.indexes.length === 0) return NONE;
+    if (!this.any || !this.any.test(normalise(path))) return NONE;
     const verdict: PathVerdict = { pathOnly: [], gated: [] };
     for (const index of this.indexes) {
       const rule = this.ruleset.rules[index];
