@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { posix, resolve } from 'node:path';
-import fg from 'fast-glob';
 import { UsageError } from './io.js';
 
 /** A shard of a run: `index` of `count`, both as written in `--shard I/N` (1-based). */
@@ -76,6 +75,8 @@ export async function expandInputs(inputs: readonly string[], options: ExpandOpt
       out.push(input);
       continue;
     }
+    // Loaded here, so only a sharded scan of a directory pays for fast-glob.
+    const { default: fg } = await import('fast-glob');
     const files = await fg('**/*', {
       cwd: absolute,
       dot: true,

@@ -71,12 +71,13 @@ describe('Matcher', () => {
 });
 
 describe('KeywordPrefilter', () => {
-  it('reports overlapping keywords and gives a containing keyword the rules of the contained one', () => {
-    const filter = new KeywordPrefilter(['abcd', 'cdef', 'bcd'], [[0], [1], [2]]);
+  it('reports every keyword at every position, overlapping and nested ones too', () => {
+    const filter = new KeywordPrefilter(['abcd', 'cdef', 'bcd', 'ABC'], [[0], [1], [2], [3]]);
     const hits: Array<[number, number[]]> = [];
-    filter.scan(Buffer.from('xxabcdefxx', 'latin1'), 0, 10, (pos, _len, rules) => hits.push([pos, [...rules]]));
-    expect(hits).toEqual([
-      [2, [0, 2]],
+    filter.scan(Buffer.from('xxAbCdefxx', 'latin1'), 0, 10, (pos, _len, rules) => hits.push([pos, [...rules]]));
+    expect(hits.sort((a, b) => a[0] - b[0] || (a[1][0] ?? 0) - (b[1][0] ?? 0))).toEqual([
+      [2, [0]],
+      [2, [3]],
       [3, [2]],
       [4, [1]],
     ]);

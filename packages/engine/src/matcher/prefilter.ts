@@ -8,16 +8,15 @@ for (let b = 0; b < 256; b++) FOLD[b] = b >= 0x41 && b <= 0x5a ? b + 0x20 : b;
  *
  * A bitset of the (case-folded) first three bytes of every keyword rejects almost every
  * position with one lookup; where it hits, a table indexed by the first two bytes lists the
- * keywords to compare. Longer keywords are tried first, and a keyword that contains another
- * inherits that keyword's rules, so a position reported for the longer one still triggers the
- * shorter one's rules.
+ * keywords to compare. Every keyword that matches at a position is reported, so a keyword
+ * inside another (`token` in `auth_token`) is found at its own position as well.
  */
 export class KeywordPrefilter {
   /** One bit per possible first three bytes (2 MiB): set when some keyword starts with them. */
   private readonly trigrams = new Uint32Array(1 << 19);
   /** Bigram -> 1 + index into `candidates`, or 0 when no keyword starts with that pair. */
   private readonly table = new Uint16Array(65536);
-  /** Per bigram: keywords (as bytes, lower-cased) starting with it, longest first. */
+  /** Per bigram: keywords (as bytes, lower-cased) starting with it. */
   private readonly candidates: Array<Array<{ bytes: Uint8Array; rules: number[] }>> = [];
 
   /** `keywords[i]` triggers the rules `keywordRules[i]`. Keywords have at least three bytes. */
@@ -29,17 +28,9 @@ export class KeywordPrefilter {
       for (const r of keywordRules[i] ?? []) set.add(r);
       rulesOf.set(key, set);
     });
-    const distinct = [...rulesOf.keys()];
-    for (const k of distinct) {
-      if (k.length < 3) throw new RangeError(`keyword '${k}' is shorter than three characters`);
-    }
-    distinct.sort((a, b) => b.length - a.length || (a < b ? -1 : 1));
-    for (const outer of distinct) {
-      const merged = new Set<number>();
-      for (const inner of distinct) {
-        if (outer.includes(inner)) for (const r of rulesOf.get(inner) ?? []) merged.add(r);
-      }
-      const bytes = Buffer.from(outer, 'latin1');
+    for (const [keyword, rules] of rulesOf) {
+      if (keyword.length < 3) throw new RangeError(`keyword '${keyword}' is shorter than three characters`);
+      const bytes = Buffer.from(keyword, 'latin1');
       // Indexed by bytes with bit 5 set: that folds case in one OR (and merges a few
       // punctuation pairs, which the full comparison then tells apart).
       const bigram = (((bytes[0] ?? 0) | 0x20) << 8) | ((bytes[1] ?? 0) | 0x20);
@@ -51,7 +42,7 @@ export class KeywordPrefilter {
         slot = this.candidates.length;
         this.table[bigram] = slot;
       }
-      this.candidates[slot - 1]?.push({ bytes, rules: [...merged].sort((a, b) => a - b) });
+      this.candidates[slot - 1]?.push({ bytes, rules: [...rules].sort((a, b) => a - b) });
     }
   }
 
@@ -74,10 +65,7 @@ export class KeywordPrefilter {
         if (i + k.length > bytes.length) continue;
         let j = 0;
         while (j < k.length && FOLD[bytes[i + j] as number] === k[j]) j++;
-        if (j === k.length) {
-          hit(i, k.length, keyword.rules);
-          break;
-        }
+        if (j === k.length) hit(i, k.length, keyword.rules);
       }
     }
   }

@@ -1,7 +1,6 @@
 import { type Dirent, readdir } from 'node:fs';
 import { type FileHandle, open, realpath } from 'node:fs/promises';
 import { join, posix, sep } from 'node:path';
-import fg from 'fast-glob';
 import picomatch from 'picomatch';
 import type { SourceItem } from './types.js';
 import type { ArtifactCtx } from './context.js';
@@ -129,6 +128,8 @@ export async function walkDirectory(input: string, abs: string, ignore: readonly
       });
     }) as unknown as typeof readdir,
   };
+  // fast-glob and its 60-odd modules load on the first directory, not for every scan.
+  const { default: fg } = await import('fast-glob');
   const found = await fg('**', {
     cwd: abs,
     dot: true,
