@@ -17,22 +17,19 @@
 import { spawnSync } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_LIMITS, enumerate } from '@pubguard/engine';
 import { BASE62_ALPHABET, base62Encode, builtinRuleset, crc32, matchRule, ruleAppliesToPath } from '@pubguard/rules';
+import picomatch from 'picomatch';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(HERE);
 const CACHE = join(HERE, '.cache', 'wild');
 const CLI = join(ROOT, 'packages', 'cli', 'bin', 'pubguard.js');
 const KNOWN_FILE = join(HERE, 'wild-known.json');
-// picomatch is the project's glob matcher; it is a dependency of the rules package, not of
-// this one, so it is resolved from there.
-const picomatch = createRequire(join(ROOT, 'packages', 'rules', 'package.json'))('picomatch');
 
 /**
  * The 40 most downloaded npm packages (weekly downloads, npm's public download counts),

@@ -78,10 +78,10 @@ export function judgeTargets(rows) {
     status: verdict(gb && Number.isFinite(gb.peakMB) ? gb.peakMB <= 200 : undefined),
   });
 
-  const j1 = rows.find((r) => r.group === 'jobs' && r.tool === 'pubguard --jobs 1');
-  const j2 = rows.find((r) => r.group === 'jobs' && r.tool === 'pubguard --jobs 2');
+  const j1 = rows.find((r) => r.group === 'jobs' && r.tool === 'pubguard one thread');
+  const j2 = rows.find((r) => r.group === 'jobs' && r.tool === 'pubguard both cores');
   const jr = j1 && j2 ? j2.wallS / j1.wallS : undefined;
-  out.push({ target: `2 workers ≤ 0.6× of 1 worker${j1 ? ` (${j1.input})` : ''}`, measured: jr === undefined ? '—' : `${fmt(jr)}×`, status: verdict(jr === undefined ? undefined : jr <= 0.6) });
+  out.push({ target: `both cores ≤ 0.6× of one thread${j1 ? ` (${j1.input}, unpacked)` : ''}`, measured: jr === undefined ? '—' : `${fmt(jr)}×`, status: verdict(jr === undefined ? undefined : jr <= 0.6) });
 
   const st = rows.find((r) => r.group === 'startup');
   out.push({ target: 'empty-directory start-up < 150 ms', measured: st ? `${fmt(st.wallS * 1000, 0)} ms` : '—', status: verdict(st ? st.wallS < 0.15 : undefined) });
