@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { type CompiledRule, type RuleDefinition, acceptCandidate, builtinRuleDefinitions, compileRules, dropOverlapping, ruleAppliesToPath } from '@pubguard/rules';
+import { type CompiledRule, type RuleDefinition, acceptCandidate, builtinRuleDefinitions, compileRules, dropOverlapping, pathFindingTarget, ruleAppliesToPath } from '@pubguard/rules';
 import picomatch from 'picomatch';
 import { gzipBuffer } from './archive.js';
 import {
@@ -473,12 +473,19 @@ export async function generateAcceptanceSet(outDir: string, options: AcceptanceO
     record('', { id: 'large', kind: 'py', path: file.path, items: [straddleItem] }, file);
   }
 
-  // Every file whose name a path-only rule matches is reported once by its path.
+  // Every file whose name a path-only rule matches is reported by its path, once; a whole
+  // directory (`.git/`) once for the directory.
   const rulesById = new Map<string, CompiledRule>([...compiled, ...pathOnly.map((r) => [r.id, r] as const)]);
+  const pathFindings = new Set<string>();
   for (const path of new Set(recorded)) {
-    const inner = path.split('!').pop() ?? path;
+    const cut = path.lastIndexOf('!') + 1;
+    const inner = path.slice(cut);
     for (const rule of pathOnly) {
-      if (ruleAppliesToPath(rule, inner)) findings.push({ ruleId: rule.id, path, line: 1, column: 1, byteOffset: 0, byteLength: 0 });
+      if (!ruleAppliesToPath(rule, inner)) continue;
+      const target = `${path.slice(0, cut)}${pathFindingTarget(rule, inner)}`;
+      if (pathFindings.has(`${rule.id} ${target}`)) continue;
+      pathFindings.add(`${rule.id} ${target}`);
+      findings.push({ ruleId: rule.id, path: target, line: 1, column: 1, byteOffset: 0, byteLength: 0 });
     }
   }
   // The scanner reports one finding per secret: where rules overlap, the highest-ranked one.

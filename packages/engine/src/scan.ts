@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { builtinRuleset, type CompiledRule, type CompiledRuleset, dropOverlapping } from '@pubguard/rules';
+import { builtinRuleset, type CompiledRule, type CompiledRuleset, dropOverlapping, pathFindingTarget } from '@pubguard/rules';
 import { resolveLimits } from './limits.js';
 import { type Batch, type BatchSegment, matchBatch } from './matcher/batch.js';
 import { Matcher, type SegmentResult, WINDOW_MARGIN } from './matcher/matcher.js';
@@ -221,6 +221,8 @@ class Producer {
   private readonly batchCapacity: number;
   private readonly maxInFlight: number;
   private readonly pathRules: PathRules;
+  /** Path-only findings already reported (rule and path), so a directory is reported once. */
+  private readonly reportedPaths = new Set<string>();
 
   constructor(
     private readonly settings: Settings,
@@ -437,17 +439,22 @@ class Producer {
   private pathFinding(index: number, chain: string[], inner: string): void {
     const rule = this.settings.ruleset.rules[index];
     if (!rule) return;
+    const reported = pathFindingTarget(rule, inner);
+    const at = [...chain.slice(0, -1), reported];
+    const key = `${rule.id}\0${at.join('\0')}`;
+    if (this.reportedPaths.has(key)) return;
+    this.reportedPaths.add(key);
     this.pushFinding({
       ruleId: rule.id,
       title: rule.title,
       severity: rule.severity,
       confidence: rule.confidence,
-      chain,
+      chain: at,
       line: 1,
       column: 1,
       byteOffset: 0,
       secret: '',
-      value: inner,
+      value: reported,
       structural: true,
     });
   }

@@ -12,7 +12,7 @@ export { type BuiltinRulesFile, builtinRuleDefinitions, builtinRuleset } from '.
 export { DEFAULT_MAX_LENGTH, MIN_KEYWORD_LENGTH, captureGroupCount, compileRules } from './compile.js';
 export { type Acceptance, DOCUMENTED_EXAMPLES, acceptCandidate, digestReason, textPrefixLength, looksLikePlaceholderWord, placeholderReason } from './accept.js';
 export { type RuleMatch, type RuleProblem, checkRules, findUnboundedQuantifier, matchRule } from './check.js';
-export { isPathOnlyRule, ruleAppliesToPath } from './paths.js';
+export { isPathOnlyRule, pathFindingTarget, ruleAppliesToPath } from './paths.js';
 export { parseRuleDefinition, parseRuleDefinitions } from './schema.js';
 export {
   BASE62_ALPHABET,

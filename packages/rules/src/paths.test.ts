@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compileRules } from './compile.js';
-import { isPathOnlyRule, ruleAppliesToPath } from './paths.js';
+import { isPathOnlyRule, pathFindingTarget, ruleAppliesToPath } from './paths.js';
 
 const [pathRule, scoped, plain] = compileRules([
   { id: 'keys', title: 'k', severity: 'high', keywords: [], paths: ['**/id_rsa', '**/*.pem', '!**/test/**'], examples: [], negative_examples: [] },
@@ -21,5 +21,15 @@ describe('ruleAppliesToPath', () => {
     expect(ruleAppliesToPath(plain, 'anything')).toBe(true);
     expect(isPathOnlyRule(pathRule)).toBe(true);
     expect(isPathOnlyRule(scoped)).toBe(false);
+  });
+});
+
+describe('pathFindingTarget', () => {
+  it('reports a directory rule once, for the directory, and a file rule for the file', () => {
+    const [git] = compileRules([{ id: 'git', title: 'g', severity: 'medium', keywords: [], paths: ['**/.git/**'], examples: [], negative_examples: [] }]).rules;
+    if (!git || !pathRule) throw new Error('rules missing');
+    expect(pathFindingTarget(git, 'package/.git/refs/heads/main')).toBe('package/.git');
+    expect(pathFindingTarget(git, '.git/HEAD')).toBe('.git');
+    expect(pathFindingTarget(pathRule, 'package/.ssh/id_rsa')).toBe('package/.ssh/id_rsa');
   });
 });

@@ -34,3 +34,18 @@ export function ruleAppliesToPath(rule: CompiledRule, entryPath: string): boolea
 export function isPathOnlyRule(rule: CompiledRule): boolean {
   return rule.source === '' && (rule.paths?.length ?? 0) > 0;
 }
+
+/**
+ * What a path-only rule reports for an entry path: the entry itself, or, for a rule about a
+ * whole directory (`.git/`), the shortest parent whose every child the rule matches, so the
+ * directory is reported once rather than for every file in it.
+ */
+export function pathFindingTarget(rule: CompiledRule, entryPath: string): string {
+  const segments = entryPath.split('/');
+  for (let n = 1; n < segments.length; n++) {
+    const parent = segments.slice(0, n).join('/');
+    if (ruleAppliesToPath(rule, `${parent}/x`)) return parent;
+  }
+  return entryPath;
+}
+
