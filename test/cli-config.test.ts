@@ -89,6 +89,15 @@ describe('pubguard baseline create', () => {
     expect((JSON.parse(scanned.stdout) as { findings: JsonFinding[] }).findings.map((f) => f.ruleId)).toEqual(['acme-key']);
     await writeFile(join(work, 'pubguard.config.json'), JSON.stringify({ rules: { custom: [custom] }, allowlist: { regexes: [`^acme_${hex.slice(0, 8)}`] } }));
     expect((await runPubguard(['scan', '--quiet', 'app.env'], { cwd: work })).code).toBe(0);
+    // A rule's own allowlist silences that rule only; one naming no rule is an error.
+    await writeFile(join(work, 'pubguard.config.json'), JSON.stringify({ rules: { custom: [custom] }, allowlist: { rules: { 'acme-key': { paths: ['*.env'] } } } }));
+    expect((await runPubguard(['scan', '--quiet', 'app.env'], { cwd: work })).code).toBe(0);
+    await writeFile(join(work, 'pubguard.config.json'), JSON.stringify({ rules: { custom: [custom] }, allowlist: { rules: { 'github-classic-token': { paths: ['*.env'] } } } }));
+    expect((await runPubguard(['scan', '--quiet', 'app.env'], { cwd: work })).code).toBe(1);
+    await writeFile(join(work, 'pubguard.config.json'), JSON.stringify({ allowlist: { rules: { 'acme-kye': { paths: ['*.env'] } } } }));
+    const unknown = await runPubguard(['scan', '--quiet', 'app.env'], { cwd: work });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/allowlist\.rules\["acme-kye"\]|allowlist\.rules\.acme-kye|no rule has the id 'acme-kye'/);
     await writeFile(join(work, 'pubguard.config.json'), JSON.stringify({ rules: { custom: [custom] }, ignore: ['*.env'], format: 'json' }));
     const ignored = await runPubguard(['scan', '--quiet', '.'], { cwd: work });
     expect(ignored.code).toBe(0);

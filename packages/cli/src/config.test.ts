@@ -215,6 +215,16 @@ describe('allowlistFilter', () => {
     expect(drop(finding('pkg.tgz!package/lib/a.js', ['package/lib/a.js']), 'alpha_dummy123')).toBe(true);
     expect(drop(finding('pkg.tgz!package/lib/a.js', ['package/lib/a.js']), 'alpha_real1')).toBe(false);
   });
+
+  it("applies a rule's own allowlist to that rule only", () => {
+    const drop = allowlistFilter({ rules: { 'alpha-token': { paths: ['**/docs/**'], stopwords: ['sample'] } } });
+    if (!drop) throw new Error('expected a filter');
+    const inDocs = finding('pkg.tgz!package/docs/a.md', ['package/docs/a.md']);
+    expect(drop(inDocs, 'alpha_real1')).toBe(true);
+    expect(drop({ ...inDocs, ruleId: 'beta-token' }, 'alpha_real1')).toBe(false);
+    expect(drop(finding('pkg.tgz!package/lib/a.js', ['package/lib/a.js']), 'alpha_SAMPLE_1')).toBe(true);
+    expect(drop(finding('pkg.tgz!package/lib/a.js', ['package/lib/a.js']), 'alpha_real1')).toBe(false);
+  });
 });
 
 describe('the shipped schema', () => {
@@ -231,6 +241,7 @@ describe('the shipped schema', () => {
     };
     walk(schema, '');
     walk(schema.$defs?.rule ?? {}, 'rule.');
+    walk(schema.$defs?.ruleAllowlist ?? {}, 'ruleAllowlist.');
     expect(missing).toEqual([]);
   });
 
@@ -250,6 +261,9 @@ describe('the validator and the JSON Schema agree', () => {
     { limits: { maxDepth: 0, maxEntries: 1, maxCompressionRatio: 1.5, maxArtifactSeconds: 0 } },
     { rules: { disable: ['x'], custom: [{ id: 'a-b', title: 't', severity: 'low', keywords: ['abc'], pattern: 'abc', validators: [{ type: 'entropy', min: 3 }] }] } },
     { allowlist: { paths: ['p'], regexes: ['r'], stopwords: ['s'] } },
+    { allowlist: { rules: { 'a-b': { paths: ['p'], regexes: ['r'] } } } },
+    { allowlist: { rules: { 'a-b': { other: ['p'] } } } },
+    { allowlist: { rules: { 'a-b': ['p'] } } },
     { jobs: '4' },
     { jobs: 1.5 },
     { jobs: -1 },

@@ -27,6 +27,8 @@ export interface ConfigAllowlist {
   regexes?: string[];
   /** Case-insensitive words; a secret containing one is dropped. */
   stopwords?: string[];
+  /** The same kinds of entries for one rule only, by rule id. */
+  rules?: Record<string, Omit<ConfigAllowlist, 'rules'>>;
 }
 
 /** A custom rule: the built-in rule shape, with examples optional. */
@@ -267,7 +269,8 @@ interface SchemaNode {
   type?: string;
   enum?: unknown[];
   properties?: Record<string, SchemaNode>;
-  additionalProperties?: boolean;
+  /** `false` forbids unknown keys; a schema checks the value of every key not in `properties`. */
+  additionalProperties?: boolean | SchemaNode;
   required?: string[];
   items?: SchemaNode;
   minimum?: number;
@@ -352,12 +355,12 @@ function check(root: SchemaNode, node: SchemaNode, value: unknown, path: string,
   if (Array.isArray(value) && node.items) {
     value.forEach((item, i) => check(root, node.items as SchemaNode, item, childPath(path, i), file));
   }
-  if (typeMatches('object', value) && (node.properties || node.required)) {
+  if (typeMatches('object', value) && (node.properties || node.required || typeof node.additionalProperties === 'object')) {
     const record = value as Record<string, unknown>;
     const props = node.properties ?? {};
     for (const key of node.required ?? []) if (!(key in record)) fail(`missing required key "${key}"`);
     for (const [key, child] of Object.entries(record)) {
-      const sub = props[key];
+      const sub = props[key] ?? (typeof node.additionalProperties === 'object' ? node.additionalProperties : undefined);
       if (sub) check(root, sub, child, childPath(path, key), file);
       else if (node.additionalProperties === false) {
         const known = Object.keys(props).filter((k) => k !== '$schema');
@@ -373,13 +376,19 @@ export function validateConfig(data: unknown, file: string): PubguardConfig {
   if (!typeMatches('object', data)) throw new ConfigError(file, `the config must be a JSON object; got ${describeValue(data)}`);
   check(schema, schema, data, '', file);
   const config = data as PubguardConfig;
-  config.allowlist?.regexes?.forEach((source, i) => {
-    try {
-      new RegExp(source);
-    } catch (error) {
-      throw new ConfigError(file, `invalid regular expression: ${(error as Error).message}`, `allowlist.regexes[${i}]`);
-    }
-  });
+  const regexLists: Array<[string, string[] | undefined]> = [
+    ['allowlist.regexes', config.allowlist?.regexes],
+    ...Object.entries(config.allowlist?.rules ?? {}).map(([id, entry]): [string, string[] | undefined] => [childPath(childPath('allowlist.rules', id), 'regexes'), entry.regexes]),
+  ];
+  for (const [at, list] of regexLists) {
+    list?.forEach((source, i) => {
+      try {
+        new RegExp(source);
+      } catch (error) {
+        throw new ConfigError(file, `invalid regular expression: ${(error as Error).message}`, `${at}[${i}]`);
+      }
+    });
+  }
   config.rules?.custom?.forEach((rule, i) => {
     // The rules package owns the rule shape beyond the schema (validator parameters, etc.).
     try {
@@ -485,15 +494,27 @@ export function scanOptionsFromConfig(loaded: LoadedConfig | undefined): ConfigS
  * cannot be judged on a redacted secret. Undefined when the allowlist is empty.
  */
 export function allowlistFilter(allowlist: ConfigAllowlist | undefined): ((finding: Finding, secret: string) => boolean) | undefined {
-  const paths = allowlist?.paths ?? [];
-  const regexes = (allowlist?.regexes ?? []).map((r) => new RegExp(r));
-  const stopwords = (allowlist?.stopwords ?? []).map((w) => w.toLowerCase());
+  const global = entryFilter(allowlist);
+  const perRule = new Map<string, (finding: Finding, secret: string) => boolean>();
+  for (const [id, entry] of Object.entries(allowlist?.rules ?? {})) {
+    const filter = entryFilter(entry);
+    if (filter) perRule.set(id, filter);
+  }
+  if (!global && perRule.size === 0) return undefined;
+  return (finding, secret) => global?.(finding, secret) === true || perRule.get(finding.ruleId)?.(finding, secret) === true;
+}
+
+/** The predicate for one set of allowlist entries; undefined when it has none. */
+function entryFilter(entry: Omit<ConfigAllowlist, 'rules'> | undefined): ((finding: Finding, secret: string) => boolean) | undefined {
+  const paths = entry?.paths ?? [];
+  const regexes = (entry?.regexes ?? []).map((r) => new RegExp(r));
+  const stopwords = (entry?.stopwords ?? []).map((w) => w.toLowerCase());
   if (paths.length + regexes.length + stopwords.length === 0) return undefined;
   const pathMatch = paths.length ? picomatch(paths, { dot: true }) : undefined;
   return (finding, secret) => {
     if (pathMatch) {
-      const entry = finding.location.entry.join('!');
-      if ((entry && pathMatch(entry)) || pathMatch(finding.path) || pathMatch(finding.path.replace(/\\/g, '/'))) return true;
+      const inner = finding.location.entry.join('!');
+      if ((inner && pathMatch(inner)) || pathMatch(finding.path) || pathMatch(finding.path.replace(/\\/g, '/'))) return true;
     }
     if (secret && regexes.some((re) => re.test(secret))) return true;
     if (secret && stopwords.length) {
@@ -520,5 +541,11 @@ export interface ScanConfig extends ConfigScanSettings {
  */
 export async function loadScanConfig(cwd: string, explicitPath: string | undefined, builtins?: readonly RuleDefinition[]): Promise<ScanConfig> {
   const loaded = await loadConfig(cwd, explicitPath);
-  return { ...scanOptionsFromConfig(loaded), loaded, ruleset: rulesetFromConfig(loaded, builtins), drop: allowlistFilter(loaded?.config.allowlist) };
+  const ruleset = rulesetFromConfig(loaded, builtins);
+  // A per-rule allowlist for a rule that does not exist would silently do nothing.
+  const ids = new Set(ruleset.rules.map((r) => r.id));
+  for (const id of Object.keys(loaded?.config.allowlist?.rules ?? {})) {
+    if (!ids.has(id)) throw new ConfigError(loaded?.path ?? CONFIG_FILE_NAME, `no rule has the id '${id}' (\`pubguard rules list\` shows them)`, childPath('allowlist.rules', id));
+  }
+  return { ...scanOptionsFromConfig(loaded), loaded, ruleset, drop: allowlistFilter(loaded?.config.allowlist) };
 }
