@@ -137,3 +137,19 @@ describe('acceptCandidate on binary data', () => {
     expect(acceptCandidate(rule(), '\u0000\u0001\u00ff', 'x')).toMatchObject({ ok: false, reason: 'binary data, not text' });
   });
 });
+
+describe('looksLikePlaceholderWord on shapes seen in published packages', () => {
+  it.each([
+    ['SensitiveString2048', 'a type name with a number'],
+    ['X-Goog-Firebase-Installations-Auth', 'an HTTP header name'],
+    ['2024-03-01T12:30:00Z', 'a timestamp'],
+    ['auth/invalid-api-key', 'an error code'],
+    ['crypto_box_SECRETKEYBYTES', 'a constant with underscores'],
+  ])('%s is %s, not a secret', (value) => {
+    expect(looksLikePlaceholderWord(value)).toBe(true);
+  });
+
+  it.each(['hZ8v2Qk9LmX4pW7t', 'Tr0ub4dor&3x!9q', 'pX7#mK2$vL9q'])('%s still counts as a value', (value) => {
+    expect(looksLikePlaceholderWord(value)).toBe(false);
+  });
+});
