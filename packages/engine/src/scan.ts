@@ -54,7 +54,8 @@ export interface ScanOptions {
   /**
    * A batch of at most about one chunk that takes longer than this (ms) is stopped, the rule
    * it was running is reported and disabled, and the batch is matched again without it.
-   * Guards against custom rules with catastrophic backtracking. Default: 30000.
+   * Guards against custom rules with catastrophic backtracking; only a worker can be stopped,
+   * so with `jobs: 0` there is no such guard. Default: 30000.
    */
   ruleTimeoutMs?: number;
 }
@@ -115,6 +116,7 @@ function settle(options: ScanOptions): Settings {
 }
 
 function isBuiltinOnly(ruleset: CompiledRuleset): boolean {
+  if (ruleset === builtinRuleset()) return true;
   const builtin = new Map(builtinRuleset().rules.map((r) => [r.id, r.source]));
   return ruleset.rules.every((r) => builtin.get(r.id) === r.source);
 }
