@@ -512,15 +512,24 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Collects a whole scan into arrays; convenient for tests and for reporters that need everything. */
-export async function scanAll(inputs: readonly string[], options: ScanOptions = {}): Promise<{ findings: Finding[]; errors: ScanError[]; stats: ScanStats }> {
+/**
+ * Collects a whole scan into arrays; convenient for tests and for reporters that need
+ * everything. `onProgress`, when given, receives the progress events as they come.
+ */
+export async function scanAll(
+  inputs: readonly string[],
+  options: ScanOptions = {},
+  onProgress?: (progress: { stats: ScanStats; current: string }) => void,
+): Promise<{ findings: Finding[]; errors: ScanError[]; stats: ScanStats }> {
   const findings: Finding[] = [];
   const errors: ScanError[] = [];
   let stats: ScanStats = { artifacts: 0, files: 0, bytes: 0, durationMs: 0 };
-  for await (const event of scan(inputs, { progressIntervalMs: 0, ...options })) {
+  const progressIntervalMs = onProgress ? options.progressIntervalMs : 0;
+  for await (const event of scan(inputs, { ...options, progressIntervalMs })) {
     if (event.type === 'finding') findings.push(event.finding);
     else if (event.type === 'error') errors.push(event.error);
-    else if (event.type === 'done') stats = event.stats;
+    else if (event.type === 'progress') onProgress?.(event);
+    else stats = event.stats;
   }
   return { findings, errors, stats };
 }

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { type Finding, loadBaseline, type ScanError, type ScanLimits, type ScanOptions, type ScanStats, scan } from '@pubguard/engine';
+import { type Finding, loadBaseline, type ScanError, type ScanLimits, type ScanOptions, type ScanStats, scanAll } from '@pubguard/engine';
 import { formatReport, REPORT_FORMATS, type ReportFormat, summaryLine, useColor } from '@pubguard/report';
 import { loadScanConfig } from '../config.js';
 import { writeFileAtomic } from '../files.js';
@@ -87,7 +87,6 @@ export function parseSize(text: string, flag: string): number {
   return Math.floor(Number(m[1]) * unit);
 }
 
-
 /** Pairs each --format with the --output that follows it, in command-line order. */
 function reportTargets(tokens: ReadonlyArray<{ kind: string; name?: string; value?: string }>, fallback: ReportFormat = 'text'): ReportTarget[] {
   const targets: ReportTarget[] = [];
@@ -109,7 +108,6 @@ function reportTargets(tokens: ReadonlyArray<{ kind: string; name?: string; valu
   return targets;
 }
 
-
 function formatBytes(n: number): string {
   if (n >= 1e9) return `${(n / 1e9).toFixed(2)} GB`;
   if (n >= 1e6) return `${(n / 1e6).toFixed(1)} MB`;
@@ -117,41 +115,19 @@ function formatBytes(n: number): string {
   return `${n} B`;
 }
 
-/** Runs a scan with parsed options and returns what the reports need. */
-async function collect(
-  paths: string[],
-  options: ScanOptions,
-  io: CliIO,
-  progress: boolean,
-): Promise<{ findings: Finding[]; errors: ScanError[]; stats: ScanStats }> {
-  const findings: Finding[] = [];
-  const errors: ScanError[] = [];
-  let stats: ScanStats = { artifacts: 0, files: 0, bytes: 0, durationMs: 0 };
+/** Runs a scan, drawing a progress line on stderr when asked, and returns what the reports need. */
+async function collect(paths: string[], options: ScanOptions, io: CliIO, progress: boolean): Promise<{ findings: Finding[]; errors: ScanError[]; stats: ScanStats }> {
   let shown = false;
-  for await (const event of scan(paths, { ...options, progressIntervalMs: progress ? 200 : 0 })) {
-    switch (event.type) {
-      case 'finding':
-        findings.push(event.finding);
-        break;
-      case 'error':
-        errors.push(event.error);
-        break;
-      case 'progress': {
-        const s = event.stats;
-        const rate = s.durationMs > 0 ? (s.bytes / 1e6 / (s.durationMs / 1000)).toFixed(0) : '0';
-        const line = `scanning ${s.artifacts} artifacts, ${s.files} files, ${formatBytes(s.bytes)} (${rate} MB/s) ${event.current}`;
-        const width = 100;
-        io.stderr.write(`\r\x1b[2K${line.length > width ? `${line.slice(0, width - 1)}…` : line}`);
-        shown = true;
-        break;
-      }
-      case 'done':
-        stats = event.stats;
-        break;
-    }
-  }
+  const draw = ({ stats: s, current }: { stats: ScanStats; current: string }) => {
+    const rate = s.durationMs > 0 ? (s.bytes / 1e6 / (s.durationMs / 1000)).toFixed(0) : '0';
+    const line = `scanning ${s.artifacts} artifacts, ${s.files} files, ${formatBytes(s.bytes)} (${rate} MB/s) ${current}`;
+    const width = 100;
+    io.stderr.write(`\r\x1b[2K${line.length > width ? `${line.slice(0, width - 1)}…` : line}`);
+    shown = true;
+  };
+  const result = await scanAll(paths, { ...options, progressIntervalMs: 200 }, progress ? draw : undefined);
   if (shown) io.stderr.write('\r\x1b[2K');
-  return { findings, errors, stats };
+  return result;
 }
 
 async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
