@@ -199,6 +199,9 @@ describe('vercelChecksumValid and zuploChecksumValid', () => {
     const vercel = `vcp_${body}${base62Encode(crc32(body))}`;
     expect(vercelChecksumValid(vercel)).toBe(true);
     expect(vercelChecksumValid(vercel.replace('vcp_A', 'vcp_B'))).toBe(false);
+    // The five published prefixes, and no other.
+    for (const p of ['vci', 'vca', 'vcr', 'vck']) expect(vercelChecksumValid(vercel.replace('vcp_', `${p}_`))).toBe(true);
+    expect(vercelChecksumValid(vercel.replace('vcp_', 'vcc_'))).toBe(false);
     const zbody = 'k'.repeat(16) + 'Q7'.repeat(8);
     const zuplo = `zpka_${zbody}_${crc32(zbody).toString(16).padStart(8, '0')}`;
     expect(zuploChecksumValid(zuplo)).toBe(true);

@@ -68,7 +68,7 @@ export function grafanaChecksumValid(token: string): boolean {
 
 /** Vercel tokens (`vcp_`, `vci_`, `vca_`, `vcr_`, `vck_`): 50-char body then 6 base62 chars of its CRC-32. */
 export function vercelChecksumValid(token: string): boolean {
-  const m = /^vc[pcaikr]_([A-Za-z0-9_-]{50})([A-Za-z0-9]{6})$/.exec(token);
+  const m = /^vc[pikar]_([A-Za-z0-9_-]{50})([A-Za-z0-9]{6})$/.exec(token);
   if (!m) return false;
   return base62Encode(crc32(m[1] as string)) === m[2];
 }
