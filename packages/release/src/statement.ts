@@ -3,6 +3,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { type ArtifactVersion, artifactSemver, readArtifactVersion, sha256File } from './artifacts.js';
 import { ArtifactError, StatementError } from './errors.js';
 import { type SshPrivateKey } from './keys.js';
+import { normaliseProject } from './publish/tokens.js';
 import { APPROVAL_NAMESPACE, sshsigSign } from './sshsig.js';
 import { checkVersionTag } from './version.js';
 
@@ -53,13 +54,9 @@ export function normaliseArtifacts(list: readonly ArtifactDigest[]): ArtifactDig
   return sorted;
 }
 
-function pep503(name: string): string {
-  return name.toLowerCase().replace(/[-_.]+/g, '-');
-}
-
 /** Package name used when none is given: the distinct names in the artifacts (PyPI names normalised), joined. */
 export function inferPackageName(artifacts: readonly ArtifactVersion[]): string {
-  const names = new Set(artifacts.map((a) => (a.kind === 'npm' ? a.name : pep503(a.name))));
+  const names = new Set(artifacts.map((a) => (a.kind === 'npm' ? a.name : normaliseProject(a.name))));
   return [...names].sort().join(', ');
 }
 

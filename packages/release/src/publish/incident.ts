@@ -1,7 +1,7 @@
 import { AuditLog } from '../audit.js';
 import { redactText, secretsFromEnv } from '../redact.js';
 import { type CommandRunner, npmRun } from './clients.js';
-import { type Ecosystem, NPM_REGISTRY, checkPublishToken } from './tokens.js';
+import { type Ecosystem, NPM_REGISTRY, checkPublishToken, normaliseProject } from './tokens.js';
 
 /** One step of an incident plan. */
 export interface IncidentAction {
@@ -73,7 +73,7 @@ export function incidentPlan(o: IncidentPlanOptions): IncidentPlan {
         : { id: 'revoke-token', kind: 'manual', title: 'Revoke the npm publishing token if it may be exposed (pass --token-id to automate)', url: 'https://www.npmjs.com/settings/~/tokens' },
     );
   } else {
-    const project = o.package.toLowerCase().replace(/[-_.]+/g, '-');
+    const project = normaliseProject(o.package);
     actions.push({
       id: 'yank',
       kind: 'manual',
