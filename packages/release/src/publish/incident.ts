@@ -135,13 +135,14 @@ export async function executeIncident(plan: IncidentPlan, o: ExecuteIncidentOpti
 
   await record('plan', 'passed', `${o.execute ? 'executing' : 'printed'} incident plan: ${plan.actions.map((a) => `${a.id} (${a.kind})`).join(', ')}`);
   const results: IncidentActionResult[] = [];
-  const automated = plan.actions.filter((a) => a.kind === 'automated');
-  if (o.execute && automated.length) {
+  // Without a usable token the automated steps are skipped, but the manual ones (revoking the
+  // leaked secret first of all) are still handed over and recorded.
+  let refusal: string | undefined;
+  if (o.execute && plan.actions.some((a) => a.kind === 'automated')) {
     const check = checkPublishToken(token, { ecosystem: 'npm', registry: plan.registry, envName: tokenEnv });
     if (!check.ok) {
       await record('token', 'refused', check.reason);
-      for (const a of automated) results.push({ id: a.id, outcome: 'skipped', message: `not run: ${check.reason}` });
-      return results;
+      refusal = `not run: ${check.reason}`;
     }
   }
   for (const a of plan.actions) {
@@ -151,8 +152,8 @@ export async function executeIncident(plan: IncidentPlan, o: ExecuteIncidentOpti
       await record(a.id, 'passed', `manual step handed to a person: ${message}`);
       continue;
     }
-    if (!o.execute) {
-      results.push({ id: a.id, outcome: 'skipped', message: 'plan only (pass --execute)' });
+    if (!o.execute || refusal !== undefined) {
+      results.push({ id: a.id, outcome: 'skipped', message: refusal ?? 'plan only (pass --execute)' });
       continue;
     }
     const run = (args: string[]) => npmRun(args, { registry: plan.registry, token: token!, env: o.env, cwd: o.cwd, ...(o.runner ? { runner: o.runner } : {}), ...(o.npmCommand ? { npmCommand: o.npmCommand } : {}) });
