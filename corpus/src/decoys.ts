@@ -3,6 +3,8 @@ import { crc32 } from 'node:zlib';
 import type { Plant } from './carriers.js';
 import { Prng } from './prng.js';
 
+// Written here again on purpose rather than imported from @pubguard/rules: the corpus is an
+// independent oracle, so a bug in the rules' validator cannot make both sides agree.
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
 /** CRC-32 of `body` in base62, left-padded to 6: the checksum GitHub and npm tokens end with. */
