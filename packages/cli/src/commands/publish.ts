@@ -15,7 +15,7 @@ const COMMON_HELP = `Release gate (each step is an audit record; the first refus
       --require-approvals   refuse when there is no policy instead of skipping approvals
       --initiator NAME      who started the release; not counted as an approver
       --dry-run             run every check, upload nothing
-      --token-env NAME      environment variable holding the token (default: see below)
+      --token-env NAME      variable holding the token (default NPM_TOKEN or PYPI_TOKEN)
       --notify URL          POST a JSON message (Slack-compatible "text") after the run;
                             default $PUBGUARD_NOTIFY_URL; a failed notification is recorded
                             and does not change the outcome
@@ -28,10 +28,10 @@ const NPM_HELP = `Usage: pubguard publish npm <package.tgz> [options]
 
 Publishes exactly this tarball with \`npm publish <tarball>\` after: version gate → secret
 scan of the tarball → approvals → token checks → re-hash (the bytes must still be the ones
-checked) → upload → notify. The token is read from $NPM_TOKEN only, never from the command
-line, and is handed to npm through a temporary userconfig (mode 0600, removed afterwards)
-that refers to \${NPM_TOKEN}. GitHub tokens are refused; on registry.npmjs.org the token must
-be an npm_ token with a valid checksum.
+checked) → upload → notify. The token is read from $NPM_TOKEN (or the variable named by
+--token-env), never from the command line, and is handed to npm through a temporary
+userconfig (mode 0600, removed afterwards) that refers to \${NPM_TOKEN}. GitHub tokens are
+refused; on registry.npmjs.org the token must be an npm_ token with a valid checksum.
 
 Options:
       --registry URL        npm registry (default https://registry.npmjs.org/)
@@ -50,9 +50,10 @@ const PYPI_HELP = `Usage: pubguard publish pypi <dist files...> [options]
 
 Uploads exactly these wheels and sdists with \`twine upload\` after: version gate → secret
 scan → approvals → token checks → re-hash → upload → notify. The token is read from
-$PYPI_TOKEN only and handed to twine as TWINE_USERNAME=__token__ / TWINE_PASSWORD in its
-environment. GitHub tokens are refused; on pypi.org and test.pypi.org the token must be a
-pypi- macaroon for that index, not scoped to other projects.
+$PYPI_TOKEN (or the variable named by --token-env), never from the command line, and handed
+to twine as TWINE_USERNAME=__token__ / TWINE_PASSWORD in its environment. GitHub tokens
+are refused; on pypi.org and test.pypi.org the token must be a pypi- macaroon for that
+index, not scoped to other projects.
 
 Options:
       --repository-url URL  upload endpoint (default https://upload.pypi.org/legacy/)
