@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jsModule, npmTarball } from '@pubguard/corpus';
@@ -21,11 +21,13 @@ let token = '';
 const cwd = mkdtempSync(join(tmpdir(), 'pubguard-e2e-npm-'));
 const outputs: ProcessResult[] = [];
 const audit = join(cwd, 'audit.jsonl');
+// The processes' temp directory, so the test can see that no npm userconfig is left in it.
+const tmp = join(cwd, 'tmp');
 
 async function publish(args: string[], env: Record<string, string>, dir = cwd): Promise<ProcessResult> {
   const r = await runPubguard(['publish', 'npm', ...args, '--registry', registry.url, '--audit', audit, '--notify', hook.url, '--jobs', '0'], {
     cwd: dir,
-    env: { GITHUB_REF: '', GITHUB_ACTOR: 'release-bot', ...env },
+    env: { GITHUB_REF: '', GITHUB_ACTOR: 'release-bot', TMPDIR: tmp, ...env },
   });
   outputs.push(r);
   return r;
@@ -42,6 +44,7 @@ beforeAll(async () => {
   [registry, hook] = await Promise.all([startVerdaccio(), startWebhook()]);
   token = await registry.addUser('release-bot', `pw-${checksummedToken('x_')}`);
   await tarball(join(cwd, 'dist'));
+  mkdirSync(tmp);
   const alice = sshKey(cwd, 'id_alice');
   const bob = sshKey(cwd, 'id_bob');
   mkdirSync(join(cwd, '.pubguard'));
@@ -143,7 +146,7 @@ describe('pubguard publish npm (Verdaccio, real npm)', () => {
   it('incident npm --execute deprecates and unpublishes the release on the registry', async () => {
     const r = await runPubguard(['incident', 'npm', `${NAME}@${VERSION}`, '--registry', registry.url, '--execute', '--unpublish', '--audit', audit, '--message', 'leaked credential'], {
       cwd,
-      env: { NPM_TOKEN: token },
+      env: { NPM_TOKEN: token, TMPDIR: tmp },
     });
     outputs.push(r);
     expect(r.code, r.stdout + r.stderr).toBe(0);
@@ -169,6 +172,7 @@ describe('pubguard publish npm (Verdaccio, real npm)', () => {
     expect(last).toMatchObject({ event: 'published', approvers: expect.arrayContaining(['alice', 'bob']) });
     expect(last.text).toContain(`${NAME} ${VERSION} published`);
     expect(assertNoToken(token, texts)).toEqual([]);
+    expect(readdirSync(tmp).filter((n) => n.startsWith('pubguard-'))).toEqual([]);
     copyFileSync(audit, join(cwd, 'audit.copy'));
   });
 });
