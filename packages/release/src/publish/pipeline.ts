@@ -294,8 +294,8 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
       // A typed error (unreadable policy, approvals directory…) fails the publish but is still recorded and notified.
       stop = new Stop('failed', steps.length ? nextStep(steps.at(-1)!.step) : 'version', error.message);
     } else throw error;
-    if (stop.kind === 'failed' && !steps.some((s) => s.step === stop!.step)) await record(stop.step, 'error', stop.reason);
-    else if (stop.kind === 'refused' && !steps.some((s) => s.step === stop!.step)) await record(stop.step, 'refused', stop.reason);
+    // Steps that refused with details have recorded themselves; every other stop is recorded here.
+    if (!steps.some((s) => s.step === stop!.step)) await record(stop.step, stop.kind === 'failed' ? 'error' : 'refused', stop.reason);
   }
 
   const status: PublishResult['status'] = stop ? stop.kind : options.dryRun ? 'dry-run' : 'published';
