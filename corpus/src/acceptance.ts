@@ -109,16 +109,26 @@ export function isLineAnchored(source: string): boolean {
   return false;
 }
 
-/** Finds where the rule reports a secret in `text`: the span of its secret group in the first accepted match. */
-export function locateSecret(rule: CompiledRule, text: string): { start: number; end: number } | undefined {
-  if (!rule.source) return undefined;
+/**
+ * Every secret the rule reports in `text`: the span of its secret group in each match that
+ * `acceptCandidate` accepts, ending where the accepted secret ends (a capture running into
+ * binary data is cut back, as the engine does).
+ */
+function* acceptedSpans(rule: CompiledRule, text: string): Generator<{ start: number; end: number }> {
+  if (!rule.source) return;
   const re = new RegExp(rule.source, `${rule.flags.replace(/[gdy]/g, '')}gd`);
   for (const m of text.matchAll(re)) {
     const span = m.indices?.[rule.secretGroup];
     const secret = m[rule.secretGroup];
-    if (!span || secret === undefined || secret.length === 0) continue;
-    if (acceptCandidate(rule, secret, m[0]).ok) return { start: span[0], end: span[1] };
+    if (!span || !secret) continue;
+    const verdict = acceptCandidate(rule, secret, m[0]);
+    if (verdict.ok) yield { start: span[0], end: span[0] + verdict.secret.length };
   }
+}
+
+/** Finds where the rule reports a secret in `text`: the first span of `acceptedSpans`. */
+export function locateSecret(rule: CompiledRule, text: string): { start: number; end: number } | undefined {
+  for (const span of acceptedSpans(rule, text)) return span;
   return undefined;
 }
 
@@ -152,13 +162,7 @@ function alsoReported(item: Item, rules: Iterable<CompiledRule>, path: string): 
     if (rule.id === item.ruleId || !rule.source) continue;
     // A rule limited to some paths runs only in files those paths accept.
     if (!ruleAppliesToPath(rule, inner)) continue;
-    const re = new RegExp(rule.source, `${rule.flags.replace(/[gdy]/g, '')}gd`);
-    for (const m of item.text.matchAll(re)) {
-      const span = m.indices?.[rule.secretGroup];
-      const secret = m[rule.secretGroup];
-      const verdict = span && secret ? acceptCandidate(rule, secret, m[0]) : undefined;
-      if (span && verdict?.ok) out.push({ ruleId: rule.id, start: span[0], end: span[0] + verdict.secret.length });
-    }
+    for (const span of acceptedSpans(rule, item.text)) out.push({ ruleId: rule.id, ...span });
   }
   return out;
 }
@@ -180,12 +184,7 @@ function pathOnlyRules(defs: readonly RuleDefinition[]): CompiledRule[] {
 
 /** True when the rule reports a secret starting exactly at `offset` of `text` (latin1, as the engine reads bytes). */
 function reportsAt(rule: CompiledRule, text: string, offset: number): boolean {
-  const re = new RegExp(rule.source, `${rule.flags.replace(/[gdy]/g, '')}gd`);
-  for (const m of text.matchAll(re)) {
-    const span = m.indices?.[rule.secretGroup];
-    const secret = m[rule.secretGroup];
-    if (span && span[0] === offset && secret && acceptCandidate(rule, secret, m[0]).ok) return true;
-  }
+  for (const span of acceptedSpans(rule, text)) if (span.start === offset) return true;
   return false;
 }
 
@@ -320,40 +319,41 @@ function build(slot: Slot, seed: number): CarrierFile {
   }
 }
 
-/** Artifacts written and the `!`-prefix under which each slot's files appear. */
+/** A file to write below outDir. */
 interface Written {
   path: string;
   bytes: Uint8Array;
 }
 
 /**
- * Writes the acceptance artifacts of the scan issue under `outDir` (a source directory, npm
+ * Writes the acceptance artifacts under `outDir` (a source directory, npm
  * tgz, wheel, sdist, wheel inside a tgz, single .gz, wheel renamed .bin, minified bundle,
  * source map, 64 KiB straddle file) and `manifest.json` with the findings a scanner must
  * report. With `secrets: false` the same tree holds decoys and no finding is expected.
  */
 export async function generateAcceptanceSet(outDir: string, options: AcceptanceOptions): Promise<AcceptanceManifest> {
   const seed = options.seed ?? 1;
+  const defs = options.rules ?? builtinRuleDefinitions();
   const slots = layout(options.secrets);
   let items: Item[];
   let skipped: SkippedRule[] = [];
   let compiled = new Map<string, CompiledRule>();
   const decoyKinds: string[] = [];
   if (options.secrets) {
-    const defs = options.rules ?? builtinRuleDefinitions();
     const r = ruleItems(defs);
     items = r.items;
     skipped = r.skipped;
     compiled = r.compiled;
   } else {
-    items = decoys(seed).map((d) => ({
+    const set = decoys(seed);
+    items = set.map((d) => ({
       text: d.text,
       secretStart: d.secretStart ?? 0,
       secretEnd: d.secretEnd ?? d.text.length,
       ownLine: d.ownLine ?? false,
       placeholder: d.placeholder ?? false,
     }));
-    for (const d of decoys(seed)) if (!decoyKinds.includes(d.kind)) decoyKinds.push(d.kind);
+    for (const d of set) if (!decoyKinds.includes(d.kind)) decoyKinds.push(d.kind);
   }
   const bound = items.filter((item) => item.pathBound);
   items = items.filter((item) => !item.pathBound);
@@ -412,7 +412,7 @@ export async function generateAcceptanceSet(outDir: string, options: AcceptanceO
     record('src/', { id: 'dir', kind: 'py', path: file.path, items: [item] }, file);
   }
   // Rules that report a file by its name alone get a harmless file with such a name.
-  const pathOnly = pathOnlyRules(options.rules ?? builtinRuleDefinitions());
+  const pathOnly = pathOnlyRules(defs);
   if (options.secrets) {
     for (const rule of pathOnly) {
       const name = pathForGlobs(rule.id, rule.paths ?? [], rule.pathsExclude);
