@@ -10,7 +10,7 @@ import { openEntry, reportStop } from './open.js';
 import { readZipFd } from './zip.js';
 
 /** Size of each read from a file on disk: large reads keep the per-chunk overhead negligible. */
-export const READ_BYTES = 1024 * 1024;
+const READ_BYTES = 1024 * 1024;
 
 /** Size of the first read: small files, the common case in a package, take one read. */
 const FIRST_READ_BYTES = 64 * 1024;
@@ -185,6 +185,5 @@ export async function walkDirectory(input: string, abs: string, ignore: readonly
 
 /** `path` relative to `root`, with forward slashes. */
 function relative(root: string, path: string): string {
-  const r = posix.relative(root.replace(/\\/g, '/'), path.replace(/\\/g, '/'));
-  return r;
+  return posix.relative(root.replace(/\\/g, '/'), path.replace(/\\/g, '/'));
 }

@@ -11,7 +11,6 @@ import { openEntry } from './open.js';
 import { readableChunks } from './stream.js';
 
 export { joinChain } from './errors.js';
-export { detectKind, type ContentKind } from './detect.js';
 export type { SourceArtifact, SourceFile, SourceItem, SourceOptions, SourceProblem, SourceStructure } from './types.js';
 
 /** Files of a directory opened ahead of the one being read, to overlap their I/O latency. */

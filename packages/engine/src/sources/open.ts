@@ -26,7 +26,7 @@ export async function* openEntry(ctx: ArtifactCtx, entry: Entry, depth: number):
 }
 
 /** Dispatches on the content kind once the first bytes are known. */
-export async function* openDetected(
+async function* openDetected(
   ctx: ArtifactCtx,
   entry: Entry,
   depth: number,

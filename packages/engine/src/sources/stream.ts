@@ -40,8 +40,7 @@ export class Peekable {
     const first = this.held[0];
     if (first === undefined) return EMPTY;
     if (first.length >= n) return first.subarray(0, n);
-    const joined = concat(this.held, Math.min(n, this.heldBytes));
-    return joined;
+    return concat(this.held, Math.min(n, this.heldBytes));
   }
 
   /** Every byte in order: the held look-ahead first, then the rest of the source. */
@@ -64,7 +63,7 @@ export class Peekable {
 }
 
 /** Copies the first `n` bytes of a list of chunks into one array. */
-export function concat(chunks: readonly Uint8Array[], n: number): Uint8Array {
+function concat(chunks: readonly Uint8Array[], n: number): Uint8Array {
   const out = new Uint8Array(n);
   let off = 0;
   for (const c of chunks) {
