@@ -63,4 +63,13 @@ describe('formatGithub', () => {
   it('writes nothing for a clean scan', () => {
     expect(formatGithub(emptyInput())).toBe('');
   });
+
+  it('words a finding without a secret value (a file that must not ship) as a finding, not an empty secret', () => {
+    const input = emptyInput();
+    input.findings = [{ ...finding('dist/a.tgz', ['package/.env'], 1, 1, RULES[0]!, 'label-path'), secret: '' }];
+    const [command] = formatGithub(input).trimEnd().split('\n').map(parseCommand);
+    expect(command!.message).toBe(
+      'critical finding at dist/a.tgz!package/.env:1:1. Remove it from the artifact and rebuild; rotate any credential it contains.',
+    );
+  });
 });

@@ -1,6 +1,7 @@
 import type { Finding, ScanError } from '@pubguard/engine';
 import { visible } from './escape.js';
 import { sortErrors, sortFindings } from './order.js';
+import { remediation } from './remedy.js';
 import type { ReportInput } from './types.js';
 
 /** Escapes a workflow command's message, as the Actions runner unescapes it. */
@@ -39,7 +40,7 @@ function findingCommand(f: Finding): string {
       col: nested ? undefined : f.location.column,
       title: `${f.title} (${f.ruleId})`,
     },
-    `${f.severity} secret ${f.secret} at ${f.path}:${f.location.line}:${f.location.column}. Rotate the credential, remove it from the artifact, rebuild.`,
+    `${f.severity} ${f.secret === '' ? 'finding' : `secret ${f.secret}`} at ${f.path}:${f.location.line}:${f.location.column}. ${remediation(f)}`,
   );
 }
 

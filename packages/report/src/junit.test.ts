@@ -116,4 +116,13 @@ describe('formatJunit', () => {
     expect(doc.children[0]!.children[0]).toMatchObject({ name: 'testcase', children: [] });
     expect(doc.children[0]!.children[0]!.attrs.name).toBe('1 artifact scanned');
   });
+
+  it('leaves out the secret line for a finding without a secret value', () => {
+    const input = emptyInput();
+    input.findings = [{ ...finding('dist/a.tgz', ['package/.env'], 1, 1, RULES[0]!, 'label-path'), secret: '' }];
+    const xml = formatJunit(input);
+    expect(xml).not.toContain('secret:');
+    expect(xml).toContain('Remove it from the artifact and rebuild');
+    expect(formatJunit(goldenInput())).toContain('secret: ghp_');
+  });
 });

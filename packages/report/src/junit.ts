@@ -1,6 +1,7 @@
 import type { Finding } from '@pubguard/engine';
 import { escapeChar } from './escape.js';
 import { groupBy, sortErrors, sortFindings } from './order.js';
+import { remediation } from './remedy.js';
 import type { ReportInput } from './types.js';
 
 // Characters XML 1.0 cannot carry at all, not even as character references: most C0
@@ -44,9 +45,9 @@ function failure(f: Finding): string {
     `severity: ${f.severity}`,
     `confidence: ${f.confidence}`,
     `location: ${where}`,
-    `secret: ${f.secret}`,
+    ...(f.secret === '' ? [] : [`secret: ${f.secret}`]),
     `fingerprint: ${f.fingerprint}`,
-    'Rotate the credential, remove it from the artifact, rebuild.',
+    remediation(f),
   ].join('\n');
   return `      <failure${attrs({ type: f.ruleId, message })}>${xmlText(body)}</failure>`;
 }

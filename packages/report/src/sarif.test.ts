@@ -144,4 +144,14 @@ describe('formatSarif', () => {
       { uri: 'file:///D:/other/c.js' },
     ]);
   });
+
+  it('words a finding without a secret value without an empty secret', () => {
+    const input = emptyInput();
+    input.findings = [{ ...finding('dist/a.tgz', ['package/.env'], 1, 1, RULES[0]!, 'label-path'), secret: '' }];
+    const log = JSON.parse(formatSarif(input)) as SarifLog;
+    expect(validate(log)).toBe(true);
+    expect(log.runs[0]!.results[0]!.message.text).toBe(
+      'GitHub personal access token in dist/a.tgz!package/.env:1:1. Remove it from the artifact and rebuild; rotate any credential it contains.',
+    );
+  });
 });

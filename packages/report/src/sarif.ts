@@ -2,11 +2,11 @@ import { posix, win32 } from 'node:path';
 import type { Finding, ScanError } from '@pubguard/engine';
 import { visible } from './escape.js';
 import { sortErrors, sortFindings } from './order.js';
+import { ROTATE, remediation } from './remedy.js';
 import type { ReportInput, RuleInfo, SarifOptions, Severity } from './types.js';
 
 const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
 const SRCROOT = '%SRCROOT%';
-const REMEDIATION = 'Rotate the credential, remove it from the artifact, rebuild.';
 /** partialFingerprints key; bump the version if the fingerprint's meaning ever changes. */
 const FINGERPRINT_KEY = 'pubguardSecret/v1';
 
@@ -92,8 +92,8 @@ function ruleDescriptor(rule: RuleInfo): Record<string, unknown> {
     shortDescription: { text: rule.title },
     fullDescription: { text: description },
     help: {
-      text: `${description}\n\nRemediation: ${REMEDIATION}${refText}`,
-      markdown: `${description}\n\n**Remediation:** ${REMEDIATION}${references.length > 0 ? `\n\n**References:**\n${references.map((r) => `- <${r}>`).join('\n')}` : ''}`,
+      text: `${description}\n\nRemediation: ${ROTATE}${refText}`,
+      markdown: `${description}\n\n**Remediation:** ${ROTATE}${references.length > 0 ? `\n\n**References:**\n${references.map((r) => `- <${r}>`).join('\n')}` : ''}`,
     },
   };
   if (references[0] !== undefined) descriptor.helpUri = references[0];
@@ -111,7 +111,7 @@ function result(f: Finding, ruleIndex: number, srcRoot: string | undefined): Rec
     ruleId: f.ruleId,
     ruleIndex,
     level: LEVEL[f.severity],
-    message: { text: visible(`${f.title} (${f.secret}) in ${where}. ${REMEDIATION}`) },
+    message: { text: visible(`${f.title}${f.secret === '' ? '' : ` (${f.secret})`} in ${where}. ${remediation(f)}`) },
     locations: [
       {
         physicalLocation: {
