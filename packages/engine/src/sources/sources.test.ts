@@ -93,6 +93,14 @@ function replaceAll(buf: Buffer, from: string, to: Buffer): Buffer {
   return out;
 }
 
+/** Recomputes the checksum of the 512-byte tar header at `at` after a test edited it. */
+function fixTarChecksum(tar: Buffer, at = 0): void {
+  tar.fill(0x20, at + 148, at + 156);
+  let sum = 0;
+  for (let i = at; i < at + 512; i++) sum += tar[i]!;
+  tar.write(sum.toString(8).padStart(6, '0') + '\0 ', at + 148, 'latin1');
+}
+
 async function put(name: string, data: Buffer | string): Promise<string> {
   const p = join(dir, name);
   await mkdir(join(p, '..'), { recursive: true });
@@ -180,13 +188,23 @@ describe('kinds', () => {
     // Turn the ustar header into a v7 one: clear magic/version and recompute the checksum.
     const v7 = Buffer.from(t);
     v7.fill(0, 257, 265);
-    v7.fill(0x20, 148, 156);
-    let sum = 0;
-    for (let i = 0; i < 512; i++) sum += v7[i]!;
-    v7.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 'latin1');
+    fixTarChecksum(v7);
     await put('kinds/a.tar', t);
     await put('kinds/v7.data', v7);
     expect(files(await collect(['kinds/a.tar', 'kinds/v7.data']))).toEqual(['kinds/a.tar!a.txt', 'kinds/v7.data!a.txt']);
+  });
+
+  it('reads a tar entry with a type flag it does not know, as GNU tar and Python extract it: a regular file', async () => {
+    const t = Buffer.from(await tarOf([{ name: 'odd.txt', data: 'shipped anyway' }, { name: 'b.txt', data: 'b' }]));
+    t[156] = 0x41; // 'A': no POSIX or GNU type
+    fixTarChecksum(t);
+    await put('kinds/odd.tar', t);
+    const s = await collect(['kinds/odd.tar']);
+    expect(errors(s)).toEqual([]);
+    expect(s.filter((x) => x.t === 'file')).toEqual([
+      { t: 'file', path: 'kinds/odd.tar!odd.txt', text: 'shipped anyway', size: 14 },
+      { t: 'file', path: 'kinds/odd.tar!b.txt', text: 'b', size: 1 },
+    ]);
   });
 
   it('names a .gz member after the file, or after FNAME when the header has it', async () => {
@@ -423,11 +441,7 @@ describe('broken inputs', () => {
     const z = replaceAll(await zipOf([{ name: 'cafX.txt', data: 'menu' }]), 'cafX', Buffer.from([0x63, 0x61, 0x66, 0xe9]));
     const t = Buffer.from(await tarOf([{ name: 'cafX.txt', data: 'menu' }]));
     const tt = replaceAll(t, 'cafX', Buffer.from([0x63, 0x61, 0x66, 0xe9]));
-    // fix the tar header checksum after the edit
-    tt.fill(0x20, 148, 156);
-    let sum = 0;
-    for (let i = 0; i < 512; i++) sum += tt[i]!;
-    tt.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 'latin1');
+    fixTarChecksum(tt);
     await put('broken/names.zip', z);
     await put('broken/names.tar', tt);
     const s = await collect(['broken/names.zip', 'broken/names.tar']);

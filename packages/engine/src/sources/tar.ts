@@ -63,7 +63,9 @@ export async function* readTar(
       if (h.type === 'character-device' || h.type === 'block-device' || h.type === 'fifo') {
         findings.push(checkDevice(ec, name, h.type));
       }
-      const regular = h.type === 'file' || h.type === 'contiguous-file';
+      // tar-stream gives a null type (which its declarations omit) for a type flag it does not
+      // know; GNU tar and Python's tarfile extract such an entry as a regular file, so it ships.
+      const regular = h.type === 'file' || h.type === 'contiguous-file' || (h.type as string | null) === null;
       if (regular) findings.push(dups.check(ec, name, `${h.size} bytes`));
       for (const f of findings) if (f) yield f;
 
