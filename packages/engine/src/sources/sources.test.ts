@@ -517,6 +517,32 @@ describe('suspicious structure', () => {
     ]);
     expect(files(s)).toEqual(['struct/s.zip!../evil.py', 'struct/s.zip!suid', 'struct/s.zip!dup.txt', 'struct/s.zip!dup.txt']);
   });
+  it('zip: entries whose mode says device, FIFO, socket or directory are still read, as extractors write them as files', async () => {
+    await put(
+      'struct/modes.zip',
+      await zipOf([
+        { name: 'dev', data: 'device data', mode: 0o020644 },
+        { name: 'pipe', data: 'fifo data', mode: 0o010644 },
+        { name: 'sock', data: 'socket data', mode: 0o140644 },
+        { name: 'odd', data: 'odd type data', mode: 0o170644 },
+        { name: 'notdir', data: 'directory data', mode: 0o040755 },
+        { name: 'emptydir', data: '', mode: 0o040755 },
+      ]),
+    );
+    const s = await collect(['struct/modes.zip']);
+    expect(errors(s)).toEqual([]);
+    expect(structures(s).map((x) => [x.path, x.ruleId])).toEqual([
+      ['struct/modes.zip!dev', 'archive-device-file'],
+      ['struct/modes.zip!pipe', 'archive-device-file'],
+    ]);
+    expect(s.filter((x) => x.t === 'file').map((x) => [x.path, (x as { text: string }).text])).toEqual([
+      ['struct/modes.zip!dev', 'device data'],
+      ['struct/modes.zip!pipe', 'fifo data'],
+      ['struct/modes.zip!sock', 'socket data'],
+      ['struct/modes.zip!odd', 'odd type data'],
+      ['struct/modes.zip!notdir', 'directory data'],
+    ]);
+  });
 });
 
 describe('limits', () => {

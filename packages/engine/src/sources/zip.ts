@@ -202,12 +202,15 @@ async function* readZip(ctx: ArtifactCtx, chain: string[], depth: number, zf: ya
     // Unix permissions live in the high half of the external attributes when made on Unix.
     const mode = entry.versionMadeBy >> 8 === 3 ? entry.externalFileAttributes >>> 16 : 0;
     const type: UnixType = name.endsWith('/') ? 'directory' : mode !== 0 ? unixType(mode) : 'file';
+    // unzip and Python's zipfile write every entry that is neither a directory (by its name)
+    // nor a symlink as a regular file, whatever the mode claims, so its content ships.
+    const directory = name.endsWith('/') || (type === 'directory' && entry.uncompressedSize === 0);
     const findings: (SourceStructure | undefined)[] = [checkName(ec, name), checkSetuid(ec, name, mode), checkDevice(ec, name, type)];
-    if (type === 'file') {
+    if (!directory && type !== 'symlink') {
       findings.push(dups.check(ec, name, `${entry.uncompressedSize} bytes, CRC-32 ${hex(entry.crc32)}`));
     }
     for (const f of findings) if (f) yield f;
-    if (type !== 'file' && type !== 'symlink') continue;
+    if (directory) continue;
 
     if (entry.isEncrypted() || (entry.generalPurposeBitFlag & 0x40) !== 0) {
       yield problemEvent(ec, 'encrypted', 'encrypted entry cannot be scanned; scan the files before they are encrypted');
