@@ -8,16 +8,15 @@ export type {
   ValidatorSpec,
 } from './types.js';
 export { BuiltinRulesMissingError, RuleError } from './errors.js';
-export { type BuiltinRulesFile, builtinRuleDefinitions, builtinRuleset } from './builtin.js';
-export { DEFAULT_MAX_LENGTH, MIN_KEYWORD_LENGTH, captureGroupCount, compileRules } from './compile.js';
-export { type Acceptance, DOCUMENTED_EXAMPLES, acceptCandidate, digestReason, textPrefixLength, looksLikePlaceholderWord, placeholderReason } from './accept.js';
-export { type RuleMatch, type RuleProblem, checkRules, findUnboundedQuantifier, matchRule } from './check.js';
+export { builtinRuleDefinitions, builtinRuleset } from './builtin.js';
+export { MIN_KEYWORD_LENGTH, compileRules } from './compile.js';
+export { type Acceptance, acceptCandidate, digestReason, placeholderReason } from './accept.js';
+export { type RuleMatch, type RuleProblem, checkRules, matchRule } from './check.js';
 export { isPathOnlyRule, pathFindingTarget, ruleAppliesToPath } from './paths.js';
 export { parseRuleDefinition, parseRuleDefinitions } from './schema.js';
 export {
   BASE62_ALPHABET,
   type MacaroonInfo,
-  base36Encode,
   base62Encode,
   charClasses,
   crc32,
@@ -33,4 +32,4 @@ export {
   vercelChecksumValid,
   zuploChecksumValid,
 } from './validators.js';
-export { compareRulePriority, dropOverlapping, type RulePriority } from './overlap.js';
+export { dropOverlapping, type RulePriority } from './overlap.js';
