@@ -1,7 +1,6 @@
 import { type Dirent, readdir } from 'node:fs';
 import { type FileHandle, open, realpath } from 'node:fs/promises';
 import { join, posix, sep } from 'node:path';
-import picomatch from 'picomatch';
 import type { SourceItem } from './types.js';
 import type { ArtifactCtx } from './context.js';
 import { detectKind } from './detect.js';
@@ -116,7 +115,6 @@ export async function walkDirectory(input: string, abs: string, ignore: readonly
   const base = input.replace(/\\/g, '/');
   const display = (rel: string): string => (rel === '' ? base : posix.join(base, rel));
   const root = await realpath(abs);
-  const isIgnored = ignore.length > 0 ? picomatch([...ignore], { dot: true }) : () => false;
   const failed: { rel: string; err: unknown }[] = [];
   // fast-glob drops unreadable directories silently when suppressErrors is set; this
   // wrapper records them so each becomes an event.
@@ -128,7 +126,8 @@ export async function walkDirectory(input: string, abs: string, ignore: readonly
       });
     }) as unknown as typeof readdir,
   };
-  // fast-glob and its 60-odd modules load on the first directory, not for every scan.
+  // fast-glob and its 60-odd modules load on the first directory, not for every scan. Its
+  // `ignore` is the only filter: it also keeps ignored directories from being read at all.
   const { default: fg } = await import('fast-glob');
   const found = await fg('**', {
     cwd: abs,
@@ -153,7 +152,6 @@ export async function walkDirectory(input: string, abs: string, ignore: readonly
   }
   for (const e of found) {
     const rel = e.path;
-    if (isIgnored(rel)) continue;
     const d = e.dirent;
     const entryAbs = join(abs, rel);
     if (d.isFile()) {
