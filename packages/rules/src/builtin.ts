@@ -25,12 +25,17 @@ function load(): BuiltinRulesFile {
       `built-in rules not found at ${fileURLToPath(BUILTIN_URL)}; run \`pnpm build\` (it generates them from packages/rules/rules/*.yaml)`,
     );
   }
-  const parsed = JSON.parse(text) as BuiltinRulesFile;
-  if (parsed.version !== 1 || !Array.isArray(parsed.definitions) || !parsed.ruleset) {
+  let parsed: Partial<BuiltinRulesFile> | undefined;
+  try {
+    parsed = JSON.parse(text) as Partial<BuiltinRulesFile>;
+  } catch {
+    // A damaged file gets the same actionable message as one of another version.
+  }
+  if (parsed?.version !== 1 || !Array.isArray(parsed.definitions) || !parsed.ruleset) {
     throw new BuiltinRulesMissingError(`${fileURLToPath(BUILTIN_URL)} is not a built-in rules file of this version; run \`pnpm build\``);
   }
-  cached = parsed;
-  return parsed;
+  cached = parsed as BuiltinRulesFile;
+  return cached;
 }
 
 /** The built-in rule definitions, as written in `packages/rules/rules/*.yaml`. */
