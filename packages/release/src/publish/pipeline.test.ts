@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,6 +49,31 @@ describe('publishRelease', () => {
     expect(r).toMatchObject({ status: 'refused', step: 'rehash' });
     expect(r.reason).toContain('changed since it was checked');
     expect(calls).toHaveLength(0);
+  });
+
+  it('uploads the bytes it checked even when the file is swapped after the last re-hash', async () => {
+    const { file, base } = await setup();
+    const approved = createHash('sha256').update(readFileSync(file)).digest('hex');
+    let uploaded: string | undefined;
+    let handed: string | undefined;
+    const runner: CommandRunner = async (_cmd, args) => {
+      // npm is handed a tarball path: hash what it would read at that moment.
+      handed = args.find((a) => a.endsWith('.tgz'));
+      uploaded = handed ? createHash('sha256').update(readFileSync(handed)).digest('hex') : undefined;
+      return { code: 0, stdout: '', stderr: '' };
+    };
+    const r = await publishRelease({
+      ...base,
+      runner,
+      onStep: (s) => {
+        if (s.step === 'rehash') writeFileSync(file, Buffer.from('not the approved tarball'));
+      },
+    });
+    expect(r.status).toBe('published');
+    expect(uploaded).toBe(approved);
+    // npm read a private copy, which is gone afterwards.
+    expect(handed).not.toBe(file);
+    expect(existsSync(handed ?? file)).toBe(false);
   });
 
   it('dry run checks everything and uploads nothing', async () => {

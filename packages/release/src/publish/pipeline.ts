@@ -1,5 +1,7 @@
-import { access } from 'node:fs/promises';
-import { basename, resolve } from 'node:path';
+import { constants } from 'node:fs';
+import { access, copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
 import { type Finding, type ScanError, scanAll } from '@pubguard/engine';
 import { loadApprovals, verifyApprovals } from '../approvals.js';
 import { type ArtifactVersion, compareArtifactVersions, readArtifactVersions, sha256File } from '../artifacts.js';
@@ -148,10 +150,22 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
   };
 
   let stop: Stop | undefined;
+  // Every step reads a private copy (a directory only this process can write): a file swapped
+  // in the build directory after it was hashed can never reach the registry, because what is
+  // version-checked, scanned, approved and uploaded is this copy.
+  let staging: string | undefined;
+  let staged: string[] = [];
   try {
     // Digests are taken once, here; everything after refers to these bytes.
     try {
-      for (const f of files) digests.push({ name: basename(f), sha256: await sha256File(f) });
+      if (new Set(files.map((f) => basename(f))).size !== files.length) throw new PublishError('two of the files have the same name; a release holds each file name once');
+      staging = await mkdtemp(join(tmpdir(), 'pubguard-publish-'));
+      for (const f of files) {
+        const copy = join(staging, basename(f));
+        await copyFile(f, copy, constants.COPYFILE_EXCL);
+        staged.push(copy);
+      }
+      for (const f of staged) digests.push({ name: basename(f), sha256: await sha256File(f) });
       digests = normaliseArtifacts(digests);
     } catch (error) {
       throw new Stop('failed', 'version', (error as Error).message);
@@ -164,7 +178,7 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
     if (!tag.ok) throw new Stop('refused', 'version', `tag ${tagText}: ${tag.reason}`);
     let versions: ArtifactVersion[];
     try {
-      versions = await readArtifactVersions(files);
+      versions = await readArtifactVersions(staged);
     } catch (error) {
       throw new Stop('refused', 'version', (error as Error).message);
     }
@@ -180,9 +194,14 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
     await record('version', 'passed', `tag ${tag.tag} matches ${versions.length} artifact${versions.length === 1 ? '' : 's'} (${subject.package} ${tag.semver})`, { tag: tag.tag, package: subject.package, version: subject.version }, [{ name: tag.tag }]);
 
     // 2. Secret scan of exactly these files.
-    const result = await scanAll(files, { cwd: options.cwd, ...(options.baseline ? { baseline: options.baseline } : {}), ...(options.jobs === undefined ? {} : { jobs: options.jobs }) });
-    findings = result.findings;
-    scanErrors = result.errors;
+    const result = await scanAll(staged, { cwd: options.cwd, ...(options.baseline ? { baseline: options.baseline } : {}), ...(options.jobs === undefined ? {} : { jobs: options.jobs }) });
+    // Reported under the names the user gave, not the private copies'.
+    const named = (path: string): string => {
+      const i = staged.findIndex((c) => path === c || path.startsWith(`${c}!`));
+      return i < 0 ? path : `${options.files[i]}${path.slice((staged[i] ?? '').length)}`;
+    };
+    findings = result.findings.map((f) => ({ ...f, path: named(f.path), location: { ...f.location, artifact: named(f.location.artifact) } }));
+    scanErrors = result.errors.map((e) => ({ ...e, path: named(e.path) }));
     if (findings.length || scanErrors.length) {
       const parts = [
         ...(findings.length ? [`${findings.length} finding${findings.length === 1 ? '' : 's'}: ${findings.slice(0, 5).map((f) => `${f.ruleId} at ${f.path}:${f.location.line}`).join(', ')}${findings.length > 5 ? ', …' : ''}`] : []),
@@ -234,17 +253,24 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
     }
     await record('token', 'passed', [check.reason, ...check.notes].join('; '), { tokenEnv });
 
-    // 5. Re-hash right before the upload: what goes out is what was scanned and approved.
+    // 5. Re-hash right before the upload, the copy that goes out and the file it came from:
+    // what goes out is what was scanned and approved, and a source that changed meanwhile
+    // means someone is changing the release under our feet.
     const changed: string[] = [];
-    for (const f of files) {
+    for (const [i, f] of files.entries()) {
       const want = digests.find((d) => d.name === basename(f))!.sha256;
-      let got: string;
-      try {
-        got = await sha256File(f);
-      } catch (error) {
-        got = `unreadable (${(error as Error).message})`;
+      for (const path of [staged[i]!, f]) {
+        let got: string;
+        try {
+          got = await sha256File(path);
+        } catch (error) {
+          got = `unreadable (${(error as Error).message})`;
+        }
+        if (got !== want) {
+          changed.push(`${basename(f)} changed since it was checked (sha256 ${want.slice(0, 12)}… → ${got.slice(0, 12)}…)`);
+          break;
+        }
       }
-      if (got !== want) changed.push(`${basename(f)} changed since it was checked (sha256 ${want.slice(0, 12)}… → ${got.slice(0, 12)}…)`);
     }
     if (changed.length) {
       await record('rehash', 'refused', changed.join('; '));
@@ -258,7 +284,7 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
     } else {
       let out: ClientResult;
       if (eco === 'npm') {
-        out = await npmPublish(files[0]!, {
+        out = await npmPublish(staged[0]!, {
           registry,
           token: token!,
           env,
@@ -269,7 +295,7 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
           ...(options.npmCommand ? { npmCommand: options.npmCommand } : {}),
         });
       } else {
-        out = await twineUpload(files, {
+        out = await twineUpload(staged, {
           repositoryUrl: registry,
           token: token!,
           env,
@@ -296,6 +322,8 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
     } else throw error;
     // Steps that refused with details have recorded themselves; every other stop is recorded here.
     if (!steps.some((s) => s.step === stop!.step)) await record(stop.step, stop.kind === 'failed' ? 'error' : 'refused', stop.reason);
+  } finally {
+    if (staging) await rm(staging, { recursive: true, force: true });
   }
 
   const status: PublishResult['status'] = stop ? stop.kind : options.dryRun ? 'dry-run' : 'published';
