@@ -21,3 +21,13 @@ describe('run', () => {
     expect(io.err()).toContain("unknown command 'frobnicate'");
   });
 });
+
+describe('fatal errors', () => {
+  it('never echo a password embedded in a URL', async () => {
+    const io = memoryIO({ env: { NPM_TOKEN: 'x' } });
+    const result = await run(['publish', 'npm', 'pkg.tgz', '--registry', 'https://bob:hunter2secret@bad host/', '--tag-name', 'v1.0.0', '--dry-run'], io);
+    expect(result.exitCode).toBe(2);
+    expect(io.err()).toContain('https://bob:***@bad host/');
+    expect(io.err()).not.toContain('hunter2secret');
+  });
+});

@@ -66,14 +66,19 @@ export async function run(argv: string[], io: CliIO): Promise<CliResult> {
   }
 }
 
+// A URL with a password (a registry given as https://user:token@host) must not be echoed.
+function maskCredentials(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^\s:@/]*:)[^\s@/]+@/gi, '$1***@');
+}
+
 function reportFatal(error: unknown, command: Command, io: CliIO): CliResult {
   if (error instanceof UsageError) {
-    io.stderr.write(`pubguard ${command.name}: ${error.message}\nRun \`pubguard ${command.name} --help\` for usage.\n`);
+    io.stderr.write(`pubguard ${command.name}: ${maskCredentials(error.message)}\nRun \`pubguard ${command.name} --help\` for usage.\n`);
     return { exitCode: 2 };
   }
   // Typed errors from our packages carry messages meant for users; anything else is a bug,
   // still reported in one line so no stack trace reaches a release log.
-  const message = error instanceof Error ? error.message : String(error);
+  const message = maskCredentials(error instanceof Error ? error.message : String(error));
   const name = error instanceof Error ? error.name : 'Error';
   const known = name !== 'Error' && name !== 'TypeError' && name !== 'RangeError';
   io.stderr.write(
