@@ -6,7 +6,7 @@ import type { ScanErrorKind } from '../types.js';
 import type { SourceItem, SourceOptions } from './types.js';
 import { ArtifactCtx, type Shared } from './context.js';
 import { discardOpened, openDiskFile, type OpenedFile, readDiskFile, walkDirectory } from './disk.js';
-import { fsStop, joinChain, problem, Stop } from './errors.js';
+import { errorMessage, fsStop, joinChain, problem, Stop } from './errors.js';
 import { openEntry } from './open.js';
 import { readableChunks } from './stream.js';
 
@@ -63,7 +63,7 @@ async function* enumerateInput(input: string, options: EnumerateOptions, shared:
         ctx,
         {
           chain: ['-'],
-          raw: readableChunks(stdin, (err) => fsStop(['-'], err, 'artifact') ?? problem(['-'], 'unreadable', `cannot read standard input: ${String(err)}`, 'artifact')),
+          raw: readableChunks(stdin, (err) => fsStop(['-'], err, 'artifact') ?? problem(['-'], 'unreadable', `cannot read standard input: ${errorMessage(err)}`, 'artifact')),
           sequential: false,
         },
         0,

@@ -451,6 +451,15 @@ describe('broken inputs', () => {
     ]);
   });
 
+  it('a read error on standard input is reported with its message', async () => {
+    async function* failing(): AsyncGenerator<Uint8Array> {
+      yield Buffer.from('partial ');
+      throw new Error('pipe broke');
+    }
+    const s = await collect(['-'], opts({}, { stdin: failing() }));
+    expect(errors(s)).toEqual([{ t: 'error', path: '-', kind: 'unreadable', message: 'cannot read standard input: pipe broke' }]);
+  });
+
   it('zero-length files and empty archives', async () => {
     await put('broken/zero.tgz', Buffer.alloc(0));
     await put('broken/empty.zip', await zipOf([]));
