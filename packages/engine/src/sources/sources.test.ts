@@ -451,6 +451,15 @@ describe('broken inputs', () => {
     ]);
   });
 
+  it('a zip symlink entry whose data is damaged is reported, not passed over', async () => {
+    const z = Buffer.from(await zipOf([{ name: 'link', data: '../'.repeat(20) + 'etc/shadow', mode: 0o120777 }, { name: 'ok.txt', data: 'ok' }]));
+    const dataAt = 30 + z.readUInt16LE(26) + z.readUInt16LE(28);
+    z.fill(0xff, dataAt, dataAt + 4);
+    const s = await one('badlink.zip', z);
+    expect(files(s)).toContain('broken/badlink.zip!ok.txt');
+    expect(errors(s)).toMatchObject([{ path: 'broken/badlink.zip!link', kind: 'corrupt' }]);
+  });
+
   it('a read error on standard input is reported with its message', async () => {
     async function* failing(): AsyncGenerator<Uint8Array> {
       yield Buffer.from('partial ');

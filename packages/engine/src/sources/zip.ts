@@ -222,7 +222,13 @@ async function* readZip(ctx: ArtifactCtx, chain: string[], depth: number, zf: ya
       continue;
     }
     if (type === 'symlink') {
-      const target = await readLinkTarget(zf, entry);
+      let target: string | undefined;
+      try {
+        target = await readLinkTarget(zf, entry);
+      } catch (err) {
+        yield { kind: 'error', error: zipStop(ec, err, 'entry').event };
+        continue;
+      }
       const f = target === undefined ? undefined : checkLink(ec, name, target, false);
       if (f) yield f;
       continue;
@@ -307,7 +313,10 @@ async function* checkedChunks(stream: Readable, entry: yauzl.Entry, chain: reado
   }
 }
 
-/** Reads a symlink entry's target (its content), if it is small enough to be a path. */
+/**
+ * Reads a symlink entry's target (its content), if it is small enough to be a path (longer
+ * targets cannot be created, so they lead nowhere). Rejects when the entry is damaged.
+ */
 async function readLinkTarget(zf: yauzl.ZipFile, entry: yauzl.Entry): Promise<string | undefined> {
   if (entry.uncompressedSize > 4096) return undefined;
   let stream: Readable | undefined;
@@ -316,8 +325,6 @@ async function readLinkTarget(zf: yauzl.ZipFile, entry: yauzl.Entry): Promise<st
     const parts: Buffer[] = [];
     for await (const c of stream as AsyncIterable<Buffer>) parts.push(c);
     return decodeName(Buffer.concat(parts));
-  } catch {
-    return undefined;
   } finally {
     stream?.destroy();
   }
