@@ -223,6 +223,8 @@ class Producer {
   private readonly batchCapacity: number;
   private readonly maxInFlight: number;
   private readonly pathRules: PathRules;
+  /** Batch buffers matched and handed back, reused so a long scan does not churn megabytes. */
+  private readonly spare: ArrayBuffer[] = [];
   /** Path-only findings already reported (rule and path), so a directory is reported once. */
   private readonly reportedPaths = new Set<string>();
 
@@ -333,7 +335,9 @@ class Producer {
     if (this.batch && (this.batch.used + length > this.batch.buffer.length || this.batch.segments.length >= MAX_BATCH_SEGMENTS)) this.flush();
     while (this.inFlight.size >= this.maxInFlight) await Promise.race(this.inFlight);
     if (!this.batch) {
-      this.batch = { buffer: Buffer.allocUnsafeSlow(Math.max(this.batchCapacity, length)), used: 0, segments: [], owners: [] };
+      const reused = length <= this.batchCapacity ? this.spare.pop() : undefined;
+      const buffer = reused ? Buffer.from(reused) : Buffer.allocUnsafeSlow(Math.max(this.batchCapacity, length));
+      this.batch = { buffer, used: 0, segments: [], owners: [] };
     }
     const batch = this.batch;
     let written = 0;
@@ -411,10 +415,17 @@ class Producer {
     if (inline) {
       this.inlineSoFar += bytes;
       this.matcher ??= new Matcher(ruleset);
-      return matchBatch(this.matcher, batch);
+      const results = matchBatch(this.matcher, batch);
+      this.recycle(batch.buffer);
+      return results;
     }
-    this.pool ??= new WorkerPool(ruleset, { size: Math.max(1, jobs), timeoutMs: ruleTimeoutMs, keepBatches: untrusted });
+    this.pool ??= new WorkerPool(ruleset, { size: Math.max(1, jobs), timeoutMs: ruleTimeoutMs, keepBatches: untrusted, recycle: (b) => this.recycle(b) });
     return this.pool.run(batch);
+  }
+
+  private recycle(buffer: ArrayBuffer): void {
+    // Only full-size buffers are worth keeping, and a few are enough to cover what is in flight.
+    if (buffer.byteLength === this.batchCapacity && this.spare.length < this.maxInFlight + 1) this.spare.push(buffer);
   }
 
   private emitMatches(state: FileState, matches: PlacedMatch[]): void {

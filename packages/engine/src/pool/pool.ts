@@ -30,6 +30,8 @@ export interface PoolOptions {
   timeoutMs: number;
   /** Copy batches to workers instead of moving them, so a stopped batch can be retried. */
   keepBatches: boolean;
+  /** Receives each batch buffer a worker hands back, for reuse. */
+  recycle?: (buffer: ArrayBuffer) => void;
 }
 
 interface Task {
@@ -45,7 +47,7 @@ interface Slot {
   timer: NodeJS.Timeout | undefined;
 }
 
-type Reply = { id: number; results: SegmentResult[]; error?: undefined } | { id: number; error: string };
+type Reply = { id: number; results: SegmentResult[]; buffer?: ArrayBuffer; error?: undefined } | { id: number; error: string };
 
 // Workers always run built JavaScript: from sources (tests) we point at the build output,
 // which the test command produces first. One way everywhere, no loader in the worker.
@@ -110,7 +112,10 @@ export class WorkerPool {
       if (task && task.request.id === reply.id) {
         this.deaths = 0;
         if (reply.error !== undefined) task.reject(new WorkerTaskError(reply.error));
-        else task.resolve(reply.results);
+        else {
+          if (reply.buffer) this.options.recycle?.(reply.buffer);
+          task.resolve(reply.results);
+        }
       }
       this.dispatch();
     });

@@ -24,9 +24,10 @@ const matcher = new Matcher(setup.ruleset, new Set(setup.disabled), new Int32Arr
 parentPort?.on('message', (request: WorkerRequest) => {
   try {
     const results = matchBatch(matcher, request.batch);
-    // Handing the batch's buffer back frees this worker of it at once: left for the worker's
-    // GC, dead 1 MiB buffers piled up to V8's external-memory threshold (~90 MB per worker).
-    parentPort?.postMessage({ id: request.id, results }, [request.batch.buffer]);
+    // Handing the batch's buffer back frees this worker of it at once (left for the worker's
+    // GC, dead 1 MiB buffers piled up to V8's external-memory threshold, ~90 MB per worker),
+    // and the scan reuses it for a later batch.
+    parentPort?.postMessage({ id: request.id, results, buffer: request.batch.buffer }, [request.batch.buffer]);
   } catch (error) {
     parentPort?.postMessage({ id: request.id, error: error instanceof Error ? error.message : String(error) });
   }
