@@ -44,6 +44,9 @@ describe('pubguard version check', () => {
     expect(JSON.parse(io.out()).mismatches).toEqual([
       { path: join(cwd, 'tool-1.2.4.tgz'), where: 'package.json', expected: '1.2.3', actual: '1.2.4' },
     ]);
+    const text = memoryIO({ cwd });
+    expect((await run(['version', 'check', 'v1.2.3', 'tool-1.2.4.tgz', '--no-audit'], text)).exitCode).toBe(1);
+    expect(text.out()).toBe('refused: the artifacts do not carry the version of v1.2.3\n  tool-1.2.4.tgz: package.json says 1.2.4, expected 1.2.3\n');
   });
 
   it('exits 2 on usage errors and unreadable artifacts', async () => {

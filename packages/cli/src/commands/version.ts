@@ -1,4 +1,4 @@
-import { basename, resolve } from 'node:path';
+import { basename, relative, resolve } from 'node:path';
 import { ArtifactError, type AuditSubject, checkArtifactVersions, sha256File } from '@pubguard/release';
 import { type CliResult, type Command, UsageError } from '../io.js';
 import { parseCommandArgs } from '../args.js';
@@ -77,7 +77,9 @@ export const versionCheckCommand: Command = {
       io.stdout.write(`accepted: ${reason}${n ? `; ${n} artifact${n === 1 ? '' : 's'} match` : ''}\n`);
     } else if (!result.ok && result.mismatches.length) {
       io.stdout.write(`refused: the artifacts do not carry the version of ${tag}\n`);
-      for (const m of result.mismatches) io.stdout.write(`  ${m.path}: ${m.where} says ${m.actual}, expected ${m.expected}\n`);
+      // Paths as the user would type them: relative to where the command runs, when inside it.
+      const shown = (p: string): string => (p.startsWith(`${io.cwd}/`) ? relative(io.cwd, p) : p);
+      for (const m of result.mismatches) io.stdout.write(`  ${shown(m.path)}: ${m.where} says ${m.actual}, expected ${m.expected}\n`);
     } else {
       io.stdout.write(`refused: ${tag}: ${result.reason}\n`);
     }
