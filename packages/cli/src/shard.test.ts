@@ -1,9 +1,6 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { UsageError } from './io.js';
-import { expandInputs, normaliseShardPath, parseShard, selectShard, shardOf } from './shard.js';
+import { normaliseShardPath, parseShard, shardOf, shardSelector } from './shard.js';
 
 describe('shardOf', () => {
   it('gives the same shard on every machine (pinned values of the sha256 scheme)', () => {
@@ -27,8 +24,9 @@ describe('shardOf', () => {
   });
 });
 
-describe('selectShard', () => {
+describe('shardSelector', () => {
   const paths = Array.from({ length: 3000 }, (_, i) => `dist/pkg-${i}.tgz`);
+  const selectShard = (list: string[], index: number, count: number) => list.filter(shardSelector({ index, count }));
 
   it('splits the paths into disjoint shards that together are all of them, in order', () => {
     const shards = [1, 2, 3].map((i) => selectShard(paths, i, 3));
@@ -46,8 +44,8 @@ describe('selectShard', () => {
   });
 
   it('refuses an index outside 1..count', () => {
-    expect(() => selectShard(paths, 0, 3)).toThrow(RangeError);
-    expect(() => selectShard(paths, 4, 3)).toThrow(RangeError);
+    expect(() => shardSelector({ index: 0, count: 3 })).toThrow(RangeError);
+    expect(() => shardSelector({ index: 4, count: 3 })).toThrow(RangeError);
   });
 });
 
@@ -64,28 +62,5 @@ describe('parseShard', () => {
     expect(() => parseShard('0/3')).toThrow(/between 1 and 3/);
     expect(() => parseShard('4/3')).toThrow(/between 1 and 3/);
     expect(() => parseShard('1/0')).toThrow(/at least 1/);
-  });
-});
-
-describe('expandInputs', () => {
-  let dir: string;
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'pubguard-shard-'));
-    await mkdir(join(dir, 'dist', 'sub'), { recursive: true });
-    await mkdir(join(dir, 'dist', 'node_modules', 'x'), { recursive: true });
-    for (const f of ['dist/b.tgz', 'dist/a.whl', 'dist/sub/c.js', 'dist/.env', 'dist/node_modules/x/i.js', 'single.tgz']) await writeFile(join(dir, f), 'x');
-  });
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
-
-  it('replaces directories by their files (dot files too), sorted, and keeps other inputs', async () => {
-    const out = await expandInputs(['dist/', 'single.tgz', '-', 'missing.tgz'], { cwd: dir });
-    expect(out).toEqual(['dist/.env', 'dist/a.whl', 'dist/b.tgz', 'dist/node_modules/x/i.js', 'dist/sub/c.js', 'single.tgz', '-', 'missing.tgz']);
-  });
-
-  it('applies ignore globs relative to the directory, and keeps absolute inputs absolute', async () => {
-    const out = await expandInputs([join(dir, 'dist')], { cwd: '/', ignore: ['node_modules/**', '**/*.js'] });
-    expect(out).toEqual([join(dir, 'dist', '.env'), join(dir, 'dist', 'a.whl'), join(dir, 'dist', 'b.tgz')]);
   });
 });

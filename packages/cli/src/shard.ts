@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { stat } from 'node:fs/promises';
-import { posix, resolve } from 'node:path';
+import { posix } from 'node:path';
 import { UsageError } from './io.js';
 
 /** A shard of a run: `index` of `count`, both as written in `--shard I/N` (1-based). */
@@ -38,55 +37,10 @@ export function parseShard(text: string): Shard {
   return { index, count };
 }
 
-/** The paths of shard `index` (1-based) of `count`, in their original order. */
-export function selectShard(paths: readonly string[], index: number, count: number): string[] {
-  if (!Number.isInteger(index) || index < 1 || index > count) throw new RangeError(`shard index must be between 1 and ${count}, got ${index}`);
-  return paths.filter((p) => shardOf(p, count) === index);
-}
-
-/** Options of `expandInputs`. */
-export interface ExpandOptions {
-  /** Directory relative inputs are resolved against. */
-  cwd: string;
-  /** Globs relative to each directory input, as the scan's `ignore`. */
-  ignore?: readonly string[];
-}
-
-/**
- * Replaces each directory input by the files below it (sorted, written as `input/relative`),
- * so a single directory can be split into shards. Files, `-` and paths that do not exist are
- * kept as given: the scan reports the missing ones.
- */
-export async function expandInputs(inputs: readonly string[], options: ExpandOptions): Promise<string[]> {
-  const out: string[] = [];
-  for (const input of inputs) {
-    if (input === '-') {
-      out.push(input);
-      continue;
-    }
-    const absolute = resolve(options.cwd, input);
-    let isDirectory = false;
-    try {
-      isDirectory = (await stat(absolute)).isDirectory();
-    } catch {
-      isDirectory = false;
-    }
-    if (!isDirectory) {
-      out.push(input);
-      continue;
-    }
-    // Loaded here, so only a sharded scan of a directory pays for fast-glob.
-    const { default: fg } = await import('fast-glob');
-    const files = await fg('**/*', {
-      cwd: absolute,
-      dot: true,
-      onlyFiles: true,
-      followSymbolicLinks: false,
-      ignore: [...(options.ignore ?? [])],
-    });
-    files.sort();
-    const prefix = input.replace(/\\/g, '/').replace(/\/+$/, '');
-    for (const file of files) out.push(`${prefix}/${file}`);
+/** Whether a top-level path (an input, or a file or problem below a directory) is in `shard`. */
+export function shardSelector(shard: Shard): (path: string) => boolean {
+  if (!Number.isInteger(shard.index) || shard.index < 1 || shard.index > shard.count) {
+    throw new RangeError(`shard index must be between 1 and ${shard.count}, got ${shard.index}`);
   }
-  return out;
+  return (path) => shardOf(path, shard.count) === shard.index;
 }

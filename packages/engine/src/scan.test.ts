@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileRules, type RuleDefinition } from '@pubguard/rules';
@@ -185,4 +185,25 @@ describe('scan', () => {
     expect(result.errors[0]?.message).toContain("'custom-runaway'");
     expect(result.findings.map((f) => [f.ruleId, f.location.line])).toEqual([['test-token', 2]]);
   });
+
+  it('splits a run by path with select: shards together scan every file and report every problem once', async () => {
+    const tree = join(dir, 'tree');
+    await mkdir(tree);
+    for (let i = 0; i < 12; i++) await writeFile(join(tree, `f${i}.js`), `const t = "tok_Q7mZ2rT9vK4pL8wX3nB6cY${String(i).padStart(2, '0')}";\n`);
+    const inputs = [tree, join(dir, 'missing-1.tgz'), join(dir, 'missing-2.tgz')];
+    const whole = await scanAll(inputs, { ruleset, jobs: 0 });
+    const byShard = [];
+    for (const index of [0, 1, 2]) {
+      // A stand-in for the CLI's sha256 selector: deterministic and spread over the three.
+      const select = (path: string) => [...path].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7) % 3 === index;
+      byShard.push(await scanAll(inputs, { ruleset, jobs: 0, select }));
+    }
+    const paths = (rs: typeof byShard) => rs.flatMap((r) => r.findings.map((f) => f.path)).sort();
+    expect(whole.findings).toHaveLength(12);
+    expect(paths(byShard)).toEqual(paths([whole]));
+    expect(byShard.flatMap((r) => r.errors.map((e) => e.path)).sort()).toEqual(whole.errors.map((e) => e.path).sort());
+    expect(byShard.every((r) => r.stats.files < 12)).toBe(true);
+    expect(byShard.reduce((n, r) => n + r.stats.files, 0)).toBe(12);
+  });
 });
+

@@ -26,6 +26,11 @@ export interface ScanOptions {
   ruleset?: CompiledRuleset;
   /** Directory relative inputs are resolved against. Default: `process.cwd()`. */
   cwd?: string;
+  /**
+   * Which top-level paths to scan (an input, or a file or problem below a directory input);
+   * the others are not read. Used to split a run into shards. Default: all.
+   */
+  select?: (path: string) => boolean;
   /** Bytes read for the input `-`. Default: none (so `-` reports an error). */
   stdin?: AsyncIterable<Uint8Array>;
   /** Bytes each chunk of a large file owns. Default: 1 MiB. Findings never depend on it. */
@@ -248,6 +253,7 @@ class Producer {
         ignore: this.settings.ignore,
         tmpDir: this.options.tmpDir,
         signal: this.signal,
+        ...(this.options.select ? { select: this.options.select } : {}),
       });
       for await (const item of items) {
         if (this.signal.aborted) break;

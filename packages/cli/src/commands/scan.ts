@@ -5,7 +5,7 @@ import { loadScanConfig } from '../config.js';
 import { writeFileAtomic } from '../files.js';
 import { parseCount, parseStrict } from '../args.js';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
-import { expandInputs, parseShard, selectShard } from '../shard.js';
+import { parseShard, shardSelector } from '../shard.js';
 import { VERSION } from '../version.js';
 
 const HELP = `Usage: pubguard scan [options] <path...>
@@ -191,11 +191,11 @@ async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
   if (values['chunk-size'] !== undefined) options.chunkSize = Math.max(1, parseSize(values['chunk-size'], '--chunk-size'));
   const baselinePath = values.baseline !== undefined ? resolve(io.cwd, values.baseline) : config.baselinePath;
   if (baselinePath !== undefined) options.baseline = await loadBaseline(baselinePath);
-  const paths = shard ? selectShard(await expandInputs(positionals, { cwd: io.cwd, ignore }), shard.index, shard.count) : positionals;
+  if (shard) options.select = shardSelector(shard);
 
   const quiet = values.quiet === true;
   const progress = !quiet && io.stderr.isTTY === true;
-  const result = await collect(paths, options, io, progress);
+  const result = await collect(positionals, options, io, progress);
 
   const input = { tool: { name: 'pubguard', version: VERSION }, ...result, rules: ruleset.rules };
   for (const target of targets) {

@@ -54,6 +54,7 @@ export async function* enumerate(inputs: string[], options: EnumerateOptions): A
 async function* enumerateInput(input: string, options: EnumerateOptions, shared: Shared): AsyncGenerator<SourceItem, void, undefined> {
   if (input === '-') {
     const stdin = options.stdin;
+    if (options.select && !options.select('-')) return;
     if (stdin === undefined) {
       yield errorItem('-', 'not-found', 'standard input is not available');
       return;
@@ -72,13 +73,14 @@ async function* enumerateInput(input: string, options: EnumerateOptions, shared:
     return;
   }
   const abs = resolve(options.cwd, input);
+  const selected = options.select ?? (() => true);
   let info;
   try {
     info = await stat(abs);
   } catch (err) {
     const s = fsStop([input], err, 'artifact');
     if (s === undefined) throw err;
-    yield { kind: 'error', error: s.event };
+    if (selected(input)) yield { kind: 'error', error: s.event };
     return;
   }
   if (info.isDirectory()) {
@@ -88,9 +90,11 @@ async function* enumerateInput(input: string, options: EnumerateOptions, shared:
     } catch (err) {
       const s = fsStop([input], err, 'artifact');
       if (s === undefined) throw err;
-      yield { kind: 'error', error: s.event };
+      if (selected(input)) yield { kind: 'error', error: s.event };
       return;
     }
+    // Files and problems alike belong to the one shard their path selects.
+    if (options.select) items = items.filter((item) => selected(item.display));
     const ahead = new Map<number, Promise<OpenedFile>>();
     try {
       for (let i = 0; i < items.length; i++) {
@@ -116,6 +120,8 @@ async function* enumerateInput(input: string, options: EnumerateOptions, shared:
     } finally {
       await Promise.all([...ahead.values()].map(discardOpened));
     }
+  } else if (!selected(input)) {
+    return;
   } else if (info.isFile()) {
     yield* artifact(shared, input, (ctx) => readDiskFile(ctx, input, abs));
   } else {

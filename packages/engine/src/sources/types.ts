@@ -43,6 +43,11 @@ export interface SourceOptions {
   limits: ScanLimits;
   /** picomatch globs (relative to a scanned directory) of paths not to read. */
   ignore: string[];
+  /**
+   * Which top-level paths to enumerate (an input file, a file or problem found below a
+   * directory input); the others are passed over unread. Splits one run into shards.
+   */
+  select?: (path: string) => boolean;
   /** Directory for spill files; defaults to the OS temp dir. */
   tmpDir?: string;
   /** Aborts reading when signalled (Ctrl-C); spill files are removed. */
