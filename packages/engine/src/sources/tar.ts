@@ -23,8 +23,9 @@ export async function* readTar(
 ): AsyncGenerator<SourceItem, void, undefined> {
   // latin1 keeps every byte of a name, so names that are not UTF-8 can be decoded here.
   // Unknown formats are allowed because detection already accepted old v7 headers by checksum.
-  // Loaded on the first tar, so scans without one never pay for it.
-  const { extract: tarExtract } = await import('tar-stream');
+  // Loaded on the first tar, so scans without one never pay for it. Through `default` (the
+  // CommonJS exports object), which Node and the CLI's bundle both provide.
+  const { extract: tarExtract } = (await import('tar-stream')).default;
   const extract = (tarExtract as unknown as ExtractFactory)({ filenameEncoding: 'latin1', allowUnknownFormat: true });
   let fed = 0;
   const pump = startPump(input, extract as unknown as WritableLike, (n) => {
