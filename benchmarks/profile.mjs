@@ -3,6 +3,7 @@
 // matching on the main thread, so it shows in one profile) and prints the top self-time
 // functions and scripts. Usage: node benchmarks/profile.mjs [--top N] [--jobs N] [FILE]
 // FILE defaults to typescript-5.9.3.tgz in benchmarks/.cache/packs (packed there if missing).
+// It runs the CLI from dist/, not the bundle bin/pubguard.js runs, so functions keep their files.
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +23,7 @@ mkdirSync(out, { recursive: true });
 
 const started = process.hrtime.bigint();
 try {
-  runOrThrow('node', ['--cpu-prof', '--cpu-prof-dir', out, join(ROOT, 'packages', 'cli', 'bin', 'pubguard.js'), 'scan', '-q', '--format', 'json', '--jobs', values.jobs, target]);
+  runOrThrow('node', ['--cpu-prof', '--cpu-prof-dir', out, join(HERE, 'lib', 'dist-bin.mjs'), 'scan', '-q', '--format', 'json', '--jobs', values.jobs, target]);
 } catch (error) {
   // Exit 1 means findings: the profile is still good.
   if (!/exit 1\)/.test(error.message)) throw error;

@@ -17,22 +17,44 @@ function normalise(path: string): string {
   return slashed.startsWith('./') ? slashed.slice(2) : slashed;
 }
 
+/**
+ * A substring every path matching `glob` contains, or undefined when the glob has none or uses
+ * syntax (braces, classes, extglobs, escapes) whose literal parts are not simply required.
+ */
+export function requiredLiteral(glob: string): string | undefined {
+  if (/[[\]{}()!+@\\]/.test(glob)) return undefined;
+  const pieces = glob.split(/[*?/]+/).filter((p) => p.length > 0);
+  return pieces.sort((a, b) => b.length - a.length)[0];
+}
+
 /** The ruleset's path-limited rules, tested once per file on the main thread. */
 export class PathRules {
   private readonly indexes: number[];
   /** Every rule's include globs in one regex: almost no file matches any, and one test says so. */
   private readonly any: RegExp | undefined;
+  /**
+   * Matches a substring of each glob that a matching path must contain, when every glob has
+   * one: most paths contain none, and this alternation of literals costs a tenth of `any`.
+   */
+  private readonly literals: RegExp | undefined;
 
   constructor(private readonly ruleset: CompiledRuleset) {
     this.indexes = ruleset.rules.flatMap((rule, index) => (rule.paths?.length ? [index] : []));
     const globs = this.indexes.flatMap((i) => ruleset.rules[i]?.paths ?? []);
     // The same options as the rules package's matcher, so this only ever says "maybe".
     this.any = globs.length ? new RegExp(globs.map((g) => `(?:${picomatch.makeRe(g, { dot: true }).source})`).join('|')) : undefined;
+    const literals = globs.map(requiredLiteral);
+    this.literals = literals.every((l) => l !== undefined)
+      ? new RegExp([...new Set(literals as string[])].map((l) => l.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'))
+      : undefined;
   }
 
   /** The verdict for a file whose innermost path is `path`. */
   check(path: string): PathVerdict {
-    if (!this.any || !this.any.test(normalise(path))) return NONE;
+    if (!this.any) return NONE;
+    const normalised = normalise(path);
+    if (this.literals && !this.literals.test(normalised)) return NONE;
+    if (!this.any.test(normalised)) return NONE;
     const verdict: PathVerdict = { pathOnly: [], gated: [] };
     for (const index of this.indexes) {
       const rule = this.ruleset.rules[index];
