@@ -30,8 +30,12 @@ export function requiredLiteral(glob: string): string | undefined {
 /** The ruleset's path-limited rules, tested once per file on the main thread. */
 export class PathRules {
   private readonly indexes: number[];
-  /** Every rule's include globs in one regex: almost no file matches any, and one test says so. */
-  private readonly any: RegExp | undefined;
+  private readonly globs: string[];
+  /**
+   * Every rule's include globs in one regex: almost no file matches any, and one test says so.
+   * Compiled on the first path that passes `literals`, which many scans never see.
+   */
+  private any: RegExp | undefined;
   /**
    * Matches a substring of each glob that a matching path must contain, when every glob has
    * one: most paths contain none, and this alternation of literals costs a tenth of `any`.
@@ -41,8 +45,7 @@ export class PathRules {
   constructor(private readonly ruleset: CompiledRuleset) {
     this.indexes = ruleset.rules.flatMap((rule, index) => (rule.paths?.length ? [index] : []));
     const globs = this.indexes.flatMap((i) => ruleset.rules[i]?.paths ?? []);
-    // The same options as the rules package's matcher, so this only ever says "maybe".
-    this.any = globs.length ? new RegExp(globs.map((g) => `(?:${picomatch.makeRe(g, { dot: true }).source})`).join('|')) : undefined;
+    this.globs = globs;
     const literals = globs.map(requiredLiteral);
     this.literals = literals.every((l) => l !== undefined)
       ? new RegExp([...new Set(literals as string[])].map((l) => l.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'))
@@ -51,9 +54,11 @@ export class PathRules {
 
   /** The verdict for a file whose innermost path is `path`. */
   check(path: string): PathVerdict {
-    if (!this.any) return NONE;
+    if (this.globs.length === 0) return NONE;
     const normalised = normalise(path);
     if (this.literals && !this.literals.test(normalised)) return NONE;
+    // The same options as the rules package's matcher, so this only ever says "maybe".
+    this.any ??= new RegExp(this.globs.map((g) => `(?:${picomatch.makeRe(g, { dot: true }).source})`).join('|'));
     if (!this.any.test(normalised)) return NONE;
     const verdict: PathVerdict = { pathOnly: [], gated: [] };
     for (const index of this.indexes) {
