@@ -240,7 +240,10 @@ class Producer {
     private readonly options: ScanOptions,
   ) {
     this.batchCapacity = settings.chunkSize + 2 * settings.overlap;
-    this.maxInFlight = Math.max(2, settings.jobs * 2);
+    // Two batches per worker (one running, one queued) plus one: only a batch built while
+    // every worker has one queued is matched by this thread, and without the extra slot the
+    // cap stopped this thread before it could ever build one.
+    this.maxInFlight = Math.max(2, settings.jobs * 2) + 1;
     this.pathRules = new PathRules(settings.ruleset);
   }
 
