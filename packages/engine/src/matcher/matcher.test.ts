@@ -1,7 +1,6 @@
 import { compileRules, type RuleDefinition } from '@pubguard/rules';
 import { describe, expect, it } from 'vitest';
 import { Matcher } from './matcher.js';
-import { KeywordPrefilter } from './prefilter.js';
 
 const rule: RuleDefinition = {
   id: 'test-token',
@@ -67,19 +66,5 @@ describe('Matcher', () => {
     expect(matcher().matchSegment(next, { ...whole, ownedEnd: next.length }).matches).toHaveLength(0);
     const far = `# pubguard:allow-next-line\n\nkey = "${TOKEN}"\n`;
     expect(matcher().matchSegment(far, { ...whole, ownedEnd: far.length }).matches).toHaveLength(1);
-  });
-});
-
-describe('KeywordPrefilter', () => {
-  it('reports every keyword at every position, overlapping and nested ones too', () => {
-    const filter = new KeywordPrefilter(['abcd', 'cdef', 'bcd', 'ABC'], [[0], [1], [2], [3]]);
-    const hits: Array<[number, number[]]> = [];
-    filter.scan(Buffer.from('xxAbCdefxx', 'latin1'), 0, 10, (pos, _len, rules) => hits.push([pos, [...rules]]));
-    expect(hits.sort((a, b) => a[0] - b[0] || (a[1][0] ?? 0) - (b[1][0] ?? 0))).toEqual([
-      [2, [0]],
-      [2, [3]],
-      [3, [2]],
-      [4, [1]],
-    ]);
   });
 });
