@@ -1,8 +1,3 @@
-// Lower-cases ASCII letters and leaves every other byte alone: keywords are matched
-// case-insensitively on raw bytes, without decoding or copying the chunk.
-const FOLD = new Uint8Array(256);
-for (let b = 0; b < 256; b++) FOLD[b] = b >= 0x41 && b <= 0x5a ? b + 0x20 : b;
-
 // The word loop reads four bytes per load and takes the first of them from the low end of
 // the word. On a big-endian machine every position goes through the byte loop instead.
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
@@ -23,38 +18,43 @@ function groupOf(trigram: number): number {
 /**
  * Finds every position where a keyword starts, case-insensitively, in one pass over bytes.
  *
- * Three filters, cheapest first, so that almost every position costs a few integer
+ * Three steps, cheapest first, so that almost every position costs a few integer
  * operations and one table load:
  * 1. `pairs`: per (case-folded) first two bytes, a 32-bit set of the low five bits of the
- *    third. The main loop loads the chunk four bytes at a time and tests the four positions
+ *    third. The main loop loads the input four bytes at a time and tests the four positions
  *    of each word with one branch.
  * 2. `fourth`: per group of the first three bytes, a 32-bit set of the low five bits of the
  *    fourth (every bit for a three-byte keyword); rejects most of what (1) lets through in
  *    text ("int" in "interface", "her" in "here").
- * 3. The keywords of that group: their first four bytes compared as one integer, then every
- *    byte with exact ASCII case folding.
+ * 3. The keywords of that group, compared four bytes at a time as integers.
  * Every keyword that matches at a position is reported, so a keyword inside another
  * (`token` in `auth_token`) is found at its own position as well.
  *
- * Case folding in (1)–(3) is an OR with 0x20, which also merges some pairs of non-letters
- * (`_` with DEL, `-` with CR): the filters may pass too much, never too little, and the
- * byte comparison at the end tells them apart.
+ * Case folding in (1) and (2) is an OR with 0x20, which also merges some pairs of
+ * non-letters (`_` with DEL, `-` with CR): those filters may pass too much, never too
+ * little. The comparison in (3) is exact: ASCII letters in either case, every other byte as
+ * it is.
  */
 export class KeywordPrefilter {
   /** First two bytes (`b0 | b1 << 8`, folded) -> bit `b2 & 31` set when some keyword starts with them. */
   private readonly pairs = new Int32Array(65536);
   /** Group of the first three bytes -> bit `b3 & 31` set when some keyword continues with it. */
   private readonly fourth = new Int32Array(1 << GROUP_BITS);
-  /** Keywords of group g are `groupStart[g] .. groupStart[g + 1] - 1` in the arrays below. */
-  private readonly groupStart = new Uint32Array((1 << GROUP_BITS) + 1);
-  /** First four bytes of each keyword, folded, as a little-endian integer (three for a three-byte keyword). */
-  private readonly heads: Int32Array;
-  /** Which bytes of `heads` count: all four, or the low three for a three-byte keyword. */
-  private readonly headMasks: Int32Array;
+  /** Keywords of group g are `groupStart[g] .. groupEnd[g] - 1` in the arrays below (none: both 0). */
+  private readonly groupStart = new Uint32Array(1 << GROUP_BITS);
+  private readonly groupEnd = new Uint32Array(1 << GROUP_BITS);
   private readonly lengths: Uint32Array;
-  /** Where each keyword's bytes (lower-cased) start in `keywordBytes`. */
-  private readonly offsets: Uint32Array;
-  private readonly keywordBytes: Uint8Array;
+  /** Where each keyword's words start in `words`, `cases` and `masks`. */
+  private readonly wordStart: Uint32Array;
+  /**
+   * Each keyword (lower-cased) as little-endian 32-bit words, so that bytes read from the
+   * input match word `k` when `((input | cases[k]) & masks[k]) === words[k]`: `cases` has
+   * 0x20 at the ASCII letters (folding case), 0 at every other byte (compared exactly), and
+   * `masks` clears the bytes past the keyword's end in its last word.
+   */
+  private readonly words: Int32Array;
+  private readonly cases: Int32Array;
+  private readonly masks: Int32Array;
   private readonly rules: number[][];
 
   /** `keywords[i]` triggers the rules `keywordRules[i]`. Keywords have at least three bytes. */
@@ -66,42 +66,44 @@ export class KeywordPrefilter {
       for (const r of keywordRules[i] ?? []) set.add(r);
       rulesOf.set(key, set);
     });
-    const entries: Array<{ group: number; bytes: Uint8Array; rules: number[] }> = [];
+    const entries: Array<{ group: number; keyword: string; rules: number[] }> = [];
+    let wordCount = 0;
     for (const [keyword, rules] of rulesOf) {
       if (keyword.length < 3) throw new RangeError(`keyword '${keyword}' is shorter than three characters`);
-      const bytes = Buffer.from(keyword, 'latin1');
-      const b = (j: number): number => (bytes[j] ?? 0) | 0x20;
+      // Bytes as latin1 encodes them: the low byte of each UTF-16 unit.
+      const b = (j: number): number => (keyword.charCodeAt(j) & 0xff) | 0x20;
       const trigram = b(0) | (b(1) << 8) | (b(2) << 16);
       const group = groupOf(trigram);
-      this.pairs[trigram & 0xffff] = (this.pairs[trigram & 0xffff] ?? 0) | (1 << (b(2) & 31));
-      this.fourth[group] = (this.fourth[group] ?? 0) | (bytes.length > 3 ? 1 << (b(3) & 31) : -1);
-      entries.push({ group, bytes, rules: [...rules].sort((x, y) => x - y) });
+      this.pairs[trigram & 0xffff] = (this.pairs[trigram & 0xffff] as number) | (1 << (b(2) & 31));
+      this.fourth[group] = (this.fourth[group] as number) | (keyword.length > 3 ? 1 << (b(3) & 31) : -1);
+      entries.push({ group, keyword, rules: [...rules].sort((x, y) => x - y) });
+      wordCount += (keyword.length + 3) >>> 2;
     }
     // Stable: keywords of one group keep their order, so hits at one position do too.
     entries.sort((x, y) => x.group - y.group);
-    const n = entries.length;
-    this.heads = new Int32Array(n);
-    this.headMasks = new Int32Array(n);
-    this.lengths = new Uint32Array(n);
-    this.offsets = new Uint32Array(n);
-    this.keywordBytes = new Uint8Array(entries.reduce((sum, e) => sum + e.bytes.length, 0));
+    this.lengths = new Uint32Array(entries.length);
+    this.wordStart = new Uint32Array(entries.length);
+    this.words = new Int32Array(wordCount);
+    this.cases = new Int32Array(wordCount);
+    this.masks = new Int32Array(wordCount);
     this.rules = [];
-    let offset = 0;
-    entries.forEach((e, i) => {
-      const b = (j: number): number => (e.bytes[j] ?? 0) | 0x20;
-      const long = e.bytes.length > 3;
-      this.heads[i] = b(0) | (b(1) << 8) | (b(2) << 16) | (long ? b(3) << 24 : 0);
-      this.headMasks[i] = long ? -1 : 0xffffff;
-      this.lengths[i] = e.bytes.length;
-      this.offsets[i] = offset;
-      this.keywordBytes.set(e.bytes, offset);
-      offset += e.bytes.length;
-      this.rules.push(e.rules);
-      this.groupStart[e.group + 1] = i + 1;
-    });
-    // Empty groups start where the previous one ended.
-    for (let g = 1; g < this.groupStart.length; g++) {
-      this.groupStart[g] = Math.max(this.groupStart[g] ?? 0, this.groupStart[g - 1] ?? 0);
+    let next = 0;
+    for (let i = 0; i < entries.length; i++) {
+      const { group, keyword, rules } = entries[i] as (typeof entries)[number];
+      this.lengths[i] = keyword.length;
+      this.wordStart[i] = next;
+      for (let j = 0; j < keyword.length; j++) {
+        const byte = keyword.charCodeAt(j) & 0xff;
+        const k = next + (j >>> 2);
+        const shift = 8 * (j & 3);
+        this.words[k] = (this.words[k] as number) | (byte << shift);
+        this.cases[k] = (this.cases[k] as number) | ((byte >= 0x61 && byte <= 0x7a ? 0x20 : 0) << shift);
+        this.masks[k] = (this.masks[k] as number) | (0xff << shift);
+      }
+      next += (keyword.length + 3) >>> 2;
+      this.rules.push(rules);
+      if (this.groupEnd[group] === 0) this.groupStart[group] = i;
+      this.groupEnd[group] = i + 1;
     }
   }
 
@@ -143,7 +145,7 @@ export class KeywordPrefilter {
     this.scanBytes(bytes, first + 4 * count, end, hit);
   }
 
-  /** The four positions of a word where the first filter passed at least one: which ones, and then the rest. */
+  /** Runs steps (1) and (2) for each of the four positions of a word where (1) passed for at least one. */
   private scanWord(bytes: Uint8Array, position: number, w: number, x: number, hit: (position: number, length: number, rules: readonly number[]) => void): void {
     const pairs = this.pairs;
     if (((pairs[w & 0xffff] as number) >>> (w >>> 16)) & 1) this.probe(bytes, position, w, hit);
@@ -152,13 +154,13 @@ export class KeywordPrefilter {
     if (((pairs[(w >>> 24) | ((x & 0xff) << 8)] as number) >>> (x >>> 8)) & 1) this.probe(bytes, position + 3, (w >>> 24) | (x << 8), hit);
   }
 
-  /** Second filter for a position whose four folded bytes are `head` (b0 in the low byte). */
+  /** Step (2) for a position whose next four bytes, folded, are `head` (the first in the low byte). */
   private probe(bytes: Uint8Array, position: number, head: number, hit: (position: number, length: number, rules: readonly number[]) => void): void {
     if ((((this.fourth[groupOf(head & 0xffffff)] as number) >>> (head >>> 24)) & 1) === 0) return;
     this.verify(bytes, position, hit);
   }
 
-  /** One position at a time, for short ranges, the unaligned head and the tail. `end` ≤ bytes.length - 2. */
+  /** Step (1) one position at a time, for short ranges, the unaligned head and the tail. `end` ≤ bytes.length - 2. */
   private scanBytes(bytes: Uint8Array, from: number, end: number, hit: (position: number, length: number, rules: readonly number[]) => void): void {
     const pairs = this.pairs;
     for (let i = from; i < end; i++) {
@@ -167,22 +169,31 @@ export class KeywordPrefilter {
     }
   }
 
-  /** Compares the keywords of the position's group and reports those that match. */
+  /** Step (3): compares the keywords of the position's group and reports those that match. */
   private verify(bytes: Uint8Array, position: number, hit: (position: number, length: number, rules: readonly number[]) => void): void {
     const left = bytes.length - position;
-    const trigram = ((bytes[position] as number) | 0x20) | (((bytes[position + 1] as number) | 0x20) << 8) | (((bytes[position + 2] as number) | 0x20) << 16);
-    const head = left > 3 ? trigram | (((bytes[position + 3] as number) | 0x20) << 24) : trigram;
-    const group = groupOf(trigram);
-    const stop = this.groupStart[group + 1] as number;
-    const keywordBytes = this.keywordBytes;
+    const first = readWord(bytes, position, left);
+    const group = groupOf((first | 0x202020) & 0xffffff);
+    const stop = this.groupEnd[group] as number;
+    const { lengths, wordStart, words, cases, masks } = this;
     for (let c = this.groupStart[group] as number; c < stop; c++) {
-      if ((head & (this.headMasks[c] as number)) !== this.heads[c]) continue;
-      const length = this.lengths[c] as number;
+      const length = lengths[c] as number;
       if (length > left) continue;
-      const offset = this.offsets[c] as number;
-      let j = 0;
-      while (j < length && FOLD[bytes[position + j] as number] === keywordBytes[offset + j]) j++;
-      if (j === length) hit(position, length, this.rules[c] as number[]);
+      let k = wordStart[c] as number;
+      if (((first | (cases[k] as number)) & (masks[k] as number)) !== words[k]) continue;
+      let j = 4;
+      for (k++; j < length; j += 4, k++) {
+        if (((readWord(bytes, position + j, left - j) | (cases[k] as number)) & (masks[k] as number)) !== words[k]) break;
+      }
+      if (j >= length) hit(position, length, this.rules[c] as number[]);
     }
   }
+}
+
+/** Up to four bytes from `at` as a little-endian integer; `left` is how many there are, missing ones read as 0. */
+function readWord(bytes: Uint8Array, at: number, left: number): number {
+  if (left >= 4) return (bytes[at] as number) | ((bytes[at + 1] as number) << 8) | ((bytes[at + 2] as number) << 16) | ((bytes[at + 3] as number) << 24);
+  let word = 0;
+  for (let j = 0; j < left; j++) word |= (bytes[at + j] as number) << (8 * j);
+  return word;
 }
