@@ -1,12 +1,15 @@
 #!/usr/bin/env node
 // The matcher alone, no I/O: MB/s of Matcher.matchSegment (given bytes, as the engine gives
-// it) on generated prose, one-line minified JS and random binary, next to baselines measured
-// in the same run over the same bytes. Usage: node benchmarks/matcher.bench.mjs [--mb N] [--time MS]
+// it) and of its keyword prefilter on its own, on generated prose, one-line minified JS and
+// random binary, next to baselines measured in the same run over the same bytes.
+// Usage: node benchmarks/matcher.bench.mjs [--mb N] [--time MS]
 import { Buffer } from 'node:buffer';
 import { parseArgs } from 'node:util';
 import { Matcher } from '@pubguard/engine';
 import { builtinRuleset } from '@pubguard/rules';
 import { Bench } from 'tinybench';
+// Not exported by the package: the file the engine's build writes.
+import { KeywordPrefilter } from '../packages/engine/dist/matcher/prefilter.js';
 import { minifiedJs, prose, randomBinary } from './lib/text.mjs';
 import { formatRows } from './lib/table.mjs';
 
@@ -20,6 +23,7 @@ if (!(bytes > 0) || !(time > 0)) {
 
 const ruleset = builtinRuleset();
 const matcher = new Matcher(ruleset);
+const prefilter = new KeywordPrefilter(ruleset.keywords, ruleset.keywordRules);
 const inputs = [
   { name: 'prose', text: prose(bytes, 1) },
   { name: 'minified-js', text: minifiedJs(bytes, 2) },
@@ -44,6 +48,12 @@ for (const input of inputs) {
   bench.add(`matcher ${input.name}`, () => {
     sink += matcher.matchSegment(buf, spec(buf)).matches.length;
   });
+  // The keyword pass alone, over the same range matchSegment scans, counting hits.
+  bench.add(`prefilter ${input.name}`, () => {
+    prefilter.scan(buf, 0, buf.length, () => {
+      sink++;
+    });
+  });
   bench.add(`toLowerCase ${input.name}`, () => {
     sink += input.text.toLowerCase().length;
   });
@@ -65,6 +75,7 @@ await bench.run();
 const mbps = (task) => (task.result && 'latency' in task.result ? bytes / 1e6 / (task.result.latency.mean / 1000) : Number.NaN);
 const rows = inputs.map((input) => {
   const m = mbps(bench.getTask(`matcher ${input.name}`));
+  const pre = mbps(bench.getTask(`prefilter ${input.name}`));
   const lower = mbps(bench.getTask(`toLowerCase ${input.name}`));
   const idx = mbps(bench.getTask(`indexOf ${input.name}`));
   const kw = mbps(bench.getTask(`keyword-regex ${input.name}`));
@@ -72,6 +83,7 @@ const rows = inputs.map((input) => {
     input: input.name,
     MB: bytes / 1e6,
     'matcher MB/s': m,
+    'prefilter MB/s': pre,
     'toLowerCase MB/s': lower,
     'indexOf MB/s': idx,
     'keyword-regex MB/s': kw,
