@@ -126,6 +126,17 @@ export class KeywordPrefilter {
     const words = new Uint32Array(bytes.buffer, base + first, (bytes.length - first) >>> 2);
     // Word k holds positions first + 4k .. first + 4k + 3; their trigrams reach into word k + 1.
     const count = Math.min(words.length - 1, (end - first) >>> 2);
+    this.scanWords(bytes, words, first, count, hit);
+    this.scanBytes(bytes, first + 4 * count, end, hit);
+  }
+
+  /**
+   * Step (1) for the positions of `words[0 .. count - 1]`, which start at `bytes[first]`.
+   * Only the loop, in a method of its own: V8 compiles it on stack replacement while it runs,
+   * and code after the loop would have had no type feedback yet, making that compiled code
+   * bail out at the end of every call.
+   */
+  private scanWords(bytes: Uint8Array, words: Uint32Array, first: number, count: number, hit: (position: number, length: number, rules: readonly number[]) => void): void {
     const pairs = this.pairs;
     let w = (words[0] as number) | 0x20202020;
     for (let k = 0; k < count; k++) {
@@ -142,7 +153,6 @@ export class KeywordPrefilter {
       }
       w = x;
     }
-    this.scanBytes(bytes, first + 4 * count, end, hit);
   }
 
   /** Runs steps (1) and (2) for each of the four positions of a word where (1) passed for at least one. */
