@@ -56,6 +56,12 @@ export class Matcher {
   private readonly rules: ReadyRule[];
   private readonly prefilter: KeywordPrefilter;
   private readonly maxMatchLength: number;
+  /** `maxLength` of each rule, by index. */
+  private readonly maxLengths: Int32Array;
+  /** Rule windows of the segment being scanned (rule -> [from, to, from, to, ...]), filled by `onHit`. */
+  private windows = new Map<number, number[]>();
+  /** Length of the segment being scanned. */
+  private segmentLength = 0;
 
   /**
    * `disabled`: rules not to run (stopped earlier for taking too long). `current`: when given,
@@ -75,6 +81,7 @@ export class Matcher {
     }));
     this.prefilter = new KeywordPrefilter(ruleset.keywords, ruleset.keywordRules);
     this.maxMatchLength = ruleset.maxMatchLength;
+    this.maxLengths = Int32Array.from(ruleset.rules, (rule) => rule.maxLength);
   }
 
   /** The compiled rule at `index`. */
@@ -92,22 +99,9 @@ export class Matcher {
     const bytes = typeof input === 'string' ? Buffer.from(input, 'latin1') : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
     const windows = new Map<number, number[]>();
     const scanTo = Math.min(bytes.length, spec.ownedEnd + this.maxMatchLength);
-    this.prefilter.scan(bytes, spec.ownedStart, scanTo, (pos, len, rules) => {
-      for (const r of rules) {
-        const max = this.rules[r]?.rule.maxLength ?? 0;
-        const from = Math.max(0, pos + len - max - WINDOW_MARGIN);
-        const to = Math.min(bytes.length, pos + max + WINDOW_MARGIN);
-        const list = windows.get(r);
-        // Hits arrive in order, so merging with the last window keeps each list disjoint.
-        if (list && list.length > 0 && (list[list.length - 1] ?? 0) >= from) {
-          list[list.length - 1] = Math.max(list[list.length - 1] ?? 0, to);
-        } else if (list) {
-          list.push(from, to);
-        } else {
-          windows.set(r, [from, to]);
-        }
-      }
-    });
+    this.windows = windows;
+    this.segmentLength = bytes.length;
+    this.prefilter.scan(bytes, spec.ownedStart, scanTo, this.onHit);
 
     const matches: RawMatch[] = [];
     let suppressed = 0;
@@ -123,6 +117,28 @@ export class Matcher {
     matches.sort((a, b) => a.secretStart - b.secretStart || a.rule - b.rule);
     return { matches, suppressed, ...countLines(bytes, spec, matches) };
   }
+
+  /**
+   * Widens the current segment's rule windows around a keyword hit. One function for the
+   * matcher's lifetime, not a closure per segment: the prefilter then always calls the same
+   * target, which V8 inlines instead of deoptimizing on every new closure.
+   */
+  private readonly onHit = (pos: number, len: number, rules: readonly number[]): void => {
+    for (const r of rules) {
+      const max = this.maxLengths[r] ?? 0;
+      const from = Math.max(0, pos + len - max - WINDOW_MARGIN);
+      const to = Math.min(this.segmentLength, pos + max + WINDOW_MARGIN);
+      const list = this.windows.get(r);
+      // Hits arrive in order, so merging with the last window keeps each list disjoint.
+      if (list && list.length > 0 && (list[list.length - 1] ?? 0) >= from) {
+        list[list.length - 1] = Math.max(list[list.length - 1] ?? 0, to);
+      } else if (list) {
+        list.push(from, to);
+      } else {
+        this.windows.set(r, [from, to]);
+      }
+    }
+  };
 
   private runWindow(ready: ReadyRule, r: number, bytes: Buffer, from: number, to: number, spec: SegmentSpec, out: RawMatch[]): number {
     const { rule, regex } = ready;
