@@ -30,7 +30,24 @@ describe('Matcher', () => {
     expect(m?.secretStart).toBe(text.indexOf(TOKEN));
     expect(m?.newlinesBefore).toBe(1);
     expect(m?.lastNewline).toBe(8);
-    expect(result.newlines).toBe(2);
+    // A file's last segment: its totals are not needed, so not counted.
+    expect(result.newlines).toBe(0);
+    expect(result.lastNewline).toBe(-1);
+    const middle = matcher().matchSegment(text, { ...whole, ownedEnd: text.length, atFileEnd: false });
+    expect(middle.newlines).toBe(2);
+    expect(middle.lastNewline).toBe(text.length - 1);
+  });
+
+  it('places every match of a file\'s last segment on its line, before and after newlines, with or without totals', () => {
+    const other = TOKEN.replace('Q7', 'R8');
+    const text = `\n\n${TOKEN}\nx\n  ${other}\n${TOKEN}\n\nend\n`;
+    const lines = (spec: typeof whole) => matcher().matchSegment(text, spec).matches.map((m) => [m.secretStart, m.newlinesBefore, m.lastNewline]);
+    const expected = [text.indexOf(TOKEN), text.indexOf(other), text.lastIndexOf(TOKEN)].map((at) => {
+      const before = text.slice(0, at);
+      return [at, before.split('\n').length - 1, before.lastIndexOf('\n')];
+    });
+    expect(lines({ ...whole, ownedEnd: text.length })).toEqual(expected);
+    expect(lines({ ...whole, ownedEnd: text.length, atFileEnd: false })).toEqual(expected);
   });
 
   it('matches keywords case-insensitively but applies the regex as written', () => {

@@ -36,9 +36,12 @@ export interface RawMatch {
 /** What a matcher found in one segment, and the line bookkeeping the caller needs. */
 export interface SegmentResult {
   matches: RawMatch[];
-  /** Newlines in the owned range. */
+  /**
+   * Newlines in the owned range. Only the file's later segments need it, so a file's last
+   * segment (`atFileEnd`) does not count them and says 0.
+   */
   newlines: number;
-  /** Position of the last newline in the owned range, relative to the segment, or -1. */
+  /** Position of the last newline in the owned range, relative to the segment, or -1 (always -1 at `atFileEnd`). */
   lastNewline: number;
   /** Candidates a validator or allowlist rejected (only counted; shown with --verbose). */
   suppressed: number;
@@ -190,19 +193,23 @@ function inlineIgnored(bytes: Buffer, start: number, end: number): boolean {
 }
 
 function countLines(bytes: Buffer, spec: SegmentSpec, matches: RawMatch[]): { newlines: number; lastNewline: number } {
+  // The totals of a file's last segment would only place matches of later segments of the
+  // file, and there are none: there, counting stops at the last match (most files have none).
+  const lastMatch = matches[matches.length - 1];
+  const until = spec.atFileEnd ? Math.min(spec.ownedEnd, lastMatch ? lastMatch.secretStart : spec.ownedStart) : spec.ownedEnd;
   let newlines = 0;
   let lastNewline = -1;
   let pos = spec.ownedStart;
   let next = 0;
   for (;;) {
-    const nl = bytes.indexOf(10, pos);
-    const stop = nl < 0 || nl >= spec.ownedEnd ? spec.ownedEnd : nl;
+    const nl = pos < until ? bytes.indexOf(10, pos) : -1;
+    const stop = nl < 0 || nl >= until ? until : nl;
     // Matches are sorted by secretStart: settle every one that lies before this newline.
     for (let m = matches[next]; m && m.secretStart <= stop; m = matches[++next]) {
       m.newlinesBefore = newlines;
       m.lastNewline = lastNewline;
     }
-    if (stop === spec.ownedEnd) break;
+    if (stop === until) break;
     newlines++;
     lastNewline = nl;
     pos = nl + 1;
@@ -218,5 +225,5 @@ function countLines(bytes: Buffer, spec: SegmentSpec, matches: RawMatch[]): { ne
     m.newlinesBefore = count;
     m.lastNewline = last;
   }
-  return { newlines, lastNewline };
+  return spec.atFileEnd ? { newlines: 0, lastNewline: -1 } : { newlines, lastNewline };
 }
