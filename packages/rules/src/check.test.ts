@@ -53,6 +53,11 @@ describe('checkRules', () => {
     const problems = checkRules([{ ...good, keywords: ['zzz'] }]);
     expect(problems.map((p) => p.message)).toContain('example 1: match contains none of the keywords');
   });
+  it('reports an example whose first keyword starts past keywordWithin', () => {
+    expect(checkRules([{ ...good, keywordWithin: 0 }])).toEqual([]);
+    const late = { ...good, keywords: ['demo_', 'q2w9'], keywordWithin: 0, pattern: '(?:key=)?(demo_[A-Za-z0-9]{12})(?![A-Za-z0-9])', secretGroup: 1 };
+    expect(checkRules([late]).map((p) => p.message)).toEqual(['example 1: the first keyword starts 4 bytes into the match, past keywordWithin 0']);
+  });
 });
 
 describe('findUnboundedQuantifier', () => {

@@ -87,7 +87,11 @@ function checkOne(def: RuleDefinition, rule: CompiledRule): RuleProblem[] {
     for (const m of accepted) {
       if (m.match.length > rule.maxLength) add(`example ${i + 1}: match of ${m.match.length} chars exceeds maxLength ${rule.maxLength}`);
       const lower = m.match.toLowerCase();
-      if (!(rule.keywords ?? []).some((k) => lower.includes(k))) add(`example ${i + 1}: match contains none of the keywords`);
+      const firstKeyword = Math.min(...(rule.keywords ?? []).map((k) => lower.indexOf(k)).filter((at) => at >= 0));
+      if (!Number.isFinite(firstKeyword)) add(`example ${i + 1}: match contains none of the keywords`);
+      else if (rule.keywordWithin !== undefined && firstKeyword > rule.keywordWithin) {
+        add(`example ${i + 1}: the first keyword starts ${firstKeyword} bytes into the match, past keywordWithin ${rule.keywordWithin}`);
+      }
     }
     if (hasChecksum) {
       for (const m of matches) {

@@ -48,6 +48,9 @@ describe('compileRules', () => {
       [{ secretGroup: 2 }, /secretGroup 2 but the pattern has 1/],
       [{ flags: 'g' }, /only i, m and s/],
       [{ pattern: undefined }, /needs `paths`/],
+      [{ keywordWithin: 256 }, /keywordWithin must be a whole number below maxLength 256/],
+      [{ keywordWithin: -1 }, /keywordWithin must be a whole number/],
+      [{ pattern: undefined, keywords: [], paths: ['**/.env'], keywordWithin: 0 }, /`keywordWithin` needs a `pattern`/],
     ];
     for (const [overrides, message] of cases) {
       const e = errorOf(() => compileRules([def(overrides)]));

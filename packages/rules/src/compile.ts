@@ -47,6 +47,12 @@ function compileOne(def: RuleDefinition): CompiledRule {
       fail(`secretGroup ${secretGroup} but the pattern has ${groups} capture group(s)`);
     }
   }
+  if (def.keywordWithin !== undefined) {
+    if (def.pattern === undefined) fail('`keywordWithin` needs a `pattern`');
+    if (!Number.isInteger(def.keywordWithin) || def.keywordWithin < 0 || def.keywordWithin >= maxLength) {
+      fail(`keywordWithin must be a whole number below maxLength ${maxLength}, not ${def.keywordWithin}`);
+    }
+  }
   const include = def.paths?.filter((p) => !p.startsWith('!'));
   const exclude = def.paths?.filter((p) => p.startsWith('!')).map((p) => p.slice(1));
   if (def.paths && include?.length === 0) fail('`paths` needs at least one glob that is not an exclusion');
@@ -65,6 +71,7 @@ function compileOne(def: RuleDefinition): CompiledRule {
     description: def.description ?? '',
     keywords,
   };
+  if (def.keywordWithin !== undefined) rule.keywordWithin = def.keywordWithin;
   if (include) rule.paths = include;
   if (exclude?.length) rule.pathsExclude = exclude;
   return rule;

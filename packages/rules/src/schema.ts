@@ -5,7 +5,7 @@ const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low', 'i
 const CONFIDENCES: readonly Confidence[] = ['high', 'medium', 'low'];
 const SCHEMES: readonly ChecksumScheme[] = ['github-crc32', 'gitlab-routable', 'grafana-crc32', 'vercel-crc32', 'zuplo-crc32'];
 const KNOWN_FIELDS = new Set([
-  'id', 'title', 'severity', 'confidence', 'keywords', 'pattern', 'flags', 'secretGroup', 'maxLength',
+  'id', 'title', 'severity', 'confidence', 'keywords', 'pattern', 'flags', 'secretGroup', 'maxLength', 'keywordWithin',
   'validators', 'allowlist', 'references', 'description', 'examples', 'negative_examples', 'paths',
 ]);
 
@@ -70,7 +70,7 @@ export function parseRuleDefinition(value: unknown, origin: string): RuleDefinit
   if (value.flags !== undefined && (typeof value.flags !== 'string' || !/^[ims]*$/.test(value.flags))) {
     fail('`flags` may only contain i, m and s');
   }
-  for (const n of ['secretGroup', 'maxLength'] as const) {
+  for (const n of ['secretGroup', 'maxLength', 'keywordWithin'] as const) {
     const v = value[n];
     if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 0)) fail(`\`${n}\` must be a non-negative integer`);
   }
@@ -109,6 +109,7 @@ export function parseRuleDefinition(value: unknown, origin: string): RuleDefinit
   if (value.flags !== undefined) def.flags = value.flags as string;
   if (value.secretGroup !== undefined) def.secretGroup = value.secretGroup as number;
   if (value.maxLength !== undefined) def.maxLength = value.maxLength as number;
+  if (value.keywordWithin !== undefined) def.keywordWithin = value.keywordWithin as number;
   if (validators !== undefined) def.validators = validators;
   if (allowlist !== undefined) def.allowlist = allowlist;
   if (references !== undefined) def.references = references;

@@ -44,6 +44,12 @@ export interface RuleDefinition {
   secretGroup?: number;
   /** Upper bound on a match's length in bytes; bounds the window searched around a keyword. */
   maxLength?: number;
+  /**
+   * Every match has a keyword starting at most this many bytes after the match's own start
+   * (0: matches begin with a keyword). Lets the matcher search from just before a keyword hit
+   * instead of `maxLength` before it; checked against the examples.
+   */
+  keywordWithin?: number;
   validators?: ValidatorSpec[];
   /** Matched secrets (the captured value) that are documented examples, never reported. */
   allowlist?: string[];
@@ -70,6 +76,8 @@ export interface CompiledRule {
   flags: string;
   secretGroup: number;
   maxLength: number;
+  /** See `RuleDefinition.keywordWithin`; absent when the rule does not bound it. */
+  keywordWithin?: number;
   validators: ValidatorSpec[];
   allowlist: string[];
   references: string[];

@@ -21,6 +21,20 @@ function matcher(): Matcher {
 }
 
 describe('Matcher', () => {
+  it('searches from keywordWithin bytes before a keyword hit when the rule bounds it', () => {
+    // The pattern could start anywhere in the 200 letters; the bound is what limits it.
+    const loose: RuleDefinition = { ...rule, id: 'scheme', keywords: ['://'], pattern: '([a-z]{1,300})://', maxLength: 400 };
+    const letters = Array.from({ length: 200 }, (_, i) => String.fromCharCode(97 + ((i * 7 + (i >> 3)) % 26))).join('');
+    const text = `${letters}://host`;
+    const spec = { ...whole, ownedEnd: text.length };
+    const unbounded = new Matcher(compileRules([loose])).matchSegment(text, spec).matches;
+    expect(unbounded.map((m) => m.secret.length)).toEqual([200]);
+    const bounded = new Matcher(compileRules([{ ...loose, keywordWithin: 10 }])).matchSegment(text, spec).matches;
+    // 10 bytes plus the window's fixed margin of context before it.
+    expect(bounded).toHaveLength(1);
+    expect(bounded[0]?.secret.length).toBeLessThan(100);
+    expect(bounded[0]?.secretEnd).toBe(200);
+  });
   it('finds a token with its exact position and line bookkeeping', () => {
     const text = `line one\nconst a = "${TOKEN}";\n`;
     const result = matcher().matchSegment(text, { ...whole, ownedEnd: text.length });

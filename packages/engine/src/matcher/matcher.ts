@@ -61,6 +61,8 @@ export class Matcher {
   private readonly maxMatchLength: number;
   /** `maxLength` of each rule, by index. */
   private readonly maxLengths: Int32Array;
+  /** `keywordWithin` of each rule, by index; -1 when the rule does not bound it. */
+  private readonly keywordWithin: Int32Array;
   /** Rule windows of the segment being scanned (rule -> [from, to, from, to, ...]), filled by `onHit`. */
   private windows = new Map<number, number[]>();
   /** Length of the segment being scanned. */
@@ -85,6 +87,7 @@ export class Matcher {
     this.prefilter = new KeywordPrefilter(ruleset.keywords, ruleset.keywordRules);
     this.maxMatchLength = ruleset.maxMatchLength;
     this.maxLengths = Int32Array.from(ruleset.rules, (rule) => rule.maxLength);
+    this.keywordWithin = Int32Array.from(ruleset.rules, (rule) => rule.keywordWithin ?? -1);
   }
 
   /** The compiled rule at `index`. */
@@ -129,7 +132,10 @@ export class Matcher {
   private readonly onHit = (pos: number, len: number, rules: readonly number[]): void => {
     for (const r of rules) {
       const max = this.maxLengths[r] ?? 0;
-      const from = Math.max(0, pos + len - max - WINDOW_MARGIN);
+      const within = this.keywordWithin[r] ?? -1;
+      // A match holding this hit starts at most `maxLength` before the keyword's end and, when
+      // the rule says so, at most `within` bytes before the keyword.
+      const from = Math.max(0, pos + len - max - WINDOW_MARGIN, within >= 0 ? pos - within - WINDOW_MARGIN : 0);
       const to = Math.min(this.segmentLength, pos + max + WINDOW_MARGIN);
       const list = this.windows.get(r);
       // Hits arrive in order, so merging with the last window keeps each list disjoint.
