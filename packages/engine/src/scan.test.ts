@@ -1,9 +1,11 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { compileRules, type RuleDefinition } from '@pubguard/rules';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { scan, scanAll } from './scan.js';
+import { FIRST_READ_BYTES, READ_BYTES } from './sources/disk.js';
 
 const rules: RuleDefinition[] = [
   {
@@ -207,3 +209,74 @@ describe('scan', () => {
   });
 });
 
+
+describe('read buffers', () => {
+  let dir: string;
+  let text: Buffer;
+  /** What the same bytes give when read from standard input, where no buffer is reused. */
+  let reference: string[];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'pubguard-reads-'));
+    const rand = prng(7);
+    const parts: string[] = [];
+    let length = 0;
+    while (length < 8 * READ_BYTES) {
+      const piece = rand() < 0.02 ? `const t = "tok_${token(rand, 24)}";\n` : `${token(rand, Math.floor(rand() * 120))} ${'word '.repeat(Math.floor(rand() * 12))}\n`;
+      parts.push(piece);
+      length += piece.length;
+    }
+    text = Buffer.from(parts.join(''), 'latin1');
+    const stdin = (async function* () {
+      for (let at = 0; at < text.length; at += 300_000) yield Buffer.from(text.subarray(at, at + 300_000));
+    })();
+    reference = (await scanAll(['-'], { ruleset, jobs: 0, stdin })).findings.map(keyOf).sort();
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** Buffers of `size` bytes that Node allocated while `run` ran, with its result. */
+  async function allocations<T>(size: number, run: () => Promise<T>): Promise<{ count: number; result: T }> {
+    const spies = [vi.spyOn(Buffer, 'allocUnsafe'), vi.spyOn(Buffer, 'allocUnsafeSlow'), vi.spyOn(Buffer, 'alloc')];
+    try {
+      const result = await run();
+      const count = spies.reduce((n, spy) => n + spy.mock.calls.filter(([bytes]) => bytes === size).length, 0);
+      return { count, result };
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+  }
+
+  it('plants enough secrets for the comparison to mean something', () => {
+    expect(reference.length).toBeGreaterThan(1000);
+  });
+
+  it.each([
+    ['plain', 0],
+    ['plain', 1],
+    ['gzip', 0],
+    ['gzip', 1],
+  ] as const)('reuses the read buffers of a large %s file (%i workers) and finds what reading it from stdin finds', async (kind, jobs) => {
+    const data = kind === 'gzip' ? gzipSync(text, { level: 1 }) : text;
+    // Enough reads that one fresh buffer per read could not pass for reuse.
+    expect(Math.floor((data.length - FIRST_READ_BYTES) / READ_BYTES)).toBeGreaterThanOrEqual(4);
+    const file = join(dir, kind === 'gzip' ? 'big.txt.gz' : 'big.txt');
+    await writeFile(file, data);
+    const { count, result } = await allocations(READ_BYTES, () => scanAll([file], { ruleset, jobs, inlineBytes: 0 }));
+    expect(result.errors).toEqual([]);
+    expect(result.findings.map(keyOf).sort()).toEqual(reference);
+    // One read buffer being filled while the one before is consumed.
+    expect(count).toBeLessThanOrEqual(2);
+  });
+
+  it('reuses the first-read buffers from one file of a directory to the next', async () => {
+    const tree = join(dir, 'many');
+    await mkdir(tree);
+    for (let i = 0; i < 40; i++) await writeFile(join(tree, `f${String(i).padStart(2, '0')}.js`), `// ${'x'.repeat(5000)}\nconst t = "tok_Q7mZ2rT9vK4pL8wX3nB6cY${String(i).padStart(2, '0')}";\n`);
+    const { count, result } = await allocations(FIRST_READ_BYTES, () => scanAll([tree], { ruleset, jobs: 0 }));
+    expect(result.findings).toHaveLength(40);
+    // The files opened ahead of time and the one being read, not one per file.
+    expect(count).toBeLessThan(10);
+  });
+});

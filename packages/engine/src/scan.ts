@@ -323,12 +323,13 @@ class Producer {
         const end = (k + 1) * size + overlap;
         await this.addSegment(parts, start - base, end - start, { ownedStart: k * size - start, ownedEnd: (k + 1) * size - start, atFileStart: start === 0, atFileEnd: false, gated }, { file: state, seq: k, contentStart: start });
         k++;
-        // Keep only what the next chunk needs.
+        // Keep only what the next chunk needs; the rest is copied into batches already.
         const keepFrom = contentStart(k);
         while (parts.length > 0 && base + (parts[0]?.length ?? 0) <= keepFrom) {
           const dropped = parts.shift() as Uint8Array;
           base += dropped.length;
           have -= dropped.length;
+          file.recycle?.(dropped);
         }
       }
       this.maybeProgress();
@@ -337,6 +338,7 @@ class Producer {
     const end = base + have;
     if (end === 0) return;
     await this.addSegment(parts, start - base, end - start, { ownedStart: k * size - start, ownedEnd: end - start, atFileStart: start === 0, atFileEnd: true, gated }, { file: state, seq: k, contentStart: start });
+    for (const part of parts) file.recycle?.(part);
     state.close(k + 1);
   }
 

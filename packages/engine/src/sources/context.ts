@@ -1,5 +1,6 @@
 import type { ScanLimits } from '../types.js';
 import type { SourceItem, SourceStructure } from './types.js';
+import type { DiskBuffers } from './disk.js';
 import { formatBytes, joinChain, limitStop, Stop } from './errors.js';
 
 /** State shared by every artifact of one enumeration. */
@@ -9,6 +10,8 @@ export interface Shared {
   signal: AbortSignal | undefined;
   /** Bytes of spill files alive right now. */
   spillBytes: number;
+  /** Read buffers for files on disk, reused from one file to the next. */
+  disk: DiskBuffers;
 }
 
 /**
@@ -20,10 +23,15 @@ export interface Entry {
   size?: number;
   /** Compressed size from the container, for the per-entry ratio check. */
   compressedSize?: number;
-  /** The content; errors are already `Stop`s. Never `return()`ed: `release` decides. */
+  /** The content; errors are already `Stop`s. Never `return()`ed: its container drains or closes it. */
   raw: AsyncIterator<Uint8Array>;
   /** True when unread content must still be read past (tar, gzip), false when it can just be closed. */
   sequential: boolean;
+  /**
+   * Takes back a chunk of `raw` that its reader has consumed and holds no view of, so the
+   * buffer can be filled again. Readers may call it; chunks never given back are garbage.
+   */
+  recycle?: (chunk: Uint8Array) => void;
 }
 
 /** Opens the content of an entry at a depth; set by the dispatcher so readers can recurse. */

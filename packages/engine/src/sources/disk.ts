@@ -6,33 +6,49 @@ import type { ArtifactCtx } from './context.js';
 import { detectKind } from './detect.js';
 import { errorMessage, fsStop, problem } from './errors.js';
 import { openEntry, reportStop } from './open.js';
+import { BufferPool } from './stream.js';
 import { readZipFd } from './zip.js';
 
 /** Size of each read from a file on disk: large reads keep the per-chunk overhead negligible. */
-const READ_BYTES = 1024 * 1024;
+export const READ_BYTES = 1024 * 1024;
 
 /** Size of the first read: small files, the common case in a package, take one read. */
-const FIRST_READ_BYTES = 64 * 1024;
+export const FIRST_READ_BYTES = 64 * 1024;
+
+/** Buffers for reading files on disk, shared by the files of one enumeration. */
+export interface DiskBuffers {
+  /** For first reads; enough for the files opened ahead of time and the one being read. */
+  heads: BufferPool;
+  /** For the reads after the first: the one being filled and the one being consumed. */
+  reads: BufferPool;
+}
+
+/** Fresh pools for `DiskBuffers`. */
+export function diskBuffers(aheadFiles: number): DiskBuffers {
+  return { heads: new BufferPool(FIRST_READ_BYTES, aheadFiles + 2), reads: new BufferPool(READ_BYTES, 2) };
+}
 
 /** A file opened and its first bytes read, or the error that stopped it. */
 export type OpenedFile = { handle: FileHandle; head: Buffer; eof: boolean } | { error: unknown };
 
 /**
- * Opens a file and reads its first bytes. Directory walks start this for the next few
- * files ahead of time, so the I/O latency of small files overlaps with the consumer's work.
+ * Opens a file and reads its first bytes into a buffer from `heads`. Directory walks start
+ * this for the next few files ahead of time, so the I/O latency of small files overlaps with
+ * the consumer's work.
  */
-export async function openDiskFile(abs: string): Promise<OpenedFile> {
+export async function openDiskFile(abs: string, heads: BufferPool): Promise<OpenedFile> {
   let handle: FileHandle;
   try {
     handle = await open(abs, 'r');
   } catch (error) {
     return { error };
   }
+  const first = heads.take();
   try {
-    const first = Buffer.allocUnsafe(FIRST_READ_BYTES);
     const { bytesRead } = await handle.read(first, 0, FIRST_READ_BYTES, 0);
     return { handle, head: first.subarray(0, bytesRead), eof: bytesRead < FIRST_READ_BYTES };
   } catch (error) {
+    heads.give(first);
     await handle.close().catch(() => undefined);
     return { error };
   }
@@ -52,13 +68,15 @@ export async function* readDiskFile(
   prefetched?: Promise<OpenedFile>,
 ): AsyncGenerator<SourceItem, void, undefined> {
   const chain = [display];
-  const opened = await (prefetched ?? openDiskFile(abs));
+  const { heads, reads } = ctx.shared.disk;
+  const opened = await (prefetched ?? openDiskFile(abs, heads));
   if ('error' in opened) {
     throw fsStop(chain, opened.error, 'artifact') ?? problem(chain, 'unreadable', `cannot read: ${errorMessage(opened.error)}`, 'artifact');
   }
   const { handle, head, eof } = opened;
   try {
     if (detectKind(head) === 'zip') {
+      heads.give(head);
       try {
         const size = (await handle.stat()).size;
         yield* readZipFd(ctx, chain, 0, handle.fd, size);
@@ -75,29 +93,55 @@ export async function* readDiskFile(
         throw fsStop(chain, err, 'artifact') ?? problem(chain, 'unreadable', `cannot read: ${errorMessage(err)}`, 'artifact');
       }
     }
-    yield* openEntry(ctx, { chain, size, raw: diskChunks(handle, head, eof, chain), sequential: false }, 0);
+    // Either pool takes back its own buffers and ignores the other's.
+    const recycle = (chunk: Uint8Array) => {
+      reads.give(chunk);
+      heads.give(chunk);
+    };
+    yield* openEntry(ctx, { chain, size, raw: diskChunks(handle, head, eof, chain, reads, size), sequential: false, recycle }, 0);
   } finally {
     await handle.close().catch(() => undefined);
   }
 }
 
-/** The chunks of an open file, starting with the already-read head. */
-async function* diskChunks(handle: FileHandle, head: Buffer, eof: boolean, chain: string[]): AsyncGenerator<Uint8Array, void, undefined> {
+/**
+ * The chunks of an open file, starting with the already-read head. Full-size reads fill a
+ * buffer from `pool`: a fresh one unless the consumer gave one back (it may still hold the
+ * others). The tail that `size` (from stat) announces, and then one byte to see that the file
+ * ended, take buffers of just that size instead of a whole read buffer per file; a file that
+ * grew since is read on in full-size reads.
+ */
+export async function* diskChunks(
+  handle: FileHandle,
+  head: Buffer,
+  eof: boolean,
+  chain: string[],
+  pool: BufferPool,
+  size: number,
+): AsyncGenerator<Uint8Array, void, undefined> {
   let pos = head.length;
   if (head.length > 0) yield head;
   if (eof) return;
   for (;;) {
-    // A fresh buffer per read: the consumer may still hold the previous chunk.
-    const buf = Buffer.allocUnsafe(READ_BYTES);
+    const left = size - pos;
+    let buf: Buffer;
+    if (left >= pool.size || left < 0) {
+      buf = pool.take();
+    } else {
+      buf = Buffer.allocUnsafe(left + 1);
+    }
     let n: number;
     try {
-      n = (await handle.read(buf, 0, READ_BYTES, pos)).bytesRead;
+      n = (await handle.read(buf, 0, buf.length, pos)).bytesRead;
     } catch (err) {
       throw fsStop(chain, err, 'artifact') ?? problem(chain, 'unreadable', `cannot read: ${errorMessage(err)}`, 'artifact');
     }
-    if (n === 0) return;
+    if (n === 0) {
+      pool.give(buf);
+      return;
+    }
     pos += n;
-    yield n === READ_BYTES ? buf : buf.subarray(0, n);
+    yield n === buf.length ? buf : buf.subarray(0, n);
   }
 }
 

@@ -12,7 +12,8 @@ const INFLATE_CHUNK = 256 * 1024;
 /**
  * Reads gzip data (all concatenated members as one stream). Inflated tar content is read
  * as that tar, with no extra path level; anything else is one member named from the gzip
- * header (FNAME) or from the compressed file's name.
+ * header (FNAME) or from the compressed file's name. `recycle` takes back each compressed
+ * chunk once zlib has consumed it.
  */
 export async function* readGzip(
   ctx: ArtifactCtx,
@@ -20,9 +21,12 @@ export async function* readGzip(
   depth: number,
   src: Peekable,
   head: Uint8Array,
+  recycle?: (chunk: Uint8Array) => void,
 ): AsyncGenerator<SourceItem, void, undefined> {
+  // Read before the pump starts: `head` may be a view of a chunk that is recycled.
+  const memberName = gzipMemberName(head);
   const gunzip = createGunzip({ chunkSize: INFLATE_CHUNK });
-  const pump = startPump(src.chunks(), gunzip);
+  const pump = startPump(src.chunks(), gunzip, undefined, recycle);
   const { maxCompressionRatio, ratioThresholdBytes } = ctx.limits;
 
   async function* inflated(): AsyncGenerator<Uint8Array, void, undefined> {
@@ -52,7 +56,7 @@ export async function* readGzip(
       yield* readTar(ctx, chain, depth, content.chunks());
       return;
     }
-    const name = gzipMemberName(head) ?? defaultMemberName(chain[chain.length - 1] ?? '-');
+    const name = memberName ?? defaultMemberName(chain[chain.length - 1] ?? '-');
     yield* ctx.open(ctx, { chain: [...chain, name], raw: content.chunks(), sequential: false }, depth + 1);
   } finally {
     pump.stop();

@@ -5,7 +5,7 @@ import { resolveLimits } from '../limits.js';
 import type { ScanErrorKind } from '../types.js';
 import type { SourceItem, SourceOptions } from './types.js';
 import { ArtifactCtx, type Shared } from './context.js';
-import { discardOpened, openDiskFile, type OpenedFile, readDiskFile, walkDirectory } from './disk.js';
+import { discardOpened, diskBuffers, openDiskFile, type OpenedFile, readDiskFile, walkDirectory } from './disk.js';
 import { errorMessage, fsStop, joinChain, problem, Stop } from './errors.js';
 import { openEntry } from './open.js';
 import { readableChunks } from './stream.js';
@@ -37,6 +37,7 @@ export async function* enumerate(inputs: string[], options: EnumerateOptions): A
     tmpDir: options.tmpDir ?? tmpdir(),
     signal: options.signal,
     spillBytes: 0,
+    disk: diskBuffers(PREFETCH_FILES),
   };
   try {
     for (const input of inputs) {
@@ -101,7 +102,7 @@ async function* enumerateInput(input: string, options: EnumerateOptions, shared:
         if (shared.signal?.aborted) return;
         for (let j = i; j < Math.min(items.length, i + PREFETCH_FILES); j++) {
           const next = items[j]!;
-          if (next.type === 'file' && !ahead.has(j)) ahead.set(j, openDiskFile(next.abs));
+          if (next.type === 'file' && !ahead.has(j)) ahead.set(j, openDiskFile(next.abs, shared.disk.heads));
         }
         const item = items[i]!;
         if (item.type === 'error') {

@@ -54,7 +54,7 @@ async function* openDetected(
   }
   switch (kind) {
     case 'gzip':
-      yield* readGzip(ctx, entry.chain, depth, src, head);
+      yield* readGzip(ctx, entry.chain, depth, src, head, entry.recycle);
       return;
     case 'tar':
       yield* readTar(ctx, entry.chain, depth, src.chunks());
@@ -70,6 +70,7 @@ async function* emitFile(ctx: ArtifactCtx, entry: Entry, src: Peekable): AsyncGe
   const bytes = new FileBytes(ctx, src.chunks());
   const file: SourceFile = { kind: 'file', chain: entry.chain, bytes };
   if (entry.size !== undefined) file.size = entry.size;
+  if (entry.recycle !== undefined) file.recycle = entry.recycle;
   yield file;
   if (entry.sequential && !bytes.finished && bytes.error === undefined) await bytes.drain();
   if (bytes.error !== undefined) throw bytes.error;

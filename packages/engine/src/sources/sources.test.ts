@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../limits.js';
 import type { ScanLimits } from '../types.js';
 import { enumerate, joinChain, type EnumerateOptions } from './index.js';
+import { BufferPool } from './stream.js';
 import type { SourceItem } from './types.js';
 
 let dir: string;
@@ -726,5 +727,31 @@ describe('spill files and early exits', () => {
       ac.abort();
     }
     expect(out).toEqual([{ t: 'artifact', path: 'abort/a.txt' }]);
+  });
+});
+
+describe('BufferPool', () => {
+  it('reuses a buffer given back whole or as a view of it, once, and ignores memory it did not lend', () => {
+    const pool = new BufferPool(1024, 4);
+    const a = pool.take();
+    const b = pool.take();
+    pool.give(a.subarray(0, 10));
+    pool.give(a); // already back: must not be handed out twice
+    pool.give(Buffer.alloc(1024));
+    pool.give(Buffer.from(b)); // a copy, not b's memory
+    expect(pool.take().buffer).toBe(a.buffer);
+    const c = pool.take();
+    expect([a.buffer, b.buffer]).not.toContain(c.buffer);
+    expect(c.length).toBe(1024);
+    expect(pool.allocated).toBe(3);
+  });
+
+  it('keeps no more than it was told to', () => {
+    const pool = new BufferPool(16, 1);
+    const taken = [pool.take(), pool.take(), pool.take()];
+    for (const t of taken) pool.give(t);
+    pool.take();
+    pool.take();
+    expect(pool.allocated).toBe(4);
   });
 });

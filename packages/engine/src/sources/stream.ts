@@ -75,9 +75,53 @@ function concat(chunks: readonly Uint8Array[], n: number): Uint8Array {
   return out;
 }
 
+/**
+ * Equal-sized buffers that a reader fills and a consumer hands back once it is done with one,
+ * so a long read reuses a few buffers instead of leaving one dead buffer behind per read:
+ * V8 frees those only at its next collection, and meanwhile they add up to tens of MB.
+ */
+export class BufferPool {
+  private readonly free: Buffer[] = [];
+  /**
+   * Memory of the buffers handed out and not given back, so a view of one (a short read)
+   * gives it back too. A WeakSet, not a map to the buffer: an entry must not keep anything
+   * alive, as a consumer need not give anything back.
+   */
+  private readonly lent = new WeakSet<ArrayBufferLike>();
+  /** Buffers allocated so far (for tests: reuse keeps this constant). */
+  allocated = 0;
+
+  constructor(
+    readonly size: number,
+    private readonly keep: number,
+  ) {}
+
+  /** A buffer of `size` bytes, reused when one was given back. */
+  take(): Buffer {
+    let buf = this.free.pop();
+    if (buf === undefined) {
+      buf = Buffer.allocUnsafeSlow(this.size);
+      this.allocated++;
+    }
+    this.lent.add(buf.buffer);
+    return buf;
+  }
+
+  /**
+   * Takes back the buffer that `chunk` (a buffer from `take()` or a view of one) lies in;
+   * nothing may read it any more. Chunks of other memory are ignored.
+   */
+  give(chunk: Uint8Array): void {
+    const memory = chunk.buffer;
+    if (!this.lent.delete(memory)) return;
+    if (this.free.length < this.keep) this.free.push(Buffer.from(memory, 0, this.size));
+  }
+}
+
 /** What the pump needs of a writable stream; Node streams and streamx streams both fit. */
 export interface WritableLike {
-  write(chunk: Uint8Array): boolean;
+  /** Node streams call `cb` once the chunk is consumed; streamx streams ignore it. */
+  write(chunk: Uint8Array, cb?: (err?: Error | null) => void): boolean;
   end(): unknown;
   destroy(err?: Error): unknown;
   readonly destroyed: boolean;
@@ -96,8 +140,9 @@ export interface Pump {
  * Feeds a writable from a chunk iterator in the background, honouring backpressure. A source
  * error destroys the writable with that error, so the reading side sees it. The source's
  * `return()` is never called: the owner of the source decides whether to drain or close it.
+ * `recycle`, for a Node writable only, receives each chunk the writable has fully consumed.
  */
-export function startPump(src: AsyncIterator<Uint8Array>, w: WritableLike, onChunk?: (n: number) => void): Pump {
+export function startPump(src: AsyncIterator<Uint8Array>, w: WritableLike, onChunk?: (n: number) => void, recycle?: (chunk: Uint8Array) => void): Pump {
   let stopped = false;
   const done = (async () => {
     try {
@@ -109,8 +154,16 @@ export function startPump(src: AsyncIterator<Uint8Array>, w: WritableLike, onChu
           w.end();
           return;
         }
-        onChunk?.(r.value.length);
-        if (!w.write(r.value)) await drained(w);
+        const chunk = r.value;
+        onChunk?.(chunk.length);
+        // Only a write that succeeded is done with its chunk; after an error the writable may
+        // still be reading it.
+        const ok = recycle
+          ? w.write(chunk, (err) => {
+              if (!err) recycle(chunk);
+            })
+          : w.write(chunk);
+        if (!ok) await drained(w);
       }
     } catch (err) {
       if (!w.destroyed) w.destroy(err instanceof Error ? err : new Error(String(err)));

@@ -12,6 +12,12 @@ export interface SourceFile {
   size?: number;
   /** The file's bytes, in order, in slices of any size. */
   bytes: AsyncIterable<Uint8Array>;
+  /**
+   * When present, takes back a slice of `bytes` that the consumer has copied what it needs
+   * from and will not read again, so its buffer can be filled with later bytes. Optional to
+   * call; a slice given back must not be used afterwards.
+   */
+  recycle?: (chunk: Uint8Array) => void;
 }
 
 /** A per-item problem met while enumerating or reading; the enumeration goes on. */
