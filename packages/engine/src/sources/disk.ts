@@ -6,6 +6,7 @@ import type { ArtifactCtx } from './context.js';
 import { detectKind } from './detect.js';
 import { errorMessage, fsStop, problem } from './errors.js';
 import { openEntry, reportStop } from './open.js';
+import { noteFreshBytes } from './collect.js';
 import { BufferPool } from './stream.js';
 import { readZipFd } from './zip.js';
 
@@ -129,6 +130,7 @@ export async function* diskChunks(
       buf = pool.take();
     } else {
       buf = Buffer.allocUnsafe(left + 1);
+      noteFreshBytes(buf.length);
     }
     let n: number;
     try {

@@ -1,5 +1,6 @@
 import { createGunzip } from 'node:zlib';
 import type { SourceItem } from './types.js';
+import { noteFreshBytes } from './collect.js';
 import { type ArtifactCtx, ratioStop } from './context.js';
 import { DETECT_BYTES, detectKind } from './detect.js';
 import { errorCode, errorMessage, problem, Stop } from './errors.js';
@@ -41,6 +42,7 @@ export async function* readGzip(
       }
       if (r.done) return;
       out += r.value.length;
+      noteFreshBytes(r.value.length);
       // bytesWritten counts compressed bytes zlib has actually consumed, not merely buffered.
       if (out > ratioThresholdBytes && out > maxCompressionRatio * gunzip.bytesWritten) {
         throw ratioStop(chain, out, gunzip.bytesWritten, maxCompressionRatio, 'archive');

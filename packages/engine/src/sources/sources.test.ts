@@ -3,12 +3,14 @@ import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { runInNewContext } from 'node:vm';
 import { crc32, deflateRawSync, gzipSync } from 'node:zlib';
 import { pack } from 'tar-stream';
 import yazl from 'yazl';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../limits.js';
 import type { ScanLimits } from '../types.js';
+import { COLLECT_EVERY_BYTES, noteFreshBytes } from './collect.js';
 import { enumerate, joinChain, type EnumerateOptions } from './index.js';
 import { BufferPool } from './stream.js';
 import type { SourceItem } from './types.js';
@@ -753,5 +755,13 @@ describe('BufferPool', () => {
     pool.take();
     pool.take();
     expect(pool.allocated).toBe(4);
+  });
+});
+
+describe('noteFreshBytes', () => {
+  it('collects without leaving gc exposed to the caller or to contexts created later', () => {
+    noteFreshBytes(COLLECT_EVERY_BYTES);
+    expect((globalThis as { gc?: unknown }).gc).toBeUndefined();
+    expect(runInNewContext('typeof gc')).toBe('undefined');
   });
 });

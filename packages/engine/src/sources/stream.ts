@@ -1,5 +1,7 @@
 /** Byte-stream plumbing shared by the readers: look-ahead, pumping into writables, adapters. */
 
+import { noteFreshBytes } from './collect.js';
+
 const EMPTY = new Uint8Array(0);
 
 /**
@@ -102,6 +104,7 @@ export class BufferPool {
     if (buf === undefined) {
       buf = Buffer.allocUnsafeSlow(this.size);
       this.allocated++;
+      noteFreshBytes(this.size);
     }
     this.lent.add(buf.buffer);
     return buf;

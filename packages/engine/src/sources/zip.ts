@@ -7,6 +7,7 @@ import type * as yauzl from 'yauzl';
 import type { SourceItem, SourceStructure } from './types.js';
 import type { ArtifactCtx } from './context.js';
 import { ratioStop } from './context.js';
+import { noteFreshBytes } from './collect.js';
 import { checkDevice, checkLink, checkName, checkSetuid, decodeName, DuplicateTracker, unixType, type UnixType } from './checks.js';
 import { errorMessage, formatBytes, joinChain, limitStop, problem, Stop } from './errors.js';
 import type { Peekable } from './stream.js';
@@ -291,6 +292,8 @@ async function* checkedChunks(stream: Readable, entry: yauzl.Entry, chain: reado
   let n = 0;
   for await (const c of readableChunks(stream as AsyncIterable<Uint8Array>, (err) => zipStop(chain, err, 'entry'))) {
     n += c.length;
+    // Mostly new buffers: inflated output or reads from the file.
+    noteFreshBytes(c.length);
     if (n > entry.uncompressedSize) break;
     crc = crc32(c, crc);
     yield c;
