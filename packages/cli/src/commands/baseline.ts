@@ -83,7 +83,7 @@ async function runCreate(argv: string[], io: CliIO): Promise<CliResult> {
   const jobs = values.jobs !== undefined ? parseCount(values.jobs, '--jobs') : fromConfig.jobs;
   if (jobs !== undefined) options.jobs = jobs;
 
-  const result = await scanAll(positionals, options);
+  const result = await scanAll(positionals, { ...options, collectFreshBuffers: true });
   const findings = result.findings;
   const baseline = baselineOf(findings);
 

@@ -13,6 +13,13 @@ type Gc = (options: { type: 'minor' }) => void;
 /** V8's `gc`, once looked up; null where it cannot be had. */
 let gc: Gc | null | undefined;
 let pending = 0;
+/** Scans running that asked for collections (`ScanOptions.collectFreshBuffers`). */
+let wanted = 0;
+
+/** Starts (`+1`) or ends (`-1`) a scan that wants collections; they run while any does. */
+export function wantCollections(delta: 1 | -1): void {
+  wanted = Math.max(0, wanted + delta);
+}
 
 /**
  * Counts bytes that readers put in freshly allocated buffers (zlib's output, file reads) and
@@ -25,6 +32,7 @@ let pending = 0;
  * their pages: a 1 GB tgz peaked at about 100 MB instead of 87. Node has no public call for it.
  */
 export function noteFreshBytes(n: number): void {
+  if (wanted === 0) return;
   pending += n;
   if (pending < COLLECT_EVERY_BYTES) return;
   pending = 0;

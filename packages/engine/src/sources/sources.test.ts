@@ -3,6 +3,7 @@ import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { runInNewContext } from 'node:vm';
 import { crc32, deflateRawSync, gzipSync } from 'node:zlib';
 import { pack } from 'tar-stream';
@@ -10,7 +11,7 @@ import yazl from 'yazl';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../limits.js';
 import type { ScanLimits } from '../types.js';
-import { COLLECT_EVERY_BYTES, noteFreshBytes } from './collect.js';
+import { COLLECT_EVERY_BYTES, noteFreshBytes, wantCollections } from './collect.js';
 import { enumerate, joinChain, type EnumerateOptions } from './index.js';
 import { BufferPool } from './stream.js';
 import type { SourceItem } from './types.js';
@@ -760,8 +761,38 @@ describe('BufferPool', () => {
 
 describe('noteFreshBytes', () => {
   it('collects without leaving gc exposed to the caller or to contexts created later', () => {
-    noteFreshBytes(COLLECT_EVERY_BYTES);
+    wantCollections(1);
+    try {
+      noteFreshBytes(COLLECT_EVERY_BYTES);
+    } finally {
+      wantCollections(-1);
+    }
     expect((globalThis as { gc?: unknown }).gc).toBeUndefined();
     expect(runInNewContext('typeof gc')).toBe('undefined');
+  });
+  it('collects only while a scan asked for collections', async () => {
+    // GC entries arrive later but carry their start time: count those inside the call.
+    const collectionsDuring = async (fn: () => void): Promise<number> => {
+      const entries: PerformanceEntry[] = [];
+      const observer = new PerformanceObserver((list) => void entries.push(...list.getEntries()));
+      observer.observe({ entryTypes: ['gc'] });
+      const start = performance.now();
+      fn();
+      const end = performance.now();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      observer.disconnect();
+      return entries.filter((e) => e.startTime >= start && e.startTime <= end).length;
+    };
+    const fourTimes = () => {
+      for (let i = 0; i < 4; i++) noteFreshBytes(COLLECT_EVERY_BYTES);
+    };
+    expect(await collectionsDuring(fourTimes)).toBe(0);
+    wantCollections(1);
+    try {
+      expect(await collectionsDuring(fourTimes)).toBeGreaterThanOrEqual(4);
+    } finally {
+      wantCollections(-1);
+    }
+    expect(await collectionsDuring(fourTimes)).toBe(0);
   });
 });

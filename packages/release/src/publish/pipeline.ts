@@ -194,7 +194,7 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
     await record('version', 'passed', `tag ${tag.tag} matches ${versions.length} artifact${versions.length === 1 ? '' : 's'} (${subject.package} ${tag.semver})`, { tag: tag.tag, package: subject.package, version: subject.version }, [{ name: tag.tag }]);
 
     // 2. Secret scan of exactly these files.
-    const result = await scanAll(staged, { cwd: options.cwd, ...(options.baseline ? { baseline: options.baseline } : {}), ...(options.jobs === undefined ? {} : { jobs: options.jobs }) });
+    const result = await scanAll(staged, { cwd: options.cwd, collectFreshBuffers: true, ...(options.baseline ? { baseline: options.baseline } : {}), ...(options.jobs === undefined ? {} : { jobs: options.jobs }) });
     // Reported under the names the user gave, not the private copies'.
     const named = (path: string): string => {
       const i = staged.findIndex((c) => path === c || path.startsWith(`${c}!`));
