@@ -13,8 +13,12 @@ import { readZipFd } from './zip.js';
 /** Size of each read from a file on disk: large reads keep the per-chunk overhead negligible. */
 export const READ_BYTES = 1024 * 1024;
 
-/** Size of the first read: small files, the common case in a package, take one read. */
-export const FIRST_READ_BYTES = 64 * 1024;
+/**
+ * Size of the first read, made ahead of time for the next few files of a directory: files up to
+ * this size, most of any package, are then read whole before the scan reaches them (64 KiB left
+ * a 1 GB tree of 100 KB files waiting on I/O for 40% of a single-threaded scan).
+ */
+export const FIRST_READ_BYTES = 256 * 1024;
 
 /** Buffers for reading files on disk, shared by the files of one enumeration. */
 export interface DiskBuffers {

@@ -14,7 +14,7 @@ export { joinChain } from './errors.js';
 export type { SourceArtifact, SourceFile, SourceItem, SourceOptions, SourceProblem, SourceStructure } from './types.js';
 
 /** Files of a directory opened ahead of the one being read, to overlap their I/O latency. */
-const PREFETCH_FILES = 4;
+const PREFETCH_FILES = 8;
 
 /** Options of `enumerate`: the source options plus where relative inputs live and what `-` reads. */
 export type EnumerateOptions = SourceOptions & {
