@@ -41,6 +41,12 @@ describe('benchmark targets', () => {
       row('startup', 'pubguard', 'empty-dir', 0, 0.12),
     ];
     const status = Object.fromEntries(judgeTargets(rows).map((t) => [t.target.split(' (')[0], t.status]));
+    const memory = (peak1GB: number) =>
+      judgeTargets([row('linearity', 'pubguard', 'gen-10MB', 10, 0.1, { peakMB: 60 }), row('linearity', 'pubguard', 'gen-1GB', 1000, 5, { peakMB: peak1GB })]).find((t) =>
+        t.target.startsWith('1 GB peak RSS within'),
+      );
+    expect(memory(88)).toMatchObject({ status: 'PASS', measured: '1.47× (88 / 60 MB)' });
+    expect(memory(92)?.status).toBe('FAIL');
     expect(status).toEqual({
       'typescript-5.9.3 within 2× floor': 'PASS',
       'typescript-5.9.3 within 1.5× floor': 'PASS',
@@ -48,6 +54,7 @@ describe('benchmark targets', () => {
       '≥ 15× faster than secretlint': 'PASS',
       'MB/s within ±20% across sizes': 'PASS',
       '1 GB scan peak RSS ≤ 200 MB': 'SKIP',
+      '1 GB peak RSS within 1.5× of 10 MB': 'SKIP',
       'both cores ≤ 0.6× of one thread': 'FAIL',
       'empty-directory start-up < 150 ms': 'PASS',
     });

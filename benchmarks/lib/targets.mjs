@@ -77,6 +77,14 @@ export function judgeTargets(rows) {
     measured: gb && Number.isFinite(gb.peakMB) ? `${fmt(gb.peakMB, 0)} MB` : '—',
     status: verdict(gb && Number.isFinite(gb.peakMB) ? gb.peakMB <= 200 : undefined),
   });
+  // Issue 5: memory does not grow with the artifact (streaming), the 10 MB scan as the yardstick.
+  const small = lin.find((r) => r.input === 'gen-10MB');
+  const grows = gb && small && Number.isFinite(gb.peakMB) && Number.isFinite(small.peakMB) ? gb.peakMB / small.peakMB : undefined;
+  out.push({
+    target: '1 GB peak RSS within 1.5× of 10 MB (issue 5)',
+    measured: grows === undefined ? '—' : `${fmt(grows)}× (${fmt(gb.peakMB, 0)} / ${fmt(small.peakMB, 0)} MB)`,
+    status: verdict(grows === undefined ? undefined : grows <= 1.5),
+  });
 
   const j1 = rows.find((r) => r.group === 'jobs' && r.tool === 'pubguard one thread');
   const j2 = rows.find((r) => r.group === 'jobs' && r.tool === 'pubguard both cores');
