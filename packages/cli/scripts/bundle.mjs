@@ -5,7 +5,7 @@
 // command keeps the lazy loading of commands and loads a handful of files instead.
 // Runs after `tsc -b` (the root build script does both) so it bundles fresh JavaScript.
 import { cpSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, sep } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -81,6 +81,6 @@ function notices(metafile) {
     packages.set(dir, `${manifest.name}@${manifest.version}\n\n${text}\n`);
   }
   const sorted = [...packages.values()].sort();
-  const header = `Third-party code bundled in ${relative(process.cwd(), outDir).split(sep).join('/')}/ and its licences.\n`;
+  const header = 'Third-party code bundled in this directory, and its licences.\n';
   return [header, ...sorted].join(`\n${'-'.repeat(72)}\n\n`);
 }
