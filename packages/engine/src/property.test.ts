@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { base62Crc32 } from '@pubguard/corpus';
+import { builtinRuleDefinitions, compileRules } from '@pubguard/rules';
 import fc from 'fast-check';
 import { pack } from 'tar-stream';
 import yazl from 'yazl';
@@ -18,7 +19,7 @@ const SEED = Number(process.env.PUBGUARD_PROPERTY_SEED ?? 0x5eed_2026);
 const run = (numRuns: number) => ({ seed: SEED, numRuns, verbose: 1 as const });
 
 /** Cases per property: enough to cover the shapes, bounded so the file runs in seconds on two cores. */
-const RUNS = { offset: 150, chunks: 80, workers: 10, stdin: 80, packing: 120 };
+const RUNS = { offset: 150, chunks: 80, workers: 10, bulk: 20, stdin: 80, packing: 120 };
 
 let dir: string;
 let counter = 0;
@@ -176,6 +177,15 @@ const treeArb: fc.Arbitrary<TreeFile[]> = fc.uniqueArray(
   { minLength: 1, maxLength: 6, selector: (f) => f.path },
 );
 
+/**
+ * The built-in rules plus one that never matches: a ruleset that is not the built-in one is
+ * read file by file on the scanning thread, the path that bulk reading must agree with.
+ */
+const UNTRUSTED_BUILTIN = compileRules([
+  ...builtinRuleDefinitions(),
+  { id: 'never-matches', title: 'Never matches', severity: 'low', keywords: ['qqzzqqzz'], pattern: '(qqzzqqzz[0-9]{40})', maxLength: 48, examples: [], negative_examples: [] },
+]);
+
 // ---------- comparing findings ----------
 
 /** What identifies a finding independent of how the bytes were delivered: rule, innermost path, line, column, offset. */
@@ -266,6 +276,37 @@ describe('properties (fast-check, fixed seed)', () => {
       run(RUNS.workers),
     );
     expectMostlyNonEmpty(before, RUNS.workers);
+  });
+
+  it('a directory gives the same findings, problems and totals read in bulk on every thread as read file by file', async () => {
+    const before = nonEmpty;
+    await fc.assert(
+      fc.asyncProperty(treeArb, fc.integer({ min: 64, max: 4096 }), async (tree, chunkSize) => {
+        const d = await caseDir();
+        for (const f of tree) {
+          await mkdir(dirname(join(d, 't', f.path)), { recursive: true });
+          await writeFile(join(d, 't', f.path), f.text);
+        }
+        // Beside the small plain files every thread reads: files the usual path must read
+        // instead (larger than one chunk, archives, an unsupported format) and an empty one.
+        const all = tree.map((f) => f.text).join('\n');
+        await writeFile(join(d, 't', 'big.txt'), all.repeat(Math.ceil((3 * chunkSize) / Math.max(1, all.length))));
+        await writeFile(join(d, 't', 'pkg.tgz'), gzipSync(await tarOf(tree)));
+        await writeFile(join(d, 't', 'data.bz2'), 'BZh91AY&SY');
+        await writeFile(join(d, 't', 'empty.js'), '');
+        // Path rules: one reports the file by its name alone, one runs only in such files.
+        await writeFile(join(d, 't', '.env'), `${tree[0]?.text ?? ''}\nAPI_TOKEN=${randomBody(chunkSize, 24)}\n`);
+        const fileByFile = await scanAll(['t'], { cwd: d, jobs: 0, chunkSize, ruleset: UNTRUSTED_BUILTIN });
+        const expected = { keys: counted(keys(fileByFile.findings)), errors: fileByFile.errors, files: fileByFile.stats.files, bytes: fileByFile.stats.bytes, artifacts: fileByFile.stats.artifacts };
+        expect(expected.errors.map((e) => e.kind)).toEqual(['unsupported']);
+        for (const options of [{ jobs: 0 }, { jobs: 1, inlineBytes: 0 }, { jobs: 2, inlineBytes: 0 }]) {
+          const bulk = await scanAll(['t'], { cwd: d, chunkSize, ...options });
+          expect({ keys: keys(bulk.findings), errors: bulk.errors, files: bulk.stats.files, bytes: bulk.stats.bytes, artifacts: bulk.stats.artifacts }).toEqual(expected);
+        }
+      }),
+      run(RUNS.bulk),
+    );
+    expectMostlyNonEmpty(before, RUNS.bulk);
   });
 
   it('stdin gives the same findings fed in 1-byte, odd-sized or large slices, for plain, tgz and zip input', async () => {

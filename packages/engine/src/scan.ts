@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { builtinRuleset, type CompiledRule, type CompiledRuleset, dropOverlapping, pathFindingTarget } from '@pubguard/rules';
+import { BulkReader, type BulkJob, type BulkPart, bulkJob, stopBulk } from './bulk.js';
 import { resolveLimits } from './limits.js';
 import { type Batch, type BatchSegment, matchBatch } from './matcher/batch.js';
 import { Matcher, type SegmentResult, WINDOW_MARGIN } from './matcher/matcher.js';
@@ -9,7 +10,7 @@ import { AsyncQueue } from './queue.js';
 import { fingerprint, redact } from './redact.js';
 import { wantCollections } from './sources/collect.js';
 import { enumerate, joinChain } from './sources/index.js';
-import type { SourceFile, SourceStructure } from './sources/types.js';
+import type { SourceDiskFiles, SourceFile, SourceItem, SourceStructure } from './sources/types.js';
 import type { Finding, ScanError, ScanEvent, ScanLimits, ScanStats } from './types.js';
 
 /** Options of `scan()`; every one has a default, documented here. */
@@ -232,6 +233,7 @@ class Producer {
   private lastProgress = performance.now();
   private current = '';
   private matcher: Matcher | undefined;
+  private bulkReader: BulkReader | undefined;
   private pool: WorkerPool | undefined;
   private inlineSoFar = 0;
   private readonly inFlight = new Set<Promise<void>>();
@@ -267,26 +269,14 @@ class Producer {
         ignore: this.settings.ignore,
         tmpDir: this.options.tmpDir,
         signal: this.signal,
+        // Rules from a config file only run where a watchdog can stop them, so their scans keep
+        // every read on this thread; otherwise each thread reads the files it matches.
+        diskFiles: !this.settings.untrusted,
         ...(this.options.select ? { select: this.options.select } : {}),
       });
       for await (const item of items) {
         if (this.signal.aborted) break;
-        switch (item.kind) {
-          case 'artifact':
-            this.stats.artifacts++;
-            this.current = item.path;
-            break;
-          case 'error':
-            this.queue.push({ type: 'error', error: item.error });
-            break;
-          case 'structure':
-            this.structureFinding(item);
-            break;
-          case 'file':
-            await this.readFile(item);
-            break;
-        }
-        this.maybeProgress();
+        await this.handle(item);
       }
       this.flush();
       await Promise.all(this.inFlight);
@@ -300,6 +290,99 @@ class Producer {
     }
     this.stats.durationMs = Math.round(performance.now() - this.started);
     this.queue.push({ type: 'done', stats: { ...this.stats } });
+  }
+
+  private async handle(item: SourceItem): Promise<void> {
+    switch (item.kind) {
+      case 'artifact':
+        this.stats.artifacts++;
+        this.current = item.path;
+        break;
+      case 'error':
+        this.queue.push({ type: 'error', error: item.error });
+        break;
+      case 'structure':
+        this.structureFinding(item);
+        break;
+      case 'file':
+        await this.readFile(item);
+        break;
+      case 'disk-files':
+        await this.readDiskFiles(item);
+        break;
+    }
+    this.maybeProgress();
+  }
+
+  /**
+   * Reads and matches a directory's files on this thread and, once the scan is large enough to
+   * pay for them, on the workers too, each claiming the next few files. Files left over (archives,
+   * large or unreadable files, those of a worker that died) are then read the usual way.
+   */
+  private async readDiskFiles(item: SourceDiskFiles): Promise<void> {
+    const { files } = item;
+    const verdicts = files.map((f) => this.pathRules.check(f.display));
+    const { chunkSize, overlap, limits } = this.settings;
+    // Files the usual path would match as one segment, and that no limit would cut short.
+    const cap = Math.min(chunkSize + overlap - 1, limits.maxEntryBytes, limits.maxArtifactBytes);
+    const job = bulkJob(
+      files.map((f) => f.abs),
+      verdicts.map((v) => (v.gated.length > 0 ? v.gated : null)),
+      cap,
+    );
+    const handled = new Uint8Array(files.length);
+    const pathOnly = verdicts.map((v) => v.pathOnly);
+    const onPart = (part: BulkPart) => this.bulkPart(item, pathOnly, handled, part);
+    this.matcher ??= new Matcher(this.settings.ruleset);
+    this.bulkReader ??= new BulkReader(this.matcher);
+    let shares: Promise<void>[] | undefined;
+    try {
+      for (;;) {
+        if (this.signal.aborted) break;
+        shares ??= this.shareBulk(job, onPart);
+        const part = this.bulkReader.next(job);
+        if (!part) break;
+        for (const n of part.bytes) this.inlineSoFar += n;
+        onPart(part);
+        // Lets worker replies, progress and an interrupt through between claims.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    } finally {
+      stopBulk(job);
+      if (shares) await Promise.allSettled(shares);
+    }
+    for (let i = 0; i < files.length; i++) {
+      if (handled[i] === 1) continue;
+      if (this.signal.aborted) return;
+      for await (const inner of item.read(files[i] as (typeof files)[number])) await this.handle(inner);
+    }
+  }
+
+  /** Starts the workers on a bulk job once this scan has matched enough to pay for them. */
+  private shareBulk(job: BulkJob, onPart: (part: BulkPart) => void): Promise<void>[] | undefined {
+    const { jobs, inlineBytes, ruleset, ruleTimeoutMs } = this.settings;
+    if (jobs === 0 || this.inlineSoFar < inlineBytes) return undefined;
+    this.pool ??= new WorkerPool(ruleset, { size: jobs, timeoutMs: ruleTimeoutMs, keepBatches: false, recycle: (b) => this.recycle(b) });
+    return this.pool.share(job, onPart);
+  }
+
+  /** Takes the results of one claim: the files read in full are done; the others are left for later. */
+  private bulkPart(item: SourceDiskFiles, pathOnly: number[][], handled: Uint8Array, part: BulkPart): void {
+    part.results.forEach((result, k) => {
+      const i = part.start + k;
+      const file = item.files[i];
+      if (result === null || file === undefined) return;
+      handled[i] = 1;
+      this.stats.artifacts++;
+      this.stats.files++;
+      this.stats.bytes += part.bytes[k] ?? 0;
+      this.current = file.display;
+      for (const index of pathOnly[i] ?? []) this.pathFinding(index, [file.display], file.display);
+      if (result.matches.length === 0) return;
+      const state = new FileState([file.display], (s, matches) => this.emitMatches(s, matches));
+      state.deliver(0, 0, result);
+      state.close(1);
+    });
   }
 
   private maybeProgress(): void {

@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { CompiledRuleset } from '@pubguard/rules';
+import type { BulkJob, BulkPart } from '../bulk.js';
 import type { Batch } from '../matcher/batch.js';
 import type { SegmentResult } from '../matcher/matcher.js';
 import type { WorkerRequest, WorkerSetup } from './worker.js';
@@ -38,6 +39,8 @@ interface Task {
   request: WorkerRequest;
   resolve: (results: SegmentResult[]) => void;
   reject: (error: Error) => void;
+  /** A bulk job's claims, as they are done. */
+  onPart?: (part: BulkPart) => void;
 }
 
 interface Slot {
@@ -47,7 +50,10 @@ interface Slot {
   timer: NodeJS.Timeout | undefined;
 }
 
-type Reply = { id: number; results: SegmentResult[]; buffer?: ArrayBuffer; error?: undefined } | { id: number; error: string };
+type Reply =
+  | { id: number; results: SegmentResult[]; buffer?: ArrayBuffer; error?: undefined; part?: undefined }
+  | { id: number; part: BulkPart; error?: undefined }
+  | { id: number; error: string; part?: undefined };
 
 // Workers always run built JavaScript: from sources (tests) we point at the build output,
 // which the test command produces first. One way everywhere, no loader in the worker.
@@ -85,6 +91,26 @@ export class WorkerPool {
     });
   }
 
+  /**
+   * Has every worker claim files from `job` until none are left; `onPart` receives each claim's
+   * results. Settles once every worker has stopped claiming; a worker that dies rejects its share,
+   * and the files it had claimed are the caller's to read again. Bulk jobs are not watched for
+   * runaway rules: they are only for the built-in rules, which are tested not to backtrack.
+   */
+  share(job: BulkJob, onPart: (part: BulkPart) => void): Promise<void>[] {
+    return this.slots.map(
+      () =>
+        new Promise<void>((resolve, reject) => {
+          if (this.closed || this.broken) {
+            resolve();
+            return;
+          }
+          this.queue.push({ request: { id: this.nextId++, bulk: job }, resolve: () => resolve(), reject, onPart });
+          this.dispatch();
+        }),
+    );
+  }
+
   /** True when every worker is busy and has a batch waiting: more work would only queue. */
   get saturated(): boolean {
     return this.queue.length >= this.slots.length && this.slots.every((slot) => slot.busy !== undefined);
@@ -108,6 +134,10 @@ export class WorkerPool {
     const worker = new Worker(workerUrl(), { workerData: setup, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 8 } });
     const slot: Slot = { worker, current: new Int32Array(current), busy: undefined, timer: undefined };
     worker.on('message', (reply: Reply) => {
+      if (reply.part !== undefined) {
+        if (slot.busy?.request.id === reply.id) slot.busy.onPart?.(reply.part);
+        return;
+      }
       const task = this.finish(slot);
       if (task && task.request.id === reply.id) {
         this.deaths = 0;
@@ -167,6 +197,10 @@ export class WorkerPool {
       const task = this.queue.shift();
       if (!task) return;
       slot.busy = task;
+      if (task.request.bulk) {
+        slot.worker.postMessage(task.request);
+        continue;
+      }
       slot.timer = setTimeout(() => this.overrun(slot), this.options.timeoutMs);
       const transfer = this.options.keepBatches ? [] : [task.request.batch.buffer];
       slot.worker.postMessage(task.request, transfer);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { resolveLimits } from '../limits.js';
 import type { ScanErrorKind } from '../types.js';
-import type { SourceItem, SourceOptions } from './types.js';
+import type { DiskFileRef, SourceItem, SourceOptions } from './types.js';
 import { ArtifactCtx, type Shared } from './context.js';
 import { discardOpened, diskBuffers, openDiskFile, type OpenedFile, readDiskFile, walkDirectory } from './disk.js';
 import { errorMessage, fsStop, joinChain, problem, Stop } from './errors.js';
@@ -11,7 +11,7 @@ import { openEntry } from './open.js';
 import { readableChunks } from './stream.js';
 
 export { joinChain } from './errors.js';
-export type { SourceArtifact, SourceFile, SourceItem, SourceOptions, SourceProblem, SourceStructure } from './types.js';
+export type { DiskFileRef, SourceArtifact, SourceDiskFiles, SourceFile, SourceItem, SourceOptions, SourceProblem, SourceStructure } from './types.js';
 
 /** Files of a directory opened ahead of the one being read, to overlap their I/O latency. */
 const PREFETCH_FILES = 8;
@@ -96,6 +96,17 @@ async function* enumerateInput(input: string, options: EnumerateOptions, shared:
     }
     // Files and problems alike belong to the one shard their path selects.
     if (options.select) items = items.filter((item) => selected(item.display));
+    if (options.diskFiles) {
+      const files: DiskFileRef[] = [];
+      for (const item of items) {
+        if (item.type === 'error') yield errorItem(item.display, item.kind, item.message);
+        else files.push({ display: item.display, abs: item.abs });
+      }
+      if (files.length > 0) {
+        yield { kind: 'disk-files', files, read: (f) => untilAborted(artifact(shared, f.display, (ctx) => readDiskFile(ctx, f.display, f.abs))) };
+      }
+      return;
+    }
     const ahead = new Map<number, Promise<OpenedFile>>();
     try {
       for (let i = 0; i < items.length; i++) {
@@ -152,6 +163,16 @@ async function* artifact(
     const s = fsStop([path], err, 'artifact');
     if (s === undefined) throw err;
     yield { kind: 'error', error: s.event };
+  }
+}
+
+/** Items until an abort, which ends them quietly, as it ends `enumerate`. */
+async function* untilAborted(items: AsyncGenerator<SourceItem, void, undefined>): AsyncGenerator<SourceItem, void, undefined> {
+  try {
+    yield* items;
+  } catch (err) {
+    if (err instanceof Stop && err.scope === 'all') return;
+    throw err;
   }
 }
 

@@ -41,8 +41,27 @@ export interface SourceArtifact {
   path: string;
 }
 
+/** A file found by a directory walk: the path reports show and the path to open. */
+export interface DiskFileRef {
+  display: string;
+  abs: string;
+}
+
+/**
+ * The files of a directory, offered at once (only with `SourceOptions.diskFiles`) so that the
+ * consumer can read plain ones itself, on several threads. Each file is a top-level artifact;
+ * any the consumer does not read in full goes through `read`, the usual way, which reads
+ * archives and reports every problem.
+ */
+export interface SourceDiskFiles {
+  kind: 'disk-files';
+  files: DiskFileRef[];
+  /** Reads one of `files` as the enumeration would have: its artifact marker, then its items. */
+  read(file: DiskFileRef): AsyncGenerator<SourceItem, void, undefined>;
+}
+
 /** What a source yields. */
-export type SourceItem = SourceFile | SourceProblem | SourceStructure | SourceArtifact;
+export type SourceItem = SourceFile | SourceProblem | SourceStructure | SourceArtifact | SourceDiskFiles;
 
 /** Options every source receives; sources know nothing of rules. */
 export interface SourceOptions {
@@ -58,4 +77,9 @@ export interface SourceOptions {
   tmpDir?: string;
   /** Aborts reading when signalled (Ctrl-C); spill files are removed. */
   signal?: AbortSignal;
+  /**
+   * Offer each directory's files as one `disk-files` item (after the walk's problems) instead
+   * of reading them one by one. Default: false.
+   */
+  diskFiles?: boolean;
 }

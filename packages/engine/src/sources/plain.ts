@@ -1,0 +1,37 @@
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { DETECT_BYTES, detectKind } from './detect.js';
+
+/**
+ * Reads a whole small plain file on disk into `into` at `offset`, blocking: the number of
+ * bytes, or -1 when the file must be read the usual way instead, which then also reports
+ * why (unreadable, not a regular file, larger than `cap`, an archive or a compressed file).
+ * `into` needs room for `cap + 1` bytes from `offset`: one more byte says the file is larger.
+ *
+ * Directory scans read most files this way, on whichever thread matches them: on a warm page
+ * cache a blocking read costs a fraction of the three thread-pool round trips (open, read,
+ * close) of an asynchronous one, and it lets worker threads read in parallel.
+ */
+export function readPlainFileSync(abs: string, into: Buffer, offset: number, cap: number): number {
+  let fd: number;
+  try {
+    // Non-blocking open: a path swapped for a FIFO since the directory walk must not hang here.
+    fd = openSync(abs, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch {
+    return -1;
+  }
+  try {
+    if (!fstatSync(fd).isFile()) return -1;
+    let n = 0;
+    for (;;) {
+      const got = readSync(fd, into, offset + n, cap + 1 - n, n);
+      if (got === 0) break;
+      n += got;
+      if (n > cap) return -1;
+    }
+    return detectKind(into.subarray(offset, offset + Math.min(n, DETECT_BYTES))) === 'plain' ? n : -1;
+  } catch {
+    return -1;
+  } finally {
+    closeSync(fd);
+  }
+}
