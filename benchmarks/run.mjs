@@ -23,6 +23,9 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(HERE);
 const CACHE = join(HERE, '.cache');
 const CLI = join(ROOT, 'packages', 'cli', 'bin', 'pubguard.js');
+const SPIN = join(HERE, 'lib', 'spin.mjs');
+/** Matching per copy in the machine-ceiling rows: about a second of work on one core. */
+const SPIN_MB = 600;
 const SECRETLINT_VERSION = '13.0.6';
 const PRESET_VERSION = '13.1.0';
 
@@ -156,6 +159,7 @@ function addRow(group, tool, input, MB, m, floorOf) {
     cpuRatioToFloor: floorOf ? m.cpuS / floorOf.cpuS : Number.NaN,
     findings: m.findings ?? Number.NaN,
     note: m.note ?? '',
+    ...(m.processes !== undefined ? { processes: m.processes } : {}),
   };
   rows.push(row);
   log(`${tool.padEnd(18)} ${input.padEnd(34)} ${row.wallS.toFixed(3)} s${m.note ? `  (${m.note})` : ''}`);
@@ -241,6 +245,20 @@ if (largest) {
     };
     addRow('jobs', `pubguard ${name}`, largest.label, largest.bytes / 1e6, m);
   }
+  // What this machine allows: the same pure matching, one copy alone and one copy per CPU at
+  // once, alternating. The copies share nothing, so their slowdown is the machine's.
+  const copies = availableParallelism();
+  const alone = [];
+  const together = [];
+  for (let i = 0; i < 3; i++) {
+    alone.push((await measure('node', [SPIN, String(SPIN_MB)])).wallS);
+    const started = process.hrtime.bigint();
+    await Promise.all(Array.from({ length: copies }, () => measure('node', [SPIN, String(SPIN_MB)])));
+    together.push(Number(process.hrtime.bigint() - started) / 1e9);
+  }
+  const note = `lib/spin.mjs, ${SPIN_MB} MB of matching per copy, no I/O; median of 3, alternating`;
+  addRow('ceiling', 'matcher, one copy alone', `${SPIN_MB} MB`, SPIN_MB, { wallS: median(alone), cpuS: Number.NaN, peakMB: Number.NaN, findings: Number.NaN, note, processes: 1 });
+  addRow('ceiling', `matcher, ${copies} copies at once`, `${copies} × ${SPIN_MB} MB`, copies * SPIN_MB, { wallS: median(together), cpuS: Number.NaN, peakMB: Number.NaN, findings: Number.NaN, note, processes: copies });
 }
 
 if (selected('empty-dir')) {

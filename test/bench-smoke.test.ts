@@ -45,6 +45,14 @@ describe('benchmark targets', () => {
       judgeTargets([row('linearity', 'pubguard', 'gen-10MB', 10, 0.1, { peakMB: 60 }), row('linearity', 'pubguard', 'gen-1GB', 1000, 5, { peakMB: peak1GB })]).find((t) =>
         t.target.startsWith('1 GB peak RSS within'),
       );
+    const cores = (ceilingWall: number | undefined) =>
+      judgeTargets([
+        row('jobs', 'pubguard one thread', 'gen-1GB', 1000, 2),
+        row('jobs', 'pubguard both cores', 'gen-1GB', 1000, 1.3),
+        ...(ceilingWall === undefined ? [] : [row('ceiling', 'matcher, one copy alone', '600 MB', 600, 1, { processes: 1 }), row('ceiling', 'matcher, 2 copies at once', '2 × 600 MB', 1200, ceilingWall, { processes: 2 })]),
+      ]).find((t) => t.target.startsWith('both cores'));
+    expect(cores(1.3)).toMatchObject({ status: 'FAIL', measured: "0.65×; this machine's ceiling 0.65×" });
+    expect(cores(undefined)).toMatchObject({ status: 'FAIL', measured: '0.65×' });
     expect(memory(88)).toMatchObject({ status: 'PASS', measured: '1.47× (88 / 60 MB)' });
     expect(memory(92)?.status).toBe('FAIL');
     expect(status).toEqual({

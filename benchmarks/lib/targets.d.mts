@@ -1,6 +1,6 @@
 /** One row of the benchmark table, as run.mjs records it. */
 export interface BenchRow {
-  group: 'package' | 'linearity' | 'jobs' | 'startup' | string;
+  group: 'package' | 'linearity' | 'jobs' | 'ceiling' | 'startup' | string;
   tool: string;
   input: string;
   MB: number;
@@ -12,6 +12,8 @@ export interface BenchRow {
   cpuRatioToFloor?: number;
   findings: number;
   note?: string;
+  /** Copies run at once, for the machine-ceiling rows (group 'ceiling'). */
+  processes?: number;
 }
 /** A target's verdict: PASS, FAIL, or SKIP when this run did not measure it. */
 export interface TargetVerdict {
