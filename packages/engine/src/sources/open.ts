@@ -3,7 +3,7 @@ import { type ArtifactCtx, type Entry, FileBytes, limited, type LimitControl } f
 import { DETECT_BYTES, detectKind, UNSUPPORTED_NAMES } from './detect.js';
 import { joinChain, limitStop, Stop } from './errors.js';
 import { readGzip } from './gzip.js';
-import { Peekable } from './stream.js';
+import { once, Peekable } from './stream.js';
 import { readTar } from './tar.js';
 import { readZipStream } from './zip.js';
 
@@ -73,6 +73,13 @@ async function* emitFile(ctx: ArtifactCtx, entry: Entry, src: Peekable): AsyncGe
   if (entry.recycle !== undefined) file.recycle = entry.recycle;
   yield file;
   if (entry.sequential && !bytes.finished && bytes.error === undefined) await bytes.drain();
+  if (bytes.error !== undefined) throw bytes.error;
+}
+
+/** Yields a plain file whose bytes are all in memory already (a small archive entry read whole). */
+export async function* emitWhole(ctx: ArtifactCtx, chain: string[], data: Uint8Array): AsyncGenerator<SourceItem, void, undefined> {
+  const bytes = new FileBytes(ctx, once(data));
+  yield { kind: 'file', chain, size: data.length, bytes };
   if (bytes.error !== undefined) throw bytes.error;
 }
 

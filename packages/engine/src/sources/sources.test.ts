@@ -148,6 +148,8 @@ async function see(item: SourceItem, read: boolean): Promise<Seen> {
     }
     case 'structure':
       return { t: 'structure', path: joinChain(item.chain), ruleId: item.ruleId, detail: item.detail };
+    case 'disk-files':
+      throw new Error('these tests never ask for disk-files items');
   }
 }
 
@@ -164,6 +166,39 @@ describe('joinChain', () => {
 });
 
 describe('kinds', () => {
+  it('reads tar entries on both sides of the size read whole, nested archives included', async () => {
+    const MiB = 1024 * 1024;
+    // Bytes that gzip cannot shrink, so the large nested tgz is large inside the tar too.
+    const noise = (n: number, seed: number) => Buffer.from(Array.from({ length: n }, (_, i) => (Math.imul(i + seed, 2654435761) >>> 24) & 0x7f));
+    const small = noise(1000, 1);
+    const exact = noise(MiB, 2);
+    const over = noise(MiB + 1, 3);
+    const inner = gzipSync(await tarOf([{ name: 'in.txt', data: 'inner text' }]));
+    const bigInner = gzipSync(await tarOf([{ name: 'big.txt', data: over }]), { level: 0 });
+    expect(bigInner.length).toBeGreaterThan(MiB);
+    await put(
+      'whole/mix.tar',
+      await tarOf([
+        { name: 'small.txt', data: small },
+        { name: 'exact.txt', data: exact },
+        { name: 'over.txt', data: over },
+        { name: 'inner.tgz', data: inner },
+        { name: 'big-inner.tgz', data: bigInner },
+        { name: 'empty.txt', data: '' },
+      ]),
+    );
+    const s = await collect(['whole/mix.tar']);
+    expect(errors(s)).toEqual([]);
+    const text = (path: string) => (s.find((x) => x.t === 'file' && x.path === path) as { text: string } | undefined)?.text;
+    expect(files(s)).toEqual(['whole/mix.tar!small.txt', 'whole/mix.tar!exact.txt', 'whole/mix.tar!over.txt', 'whole/mix.tar!inner.tgz!in.txt', 'whole/mix.tar!big-inner.tgz!big.txt', 'whole/mix.tar!empty.txt']);
+    expect(text('whole/mix.tar!small.txt')).toBe(small.toString('latin1'));
+    expect(text('whole/mix.tar!exact.txt')).toBe(exact.toString('latin1'));
+    expect(text('whole/mix.tar!over.txt')).toBe(over.toString('latin1'));
+    expect(text('whole/mix.tar!inner.tgz!in.txt')).toBe('inner text');
+    expect(text('whole/mix.tar!big-inner.tgz!big.txt')).toBe(over.toString('latin1'));
+    expect(text('whole/mix.tar!empty.txt')).toBe('');
+  });
+
   it('reads a plain file and an empty file', async () => {
     await put('plain/a.txt', 'hello');
     await put('plain/empty.txt', '');

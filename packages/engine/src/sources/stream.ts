@@ -64,6 +64,18 @@ export class Peekable {
   }
 }
 
+/** An iterator over one chunk held in memory: cheaper than a generator for the many small entries of a package. */
+export function once(data: Uint8Array): AsyncIterator<Uint8Array> {
+  let given = false;
+  return {
+    next: () => {
+      if (given) return Promise.resolve({ done: true, value: undefined });
+      given = true;
+      return Promise.resolve({ done: false, value: data });
+    },
+  };
+}
+
 /** Copies the first `n` bytes of a list of chunks into one array. */
 function concat(chunks: readonly Uint8Array[], n: number): Uint8Array {
   const out = new Uint8Array(n);

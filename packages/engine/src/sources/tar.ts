@@ -2,8 +2,10 @@ import type { Extract } from 'tar-stream';
 import type { SourceItem } from './types.js';
 import type { ArtifactCtx } from './context.js';
 import { checkDevice, checkLink, checkName, checkSetuid, decodeName, DuplicateTracker } from './checks.js';
+import { DETECT_BYTES, detectKind } from './detect.js';
 import { errorMessage, formatBytes, limitStop, problem, Stop } from './errors.js';
-import { readableChunks, startPump, type WritableLike } from './stream.js';
+import { emitWhole } from './open.js';
+import { once, readableChunks, startPump, type WritableLike } from './stream.js';
 
 /** tar-stream's extract accepts a filename encoding that its type declarations omit. */
 type ExtractFactory = (opts: { filenameEncoding: string; allowUnknownFormat: boolean }) => Extract;
@@ -81,6 +83,20 @@ export async function* readTar(
         yield { kind: 'error', error: e.event };
         continue;
       }
+      if (h.size <= WHOLE_ENTRY_BYTES) {
+        // Most entries are small: read whole first, a plain one goes straight to the consumer,
+        // which spares the look-ahead and limit layers a stream of unknown content needs.
+        const chunks: Uint8Array[] = [];
+        try {
+          for await (const chunk of entry as AsyncIterable<Uint8Array>) chunks.push(chunk);
+        } catch (err) {
+          throw toStop(err);
+        }
+        const data = chunks.length === 1 ? (chunks[0] as Uint8Array) : Buffer.concat(chunks);
+        if (detectKind(data.subarray(0, DETECT_BYTES)) === 'plain') yield* emitWhole(ctx, ec, data);
+        else yield* ctx.open(ctx, { chain: ec, size: h.size, raw: once(data), sequential: false }, depth + 1);
+        continue;
+      }
       const raw = readableChunks(entry as AsyncIterable<Uint8Array>, toStop);
       let finished = false;
       try {
@@ -95,6 +111,9 @@ export async function* readTar(
     extract.destroy();
   }
 }
+
+/** Entries up to this size are read whole before they are opened: nearly every file of a package. */
+const WHOLE_ENTRY_BYTES = 1024 * 1024;
 
 /** Reads an iterator to its end, ignoring errors: the container reports them on its next step. */
 async function drain(it: AsyncIterator<Uint8Array>): Promise<void> {
