@@ -53,7 +53,10 @@ export interface ScanOptions {
   /**
    * Bytes matched on the calling thread before workers are started: starting and warming a
    * worker costs about as much as matching 30 MB, so most single packages never pay for one.
-   * Default: 32 MiB.
+   * Past it, workers start only once matching (with reading, for a directory's files) takes
+   * at least half of the scan's time so far: when inflating one gzip stream, which no worker
+   * can share, is what limits a scan, workers would only add their start-up. 0 starts them
+   * with the first batch. Default: 32 MiB.
    */
   inlineBytes?: number;
   /** Directory for temporary spill files of large nested zips. Default: the OS temp dir. */
@@ -236,6 +239,8 @@ class Producer {
   private bulkReader: BulkReader | undefined;
   private pool: WorkerPool | undefined;
   private inlineSoFar = 0;
+  /** Milliseconds this thread spent on work that workers could share (matching, bulk reads). */
+  private shareableMs = 0;
   private readonly inFlight = new Set<Promise<void>>();
   private batch: { buffer: Buffer; used: number; segments: BatchSegment[]; owners: Owner[] } | undefined;
   private readonly batchCapacity: number;
@@ -340,7 +345,9 @@ class Producer {
       for (;;) {
         if (this.signal.aborted) break;
         shares ??= this.shareBulk(job, onPart);
+        const claimed = performance.now();
         const part = this.bulkReader.next(job);
+        this.shareableMs += performance.now() - claimed;
         if (!part) break;
         for (const n of part.bytes) this.inlineSoFar += n;
         onPart(part);
@@ -360,8 +367,8 @@ class Producer {
 
   /** Starts the workers on a bulk job once this scan has matched enough to pay for them. */
   private shareBulk(job: BulkJob, onPart: (part: BulkPart) => void): Promise<void>[] | undefined {
-    const { jobs, inlineBytes, ruleset, ruleTimeoutMs } = this.settings;
-    if (jobs === 0 || this.inlineSoFar < inlineBytes) return undefined;
+    const { jobs, ruleset, ruleTimeoutMs } = this.settings;
+    if (jobs === 0 || !this.workersPay()) return undefined;
     this.pool ??= new WorkerPool(ruleset, { size: jobs, timeoutMs: ruleTimeoutMs, keepBatches: false, recycle: (b) => this.recycle(b) });
     return this.pool.share(job, onPart);
   }
@@ -511,16 +518,25 @@ class Producer {
     }
   }
 
+  /** Whether workers, once started, would pay for their start-up (see `ScanOptions.inlineBytes`). */
+  private workersPay(): boolean {
+    const { inlineBytes } = this.settings;
+    if (this.pool !== undefined || inlineBytes === 0) return true;
+    return this.inlineSoFar >= inlineBytes && this.shareableMs >= 0.5 * (performance.now() - this.started);
+  }
+
   private async execute(batch: Batch, bytes: number): Promise<SegmentResult[]> {
-    const { jobs, inlineBytes, ruleset, untrusted, ruleTimeoutMs } = this.settings;
+    const { jobs, ruleset, untrusted, ruleTimeoutMs } = this.settings;
     // Rules from a config file may hang; only a worker can be stopped, so they never run inline.
-    // Otherwise the calling thread matches small scans alone (a worker would cost more than it
-    // saves) and, later, any batch that would only wait for a busy worker.
-    const inline = jobs === 0 || (!untrusted && (this.inlineSoFar < inlineBytes || this.pool?.saturated === true));
+    // Otherwise the calling thread matches while workers would not pay for themselves and,
+    // later, any batch that would only wait for a busy worker.
+    const inline = jobs === 0 || (!untrusted && (!this.workersPay() || this.pool?.saturated === true));
     if (inline) {
       this.inlineSoFar += bytes;
       this.matcher ??= new Matcher(ruleset);
+      const matching = performance.now();
       const results = matchBatch(this.matcher, batch);
+      this.shareableMs += performance.now() - matching;
       this.recycle(batch.buffer);
       return results;
     }

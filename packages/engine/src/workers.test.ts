@@ -1,0 +1,73 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { base62Crc32 } from '@pubguard/corpus';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { scanAll } from './scan.js';
+
+// Counts worker pools the scan starts, without changing what they do.
+const pools = vi.hoisted(() => ({ created: 0 }));
+vi.mock('./pool/pool.js', async (importOriginal) => {
+  const original = await importOriginal<typeof import('./pool/pool.js')>();
+  class CountedPool extends original.WorkerPool {
+    constructor(...args: ConstructorParameters<typeof original.WorkerPool>) {
+      super(...args);
+      pools.created++;
+    }
+  }
+  return { ...original, WorkerPool: CountedPool };
+});
+
+const MiB = 1024 * 1024;
+const body = 'Zq8TnB2wLk9RzD4vHs6MpC8yFj3GaE';
+const token = `ghp_${body}${base62Crc32(body)}`;
+/** 1 MiB of source-like text, with the token in the middle of the one marked. */
+function chunk(withToken: boolean): Buffer {
+  const line = 'const value = compute(input, options) + offset; // keep going\n';
+  const text = line.repeat(Math.floor(MiB / line.length));
+  return Buffer.from(withToken ? text.replace(line, `const t = "${token}";\n`) : text);
+}
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'pubguard-workers-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+beforeEach(() => {
+  pools.created = 0;
+});
+
+describe('when workers start', () => {
+  it('not while something other than matching limits the scan (input arriving slowly)', async () => {
+    async function* slow(): AsyncGenerator<Uint8Array> {
+      for (let i = 0; i < 24; i++) {
+        await sleep(20);
+        yield chunk(i === 12);
+      }
+    }
+    const result = await scanAll(['-'], { stdin: slow(), jobs: 1, inlineBytes: MiB });
+    expect(result.findings.map((f) => f.ruleId)).toEqual(['github-classic-token']);
+    expect(pools.created).toBe(0);
+  });
+
+  it('once matching and reading take most of the time (a directory of large files)', async () => {
+    const tree = join(dir, 'tree');
+    await mkdir(tree, { recursive: true });
+    for (let i = 0; i < 24; i++) await writeFile(join(tree, `f${String(i).padStart(2, '0')}.js`), chunk(i === 20));
+    const result = await scanAll([tree], { jobs: 1, inlineBytes: MiB });
+    expect(result.findings.map((f) => f.ruleId)).toEqual(['github-classic-token']);
+    expect(pools.created).toBe(1);
+  });
+
+  it('with the first batch when inlineBytes is 0', async () => {
+    async function* slow(): AsyncGenerator<Uint8Array> {
+      await sleep(20);
+      yield chunk(true);
+    }
+    await scanAll(['-'], { stdin: slow(), jobs: 1, inlineBytes: 0 });
+    expect(pools.created).toBe(1);
+  });
+});
