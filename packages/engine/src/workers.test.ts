@@ -53,11 +53,16 @@ describe('when workers start', () => {
     expect(pools.created).toBe(0);
   });
 
-  it('once matching and reading take most of the time (a directory of large files)', async () => {
+  it('once matching and reading take most of the time (a directory of many files)', async () => {
     const tree = join(dir, 'tree');
     await mkdir(tree, { recursive: true });
-    for (let i = 0; i < 24; i++) await writeFile(join(tree, `f${String(i).padStart(2, '0')}.js`), chunk(i === 20));
+    // Several claims' worth of files, so workers can still join after the first.
+    for (let i = 0; i < 128; i++) await writeFile(join(tree, `f${String(i).padStart(3, '0')}.js`), chunk(i === 100).subarray(0, MiB / 4));
+    // A first scan loads the directory walker, so the one measured spends its time reading.
+    const alone = await scanAll([tree], { jobs: 0 });
+    pools.created = 0;
     const result = await scanAll([tree], { jobs: 1, inlineBytes: MiB });
+    expect(result.findings).toEqual(alone.findings);
     expect(result.findings.map((f) => f.ruleId)).toEqual(['github-classic-token']);
     expect(pools.created).toBe(1);
   });
