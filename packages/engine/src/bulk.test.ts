@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { base62Crc32 } from '@pubguard/corpus';
 import { builtinRuleset } from '@pubguard/rules';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BULK_CLAIM, BulkReader, bulkJob, stopBulk } from './bulk.js';
+import { PART_FILES, BulkReader, bulkJob, stopBulk } from './bulk.js';
 import { Matcher } from './matcher/matcher.js';
 import { readPlainFileSync } from './sources/plain.js';
 
@@ -64,7 +64,7 @@ describe('BulkReader', () => {
   }
 
   it('two readers sharing a job claim every file once, and leave archives to the usual path', async () => {
-    const paths = await files(3 * BULK_CLAIM + 5);
+    const paths = await files(3 * PART_FILES + 5);
     const job = bulkJob(paths, paths.map(() => null), 4096);
     const readers = [new BulkReader(matcher), new BulkReader(matcher)];
     const seen = new Array<number>(paths.length).fill(0);
@@ -73,8 +73,9 @@ describe('BulkReader', () => {
       const part = readers[turn % 2]!.next(job);
       if (!part) break;
       part.results.forEach((r, k) => {
-        seen[part.start + k]!++;
-        read[part.start + k] = r === null ? -1 : part.bytes[k]!;
+        const i = part.indices[k]!;
+        seen[i]!++;
+        read[i] = r === null ? -1 : part.bytes[k]!;
       });
     }
     expect(seen.every((n) => n === 1)).toBe(true);
@@ -83,10 +84,10 @@ describe('BulkReader', () => {
   });
 
   it('claims nothing more once the job is stopped', async () => {
-    const paths = await files(2 * BULK_CLAIM);
+    const paths = await files(2 * PART_FILES);
     const job = bulkJob(paths, paths.map(() => null), 4096);
     const reader = new BulkReader(matcher);
-    expect(reader.next(job)?.start).toBe(0);
+    expect(reader.next(job)?.indices[0]).toBe(0);
     stopBulk(job);
     expect(reader.next(job)).toBeUndefined();
   });

@@ -4,8 +4,8 @@ import type { Matcher, SegmentResult } from './matcher/matcher.js';
 import { readPlainFileSync } from './sources/plain.js';
 
 /**
- * A directory's files, shared out to every thread that matches: each claims the next few
- * with an atomic counter, reads them itself and matches them. Nothing is handed from thread
+ * A directory's files, shared out to every thread that matches: each claims the next one
+ * with an atomic counter, reads it itself and matches it. Nothing is handed from thread
  * to thread but paths and results, so reading, the part of a directory scan that a single
  * reading thread could not spread, runs on every core.
  */
@@ -19,17 +19,25 @@ export interface BulkJob {
   claims: SharedArrayBuffer;
 }
 
-/** The outcome of one claim: files `start` to `start + results.length - 1`. */
+/** The outcome of a run of claims, reported together. */
 export interface BulkPart {
-  start: number;
+  /** The files claimed, as indexes into the job's paths. */
+  indices: number[];
   /** Each file's result, or null when it was left to the usual path (read nothing here). */
   results: (SegmentResult | null)[];
   /** Bytes read of each file (0 when left to the usual path). */
   bytes: number[];
 }
 
-/** Files taken per claim: big enough that claiming and messaging cost nothing, small enough to share out evenly. */
-export const BULK_CLAIM = 32;
+/**
+ * Most files, and least bytes, reported in one part: enough that messages and yielding cost
+ * nothing, little enough that results and progress flow. Files are claimed one at a time, so
+ * at the end no thread holds files it has not started: a worker still warming up would keep
+ * the others waiting on a whole batch of its claims.
+ */
+export const PART_FILES = 32;
+/** See PART_FILES. */
+export const PART_BYTES = 2 * 1024 * 1024;
 
 /** A new job over `paths`, nothing claimed yet. */
 export function bulkJob(paths: string[], gated: (readonly number[] | null)[], cap: number): BulkJob {
@@ -47,20 +55,18 @@ export class BulkReader {
 
   constructor(private readonly matcher: Matcher) {}
 
-  /** Claims, reads and matches the next files of `job`; undefined once none are left. */
+  /** Claims, reads and matches the next files of `job`, a part's worth; undefined once none are left. */
   next(job: BulkJob): BulkPart | undefined {
     const claims = new Int32Array(job.claims);
-    if (Atomics.load(claims, 1) !== 0) return undefined;
     const total = job.paths.length;
-    const start = Atomics.add(claims, 0, BULK_CLAIM);
-    if (start >= total) return undefined;
-    const end = Math.min(total, start + BULK_CLAIM);
     const room = job.cap + 1;
     // Room for a few files at the largest, so files of usual sizes share one matching pass.
     if (!this.buffer || this.buffer.length < 4 * room) this.buffer = Buffer.allocUnsafeSlow(Math.max(4 * room, 4 * 1024 * 1024));
     const buffer = this.buffer;
-    const results: (SegmentResult | null)[] = new Array<SegmentResult | null>(end - start).fill(null);
-    const bytes: number[] = new Array<number>(end - start).fill(0);
+    const indices: number[] = [];
+    const results: (SegmentResult | null)[] = [];
+    const bytes: number[] = [];
+    let read = 0;
     let segments: BatchSegment[] = [];
     let owners: number[] = [];
     let used = 0;
@@ -71,23 +77,25 @@ export class BulkReader {
       owners = [];
       used = 0;
     };
-    for (let i = start; i < end; i++) {
+    while (indices.length < PART_FILES && read < PART_BYTES && Atomics.load(claims, 1) === 0) {
+      const i = Atomics.add(claims, 0, 1);
+      if (i >= total) break;
       if (buffer.length - used < room) matchPending();
+      const k = indices.length;
+      indices.push(i);
       const n = readPlainFileSync(job.paths[i] ?? '', buffer, used, job.cap);
-      if (n < 0) continue;
-      bytes[i - start] = n;
-      if (n === 0) {
-        results[i - start] = EMPTY;
-        continue;
-      }
+      results.push(n === 0 ? EMPTY : null);
+      bytes.push(Math.max(0, n));
+      if (n <= 0) continue;
+      read += n;
       const gated = job.gated[i];
       // The one segment the usual path makes of a file this small: all of it owned, both ends real.
       segments.push({ offset: used, length: n, ownedStart: 0, ownedEnd: n, atFileStart: true, atFileEnd: true, ...(gated ? { gated } : {}) });
-      owners.push(i - start);
+      owners.push(k);
       used += n;
     }
     if (segments.length > 0) matchPending();
-    return { start, results, bytes };
+    return indices.length > 0 ? { indices, results, bytes } : undefined;
   }
 }
 

@@ -337,7 +337,16 @@ class Producer {
     );
     const handled = new Uint8Array(files.length);
     const pathOnly = verdicts.map((v) => v.pathOnly);
-    const onPart = (part: BulkPart) => this.bulkPart(item, pathOnly, handled, part);
+    // Once every file's claim has come back, the scan moves on without waiting for workers
+    // still starting up: they will find nothing left to claim.
+    let accounted = 0;
+    let allAccounted: () => void = () => undefined;
+    const accountedFor = new Promise<void>((resolve) => (allAccounted = resolve));
+    const onPart = (part: BulkPart) => {
+      this.bulkPart(item, pathOnly, handled, part);
+      accounted += part.results.length;
+      if (accounted >= files.length) allAccounted();
+    };
     this.matcher ??= new Matcher(this.settings.ruleset);
     this.bulkReader ??= new BulkReader(this.matcher);
     let shares: Promise<void>[] | undefined;
@@ -356,7 +365,8 @@ class Producer {
       }
     } finally {
       stopBulk(job);
-      if (shares) await Promise.allSettled(shares);
+      // A worker that died leaves its claim unaccounted for; the usual path below reads it.
+      if (shares) await Promise.race([accountedFor, Promise.allSettled(shares)]);
     }
     for (let i = 0; i < files.length; i++) {
       if (handled[i] === 1) continue;
@@ -376,7 +386,7 @@ class Producer {
   /** Takes the results of one claim: the files read in full are done; the others are left for later. */
   private bulkPart(item: SourceDiskFiles, pathOnly: number[][], handled: Uint8Array, part: BulkPart): void {
     part.results.forEach((result, k) => {
-      const i = part.start + k;
+      const i = part.indices[k] as number;
       const file = item.files[i];
       if (result === null || file === undefined) return;
       handled[i] = 1;
