@@ -13,6 +13,13 @@ type Gc = (options: { type: 'minor' }) => void;
 /** V8's `gc`, once looked up; null where it cannot be had. */
 let gc: Gc | null | undefined;
 let pending = 0;
+/** Every byte ever noted, for tests: each reader that allocates buffers must note them. */
+let noted = 0;
+
+/** Bytes noted so far by `noteFreshBytes` in this process (tests compare before and after). */
+export function freshBytesNoted(): number {
+  return noted;
+}
 /** Scans running that asked for collections (`ScanOptions.collectFreshBuffers`). */
 let wanted = 0;
 
@@ -32,6 +39,7 @@ export function wantCollections(delta: 1 | -1): void {
  * their pages: a 1 GB tgz peaked at about 100 MB instead of 87. Node has no public call for it.
  */
 export function noteFreshBytes(n: number): void {
+  noted += n;
   if (wanted === 0) return;
   pending += n;
   if (pending < COLLECT_EVERY_BYTES) return;

@@ -65,7 +65,7 @@ async function* enumerateInput(input: string, options: EnumerateOptions, shared:
         ctx,
         {
           chain: ['-'],
-          raw: readableChunks(stdin, (err) => fsStop(['-'], err, 'artifact') ?? problem(['-'], 'unreadable', `cannot read standard input: ${errorMessage(err)}`, 'artifact')),
+          raw: readableChunks(stdin, (err) => fsStop(['-'], err, 'artifact') ?? problem(['-'], 'unreadable', `cannot read standard input: ${errorMessage(err)}`, 'artifact'), true),
           sequential: false,
         },
         0,

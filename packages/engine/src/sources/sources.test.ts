@@ -11,7 +11,7 @@ import yazl from 'yazl';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../limits.js';
 import type { ScanLimits } from '../types.js';
-import { COLLECT_EVERY_BYTES, noteFreshBytes, wantCollections } from './collect.js';
+import { COLLECT_EVERY_BYTES, freshBytesNoted, noteFreshBytes, wantCollections } from './collect.js';
 import { enumerate, joinChain, type EnumerateOptions } from './index.js';
 import { BufferPool } from './stream.js';
 import type { SourceItem } from './types.js';
@@ -804,6 +804,13 @@ describe('noteFreshBytes', () => {
     }
     expect((globalThis as { gc?: unknown }).gc).toBeUndefined();
     expect(runInNewContext('typeof gc')).toBe('undefined');
+  });
+  it('counts what standard input reads, so piped input is collected like files', async () => {
+    const before = freshBytesNoted();
+    const chunks = [Buffer.alloc(300_000, 0x61), Buffer.alloc(200_000, 0x62)];
+    const s = await collect(['-'], opts({}, { stdin: Readable.from(chunks) }));
+    expect(files(s)).toEqual(['-']);
+    expect(freshBytesNoted() - before).toBeGreaterThanOrEqual(500_000);
   });
   it('collects only while a scan asked for collections', async () => {
     // GC entries arrive later but carry their start time: count those inside the call.

@@ -210,11 +210,13 @@ function drained(w: WritableLike): Promise<void> {
 
 /**
  * Chunks of a readable as an async generator that never destroys the readable when left
- * unfinished, mapping read errors through `mapError`.
+ * unfinished, mapping read errors through `mapError`. `fresh`: each chunk is a buffer of its
+ * own (stdin's reads, not views of buffers counted elsewhere), noted for collection.
  */
 export async function* readableChunks(
   readable: AsyncIterable<Uint8Array>,
   mapError: (err: unknown) => unknown,
+  fresh = false,
 ): AsyncGenerator<Uint8Array, void, undefined> {
   const it = readable[Symbol.asyncIterator]();
   for (;;) {
@@ -225,6 +227,7 @@ export async function* readableChunks(
       throw mapError(err);
     }
     if (r.done) return;
+    if (fresh) noteFreshBytes(r.value.length);
     yield r.value;
   }
 }
