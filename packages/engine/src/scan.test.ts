@@ -280,3 +280,50 @@ describe('read buffers', () => {
     expect(count).toBeLessThan(10);
   });
 });
+
+describe('a directory read on every thread', () => {
+  let tree: string;
+  const FILES = 300;
+
+  beforeAll(async () => {
+    tree = await mkdtemp(join(tmpdir(), 'pubguard-scan-tree-'));
+    const line = 'export const value = compute(input, options) + offset;\n';
+    for (let i = 0; i < FILES; i++) await writeFile(join(tree, `f${String(i).padStart(3, '0')}.js`), line.repeat(1200));
+  });
+  afterAll(async () => {
+    await rm(tree, { recursive: true, force: true });
+  });
+
+  it('reports progress while it reads, not only once it is done', async () => {
+    const seen: number[] = [];
+    for await (const event of scan([tree], { jobs: 1, inlineBytes: 0, progressIntervalMs: 1 })) {
+      if (event.type === 'progress') seen.push(event.stats.files);
+      if (event.type === 'done') expect(event.stats.files).toBe(FILES);
+    }
+    expect(seen.filter((n) => n > 0 && n < FILES).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('stops at an interrupt, says so, and does not wait for the rest', async () => {
+    const controller = new AbortController();
+    const events: string[] = [];
+    let files = 0;
+    for await (const event of scan([tree], { jobs: 1, inlineBytes: 0, signal: controller.signal, progressIntervalMs: 1 })) {
+      if (event.type === 'progress' && event.stats.files > 0) controller.abort();
+      if (event.type === 'error') events.push(event.error.kind);
+      if (event.type === 'done') {
+        events.push('done');
+        files = event.stats.files;
+      }
+    }
+    expect(events).toEqual(['interrupted', 'done']);
+    expect(files).toBeLessThan(FILES);
+  });
+
+  it('stops cleanly when the consumer leaves early', async () => {
+    let progress = 0;
+    for await (const event of scan([tree], { jobs: 2, inlineBytes: 0, progressIntervalMs: 1 })) {
+      if (event.type === 'progress' && ++progress === 2) break;
+    }
+    expect(progress).toBe(2);
+  });
+});

@@ -346,6 +346,7 @@ class Producer {
       this.bulkPart(item, pathOnly, handled, part);
       accounted += part.results.length;
       if (accounted >= files.length) allAccounted();
+      this.maybeProgress();
     };
     this.matcher ??= new Matcher(this.settings.ruleset);
     this.bulkReader ??= new BulkReader(this.matcher);
