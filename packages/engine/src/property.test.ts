@@ -37,6 +37,16 @@ async function caseDir(): Promise<string> {
   return d;
 }
 
+/** A fresh case directory holding `tree` under `t/`. */
+async function treeDir(tree: readonly TreeFile[]): Promise<string> {
+  const d = await caseDir();
+  for (const f of tree) {
+    await mkdir(dirname(join(d, 't', f.path)), { recursive: true });
+    await writeFile(join(d, 't', f.path), f.text);
+  }
+  return d;
+}
+
 // ---------- planted secrets ----------
 
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -246,11 +256,7 @@ describe('properties (fast-check, fixed seed)', () => {
     const before = nonEmpty;
     await fc.assert(
       fc.asyncProperty(treeArb, fc.integer({ min: 16, max: 4096 }), async (tree, chunkSize) => {
-        const d = await caseDir();
-        for (const f of tree) {
-          await mkdir(dirname(join(d, 't', f.path)), { recursive: true });
-          await writeFile(join(d, 't', f.path), f.text);
-        }
+        const d = await treeDir(tree);
         const whole = counted(await scanKeys(['t'], { cwd: d, jobs: 0 }));
         expect(await scanKeys(['t'], { cwd: d, jobs: 0, chunkSize })).toEqual(whole);
       }),
@@ -263,11 +269,7 @@ describe('properties (fast-check, fixed seed)', () => {
     const before = nonEmpty;
     await fc.assert(
       fc.asyncProperty(treeArb, fc.integer({ min: 64, max: 2048 }), async (tree, chunkSize) => {
-        const d = await caseDir();
-        for (const f of tree) {
-          await mkdir(dirname(join(d, 't', f.path)), { recursive: true });
-          await writeFile(join(d, 't', f.path), f.text);
-        }
+        const d = await treeDir(tree);
         // inlineBytes 0: every batch really goes to the workers; small chunks make many batches finish out of order.
         const inline = counted(await scanKeys(['t'], { cwd: d, jobs: 0, chunkSize }));
         expect(await scanKeys(['t'], { cwd: d, jobs: 1, inlineBytes: 0, chunkSize })).toEqual(inline);
@@ -282,11 +284,7 @@ describe('properties (fast-check, fixed seed)', () => {
     const before = nonEmpty;
     await fc.assert(
       fc.asyncProperty(treeArb, fc.integer({ min: 64, max: 4096 }), async (tree, chunkSize) => {
-        const d = await caseDir();
-        for (const f of tree) {
-          await mkdir(dirname(join(d, 't', f.path)), { recursive: true });
-          await writeFile(join(d, 't', f.path), f.text);
-        }
+        const d = await treeDir(tree);
         // Beside the small plain files every thread reads: files the usual path must read
         // instead (larger than one chunk, archives, an unsupported format) and an empty one.
         const all = tree.map((f) => f.text).join('\n');
@@ -331,11 +329,7 @@ describe('properties (fast-check, fixed seed)', () => {
     const before = nonEmpty;
     await fc.assert(
       fc.asyncProperty(treeArb, fc.constantFrom(...Object.keys(PACKERS)), async (tree, packer) => {
-        const d = await caseDir();
-        for (const f of tree) {
-          await mkdir(dirname(join(d, 't', f.path)), { recursive: true });
-          await writeFile(join(d, 't', f.path), f.text);
-        }
+        const d = await treeDir(tree);
         const fromDir = await scanAll(['t'], { cwd: d, jobs: 0 });
         expect(fromDir.errors).toEqual([]);
         await writeFile(join(d, 'artifact'), await PACKERS[packer]!(tree));
