@@ -14,7 +14,9 @@ export type {
   ScanStats,
 } from './types.js';
 export type {
+  DiskFileRef,
   SourceArtifact,
+  SourceDiskFiles,
   SourceFile,
   SourceItem,
   SourceOptions,

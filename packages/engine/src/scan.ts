@@ -320,9 +320,9 @@ class Producer {
   }
 
   /**
-   * Reads and matches a directory's files on this thread and, once the scan is large enough to
-   * pay for them, on the workers too, each claiming the next few files. Files left over (archives,
-   * large or unreadable files, those of a worker that died) are then read the usual way.
+   * Reads and matches a directory's files on this thread and, once workers pay for themselves,
+   * on the workers too, each thread claiming the next file. Files left over (archives, large or
+   * unreadable files, those of a worker that died) are then read the usual way.
    */
   private async readDiskFiles(item: SourceDiskFiles): Promise<void> {
     const { files } = item;
