@@ -166,6 +166,43 @@ describe('joinChain', () => {
 });
 
 describe('kinds', () => {
+  it('reads zip entries on both sides of the size read whole, stored or deflated, from a file, memory or a spill file', async () => {
+    const MiB = 1024 * 1024;
+    const noise = (n: number, seed: number) => Buffer.from(Array.from({ length: n }, (_, i) => (Math.imul(i + seed, 2654435761) >>> 24) & 0x7f));
+    const entries: ZipSpec[] = [
+      { name: 'small.txt', data: noise(1000, 1) },
+      { name: 'stored.txt', data: noise(3000, 2), compress: false },
+      { name: 'exact.txt', data: noise(MiB, 3) },
+      { name: 'over.txt', data: noise(MiB + 1, 4) },
+      { name: 'over-stored.txt', data: noise(MiB + 7, 5), compress: false },
+      { name: 'inner.tgz', data: gzipSync(await tarOf([{ name: 'in.txt', data: 'inner text' }])) },
+      { name: 'empty.txt', data: '' },
+    ];
+    const zip = await zipOf(entries);
+    await put('wholezip/top.zip', zip);
+    // The same zip nested in a tar: read from memory, or from a spill file past the limit.
+    await put('wholezip/nested.tar', await tarOf([{ name: 'pkg.zip', data: zip }]));
+    const expected = (prefix: string) => [
+      ...entries.filter((e) => !e.name.endsWith('.tgz')).map((e) => [`${prefix}${e.name}`, Buffer.from(e.data).toString('latin1')]),
+      [`${prefix}inner.tgz!in.txt`, 'inner text'],
+    ];
+    const contents = (s: Seen[]) =>
+      s
+        .filter((x): x is Extract<Seen, { t: 'file' }> => x.t === 'file')
+        .map((x) => [x.path, x.text])
+        .sort((a, b) => (a[0]! < b[0]! ? -1 : 1));
+    const sorted = (rows: string[][]) => rows.sort((a, b) => (a[0]! < b[0]! ? -1 : 1));
+    const top = await collect(['wholezip/top.zip']);
+    expect(errors(top)).toEqual([]);
+    expect(contents(top)).toEqual(sorted(expected('wholezip/top.zip!')));
+    const inMemory = await collect(['wholezip/nested.tar']);
+    expect(errors(inMemory)).toEqual([]);
+    expect(contents(inMemory)).toEqual(sorted(expected('wholezip/nested.tar!pkg.zip!')));
+    const spilled = await collect(['wholezip/nested.tar'], opts({ maxInMemoryArchiveBytes: 1024 }));
+    expect(errors(spilled)).toEqual([]);
+    expect(contents(spilled)).toEqual(sorted(expected('wholezip/nested.tar!pkg.zip!')));
+  });
+
   it('reads tar entries on both sides of the size read whole, nested archives included', async () => {
     const MiB = 1024 * 1024;
     // Bytes that gzip cannot shrink, so the large nested tgz is large inside the tar too.
