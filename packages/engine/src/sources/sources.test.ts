@@ -166,6 +166,26 @@ describe('joinChain', () => {
 });
 
 describe('kinds', () => {
+  it('reads gzip data inflated at once or streamed alike: members, concatenated members, tarballs, large output', async () => {
+    const lines = (n: number, tag: string) => Array.from({ length: n }, (_, i) => `${tag} line ${i % 997} of the text, with words that repeat\n`).join('');
+    const small = lines(50, 'small');
+    // Under a mebibyte compressed, but more than the few mebibytes inflated at once.
+    const large = lines(200_000, 'large');
+    expect(Buffer.byteLength(large)).toBeGreaterThan(4 * 1024 * 1024);
+    expect(gzipSync(large).length).toBeLessThan(1024 * 1024);
+    await put('wholegz/small.txt.gz', gzipSync(small));
+    await put('wholegz/large.txt.gz', gzipSync(large));
+    await put('wholegz/two.txt.gz', Buffer.concat([gzipSync('first member\n'), gzipSync('second member\n')]));
+    await put('wholegz/pkg.tgz', gzipSync(await tarOf([{ name: 'package/a.txt', data: small }])));
+    const s = await collect(['wholegz/small.txt.gz', 'wholegz/large.txt.gz', 'wholegz/two.txt.gz', 'wholegz/pkg.tgz']);
+    expect(errors(s)).toEqual([]);
+    const text = (path: string) => (s.find((x) => x.t === 'file' && x.path === path) as { text: string } | undefined)?.text;
+    expect(text('wholegz/small.txt.gz!small.txt')).toBe(small);
+    expect(text('wholegz/large.txt.gz!large.txt')).toBe(large);
+    expect(text('wholegz/two.txt.gz!two.txt')).toBe('first member\nsecond member\n');
+    expect(text('wholegz/pkg.tgz!package/a.txt')).toBe(small);
+  });
+
   it('reads zip entries on both sides of the size read whole, stored or deflated, from a file, memory or a spill file', async () => {
     const MiB = 1024 * 1024;
     const noise = (n: number, seed: number) => Buffer.from(Array.from({ length: n }, (_, i) => (Math.imul(i + seed, 2654435761) >>> 24) & 0x7f));
