@@ -369,11 +369,9 @@ class Producer {
       // A worker that died leaves its claim unaccounted for; the usual path below reads it.
       if (shares) await Promise.race([accountedFor, Promise.allSettled(shares)]);
     }
-    for (let i = 0; i < files.length; i++) {
-      if (handled[i] === 1) continue;
-      if (this.signal.aborted) return;
-      for await (const inner of item.read(files[i] as (typeof files)[number])) await this.handle(inner);
-    }
+    if (this.signal.aborted) return;
+    const left = files.filter((_, i) => handled[i] !== 1);
+    if (left.length > 0) for await (const inner of item.read(left)) await this.handle(inner);
   }
 
   /** Starts the workers on a bulk job once this scan has matched enough to pay for them. */

@@ -5,7 +5,7 @@ import { resolveLimits } from '../limits.js';
 import type { ScanErrorKind } from '../types.js';
 import type { DiskFileRef, SourceItem, SourceOptions } from './types.js';
 import { ArtifactCtx, type Shared } from './context.js';
-import { discardOpened, diskBuffers, openDiskFile, type OpenedFile, readDiskFile, walkDirectory } from './disk.js';
+import { discardOpened, diskBuffers, openDiskFile, type OpenedFile, readDiskFile, walkDirectory, type WalkItem } from './disk.js';
 import { errorMessage, fsStop, joinChain, problem, Stop } from './errors.js';
 import { openEntry } from './open.js';
 import { readableChunks } from './stream.js';
@@ -103,41 +103,50 @@ async function* enumerateInput(input: string, options: EnumerateOptions, shared:
         else files.push({ display: item.display, abs: item.abs });
       }
       if (files.length > 0) {
-        yield { kind: 'disk-files', files, read: (f) => untilAborted(artifact(shared, f.display, (ctx) => readDiskFile(ctx, f.display, f.abs))) };
+        yield { kind: 'disk-files', files, read: (some) => untilAborted(readWalked(shared, some.map((f) => ({ type: 'file', rel: '', ...f })))) };
       }
       return;
     }
-    const ahead = new Map<number, Promise<OpenedFile>>();
-    try {
-      for (let i = 0; i < items.length; i++) {
-        if (shared.signal?.aborted) return;
-        for (let j = i; j < Math.min(items.length, i + PREFETCH_FILES); j++) {
-          const next = items[j]!;
-          if (next.type === 'file' && !ahead.has(j)) ahead.set(j, openDiskFile(next.abs, shared.disk.heads));
-        }
-        const item = items[i]!;
-        if (item.type === 'error') {
-          yield errorItem(item.display, item.kind, item.message);
-          continue;
-        }
-        const pre = ahead.get(i);
-        ahead.delete(i);
-        try {
-          yield* artifact(shared, item.display, (ctx) => readDiskFile(ctx, item.display, item.abs, pre));
-        } finally {
-          // Closes the file if the consumer stopped before it was read; harmless otherwise.
-          if (pre !== undefined) await discardOpened(pre);
-        }
-      }
-    } finally {
-      await Promise.all([...ahead.values()].map(discardOpened));
-    }
+    yield* readWalked(shared, items);
   } else if (!selected(input)) {
     return;
   } else if (info.isFile()) {
     yield* artifact(shared, input, (ctx) => readDiskFile(ctx, input, abs));
   } else {
     yield errorItem(input, 'unsupported', 'not a regular file or directory (device, FIFO or socket); skipped');
+  }
+}
+
+/**
+ * Reads the files a directory walk found, each as a top-level artifact, and reports its
+ * problems, in order. The next few files are opened and their first bytes read ahead of
+ * time, so the I/O latency of small files overlaps with the consumer's work.
+ */
+async function* readWalked(shared: Shared, items: readonly WalkItem[]): AsyncGenerator<SourceItem, void, undefined> {
+  const ahead = new Map<number, Promise<OpenedFile>>();
+  try {
+    for (let i = 0; i < items.length; i++) {
+      if (shared.signal?.aborted) return;
+      for (let j = i; j < Math.min(items.length, i + PREFETCH_FILES); j++) {
+        const next = items[j]!;
+        if (next.type === 'file' && !ahead.has(j)) ahead.set(j, openDiskFile(next.abs, shared.disk.heads));
+      }
+      const item = items[i]!;
+      if (item.type === 'error') {
+        yield errorItem(item.display, item.kind, item.message);
+        continue;
+      }
+      const pre = ahead.get(i);
+      ahead.delete(i);
+      try {
+        yield* artifact(shared, item.display, (ctx) => readDiskFile(ctx, item.display, item.abs, pre));
+      } finally {
+        // Closes the file if the consumer stopped before it was read; harmless otherwise.
+        if (pre !== undefined) await discardOpened(pre);
+      }
+    }
+  } finally {
+    await Promise.all([...ahead.values()].map(discardOpened));
   }
 }
 

@@ -50,14 +50,17 @@ export interface DiskFileRef {
 /**
  * The files of a directory, offered at once (only with `SourceOptions.diskFiles`) so that the
  * consumer can read plain ones itself, on several threads. Each file is a top-level artifact;
- * any the consumer does not read in full goes through `read`, the usual way, which reads
+ * those the consumer does not read in full go through `read`, the usual way, which reads
  * archives and reports every problem.
  */
 export interface SourceDiskFiles {
   kind: 'disk-files';
   files: DiskFileRef[];
-  /** Reads one of `files` as the enumeration would have: its artifact marker, then its items. */
-  read(file: DiskFileRef): AsyncGenerator<SourceItem, void, undefined>;
+  /**
+   * Reads some of `files` as the enumeration would have, in the order given: each one's
+   * artifact marker, then its items; the next few are opened ahead of time.
+   */
+  read(files: readonly DiskFileRef[]): AsyncGenerator<SourceItem, void, undefined>;
 }
 
 /** What a source yields. */
