@@ -188,6 +188,23 @@ describe('scan', () => {
     expect(result.findings.map((f) => [f.ruleId, f.location.line])).toEqual([['test-token', 2]]);
   });
 
+  it('stops such a rule in a directory read in bulk on the workers, and reads the files it held up again without it', async () => {
+    const runaway = compileRules([
+      ...rules,
+      { id: 'custom-runaway', title: 'Runaway custom rule', severity: 'low', keywords: ['aaaa'], pattern: '((?:a{1,20}){1,20})!', maxLength: 400, examples: [], negative_examples: [] },
+    ]);
+    const tree = join(dir, 'runaway-tree');
+    await mkdir(tree);
+    for (let i = 0; i < 40; i++) await writeFile(join(tree, `f${String(i).padStart(2, '0')}.js`), `const t = "tok_Q7mZ2rT9vK4pL8wX3nB6cY${String(i).padStart(2, '0')}";\n`);
+    await writeFile(join(tree, 'f17.js'), `${'a'.repeat(300)}\nconst t = "tok_Q7mZ2rT9vK4pL8wX3nB6cY17";\n`);
+    const result = await scanAll([tree], { ruleset: runaway, jobs: 2, ruleTimeoutMs: 300 });
+    expect(result.errors).toHaveLength(1);
+    expect(result.errors[0]).toMatchObject({ path: tree, kind: 'rule-error' });
+    expect(result.errors[0]?.message).toContain("'custom-runaway'");
+    expect(result.findings.map((f) => f.path).sort()).toEqual(Array.from({ length: 40 }, (_, i) => join(tree, `f${String(i).padStart(2, '0')}.js`)));
+    expect(result.stats.files).toBe(40);
+  });
+
   it('splits a run by path with select: shards together scan every file and report every problem once', async () => {
     const tree = join(dir, 'tree');
     await mkdir(tree);

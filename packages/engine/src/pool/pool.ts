@@ -92,10 +92,10 @@ export class WorkerPool {
   }
 
   /**
-   * Has every worker claim files from `job` until none are left; `onPart` receives each claim's
-   * results. Settles once every worker has stopped claiming; a worker that dies rejects its share,
-   * and the files it had claimed are the caller's to read again. Bulk jobs are not watched for
-   * runaway rules: they are only for the built-in rules, which are tested not to backtrack.
+   * Has every worker claim files from `job` until none are left; `onPart` receives each part's
+   * results. Settles once every worker has stopped claiming. A worker that dies, or whose part
+   * takes longer than the timeout (the rule it was in is then disabled, as for a batch), rejects
+   * its share; the files it had claimed and not reported are the caller's to read again.
    */
   share(job: BulkJob, onPart: (part: BulkPart) => void): Promise<void>[] {
     return this.slots.map(
@@ -135,7 +135,10 @@ export class WorkerPool {
     const slot: Slot = { worker, current: new Int32Array(current), busy: undefined, timer: undefined };
     worker.on('message', (reply: Reply) => {
       if (reply.part !== undefined) {
-        if (slot.busy?.request.id === reply.id) slot.busy.onPart?.(reply.part);
+        if (slot.busy?.request.id !== reply.id) return;
+        // Each part gets the whole timeout: a bulk job runs as long as the directory is large.
+        this.watch(slot);
+        slot.busy.onPart?.(reply.part);
         return;
       }
       const task = this.finish(slot);
@@ -191,17 +194,23 @@ export class WorkerPool {
     this.dispatch();
   }
 
+  /** (Re)starts the watchdog of a busy slot. */
+  private watch(slot: Slot): void {
+    clearTimeout(slot.timer);
+    slot.timer = setTimeout(() => this.overrun(slot), this.options.timeoutMs);
+  }
+
   private dispatch(): void {
     for (const slot of this.slots) {
       if (slot.busy) continue;
       const task = this.queue.shift();
       if (!task) return;
       slot.busy = task;
+      this.watch(slot);
       if (task.request.bulk) {
         slot.worker.postMessage(task.request);
         continue;
       }
-      slot.timer = setTimeout(() => this.overrun(slot), this.options.timeoutMs);
       const transfer = this.options.keepBatches ? [] : [task.request.batch.buffer];
       slot.worker.postMessage(task.request, transfer);
     }

@@ -55,6 +55,8 @@ export interface DiskFileRef {
  */
 export interface SourceDiskFiles {
   kind: 'disk-files';
+  /** The directory, as the input named it. */
+  path: string;
   files: DiskFileRef[];
   /**
    * Reads some of `files` as the enumeration would have, in the order given: each one's
