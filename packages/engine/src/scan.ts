@@ -359,41 +359,44 @@ class Producer {
       if (accounted >= files.length) allAccounted();
       this.maybeProgress();
     };
-    let shares: Promise<void>[] | undefined;
     const { untrusted, jobs, ruleset, ruleTimeoutMs } = this.settings;
-    if (untrusted && jobs > 0) {
-      this.pool ??= new WorkerPool(ruleset, { size: jobs, timeoutMs: ruleTimeoutMs, keepBatches: true, recycle: (b) => this.recycle(b) });
-      shares = this.pool.share(job, onPart);
-      const stop = () => stopBulk(job);
-      this.signal.addEventListener('abort', stop, { once: true });
-      try {
-        await Promise.race([accountedFor, Promise.allSettled(shares)]);
-      } finally {
-        this.signal.removeEventListener('abort', stop);
-      }
-    }
-    this.matcher ??= new Matcher(ruleset);
-    this.bulkReader ??= new BulkReader(this.matcher);
+    let shares: Promise<void>[] | undefined;
+    let completed = false;
+    const stop = () => stopBulk(job);
+    this.signal.addEventListener('abort', stop, { once: true });
+    if (this.signal.aborted) stop();
     try {
-      for (;;) {
-        if (this.signal.aborted || (untrusted && jobs > 0)) break;
-        shares ??= this.shareBulk(job, onPart);
-        const claimed = performance.now();
-        const part = this.bulkReader.next(job);
-        this.shareableMs += performance.now() - claimed;
-        if (!part) break;
-        for (const n of part.bytes) this.inlineSoFar += n;
-        onPart(part);
-        // Lets worker replies, progress and an interrupt through between claims.
-        await new Promise<void>((resolve) => setImmediate(resolve));
+      if (untrusted && jobs > 0) {
+        // Rules from a config file run only where the watchdog can stop them.
+        this.pool ??= new WorkerPool(ruleset, { size: jobs, timeoutMs: ruleTimeoutMs, keepBatches: true, recycle: (b) => this.recycle(b) });
+        shares = this.pool.share(job, onPart);
+      } else {
+        this.matcher ??= new Matcher(ruleset);
+        this.bulkReader ??= new BulkReader(this.matcher);
+        while (!this.signal.aborted) {
+          shares ??= this.shareBulk(job, onPart);
+          const claimed = performance.now();
+          const part = this.bulkReader.next(job);
+          this.shareableMs += performance.now() - claimed;
+          if (!part) break;
+          for (const n of part.bytes) this.inlineSoFar += n;
+          onPart(part);
+          // Lets worker replies, progress and an interrupt through between claims.
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
       }
+      completed = true;
     } finally {
-      stopBulk(job);
+      this.signal.removeEventListener('abort', stop);
+      // Gone wrong here: the workers must not go on claiming what nobody will collect.
+      if (!completed) stopBulk(job);
       // A worker that died or was stopped leaves its claim unaccounted for; the usual path below reads it.
       if (shares) {
         await Promise.race([accountedFor, Promise.allSettled(shares)]);
         for (const share of shares) share.catch((error: unknown) => this.bulkFailed(error, item));
       }
+      // Workers still starting up find nothing to claim.
+      stopBulk(job);
     }
     if (this.signal.aborted) return;
     const left = files.filter((_, i) => handled[i] !== 1);
@@ -520,21 +523,27 @@ class Producer {
     this.inFlight.add(tracked);
   }
 
-  /** Reports a rule stopped by the watchdog, once per rule: it is disabled from then on. */
-  private ruleStopped(error: RuleTimeoutError, where: string, what: string): void {
-    if (this.stoppedRules.has(error.ruleIndex)) return;
-    this.stoppedRules.add(error.ruleIndex);
-    const rule = this.settings.ruleset.rules[error.ruleIndex];
-    const message =
-      error.ruleIndex < 0
-        ? `${what} took more than ${error.ms / 1000} s outside any rule and was stopped; it was read again`
-        : `rule '${rule?.id ?? error.ruleIndex}' took more than ${error.ms / 1000} s on ${what} and was stopped (its regex probably backtracks catastrophically); it is disabled for the rest of this scan`;
+  /**
+   * Reports what the watchdog stopped: a rule (once: it is disabled from then on), or work that
+   * ran long outside any rule. `after` says what became of the work.
+   */
+  private ruleStopped(error: RuleTimeoutError, where: string, what: string, after?: string): void {
+    const tail = after ? `; ${after}` : '';
+    let message: string;
+    if (error.ruleIndex < 0) {
+      message = `${what} took more than ${error.ms / 1000} s outside any rule and was stopped${tail}`;
+    } else {
+      if (this.stoppedRules.has(error.ruleIndex)) return;
+      this.stoppedRules.add(error.ruleIndex);
+      const rule = this.settings.ruleset.rules[error.ruleIndex];
+      message = `rule '${rule?.id ?? error.ruleIndex}' took more than ${error.ms / 1000} s on ${what} and was stopped (its regex probably backtracks catastrophically); it is disabled for the rest of this scan${tail}`;
+    }
     this.queue.push({ type: 'error', error: { path: where, kind: 'rule-error', message } });
   }
 
   /** A worker's share of a bulk read ended early; its files are read again the usual way. */
   private bulkFailed(error: unknown, item: SourceDiskFiles): void {
-    if (error instanceof RuleTimeoutError) this.ruleStopped(error, item.path, 'a few files of this directory (read again without it)');
+    if (error instanceof RuleTimeoutError) this.ruleStopped(error, item.path, 'a few files of this directory', 'they were read again');
   }
 
   private async batchFailed(error: unknown, owners: Owner[], bytes: number): Promise<void> {
