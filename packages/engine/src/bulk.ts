@@ -30,10 +30,10 @@ export interface BulkPart {
 }
 
 /**
- * Most files, and least bytes, reported in one part: enough that messages and yielding cost
- * nothing, little enough that results and progress flow. Files are claimed one at a time, so
- * at the end no thread holds files it has not started: a worker still warming up would keep
- * the others waiting on a whole batch of its claims.
+ * A part ends after this many files, or once it has read PART_BYTES: enough that messages and
+ * yielding cost nothing, little enough that results and progress flow. Files are claimed one
+ * at a time all the same, so at the end no thread holds files it has not started: a worker
+ * still warming up would keep the others waiting on a whole batch of its claims.
  */
 export const PART_FILES = 32;
 /** See PART_FILES. */
