@@ -37,7 +37,8 @@ export async function* readGzip(
   const name = (): string => memberName ?? defaultMemberName(chain[chain.length - 1] ?? '-');
   const { maxCompressionRatio, ratioThresholdBytes, maxEntryBytes } = ctx.limits;
 
-  // Small gzip data, most of all whole: inflated at once when nothing is off, else streamed.
+  // Small gzip data (nearly all of it in a package) is inflated at once when nothing is off;
+  // anything else is streamed.
   const it = src.chunks();
   const held: Uint8Array[] = [];
   let heldBytes = 0;
