@@ -1,5 +1,5 @@
 import picomatch from 'picomatch';
-import { type CompiledRuleset, isPathOnlyRule, ruleAppliesToPath } from '@pubguard/rules';
+import { type CompiledRuleset, isPathOnlyRule, normaliseEntryPath, ruleAppliesToPath } from '@pubguard/rules';
 
 /** Which path-based rules apply to a file: path-only rules report it, gated rules may run in it. */
 export interface PathVerdict {
@@ -10,12 +10,6 @@ export interface PathVerdict {
 }
 
 const NONE: PathVerdict = { pathOnly: [], gated: [] };
-
-/** Forward slashes and no leading `./`, as the rules' own path matching sees a path. */
-function normalise(path: string): string {
-  const slashed = path.includes('\\') ? path.replace(/\\/g, '/') : path;
-  return slashed.startsWith('./') ? slashed.slice(2) : slashed;
-}
 
 /**
  * A substring every path matching `glob` contains, or undefined when the glob has none or uses
@@ -55,7 +49,7 @@ export class PathRules {
   /** The verdict for a file whose innermost path is `path`. */
   check(path: string): PathVerdict {
     if (this.globs.length === 0) return NONE;
-    const normalised = normalise(path);
+    const normalised = normaliseEntryPath(path);
     if (this.literals && !this.literals.test(normalised)) return NONE;
     // The same options as the rules package's matcher, so this only ever says "maybe".
     this.any ??= new RegExp(this.globs.map((g) => `(?:${picomatch.makeRe(g, { dot: true }).source})`).join('|'));

@@ -18,14 +18,21 @@ function matcherFor(globs: string[]): Matcher {
 }
 
 /**
+ * An entry path as rules' globs see it: forward slashes, no leading `./`. Runs for every file,
+ * so it only pays for replacing when there is something to replace.
+ */
+export function normaliseEntryPath(entryPath: string): string {
+  const slashed = entryPath.includes('\\') ? entryPath.replace(/\\/g, '/') : entryPath;
+  return slashed.startsWith('./') ? slashed.slice(2) : slashed;
+}
+
+/**
  * Whether a rule applies to an entry path (the innermost path inside an archive, `/`-separated):
  * true for rules without `paths`; otherwise the path must match a glob and no exclusion.
  */
 export function ruleAppliesToPath(rule: CompiledRule, entryPath: string): boolean {
   if (!rule.paths?.length) return true;
-  // Runs per file and rule: only pay for normalising when there is something to normalise.
-  let path = entryPath.includes('\\') ? entryPath.replace(/\\/g, '/') : entryPath;
-  if (path.startsWith('./')) path = path.slice(2);
+  const path = normaliseEntryPath(entryPath);
   if (!matcherFor(rule.paths)(path)) return false;
   return !(rule.pathsExclude?.length && matcherFor(rule.pathsExclude)(path));
 }
