@@ -5,6 +5,7 @@ import { type ArtifactCtx, ratioStop } from './context.js';
 import { DETECT_BYTES, detectKind } from './detect.js';
 import { errorCode, errorMessage, problem, Stop } from './errors.js';
 import { once, Peekable, startPump } from './stream.js';
+import { openWhole } from './open.js';
 import { readTar } from './tar.js';
 
 /** zlib output buffer size: big enough that the consumer sees few, large chunks. */
@@ -57,7 +58,7 @@ export async function* readGzip(
   if (whole !== undefined) {
     for (const c of held) recycle?.(c);
     if (detectKind(whole.subarray(0, DETECT_BYTES)) === 'tar') yield* readTar(ctx, chain, depth, once(whole));
-    else yield* ctx.open(ctx, { chain: [...chain, name()], raw: once(whole), sequential: false }, depth + 1);
+    else yield* openWhole(ctx, { chain: [...chain, name()] }, whole, depth + 1);
     return;
   }
 

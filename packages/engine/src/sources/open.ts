@@ -76,10 +76,20 @@ async function* emitFile(ctx: ArtifactCtx, entry: Entry, src: Peekable): AsyncGe
   if (bytes.error !== undefined) throw bytes.error;
 }
 
-/** Yields a plain file whose bytes are all in memory already (a small archive entry read whole). */
-export async function* emitWhole(ctx: ArtifactCtx, chain: string[], data: Uint8Array): AsyncGenerator<SourceItem, void, undefined> {
+/**
+ * Opens content held whole in memory (a small archive entry read at once): a plain file goes
+ * straight to the consumer, sparing the look-ahead and limit layers a stream of unknown content
+ * needs (its container has checked the entry's size); anything else is opened as usual.
+ */
+export async function* openWhole(ctx: ArtifactCtx, entry: Omit<Entry, 'raw' | 'sequential'>, data: Uint8Array, depth: number): AsyncGenerator<SourceItem, void, undefined> {
+  if (detectKind(data.subarray(0, DETECT_BYTES)) !== 'plain') {
+    yield* ctx.open(ctx, { ...entry, raw: once(data), sequential: false }, depth);
+    return;
+  }
   const bytes = new FileBytes(ctx, once(data));
-  yield { kind: 'file', chain, size: data.length, bytes };
+  const file: SourceFile = { kind: 'file', chain: entry.chain, bytes };
+  if (entry.size !== undefined) file.size = entry.size;
+  yield file;
   if (bytes.error !== undefined) throw bytes.error;
 }
 

@@ -2,10 +2,9 @@ import type { Extract } from 'tar-stream';
 import type { SourceItem } from './types.js';
 import type { ArtifactCtx } from './context.js';
 import { checkDevice, checkLink, checkName, checkSetuid, decodeName, DuplicateTracker } from './checks.js';
-import { DETECT_BYTES, detectKind } from './detect.js';
 import { errorMessage, formatBytes, limitStop, problem, Stop } from './errors.js';
-import { emitWhole } from './open.js';
-import { once, readableChunks, startPump, type WritableLike } from './stream.js';
+import { openWhole } from './open.js';
+import { readableChunks, startPump, type WritableLike } from './stream.js';
 
 /** tar-stream's extract accepts a filename encoding that its type declarations omit. */
 type ExtractFactory = (opts: { filenameEncoding: string; allowUnknownFormat: boolean }) => Extract;
@@ -84,17 +83,14 @@ export async function* readTar(
         continue;
       }
       if (h.size <= WHOLE_ENTRY_BYTES) {
-        // Most entries are small: read whole first, a plain one goes straight to the consumer,
-        // which spares the look-ahead and limit layers a stream of unknown content needs.
+        // Most entries are small: read whole first, then opened from memory.
         const chunks: Uint8Array[] = [];
         try {
           for await (const chunk of entry as AsyncIterable<Uint8Array>) chunks.push(chunk);
         } catch (err) {
           throw toStop(err);
         }
-        const data = chunks.length === 1 ? (chunks[0] as Uint8Array) : Buffer.concat(chunks);
-        if (detectKind(data.subarray(0, DETECT_BYTES)) === 'plain') yield* emitWhole(ctx, ec, data);
-        else yield* ctx.open(ctx, { chain: ec, size: h.size, raw: once(data), sequential: false }, depth + 1);
+        yield* openWhole(ctx, { chain: ec, size: h.size }, chunks.length === 1 ? (chunks[0] as Uint8Array) : Buffer.concat(chunks), depth + 1);
         continue;
       }
       const raw = readableChunks(entry as AsyncIterable<Uint8Array>, toStop);

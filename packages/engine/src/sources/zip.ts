@@ -9,11 +9,10 @@ import type { ArtifactCtx } from './context.js';
 import { ratioStop } from './context.js';
 import { noteFreshBytes } from './collect.js';
 import { checkDevice, checkLink, checkName, checkSetuid, decodeName, DuplicateTracker, unixType, type UnixType } from './checks.js';
-import { DETECT_BYTES, detectKind } from './detect.js';
 import { errorMessage, formatBytes, joinChain, limitStop, problem, Stop } from './errors.js';
-import { emitWhole } from './open.js';
+import { openWhole } from './open.js';
 import type { Peekable } from './stream.js';
-import { once, readableChunks } from './stream.js';
+import { readableChunks } from './stream.js';
 
 /** yauzl options: lazy so entries are pulled one at a time; raw names so we decode and check them ourselves. */
 const OPTIONS: yauzl.Options = { lazyEntries: true, validateEntrySizes: true, decodeStrings: false, autoClose: false };
@@ -281,11 +280,7 @@ async function* readZip(ctx: ArtifactCtx, chain: string[], depth: number, zf: ya
     }
     const data = entry.compressedSize <= WHOLE_ENTRY_BYTES && entry.uncompressedSize <= WHOLE_ENTRY_BYTES ? await wholeEntry(zf, entry, range) : undefined;
     if (data !== undefined) {
-      if (detectKind(data.subarray(0, DETECT_BYTES)) === 'plain') yield* emitWhole(ctx, ec, data);
-      else {
-        const compressed = entry.compressionMethod === 8 ? { compressedSize: entry.compressedSize } : {};
-        yield* ctx.open(ctx, { chain: ec, size: data.length, ...compressed, raw: once(data), sequential: false }, depth + 1);
-      }
+      yield* openWhole(ctx, { chain: ec, size: data.length, ...(entry.compressionMethod === 8 ? { compressedSize: entry.compressedSize } : {}) }, data, depth + 1);
       continue;
     }
     let stream: Readable;
