@@ -76,6 +76,9 @@ async function* emitFile(ctx: ArtifactCtx, entry: Entry, src: Peekable): AsyncGe
   if (bytes.error !== undefined) throw bytes.error;
 }
 
+/** Archive entries up to this size are read (and inflated) whole, then opened with `openWhole`: nearly every file of a package. */
+export const WHOLE_ENTRY_BYTES = 1024 * 1024;
+
 /**
  * Opens content held whole in memory (a small archive entry read at once): a plain file goes
  * straight to the consumer, sparing the look-ahead and limit layers a stream of unknown content

@@ -3,7 +3,7 @@ import type { SourceItem } from './types.js';
 import type { ArtifactCtx } from './context.js';
 import { checkDevice, checkLink, checkName, checkSetuid, decodeName, DuplicateTracker } from './checks.js';
 import { errorMessage, formatBytes, limitStop, problem, Stop } from './errors.js';
-import { openWhole } from './open.js';
+import { openWhole, WHOLE_ENTRY_BYTES } from './open.js';
 import { readableChunks, startPump, type WritableLike } from './stream.js';
 
 /** tar-stream's extract accepts a filename encoding that its type declarations omit. */
@@ -108,8 +108,6 @@ export async function* readTar(
   }
 }
 
-/** Entries up to this size are read whole before they are opened: nearly every file of a package. */
-const WHOLE_ENTRY_BYTES = 1024 * 1024;
 
 /** Reads an iterator to its end, ignoring errors: the container reports them on its next step. */
 async function drain(it: AsyncIterator<Uint8Array>): Promise<void> {

@@ -10,7 +10,7 @@ import { ratioStop } from './context.js';
 import { noteFreshBytes } from './collect.js';
 import { checkDevice, checkLink, checkName, checkSetuid, decodeName, DuplicateTracker, unixType, type UnixType } from './checks.js';
 import { errorMessage, formatBytes, joinChain, limitStop, problem, Stop } from './errors.js';
-import { openWhole } from './open.js';
+import { openWhole, WHOLE_ENTRY_BYTES } from './open.js';
 import type { Peekable } from './stream.js';
 import { readableChunks } from './stream.js';
 
@@ -35,12 +35,6 @@ const METHODS: Record<number, string> = {
 /** Size of reads from a zip file and of inflated chunks: large, so the consumer sees few chunks. */
 const ZIP_CHUNK = 1024 * 1024;
 
-/**
- * Entries up to this size (compressed and inflated) are read and inflated whole, blocking:
- * a wheel of 5000 small files took 3.2 s through a stream per entry (thread-pool round trips
- * for the header, the data and each inflate, and a 1 MiB inflate buffer each) and 0.5 s so.
- */
-const WHOLE_ENTRY_BYTES = 1024 * 1024;
 
 /** Bytes [start, end) of the zip being read, read at once. */
 type ReadRange = (start: number, end: number) => Buffer;
@@ -278,6 +272,9 @@ async function* readZip(ctx: ArtifactCtx, chain: string[], depth: number, zf: ya
       yield { kind: 'error', error: s.event };
       continue;
     }
+    // Small entries are read and inflated whole, blocking: a zip of 5000 small files took 3.2 s
+    // through a stream per entry (thread-pool round trips for the header, the data and each
+    // inflate, and a 1 MiB inflate buffer each) and 0.5 s so.
     const data = entry.compressedSize <= WHOLE_ENTRY_BYTES && entry.uncompressedSize <= WHOLE_ENTRY_BYTES ? await wholeEntry(zf, entry, range) : undefined;
     if (data !== undefined) {
       yield* openWhole(ctx, { chain: ec, size: data.length, ...(entry.compressionMethod === 8 ? { compressedSize: entry.compressedSize } : {}) }, data, depth + 1);
