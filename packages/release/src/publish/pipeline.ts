@@ -154,7 +154,7 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
   // in the build directory after it was hashed can never reach the registry, because what is
   // version-checked, scanned, approved and uploaded is this copy.
   let staging: string | undefined;
-  let staged: string[] = [];
+  const staged: string[] = [];
   try {
     // Digests are taken once, here; everything after refers to these bytes.
     try {
