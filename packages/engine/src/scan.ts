@@ -54,9 +54,10 @@ export interface ScanOptions {
    * Bytes matched on the calling thread before workers are started: starting and warming a
    * worker costs about as much as matching 30 MB, so most single packages never pay for one.
    * Past it, workers start only once matching (with reading, for a directory's files) takes
-   * at least half of the scan's time so far: when inflating one gzip stream, which no worker
-   * can share, is what limits a scan, workers would only add their start-up. 0 starts them
-   * with the first batch. Default: 32 MiB.
+   * at least half of the scan's time so far, and never while the streams being inflated on
+   * Node's thread pool (large gzip data, large zip entries) and this thread take every core:
+   * when inflating, which no worker can share, is what limits a scan, workers would only add
+   * their start-up and take turns with zlib. 0 starts them with the first batch. Default: 32 MiB.
    */
   inlineBytes?: number;
   /** Directory for temporary spill files of large nested zips. Default: the OS temp dir. */
@@ -248,6 +249,11 @@ class Producer {
   private bulkReader: BulkReader | undefined;
   private pool: WorkerPool | undefined;
   private inlineSoFar = 0;
+  /** Streams being inflated on Node's thread pool right now (`SourceOptions.onInflating`). */
+  private inflating = 0;
+  private readonly cores = availableParallelism();
+  /** Set once every item has been handled: what is left is one batch, too little to share. */
+  private enumerated = false;
   /** Milliseconds this thread spent on work that workers could share (matching, bulk reads). */
   private shareableMs = 0;
   private readonly inFlight = new Set<Promise<void>>();
@@ -286,12 +292,16 @@ class Producer {
         tmpDir: this.options.tmpDir,
         signal: this.signal,
         diskFiles: this.options.bulkDirectories ?? true,
+        onInflating: (delta) => {
+          this.inflating += delta;
+        },
         ...(this.options.select ? { select: this.options.select } : {}),
       });
       for await (const item of items) {
         if (this.signal.aborted) break;
         await this.handle(item);
       }
+      this.enumerated = true;
       this.flush();
       await Promise.all(this.inFlight);
     } catch (error) {
@@ -574,6 +584,10 @@ class Producer {
   private workersPay(): boolean {
     const { inlineBytes } = this.settings;
     if (this.pool !== undefined || inlineBytes === 0) return true;
+    if (this.enumerated) return false;
+    // This thread and each stream zlib inflates on the thread pool keep a core busy; workers
+    // would only take turns with them. On two cores a worker made a 100 MB tarball 10% slower.
+    if (this.cores - 1 - this.inflating < 1) return false;
     return this.inlineSoFar >= inlineBytes && this.shareableMs >= 0.5 * (performance.now() - this.started);
   }
 

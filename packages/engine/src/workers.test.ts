@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { gzipSync } from 'node:zlib';
 import { base62Crc32 } from '@pubguard/corpus';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { scanAll } from './scan.js';
@@ -17,6 +18,12 @@ vi.mock('./pool/pool.js', async (importOriginal) => {
     }
   }
   return { ...original, WorkerPool: CountedPool };
+});
+// The cores the scan sees, so the outcome does not depend on the machine running the tests.
+const machine = vi.hoisted(() => ({ cores: 2 }));
+vi.mock('node:os', async (importOriginal) => {
+  const original = await importOriginal<typeof import('node:os')>();
+  return { ...original, availableParallelism: () => machine.cores };
 });
 
 const MiB = 1024 * 1024;
@@ -38,6 +45,7 @@ afterAll(async () => {
 });
 beforeEach(() => {
   pools.created = 0;
+  machine.cores = 2;
 });
 
 describe('when workers start', () => {
@@ -65,6 +73,19 @@ describe('when workers start', () => {
     expect(result.findings).toEqual(alone.findings);
     expect(result.findings.map((f) => f.ruleId)).toEqual(['github-classic-token']);
     expect(pools.created).toBe(1);
+  });
+
+  it('not while zlib inflating a stream and this thread take every core, as a large tarball does on two', async () => {
+    // Varied lines, so the data inflates at a ratio real bundles have, well under the limit.
+    const lines = Array.from({ length: 300_000 }, (_, i) => `export const v${i % 4999} = compute(input${i % 97}, options) + ${i};\n`);
+    lines[150_000] = `const t = "${token}";\n`;
+    const text = lines.join('');
+    expect(text.length).toBeGreaterThan(16 * MiB);
+    const gz = join(dir, 'bundle.js.gz');
+    await writeFile(gz, gzipSync(text, { level: 1 }));
+    const result = await scanAll([gz], { jobs: 1, inlineBytes: MiB });
+    expect(result.findings.map((f) => f.ruleId)).toEqual(['github-classic-token']);
+    expect(pools.created).toBe(0);
   });
 
   it('with the first batch when inlineBytes is 0', async () => {

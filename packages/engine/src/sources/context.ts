@@ -12,6 +12,8 @@ export interface Shared {
   spillBytes: number;
   /** Read buffers for files on disk, reused from one file to the next. */
   disk: DiskBuffers;
+  /** `SourceOptions.onInflating`. */
+  onInflating: ((delta: 1 | -1) => void) | undefined;
 }
 
 /**

@@ -8,8 +8,13 @@ import { once, Peekable, startPump } from './stream.js';
 import { openWhole } from './open.js';
 import { readTar } from './tar.js';
 
-/** zlib output buffer size: big enough that the consumer sees few, large chunks. */
-const INFLATE_CHUNK = 256 * 1024;
+/**
+ * zlib output buffer size. zlib inflates one buffer per thread-pool task and waits for this
+ * thread to start the next, so while this thread matches one batch (1 MiB) it should have a
+ * whole batch to come back to: typescript's tarball scanned in 0.31 s instead of 0.34 s, with
+ * this thread idle a third of the time at 256 KiB.
+ */
+const INFLATE_CHUNK = 1024 * 1024;
 
 /**
  * gzip data up to this size that inflates to at most WHOLE_OUTPUT_BYTES is inflated at once,
@@ -69,6 +74,7 @@ export async function* readGzip(
   }
   const gunzip = createGunzip({ chunkSize: INFLATE_CHUNK });
   const pump = startPump(replayed(), gunzip, undefined, recycle);
+  ctx.shared.onInflating?.(1);
 
   async function* inflated(): AsyncGenerator<Uint8Array, void, undefined> {
     const it = gunzip[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
@@ -100,6 +106,7 @@ export async function* readGzip(
     }
     yield* ctx.open(ctx, { chain: [...chain, name()], raw: content.chunks(), sequential: false }, depth + 1);
   } finally {
+    ctx.shared.onInflating?.(-1);
     pump.stop();
     gunzip.destroy();
   }

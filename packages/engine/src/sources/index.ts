@@ -38,6 +38,7 @@ export async function* enumerate(inputs: string[], options: EnumerateOptions): A
     signal: options.signal,
     spillBytes: 0,
     disk: diskBuffers(PREFETCH_FILES),
+    onInflating: options.onInflating,
   };
   try {
     for (const input of inputs) {

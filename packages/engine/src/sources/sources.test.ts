@@ -186,6 +186,51 @@ describe('kinds', () => {
     expect(text('wholegz/pkg.tgz!package/a.txt')).toBe(small);
   });
 
+  it('tells when a stream is inflated on the thread pool and when it stops, also when the consumer breaks out', async () => {
+    const MiB = 1024 * 1024;
+    const noise = (n: number, seed: number) => Buffer.from(Array.from({ length: n }, (_, i) => (Math.imul(i + seed, 2654435761) >>> 24) & 0x7f));
+    const text = Array.from({ length: 200_000 }, (_, i) => `line ${i % 997} of the text, with words that repeat\n`).join('');
+    await put('inflating/small.txt.gz', gzipSync('a few words\n'));
+    await put('inflating/large.txt.gz', gzipSync(text));
+    await put('inflating/pkg.tgz', gzipSync(await tarOf([{ name: 'package/a.txt', data: text }])));
+    await put(
+      'inflating/entries.zip',
+      await zipOf([
+        { name: 'small.txt', data: noise(1000, 1) },
+        { name: 'deflated.txt', data: noise(MiB + 1, 2) },
+        { name: 'stored.txt', data: noise(MiB + 1, 3), compress: false },
+      ]),
+    );
+    const told = async (inputs: string[], consume: (items: AsyncGenerator<SourceItem>) => Promise<void>) => {
+      const seen = { started: 0, running: 0, most: 0 };
+      const onInflating = (delta: 1 | -1) => {
+        if (delta > 0) seen.started++;
+        seen.running += delta;
+        seen.most = Math.max(seen.most, seen.running);
+      };
+      await consume(enumerate(inputs, opts({}, { onInflating })));
+      return seen;
+    };
+    const readAll = async (items: AsyncGenerator<SourceItem>) => {
+      for await (const item of items) await see(item, true);
+    };
+    // Small data is inflated at once on this thread; stored entries are not inflated at all.
+    expect(await told(['inflating/small.txt.gz'], readAll)).toEqual({ started: 0, running: 0, most: 0 });
+    expect(await told(['inflating/large.txt.gz'], readAll)).toEqual({ started: 1, running: 0, most: 1 });
+    expect(await told(['inflating/pkg.tgz'], readAll)).toEqual({ started: 1, running: 0, most: 1 });
+    expect(await told(['inflating/entries.zip'], readAll)).toEqual({ started: 1, running: 0, most: 1 });
+    const breakOut = async (items: AsyncGenerator<SourceItem>) => {
+      for await (const item of items) {
+        if (item.kind === 'file' && item.chain.length > 1) {
+          for await (const _ of item.bytes) break;
+          break;
+        }
+      }
+    };
+    expect(await told(['inflating/pkg.tgz'], breakOut)).toEqual({ started: 1, running: 0, most: 1 });
+    expect(await told(['inflating/entries.zip'], breakOut)).toMatchObject({ running: 0 });
+  });
+
   it('reads zip entries on both sides of the size read whole, stored or deflated, from a file, memory or a spill file', async () => {
     const MiB = 1024 * 1024;
     const noise = (n: number, seed: number) => Buffer.from(Array.from({ length: n }, (_, i) => (Math.imul(i + seed, 2654435761) >>> 24) & 0x7f));

@@ -87,4 +87,9 @@ export interface SourceOptions {
    * of reading them one by one. Default: false.
    */
   diskFiles?: boolean;
+  /**
+   * Told when a stream starts (+1) and stops (-1) being inflated on Node's thread pool (a
+   * large gzip stream or zip entry): each one keeps a core busy on its own while it lasts.
+   */
+  onInflating?: (delta: 1 | -1) => void;
 }

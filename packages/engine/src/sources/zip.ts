@@ -287,6 +287,8 @@ async function* readZip(ctx: ArtifactCtx, chain: string[], depth: number, zf: ya
       yield { kind: 'error', error: zipStop(ec, err, 'entry').event };
       continue;
     }
+    const inflating = entry.compressionMethod === 8;
+    if (inflating) ctx.shared.onInflating?.(1);
     try {
       const e = entry;
       yield* ctx.open(
@@ -301,6 +303,7 @@ async function* readZip(ctx: ArtifactCtx, chain: string[], depth: number, zf: ya
         depth + 1,
       );
     } finally {
+      if (inflating) ctx.shared.onInflating?.(-1);
       stream.destroy();
     }
   }
