@@ -75,6 +75,21 @@ describe('when workers start', () => {
     expect(pools.created).toBe(1);
   });
 
+  it("at once for a directory whose files still to read are worth it, however long the scan took before", async () => {
+    const tree = join(dir, 'estimate');
+    await mkdir(tree, { recursive: true });
+    for (let i = 0; i < 64; i++) await writeFile(join(tree, `f${String(i).padStart(2, '0')}.js`), chunk(i === 40).subarray(0, MiB / 4));
+    // A slow first input makes matching a small share of the scan's time: only what the
+    // directory still holds can tell that workers pay.
+    async function* slow(): AsyncGenerator<Uint8Array> {
+      await sleep(400);
+      yield Buffer.from('nothing to see here\n');
+    }
+    const result = await scanAll(['-', tree], { stdin: slow(), jobs: 1, inlineBytes: 4 * MiB });
+    expect(result.findings.map((f) => f.ruleId)).toEqual(['github-classic-token']);
+    expect(pools.created).toBe(1);
+  });
+
   it('not while zlib inflating a stream and this thread take every core, as a large tarball does on two', async () => {
     // Varied lines, so the data inflates at a ratio real bundles have, well under the limit.
     const lines = Array.from({ length: 300_000 }, (_, i) => `export const v${i % 4999} = compute(input${i % 97}, options) + ${i};\n`);
