@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile, chmod } from 'node:fs/promises';
 import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { runInNewContext } from 'node:vm';
@@ -448,6 +448,26 @@ describe('directories', () => {
       'walk/dist/sub/a.js',
     ]);
     expect(files(s)).toContain('walk/dist/pkg-1.0.0.tgz!package/i.js');
+  });
+
+  it('names and reads the files below a directory however the directory is spelled', async () => {
+    await put('spelled/dir/a.txt', 'alpha');
+    await put('spelled/dir/sub/b.txt', 'beta');
+    const inputs: Array<[string, Partial<EnumerateOptions>]> = [
+      ['spelled/dir', {}],
+      ['./spelled/dir/', {}],
+      ['spelled//dir/../dir', {}],
+      ['.', { cwd: join(dir, 'spelled', 'dir') }],
+      [join(dir, 'spelled', 'dir'), {}],
+    ];
+    for (const [input, extra] of inputs) {
+      const s = await collect([input], opts({}, extra));
+      const seen = s.filter((x): x is Extract<Seen, { t: 'file' }> => x.t === 'file').map((x) => [x.path, x.text]);
+      expect(seen, input).toEqual([
+        [posix.join(input, 'a.txt'), 'alpha'],
+        [posix.join(input, 'sub/b.txt'), 'beta'],
+      ]);
+    }
   });
 
   it('does not read a symlink into the root twice and reports one pointing outside', async () => {
