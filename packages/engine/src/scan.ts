@@ -253,6 +253,7 @@ class Producer {
   private inlineSoFar = 0;
   /** Streams being inflated on Node's thread pool right now (`SourceOptions.onInflating`). */
   private inflating = 0;
+  /** CPUs this process may use: with none left over, workers only take turns with this thread. */
   private readonly cores = availableParallelism();
   /** Set once every item has been handled: what is left is one batch, too little to share. */
   private enumerated = false;
