@@ -75,7 +75,7 @@ describe('when workers start', () => {
     expect(pools.created).toBe(1);
   });
 
-  it("at once for a directory whose files still to read are worth it, however long the scan took before", async () => {
+  it('at once for a directory whose files still to read are worth it, however long the scan took before', async () => {
     const tree = join(dir, 'estimate');
     await mkdir(tree, { recursive: true });
     for (let i = 0; i < 64; i++) await writeFile(join(tree, `f${String(i).padStart(2, '0')}.js`), chunk(i === 40).subarray(0, MiB / 4));
