@@ -388,18 +388,15 @@ class Producer {
         this.bulkReader ??= new BulkReader(this.matcher);
         // Files and bytes this thread has read of this directory, to estimate what is left.
         let ownFiles = 0;
-        let ownBytes = 0;
+        const inlineBefore = this.inlineSoFar;
         while (!this.signal.aborted) {
-          shares ??= this.shareBulk(job, onPart, ownFiles > 0 ? (ownBytes / ownFiles) * (files.length - ownFiles) : 0);
+          shares ??= this.shareBulk(job, onPart, ownFiles > 0 ? ((this.inlineSoFar - inlineBefore) / ownFiles) * (files.length - ownFiles) : 0);
           const claimed = performance.now();
           const part = this.bulkReader.next(job);
           this.shareableMs += performance.now() - claimed;
           if (!part) break;
           for (const n of part.bytes) this.inlineSoFar += n;
-          if (shares === undefined) {
-            ownFiles += part.indices.length;
-            for (const n of part.bytes) ownBytes += n;
-          }
+          ownFiles += part.indices.length;
           onPart(part);
           // Lets worker replies, progress and an interrupt through between claims.
           await new Promise<void>((resolve) => setImmediate(resolve));
