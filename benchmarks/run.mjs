@@ -96,6 +96,20 @@ function ensureSecretlint() {
 }
 
 // ---- measuring --------------------------------------------------------------------------
+// NODE_EXTRA_CA_CERTS makes Node build its root certificate store and parse the named file
+// before any script runs: on a machine whose shell sets it, that is tens of milliseconds of
+// every Node start (pubguard's, secretlint's), which gzip and rg never pay. No measured
+// command makes a TLS connection, so the Node processes run without it; the start-up rows
+// show the cost with it as well.
+const EXTRA_CA = process.env.NODE_EXTRA_CA_CERTS;
+const nodeEnv = { ...process.env };
+delete nodeEnv.NODE_EXTRA_CA_CERTS;
+
+/** measure() of a Node process, in the environment above. */
+function measureNode(args, options = {}) {
+  return measure('node', args, { ...options, env: nodeEnv });
+}
+
 /** Median wall and CPU, and the largest peak, of several measure() results. */
 function summarise(results) {
   return {
@@ -115,7 +129,7 @@ async function floorOnce(tgz, dir) {
 
 /** One pubguard run as a process, with its findings counted from the JSON report. */
 async function pubguardOnce(target, extra = []) {
-  const r = await measure('node', [CLI, 'scan', '--format', 'json', '-q', ...extra, target], { stdout: 'capture' });
+  const r = await measureNode([CLI, 'scan', '--format', 'json', '-q', ...extra, target], { stdout: 'capture' });
   let findings = Number.NaN;
   let note = '';
   try {
@@ -130,7 +144,7 @@ async function pubguardOnce(target, extra = []) {
 }
 
 async function secretlint(tools, dir) {
-  const r = await measure('node', [tools.bin, '**/*', '--secretlintrc', tools.rc, '--format', 'json', '--maskSecrets'], { cwd: dir, stdout: tools.out });
+  const r = await measureNode([tools.bin, '**/*', '--secretlintrc', tools.rc, '--format', 'json', '--maskSecrets'], { cwd: dir, stdout: tools.out });
   let findings = Number.NaN;
   let note = '';
   try {
@@ -237,6 +251,8 @@ for (const pkg of PACKAGES) {
   }
 }
 
+/** Node's start with and without NODE_EXTRA_CA_CERTS, when the machine sets it (from the start-up rows). */
+let extraCaCost;
 let largest;
 for (const gen of GENERATED) {
   if (!selected(gen.label) || (args.quick && gen.bytes >= 1e9)) continue;
@@ -272,9 +288,9 @@ if (largest) {
   const alone = [];
   const together = [];
   for (let i = 0; i < 3; i++) {
-    alone.push((await measure('node', [SPIN, String(SPIN_MB)])).wallS);
+    alone.push((await measureNode([SPIN, String(SPIN_MB)])).wallS);
     const started = process.hrtime.bigint();
-    await Promise.all(Array.from({ length: copies }, () => measure('node', [SPIN, String(SPIN_MB)])));
+    await Promise.all(Array.from({ length: copies }, () => measureNode([SPIN, String(SPIN_MB)])));
     together.push(Number(process.hrtime.bigint() - started) / 1e9);
   }
   const note = `lib/spin.mjs, ${SPIN_MB} MB of matching per copy, no I/O; median of 3, alternating`;
@@ -285,18 +301,28 @@ if (largest) {
 if (selected('empty-dir')) {
   const empty = join(CACHE, 'empty-dir');
   mkdirSync(empty, { recursive: true });
-  const times = [];
-  const cpu = [];
-  let peak = 0;
-  for (let i = 0; i < 10; i++) {
-    const r = await measure('node', [CLI, 'scan', '-q', empty]);
-    times.push(r.wallS);
-    cpu.push(r.cpuS);
-    peak = Math.max(peak, r.peakMB);
+  /** Ten empty-directory scans and ten bare Node starts, alternating, in `env`. */
+  const startup = async (env) => {
+    const times = [];
+    const cpu = [];
+    const bare = [];
+    let peak = 0;
+    for (let i = 0; i < 10; i++) {
+      const r = await measure('node', [CLI, 'scan', '-q', empty], { env });
+      times.push(r.wallS);
+      cpu.push(r.cpuS);
+      peak = Math.max(peak, r.peakMB);
+      bare.push((await measure('node', ['-e', '0'], { env })).wallS);
+    }
+    return { wallS: median(times), cpuS: median(cpu), peakMB: peak, findings: 0, bareMs: median(bare) * 1000 };
+  };
+  const st = await startup(nodeEnv);
+  addRow('startup', 'pubguard', 'empty-dir (median of 10)', 0, { ...st, note: `node -e 0 alone: ${st.bareMs.toFixed(0)} ms` });
+  if (EXTRA_CA !== undefined) {
+    const withCa = await startup(process.env);
+    extraCaCost = { withMs: withCa.bareMs, withoutMs: st.bareMs };
+    addRow('startup-env', 'pubguard', 'empty-dir, NODE_EXTRA_CA_CERTS set', 0, { ...withCa, note: `as this machine's shell runs it; node -e 0 alone: ${withCa.bareMs.toFixed(0)} ms` });
   }
-  const bare = [];
-  for (let i = 0; i < 10; i++) bare.push((await measure('node', ['-e', '0'])).wallS);
-  addRow('startup', 'pubguard', 'empty-dir (median of 10)', 0, { wallS: median(times), cpuS: median(cpu), peakMB: peak, findings: 0, note: `node -e 0 alone: ${(median(bare) * 1000).toFixed(0)} ms` });
 }
 
 // ---- report -----------------------------------------------------------------------------
@@ -323,10 +349,16 @@ const machine = {
   loadavg1: { before: loadBefore, after: loadavg()[0] },
   commit,
   packagesModified: dirty,
+  // Set on the machine, unset for every Node process measured (see measureNode).
+  nodeExtraCaCerts: EXTRA_CA === undefined ? null : { path: EXTRA_CA, ...(extraCaCost ? { nodeStartMs: { with: extraCaCost.withMs, without: extraCaCost.withoutMs } } : {}) },
 };
 console.log(`\npubguard benchmark — ${new Date(started).toISOString()} — ${machine.nproc} CPUs, ${machine.cpu}, Node ${machine.node}`);
 console.log(`code: ${commit ?? 'unknown commit'}${dirty ? ' with uncommitted changes under packages/' : ''}`);
 console.log(`load average (1 min): ${loadBefore.toFixed(2)} at the start, ${machine.loadavg1.after.toFixed(2)} at the end`);
+if (EXTRA_CA !== undefined) {
+  const cost = extraCaCost ? ` (node -e 0: ${extraCaCost.withMs.toFixed(0)} ms with it, ${extraCaCost.withoutMs.toFixed(0)} ms without)` : '';
+  console.log(`NODE_EXTRA_CA_CERTS=${EXTRA_CA} is set here and was unset for the Node processes measured${cost}: no measured command uses TLS`);
+}
 console.log(`MB = 10^6 bytes of uncompressed files; wall s = median of ${runs} runs (1 run for ≥ 500 MB), floor and pubguard alternating;`);
 console.log(`cpu s = user + system CPU of the process, all threads (cpu ×floor: its ratio to the floor's); peak MB = max RSS (GNU time %M)\n`);
 console.log(formatRows(display));
