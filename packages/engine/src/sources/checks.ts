@@ -3,14 +3,24 @@ import type { SourceStructure } from './types.js';
 import { structure } from './context.js';
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
+const NON_ASCII = /[^\x00-\x7f]/;
 
 /** Decodes an entry name: UTF-8 when it is valid UTF-8, else each byte as latin1 so it is still shown. */
 export function decodeName(raw: Uint8Array): string {
+  const latin1 = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('latin1');
+  // Nearly every name is ASCII, which reads the same either way: for the 5 000 names of a
+  // package, the UTF-8 decoder took about 10 ms in a fresh process, this test under 1 ms.
+  if (!NON_ASCII.test(latin1)) return latin1;
   try {
     return UTF8.decode(raw);
   } catch {
-    return Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('latin1');
+    return latin1;
   }
+}
+
+/** `decodeName` of a name that a reader has already decoded byte for byte as latin1. */
+export function decodeLatin1Name(latin1: string): string {
+  return NON_ASCII.test(latin1) ? decodeName(Buffer.from(latin1, 'latin1')) : latin1;
 }
 
 /** The file-type bits of a Unix mode. */
@@ -42,7 +52,8 @@ export function unixType(mode: number): UnixType {
 /** Findings about an entry's name: `..` segments or an absolute path. */
 export function checkName(chain: string[], name: string): SourceStructure | undefined {
   const absolute = name.startsWith('/') || name.startsWith('\\') || /^[A-Za-z]:/.test(name);
-  const dotdot = name.split(/[/\\]/).includes('..');
+  // Few names hold "..": splitting all 5 000 names of a package took 3–6 ms, looking first under 0.5.
+  const dotdot = name.includes('..') && name.split(/[/\\]/).includes('..');
   if (!absolute && !dotdot) return undefined;
   const why = absolute ? 'is an absolute path' : 'contains a ".." segment';
   return structure(

@@ -1,7 +1,7 @@
 import type { Extract } from 'tar-stream';
 import type { SourceItem } from './types.js';
 import type { ArtifactCtx } from './context.js';
-import { checkDevice, checkLink, checkName, checkSetuid, decodeName, DuplicateTracker } from './checks.js';
+import { checkDevice, checkLink, checkName, checkSetuid, decodeLatin1Name, DuplicateTracker } from './checks.js';
 import { errorMessage, formatBytes, limitStop, problem, Stop } from './errors.js';
 import { openWhole, WHOLE_ENTRY_BYTES } from './open.js';
 import { readableChunks, startPump, type WritableLike } from './stream.js';
@@ -55,11 +55,11 @@ export async function* readTar(
         entry.resume();
         throw limitStop(chain, 'maxEntries', `archive has more than ${maxEntries} entries; the rest were not read`, String(maxEntries), 'archive');
       }
-      const name = h.pax && typeof (h.pax as Record<string, unknown>).path === 'string' ? h.name : decodeName(Buffer.from(h.name, 'latin1'));
+      const name = h.pax && typeof (h.pax as Record<string, unknown>).path === 'string' ? h.name : decodeLatin1Name(h.name);
       const ec = [...chain, name];
       const findings = [checkName(ec, name), checkSetuid(ec, name, h.mode ?? 0)];
       if (h.type === 'symlink' || h.type === 'link') {
-        const target = h.pax && typeof (h.pax as Record<string, unknown>).linkpath === 'string' ? h.linkname : decodeName(Buffer.from(h.linkname ?? '', 'latin1'));
+        const target = h.pax && typeof (h.pax as Record<string, unknown>).linkpath === 'string' ? h.linkname : decodeLatin1Name(h.linkname ?? '');
         findings.push(checkLink(ec, name, target, h.type === 'link'));
       }
       if (h.type === 'character-device' || h.type === 'block-device' || h.type === 'fifo') {
