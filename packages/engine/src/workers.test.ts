@@ -48,6 +48,15 @@ beforeEach(() => {
   machine.cores = 2;
 });
 
+/**
+ * Standard input that arrives after 400 ms: matching then takes a small share of the scan's
+ * time, so only what a directory still holds can tell that workers pay.
+ */
+async function* slowStdin(): AsyncGenerator<Uint8Array> {
+  await sleep(400);
+  yield Buffer.from('nothing to see here\n');
+}
+
 describe('when workers start', () => {
   it('not while something other than matching limits the scan (input arriving slowly)', async () => {
     async function* slow(): AsyncGenerator<Uint8Array> {
@@ -78,16 +87,23 @@ describe('when workers start', () => {
   it('at once for a directory whose files still to read are worth it, however long the scan took before', async () => {
     const tree = join(dir, 'estimate');
     await mkdir(tree, { recursive: true });
-    for (let i = 0; i < 64; i++) await writeFile(join(tree, `f${String(i).padStart(2, '0')}.js`), chunk(i === 40).subarray(0, MiB / 4));
-    // A slow first input makes matching a small share of the scan's time: only what the
-    // directory still holds can tell that workers pay.
-    async function* slow(): AsyncGenerator<Uint8Array> {
-      await sleep(400);
-      yield Buffer.from('nothing to see here\n');
-    }
-    const result = await scanAll(['-', tree], { stdin: slow(), jobs: 1, inlineBytes: 4 * MiB });
+    // 16 MiB: after the 64 files read before estimating, the 192 left come to 12 MiB.
+    for (let i = 0; i < 256; i++) await writeFile(join(tree, `f${String(i).padStart(3, '0')}.js`), chunk(i === 200).subarray(0, MiB / 16));
+    const result = await scanAll(['-', tree], { stdin: slowStdin(), jobs: 1, inlineBytes: MiB });
     expect(result.findings.map((f) => f.ruleId)).toEqual(['github-classic-token']);
     expect(pools.created).toBe(1);
+  });
+
+  it('not for a small directory whose first files are its largest, as in many packages', async () => {
+    const tree = join(dir, 'front-loaded');
+    await mkdir(tree, { recursive: true });
+    // 1.4 MiB in all. From its first 32 files, the 169 left would look like 3.7 MiB; from
+    // its first 64, like 1.8 MiB, under twice inlineBytes.
+    await writeFile(join(tree, 'a-changelog.md'), chunk(false).subarray(0, 600 * 1024));
+    for (let i = 0; i < 200; i++) await writeFile(join(tree, `b${String(i).padStart(3, '0')}.js`), chunk(i === 150).subarray(0, 4 * 1024));
+    const result = await scanAll(['-', tree], { stdin: slowStdin(), jobs: 1, inlineBytes: MiB });
+    expect(result.stats.files).toBe(202);
+    expect(pools.created).toBe(0);
   });
 
   it('not while zlib inflating a stream and this thread take every core, as a large tarball does on two', async () => {
