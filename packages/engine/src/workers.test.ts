@@ -84,7 +84,7 @@ describe('when workers start', () => {
     expect(pools.created).toBe(1);
   });
 
-  it('at once for a directory whose files still to read are worth it, however long the scan took before', async () => {
+  it('for a directory whose files still to read are worth it, however long the scan took before', async () => {
     const tree = join(dir, 'estimate');
     await mkdir(tree, { recursive: true });
     // 16 MiB: after the 64 files read before estimating, the 192 left come to 12 MiB.
@@ -103,6 +103,7 @@ describe('when workers start', () => {
     for (let i = 0; i < 200; i++) await writeFile(join(tree, `b${String(i).padStart(3, '0')}.js`), chunk(i === 150).subarray(0, 4 * 1024));
     const result = await scanAll(['-', tree], { stdin: slowStdin(), jobs: 1, inlineBytes: MiB });
     expect(result.stats.files).toBe(202);
+    expect(result.findings.map((f) => f.ruleId)).toEqual(['github-classic-token']);
     expect(pools.created).toBe(0);
   });
 
