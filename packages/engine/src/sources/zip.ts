@@ -296,7 +296,7 @@ async function* readZip(ctx: ArtifactCtx, chain: string[], depth: number, zf: ya
         {
           chain: ec,
           size: e.uncompressedSize,
-          ...(e.compressionMethod === 8 ? { compressedSize: e.compressedSize } : {}),
+          ...(inflating ? { compressedSize: e.compressedSize } : {}),
           raw: checkedChunks(stream, e, ec),
           sequential: false,
         },
