@@ -1,20 +1,20 @@
 #!/usr/bin/env node
-// Runs the bundle that `pnpm build` writes (scripts/bundle.mjs): a handful of files instead of
-// the ~180 modules of dist/ and its dependencies, which cost a small scan most of its time.
-const BUNDLE_DIR = decodeURIComponent(new URL('../bundle/', import.meta.url).pathname);
-
-// A file of the bundle missing (commands load theirs on first use) means a build to run;
-// anything else is a real failure and keeps its stack.
-function exitIfUnbuilt(error) {
-  if (error?.code !== 'ERR_MODULE_NOT_FOUND' || !String(error.message).includes(BUNDLE_DIR)) throw error;
-  process.stderr.write('pubguard: packages/cli/bundle/ is missing or incomplete; build it with `corepack pnpm build`\n');
-  process.exit(2);
-}
+'use strict';
+// Runs the bundle that `pnpm build` writes (scripts/bundle.mjs): one CommonJS file, compiled
+// from its code cache, instead of the ~180 modules of dist/ and its dependencies, which cost a
+// small scan most of its time.
+const { loadBundle, UnbuiltError } = require('./load.js');
 
 let entry;
 try {
-  entry = await import(new URL('../bundle/bin.js', import.meta.url).href);
+  entry = loadBundle('bin').exports;
 } catch (error) {
-  exitIfUnbuilt(error);
+  if (!(error instanceof UnbuiltError)) throw error;
+  process.stderr.write(`pubguard: packages/cli/bundle/ is missing or incomplete (${error.message}); build it with \`corepack pnpm build\`\n`);
+  process.exit(2);
 }
-await entry.main().catch(exitIfUnbuilt);
+entry.main().catch((error) => {
+  // run() turns every expected failure into a message and an exit code; this is a bug.
+  process.stderr.write(`pubguard: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 2;
+});

@@ -1,10 +1,14 @@
 #!/usr/bin/env node
 // Bundles the built CLI (dist/) and the engine's worker into packages/cli/bundle/, which
-// bin/pubguard.js runs. Loading ~180 small modules (ours, fast-glob's and picomatch's) took
-// about 40 ms of every run, most of a small package's scan; a bundle split into one chunk per
-// command keeps the lazy loading of commands and loads a handful of files instead.
-// Runs after `tsc -b` (the root build script does both) so it bundles fresh JavaScript.
-import { cpSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+// bin/pubguard.js runs, and makes the bundle's V8 code cache. Loading ~180 small modules (ours,
+// fast-glob's and picomatch's) took about 40 ms of every run, most of a small package's scan;
+// one CommonJS file per entry loads in one read, and, unlike ES modules, can be compiled from
+// a code cache (bin/load.js).
+// Runs after `tsc -b` (the root build script does both) so it bundles fresh JavaScript, and the
+// corpus generator it builds makes the sample the code cache is made from.
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -33,18 +37,16 @@ try {
     entryPoints,
     outdir: tmpDir,
     bundle: true,
-    splitting: true,
-    format: 'esm',
+    format: 'cjs',
     platform: 'node',
     target: 'node20',
     // Flat, so every `new URL('../…', import.meta.url)` in the bundled code (the config schema,
-    // package.json, the built-in rules) resolves the same from every chunk.
+    // package.json, the built-in rules, the worker) resolves the same from either file.
     entryNames: '[name]',
-    chunkNames: '[name]-[hash]',
     metafile: true,
     logLevel: 'warning',
-    // fast-glob and its dependencies are CommonJS and call require() for Node's own modules.
-    banner: { js: "import { createRequire as __pubguardCreateRequire } from 'node:module'; const require = __pubguardCreateRequire(import.meta.url);" },
+    define: { 'import.meta.url': '__pubguardModuleUrl' },
+    banner: { js: "const __pubguardModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
   });
 } catch (error) {
   rmSync(tmpDir, { recursive: true, force: true });
@@ -52,6 +54,8 @@ try {
 }
 
 writeFileSync(join(tmpDir, 'THIRD-PARTY-NOTICES.txt'), notices(result.metafile));
+// The package is an ES module package; these files are CommonJS.
+writeFileSync(join(tmpDir, 'package.json'), '{\n  "type": "commonjs"\n}\n');
 rmSync(outDir, { recursive: true, force: true });
 renameSync(tmpDir, outDir);
 
@@ -63,6 +67,21 @@ try {
   cpSync(builtin, join(pkgDir, 'generated', 'builtin.json'));
 } catch {
   fatal(`${builtin} is missing; build the rules first (node packages/rules/scripts/build.mjs)`);
+}
+
+// The code cache holds what one scan of the corpus sample compiled: a source tree, npm
+// tarballs, wheels, sdists and nested archives, with findings to report.
+const corpusCli = fileURLToPath(new URL('../../../corpus/dist/cli.js', import.meta.url));
+const sampleDir = mkdtempSync(join(tmpdir(), 'pubguard-code-cache-'));
+try {
+  const sample = join(sampleDir, 'sample');
+  const generated = spawnSync(process.execPath, [corpusCli, 'generate', sample], { encoding: 'utf8' });
+  if (generated.status !== 0) fatal(`generating the sample for the code cache failed (build the corpus first with \`tsc -b\`): ${generated.stderr || generated.error?.message}`);
+  const produce = `require(${JSON.stringify(join(pkgDir, 'bin', 'load.js'))}).produceCodeCache(${JSON.stringify(['scan', sample, '--format', 'text'])}).then(() => { process.exitCode = 0; });`;
+  const made = spawnSync(process.execPath, ['-e', produce], { encoding: 'utf8' });
+  if (made.status !== 0) fatal(`making the code cache failed: ${made.stderr || made.error?.message}`);
+} finally {
+  rmSync(sampleDir, { recursive: true, force: true });
 }
 
 /** The licence text of every third-party package the bundle contains, which MIT and ISC ask to keep with copies. */
