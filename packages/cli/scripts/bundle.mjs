@@ -73,16 +73,22 @@ try {
 // tarballs, wheels, sdists and nested archives, with findings to report.
 const corpusCli = fileURLToPath(new URL('../../../corpus/dist/cli.js', import.meta.url));
 const sampleDir = mkdtempSync(join(tmpdir(), 'pubguard-code-cache-'));
+let cacheFailure;
 try {
   const sample = join(sampleDir, 'sample');
   const generated = spawnSync(process.execPath, [corpusCli, 'generate', sample], { encoding: 'utf8' });
-  if (generated.status !== 0) fatal(`generating the sample for the code cache failed (build the corpus first with \`tsc -b\`): ${generated.stderr || generated.error?.message}`);
-  const produce = `require(${JSON.stringify(join(pkgDir, 'bin', 'load.js'))}).produceCodeCache(${JSON.stringify(['scan', sample, '--format', 'text'])}).then(() => { process.exitCode = 0; });`;
-  const made = spawnSync(process.execPath, ['-e', produce], { encoding: 'utf8' });
-  if (made.status !== 0) fatal(`making the code cache failed: ${made.stderr || made.error?.message}`);
+  if (generated.status !== 0) {
+    cacheFailure = `generating the sample for the code cache failed (build the corpus first with \`tsc -b\`): ${generated.stderr || generated.error?.message}`;
+  } else {
+    const produce = `require(${JSON.stringify(join(pkgDir, 'bin', 'load.js'))}).produceCodeCache(${JSON.stringify(['scan', sample, '--format', 'text'])}).then(() => { process.exitCode = 0; });`;
+    // V8 only accepts a cache made under the same V8 flags: those of a plain `node`.
+    const made = spawnSync(process.execPath, ['-e', produce], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+    if (made.status !== 0) cacheFailure = `making the code cache failed: ${made.stderr || made.error?.message}`;
+  }
 } finally {
   rmSync(sampleDir, { recursive: true, force: true });
 }
+if (cacheFailure) fatal(cacheFailure);
 
 /** The licence text of every third-party package the bundle contains, which MIT and ISC ask to keep with copies. */
 function notices(metafile) {
