@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -53,17 +54,40 @@ describe('the bundle bin/pubguard.js runs', () => {
   });
 
   it('still runs, only slower, when V8 rejects the code cache or it is missing', async () => {
-    await writeFile(join(dir, 'bundle', 'bin.code-cache'), Buffer.alloc(4096, 7));
+    const bundle = join(dir, 'bundle', 'bin.js');
+    const cacheFile = join(dir, 'bundle', 'bin.code-cache');
+    const digest = createHash('sha256').update(await readFile(bundle)).digest();
+    await writeFile(cacheFile, Buffer.concat([digest, Buffer.alloc(4096, 7)]));
     expect(await cacheUse(dir)).toBe('rejected');
     const rejected = await runCopy(join(dir, 'bin', 'pubguard.js'), ['rules', 'list']);
     expect(rejected.stderr).toBe('');
     expect(rejected.code).toBe(0);
     expect(rejected.stdout).toMatch(/github-classic-token/);
-    await rm(join(dir, 'bundle', 'bin.code-cache'));
+    await rm(cacheFile);
     expect(await cacheUse(dir)).toBe('none');
     const missing = await runCopy(join(dir, 'bin', 'pubguard.js'), ['--version']);
     expect(missing.stderr).toBe('');
     expect(missing.code).toBe(0);
+  });
+
+  it('does not run old code from the cache when the bundle is edited in place, even at the same length', async () => {
+    // V8 compares only the source's length; an edit of the same length must still be seen.
+    const copy = await mkdtemp(join(tmpdir(), 'pubguard-bundle-edit-'));
+    try {
+      for (const part of ['bin', 'bundle', 'generated', 'package.json']) await cp(join(CLI_DIR, part), join(copy, part), { recursive: true });
+      const bundle = join(copy, 'bundle', 'bin.js');
+      const source = await readFile(bundle, 'utf8');
+      const edited = source.replace(/Scanned /, 'Searched');
+      expect(edited).not.toBe(source);
+      expect(Buffer.byteLength(edited)).toBe(Buffer.byteLength(source));
+      await writeFile(bundle, edited);
+      expect(await cacheUse(copy)).toBe('stale');
+      const result = await runCopy(join(copy, 'bin', 'pubguard.js'), ['scan', join(copy, 'package.json')]);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(/^Searched1 artifact, 1 file/m);
+    } finally {
+      await rm(copy, { recursive: true, force: true });
+    }
   });
 
   it('says to build when the bundle file is missing, without a stack trace', async () => {

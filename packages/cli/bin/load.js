@@ -3,6 +3,7 @@
 // the build makes next to it. Without the cache V8 parses and compiles every function the first
 // time it runs, which cost about 20 ms of each run: a quarter of an empty scan. A cache that is
 // missing, or that V8 rejects (another Node version, other V8 flags), only costs that time again.
+const { createHash } = require('node:crypto');
 const { readFileSync, writeFileSync } = require('node:fs');
 const { createRequire, wrap } = require('node:module');
 const { join } = require('node:path');
@@ -18,37 +19,53 @@ class UnbuiltError extends Error {
   }
 }
 
-/** The cache file of bundle file `name`. */
+/** The cache file of bundle file `name`: the SHA-256 of the file it was made from, then V8's data. */
 function cachePath(name) {
   return join(BUNDLE_DIR, `${name}.code-cache`);
 }
 
+const DIGEST_BYTES = 32;
+
+// V8 checks a cache against its source's length only: a file edited in place (a patch to the
+// installed package) would run the old code. The digest ties the cache to the exact bytes.
+function digestOf(bytes) {
+  return createHash('sha256').update(bytes).digest();
+}
+
 /**
  * Compiles and runs bundle/<name>.js as a CommonJS module, with its code cache unless
- * `withCache` is false. Returns its exports, how the cache was used ('used', 'rejected' or
- * 'none') and the compiled script, from which a new cache can be made.
+ * `withCache` is false. Returns its exports; how the cache was used: 'used', 'rejected' (by
+ * V8), 'stale' (made from other bytes) or 'none'; the compiled script, from which a new cache
+ * can be made, and the digest of the file.
  */
 function loadBundle(name, withCache = true) {
   const file = join(BUNDLE_DIR, `${name}.js`);
-  let source;
+  let bytes;
   try {
-    source = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch (error) {
     throw new UnbuiltError(file, error);
   }
+  const digest = digestOf(bytes);
   let cachedData;
+  let cache = 'none';
   if (withCache) {
+    let stored;
     try {
-      cachedData = readFileSync(cachePath(name));
+      stored = readFileSync(cachePath(name));
     } catch {
-      cachedData = undefined;
+      stored = undefined;
+    }
+    if (stored !== undefined) {
+      if (stored.length > DIGEST_BYTES && stored.subarray(0, DIGEST_BYTES).equals(digest)) cachedData = stored.subarray(DIGEST_BYTES);
+      else cache = 'stale';
     }
   }
-  const script = new Script(wrap(source), { filename: file, cachedData });
-  const cache = cachedData === undefined ? 'none' : script.cachedDataRejected ? 'rejected' : 'used';
+  const script = new Script(wrap(bytes.toString('utf8')), { filename: file, cachedData });
+  if (cachedData !== undefined) cache = script.cachedDataRejected ? 'rejected' : 'used';
   const module = { exports: {} };
   script.runInThisContext().call(module.exports, module.exports, createRequire(file), module, file, BUNDLE_DIR);
-  return { exports: module.exports, cache, script };
+  return { exports: module.exports, cache, script, digest };
 }
 
 /**
@@ -56,10 +73,10 @@ function loadBundle(name, withCache = true) {
  * every function that run compiled. The build calls it on a sample of every kind of artifact.
  */
 async function produceCodeCache(args) {
-  const { exports, script } = loadBundle('bin', false);
+  const { exports, script, digest } = loadBundle('bin', false);
   process.argv = [process.argv[0], join(__dirname, 'pubguard.js'), ...args];
   await exports.main();
-  writeFileSync(cachePath('bin'), script.createCachedData());
+  writeFileSync(cachePath('bin'), Buffer.concat([digest, script.createCachedData()]));
 }
 
 module.exports = { loadBundle, produceCodeCache, UnbuiltError };
