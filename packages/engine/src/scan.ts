@@ -55,7 +55,8 @@ export interface ScanOptions {
    * worker costs about as much as matching 30 MB, so most single packages never pay for one.
    * Past it, workers start only once matching (with reading, for a directory's files) takes
    * at least half of the scan's time so far. In a directory they start sooner, as soon as the
-   * files not yet read (estimated from at least 64 read so far) come to twice this much.
+   * files not yet read come to twice this much: as the walk estimates them from a sample of
+   * file sizes, before any is read, or as estimated from the first 64 read.
    * Never while the streams being inflated on Node's thread pool (large gzip data, large zip
    * entries) and this thread take every core: when inflating, which no worker can share, is
    * what limits a scan, workers would only add their start-up and take turns with zlib.
@@ -359,6 +360,11 @@ class Producer {
    */
   private async readDiskFiles(item: SourceDiskFiles): Promise<void> {
     const { files } = item;
+    const { untrusted, jobs, ruleset } = this.settings;
+    // The walk's estimate can tell at once that workers pay: they then start loading now, while
+    // this thread checks paths and starts reading (the 1 GB benchmark tree's worker used to
+    // start after 64 files read, 30–50 ms later, and took another 30–45 ms to load).
+    if (!untrusted && jobs > 0 && this.workersPay(item.estimatedBytes)) this.workers();
     const verdicts = files.map((f) => this.pathRules.check(f.display));
     const { chunkSize, overlap, limits } = this.settings;
     // Files the usual path would match as one segment, and that no limit would cut short.
@@ -381,7 +387,6 @@ class Producer {
       if (accounted >= files.length) allAccounted();
       this.maybeProgress();
     };
-    const { untrusted, jobs, ruleset, ruleTimeoutMs } = this.settings;
     let shares: Promise<void>[] | undefined;
     let completed = false;
     const stop = () => stopBulk(job);
@@ -390,8 +395,7 @@ class Producer {
     try {
       if (untrusted && jobs > 0) {
         // Rules from a config file run only where the watchdog can stop them.
-        this.pool ??= new WorkerPool(ruleset, { size: jobs, timeoutMs: ruleTimeoutMs, keepBatches: true, recycle: (b) => this.recycle(b) });
-        shares = this.pool.share(job, onPart);
+        shares = this.workers().share(job, onPart);
       } else {
         this.matcher ??= new Matcher(ruleset);
         this.bulkReader ??= new BulkReader(this.matcher);
@@ -436,10 +440,8 @@ class Producer {
    * are enough by themselves.
    */
   private shareBulk(job: BulkJob, onPart: (part: BulkPart) => void, left: number): Promise<void>[] | undefined {
-    const { jobs, ruleset, ruleTimeoutMs } = this.settings;
-    if (jobs === 0 || !this.workersPay(left)) return undefined;
-    this.pool ??= new WorkerPool(ruleset, { size: jobs, timeoutMs: ruleTimeoutMs, keepBatches: false, recycle: (b) => this.recycle(b) });
-    return this.pool.share(job, onPart);
+    if (this.settings.jobs === 0 || !this.workersPay(left)) return undefined;
+    return this.workers().share(job, onPart);
   }
 
   /** Takes the results of one claim: the files read in full are done; the others are left for later. */
@@ -621,7 +623,7 @@ class Producer {
   }
 
   private async execute(batch: Batch, bytes: number): Promise<SegmentResult[]> {
-    const { jobs, ruleset, untrusted, ruleTimeoutMs } = this.settings;
+    const { jobs, ruleset, untrusted } = this.settings;
     // Rules from a config file may hang; only a worker can be stopped, so they never run inline.
     // Otherwise the calling thread matches while workers would not pay for themselves and,
     // later, any batch that would only wait for a busy worker.
@@ -635,8 +637,14 @@ class Producer {
       this.recycle(batch.buffer);
       return results;
     }
+    return this.workers().run(batch);
+  }
+
+  /** The worker pool, started on first use. Batches are kept for a retry with rules from a config file. */
+  private workers(): WorkerPool {
+    const { jobs, ruleset, ruleTimeoutMs, untrusted } = this.settings;
     this.pool ??= new WorkerPool(ruleset, { size: Math.max(1, jobs), timeoutMs: ruleTimeoutMs, keepBatches: untrusted, recycle: (b) => this.recycle(b) });
-    return this.pool.run(batch);
+    return this.pool;
   }
 
   private recycle(buffer: ArrayBuffer): void {

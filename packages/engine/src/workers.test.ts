@@ -94,6 +94,18 @@ describe('when workers start', () => {
     expect(pools.created).toBe(1);
   });
 
+  it("from the walk's sample of file sizes, before this thread has read enough files to estimate", async () => {
+    const tree = join(dir, 'sampled');
+    await mkdir(tree, { recursive: true });
+    // 12 MiB in 48 files: too few for the estimate made after 64 files read, and matched in a
+    // small share of a scan that waited 400 ms for standard input first.
+    for (let i = 0; i < 48; i++) await writeFile(join(tree, `f${String(i).padStart(3, '0')}.js`), chunk(i === 40).subarray(0, MiB / 4));
+    const result = await scanAll(['-', tree], { stdin: slowStdin(), jobs: 1, inlineBytes: MiB });
+    expect(result.stats.files).toBe(49);
+    expect(result.findings.map((f) => f.ruleId)).toEqual(['github-classic-token']);
+    expect(pools.created).toBe(1);
+  });
+
   it('not for a small directory whose first files are its largest, as in many packages', async () => {
     const tree = join(dir, 'front-loaded');
     await mkdir(tree, { recursive: true });

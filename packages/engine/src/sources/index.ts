@@ -5,7 +5,7 @@ import { resolveLimits } from '../limits.js';
 import type { ScanErrorKind } from '../types.js';
 import type { DiskFileRef, SourceItem, SourceOptions } from './types.js';
 import { ArtifactCtx, type Shared } from './context.js';
-import { discardOpened, diskBuffers, openDiskFile, type OpenedFile, readDiskFile, walkDirectory, type WalkItem } from './disk.js';
+import { discardOpened, diskBuffers, estimateBytes, openDiskFile, type OpenedFile, readDiskFile, walkDirectory, type WalkItem } from './disk.js';
 import { errorMessage, fsStop, joinChain, problem, Stop } from './errors.js';
 import { openEntry } from './open.js';
 import { readableChunks } from './stream.js';
@@ -104,7 +104,7 @@ async function* enumerateInput(input: string, options: EnumerateOptions, shared:
         else files.push({ display: item.display, abs: item.abs });
       }
       if (files.length > 0) {
-        yield { kind: 'disk-files', path: input, files, read: (some) => untilAborted(readWalked(shared, some.map((f) => ({ type: 'file', rel: '', ...f })))) };
+        yield { kind: 'disk-files', path: input, files, estimatedBytes: estimateBytes(files), read: (some) => untilAborted(readWalked(shared, some.map((f) => ({ type: 'file', rel: '', ...f })))) };
       }
       return;
     }

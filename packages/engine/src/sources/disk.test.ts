@@ -1,0 +1,49 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { estimateBytes } from './disk.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'pubguard-estimate-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Writes files of the given sizes, in order, and returns them as the walk would. */
+async function files(prefix: string, sizes: number[]): Promise<{ abs: string }[]> {
+  const out: { abs: string }[] = [];
+  for (const [i, size] of sizes.entries()) {
+    const abs = join(dir, `${prefix}${String(i).padStart(4, '0')}`);
+    await writeFile(abs, Buffer.alloc(size, 0x61));
+    out.push({ abs });
+  }
+  return out;
+}
+
+describe('estimateBytes', () => {
+  it('is exact for files of one size, sampling at most 64 of many', async () => {
+    const list = await files('even', Array.from({ length: 300 }, () => 1000));
+    expect(estimateBytes(list)).toBe(300_000);
+  });
+
+  it('is not thrown far off by a few large files, as a mean would be', async () => {
+    // A package: 200 small files and, first in path order, a few large ones.
+    const sizes = [...Array.from({ length: 4 }, () => 512 * 1024), ...Array.from({ length: 200 }, () => 2000)];
+    const list = await files('front', sizes);
+    const total = sizes.reduce((a, b) => a + b, 0);
+    const estimate = estimateBytes(list);
+    expect(estimate).toBe(2000 * 204);
+    expect(estimate).toBeLessThan(total);
+  });
+
+  it('leaves out files it cannot stat, and is 0 when none can be', async () => {
+    const list = await files('gone', [100, 100, 100, 100]);
+    list.splice(1, 0, { abs: join(dir, 'missing-a') });
+    expect(estimateBytes(list)).toBe(500);
+    expect(estimateBytes([{ abs: join(dir, 'missing-b') }, { abs: dir }])).toBe(0);
+    expect(estimateBytes([])).toBe(0);
+  });
+});
