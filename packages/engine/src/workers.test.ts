@@ -57,6 +57,12 @@ async function* slowStdin(): AsyncGenerator<Uint8Array> {
   yield Buffer.from('nothing to see here\n');
 }
 
+/** Writes `count` files of `size` bytes into `tree`, named `${prefix}000.js` on; file `tokenAt` holds the token. */
+async function writeFiles(tree: string, prefix: string, count: number, size: number, tokenAt = -1): Promise<void> {
+  await mkdir(tree, { recursive: true });
+  for (let i = 0; i < count; i++) await writeFile(join(tree, `${prefix}${String(i).padStart(3, '0')}.js`), chunk(i === tokenAt).subarray(0, size));
+}
+
 describe('when workers start', () => {
   it('not while something other than matching limits the scan (input arriving slowly)', async () => {
     async function* slow(): AsyncGenerator<Uint8Array> {
@@ -72,9 +78,8 @@ describe('when workers start', () => {
 
   it('once matching and reading take most of the time (a directory of many files)', async () => {
     const tree = join(dir, 'tree');
-    await mkdir(tree, { recursive: true });
     // Several claims' worth of files, so workers can still join after the first.
-    for (let i = 0; i < 128; i++) await writeFile(join(tree, `f${String(i).padStart(3, '0')}.js`), chunk(i === 100).subarray(0, MiB / 4));
+    await writeFiles(tree, 'f', 128, MiB / 4, 100);
     // A first scan loads the directory walker, so the one measured spends its time reading.
     const alone = await scanAll([tree], { jobs: 0 });
     pools.created = 0;
@@ -86,9 +91,11 @@ describe('when workers start', () => {
 
   it('for a directory whose files still to read are worth it, however long the scan took before', async () => {
     const tree = join(dir, 'estimate');
-    await mkdir(tree, { recursive: true });
-    // 16 MiB: after the 64 files read before estimating, the 192 left come to 12 MiB.
-    for (let i = 0; i < 256; i++) await writeFile(join(tree, `f${String(i).padStart(3, '0')}.js`), chunk(i === 200).subarray(0, MiB / 16));
+    // 100 files of 128 KiB, then 156 of 64 bytes: most of the walk's sample is small files, so
+    // its median says 16 KiB in all; after the 64 files read before estimating, the 192 left
+    // look like 24 MiB (4.5 MiB in truth).
+    await writeFiles(tree, 'a', 100, MiB / 8, 80);
+    await writeFiles(tree, 'b', 156, 64);
     const result = await scanAll(['-', tree], { stdin: slowStdin(), jobs: 1, inlineBytes: MiB });
     expect(result.findings.map((f) => f.ruleId)).toEqual(['github-classic-token']);
     expect(pools.created).toBe(1);
@@ -96,10 +103,9 @@ describe('when workers start', () => {
 
   it("from the walk's sample of file sizes, before this thread has read enough files to estimate", async () => {
     const tree = join(dir, 'sampled');
-    await mkdir(tree, { recursive: true });
     // 12 MiB in 48 files: too few for the estimate made after 64 files read, and matched in a
     // small share of a scan that waited 400 ms for standard input first.
-    for (let i = 0; i < 48; i++) await writeFile(join(tree, `f${String(i).padStart(3, '0')}.js`), chunk(i === 40).subarray(0, MiB / 4));
+    await writeFiles(tree, 'f', 48, MiB / 4, 40);
     const result = await scanAll(['-', tree], { stdin: slowStdin(), jobs: 1, inlineBytes: MiB });
     expect(result.stats.files).toBe(49);
     expect(result.findings.map((f) => f.ruleId)).toEqual(['github-classic-token']);
@@ -108,11 +114,10 @@ describe('when workers start', () => {
 
   it('not for a small directory whose first files are its largest, as in many packages', async () => {
     const tree = join(dir, 'front-loaded');
-    await mkdir(tree, { recursive: true });
     // 1.4 MiB in all. From its first 32 files, the 169 left would look like 3.7 MiB; from
     // its first 64, like 1.8 MiB, under twice inlineBytes.
+    await writeFiles(tree, 'b', 200, 4 * 1024, 150);
     await writeFile(join(tree, 'a-changelog.md'), chunk(false).subarray(0, 600 * 1024));
-    for (let i = 0; i < 200; i++) await writeFile(join(tree, `b${String(i).padStart(3, '0')}.js`), chunk(i === 150).subarray(0, 4 * 1024));
     const result = await scanAll(['-', tree], { stdin: slowStdin(), jobs: 1, inlineBytes: MiB });
     expect(result.stats.files).toBe(202);
     expect(result.findings.map((f) => f.ruleId)).toEqual(['github-classic-token']);
