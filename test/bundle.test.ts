@@ -20,6 +20,11 @@ async function cacheUse(dir: string): Promise<string> {
   return stdout;
 }
 
+/** Copies the package layout the command needs (bin/, bundle/, generated/, package.json) to `to`. */
+async function copyPackage(to: string): Promise<void> {
+  for (const part of ['bin', 'bundle', 'generated', 'package.json']) await cp(join(CLI_DIR, part), join(to, part), { recursive: true });
+}
+
 /** Runs a copy of the command and returns its exit code and output, whatever the code. */
 async function runCopy(bin: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
@@ -35,8 +40,7 @@ describe('the bundle bin/pubguard.js runs', () => {
   let dir: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'pubguard-bundle-test-'));
-    // A copy of the package layout the command needs: bin/, bundle/, generated/, package.json.
-    for (const part of ['bin', 'bundle', 'generated', 'package.json']) await cp(join(CLI_DIR, part), join(dir, part), { recursive: true });
+    await copyPackage(dir);
   });
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
@@ -74,7 +78,7 @@ describe('the bundle bin/pubguard.js runs', () => {
     // V8 compares only the source's length; an edit of the same length must still be seen.
     const copy = await mkdtemp(join(tmpdir(), 'pubguard-bundle-edit-'));
     try {
-      for (const part of ['bin', 'bundle', 'generated', 'package.json']) await cp(join(CLI_DIR, part), join(copy, part), { recursive: true });
+      await copyPackage(copy);
       const bundle = join(copy, 'bundle', 'bin.js');
       const source = await readFile(bundle, 'utf8');
       const edited = source.replace(/Scanned /, 'Searched');

@@ -24,10 +24,13 @@ function cachePath(name) {
   return join(BUNDLE_DIR, `${name}.code-cache`);
 }
 
+/** Length of the SHA-256 that heads a cache file. */
 const DIGEST_BYTES = 32;
 
-// V8 checks a cache against its source's length only: a file edited in place (a patch to the
-// installed package) would run the old code. The digest ties the cache to the exact bytes.
+/**
+ * The SHA-256 of a bundle file. V8 checks a cache against its source's length only: a file
+ * edited in place (a patch to the installed package) would run the old code.
+ */
 function digestOf(bytes) {
   return createHash('sha256').update(bytes).digest();
 }
