@@ -1,4 +1,4 @@
-import { type Dirent, readdir, statSync } from 'node:fs';
+import { type Dirent, readdirSync, statSync } from 'node:fs';
 import { type FileHandle, open, realpath } from 'node:fs/promises';
 import { join, posix, sep } from 'node:path';
 import type { SourceItem } from './types.js';
@@ -201,17 +201,25 @@ export async function walkDirectory(input: string, abs: string, ignore: readonly
   // fast-glob drops unreadable directories silently when suppressErrors is set; this
   // wrapper records them so each becomes an event.
   const fsAdapter = {
-    readdir: ((path: string, options: unknown, cb: (err: NodeJS.ErrnoException | null, res: Dirent[]) => void) => {
-      readdir(path, options as { withFileTypes: true }, (err, res) => {
-        if (err) failed.push({ rel: relative(abs, path), err });
-        cb(err, res);
-      });
-    }) as unknown as typeof readdir,
+    readdirSync: ((path: string, options: unknown): Dirent[] => {
+      try {
+        return readdirSync(path, options as { withFileTypes: true });
+      } catch (err) {
+        failed.push({ rel: relative(abs, path), err });
+        throw err;
+      }
+    }) as unknown as typeof readdirSync,
   };
   // fast-glob and its 60-odd modules load on the first directory, not for every scan. Its
   // `ignore` is the only filter: it also keeps ignored directories from being read at all.
   const { default: fg } = await import('fast-glob');
-  const found = await fg('**', {
+  // Synchronous: reading each directory through libuv's thread pool cost a round trip, and
+  // walking date-fns's 202 directories took 43-63 ms instead of 28-37 (a pnpm store, 2.5
+  // times as long). The event loop waits meanwhile, so a Ctrl-C takes effect once the walk
+  // ends: a fraction of a second for a package. With one pattern there are no duplicates to
+  // drop, so `unique` only cost a set of every path.
+  const found = fg.sync('**', {
+    unique: false,
     cwd: abs,
     dot: true,
     followSymbolicLinks: false,
