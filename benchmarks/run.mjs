@@ -274,12 +274,16 @@ if (largest) {
   for (let i = 0; i < n; i++) {
     for (const [name, flags] of Object.entries(settings)) results[name].push(await pubguardOnce(largest.dir, flags));
   }
+  // Each pair ran back to back under the same load: the spread of their ratios shows how far
+  // the verdict, a ratio of medians, can be trusted on this machine.
+  const pairs = results['both cores'].map((r, i) => r.wallS / results['one thread'][i].wallS).sort((a, b) => a - b);
+  const spread = `ratio per pair ${pairs[0].toFixed(2)}–${pairs[pairs.length - 1].toFixed(2)}`;
   for (const name of Object.keys(settings)) {
     const list = results[name];
     const m = {
       ...summarise(list),
       findings: list[list.length - 1].findings,
-      note: [list[list.length - 1].note, `unpacked tree; median of ${n}, alternating`].filter(Boolean).join('; '),
+      note: [list[list.length - 1].note, `unpacked tree; median of ${n}, alternating`, name === 'both cores' ? spread : ''].filter(Boolean).join('; '),
     };
     addRow('jobs', `pubguard ${name}`, largest.label, largest.bytes / 1e6, m);
   }
