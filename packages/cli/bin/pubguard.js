@@ -3,7 +3,7 @@
 // Runs the bundle that `pnpm build` writes (scripts/bundle.mjs): one CommonJS file, compiled
 // from its code cache, instead of the ~180 modules of dist/ and its dependencies, which cost a
 // small scan most of its time.
-const { loadBundle, UnbuiltError } = require('./load.js');
+const { loadBundle, tuneCompiler, UnbuiltError } = require('./load.js');
 
 let entry;
 try {
@@ -13,6 +13,13 @@ try {
   process.stderr.write(`pubguard: packages/cli/bundle/ is missing or incomplete (${error.message}); build it with \`corepack pnpm build\`\n`);
   process.exit(2);
 }
+// Node's built-in modules compile from code caches keyed to V8's flags as well: the ones a
+// scan loads, and the streams behind stdout and stderr, are loaded before the flags change.
+for (const name of ['node:fs/promises', 'node:os', 'node:perf_hooks', 'node:worker_threads', 'node:zlib']) require(name);
+void require('node:util').parseArgs;
+void process.stdout;
+void process.stderr;
+tuneCompiler(true);
 entry.main().catch((error) => {
   // run() turns every expected failure into a message and an exit code; this is a bug.
   process.stderr.write(`pubguard: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
