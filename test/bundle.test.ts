@@ -57,6 +57,36 @@ describe('the bundle bin/pubguard.js runs', () => {
     expect(await cacheUse(dir)).toBe('used');
   });
 
+  it('runs the command itself from that cache: it sets its V8 flags only once the bundle is compiled', async () => {
+    // V8 rejects a cache made under other flags. A preloaded hook sees the scripts the
+    // launcher compiles with a cache, and whether V8 took it.
+    const hook = join(dir, 'cache-hook.cjs');
+    await writeFile(
+      hook,
+      `const vm = require('node:vm');
+const seen = [];
+const Base = vm.Script;
+vm.Script = class extends Base {
+  constructor(code, options) {
+    super(code, options);
+    if (options && options.cachedData) seen.push(this.cachedDataRejected ? 'rejected' : 'used');
+  }
+};
+process.on('exit', () => process.stderr.write('cache: ' + seen.join(',') + '\\n'));
+`,
+    );
+    const empty = await mkdtemp(join(tmpdir(), 'pubguard-bundle-empty-'));
+    try {
+      const { stderr } = await run(process.execPath, ['--require', hook, join(dir, 'bin', 'pubguard.js'), 'scan', '-q', empty], {
+        env: { ...process.env, NODE_OPTIONS: '' },
+      });
+      expect(stderr).toBe('cache: used\n');
+    } finally {
+      await rm(hook);
+      await rm(empty, { recursive: true });
+    }
+  });
+
   it('still runs, only slower, when V8 rejects the code cache or it is missing', async () => {
     const bundle = join(dir, 'bundle', 'bin.js');
     const cacheFile = join(dir, 'bundle', 'bin.code-cache');

@@ -19,7 +19,7 @@ for (const name of ['node:fs/promises', 'node:os', 'node:perf_hooks', 'node:work
 void require('node:util').parseArgs;
 void process.stdout;
 void process.stderr;
-tuneCompiler(true);
+tuneCompiler();
 entry.main().catch((error) => {
   // run() turns every expected failure into a message and an exit code; this is a bug.
   process.stderr.write(`pubguard: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
