@@ -203,7 +203,8 @@ interface PlacedMatch {
 class FileState {
   private next = 0;
   private total = -1;
-  private readonly arrived = new Map<number, { result: SegmentResult; contentStart: number }>();
+  /** Segments matched ahead of their turn; most files have one segment, and never need it. */
+  private arrived: Map<number, { result: SegmentResult; contentStart: number }> | undefined;
   private readonly placed: PlacedMatch[] = [];
   private newlines = 0;
   private lastNewline = -1;
@@ -221,20 +222,28 @@ class FileState {
   }
 
   deliver(seq: number, contentStart: number, result: SegmentResult): void {
-    this.arrived.set(seq, { result, contentStart });
-    for (let item = this.arrived.get(this.next); item; item = this.arrived.get(this.next)) {
-      this.arrived.delete(this.next);
-      this.next++;
-      const { result: r, contentStart: base } = item;
-      for (const m of r.matches) {
-        const start = base + m.secretStart;
-        const lastNl = m.lastNewline >= 0 ? base + m.lastNewline : this.lastNewline;
-        this.placed.push({ rule: m.rule, start, end: base + m.secretEnd, line: 1 + this.newlines + m.newlinesBefore, column: start - lastNl, secret: m.secret });
-      }
-      this.newlines += r.newlines;
-      if (r.lastNewline >= 0) this.lastNewline = base + r.lastNewline;
+    if (seq !== this.next) {
+      (this.arrived ??= new Map()).set(seq, { result, contentStart });
+      return;
+    }
+    this.place(result, contentStart);
+    for (let item = this.arrived?.get(this.next); item; item = this.arrived?.get(this.next)) {
+      this.arrived?.delete(this.next);
+      this.place(item.result, item.contentStart);
     }
     this.settle();
+  }
+
+  /** Places the matches of the next segment in turn, which starts at `base` in the file. */
+  private place(r: SegmentResult, base: number): void {
+    this.next++;
+    for (const m of r.matches) {
+      const start = base + m.secretStart;
+      const lastNl = m.lastNewline >= 0 ? base + m.lastNewline : this.lastNewline;
+      this.placed.push({ rule: m.rule, start, end: base + m.secretEnd, line: 1 + this.newlines + m.newlinesBefore, column: start - lastNl, secret: m.secret });
+    }
+    this.newlines += r.newlines;
+    if (r.lastNewline >= 0) this.lastNewline = base + r.lastNewline;
   }
 
   private settle(): void {
