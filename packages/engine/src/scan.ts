@@ -373,7 +373,7 @@ class Producer {
     // The walk's estimate can tell at once that workers pay: they then start loading now, while
     // this thread checks paths and starts reading (the 1 GB benchmark tree's worker used to
     // start after 64 files read, 30–50 ms later, and took another 30–45 ms to load).
-    if (!untrusted && jobs > 0 && this.workersPay(item.estimatedBytes)) this.workers();
+    if (!untrusted && jobs > 0 && this.pool === undefined && this.workersPay(item.estimateBytes())) this.workers();
     const verdicts = files.map((f) => this.pathRules.check(f.display));
     const { chunkSize, overlap, limits } = this.settings;
     // Files the usual path would match as one segment, and that no limit would cut short.

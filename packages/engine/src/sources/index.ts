@@ -104,7 +104,7 @@ async function* enumerateInput(input: string, options: EnumerateOptions, shared:
         else files.push({ display: item.display, abs: item.abs });
       }
       if (files.length > 0) {
-        yield { kind: 'disk-files', path: input, files, estimatedBytes: estimateBytes(files), read: (some) => untilAborted(readWalked(shared, some.map((f) => ({ type: 'file', rel: '', ...f })))) };
+        yield { kind: 'disk-files', path: input, files, estimateBytes: () => estimateBytes(files), read: (some) => untilAborted(readWalked(shared, some.map((f) => ({ type: 'file', rel: '', ...f })))) };
       }
       return;
     }

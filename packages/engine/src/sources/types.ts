@@ -58,8 +58,11 @@ export interface SourceDiskFiles {
   /** The directory, as the input named it. */
   path: string;
   files: DiskFileRef[];
-  /** The files' total size, estimated from a sample of them (median size times count). */
-  estimatedBytes: number;
+  /**
+   * The files' total size, estimated from a sample of them (median size times count); it
+   * stats files, so only a scan that may start workers asks.
+   */
+  estimateBytes(): number;
   /**
    * Reads some of `files` as the enumeration would have, in the order given: each one's
    * artifact marker, then its items; the next few are opened ahead of time.
