@@ -302,6 +302,71 @@ describe('kinds', () => {
     expect(text('whole/mix.tar!empty.txt')).toBe('');
   });
 
+  it('reads a tar of many entries in order, whatever is read whole, streamed, skipped or left unread', async () => {
+    const MiB = 1024 * 1024;
+    const specs: TarSpec[] = [];
+    const expected: string[] = [];
+    for (let i = 0; i < 700; i++) {
+      const name = `pkg/f${i}.txt`;
+      if (i % 97 === 5 && i < 300) {
+        // Larger than what is read whole: handed out as a stream. The last 400 entries (5 MB)
+        // hold none, so the reader fills its queue and waits for the consumer.
+        specs.push({ name, data: Buffer.alloc(MiB + 3 + i, 65 + (i % 26)) });
+      } else if (i % 131 === 7) {
+        // Over maxEntryBytes: skipped, with an error.
+        specs.push({ name, data: Buffer.alloc(2 * MiB, 0x41) });
+        continue;
+      } else if (i % 50 === 3) {
+        specs.push({ name: `pkg/d${i}/`, type: 'directory' });
+        specs.push({ name: `pkg/l${i}`, type: 'symlink', linkname: `f${i - 1}.txt` });
+        continue;
+      } else {
+        specs.push({ name, data: `file ${i} `.repeat((i * 37) % 3000) });
+      }
+      expected.push(`many/big.tar!${name}`);
+    }
+    const tar = await tarOf(specs);
+    const limits = { maxEntryBytes: 1.5 * MiB };
+    await put('many/big.tar', tar);
+    // A consumer that now and then falls behind, so the reader's queue fills up and waits.
+    const s: Seen[] = [];
+    for await (const item of enumerate(['many/big.tar'], opts(limits))) {
+      s.push(await see(item, true));
+      if (s.length % 100 === 0) await new Promise((r) => setTimeout(r, 30));
+    }
+    expect(files(s)).toEqual(expected);
+    expect(errors(s).map((e) => e.limit)).toEqual(specs.filter((e) => Buffer.byteLength(e.data ?? '') === 2 * MiB).map(() => 'maxEntryBytes'));
+    const byPath = new Map(s.flatMap((x) => (x.t === 'file' ? [[x.path, x.text] as const] : [])));
+    for (const e of specs) {
+      if (e.data !== undefined && Buffer.byteLength(e.data) <= limits.maxEntryBytes) expect(byPath.get(`many/big.tar!${e.name}`)).toBe(Buffer.from(e.data).toString('latin1'));
+    }
+    // A consumer that reads no file's bytes gets the same entries: streamed ones are drained.
+    const unread = await collect(['many/big.tar'], opts(limits), false);
+    expect(files(unread)).toEqual(expected);
+    expect(errors(unread)).toEqual(errors(s));
+  });
+
+  it('parses a tar only a bounded way ahead of the consumer', async () => {
+    const tar = await tarOf(Array.from({ length: 2000 }, (_, i) => ({ name: `f${i}.txt`, data: Buffer.alloc(8192, 97) })));
+    let pulled = 0;
+    async function* stdin(): AsyncGenerator<Buffer> {
+      for (let i = 0; i < tar.length; i += 65536) {
+        const c = tar.subarray(i, i + 65536);
+        pulled += c.length;
+        yield c;
+      }
+    }
+    const items = enumerate(['-'], opts({}, { stdin: stdin() }));
+    for await (const item of items) {
+      if (item.kind !== 'file') continue;
+      // Time for the reader to run as far ahead as it would.
+      for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+      break;
+    }
+    expect(tar.length).toBeGreaterThan(16 * 1024 * 1024);
+    expect(pulled).toBeLessThan(4 * 1024 * 1024);
+  });
+
   it('reads a plain file and an empty file', async () => {
     await put('plain/a.txt', 'hello');
     await put('plain/empty.txt', '');

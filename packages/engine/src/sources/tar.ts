@@ -1,4 +1,4 @@
-import type { Extract } from 'tar-stream';
+import type { Extract, Header } from 'tar-stream';
 import type { SourceItem } from './types.js';
 import type { ArtifactCtx } from './context.js';
 import { checkDevice, checkLink, checkName, checkSetuid, decodeLatin1Name, DuplicateTracker } from './checks.js';
@@ -11,6 +11,14 @@ type ExtractFactory = (opts: { filenameEncoding: string; allowUnknownFormat: boo
 
 /** One entry of an extract: a readable with its header. */
 type TarEntry = Extract extends AsyncIterable<infer T> ? T : never;
+
+/**
+ * Entries read whole that may wait for the reader, in bytes and in number: tar-stream parses
+ * ahead while they wait, and stops at either bound until the reader catches up. (Twice
+ * WHOLE_ENTRY_BYTES, which open.js, importing this module, has not defined yet when it loads.)
+ */
+const AHEAD_BYTES = 2 * 1024 * 1024;
+const AHEAD_ENTRIES = 256;
 
 /**
  * Reads a tar stream entry by entry with tar-stream. Only regular files have content; each
@@ -29,30 +37,28 @@ export async function* readTar(
   const { extract: tarExtract } = (await import('tar-stream')).default;
   const extract = (tarExtract as unknown as ExtractFactory)({ filenameEncoding: 'latin1', allowUnknownFormat: true });
   let fed = 0;
+  const { maxEntries, maxEntryBytes } = ctx.limits;
+  const entries = new TarEntries(extract, (h) => isRegular(h) && h.size <= maxEntryBytes, Math.min(WHOLE_ENTRY_BYTES, maxEntryBytes));
   const pump = startPump(input, extract as unknown as WritableLike, (n) => {
     fed += n;
   });
-  const entries = extract[Symbol.asyncIterator]();
   // The entry stream and the extract both see one failure; report it once, as one Stop.
   let failure: Stop | undefined;
   const toStop = (err: unknown): Stop => (failure ??= tarStop(chain, err, fed));
   const dups = new DuplicateTracker();
-  const { maxEntries, maxEntryBytes } = ctx.limits;
   let count = 0;
   try {
     for (;;) {
       ctx.check(chain);
-      let r: IteratorResult<TarEntry>;
+      let taken: Taken | undefined;
       try {
-        r = await entries.next();
+        taken = await entries.take();
       } catch (err) {
         throw toStop(err);
       }
-      if (r.done) return;
-      const entry = r.value;
-      const h = entry.header;
+      if (taken === undefined) return;
+      const h = taken.header;
       if (++count > maxEntries) {
-        entry.resume();
         throw limitStop(chain, 'maxEntries', `archive has more than ${maxEntries} entries; the rest were not read`, String(maxEntries), 'archive');
       }
       const name = h.pax && typeof (h.pax as Record<string, unknown>).path === 'string' ? h.name : decodeLatin1Name(h.name);
@@ -65,35 +71,23 @@ export async function* readTar(
       if (h.type === 'character-device' || h.type === 'block-device' || h.type === 'fifo') {
         findings.push(checkDevice(ec, name, h.type));
       }
-      // tar-stream gives a null type (which its declarations omit) for a type flag it does not
-      // know; GNU tar and Python's tarfile extract such an entry as a regular file, so it ships.
-      const regular = h.type === 'file' || h.type === 'contiguous-file' || (h.type as string | null) === null;
+      const regular = isRegular(h);
       if (regular) findings.push(dups.check(ec, name, `${h.size} bytes`));
       for (const f of findings) if (f) yield f;
 
-      if (!regular) {
-        entry.resume();
-        continue;
-      }
+      if (!regular) continue;
       if (h.size > maxEntryBytes) {
-        // tar-stream skips the unread data when the next entry is asked for.
-        entry.resume();
+        // Its data was drained as tar-stream went past it.
         const e = limitStop(ec, 'maxEntryBytes', `entry is ${formatBytes(h.size)}, larger than ${formatBytes(maxEntryBytes)}; it was not read`, String(maxEntryBytes), 'entry');
         yield { kind: 'error', error: e.event };
         continue;
       }
-      if (h.size <= WHOLE_ENTRY_BYTES) {
-        // Most entries are small: read whole first, then opened from memory.
-        const chunks: Uint8Array[] = [];
-        try {
-          for await (const chunk of entry as AsyncIterable<Uint8Array>) chunks.push(chunk);
-        } catch (err) {
-          throw toStop(err);
-        }
-        yield* openWhole(ctx, { chain: ec, size: h.size }, chunks.length === 1 ? (chunks[0] as Uint8Array) : Buffer.concat(chunks), depth + 1);
+      if (taken.data !== undefined) {
+        // Most entries are small: read whole as they arrived, then opened from memory.
+        yield* openWhole(ctx, { chain: ec, size: h.size }, taken.data, depth + 1);
         continue;
       }
-      const raw = readableChunks(entry as AsyncIterable<Uint8Array>, toStop);
+      const raw = readableChunks(taken.stream as AsyncIterable<Uint8Array>, toStop);
       let finished = false;
       try {
         yield* ctx.open(ctx, { chain: ec, size: h.size, raw, sequential: true }, depth + 1);
@@ -108,13 +102,138 @@ export async function* readTar(
   }
 }
 
+/**
+ * Regular files, the only entries with content. tar-stream gives a null type (which its
+ * declarations omit) for a type flag it does not know; GNU tar and Python's tarfile extract
+ * such an entry as a regular file, so it ships.
+ */
+function isRegular(h: Header): boolean {
+  return h.type === 'file' || h.type === 'contiguous-file' || (h.type as string | null) === null;
+}
+
+/** An entry as `TarEntries` hands it out: its header, and its bytes read whole or its stream. */
+interface Taken {
+  header: Header;
+  /** The whole content of an entry of at most `whole` bytes. */
+  data?: Uint8Array;
+  /** The content of a larger entry, to read (or drain) before asking for the next entry. */
+  stream?: TarEntry;
+}
+
+/**
+ * tar-stream's entries, taken through its events rather than its async iterators: an entry of
+ * up to `whole` bytes is collected as its bytes arrive and tar-stream goes straight on to the
+ * next, so the thousands of small files of a package cost no promise round trips per entry
+ * and per chunk. Entries whose content is not `wanted` are drained at once. A larger entry is
+ * handed out as its stream, and tar-stream waits until the reader asks for the entry after it.
+ */
+class TarEntries {
+  private queue: Taken[] = [];
+  private head = 0;
+  private aheadBytes = 0;
+  /**
+   * tar-stream's callback for the entry after the last one queued: called at once while the
+   * queue has room, else when the reader makes room, or, after an entry handed out as its
+   * stream, when the reader asks for the next entry.
+   */
+  private held: (() => void) | undefined;
+  /** The held callback belongs to a streamed entry: only the next `take()` may call it. */
+  private streaming = false;
+  private wake: (() => void) | undefined;
+  private failure: { err: unknown } | undefined;
+  private closed = false;
+
+  constructor(
+    extract: Extract,
+    private readonly wanted: (h: Header) => boolean,
+    private readonly whole: number,
+  ) {
+    extract.on('entry', (header, stream, next) => this.entry(header, stream, next));
+    extract.on('error', (err) => this.fail(err));
+    extract.on('close', () => {
+      this.closed = true;
+      this.notify();
+    });
+  }
+
+  /** The next entry, or undefined after the last; tar-stream's failure is thrown once the entries before it are taken. */
+  async take(): Promise<Taken | undefined> {
+    if (this.streaming) {
+      this.streaming = false;
+      this.release();
+    }
+    for (;;) {
+      if (this.head < this.queue.length) {
+        const t = this.queue[this.head++] as Taken;
+        if (this.head === this.queue.length || this.head >= AHEAD_ENTRIES) {
+          this.queue = this.queue.slice(this.head);
+          this.head = 0;
+        }
+        if (t.data !== undefined) this.aheadBytes -= t.data.length;
+        if (t.stream !== undefined) this.streaming = true;
+        else this.release();
+        return t;
+      }
+      if (this.failure !== undefined) throw this.failure.err;
+      if (this.closed) return undefined;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+
+  private entry(header: Header, stream: TarEntry, next: () => void): void {
+    // Without a listener, an entry stream that tar-stream fails would throw out of the process.
+    stream.on('error', (err: unknown) => this.fail(err));
+    if (!this.wanted(header)) {
+      stream.resume();
+      // Called back from within tar-stream's 'entry' event, which must return first.
+      this.queued({ header }, () => queueMicrotask(next));
+    } else if (header.size > this.whole) {
+      this.queued({ header, stream }, next);
+    } else {
+      const chunks: Uint8Array[] = [];
+      stream.on('data', (chunk: unknown) => chunks.push(chunk as Uint8Array));
+      stream.on('end', () => {
+        const data = chunks.length === 1 ? (chunks[0] as Uint8Array) : Buffer.concat(chunks);
+        this.aheadBytes += data.length;
+        this.queued({ header, data }, next);
+      });
+    }
+  }
+
+  private queued(t: Taken, next: () => void): void {
+    this.queue.push(t);
+    this.held = next;
+    if (t.stream === undefined) this.release();
+    this.notify();
+  }
+
+  /** Lets tar-stream go on to the next entry, unless the queue is full or a streamed entry is not done with. */
+  private release(): void {
+    const next = this.held;
+    if (next === undefined || this.streaming || this.queue.length - this.head >= AHEAD_ENTRIES || this.aheadBytes >= AHEAD_BYTES) return;
+    if (this.queue[this.queue.length - 1]?.stream !== undefined) return;
+    this.held = undefined;
+    next();
+  }
+
+  private fail(err: unknown): void {
+    this.failure ??= { err };
+    this.notify();
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+}
 
 /** Reads an iterator to its end, ignoring errors: the container reports them on its next step. */
 async function drain(it: AsyncIterator<Uint8Array>): Promise<void> {
   try {
     for (;;) if ((await it.next()).done) return;
   } catch {
-    // the extract's own iterator rethrows the failure for the next entry
+    // the extract rethrows the failure for the next entry
   }
 }
 
