@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { pack } from 'tar-stream';
 import { compileRules, type RuleDefinition } from '@pubguard/rules';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { scan, scanAll } from './scan.js';
@@ -67,6 +68,11 @@ function plantedText(seed: number, size: number): { text: string; expected: stri
     length += piece.length;
   }
   const text = parts.join('');
+  return { text, expected: plantedIn(text) };
+}
+
+/** Where the test rules find secrets in `text`: rule, offset, line and column, sorted. */
+function plantedIn(text: string): string[] {
   const expected: string[] = [];
   for (const [id, re] of [
     ['test-token', /\b(tok_[A-Za-z0-9]{24})\b/g],
@@ -80,7 +86,20 @@ function plantedText(seed: number, size: number): { text: string; expected: stri
       expected.push(`${id}@${at}:${line}:${column}`);
     }
   }
-  return { text, expected: expected.sort() };
+  return expected.sort();
+}
+
+/** A tar of `files`, made with tar-stream's packer. */
+async function tarOf(files: { name: string; data: string }[]): Promise<Buffer> {
+  const p = pack();
+  const parts: Buffer[] = [];
+  const done = (async () => {
+    for await (const c of p as AsyncIterable<Buffer>) parts.push(c);
+  })();
+  for (const f of files) p.entry({ name: f.name }, Buffer.from(f.data, 'latin1'));
+  p.finalize();
+  await done;
+  return Buffer.concat(parts);
 }
 
 const keyOf = (f: { ruleId: string; location: { byteOffset: number; line: number; column: number } }) =>
@@ -117,6 +136,30 @@ describe('scan', () => {
     expect(result.errors).toEqual([]);
     expect(result.findings.map(keyOf).sort()).toEqual(expected);
     expect(result.stats).toMatchObject({ artifacts: 1, files: 1, bytes: 300_000 + (result.stats.bytes - 300_000) });
+  });
+
+  it.each([
+    [1000, 0],
+    [1000, 1],
+    [1 << 20, 0],
+  ])('finds the same secrets at the same places in the files of a tarball, read whole, with chunk size %i and %i workers', async (chunkSize, jobs) => {
+    // Files on both sides of one segment's size (chunk size plus overlap) at chunk size 1000.
+    const { text } = plantedText(7, 200_000);
+    const sizes = [1, 60, 700, 999, 1000, 1001, 1400, 1800, 2300, 3000, 5000];
+    const files: { name: string; data: string }[] = [];
+    for (let at = 0, i = 0; at < text.length; i++) {
+      const n = sizes[i % sizes.length] as number;
+      files.push({ name: `p/f${i}.txt`, data: text.slice(at, at + n) });
+      at += n;
+    }
+    const tgz = join(dir, `whole-${chunkSize}-${jobs}.tgz`);
+    await writeFile(tgz, gzipSync(await tarOf(files)));
+    const want = files.flatMap((f) => plantedIn(f.data).map((k) => `${tgz}!${f.name}|${k}`)).sort();
+    expect(want.length).toBeGreaterThan(50);
+    const result = await scanAll([tgz], { ruleset, chunkSize, jobs, inlineBytes: 0 });
+    expect(result.errors).toEqual([]);
+    expect(result.findings.map((f) => `${f.path}|${keyOf(f)}`).sort()).toEqual(want);
+    expect(result.stats).toMatchObject({ files: files.length, bytes: text.length });
   });
 
   it('redacts secrets unless asked not to', async () => {

@@ -489,6 +489,18 @@ class Producer {
     for (const index of pathOnly) this.pathFinding(index, file.chain, inner);
     const state = new FileState(file.chain, (s, matches) => this.emitMatches(s, matches));
     const { chunkSize: size, overlap } = this.settings;
+    const whole = file.whole;
+    if (whole !== undefined && whole.length < size + overlap) {
+      // One segment, as the loop below would cut it, without a promise per slice.
+      this.stats.bytes += whole.length;
+      if (whole.length === 0) return;
+      const spec = { ownedStart: 0, ownedEnd: whole.length, atFileStart: true, atFileEnd: true, gated };
+      const waiting = this.addSegment([whole], 0, whole.length, spec, { file: state, seq: 0, contentStart: 0 });
+      if (waiting !== undefined) await waiting;
+      file.recycle?.(whole);
+      state.close(1);
+      return;
+    }
     const parts: Uint8Array[] = [];
     let base = 0; // file offset of parts[0][0]
     let have = 0; // bytes held in parts
@@ -523,9 +535,23 @@ class Producer {
     state.close(k + 1);
   }
 
-  private async addSegment(parts: Uint8Array[], skip: number, length: number, spec: Omit<BatchSegment, 'offset' | 'length'>, owner: Owner): Promise<void> {
+  /**
+   * Copies a segment into the batch being built. Only while too many batches are in flight does
+   * it wait, and return the promise of its copy; else it copies at once and returns undefined.
+   */
+  private addSegment(parts: Uint8Array[], skip: number, length: number, spec: Omit<BatchSegment, 'offset' | 'length'>, owner: Owner): Promise<void> | undefined {
     if (this.batch && (this.batch.used + length > this.batch.buffer.length || this.batch.segments.length >= MAX_BATCH_SEGMENTS)) this.flush();
+    if (this.inFlight.size >= this.maxInFlight) return this.addSegmentLater(parts, skip, length, spec, owner);
+    this.copySegment(parts, skip, length, spec, owner);
+    return undefined;
+  }
+
+  private async addSegmentLater(parts: Uint8Array[], skip: number, length: number, spec: Omit<BatchSegment, 'offset' | 'length'>, owner: Owner): Promise<void> {
     while (this.inFlight.size >= this.maxInFlight) await Promise.race(this.inFlight);
+    this.copySegment(parts, skip, length, spec, owner);
+  }
+
+  private copySegment(parts: Uint8Array[], skip: number, length: number, spec: Omit<BatchSegment, 'offset' | 'length'>, owner: Owner): void {
     if (!this.batch) {
       const reused = length <= this.batchCapacity ? this.spare.pop() : undefined;
       const buffer = reused ? Buffer.from(reused) : Buffer.allocUnsafeSlow(Math.max(this.batchCapacity, length));

@@ -85,16 +85,28 @@ export const WHOLE_ENTRY_BYTES = 1024 * 1024;
  * needs (its container has checked the entry's size); anything else is opened as usual.
  */
 export async function* openWhole(ctx: ArtifactCtx, entry: Omit<Entry, 'raw' | 'sequential'>, data: Uint8Array, depth: number): AsyncGenerator<SourceItem, void, undefined> {
-  if (detectKind(data.subarray(0, DETECT_BYTES)) !== 'plain') {
+  // detectKind reads no further than the first DETECT_BYTES.
+  if (detectKind(data) !== 'plain') {
     yield* ctx.open(ctx, { ...entry, raw: once(data), sequential: false }, depth);
     return;
   }
-  const bytes = new FileBytes(ctx, once(data));
-  const file: SourceFile = { kind: 'file', chain: entry.chain, bytes };
+  // Counted now, so a consumer can take `whole` without iterating; past the artifact's limit
+  // the file has no bytes, and the artifact stops after it, as when `bytes` is iterated.
+  let error: unknown;
+  try {
+    ctx.addBytes(data.length);
+  } catch (err) {
+    error = err;
+  }
+  const content = error === undefined ? data : EMPTY;
+  const file: SourceFile = { kind: 'file', chain: entry.chain, bytes: { [Symbol.asyncIterator]: () => once(content) } };
+  if (error === undefined) file.whole = data;
   if (entry.size !== undefined) file.size = entry.size;
   yield file;
-  if (bytes.error !== undefined) throw bytes.error;
+  if (error !== undefined) throw error;
 }
+
+const EMPTY = new Uint8Array(0);
 
 /**
  * Yields the event of a Stop that ends at this level, once; rethrows artifact-wide stops

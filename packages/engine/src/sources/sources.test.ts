@@ -137,6 +137,8 @@ async function see(item: SourceItem, read: boolean): Promise<Seen> {
     case 'file': {
       const parts: Buffer[] = [];
       if (read) for await (const c of item.bytes) parts.push(Buffer.from(c));
+      // A file held whole offers the very bytes it yields.
+      if (read && item.whole !== undefined) expect(Buffer.from(item.whole).equals(Buffer.concat(parts))).toBe(true);
       const s: Seen = { t: 'file', path: joinChain(item.chain), text: Buffer.concat(parts).toString('latin1') };
       if (item.size !== undefined) s.size = item.size;
       return s;

@@ -13,6 +13,11 @@ export interface SourceFile {
   /** The file's bytes, in order, in slices of any size. */
   bytes: AsyncIterable<Uint8Array>;
   /**
+   * All of the file's bytes, when its reader holds them in memory (nearly every file of an
+   * archive): the same bytes as `bytes` yields, which a consumer may take instead.
+   */
+  whole?: Uint8Array;
+  /**
    * When present, takes back a slice of `bytes` that the consumer has copied what it needs
    * from and will not read again, so its buffer can be filled with later bytes. Optional to
    * call; a slice given back must not be used afterwards.
