@@ -356,6 +356,9 @@ class Producer {
       case 'disk-files':
         await this.readDiskFiles(item);
         break;
+      case 'batch':
+        for (const inner of item.items) await this.handle(inner);
+        break;
     }
     this.maybeProgress();
   }

@@ -85,25 +85,34 @@ export const WHOLE_ENTRY_BYTES = 1024 * 1024;
  * needs (its container has checked the entry's size); anything else is opened as usual.
  */
 export async function* openWhole(ctx: ArtifactCtx, entry: Omit<Entry, 'raw' | 'sequential'>, data: Uint8Array, depth: number): AsyncGenerator<SourceItem, void, undefined> {
-  // detectKind reads no further than the first DETECT_BYTES.
-  if (detectKind(data) !== 'plain') {
+  const whole = wholeFile(ctx, entry, data);
+  if (whole === undefined) {
     yield* ctx.open(ctx, { ...entry, raw: once(data), sequential: false }, depth);
     return;
   }
-  // Counted now, so a consumer can take `whole` without iterating; past the artifact's limit
-  // the file has no bytes, and the artifact stops after it, as when `bytes` is iterated.
-  let error: unknown;
+  yield whole.file;
+  if (whole.stop !== undefined) throw whole.stop;
+}
+
+/**
+ * The file that content held whole in memory is, when it is plain (undefined when it is an
+ * archive to open), with its bytes counted against the artifact's limit. Past that limit the
+ * file has no bytes and `stop` must be thrown once it is handed on, as when `bytes` is iterated.
+ */
+export function wholeFile(ctx: ArtifactCtx, entry: Omit<Entry, 'raw' | 'sequential'>, data: Uint8Array): { file: SourceFile; stop?: unknown } | undefined {
+  // detectKind reads no further than the first DETECT_BYTES.
+  if (detectKind(data) !== 'plain') return undefined;
+  let stop: unknown;
   try {
     ctx.addBytes(data.length);
   } catch (err) {
-    error = err;
+    stop = err;
   }
-  const content = error === undefined ? data : EMPTY;
+  const content = stop === undefined ? data : EMPTY;
   const file: SourceFile = { kind: 'file', chain: entry.chain, bytes: { [Symbol.asyncIterator]: () => once(content) } };
-  if (error === undefined) file.whole = data;
+  if (stop === undefined) file.whole = data;
   if (entry.size !== undefined) file.size = entry.size;
-  yield file;
-  if (error !== undefined) throw error;
+  return stop === undefined ? { file } : { file, stop };
 }
 
 const EMPTY = new Uint8Array(0);

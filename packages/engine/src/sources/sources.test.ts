@@ -16,6 +16,14 @@ import { enumerate, joinChain, type EnumerateOptions } from './index.js';
 import { BufferPool } from './stream.js';
 import type { SourceItem } from './types.js';
 
+/** `enumerate`, with the items of each batch handed out one by one, as the scan takes them. */
+async function* items(inputs: string[], o: EnumerateOptions): AsyncGenerator<Exclude<SourceItem, { kind: 'batch' }>, void, undefined> {
+  for await (const item of enumerate(inputs, o)) {
+    if (item.kind === 'batch') yield* item.items;
+    else yield item;
+  }
+}
+
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'pubguard-sources-test-'));
@@ -126,7 +134,7 @@ function opts(limits: Partial<ScanLimits> = {}, extra: Partial<EnumerateOptions>
 
 async function collect(inputs: string[], o: EnumerateOptions = opts(), read = true): Promise<Seen[]> {
   const out: Seen[] = [];
-  for await (const item of enumerate(inputs, o)) out.push(await see(item, read));
+  for await (const item of items(inputs, o)) out.push(await see(item, read));
   return out;
 }
 
@@ -152,6 +160,8 @@ async function see(item: SourceItem, read: boolean): Promise<Seen> {
       return { t: 'structure', path: joinChain(item.chain), ruleId: item.ruleId, detail: item.detail };
     case 'disk-files':
       throw new Error('these tests never ask for disk-files items');
+    case 'batch':
+      throw new Error('items() hands out the items of a batch one by one');
   }
 }
 
@@ -210,7 +220,7 @@ describe('kinds', () => {
         seen.running += delta;
         seen.most = Math.max(seen.most, seen.running);
       };
-      await consume(enumerate(inputs, opts({}, { onInflating })));
+      await consume(items(inputs, opts({}, { onInflating })));
       return seen;
     };
     const readAll = async (items: AsyncGenerator<SourceItem>) => {
@@ -332,7 +342,7 @@ describe('kinds', () => {
     await put('many/big.tar', tar);
     // A consumer that now and then falls behind, so the reader's queue fills up and waits.
     const s: Seen[] = [];
-    for await (const item of enumerate(['many/big.tar'], opts(limits))) {
+    for await (const item of items(['many/big.tar'], opts(limits))) {
       s.push(await see(item, true));
       if (s.length % 100 === 0) await new Promise((r) => setTimeout(r, 30));
     }
@@ -346,6 +356,14 @@ describe('kinds', () => {
     const unread = await collect(['many/big.tar'], opts(limits), false);
     expect(files(unread)).toEqual(expected);
     expect(errors(unread)).toEqual(errors(s));
+    // The small files at hand come in batches, not one item each.
+    let handedOut = 0;
+    for await (const item of enumerate(['many/big.tar'], opts(limits))) {
+      handedOut++;
+      if (item.kind === 'batch') expect(item.items.every((i) => i.kind !== 'file' || i.whole !== undefined)).toBe(true);
+      if (item.kind === 'file') for await (const _ of item.bytes) continue;
+    }
+    expect(handedOut).toBeLessThan(expected.length / 4);
   });
 
   it('parses a tar only a bounded way ahead of the consumer', async () => {
@@ -358,8 +376,8 @@ describe('kinds', () => {
         yield c;
       }
     }
-    const items = enumerate(['-'], opts({}, { stdin: stdin() }));
-    for await (const item of items) {
+    const found = items(['-'], opts({}, { stdin: stdin() }));
+    for await (const item of found) {
       if (item.kind !== 'file') continue;
       // Time for the reader to run as far ahead as it would.
       for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
@@ -863,7 +881,7 @@ describe('limits', () => {
   it('maxArtifactMs stops an artifact that takes too long', async () => {
     await put('lim/slow.tar', await tarOf([1, 2, 3, 4, 5, 6].map((i) => ({ name: `f${i}`, data: 'x' }))));
     const out: Seen[] = [];
-    for await (const item of enumerate(['lim/slow.tar'], opts({ maxArtifactMs: 30 }))) {
+    for await (const item of items(['lim/slow.tar'], opts({ maxArtifactMs: 30 }))) {
       out.push(await see(item, true));
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -889,7 +907,7 @@ describe('spill files and early exits', () => {
     const tmp = await mkdtemp(join(dir, 'tmp-'));
     const seenModes: number[] = [];
     const out: string[] = [];
-    for await (const item of enumerate([input], opts({ maxInMemoryArchiveBytes: 16 }, { tmpDir: tmp }))) {
+    for await (const item of items([input], opts({ maxInMemoryArchiveBytes: 16 }, { tmpDir: tmp }))) {
       if (item.kind !== 'file') continue;
       for await (const c of item.bytes) out.push(Buffer.from(c).toString());
       for (const d of await spillDirs(tmp)) {
@@ -905,7 +923,7 @@ describe('spill files and early exits', () => {
     const input = await nestedZipFixture('m.tgz');
     const tmp = await mkdtemp(join(dir, 'tmp-'));
     let spilled = 0;
-    for await (const item of enumerate([input], opts({ maxInMemoryArchiveBytes: 16 }, { tmpDir: tmp }))) {
+    for await (const item of items([input], opts({ maxInMemoryArchiveBytes: 16 }, { tmpDir: tmp }))) {
       if (item.kind === 'file') {
         spilled = (await spillDirs(tmp)).length;
         break;
@@ -932,7 +950,7 @@ describe('spill files and early exits', () => {
     await put('early/dir/two.txt', '2');
     const before = fds();
     for (const input of ['early/a.zip', 'early/a.tgz', 'early/big.txt', 'early/dir']) {
-      for await (const item of enumerate([input], opts())) {
+      for await (const item of items([input], opts())) {
         if (item.kind === 'file') {
           for await (const _ of item.bytes) break;
           break;
@@ -940,7 +958,7 @@ describe('spill files and early exits', () => {
       }
     }
     // Stopping at the artifact marker, before its bytes: prefetched files must be closed too.
-    for await (const item of enumerate(['early/dir'], opts())) if (item.kind === 'artifact') break;
+    for await (const item of items(['early/dir'], opts())) if (item.kind === 'artifact') break;
     await new Promise((r) => setTimeout(r, 50));
     expect(fds()).toBe(before);
   });
@@ -950,7 +968,7 @@ describe('spill files and early exits', () => {
     await put('abort/b.txt', 'b');
     const ac = new AbortController();
     const out: Seen[] = [];
-    for await (const item of enumerate(['abort'], opts({}, { signal: ac.signal }))) {
+    for await (const item of items(['abort'], opts({}, { signal: ac.signal }))) {
       out.push(await see(item, true));
       ac.abort();
     }

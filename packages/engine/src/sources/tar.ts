@@ -1,9 +1,9 @@
 import type { Extract, Header } from 'tar-stream';
-import type { SourceItem } from './types.js';
+import type { SourceBatch, SourceItem, SourceStructure } from './types.js';
 import type { ArtifactCtx } from './context.js';
 import { checkDevice, checkLink, checkName, checkSetuid, decodeLatin1Name, DuplicateTracker } from './checks.js';
 import { errorMessage, formatBytes, limitStop, problem, Stop } from './errors.js';
-import { openWhole, WHOLE_ENTRY_BYTES } from './open.js';
+import { openWhole, WHOLE_ENTRY_BYTES, wholeFile } from './open.js';
 import { readableChunks, startPump, type WritableLike } from './stream.js';
 
 /** tar-stream's extract accepts a filename encoding that its type declarations omit. */
@@ -47,43 +47,63 @@ export async function* readTar(
   const toStop = (err: unknown): Stop => (failure ??= tarStop(chain, err, fed));
   const dups = new DuplicateTracker();
   let count = 0;
+  // What the entries at hand make (files held whole, problems, structure findings), handed on
+  // as one batch once no more entries are at hand, or before anything else is.
+  let held: SourceBatch['items'] = [];
+  const batch = (): SourceBatch => {
+    const items = held;
+    held = [];
+    return { kind: 'batch', items };
+  };
+  const keep = (f: SourceStructure | undefined): void => {
+    if (f) held.push(f);
+  };
   try {
     for (;;) {
+      let taken = entries.poll();
+      if (held.length > 0 && (taken === undefined || held.length >= AHEAD_ENTRIES)) yield batch();
       ctx.check(chain);
-      let taken: Taken | undefined;
-      try {
-        taken = await entries.take();
-      } catch (err) {
-        throw toStop(err);
+      if (taken === undefined) {
+        try {
+          taken = await entries.take();
+        } catch (err) {
+          throw toStop(err);
+        }
+        if (taken === undefined) return;
       }
-      if (taken === undefined) return;
       const h = taken.header;
       if (++count > maxEntries) {
         throw limitStop(chain, 'maxEntries', `archive has more than ${maxEntries} entries; the rest were not read`, String(maxEntries), 'archive');
       }
       const name = h.pax && typeof (h.pax as Record<string, unknown>).path === 'string' ? h.name : decodeLatin1Name(h.name);
       const ec = [...chain, name];
-      const findings = [checkName(ec, name), checkSetuid(ec, name, h.mode ?? 0)];
+      keep(checkName(ec, name));
+      keep(checkSetuid(ec, name, h.mode ?? 0));
       if (h.type === 'symlink' || h.type === 'link') {
         const target = h.pax && typeof (h.pax as Record<string, unknown>).linkpath === 'string' ? h.linkname : decodeLatin1Name(h.linkname ?? '');
-        findings.push(checkLink(ec, name, target, h.type === 'link'));
+        keep(checkLink(ec, name, target, h.type === 'link'));
       }
       if (h.type === 'character-device' || h.type === 'block-device' || h.type === 'fifo') {
-        findings.push(checkDevice(ec, name, h.type));
+        keep(checkDevice(ec, name, h.type));
       }
-      const regular = isRegular(h);
-      if (regular) findings.push(dups.check(ec, name, `${h.size} bytes`));
-      for (const f of findings) if (f) yield f;
-
-      if (!regular) continue;
+      if (!isRegular(h)) continue;
+      keep(dups.check(ec, name, `${h.size} bytes`));
       if (h.size > maxEntryBytes) {
         // Its data was drained as tar-stream went past it.
         const e = limitStop(ec, 'maxEntryBytes', `entry is ${formatBytes(h.size)}, larger than ${formatBytes(maxEntryBytes)}; it was not read`, String(maxEntryBytes), 'entry');
-        yield { kind: 'error', error: e.event };
+        held.push({ kind: 'error', error: e.event });
         continue;
       }
+      // Most entries are small plain files: read whole as they arrived, and batched.
+      const whole = taken.data === undefined ? undefined : wholeFile(ctx, { chain: ec, size: h.size }, taken.data);
+      if (whole !== undefined) {
+        held.push(whole.file);
+        if (whole.stop !== undefined) throw whole.stop;
+        continue;
+      }
+      if (held.length > 0) yield batch();
       if (taken.data !== undefined) {
-        // Most entries are small: read whole as they arrived, then opened from memory.
+        // A nested archive, held whole.
         yield* openWhole(ctx, { chain: ec, size: h.size }, taken.data, depth + 1);
         continue;
       }
@@ -96,6 +116,10 @@ export async function* readTar(
         if (finished) await drain(raw);
       }
     }
+  } catch (err) {
+    // What was read before a stop still goes on, ahead of the stop.
+    if (held.length > 0) yield batch();
+    throw err;
   } finally {
     pump.stop();
     extract.destroy();
@@ -156,24 +180,29 @@ class TarEntries {
     });
   }
 
-  /** The next entry, or undefined after the last; tar-stream's failure is thrown once the entries before it are taken. */
-  async take(): Promise<Taken | undefined> {
+  /** The next entry if one is at hand. Asking for it is done with the entry before, if that one streamed. */
+  poll(): Taken | undefined {
     if (this.streaming) {
       this.streaming = false;
       this.release();
     }
+    if (this.head === this.queue.length) return undefined;
+    const t = this.queue[this.head++] as Taken;
+    if (this.head === this.queue.length || this.head >= AHEAD_ENTRIES) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    if (t.data !== undefined) this.aheadBytes -= t.data.length;
+    if (t.stream !== undefined) this.streaming = true;
+    else this.release();
+    return t;
+  }
+
+  /** The next entry, or undefined after the last; tar-stream's failure is thrown once the entries before it are taken. */
+  async take(): Promise<Taken | undefined> {
     for (;;) {
-      if (this.head < this.queue.length) {
-        const t = this.queue[this.head++] as Taken;
-        if (this.head === this.queue.length || this.head >= AHEAD_ENTRIES) {
-          this.queue = this.queue.slice(this.head);
-          this.head = 0;
-        }
-        if (t.data !== undefined) this.aheadBytes -= t.data.length;
-        if (t.stream !== undefined) this.streaming = true;
-        else this.release();
-        return t;
-      }
+      const t = this.poll();
+      if (t !== undefined) return t;
       if (this.failure !== undefined) throw this.failure.err;
       if (this.closed) return undefined;
       await new Promise<void>((resolve) => (this.wake = resolve));

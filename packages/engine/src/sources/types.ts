@@ -75,8 +75,18 @@ export interface SourceDiskFiles {
   read(files: readonly DiskFileRef[]): AsyncGenerator<SourceItem, void, undefined>;
 }
 
+/**
+ * Items a reader had at hand together, in order (the many small files of an archive, its
+ * problems and structure findings), handed on as one: each item passed on costs every
+ * reader it goes through. Holds no batches, and no file that is not held whole.
+ */
+export interface SourceBatch {
+  kind: 'batch';
+  items: (SourceFile | SourceProblem | SourceStructure)[];
+}
+
 /** What a source yields. */
-export type SourceItem = SourceFile | SourceProblem | SourceStructure | SourceArtifact | SourceDiskFiles;
+export type SourceItem = SourceFile | SourceProblem | SourceStructure | SourceArtifact | SourceDiskFiles | SourceBatch;
 
 /** Options every source receives; sources know nothing of rules. */
 export interface SourceOptions {
