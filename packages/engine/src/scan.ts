@@ -357,7 +357,15 @@ class Producer {
         await this.readDiskFiles(item);
         break;
       case 'batch':
-        for (const inner of item.items) await this.handle(inner);
+        for (const inner of item.items) {
+          if (inner.kind !== 'file') {
+            await this.handle(inner);
+            continue;
+          }
+          const reading = this.readFile(inner);
+          if (reading !== undefined) await reading;
+          this.maybeProgress();
+        }
         break;
     }
     this.maybeProgress();
@@ -484,8 +492,12 @@ class Producer {
     this.queue.push({ type: 'progress', stats: { ...this.stats, durationMs: Math.round(now - this.started) }, current: this.current });
   }
 
-  /** Cuts a file into owned chunks with context on both sides and queues them for matching. */
-  private async readFile(file: SourceFile): Promise<void> {
+  /**
+   * Cuts a file into owned chunks with context on both sides and queues them for matching.
+   * Returns undefined when it is done at once: a file held whole that fits one segment, while
+   * batches can still be sent, costs no promise (a package has thousands of them).
+   */
+  private readFile(file: SourceFile): Promise<void> | undefined {
     this.stats.files++;
     const inner = file.chain[file.chain.length - 1] ?? '';
     const { pathOnly, gated } = this.pathRules.check(inner);
@@ -493,17 +505,23 @@ class Producer {
     const state = new FileState(file.chain, (s, matches) => this.emitMatches(s, matches));
     const { chunkSize: size, overlap } = this.settings;
     const whole = file.whole;
-    if (whole !== undefined && whole.length < size + overlap) {
-      // One segment, as the loop below would cut it, without a promise per slice.
-      this.stats.bytes += whole.length;
-      if (whole.length === 0) return;
-      const spec = { ownedStart: 0, ownedEnd: whole.length, atFileStart: true, atFileEnd: true, gated };
-      const waiting = this.addSegment([whole], 0, whole.length, spec, { file: state, seq: 0, contentStart: 0 });
-      if (waiting !== undefined) await waiting;
+    if (whole === undefined || whole.length >= size + overlap) return this.readSlices(file, state, gated);
+    // One segment, as readSlices would cut it.
+    this.stats.bytes += whole.length;
+    if (whole.length === 0) return undefined;
+    const spec = { ownedStart: 0, ownedEnd: whole.length, atFileStart: true, atFileEnd: true, gated };
+    const done = () => {
       file.recycle?.(whole);
       state.close(1);
-      return;
-    }
+    };
+    const waiting = this.addSegment([whole], 0, whole.length, spec, { file: state, seq: 0, contentStart: 0 });
+    if (waiting !== undefined) return waiting.then(done);
+    done();
+    return undefined;
+  }
+
+  private async readSlices(file: SourceFile, state: FileState, gated: number[]): Promise<void> {
+    const { chunkSize: size, overlap } = this.settings;
     const parts: Uint8Array[] = [];
     let base = 0; // file offset of parts[0][0]
     let have = 0; // bytes held in parts
@@ -691,6 +709,7 @@ class Producer {
   }
 
   private emitMatches(state: FileState, matches: PlacedMatch[]): void {
+    if (matches.length === 0) return;
     const rules = this.settings.ruleset.rules;
     const known = matches.filter((m) => rules[m.rule] !== undefined);
     const kept = dropOverlapping(known, (m) => [m.start, m.end], (m) => rules[m.rule] as CompiledRule);
