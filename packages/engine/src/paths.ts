@@ -1,5 +1,4 @@
-import picomatch from 'picomatch';
-import { type CompiledRuleset, isPathOnlyRule, normaliseEntryPath, ruleAppliesToPath } from '@pubguard/rules';
+import { type CompiledRuleset, globsPattern, isPathOnlyRule, normaliseEntryPath, ruleAppliesToPath } from '@pubguard/rules';
 
 /** Which path-based rules apply to a file: path-only rules report it, gated rules may run in it. */
 export interface PathVerdict {
@@ -51,8 +50,8 @@ export class PathRules {
     if (this.globs.length === 0) return NONE;
     const normalised = normaliseEntryPath(path);
     if (this.literals && !this.literals.test(normalised)) return NONE;
-    // The same options as the rules package's matcher, so this only ever says "maybe".
-    this.any ??= new RegExp(this.globs.map((g) => `(?:${picomatch.makeRe(g, { dot: true }).source})`).join('|'));
+    // Compiled with the rules (the built-in ones at build time); it only ever says "maybe".
+    this.any ??= new RegExp(this.indexes.map((i) => this.ruleset.rules[i]?.pathsPattern ?? globsPattern(this.ruleset.rules[i]?.paths ?? [])).join('|'));
     if (!this.any.test(normalised)) return NONE;
     const verdict: PathVerdict = { pathOnly: [], gated: [] };
     for (const index of this.indexes) {

@@ -1,5 +1,6 @@
 import { RuleError } from './errors.js';
 import type { CompiledRule, CompiledRuleset, RuleDefinition } from './types.js';
+import { globsPattern } from './paths.js';
 
 /** Window bound for a rule that does not set `maxLength`. */
 export const DEFAULT_MAX_LENGTH = 256;
@@ -72,7 +73,10 @@ function compileOne(def: RuleDefinition): CompiledRule {
     keywords,
   };
   if (def.keywordWithin !== undefined) rule.keywordWithin = def.keywordWithin;
-  if (include) rule.paths = include;
+  if (include) {
+    rule.paths = include;
+    rule.pathsPattern = globsPattern(include);
+  }
   if (exclude?.length) rule.pathsExclude = exclude;
   return rule;
 }

@@ -12,7 +12,7 @@ export { builtinRuleDefinitions, builtinRuleset } from './builtin.js';
 export { MIN_KEYWORD_LENGTH, compileRules } from './compile.js';
 export { type Acceptance, acceptCandidate, digestReason, placeholderReason } from './accept.js';
 export { type RuleMatch, type RuleProblem, checkRules, matchRule } from './check.js';
-export { isPathOnlyRule, normaliseEntryPath, pathFindingTarget, ruleAppliesToPath } from './paths.js';
+export { globsPattern, isPathOnlyRule, normaliseEntryPath, pathFindingTarget, ruleAppliesToPath } from './paths.js';
 export { parseRuleDefinition, parseRuleDefinitions } from './schema.js';
 export {
   BASE62_ALPHABET,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileRules } from './compile.js';
-import { isPathOnlyRule, pathFindingTarget, ruleAppliesToPath } from './paths.js';
+import { builtinRuleDefinitions, builtinRuleset } from './builtin.js';
+import { globsPattern, isPathOnlyRule, normaliseEntryPath, pathFindingTarget, ruleAppliesToPath } from './paths.js';
 
 const [pathRule, scoped, plain] = compileRules([
   { id: 'keys', title: 'k', severity: 'high', keywords: [], paths: ['**/id_rsa', '**/*.pem', '!**/test/**'], examples: [], negative_examples: [] },
@@ -31,5 +32,22 @@ describe('pathFindingTarget', () => {
     expect(pathFindingTarget(git, 'package/.git/refs/heads/main')).toBe('package/.git');
     expect(pathFindingTarget(git, '.git/HEAD')).toBe('.git');
     expect(pathFindingTarget(pathRule, 'package/.ssh/id_rsa')).toBe('package/.ssh/id_rsa');
+  });
+});
+
+describe('pathsPattern', () => {
+  it('matches every path a built-in rule applies to, its own examples included, and few others', () => {
+    const rules = builtinRuleset().rules.filter((r) => r.paths?.length);
+    expect(rules.length).toBeGreaterThan(5);
+    const defs = new Map(builtinRuleDefinitions().map((d) => [d.id, d]));
+    for (const rule of rules) {
+      expect(rule.pathsPattern, rule.id).toBe(globsPattern(rule.paths ?? []));
+      const re = new RegExp(rule.pathsPattern ?? '');
+      const def = defs.get(rule.id);
+      const paths = [...(def?.examples ?? []), ...(def?.negative_examples ?? [])].filter((e) => !e.includes('\n') && e.length < 300);
+      for (const p of [...paths, 'package/index.js', 'package/.env', 'a/b/.npmrc', 'x/.git/config', 'keys/id_rsa']) {
+        if (ruleAppliesToPath(rule, p)) expect(re.test(normaliseEntryPath(p)), `${rule.id}: ${p}`).toBe(true);
+      }
+    }
   });
 });

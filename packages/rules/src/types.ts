@@ -86,6 +86,12 @@ export interface CompiledRule {
   keywords?: string[];
   /** Picomatch globs on the innermost entry path; see `RuleDefinition.paths`. */
   paths?: string[];
+  /**
+   * A regex source that every path matching `paths` matches (`globsPattern(paths)`), made when
+   * the rule is compiled, so a scan can test each path against every rule at once without
+   * compiling globs. Exclusions are not in it: a match only says "maybe".
+   */
+  pathsPattern?: string;
   /** Globs excluded from `paths` (written `!glob` in the rule file). */
   pathsExclude?: string[];
 }
