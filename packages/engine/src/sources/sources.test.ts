@@ -13,6 +13,7 @@ import { DEFAULT_LIMITS } from '../limits.js';
 import type { ScanLimits } from '../types.js';
 import { COLLECT_EVERY_BYTES, freshBytesNoted, noteFreshBytes, wantCollections } from './collect.js';
 import { enumerate, joinChain, type EnumerateOptions } from './index.js';
+import { BATCH_ITEMS } from './held.js';
 import { BufferPool } from './stream.js';
 import type { SourceItem } from './types.js';
 
@@ -385,6 +386,55 @@ describe('kinds', () => {
     }
     expect(tar.length).toBeGreaterThan(16 * 1024 * 1024);
     expect(pulled).toBeLessThan(4 * 1024 * 1024);
+  });
+
+  it('reads a zip of many entries in order, from disk or spilled, in batches', async () => {
+    const KiB = 1024;
+    const noise = (n: number, seed: number) => Buffer.from(Array.from({ length: n }, (_, i) => (Math.imul(i + seed, 2654435761) >>> 24) & 0x7f));
+    const specs: ZipSpec[] = [];
+    for (let i = 0; i < 600; i++) {
+      // Sizes on both sides of the span read at once (256 KiB), stored and deflated.
+      const data = i % 150 === 7 ? noise(300 * KiB + i, i) : `zip entry ${i} `.repeat((i * 53) % 900);
+      specs.push({ name: `pkg/f${i}.txt`, data, compress: i % 3 !== 0 });
+    }
+    const zip = await zipOf(specs);
+    await put('manyzip/big.zip', zip);
+    await put('manyzip/outer.tar', await tarOf([{ name: 'inner.zip', data: zip }]));
+    for (const [input, prefix, o] of [
+      ['manyzip/big.zip', 'manyzip/big.zip!', opts()],
+      ['manyzip/outer.tar', 'manyzip/outer.tar!inner.zip!', opts({ maxInMemoryArchiveBytes: 64 * KiB })],
+    ] as const) {
+      const s = await collect([input], o);
+      expect(errors(s)).toEqual([]);
+      expect(files(s)).toEqual(specs.map((e) => `${prefix}${e.name}`));
+      const byPath = new Map(s.flatMap((x) => (x.t === 'file' ? [[x.path, x.text] as const] : [])));
+      for (const e of specs) expect(byPath.get(`${prefix}${e.name}`), e.name).toBe(Buffer.from(e.data).toString('latin1'));
+    }
+    // In batches of bounded size, each holding only files held whole.
+    const sizes: number[] = [];
+    for await (const item of enumerate(['manyzip/big.zip'], opts())) {
+      if (item.kind === 'batch') {
+        sizes.push(item.items.length);
+        expect(item.items.every((i) => i.kind !== 'file' || i.whole !== undefined)).toBe(true);
+      } else if (item.kind === 'file') {
+        for await (const _ of item.bytes) continue;
+      }
+    }
+    expect(sizes.length).toBeGreaterThan(2);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(BATCH_ITEMS);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBeGreaterThan(specs.length * 0.9);
+  });
+
+  it('lets a timer through while it reads a zip of many small entries', async () => {
+    await put('manyzip/small.zip', await zipOf(Array.from({ length: 5000 }, (_, i) => ({ name: `f${i}.txt`, data: `small ${i}` }))));
+    const ac = new AbortController();
+    let seen = 0;
+    for await (const item of items(['manyzip/small.zip'], opts({}, { signal: ac.signal }))) {
+      // Set once the zip is being read: it fires only if the reading lets the event loop turn.
+      if (item.kind === 'file' && seen++ === 0) setTimeout(() => ac.abort(), 1);
+    }
+    expect(ac.signal.aborted).toBe(true);
+    expect(seen).toBeLessThan(5000);
   });
 
   it('reads a plain file and an empty file', async () => {

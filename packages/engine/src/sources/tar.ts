@@ -1,5 +1,6 @@
 import type { Extract, Header } from 'tar-stream';
-import type { SourceBatch, SourceItem, SourceStructure } from './types.js';
+import type { SourceItem } from './types.js';
+import { HeldItems } from './held.js';
 import type { ArtifactCtx } from './context.js';
 import { checkDevice, checkLink, checkName, checkSetuid, decodeLatin1Name, DuplicateTracker } from './checks.js';
 import { errorMessage, formatBytes, limitStop, problem, Stop } from './errors.js';
@@ -47,21 +48,15 @@ export async function* readTar(
   const toStop = (err: unknown): Stop => (failure ??= tarStop(chain, err, fed));
   const dups = new DuplicateTracker();
   let count = 0;
-  // What the entries at hand make (files held whole, problems, structure findings), handed on
-  // as one batch once no more entries are at hand, or before anything else is.
-  let held: SourceBatch['items'] = [];
-  const batch = (): SourceBatch => {
-    const items = held;
-    held = [];
-    return { kind: 'batch', items };
-  };
-  const keep = (f: SourceStructure | undefined): void => {
-    if (f) held.push(f);
-  };
+  // What the entries at hand make, handed on as one batch once no more entries are at hand.
+  const held = new HeldItems();
   try {
     for (;;) {
       let taken = entries.poll();
-      if (held.length > 0 && (taken === undefined || held.length >= AHEAD_ENTRIES)) yield batch();
+      if (taken === undefined || held.full) {
+        const batch = held.take();
+        if (batch) yield batch;
+      }
       ctx.check(chain);
       if (taken === undefined) {
         try {
@@ -77,31 +72,32 @@ export async function* readTar(
       }
       const name = h.pax && typeof (h.pax as Record<string, unknown>).path === 'string' ? h.name : decodeLatin1Name(h.name);
       const ec = [...chain, name];
-      keep(checkName(ec, name));
-      keep(checkSetuid(ec, name, h.mode ?? 0));
+      held.keep(checkName(ec, name));
+      held.keep(checkSetuid(ec, name, h.mode ?? 0));
       if (h.type === 'symlink' || h.type === 'link') {
         const target = h.pax && typeof (h.pax as Record<string, unknown>).linkpath === 'string' ? h.linkname : decodeLatin1Name(h.linkname ?? '');
-        keep(checkLink(ec, name, target, h.type === 'link'));
+        held.keep(checkLink(ec, name, target, h.type === 'link'));
       }
       if (h.type === 'character-device' || h.type === 'block-device' || h.type === 'fifo') {
-        keep(checkDevice(ec, name, h.type));
+        held.keep(checkDevice(ec, name, h.type));
       }
       if (!isRegular(h)) continue;
-      keep(dups.check(ec, name, `${h.size} bytes`));
+      held.keep(dups.check(ec, name, `${h.size} bytes`));
       if (h.size > maxEntryBytes) {
         // Its data was drained as tar-stream went past it.
         const e = limitStop(ec, 'maxEntryBytes', `entry is ${formatBytes(h.size)}, larger than ${formatBytes(maxEntryBytes)}; it was not read`, String(maxEntryBytes), 'entry');
-        held.push({ kind: 'error', error: e.event });
+        held.add({ kind: 'error', error: e.event });
         continue;
       }
       // Most entries are small plain files: read whole as they arrived, and batched.
       const whole = taken.data === undefined ? undefined : wholeFile(ctx, { chain: ec, size: h.size }, taken.data);
       if (whole !== undefined) {
-        held.push(whole.file);
+        held.add(whole.file);
         if (whole.stop !== undefined) throw whole.stop;
         continue;
       }
-      if (held.length > 0) yield batch();
+      const batch = held.take();
+      if (batch) yield batch;
       if (taken.data !== undefined) {
         // A nested archive, held whole.
         yield* openWhole(ctx, { chain: ec, size: h.size }, taken.data, depth + 1);
@@ -118,7 +114,8 @@ export async function* readTar(
     }
   } catch (err) {
     // What was read before a stop still goes on, ahead of the stop.
-    if (held.length > 0) yield batch();
+    const batch = held.take();
+    if (batch) yield batch;
     throw err;
   } finally {
     pump.stop();
@@ -160,8 +157,8 @@ class TarEntries {
    * queue has room, else when the reader makes room, or, after an entry handed out as its
    * stream, when the reader asks for the next entry.
    */
-  private held: (() => void) | undefined;
-  /** The held callback belongs to a streamed entry: only the next `take()` may call it. */
+  private proceed: (() => void) | undefined;
+  /** That callback belongs to a streamed entry: only the next `take()` may call it. */
   private streaming = false;
   private wake: (() => void) | undefined;
   private failure: { err: unknown } | undefined;
@@ -231,17 +228,17 @@ class TarEntries {
 
   private queued(t: Taken, next: () => void): void {
     this.queue.push(t);
-    this.held = next;
+    this.proceed = next;
     if (t.stream === undefined) this.release();
     this.notify();
   }
 
   /** Lets tar-stream go on to the next entry, unless the queue is full or a streamed entry is not done with. */
   private release(): void {
-    const next = this.held;
+    const next = this.proceed;
     if (next === undefined || this.streaming || this.queue.length - this.head >= AHEAD_ENTRIES || this.aheadBytes >= AHEAD_BYTES) return;
     if (this.queue[this.queue.length - 1]?.stream !== undefined) return;
-    this.held = undefined;
+    this.proceed = undefined;
     next();
   }
 

@@ -4,13 +4,14 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { crc32, createInflateRaw, inflateRawSync } from 'node:zlib';
 import type * as yauzl from 'yauzl';
-import type { SourceItem, SourceStructure } from './types.js';
+import type { SourceItem, SourceProblem } from './types.js';
 import type { ArtifactCtx } from './context.js';
 import { ratioStop } from './context.js';
 import { noteFreshBytes } from './collect.js';
 import { checkDevice, checkLink, checkName, checkSetuid, decodeName, DuplicateTracker, unixType, type UnixType } from './checks.js';
 import { errorMessage, formatBytes, joinChain, limitStop, problem, Stop } from './errors.js';
-import { openWhole, WHOLE_ENTRY_BYTES } from './open.js';
+import { openWhole, WHOLE_ENTRY_BYTES, wholeFile } from './open.js';
+import { HeldItems } from './held.js';
 import type { Peekable } from './stream.js';
 import { readableChunks } from './stream.js';
 
@@ -48,7 +49,12 @@ async function importYauzl() {
    * time, which makes entry data arrive in small slices.
    */
   class FdReader extends lib.RandomAccessReader {
-    constructor(private readonly fd: number) {
+    private reads = 0;
+
+    constructor(
+      private readonly fd: number,
+      private readonly windows: FdWindows,
+    ) {
       super();
     }
 
@@ -56,17 +62,20 @@ async function importYauzl() {
       return new RangeStream(this.fd, start, end);
     }
 
-    // Blocking: yauzl reads each entry's local header this way, and a thread-pool round trip
-    // per header cost more than the read. The callback still comes later, as yauzl expects.
+    // Blocking, from the windows: yauzl reads each entry's directory record and local header
+    // this way, and a thread-pool round trip per header cost more than the read. The callback
+    // still comes later, as yauzl expects, but mostly on the next tick: a turn of the event loop
+    // per read (three per entry) cost more than a small entry's other work. Every so often it
+    // is a turn, so that signals and timers still get through.
     override read(buffer: Buffer, offset: number, length: number, position: number, callback: (err: Error | null) => void): void {
       let failure: Error | null = null;
       try {
-        const n = readSync(this.fd, buffer, offset, length, position);
-        if (n < length) failure = new Error('unexpected EOF');
+        this.windows.range(position, position + length).copy(buffer, offset);
       } catch (err) {
         failure = err instanceof Error ? err : new Error(String(err));
       }
-      setImmediate(() => callback(failure));
+      if (++this.reads % READS_PER_TURN === 0) setImmediate(() => callback(failure));
+      else process.nextTick(callback, failure);
     }
   }
   return { lib, FdReader };
@@ -109,9 +118,10 @@ class RangeStream extends Readable {
 /** Reads a zip held in an open file (random access), e.g. a top-level wheel or jar. */
 export async function* readZipFd(ctx: ArtifactCtx, chain: string[], depth: number, fd: number, size: number): AsyncGenerator<SourceItem, void, undefined> {
   const { lib, FdReader } = await loadYauzl();
-  const zf = await openZip(chain, (cb) => lib.fromRandomAccessReader(new FdReader(fd), size, OPTIONS, cb));
+  const windows = new FdWindows(fd, size);
+  const zf = await openZip(chain, (cb) => lib.fromRandomAccessReader(new FdReader(fd, windows), size, OPTIONS, cb));
   try {
-    yield* readZip(ctx, chain, depth, zf, fdRange(fd));
+    yield* readZip(ctx, chain, depth, zf, (start, end) => windows.range(start, end));
   } finally {
     zf.close();
   }
@@ -165,8 +175,9 @@ export async function* readZipStream(ctx: ArtifactCtx, chain: string[], depth: n
     if (spill !== undefined) {
       const fd = spill.fd;
       const { lib, FdReader } = await loadYauzl();
-      zf = await openZip(chain, (cb) => lib.fromRandomAccessReader(new FdReader(fd), total, OPTIONS, cb));
-      range = fdRange(fd);
+      const windows = new FdWindows(fd, total);
+      zf = await openZip(chain, (cb) => lib.fromRandomAccessReader(new FdReader(fd, windows), total, OPTIONS, cb));
+      range = (start, end) => windows.range(start, end);
     } else {
       const buf = Buffer.concat(held, total);
       held.length = 0;
@@ -190,18 +201,55 @@ function openZip(chain: readonly string[], start: (cb: (err: Error | null, zf: y
   });
 }
 
-/** Reads byte ranges of an open file, blocking; a short read means the file is shorter than its directory says. */
-function fdRange(fd: number): ReadRange {
-  return (start, end) => {
-    const buf = Buffer.allocUnsafe(end - start);
-    let n = 0;
-    while (n < buf.length) {
-      const got = readSync(fd, buf, n, buf.length - n, start + n);
-      if (got === 0) throw new Error('unexpected EOF');
-      n += got;
+/** yauzl's reads of a zip file served on the next tick between two turns of the event loop. */
+const READS_PER_TURN = 64;
+
+/** Size of the spans of a zip file read at once and kept for the small reads that follow. */
+const WINDOW_BYTES = 256 * 1024;
+
+/**
+ * Byte ranges of an open zip file, read blocking through two windows of the file kept in memory:
+ * the directory records and the local headers (each followed by its entry's data) are read a
+ * few bytes at a time, in file order, and each read a system call of its own before.
+ */
+class FdWindows {
+  private windows: { start: number; buf: Buffer }[] = [];
+
+  constructor(
+    private readonly fd: number,
+    private readonly size: number,
+  ) {}
+
+  /**
+   * Bytes [start, end): a view of a window, read first when they lie in none, or a buffer of
+   * their own when larger than a window. A short read means the file is shorter than its
+   * directory says.
+   */
+  range(start: number, end: number): Buffer {
+    for (let i = 0; i < this.windows.length; i++) {
+      const w = this.windows[i] as { start: number; buf: Buffer };
+      if (start >= w.start && end <= w.start + w.buf.length) {
+        if (i > 0) this.windows = [w, ...this.windows.filter((x) => x !== w)];
+        return w.buf.subarray(start - w.start, end - w.start);
+      }
     }
-    return buf;
-  };
+    if (end - start > WINDOW_BYTES) return readExactly(this.fd, start, end - start);
+    const buf = readExactly(this.fd, start, Math.max(end - start, Math.min(WINDOW_BYTES, this.size - start)));
+    this.windows = [{ start, buf }, ...this.windows.slice(0, 1)];
+    return buf.subarray(0, end - start);
+  }
+}
+
+/** `length` bytes of a file from `position`, blocking. */
+function readExactly(fd: number, position: number, length: number): Buffer {
+  const buf = Buffer.allocUnsafe(length);
+  let n = 0;
+  while (n < length) {
+    const got = readSync(fd, buf, n, length - n, position + n);
+    if (got === 0) throw new Error('unexpected EOF');
+    n += got;
+  }
+  return buf;
 }
 
 /** Walks the central directory entry by entry and opens each regular file. */
@@ -214,99 +262,121 @@ async function* readZip(ctx: ArtifactCtx, chain: string[], depth: number, zf: ya
   const { maxEntries, maxEntryBytes, maxCompressionRatio, ratioThresholdBytes } = ctx.limits;
   const dups = new DuplicateTracker();
   let count = 0;
-  for (;;) {
-    ctx.check(chain);
-    let entry: yauzl.Entry | null;
-    try {
-      entry = await nextEntry(zf, () => failure);
-    } catch (err) {
-      throw zipStop(chain, err);
-    }
-    if (entry === null) return;
-    if (++count > maxEntries) {
-      throw limitStop(chain, 'maxEntries', `archive has more than ${maxEntries} entries; the rest were not read`, String(maxEntries), 'archive');
-    }
-    const name = decodeName(entry.fileNameRaw);
-    const ec = [...chain, name];
-    // Unix permissions live in the high half of the external attributes when made on Unix.
-    const mode = entry.versionMadeBy >> 8 === 3 ? entry.externalFileAttributes >>> 16 : 0;
-    const type: UnixType = name.endsWith('/') ? 'directory' : mode !== 0 ? unixType(mode) : 'file';
-    // unzip and Python's zipfile write every entry that is neither a directory (by its name)
-    // nor a symlink as a regular file, whatever the mode claims, so its content ships.
-    const directory = name.endsWith('/') || (type === 'directory' && entry.uncompressedSize === 0);
-    const findings: (SourceStructure | undefined)[] = [checkName(ec, name), checkSetuid(ec, name, mode), checkDevice(ec, name, type)];
-    if (!directory && type !== 'symlink') {
-      findings.push(dups.check(ec, name, `${entry.uncompressedSize} bytes, CRC-32 ${hex(entry.crc32)}`));
-    }
-    for (const f of findings) if (f) yield f;
-    if (directory) continue;
-
-    if (entry.isEncrypted() || (entry.generalPurposeBitFlag & 0x40) !== 0) {
-      yield problemEvent(ec, 'encrypted', 'encrypted entry cannot be scanned; scan the files before they are encrypted');
-      continue;
-    }
-    if (entry.compressionMethod !== 0 && entry.compressionMethod !== 8) {
-      const m = METHODS[entry.compressionMethod] ?? 'unknown';
-      yield problemEvent(ec, 'unsupported', `zip compression method ${entry.compressionMethod} (${m}) is not supported; rebuild the archive with deflate or store`);
-      continue;
-    }
-    if (type === 'symlink') {
-      let target: string | undefined;
+  // What the entries read make, handed on in batches.
+  const held = new HeldItems();
+  try {
+    for (;;) {
+      if (held.full) {
+        const batch = held.take();
+        if (batch) yield batch;
+      }
+      ctx.check(chain);
+      let entry: yauzl.Entry | null;
       try {
-        target = await readLinkTarget(zf, entry);
+        entry = await nextEntry(zf, () => failure);
       } catch (err) {
-        yield { kind: 'error', error: zipStop(ec, err, 'entry').event };
+        throw zipStop(chain, err);
+      }
+      if (entry === null) break;
+      if (++count > maxEntries) {
+        throw limitStop(chain, 'maxEntries', `archive has more than ${maxEntries} entries; the rest were not read`, String(maxEntries), 'archive');
+      }
+      const name = decodeName(entry.fileNameRaw);
+      const ec = [...chain, name];
+      // Unix permissions live in the high half of the external attributes when made on Unix.
+      const mode = entry.versionMadeBy >> 8 === 3 ? entry.externalFileAttributes >>> 16 : 0;
+      const type: UnixType = name.endsWith('/') ? 'directory' : mode !== 0 ? unixType(mode) : 'file';
+      // unzip and Python's zipfile write every entry that is neither a directory (by its name)
+      // nor a symlink as a regular file, whatever the mode claims, so its content ships.
+      const directory = name.endsWith('/') || (type === 'directory' && entry.uncompressedSize === 0);
+      held.keep(checkName(ec, name));
+      held.keep(checkSetuid(ec, name, mode));
+      held.keep(checkDevice(ec, name, type));
+      if (!directory && type !== 'symlink') held.keep(dups.check(ec, name, `${entry.uncompressedSize} bytes, CRC-32 ${hex(entry.crc32)}`));
+      if (directory) continue;
+
+      if (entry.isEncrypted() || (entry.generalPurposeBitFlag & 0x40) !== 0) {
+        held.add(problemEvent(ec, 'encrypted', 'encrypted entry cannot be scanned; scan the files before they are encrypted'));
         continue;
       }
-      const f = target === undefined ? undefined : checkLink(ec, name, target, false);
-      if (f) yield f;
-      continue;
+      if (entry.compressionMethod !== 0 && entry.compressionMethod !== 8) {
+        const m = METHODS[entry.compressionMethod] ?? 'unknown';
+        held.add(problemEvent(ec, 'unsupported', `zip compression method ${entry.compressionMethod} (${m}) is not supported; rebuild the archive with deflate or store`));
+        continue;
+      }
+      if (type === 'symlink') {
+        let target: string | undefined;
+        try {
+          target = await readLinkTarget(zf, entry);
+        } catch (err) {
+          held.add({ kind: 'error', error: zipStop(ec, err, 'entry').event });
+          continue;
+        }
+        held.keep(target === undefined ? undefined : checkLink(ec, name, target, false));
+        continue;
+      }
+      if (entry.uncompressedSize > maxEntryBytes) {
+        const s = limitStop(ec, 'maxEntryBytes', `entry is ${formatBytes(entry.uncompressedSize)}, larger than ${formatBytes(maxEntryBytes)}; it was not read`, String(maxEntryBytes), 'entry');
+        held.add({ kind: 'error', error: s.event });
+        continue;
+      }
+      if (entry.uncompressedSize > ratioThresholdBytes && entry.uncompressedSize > maxCompressionRatio * entry.compressedSize) {
+        const s = ratioStop(ec, entry.uncompressedSize, entry.compressedSize, maxCompressionRatio, 'entry');
+        held.add({ kind: 'error', error: s.event });
+        continue;
+      }
+      // Small entries are read and inflated whole, blocking: a zip of 5000 small files took 3.2 s
+      // through a stream per entry (thread-pool round trips for the header, the data and each
+      // inflate, and a 1 MiB inflate buffer each) and 0.5 s so.
+      const data = entry.compressedSize <= WHOLE_ENTRY_BYTES && entry.uncompressedSize <= WHOLE_ENTRY_BYTES ? await wholeEntry(zf, entry, range) : undefined;
+      const whole = data === undefined ? undefined : wholeFile(ctx, { chain: ec, size: data.length }, data);
+      if (whole !== undefined) {
+        held.add(whole.file);
+        if (whole.stop !== undefined) throw whole.stop;
+        continue;
+      }
+      const batch = held.take();
+      if (batch) yield batch;
+      if (data !== undefined) {
+        // A nested archive, held whole.
+        yield* openWhole(ctx, { chain: ec, size: data.length, ...(entry.compressionMethod === 8 ? { compressedSize: entry.compressedSize } : {}) }, data, depth + 1);
+        continue;
+      }
+      let stream: Readable;
+      try {
+        stream = inflated(await openStream(zf, entry, true), entry);
+      } catch (err) {
+        held.add({ kind: 'error', error: zipStop(ec, err, 'entry').event });
+        continue;
+      }
+      const inflating = entry.compressionMethod === 8;
+      if (inflating) ctx.shared.onInflating?.(1);
+      try {
+        const e = entry;
+        yield* ctx.open(
+          ctx,
+          {
+            chain: ec,
+            size: e.uncompressedSize,
+            ...(inflating ? { compressedSize: e.compressedSize } : {}),
+            raw: checkedChunks(stream, e, ec),
+            sequential: false,
+          },
+          depth + 1,
+        );
+      } finally {
+        if (inflating) ctx.shared.onInflating?.(-1);
+        stream.destroy();
+      }
     }
-    if (entry.uncompressedSize > maxEntryBytes) {
-      const s = limitStop(ec, 'maxEntryBytes', `entry is ${formatBytes(entry.uncompressedSize)}, larger than ${formatBytes(maxEntryBytes)}; it was not read`, String(maxEntryBytes), 'entry');
-      yield { kind: 'error', error: s.event };
-      continue;
-    }
-    if (entry.uncompressedSize > ratioThresholdBytes && entry.uncompressedSize > maxCompressionRatio * entry.compressedSize) {
-      const s = ratioStop(ec, entry.uncompressedSize, entry.compressedSize, maxCompressionRatio, 'entry');
-      yield { kind: 'error', error: s.event };
-      continue;
-    }
-    // Small entries are read and inflated whole, blocking: a zip of 5000 small files took 3.2 s
-    // through a stream per entry (thread-pool round trips for the header, the data and each
-    // inflate, and a 1 MiB inflate buffer each) and 0.5 s so.
-    const data = entry.compressedSize <= WHOLE_ENTRY_BYTES && entry.uncompressedSize <= WHOLE_ENTRY_BYTES ? await wholeEntry(zf, entry, range) : undefined;
-    if (data !== undefined) {
-      yield* openWhole(ctx, { chain: ec, size: data.length, ...(entry.compressionMethod === 8 ? { compressedSize: entry.compressedSize } : {}) }, data, depth + 1);
-      continue;
-    }
-    let stream: Readable;
-    try {
-      stream = inflated(await openStream(zf, entry, true), entry);
-    } catch (err) {
-      yield { kind: 'error', error: zipStop(ec, err, 'entry').event };
-      continue;
-    }
-    const inflating = entry.compressionMethod === 8;
-    if (inflating) ctx.shared.onInflating?.(1);
-    try {
-      const e = entry;
-      yield* ctx.open(
-        ctx,
-        {
-          chain: ec,
-          size: e.uncompressedSize,
-          ...(inflating ? { compressedSize: e.compressedSize } : {}),
-          raw: checkedChunks(stream, e, ec),
-          sequential: false,
-        },
-        depth + 1,
-      );
-    } finally {
-      if (inflating) ctx.shared.onInflating?.(-1);
-      stream.destroy();
-    }
+  } catch (err) {
+    // What was read before a stop still goes on, ahead of the stop.
+    const batch = held.take();
+    if (batch) yield batch;
+    throw err;
   }
+  const batch = held.take();
+  if (batch) yield batch;
 }
 
 /**
@@ -332,8 +402,11 @@ async function wholeEntry(zf: yauzl.ZipFile, entry: yauzl.Entry, range: ReadRang
   try {
     const { fileDataStart } = await zf.readLocalFileHeaderPromise(entry, { minimal: true });
     const raw = range(fileDataStart, fileDataStart + entry.compressedSize);
-    // One byte past the directory's size is enough to tell that the data is longer.
-    const data = entry.compressionMethod === 8 ? inflateRawSync(raw, { maxOutputLength: entry.uncompressedSize + 1 }) : raw;
+    // One byte past the directory's size is enough to tell that the data is longer. An output
+    // buffer of that size (zlib's smallest is 64 bytes) is filled once, where zlib's default of
+    // 16 KiB allocated and sliced a buffer at least that large for every small file.
+    const out = Math.max(64, entry.uncompressedSize + 1);
+    const data = entry.compressionMethod === 8 ? inflateRawSync(raw, { maxOutputLength: entry.uncompressedSize + 1, chunkSize: out }) : raw;
     if (data !== raw) noteFreshBytes(data.length);
     if (data.length !== entry.uncompressedSize || crc32(data) >>> 0 !== entry.crc32 >>> 0) return undefined;
     return data;
@@ -450,7 +523,7 @@ function zipStop(chain: readonly string[], err: unknown, scope: 'entry' | 'archi
 }
 
 /** An error item for a per-entry problem that is not a limit. */
-function problemEvent(chain: readonly string[], kind: 'encrypted' | 'unsupported', message: string): SourceItem {
+function problemEvent(chain: readonly string[], kind: 'encrypted' | 'unsupported', message: string): SourceProblem {
   return { kind: 'error', error: { path: joinChain(chain), kind, message } };
 }
 
