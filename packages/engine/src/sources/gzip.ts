@@ -123,8 +123,11 @@ function inflateWhole(chunks: readonly Uint8Array[], bytes: number, maxOut: numb
     // The trailer's ISIZE is the last member's size (mod 2^32): data that says it is larger than
     // maxOut would only fail to inflate at once (rxjs's 750 KB tarball, 4.6 MB inflated, lost
     // 13 ms so) and is streamed straight away. One that understates is still bounded by maxOut.
-    if (input.length >= 18 && Buffer.from(input.buffer, input.byteOffset, input.length).readUInt32LE(input.length - 4) > maxOut) return undefined;
-    const out = gunzipSync(input, { maxOutputLength: Math.max(1, maxOut) });
+    const size = input.length >= 18 ? Buffer.from(input.buffer, input.byteOffset, input.length).readUInt32LE(input.length - 4) : maxOut;
+    if (size > maxOut) return undefined;
+    // An output buffer of that size (and one byte, to see the end; zlib's smallest is 64 bytes)
+    // is filled once, instead of one 16 KiB buffer after another, copied into one at the end.
+    const out = gunzipSync(input, { maxOutputLength: Math.max(1, maxOut), chunkSize: Math.max(64, size + 1) });
     if (out.length > ratioThreshold && out.length > maxRatio * bytes) return undefined;
     noteFreshBytes(out.length);
     return out;
