@@ -23,7 +23,8 @@ const AHEAD_ENTRIES = 256;
 
 /**
  * Reads a tar stream entry by entry with tar-stream. Only regular files have content; each
- * one is opened (and kind-detected) in turn, so nested archives recurse.
+ * one is opened (and kind-detected) in turn, so nested archives recurse. Small plain files,
+ * and the problems and findings of their entries, go on in batches.
  */
 export async function* readTar(
   ctx: ArtifactCtx,
@@ -259,7 +260,7 @@ async function drain(it: AsyncIterator<Uint8Array>): Promise<void> {
   try {
     for (;;) if ((await it.next()).done) return;
   } catch {
-    // the extract rethrows the failure for the next entry
+    // TarEntries throws the failure for the next entry
   }
 }
 

@@ -210,7 +210,7 @@ const WINDOW_BYTES = 256 * 1024;
 /**
  * Byte ranges of an open zip file, read blocking through two windows of the file kept in memory:
  * the directory records and the local headers (each followed by its entry's data) are read a
- * few bytes at a time, in file order, and each read a system call of its own before.
+ * few bytes at a time, in file order, and would otherwise each take a system call.
  */
 class FdWindows {
   private windows: { start: number; buf: Buffer }[] = [];
