@@ -1,4 +1,5 @@
 import type { SourceFile, SourceItem } from './types.js';
+import type { HeldItems } from './held.js';
 import { type ArtifactCtx, type Entry, FileBytes, limited, type LimitControl } from './context.js';
 import { DETECT_BYTES, detectKind, UNSUPPORTED_NAMES } from './detect.js';
 import { joinChain, limitStop, Stop } from './errors.js';
@@ -99,7 +100,7 @@ export async function* openWhole(ctx: ArtifactCtx, entry: Omit<Entry, 'raw' | 's
  * archive to open), with its bytes counted against the artifact's limit. Past that limit the
  * file has no bytes and `stop` must be thrown once it is handed on, as when `bytes` is iterated.
  */
-export function wholeFile(ctx: ArtifactCtx, entry: Omit<Entry, 'raw' | 'sequential'>, data: Uint8Array): { file: SourceFile; stop?: unknown } | undefined {
+function wholeFile(ctx: ArtifactCtx, entry: Omit<Entry, 'raw' | 'sequential'>, data: Uint8Array): { file: SourceFile; stop?: unknown } | undefined {
   // detectKind reads no further than the first DETECT_BYTES.
   if (detectKind(data) !== 'plain') return undefined;
   let stop: unknown;
@@ -116,6 +117,19 @@ export function wholeFile(ctx: ArtifactCtx, entry: Omit<Entry, 'raw' | 'sequenti
 }
 
 const EMPTY = new Uint8Array(0);
+
+/**
+ * Holds content read whole in `held` when it is a plain file, and says so; false for an
+ * archive, to open with `openWhole` once the held items have gone on. Past the artifact's
+ * limit it throws that stop once the file is held, as `openWhole` does once it has yielded it.
+ */
+export function holdWhole(held: HeldItems, ctx: ArtifactCtx, entry: Omit<Entry, 'raw' | 'sequential'>, data: Uint8Array): boolean {
+  const whole = wholeFile(ctx, entry, data);
+  if (whole === undefined) return false;
+  held.add(whole.file);
+  if (whole.stop !== undefined) throw whole.stop;
+  return true;
+}
 
 /**
  * Yields the event of a Stop that ends at this level, once; rethrows artifact-wide stops

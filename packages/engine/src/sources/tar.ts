@@ -4,7 +4,7 @@ import { HeldItems } from './held.js';
 import type { ArtifactCtx } from './context.js';
 import { checkDevice, checkLink, checkName, checkSetuid, decodeLatin1Name, DuplicateTracker } from './checks.js';
 import { errorMessage, formatBytes, limitStop, problem, Stop } from './errors.js';
-import { openWhole, WHOLE_ENTRY_BYTES, wholeFile } from './open.js';
+import { holdWhole, openWhole, WHOLE_ENTRY_BYTES } from './open.js';
 import { readableChunks, startPump, type WritableLike } from './stream.js';
 
 /** tar-stream's extract accepts a filename encoding that its type declarations omit. */
@@ -91,12 +91,7 @@ export async function* readTar(
         continue;
       }
       // Most entries are small plain files: read whole as they arrived, and batched.
-      const whole = taken.data === undefined ? undefined : wholeFile(ctx, { chain: ec, size: h.size }, taken.data);
-      if (whole !== undefined) {
-        held.add(whole.file);
-        if (whole.stop !== undefined) throw whole.stop;
-        continue;
-      }
+      if (taken.data !== undefined && holdWhole(held, ctx, { chain: ec, size: h.size }, taken.data)) continue;
       const batch = held.take();
       if (batch) yield batch;
       if (taken.data !== undefined) {

@@ -10,7 +10,7 @@ import { ratioStop } from './context.js';
 import { noteFreshBytes } from './collect.js';
 import { checkDevice, checkLink, checkName, checkSetuid, decodeName, DuplicateTracker, unixType, type UnixType } from './checks.js';
 import { errorMessage, formatBytes, joinChain, limitStop, problem, Stop } from './errors.js';
-import { openWhole, WHOLE_ENTRY_BYTES, wholeFile } from './open.js';
+import { holdWhole, openWhole, WHOLE_ENTRY_BYTES } from './open.js';
 import { HeldItems } from './held.js';
 import type { Peekable } from './stream.js';
 import { readableChunks } from './stream.js';
@@ -329,12 +329,7 @@ async function* readZip(ctx: ArtifactCtx, chain: string[], depth: number, zf: ya
       // through a stream per entry (thread-pool round trips for the header, the data and each
       // inflate, and a 1 MiB inflate buffer each) and 0.5 s so.
       const data = entry.compressedSize <= WHOLE_ENTRY_BYTES && entry.uncompressedSize <= WHOLE_ENTRY_BYTES ? await wholeEntry(zf, entry, range) : undefined;
-      const whole = data === undefined ? undefined : wholeFile(ctx, { chain: ec, size: data.length }, data);
-      if (whole !== undefined) {
-        held.add(whole.file);
-        if (whole.stop !== undefined) throw whole.stop;
-        continue;
-      }
+      if (data !== undefined && holdWhole(held, ctx, { chain: ec, size: data.length }, data)) continue;
       const batch = held.take();
       if (batch) yield batch;
       if (data !== undefined) {
