@@ -1,4 +1,4 @@
-import { compileRules, type RuleDefinition } from '@pubguard/rules';
+import { builtinRuleset, type CompiledRule, compileRules, type RuleDefinition } from '@pubguard/rules';
 import { describe, expect, it } from 'vitest';
 import { Matcher } from './matcher.js';
 
@@ -35,6 +35,51 @@ describe('Matcher', () => {
     expect(bounded[0]?.secret.length).toBeLessThan(100);
     expect(bounded[0]?.secretEnd).toBe(200);
   });
+  it('finds what a rule bounding its keyword finds when searched at every position, only at fewer of them', () => {
+    // The built-in URL rule bounds where `://` sits in its matches; without the bound, its
+    // regex walks the whole window around every hit.
+    const bounded = builtinRuleset();
+    const url = bounded.rules.findIndex((r) => r.id === 'url-with-password');
+    expect(bounded.rules[url]?.keywordWithin).toBeGreaterThan(0);
+    const { keywordWithin: _, ...unboundedRule } = bounded.rules[url] as CompiledRule;
+    const unbounded = { ...bounded, rules: bounded.rules.map((r, i) => (i === url ? unboundedRule : r)) };
+    let seed = 7;
+    const rand = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    const pieces = [
+      'https://ci-bot:s3cr3T-Pa55-2024@git.internal.test/r.git',
+      'ftp://deploy:Kq7vR2pLx9wZ@files.internal.test',
+      'smtps://mailer:Zr8%21uQ3mKx@smtp.internal.test:465',
+      'https://example.com/docs',
+      'git+ssh://git@github.com/o/r.git',
+      'postgres://app:Pw9xQ2vLm7@db.internal.test/x',
+      'https://user:password@example.com',
+      '://:',
+      'x'.repeat(40),
+      ' ',
+      '\n',
+      'a:b@c',
+    ];
+    let found = 0;
+    for (let round = 0; round < 300; round++) {
+      let text = '';
+      while (text.length < 600) text += pieces[rand(pieces.length)] + (rand(3) === 0 ? '' : ' ');
+      const specs = [
+        { ownedStart: 0, ownedEnd: text.length, atFileStart: true, atFileEnd: true },
+        { ownedStart: rand(200), ownedEnd: 300 + rand(300), atFileStart: rand(2) === 0, atFileEnd: rand(2) === 0 },
+      ];
+      for (const spec of specs) {
+        const a = new Matcher(bounded).matchSegment(text, spec).matches;
+        const b = new Matcher(unbounded).matchSegment(text, spec).matches;
+        expect(a, text).toEqual(b);
+        found += a.filter((m) => m.rule === url).length;
+      }
+    }
+    expect(found).toBeGreaterThan(100);
+  });
+
   it('finds a token with its exact position and line bookkeeping', () => {
     const text = `line one\nconst a = "${TOKEN}";\n`;
     const result = matcher().matchSegment(text, { ...whole, ownedEnd: text.length });

@@ -50,6 +50,11 @@ export interface SegmentResult {
 interface ReadyRule {
   rule: CompiledRule;
   regex: RegExp;
+  /**
+   * For a rule that bounds where its keyword sits (`keywordWithin`): the same regex, sticky,
+   * tried only at the starts a keyword hit allows instead of at every position of the window.
+   */
+  sticky: RegExp | undefined;
   /** Runs only in files whose path matches the rule's `paths`. */
   gated: boolean;
 }
@@ -65,6 +70,7 @@ export class Matcher {
   private readonly keywordWithin: Int32Array;
   /** Rule windows of the segment being scanned (rule -> [from, to, from, to, ...]), filled by `onHit`. */
   private windows = new Map<number, number[]>();
+
   /** Length of the segment being scanned. */
   private segmentLength = 0;
 
@@ -78,12 +84,16 @@ export class Matcher {
     private readonly disabled: ReadonlySet<number> = new Set(),
     private readonly current?: Int32Array,
   ) {
-    this.rules = ruleset.rules.map((rule) => ({
-      rule,
-      // `d` gives group offsets; `g` lets one regex walk a whole merged window.
-      regex: new RegExp(rule.source, `${rule.flags.replace(/[gdy]/g, '')}gd`),
-      gated: (rule.paths?.length ?? 0) > 0,
-    }));
+    this.rules = ruleset.rules.map((rule) => {
+      const flags = rule.flags.replace(/[gdy]/g, '');
+      return {
+        rule,
+        // `d` gives group offsets; `g` lets one regex walk a whole merged window.
+        regex: new RegExp(rule.source, `${flags}gd`),
+        sticky: rule.keywordWithin === undefined ? undefined : new RegExp(rule.source, `${flags}yd`),
+        gated: (rule.paths?.length ?? 0) > 0,
+      };
+    });
     this.prefilter = new KeywordPrefilter(ruleset.keywords, ruleset.keywordRules);
     this.maxMatchLength = ruleset.maxMatchLength;
     this.maxLengths = Int32Array.from(ruleset.rules, (rule) => rule.maxLength);
@@ -150,27 +160,49 @@ export class Matcher {
   };
 
   private runWindow(ready: ReadyRule, r: number, bytes: Buffer, from: number, to: number, spec: SegmentSpec, out: RawMatch[]): number {
-    const { rule, regex } = ready;
+    const { rule, regex, sticky } = ready;
     // latin1 keeps one character per byte, so string offsets are byte offsets.
     const window = bytes.toString('latin1', from, to);
     const artificialStart = from > 0 || !spec.atFileStart;
     const artificialEnd = to < bytes.length || !spec.atFileEnd;
     let suppressed = 0;
-    regex.lastIndex = 0;
+    // The first match starting at or after `at` (an index in the window), as `exec` with `g`
+    // finds it. A rule that bounds where its keyword sits can only match from `within` bytes
+    // before one of its keywords up to it: its sticky regex is tried there alone, which finds
+    // the same match without trying every position in between (every URL in a package is a
+    // hit of the URL rule, and its window is some 600 bytes long).
+    const starts = sticky === undefined ? undefined : keywordStarts(window, rule.keywords ?? [], rule.keywordWithin ?? 0);
+    let range = 0;
+    const next = (at: number): RegExpExecArray | null => {
+      if (sticky === undefined || starts === undefined) {
+        regex.lastIndex = at;
+        return regex.exec(window);
+      }
+      for (; range < starts.length; range += 2) {
+        for (let s = Math.max(starts[range] ?? 0, at); s <= (starts[range + 1] ?? 0); s++) {
+          sticky.lastIndex = s;
+          const m = sticky.exec(window);
+          if (m !== null) return m;
+        }
+      }
+      return null;
+    };
+    let at = 0;
     for (;;) {
-      const m = regex.exec(window);
+      const m = next(at);
       if (m === null) break;
       const start = from + m.index;
       const end = start + m[0].length;
       if (m[0].length === 0) {
-        regex.lastIndex = m.index + 1;
+        at = m.index + 1;
         continue;
       }
       if ((artificialStart && m.index === 0) || (artificialEnd && end === to)) {
         // Cut by the window: the real match (if any) starts later or is someone else's.
-        regex.lastIndex = m.index + 1;
+        at = m.index + 1;
         continue;
       }
+      at = m.index + m[0].length;
       if (start < spec.ownedStart || start >= spec.ownedEnd) continue;
       const group = m.indices?.[rule.secretGroup];
       const secret = m[rule.secretGroup];
@@ -185,6 +217,28 @@ export class Matcher {
     }
     return suppressed;
   }
+}
+
+/**
+ * Where a match of a rule may start in `text`: from `within` characters before each occurrence
+ * of one of its (lower-case) keywords up to the occurrence, as sorted, disjoint, inclusive
+ * [first, last] pairs.
+ */
+function keywordStarts(text: string, keywords: readonly string[], within: number): number[] {
+  const lower = text.toLowerCase();
+  const found: number[] = [];
+  for (const keyword of keywords) {
+    if (keyword.length === 0) continue;
+    for (let at = lower.indexOf(keyword); at >= 0; at = lower.indexOf(keyword, at + 1)) found.push(at);
+  }
+  if (keywords.length > 1) found.sort((a, b) => a - b);
+  const ranges: number[] = [];
+  for (const at of found) {
+    const first = Math.max(0, at - within);
+    if (ranges.length > 0 && (ranges[ranges.length - 1] ?? 0) >= first - 1) ranges[ranges.length - 1] = Math.max(ranges[ranges.length - 1] ?? 0, at);
+    else ranges.push(first, at);
+  }
+  return ranges;
 }
 
 // Enough text around a match for the markers `isInlineIgnored` looks for: its line (up to
