@@ -16,6 +16,7 @@ export type {
 export type {
   DiskFileRef,
   SourceArtifact,
+  SourceBatch,
   SourceDiskFiles,
   SourceFile,
   SourceItem,

@@ -11,7 +11,7 @@ import { openEntry } from './open.js';
 import { readableChunks } from './stream.js';
 
 export { joinChain } from './errors.js';
-export type { DiskFileRef, SourceArtifact, SourceDiskFiles, SourceFile, SourceItem, SourceOptions, SourceProblem, SourceStructure } from './types.js';
+export type { DiskFileRef, SourceArtifact, SourceBatch, SourceDiskFiles, SourceFile, SourceItem, SourceOptions, SourceProblem, SourceStructure } from './types.js';
 
 /** Files of a directory opened ahead of the one being read, to overlap their I/O latency. */
 const PREFETCH_FILES = 8;
@@ -27,8 +27,9 @@ export type EnumerateOptions = SourceOptions & {
 /**
  * Enumerates everything to scan in `inputs` (directories, files of any supported kind, `-`
  * for stdin). Each top-level file starts with an `artifact` item, then its files, problems
- * and structure findings. A file's `bytes` should be read before asking for the next item;
- * unread bytes are skipped. Stopping the loop early closes everything and removes spill
+ * and structure findings, some of them gathered in `batch` items (an archive's small files,
+ * held whole). A file's `bytes` should be read before asking for the next item; unread bytes
+ * are skipped. Stopping the loop early closes everything and removes spill
  * files. Per-item problems are yielded, never thrown.
  */
 export async function* enumerate(inputs: string[], options: EnumerateOptions): AsyncGenerator<SourceItem, void, undefined> {
