@@ -52,7 +52,8 @@ interface ReadyRule {
   regex: RegExp;
   /**
    * For a rule that bounds where its keyword sits (`keywordWithin`): the same regex, sticky,
-   * tried only at the starts a keyword hit allows instead of at every position of the window.
+   * tried only where an occurrence of a keyword lets a match start, instead of at every
+   * position of the window.
    */
   sticky: RegExp | undefined;
   /** Runs only in files whose path matches the rule's `paths`. */
