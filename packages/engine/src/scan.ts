@@ -289,6 +289,8 @@ class Producer {
   private readonly stoppedRules = new Set<number>();
   /** Path-only findings already reported (rule and path), so a directory is reported once. */
   private readonly reportedPaths = new Set<string>();
+  /** Takes a file's matches once all its segments are matched; one function for every file. */
+  private readonly fileDone = (state: FileState, matches: PlacedMatch[]): void => this.emitMatches(state, matches);
 
   constructor(
     private readonly settings: Settings,
@@ -477,7 +479,7 @@ class Producer {
       this.current = file.display;
       for (const index of pathOnly[i] ?? []) this.pathFinding(index, [file.display], file.display);
       if (result.matches.length === 0) return;
-      const state = new FileState([file.display], (s, matches) => this.emitMatches(s, matches));
+      const state = new FileState([file.display], this.fileDone);
       state.deliver(0, 0, result);
       state.close(1);
     });
@@ -502,7 +504,7 @@ class Producer {
     const inner = file.chain[file.chain.length - 1] ?? '';
     const { pathOnly, gated } = this.pathRules.check(inner);
     for (const index of pathOnly) this.pathFinding(index, file.chain, inner);
-    const state = new FileState(file.chain, (s, matches) => this.emitMatches(s, matches));
+    const state = new FileState(file.chain, this.fileDone);
     const { chunkSize: size, overlap } = this.settings;
     const whole = file.whole;
     if (whole === undefined || whole.length >= size + overlap) return this.readSlices(file, state, gated);

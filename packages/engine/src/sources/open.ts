@@ -109,14 +109,22 @@ function wholeFile(ctx: ArtifactCtx, entry: Omit<Entry, 'raw' | 'sequential'>, d
   } catch (err) {
     stop = err;
   }
-  const content = stop === undefined ? data : EMPTY;
-  const file: SourceFile = { kind: 'file', chain: entry.chain, bytes: { [Symbol.asyncIterator]: () => once(content) } };
+  const file: SourceFile = { kind: 'file', chain: entry.chain, bytes: new OnceBytes(stop === undefined ? data : EMPTY) };
   if (stop === undefined) file.whole = data;
   if (entry.size !== undefined) file.size = entry.size;
   return stop === undefined ? { file } : { file, stop };
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** The bytes of a file held whole, as one slice: one object per file, where a package has thousands. */
+class OnceBytes implements AsyncIterable<Uint8Array> {
+  constructor(private readonly data: Uint8Array) {}
+
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    return once(this.data);
+  }
+}
 
 /**
  * Holds content read whole in `held` when it is a plain file, and says so; false for an
