@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CONFIG_FILE_NAME } from '../config.js';
 import { parseStrict } from '../args.js';
-import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
+import type { CliIO, CliResult, Command } from '../io.js';
 
 /** Where editors find the schema once `@pubguard/cli` is installed next to the config. */
 export const SCHEMA_REF = './node_modules/@pubguard/cli/schemas/pubguard.config.schema.json';
