@@ -135,6 +135,8 @@ interface Taken {
   data?: Uint8Array;
   /** The content of a larger entry, to read (or drain) before asking for the next entry. */
   stream?: TarEntry;
+  /** With `stream`: tar-stream's callback for the entry after it. */
+  next?: () => void;
 }
 
 /**
@@ -149,13 +151,12 @@ class TarEntries {
   private head = 0;
   private aheadBytes = 0;
   /**
-   * tar-stream's callback for the entry after the last one queued: called at once while the
-   * queue has room, else when the reader makes room, or, after an entry handed out as its
-   * stream, when the reader asks for the next entry.
+   * tar-stream's callback for the entry after the last one queued, when that one is read
+   * whole or skipped: called at once while the queue has room, else when the reader makes room.
    */
   private proceed: (() => void) | undefined;
-  /** That callback belongs to a streamed entry: only the next `take()` may call it. */
-  private streaming = false;
+  /** The callback of the streamed entry the reader was handed last, called when it asks for the next. */
+  private afterStream: (() => void) | undefined;
   private wake: (() => void) | undefined;
   private failure: { err: unknown } | undefined;
   private closed = false;
@@ -175,10 +176,9 @@ class TarEntries {
 
   /** The next entry if one is at hand. Asking for it is done with the entry before, if that one streamed. */
   poll(): Taken | undefined {
-    if (this.streaming) {
-      this.streaming = false;
-      this.release();
-    }
+    const go = this.afterStream;
+    this.afterStream = undefined;
+    go?.();
     if (this.head === this.queue.length) return undefined;
     const t = this.queue[this.head++] as Taken;
     if (this.head === this.queue.length || this.head >= AHEAD_ENTRIES) {
@@ -186,7 +186,7 @@ class TarEntries {
       this.head = 0;
     }
     if (t.data !== undefined) this.aheadBytes -= t.data.length;
-    if (t.stream !== undefined) this.streaming = true;
+    if (t.stream !== undefined) this.afterStream = t.next;
     else this.release();
     return t;
   }
@@ -210,7 +210,9 @@ class TarEntries {
       // Called back from within tar-stream's 'entry' event, which must return first.
       this.queued({ header }, () => queueMicrotask(next));
     } else if (header.size > this.whole) {
-      this.queued({ header, stream }, next);
+      // tar-stream waits for the reader to be done with this one: nothing is queued after it.
+      this.queue.push({ header, stream, next });
+      this.notify();
     } else {
       const chunks: Uint8Array[] = [];
       stream.on('data', (chunk: unknown) => chunks.push(chunk as Uint8Array));
@@ -225,15 +227,14 @@ class TarEntries {
   private queued(t: Taken, next: () => void): void {
     this.queue.push(t);
     this.proceed = next;
-    if (t.stream === undefined) this.release();
+    this.release();
     this.notify();
   }
 
-  /** Lets tar-stream go on to the next entry, unless the queue is full or a streamed entry is not done with. */
+  /** Lets tar-stream go on to the next entry, unless the queue is full. */
   private release(): void {
     const next = this.proceed;
-    if (next === undefined || this.streaming || this.queue.length - this.head >= AHEAD_ENTRIES || this.aheadBytes >= AHEAD_BYTES) return;
-    if (this.queue[this.queue.length - 1]?.stream !== undefined) return;
+    if (next === undefined || this.queue.length - this.head >= AHEAD_ENTRIES || this.aheadBytes >= AHEAD_BYTES) return;
     this.proceed = undefined;
     next();
   }
