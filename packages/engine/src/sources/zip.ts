@@ -229,7 +229,11 @@ class FdWindows {
     for (let i = 0; i < this.windows.length; i++) {
       const w = this.windows[i] as { start: number; buf: Buffer };
       if (start >= w.start && end <= w.start + w.buf.length) {
-        if (i > 0) this.windows = [w, ...this.windows.filter((x) => x !== w)];
+        if (i > 0) {
+          // Most recent first: a read that misses replaces the window used least recently.
+          this.windows[i] = this.windows[0] as { start: number; buf: Buffer };
+          this.windows[0] = w;
+        }
         return w.buf.subarray(start - w.start, end - w.start);
       }
     }
