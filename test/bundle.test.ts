@@ -1,12 +1,13 @@
 import { execFile, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PUBGUARD_BIN } from './helpers.js';
+import { checksummedToken } from './publish-helpers.js';
 
 const run = promisify(execFile);
 const CLI_DIR = dirname(dirname(PUBGUARD_BIN));
@@ -105,7 +106,10 @@ process.on('exit', () => process.stderr.write('cache: ' + seen.join(',') + '\\n'
     const hook = join(dir, 'flags-hook.cjs');
     await writeFile(
       hook,
-      `const v8 = require('node:v8');
+      // node:crypto is loaded on first use, after the flags, and only by a scan with findings
+      // (a clean scan does not load it: see the next test); loaded here, it is left out.
+      `require('node:crypto');
+const v8 = require('node:v8');
 const set = v8.setFlagsFromString;
 let at = -1;
 v8.setFlagsFromString = (flag) => {
@@ -138,10 +142,36 @@ process.on('exit', () => {
     }
   });
 
+  it('loads node:crypto and node:readline only when a command needs them, not for a clean scan', async () => {
+    const hook = join(dir, 'modules-hook.cjs');
+    await writeFile(hook, `process.on('exit', () => process.stderr.write('modules: ' + process.moduleLoadList.join(' ') + '\\n'));\n`);
+    const work = await mkdtemp(join(tmpdir(), 'pubguard-bundle-lazy-'));
+    try {
+      await writeFile(join(work, 'clean.txt'), 'nothing to see here\n');
+      const modules = async (args: string[]): Promise<string> => {
+        const stderr = await stderrOf(process.execPath, ['--require', hook, join(dir, 'bin', 'pubguard.js'), ...args], 'ignore');
+        const line = /^modules: (.*)$/m.exec(stderr);
+        expect(line, stderr).not.toBeNull();
+        return line?.[1] ?? '';
+      };
+      for (const args of [['scan', work], ['scan', '--format', 'json', join(work, 'clean.txt')]]) {
+        const loaded = await modules(args);
+        expect(loaded, args.join(' ')).not.toMatch(/NativeModule (crypto|readline)\b/);
+      }
+      // The hook does see them once a finding is fingerprinted.
+      await writeFile(join(work, 'leak.env'), `GITHUB_TOKEN=${checksummedToken('ghp_')}\n`);
+      expect(await modules(['scan', '--format', 'json', join(work, 'leak.env')])).toMatch(/NativeModule crypto\b/);
+    } finally {
+      await rm(hook);
+      await rm(work, { recursive: true, force: true });
+    }
+  });
+
   it('still runs, only slower, when V8 rejects the code cache or it is missing', async () => {
     const bundle = join(dir, 'bundle', 'bin.js');
     const cacheFile = join(dir, 'bundle', 'bin.code-cache');
-    const digest = createHash('sha256').update(await readFile(bundle)).digest();
+    const { digestOf } = createRequire(import.meta.url)(join(dir, 'bin', 'load.js')) as { digestOf(bytes: Buffer): Buffer };
+    const digest = digestOf(await readFile(bundle));
     await writeFile(cacheFile, Buffer.concat([digest, Buffer.alloc(4096, 7)]));
     expect(await cacheUse(dir)).toBe('rejected');
     const rejected = await runCopy(join(dir, 'bin', 'pubguard.js'), ['rules', 'list']);

@@ -1,4 +1,3 @@
-import { createInterface } from 'node:readline/promises';
 import { run } from './run.js';
 
 /** Entry point of the `pubguard` executable: wires the real process into `run()`. */
@@ -21,6 +20,8 @@ export async function main(): Promise<void> {
     signal: controller.signal,
     prompt: process.stdin.isTTY
       ? async (question) => {
+          // Loaded here: only a release step that asks for a confirmation needs it.
+          const { createInterface } = await import('node:readline/promises');
           const rl = createInterface({ input: process.stdin, output: process.stderr });
           try {
             return await rl.question(question);

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { nodeCrypto } from './crypto.js';
 
 /** A report or other output file that cannot be written. */
 export class OutputError extends Error {
@@ -12,7 +12,7 @@ export class OutputError extends Error {
  * directory, so a reader never sees half a report and a failure leaves the old file intact.
  */
 export async function writeFileAtomic(path: string, text: string): Promise<void> {
-  const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  const temp = `${path}.${nodeCrypto().randomBytes(6).toString('hex')}.tmp`;
   try {
     await mkdir(dirname(path), { recursive: true });
     await writeFile(temp, text, { mode: 0o644 });

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
+import { nodeCrypto } from './crypto.js';
 import { UsageError } from './io.js';
 
 /** A shard of a run: `index` of `count`, both as written in `--shard I/N` (1-based). */
@@ -22,7 +22,7 @@ export function normaliseShardPath(path: string): string {
  */
 export function shardOf(path: string, count: number): number {
   if (!Number.isInteger(count) || count < 1) throw new RangeError(`shard count must be a whole number ≥ 1, got ${count}`);
-  const digest = createHash('sha256').update(normaliseShardPath(path), 'utf8').digest();
+  const digest = nodeCrypto().createHash('sha256').update(normaliseShardPath(path), 'utf8').digest();
   return (digest.readUIntBE(0, 6) % count) + 1;
 }
 
