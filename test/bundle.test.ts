@@ -142,6 +142,13 @@ process.on('exit', () => {
     }
   });
 
+  it('is ASCII only, so that V8 holds its source as a one-byte string', async () => {
+    for (const name of ['bin.js', 'worker.js']) {
+      const bytes = await readFile(join(CLI_DIR, 'bundle', name));
+      expect(bytes.findIndex((b) => b > 0x7f), name).toBe(-1);
+    }
+  });
+
   it('loads node:crypto and node:readline only when a command needs them, not for a clean scan', async () => {
     const hook = join(dir, 'modules-hook.cjs');
     await writeFile(hook, `process.on('exit', () => process.stderr.write('modules: ' + process.moduleLoadList.join(' ') + '\\n'));\n`);
