@@ -212,6 +212,22 @@ process.on('exit', () => {
     }
   });
 
+  it('scans with the compiled rules alone; only the rules commands read the definitions', async () => {
+    const copy = await mkdtemp(join(tmpdir(), 'pubguard-bundle-rules-'));
+    try {
+      await copyPackage(copy);
+      await rm(join(copy, 'generated', 'builtin-definitions.json'));
+      const scanned = await runCopy(join(copy, 'bin', 'pubguard.js'), ['scan', join(copy, 'package.json')]);
+      expect(scanned.stderr).toBe('');
+      expect(scanned.code).toBe(0);
+      const listed = await runCopy(join(copy, 'bin', 'pubguard.js'), ['rules', 'list']);
+      expect(listed.code).toBe(2);
+      expect(listed.stderr).toContain(`built-in rules not found at ${join(copy, 'generated', 'builtin-definitions.json')}; run \`pnpm build\``);
+    } finally {
+      await rm(copy, { recursive: true, force: true });
+    }
+  });
+
   it('says to build when the bundle file is missing, without a stack trace', async () => {
     await rm(join(dir, 'bundle', 'bin.js'));
     const result = await runCopy(join(dir, 'bin', 'pubguard.js'), ['scan', dir]);

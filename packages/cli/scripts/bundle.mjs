@@ -63,14 +63,16 @@ writeFileSync(join(tmpDir, 'package.json'), '{\n  "type": "commonjs"\n}\n');
 rmSync(outDir, { recursive: true, force: true });
 renameSync(tmpDir, outDir);
 
-// The rules package reads `../generated/builtin.json` next to its code; in the bundle that code
-// lives in bundle/, so the file goes to packages/cli/generated/.
-const builtin = join(dirname(rulesIndex), '..', 'generated', 'builtin.json');
+// The rules package reads `../generated/builtin.json` (and `builtin-definitions.json`) next to
+// its code; in the bundle that code lives in bundle/, so the files go to packages/cli/generated/.
 mkdirSync(join(pkgDir, 'generated'), { recursive: true });
-try {
-  cpSync(builtin, join(pkgDir, 'generated', 'builtin.json'));
-} catch {
-  fatal(`${builtin} is missing; build the rules first (node packages/rules/scripts/build.mjs)`);
+for (const name of ['builtin.json', 'builtin-definitions.json']) {
+  const from = join(dirname(rulesIndex), '..', 'generated', name);
+  try {
+    cpSync(from, join(pkgDir, 'generated', name));
+  } catch {
+    fatal(`${from} is missing; build the rules first (node packages/rules/scripts/build.mjs)`);
+  }
 }
 
 // The code cache holds what one scan of the corpus sample compiled: a source tree, npm

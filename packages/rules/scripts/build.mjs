@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// Generates packages/rules/generated/builtin.json from rules/*.yaml: the definitions and the
-// compiled ruleset, so nothing is parsed or compiled from YAML when pubguard starts.
+// Generates packages/rules/generated/builtin.json (the compiled ruleset) and, next to it,
+// builtin-definitions.json (the definitions as written) from rules/*.yaml, so nothing is parsed
+// or compiled from YAML when pubguard starts. Two files, because a scan needs only the first:
+// the definitions, with every rule's examples, are 60% of the bytes.
 // The compiler is the package's own TypeScript (built first), so there is one copy of it.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
@@ -68,8 +70,14 @@ try {
 }
 
 mkdirSync(dirname(outFile), { recursive: true });
+const definitionsFile = join(dirname(outFile), 'builtin-definitions.json');
 // Write then rename, so a concurrent reader never sees half a file.
-const tmp = `${outFile}.${process.pid}.tmp`;
-writeFileSync(tmp, `${JSON.stringify({ version: 1, definitions, ruleset })}\n`);
-renameSync(tmp, outFile);
-process.stdout.write(`rules build: ${definitions.length} rules from ${files.length} files -> ${outFile}\n`);
+for (const [file, content] of [
+  [definitionsFile, { version: 1, definitions }],
+  [outFile, { version: 1, ruleset }],
+]) {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(content)}\n`);
+  renameSync(tmp, file);
+}
+process.stdout.write(`rules build: ${definitions.length} rules from ${files.length} files -> ${outFile}, ${definitionsFile}\n`);

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -32,13 +32,14 @@ describe('scripts/build.mjs', () => {
     for (const d of dirs) await rm(d, { recursive: true, force: true });
   });
 
-  it('writes definitions and the compiled ruleset', async () => {
+  it('writes the compiled ruleset, and the definitions to a file of their own next to it', async () => {
     const r = await build({ 'a.yaml': rule('demo-one'), 'b.yaml': rule('demo-two') });
     expect(r.code).toBe(0);
-    const json = JSON.parse(await readFile(r.out, 'utf8')) as { version: number; definitions: unknown[]; ruleset: { keywords: string[] } };
-    expect(json.version).toBe(1);
-    expect(json.definitions).toHaveLength(2);
-    expect(json.ruleset.keywords).toEqual(['demo_']);
+    const json = JSON.parse(await readFile(r.out, 'utf8')) as Record<string, unknown>;
+    expect(json).toEqual({ version: 1, ruleset: expect.objectContaining({ keywords: ['demo_'] }) });
+    const defs = JSON.parse(await readFile(join(dirname(r.out), 'builtin-definitions.json'), 'utf8')) as { version: number; definitions: Array<{ id: string }> };
+    expect(defs.version).toBe(1);
+    expect(defs.definitions.map((d) => d.id)).toEqual(['demo-one', 'demo-two']);
   });
   it('names the file and the rule on a shape error, exit 1', async () => {
     const r = await build({ 'bad.yaml': rule('demo-one', '  severity2: x\n') });

@@ -3,47 +3,47 @@ import { fileURLToPath } from 'node:url';
 import { BuiltinRulesMissingError } from './errors.js';
 import type { CompiledRuleset, RuleDefinition } from './types.js';
 
-/** What `scripts/build.mjs` writes to `generated/builtin.json`. */
-export interface BuiltinRulesFile {
-  version: 1;
-  definitions: RuleDefinition[];
-  ruleset: CompiledRuleset;
-}
-
 // Same relative position from src/ and from dist/, so sources under vitest and the build agree.
-const BUILTIN_URL = new URL('../generated/builtin.json', import.meta.url);
+// Two files, both written by `scripts/build.mjs`: a scan reads only the ruleset, and the
+// definitions (with every rule's examples) are 60% of the bytes.
+const RULESET_URL = new URL('../generated/builtin.json', import.meta.url);
+const DEFINITIONS_URL = new URL('../generated/builtin-definitions.json', import.meta.url);
 
-let cached: BuiltinRulesFile | undefined;
+let ruleset: CompiledRuleset | undefined;
+let definitions: RuleDefinition[] | undefined;
 
-function load(): BuiltinRulesFile {
-  if (cached) return cached;
+/** `field` of a generated file of version 1; throws BuiltinRulesMissingError, saying to build, when it is missing or of another version. */
+function readGenerated(url: URL, field: 'ruleset' | 'definitions'): unknown {
   let text: string;
   try {
-    text = readFileSync(BUILTIN_URL, 'utf8');
+    text = readFileSync(url, 'utf8');
   } catch {
     throw new BuiltinRulesMissingError(
-      `built-in rules not found at ${fileURLToPath(BUILTIN_URL)}; run \`pnpm build\` (it generates them from packages/rules/rules/*.yaml)`,
+      `built-in rules not found at ${fileURLToPath(url)}; run \`pnpm build\` (it generates them from packages/rules/rules/*.yaml)`,
     );
   }
-  let parsed: Partial<BuiltinRulesFile> | undefined;
+  let parsed: Record<string, unknown> | undefined;
   try {
-    parsed = JSON.parse(text) as Partial<BuiltinRulesFile>;
+    parsed = JSON.parse(text) as Record<string, unknown>;
   } catch {
     // A damaged file gets the same actionable message as one of another version.
   }
-  if (parsed?.version !== 1 || !Array.isArray(parsed.definitions) || !parsed.ruleset) {
-    throw new BuiltinRulesMissingError(`${fileURLToPath(BUILTIN_URL)} is not a built-in rules file of this version; run \`pnpm build\``);
+  const value = parsed?.[field];
+  const shaped = field === 'definitions' ? Array.isArray(value) : typeof value === 'object' && value !== null;
+  if (parsed?.version !== 1 || !shaped) {
+    throw new BuiltinRulesMissingError(`${fileURLToPath(url)} is not a built-in rules file of this version; run \`pnpm build\``);
   }
-  cached = parsed as BuiltinRulesFile;
-  return cached;
+  return value;
 }
 
 /** The built-in rule definitions, as written in `packages/rules/rules/*.yaml`. */
 export function builtinRuleDefinitions(): RuleDefinition[] {
-  return structuredClone(load().definitions);
+  definitions ??= readGenerated(DEFINITIONS_URL, 'definitions') as RuleDefinition[];
+  return structuredClone(definitions);
 }
 
 /** The built-in rules compiled for the matcher (compiled at build time, not at start-up). */
 export function builtinRuleset(): CompiledRuleset {
-  return load().ruleset;
+  ruleset ??= readGenerated(RULESET_URL, 'ruleset') as CompiledRuleset;
+  return ruleset;
 }
