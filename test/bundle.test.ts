@@ -174,6 +174,38 @@ process.on('exit', () => {
     }
   });
 
+  it('imports nothing outside the bundle with import(), which fails in a script compiled by vm.Script', async () => {
+    for (const name of ['bin.js', 'worker.js']) {
+      const code = await readFile(join(CLI_DIR, 'bundle', name), 'utf8');
+      expect(code.match(/\bimport\s*\(\s*["'`][^"'`]*["'`]\s*\)/g) ?? [], name).toEqual([]);
+    }
+  });
+
+  // util-linux's `script` gives the command a terminal, the only place it prompts.
+  it.skipIf(!existsSync('/usr/bin/script'))('asks for the confirmation phrase on a terminal', async () => {
+    const work = await mkdtemp(join(tmpdir(), 'pubguard-bundle-tty-'));
+    try {
+      for (const [typed, code, said] of [
+        ['release', 0, 'confirmed'],
+        ['relaese', 1, 'refused: input did not match the phrase "release"'],
+      ] as const) {
+        const command = `'${process.execPath}' '${join(dir, 'bin', 'pubguard.js')}' confirm --phrase release`;
+        const child = spawn('/usr/bin/script', ['-qec', command, '/dev/null'], { cwd: work, env: { ...process.env, NODE_OPTIONS: '' } });
+        let output = '';
+        child.stdout.setEncoding('utf8').on('data', (s: string) => {
+          output += s;
+          if (output.includes('to confirm: ') && !child.stdin.writableEnded) child.stdin.end(`${typed}\r`);
+        });
+        const exit = await new Promise<number | null>((resolve) => child.on('close', resolve));
+        expect(output, typed).toContain('Type "release" to confirm: ');
+        expect(output, typed).toContain(said);
+        expect(exit, output).toBe(code);
+      }
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  });
+
   it('still runs, only slower, when V8 rejects the code cache or it is missing', async () => {
     const bundle = join(dir, 'bundle', 'bin.js');
     const cacheFile = join(dir, 'bundle', 'bin.code-cache');

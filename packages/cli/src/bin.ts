@@ -1,3 +1,4 @@
+import { nodeReadline } from './builtins.js';
 import { run } from './run.js';
 
 /** Entry point of the `pubguard` executable: wires the real process into `run()`. */
@@ -20,9 +21,7 @@ export async function main(): Promise<void> {
     signal: controller.signal,
     prompt: process.stdin.isTTY
       ? async (question) => {
-          // Loaded here: only a release step that asks for a confirmation needs it.
-          const { createInterface } = await import('node:readline/promises');
-          const rl = createInterface({ input: process.stdin, output: process.stderr });
+          const rl = nodeReadline().createInterface({ input: process.stdin, output: process.stderr });
           try {
             return await rl.question(question);
           } finally {

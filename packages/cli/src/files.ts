@@ -1,6 +1,6 @@
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { nodeCrypto } from './crypto.js';
+import { nodeCrypto } from './builtins.js';
 
 /** A report or other output file that cannot be written. */
 export class OutputError extends Error {

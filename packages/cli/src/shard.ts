@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { nodeCrypto } from './crypto.js';
+import { nodeCrypto } from './builtins.js';
 import { UsageError } from './io.js';
 
 /** A shard of a run: `index` of `count`, both as written in `--shard I/N` (1-based). */
