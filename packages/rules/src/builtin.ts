@@ -12,7 +12,10 @@ const DEFINITIONS_URL = new URL('../generated/builtin-definitions.json', import.
 let ruleset: CompiledRuleset | undefined;
 let definitions: RuleDefinition[] | undefined;
 
-/** `field` of a generated file of version 1; throws BuiltinRulesMissingError, saying to build, when it is missing or of another version. */
+/**
+ * `field` of a generated file of version 1; throws BuiltinRulesMissingError, saying to build,
+ * when the file is missing, damaged or of another version.
+ */
 function readGenerated(url: URL, field: 'ruleset' | 'definitions'): unknown {
   let text: string;
   try {

@@ -71,7 +71,6 @@ export class Matcher {
   private readonly keywordWithin: Int32Array;
   /** Rule windows of the segment being scanned (rule -> [from, to, from, to, ...]), filled by `onHit`. */
   private windows = new Map<number, number[]>();
-
   /** Length of the segment being scanned. */
   private segmentLength = 0;
 
