@@ -32,6 +32,7 @@ describe('benchmark targets', () => {
   it('judges each target from the rows and skips the ones not measured', () => {
     const rows = [
       row('package', 'pubguard', 'typescript-5.9.3', 23.6, 0.45, { ratioToFloor: 1.4 }),
+      row('package', 'pubguard (tree)', 'typescript-5.9.3', 23.6, 0.5),
       row('package', 'secretlint', 'typescript-5.9.3', 23.6, 9),
       row('package', 'pubguard', 'lodash-4.18.1', 1.4, 0.2, { ratioToFloor: 1.8 }),
       row('linearity', 'pubguard', 'gen-10MB', 10, 0.1),
@@ -51,6 +52,15 @@ describe('benchmark targets', () => {
         row('jobs', 'pubguard both cores', 'gen-1GB', 1000, 1.3),
         ...(ceilingWall === undefined ? [] : [row('ceiling', 'matcher, one copy alone', '600 MB', 600, 1, { processes: 1 }), row('ceiling', 'matcher, 2 copies at once', '2 × 600 MB', 1200, ceilingWall, { processes: 2 })]),
       ]).find((t) => t.target.startsWith('both cores'));
+    // Judged against pubguard on the same tree (9 / 0.5), not on the tarball (9 / 0.45 = 20).
+    const lint = (treeWall: number) =>
+      judgeTargets([
+        row('package', 'pubguard', 'typescript-5.9.3', 23.6, 0.45),
+        row('package', 'pubguard (tree)', 'typescript-5.9.3', 23.6, treeWall),
+        row('package', 'secretlint', 'typescript-5.9.3', 23.6, 9),
+      ]).find((t) => t.target.startsWith('≥ 15×'));
+    expect(lint(0.5)).toMatchObject({ status: 'PASS', measured: '18.0× (worst package 18.0×)' });
+    expect(lint(0.7)?.status).toBe('FAIL');
     expect(cores(1.3)).toMatchObject({ status: 'FAIL', measured: "0.65×; this machine's ceiling 0.65×" });
     expect(cores(undefined)).toMatchObject({ status: 'FAIL', measured: '0.65×' });
     expect(memory(88)).toMatchObject({ status: 'PASS', measured: '1.47× (88 / 60 MB)' });
