@@ -1,12 +1,16 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { UsageError } from './io.js';
+import { closest } from './suggest.js';
 
 /** node:util's parseArgs (strict by default) with its errors turned into usage errors. */
 export function parseStrict<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
   try {
     return parseArgs(config);
   } catch (error) {
-    throw new UsageError((error as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
+    const message = (error as Error).message.replace(/\. To specify a positional argument.*$/s, '');
+    const unknown = /^Unknown option '(--[^']+)'/.exec(message)?.[1];
+    const near = unknown === undefined ? [] : closest(unknown, Object.keys(config.options ?? {}).map((name) => `--${name}`));
+    throw new UsageError(near.length > 0 ? `${message}. Did you mean ${near.map((n) => `'${n}'`).join(' or ')}?` : message);
   }
 }
 

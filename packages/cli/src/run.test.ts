@@ -19,6 +19,28 @@ describe('run', () => {
     const io = memoryIO();
     expect((await run(['frobnicate'], io)).exitCode).toBe(2);
     expect(io.err()).toContain("unknown command 'frobnicate'");
+    expect(io.err()).toContain('Run `pubguard --help`');
+  });
+
+  it('suggests the command a typo was meant to be, and names only what was typed of it', async () => {
+    const typo = memoryIO();
+    expect((await run(['scna', 'AKIA-argument'], typo)).exitCode).toBe(2);
+    expect(typo.err()).toBe("pubguard: unknown command 'scna'. Did you mean pubguard scan?\n");
+    const second = memoryIO();
+    expect((await run(['publish', 'nmp', 'pkg.tgz'], second)).exitCode).toBe(2);
+    expect(second.err()).toBe("pubguard: unknown command 'publish nmp'. Did you mean pubguard publish npm?\n");
+    const group = memoryIO();
+    expect((await run(['rules'], group)).exitCode).toBe(2);
+    expect(group.err()).toBe("pubguard: unknown command 'rules'. Did you mean one of: pubguard rules list, pubguard rules check?\n");
+  });
+
+  it('suggests the option a typo was meant to be', async () => {
+    const io = memoryIO();
+    expect((await run(['scan', '--fromat', 'json', '.'], io)).exitCode).toBe(2);
+    expect(io.err()).toContain("Unknown option '--fromat'. Did you mean '--format'?");
+    const far = memoryIO();
+    expect((await run(['scan', '--frobnicate', '.'], far)).exitCode).toBe(2);
+    expect(far.err()).toContain("Unknown option '--frobnicate'\n");
   });
 });
 

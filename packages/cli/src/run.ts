@@ -1,5 +1,6 @@
 import { type CommandEntry, commands } from './commands/index.js';
 import { type CliIO, type CliResult, type Command, UsageError } from './io.js';
+import { closest } from './suggest.js';
 import { VERSION } from './version.js';
 
 /** Top-level help text listing every command. */
@@ -47,10 +48,15 @@ export async function run(argv: string[], io: CliIO): Promise<CliResult> {
   const found = findCommand(argv);
   if (!found) {
     const prefix = commands.filter((c) => c.name.startsWith(`${first} `));
-    const hint = prefix.length
-      ? `Did you mean one of: ${prefix.map((c) => `pubguard ${c.name}`).join(', ')}?`
-      : 'Run `pubguard --help` for the list of commands.';
-    io.stderr.write(`pubguard: unknown command '${argv.slice(0, 2).join(' ')}'. ${hint}\n`);
+    // Only a known first word (`version chek`) makes the second part of the command's name.
+    const given = prefix.length > 0 && argv[1] !== undefined ? `${first} ${argv[1]}` : first;
+    const near =
+      prefix.length > 0
+        ? closest(argv[1] ?? '', prefix.map((c) => c.name.slice(first.length + 1))).map((word) => `${first} ${word}`)
+        : closest(first, commands.map((c) => c.name.split(' ')[0] ?? ''));
+    const named = (near.length > 0 ? near : prefix.map((c) => c.name)).map((name) => `pubguard ${name}`);
+    const hint = named.length > 0 ? `Did you mean ${named.length === 1 ? named[0] : `one of: ${named.join(', ')}`}?` : 'Run `pubguard --help` for the list of commands.';
+    io.stderr.write(`pubguard: unknown command '${given}'. ${hint}\n`);
     return { exitCode: 2 };
   }
   const { entry, rest } = found;
