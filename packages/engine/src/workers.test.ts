@@ -112,6 +112,24 @@ describe('when workers start', () => {
     expect(pools.created).toBe(1);
   });
 
+  it('for one file whose size says it is worth it, however long the scan took before', async () => {
+    const file = join(dir, 'large.js');
+    // 3 MiB, over twice inlineBytes, read after a scan that waited 400 ms for standard input:
+    // matching never takes half of the time, so only the size can start the worker.
+    await writeFile(file, Buffer.concat([chunk(false), chunk(true), chunk(false)]));
+    const result = await scanAll(['-', file], { stdin: slowStdin(), jobs: 1, inlineBytes: MiB });
+    expect(result.findings.map((f) => f.ruleId)).toEqual(['github-classic-token']);
+    expect(pools.created).toBe(1);
+  });
+
+  it('not for a file whose size is under twice inlineBytes', async () => {
+    const file = join(dir, 'medium.js');
+    await writeFile(file, Buffer.concat([chunk(true), chunk(false).subarray(0, MiB / 2)]));
+    const result = await scanAll(['-', file], { stdin: slowStdin(), jobs: 1, inlineBytes: MiB });
+    expect(result.findings.map((f) => f.ruleId)).toEqual(['github-classic-token']);
+    expect(pools.created).toBe(0);
+  });
+
   it('not for a small directory whose first files are its largest, as in many packages', async () => {
     const tree = join(dir, 'front-loaded');
     // 1.4 MiB in all. From its first 32 files, the 169 left would look like 3.7 MiB; from
