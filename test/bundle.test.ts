@@ -33,9 +33,10 @@ function stderrOf(file: string, args: string[], stdin: 'ignore' | 'pipe'): Promi
   });
 }
 
-/** Copies the package layout the command needs (bin/, bundle/, generated/, package.json) to `to`. */
+/** Copies what the package ships (its `files` and package.json) to `to`, but dist/: the command runs without it. */
 async function copyPackage(to: string): Promise<void> {
-  for (const part of ['bin', 'bundle', 'generated', 'package.json']) await cp(join(CLI_DIR, part), join(to, part), { recursive: true });
+  const { files } = JSON.parse(await readFile(join(CLI_DIR, 'package.json'), 'utf8')) as { files: string[] };
+  for (const part of [...files.filter((f) => f !== 'dist'), 'package.json']) await cp(join(CLI_DIR, part), join(to, part), { recursive: true });
 }
 
 /** Runs a copy of the command and returns its exit code and output, whatever the code. */
@@ -136,6 +137,63 @@ process.on('exit', () => {
           expect(stderr, `${stdin}: ${args.join(' ')}`).toContain('loaded after the flags: \n');
         }
       }
+    } finally {
+      await rm(hook);
+      await rm(work, { recursive: true, force: true });
+    }
+  });
+
+  it('counts the workers starting: default flags from the first start until the last one runs', () => {
+    const { workerStartHook } = createRequire(import.meta.url)(join(dir, 'bin', 'load.js')) as {
+      workerStartHook(setFlags: (tuned: boolean) => void): () => () => void;
+    };
+    const set: boolean[] = [];
+    const starting = workerStartHook((tuned) => set.push(tuned));
+    const first = starting();
+    const second = starting();
+    expect(set).toEqual([false]);
+    first();
+    first();
+    expect(set).toEqual([false]);
+    second();
+    expect(set).toEqual([false, true]);
+    starting()();
+    expect(set).toEqual([false, true, false, true]);
+  });
+
+  it.skipIf(!process.versions.v8.startsWith('11.'))('starts a worker under V8 default flags and sets its own again once the worker runs', async () => {
+    // A worker compiles Node's built-ins from their code cache only under the default flags.
+    const hook = join(dir, 'worker-flags-hook.cjs');
+    await writeFile(
+      hook,
+      `const v8 = require('node:v8');
+const threads = require('node:worker_threads');
+const events = [];
+const set = v8.setFlagsFromString;
+v8.setFlagsFromString = (flag) => {
+  events.push(flag);
+  return set(flag);
+};
+const Base = threads.Worker;
+threads.Worker = class extends Base {
+  constructor(...args) {
+    events.push('new Worker');
+    super(...args);
+    this.once('online', () => events.push('online'));
+  }
+};
+process.on('exit', () => process.stderr.write(events.join(' ') + '\\n'));
+`,
+    );
+    const work = await mkdtemp(join(tmpdir(), 'pubguard-bundle-workers-'));
+    try {
+      // Rules from a config file run only on workers, so this small scan starts one.
+      const rule = { id: 'acme-key', title: 'Acme key', severity: 'high', keywords: ['acme_'], pattern: '(acme_[0-9a-f]{32})' };
+      await writeFile(join(work, 'pubguard.config.json'), JSON.stringify({ rules: { custom: [rule] } }));
+      await writeFile(join(work, 'app.js'), 'const key = "acme_9f3a7c21e8b04d6f5a2c9e17b3d8f046";\n');
+      const stderr = await stderrOf(process.execPath, ['--require', hook, join(dir, 'bin', 'pubguard.js'), 'scan', '-q', '--jobs', '1', '--config', join(work, 'pubguard.config.json'), work], 'ignore');
+      const tuned = '--no-turbo-inlining --interrupt-budget=270336';
+      expect(stderr.trim()).toBe(`${tuned} --turbo-inlining --interrupt-budget=67584 new Worker online ${tuned}`);
     } finally {
       await rm(hook);
       await rm(work, { recursive: true, force: true });

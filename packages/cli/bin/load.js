@@ -56,19 +56,48 @@ function digestOf(bytes) {
  *   that much bytecode, so fewer functions are optimised, later and with more feedback.
  * V8 keys every code cache to its flags, Node's own included: so the command sets them once
  * the bundle is compiled from its cache, and the build makes the cache with the defaults.
- * The price is paid by each worker thread, which compiles Node's built-ins again under the
- * changed flags and comes online about 30 ms later: an unpacked 100 MB tree, which starts
- * one early, took 4% longer, and a 1 GB tree 3% less.
+ * A worker thread would compile Node's built-ins again under the changed flags and come
+ * online about 30 ms later; workers start under the defaults instead (`workerStartHook`).
  * Node warns that flags changed at run time may misbehave; these two are heuristics V8 reads
  * each time it decides, unlike flags that set up the heap (`--single-threaded-gc`, set this
  * way, crashed V8's incremental marker), which are left alone.
  */
 function tuneCompiler() {
-  // Measured on Node 20's V8 (11.x) only. Other versions have other defaults, and V8 reports
-  // a flag it does not know on stdout, where it would corrupt a JSON or SARIF report.
+  setCompilerFlags(true);
+}
+
+/**
+ * The command's flags (`tuned`), or V8's defaults. Measured on Node 20's V8 (11.x) only: other
+ * versions have other defaults, and V8 reports a flag it does not know on stdout, where it
+ * would corrupt a JSON or SARIF report.
+ */
+function setCompilerFlags(tuned) {
   if (!process.versions.v8.startsWith('11.')) return;
-  setFlagsFromString('--no-turbo-inlining');
-  setFlagsFromString('--interrupt-budget=270336');
+  setFlagsFromString(tuned ? '--no-turbo-inlining' : '--turbo-inlining');
+  // 67584 (66 KiB) is V8 11's default.
+  setFlagsFromString(tuned ? '--interrupt-budget=270336' : '--interrupt-budget=67584');
+}
+
+/**
+ * The scan's `onWorkerStart` hook: worker threads start under V8's default flags, and the
+ * command's flags come back once every worker starting is running. A worker compiles Node's
+ * built-ins when it starts, from their code cache only under the flags Node was built with:
+ * an empty worker came online in 25 ms that way and in 54 ms under the command's flags
+ * (monaco-editor's unpacked tree 446 -> 434 ms, a 112 MB bundle 429 -> 413 ms, the unpacked
+ * 1 GB benchmark tree 1.04 -> 1.03 s on two cores). The flags go back as soon as the last
+ * worker runs, so a scan runs tuned but for those milliseconds. `setFlags` is for tests.
+ */
+function workerStartHook(setFlags = setCompilerFlags) {
+  let starting = 0;
+  return () => {
+    if (starting++ === 0) setFlags(false);
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      if (--starting === 0) setFlags(true);
+    };
+  };
 }
 
 /**
@@ -120,4 +149,4 @@ async function produceCodeCache(args) {
   writeFileSync(cachePath('bin'), Buffer.concat([digest, script.createCachedData()]));
 }
 
-module.exports = { digestOf, loadBundle, produceCodeCache, tuneCompiler, UnbuiltError };
+module.exports = { digestOf, loadBundle, produceCodeCache, tuneCompiler, UnbuiltError, workerStartHook };

@@ -3,7 +3,7 @@
 // Runs the bundle that `pnpm build` writes (scripts/bundle.mjs): one CommonJS file, compiled
 // from its code cache, instead of the ~180 modules of dist/ and its dependencies, which cost a
 // small scan most of its time.
-const { loadBundle, tuneCompiler, UnbuiltError } = require('./load.js');
+const { loadBundle, tuneCompiler, UnbuiltError, workerStartHook } = require('./load.js');
 
 let entry;
 try {
@@ -23,7 +23,7 @@ void process.stdin;
 void process.stdout;
 void process.stderr;
 tuneCompiler();
-entry.main().catch((error) => {
+entry.main({ onWorkerStart: workerStartHook() }).catch((error) => {
   // run() turns every expected failure into a message and an exit code; this is a bug.
   process.stderr.write(`pubguard: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exitCode = 2;

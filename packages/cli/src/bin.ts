@@ -1,8 +1,14 @@
 import { nodeReadline } from './builtins.js';
 import { run } from './run.js';
 
+/** What the launcher hands the command besides the process itself. */
+export interface MainOptions {
+  /** See `CliIO.onWorkerStart`. */
+  onWorkerStart?: () => () => void;
+}
+
 /** Entry point of the `pubguard` executable: wires the real process into `run()`. */
-export async function main(): Promise<void> {
+export async function main(options: MainOptions = {}): Promise<void> {
   const controller = new AbortController();
   let interrupted = false;
   process.on('SIGINT', () => {
@@ -19,6 +25,7 @@ export async function main(): Promise<void> {
     env: process.env,
     cwd: process.cwd(),
     signal: controller.signal,
+    ...(options.onWorkerStart ? { onWorkerStart: options.onWorkerStart } : {}),
     prompt: process.stdin.isTTY
       ? async (question) => {
           const rl = nodeReadline().createInterface({ input: process.stdin, output: process.stderr });

@@ -17,6 +17,8 @@ export interface CliIO {
   prompt?: (question: string) => Promise<string>;
   /** Aborted on Ctrl-C so long work can stop and clean up. */
   signal?: AbortSignal;
+  /** `ScanOptions.onWorkerStart` for the scans a command runs; the launcher sets it. */
+  onWorkerStart?: () => () => void;
 }
 
 /** What a command returns: the process exit code (0 clean, 1 findings/refused, 2 usage/fatal). */

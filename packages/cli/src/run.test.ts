@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { run } from './run.js';
 import { memoryIO } from './testing.js';
@@ -51,5 +54,30 @@ describe('fatal errors', () => {
     expect(result.exitCode).toBe(2);
     expect(io.err()).toContain('https://bob:***@bad host/');
     expect(io.err()).not.toContain('hunter2secret');
+  });
+});
+
+describe('worker start hook', () => {
+  it('reaches the scan: called before each worker starts, its end once the worker runs', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'pubguard-hook-'));
+    try {
+      // Rules from a config file run only on workers, so this small scan starts one.
+      const rule = { id: 'acme-key', title: 'Acme key', severity: 'high', keywords: ['acme_'], pattern: '(acme_[0-9a-f]{32})' };
+      await writeFile(join(dir, 'pubguard.config.json'), JSON.stringify({ rules: { custom: [rule] } }));
+      await writeFile(join(dir, 'app.js'), 'const key = "acme_9f3a7c21e8b04d6f5a2c9e17b3d8f046";\n');
+      const calls: string[] = [];
+      const io = {
+        ...memoryIO({ cwd: dir }),
+        onWorkerStart: () => {
+          calls.push('start');
+          return () => calls.push('end');
+        },
+      };
+      expect((await run(['scan', '-q', '--jobs', '1', '--format', 'json', dir], io)).exitCode).toBe(1);
+      expect(JSON.parse(io.out()).findings.map((f: { ruleId: string }) => f.ruleId)).toEqual(['acme-key']);
+      expect(calls).toEqual(['start', 'end']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -56,7 +56,8 @@ export interface ScanOptions {
    * Past it, workers start only once matching (with reading, for a directory's files) takes
    * at least half of the scan's time so far. In a directory they start sooner, as soon as the
    * files not yet read come to twice this much: as the walk estimates them from a sample of
-   * file sizes, before any is read, or as estimated from the first 64 read.
+   * file sizes, before any is read, or as estimated from the first 64 read. For one file,
+   * as soon as its size (from stat or its archive entry) comes to twice this much.
    * Never while the streams being inflated on Node's thread pool (large gzip data, large zip
    * entries) and this thread take every core: when inflating, which no worker can share, is
    * what limits a scan, workers would only add their start-up and take turns with zlib.
@@ -88,6 +89,13 @@ export interface ScanOptions {
    * unless asked for (the `pubguard` command asks). Default: false.
    */
   collectFreshBuffers?: boolean;
+  /**
+   * Called just before each worker thread starts; the function it returns is called once the
+   * thread runs its code, or has failed to start. The `pubguard` command starts its workers
+   * under V8's default flags this way, since a worker compiles Node's built-ins again under
+   * any other flags (see the command's launcher).
+   */
+  onWorkerStart?: () => () => void;
 }
 
 const MiB = 1024 * 1024;
@@ -705,7 +713,13 @@ class Producer {
   /** The worker pool, started on first use. Batches are kept for a retry with rules from a config file. */
   private workers(): WorkerPool {
     const { jobs, ruleset, ruleTimeoutMs, untrusted } = this.settings;
-    this.pool ??= new WorkerPool(ruleset, { size: Math.max(1, jobs), timeoutMs: ruleTimeoutMs, keepBatches: untrusted, recycle: (b) => this.recycle(b) });
+    this.pool ??= new WorkerPool(ruleset, {
+      size: Math.max(1, jobs),
+      timeoutMs: ruleTimeoutMs,
+      keepBatches: untrusted,
+      recycle: (b) => this.recycle(b),
+      ...(this.options.onWorkerStart ? { onStart: this.options.onWorkerStart } : {}),
+    });
     return this.pool;
   }
 

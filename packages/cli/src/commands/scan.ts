@@ -125,7 +125,11 @@ async function collect(paths: string[], options: ScanOptions, io: CliIO, progres
     io.stderr.write(`\r\x1b[2K${line.length > width ? `${line.slice(0, width - 1)}…` : line}`);
     shown = true;
   };
-  const result = await scanAll(paths, { ...options, progressIntervalMs: 200, collectFreshBuffers: true }, progress ? draw : undefined);
+  const result = await scanAll(
+    paths,
+    { ...options, progressIntervalMs: 200, collectFreshBuffers: true, ...(io.onWorkerStart ? { onWorkerStart: io.onWorkerStart } : {}) },
+    progress ? draw : undefined,
+  );
   if (shown) io.stderr.write('\r\x1b[2K');
   return result;
 }

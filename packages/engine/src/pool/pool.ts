@@ -33,6 +33,8 @@ export interface PoolOptions {
   keepBatches: boolean;
   /** Receives each batch buffer a worker hands back, for reuse. */
   recycle?: (buffer: ArrayBuffer) => void;
+  /** `ScanOptions.onWorkerStart`. */
+  onStart?: () => () => void;
 }
 
 interface Task {
@@ -131,7 +133,24 @@ export class WorkerPool {
     // the worker, which always runs the built JavaScript. A small young generation makes the
     // worker collect each batch's transferred buffer and strings soon after matching it; with
     // V8's default, two workers added about 140 MB of garbage to a 300 MB scan's peak RSS.
-    const worker = new Worker(workerUrl(), { workerData: setup, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 8 } });
+    const started = this.options.onStart?.();
+    let worker: Worker;
+    try {
+      worker = new Worker(workerUrl(), { workerData: setup, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 8 } });
+    } catch (error) {
+      started?.();
+      throw error;
+    }
+    if (started) {
+      let ended = false;
+      const end = (): void => {
+        if (ended) return;
+        ended = true;
+        started();
+      };
+      worker.once('online', end);
+      worker.once('exit', end);
+    }
     const slot: Slot = { worker, current: new Int32Array(current), busy: undefined, timer: undefined };
     worker.on('message', (reply: Reply) => {
       if (reply.part !== undefined) {
