@@ -35,6 +35,9 @@ describe('run', () => {
     const group = memoryIO();
     expect((await run(['rules'], group)).exitCode).toBe(2);
     expect(group.err()).toBe("pubguard: unknown command 'rules'. Did you mean one of: pubguard rules list, pubguard rules check?\n");
+    const option = memoryIO();
+    expect((await run(['rules', '--help'], option)).exitCode).toBe(2);
+    expect(option.err()).toBe("pubguard: unknown command 'rules'. Did you mean one of: pubguard rules list, pubguard rules check?\n");
   });
 
   it('suggests the option a typo was meant to be', async () => {

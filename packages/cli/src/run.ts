@@ -48,11 +48,12 @@ export async function run(argv: string[], io: CliIO): Promise<CliResult> {
   const found = findCommand(argv);
   if (!found) {
     const prefix = commands.filter((c) => c.name.startsWith(`${first} `));
-    // Only a known first word (`version chek`) makes the second part of the command's name.
-    const given = prefix.length > 0 && argv[1] !== undefined ? `${first} ${argv[1]}` : first;
+    // Only a known first word (`version chek`) makes a second word part of the command's name.
+    const second = prefix.length > 0 && argv[1] !== undefined && !argv[1].startsWith('-') ? argv[1] : undefined;
+    const given = second === undefined ? first : `${first} ${second}`;
     const near =
       prefix.length > 0
-        ? closest(argv[1] ?? '', prefix.map((c) => c.name.slice(first.length + 1))).map((word) => `${first} ${word}`)
+        ? closest(second ?? '', prefix.map((c) => c.name.slice(first.length + 1))).map((word) => `${first} ${word}`)
         : closest(first, commands.map((c) => c.name.split(' ')[0] ?? ''));
     const named = (near.length > 0 ? near : prefix.map((c) => c.name)).map((name) => `pubguard ${name}`);
     const hint = named.length > 0 ? `Did you mean ${named.length === 1 ? named[0] : `one of: ${named.join(', ')}`}?` : 'Run `pubguard --help` for the list of commands.';

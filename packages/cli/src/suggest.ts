@@ -20,8 +20,9 @@ export function editDistance(a: string, b: string): number {
 }
 
 /**
- * The candidates closest to a mistyped `word`, nearest first: within two edits, and never more
- * edits than half the word, so that a short word is not matched to anything at all.
+ * The candidates nearest to a mistyped `word` (every one at the smallest distance found):
+ * within two edits, and no more edits than half the word, so that a short word is not taken
+ * for just any other.
  */
 export function closest(word: string, candidates: readonly string[]): string[] {
   const limit = Math.min(2, Math.floor(word.length / 2));

@@ -133,20 +133,20 @@ export class WorkerPool {
     // the worker, which always runs the built JavaScript. A small young generation makes the
     // worker collect each batch's transferred buffer and strings soon after matching it; with
     // V8's default, two workers added about 140 MB of garbage to a 300 MB scan's peak RSS.
-    const started = this.options.onStart?.();
+    const running = this.options.onStart?.();
     let worker: Worker;
     try {
       worker = new Worker(workerUrl(), { workerData: setup, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 8 } });
     } catch (error) {
-      started?.();
+      running?.();
       throw error;
     }
-    if (started) {
+    if (running) {
       let ended = false;
       const end = (): void => {
         if (ended) return;
         ended = true;
-        started();
+        running();
       };
       worker.once('online', end);
       worker.once('exit', end);
