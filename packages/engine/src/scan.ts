@@ -394,7 +394,7 @@ class Producer {
     // The walk's estimate can tell at once that workers pay: they then start loading now, while
     // this thread checks paths and starts reading (the 1 GB benchmark tree's worker used to
     // start after 64 files read, 30–50 ms later, and took another 30–45 ms to load).
-    if (!untrusted && jobs > 0 && this.pool === undefined && this.workersPay(item.estimateBytes())) this.workers();
+    this.startWorkersFor(() => item.estimateBytes());
     const verdicts = files.map((f) => this.pathRules.check(f.display));
     const { chunkSize, overlap, limits } = this.settings;
     // Files the usual path would match as one segment, and that no limit would cut short.
@@ -465,6 +465,16 @@ class Producer {
   }
 
   /**
+   * Starts the workers ahead of the batches that would start them, when the bytes known to be
+   * waiting (`left`, asked for only then: a directory's estimate stats files) make them pay.
+   * Rules from a config file start them with their first batch anyway.
+   */
+  private startWorkersFor(left: () => number): void {
+    const { jobs, untrusted } = this.settings;
+    if (jobs > 0 && !untrusted && this.pool === undefined && this.workersPay(left())) this.workers();
+  }
+
+  /**
    * Starts the workers on a bulk job once they pay for themselves: this scan has matched
    * enough, or the job's files not yet read (`left`, bytes estimated from those read so far)
    * are enough by themselves.
@@ -531,11 +541,12 @@ class Producer {
   }
 
   private async readSlices(file: SourceFile, state: FileState, gated: number[]): Promise<void> {
-    const { chunkSize: size, overlap, jobs, untrusted } = this.settings;
+    const { chunkSize: size, overlap } = this.settings;
     // A file whose size alone makes workers pay starts them now, while this thread reads and
     // matches its first chunks: waiting until inlineBytes had been matched started the worker
     // about 150 ms into a 225 MB file, and it then took some 100 ms more to match anything.
-    if (jobs > 0 && !untrusted && this.pool === undefined && file.size !== undefined && this.workersPay(file.size)) this.workers();
+    const known = file.size;
+    if (known !== undefined) this.startWorkersFor(() => known);
     const parts: Uint8Array[] = [];
     let base = 0; // file offset of parts[0][0]
     let have = 0; // bytes held in parts
