@@ -60,6 +60,16 @@ describe('the bundle bin/pubguard.js runs', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  /**
+   * Writes `source` into the copy as a script Node preloads (`--require`), and returns a runner
+   * of the copy's command under it, which resolves with the command's stderr.
+   */
+  async function underHook(name: string, source: string): Promise<(args: string[], stdin?: 'ignore' | 'pipe') => Promise<string>> {
+    const hook = join(dir, name);
+    await writeFile(hook, source);
+    return (args, stdin = 'ignore') => stderrOf(process.execPath, ['--require', hook, join(dir, 'bin', 'pubguard.js'), ...args], stdin);
+  }
+
   it('runs from its own files: a copy of the package works without the workspace', async () => {
     const result = await runCopy(join(dir, 'bin', 'pubguard.js'), ['rules', 'list']);
     expect(result.stderr).toBe('');
@@ -74,9 +84,8 @@ describe('the bundle bin/pubguard.js runs', () => {
   it('runs the command itself from that cache: it sets its V8 flags only once the bundle is compiled', async () => {
     // V8 rejects a cache made under other flags. A preloaded hook sees the scripts the
     // launcher compiles with a cache, and whether V8 took it.
-    const hook = join(dir, 'cache-hook.cjs');
-    await writeFile(
-      hook,
+    const command = await underHook(
+      'cache-hook.cjs',
       `const vm = require('node:vm');
 const seen = [];
 const Base = vm.Script;
@@ -91,12 +100,8 @@ process.on('exit', () => process.stderr.write('cache: ' + seen.join(',') + '\\n'
     );
     const empty = await mkdtemp(join(tmpdir(), 'pubguard-bundle-empty-'));
     try {
-      const { stderr } = await run(process.execPath, ['--require', hook, join(dir, 'bin', 'pubguard.js'), 'scan', '-q', empty], {
-        env: { ...process.env, NODE_OPTIONS: '' },
-      });
-      expect(stderr).toBe('cache: used\n');
+      expect(await command(['scan', '-q', empty])).toBe('cache: used\n');
     } finally {
-      await rm(hook);
       await rm(empty, { recursive: true });
     }
   });
@@ -104,9 +109,8 @@ process.on('exit', () => process.stderr.write('cache: ' + seen.join(',') + '\\n'
   it.skipIf(!process.versions.v8.startsWith('11.'))('loads every Node built-in a scan uses before it sets its V8 flags', async () => {
     // Node's built-ins compile from code caches keyed to V8's flags too: one loaded after the
     // flags change is compiled from scratch (the stream classes of fs: 4-5 ms instead of 1.4).
-    const hook = join(dir, 'flags-hook.cjs');
-    await writeFile(
-      hook,
+    const command = await underHook(
+      'flags-hook.cjs',
       // node:crypto is loaded on first use, after the flags, and only by a scan with findings
       // (a clean scan does not load it: see the next test); loaded here, it is left out.
       `require('node:crypto');
@@ -133,12 +137,10 @@ process.on('exit', () => {
       // stdin from /dev/null, as in most CI jobs, and from a pipe.
       for (const stdin of ['ignore', 'pipe'] as const) {
         for (const args of [['scan', '-q', work], ['scan', '-q', '--format', 'json', ...inputs]]) {
-          const stderr = await stderrOf(process.execPath, ['--require', hook, join(dir, 'bin', 'pubguard.js'), ...args], stdin);
-          expect(stderr, `${stdin}: ${args.join(' ')}`).toContain('loaded after the flags: \n');
+          expect(await command(args, stdin), `${stdin}: ${args.join(' ')}`).toContain('loaded after the flags: \n');
         }
       }
     } finally {
-      await rm(hook);
       await rm(work, { recursive: true, force: true });
     }
   });
@@ -163,9 +165,8 @@ process.on('exit', () => {
 
   it.skipIf(!process.versions.v8.startsWith('11.'))('starts a worker under V8 default flags and sets its own again once the worker runs', async () => {
     // A worker compiles Node's built-ins from their code cache only under the default flags.
-    const hook = join(dir, 'worker-flags-hook.cjs');
-    await writeFile(
-      hook,
+    const command = await underHook(
+      'worker-flags-hook.cjs',
       `const v8 = require('node:v8');
 const threads = require('node:worker_threads');
 const events = [];
@@ -191,11 +192,10 @@ process.on('exit', () => process.stderr.write(events.join(' ') + '\\n'));
       const rule = { id: 'acme-key', title: 'Acme key', severity: 'high', keywords: ['acme_'], pattern: '(acme_[0-9a-f]{32})' };
       await writeFile(join(work, 'pubguard.config.json'), JSON.stringify({ rules: { custom: [rule] } }));
       await writeFile(join(work, 'app.js'), 'const key = "acme_9f3a7c21e8b04d6f5a2c9e17b3d8f046";\n');
-      const stderr = await stderrOf(process.execPath, ['--require', hook, join(dir, 'bin', 'pubguard.js'), 'scan', '-q', '--jobs', '1', '--config', join(work, 'pubguard.config.json'), work], 'ignore');
+      const stderr = await command(['scan', '-q', '--jobs', '1', '--config', join(work, 'pubguard.config.json'), work]);
       const tuned = '--no-turbo-inlining --interrupt-budget=270336';
       expect(stderr.trim()).toBe(`${tuned} --turbo-inlining --interrupt-budget=67584 new Worker online ${tuned}`);
     } finally {
-      await rm(hook);
       await rm(work, { recursive: true, force: true });
     }
   });
@@ -208,13 +208,12 @@ process.on('exit', () => process.stderr.write(events.join(' ') + '\\n'));
   });
 
   it('loads node:crypto and node:readline only when a command needs them, not for a clean scan', async () => {
-    const hook = join(dir, 'modules-hook.cjs');
-    await writeFile(hook, `process.on('exit', () => process.stderr.write('modules: ' + process.moduleLoadList.join(' ') + '\\n'));\n`);
+    const command = await underHook('modules-hook.cjs', `process.on('exit', () => process.stderr.write('modules: ' + process.moduleLoadList.join(' ') + '\\n'));\n`);
     const work = await mkdtemp(join(tmpdir(), 'pubguard-bundle-lazy-'));
     try {
       await writeFile(join(work, 'clean.txt'), 'nothing to see here\n');
       const modules = async (args: string[]): Promise<string> => {
-        const stderr = await stderrOf(process.execPath, ['--require', hook, join(dir, 'bin', 'pubguard.js'), ...args], 'ignore');
+        const stderr = await command(args);
         const line = /^modules: (.*)$/m.exec(stderr);
         expect(line, stderr).not.toBeNull();
         return line?.[1] ?? '';
@@ -227,7 +226,6 @@ process.on('exit', () => process.stderr.write(events.join(' ') + '\\n'));
       await writeFile(join(work, 'leak.env'), `GITHUB_TOKEN=${checksummedToken('ghp_')}\n`);
       expect(await modules(['scan', '--format', 'json', join(work, 'leak.env')])).toMatch(/NativeModule crypto\b/);
     } finally {
-      await rm(hook);
       await rm(work, { recursive: true, force: true });
     }
   });
