@@ -204,7 +204,9 @@ async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
   const input = { tool: { name: 'pubguard', version: VERSION }, ...result, rules: ruleset.rules };
   for (const target of targets) {
     const color = target.output === undefined && values['no-color'] !== true && useColor(io.env, io.stdout.isTTY === true);
-    const text = formatReport(target.format, input, { color, verbose: values.verbose === true });
+    // srcRoot: an absolute path below the working directory (`scan "$PWD/dist"`) still gets a
+    // repository-relative SARIF URI that code scanning can map to a file.
+    const text = formatReport(target.format, input, { color, verbose: values.verbose === true, srcRoot: io.cwd });
     if (target.output === undefined) io.stdout.write(text);
     else await writeFileAtomic(resolve(io.cwd, target.output), text);
   }

@@ -1,0 +1,38 @@
+import { Buffer } from 'node:buffer';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { base62Encode } from '@pubguard/rules';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { run } from '../run.js';
+import { memoryIO } from '../testing.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'pubguard-scan-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** A fake GitHub token with a valid checksum, from a fixed body. */
+function token(body: string): string {
+  return `ghp_${body}${base62Encode(crc32(Buffer.from(body, 'latin1')))}`;
+}
+
+interface SarifLocation {
+  physicalLocation: { artifactLocation: { uri: string; uriBaseId?: string } };
+}
+
+describe('pubguard scan --format sarif', () => {
+  it('gives a file named by its absolute path below the working directory a repository-relative URI', async () => {
+    await mkdir(join(dir, 'dist'));
+    await writeFile(join(dir, 'dist', 'config.js'), `const t = "${token('Q8vLr2NcTw5ZyH3mKp7XdB4sFg9JaE')}";\n`);
+    const io = memoryIO({ cwd: dir });
+    expect((await run(['scan', '-q', '-j', '0', '--format', 'sarif', join(dir, 'dist')], io)).exitCode).toBe(1);
+    const log = JSON.parse(io.out()) as { runs: { results: { locations: SarifLocation[] }[] }[] };
+    const location = log.runs[0]?.results[0]?.locations[0]?.physicalLocation.artifactLocation;
+    expect(location).toEqual({ uri: 'dist/config.js', uriBaseId: '%SRCROOT%' });
+  });
+});
