@@ -130,6 +130,16 @@ describe('formatSarif', () => {
     ]);
   });
 
+  it('encodes a ! inside a name, so only the ! between an archive and its member is bare', () => {
+    const input = emptyInput();
+    input.findings = [finding('dist/wow!.tgz', ['package/vendor/a!b.whl', 'pkg/c!d.py'], 1, 1, RULES[0]!, 'ghp_-label-bang-0001')];
+    const log = JSON.parse(formatSarif(input)) as SarifLog;
+    expect(validate(log)).toBe(true);
+    const uri = log.runs[0]!.results[0]!.locations[0]!.physicalLocation.artifactLocation.uri;
+    expect(uri).toBe('dist/wow%21.tgz!package/vendor/a%21b.whl!pkg/c%21d.py');
+    expect(uri.split('!').map(decodeURIComponent)).toEqual(['dist/wow!.tgz', 'package/vendor/a!b.whl', 'pkg/c!d.py']);
+  });
+
   it('handles Windows paths: relative below srcRoot, file: URIs outside it', () => {
     const input = emptyInput();
     input.findings = [

@@ -37,11 +37,14 @@ function pascalName(id: string): string {
     .join('');
 }
 
-/** Percent-encodes each `/`-separated segment, keeping `!` (a URI sub-delimiter) readable. */
+/**
+ * Percent-encodes each `/`-separated segment. `!` in a name is encoded too (encodeURIComponent
+ * keeps it), so that a bare `!` in the URI only ever separates an archive from its member.
+ */
 function encodePath(path: string): string {
   return path
     .split('/')
-    .map((segment) => encodeURIComponent(segment))
+    .map((segment) => encodeURIComponent(segment).replaceAll('!', '%21'))
     .join('/');
 }
 
