@@ -44,6 +44,12 @@ describe('parseJsonReport', () => {
     expect(formatJson(report)).toBe(text);
   });
 
+  it('reads back every error kind, an interrupted scan included', () => {
+    const input = emptyInput();
+    input.errors = [{ path: 'dist/a.tgz', kind: 'interrupted', message: 'scan interrupted before it finished: the results are incomplete' }];
+    expect(parseJsonReport(formatJson(input)).errors).toEqual(input.errors);
+  });
+
   it('refuses another version with a clear message', () => {
     const data = JSON.parse(formatJson(emptyInput())) as Record<string, unknown>;
     data.version = 2;

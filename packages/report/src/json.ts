@@ -60,17 +60,20 @@ export function formatJson(input: Pick<ReportInput, 'tool' | 'findings' | 'error
 
 const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low', 'info'];
 const CONFIDENCES: readonly Finding['confidence'][] = ['high', 'medium', 'low'];
-const ERROR_KINDS: readonly ScanErrorKind[] = [
-  'not-found',
-  'unreadable',
-  'corrupt',
-  'unsupported',
-  'encrypted',
-  'limit',
-  'timeout',
-  'rule-error',
-  'internal',
-];
+// A record, not a list, so a kind added to the engine fails the build until it is read here too.
+const ERROR_KIND_SET: Record<ScanErrorKind, true> = {
+  'not-found': true,
+  unreadable: true,
+  corrupt: true,
+  unsupported: true,
+  encrypted: true,
+  limit: true,
+  timeout: true,
+  'rule-error': true,
+  interrupted: true,
+  internal: true,
+};
+const ERROR_KINDS = Object.keys(ERROR_KIND_SET) as ScanErrorKind[];
 
 type Obj = Record<string, unknown>;
 
