@@ -5,6 +5,7 @@ import { formatSarif } from './sarif.js';
 import { formatText } from './text.js';
 import type { ReportFormat, ReportInput, SarifOptions, TextOptions } from './types.js';
 
+export { visible } from './escape.js';
 export { formatGithub } from './github.js';
 export { formatJson, mergeReports, parseJsonReport, ReportFormatError, ReportMergeError, toJsonReport } from './json.js';
 export { formatJunit } from './junit.js';

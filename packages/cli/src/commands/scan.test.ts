@@ -7,6 +7,7 @@ import { base62Encode } from '@pubguard/rules';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { run } from '../run.js';
 import { memoryIO } from '../testing.js';
+import { progressLine } from './scan.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -34,5 +35,13 @@ describe('pubguard scan --format sarif', () => {
     const log = JSON.parse(io.out()) as { runs: { results: { locations: SarifLocation[] }[] }[] };
     const location = log.runs[0]?.results[0]?.locations[0]?.physicalLocation.artifactLocation;
     expect(location).toEqual({ uri: 'dist/config.js', uriBaseId: '%SRCROOT%' });
+  });
+});
+
+describe('progressLine', () => {
+  it('shows control characters of the current path escaped, never raw', () => {
+    const line = progressLine({ artifacts: 1, files: 2, bytes: 2048, durationMs: 1000 }, 'pkg.tgz!package/\u001b]0;owned\u0007x\u202e.js');
+    expect(line).toBe('scanning 1 artifacts, 2 files, 2.0 kB (0 MB/s) pkg.tgz!package/\\x1b]0;owned\\x07x\\u{202e}.js');
+    expect(line).not.toMatch(/[\u0000-\u001f\u202e]/);
   });
 });

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { type Finding, loadBaseline, type ScanError, type ScanLimits, type ScanOptions, type ScanStats, scanAll } from '@pubguard/engine';
-import { formatReport, REPORT_FORMATS, type ReportFormat, summaryLine, useColor } from '@pubguard/report';
+import { formatReport, REPORT_FORMATS, type ReportFormat, summaryLine, useColor, visible } from '@pubguard/report';
 import { loadScanConfig } from '../config.js';
 import { writeFileAtomic } from '../files.js';
 import { parseCount, parseStrict } from '../args.js';
@@ -115,14 +115,23 @@ function formatBytes(n: number): string {
   return `${n} B`;
 }
 
+/**
+ * The progress line for the terminal, at most 100 characters. The current path is an archive
+ * member's name as much as a file's, so control characters in it are shown escaped rather
+ * than sent to the terminal.
+ */
+export function progressLine(s: ScanStats, current: string): string {
+  const rate = s.durationMs > 0 ? (s.bytes / 1e6 / (s.durationMs / 1000)).toFixed(0) : '0';
+  const line = `scanning ${s.artifacts} artifacts, ${s.files} files, ${formatBytes(s.bytes)} (${rate} MB/s) ${visible(current)}`;
+  const width = 100;
+  return line.length > width ? `${line.slice(0, width - 1)}…` : line;
+}
+
 /** Runs a scan, drawing a progress line on stderr when asked, and returns what the reports need. */
 async function collect(paths: string[], options: ScanOptions, io: CliIO, progress: boolean): Promise<{ findings: Finding[]; errors: ScanError[]; stats: ScanStats }> {
   let shown = false;
-  const draw = ({ stats: s, current }: { stats: ScanStats; current: string }) => {
-    const rate = s.durationMs > 0 ? (s.bytes / 1e6 / (s.durationMs / 1000)).toFixed(0) : '0';
-    const line = `scanning ${s.artifacts} artifacts, ${s.files} files, ${formatBytes(s.bytes)} (${rate} MB/s) ${current}`;
-    const width = 100;
-    io.stderr.write(`\r\x1b[2K${line.length > width ? `${line.slice(0, width - 1)}…` : line}`);
+  const draw = ({ stats, current }: { stats: ScanStats; current: string }) => {
+    io.stderr.write(`\r\x1b[2K${progressLine(stats, current)}`);
     shown = true;
   };
   const result = await scanAll(
