@@ -1,8 +1,8 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { estimateBytes } from './disk.js';
+import { estimateBytes, walkDirectory } from './disk.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -45,5 +45,19 @@ describe('estimateBytes', () => {
     expect(estimateBytes(list)).toBe(500);
     expect(estimateBytes([{ abs: join(dir, 'missing-b') }, { abs: dir }])).toBe(0);
     expect(estimateBytes([])).toBe(0);
+  });
+});
+
+describe('walkDirectory', () => {
+  it('lists files whose path holds a line break, honouring the ignore globs', async () => {
+    const tree = join(dir, 'breaks');
+    const names = ['plain.js', 'new\nline.js', 'cr\rname.js', 'sep\u2028name.js', 'sub\ndir/inner.js', 'node_modules/x\ny.js', 'a/m\nn.map'];
+    for (const name of names) {
+      await mkdir(join(tree, dirname(name)), { recursive: true });
+      await writeFile(join(tree, name), 'x');
+    }
+    const items = await walkDirectory('pkg', tree, ['node_modules/**', '**/*.map']);
+    expect(items.map((i) => i.display)).toEqual(['pkg/cr\rname.js', 'pkg/new\nline.js', 'pkg/plain.js', 'pkg/sep\u2028name.js', 'pkg/sub\ndir/inner.js']);
+    expect(items.every((i) => i.type === 'file')).toBe(true);
   });
 });

@@ -198,16 +198,21 @@ export async function walkDirectory(input: string, abs: string, ignore: readonly
   const absOf = sep === '/' ? (rel: string): string => absUnder + rel : (rel: string): string => absUnder + rel.replace(/\//g, sep);
   const root = await realpath(abs);
   const failed: { rel: string; err: unknown }[] = [];
+  const broken: { path: string; dirent: Dirent }[] = [];
   // fast-glob drops unreadable directories silently when suppressErrors is set; this
-  // wrapper records them so each becomes an event.
+  // wrapper records them so each becomes an event. It also keeps the entries whose path
+  // holds a line break, which fast-glob's matcher never matches (see `lineBreakEntries`).
   const fsAdapter = {
     readdirSync: ((path: string, options: unknown): Dirent[] => {
+      let entries: Dirent[];
       try {
-        return readdirSync(path, options as { withFileTypes: true });
+        entries = readdirSync(path, options as { withFileTypes: true });
       } catch (err) {
         failed.push({ rel: relative(abs, path), err });
         throw err;
       }
+      lineBreakEntries(relative(abs, path), entries, broken);
+      return entries;
     }) as unknown as typeof readdirSync,
   };
   // fast-glob and its 60-odd modules load on the first directory, not for every scan. Its
@@ -240,7 +245,8 @@ export async function walkDirectory(input: string, abs: string, ignore: readonly
       message: `directory not read: ${reason ? reason.event.message : errorMessage(f.err)}`,
     });
   }
-  for (const e of found) {
+  const ignored = broken.length > 0 && ignore.length > 0 ? await ignoreMatcher(ignore) : () => false;
+  for (const e of [...found, ...broken.filter((b) => !ignored(b.path))]) {
     const rel = e.path;
     const d = e.dirent;
     const entryAbs = absOf(rel);
@@ -269,6 +275,41 @@ export async function walkDirectory(input: string, abs: string, ignore: readonly
   }
   items.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
   return items;
+}
+
+// picomatch turns `*` into `.`-based regexes, and `.` stops at these: fast-glob leaves out
+// every path holding one, silently, and a whole directory's contents when its name does.
+const LINE_BREAK = /[\n\r\u2028\u2029]/;
+
+/** Adds to `out` the entries of one directory listing that fast-glob would leave out. */
+function lineBreakEntries(dir: string, entries: readonly Dirent[], out: { path: string; dirent: Dirent }[]): void {
+  const inBroken = LINE_BREAK.test(dir);
+  for (const dirent of entries) {
+    if (typeof dirent === 'string') continue;
+    if (!inBroken && !LINE_BREAK.test(dirent.name)) continue;
+    out.push({ path: dir === '' ? dirent.name : `${dir}/${dirent.name}`, dirent });
+  }
+}
+
+/**
+ * Whether a path, or a directory above it, matches an ignore glob: fast-glob's ignore for the
+ * paths it cannot match itself, with `.` matching line breaks too.
+ */
+async function ignoreMatcher(ignore: readonly string[]): Promise<(path: string) => boolean> {
+  // Loaded only for such names, like fast-glob on the first directory.
+  const { default: picomatch } = await import('picomatch');
+  const regexes = ignore.map((glob) => {
+    const re = picomatch.makeRe(glob, { dot: true });
+    return new RegExp(re.source, `${re.flags}s`);
+  });
+  return (path) => {
+    const parts = path.split('/');
+    for (let i = 1; i <= parts.length; i++) {
+      const prefix = parts.slice(0, i).join('/');
+      if (regexes.some((re) => re.test(prefix) || re.test(`${prefix}/`))) return true;
+    }
+    return false;
+  };
 }
 
 /** `path` relative to `root`, with forward slashes. */
