@@ -216,6 +216,15 @@ describe('allowlistFilter', () => {
     expect(drop(finding('pkg.tgz!package/lib/a.js', ['package/lib/a.js']), 'alpha_real1')).toBe(false);
   });
 
+  it('matches a file named with a leading ./ as the same file without it', () => {
+    const drop = allowlistFilter({ paths: ['docs/**', '**/test/fixtures/**'] });
+    if (!drop) throw new Error('expected a filter');
+    expect(drop(finding('./docs/a.js', []), 'alpha_real1')).toBe(true);
+    expect(drop(finding('./test/fixtures/keys.js', []), 'alpha_real1')).toBe(true);
+    expect(drop(finding('.\\docs\\a.js', []), 'alpha_real1')).toBe(true);
+    expect(drop(finding('./lib/a.js', []), 'alpha_real1')).toBe(false);
+  });
+
   it("applies a rule's own allowlist to that rule only", () => {
     const drop = allowlistFilter({ rules: { 'alpha-token': { paths: ['**/docs/**'], stopwords: ['sample'] } } });
     if (!drop) throw new Error('expected a filter');

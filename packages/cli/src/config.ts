@@ -514,7 +514,11 @@ function entryFilter(entry: Omit<ConfigAllowlist, 'rules'> | undefined): ((findi
   return (finding, secret) => {
     if (pathMatch) {
       const inner = finding.location.entry.join('!');
-      if ((inner && pathMatch(inner)) || pathMatch(finding.path) || pathMatch(finding.path.replace(/\\/g, '/'))) return true;
+      const slashed = finding.path.replace(/\\/g, '/');
+      // `./docs/a.js` names the same file as `docs/a.js`, but picomatch matches neither
+      // `docs/**` nor `**/docs/**` against a leading `./`.
+      const plain = slashed.replace(/^(?:\.\/+)+/, '');
+      if ((inner && pathMatch(inner)) || pathMatch(finding.path) || pathMatch(slashed) || pathMatch(plain)) return true;
     }
     if (secret && regexes.some((re) => re.test(secret))) return true;
     if (secret && stopwords.length) {
