@@ -10,6 +10,16 @@ describe('pubguard rules list', () => {
     expect(io.out()).toMatch(/^github-classic-token\s+critical\s+GitHub token/m);
     expect(io.out()).toMatch(/^\d+ rules\n$/m);
   });
+  it('puts each heading above its column', async () => {
+    const io = memoryIO();
+    await rulesListCommand.run([], io);
+    const [head, row] = io.out().split('\n');
+    for (const heading of ['SEVERITY', 'TITLE']) {
+      const at = head!.indexOf(heading);
+      expect(row![at - 1]).toBe(' ');
+      expect(row![at]).not.toBe(' ');
+    }
+  });
   it('prints JSON with --format json', async () => {
     const io = memoryIO();
     expect((await rulesListCommand.run(['--format', 'json'], io)).exitCode).toBe(0);

@@ -51,7 +51,7 @@ function listRules(defs: RuleDefinition[], format: 'text' | 'json', io: CliIO): 
   }
   const idWidth = Math.max(...defs.map((d) => d.id.length), 2);
   const lines = defs.map((d) => `${d.id.padEnd(idWidth)}  ${d.severity.padEnd(8)}  ${d.title}`);
-  io.stdout.write(`${['ID'.padEnd(idWidth), 'SEVERITY', ' TITLE'].join('  ')}\n${lines.join('\n')}\n${defs.length} rules\n`);
+  io.stdout.write(`${['ID'.padEnd(idWidth), 'SEVERITY', 'TITLE'].join('  ')}\n${lines.join('\n')}\n${defs.length} rules\n`);
 }
 
 /** `pubguard rules list`: the built-in rules. */
