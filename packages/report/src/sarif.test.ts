@@ -130,6 +130,20 @@ describe('formatSarif', () => {
     ]);
   });
 
+  it('takes helpUri from the first reference that is a URI, so free-text references stay valid', () => {
+    const input = emptyInput();
+    const custom = { id: 'acme-key', title: 'Acme API key', severity: 'high' as const };
+    input.rules = [{ ...custom, references: ['internal wiki: Acme keys', 'https://wiki.example.com/acme keys', 'https://wiki.example.com/acme'] }];
+    input.findings = [finding('dist/a.js', [], 1, 1, custom, 'acme-label-0001')];
+    const log = JSON.parse(formatSarif(input)) as SarifLog;
+    expect(validate(log), JSON.stringify(validate.errors)).toBe(true);
+    expect(log.runs[0]!.tool.driver.rules[0]!.helpUri).toBe('https://wiki.example.com/acme');
+    input.rules = [{ ...custom, references: ['see the security handbook'] }];
+    const plain = JSON.parse(formatSarif(input)) as SarifLog;
+    expect(validate(plain)).toBe(true);
+    expect(plain.runs[0]!.tool.driver.rules[0]!.helpUri).toBeUndefined();
+  });
+
   it('encodes a ! inside a name, so only the ! between an archive and its member is bare', () => {
     const input = emptyInput();
     input.findings = [finding('dist/wow!.tgz', ['package/vendor/a!b.whl', 'pkg/c!d.py'], 1, 1, RULES[0]!, 'ghp_-label-bang-0001')];

@@ -85,6 +85,11 @@ function ruleFor(f: Finding): RuleInfo {
   return { id: f.ruleId, title: f.title, severity: f.severity };
 }
 
+/** True for an absolute URI (a scheme, then only characters a URI may hold), e.g. `https://…`. */
+function isAbsoluteUri(text: string): boolean {
+  return /^[A-Za-z][A-Za-z0-9+.-]*:(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?#[\]]|%[0-9A-Fa-f]{2})+$/.test(text);
+}
+
 function ruleDescriptor(rule: RuleInfo): Record<string, unknown> {
   const description = rule.description?.trim() || rule.title;
   const references = rule.references ?? [];
@@ -99,7 +104,10 @@ function ruleDescriptor(rule: RuleInfo): Record<string, unknown> {
       markdown: `${description}\n\n**Remediation:** ${ROTATE}${references.length > 0 ? `\n\n**References:**\n${references.map((r) => `- <${r}>`).join('\n')}` : ''}`,
     },
   };
-  if (references[0] !== undefined) descriptor.helpUri = references[0];
+  // helpUri must be an absolute URI (code scanning rejects the whole upload otherwise), and a
+  // custom rule's references may be free text such as "internal wiki: Acme keys".
+  const helpUri = references.find(isAbsoluteUri);
+  if (helpUri !== undefined) descriptor.helpUri = helpUri;
   descriptor.defaultConfiguration = { level: LEVEL[rule.severity] };
   const properties: Record<string, unknown> = { tags: ['security', 'secret', `severity:${rule.severity}`] };
   const securitySeverity = SECURITY_SEVERITY[rule.severity];
