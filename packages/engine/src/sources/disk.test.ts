@@ -60,4 +60,13 @@ describe('walkDirectory', () => {
     expect(items.map((i) => i.display)).toEqual(['pkg/cr\rname.js', 'pkg/new\nline.js', 'pkg/plain.js', 'pkg/sep\u2028name.js', 'pkg/sub\ndir/inner.js']);
     expect(items.every((i) => i.type === 'file')).toBe(true);
   });
+  it('lists each file once under a root whose own name holds a line break', async () => {
+    const tree = join(dir, 'root\nwith break');
+    for (const name of ['a.js', 'sub/b.js', 'sub/c\nd.js']) {
+      await mkdir(join(tree, dirname(name)), { recursive: true });
+      await writeFile(join(tree, name), 'x');
+    }
+    const items = await walkDirectory('pkg', tree, []);
+    expect(items.map((i) => i.display)).toEqual(['pkg/a.js', 'pkg/sub/b.js', 'pkg/sub/c\nd.js']);
+  });
 });

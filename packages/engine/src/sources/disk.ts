@@ -211,7 +211,7 @@ export async function walkDirectory(input: string, abs: string, ignore: readonly
         failed.push({ rel: relative(abs, path), err });
         throw err;
       }
-      lineBreakEntries(relative(abs, path), entries, broken);
+      lineBreakEntries(abs, path, entries, broken);
       return entries;
     }) as unknown as typeof readdirSync,
   };
@@ -246,7 +246,9 @@ export async function walkDirectory(input: string, abs: string, ignore: readonly
     });
   }
   const ignored = broken.length > 0 && ignore.length > 0 ? await ignoreMatcher(ignore) : () => false;
-  for (const e of [...found, ...broken.filter((b) => !ignored(b.path))]) {
+  // Should a later fast-glob match some of these names itself, each is still listed once.
+  const listed = broken.length > 0 ? new Set(found.map((e) => e.path)) : undefined;
+  for (const e of [...found, ...broken.filter((b) => !ignored(b.path) && !listed?.has(b.path))]) {
     const rel = e.path;
     const d = e.dirent;
     const entryAbs = absOf(rel);
@@ -281,12 +283,18 @@ export async function walkDirectory(input: string, abs: string, ignore: readonly
 // every path holding one, silently, and a whole directory's contents when its name does.
 const LINE_BREAK = /[\n\r\u2028\u2029]/;
 
-/** Adds to `out` the entries of one directory listing that fast-glob would leave out. */
-function lineBreakEntries(dir: string, entries: readonly Dirent[], out: { path: string; dirent: Dirent }[]): void {
-  const inBroken = LINE_BREAK.test(dir);
+/**
+ * Adds to `out` the entries of the listing of directory `path` (below the walk's `root`) that
+ * fast-glob would leave out. The relative name is worked out only for such entries, as this
+ * runs for every directory of the walk.
+ */
+function lineBreakEntries(root: string, path: string, entries: readonly Dirent[], out: { path: string; dirent: Dirent }[]): void {
+  let dir: string | undefined;
+  const inBroken = LINE_BREAK.test(path) && LINE_BREAK.test((dir = relative(root, path)));
   for (const dirent of entries) {
     if (typeof dirent === 'string') continue;
     if (!inBroken && !LINE_BREAK.test(dirent.name)) continue;
+    dir ??= relative(root, path);
     out.push({ path: dir === '' ? dirent.name : `${dir}/${dirent.name}`, dirent });
   }
 }
