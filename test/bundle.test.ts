@@ -27,7 +27,7 @@ function stderrOf(file: string, args: string[], stdin: 'ignore' | 'pipe'): Promi
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, { stdio: [stdin, 'ignore', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
     let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
     child.on('error', reject);
     child.on('close', () => resolve(stderr));
   });

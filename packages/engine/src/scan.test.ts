@@ -254,7 +254,7 @@ describe('scan', () => {
     for (let i = 0; i < 12; i++) await writeFile(join(tree, `f${i}.js`), `const t = "tok_Q7mZ2rT9vK4pL8wX3nB6cY${String(i).padStart(2, '0')}";\n`);
     const inputs = [tree, join(dir, 'missing-1.tgz'), join(dir, 'missing-2.tgz')];
     const whole = await scanAll(inputs, { ruleset, jobs: 0 });
-    const byShard = [];
+    const byShard: (typeof whole)[] = [];
     for (const index of [0, 1, 2]) {
       // A stand-in for the CLI's sha256 selector: deterministic and spread over the three.
       const select = (path: string) => [...path].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7) % 3 === index;

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import Ajv from 'ajv-draft-04';
+import AjvDraft04 from 'ajv-draft-04';
 import { describe, expect, it } from 'vitest';
 import { RULES, emptyInput, finding, goldenInput } from './__fixtures__/input.js';
 import { formatSarif } from './index.js';
@@ -10,7 +10,7 @@ const schema: unknown = JSON.parse(readFileSync(new URL('./__fixtures__/sarif-sc
 const URI_CHARS = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?#[\]]|%[0-9A-Fa-f]{2})*$/;
 
 function validator() {
-  const ajv = new Ajv({ allErrors: true, strict: false });
+  const ajv = new AjvDraft04.default({ allErrors: true, strict: false });
   // No ajv-formats dependency: the three formats the SARIF schema uses, checked strictly enough
   // to catch an unencoded path.
   ajv.addFormat('uri', (s: string) => URI_CHARS.test(s) && /^[A-Za-z][A-Za-z0-9+.-]*:/.test(s));

@@ -3,7 +3,7 @@ import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { Readable } from 'node:stream';
-import { PerformanceObserver, performance } from 'node:perf_hooks';
+import { type PerformanceEntry, PerformanceObserver, performance } from 'node:perf_hooks';
 import { runInNewContext } from 'node:vm';
 import { crc32, deflateRawSync, gzipSync } from 'node:zlib';
 import { pack } from 'tar-stream';
@@ -54,7 +54,8 @@ async function tarOf(entries: TarSpec[]): Promise<Buffer> {
     const header = { name: e.name, type: e.type ?? 'file', mode: e.mode ?? 0o644, linkname: e.linkname, size: data?.length ?? 0 };
     await new Promise<void>((res, rej) => {
       if (data) p.entry(header, data, (err) => (err ? rej(err) : res()));
-      else p.entry(header, (err) => (err ? rej(err) : res())).end();
+      // streamx's types ask end() for a chunk it does not need.
+      else p.entry(header, (err) => (err ? rej(err) : res())).end(undefined);
     });
   }
   p.finalize();

@@ -14,7 +14,7 @@ export type Members = Record<string, string | Buffer>;
 export async function tarGz(members: Members): Promise<Buffer> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
-  pack.on('data', (c: Buffer) => chunks.push(c));
+  pack.on('data', (c: unknown) => void chunks.push(c as Buffer));
   const ended = new Promise<void>((resolve, reject) => {
     pack.on('end', resolve);
     pack.on('error', reject);
