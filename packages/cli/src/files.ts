@@ -1,4 +1,4 @@
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { nodeCrypto } from './builtins.js';
 
@@ -7,15 +7,29 @@ export class OutputError extends Error {
   override name = 'OutputError';
 }
 
+/** How `writeFileAtomic` writes. */
+export interface WriteOptions {
+  /** The text holds secrets in full: only the owner may read the file. */
+  secret?: boolean;
+}
+
 /**
  * Writes a file atomically (a temp file in the same directory, then a rename), creating the
  * directory, so a reader never sees half a report and a failure leaves the old file intact.
+ * A file replaced keeps its permissions (a report made private stays private); a new one is
+ * 0644, or 0600 for `secret` text.
  */
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
+export async function writeFileAtomic(path: string, text: string, options: WriteOptions = {}): Promise<void> {
   const temp = `${path}.${nodeCrypto().randomBytes(6).toString('hex')}.tmp`;
   try {
     await mkdir(dirname(path), { recursive: true });
-    await writeFile(temp, text, { mode: 0o644 });
+    const existing = await stat(path).then(
+      (s) => (s.isFile() ? s.mode & 0o777 : undefined),
+      () => undefined,
+    );
+    const mode = (existing ?? 0o644) & (options.secret === true ? 0o600 : 0o777);
+    // writeFile's mode only applies to a file it creates, through the umask, and the temp name is new.
+    await writeFile(temp, text, { mode });
     await rename(temp, path);
   } catch (error) {
     await rm(temp, { force: true });

@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -35,6 +35,18 @@ describe('pubguard scan --format sarif', () => {
     const log = JSON.parse(io.out()) as { runs: { results: { locations: SarifLocation[] }[] }[] };
     const location = log.runs[0]?.results[0]?.locations[0]?.physicalLocation.artifactLocation;
     expect(location).toEqual({ uri: 'dist/config.js', uriBaseId: '%SRCROOT%' });
+  });
+});
+
+describe('pubguard scan --output', () => {
+  it('writes a report holding secrets in full for the owner only', async () => {
+    await writeFile(join(dir, 'config.js'), `const t = "${token('Z3kPq8LmW2vR7tYc5NbX9gJhD4sFe6')}";\n`);
+    const io = memoryIO({ cwd: dir });
+    const scan = (...args: string[]) => run(['scan', '-q', '-j', '0', '--format', 'json', ...args, 'config.js'], io);
+    expect((await scan('-o', 'shown.json', '--show-secrets')).exitCode).toBe(1);
+    expect((await stat(join(dir, 'shown.json'))).mode & 0o077).toBe(0);
+    expect((await scan('-o', 'redacted.json')).exitCode).toBe(1);
+    expect((await stat(join(dir, 'redacted.json'))).mode & 0o004).toBe(0o004);
   });
 });
 

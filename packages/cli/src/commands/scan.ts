@@ -18,8 +18,9 @@ Output:
   -f, --format FMT         text (default), json, sarif, junit or github; repeat it together
                            with --output to write several reports in one run
   -o, --output FILE        write the report to FILE (atomically) instead of stdout; pairs
-                           with the --format before it
-      --show-secrets       print secrets in full (default: a short prefix and suffix only)
+                           with the --format before it; a file replaced keeps its permissions
+      --show-secrets       print secrets in full (default: a short prefix and suffix only);
+                           report files are then readable by their owner only
   -q, --quiet              no progress line and no summary on stderr
   -v, --verbose            more detail in the text report
       --no-color           no colours even on a terminal (NO_COLOR and FORCE_COLOR work too)
@@ -217,7 +218,7 @@ async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
     // repository-relative SARIF URI that code scanning can map to a file.
     const text = formatReport(target.format, input, { color, verbose: values.verbose === true, srcRoot: io.cwd });
     if (target.output === undefined) io.stdout.write(text);
-    else await writeFileAtomic(resolve(io.cwd, target.output), text);
+    else await writeFileAtomic(resolve(io.cwd, target.output), text, { secret: values['show-secrets'] === true });
   }
   // The text report on stdout already ends with the summary; elsewhere say it on stderr.
   const textOnStdout = targets.some((t) => t.format === 'text' && t.output === undefined);

@@ -1,0 +1,44 @@
+import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { writeFileAtomic } from './files.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'pubguard-files-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const modeOf = async (path: string): Promise<number> => (await stat(path)).mode & 0o777;
+
+describe('writeFileAtomic', () => {
+  it('lets only the owner read a new file holding secrets in full', async () => {
+    const path = join(dir, 'out', 'report.json');
+    await writeFileAtomic(path, 'secret', { secret: true });
+    expect(await readFile(path, 'utf8')).toBe('secret');
+    expect((await modeOf(path)) & 0o077).toBe(0);
+  });
+  it('keeps the permissions of the file it replaces', async () => {
+    const path = join(dir, 'report.sarif');
+    await writeFile(path, 'old');
+    await chmod(path, 0o600);
+    await writeFileAtomic(path, 'new');
+    expect(await readFile(path, 'utf8')).toBe('new');
+    expect(await modeOf(path)).toBe(0o600);
+  });
+  it('makes a replaced file private when the new text holds secrets', async () => {
+    const path = join(dir, 'report.txt');
+    await writeFile(path, 'old');
+    await chmod(path, 0o644);
+    await writeFileAtomic(path, 'new', { secret: true });
+    expect(await modeOf(path)).toBe(0o600);
+  });
+  it('leaves a new file without secrets readable by others', async () => {
+    const path = join(dir, 'report.txt');
+    await writeFileAtomic(path, 'text');
+    expect((await modeOf(path)) & 0o004).toBe(0o004);
+  });
+});
