@@ -75,6 +75,11 @@ export function checkVersionTag(tag: string, options: VersionTagOptions = {}): V
   return { ok: true, tag, semver: `${core}-${pre}`, pep440: `${core}${PEP440_MARK[kind]}${number}`, prerelease: { kind, number } };
 }
 
+/** True when `version` is one exact semver version (no `v`, no range): what npm names a single release by. */
+export function isExactSemver(version: string): boolean {
+  return SEMVER.test(version);
+}
+
 function explainBadVersion(v: string): string {
   if (v === '') return 'no version after the v';
   if (!/^\d/.test(v)) return `'${v}' is not a version: it must start with MAJOR.MINOR.PATCH`;

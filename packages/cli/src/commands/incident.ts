@@ -11,7 +11,8 @@ const COMMON = `      --execute           run the steps that can be automated (d
 
 const NPM_HELP = `Usage: pubguard incident npm <package>@<version> [options]
 
-A release leaked a secret. Prints the plan and, with --execute, performs what npm lets a
+A release leaked a secret. Give its exact version (npm would read 1 or 1.x as a range and
+act on every version in it). Prints the plan and, with --execute, performs what npm lets a
 tool do: \`npm deprecate\`, \`npm unpublish\` (with --unpublish, only within npm's 72-hour
 window), \`npm token revoke\` (with --token-id). The npm token comes from $NPM_TOKEN and is
 handed over in a temporary userconfig. Every action is an audit record. Then follow the

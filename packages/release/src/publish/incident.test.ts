@@ -50,6 +50,18 @@ describe('executeIncident', () => {
     expect(readFileSync(auditPath, 'utf8')).not.toContain('loopback-registry-token-0123456789');
   });
 
+  it('refuses an npm version that npm would read as a range, before anything runs', () => {
+    for (const version of ['1', '1.2', '1.x', 'x', '1.2.x', 'v1.2.3', 'latest']) {
+      expect(() => incidentPlan({ ecosystem: 'npm', package: 'acme', version, registry: REGISTRY }), version).toThrow(/not one exact version/);
+    }
+    expect(incidentPlan({ ecosystem: 'npm', package: 'acme', version: '1.2.3-rc.1', registry: REGISTRY }).actions.find((a) => a.id === 'deprecate')?.command).toEqual([
+      'npm',
+      'deprecate',
+      'acme@1.2.3-rc.1',
+      'acme@1.2.3-rc.1 contained a leaked credential; upgrade to a later version',
+    ]);
+  });
+
   it('PyPI plans use the normalised project name in the yank page', () => {
     const plan = incidentPlan({ ecosystem: 'pypi', package: 'Acme_Tool', version: '2.0.1' });
     expect(plan.actions.find((a) => a.id === 'yank')?.url).toBe('https://pypi.org/manage/project/acme-tool/release/2.0.1/');

@@ -1,6 +1,8 @@
 import { AuditLog } from '../audit.js';
 import { redactText, secretsFromEnv } from '../redact.js';
+import { isExactSemver } from '../version.js';
 import { type CommandRunner, npmRun } from './clients.js';
+import { PublishError } from './errors.js';
 import { type Ecosystem, NPM_REGISTRY, checkPublishToken, normaliseProject } from './tokens.js';
 
 /** One step of an incident plan. */
@@ -46,6 +48,10 @@ export const NPM_UNPUBLISH_WINDOW_MS = 72 * 3600 * 1000;
 
 /** Builds the incident plan: what can be automated and what must be done by hand, with exact pages. */
 export function incidentPlan(o: IncidentPlanOptions): IncidentPlan {
+  // npm reads `pkg@1` or `pkg@1.x` as a range: deprecating it would mark every matching release.
+  if (o.ecosystem === 'npm' && !isExactSemver(o.version)) {
+    throw new PublishError(`'${o.version}' is not one exact version such as 1.2.3: npm would take it as a range and act on every version it matches`);
+  }
   const spec = `${o.package}@${o.version}`;
   const actions: IncidentAction[] = [];
   const registry = o.registry ?? (o.ecosystem === 'npm' ? NPM_REGISTRY : 'https://pypi.org/');
