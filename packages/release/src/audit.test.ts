@@ -117,5 +117,7 @@ describe('redactText', () => {
     expect(redactText('key AKIA2345234523452345 end')).toBe('key AKIA…[redacted] end');
     expect(redactText('x hunter2-hunter2 y', ['hunter2-hunter2'])).toBe('x [redacted] y');
     expect(redactText('//registry.npmjs.org/:_authToken=abc123')).not.toContain('abc123');
+    expect(redactText('to https://ci:s3cret-pw@npm.corp.example:8443/repo/ ok')).toBe('to https://ci:[redacted]@npm.corp.example:8443/repo/ ok');
+    expect(redactText('https://npm.corp.example/ and user@example.com')).toBe('https://npm.corp.example/ and user@example.com');
   });
 });

@@ -17,6 +17,10 @@ const TOKEN_PATTERNS: RegExp[] = [
   /\/\/[^\s/]+\/:_(?:authToken|password)=\S+/g,
 ];
 
+// The password of a URL (a registry given as https://user:token@host/): only it is masked, so
+// the record still says where the release went.
+const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:@/]*:)[^\s@/]+@/gi;
+
 /** The placeholder that replaces a secret. */
 export function mask(secret: string): string {
   return secret.length >= 12 ? `${secret.slice(0, 4)}…[redacted]` : '[redacted]';
@@ -38,6 +42,7 @@ export function redactText(text: string, secrets: readonly string[] = []): strin
   for (const s of [...secrets].filter((x) => x.length >= 4).sort((a, b) => b.length - a.length)) {
     out = out.split(s).join('[redacted]');
   }
+  out = out.replace(URL_PASSWORD, '$1[redacted]@');
   for (const re of TOKEN_PATTERNS) out = out.replace(re, (m) => mask(m));
   return out;
 }

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { type Ecosystem, type IncidentActionResult, type IncidentPlan, executeIncident, incidentPlan } from '@pubguard/release';
+import { type Ecosystem, type IncidentActionResult, type IncidentPlan, executeIncident, incidentPlan, redactText } from '@pubguard/release';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
 import { type OptionSpecs, parseCommandArgs } from '../args.js';
 import { DEFAULT_AUDIT_PATH, actorOf, outputFormat, writeJson } from './audit.js';
@@ -45,7 +45,7 @@ Exit codes: 0 plan printed, 2 usage error.
 
 function printPlan(io: CliIO, plan: IncidentPlan, results: IncidentActionResult[]): void {
   const w = (s: string): void => io.stdout.write(`${s}\n`);
-  w(`Incident: ${plan.package} ${plan.version} (${plan.ecosystem === 'npm' ? 'npm' : 'PyPI'}, ${plan.registry})`);
+  w(`Incident: ${plan.package} ${plan.version} (${plan.ecosystem === 'npm' ? 'npm' : 'PyPI'}, ${redactText(plan.registry)})`);
   w('');
   plan.actions.forEach((a, i) => {
     const r = results.find((x) => x.id === a.id);
@@ -116,7 +116,7 @@ async function runIncident(ecosystem: Ecosystem, argv: string[], io: CliIO): Pro
   });
   const refused = results.some((r) => r.outcome === 'skipped' && r.message.startsWith('not run:'));
   const failed = results.some((r) => r.outcome === 'failed');
-  if (format === 'json') writeJson(io, { version: 1, stage: 'incident', plan, results });
+  if (format === 'json') writeJson(io, { version: 1, stage: 'incident', plan: { ...plan, registry: redactText(plan.registry) }, results });
   else {
     printPlan(io, plan, results);
     if (refused) io.stderr.write(`pubguard incident ${ecosystem}: ${results.find((r) => r.message.startsWith('not run:'))!.message}\n`);

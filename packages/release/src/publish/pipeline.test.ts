@@ -84,6 +84,16 @@ describe('publishRelease', () => {
     expect(calls).toHaveLength(0);
   });
 
+  it('never records or reports the password of a registry URL', async () => {
+    const { base } = await setup();
+    const r = await publishRelease({ ...base, registry: 'http://ci:url-password-0123@127.0.0.1:9/', dryRun: true });
+    expect(r.status).toBe('dry-run');
+    expect(JSON.stringify(r)).not.toContain('url-password-0123');
+    const log = readFileSync(base.auditPath, 'utf8');
+    expect(log).not.toContain('url-password-0123');
+    expect(log).toContain('http://ci:[redacted]@127.0.0.1:9/');
+  });
+
   it('refuses without a tag, and with --require-approvals but no policy', async () => {
     const { base } = await setup();
     expect(await publishRelease({ ...base, tag: undefined, env: { NPM_TOKEN: TOKEN } })).toMatchObject({ status: 'refused', step: 'version' });
