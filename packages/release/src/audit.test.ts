@@ -31,6 +31,14 @@ describe('AuditLog', () => {
     expect(v).toMatchObject({ ok: true, records: 3, problems: [] });
   });
 
+  it('refuses to append to a log whose last line lost its newline, leaving the log as it was', async () => {
+    const { log, path } = await logWith(2);
+    const cut = readFileSync(path, 'utf8').slice(0, -1);
+    writeFileSync(path, cut);
+    await expect(log.append({ stage: 'confirm', outcome: 'passed', actor: 'ci', subjects: [], reason: 'x' })).rejects.toThrow(/does not end with a newline/);
+    expect(readFileSync(path, 'utf8')).toBe(cut);
+  });
+
   it('detects an edited record', async () => {
     const { log, path } = await logWith(3);
     const l = lines(path);

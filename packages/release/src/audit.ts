@@ -83,25 +83,31 @@ export class AuditLog {
     private readonly secrets: readonly string[] = [],
   ) {}
 
-  private async lines(): Promise<string[]> {
+  private async lines(): Promise<{ lines: string[]; complete: boolean }> {
     let text: string;
     try {
       text = await readFile(this.path, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { lines: [], complete: true };
       throw new AuditError(`cannot read audit log ${this.path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
     }
     const lines = text.split('\n');
-    if (lines.at(-1) === '') lines.pop();
-    return lines;
+    const complete = lines.at(-1) === '';
+    if (complete) lines.pop();
+    return { lines, complete };
   }
 
   /** Appends a record (redacted) after the current last line and returns it. */
   async append(entry: AuditEntry, now: Date = new Date()): Promise<AuditRecord> {
     const clean = redactValue(entry, this.secrets);
-    const lines = await this.lines();
+    const { lines, complete } = await this.lines();
     const last = lines.at(-1);
     let seq = 1;
+    // Appending after a line without its newline would glue two records into one line and
+    // break the chain for good.
+    if (!complete) {
+      throw new AuditError(`audit log ${this.path} does not end with a newline (cut off?); run \`pubguard audit verify ${this.path}\``);
+    }
     if (last !== undefined) {
       try {
         seq = (JSON.parse(last) as { seq?: number }).seq! + 1;
@@ -124,7 +130,7 @@ export class AuditLog {
 
   /** Parses every record; a corrupt line throws AuditError (use `verify` to diagnose). */
   async read(): Promise<AuditRecord[]> {
-    return (await this.lines()).map((line, i) => {
+    return (await this.lines()).lines.map((line, i) => {
       try {
         return JSON.parse(line) as AuditRecord;
       } catch {
