@@ -191,8 +191,14 @@ export function parseDuration(text: string): number {
   const m = /^([1-9]\d*)(s|m|h|d|w)$/.exec(text);
   if (!m) throw new StatementError(`'${text}' is not a duration such as 90m, 72h or 7d`);
   const unit = { s: 1e3, m: 6e4, h: 36e5, d: 864e5, w: 6048e5 }[m[2] as 's' | 'm' | 'h' | 'd' | 'w'];
-  return Number(m[1]) * unit;
+  const ms = Number(m[1]) * unit;
+  // Past this the expiry date could not even be written.
+  if (ms > MAX_DURATION_MS) throw new StatementError(`'${text}' is longer than 100 years`);
+  return ms;
 }
+
+/** The longest duration `parseDuration` accepts: 100 years of 365.25 days. */
+export const MAX_DURATION_MS = 100 * 365.25 * 864e5;
 
 /** Builds the statement an approver signs. */
 export function buildStatement(subject: ReleaseSubject, approver: string, validForMs: number, now: Date = new Date()): ApprovalStatement {

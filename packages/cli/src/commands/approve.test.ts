@@ -73,6 +73,7 @@ describe('pubguard approve', () => {
       [['approve', 'tool-2.0.0.tgz'], /--key is required/],
       [['approve', '--key', 'id_alice'], /give the artifacts/],
       [['approve', 'tool-2.0.0.tgz', '--key', 'id_alice', '--approver', 'a', '--expires', 'soon'], /--expires: 'soon' is not a duration/],
+      [['approve', 'tool-2.0.0.tgz', '--key', 'id_alice', '--approver', 'a', '--expires', '99999999999w'], /--expires: '99999999999w' is longer than 100 years/],
       [['approve', 'tool-2.0.0.tgz', '--key', 'nokey', '--approver', 'a'], /cannot read key file .*nokey: ENOENT/],
       [['approve', 'tool-2.0.0.tgz', '--key', 'id_alice.pub', '--approver', 'a'], /not an OpenSSH private key/],
       [['approve', 'tool-2.0.0.tgz', '--key', 'id_alice'], /pass --approver NAME/],
