@@ -19,7 +19,12 @@ const table: Row[] = [
   ['v1.2.3', { noV: true }, '1.2.3', '1.2.3'],
   ['1.0.0-beta.1', { noV: true, pre: true }, '1.0.0-beta.1', '1.0.0b1'],
   ['v999999.0.1', {}, '999999.0.1', '999999.0.1'],
+  ['v9007199254740991.0.0', {}, '9007199254740991.0.0', '9007199254740991.0.0'],
+  ['v1.0.0-rc.9007199254740991', { pre: true }, '1.0.0-rc.9007199254740991', '1.0.0rc9007199254740991'],
   // refusals
+  ['v9007199254740992.0.0', {}, null, /larger than npm accepts/],
+  ['v1.99999999999999999999.0', {}, null, /the number 99999999999999999999, larger than npm accepts/],
+  ['v1.2.3-rc.123456789012345678901234', { pre: true }, null, /larger than npm accepts/],
   ['v-test', {}, null, /not a version/],
   ['v-beta', {}, null, /not a version/],
   ['v1.2', {}, null, /MAJOR\.MINOR\.PATCH/],

@@ -58,6 +58,9 @@ export function checkVersionTag(tag: string, options: VersionTagOptions = {}): V
   if (!m) return refuse(explainBadVersion(rest));
   const core = `${m[1]}.${m[2]}.${m[3]}`;
   const pre = m[4];
+  // npm refuses a larger MAJOR, MINOR or PATCH, and compares a larger pre-release number as text.
+  const huge = [m[1]!, m[2]!, m[3]!, ...(pre === undefined ? [] : pre.split('.'))].find((n) => /^\d+$/.test(n) && Number(n) > Number.MAX_SAFE_INTEGER);
+  if (huge !== undefined) return refuse(`'${rest}' holds the number ${huge}, larger than npm accepts (${Number.MAX_SAFE_INTEGER})`);
   if (m[5] !== undefined) {
     return refuse(`build metadata '+${m[5]}' is not allowed: npm drops it and PyPI refuses local versions`);
   }
