@@ -83,12 +83,12 @@ export class AuditLog {
     private readonly secrets: readonly string[] = [],
   ) {}
 
-  private async lines(): Promise<{ lines: string[]; complete: boolean }> {
+  private async lines(missingIsEmpty = true): Promise<{ lines: string[]; complete: boolean }> {
     let text: string;
     try {
       text = await readFile(this.path, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { lines: [], complete: true };
+      if (missingIsEmpty && (error as NodeJS.ErrnoException).code === 'ENOENT') return { lines: [], complete: true };
       throw new AuditError(`cannot read audit log ${this.path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
     }
     const lines = text.split('\n');
@@ -128,9 +128,10 @@ export class AuditLog {
     return record;
   }
 
-  /** Parses every record; a corrupt line throws AuditError (use `verify` to diagnose). */
+  /** Parses every record; a missing file or a corrupt line throws AuditError (use `verify` to diagnose). */
   async read(): Promise<AuditRecord[]> {
-    return (await this.lines()).lines.map((line, i) => {
+    // A mistyped path must not read as a log in which no gate ever ran.
+    return (await this.lines(false)).lines.map((line, i) => {
       try {
         return JSON.parse(line) as AuditRecord;
       } catch {

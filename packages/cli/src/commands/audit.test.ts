@@ -39,6 +39,10 @@ describe('pubguard audit', () => {
     const io = memoryIO({ cwd });
     expect((await run(['audit', 'verify', 'nope.jsonl'], io)).exitCode).toBe(2);
     expect(io.err()).toContain('cannot read audit log');
+    const show = memoryIO({ cwd });
+    expect((await run(['audit', 'show', 'nope.jsonl'], show)).exitCode).toBe(2);
+    expect(show.err()).toContain('cannot read audit log');
+    expect(show.out()).not.toContain('no records');
     expect((await run(['audit', 'verify', '--head', 'xyz'], memoryIO({ cwd }))).exitCode).toBe(2);
     expect((await run(['audit', 'show', '--help'], memoryIO())).exitCode).toBe(0);
   });
