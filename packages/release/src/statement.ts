@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { type ArtifactVersion, artifactSemver, readArtifactVersion, sha256File } from './artifacts.js';
@@ -233,9 +234,19 @@ export function createApproval(
   return { statement, text, signature: sshsigSign(key, Buffer.from(text, 'utf8'), APPROVAL_NAMESPACE) };
 }
 
-/** The file name an approval is stored under (its signature goes next to it with `.sig` appended). */
+/**
+ * The file name an approval is stored under (its signature goes next to it with `.sig` appended):
+ * `PKG-VERSION.APPROVER[.KEYFP].ARTIFACTS.approval.json`, ARTIFACTS being 8 hex digits of the
+ * artifact list's SHA-256.
+ */
 export function approvalFileName(s: ApprovalStatement, keyFingerprint?: string): string {
   const safe = (x: string): string => x.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '');
   const fp = keyFingerprint ? `.${safe(keyFingerprint.replace(/^SHA256:/, '')).slice(0, 8)}` : '';
-  return `${safe(s.package)}-${safe(s.version)}.${safe(s.approver)}${fp}.approval.json`;
+  // The npm tarball and the Python distributions of one release are approved apart (each
+  // publish checks its own files), often under the same name: they must not overwrite each other.
+  const artifacts = createHash('sha256')
+    .update(normaliseArtifacts(s.artifacts).map((a) => `${a.sha256}  ${a.name}\n`).join(''))
+    .digest('hex')
+    .slice(0, 8);
+  return `${safe(s.package)}-${safe(s.version)}.${safe(s.approver)}${fp}.${artifacts}.approval.json`;
 }

@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { npmTarball, sshKey } from '../../../release/src/testing/fixtures.js';
+import { npmTarball, sshKey, wheel } from '../../../release/src/testing/fixtures.js';
 import { run } from '../run.js';
 import { memoryIO } from '../testing.js';
 
@@ -42,7 +43,21 @@ describe('pubguard approve', () => {
     const r = await run(['approve', 'tool-2.0.0.tgz', '--statement-only', '--approver', 'alice', '--out', 'a2', '--expires', '2h', '--no-audit'], io);
     expect(r.exitCode).toBe(0);
     expect(io.out()).toContain('ssh-keygen -Y sign -n pubguard-approval -f');
-    expect(readdirSync(join(cwd, 'a2'))).toEqual(['tool-2.0.0.alice.approval.json']);
+    const digest = createHash('sha256').update(readFileSync(join(cwd, 'tool-2.0.0.tgz'))).digest('hex');
+    const list = createHash('sha256').update(`${digest}  tool-2.0.0.tgz\n`).digest('hex');
+    expect(readdirSync(join(cwd, 'a2'))).toEqual([`tool-2.0.0.alice.${list.slice(0, 8)}.approval.json`]);
+  });
+
+  it('keeps apart the approvals of the npm tarball and the wheel of one release, so each publish finds its own', async () => {
+    await wheel(cwd, 'tool', '2.0.0');
+    for (const file of ['tool-2.0.0.tgz', 'tool-2.0.0-py3-none-any.whl']) {
+      expect((await run(['approve', file, '--key', 'id_alice', '--policy', 'policy.json', '--out', 'a5', '--no-audit'], memoryIO({ cwd }))).exitCode).toBe(0);
+    }
+    expect(readdirSync(join(cwd, 'a5')).filter((f) => f.endsWith('.approval.json'))).toHaveLength(2);
+    for (const file of ['tool-2.0.0.tgz', 'tool-2.0.0-py3-none-any.whl']) {
+      const io = memoryIO({ cwd });
+      expect((await run(['approvals', 'verify', file, '--policy', 'policy.json', '--approvals', 'a5', '--no-audit'], io)).exitCode, io.out()).toBe(0);
+    }
   });
 
   it('approves digests from a manifest', async () => {
