@@ -77,6 +77,16 @@ describe('examples/github/publish.yml', () => {
     expect(runs(publish)).toMatch(/pubguard publish pypi .*--require-approvals/);
   });
 
+  it('verifies, before publishing, approvals of exactly the files each publish uploads', () => {
+    // An approval covers exactly the files of one publish, so the gate must check the same sets.
+    const files = (command: string): string => command.split(/\s+--/)[0]!.trim();
+    const gate = jobs.find(([, j]) => runs(j).includes('pubguard approvals verify'))![1];
+    const verified = [...runs(gate).matchAll(/pubguard approvals verify ([^\n]*)/g)].map((m) => files(m[1]!));
+    const published = [...runs(wf.jobs.publish!).matchAll(/pubguard publish (?:npm|pypi) ([^\n]*)/g)].map((m) => files(m[1]!));
+    expect(published).toHaveLength(2);
+    for (const p of published) expect(verified).toContain(p);
+  });
+
   it('never interpolates inputs into scripts', () => {
     for (const [, job] of jobs) for (const s of job.steps) expect(s.run ?? '').not.toContain('${{');
   });
