@@ -18,9 +18,18 @@ export async function main(options: MainOptions = {}): Promise<void> {
     controller.abort();
   });
   const stdin = process.stdin as AsyncIterable<Uint8Array> & { isTTY?: boolean };
+  // A reader that left (`pubguard … | head -1`) must not crash the command half-way: a gate
+  // still records its outcome and exits with its own code; only the unread output is dropped.
+  const closed = { stdout: false, stderr: false };
+  for (const name of ['stdout', 'stderr'] as const) {
+    process[name].on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+      closed[name] = true;
+    });
+  }
   const result = await run(process.argv.slice(2), {
-    stdout: { write: (s) => void process.stdout.write(s), isTTY: process.stdout.isTTY === true },
-    stderr: { write: (s) => void process.stderr.write(s), isTTY: process.stderr.isTTY === true },
+    stdout: { write: (s) => void (closed.stdout || process.stdout.write(s)), isTTY: process.stdout.isTTY === true },
+    stderr: { write: (s) => void (closed.stderr || process.stderr.write(s)), isTTY: process.stderr.isTTY === true },
     stdin,
     env: process.env,
     cwd: process.cwd(),
