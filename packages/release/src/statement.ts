@@ -61,16 +61,19 @@ export function inferPackageName(artifacts: readonly ArtifactVersion[]): string 
   return [...names].sort().join(', ');
 }
 
+/** Refuses a version that is not one semver version without a `v`; `what` says where it was given. */
+function requireSemver(version: string, what: string): void {
+  const t = checkVersionTag(version, { requireV: false, allowPrerelease: true });
+  if (!t.ok || version.startsWith('v')) throw new ArtifactError(`${what} '${version}' is not a semver version such as 1.2.3`);
+}
+
 /** Hashes the artifacts and reads their package name and version (or takes them from options). */
 export async function describeRelease(paths: readonly string[], options: DescribeReleaseOptions = {}): Promise<ReleaseSubject> {
   if (paths.length === 0) throw new ArtifactError('no artifacts given');
   const digests: ArtifactDigest[] = [];
   for (const p of paths) digests.push({ name: basename(p), sha256: await sha256File(p) });
   let version = options.version;
-  if (version !== undefined) {
-    const t = checkVersionTag(version, { requireV: false, allowPrerelease: true });
-    if (!t.ok || version.startsWith('v')) throw new ArtifactError(`--version '${version}' is not a semver version such as 1.2.3`);
-  }
+  if (version !== undefined) requireSemver(version, '--version');
   let pkg = options.package;
   if (version === undefined || pkg === undefined) {
     const versions: ArtifactVersion[] = [];
@@ -127,6 +130,11 @@ export async function describeManifest(path: string, options: DescribeReleaseOpt
       given.push({ name: a.name, sha256: a.sha256 });
     } else throw new StatementError(`manifest ${path}: artifacts[${i}] must be a path or {"name", "sha256" (64 hex)}`);
   });
+  for (const field of ['package', 'version'] as const) {
+    if (m[field] !== undefined && typeof m[field] !== 'string') throw new StatementError(`manifest ${path}: "${field}" must be a string`);
+  }
+  // Checked here as --version is: an approval of "v1.2.3" would never match a release.
+  if (options.version === undefined && m.version !== undefined) requireSemver(m.version, `manifest ${path}: "version"`);
   const pkg = options.package ?? m.package;
   const version = options.version ?? m.version;
   if (files.length === 0 && (pkg === undefined || version === undefined)) {

@@ -70,6 +70,29 @@ describe('pubguard approve', () => {
     expect(JSON.parse(io.out()).statement.artifacts.map((a: { name: string }) => a.name)).toEqual(['tool-2.0.0-py3-none-any.whl', 'tool-2.0.0.tgz']);
   });
 
+  it('refuses a digests-only manifest whose version is not plain semver', async () => {
+    for (const [version, message] of [
+      ['v2.0.0', /"version" 'v2.0.0' is not a semver version/],
+      [2, /"version" must be a string/],
+    ] as const) {
+      writeFileSync(join(cwd, 'digests.json'), JSON.stringify({ package: 'tool', version, artifacts: [{ name: 'tool-2.0.0.tgz', sha256: 'ab'.repeat(32) }] }));
+      const io = memoryIO({ cwd });
+      expect((await run(['approve', 'digests.json', '--key', 'id_alice', '--approver', 'alice', '--out', 'a6', '--no-audit'], io)).exitCode).toBe(2);
+      expect(io.err()).toMatch(message);
+    }
+  });
+
+  it('refuses to sign as an approver the policy does not give the key to, and warns for a key it does not list', async () => {
+    sshKey(cwd, 'id_bob');
+    const mismatch = memoryIO({ cwd });
+    const argv = ['approve', 'tool-2.0.0.tgz', '--policy', 'policy.json', '--out', 'a7', '--no-audit'];
+    expect((await run([...argv, '--key', 'id_alice', '--approver', 'bob'], mismatch)).exitCode).toBe(2);
+    expect(mismatch.err()).toMatch(/belongs to alice in .*policy\.json, not to bob/);
+    const unlisted = memoryIO({ cwd });
+    expect((await run([...argv, '--key', 'id_bob', '--approver', 'bob'], unlisted)).exitCode).toBe(0);
+    expect(unlisted.err()).toMatch(/is not in .*policy\.json: an approval with it counts only under a policy that lists it for bob/);
+  });
+
   it('approves files without a readable version when --package and --version are given', async () => {
     writeFileSync(join(cwd, 'tool.jar'), 'not a package');
     const without = memoryIO({ cwd });

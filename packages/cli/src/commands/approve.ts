@@ -60,7 +60,8 @@ Options:
                           unencrypted: for a passphrase-protected key use --statement-only
                           and sign with ssh-keygen as shown below)
       --expires DURATION  how long the approval is valid: 90m, 72h (default), 7d
-      --approver NAME     your name as in the policy (default: looked up by key in --policy)
+      --approver NAME     your name as in the policy (default: looked up by key in --policy;
+                          refused when the policy gives the key to someone else)
       --policy FILE       policy used to look up your name (default ${DEFAULT_POLICY_PATH})
       --package NAME      package name (default: read from the artifacts)
       --version VERSION   semver version (default: read from the artifacts)
@@ -100,13 +101,18 @@ export const approveCommand: Command = {
     const subject = await subjectFromArgs(io, positionals, values);
     const key = values.key === undefined ? undefined : await loadPrivateKey(resolve(io.cwd, values.key));
     let approver = values.approver;
-    if (approver === undefined && key) {
-      const policyPath = resolve(io.cwd, values.policy ?? DEFAULT_POLICY_PATH);
-      if (values.policy !== undefined || existsSync(policyPath)) {
-        approver = (await loadPolicy(policyPath)).keyOwner.get(key.publicKey.fingerprint);
-        if (approver === undefined) {
-          throw new UsageError(`key ${key.publicKey.fingerprint} is not in ${policyPath}; pass --approver NAME`);
-        }
+    const policyPath = resolve(io.cwd, values.policy ?? DEFAULT_POLICY_PATH);
+    if (key && (values.policy !== undefined || existsSync(policyPath))) {
+      const fingerprint = key.publicKey.fingerprint;
+      const owner = (await loadPolicy(policyPath)).keyOwner.get(fingerprint);
+      if (approver === undefined) {
+        if (owner === undefined) throw new UsageError(`key ${fingerprint} is not in ${policyPath}; pass --approver NAME`);
+        approver = owner;
+      } else if (owner !== undefined && owner !== approver) {
+        // Verification counts a signature for the key's owner only: this approval would never count.
+        throw new UsageError(`key ${fingerprint} belongs to ${owner} in ${policyPath}, not to ${approver}`);
+      } else if (owner === undefined) {
+        io.stderr.write(`warning: key ${fingerprint} is not in ${policyPath}: an approval with it counts only under a policy that lists it for ${approver}\n`);
       }
     }
     if (approver === undefined) throw new UsageError('pass --approver NAME (your name as in the policy)');
