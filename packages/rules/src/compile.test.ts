@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MAX_LENGTH, captureGroupCount, compileRules } from './compile.js';
+import { DEFAULT_MAX_LENGTH, captureGroupCount, compileRules, escapeAwareBoundary } from './compile.js';
 import { RuleError } from './errors.js';
 import type { RuleDefinition } from './types.js';
 
@@ -67,6 +67,28 @@ describe('compileRules', () => {
     expect(set.rules[0]).toMatchObject({ source: '', paths: ['**/.env', '**/.env.*'], pathsExclude: ['**/.env.example'] });
     expect(set.keywords).toEqual([]);
     expect(set.maxMatchLength).toBe(0);
+  });
+});
+
+describe('escapeAwareBoundary', () => {
+  const token = 'tok_Q7mZ2rT9vK4pL8wX3nB6';
+  const regex = new RegExp(escapeAwareBoundary('(?<![A-Za-z0-9_])(tok_[A-Za-z0-9]{20})(?![A-Za-z0-9])'));
+
+  it('lets a leading word boundary accept an escape sequence before the match', () => {
+    for (const before of ['"a\\n', '"a\\t', '\\r\\n', '"\\u0022', '\\x3d', 'q=a%3D', '%22', 'x=', '']) {
+      expect(regex.exec(`${before}${token}"`)?.[1], before).toBe(token);
+    }
+  });
+  it('still refuses a match inside a word', () => {
+    for (const before of ['an', 'x_', '%3', '\\u002', 'A']) expect(regex.exec(`${before}${token}"`), before).toBeNull();
+  });
+  it('leaves other patterns as they are', () => {
+    for (const source of ['(tok_[a-z]{4})', '(?<![/+])(tok_[a-z]{4})', '\\b(tok_[a-z]{4})', 'x(?<![A-Za-z])(tok_)']) {
+      expect(escapeAwareBoundary(source)).toBe(source);
+    }
+    expect(compileRules([def({ pattern: '(?<![A-Za-z0-9_])(demo_[a-z0-9]{10})' })]).rules[0]?.source).toBe(
+      escapeAwareBoundary('(?<![A-Za-z0-9_])(demo_[a-z0-9]{10})'),
+    );
   });
 });
 

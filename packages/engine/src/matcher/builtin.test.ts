@@ -20,3 +20,25 @@ describe('built-in rule examples through the matcher', () => {
     for (const negative of definition.negative_examples) expect(found(negative), `negative: ${negative}`).not.toContain(id);
   });
 });
+
+describe('built-in rule examples after an escape sequence', () => {
+  const ruleset = builtinRuleset();
+  const matcher = new Matcher(ruleset);
+  const ids = ruleset.rules.map((r) => r.id);
+  // Rules that refuse a letter or digit before their match, as minified code, JSON strings,
+  // source maps and URLs put an escape there.
+  const bounded = builtinRuleDefinitions().filter((d) => d.pattern?.startsWith('(?<![') && !d.paths?.length);
+
+  const found = (text: string) => {
+    const spec = { ownedStart: 0, ownedEnd: text.length, atFileStart: true, atFileEnd: true };
+    return matcher.matchSegment(text, spec).matches.map((m) => ids[m.rule]);
+  };
+
+  it.each(bounded.map((d) => [d.id, d] as const))('%s', (id, definition) => {
+    for (const example of definition.examples) {
+      for (const escape of ['\\n', '\\t', '\\u0022', '\\x3d', '%3D', '%22']) {
+        expect(found(`"a${escape}${example}"`), `after ${escape}: ${example}`).toContain(id);
+      }
+    }
+  });
+});
