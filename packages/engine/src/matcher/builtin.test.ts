@@ -42,3 +42,37 @@ describe('built-in rule examples after an escape sequence', () => {
     }
   });
 });
+
+describe('built-in rule examples inside a JSON string', () => {
+  const ruleset = builtinRuleset();
+  const matcher = new Matcher(ruleset);
+  const ids = ruleset.rules.map((r) => r.id);
+  // Formats that span several lines or make up a whole file of their own: in a JSON string
+  // (a source map's sourcesContent, a notebook cell) their line structure is gone.
+  const structured = new Set([
+    'docker-config-auth',
+    'gcp-service-account-key',
+    'npmrc-auth-token',
+    'yarnrc-npm-auth-token',
+    'pem-private-key',
+    'pgp-private-key',
+    'putty-private-key',
+    'kubeconfig-client-key',
+    'pypirc-password',
+  ]);
+  const definitions = builtinRuleDefinitions().filter((d) => d.pattern && !d.paths?.length && !structured.has(d.id));
+
+  const found = (text: string) => {
+    const spec = { ownedStart: 0, ownedEnd: text.length, atFileStart: true, atFileEnd: true };
+    return matcher.matchSegment(text, spec).matches.map((m) => ids[m.rule]);
+  };
+
+  it.each(definitions.map((d) => [d.id, d] as const))('%s', (id, definition) => {
+    // Examples written with escaped quotes already show the embedded form.
+    for (const example of definition.examples.filter((e) => !e.includes('\\"'))) {
+      // As a bundler writes a source file into a source map: quotes become \" and newlines \n.
+      const embedded = `{"version":3,"sourcesContent":[${JSON.stringify(`${example}\n`)}]}`;
+      expect(found(embedded), embedded).toContain(id);
+    }
+  });
+});
