@@ -50,6 +50,27 @@ describe('pubguard scan --output', () => {
   });
 });
 
+describe('pubguard scan paths and report files', () => {
+  it('refuses a report file whose extension names another format than the one it would get', async () => {
+    await writeFile(join(dir, 'a.js'), 'nothing\n');
+    for (const args of [['-o', 'out.sarif', '-f', 'sarif'], ['-f', 'json', '-o', 'out.xml']]) {
+      const io = memoryIO({ cwd: dir });
+      expect((await run(['scan', '-q', ...args, 'a.js'], io)).exitCode).toBe(2);
+      expect(io.err()).toMatch(/out\.(sarif|xml) would get the (text|json) report: put --format (sarif|junit) before --output/);
+    }
+    const io = memoryIO({ cwd: dir });
+    expect((await run(['scan', '-q', '-f', 'sarif', '-o', 'out.sarif', '-f', 'junit', '-o', 'out.xml', '-f', 'json', '-o', 'out.json', 'a.js'], io)).exitCode).toBe(0);
+  });
+  it('scans and reports a path given twice once', async () => {
+    await writeFile(join(dir, 'config.js'), `const t = "${token('Z3kPq8LmW2vR7tYc5NbX9gJhD4sFe6')}";\n`);
+    const io = memoryIO({ cwd: dir });
+    expect((await run(['scan', '-q', '-j', '0', '--format', 'json', 'config.js', './config.js', join(dir, 'config.js')], io)).exitCode).toBe(1);
+    const report = JSON.parse(io.out()) as { findings: { path: string }[]; stats: { artifacts: number } };
+    expect(report.findings.map((f) => f.path)).toEqual(['config.js']);
+    expect(report.stats.artifacts).toBe(1);
+  });
+});
+
 describe('progressLine', () => {
   it('shows control characters of the current path escaped, never raw', () => {
     const line = progressLine({ artifacts: 1, files: 2, bytes: 2048, durationMs: 1000 }, 'pkg.tgz!package/\u001b]0;owned\u0007x\u202e.js');

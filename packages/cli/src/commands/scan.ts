@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { extname, resolve } from 'node:path';
 import { type Finding, loadBaseline, type ScanError, type ScanLimits, type ScanOptions, type ScanStats, scanAll } from '@pubguard/engine';
 import { formatReport, REPORT_FORMATS, type ReportFormat, summaryLine, useColor, visible } from '@pubguard/report';
 import { loadScanConfig } from '../config.js';
@@ -18,7 +18,8 @@ Output:
   -f, --format FMT         text (default), json, sarif, junit or github; repeat it together
                            with --output to write several reports in one run
   -o, --output FILE        write the report to FILE (atomically) instead of stdout; pairs
-                           with the --format before it; a file replaced keeps its permissions
+                           with the --format before it (a .sarif, .json or .xml FILE must get
+                           sarif, json or junit); a file replaced keeps its permissions
       --show-secrets       print secrets in full (default: a short prefix and suffix only);
                            report files are then readable by their owner only
   -q, --quiet              no progress line and no summary on stderr
@@ -106,8 +107,19 @@ function reportTargets(tokens: ReadonlyArray<{ kind: string; name?: string; valu
   if (targets.length === 0) targets.push({ format: fallback, output: undefined });
   const toStdout = targets.filter((t) => t.output === undefined);
   if (toStdout.length > 1) throw new UsageError('only one report can go to stdout: give the others an --output FILE');
+  for (const { format, output } of targets) {
+    // `-o out.sarif -f sarif` pairs the file with the format before it: caught here rather
+    // than by the upload that reads the file.
+    const named = output === undefined ? undefined : FORMAT_OF_EXTENSION[extname(output).toLowerCase()];
+    if (named !== undefined && named !== format) {
+      throw new UsageError(`${output} would get the ${format} report: put --format ${named} before --output ${output}`);
+    }
+  }
   return targets;
 }
+
+/** File name extensions that can only mean one report format. */
+const FORMAT_OF_EXTENSION: Readonly<Record<string, ReportFormat>> = { '.sarif': 'sarif', '.json': 'json', '.xml': 'junit' };
 
 function formatBytes(n: number): string {
   if (n >= 1e9) return `${(n / 1e9).toFixed(2)} GB`;
@@ -209,7 +221,15 @@ async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
 
   const quiet = values.quiet === true;
   const progress = !quiet && io.stderr.isTTY === true;
-  const result = await collect(positionals, options, io, progress);
+  // A path given twice (`scan dist/a.tgz ./dist/a.tgz`) is scanned, and reported, once.
+  const seen = new Set<string>();
+  const paths = positionals.filter((p) => {
+    const key = p === '-' ? p : resolve(io.cwd, p);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  const result = await collect(paths, options, io, progress);
 
   const input = { tool: { name: 'pubguard', version: VERSION }, ...result, rules: ruleset.rules };
   for (const target of targets) {
