@@ -23,6 +23,17 @@ describe('ruleAppliesToPath', () => {
     expect(isPathOnlyRule(pathRule)).toBe(true);
     expect(isPathOnlyRule(scoped)).toBe(false);
   });
+
+  it('matches paths below a directory scanned as .. or ./', () => {
+    if (!pathRule || !scoped) throw new Error('rules missing');
+    expect(ruleAppliesToPath(pathRule, '../id_rsa')).toBe(true);
+    expect(ruleAppliesToPath(pathRule, '../../keys/server.pem')).toBe(true);
+    expect(ruleAppliesToPath(pathRule, '..\\.ssh\\id_rsa')).toBe(true);
+    expect(ruleAppliesToPath(scoped, './../.npmrc')).toBe(true);
+    expect(ruleAppliesToPath(pathRule, '../test/fixture.pem')).toBe(false);
+    expect(normaliseEntryPath('.env')).toBe('.env');
+    expect(normaliseEntryPath('..env/id_rsa')).toBe('..env/id_rsa');
+  });
 });
 
 describe('pathFindingTarget', () => {

@@ -26,12 +26,14 @@ export function globsPattern(globs: readonly string[]): string {
 }
 
 /**
- * An entry path as rules' globs see it: forward slashes, no leading `./`. Runs for every file,
- * so it only pays for replacing when there is something to replace.
+ * An entry path as rules' globs see it: forward slashes, no leading `./` or `../` segments (a
+ * directory scanned as `..` names its files `../.env`, which no `**` glob matches). Runs for
+ * every file, so it only pays for replacing when there is something to replace.
  */
 export function normaliseEntryPath(entryPath: string): string {
   const slashed = entryPath.includes('\\') ? entryPath.replace(/\\/g, '/') : entryPath;
-  return slashed.startsWith('./') ? slashed.slice(2) : slashed;
+  if (slashed.charCodeAt(0) !== 0x2e) return slashed;
+  return slashed.replace(/^(?:\.\.?\/+)+/, '');
 }
 
 /**

@@ -69,6 +69,14 @@ describe('pubguard scan paths and report files', () => {
     expect(report.findings.map((f) => f.path)).toEqual(['config.js']);
     expect(report.stats.artifacts).toBe(1);
   });
+  it('applies path rules below a directory named with ..', async () => {
+    await mkdir(join(dir, 'pkg', 'lib'), { recursive: true });
+    await writeFile(join(dir, 'pkg', '.env'), 'NODE_ENV=production\nSESSION_SECRET=46gjQRyJxi*BLP9w\n');
+    const io = memoryIO({ cwd: join(dir, 'pkg', 'lib') });
+    expect((await run(['scan', '-q', '-j', '0', '--format', 'json', '..'], io)).exitCode).toBe(1);
+    const report = JSON.parse(io.out()) as { findings: { ruleId: string; path: string }[] };
+    expect(report.findings.map((f) => `${f.ruleId} ${f.path}`).sort()).toEqual(['dotenv-file ../.env', 'dotenv-secret ../.env']);
+  });
 });
 
 describe('progressLine', () => {
