@@ -225,6 +225,20 @@ describe('allowlistFilter', () => {
     expect(drop(finding('./lib/a.js', []), 'alpha_real1')).toBe(false);
   });
 
+  it('matches a file on disk by its path from the config file, wherever the scan runs', () => {
+    const base = { cwd: join(dir, 'sub', 'deep'), dir };
+    const drop = allowlistFilter({ paths: ['docs/**', 'dist/*.tgz!**/fixtures/**'], rules: { 'alpha-token': { paths: ['src/gen/*.js'] } } }, base);
+    if (!drop) throw new Error('expected a filter');
+    expect(drop(finding('../../docs/a.js', []), 'alpha_real1')).toBe(true);
+    expect(drop(finding(join(dir, 'docs', 'a.js'), []), 'alpha_real1')).toBe(true);
+    expect(drop(finding('../../dist/pkg.tgz!package/fixtures/k.js', ['package/fixtures/k.js']), 'alpha_real1')).toBe(true);
+    expect(drop(finding('../../src/gen/a.js', []), 'alpha_real1')).toBe(true);
+    expect(drop(finding('../../lib/a.js', []), 'alpha_real1')).toBe(false);
+    // Outside the config's directory nothing is anchored to it.
+    expect(drop(finding('../../../docs/a.js', []), 'alpha_real1')).toBe(false);
+    expect(drop(finding('-', []), 'alpha_real1')).toBe(false);
+  });
+
   it("applies a rule's own allowlist to that rule only", () => {
     const drop = allowlistFilter({ rules: { 'alpha-token': { paths: ['**/docs/**'], stopwords: ['sample'] } } });
     if (!drop) throw new Error('expected a filter');

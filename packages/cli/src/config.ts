@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Finding, ScanLimits } from '@pubguard/engine';
 import type { ReportFormat } from '@pubguard/report';
 import { type CompiledRuleset, type RuleDefinition, RuleError, builtinRuleDefinitions, builtinRuleset, compileRules, parseRuleDefinition } from '@pubguard/rules';
@@ -488,16 +488,23 @@ export function scanOptionsFromConfig(loaded: LoadedConfig | undefined): ConfigS
   return out;
 }
 
+/** Where allowlist paths are anchored: the scan's working directory and the config file's directory. */
+export interface AllowlistBase {
+  cwd: string;
+  dir: string;
+}
+
 /**
  * A predicate for the global allowlist: true when a finding must be dropped. `secret` is the
  * unredacted value (the engine's `exclude` option passes it), because regexes and stopwords
- * cannot be judged on a redacted secret. Undefined when the allowlist is empty.
+ * cannot be judged on a redacted secret. With `base`, a path glob also matches a file's path
+ * relative to the config file's directory. Undefined when the allowlist is empty.
  */
-export function allowlistFilter(allowlist: ConfigAllowlist | undefined): ((finding: Finding, secret: string) => boolean) | undefined {
-  const global = entryFilter(allowlist);
+export function allowlistFilter(allowlist: ConfigAllowlist | undefined, base?: AllowlistBase): ((finding: Finding, secret: string) => boolean) | undefined {
+  const global = entryFilter(allowlist, base);
   const perRule = new Map<string, (finding: Finding, secret: string) => boolean>();
   for (const [id, entry] of Object.entries(allowlist?.rules ?? {})) {
-    const filter = entryFilter(entry);
+    const filter = entryFilter(entry, base);
     if (filter) perRule.set(id, filter);
   }
   if (!global && perRule.size === 0) return undefined;
@@ -505,7 +512,7 @@ export function allowlistFilter(allowlist: ConfigAllowlist | undefined): ((findi
 }
 
 /** The predicate for one set of allowlist entries; undefined when it has none. */
-function entryFilter(entry: Omit<ConfigAllowlist, 'rules'> | undefined): ((finding: Finding, secret: string) => boolean) | undefined {
+function entryFilter(entry: Omit<ConfigAllowlist, 'rules'> | undefined, base: AllowlistBase | undefined): ((finding: Finding, secret: string) => boolean) | undefined {
   const paths = entry?.paths ?? [];
   const regexes = (entry?.regexes ?? []).map((r) => new RegExp(r));
   const stopwords = (entry?.stopwords ?? []).map((w) => w.toLowerCase());
@@ -519,6 +526,10 @@ function entryFilter(entry: Omit<ConfigAllowlist, 'rules'> | undefined): ((findi
       // `docs/**` nor `**/docs/**` against a leading `./`.
       const plain = slashed.replace(/^(?:\.\/+)+/, '');
       if ((inner && pathMatch(inner)) || pathMatch(finding.path) || pathMatch(slashed) || pathMatch(plain)) return true;
+      // The same config must allow the same files whether the scan runs from the config's
+      // directory (`scan .`), from below it (`scan ../..`) or on an absolute path.
+      const anchored = base ? pathFromConfig(finding, base) : undefined;
+      if (anchored !== undefined && anchored !== plain && pathMatch(anchored)) return true;
     }
     if (secret && regexes.some((re) => re.test(secret))) return true;
     if (secret && stopwords.length) {
@@ -527,6 +538,15 @@ function entryFilter(entry: Omit<ConfigAllowlist, 'rules'> | undefined): ((findi
     }
     return false;
   };
+}
+
+/** A finding's `artifact!entry` path with the artifact relative to the config's directory; undefined outside it or for stdin. */
+function pathFromConfig(finding: Finding, base: AllowlistBase): string | undefined {
+  const artifact = finding.location.artifact;
+  if (artifact === '-' || artifact === '') return undefined;
+  const rel = relative(base.dir, resolve(base.cwd, artifact));
+  if (rel === '' || isAbsolute(rel) || rel === '..' || rel.startsWith(`..${sep}`)) return undefined;
+  return [rel.replace(/\\/g, '/'), ...finding.location.entry].join('!');
 }
 
 /** Everything a scan takes from the config, resolved in one call. */
@@ -551,5 +571,6 @@ export async function loadScanConfig(cwd: string, explicitPath: string | undefin
   for (const id of Object.keys(loaded?.config.allowlist?.rules ?? {})) {
     if (!ids.has(id)) throw new ConfigError(loaded?.path ?? CONFIG_FILE_NAME, `no rule has the id '${id}' (\`pubguard rules list\` shows them)`, childPath('allowlist.rules', id));
   }
-  return { ...scanOptionsFromConfig(loaded), loaded, ruleset, drop: allowlistFilter(loaded?.config.allowlist) };
+  const drop = allowlistFilter(loaded?.config.allowlist, loaded ? { cwd, dir: loaded.dir } : undefined);
+  return { ...scanOptionsFromConfig(loaded), loaded, ruleset, drop };
 }

@@ -79,6 +79,22 @@ describe('pubguard scan paths and report files', () => {
   });
 });
 
+describe('pubguard scan with allowlist paths in the config', () => {
+  it('allows the same files from the config directory, from below it and by absolute path', async () => {
+    await mkdir(join(dir, 'docs'));
+    await mkdir(join(dir, 'src', 'deep'), { recursive: true });
+    await writeFile(join(dir, 'pubguard.config.json'), JSON.stringify({ allowlist: { paths: ['docs/**'] } }));
+    await writeFile(join(dir, 'docs', 'a.js'), `const t = "${token('Q8vLr2NcTw5ZyH3mKp7XdB4sFg9JaE')}";\n`);
+    await writeFile(join(dir, 'src', 'b.js'), `const t = "${token('Z3kPq8LmW2vR7tYc5NbX9gJhD4sFe6')}";\n`);
+    for (const [cwd, target] of [[dir, '.'], [join(dir, 'src', 'deep'), '../..'], [join(dir, 'src'), dir]] as const) {
+      const io = memoryIO({ cwd });
+      expect((await run(['scan', '-q', '-j', '0', '--format', 'json', target], io)).exitCode).toBe(1);
+      const report = JSON.parse(io.out()) as { findings: { path: string }[] };
+      expect(report.findings.map((f) => f.path.replace(/^.*(?=src\/b\.js$)/, '')), `${cwd} ${target}`).toEqual(['src/b.js']);
+    }
+  });
+});
+
 describe('progressLine', () => {
   it('shows control characters of the current path escaped, never raw', () => {
     const line = progressLine({ artifacts: 1, files: 2, bytes: 2048, durationMs: 1000 }, 'pkg.tgz!package/\u001b]0;owned\u0007x\u202e.js');
