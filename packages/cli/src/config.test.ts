@@ -143,6 +143,21 @@ describe('parseConfig', () => {
     expect(errorOf('{"rules": {"custom": [{"id": "acme-key", "title": "Acme", "severity": "high", "keywords": ["acme"], "pattern": "acme", "secretGroup": 2}]}}').message).toContain('secretGroup 2 but the pattern has 0 capture group(s)');
   });
 
+  it("refuses a custom rule that misses its own example or reports its negative example", () => {
+    const rule = { id: 'acme-key', title: 'Acme', severity: 'high', keywords: ['acme_'], pattern: '(acme_[0-9a-f]{32})' };
+    const key = 'acme_9f3a7c1e5b2d8f4a6c0e3b7d1f9a5c2e';
+    const config = (extra: object) => JSON.stringify({ rules: { custom: [{ ...rule, ...extra }] } });
+    expect(parseConfig(config({ examples: [`k = "${key}"`], negative_examples: ['k = "acme_test"'] }), 'c.json').rules?.custom).toHaveLength(1);
+    // A keyword typo: the prefilter never runs the pattern, so the rule would find nothing.
+    const missed = errorOf(config({ keywords: ['acme-'], examples: [`k = "${key}"`] }));
+    expect(missed.keyPath).toBe('rules.custom[0]');
+    expect(missed.message).toContain("rules.custom[0]: rule 'acme-key': example 1: match contains none of the keywords");
+    expect(errorOf(config({ examples: ['k = "acme_xyz"'] })).message).toContain("rule 'acme-key': example 1 is not reported (no regex match)");
+    expect(errorOf(config({ negative_examples: [`k = "${key}"`] })).message).toContain("rule 'acme-key': negative example 1 is reported");
+    const paths = { id: 'acme-dump', title: 'Acme dump', severity: 'high', keywords: [], paths: ['**/*.acme'] };
+    expect(errorOf(JSON.stringify({ rules: { custom: [{ ...paths, examples: ['dump.acmex'] }] } })).message).toContain('example 1 (path "dump.acmex") is not matched by `paths`');
+  });
+
   it('checks that allowlist regexes compile', () => {
     const error = errorOf('{"allowlist": {"regexes": ["ok", "(broken"]}}');
     expect(error.keyPath).toBe('allowlist.regexes[1]');

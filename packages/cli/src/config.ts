@@ -3,7 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Finding, ScanLimits } from '@pubguard/engine';
 import type { ReportFormat } from '@pubguard/report';
-import { type CompiledRuleset, type RuleDefinition, RuleError, builtinRuleDefinitions, builtinRuleset, compileRules, parseRuleDefinition } from '@pubguard/rules';
+import { type CompiledRuleset, type RuleDefinition, RuleError, builtinRuleDefinitions, builtinRuleset, checkRuleExamples, compileRules, parseRuleDefinition } from '@pubguard/rules';
 import picomatch from 'picomatch';
 
 /** The file `loadConfig` looks for. */
@@ -391,12 +391,20 @@ export function validateConfig(data: unknown, file: string): PubguardConfig {
   }
   config.rules?.custom?.forEach((rule, i) => {
     // The rules package owns the rule shape beyond the schema (validator parameters, etc.).
+    let def: RuleDefinition;
+    let compiled: CompiledRuleset;
     try {
-      compileRules([parseRuleDefinition({ examples: [], negative_examples: [], ...rule }, 'custom rule')]);
+      def = parseRuleDefinition({ examples: [], negative_examples: [], ...rule }, 'custom rule');
+      compiled = compileRules([def]);
     } catch (error) {
       if (error instanceof RuleError) throw new ConfigError(file, ruleMessage(error), `rules.custom[${i}]`);
       throw error;
     }
+    // Examples are optional, but one that is written and not reported means the rule is
+    // broken (a keyword typo, a wrong group) and would silently find nothing.
+    const compiledRule = compiled.rules[0];
+    const problem = compiledRule ? checkRuleExamples(def, compiledRule)[0] : undefined;
+    if (problem) throw new ConfigError(file, `rule '${def.id}': ${problem.message}`, `rules.custom[${i}]`);
   });
   return config;
 }

@@ -64,6 +64,22 @@ function checkOne(def: RuleDefinition, rule: CompiledRule): RuleProblem[] {
   if (def.examples.length < 2) add(`has ${def.examples.length} example(s); at least 2 are needed`);
   if (def.negative_examples.length < 2) add(`has ${def.negative_examples.length} negative example(s); at least 2 are needed`);
   if (!def.references?.length) add('has no reference to the published format');
+  if (rule.source) {
+    const unbounded = findUnboundedQuantifier(rule.source);
+    if (unbounded) add(`pattern has an unbounded quantifier ${unbounded}; bound it (e.g. {1,64}) so matching stays linear`);
+  }
+  problems.push(...checkRuleExamples(def, rule));
+  return problems;
+}
+
+/**
+ * Runs a compiled rule over its own examples and negative examples (entry paths for a
+ * path-only rule): every example must be reported, within `maxLength` and with a keyword,
+ * and no negative example may be. Says nothing about how many examples there are.
+ */
+export function checkRuleExamples(def: RuleDefinition, rule: CompiledRule): RuleProblem[] {
+  const problems: RuleProblem[] = [];
+  const add = (message: string): void => void problems.push({ ruleId: def.id, message });
   if (!rule.source) {
     // Path-only rules: examples and negative examples are entry paths.
     def.examples.forEach((path, i) => {
@@ -74,8 +90,6 @@ function checkOne(def: RuleDefinition, rule: CompiledRule): RuleProblem[] {
     });
     return problems;
   }
-  const unbounded = findUnboundedQuantifier(rule.source);
-  if (unbounded) add(`pattern has an unbounded quantifier ${unbounded}; bound it (e.g. {1,64}) so matching stays linear`);
   const hasChecksum = rule.validators.some((v) => v.type === 'checksum');
   def.examples.forEach((example, i) => {
     const matches = matchRule(rule, example);
