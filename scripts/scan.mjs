@@ -13,7 +13,8 @@ const hasPath = args.some((a, i) => (a === '-' || !a.startsWith('-')) && !isOpti
 
 function isOptionValue(i) {
   const prev = args[i - 1];
-  return prev !== undefined && /^--?(f|o|j|format|output|jobs|ignore|baseline|chunk-size|max-[a-z-]+)$/.test(prev);
+  // Every option of `pubguard scan` that takes a value (`--config x.json` names no path).
+  return prev !== undefined && /^(-[fojc]|--(format|output|jobs|config|ignore|baseline|shard|chunk-size|max-[a-z-]+))$/.test(prev);
 }
 
 function run(cmd, cmdArgs) {

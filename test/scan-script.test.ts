@@ -1,0 +1,50 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ProcessResult } from './helpers.js';
+
+const SCRIPT = fileURLToPath(new URL('../scripts/scan.mjs', import.meta.url));
+
+/** Runs `pnpm scan`'s script (what `corepack pnpm scan ARGS` runs after the build). */
+function runScript(args: string[]): Promise<ProcessResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [SCRIPT, ...args], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'pubguard-scan-script-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('pnpm scan', () => {
+  it('scans the bundled sample when only options are given, --config and --shard included', async () => {
+    const config = join(dir, 'pubguard.config.json');
+    await writeFile(config, '{}\n');
+    const result = await runScript(['--config', config, '--shard', '1/1', '-q', '-j', '0', '--format', 'json']);
+    expect(result.stderr).toContain('no path given, scanning the bundled sample');
+    expect(result.code).toBe(1);
+    expect((JSON.parse(result.stdout) as { findings: unknown[] }).findings.length).toBeGreaterThan(0);
+  });
+
+  it('scans only the path given after options that take values', async () => {
+    const config = join(dir, 'pubguard.config.json');
+    await writeFile(config, '{}\n');
+    await writeFile(join(dir, 'clean.txt'), 'nothing here\n');
+    const result = await runScript(['-c', config, '-q', join(dir, 'clean.txt')]);
+    expect(result.stderr).not.toContain('bundled sample');
+    expect(result.code).toBe(0);
+  });
+}, 60_000);
