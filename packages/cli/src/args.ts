@@ -33,3 +33,14 @@ export function parseCount(text: string, flag: string, min = 0): number {
   if (!/^\d+$/.test(text.trim()) || Number(text) < min) throw new UsageError(`${flag} takes a whole number ≥ ${min}; got '${text}'`);
   return Number(text);
 }
+
+/**
+ * `--ignore` globs, refusing a negated one: the directory walk would take `!src/**` for
+ * `src/**` and skip the very files it names, so a scan would silently read less.
+ */
+export function ignoreGlobs(globs: readonly string[] | undefined): string[] {
+  for (const glob of globs ?? []) {
+    if (glob.startsWith('!')) throw new UsageError(`--ignore ${glob}: a negated glob cannot bring back what another --ignore skips; list only the paths to skip`);
+  }
+  return [...(globs ?? [])];
+}

@@ -158,6 +158,12 @@ describe('parseConfig', () => {
     expect(errorOf(JSON.stringify({ rules: { custom: [{ ...paths, examples: ['dump.acmex'] }] } })).message).toContain('example 1 (path "dump.acmex") is not matched by `paths`');
   });
 
+  it('refuses a negated ignore glob, which the directory walk would take for the glob itself', () => {
+    const error = errorOf('{"ignore": ["test/**", "!test/keep/**"]}');
+    expect(error.keyPath).toBe('ignore[1]');
+    expect(error.message).toContain('a negated glob cannot bring back what another ignore glob skips');
+  });
+
   it('checks that allowlist regexes compile', () => {
     const error = errorOf('{"allowlist": {"regexes": ["ok", "(broken"]}}');
     expect(error.keyPath).toBe('allowlist.regexes[1]');
@@ -312,6 +318,7 @@ describe('the validator and the JSON Schema agree', () => {
     { format: 'xml' },
     { ignore: 'a/**' },
     { ignore: [''] },
+    { ignore: ['!src/**'] },
     { baseline: '' },
     { rules: { custom: [{ id: 'A B', title: 't', severity: 'low' }] } },
     { rules: { custom: [{ id: 'a-b', title: 't' }] } },

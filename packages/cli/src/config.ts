@@ -374,6 +374,16 @@ function check(root: SchemaNode, node: SchemaNode, value: unknown, path: string,
 export function validateConfig(data: unknown, file: string): PubguardConfig {
   const schema = configSchema();
   if (!typeMatches('object', data)) throw new ConfigError(file, `the config must be a JSON object; got ${describeValue(data)}`);
+  // Before the schema, whose pattern alone would not say why: the directory walk takes
+  // `!src/**` for `src/**` and would skip the very files the glob names.
+  const ignore = (data as { ignore?: unknown }).ignore;
+  if (Array.isArray(ignore)) {
+    ignore.forEach((glob, i) => {
+      if (typeof glob === 'string' && glob.startsWith('!')) {
+        throw new ConfigError(file, 'a negated glob cannot bring back what another ignore glob skips; list only the paths to skip', `ignore[${i}]`);
+      }
+    });
+  }
   check(schema, schema, data, '', file);
   const config = data as PubguardConfig;
   const regexLists: Array<[string, string[] | undefined]> = [

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { type Finding, type ScanOptions, scanAll } from '@pubguard/engine';
 import { loadScanConfig } from '../config.js';
-import { parseCount, parseStrict } from '../args.js';
+import { ignoreGlobs, parseCount, parseStrict } from '../args.js';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
 import { writeFileAtomic } from '../files.js';
 
@@ -76,7 +76,7 @@ async function runCreate(argv: string[], io: CliIO): Promise<CliResult> {
     cwd: io.cwd,
     stdin: io.stdin,
     limits: fromConfig.limits,
-    ignore: [...fromConfig.ignore, ...(values.ignore ?? [])],
+    ignore: [...fromConfig.ignore, ...ignoreGlobs(values.ignore)],
     signal: io.signal,
   };
   if (fromConfig.drop) options.exclude = fromConfig.drop;

@@ -95,6 +95,18 @@ describe('pubguard scan with allowlist paths in the config', () => {
   });
 });
 
+describe('pubguard scan --ignore', () => {
+  it('refuses a negated glob, which would skip the files it names', async () => {
+    await mkdir(join(dir, 'src'));
+    await writeFile(join(dir, 'src', 'a.js'), `const t = "${token('Q8vLr2NcTw5ZyH3mKp7XdB4sFg9JaE')}";\n`);
+    const io = memoryIO({ cwd: dir });
+    expect((await run(['scan', '-q', '-j', '0', '--ignore', '!src/**', '.'], io)).exitCode).toBe(2);
+    expect(io.err()).toContain('--ignore !src/**: a negated glob cannot bring back what another --ignore skips');
+    const baseline = memoryIO({ cwd: dir });
+    expect((await run(['baseline', 'create', '--ignore', '!src/**', '.'], baseline)).exitCode).toBe(2);
+  });
+});
+
 describe('progressLine', () => {
   it('shows control characters of the current path escaped, never raw', () => {
     const line = progressLine({ artifacts: 1, files: 2, bytes: 2048, durationMs: 1000 }, 'pkg.tgz!package/\u001b]0;owned\u0007x\u202e.js');

@@ -3,7 +3,7 @@ import { type Finding, loadBaseline, type ScanError, type ScanLimits, type ScanO
 import { formatReport, REPORT_FORMATS, type ReportFormat, summaryLine, useColor, visible } from '@pubguard/report';
 import { loadScanConfig } from '../config.js';
 import { writeFileAtomic } from '../files.js';
-import { parseCount, parseStrict } from '../args.js';
+import { ignoreGlobs, parseCount, parseStrict } from '../args.js';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
 import { parseShard, shardSelector } from '../shard.js';
 import { VERSION } from '../version.js';
@@ -201,7 +201,7 @@ async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
   if (values['max-artifact-seconds'] !== undefined) limits.maxArtifactMs = 1000 * parseCount(values['max-artifact-seconds'], '--max-artifact-seconds');
 
   const ruleset = config.ruleset;
-  const ignore = [...config.ignore, ...(values.ignore ?? [])];
+  const ignore = [...config.ignore, ...ignoreGlobs(values.ignore)];
   const options: ScanOptions = {
     ruleset,
     cwd: io.cwd,
