@@ -60,6 +60,15 @@ describe('walkDirectory', () => {
     expect(items.map((i) => i.display)).toEqual(['pkg/cr\rname.js', 'pkg/new\nline.js', 'pkg/plain.js', 'pkg/sep\u2028name.js', 'pkg/sub\ndir/inner.js']);
     expect(items.every((i) => i.type === 'file')).toBe(true);
   });
+  it('takes an ignore glob ending in a slash for the directory it names', async () => {
+    const tree = join(dir, 'slash');
+    for (const name of ['lib/a.js', 'test/fixtures/k.js', 'docs/x\ny.md', 'docs/b.md']) {
+      await mkdir(join(tree, dirname(name)), { recursive: true });
+      await writeFile(join(tree, name), 'x');
+    }
+    const items = await walkDirectory('pkg', tree, ['test/', 'docs//']);
+    expect(items.map((i) => i.display)).toEqual(['pkg/lib/a.js']);
+  });
   it('lists each file once under a root whose own name holds a line break', async () => {
     const tree = join(dir, 'root\nwith break');
     for (const name of ['a.js', 'sub/b.js', 'sub/c\nd.js']) {

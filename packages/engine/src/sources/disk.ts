@@ -188,7 +188,9 @@ export type WalkItem =
  * ignored ones, sorted so reports are stable. Unreadable directories and symlinks leaving
  * the directory become error items; the walk goes on.
  */
-export async function walkDirectory(input: string, abs: string, ignore: readonly string[]): Promise<WalkItem[]> {
+export async function walkDirectory(input: string, abs: string, ignoreGlobs: readonly string[]): Promise<WalkItem[]> {
+  // `test/` means the directory, as in .gitignore; fast-glob would match it against nothing.
+  const ignore = ignoreGlobs.map((glob) => glob.replace(/(.)\/+$/, '$1'));
   const base = input.replace(/\\/g, '/');
   // fast-glob's paths are normalised and relative, so joining is concatenating to the
   // normalised base: path.join per file cost about 25 ms of a 10 000-file walk.
