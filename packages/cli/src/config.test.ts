@@ -13,6 +13,7 @@ import {
   jsonErrorOffset,
   type LoadedConfig,
   loadConfig,
+  loadScanConfig,
   parseConfig,
   rulesetFromConfig,
   scanOptionsFromConfig,
@@ -207,6 +208,15 @@ describe('rulesetFromConfig', () => {
     const other = { ...rule, id: 'gamma-token' };
     expect(() => rulesetFromConfig(loaded({ rules: { custom: [other, other] } }), BUILTINS)).toThrow(/rules\.custom\[1\]\.id: duplicate rule id 'gamma-token'/);
     expect(() => rulesetFromConfig(loaded({ rules: { disable: ['alpha-tokn'] } }), BUILTINS)).toThrow(/rules\.disable\[0\]: no built-in rule has the id 'alpha-tokn'/);
+  });
+});
+
+describe('loadScanConfig', () => {
+  it("says that a per-rule allowlist's rule is disabled, rather than unknown", async () => {
+    await writeFile(join(dir, CONFIG_FILE_NAME), JSON.stringify({ rules: { disable: ['beta-token'] }, allowlist: { rules: { 'beta-token': { paths: ['docs/**'] } } } }));
+    await expect(loadScanConfig(dir, undefined, BUILTINS)).rejects.toThrow(`allowlist.rules."beta-token": rule 'beta-token' is disabled in rules.disable, so its allowlist would never apply`);
+    await writeFile(join(dir, CONFIG_FILE_NAME), JSON.stringify({ allowlist: { rules: { 'beta-tokn': { paths: ['docs/**'] } } } }));
+    await expect(loadScanConfig(dir, undefined, BUILTINS)).rejects.toThrow(/no rule has the id 'beta-tokn'/);
   });
 });
 

@@ -586,8 +586,11 @@ export async function loadScanConfig(cwd: string, explicitPath: string | undefin
   const ruleset = rulesetFromConfig(loaded, builtins);
   // A per-rule allowlist for a rule that does not exist would silently do nothing.
   const ids = new Set(ruleset.rules.map((r) => r.id));
+  const disabled = new Set(loaded?.config.rules?.disable ?? []);
   for (const id of Object.keys(loaded?.config.allowlist?.rules ?? {})) {
-    if (!ids.has(id)) throw new ConfigError(loaded?.path ?? CONFIG_FILE_NAME, `no rule has the id '${id}' (\`pubguard rules list\` shows them)`, childPath('allowlist.rules', id));
+    if (ids.has(id)) continue;
+    const why = disabled.has(id) ? `rule '${id}' is disabled in rules.disable, so its allowlist would never apply; remove one or the other` : `no rule has the id '${id}' (\`pubguard rules list\` shows them)`;
+    throw new ConfigError(loaded?.path ?? CONFIG_FILE_NAME, why, childPath('allowlist.rules', id));
   }
   const drop = allowlistFilter(loaded?.config.allowlist, loaded ? { cwd, dir: loaded.dir } : undefined);
   return { ...scanOptionsFromConfig(loaded), loaded, ruleset, drop };
