@@ -28,8 +28,8 @@ function finding(path: string, fingerprint: string): Finding {
   };
 }
 
-async function shard(name: string, findings: Finding[], errors: ScanError[] = [], files = 2): Promise<string> {
-  const text = formatJson({ tool: { name: 'pubguard', version: '0.1.0' }, findings, errors, stats: { artifacts: 1, files, bytes: 100, durationMs: 5 } });
+async function shard(name: string, findings: Finding[], errors: ScanError[] = [], files = 2, version = '0.1.0'): Promise<string> {
+  const text = formatJson({ tool: { name: 'pubguard', version }, findings, errors, stats: { artifacts: 1, files, bytes: 100, durationMs: 5 } });
   await writeFile(join(dir, name), text);
   return name;
 }
@@ -66,6 +66,24 @@ describe('pubguard report merge', () => {
     expect(sarif.runs[0]?.results).toHaveLength(1);
     expect((await readdir(join(dir, 'out'))).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     expect(io.err()).toContain('merged 1 reports: 1 findings, 0 errors');
+  });
+
+  it('counts a report named twice once', async () => {
+    const a = await shard('shard-1.json', [finding('dist/a.tgz!package/x.js', 'sha256:aa')], [], 4);
+    const io = memoryIO({ cwd: dir });
+    expect((await run(['report', 'merge', a, `./${a}`, 'shard-*.json'], io)).exitCode).toBe(1);
+    expect(parseJsonReport(io.out(), 'merged').stats.files).toBe(4);
+  });
+
+  it('warns when the reports come from different versions', async () => {
+    const a = await shard('old.json', [], [], 2, '0.1.0');
+    const b = await shard('new.json', [], [], 2, '0.2.0');
+    const io = memoryIO({ cwd: dir });
+    expect((await run(['report', 'merge', a, b], io)).exitCode).toBe(0);
+    expect(io.err()).toContain('warning: the reports come from pubguard 0.1.0, pubguard 0.2.0');
+    const same = memoryIO({ cwd: dir });
+    await run(['report', 'merge', a, a], same);
+    expect(same.err()).toBe('');
   });
 
   it('expands a glob the shell left alone', async () => {

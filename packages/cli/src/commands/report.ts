@@ -90,9 +90,14 @@ async function runMerge(argv: string[], io: CliIO): Promise<CliResult> {
   if (!REPORT_FORMATS.includes(format)) throw new UsageError(`unknown format '${values.format}'; use one of ${REPORT_FORMATS.join(', ')}`);
   if (positionals.length === 0) throw new UsageError('give the JSON reports to merge, e.g. pubguard report merge shard-*.json');
 
-  const files = await expandArguments(positionals, io.cwd);
+  // A report named twice (`shard-1.json shard-*.json`) would count its files twice.
+  const files = [...new Map((await expandArguments(positionals, io.cwd)).map((f) => [resolve(io.cwd, f), f] as const)).values()];
   const reports: JsonReport[] = [];
   for (const file of files) reports.push(await readReport(file, io.cwd));
+  const tools = [...new Set(reports.map((r) => `${r.tool.name} ${r.tool.version}`))];
+  if (tools.length > 1) {
+    io.stderr.write(`warning: the reports come from ${tools.join(', ')}; their rules and fingerprints may differ, so a finding may be missing or counted twice\n`);
+  }
   const merged = mergeReports(reports);
 
   const color = values.output === undefined && values['no-color'] !== true && useColor(io.env, io.stdout.isTTY === true);
