@@ -505,6 +505,90 @@ describe('kinds', () => {
     expect((await collect(['kinds/multi.gz']))[1]).toEqual({ t: 'file', path: 'kinds/multi.gz!multi', text: 'one two' });
   });
 
+  describe('gzip data followed by other bytes', () => {
+    const lines = (n: number, tag: string) => Array.from({ length: n }, (_, i) => `${tag} line ${i % 997} of the text, with words that repeat\n`).join('');
+    // Bytes that deflate cannot shrink: over a mebibyte compressed, so streamed for its input size.
+    const noise = (n: number) => {
+      const out = Buffer.alloc(n);
+      let x = 2463534242;
+      for (let i = 0; i < n; i++) {
+        x ^= x << 13;
+        x ^= x >>> 17;
+        x ^= x << 5;
+        out[i] = 0x20 + ((x >>> 0) % 90);
+      }
+      return out;
+    };
+    const garbage = Buffer.from('garbage!');
+    // Read at once (small), streamed for the size it inflates to, streamed for its own size.
+    const small = lines(50, 'small');
+    const large = lines(200_000, 'large');
+    const wide = noise(1536 * 1024).toString('latin1');
+    const cases: [string, string][] = [
+      ['small.txt', small],
+      ['large.txt', large],
+      ['wide.txt', wide],
+    ];
+    const textOf = (s: Seen[], path: string) => (s.find((x) => x.t === 'file' && x.path === path) as { text: string } | undefined)?.text;
+
+    it('scans the gzip data, then reports the trailing garbage and where it starts, whichever way it is inflated', async () => {
+      expect(gzipSync(wide, { level: 1 }).length).toBeGreaterThan(1024 * 1024);
+      for (const [name, text] of cases) {
+        const gz = gzipSync(text, { level: 1 });
+        await put(`trail/${name}.gz`, Buffer.concat([gz, garbage]));
+        const s = await collect([`trail/${name}.gz`]);
+        expect(textOf(s, `trail/${name}.gz!${name}`)).toBe(text);
+        expect(errors(s)).toEqual([
+          { t: 'error', path: `trail/${name}.gz`, kind: 'corrupt', message: expect.stringMatching(new RegExp(`^trailing garbage after the gzip data: the bytes from offset ${gz.length} on .*the gzip data before them was`)) },
+        ]);
+        // The same bytes from stdin, in odd slices that cut the headers and trailers.
+        const data = Buffer.concat([gz, garbage]);
+        const slices = Array.from({ length: Math.ceil(data.length / 4093) }, (_, i) => data.subarray(i * 4093, (i + 1) * 4093));
+        const fromStdin = await collect(['-'], opts({}, { stdin: Readable.from(slices) }));
+        expect(textOf(fromStdin, '-!-')).toBe(text);
+        expect(errors(fromStdin)).toMatchObject([{ path: '-', kind: 'corrupt', message: expect.stringContaining(`from offset ${gz.length} on`) }]);
+      }
+    });
+
+    it('reads every member and a tarball before the garbage, also garbage that starts like a gzip header or after zeros', async () => {
+      const tar = await tarOf([{ name: 'package/a.txt', data: small }]);
+      const two = Buffer.concat([gzipSync('one '), gzipSync('two')]);
+      const inputs: [string, Buffer, number][] = [
+        ['two.gz', Buffer.concat([two, garbage]), two.length],
+        ['pkg.tgz', Buffer.concat([gzipSync(tar), garbage]), gzipSync(tar).length],
+        ['magic.gz', Buffer.concat([two, Buffer.from([0x1f, 0x8b, 0xff, 0xff, 1, 2, 3, 4, 5, 6, 7])]), two.length],
+        ['cut.gz', Buffer.concat([two, Buffer.from([0x1f])]), two.length],
+        ['zeros.gz', Buffer.concat([two, Buffer.alloc(3), Buffer.from('xx')]), two.length],
+      ];
+      for (const [name, data, at] of inputs) {
+        await put(`trail/${name}`, data);
+        const s = await collect([`trail/${name}`]);
+        expect(errors(s)).toMatchObject([{ path: `trail/${name}`, kind: 'corrupt', message: expect.stringContaining(`from offset ${at} on`) }]);
+        if (name === 'pkg.tgz') expect(textOf(s, 'trail/pkg.tgz!package/a.txt')).toBe(small);
+        else expect(textOf(s, `trail/${name}!${name.replace(/\.gz$/, '')}`)).toBe('one two');
+      }
+    });
+
+    it('accepts zero padding after the last member quietly, as GNU gzip does', async () => {
+      for (const [name, text] of cases) {
+        await put(`pad/${name}.gz`, Buffer.concat([gzipSync(text, { level: 1 }), Buffer.alloc(10240)]));
+        const s = await collect([`pad/${name}.gz`]);
+        expect(errors(s)).toEqual([]);
+        expect(textOf(s, `pad/${name}.gz!${name}`)).toBe(text);
+      }
+    });
+
+    it('still reports a damaged member trailer, whichever way it is inflated', async () => {
+      for (const [name, text] of cases) {
+        const gz = Buffer.from(gzipSync(text, { level: 1 }));
+        gz[gz.length - 8] = gz[gz.length - 8]! ^ 0xff;
+        await put(`badcrc/${name}.gz`, gz);
+        const s = await collect([`badcrc/${name}.gz`]);
+        expect(errors(s)).toMatchObject([{ path: `badcrc/${name}.gz`, kind: 'corrupt', message: expect.stringMatching(/^corrupt gzip data .*incorrect data check/) }]);
+      }
+    });
+  });
+
   it('detects by content, not extension: a wheel named .bin, a text file named .tgz', async () => {
     await put('kinds/wheel.bin', await zipOf([{ name: 'pkg/__init__.py', data: 'X = 1' }]));
     await put('kinds/fake.tgz', 'just text');
