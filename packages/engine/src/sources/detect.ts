@@ -60,3 +60,37 @@ function tarChecksumOk(h: Uint8Array): boolean {
   for (let i = 156; i < 512; i++) sum += h[i]!;
   return sum === expected;
 }
+
+/** Size of a zip's end-of-central-directory record without its comment. */
+const EOCD_BYTES = 22;
+
+/** Bytes at the end of a file where zip readers look for that record: the record and the longest comment. */
+export const EOCD_SEARCH_BYTES = EOCD_BYTES + 0xffff;
+
+const EOCD_SIGNATURE = Buffer.from([0x50, 0x4b, 0x05, 0x06]);
+
+/**
+ * Where the zip starts that content not recognised by its first bytes ends with (a
+ * self-extracting archive, a zip with a stub in front), or undefined when it does not end with
+ * a zip's end-of-central-directory record. `tail` is the content's last bytes (up to
+ * EOCD_SEARCH_BYTES are looked at), `tailOffset` where they start. The start is 0 when the
+ * zip's offsets count from the start of the file (`zip -A`), or when the record cannot tell.
+ */
+export function embeddedZipStart(tail: Uint8Array, tailOffset = 0): number | undefined {
+  const n = tail.length;
+  if (n < EOCD_BYTES) return undefined;
+  const b = Buffer.from(tail.buffer, tail.byteOffset, n);
+  const from = Math.max(0, n - EOCD_SEARCH_BYTES);
+  for (let i = b.lastIndexOf(EOCD_SIGNATURE, n - EOCD_BYTES); i >= from; i = i > 0 ? b.lastIndexOf(EOCD_SIGNATURE, i - 1) : -1) {
+    // The record's comment runs exactly to the end of the file, as zip readers require.
+    if (b.readUInt16LE(i + 20) !== n - i - EOCD_BYTES) continue;
+    const cdSize = b.readUInt32LE(i + 12);
+    const cdOffset = b.readUInt32LE(i + 16);
+    // Zip64 keeps the real values in its own record: the zip is read from the file's start.
+    if (cdSize === 0xffffffff || cdOffset === 0xffffffff) return 0;
+    // The central directory ends where the record starts; its offset counts from the zip's start.
+    const start = tailOffset + i - cdSize - cdOffset;
+    return start > 0 ? start : 0;
+  }
+  return undefined;
+}

@@ -3,9 +3,9 @@ import { type FileHandle, open, realpath } from 'node:fs/promises';
 import { join, posix, sep } from 'node:path';
 import type { SourceItem } from './types.js';
 import type { ArtifactCtx } from './context.js';
-import { detectKind } from './detect.js';
+import { detectKind, EOCD_SEARCH_BYTES, embeddedZipStart } from './detect.js';
 import { errorMessage, fsStop, problem } from './errors.js';
-import { openEntry, reportStop } from './open.js';
+import { openEmbeddedZip, openEntry, reportStop } from './open.js';
 import { noteFreshBytes } from './collect.js';
 import { BufferPool } from './stream.js';
 import { readZipFd } from './zip.js';
@@ -80,7 +80,8 @@ export async function* readDiskFile(
   }
   const { handle, head, eof } = opened;
   try {
-    if (detectKind(head) === 'zip') {
+    const kind = detectKind(head);
+    if (kind === 'zip') {
       heads.give(head);
       try {
         const size = (await handle.stat()).size;
@@ -98,14 +99,34 @@ export async function* readDiskFile(
         throw fsStop(chain, err, 'artifact') ?? problem(chain, 'unreadable', `cannot read: ${errorMessage(err)}`, 'artifact');
       }
     }
+    // A file not recognised by its first bytes may end with a zip (a self-extracting archive):
+    // the file is scanned as it is, then the zip is read from the file.
+    const zipAt = kind === 'plain' ? (eof ? embeddedZipStart(head) : await tailZipStart(handle, size)) : undefined;
     // Either pool takes back its own buffers and ignores the other's.
     const recycle = (chunk: Uint8Array) => {
       reads.give(chunk);
       heads.give(chunk);
     };
     yield* openEntry(ctx, { chain, size, raw: diskChunks(handle, head, eof, chain, reads, size), sequential: false, recycle }, 0);
+    if (zipAt !== undefined) yield* openEmbeddedZip(ctx, chain, 0, () => readZipFd(ctx, chain, 0, handle.fd, size, zipAt));
   } finally {
     await handle.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Where the zip starts that a large file ends with, from one read of its last bytes (the only
+ * ones where that zip's end record can be), or undefined. A failed read says nothing: reading
+ * the file reports it.
+ */
+async function tailZipStart(handle: FileHandle, size: number): Promise<number | undefined> {
+  const n = Math.min(size, EOCD_SEARCH_BYTES);
+  const tail = Buffer.allocUnsafe(n);
+  try {
+    const { bytesRead } = await handle.read(tail, 0, n, size - n);
+    return embeddedZipStart(tail.subarray(0, bytesRead), size - n);
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,12 +1,12 @@
 import type { SourceFile, SourceItem } from './types.js';
 import type { HeldItems } from './held.js';
 import { type ArtifactCtx, type Entry, FileBytes, limited, type LimitControl } from './context.js';
-import { DETECT_BYTES, detectKind, UNSUPPORTED_NAMES } from './detect.js';
-import { joinChain, limitStop, Stop } from './errors.js';
+import { DETECT_BYTES, detectKind, embeddedZipStart, UNSUPPORTED_NAMES } from './detect.js';
+import { joinChain, limitStop, problem, Stop } from './errors.js';
 import { readGzip } from './gzip.js';
 import { once, Peekable } from './stream.js';
 import { readTar } from './tar.js';
-import { readZipStream } from './zip.js';
+import { readZipBuffer, readZipStream } from './zip.js';
 
 /**
  * Opens one stream of content: detects its kind from the first bytes and yields it as a
@@ -93,6 +93,38 @@ export async function* openWhole(ctx: ArtifactCtx, entry: Omit<Entry, 'raw' | 's
   }
   yield whole.file;
   if (whole.stop !== undefined) throw whole.stop;
+  const zipAt = embeddedZipStart(data);
+  if (zipAt !== undefined) yield* openEmbeddedZip(ctx, entry.chain, depth, () => readZipBuffer(ctx, entry.chain, depth, data, zipAt));
+}
+
+/**
+ * Reads the zip that a plain file ends with, after the file itself was yielded: a stub in front
+ * hides it from detection by the first bytes, yet unzip and Python's zipfile open it. Its
+ * problems end here, as those of any archive.
+ */
+export async function* openEmbeddedZip(
+  ctx: ArtifactCtx,
+  chain: string[],
+  depth: number,
+  read: () => AsyncGenerator<SourceItem, void, undefined>,
+): AsyncGenerator<SourceItem, void, undefined> {
+  const { maxDepth } = ctx.limits;
+  if (depth > maxDepth) {
+    const s = limitStop(chain, 'maxDepth', `zip at the end of this file, nested ${depth} levels deep, was not opened`, String(maxDepth), 'entry');
+    yield { kind: 'error', error: s.event };
+    return;
+  }
+  try {
+    yield* read();
+  } catch (err) {
+    // Damage to the zip as a whole is told as such: the file did not start like a zip.
+    if (err instanceof Stop && !err.reported && err.scope === 'archive' && err.event.kind === 'corrupt' && err.event.path === joinChain(chain)) {
+      const text = `the file ends with a zip's end-of-central-directory record (a self-extracting or prefixed zip), but that zip cannot be read: ${err.event.message}`;
+      yield* reportStop(problem(chain, 'corrupt', text, 'archive'));
+      return;
+    }
+    yield* reportStop(err);
+  }
 }
 
 /**
@@ -128,10 +160,12 @@ class OnceBytes implements AsyncIterable<Uint8Array> {
 
 /**
  * Holds content read whole in `held` when it is a plain file, and says so; false for an
- * archive, to open with `openWhole` once the held items have gone on. Past the artifact's
+ * archive (or a plain file ending with a zip), to open with `openWhole` once the held items have gone on. Past the artifact's
  * limit it throws that stop once the file is held, as `openWhole` does once it has yielded it.
  */
 export function holdWhole(held: HeldItems, ctx: ArtifactCtx, entry: Omit<Entry, 'raw' | 'sequential'>, data: Uint8Array): boolean {
+  // A plain file that ends with a zip is opened as one as well, by `openWhole`.
+  if (detectKind(data) === 'plain' && embeddedZipStart(data) !== undefined) return false;
   const whole = wholeFile(ctx, entry, data);
   if (whole === undefined) return false;
   held.add(whole.file);

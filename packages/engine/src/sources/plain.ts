@@ -1,10 +1,11 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
-import { DETECT_BYTES, detectKind } from './detect.js';
+import { DETECT_BYTES, detectKind, embeddedZipStart } from './detect.js';
 
 /**
  * Reads a whole small plain file on disk into `into` at `offset`, blocking: the number of
  * bytes, or -1 when the file must be read the usual way instead, which then also reports
- * why (unreadable, not a regular file, larger than `cap`, an archive or a compressed file).
+ * why (unreadable, not a regular file, larger than `cap`, an archive or a compressed file, or
+ * a file that ends with a zip).
  * `into` needs room for `cap + 1` bytes from `offset`: one more byte says the file is larger.
  *
  * Directory scans read most files this way, on whichever thread matches them: on a warm page
@@ -28,7 +29,9 @@ export function readPlainFileSync(abs: string, into: Buffer, offset: number, cap
       n += got;
       if (n > cap) return -1;
     }
-    return detectKind(into.subarray(offset, offset + Math.min(n, DETECT_BYTES))) === 'plain' ? n : -1;
+    if (detectKind(into.subarray(offset, offset + Math.min(n, DETECT_BYTES))) !== 'plain') return -1;
+    // A file that ends with a zip (a self-extracting archive) is also read as one, the usual way.
+    return embeddedZipStart(into.subarray(offset, offset + n)) === undefined ? n : -1;
   } catch {
     return -1;
   } finally {

@@ -14,6 +14,7 @@ import type { ScanLimits } from '../types.js';
 import { COLLECT_EVERY_BYTES, freshBytesNoted, noteFreshBytes, wantCollections } from './collect.js';
 import { enumerate, joinChain, type EnumerateOptions } from './index.js';
 import { BATCH_ITEMS } from './held.js';
+import { readPlainFileSync } from './plain.js';
 import { BufferPool } from './stream.js';
 import type { SourceItem } from './types.js';
 
@@ -586,6 +587,67 @@ describe('kinds', () => {
         const s = await collect([`badcrc/${name}.gz`]);
         expect(errors(s)).toMatchObject([{ path: `badcrc/${name}.gz`, kind: 'corrupt', message: expect.stringMatching(/^corrupt gzip data .*incorrect data check/) }]);
       }
+    });
+  });
+
+  describe('a zip with other bytes in front (self-extracting archives)', () => {
+    const inner = 'deflated inner text, deflated inner text, deflated inner text\n'.repeat(20);
+    const zipped = () => zipOf([{ name: 'inner.txt', data: inner }, { name: 'stored.txt', data: 'stored', compress: false }]);
+    /** The zip with every offset moved by `by`, as `zip -A` leaves a zip behind a stub. */
+    const adjusted = (zip: Buffer, by: number): Buffer => {
+      const out = Buffer.from(zip);
+      for (const at of centralHeaders(out)) out.writeUInt32LE(out.readUInt32LE(at + 42) + by, at + 42);
+      const eocd = out.lastIndexOf('PK\x05\x06', undefined, 'latin1');
+      out.writeUInt32LE(out.readUInt32LE(eocd + 16) + by, eocd + 16);
+      return out;
+    };
+    const textOf = (s: Seen[], path: string) => (s.find((x) => x.t === 'file' && x.path === path) as { text: string } | undefined)?.text;
+
+    it('scans the file as it is, then the zip it ends with, whether its offsets were adjusted or not', async () => {
+      const zip = await zipped();
+      const smallStub = Buffer.from('MZ stub text\n'.repeat(10));
+      // Larger than the first read of a file, so its end is read apart.
+      const largeStub = Buffer.from('MZ stub text\n'.repeat(30_000));
+      const inputs: [string, Buffer][] = [
+        ['small.exe', Buffer.concat([smallStub, zip])],
+        ['large.exe', Buffer.concat([largeStub, zip])],
+        ['adjusted.exe', Buffer.concat([smallStub, adjusted(zip, smallStub.length)])],
+        ['adjusted-large.exe', Buffer.concat([largeStub, adjusted(zip, largeStub.length)])],
+      ];
+      for (const [name, data] of inputs) {
+        await put(`sfx/${name}`, data);
+        // On disk, and inside a tar, where it is read whole.
+        await put(`sfx/${name}.tar`, await tarOf([{ name, data }]));
+        for (const [path, file] of [[`sfx/${name}`, `sfx/${name}`], [`sfx/${name}.tar`, `sfx/${name}.tar!${name}`]]) {
+          const s = await collect([path!]);
+          expect(errors(s)).toEqual([]);
+          expect(files(s)).toEqual([file, `${file}!inner.txt`, `${file}!stored.txt`]);
+          expect(textOf(s, file!)).toBe(data.toString('latin1'));
+          expect(textOf(s, `${file}!inner.txt`)).toBe(inner);
+        }
+      }
+      // The quick road of directory scans leaves such a file to the usual one.
+      const buf = Buffer.alloc(1024 * 1024 + 1);
+      expect(readPlainFileSync(join(dir, 'sfx/small.exe'), buf, 0, 1024 * 1024)).toBe(-1);
+    });
+
+    it('reports a zip end record whose zip cannot be read, and still scans the file; ignores the signature elsewhere', async () => {
+      const zip = await zipped();
+      const broken = Buffer.from(zip);
+      const cd = centralHeaders(broken)[0]!;
+      broken.write('XX', cd, 'latin1');
+      await put('sfx/broken.exe', Buffer.concat([Buffer.from('MZ stub\n'), broken]));
+      const s = await collect(['sfx/broken.exe']);
+      expect(files(s)).toEqual(['sfx/broken.exe']);
+      expect(errors(s)).toMatchObject([{ path: 'sfx/broken.exe', kind: 'corrupt', message: expect.stringMatching(/^the file ends with a zip's end-of-central-directory record .*cannot be read/) }]);
+      // The signature in the middle, or at the end with a comment length that does not fit.
+      const eocd = zip.subarray(zip.lastIndexOf('PK\x05\x06', undefined, 'latin1'));
+      await put('sfx/middle.bin', Buffer.concat([Buffer.from('a '), eocd, Buffer.from(' b')]));
+      const s2 = await collect(['sfx/middle.bin']);
+      expect(errors(s2)).toEqual([]);
+      expect(files(s2)).toEqual(['sfx/middle.bin']);
+      const buf = Buffer.alloc(1024);
+      expect(readPlainFileSync(join(dir, 'sfx/middle.bin'), buf, 0, 1000)).toBe(eocd.length + 4);
     });
   });
 

@@ -59,7 +59,7 @@ async function importYauzl() {
     }
 
     override _readStreamForRange(start: number, end: number): Readable {
-      return new RangeStream(this.fd, start, end);
+      return new RangeStream(this.fd, this.windows.base + start, this.windows.base + end);
     }
 
     // Blocking, from the windows: yauzl reads each entry's directory record and local header
@@ -115,13 +115,28 @@ class RangeStream extends Readable {
   }
 }
 
-/** Reads a zip held in an open file (random access), e.g. a top-level wheel or jar. */
-export async function* readZipFd(ctx: ArtifactCtx, chain: string[], depth: number, fd: number, size: number): AsyncGenerator<SourceItem, void, undefined> {
+/**
+ * Reads a zip held in an open file (random access), e.g. a top-level wheel or jar; `start` is
+ * where the zip starts when other bytes come before it (a self-extracting archive).
+ */
+export async function* readZipFd(ctx: ArtifactCtx, chain: string[], depth: number, fd: number, size: number, start = 0): AsyncGenerator<SourceItem, void, undefined> {
   const { lib, FdReader } = await loadYauzl();
-  const windows = new FdWindows(fd, size);
-  const zf = await openZip(chain, (cb) => lib.fromRandomAccessReader(new FdReader(fd, windows), size, OPTIONS, cb));
+  const windows = new FdWindows(fd, size, start);
+  const zf = await openZip(chain, (cb) => lib.fromRandomAccessReader(new FdReader(fd, windows), size - start, OPTIONS, cb));
   try {
-    yield* readZip(ctx, chain, depth, zf, (start, end) => windows.range(start, end));
+    yield* readZip(ctx, chain, depth, zf, (from, to) => windows.range(from, to));
+  } finally {
+    zf.close();
+  }
+}
+
+/** Reads a zip held whole in memory that starts at `start`, after other bytes (a self-extracting archive). */
+export async function* readZipBuffer(ctx: ArtifactCtx, chain: string[], depth: number, data: Uint8Array, start: number): AsyncGenerator<SourceItem, void, undefined> {
+  const buf = Buffer.from(data.buffer, data.byteOffset + start, data.length - start);
+  const { lib } = await loadYauzl();
+  const zf = await openZip(chain, (cb) => lib.fromBuffer(buf, OPTIONS, cb));
+  try {
+    yield* readZip(ctx, chain, depth, zf, (from, to) => buf.subarray(from, to));
   } finally {
     zf.close();
   }
@@ -218,6 +233,8 @@ class FdWindows {
   constructor(
     private readonly fd: number,
     private readonly size: number,
+    /** Where the zip starts in the file: positions asked for count from there. */
+    readonly base = 0,
   ) {}
 
   /**
@@ -225,7 +242,9 @@ class FdWindows {
    * their own when larger than a window. A short read means the file is shorter than its
    * directory says.
    */
-  range(start: number, end: number): Buffer {
+  range(from: number, to: number): Buffer {
+    const start = from + this.base;
+    const end = to + this.base;
     for (let i = 0; i < this.windows.length; i++) {
       const w = this.windows[i] as { start: number; buf: Buffer };
       if (start >= w.start && end <= w.start + w.buf.length) {
