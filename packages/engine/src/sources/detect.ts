@@ -79,17 +79,20 @@ const EOCD_SIGNATURE = Buffer.from([0x50, 0x4b, 0x05, 0x06]);
 export function embeddedZipStart(tail: Uint8Array, tailOffset = 0): number | undefined {
   const n = tail.length;
   if (n < EOCD_BYTES) return undefined;
-  const b = Buffer.from(tail.buffer, tail.byteOffset, n);
+  // Only the last bytes can hold the record: a search of the whole of a large file that has
+  // none would run through all of it.
   const from = Math.max(0, n - EOCD_SEARCH_BYTES);
-  for (let i = b.lastIndexOf(EOCD_SIGNATURE, n - EOCD_BYTES); i >= from; i = i > 0 ? b.lastIndexOf(EOCD_SIGNATURE, i - 1) : -1) {
+  const b = Buffer.from(tail.buffer, tail.byteOffset + from, n - from);
+  const m = b.length;
+  for (let i = b.lastIndexOf(EOCD_SIGNATURE, m - EOCD_BYTES); i >= 0; i = i > 0 ? b.lastIndexOf(EOCD_SIGNATURE, i - 1) : -1) {
     // The record's comment runs exactly to the end of the file, as zip readers require.
-    if (b.readUInt16LE(i + 20) !== n - i - EOCD_BYTES) continue;
+    if (b.readUInt16LE(i + 20) !== m - i - EOCD_BYTES) continue;
     const cdSize = b.readUInt32LE(i + 12);
     const cdOffset = b.readUInt32LE(i + 16);
     // Zip64 keeps the real values in its own record: the zip is read from the file's start.
     if (cdSize === 0xffffffff || cdOffset === 0xffffffff) return 0;
     // The central directory ends where the record starts; its offset counts from the zip's start.
-    const start = tailOffset + i - cdSize - cdOffset;
+    const start = tailOffset + from + i - cdSize - cdOffset;
     return start > 0 ? start : 0;
   }
   return undefined;
