@@ -179,6 +179,29 @@ describe('scan', () => {
     expect(rest.findings.some((f) => baseline.has(f.fingerprint))).toBe(false);
   });
 
+  it('fingerprints a file found by its path the same whatever directory holds it', async () => {
+    const keyFile = compileRules([{ id: 'test-key-file', title: 'Key file', severity: 'high', keywords: [], paths: ['**/id_test'], examples: [], negative_examples: [] }]);
+    for (const version of ['1.0.0', '1.0.1']) {
+      await mkdir(join(dir, `build-${version}`, 'package', 'keys'), { recursive: true });
+      await writeFile(join(dir, `build-${version}`, 'package', 'keys', 'id_test'), 'key');
+    }
+    const prints = async (input: string, options: { bulkDirectories?: boolean; jobs?: number } = {}) => {
+      const result = await scanAll([input], { ruleset: keyFile, jobs: 0, ...options });
+      expect(result.findings).toHaveLength(1);
+      return result.findings.map((f) => f.fingerprint);
+    };
+    const first = await prints(join(dir, 'build-1.0.0'));
+    // Read in bulk (on this thread or a worker) and the usual way alike.
+    expect(await prints(join(dir, 'build-1.0.1'))).toEqual(first);
+    expect(await prints(join(dir, 'build-1.0.1'), { bulkDirectories: false })).toEqual(first);
+    expect(await prints(join(dir, 'build-1.0.1'), { jobs: 1 })).toEqual(first);
+    // Given directly, a file is named by its base name, wherever it is.
+    const direct = await prints(join(dir, 'build-1.0.0', 'package', 'keys', 'id_test'));
+    expect(await prints(join(dir, 'build-1.0.1', 'package', 'keys', 'id_test'))).toEqual(direct);
+    const later = await scanAll([join(dir, 'build-1.0.1')], { ruleset: keyFile, jobs: 0, baseline: new Set(first) });
+    expect(later.findings).toEqual([]);
+  });
+
   it('scans standard input', async () => {
     const text = 'x = "tok_Q7mZ2rT9vK4pL8wX3nB6cY1h"\n';
     const stdin = (async function* () {

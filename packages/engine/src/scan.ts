@@ -274,6 +274,8 @@ class Producer {
   private readonly started = performance.now();
   private lastProgress = performance.now();
   private current = '';
+  /** `SourceArtifact.name` of the artifact being read. */
+  private artifactName = '';
   private matcher: Matcher | undefined;
   private bulkReader: BulkReader | undefined;
   private pool: WorkerPool | undefined;
@@ -353,6 +355,7 @@ class Producer {
       case 'artifact':
         this.stats.artifacts++;
         this.current = item.path;
+        this.artifactName = item.name;
         break;
       case 'error':
         this.queue.push({ type: 'error', error: item.error });
@@ -495,7 +498,7 @@ class Producer {
       this.stats.files++;
       this.stats.bytes += part.bytes[k] ?? 0;
       this.current = file.display;
-      for (const index of pathOnly[i] ?? []) this.pathFinding(index, [file.display], file.display);
+      for (const index of pathOnly[i] ?? []) this.pathFinding(index, [file.display], file.display, file.rel);
       if (result.matches.length === 0) return;
       const state = new FileState([file.display], this.fileDone);
       state.deliver(0, 0, result);
@@ -521,7 +524,7 @@ class Producer {
     this.stats.files++;
     const inner = file.chain[file.chain.length - 1] ?? '';
     const { pathOnly, gated } = this.pathRules.check(inner);
-    for (const index of pathOnly) this.pathFinding(index, file.chain, inner);
+    for (const index of pathOnly) this.pathFinding(index, file.chain, inner, file.chain.length === 1 ? this.artifactName : undefined);
     const state = new FileState(file.chain, this.fileDone);
     const { chunkSize: size, overlap } = this.settings;
     const whole = file.whole;
@@ -761,7 +764,11 @@ class Producer {
     }
   }
 
-  private pathFinding(index: number, chain: string[], inner: string): void {
+  /**
+   * A finding on a file's path. `name` names a top-level file whatever directory it was found
+   * in (`SourceArtifact.name`): the fingerprint is taken from it rather than from the path shown.
+   */
+  private pathFinding(index: number, chain: string[], inner: string, name?: string): void {
     const rule = this.settings.ruleset.rules[index];
     if (!rule) return;
     const reported = pathFindingTarget(rule, inner);
@@ -779,7 +786,7 @@ class Producer {
       column: 1,
       byteOffset: 0,
       secret: '',
-      value: reported,
+      value: name === undefined ? reported : pathFindingTarget(rule, name),
       structural: true,
     });
   }

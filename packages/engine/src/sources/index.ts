@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { resolveLimits } from '../limits.js';
 import type { ScanErrorKind } from '../types.js';
 import type { DiskFileRef, SourceItem, SourceOptions } from './types.js';
@@ -62,7 +62,7 @@ async function* enumerateInput(input: string, options: EnumerateOptions, shared:
       yield errorItem('-', 'not-found', 'standard input is not available');
       return;
     }
-    yield* artifact(shared, '-', (ctx) =>
+    yield* artifact(shared, '-', '-', (ctx) =>
       openEntry(
         ctx,
         {
@@ -102,10 +102,10 @@ async function* enumerateInput(input: string, options: EnumerateOptions, shared:
       const files: DiskFileRef[] = [];
       for (const item of items) {
         if (item.type === 'error') yield errorItem(item.display, item.kind, item.message);
-        else files.push({ display: item.display, abs: item.abs });
+        else files.push({ display: item.display, abs: item.abs, rel: item.rel });
       }
       if (files.length > 0) {
-        yield { kind: 'disk-files', path: input, files, estimateBytes: () => estimateBytes(files), read: (some) => untilAborted(readWalked(shared, some.map((f) => ({ type: 'file', rel: '', ...f })))) };
+        yield { kind: 'disk-files', path: input, files, estimateBytes: () => estimateBytes(files), read: (some) => untilAborted(readWalked(shared, some.map((f) => ({ type: 'file', ...f })))) };
       }
       return;
     }
@@ -113,7 +113,7 @@ async function* enumerateInput(input: string, options: EnumerateOptions, shared:
   } else if (!selected(input)) {
     return;
   } else if (info.isFile()) {
-    yield* artifact(shared, input, (ctx) => readDiskFile(ctx, input, abs));
+    yield* artifact(shared, input, basename(abs), (ctx) => readDiskFile(ctx, input, abs));
   } else {
     yield errorItem(input, 'unsupported', 'not a regular file or directory (device, FIFO or socket); skipped');
   }
@@ -141,7 +141,7 @@ async function* readWalked(shared: Shared, items: readonly WalkItem[]): AsyncGen
       const pre = ahead.get(i);
       ahead.delete(i);
       try {
-        yield* artifact(shared, item.display, (ctx) => readDiskFile(ctx, item.display, item.abs, pre));
+        yield* artifact(shared, item.display, item.rel, (ctx) => readDiskFile(ctx, item.display, item.abs, pre));
       } finally {
         // Closes the file if the consumer stopped before it was read; harmless otherwise.
         if (pre !== undefined) await discardOpened(pre);
@@ -156,9 +156,10 @@ async function* readWalked(shared: Shared, items: readonly WalkItem[]): AsyncGen
 async function* artifact(
   shared: Shared,
   path: string,
+  name: string,
   body: (ctx: ArtifactCtx) => AsyncGenerator<SourceItem, void, undefined>,
 ): AsyncGenerator<SourceItem, void, undefined> {
-  yield { kind: 'artifact', path };
+  yield { kind: 'artifact', path, name };
   const ctx = new ArtifactCtx(shared, path, openEntry);
   try {
     yield* body(ctx);

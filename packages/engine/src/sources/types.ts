@@ -44,12 +44,20 @@ export interface SourceStructure {
 export interface SourceArtifact {
   kind: 'artifact';
   path: string;
+  /**
+   * What names the artifact whatever directory it sits in: its path below the scanned
+   * directory, or its base name when given directly. Path findings on the artifact itself are
+   * fingerprinted by it, so a baseline made of `build-1.0.0/` still covers `build-1.0.1/`.
+   */
+  name: string;
 }
 
 /** A file found by a directory walk: the path reports show and the path to open. */
 export interface DiskFileRef {
   display: string;
   abs: string;
+  /** The path below the scanned directory (see `SourceArtifact.name`). */
+  rel: string;
 }
 
 /**
