@@ -1,6 +1,8 @@
 #!/usr/bin/env node
+import { realpathSync } from 'node:fs';
 import { readFile, readdir, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { generateAcceptanceSet } from './acceptance.js';
 import { CorpusError } from './errors.js';
@@ -96,7 +98,17 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
   }
 }
 
-// Run only as a program, not when imported by tests.
-if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname)) {
+/** Whether this module is the program Node was started with (not imported, as by tests). */
+function isMain(): boolean {
+  if (!process.argv[1]) return false;
+  try {
+    // Node runs the real file behind a symlink; a URL's pathname would keep `%20` for a space.
+    return realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) {
   process.exitCode = await main(process.argv.slice(2), (s) => process.stdout.write(s), (s) => process.stderr.write(s));
 }
