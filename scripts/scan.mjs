@@ -17,8 +17,13 @@ function isOptionValue(i) {
   return prev !== undefined && /^(-[fojc]|--(format|output|jobs|config|ignore|baseline|shard|chunk-size|max-[a-z-]+))$/.test(prev);
 }
 
-function run(cmd, cmdArgs) {
-  const r = spawnSync(cmd, cmdArgs, { stdio: 'inherit', cwd: root });
+// pnpm runs scripts from the workspace root; INIT_CWD is where `pnpm scan` was typed, which
+// relative paths (to scan, --config, --output) are relative to.
+const cwd = process.env.INIT_CWD || process.cwd();
+
+/** Runs a command; `toStderr` sends its standard output to ours, so a report on stdout stays whole. */
+function run(cmd, cmdArgs, toStderr = false) {
+  const r = spawnSync(cmd, cmdArgs, { stdio: ['inherit', toStderr ? 2 : 'inherit', 'inherit'], cwd });
   if (r.error) {
     console.error(`pnpm scan: cannot run ${cmd}: ${r.error.message}`);
     process.exit(2);
@@ -30,7 +35,7 @@ let scanArgs = args;
 if (!hasPath) {
   const sample = join(root, '.cache', 'sample');
   if (!existsSync(join(sample, 'manifest.json'))) {
-    const status = run(process.execPath, [join(root, 'corpus', 'dist', 'cli.js'), 'generate', sample, '--clean']);
+    const status = run(process.execPath, [join(root, 'corpus', 'dist', 'cli.js'), 'generate', sample, '--clean'], true);
     if (status !== 0) process.exit(status);
   }
   console.error(`pnpm scan: no path given, scanning the bundled sample in ${sample}`);

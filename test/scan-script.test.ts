@@ -1,17 +1,19 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ProcessResult } from './helpers.js';
+import { checksummedToken } from './publish-helpers.js';
 
-const SCRIPT = fileURLToPath(new URL('../scripts/scan.mjs', import.meta.url));
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+const SCRIPT = join(REPO, 'scripts', 'scan.mjs');
 
 /** Runs `pnpm scan`'s script (what `corepack pnpm scan ARGS` runs after the build). */
-function runScript(args: string[]): Promise<ProcessResult> {
+function runScript(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SCRIPT, ...args], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [SCRIPT, ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -46,5 +48,31 @@ describe('pnpm scan', () => {
     const result = await runScript(['-c', config, '-q', join(dir, 'clean.txt')]);
     expect(result.stderr).not.toContain('bundled sample');
     expect(result.code).toBe(0);
+  });
+
+  it('takes relative paths from the directory pnpm was run in', async () => {
+    await writeFile(join(dir, 'pubguard.config.json'), '{}\n');
+    await writeFile(join(dir, 'leak.env'), `GITHUB_TOKEN=${checksummedToken('ghp_')}\n`);
+    const result = await runScript(['-c', 'pubguard.config.json', '-q', '-f', 'json', 'leak.env'], { INIT_CWD: dir });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(1);
+    expect((JSON.parse(result.stdout) as { findings: { path: string }[] }).findings.map((f) => f.path)).toEqual(['leak.env']);
+  });
+
+  it("keeps the sample generator's messages off standard output, where the report goes", async () => {
+    const sample = join(dir, 'root');
+    await cp(join(REPO, 'scripts'), join(sample, 'scripts'), { recursive: true });
+    await symlink(join(REPO, 'corpus'), join(sample, 'corpus'));
+    await symlink(join(REPO, 'packages'), join(sample, 'packages'));
+    const result = await new Promise<ProcessResult>((resolve, reject) => {
+      const child = spawn(process.execPath, [join(sample, 'scripts', 'scan.mjs'), '-q', '-j', '0', '-f', 'json'], { cwd: sample, env: { ...process.env, INIT_CWD: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      child.stderr.resume();
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr: '' }));
+    });
+    expect(result.code).toBe(1);
+    expect((JSON.parse(result.stdout) as { findings: unknown[] }).findings.length).toBeGreaterThan(0);
   });
 }, 60_000);
