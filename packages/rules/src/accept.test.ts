@@ -145,6 +145,8 @@ describe('looksLikePlaceholderWord on shapes seen in published packages', () => 
     ['2024-03-01T12:30:00Z', 'a timestamp'],
     ['auth/invalid-api-key', 'an error code'],
     ['crypto_box_SECRETKEYBYTES', 'a constant with underscores'],
+    ['aws-cdk-lib/aws-route53resolver.CfnAccessToken', 'a module and type path'],
+    ['widget-kit/widget-api.WidgetAPIKey', 'a module and type path'],
   ])('%s is %s, not a secret', (value) => {
     expect(looksLikePlaceholderWord(value)).toBe(true);
   });

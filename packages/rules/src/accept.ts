@@ -116,6 +116,12 @@ const WEAK_WORDS = new Set([
   'current-password', 'new-password', 'one-time-code', 'off', 'on', 'hidden', 'text', 'confirm',
 ]);
 
+// A lower-case word of a package or module name, possibly with a number inside (route53resolver).
+const PATH_WORD = '[a-z]{2,20}(?:[0-9]{1,2}[a-z]{0,20})?';
+const MODULE_TYPE_PATH = new RegExp(
+  `^(?:@${PATH_WORD}/)?${PATH_WORD}(?:-${PATH_WORD}){0,6}/${PATH_WORD}(?:-${PATH_WORD}){0,6}\\.(?:[A-Z]{1,5}|[A-Z][a-z]{1,30}){1,10}$`,
+);
+
 /** True for secrets that are common stand-in words, code references or too uniform to be real. */
 export function looksLikePlaceholderWord(secret: string): boolean {
   const s = secret.toLowerCase().replace(/^["'`]|["'`]$/g, '');
@@ -128,6 +134,9 @@ export function looksLikePlaceholderWord(secret: string): boolean {
   // camelCase or snake_case identifiers (accessTokenFromServer, db_password_value) are code.
   // A few trailing digits keep it a name (SensitiveString2048, a type in a .d.ts).
   if (/^[A-Za-z][a-z]{0,30}(?:[A-Z][a-z]{1,30}){1,8}[0-9]{0,4}$|^[a-z]{1,30}(?:_[a-z]{1,30}){1,8}$/.test(secret)) return true;
+  // Module and type paths (aws-cdk-lib/aws-iam.CfnAccessKey): lower-case words joined by `-`,
+  // with a `/` and a `.` before a PascalCase type name.
+  if (MODULE_TYPE_PATH.test(secret)) return true;
   // HTTP header names (X-Goog-Firebase-Installations-Auth) are labels, not values.
   if (/^(?:X|[A-Z][a-z]{1,30})(?:-[A-Z][a-z]{1,30}){2,8}$/.test(secret)) return true;
   // Dates and timestamps (an AWS `PasswordLastUsed` field says when, not what).
