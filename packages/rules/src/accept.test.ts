@@ -151,7 +151,18 @@ describe('looksLikePlaceholderWord on shapes seen in published packages', () => 
     expect(looksLikePlaceholderWord(value)).toBe(true);
   });
 
-  it.each(['hZ8v2Qk9LmX4pW7t', 'Tr0ub4dor&3x!9q', 'pX7#mK2$vL9q'])('%s still counts as a value', (value) => {
+  it.each([
+    ['UltraSecretPassw0rd', 'a password that says so'],
+    ['Anoth3rPassword', 'a password that says so'],
+    ['This-is-a-test-42!', 'a test value'],
+    ['stored_token_456', 'a token that says so'],
+    ['bm90IGEgcmVhbCBwYXNzd29yZA==', 'base64 of "not a real password"'],
+    ['Admin98765', 'a stand-in word and digits'],
+  ])('%s is %s, not a secret', (value) => {
+    expect(looksLikePlaceholderWord(value)).toBe(true);
+  });
+
+  it.each(['hZ8v2Qk9LmX4pW7t', 'Tr0ub4dor&3x!9q', 'pX7#mK2$vL9q', 's3cr3T-Pa55-2025', 'ZGVwbG95OmhaOHYyUWs5TG0='])('%s still counts as a value', (value) => {
     expect(looksLikePlaceholderWord(value)).toBe(false);
   });
 });

@@ -122,10 +122,32 @@ const MODULE_TYPE_PATH = new RegExp(
   `^(?:@${PATH_WORD}/)?${PATH_WORD}(?:-${PATH_WORD}){0,6}/${PATH_WORD}(?:-${PATH_WORD}){0,6}\\.(?:[A-Z]{1,5}|[A-Z][a-z]{1,30}){1,10}$`,
 );
 
+/**
+ * Whether a value says what it stands for, as documentation and test values do
+ * (SuperSecretPassword, This-is-my-test-99!, existingtoken123, auth0-client-secret), or is
+ * the base64 of a sentence (a README's base64 of "not my real password"). Random tokens hold
+ * none of these words: "secret" turns up in about one in 10^7 random 40-character strings.
+ * Spellings with digits for letters (s3cr3t) are left alone: people choose real passwords so.
+ */
+export function namesItself(secret: string): boolean {
+  const lower = secret.toLowerCase();
+  if (/password|passwd|secret|token|api[-_ ]?key|example|sample/.test(lower)) return true;
+  if (/(?:^|[^a-z])test(?:[^a-z]|$)/.test(lower)) return true;
+  if (/^[A-Za-z0-9+/]{12,}={0,2}$/.test(secret) && secret.length % 4 === 0) {
+    const text = decodeBase64(secret)?.toString('latin1') ?? '';
+    if (/^[A-Za-z]{1,20}(?: [A-Za-z]{1,20}){2,10}[.!]?$/.test(text)) return true;
+  }
+  return false;
+}
+
 /** True for secrets that are common stand-in words, code references or too uniform to be real. */
 export function looksLikePlaceholderWord(secret: string): boolean {
   const s = secret.toLowerCase().replace(/^["'`]|["'`]$/g, '');
   if (WEAK_WORDS.has(s)) return true;
+  // A stand-in word with only digits or symbols after it (Admin12345, root2024!).
+  const stem = /^([a-z]{3,20})[-_.!@#0-9]{1,8}$/.exec(s);
+  if (stem && WEAK_WORDS.has(stem[1] as string)) return true;
+  if (namesItself(secret)) return true;
   if (/^(?:test|fake|sample|dummy|mock|foo|bar|my|your|some|the|a)[-_]?[a-z]{0,20}$/.test(s)) return true;
   // A bare identifier or property access (config.password, getPassword()) is code, not a value.
   if (/^[a-z_$][a-z0-9_$]{0,60}(?:\.[a-z_$][a-z0-9_$]{0,60}){1,6}$/i.test(secret)) return true;
