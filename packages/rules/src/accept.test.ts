@@ -25,6 +25,11 @@ describe('placeholderReason', () => {
     expect(placeholderReason('AKIAIOSFODNN7EXAMPLE')).toBe('documented example credential');
     expect(placeholderReason('wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY')).toBe('documented example credential');
   });
+  it('rejects the public emulator and playground credentials that SDKs print', () => {
+    for (const s of ['Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==', 'zuf+tfteSlswRu7BJ86wekitnifILbZam1KYY3TG', '370773112-GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb']) {
+      expect(placeholderReason(s), s).toBe('documented example credential');
+    }
+  });
   it.each([
     ['ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'],
     ['${NPM_TOKEN}'],

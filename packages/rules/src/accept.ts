@@ -35,6 +35,16 @@ export const DOCUMENTED_EXAMPLES: readonly string[] = [
   'hdhd0244k9j7ao03',
   'nnch734d00sl2jdk',
   'pfkkdhi9sl3r4s00',
+  // The well-known key of Azure's storage emulator (Azurite) account devstoreaccount1.
+  'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==',
+  // MinIO's public playground (play.min.io), printed in its SDKs' quick starts.
+  'Q3AM3UQ867SPQQA43P2F',
+  'zuf+tfteSlswRu7BJ86wekitnifILbZam1KYY3TG',
+  // Twitter's (X's) OAuth 1.0a documentation: consumer key and secret, access token and secret.
+  'xvz1evFS4wEEPTGEFPHBog',
+  'kAcSOqF21Fu85e7zjz7ZN2U4ZRhfV3WpwPAoE3Z7kBw',
+  '370773112-GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb',
+  'LswwdoUaIvS8ltyTt5jkRh4J50vUPVVHtR2YPi5kE',
 ];
 
 const DOCUMENTED = new Set(DOCUMENTED_EXAMPLES);
