@@ -61,6 +61,21 @@ function tarChecksumOk(h: Uint8Array): boolean {
   return sum === expected;
 }
 
+/**
+ * Whether content that starts with `head` can be a stub with a zip after it: an executable
+ * (`MZ`, ELF), a script's `#!` line (Python zipapps, launcher scripts of executable jars) or
+ * any other binary head (a NUL in its first bytes, as in images). Only such content is
+ * searched for a zip's end record: a text file is not a stub, and the search would cost every
+ * file of a tree a look at its last 64 KiB.
+ */
+export function mayEndWithZip(head: Uint8Array): boolean {
+  if (head.length < 2) return false;
+  const a = head[0];
+  const b = head[1];
+  if ((a === 0x4d && b === 0x5a) || (a === 0x23 && b === 0x21) || (a === 0x7f && b === 0x45)) return true;
+  return head.subarray(0, DETECT_BYTES).indexOf(0) >= 0;
+}
+
 /** Size of a zip's end-of-central-directory record without its comment. */
 const EOCD_BYTES = 22;
 

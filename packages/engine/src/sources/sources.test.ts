@@ -631,6 +631,18 @@ describe('kinds', () => {
       expect(readPlainFileSync(join(dir, 'sfx/small.exe'), buf, 0, 1024 * 1024)).toBe(-1);
     });
 
+    it('opens a zip behind a script line or a binary head, not behind text', async () => {
+      const zip = await zipped();
+      const png = Buffer.concat([Buffer.from('\x89PNG\r\n\x1a\n\0\0\0\rIHDR', 'latin1'), Buffer.alloc(40, 7)]);
+      await put('sfx/app.pyz', Buffer.concat([Buffer.from('#!/usr/bin/env python3\n'), zip]));
+      await put('sfx/image.png', Buffer.concat([png, zip]));
+      // Text first (more than the 512 bytes looked at): no stub, and not searched.
+      await put('sfx/notes.txt', Buffer.concat([Buffer.from('release notes\n'.repeat(40)), zip]));
+      const s = await collect(['sfx/app.pyz', 'sfx/image.png', 'sfx/notes.txt']);
+      expect(errors(s)).toEqual([]);
+      expect(files(s)).toEqual(['sfx/app.pyz', 'sfx/app.pyz!inner.txt', 'sfx/app.pyz!stored.txt', 'sfx/image.png', 'sfx/image.png!inner.txt', 'sfx/image.png!stored.txt', 'sfx/notes.txt']);
+    });
+
     it('reports a zip end record whose zip cannot be read, and still scans the file; ignores the signature elsewhere', async () => {
       const zip = await zipped();
       const broken = Buffer.from(zip);
