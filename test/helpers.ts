@@ -11,10 +11,22 @@ export interface ProcessResult {
   stderr: string;
 }
 
+/** How `runNode` runs a script: working directory, variables added to the environment, stdin. */
+export interface RunOptions {
+  cwd?: string;
+  env?: Record<string, string>;
+  input?: Uint8Array;
+}
+
 /** Runs `pubguard` as a real process, the way a user or CI would. */
-export function runPubguard(args: string[], options: { cwd?: string; env?: Record<string, string>; input?: Uint8Array } = {}): Promise<ProcessResult> {
+export function runPubguard(args: string[], options: RunOptions = {}): Promise<ProcessResult> {
+  return runNode(PUBGUARD_BIN, args, options);
+}
+
+/** Runs a Node script as a real process, and collects what it printed and its exit code. */
+export function runNode(script: string, args: string[], options: RunOptions = {}): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [PUBGUARD_BIN, ...args], {
+    const child = spawn(process.execPath, [script, ...args], {
       cwd: options.cwd,
       env: { ...process.env, NO_COLOR: '1', ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -1,26 +1,17 @@
-import { spawn } from 'node:child_process';
 import { cp, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ProcessResult } from './helpers.js';
+import { type ProcessResult, runNode } from './helpers.js';
 import { checksummedToken } from './publish-helpers.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const SCRIPT = join(REPO, 'scripts', 'scan.mjs');
 
 /** Runs `pnpm scan`'s script (what `corepack pnpm scan ARGS` runs after the build). */
-function runScript(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ProcessResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SCRIPT, ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function runScript(args: string[], env: Record<string, string> = {}): Promise<ProcessResult> {
+  return runNode(SCRIPT, args, { env });
 }
 
 let dir: string;
@@ -64,14 +55,7 @@ describe('pnpm scan', () => {
     await cp(join(REPO, 'scripts'), join(sample, 'scripts'), { recursive: true });
     await symlink(join(REPO, 'corpus'), join(sample, 'corpus'));
     await symlink(join(REPO, 'packages'), join(sample, 'packages'));
-    const result = await new Promise<ProcessResult>((resolve, reject) => {
-      const child = spawn(process.execPath, [join(sample, 'scripts', 'scan.mjs'), '-q', '-j', '0', '-f', 'json'], { cwd: sample, env: { ...process.env, INIT_CWD: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-      child.stderr.resume();
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr: '' }));
-    });
+    const result = await runNode(join(sample, 'scripts', 'scan.mjs'), ['-q', '-j', '0', '-f', 'json'], { cwd: sample, env: { INIT_CWD: '' } });
     expect(result.code).toBe(1);
     expect((JSON.parse(result.stdout) as { findings: unknown[] }).findings.length).toBeGreaterThan(0);
   });
