@@ -218,6 +218,18 @@ describe('loadScanConfig', () => {
     await writeFile(join(dir, CONFIG_FILE_NAME), JSON.stringify({ allowlist: { rules: { 'beta-tokn': { paths: ['docs/**'] } } } }));
     await expect(loadScanConfig(dir, undefined, BUILTINS)).rejects.toThrow(/no rule has the id 'beta-tokn'/);
   });
+
+  it("loads the README's example config as written", async () => {
+    const readme = await readFile(new URL('../../../README.md', import.meta.url), 'utf8');
+    const text = /## Configuration[\s\S]*?```json\n([\s\S]*?)```/.exec(readme)?.[1];
+    if (text === undefined) throw new Error('no json block under ## Configuration in README.md');
+    await writeFile(join(dir, CONFIG_FILE_NAME), text);
+    const config = await loadScanConfig(dir, undefined);
+    const ids = config.ruleset.rules.map((r) => r.id);
+    expect(ids).toContain('acme-key');
+    for (const id of parseConfig(text, CONFIG_FILE_NAME).rules?.disable ?? []) expect(ids).not.toContain(id);
+    expect(config.drop).toBeDefined();
+  });
 });
 
 describe('allowlistFilter', () => {
