@@ -84,3 +84,19 @@ describe('worker start hook', () => {
     }
   });
 });
+
+describe('help texts', () => {
+  const helpOf = async (name: string) => {
+    const { commands } = await import('./commands/index.js');
+    const entry = commands.find((c) => c.name === name);
+    if (!entry) throw new Error(`no command ${name}`);
+    return (await entry.load()).help;
+  };
+
+  it("state each command's own defaults", async () => {
+    expect(await helpOf('publish npm')).toContain('variable holding the token (default NPM_TOKEN)');
+    expect(await helpOf('publish pypi')).toContain('variable holding the token (default PYPI_TOKEN)');
+    // Both leave --jobs to the engine, whose default is one worker fewer than the CPUs.
+    for (const name of ['scan', 'baseline create']) expect(await helpOf(name)).toMatch(/--jobs N +worker threads[^\n]*\(default: CPUs - 1, at least 1;/);
+  });
+});

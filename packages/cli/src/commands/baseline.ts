@@ -20,7 +20,7 @@ Options:
   -o, --output FILE   where to write it (default ${DEFAULT_BASELINE_PATH})
   -c, --config FILE   config file (default: pubguard.config.json here or in a parent directory)
       --ignore GLOB   skip paths matching GLOB below a scanned directory (repeatable)
-  -j, --jobs N        worker threads (default: number of CPUs; 0 = no workers)
+  -j, --jobs N        worker threads (default: CPUs - 1, at least 1; 0 = no workers)
 
 Exit codes: 0 written, 2 usage error, or some input could not be read (the baseline is still
 written, without what could not be read).

@@ -5,7 +5,7 @@ import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
 import { type OptionSpecs, parseCommandArgs } from '../args.js';
 import { DEFAULT_AUDIT_PATH, actorOf, outputFormat, writeJson } from './audit.js';
 
-const COMMON_HELP = `Release gate (each step is an audit record; the first refusal stops the run):
+const commonHelp = (tokenVar: string): string => `Release gate (each step is an audit record; the first refusal stops the run):
       --tag-name TAG        the release tag, e.g. v1.2.3 (default: $GITHUB_REF, which must
                             then be refs/tags/v…)
       --allow-prerelease    accept -alpha.N, -beta.N, -rc.N, -dev.N tags
@@ -15,7 +15,7 @@ const COMMON_HELP = `Release gate (each step is an audit record; the first refus
       --require-approvals   refuse when there is no policy instead of skipping approvals
       --initiator NAME      who started the release; not counted as an approver
       --dry-run             run every check, upload nothing
-      --token-env NAME      variable holding the token (default NPM_TOKEN or PYPI_TOKEN)
+      --token-env NAME      variable holding the token (default ${tokenVar})
       --notify URL          POST a JSON message (Slack-compatible "text") after the run;
                             default $PUBGUARD_NOTIFY_URL; a failed notification is recorded
                             and does not change the outcome
@@ -37,7 +37,7 @@ Options:
       --registry URL        npm registry (default https://registry.npmjs.org/)
       --tag DIST_TAG        npm dist-tag, e.g. next (default latest)
       --access LEVEL        public or restricted (scoped packages)
-${COMMON_HELP}
+${commonHelp('NPM_TOKEN')}
 
 Exit codes: 0 published (or dry run passed), 1 refused, 2 usage error or failure (npm
 missing, upload rejected by the registry, unreadable file).
@@ -57,7 +57,7 @@ index, not scoped to other projects.
 
 Options:
       --repository-url URL  upload endpoint (default https://upload.pypi.org/legacy/)
-${COMMON_HELP}
+${commonHelp('PYPI_TOKEN')}
 
 Exit codes: 0 uploaded (or dry run passed), 1 refused, 2 usage error or failure (twine
 missing, upload rejected, unreadable file).
