@@ -100,3 +100,33 @@ describe('help texts', () => {
     for (const name of ['scan', 'baseline create']) expect(await helpOf(name)).toMatch(/--jobs N +worker threads[^\n]*\(default: CPUs - 1, at least 1;/);
   });
 });
+
+describe('every command --help', () => {
+  it('lists only options the command accepts', async () => {
+    const { commands } = await import('./commands/index.js');
+    const cwd = await mkdtemp(join(tmpdir(), 'pubguard-help-'));
+    try {
+      for (const entry of commands) {
+        const command = await entry.load();
+        // An option line: `  -f, --format FMT   …` or `      --dry-run   …`.
+        const listed = [...command.help.matchAll(/^ {2}(?:(-[a-zA-Z]), )?(?: {4})?(--[a-z][a-z0-9-]*)( [A-Z_|]+)?/gm)];
+        expect(listed.length, entry.name).toBeGreaterThan(0);
+        for (const [, short, long, value] of listed) {
+          for (const flag of [long, short]) {
+            if (flag === undefined || flag === '--help' || flag === '-h') continue;
+            const argv = value ? [flag, 'x'] : [flag];
+            let message = '';
+            try {
+              await command.run(argv, memoryIO({ cwd }));
+            } catch (error) {
+              message = (error as Error).message;
+            }
+            expect(message, `pubguard ${entry.name} ${argv.join(' ')}`).not.toMatch(/Unknown option|argument missing|does not take an argument/);
+          }
+        }
+      }
+    } finally {
+      await rm(cwd, { recursive: true, force: true });
+    }
+  });
+});
