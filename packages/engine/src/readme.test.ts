@@ -26,4 +26,21 @@ describe('README example', () => {
       await rm(work, { recursive: true, force: true });
     }
   });
+
+  it("of the repository's README runs too", async () => {
+    const readme = await readFile(join(root, '..', '..', 'README.md'), 'utf8');
+    const code = /## Library use[\s\S]*?```js\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(code).toBeDefined();
+    const work = join(root, '.readme-example-root');
+    await rm(work, { recursive: true, force: true });
+    await mkdir(join(work, 'dist'), { recursive: true });
+    try {
+      await writeFile(join(work, 'dist', 'config.js'), `module.exports = { key: "AKIA${'Q2WSX3EDC4RFV5TG'}" };\n`);
+      await writeFile(join(work, 'example.mjs'), code ?? '');
+      const { stdout } = await promisify(execFile)(process.execPath, ['example.mjs'], { cwd: work });
+      expect(stdout).toBe('aws-access-key-id dist/config.js\n');
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  });
 });
