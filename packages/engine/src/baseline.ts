@@ -11,7 +11,10 @@ export async function loadBaseline(path: string): Promise<Set<string>> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new BaselineError(`cannot read baseline ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    const code = (error as NodeJS.ErrnoException).code;
+    // The path often comes from a config file copied from elsewhere: say how to make one.
+    const why = code === 'ENOENT' ? 'no such file (write one with `pubguard baseline create`)' : (code ?? String(error));
+    throw new BaselineError(`cannot read baseline ${path}: ${why}`);
   }
   let data: unknown;
   try {

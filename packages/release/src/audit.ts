@@ -89,7 +89,7 @@ export class AuditLog {
       text = await readFile(this.path, 'utf8');
     } catch (error) {
       if (missingIsEmpty && (error as NodeJS.ErrnoException).code === 'ENOENT') return { lines: [], complete: true };
-      throw new AuditError(`cannot read audit log ${this.path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+      throw new AuditError(`cannot read audit log ${this.path}: ${readFailure(error)}`);
     }
     const lines = text.split('\n');
     const complete = lines.at(-1) === '';
@@ -146,7 +146,7 @@ export class AuditLog {
     try {
       text = await readFile(this.path, 'utf8');
     } catch (error) {
-      throw new AuditError(`cannot read audit log ${this.path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+      throw new AuditError(`cannot read audit log ${this.path}: ${readFailure(error)}`);
     }
     const problems: AuditProblem[] = [];
     const lines = text.split('\n');
@@ -190,4 +190,13 @@ export class AuditLog {
     }
     return { ok: problems.length === 0, records: lines.length, head, problems };
   }
+}
+
+/** Why a log could not be read, in words for the common cases. */
+function readFailure(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file (no gate has written to it yet, or the path is mistyped)';
+  if (code === 'EISDIR') return 'is a directory';
+  if (code === 'EACCES') return 'permission denied';
+  return code ?? String(error);
 }

@@ -69,6 +69,13 @@ describe('pubguard baseline create', () => {
     expect(io.err()).toContain('missing.tgz');
   });
 
+  it('says how to make the baseline a scan names when it does not exist', async () => {
+    await writeFile(join(dir, 'a.js'), 'nothing\n');
+    const io = memoryIO({ cwd: dir });
+    expect((await run(['scan', '-q', '--baseline', 'old.json', 'a.js'], io)).exitCode).toBe(2);
+    expect(io.err()).toMatch(/cannot read baseline .*old\.json: no such file \(write one with `pubguard baseline create`\)/);
+  });
+
   it('rejects bad usage', async () => {
     for (const argv of [['baseline', 'create'], ['baseline', 'create', '--frob', 'x'], ['baseline', 'create', '--jobs', 'many', 'x']]) {
       const io = memoryIO({ cwd: dir });
