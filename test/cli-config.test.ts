@@ -48,7 +48,7 @@ describe('pubguard baseline create', () => {
     const created = await runPubguard(['baseline', 'create', v100], { cwd: dir });
     expect(created.stderr).toBe('');
     expect(created.code).toBe(0);
-    expect(created.stdout).toContain('wrote .pubguard/baseline.json: 1 fingerprints');
+    expect(created.stdout).toContain('wrote .pubguard/baseline.json: 1 fingerprint (1 finding in 1 artifact)');
     const baselineText = await readFile(join(dir, '.pubguard', 'baseline.json'), 'utf8');
     expect(baselineText).not.toContain(oldSecret);
     expect(baselineText).not.toContain(oldSecret.slice(4, 20));

@@ -59,7 +59,7 @@ describe('pubguard baseline create', () => {
     const baseline = JSON.parse(text) as { findings: { path: string }[]; fingerprints: string[] };
     expect(baseline.findings.map((f) => f.path)).toEqual(['a.js']);
     expect(baseline.fingerprints).toHaveLength(1);
-    expect(io.out()).toContain('wrote .pubguard/baseline.json: 1 fingerprints');
+    expect(io.out()).toContain('wrote .pubguard/baseline.json: 1 fingerprint (1 finding in 2 artifacts)');
   });
 
   it('still writes the baseline but exits 2 when an input cannot be read', async () => {

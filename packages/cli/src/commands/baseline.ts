@@ -89,7 +89,8 @@ async function runCreate(argv: string[], io: CliIO): Promise<CliResult> {
 
   const output = values.output ?? DEFAULT_BASELINE_PATH;
   await writeFileAtomic(resolve(io.cwd, output), `${JSON.stringify(baseline, null, 2)}\n`);
-  io.stdout.write(`wrote ${output}: ${baseline.fingerprints.length} fingerprints (${baseline.findings.length} findings in ${result.stats.artifacts} artifacts)\n`);
+  const count = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+  io.stdout.write(`wrote ${output}: ${count(baseline.fingerprints.length, 'fingerprint')} (${count(baseline.findings.length, 'finding')} in ${count(result.stats.artifacts, 'artifact')})\n`);
   for (const error of result.errors) io.stderr.write(`pubguard baseline create: ${error.path}: ${error.message}\n`);
   if (result.errors.length > 0) {
     io.stderr.write(`pubguard baseline create: ${result.errors.length} inputs could not be read fully; the baseline leaves them out\n`);
