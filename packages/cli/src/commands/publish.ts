@@ -40,7 +40,8 @@ Options:
 ${commonHelp('NPM_TOKEN')}
 
 Exit codes: 0 published (or dry run passed), 1 refused, 2 usage error or failure (npm
-missing, upload rejected by the registry, unreadable file).
+missing, upload rejected by the registry, unreadable file, interrupted by Ctrl-C, which
+stops the run before its next step and interrupts npm).
 
 Example:
   NPM_TOKEN=… pubguard publish npm dist/acme-1.2.3.tgz --tag-name v1.2.3 --require-approvals
@@ -60,7 +61,8 @@ Options:
 ${commonHelp('PYPI_TOKEN')}
 
 Exit codes: 0 uploaded (or dry run passed), 1 refused, 2 usage error or failure (twine
-missing, upload rejected, unreadable file).
+missing, upload rejected, unreadable file, interrupted by Ctrl-C, which stops the run
+before its next step and interrupts twine).
 
 Example:
   PYPI_TOKEN=… pubguard publish pypi dist/*.whl dist/*.tar.gz --tag-name v1.2.3
@@ -134,6 +136,7 @@ async function runPublish(ecosystem: Ecosystem, argv: string[], io: CliIO): Prom
     actor: actorOf(io, str('actor')),
     ...(notifyUrl ? { notifyUrl } : {}),
     ...(jobsText === undefined ? {} : { jobs: Number(jobsText) }),
+    ...(io.signal ? { signal: io.signal } : {}),
     onStep,
   });
   if (result.clientOutput) io.stderr.write(result.clientOutput.endsWith('\n') ? result.clientOutput : `${result.clientOutput}\n`);

@@ -18,6 +18,8 @@ export interface RunOptions {
   cwd: string;
   /** Kill the process after this many milliseconds (default 10 minutes). */
   timeoutMs?: number;
+  /** Aborted on Ctrl-C: the process is interrupted too, so an upload cannot outlive the command. */
+  signal?: AbortSignal;
 }
 
 /** Starts a program and collects its output; injectable so tests can stand in for npm or twine. */
@@ -35,7 +37,14 @@ export const spawnRunner: CommandRunner = (command, args, options) =>
     child.on('error', (error: NodeJS.ErrnoException) => {
       reject(new PublishError(error.code === 'ENOENT' ? `'${command}' was not found on PATH: install it first` : `cannot start '${command}': ${error.message}`));
     });
-    child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
+    // SIGINT, like a Ctrl-C at the terminal, lets npm or twine stop cleanly.
+    const interrupt = (): void => void child.kill('SIGINT');
+    options.signal?.addEventListener('abort', interrupt, { once: true });
+    if (options.signal?.aborted) interrupt();
+    child.on('close', (code) => {
+      options.signal?.removeEventListener('abort', interrupt);
+      resolvePromise({ code, stdout, stderr });
+    });
   });
 
 /** Masks the token (and anything token-shaped) in client output. */
@@ -66,6 +75,8 @@ export interface NpmPublishOptions {
   env: Record<string, string | undefined>;
   cwd: string;
   runner?: CommandRunner;
+  /** Interrupts npm when aborted. */
+  signal?: AbortSignal;
   /** The npm executable (default `npm`). */
   npmCommand?: string;
 }
@@ -77,6 +88,8 @@ export interface NpmRunOptions {
   env: Record<string, string | undefined>;
   cwd: string;
   runner?: CommandRunner;
+  /** Interrupts npm when aborted. */
+  signal?: AbortSignal;
   /** The npm executable (default `npm`). */
   npmCommand?: string;
 }
@@ -94,7 +107,7 @@ export async function npmRun(args: readonly string[], options: NpmRunOptions): P
     await chmod(npmrc, 0o600);
     const env = { ...cleanEnv(options.env, /^npm_config_/i), NPM_TOKEN: options.token, NO_UPDATE_NOTIFIER: '1', npm_config_update_notifier: 'false' };
     const full = [...args, '--registry', options.registry, '--userconfig', npmrc];
-    const result = await (options.runner ?? spawnRunner)(options.npmCommand ?? 'npm', full, { env, cwd: options.cwd });
+    const result = await (options.runner ?? spawnRunner)(options.npmCommand ?? 'npm', full, { env, cwd: options.cwd, ...(options.signal ? { signal: options.signal } : {}) });
     return masked(result, [options.token]);
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -116,6 +129,8 @@ export interface TwineUploadOptions {
   env: Record<string, string | undefined>;
   cwd: string;
   runner?: CommandRunner;
+  /** Interrupts twine when aborted. */
+  signal?: AbortSignal;
   /** The twine executable (default `twine`). */
   twineCommand?: string;
 }
@@ -132,6 +147,6 @@ export async function twineUpload(files: readonly string[], options: TwineUpload
     // No desktop keyring prompt or D-Bus wait in CI.
     PYTHON_KEYRING_BACKEND: 'keyring.backends.null.Keyring',
   };
-  const result = await (options.runner ?? spawnRunner)(options.twineCommand ?? 'twine', args, { env, cwd: options.cwd });
+  const result = await (options.runner ?? spawnRunner)(options.twineCommand ?? 'twine', args, { env, cwd: options.cwd, ...(options.signal ? { signal: options.signal } : {}) });
   return masked(result, [options.token]);
 }

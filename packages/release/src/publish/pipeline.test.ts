@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { npmTarball } from '../testing/fixtures.js';
-import type { CommandRunner } from './clients.js';
+import { type CommandRunner, spawnRunner } from './clients.js';
 import { publishRelease } from './pipeline.js';
 
 const TOKEN = 'loopback-registry-token-0123456789';
@@ -107,5 +107,48 @@ describe('publishRelease', () => {
     expect(r).toMatchObject({ status: 'failed', step: 'upload' });
     expect(r.reason).toContain('403 Forbidden');
     expect(r.reason).not.toContain(TOKEN);
+  });
+
+  it('stops at the next step once interrupted (Ctrl-C), and never starts the upload', async () => {
+    for (const at of ['version', 'scan', 'approvals', 'token', 'rehash'] as const) {
+      const { calls, base } = await setup();
+      const controller = new AbortController();
+      const r = await publishRelease({
+        ...base,
+        signal: controller.signal,
+        onStep: (s) => {
+          if (s.step === at) controller.abort();
+        },
+      });
+      expect(r, at).toMatchObject({ status: 'failed' });
+      expect(r.reason).toContain('interrupted');
+      expect(r.reason).toContain('nothing was uploaded');
+      expect(calls, at).toHaveLength(0);
+      expect(readFileSync(base.auditPath, 'utf8').trim().split('\n').at(-1)).toContain('"outcome":"error"');
+    }
+  });
+
+  it('interrupts the client on Ctrl-C during the upload and says the upload may have happened', async () => {
+    const { base } = await setup();
+    const controller = new AbortController();
+    let seen: AbortSignal | undefined;
+    const runner: CommandRunner = async (_cmd, _args, o) => {
+      seen = o.signal;
+      controller.abort();
+      return { code: 130, stdout: '', stderr: 'npm error canceled\n' };
+    };
+    const r = await publishRelease({ ...base, runner, signal: controller.signal });
+    expect(seen).toBe(controller.signal);
+    expect(r).toMatchObject({ status: 'failed', step: 'upload' });
+    expect(r.reason).toContain('may or may not have reached');
+  });
+
+  it('the process runner stops a running client when the signal is aborted', async () => {
+    const controller = new AbortController();
+    const started = Date.now();
+    setTimeout(() => controller.abort(), 100);
+    const r = await spawnRunner(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { env: {}, cwd: tmpdir(), signal: controller.signal });
+    expect(r.code).not.toBe(0);
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 });

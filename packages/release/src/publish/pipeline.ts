@@ -64,6 +64,8 @@ export interface PublishOptions {
   runner?: CommandRunner;
   npmCommand?: string;
   twineCommand?: string;
+  /** Aborted on Ctrl-C: the publish stops before the next step and never starts the upload. */
+  signal?: AbortSignal;
   /** Called after each step is recorded (progress output; awaited). */
   onStep?: (step: StepOutcome) => void | Promise<void>;
   now?: () => Date;
@@ -150,6 +152,11 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
   };
 
   let stop: Stop | undefined;
+  // Someone who presses Ctrl-C means "do not release": checked between steps so that a
+  // release can never go out after it was interrupted.
+  const stopIfInterrupted = (step: PublishStep): void => {
+    if (options.signal?.aborted) throw new Stop('failed', step, `interrupted before the ${step} step finished: nothing was uploaded`);
+  };
   // Every step reads a private copy (a directory only this process can write): a file swapped
   // in the build directory after it was hashed can never reach the registry, because what is
   // version-checked, scanned, approved and uploaded is this copy.
@@ -170,6 +177,8 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
     } catch (error) {
       throw new Stop('failed', 'version', (error as Error).message);
     }
+
+    stopIfInterrupted('version');
 
     // 1. Version gate.
     const tagText = options.tag ?? env.GITHUB_REF;
@@ -194,13 +203,15 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
     await record('version', 'passed', `tag ${tag.tag} matches ${versions.length} artifact${versions.length === 1 ? '' : 's'} (${subject.package} ${tag.semver})`, { tag: tag.tag, package: subject.package, version: subject.version }, [{ name: tag.tag }]);
 
     // 2. Secret scan of exactly these files.
-    const result = await scanAll(staged, { cwd: options.cwd, collectFreshBuffers: true, ...(options.baseline ? { baseline: options.baseline } : {}), ...(options.jobs === undefined ? {} : { jobs: options.jobs }) });
+    stopIfInterrupted('scan');
+    const result = await scanAll(staged, { cwd: options.cwd, collectFreshBuffers: true, ...(options.signal ? { signal: options.signal } : {}), ...(options.baseline ? { baseline: options.baseline } : {}), ...(options.jobs === undefined ? {} : { jobs: options.jobs }) });
     // Reported under the names the user gave, not the private copies'.
     const named = (path: string): string => {
       const i = staged.findIndex((c) => path === c || path.startsWith(`${c}!`));
       return i < 0 ? path : `${options.files[i]}${path.slice((staged[i] ?? '').length)}`;
     };
     findings = result.findings.map((f) => ({ ...f, path: named(f.path), location: { ...f.location, artifact: named(f.location.artifact) } }));
+    stopIfInterrupted('scan');
     scanErrors = result.errors.map((e) => ({ ...e, path: named(e.path) }));
     if (findings.length || scanErrors.length) {
       const parts = [
@@ -216,6 +227,7 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
     await record('scan', 'passed', `no secrets in ${result.stats.files} files (${result.stats.bytes} bytes)${options.baseline?.size ? `, baseline of ${options.baseline.size}` : ''}`, { files: result.stats.files, bytes: result.stats.bytes });
 
     // 3. Approvals, when a policy exists or they are required.
+    stopIfInterrupted('approvals');
     let policyPath = options.policyPath === undefined ? undefined : resolve(options.cwd, options.policyPath);
     if (policyPath === undefined) {
       const fallback = resolve(options.cwd, '.pubguard/policy.json');
@@ -246,6 +258,7 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
     }
 
     // 4. Token checks.
+    stopIfInterrupted('token');
     const check = checkPublishToken(token, { ecosystem: eco, registry, envName: tokenEnv, projects: [...new Set(versions.map((v) => v.name))], now: now() });
     if (!check.ok) {
       await record('token', 'refused', check.reason, { tokenEnv });
@@ -256,6 +269,7 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
     // 5. Re-hash right before the upload, the copy that goes out and the file it came from:
     // what goes out is what was scanned and approved, and a source that changed meanwhile
     // means someone is changing the release under our feet.
+    stopIfInterrupted('rehash');
     const changed: string[] = [];
     for (const [i, f] of files.entries()) {
       const want = digests.find((d) => d.name === basename(f))!.sha256;
@@ -279,6 +293,7 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
     await record('rehash', 'passed', 'every file still has the digest that was scanned and approved');
 
     // 6. Upload.
+    stopIfInterrupted('upload');
     if (options.dryRun) {
       await record('upload', 'passed', `dry run: nothing uploaded to ${registry}`);
     } else {
@@ -292,6 +307,7 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
           ...(options.distTag ? { distTag: options.distTag } : {}),
           ...(options.access ? { access: options.access } : {}),
           ...(options.runner ? { runner: options.runner } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
           ...(options.npmCommand ? { npmCommand: options.npmCommand } : {}),
         });
       } else {
@@ -301,6 +317,7 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
           env,
           cwd: options.cwd,
           ...(options.runner ? { runner: options.runner } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
           ...(options.twineCommand ? { twineCommand: options.twineCommand } : {}),
         });
       }
@@ -308,7 +325,9 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
       const client = eco === 'npm' ? 'npm publish' : 'twine upload';
       if (out.code !== 0) {
         const tail = clientOutput.trim().split('\n').slice(-3).join(' | ');
-        const reason = `${client} exited with ${out.code ?? 'a signal'}: ${tail}`;
+        const reason = options.signal?.aborted
+          ? `interrupted during ${client}: the upload may or may not have reached ${registry}; look there before trying again (${client} exited with ${out.code ?? 'a signal'}${tail ? `: ${tail}` : ''})`
+          : `${client} exited with ${out.code ?? 'a signal'}: ${tail}`;
         await record('upload', 'error', reason);
         throw new Stop('failed', 'upload', reason);
       }

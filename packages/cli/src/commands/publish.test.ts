@@ -1,0 +1,20 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { npmTarball } from '../../../release/src/testing/fixtures.js';
+import { run } from '../run.js';
+import { memoryIO } from '../testing.js';
+
+describe('pubguard publish', () => {
+  it('stops a publish interrupted with Ctrl-C instead of carrying on to the upload', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'pubguard-cli-publish-'));
+    await npmTarball(cwd, 'acme', '1.0.0');
+    const controller = new AbortController();
+    controller.abort();
+    const io = { ...memoryIO({ cwd, env: { NPM_TOKEN: 'loopback-registry-token-0123456789' } }), signal: controller.signal };
+    const r = await run(['publish', 'npm', 'acme-1.0.0.tgz', '--registry', 'http://127.0.0.1:9/', '--tag-name', 'v1.0.0', '--dry-run', '--audit', 'audit.jsonl', '-j', '0'], io);
+    expect(io.out()).toContain('FAILED: interrupted');
+    expect(r.exitCode).toBe(2);
+  });
+});
