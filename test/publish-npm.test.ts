@@ -60,6 +60,19 @@ afterAll(async () => {
 });
 
 describe('pubguard publish npm (Verdaccio, real npm)', () => {
+  it("publishes to --registry even when the project's .npmrc routes the package's scope and auth elsewhere", async () => {
+    const name = '@acme/pubguard-scoped';
+    const dir = join(cwd, 'scoped-project');
+    mkdirSync(join(dir, 'dist'), { recursive: true });
+    writeFileSync(join(dir, 'dist', `acme-pubguard-scoped-${VERSION}.tgz`), await npmTarball(name, VERSION, [{ path: 'index.js', content: 'module.exports = 1;\n' }]));
+    writeFileSync(join(dir, 'package.json'), '{ "private": true }\n');
+    // A project .npmrc as found in many repositories: the scope on another registry, with another credential.
+    writeFileSync(join(dir, '.npmrc'), '@acme:registry=http://127.0.0.1:9/\n//127.0.0.1:9/:_authToken=${OTHER_TOKEN}\n');
+    const r = await publish([`dist/acme-pubguard-scoped-${VERSION}.tgz`, '--tag-name', `v${VERSION}`], { NPM_TOKEN: token, OTHER_TOKEN: 'unrelated' }, dir);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect((await registry.packument(name))?.versions?.[VERSION]).toBeDefined();
+  });
+
   it('refuses a wrong tag', async () => {
     const r = await publish([`dist/${FILE}`, '--tag-name', 'v1.4.1'], { NPM_TOKEN: token });
     expect(r.code).toBe(1);

@@ -97,7 +97,9 @@ export interface NpmRunOptions {
 /**
  * Runs an npm command with a private temporary userconfig (mode 0600) holding only
  * `//host/:_authToken=${NPM_TOKEN}`; the token itself travels in the child's environment and
- * the file is removed afterwards, whatever happens.
+ * the file is removed afterwards, whatever happens. npm runs in that private directory, so
+ * no project `.npmrc` (where `@scope:registry` or another `_authToken` would outrank the
+ * userconfig) sends the package or the credentials elsewhere than to `registry`.
  */
 export async function npmRun(args: readonly string[], options: NpmRunOptions): Promise<ClientResult> {
   const dir = await mkdtemp(join(tmpdir(), 'pubguard-npm-'));
@@ -106,8 +108,10 @@ export async function npmRun(args: readonly string[], options: NpmRunOptions): P
     await writeFile(npmrc, `registry=${options.registry}\n${npmAuthKey(options.registry)}:_authToken=\${NPM_TOKEN}\n`, { mode: 0o600 });
     await chmod(npmrc, 0o600);
     const env = { ...cleanEnv(options.env, /^npm_config_/i), NPM_TOKEN: options.token, NO_UPDATE_NOTIFIER: '1', npm_config_update_notifier: 'false' };
-    const full = [...args, '--registry', options.registry, '--userconfig', npmrc];
-    const result = await (options.runner ?? spawnRunner)(options.npmCommand ?? 'npm', full, { env, cwd: options.cwd, ...(options.signal ? { signal: options.signal } : {}) });
+    // npm looks for a project .npmrc from its working directory up to the first package.json;
+    // --prefix pins that search to the private directory.
+    const full = [...args, '--registry', options.registry, '--userconfig', npmrc, '--prefix', dir];
+    const result = await (options.runner ?? spawnRunner)(options.npmCommand ?? 'npm', full, { env, cwd: dir, ...(options.signal ? { signal: options.signal } : {}) });
     return masked(result, [options.token]);
   } finally {
     await rm(dir, { recursive: true, force: true });
