@@ -113,7 +113,7 @@ export {
   spawnRunner,
   twineUpload,
 } from './publish/clients.js';
-export { type NotifyOptions, type NotifyResult, type PublishNotification, describeWebhook, sendNotification } from './publish/notify.js';
+export { type NotifyOptions, type NotifyResult, type PublishNotification, describeWebhook, sendNotification, webhookProblem } from './publish/notify.js';
 export { type PublishOptions, type PublishResult, type PublishStep, type StepOutcome, publishRelease } from './publish/pipeline.js';
 export { type NpmRunOptions, npmRun } from './publish/clients.js';
 export {

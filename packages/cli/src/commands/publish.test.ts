@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -16,5 +16,18 @@ describe('pubguard publish', () => {
     const r = await run(['publish', 'npm', 'acme-1.0.0.tgz', '--registry', 'http://127.0.0.1:9/', '--tag-name', 'v1.0.0', '--dry-run', '--audit', 'audit.jsonl', '-j', '0'], io);
     expect(io.out()).toContain('FAILED: interrupted');
     expect(r.exitCode).toBe(2);
+  });
+
+  it('refuses a --notify URL that can never be posted to before anything runs, without echoing it', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'pubguard-cli-publish-'));
+    await npmTarball(cwd, 'acme', '1.0.0');
+    for (const url of ['hooks.example.com/services/T0/B0/path-secret-42', 'https://hook:path-secret-42@127.0.0.1:9/hook']) {
+      const io = memoryIO({ cwd, env: { NPM_TOKEN: 'loopback-registry-token-0123456789' } });
+      const r = await run(['publish', 'npm', 'acme-1.0.0.tgz', '--registry', 'http://127.0.0.1:9/', '--tag-name', 'v1.0.0', '--dry-run', '--audit', 'audit.jsonl', '-j', '0', '--notify', url], io);
+      expect(r.exitCode, url).toBe(2);
+      expect(io.err()).toContain('notification URL');
+      expect(io.out() + io.err()).not.toContain('path-secret-42');
+      expect(existsSync(join(cwd, 'audit.jsonl'))).toBe(false);
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { type PublishNotification, sendNotification } from './notify.js';
+import { type PublishNotification, sendNotification, webhookProblem } from './notify.js';
 
 const message: PublishNotification = {
   text: 'acme 1.0.0 published',
@@ -57,5 +57,21 @@ describe('sendNotification', () => {
     s.closeAllConnections();
     s.close();
     expect(r).toMatchObject({ ok: false, attempts: 2, error: 'no answer within 100 ms' });
+  });
+
+  it('never repeats the webhook URL (its path or password is the secret) in an error', async () => {
+    const r = await sendNotification('http://hook-user:hook-password-42@127.0.0.1:9/services/T0/B0/path-secret-42', message, { attempts: 1 });
+    expect(r.ok).toBe(false);
+    expect(r.error).not.toContain('hook-password-42');
+    expect(r.error).not.toContain('path-secret-42');
+  });
+
+  it('tells a URL that can never be posted to, without repeating it', () => {
+    expect(webhookProblem('https://hooks.example.com/services/T0/B0/x')).toBeUndefined();
+    for (const url of ['hooks.example.com/services/T0/B0/path-secret-42', 'ftp://hooks.example.com/path-secret-42', 'https://u:path-secret-42@hooks.example.com/x']) {
+      const problem = webhookProblem(url);
+      expect(problem, url).toMatch(/notification URL/);
+      expect(problem).not.toContain('path-secret-42');
+    }
   });
 });

@@ -54,6 +54,23 @@ export function describeWebhook(url: string): string {
 }
 
 /**
+ * Why a webhook URL cannot be posted to, or undefined when it can; the message never repeats
+ * the URL, whose path is often the webhook's secret.
+ */
+export function webhookProblem(url: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return 'the notification URL is not a URL: give the whole webhook address, https:// included';
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') return `the notification URL must be http:// or https://, not ${u.protocol}//`;
+  // fetch refuses such a URL outright, so every notification would fail after the release.
+  if (u.username || u.password) return 'the notification URL carries a user name or password, which cannot be sent: use the address the webhook provider gives';
+  return undefined;
+}
+
+/**
  * POSTs the notification as JSON; retries network errors, timeouts, 429 and 5xx with
  * exponential backoff; never throws, so a failed notification cannot undo a publish.
  */
@@ -78,7 +95,9 @@ export async function sendNotification(url: string, message: PublishNotification
       if (res.status !== 429 && res.status < 500) return last;
     } catch (error) {
       const e = error as Error;
-      last = { ok: false, attempts: i, error: e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (e.cause instanceof Error ? e.cause.message : e.message) };
+      const why = e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : e.cause instanceof Error ? e.cause.message : e.message;
+      // fetch quotes the URL in some messages; its path and password are the webhook's secret.
+      last = { ok: false, attempts: i, error: why.split(url).join(describeWebhook(url)) };
     }
     if (i < attempts) {
       await sleep(delay);

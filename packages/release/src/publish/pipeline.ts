@@ -12,7 +12,7 @@ import { type ArtifactDigest, type ReleaseSubject, inferPackageName, normaliseAr
 import { checkVersionTag } from '../version.js';
 import { type ClientResult, type CommandRunner, npmPublish, twineUpload } from './clients.js';
 import { PublishError } from './errors.js';
-import { type NotifyOptions, type NotifyResult, type PublishNotification, describeWebhook, sendNotification } from './notify.js';
+import { type NotifyOptions, type NotifyResult, type PublishNotification, describeWebhook, sendNotification, webhookProblem } from './notify.js';
 import { type Ecosystem, NPM_REGISTRY, PYPI_REPOSITORY, checkPublishToken } from './tokens.js';
 
 /** The steps of a publish, in the order they run. */
@@ -116,6 +116,9 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
   } catch {
     throw new PublishError(`'${registry}' is not a URL`);
   }
+  // A notification that can never be sent is found out now, not after the upload.
+  const hookProblem = options.notifyUrl === undefined ? undefined : webhookProblem(options.notifyUrl);
+  if (hookProblem) throw new PublishError(hookProblem);
   if (options.files.length === 0) throw new PublishError('no files to publish');
   if (eco === 'npm' && options.files.length !== 1) throw new PublishError('npm publishes one tarball at a time: give exactly one .tgz');
   const tokenEnv = options.tokenEnv ?? (eco === 'npm' ? 'NPM_TOKEN' : 'PYPI_TOKEN');
