@@ -56,7 +56,8 @@ scan → approvals → token checks → re-hash → upload → notify. The token
 $PYPI_TOKEN (or the variable named by --token-env), never from the command line, and handed
 to twine as TWINE_USERNAME=__token__ / TWINE_PASSWORD in its environment. GitHub tokens
 are refused; on pypi.org and test.pypi.org the token must be a pypi- macaroon for that
-index, not scoped to other projects.
+index, not scoped to other projects, and a token of pypi.org or test.pypi.org is never
+sent to any other repository URL.
 
 Options:
       --repository-url URL  upload endpoint (default https://upload.pypi.org/legacy/)

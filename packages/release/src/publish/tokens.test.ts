@@ -68,6 +68,17 @@ describe('checkPublishToken', () => {
     expect(checkPublishToken('pypi-notamacaroon', pypi).ok).toBe(false);
   });
 
+  it('never sends a pypi.org or test.pypi.org token to another repository', () => {
+    for (const registry of ['https://upload.pypi.org.example.net/legacy/', 'http://127.0.0.1:8080/legacy/']) {
+      for (const location of ['pypi.org', 'test.pypi.org']) {
+        const r = checkPublishToken(pypiToken(location, []), { ...pypi, registry });
+        expect(r, `${location} → ${registry}`).toMatchObject({ ok: false, reason: expect.stringContaining(`token for ${location}`) });
+      }
+    }
+    // A private repository's own token, even one that starts with pypi-, is still accepted.
+    expect(checkPublishToken(`pypi-${randomBytes(64).toString('base64url')}`, { ...pypi, registry: 'http://127.0.0.1:8080/legacy/' }).ok).toBe(true);
+  });
+
   it('recognises the public registries by host', () => {
     expect(publicRegistry('https://registry.npmjs.org/')).toBe('npmjs');
     expect(publicRegistry('https://test.pypi.org/legacy/')).toBe('testpypi');

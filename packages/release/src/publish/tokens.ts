@@ -139,5 +139,20 @@ export function checkPublishToken(token: string | undefined, options: TokenCheck
     return { ok: true, reason: `PyPI token for ${location}`, notes };
   }
   if (token.startsWith('npm_')) return { ok: false, reason: `${envName} holds an npm token, not a token for ${options.registry}` };
+  // A token minted by pypi.org names that index inside itself: sent anywhere else (a mistyped
+  // --repository-url, a look-alike host), it hands a live PyPI credential to a stranger.
+  const minted = pypiTokenCaveats(token);
+  if (minted && pypiMacaroonValid(token) && (minted.location === 'pypi.org' || minted.location === 'test.pypi.org')) {
+    return { ok: false, reason: `${envName} is a token for ${minted.location}, and ${safeHost(options.registry)} is not ${minted.location}: check the repository URL, or use a token of that repository` };
+  }
   return { ok: true, reason: 'token present (private repository: shape not checked)', notes: [] };
+}
+
+/** The host of a URL, for messages (never its user or password). */
+function safeHost(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return 'that URL';
+  }
 }
