@@ -50,6 +50,10 @@ describe('checkPublishToken', () => {
     expect(checkPublishToken(checksummed('npm_', false), npmjs)).toMatchObject({ ok: false, reason: expect.stringContaining('checksum') });
     expect(checkPublishToken('c2VjcmV0LXZlcmRhY2Npby10b2tlbg==', npmjs).ok).toBe(false);
     expect(checkPublishToken('c2VjcmV0LXZlcmRhY2Npby10b2tlbg==', local).ok).toBe(true);
+    // A live npmjs token never goes to another registry (a typo, a look-alike host).
+    for (const registry of ['https://registry.npmjs.com/', 'https://npm.example.com/']) {
+      expect(checkPublishToken(checksummed('npm_'), { ...npmjs, registry })).toMatchObject({ ok: false, reason: expect.stringContaining('is not registry.npmjs.org') });
+    }
   });
 
   it('refuses whitespace (it would break the userconfig line) and tokens of the other registry', () => {

@@ -125,6 +125,11 @@ export function checkPublishToken(token: string | undefined, options: TokenCheck
       return { ok: true, reason: 'npm token with a valid checksum', notes: [] };
     }
     if (token.startsWith('pypi-')) return { ok: false, reason: `${envName} holds a PyPI token, not a token for ${options.registry}` };
+    // Only registry.npmjs.org mints npm_ tokens: sent to a mistyped or look-alike --registry,
+    // a live one would go to a stranger.
+    if (token.startsWith('npm_') && githubChecksumValid(token)) {
+      return { ok: false, reason: `${envName} is a token for registry.npmjs.org, and ${safeHost(options.registry)} is not registry.npmjs.org: check --registry, or use a token of that registry` };
+    }
     return { ok: true, reason: 'token present (private registry: shape not checked)', notes: [] };
   }
   if (where === 'npmjs') return { ok: false, reason: `${options.registry} is the npm registry, not a PyPI repository` };
