@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -15,6 +15,20 @@ describe('pubguard publish', () => {
     const io = { ...memoryIO({ cwd, env: { NPM_TOKEN: 'loopback-registry-token-0123456789' } }), signal: controller.signal };
     const r = await run(['publish', 'npm', 'acme-1.0.0.tgz', '--registry', 'http://127.0.0.1:9/', '--tag-name', 'v1.0.0', '--dry-run', '--audit', 'audit.jsonl', '-j', '0'], io);
     expect(io.out()).toContain('FAILED: interrupted');
+    expect(r.exitCode).toBe(2);
+  });
+
+  it('exits 2 and says the package was published when its audit record cannot be written', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'pubguard-cli-publish-'));
+    await npmTarball(cwd, 'acme', '1.0.0');
+    // An npm that succeeds and, meanwhile, leaves the audit log without its final newline.
+    mkdirSync(join(cwd, 'bin'));
+    writeFileSync(join(cwd, 'bin/npm'), `#!/bin/sh\nprintf '{"cut' >> '${join(cwd, 'audit.jsonl')}'\necho '+ acme@1.0.0'\n`);
+    chmodSync(join(cwd, 'bin/npm'), 0o755);
+    const io = memoryIO({ cwd, env: { NPM_TOKEN: 'loopback-registry-token-0123456789', PATH: `${join(cwd, 'bin')}:${process.env.PATH ?? ''}` } });
+    const r = await run(['publish', 'npm', 'acme-1.0.0.tgz', '--registry', 'http://127.0.0.1:9/', '--tag-name', 'v1.0.0', '--audit', 'audit.jsonl', '-j', '0'], io);
+    expect(io.out()).toContain('PUBLISHED: acme 1.0.0 published to http://127.0.0.1:9/, but the audit record of the upload step could not be written');
+    expect(io.out()).toContain('do not publish it again');
     expect(r.exitCode).toBe(2);
   });
 

@@ -44,7 +44,9 @@ ${commonHelp('NPM_TOKEN')}
 
 Exit codes: 0 published (or dry run passed), 1 refused, 2 usage error or failure (npm
 missing, upload rejected by the registry, unreadable file, interrupted by Ctrl-C, which
-stops the run before its next step and interrupts npm).
+stops the run before its next step and interrupts npm), or published but its audit record
+could not be written: the result says PUBLISHED with the reason, the notification is sent
+saying the same, and the version must not be published again.
 
 Example:
   NPM_TOKEN=… pubguard publish npm dist/acme-1.2.3.tgz --tag-name v1.2.3 --require-approvals
@@ -66,7 +68,9 @@ ${commonHelp('PYPI_TOKEN')}
 
 Exit codes: 0 uploaded (or dry run passed), 1 refused, 2 usage error or failure (twine
 missing, upload rejected, unreadable file, interrupted by Ctrl-C, which stops the run
-before its next step and interrupts twine).
+before its next step and interrupts twine), or uploaded but its audit record could not be
+written: the result says PUBLISHED with the reason, the notification is sent saying the
+same, and the files must not be uploaded again.
 
 Example:
   PYPI_TOKEN=… pubguard publish pypi dist/*.whl dist/*.tar.gz --tag-name v1.2.3
@@ -154,7 +158,8 @@ async function runPublish(ecosystem: Ecosystem, argv: string[], io: CliIO): Prom
     if (result.notification && !result.notification.ok) io.stderr.write(`warning: notification failed: ${result.notification.error ?? 'unknown error'}\n`);
     io.stdout.write(`audit head ${result.auditHead}\n`);
   }
-  return { exitCode: result.status === 'refused' ? 1 : result.status === 'failed' ? 2 : 0 };
+  // A release that went out unrecorded is a fatal problem for whoever relies on the log.
+  return { exitCode: result.status === 'refused' ? 1 : result.status === 'failed' || result.auditError !== undefined ? 2 : 0 };
 }
 
 /** `pubguard publish npm`. */

@@ -15,6 +15,8 @@ export interface PublishNotification {
   /** The step that refused or failed. */
   step?: string;
   reason: string;
+  /** Set when the package was published but its audit record could not be written: what failed and what to do. */
+  auditError?: string;
   /** SHA-256 of the last audit line when the message was sent. */
   auditHead?: string;
   actor: string;

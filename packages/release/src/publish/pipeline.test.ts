@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -107,6 +108,40 @@ describe('publishRelease', () => {
     expect(r).toMatchObject({ status: 'failed', step: 'upload' });
     expect(r.reason).toContain('403 Forbidden');
     expect(r.reason).not.toContain(TOKEN);
+  });
+
+  it('says a package was published when its audit record cannot be written, and still notifies', async () => {
+    const { base } = await setup();
+    const bodies: string[] = [];
+    const hook = createServer((req, res) => {
+      let b = '';
+      req.on('data', (d) => (b += d));
+      req.on('end', () => {
+        bodies.push(b);
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    // The upload succeeds, and meanwhile the log loses its final newline, so no record can follow.
+    const runner: CommandRunner = async () => {
+      appendFileSync(base.auditPath, '{"cut');
+      return { code: 0, stdout: '+ acme@1.0.0\n', stderr: '' };
+    };
+    const r = await publishRelease({ ...base, runner, notifyUrl: `http://127.0.0.1:${(hook.address() as { port: number }).port}/hook`, notifyOptions: { attempts: 1 } });
+    hook.close();
+    expect(r.status).toBe('published');
+    expect(r.auditError).toContain('the audit record of the upload step could not be written');
+    expect(r.auditError).toContain('does not end with a newline');
+    expect(r.auditError).toContain('IS published: do not publish it again');
+    expect(r.reason).toMatch(/^acme 1\.0\.0 published to http:\/\/127\.0\.0\.1:9\/, but the audit record/);
+    expect(r.notification).toMatchObject({ ok: true });
+    expect(r.steps.map((s) => s.step)).toEqual(['version', 'scan', 'approvals', 'token', 'rehash', 'upload', 'notify']);
+    const body = JSON.parse(bodies[0]!) as { event: string; text: string; auditError?: string };
+    expect(body.event).toBe('published');
+    expect(body.text).toContain('acme 1.0.0 published to npm, but the audit record of the upload step could not be written');
+    expect(body.auditError).toBe(r.auditError);
+    // Nothing was appended after the lost record.
+    expect(readFileSync(base.auditPath, 'utf8').endsWith('{"cut')).toBe(true);
   });
 
   it('stops at the next step once interrupted (Ctrl-C), and never starts the upload', async () => {

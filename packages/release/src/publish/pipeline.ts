@@ -6,6 +6,7 @@ import { type Finding, type ScanError, scanAll } from '@pubguard/engine';
 import { loadApprovals, verifyApprovals } from '../approvals.js';
 import { type ArtifactVersion, compareArtifactVersions, readArtifactVersions, sha256File } from '../artifacts.js';
 import { type AuditOutcome, AuditLog } from '../audit.js';
+import { AuditError } from '../errors.js';
 import { loadPolicy } from '../policy.js';
 import { redactText, secretsFromEnv } from '../redact.js';
 import { type ArtifactDigest, type ReleaseSubject, inferPackageName, normaliseArtifacts } from '../statement.js';
@@ -86,7 +87,12 @@ export interface PublishResult {
   /** Output of npm or twine, token masked. */
   clientOutput?: string;
   notification?: NotifyResult;
-  /** SHA-256 of the audit log's last line after the run: keep it to detect truncation. */
+  /**
+   * Set when the package was uploaded but a later audit record could not be written: the
+   * release is out (status `published`) yet unrecorded, which the command reports as a failure.
+   */
+  auditError?: string;
+  /** SHA-256 of the audit log's last line after the run (empty if the log cannot be read): keep it to detect truncation. */
   auditHead: string;
 }
 
@@ -135,20 +141,33 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
   let scanErrors: ScanError[] = [];
   let approvers: string[] = [];
   let clientOutput: string | undefined;
+  let uploaded = false;
+  let auditFailure: string | undefined;
 
   const record = async (step: PublishStep, outcome: AuditOutcome, reason: string, details: Record<string, unknown> = {}, extra: { name: string }[] = []): Promise<void> => {
     const clean = redactText(reason, secrets);
-    await log.append(
-      {
-        stage: `${STAGE_PREFIX}${step}`,
-        outcome,
-        actor: options.actor,
-        subjects: [...extra, ...digests],
-        reason: clean,
-        details: { ecosystem: eco, registry, ...(options.dryRun ? { dryRun: true } : {}), ...details },
-      },
-      now(),
-    );
+    // After one record is lost, later ones are not written: a log that skips the upload
+    // record but shows the notification would misstate what happened.
+    if (auditFailure === undefined) {
+      try {
+        await log.append(
+          {
+            stage: `${STAGE_PREFIX}${step}`,
+            outcome,
+            actor: options.actor,
+            subjects: [...extra, ...digests],
+            reason: clean,
+            details: { ecosystem: eco, registry, ...(options.dryRun ? { dryRun: true } : {}), ...details },
+          },
+          now(),
+        );
+      } catch (error) {
+        // Once the package is on the registry, a lost record must not hide that it was published
+        // (a re-run would only fail on "version already exists").
+        if (!uploaded || !(error instanceof AuditError)) throw error;
+        auditFailure = `the audit record of the ${step} step could not be written: ${error.message}`;
+      }
+    }
     const s = { step, outcome, reason: clean };
     steps.push(s);
     await options.onStep?.(s);
@@ -334,6 +353,7 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
         await record('upload', 'error', reason);
         throw new Stop('failed', 'upload', reason);
       }
+      uploaded = true;
       await record('upload', 'passed', `${client} to ${registry} succeeded`, options.distTag ? { distTag: options.distTag } : {});
     }
   } catch (error) {
@@ -349,17 +369,30 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
   }
 
   const status: PublishResult['status'] = stop ? stop.kind : options.dryRun ? 'dry-run' : 'published';
+  const auditError =
+    auditFailure === undefined
+      ? undefined
+      : `${auditFailure}. ${subject!.package} ${subject!.version} IS published: do not publish it again (the registry refuses the same version); repair the log (\`pubguard audit verify ${options.auditPath}\`) and keep this output as the record of the upload`;
   const reason = stop
     ? stop.reason
     : options.dryRun
       ? `${subject!.package} ${subject!.version} passed every check; nothing uploaded`
-      : `${subject!.package} ${subject!.version} published to ${registry}`;
+      : `${subject!.package} ${subject!.version} published to ${registry}${auditError ? `, but ${auditError}` : ''}`;
+  // A log that cannot be read after a lost record still leaves the run's result to report.
+  const headNow = async (): Promise<string> => {
+    try {
+      return (await log.verify()).head;
+    } catch (error) {
+      if (auditFailure !== undefined && error instanceof AuditError) return '';
+      throw error;
+    }
+  };
 
   let notification: NotifyResult | undefined;
   if (options.notifyUrl) {
-    const head = (await log.verify()).head;
+    const head = await headNow();
     const message: PublishNotification = {
-      text: notificationText(status, eco, subject, reason, stop?.step),
+      text: notificationText(status, eco, subject, reason, stop?.step, auditError),
       event: status,
       ecosystem: eco,
       ...(subject ? { package: subject.package, version: subject.version } : {}),
@@ -368,7 +401,8 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
       approvers,
       ...(stop ? { step: stop.step } : {}),
       reason,
-      auditHead: head,
+      ...(auditError ? { auditError } : {}),
+      ...(head ? { auditHead: head } : {}),
       actor: options.actor,
     };
     notification = await sendNotification(options.notifyUrl, message, { ...options.notifyOptions, secrets });
@@ -391,7 +425,8 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
     approvers,
     ...(clientOutput === undefined ? {} : { clientOutput }),
     ...(notification ? { notification } : {}),
-    auditHead: (await log.verify()).head,
+    ...(auditError ? { auditError: redactText(auditError, secrets) } : {}),
+    auditHead: await headNow(),
   };
 }
 
@@ -401,12 +436,12 @@ function nextStep(step: PublishStep): PublishStep {
   return ORDER[Math.min(ORDER.indexOf(step) + 1, ORDER.length - 1)]!;
 }
 
-function notificationText(status: PublishResult['status'], eco: Ecosystem, subject: ReleaseSubject | undefined, reason: string, step?: PublishStep): string {
+function notificationText(status: PublishResult['status'], eco: Ecosystem, subject: ReleaseSubject | undefined, reason: string, step: PublishStep | undefined, auditError: string | undefined): string {
   const what = subject ? `${subject.package} ${subject.version}` : 'a release';
   const where = eco === 'npm' ? 'npm' : 'PyPI';
   switch (status) {
     case 'published':
-      return `:white_check_mark: ${what} published to ${where}`;
+      return auditError ? `:warning: ${what} published to ${where}, but ${auditError}` : `:white_check_mark: ${what} published to ${where}`;
     case 'dry-run':
       return `:test_tube: ${what} passed every check for ${where} (dry run, nothing uploaded)`;
     case 'refused':
