@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -17,5 +17,27 @@ describe('pubguard incident npm', () => {
       expect(io.out() + io.err()).not.toContain('url-password-0123');
     }
     expect(readFileSync(join(cwd, '.pubguard/audit.jsonl'), 'utf8')).not.toContain('url-password-0123');
+  });
+});
+
+describe('pubguard incident pypi', () => {
+  it('refuses --execute, which could only pretend to yank, and records nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pubguard-cli-incident-'));
+    const io = memoryIO({ cwd: dir });
+    expect((await run(['incident', 'pypi', 'acme-tool', '1.2.3', '--execute'], io)).exitCode).toBe(2);
+    expect(io.err()).toContain('PyPI offers no API to yank a release');
+    expect(existsSync(join(dir, '.pubguard/audit.jsonl'))).toBe(false);
+    const plain = memoryIO({ cwd: dir });
+    expect((await run(['incident', 'pypi', 'acme-tool', '1.2.3'], plain)).exitCode).toBe(0);
+    expect(plain.out()).toContain('https://pypi.org/manage/project/acme-tool/release/1.2.3/');
+  });
+
+  it('lists --execute in the help of incident npm only', async () => {
+    const npm = memoryIO({ cwd });
+    await run(['incident', 'npm', '--help'], npm);
+    expect(npm.out()).toContain('--execute');
+    const pypi = memoryIO({ cwd });
+    await run(['incident', 'pypi', '--help'], pypi);
+    expect(pypi.out()).not.toMatch(/^\s+--execute/m);
   });
 });

@@ -4,8 +4,7 @@ import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
 import { type OptionSpecs, parseCommandArgs } from '../args.js';
 import { DEFAULT_AUDIT_PATH, actorOf, outputFormat, writeJson } from './audit.js';
 
-const COMMON = `      --execute           run the steps that can be automated (default: print the plan)
-      --audit FILE        audit log (default ${DEFAULT_AUDIT_PATH})
+const COMMON = `      --audit FILE        audit log (default ${DEFAULT_AUDIT_PATH})
       --actor NAME        who runs it (default: $GITHUB_ACTOR, else $USER)
   -f, --format FMT        text (default) or json`;
 
@@ -24,6 +23,7 @@ Options:
       --unpublish         also unpublish when still within 72 hours of publishing
       --token-id ID       npm token to revoke (from \`npm token list\`)
       --token-env NAME    variable holding the npm token (default NPM_TOKEN)
+      --execute           run the steps that can be automated (default: print the plan)
 ${COMMON}
 
 Exit codes: 0 plan printed or every automated step done, 1 refused (no usable token),
@@ -35,12 +35,13 @@ const PYPI_HELP = `Usage: pubguard incident pypi <project> <version> [options]
 A release leaked a secret. PyPI yanking and token removal are web-only, so this prints the
 exact pages (https://pypi.org/manage/project/<project>/release/<version>/ and
 https://pypi.org/manage/account/token/) and the rotation checklist, and records the
-incident in the audit log.
+incident in the audit log. Nothing can be automated (PyPI has no API to yank a release or
+remove a token), so there is no --execute: it is refused as a usage error.
 
 Options:
 ${COMMON}
 
-Exit codes: 0 plan printed, 2 usage error.
+Exit codes: 0 plan printed, 2 usage error (--execute among them).
 `;
 
 function printPlan(io: CliIO, plan: IncidentPlan, results: IncidentActionResult[]): void {
@@ -76,6 +77,10 @@ async function runIncident(ecosystem: Ecosystem, argv: string[], io: CliIO): Pro
   const v = values as Record<string, string | boolean | undefined>;
   const str = (k: string): string | undefined => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
   const format = outputFormat(str('format'));
+  // Accepting it would let a runbook believe the release was yanked.
+  if (ecosystem === 'pypi' && v.execute === true) {
+    throw new UsageError('incident pypi has nothing to execute: PyPI offers no API to yank a release or remove a token, both are done on pypi.org; run it without --execute to print the pages and the checklist');
+  }
   let pkg: string;
   let version: string;
   if (ecosystem === 'npm') {
