@@ -44,7 +44,8 @@ ${commonHelp('NPM_TOKEN')}
 
 Exit codes: 0 published (or dry run passed), 1 refused, 2 usage error or failure (npm
 missing, upload rejected by the registry, unreadable file, interrupted by Ctrl-C, which
-stops the run before its next step and interrupts npm), or published but its audit record
+stops the run before its next step and interrupts npm; a second one exits at once, still
+removing the private copies and npm's temporary userconfig), or published but its audit record
 could not be written: the result says PUBLISHED with the reason, the notification is sent
 saying the same, and the version must not be published again.
 
@@ -68,7 +69,8 @@ ${commonHelp('PYPI_TOKEN')}
 
 Exit codes: 0 uploaded (or dry run passed), 1 refused, 2 usage error or failure (twine
 missing, upload rejected, unreadable file, interrupted by Ctrl-C, which stops the run
-before its next step and interrupts twine), or uploaded but its audit record could not be
+before its next step and interrupts twine; a second one exits at once, still removing the
+private copies), or uploaded but its audit record could not be
 written: the result says PUBLISHED with the reason, the notification is sent saying the
 same, and the files must not be uploaded again.
 

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { redactText } from '../redact.js';
+import { makeTempDir, removeTempDir } from '../tempdir.js';
 import { PublishError } from './errors.js';
 
 /** What a finished client process left behind (output already masked). */
@@ -102,7 +102,7 @@ export interface NpmRunOptions {
  * userconfig) sends the package or the credentials elsewhere than to `registry`.
  */
 export async function npmRun(args: readonly string[], options: NpmRunOptions): Promise<ClientResult> {
-  const dir = await mkdtemp(join(tmpdir(), 'pubguard-npm-'));
+  const dir = await makeTempDir('pubguard-npm-');
   const npmrc = join(dir, 'npmrc');
   try {
     await writeFile(npmrc, `registry=${options.registry}\n${npmAuthKey(options.registry)}:_authToken=\${NPM_TOKEN}\n`, { mode: 0o600 });
@@ -114,7 +114,7 @@ export async function npmRun(args: readonly string[], options: NpmRunOptions): P
     const result = await (options.runner ?? spawnRunner)(options.npmCommand ?? 'npm', full, { env, cwd: dir, ...(options.signal ? { signal: options.signal } : {}) });
     return masked(result, [options.token]);
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await removeTempDir(dir);
   }
 }
 

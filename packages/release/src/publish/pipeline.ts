@@ -1,6 +1,5 @@
 import { constants } from 'node:fs';
-import { access, copyFile, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { access, copyFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { type Finding, type ScanError, scanAll } from '@pubguard/engine';
 import { loadApprovals, verifyApprovals } from '../approvals.js';
@@ -10,6 +9,7 @@ import { AuditError } from '../errors.js';
 import { loadPolicy } from '../policy.js';
 import { redactText, secretsFromEnv } from '../redact.js';
 import { type ArtifactDigest, type ReleaseSubject, inferPackageName, normaliseArtifacts } from '../statement.js';
+import { makeTempDir, removeTempDir } from '../tempdir.js';
 import { checkVersionTag } from '../version.js';
 import { type ClientResult, type CommandRunner, npmPublish, twineUpload } from './clients.js';
 import { PublishError } from './errors.js';
@@ -188,7 +188,7 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
     // Digests are taken once, here; everything after refers to these bytes.
     try {
       if (new Set(files.map((f) => basename(f))).size !== files.length) throw new PublishError('two of the files have the same name; a release holds each file name once');
-      staging = await mkdtemp(join(tmpdir(), 'pubguard-publish-'));
+      staging = await makeTempDir('pubguard-publish-');
       for (const f of files) {
         const copy = join(staging, basename(f));
         await copyFile(f, copy, constants.COPYFILE_EXCL);
@@ -365,7 +365,7 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
     // Steps that refused with details have recorded themselves; every other stop is recorded here.
     if (!steps.some((s) => s.step === stop!.step)) await record(stop.step, stop.kind === 'failed' ? 'error' : 'refused', stop.reason);
   } finally {
-    if (staging) await rm(staging, { recursive: true, force: true });
+    if (staging) await removeTempDir(staging);
   }
 
   const status: PublishResult['status'] = stop ? stop.kind : options.dryRun ? 'dry-run' : 'published';
