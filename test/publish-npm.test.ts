@@ -60,7 +60,7 @@ afterAll(async () => {
 });
 
 describe('pubguard publish npm (Verdaccio, real npm)', () => {
-  it("publishes to --registry even when the project's .npmrc routes the package's scope and auth elsewhere", async () => {
+  it("publishes to --registry even when the project's .npmrc and the global npmrc route the package's scope and auth elsewhere", async () => {
     const name = '@acme/pubguard-scoped';
     const dir = join(cwd, 'scoped-project');
     mkdirSync(join(dir, 'dist'), { recursive: true });
@@ -68,7 +68,10 @@ describe('pubguard publish npm (Verdaccio, real npm)', () => {
     writeFileSync(join(dir, 'package.json'), '{ "private": true }\n');
     // A project .npmrc as found in many repositories: the scope on another registry, with another credential.
     writeFileSync(join(dir, '.npmrc'), '@acme:registry=http://127.0.0.1:9/\n//127.0.0.1:9/:_authToken=${OTHER_TOKEN}\n');
-    const r = await publish([`dist/acme-pubguard-scoped-${VERSION}.tgz`, '--tag-name', `v${VERSION}`], { NPM_TOKEN: token, OTHER_TOKEN: 'unrelated' }, dir);
+    // And a global npm config ($PREFIX/etc/npmrc) that does the same.
+    mkdirSync(join(dir, 'prefix/etc'), { recursive: true });
+    writeFileSync(join(dir, 'prefix/etc/npmrc'), '@acme:registry=http://127.0.0.1:9/\n');
+    const r = await publish([`dist/acme-pubguard-scoped-${VERSION}.tgz`, '--tag-name', `v${VERSION}`], { NPM_TOKEN: token, OTHER_TOKEN: 'unrelated', PREFIX: join(dir, 'prefix') }, dir);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect((await registry.packument(name))?.versions?.[VERSION]).toBeDefined();
   });

@@ -31,10 +31,11 @@ Publishes exactly this tarball with \`npm publish <tarball>\` after: version gat
 scan of the tarball → approvals → token checks → re-hash (the bytes must still be the ones
 checked) → upload → notify. The token is read from $NPM_TOKEN (or the variable named by
 --token-env), never from the command line, and is handed to npm through a temporary
-userconfig (mode 0600, removed afterwards) that refers to \${NPM_TOKEN}; npm runs outside
-the project, so no project .npmrc redirects the package's scope or its credentials. GitHub
-tokens are refused; on registry.npmjs.org the token must be an npm_ token with a valid
-checksum, and such a token is never sent to any other registry.
+userconfig (mode 0600, removed afterwards) that refers to \${NPM_TOKEN} and pins a scoped
+package's scope to --registry; npm runs outside the project with an empty global config,
+so no project, global or built-in npmrc redirects the package's scope or its credentials.
+GitHub tokens are refused; on registry.npmjs.org the token must be an npm_ token with a
+valid checksum, and such a token is never sent to any other registry.
 
 Options:
       --registry URL        npm registry (default https://registry.npmjs.org/)

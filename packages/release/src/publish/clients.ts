@@ -79,12 +79,16 @@ export interface NpmPublishOptions {
   signal?: AbortSignal;
   /** The npm executable (default `npm`). */
   npmCommand?: string;
+  /** The package's name; a scoped one gets its scope pinned to `registry`. */
+  packageName?: string;
 }
 
 /** Options of `npmRun`. */
 export interface NpmRunOptions {
   registry: string;
   token: string;
+  /** The package acted on; a scoped one gets its scope pinned to `registry`. */
+  packageName?: string;
   env: Record<string, string | undefined>;
   cwd: string;
   runner?: CommandRunner;
@@ -94,23 +98,40 @@ export interface NpmRunOptions {
   npmCommand?: string;
 }
 
+/** The scope of a scoped npm package name (`@acme` of `@acme/tool`), undefined for an unscoped one. */
+export function npmScope(name: string): string | undefined {
+  if (!name.startsWith('@')) return undefined;
+  const scope = name.slice(0, Math.max(name.indexOf('/'), 0));
+  // The scope is written into an npmrc: nothing but a scope may get there.
+  if (!/^@[a-z0-9~-][a-z0-9._~-]*$/i.test(scope)) throw new PublishError(`'${name}' is not an npm package name: a scoped name is @scope/name`);
+  return scope;
+}
+
 /**
  * Runs an npm command with a private temporary userconfig (mode 0600) holding only
- * `//host/:_authToken=${NPM_TOKEN}`; the token itself travels in the child's environment and
- * the file is removed afterwards, whatever happens. npm runs in that private directory, so
- * no project `.npmrc` (where `@scope:registry` or another `_authToken` would outrank the
- * userconfig) sends the package or the credentials elsewhere than to `registry`.
+ * `//host/:_authToken=${NPM_TOKEN}` and, for a scoped package, `@scope:registry=<registry>`;
+ * the token itself travels in the child's environment and the file is removed afterwards,
+ * whatever happens. npm runs in that private directory, so no project `.npmrc` (where
+ * `@scope:registry` or another `_authToken` would outrank the userconfig) sends the package
+ * or the credentials elsewhere than to `registry`; its global config is an empty file there,
+ * and the scope line outranks any `@scope:registry` of npm's built-in config.
  */
 export async function npmRun(args: readonly string[], options: NpmRunOptions): Promise<ClientResult> {
+  const scope = options.packageName === undefined ? undefined : npmScope(options.packageName);
   const dir = await makeTempDir('pubguard-npm-');
   const npmrc = join(dir, 'npmrc');
+  const globalrc = join(dir, 'global-npmrc');
   try {
-    await writeFile(npmrc, `registry=${options.registry}\n${npmAuthKey(options.registry)}:_authToken=\${NPM_TOKEN}\n`, { mode: 0o600 });
+    const lines = [`registry=${options.registry}`, ...(scope ? [`${scope}:registry=${options.registry}`] : []), `${npmAuthKey(options.registry)}:_authToken=\${NPM_TOKEN}`];
+    await writeFile(npmrc, `${lines.join('\n')}\n`, { mode: 0o600 });
     await chmod(npmrc, 0o600);
+    await writeFile(globalrc, '', { mode: 0o600 });
     const env = { ...cleanEnv(options.env, /^npm_config_/i), NPM_TOKEN: options.token, NO_UPDATE_NOTIFIER: '1', npm_config_update_notifier: 'false' };
     // npm looks for a project .npmrc from its working directory up to the first package.json;
-    // --prefix pins that search to the private directory.
-    const full = [...args, '--registry', options.registry, '--userconfig', npmrc, '--prefix', dir];
+    // --prefix pins that search to the private directory. A global config named by npm's
+    // built-in npmrc (distributions set `globalconfig=/etc/npmrc`) would still be read
+    // without --globalconfig.
+    const full = [...args, '--registry', options.registry, '--userconfig', npmrc, '--globalconfig', globalrc, '--prefix', dir];
     const result = await (options.runner ?? spawnRunner)(options.npmCommand ?? 'npm', full, { env, cwd: dir, ...(options.signal ? { signal: options.signal } : {}) });
     return masked(result, [options.token]);
   } finally {

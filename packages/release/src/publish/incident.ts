@@ -162,7 +162,7 @@ export async function executeIncident(plan: IncidentPlan, o: ExecuteIncidentOpti
       results.push({ id: a.id, outcome: 'skipped', message: refusal ?? 'plan only (pass --execute)' });
       continue;
     }
-    const run = (args: string[]) => npmRun(args, { registry: plan.registry, token: token!, env: o.env, cwd: o.cwd, ...(o.runner ? { runner: o.runner } : {}), ...(o.npmCommand ? { npmCommand: o.npmCommand } : {}) });
+    const run = (args: string[]) => npmRun(args, { registry: plan.registry, token: token!, packageName: plan.package, env: o.env, cwd: o.cwd, ...(o.runner ? { runner: o.runner } : {}), ...(o.npmCommand ? { npmCommand: o.npmCommand } : {}) });
     if (a.id === 'unpublish') {
       const view = await run(['view', a.command![2]!, 'time', '--json']);
       let published: number | undefined;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { npmTarball } from '../testing/fixtures.js';
 import { type CommandRunner, spawnRunner } from './clients.js';
@@ -37,6 +37,25 @@ describe('publishRelease', () => {
     expect(existsSync(c.args[c.args.indexOf('--userconfig') + 1]!)).toBe(false);
     expect(r.clientOutput).not.toContain(TOKEN);
     expect(readFileSync(base.auditPath, 'utf8')).not.toContain(TOKEN);
+  });
+
+  it("pins a scoped package's scope to the registry and gives npm an empty global config", async () => {
+    const { cwd, calls, base } = await setup();
+    const file = await npmTarball(cwd, '@acme/tool', '1.0.0');
+    let globalrc: { path: string; text: string } | undefined;
+    const runner: CommandRunner = async (cmd, args, o) => {
+      const at = args.indexOf('--globalconfig');
+      if (at >= 0) globalrc = { path: args[at + 1]!, text: readFileSync(args[at + 1]!, 'utf8') };
+      return base.runner(cmd, args, o);
+    };
+    const r = await publishRelease({ ...base, files: [file], runner });
+    expect(r.status).toBe('published');
+    // Outranks an @acme:registry of the global or built-in npm config.
+    expect(calls[0]!.npmrc).toBe('registry=http://127.0.0.1:9/\n@acme:registry=http://127.0.0.1:9/\n//127.0.0.1:9/:_authToken=${NPM_TOKEN}\n');
+    const userconfig = calls[0]!.args[calls[0]!.args.indexOf('--userconfig') + 1]!;
+    expect(globalrc?.text).toBe('');
+    expect(dirname(globalrc!.path)).toBe(dirname(userconfig));
+    expect(existsSync(globalrc!.path)).toBe(false);
   });
 
   it('refuses when the file changes after it was checked, before any upload', async () => {

@@ -324,6 +324,7 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
         out = await npmPublish(staged[0]!, {
           registry,
           token: token!,
+          packageName: subject.package,
           env,
           cwd: options.cwd,
           ...(options.distTag ? { distTag: options.distTag } : {}),
