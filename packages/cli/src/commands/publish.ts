@@ -46,9 +46,9 @@ ${commonHelp('NPM_TOKEN')}
 Exit codes: 0 published (or dry run passed), 1 refused, 2 usage error or failure (npm
 missing, upload rejected by the registry, unreadable file, interrupted by Ctrl-C, which
 stops the run before its next step and interrupts npm; a second one exits at once, still
-removing the private copies and npm's temporary userconfig), or published but its audit record
-could not be written: the result says PUBLISHED with the reason, the notification is sent
-saying the same, and the version must not be published again.
+removing the private copies and npm's temporary userconfig), or published but its audit
+record could not be written: the result says PUBLISHED with the reason, the notification
+is sent saying the same, and the version must not be published again.
 
 Example:
   NPM_TOKEN=… pubguard publish npm dist/acme-1.2.3.tgz --tag-name v1.2.3 --require-approvals
