@@ -76,6 +76,14 @@ export function mayEndWithZip(head: Uint8Array): boolean {
   return head.subarray(0, DETECT_BYTES).indexOf(0) >= 0;
 }
 
+/**
+ * Where the zip starts that content held whole ends with behind a stub (`mayEndWithZip`), or
+ * undefined: the one test for a file read whole, whichever reader holds it.
+ */
+export function stubbedZipStart(data: Uint8Array): number | undefined {
+  return mayEndWithZip(data) ? embeddedZipStart(data) : undefined;
+}
+
 /** Size of a zip's end-of-central-directory record without its comment. */
 const EOCD_BYTES = 22;
 

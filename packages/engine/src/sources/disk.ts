@@ -3,7 +3,7 @@ import { type FileHandle, open, realpath } from 'node:fs/promises';
 import { join, posix, sep } from 'node:path';
 import type { SourceItem } from './types.js';
 import type { ArtifactCtx } from './context.js';
-import { detectKind, EOCD_SEARCH_BYTES, embeddedZipStart, mayEndWithZip } from './detect.js';
+import { detectKind, EOCD_SEARCH_BYTES, embeddedZipStart, mayEndWithZip, stubbedZipStart } from './detect.js';
 import { errorMessage, fsStop, problem } from './errors.js';
 import { openEmbeddedZip, openEntry, reportStop } from './open.js';
 import { noteFreshBytes } from './collect.js';
@@ -101,7 +101,7 @@ export async function* readDiskFile(
     }
     // A file not recognised by its first bytes may end with a zip (a self-extracting archive):
     // the file is scanned as it is, then the zip is read from the file.
-    const zipAt = kind === 'plain' && mayEndWithZip(head) ? (eof ? embeddedZipStart(head) : await tailZipStart(handle, size)) : undefined;
+    const zipAt = kind !== 'plain' ? undefined : eof ? stubbedZipStart(head) : mayEndWithZip(head) ? await tailZipStart(handle, size) : undefined;
     // Either pool takes back its own buffers and ignores the other's.
     const recycle = (chunk: Uint8Array) => {
       reads.give(chunk);

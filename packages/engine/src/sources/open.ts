@@ -1,7 +1,7 @@
 import type { SourceFile, SourceItem } from './types.js';
 import type { HeldItems } from './held.js';
 import { type ArtifactCtx, type Entry, FileBytes, limited, type LimitControl } from './context.js';
-import { DETECT_BYTES, detectKind, embeddedZipStart, mayEndWithZip, UNSUPPORTED_NAMES } from './detect.js';
+import { DETECT_BYTES, detectKind, stubbedZipStart, UNSUPPORTED_NAMES } from './detect.js';
 import { joinChain, limitStop, problem, Stop } from './errors.js';
 import { readGzip } from './gzip.js';
 import { once, Peekable } from './stream.js';
@@ -93,7 +93,7 @@ export async function* openWhole(ctx: ArtifactCtx, entry: Omit<Entry, 'raw' | 's
   }
   yield whole.file;
   if (whole.stop !== undefined) throw whole.stop;
-  const zipAt = mayEndWithZip(data) ? embeddedZipStart(data) : undefined;
+  const zipAt = stubbedZipStart(data);
   if (zipAt !== undefined) yield* openEmbeddedZip(ctx, entry.chain, depth, () => readZipBuffer(ctx, entry.chain, depth, data, zipAt));
 }
 
@@ -165,7 +165,7 @@ class OnceBytes implements AsyncIterable<Uint8Array> {
  */
 export function holdWhole(held: HeldItems, ctx: ArtifactCtx, entry: Omit<Entry, 'raw' | 'sequential'>, data: Uint8Array): boolean {
   // A plain file that ends with a zip is opened as one as well, by `openWhole`.
-  if (mayEndWithZip(data) && detectKind(data) === 'plain' && embeddedZipStart(data) !== undefined) return false;
+  if (stubbedZipStart(data) !== undefined && detectKind(data) === 'plain') return false;
   const whole = wholeFile(ctx, entry, data);
   if (whole === undefined) return false;
   held.add(whole.file);

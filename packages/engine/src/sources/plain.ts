@@ -1,5 +1,5 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
-import { DETECT_BYTES, detectKind, embeddedZipStart, mayEndWithZip } from './detect.js';
+import { DETECT_BYTES, detectKind, stubbedZipStart } from './detect.js';
 
 /**
  * Reads a whole small plain file on disk into `into` at `offset`, blocking: the number of
@@ -31,8 +31,7 @@ export function readPlainFileSync(abs: string, into: Buffer, offset: number, cap
     }
     if (detectKind(into.subarray(offset, offset + Math.min(n, DETECT_BYTES))) !== 'plain') return -1;
     // A file that ends with a zip (a self-extracting archive) is also read as one, the usual way.
-    const data = into.subarray(offset, offset + n);
-    return mayEndWithZip(data) && embeddedZipStart(data) !== undefined ? -1 : n;
+    return stubbedZipStart(into.subarray(offset, offset + n)) === undefined ? n : -1;
   } catch {
     return -1;
   } finally {
