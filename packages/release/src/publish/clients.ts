@@ -64,23 +64,12 @@ export function npmAuthKey(registry: string): string {
   return `//${u.host}${path}`;
 }
 
-/** Options of `npmPublish`. */
-export interface NpmPublishOptions {
-  registry: string;
-  token: string;
+/** Options of `npmPublish`: those of `npmRun`, which runs it, and the publish's own. */
+export interface NpmPublishOptions extends NpmRunOptions {
   /** npm dist-tag (`--tag`), e.g. `next`. */
   distTag?: string;
   /** `--access public|restricted` for scoped packages. */
   access?: string;
-  env: Record<string, string | undefined>;
-  cwd: string;
-  runner?: CommandRunner;
-  /** Interrupts npm when aborted. */
-  signal?: AbortSignal;
-  /** The npm executable (default `npm`). */
-  npmCommand?: string;
-  /** The package's name; a scoped one gets its scope pinned to `registry`. */
-  packageName?: string;
 }
 
 /** Options of `npmRun`. */
