@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { builtinRuleDefinitions, builtinRuleset } from './builtin.js';
-import { checkRules, findUnboundedQuantifier, matchRule } from './check.js';
+import { checkRuleOverlaps, checkRules, findUnboundedQuantifier, matchRule } from './check.js';
 import { compileRules } from './compile.js';
 import type { RuleDefinition } from './types.js';
 
@@ -60,6 +60,54 @@ describe('checkRules', () => {
   });
 });
 
+describe('checkRules, relaxed', () => {
+  it('turns too few examples and a missing reference into warnings, and nothing else', () => {
+    const sparse = { ...good, examples: ['demo_K8vB1nT6aZ3q'], negative_examples: [], references: [] };
+    const strict = checkRules([sparse]);
+    expect(strict.length).toBe(3);
+    expect(strict.every((p) => p.level === undefined)).toBe(true);
+    const relaxed = checkRules([sparse], { relaxed: true });
+    expect(relaxed.map((p) => p.message)).toEqual([
+      'has 1 example(s); 2 or more are advised, so `rules check` can tell that the rule finds what it should',
+      'has 0 negative example(s); 2 or more are advised, so `rules check` can tell that it leaves alone what it should',
+      'has no reference to the published format',
+    ]);
+    expect(relaxed.every((p) => p.level === 'warning')).toBe(true);
+    const broken = checkRules([{ ...sparse, pattern: '(demo_[A-Za-z0-9]+)', negative_examples: ['demo_Q2w9Zr7LmX4p'] }], { relaxed: true });
+    expect(broken.filter((p) => p.level === undefined).map((p) => p.message)).toEqual([
+      expect.stringMatching(/^pattern has an unbounded quantifier/),
+      expect.stringMatching(/^negative example 1 is reported/),
+    ]);
+  });
+});
+
+describe('checkRuleOverlaps', () => {
+  const compiled = (def: RuleDefinition) => {
+    const rule = compileRules([def]).rules[0];
+    if (!rule) throw new Error('no rule');
+    return rule;
+  };
+  // A second rule for the same tokens, ranking below `good` (lower confidence).
+  const loose: RuleDefinition = { ...good, id: 'loose-token', confidence: 'low', pattern: 'key=(demo_[A-Za-z0-9]{12})', examples: ['key=demo_Q2w9Zr7LmX4p'] };
+  it('warns when another rule reports a secret overlapping every example, naming the rule a scan keeps', () => {
+    expect(checkRuleOverlaps(loose, compiled(loose), [compiled(good)])).toEqual([
+      { ruleId: 'loose-token', message: "every example is also reported by rule 'demo-token'; a scan reports such a secret once, as 'demo-token'", level: 'warning' },
+    ]);
+    expect(checkRuleOverlaps(good, compiled(good), [compiled(loose)])).toEqual([]);
+    const both = { ...good, examples: ['key=demo_Q2w9Zr7LmX4p'] };
+    expect(checkRuleOverlaps(both, compiled(both), [compiled(loose)]).map((p) => p.message)).toEqual([
+      "every example is also reported by rule 'loose-token'; a scan reports such a secret once, as 'demo-token'",
+    ]);
+  });
+  it('says nothing when one example is left to the rule alone, or for a rule limited to some files', () => {
+    const partly = { ...loose, examples: ['key=demo_Q2w9Zr7LmX4p', 'key=demo_K8vB1nT6aZ3q'] };
+    const other = { ...good, examples: ['demo_Q2w9Zr7LmX4p', 'demo_Q2w9Zr7LmX4p'], pattern: '(demo_Q2w9[A-Za-z0-9]{8})' };
+    expect(checkRuleOverlaps(partly, compiled(partly), [compiled(other)])).toEqual([]);
+    expect(checkRuleOverlaps(partly, compiled(partly), [compiled({ ...good, paths: ['**/*.env'] })])).toEqual([]);
+    expect(checkRuleOverlaps({ ...loose, examples: [] }, compiled(loose), [compiled(good)])).toEqual([]);
+  });
+});
+
 describe('findUnboundedQuantifier', () => {
   it('ignores escaped and class characters', () => {
     expect(findUnboundedQuantifier('a\\+b[+*]c{1,5}')).toBeUndefined();
@@ -77,6 +125,9 @@ describe('matchRule', () => {
       ['demo_Q2w9Zr7LmX4p', 0, true],
       ['demo_aaaaaaaaaaaa', 18, false],
     ]);
+    const keyed = compileRules([{ ...good, pattern: 'key=(demo_[A-Za-z0-9]{12})' }]).rules[0];
+    if (!keyed) throw new Error('no rule');
+    expect(matchRule(keyed, 'x key=demo_Q2w9Zr7LmX4p').map((m) => [m.index, m.secretIndex])).toEqual([[2, 6]]);
   });
 });
 

@@ -1,6 +1,7 @@
 import { type Acceptance, acceptCandidate } from './accept.js';
 import { compileRules } from './compile.js';
 import { RuleError } from './errors.js';
+import { compareRulePriority } from './overlap.js';
 import { ruleAppliesToPath } from './paths.js';
 import type { CompiledRule, RuleDefinition } from './types.js';
 
@@ -9,6 +10,18 @@ export interface RuleProblem {
   /** The rule concerned; absent for problems of the whole set. */
   ruleId?: string;
   message: string;
+  /** `'warning'` for what does not make a rule wrong, only less well tested; absent for a problem. */
+  level?: 'warning';
+}
+
+/** How strict `checkRules` is. */
+export interface CheckRulesOptions {
+  /**
+   * Fewer than two examples or negative examples, and no reference, are warnings rather than
+   * problems: for rules written for one project (a config's custom rules), whose token format
+   * may be documented nowhere and whose examples are optional. Default false.
+   */
+  relaxed?: boolean;
 }
 
 /** One regex match of a rule in a text, with the verdict of `acceptCandidate`. */
@@ -19,18 +32,22 @@ export interface RuleMatch {
   match: string;
   /** Offset of the match in the text. */
   index: number;
+  /** Offset of the captured secret in the text. */
+  secretIndex: number;
   acceptance: Acceptance;
 }
 
 /** Runs one rule's regex over a whole text and judges every match (for tests and linting). */
 export function matchRule(rule: CompiledRule, text: string): RuleMatch[] {
   if (!rule.source) return [];
-  const re = new RegExp(rule.source, `${rule.flags}g`);
+  const re = new RegExp(rule.source, `${rule.flags}dg`);
   const out: RuleMatch[] = [];
   for (const m of text.matchAll(re)) {
     const secret = m[rule.secretGroup] ?? '';
     if (m[0].length === 0) continue;
-    out.push({ secret, match: m[0], index: m.index ?? 0, acceptance: acceptCandidate(rule, secret, m[0]) });
+    const index = m.index ?? 0;
+    const secretIndex = m.indices?.[rule.secretGroup]?.[0] ?? index;
+    out.push({ secret, match: m[0], index, secretIndex, acceptance: acceptCandidate(rule, secret, m[0]) });
   }
   return out;
 }
@@ -58,12 +75,14 @@ export function findUnboundedQuantifier(source: string): string | undefined {
   return undefined;
 }
 
-function checkOne(def: RuleDefinition, rule: CompiledRule): RuleProblem[] {
+function checkOne(def: RuleDefinition, rule: CompiledRule, relaxed: boolean): RuleProblem[] {
   const problems: RuleProblem[] = [];
   const add = (message: string): void => void problems.push({ ruleId: def.id, message });
-  if (def.examples.length < 2) add(`has ${def.examples.length} example(s); at least 2 are needed`);
-  if (def.negative_examples.length < 2) add(`has ${def.negative_examples.length} negative example(s); at least 2 are needed`);
-  if (!def.references?.length) add('has no reference to the published format');
+  const advise = (message: string): void => void problems.push(relaxed ? { ruleId: def.id, message, level: 'warning' } : { ruleId: def.id, message });
+  const wanted = (tells: string): string => (relaxed ? `2 or more are advised, so \`rules check\` can tell ${tells}` : 'at least 2 are needed');
+  if (def.examples.length < 2) advise(`has ${def.examples.length} example(s); ${wanted('that the rule finds what it should')}`);
+  if (def.negative_examples.length < 2) advise(`has ${def.negative_examples.length} negative example(s); ${wanted('that it leaves alone what it should')}`);
+  if (!def.references?.length) advise('has no reference to the published format');
   if (rule.source) {
     const unbounded = findUnboundedQuantifier(rule.source);
     if (unbounded) add(`pattern has an unbounded quantifier ${unbounded}; bound it (e.g. {1,64}) so matching stays linear`);
@@ -123,10 +142,11 @@ export function checkRuleExamples(def: RuleDefinition, rule: CompiledRule): Rule
 
 /**
  * Lints rule definitions: every rule compiles (pattern, keywords, flags), ids are unique, each
- * rule has 2+ examples, 2+ negative examples and a reference, every example is reported with
- * a valid checksum where the format has one, no negative example is, and patterns are bounded.
+ * rule has 2+ examples, 2+ negative examples and a reference (warnings only when `relaxed`),
+ * every example is reported with a valid checksum where the format has one, no negative
+ * example is, and patterns are bounded.
  */
-export function checkRules(defs: RuleDefinition[]): RuleProblem[] {
+export function checkRules(defs: RuleDefinition[], options: CheckRulesOptions = {}): RuleProblem[] {
   const problems: RuleProblem[] = [];
   const seen = new Set<string>();
   for (const def of defs) {
@@ -143,7 +163,43 @@ export function checkRules(defs: RuleDefinition[]): RuleProblem[] {
       problems.push({ ruleId: def.id, message: error.message.replace(`rule '${def.id}': `, '') });
       continue;
     }
-    if (rule) problems.push(...checkOne(def, rule));
+    if (rule) problems.push(...checkOne(def, rule, options.relaxed === true));
+  }
+  return problems;
+}
+
+/**
+ * A warning for each rule of `others` that, in every example of `def`, reports a secret
+ * overlapping one `rule` reports there: a scan keeps one finding per secret (the rule ranking
+ * first, see `dropOverlapping`), so one of the two rules adds nothing on such secrets.
+ * Rules limited to some files (`paths`) are left out, their overlap depending on the file.
+ */
+export function checkRuleOverlaps(def: RuleDefinition, rule: CompiledRule, others: readonly CompiledRule[]): RuleProblem[] {
+  if (!rule.source || def.examples.length === 0) return [];
+  const spans = def.examples.map((example) =>
+    matchRule(rule, example)
+      .filter((m) => m.acceptance.ok)
+      .map((m): [number, number] => [m.secretIndex, m.secretIndex + m.secret.length]),
+  );
+  // An example the rule itself does not report is checkRuleExamples' problem, not an overlap.
+  if (spans.some((s) => s.length === 0)) return [];
+  const problems: RuleProblem[] = [];
+  for (const other of others) {
+    if (other.id === rule.id || !other.source || other.paths?.length) continue;
+    const overlapsEvery = def.examples.every((example, i) =>
+      matchRule(other, example).some((m) => {
+        if (!m.acceptance.ok) return false;
+        const end = m.secretIndex + m.secret.length;
+        return (spans[i] ?? []).some(([start, stop]) => m.secretIndex < stop && start < end);
+      }),
+    );
+    if (!overlapsEvery) continue;
+    const kept = compareRulePriority(rule, other) <= 0 ? rule.id : other.id;
+    problems.push({
+      ruleId: def.id,
+      message: `every example is also reported by rule '${other.id}'; a scan reports such a secret once, as '${kept}'`,
+      level: 'warning',
+    });
   }
   return problems;
 }
