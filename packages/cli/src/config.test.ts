@@ -13,6 +13,7 @@ import {
   jsonErrorOffset,
   type LoadedConfig,
   loadConfig,
+  loadRulesConfig,
   loadScanConfig,
   parseConfig,
   rulesetFromConfig,
@@ -208,6 +209,23 @@ describe('rulesetFromConfig', () => {
     const other = { ...rule, id: 'gamma-token' };
     expect(() => rulesetFromConfig(loaded({ rules: { custom: [other, other] } }), BUILTINS)).toThrow(/rules\.custom\[1\]\.id: duplicate rule id 'gamma-token'/);
     expect(() => rulesetFromConfig(loaded({ rules: { disable: ['alpha-tokn'] } }), BUILTINS)).toThrow(/rules\.disable\[0\]: no built-in rule has the id 'alpha-tokn'/);
+  });
+});
+
+describe('loadRulesConfig', () => {
+  const rule = { id: 'gamma-token', title: 'G', severity: 'low', keywords: ['gamma_'], pattern: '(gamma_[a-z]{8})', examples: ['gamma_1'] };
+  it('returns the kept built-ins and the custom rules, refusing a rule whose example fails unless told not to try examples', async () => {
+    await writeFile(join(dir, CONFIG_FILE_NAME), JSON.stringify({ rules: { disable: ['github-classic-token'], custom: [rule] } }));
+    await expect(loadRulesConfig(dir, undefined)).rejects.toThrow("rules.custom[0]: rule 'gamma-token': example 1 is not reported");
+    const rules = await loadRulesConfig(dir, undefined, { examples: false });
+    expect(rules.loaded?.path).toBe(join(dir, CONFIG_FILE_NAME));
+    expect(rules.custom.map((d) => [d.id, d.examples, d.negative_examples])).toEqual([['gamma-token', ['gamma_1'], []]]);
+    expect(rules.builtin.some((d) => d.id === 'github-classic-token')).toBe(false);
+    expect(rules.builtin.some((d) => d.id === 'npm-access-token')).toBe(true);
+  });
+  it('refuses a per-rule allowlist for a rule that does not run, as loadScanConfig does', async () => {
+    await writeFile(join(dir, CONFIG_FILE_NAME), JSON.stringify({ allowlist: { rules: { 'gamma-token': { paths: ['docs/**'] } } } }));
+    await expect(loadRulesConfig(dir, undefined)).rejects.toThrow(/allowlist\.rules\."gamma-token": no rule has the id 'gamma-token'/);
   });
 });
 

@@ -61,6 +61,15 @@ export interface LoadedConfig {
   config: PubguardConfig;
 }
 
+/** How strictly a config file's custom rules are judged when it is loaded. */
+export interface ConfigCheckOptions {
+  /**
+   * False leaves a custom rule's own examples untried, for `pubguard rules check`, which reports
+   * every problem of every rule rather than refusing the file at the first. Default true.
+   */
+  examples?: boolean;
+}
+
 /** A config file that cannot be used: the message names the file and the key (or line and column). */
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -102,7 +111,7 @@ export async function findConfigFile(cwd: string): Promise<string | undefined> {
  * Finds (walking up from `cwd`) or reads (`explicitPath`, relative to `cwd`) the config file
  * and validates it. Undefined when no file is found and none was asked for.
  */
-export async function loadConfig(cwd: string, explicitPath?: string): Promise<LoadedConfig | undefined> {
+export async function loadConfig(cwd: string, explicitPath?: string, options: ConfigCheckOptions = {}): Promise<LoadedConfig | undefined> {
   const path = explicitPath !== undefined ? resolve(cwd, explicitPath) : await findConfigFile(cwd);
   if (path === undefined) return undefined;
   let text: string;
@@ -113,7 +122,7 @@ export async function loadConfig(cwd: string, explicitPath?: string): Promise<Lo
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a file' : (code ?? String(error));
     throw new ConfigError(path, `cannot read the config file: ${why}`);
   }
-  return { path, dir: dirname(path), config: parseConfig(text, path) };
+  return { path, dir: dirname(path), config: parseConfig(text, path, options) };
 }
 
 /** 1-based line and column of a UTF-16 offset in `text`. */
@@ -371,7 +380,7 @@ function check(root: SchemaNode, node: SchemaNode, value: unknown, path: string,
 }
 
 /** Validates parsed JSON against the config schema and returns it typed; throws ConfigError. */
-export function validateConfig(data: unknown, file: string): PubguardConfig {
+export function validateConfig(data: unknown, file: string, options: ConfigCheckOptions = {}): PubguardConfig {
   const schema = configSchema();
   if (!typeMatches('object', data)) throw new ConfigError(file, `the config must be a JSON object; got ${describeValue(data)}`);
   // Before the schema, whose pattern alone would not say why: the directory walk takes
@@ -413,7 +422,7 @@ export function validateConfig(data: unknown, file: string): PubguardConfig {
     // Examples are optional, but one that is written and not reported means the rule is
     // broken (a keyword typo, a wrong group) and would silently find nothing.
     const compiledRule = compiled.rules[0];
-    const problem = compiledRule ? checkRuleExamples(def, compiledRule)[0] : undefined;
+    const problem = compiledRule && options.examples !== false ? checkRuleExamples(def, compiledRule)[0] : undefined;
     if (problem) throw new ConfigError(file, `rule '${def.id}': ${problem.message}`, `rules.custom[${i}]`);
   });
   return config;
@@ -424,24 +433,28 @@ function ruleMessage(error: RuleError): string {
 }
 
 /** Parses and validates the text of a config file; `file` names it in error messages. */
-export function parseConfig(text: string, file: string): PubguardConfig {
-  return validateConfig(parseJson(text, file), file);
+export function parseConfig(text: string, file: string, options: ConfigCheckOptions = {}): PubguardConfig {
+  return validateConfig(parseJson(text, file), file, options);
 }
 
 // ---------------------------------------------------------------------------------------
 // Turning a config into scan settings
 
+/** The definitions of the rules a config makes a scan run, in the order it runs them. */
+export interface ConfigRuleDefinitions {
+  /** The built-in rules minus `rules.disable`. */
+  builtin: RuleDefinition[];
+  /** `rules.custom`, examples defaulting to none. */
+  custom: RuleDefinition[];
+}
+
 /**
- * The ruleset to scan with: the built-in definitions minus `rules.disable`, plus
- * `rules.custom`. Unknown ids in `disable`, a custom id that clashes with a kept built-in,
- * and a custom rule that does not compile (an invalid regex) are ConfigErrors naming the rule.
- * Without `builtins`, the package's built-in rules, precompiled when the config changes nothing.
+ * The built-in definitions minus `rules.disable`, and `rules.custom`. Unknown ids in
+ * `disable`, a custom id that clashes with a kept built-in or another custom rule, and a
+ * custom rule that does not compile (an invalid regex) are ConfigErrors naming the rule.
  */
-export function rulesetFromConfig(loaded: LoadedConfig | undefined, builtins?: readonly RuleDefinition[]): CompiledRuleset {
+export function ruleDefinitionsFromConfig(loaded: LoadedConfig | undefined, builtins: readonly RuleDefinition[] = builtinRuleDefinitions()): ConfigRuleDefinitions {
   const rules = loaded?.config.rules;
-  // Compiling 160 rules costs more than a whole small scan: use the build's compiled set.
-  if (!builtins && !rules?.disable?.length && !rules?.custom?.length) return builtinRuleset();
-  builtins ??= builtinRuleDefinitions();
   const file = loaded?.path ?? CONFIG_FILE_NAME;
   const builtinIds = new Set(builtins.map((b) => b.id));
   const disabled = new Set<string>();
@@ -470,7 +483,20 @@ export function rulesetFromConfig(loaded: LoadedConfig | undefined, builtins?: r
       throw error;
     }
   }
-  return compileRules([...kept, ...custom.map((c) => c.def)]);
+  return { builtin: kept, custom: custom.map((c) => c.def) };
+}
+
+/**
+ * The ruleset to scan with: the built-in definitions minus `rules.disable`, plus
+ * `rules.custom` (see `ruleDefinitionsFromConfig` for what is refused). Without `builtins`,
+ * the package's built-in rules, precompiled when the config changes nothing.
+ */
+export function rulesetFromConfig(loaded: LoadedConfig | undefined, builtins?: readonly RuleDefinition[]): CompiledRuleset {
+  const rules = loaded?.config.rules;
+  // Compiling 160 rules costs more than a whole small scan: use the build's compiled set.
+  if (!builtins && !rules?.disable?.length && !rules?.custom?.length) return builtinRuleset();
+  const { builtin, custom } = ruleDefinitionsFromConfig(loaded, builtins);
+  return compileRules([...builtin, ...custom]);
 }
 
 /** What a config contributes to a scan, in the engine's terms. */
@@ -567,6 +593,17 @@ function pathFromConfig(finding: Finding, base: AllowlistBase): string | undefin
   return [rel.replace(/\\/g, '/'), ...finding.location.entry].join('!');
 }
 
+/** Refuses a per-rule allowlist for a rule not in `rules`: it would silently do nothing. */
+function checkAllowlistRuleIds(loaded: LoadedConfig | undefined, rules: ReadonlyArray<{ id: string }>): void {
+  const ids = new Set(rules.map((r) => r.id));
+  const disabled = new Set(loaded?.config.rules?.disable ?? []);
+  for (const id of Object.keys(loaded?.config.allowlist?.rules ?? {})) {
+    if (ids.has(id)) continue;
+    const why = disabled.has(id) ? `rule '${id}' is disabled in rules.disable, so its allowlist would never apply; remove one or the other` : `no rule has the id '${id}' (\`pubguard rules list\` shows them)`;
+    throw new ConfigError(loaded?.path ?? CONFIG_FILE_NAME, why, childPath('allowlist.rules', id));
+  }
+}
+
 /** Everything a scan takes from the config, resolved in one call. */
 export interface ScanConfig extends ConfigScanSettings {
   /** The config file used; undefined when there is none. */
@@ -584,14 +621,24 @@ export interface ScanConfig extends ConfigScanSettings {
 export async function loadScanConfig(cwd: string, explicitPath: string | undefined, builtins?: readonly RuleDefinition[]): Promise<ScanConfig> {
   const loaded = await loadConfig(cwd, explicitPath);
   const ruleset = rulesetFromConfig(loaded, builtins);
-  // A per-rule allowlist for a rule that does not exist would silently do nothing.
-  const ids = new Set(ruleset.rules.map((r) => r.id));
-  const disabled = new Set(loaded?.config.rules?.disable ?? []);
-  for (const id of Object.keys(loaded?.config.allowlist?.rules ?? {})) {
-    if (ids.has(id)) continue;
-    const why = disabled.has(id) ? `rule '${id}' is disabled in rules.disable, so its allowlist would never apply; remove one or the other` : `no rule has the id '${id}' (\`pubguard rules list\` shows them)`;
-    throw new ConfigError(loaded?.path ?? CONFIG_FILE_NAME, why, childPath('allowlist.rules', id));
-  }
+  checkAllowlistRuleIds(loaded, ruleset.rules);
   const drop = allowlistFilter(loaded?.config.allowlist, loaded ? { cwd, dir: loaded.dir } : undefined);
   return { ...scanOptionsFromConfig(loaded), loaded, ruleset, drop };
+}
+
+/** The rules a config makes a scan run, as `pubguard rules list` and `rules check` show them. */
+export interface RulesConfig extends ConfigRuleDefinitions {
+  /** The config file used; undefined when there is none. */
+  loaded: LoadedConfig | undefined;
+}
+
+/**
+ * Loads the config (`explicitPath`, or the nearest one above `cwd`) as `loadScanConfig` does,
+ * refusing what a scan refuses, and returns the definitions of the rules a scan would run.
+ */
+export async function loadRulesConfig(cwd: string, explicitPath: string | undefined, options: ConfigCheckOptions = {}): Promise<RulesConfig> {
+  const loaded = await loadConfig(cwd, explicitPath, options);
+  const { builtin, custom } = ruleDefinitionsFromConfig(loaded);
+  checkAllowlistRuleIds(loaded, [...builtin, ...custom]);
+  return { loaded, builtin, custom };
 }

@@ -1,5 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { builtinRuleDefinitions } from '@pubguard/rules';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CONFIG_FILE_NAME } from '../config.js';
 import { UsageError } from '../io.js';
+import { run } from '../run.js';
 import { memoryIO } from '../testing.js';
 import { rulesCheckCommand, rulesListCommand } from './rules.js';
 
@@ -43,5 +49,97 @@ describe('pubguard rules check', () => {
     expect(rulesCheckCommand.name).toBe('rules check');
     expect(rulesCheckCommand.help).toContain('Usage: pubguard rules check');
     expect(rulesListCommand.help).toContain('Usage: pubguard rules list');
+  });
+});
+
+describe('pubguard rules with a settings file', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'pubguard-rules-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  const acme = { id: 'acme-key', title: 'Acme API key', severity: 'high', keywords: ['acme_'], pattern: '(acme_[0-9a-f]{32})' };
+  const writeConfig = async (config: object, name = CONFIG_FILE_NAME): Promise<void> => writeFile(join(dir, name), JSON.stringify(config));
+
+  it('lists the rules a scan runs: built-ins less the disabled, then the custom ones, found from a subdirectory', async () => {
+    await writeConfig({ rules: { disable: ['npm-access-token'], custom: [acme] } });
+    await mkdir(join(dir, 'pkg', 'src'), { recursive: true });
+    const io = memoryIO({ cwd: join(dir, 'pkg', 'src') });
+    expect((await rulesListCommand.run([], io)).exitCode).toBe(0);
+    const lines = io.out().trimEnd().split('\n');
+    expect(lines.some((l) => l.startsWith('npm-access-token '))).toBe(false);
+    expect(lines.at(-2)).toMatch(/^acme-key\s+high\s+Acme API key \(custom\)$/);
+    expect(lines.at(-1)).toBe(`${builtinRuleDefinitions().length} rules (1 custom, 1 built-in disabled; from ${join('..', '..', CONFIG_FILE_NAME)})`);
+  });
+
+  it('gives each JSON row its source, the other fields as before', async () => {
+    await writeConfig({ rules: { custom: [acme] } }, 'other.json');
+    const io = memoryIO({ cwd: dir });
+    expect((await rulesListCommand.run(['--config', 'other.json', '--format', 'json'], io)).exitCode).toBe(0);
+    const rows = JSON.parse(io.out()) as Array<Record<string, unknown>>;
+    expect(rows.length).toBe(builtinRuleDefinitions().length + 1);
+    expect(rows.find((r) => r.id === 'npm-access-token')?.source).toBe('builtin');
+    const { pattern: _pattern, ...shown } = acme;
+    expect(rows.at(-1)).toEqual({ ...shown, confidence: 'medium', description: '', references: [], source: 'custom' });
+    expect(rows.every((r) => r.source === (r.id === 'acme-key' ? 'custom' : 'builtin'))).toBe(true);
+  });
+
+  it('checks custom rules, warning of missing examples and references without failing', async () => {
+    await writeConfig({ rules: { custom: [acme] } });
+    const io = memoryIO({ cwd: dir });
+    expect((await rulesCheckCommand.run([], io)).exitCode).toBe(0);
+    expect(io.out()).toContain('acme-key: warning: has 0 example(s); 2 or more are advised');
+    expect(io.out()).toContain('acme-key: warning: has no reference to the published format');
+    expect(io.out()).toMatch(/\nrules check: \d+ rules \(1 custom; from pubguard\.config\.json\), no problems, 3 warning\(s\)\n$/);
+  });
+
+  it('fails (exit 1) on a custom example not reported, a negative example reported or an unbounded pattern, which scan refuses', async () => {
+    const hex = (seed: number) => Array.from({ length: 32 }, (_, i) => ((i * 7 + seed) % 16).toString(16)).join('');
+    const broken = { ...acme, examples: [`key = acme_${hex(1)}`, 'key = acme_short'], negative_examples: [`acme_${hex(3)}`] };
+    const loose = { ...acme, id: 'acme-loose', pattern: '(acme_[0-9a-f]+)', examples: [`acme_${hex(5)}`] };
+    await writeConfig({ rules: { custom: [broken, loose] } });
+    const io = memoryIO({ cwd: dir });
+    expect((await rulesCheckCommand.run([], io)).exitCode).toBe(1);
+    const out = io.out();
+    expect(out).toContain('acme-key: example 2 is not reported (no regex match)');
+    expect(out).toMatch(/^acme-key: negative example 1 is reported/m);
+    expect(out).toMatch(/^acme-loose: pattern has an unbounded quantifier '\+'/m);
+    expect(out).toMatch(/\nrules check: 3 problem\(s\) in 2 of \d+ rules \(2 custom; from pubguard\.config\.json\), \d+ warning\(s\)\n$/);
+    const json = memoryIO({ cwd: dir });
+    expect((await rulesCheckCommand.run(['-f', 'json'], json)).exitCode).toBe(1);
+    const problems = JSON.parse(json.out()) as Array<{ ruleId: string; message: string; level: string }>;
+    expect(problems.filter((p) => p.level === 'error').length).toBe(3);
+    expect(problems.every((p) => p.level === 'error' || p.level === 'warning')).toBe(true);
+    // The same file is one scan cannot run with.
+    const scan = memoryIO({ cwd: dir });
+    expect((await run(['scan', dir], scan)).exitCode).toBe(2);
+    expect(scan.err()).toContain("rule 'acme-key': example 2 is not reported");
+  });
+
+  it('warns of a custom rule whose every example a built-in rule reports too', async () => {
+    const npm = builtinRuleDefinitions().find((d) => d.id === 'npm-access-token');
+    if (!npm) throw new Error('no npm-access-token rule');
+    const again = { id: 'npm-again', title: 'npm token', severity: 'high', confidence: 'low', keywords: ['npm_'], pattern: '(npm_[A-Za-z0-9]{36})', examples: npm.examples };
+    await writeConfig({ rules: { custom: [again] } });
+    const io = memoryIO({ cwd: dir });
+    expect((await rulesCheckCommand.run([], io)).exitCode).toBe(0);
+    expect(io.out()).toContain("npm-again: warning: every example is also reported by rule 'npm-access-token'; a scan reports such a secret once, as 'npm-access-token'\n");
+  });
+
+  it('refuses a settings file that cannot be used as scan does (exit 2)', async () => {
+    await writeConfig({ rules: { disable: ['no-such-rule'] } });
+    const scan = memoryIO({ cwd: dir });
+    expect((await run(['scan', dir], scan)).exitCode).toBe(2);
+    expect(scan.err()).toContain("rules.disable[0]: no built-in rule has the id 'no-such-rule'");
+    for (const command of ['list', 'check']) {
+      const io = memoryIO({ cwd: dir });
+      expect((await run(['rules', command], io)).exitCode).toBe(2);
+      expect(io.err()).toBe(scan.err().replace('pubguard scan:', `pubguard rules ${command}:`));
+    }
+    const missing = memoryIO({ cwd: dir });
+    expect((await run(['rules', 'check', '-c', 'nope.json'], missing)).exitCode).toBe(2);
+    expect(missing.err()).toBe(`pubguard rules check: ${join(dir, 'nope.json')}: cannot read the config file: no such file\n`);
   });
 });

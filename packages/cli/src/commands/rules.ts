@@ -1,42 +1,77 @@
-import { builtinRuleDefinitions, checkRules, type RuleDefinition } from '@pubguard/rules';
+import { relative } from 'node:path';
+import { checkRuleOverlaps, checkRules, compileRules, type RuleDefinition, type RuleProblem } from '@pubguard/rules';
 import { parseStrict } from '../args.js';
+import { loadRulesConfig, type RulesConfig } from '../config.js';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
 
-const LIST_HELP = `Usage: pubguard rules list [--format text|json]
+const CONFIG_OPTION = `  -c, --config FILE  settings file whose rules.disable and rules.custom apply (default: the
+                     nearest pubguard.config.json in this directory or above, as for scan)`;
 
-Lists the built-in rules: id, severity and title.
+const LIST_HELP = `Usage: pubguard rules list [--config FILE] [--format text|json]
+
+Lists the rules a scan runs: id, severity and title. Those are the built-in rules, less the
+ones the settings file disables (rules.disable), then its custom rules (rules.custom),
+marked "(custom)".
 
 Options:
+${CONFIG_OPTION}
   -f, --format FMT   text (default) or json (an array of {id, title, severity, confidence,
-                     description, keywords, references, and paths for path rules})
+                     description, keywords, references, source ("builtin" or "custom"),
+                     and paths for path rules})
   -h, --help         show this help
 
-Exit codes: 0 listed, 2 usage error.
+Exit codes: 0 listed, 2 usage error or a settings file that cannot be used (as for scan).
 `;
 
-const CHECK_HELP = `Usage: pubguard rules check [--format text|json]
+const CHECK_HELP = `Usage: pubguard rules check [--config FILE] [--format text|json]
 
-Lints the built-in rules: every pattern compiles and is bounded, ids are unique, each rule
-has at least two examples and two negative examples and a reference, every example is
+Lints the rules a scan runs: every pattern compiles and is bounded, ids are unique, each
+rule has at least two examples and two negative examples and a reference, every example is
 reported (with a valid checksum where the format has one) and no negative example is.
 
+Custom rules from the settings file (rules.custom) pass the same checks, except that fewer
+than two examples or negative examples, or no reference, is a warning: a custom rule's
+examples are optional. A custom rule whose every example another rule reports too gets a
+warning naming the rule a scan reports such a secret as. Warnings leave the exit code at 0.
+A custom rule's example that is not reported, or negative example that is, is a problem here
+(exit 1), where scan refuses the settings file (exit 2).
+
 Options:
-  -f, --format FMT   text (default) or json (an array of {ruleId, message})
+${CONFIG_OPTION}
+  -f, --format FMT   text (default) or json (an array of {ruleId, message, level}, level
+                     "error" or "warning")
   -h, --help         show this help
 
-Exit codes: 0 no problems, 1 problems found, 2 usage error.
+Exit codes: 0 no problems (warnings allowed), 1 problems found, 2 usage error or a settings
+file that cannot be used (as for scan).
 `;
 
-function parseFormat(argv: string[]): 'text' | 'json' {
-  const parsed = parseStrict({ args: argv, options: { format: { type: 'string', short: 'f', default: 'text' } }, allowPositionals: false });
+function parseOptions(argv: string[]): { format: 'text' | 'json'; config: string | undefined } {
+  const parsed = parseStrict({
+    args: argv,
+    options: { format: { type: 'string', short: 'f', default: 'text' }, config: { type: 'string', short: 'c' } },
+    allowPositionals: false,
+  });
   const format = parsed.values.format;
   if (format !== 'text' && format !== 'json') throw new UsageError(`unknown format '${format}' (use text or json)`);
-  return format;
+  return { format, config: parsed.values.config };
 }
 
-function listRules(defs: RuleDefinition[], format: 'text' | 'json', io: CliIO): void {
+/** Where the rules came from, for the last line of the text output; empty without a settings file. */
+function configNote(rules: RulesConfig, cwd: string): string {
+  if (!rules.loaded) return '';
+  const disabled = rules.loaded.config.rules?.disable?.length ?? 0;
+  const parts = [`${rules.custom.length} custom`, ...(disabled > 0 ? [`${disabled} built-in disabled`] : [])];
+  return ` (${parts.join(', ')}; from ${relative(cwd, rules.loaded.path) || rules.loaded.path})`;
+}
+
+function listRules(rules: RulesConfig, format: 'text' | 'json', io: CliIO): void {
+  const defs: Array<{ def: RuleDefinition; source: 'builtin' | 'custom' }> = [
+    ...rules.builtin.map((def) => ({ def, source: 'builtin' as const })),
+    ...rules.custom.map((def) => ({ def, source: 'custom' as const })),
+  ];
   if (format === 'json') {
-    const rows = defs.map((d) => ({
+    const rows = defs.map(({ def: d, source }) => ({
       id: d.id,
       title: d.title,
       severity: d.severity,
@@ -45,41 +80,60 @@ function listRules(defs: RuleDefinition[], format: 'text' | 'json', io: CliIO): 
       keywords: d.keywords,
       references: d.references ?? [],
       ...(d.paths ? { paths: d.paths } : {}),
+      source,
     }));
     io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     return;
   }
-  const idWidth = Math.max(...defs.map((d) => d.id.length), 2);
-  const lines = defs.map((d) => `${d.id.padEnd(idWidth)}  ${d.severity.padEnd(8)}  ${d.title}`);
-  io.stdout.write(`${['ID'.padEnd(idWidth), 'SEVERITY', 'TITLE'].join('  ')}\n${lines.join('\n')}\n${defs.length} rules\n`);
+  const idWidth = Math.max(...defs.map(({ def }) => def.id.length), 2);
+  const lines = defs.map(({ def: d, source }) => `${d.id.padEnd(idWidth)}  ${d.severity.padEnd(8)}  ${d.title}${source === 'custom' ? ' (custom)' : ''}`);
+  io.stdout.write(`${['ID'.padEnd(idWidth), 'SEVERITY', 'TITLE'].join('  ')}\n${lines.join('\n')}\n${defs.length} rules${configNote(rules, io.cwd)}\n`);
 }
 
-/** `pubguard rules list`: the built-in rules. */
+/** `pubguard rules list`: the rules a scan runs, built-in and from the settings file. */
 export const rulesListCommand: Command = {
   name: 'rules list',
   help: LIST_HELP,
   async run(argv: string[], io: CliIO): Promise<CliResult> {
-    const format = parseFormat(argv);
-    listRules(builtinRuleDefinitions(), format, io);
+    const { format, config } = parseOptions(argv);
+    listRules(await loadRulesConfig(io.cwd, config), format, io);
     return { exitCode: 0 };
   },
 };
 
-/** `pubguard rules check`: lints the built-in rules; exit 1 when any rule has a problem. */
+/**
+ * The custom rules' problems: the built-ins' checks, relaxed, and a warning for each other
+ * rule that reports every one of a custom rule's examples too.
+ */
+function checkCustomRules(rules: RulesConfig): RuleProblem[] {
+  if (rules.custom.length === 0) return [];
+  const compiled = compileRules([...rules.builtin, ...rules.custom]).rules;
+  return rules.custom.flatMap((def, i) => {
+    const rule = compiled[rules.builtin.length + i];
+    return [...checkRules([def], { relaxed: true }), ...(rule ? checkRuleOverlaps(def, rule, compiled) : [])];
+  });
+}
+
+/** `pubguard rules check`: lints the rules a scan runs; exit 1 when any rule has a problem. */
 export const rulesCheckCommand: Command = {
   name: 'rules check',
   help: CHECK_HELP,
   async run(argv: string[], io: CliIO): Promise<CliResult> {
-    const format = parseFormat(argv);
-    const defs = builtinRuleDefinitions();
-    const problems = checkRules(defs);
+    const { format, config } = parseOptions(argv);
+    // Examples untried at loading: they are reported below with every other problem.
+    const rules = await loadRulesConfig(io.cwd, config, { examples: false });
+    const all = [...checkRules(rules.builtin), ...checkCustomRules(rules)];
+    const problems = all.filter((p) => p.level !== 'warning');
+    const warnings = all.length - problems.length;
+    const count = rules.builtin.length + rules.custom.length;
     if (format === 'json') {
-      io.stdout.write(`${JSON.stringify(problems, null, 2)}\n`);
-    } else if (problems.length === 0) {
-      io.stdout.write(`rules check: ${defs.length} rules, no problems\n`);
+      io.stdout.write(`${JSON.stringify(all.map((p) => ({ ...p, level: p.level ?? 'error' })), null, 2)}\n`);
     } else {
-      for (const p of problems) io.stdout.write(`${p.ruleId ?? '(rule set)'}: ${p.message}\n`);
-      io.stdout.write(`rules check: ${problems.length} problem(s) in ${new Set(problems.map((p) => p.ruleId)).size} of ${defs.length} rules\n`);
+      for (const p of all) io.stdout.write(`${p.ruleId ?? '(rule set)'}: ${p.level === 'warning' ? 'warning: ' : ''}${p.message}\n`);
+      const note = configNote(rules, io.cwd);
+      const warned = warnings > 0 ? `, ${warnings} warning(s)` : '';
+      if (problems.length === 0) io.stdout.write(`rules check: ${count} rules${note}, no problems${warned}\n`);
+      else io.stdout.write(`rules check: ${problems.length} problem(s) in ${new Set(problems.map((p) => p.ruleId)).size} of ${count} rules${note}${warned}\n`);
     }
     return { exitCode: problems.length === 0 ? 0 : 1 };
   },
