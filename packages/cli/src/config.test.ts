@@ -210,6 +210,13 @@ describe('rulesetFromConfig', () => {
     expect(() => rulesetFromConfig(loaded({ rules: { custom: [other, other] } }), BUILTINS)).toThrow(/rules\.custom\[1\]\.id: duplicate rule id 'gamma-token'/);
     expect(() => rulesetFromConfig(loaded({ rules: { disable: ['alpha-tokn'] } }), BUILTINS)).toThrow(/rules\.disable\[0\]: no built-in rule has the id 'alpha-tokn'/);
   });
+
+  it('suggests the id an unknown one was meant to be, else where the ids are listed', async () => {
+    expect(() => rulesetFromConfig(loaded({ rules: { disable: ['alpha-tokn'] } }), BUILTINS)).toThrow(/id 'alpha-tokn'; did you mean 'alpha-token'\?$/);
+    expect(() => rulesetFromConfig(loaded({ rules: { disable: ['delta'] } }), BUILTINS)).toThrow(/id 'delta' \(`pubguard rules list` run outside this project lists the built-in ones\)$/);
+    await writeFile(join(dir, CONFIG_FILE_NAME), JSON.stringify({ allowlist: { rules: { 'beta-tokn': { paths: ['docs/**'] } } } }));
+    await expect(loadScanConfig(dir, undefined, BUILTINS)).rejects.toThrow(/no rule has the id 'beta-tokn'; did you mean 'beta-token'\?$/);
+  });
 });
 
 describe('loadRulesConfig', () => {

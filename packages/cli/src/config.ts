@@ -5,6 +5,7 @@ import type { Finding, ScanLimits } from '@pubguard/engine';
 import type { ReportFormat } from '@pubguard/report';
 import { type CompiledRuleset, type RuleDefinition, RuleError, builtinRuleDefinitions, builtinRuleset, checkRuleExamples, compileRules, parseRuleDefinition } from '@pubguard/rules';
 import picomatch from 'picomatch';
+import { closest } from './suggest.js';
 
 /** The file `loadConfig` looks for. */
 export const CONFIG_FILE_NAME = 'pubguard.config.json';
@@ -459,7 +460,7 @@ export function ruleDefinitionsFromConfig(loaded: LoadedConfig | undefined, buil
   const builtinIds = new Set(builtins.map((b) => b.id));
   const disabled = new Set<string>();
   (rules?.disable ?? []).forEach((id, i) => {
-    if (!builtinIds.has(id)) throw new ConfigError(file, `no built-in rule has the id '${id}' (\`pubguard rules list\` shows them)`, `rules.disable[${i}]`);
+    if (!builtinIds.has(id)) throw new ConfigError(file, `no built-in rule has the id '${id}'${unknownIdHint(id, builtinIds)}`, `rules.disable[${i}]`);
     disabled.add(id);
   });
   const kept = builtins.filter((b) => !disabled.has(b.id));
@@ -593,13 +594,23 @@ function pathFromConfig(finding: Finding, base: AllowlistBase): string | undefin
   return [rel.replace(/\\/g, '/'), ...finding.location.entry].join('!');
 }
 
+/**
+ * The ids nearest to a mistyped one, or where to see them all: `pubguard rules list` loads the
+ * same config and stops at the same error, so it lists them only where no config is found.
+ */
+function unknownIdHint(id: string, known: Iterable<string>): string {
+  const near = closest(id, [...known]);
+  if (near.length > 0) return `; did you mean ${near.map((n) => `'${n}'`).join(' or ')}?`;
+  return ' (`pubguard rules list` run outside this project lists the built-in ones)';
+}
+
 /** Refuses a per-rule allowlist for a rule not in `rules`: it would silently do nothing. */
 function checkAllowlistRuleIds(loaded: LoadedConfig | undefined, rules: ReadonlyArray<{ id: string }>): void {
   const ids = new Set(rules.map((r) => r.id));
   const disabled = new Set(loaded?.config.rules?.disable ?? []);
   for (const id of Object.keys(loaded?.config.allowlist?.rules ?? {})) {
     if (ids.has(id)) continue;
-    const why = disabled.has(id) ? `rule '${id}' is disabled in rules.disable, so its allowlist would never apply; remove one or the other` : `no rule has the id '${id}' (\`pubguard rules list\` shows them)`;
+    const why = disabled.has(id) ? `rule '${id}' is disabled in rules.disable, so its allowlist would never apply; remove one or the other` : `no rule has the id '${id}'${unknownIdHint(id, ids)}`;
     throw new ConfigError(loaded?.path ?? CONFIG_FILE_NAME, why, childPath('allowlist.rules', id));
   }
 }
