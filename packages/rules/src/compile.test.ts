@@ -38,6 +38,11 @@ describe('compileRules', () => {
     expect(set.maxMatchLength).toBe(900);
     expect(structuredClone(set)).toEqual(set);
   });
+  it('takes the whole match as the secret of a pattern without groups, unless told otherwise', () => {
+    const set = compileRules([def({ pattern: 'demo_[a-z]{8}' })]);
+    expect(set.rules[0]?.secretGroup).toBe(0);
+    expect(() => compileRules([def({ pattern: 'demo_[a-z]{8}', secretGroup: 1 })])).toThrow(/secretGroup 1 but the pattern has 0/);
+  });
   it('names the rule in every error', () => {
     const cases: Array<[Partial<RuleDefinition>, RegExp]> = [
       [{ pattern: '(unclosed' }, /invalid pattern/],

@@ -63,6 +63,9 @@ function compileOne(def: RuleDefinition): CompiledRule {
       fail(`invalid pattern: ${(error as Error).message}`);
     }
     const groups = captureGroupCount(source, flags);
+    // A pattern without groups can only mean its whole match: refusing the default would make
+    // every such rule state the obvious.
+    if (def.secretGroup === undefined && groups === 0) secretGroup = 0;
     if (!Number.isInteger(secretGroup) || secretGroup < 0 || secretGroup > groups) {
       fail(`secretGroup ${secretGroup} but the pattern has ${groups} capture group(s)`);
     }
