@@ -7,6 +7,7 @@ import type { DiskFileRef, SourceItem, SourceOptions } from './types.js';
 import { ArtifactCtx, type Shared } from './context.js';
 import { discardOpened, diskBuffers, estimateBytes, openDiskFile, type OpenedFile, readDiskFile, walkDirectory, type WalkItem } from './disk.js';
 import { errorMessage, fsStop, joinChain, problem, Stop } from './errors.js';
+import { isInner, planInputs } from './inputs.js';
 import { openEntry } from './open.js';
 import { readableChunks } from './stream.js';
 
@@ -26,11 +27,13 @@ export type EnumerateOptions = SourceOptions & {
 
 /**
  * Enumerates everything to scan in `inputs` (directories, files of any supported kind, `-`
- * for stdin). Each top-level file starts with an `artifact` item, then its files, problems
- * and structure findings, some of them gathered in `batch` items (an archive's small files,
- * held whole). A file's `bytes` should be read before asking for the next item; unread bytes
- * are skipped. Stopping the loop early closes everything and removes spill
- * files. Per-item problems are yielded, never thrown.
+ * for stdin). Every file is enumerated once, under the most specific input that names it: an
+ * input naming a path another input named is left out, and a directory's walk leaves out what
+ * another input names below it (see `planInputs`). Each top-level file starts with an
+ * `artifact` item, then its files, problems and structure findings, some of them gathered in
+ * `batch` items (an archive's small files, held whole). A file's `bytes` should be read before
+ * asking for the next item; unread bytes are skipped. Stopping the loop early closes
+ * everything and removes spill files. Per-item problems are yielded, never thrown.
  */
 export async function* enumerate(inputs: string[], options: EnumerateOptions): AsyncGenerator<SourceItem, void, undefined> {
   const shared: Shared = {
@@ -42,9 +45,9 @@ export async function* enumerate(inputs: string[], options: EnumerateOptions): A
     onInflating: options.onInflating,
   };
   try {
-    for (const input of inputs) {
+    for (const { input, inner } of await planInputs(inputs, options.cwd)) {
       if (shared.signal?.aborted) return;
-      yield* enumerateInput(input, options, shared);
+      yield* enumerateInput(input, inner, options, shared);
     }
   } catch (err) {
     // An abort ends the enumeration quietly: the caller asked for it and knows.
@@ -53,8 +56,8 @@ export async function* enumerate(inputs: string[], options: EnumerateOptions): A
   }
 }
 
-/** One input: stdin, a file or a directory. */
-async function* enumerateInput(input: string, options: EnumerateOptions, shared: Shared): AsyncGenerator<SourceItem, void, undefined> {
+/** One input: stdin, a file or a directory, less the paths below it that `inner` leaves to other inputs. */
+async function* enumerateInput(input: string, inner: ReadonlySet<string>, options: EnumerateOptions, shared: Shared): AsyncGenerator<SourceItem, void, undefined> {
   if (input === '-') {
     const stdin = options.stdin;
     if (options.select && !options.select('-')) return;
@@ -96,6 +99,7 @@ async function* enumerateInput(input: string, options: EnumerateOptions, shared:
       if (selected(input)) yield { kind: 'error', error: s.event };
       return;
     }
+    if (inner.size > 0) items = items.filter((item) => !isInner(item.rel, inner));
     // Files and problems alike belong to the one shard their path selects.
     if (options.select) items = items.filter((item) => selected(item.display));
     if (options.diskFiles) {

@@ -721,8 +721,10 @@ describe('kinds', () => {
     await put('skip/a.tar', tar);
     await put('skip/a.zip', await zipOf([{ name: 'a', data: 'x'.repeat(5000) }, { name: 'b', data: 'y' }]));
     await put('skip/a.gz', gzipSync('z'.repeat(100000)));
-    const s = await collect(['skip/a.tgz', 'skip/a.tar', 'skip/a.zip', 'skip/a.gz', 'skip/a.tar'], opts(), false);
-    expect(files(s)).toEqual(['skip/a.tgz!a', 'skip/a.tgz!b', 'skip/a.tar!a', 'skip/a.tar!b', 'skip/a.zip!a', 'skip/a.zip!b', 'skip/a.gz!a', 'skip/a.tar!a', 'skip/a.tar!b']);
+    // A file named twice is read once: a copy stands for the second reading.
+    await put('skip/again.tar', tar);
+    const s = await collect(['skip/a.tgz', 'skip/a.tar', 'skip/a.zip', 'skip/a.gz', 'skip/again.tar'], opts(), false);
+    expect(files(s)).toEqual(['skip/a.tgz!a', 'skip/a.tgz!b', 'skip/a.tar!a', 'skip/a.tar!b', 'skip/a.zip!a', 'skip/a.zip!b', 'skip/a.gz!a', 'skip/again.tar!a', 'skip/again.tar!b']);
     expect(errors(s)).toEqual([]);
   });
 });
@@ -776,6 +778,40 @@ describe('directories', () => {
     const e = errors(s);
     expect(e.map((x) => x.path)).toEqual(['links/root/out.txt', 'links/root/updir']);
     expect(e[0]!.message).toMatch(/not followed/);
+  });
+
+  it('reads a file several inputs name once, under the most specific of them', async () => {
+    await put('overlap/top.txt', 'top');
+    await put('overlap/dist/a.txt', 'alpha');
+    await put('overlap/dist/sub/b.txt', 'beta');
+    await symlink(join(dir, 'overlap'), join(dir, 'overlap-link'));
+    const s = await collect(['overlap', 'overlap/dist/sub/b.txt', 'overlap-link/dist/', './overlap/dist', join(dir, 'overlap/dist/sub/b.txt')]);
+    expect(s.filter((x) => x.t === 'artifact').map((x) => x.path)).toEqual(['overlap/top.txt', 'overlap/dist/sub/b.txt', 'overlap-link/dist/a.txt']);
+    expect(errors(s)).toEqual([]);
+  });
+
+  it('reads an input that a directory around it ignores, as that input alone is read', async () => {
+    await put('ignoring/keep.txt', 'keep');
+    await put('ignoring/node_modules/m/index.js', 'm');
+    await put('ignoring/node_modules/m/node_modules/n/index.js', 'n');
+    await put('ignoring/build/out.map', 'map');
+    const s = await collect(['ignoring', 'ignoring/node_modules/m', 'ignoring/build/out.map'], opts({}, { ignore: ['node_modules/**', '**/*.map'] }));
+    expect(s.filter((x) => x.t === 'artifact').map((x) => x.path)).toEqual(['ignoring/keep.txt', 'ignoring/node_modules/m/index.js', 'ignoring/build/out.map']);
+  });
+
+  it('tells apart directories whose names differ in case only, where the file system does', async ({ skip }) => {
+    await put('cased/dist/a.txt', 'lower');
+    const foldsCase = await stat(join(dir, 'cased/DIST')).then(
+      () => true,
+      () => false,
+    );
+    if (foldsCase) skip('the file system folds case');
+    await put('cased/Dist/a.txt', 'upper');
+    const s = await collect(['cased', 'cased/Dist']);
+    expect(s.filter((x): x is Extract<Seen, { t: 'file' }> => x.t === 'file').map((x) => [x.path, x.text])).toEqual([
+      ['cased/dist/a.txt', 'lower'],
+      ['cased/Dist/a.txt', 'upper'],
+    ]);
   });
 
   it.skipIf(process.getuid?.() === 0)('reports an unreadable directory and walks on', async () => {

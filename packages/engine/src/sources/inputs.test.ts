@@ -1,0 +1,56 @@
+import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isInner, planInputs } from './inputs.js';
+
+let dir: string;
+beforeAll(async () => {
+  // Real, as the link targets a walk hands to `reads` are (macOS's tmpdir is behind a link).
+  dir = await realpath(await mkdtemp(join(tmpdir(), 'pubguard-inputs-')));
+  await mkdir(join(dir, 'pkg', 'dist', 'sub'), { recursive: true });
+  await mkdir(join(dir, 'elsewhere'));
+  await writeFile(join(dir, 'pkg', 'dist', 'a.txt'), 'a');
+  await writeFile(join(dir, 'elsewhere', 'x.txt'), 'x');
+  await symlink(join(dir, 'pkg'), join(dir, 'pkg-link'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const shape = async (inputs: string[]) => (await planInputs(inputs, dir)).map(({ input, inner }) => [input, [...inner].sort()]);
+
+describe('planInputs', () => {
+  it('keeps the first of the inputs that name one path, however it is spelled or linked', async () => {
+    expect(await shape(['pkg/dist', './pkg/dist/', join(dir, 'pkg', 'dist'), 'pkg-link/dist', 'pkg//sub/../dist', '-', '-'])).toEqual([
+      ['pkg/dist', []],
+      ['-', []],
+    ]);
+  });
+
+  it('gives each directory the paths below it that other inputs name, in any order', async () => {
+    expect(await shape(['pkg/dist/a.txt', '.', 'pkg-link/dist/sub', 'pkg', 'elsewhere'])).toEqual([
+      ['pkg/dist/a.txt', []],
+      ['.', ['elsewhere', 'pkg', 'pkg/dist/a.txt', 'pkg/dist/sub']],
+      ['pkg-link/dist/sub', []],
+      ['pkg', ['dist/a.txt', 'dist/sub']],
+      ['elsewhere', []],
+    ]);
+  });
+
+  it('compares paths that do not exist as given, without folding case', async () => {
+    expect(await shape(['pkg/missing', 'pkg/missing/', 'pkg/Missing', 'pkg'])).toEqual([
+      ['pkg/missing', []],
+      ['pkg/Missing', []],
+      ['pkg', ['Missing', 'missing']],
+    ]);
+  });
+});
+
+describe('isInner', () => {
+  it('holds for a named path and what lies below it, not for a sibling sharing its prefix', () => {
+    const inner = new Set(['dist', 'lib/a.js']);
+    expect(['dist', 'dist/x.js', 'dist/sub/y.js', 'lib/a.js'].filter((p) => isInner(p, inner))).toHaveLength(4);
+    expect(['dist2/x.js', 'distx', 'lib/a.json', 'lib', 'a/dist', ''].filter((p) => isInner(p, inner))).toEqual([]);
+  });
+});

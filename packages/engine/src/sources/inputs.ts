@@ -1,0 +1,74 @@
+import { realpath } from 'node:fs/promises';
+import { dirname, relative, resolve, sep } from 'node:path';
+
+/** An input to enumerate, with the paths below it that other inputs name. */
+export interface PlannedInput {
+  /** The input as given. */
+  input: string;
+  /**
+   * Paths below this input, relative to it with `/`, that another input names: a walk of this
+   * directory leaves them and everything below them to that input.
+   */
+  inner: ReadonlySet<string>;
+}
+
+/**
+ * Drops inputs that name a path an earlier input named, and tells each directory input which
+ * paths below it other inputs name, so that every file is read once, under the most specific
+ * input that names it, exactly as that input would read it alone (display path, fingerprint of
+ * path findings, shard). Paths are compared as the file system resolves them (links, `.`,
+ * `..`, trailing slashes), never by folding case, which would take two files for one where the
+ * file system tells `Dist` from `dist`. An input that cannot be resolved (it does not exist) is
+ * compared by its path.
+ */
+export async function planInputs(inputs: readonly string[], cwd: string): Promise<PlannedInput[]> {
+  const kept: { input: string; real: string }[] = [];
+  const seen = new Set<string>();
+  for (const input of inputs) {
+    const real = input === '-' ? input : await realOrResolved(resolve(cwd, input));
+    if (seen.has(real)) continue;
+    seen.add(real);
+    kept.push({ input, real });
+  }
+  const planned = kept.map(({ input }) => ({ input, inner: new Set<string>() }));
+  const byReal = new Map<string, Set<string>>();
+  kept.forEach(({ input, real }, i) => {
+    if (input !== '-') byReal.set(real, planned[i]!.inner);
+  });
+  // Up from each input rather than each input against every other: `scan dist/*` may name
+  // thousands.
+  for (const real of byReal.keys()) {
+    for (const dir of above(real)) byReal.get(dir)?.add(slashed(relative(dir, real)));
+  }
+  return planned;
+}
+
+/** The directories above an absolute path, nearest first, up to the root. */
+function above(path: string): string[] {
+  const dirs: string[] = [];
+  for (let child = path, dir = dirname(path); dir !== child; child = dir, dir = dirname(dir)) dirs.push(dir);
+  return dirs;
+}
+
+/** A relative path with `/`, as walks give them. */
+function slashed(path: string): string {
+  return sep === '/' ? path : path.split(sep).join('/');
+}
+
+/** Whether `rel` (a walk's path, with `/`) is one of `inner` or lies below one. */
+export function isInner(rel: string, inner: ReadonlySet<string>): boolean {
+  if (inner.size === 0) return false;
+  for (let i = rel.indexOf('/'); i >= 0; i = rel.indexOf('/', i + 1)) {
+    if (inner.has(rel.slice(0, i))) return true;
+  }
+  return inner.has(rel);
+}
+
+/** The real path of `abs`, or `abs` itself when it cannot be resolved (it does not exist). */
+async function realOrResolved(abs: string): Promise<string> {
+  try {
+    return await realpath(abs);
+  } catch {
+    return abs;
+  }
+}
