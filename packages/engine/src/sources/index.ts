@@ -7,7 +7,7 @@ import type { DiskFileRef, SourceItem, SourceOptions } from './types.js';
 import { ArtifactCtx, type Shared } from './context.js';
 import { discardOpened, diskBuffers, estimateBytes, openDiskFile, type OpenedFile, readDiskFile, walkDirectory, type WalkItem } from './disk.js';
 import { errorMessage, fsStop, joinChain, problem, Stop } from './errors.js';
-import { isInner, planInputs } from './inputs.js';
+import { type InputPlan, isInner, planInputs } from './inputs.js';
 import { openEntry } from './open.js';
 import { readableChunks } from './stream.js';
 
@@ -45,9 +45,10 @@ export async function* enumerate(inputs: string[], options: EnumerateOptions): A
     onInflating: options.onInflating,
   };
   try {
-    for (const { input, inner } of await planInputs(inputs, options.cwd)) {
+    const plan = await planInputs(inputs, options.cwd, options.ignore);
+    for (const { input, inner } of plan.inputs) {
       if (shared.signal?.aborted) return;
-      yield* enumerateInput(input, inner, options, shared);
+      yield* enumerateInput(input, inner, plan, options, shared);
     }
   } catch (err) {
     // An abort ends the enumeration quietly: the caller asked for it and knows.
@@ -57,7 +58,7 @@ export async function* enumerate(inputs: string[], options: EnumerateOptions): A
 }
 
 /** One input: stdin, a file or a directory, less the paths below it that `inner` leaves to other inputs. */
-async function* enumerateInput(input: string, inner: ReadonlySet<string>, options: EnumerateOptions, shared: Shared): AsyncGenerator<SourceItem, void, undefined> {
+async function* enumerateInput(input: string, inner: ReadonlySet<string>, plan: InputPlan, options: EnumerateOptions, shared: Shared): AsyncGenerator<SourceItem, void, undefined> {
   if (input === '-') {
     const stdin = options.stdin;
     if (options.select && !options.select('-')) return;
@@ -100,6 +101,10 @@ async function* enumerateInput(input: string, inner: ReadonlySet<string>, option
       return;
     }
     if (inner.size > 0) items = items.filter((item) => !isInner(item.rel, inner));
+    // A link out of the directory to what another input reads is no loss, so no error.
+    const readElsewhere = new Set<WalkItem>();
+    for (const item of items) if (item.type === 'error' && item.target !== undefined && (await plan.reads(item.target))) readElsewhere.add(item);
+    if (readElsewhere.size > 0) items = items.filter((item) => !readElsewhere.has(item));
     // Files and problems alike belong to the one shard their path selects.
     if (options.select) items = items.filter((item) => selected(item.display));
     if (options.diskFiles) {

@@ -18,7 +18,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const shape = async (inputs: string[]) => (await planInputs(inputs, dir)).map(({ input, inner }) => [input, [...inner].sort()]);
+const plan = (inputs: string[], ignore: string[] = []) => planInputs(inputs, dir, ignore);
+const shape = async (inputs: string[]) => (await plan(inputs)).inputs.map(({ input, inner }) => [input, [...inner].sort()]);
 
 describe('planInputs', () => {
   it('keeps the first of the inputs that name one path, however it is spelled or linked', async () => {
@@ -44,6 +45,16 @@ describe('planInputs', () => {
       ['pkg/Missing', []],
       ['pkg', ['Missing', 'missing']],
     ]);
+  });
+
+  it('says which link targets another input reads: named, or below a directory and not ignored', async () => {
+    const { reads } = await plan(['pkg', 'elsewhere/x.txt'], ['dist/sub/**']);
+    expect(await reads(join(dir, 'elsewhere', 'x.txt'))).toBe(true);
+    expect(await reads(join(dir, 'pkg', 'dist'))).toBe(true);
+    expect(await reads(join(dir, 'pkg'))).toBe(true);
+    expect(await reads(join(dir, 'pkg', 'dist', 'sub', 'deep.txt'))).toBe(false);
+    expect(await reads(join(dir, 'elsewhere'))).toBe(false);
+    expect(await reads(join(dir, 'pkgs', 'a.txt'))).toBe(false);
   });
 });
 

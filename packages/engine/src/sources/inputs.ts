@@ -1,5 +1,6 @@
 import { realpath } from 'node:fs/promises';
 import { dirname, relative, resolve, sep } from 'node:path';
+import { ignoreMatcher, walkIgnoreGlobs } from './disk.js';
 
 /** An input to enumerate, with the paths below it that other inputs name. */
 export interface PlannedInput {
@@ -12,6 +13,16 @@ export interface PlannedInput {
   inner: ReadonlySet<string>;
 }
 
+/** The inputs to enumerate, in order, and what they read between them. */
+export interface InputPlan {
+  inputs: PlannedInput[];
+  /**
+   * Whether another input reads the real path `target` (a symbolic link's, found by a walk):
+   * it names that path, or a directory above it that the ignore globs do not leave it out of.
+   */
+  reads(target: string): Promise<boolean>;
+}
+
 /**
  * Drops inputs that name a path an earlier input named, and tells each directory input which
  * paths below it other inputs name, so that every file is read once, under the most specific
@@ -21,7 +32,7 @@ export interface PlannedInput {
  * file system tells `Dist` from `dist`. An input that cannot be resolved (it does not exist) is
  * compared by its path.
  */
-export async function planInputs(inputs: readonly string[], cwd: string): Promise<PlannedInput[]> {
+export async function planInputs(inputs: readonly string[], cwd: string, ignore: readonly string[]): Promise<InputPlan> {
   const kept: { input: string; real: string }[] = [];
   const seen = new Set<string>();
   for (const input of inputs) {
@@ -40,7 +51,16 @@ export async function planInputs(inputs: readonly string[], cwd: string): Promis
   for (const real of byReal.keys()) {
     for (const dir of above(real)) byReal.get(dir)?.add(slashed(relative(dir, real)));
   }
-  return planned;
+  let ignored: ((path: string) => boolean) | undefined;
+  const reads = async (target: string): Promise<boolean> => {
+    if (byReal.has(target)) return true;
+    // The nearest input above the target is the one whose walk would find it.
+    const owner = above(target).find((dir) => byReal.has(dir));
+    if (owner === undefined) return false;
+    ignored ??= ignore.length > 0 ? await ignoreMatcher(walkIgnoreGlobs(ignore)) : () => false;
+    return !ignored(slashed(relative(owner, target)));
+  };
+  return { inputs: planned, reads };
 }
 
 /** The directories above an absolute path, nearest first, up to the root. */

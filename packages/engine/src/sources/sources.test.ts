@@ -814,6 +814,21 @@ describe('directories', () => {
     ]);
   });
 
+  it('reports no link out of a directory to what another input reads', async () => {
+    await put('linked/pkg/a.txt', 'a');
+    await put('linked/shared/s.txt', 's');
+    await put('linked/shared/t.map', 't');
+    await put('linked/other/o.txt', 'o');
+    await symlink(join(dir, 'linked/shared'), join(dir, 'linked/pkg/shared'));
+    await symlink(join(dir, 'linked/shared/s.txt'), join(dir, 'linked/pkg/s.txt'));
+    await symlink(join(dir, 'linked/shared/t.map'), join(dir, 'linked/pkg/t'));
+    await symlink(join(dir, 'linked/other/o.txt'), join(dir, 'linked/pkg/o.txt'));
+    const s = await collect(['linked/pkg', 'linked/shared'], opts({}, { ignore: ['*.map'] }));
+    expect(files(s)).toEqual(['linked/pkg/a.txt', 'linked/shared/s.txt']);
+    // t.map is a file the ignore globs leave out, o.txt one no input names.
+    expect(errors(s).map((x) => x.path)).toEqual(['linked/pkg/o.txt', 'linked/pkg/t']);
+  });
+
   it.skipIf(process.getuid?.() === 0)('reports an unreadable directory and walks on', async () => {
     await put('locked/ok.txt', 'ok');
     await put('locked/closed/x.txt', 'x');
