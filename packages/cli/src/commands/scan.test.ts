@@ -79,6 +79,36 @@ describe('pubguard scan paths and report files', () => {
   });
 });
 
+describe('pubguard scan with inputs inside one another', () => {
+  interface Report {
+    findings: { ruleId: string; path: string; fingerprint: string }[];
+    stats: { artifacts: number; files: number };
+  }
+  const json = async (...args: string[]): Promise<Report> => {
+    const io = memoryIO({ cwd: dir });
+    await run(['scan', '-q', '-j', '0', '--format', 'json', ...args], io);
+    return JSON.parse(io.out()) as Report;
+  };
+  const sorted = (findings: Report['findings']) => [...findings].sort((a, b) => `${a.path} ${a.ruleId}`.localeCompare(`${b.path} ${b.ruleId}`));
+
+  it('reports a file below several inputs once, as the innermost input alone reports it, in every shard', async () => {
+    await mkdir(join(dir, 'dist', 'lib'), { recursive: true });
+    await writeFile(join(dir, 'index.js'), `const t = "${token('Q8vLr2NcTw5ZyH3mKp7XdB4sFg9JaE')}";\n`);
+    await writeFile(join(dir, 'dist', '.env'), 'NODE_ENV=production\nSESSION_SECRET=46gjQRyJxi*BLP9w\n');
+    await writeFile(join(dir, 'dist', 'lib', 'config.js'), `const t = "${token('Z3kPq8LmW2vR7tYc5NbX9gJhD4sFe6')}";\n`);
+    const alone = await json('dist');
+    const both = await json('.', 'dist/lib/config.js', './dist/');
+    expect(sorted(both.findings.filter((f) => f.path.startsWith('dist/')))).toEqual(sorted(alone.findings));
+    expect(both.findings.filter((f) => !f.path.startsWith('dist/')).map((f) => f.path)).toEqual(['index.js']);
+    expect(both.stats).toMatchObject({ artifacts: 3, files: 3 });
+    for (const shard of ['1/3', '2/3', '3/3']) {
+      const part = await json('--shard', shard, 'dist', '.');
+      const partAlone = await json('--shard', shard, 'dist');
+      expect(sorted(part.findings.filter((f) => f.path.startsWith('dist/'))), shard).toEqual(sorted(partAlone.findings));
+    }
+  });
+});
+
 describe('pubguard scan with allowlist paths in the config', () => {
   it('allows the same files from the config directory, from below it and by absolute path', async () => {
     await mkdir(join(dir, 'docs'));

@@ -14,6 +14,11 @@ Scans the exact artifacts you are about to publish for credentials. A path is a 
 a file or an archive (tar, tgz, zip, whl, jar, egg, gz: recognised by content, not by
 extension; archives inside archives are opened too), or - for standard input.
 
+A file reached by several paths is scanned once, under the innermost: \`scan . dist\` scans
+dist/ as \`scan dist\` does and the rest of . without it, however dist is spelled (./dist/,
+in full, through a symbolic link). A path given is scanned even where an --ignore glob would
+skip it below another.
+
 Output:
   -f, --format FMT         text (default), json, sarif, junit or github; repeat it together
                            with --output to write several reports in one run
@@ -221,15 +226,8 @@ async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
 
   const quiet = values.quiet === true;
   const progress = !quiet && io.stderr.isTTY === true;
-  // A path given twice (`scan dist/a.tgz ./dist/a.tgz`) is scanned, and reported, once.
-  const seen = new Set<string>();
-  const paths = positionals.filter((p) => {
-    const key = p === '-' ? p : resolve(io.cwd, p);
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-  const result = await collect(paths, options, io, progress);
+  // The engine scans a file named twice (`scan . dist`, `scan dist ./dist/`) once.
+  const result = await collect(positionals, options, io, progress);
 
   const input = { tool: { name: 'pubguard', version: VERSION }, ...result, rules: ruleset.rules };
   for (const target of targets) {
