@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
 import { acceptCandidate, digestReason, textPrefixLength, looksLikePlaceholderWord, placeholderReason } from './accept.js';
+import { builtinRuleset } from './builtin.js';
+import { matchRule } from './check.js';
 import type { CompiledRule } from './types.js';
 
 function rule(overrides: Partial<CompiledRule> = {}): CompiledRule {
@@ -169,5 +172,21 @@ describe('looksLikePlaceholderWord on shapes seen in published packages', () => 
 
   it.each(['hZ8v2Qk9LmX4pW7t', 'Tr0ub4dor&3x!9q', 'pX7#mK2$vL9q', 's3cr3T-Pa55-2025', 'ZGVwbG95OmhaOHYyUWs5TG0='])('%s still counts as a value', (value) => {
     expect(looksLikePlaceholderWord(value)).toBe(false);
+  });
+});
+
+describe('generic-password-assignment in doc comments', () => {
+  const rule = builtinRuleset().rules.find((r) => r.id === 'generic-password-assignment') as CompiledRule;
+  const value = randomBytes(9).toString('base64').replace(/[+/=]/g, 'x') + '!7aZ';
+  const found = (text: string): boolean => matchRule(rule, text).some((m) => m.acceptance.ok);
+  it('skips property lines of a code example in a doc comment', () => {
+    expect(found(`/**\n * ## Example Usage\n * const db = new Server("db", {\n *     administratorLoginPassword: "${value}",\n * });\n */`)).toBe(false);
+    expect(found(`/**\n *   "db_password": "${value}",\n */`)).toBe(false);
+  });
+  it('reports the same value in code, in a line comment, in other code in a doc comment and in a Markdown list', () => {
+    expect(found(`const cfg = {\n    administratorLoginPassword: "${value}",\n};`)).toBe(true);
+    expect(found(`// administratorLoginPassword: "${value}",`)).toBe(true);
+    expect(found(` *     const db = connect({ password: "${value}" });`)).toBe(true);
+    expect(found(`* password: "${value}"`)).toBe(true);
   });
 });
