@@ -175,6 +175,30 @@ describe('looksLikePlaceholderWord on shapes seen in published packages', () => 
   });
 });
 
+describe('looksLikePlaceholderWord on code around a value', () => {
+  it.each([
+    ['+credentials.accessKeyId+', 'the middle of a string concatenation'],
+    ['+secretKey', 'a concatenated variable'],
+    ['base64EncodedKey', 'an identifier with digits inside a word'],
+    ['sha256DigestValue', 'an identifier with digits inside a word'],
+  ])('%s is %s, not a secret', (value) => {
+    expect(looksLikePlaceholderWord(value)).toBe(true);
+  });
+  it.each(['Zk8qW3rT9vB2nL5xC7mP1sD4', 'ab12cdEfGh34IjKl', '+Zk8qW3rT9vB2nL5xC7mP1sD4='])('%s still counts as a value', (value) => {
+    expect(looksLikePlaceholderWord(value)).toBe(false);
+  });
+});
+
+describe('placeholderReason for URLs on reserved example domains', () => {
+  it.each(['https://app:Vq8Lr2xTz9Wm@example.com', 'http://123abc:def456@example.org', 'smtp://m:Vq8Lr2xTz9Wm@mail.corp.example', 'https://u:Vq8Lr2xTz9Wm@api.example.net:8443'])('%s', (match) => {
+    const secret = /:([^:@/]+)@/.exec(match.slice(8))?.[1] ?? '';
+    expect(placeholderReason(secret, match)).toBe('URL on a reserved example domain');
+  });
+  it.each(['https://app:Vq8Lr2xTz9Wm@example.com.evil.test', 'https://app:Vq8Lr2xTz9Wm@myexample.com', 'https://app:Vq8Lr2xTz9Wm@examples.org'])('still reports %s', (match) => {
+    expect(placeholderReason('Vq8Lr2xTz9Wm', match)).toBeUndefined();
+  });
+});
+
 describe('generic-password-assignment in doc comments', () => {
   const rule = builtinRuleset().rules.find((r) => r.id === 'generic-password-assignment') as CompiledRule;
   const value = randomBytes(9).toString('base64').replace(/[+/=]/g, 'x') + '!7aZ';

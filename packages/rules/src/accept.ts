@@ -49,6 +49,9 @@ export const DOCUMENTED_EXAMPLES: readonly string[] = [
 
 const DOCUMENTED = new Set(DOCUMENTED_EXAMPLES);
 
+// `@host` right after a URL's password, where host is or ends in a reserved example domain.
+const EXAMPLE_HOST = /^@(?:[a-z0-9_-]{1,63}\.){0,8}example(?:\.(?:com|net|org))?\.?(?:$|[:/?#])/i;
+
 // Each entry is a shape that only a placeholder, a template or a reference to a variable has;
 // a random credential essentially never contains one.
 const PLACEHOLDER_SHAPES: ReadonlyArray<readonly [RegExp, string]> = [
@@ -99,6 +102,10 @@ export function placeholderReason(secret: string, match = secret): string | unde
     const before = match.slice(Math.max(0, at - 3), at);
     if (/\$\{\{?\s?$/.test(before) || /\{\{\s?$/.test(before)) return 'template or variable reference';
   }
+  // A password in a URL whose host is reserved for documentation (RFC 2606: example.com,
+  // .net, .org and the .example TLD) opens nothing: no such server can exist.
+  const last = match.lastIndexOf(secret);
+  if (last >= 0 && EXAMPLE_HOST.test(match.slice(last + secret.length))) return 'URL on a reserved example domain';
   return undefined;
 }
 
@@ -162,10 +169,14 @@ export function looksLikePlaceholderWord(secret: string): boolean {
   // A bare identifier or property access (config.password, getPassword()) is code, not a value.
   if (/^[a-z_$][a-z0-9_$]{0,60}(?:\.[a-z_$][a-z0-9_$]{0,60}){1,6}$/i.test(secret)) return true;
   if (/\(\)?$|^[a-z_$][a-z0-9_$]{0,60}\(/i.test(secret)) return true;
+  // The middle of a string concatenation ("AWSAccessKeyId="+credentials.accessKeyId+","),
+  // which the pattern took for the value.
+  if (/^\+[a-z_$][a-z0-9_$]{0,60}(?:\.[a-z_$][a-z0-9_$]{0,60}){0,6}\+?$/i.test(secret)) return true;
   if (/^[A-Z][A-Z0-9_]{2,60}$/.test(secret)) return true; // a constant's name
   // camelCase or snake_case identifiers (accessTokenFromServer, db_password_value) are code.
-  // A few trailing digits keep it a name (SensitiveString2048, a type in a .d.ts).
-  if (/^[A-Za-z][a-z]{0,30}(?:[A-Z][a-z]{1,30}){1,8}[0-9]{0,4}$|^[a-z]{1,30}(?:_[a-z]{1,30}){1,8}$/.test(secret)) return true;
+  // A few trailing digits keep it a name (SensitiveString2048, a type in a .d.ts), and so do
+  // digits that belong to a word (base64EncodedKey, sha256Digest, utf8Text).
+  if (/^[A-Za-z][a-z]{0,30}(?:[0-9]{1,3}[a-z]{0,30})?(?:[A-Z][a-z]{1,30}){1,8}[0-9]{0,4}$|^[a-z]{1,30}(?:_[a-z]{1,30}){1,8}$/.test(secret)) return true;
   // Module and type paths (aws-cdk-lib/aws-iam.CfnAccessKey): lower-case words joined by `-`,
   // with a `/` and a `.` before a PascalCase type name.
   if (MODULE_TYPE_PATH.test(secret)) return true;
