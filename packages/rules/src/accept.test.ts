@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { acceptCandidate, digestReason, textPrefixLength, looksLikePlaceholderWord, placeholderReason } from './accept.js';
+import { acceptCandidate, digestReason, textPrefixLength, looksLikePlaceholderWord, placeholderReason, sasExpiredReason } from './accept.js';
 import { builtinRuleset } from './builtin.js';
 import { matchRule } from './check.js';
 import type { CompiledRule } from './types.js';
@@ -196,6 +196,50 @@ describe('placeholderReason for URLs on reserved example domains', () => {
   });
   it.each(['https://app:Vq8Lr2xTz9Wm@example.com.evil.test', 'https://app:Vq8Lr2xTz9Wm@myexample.com', 'https://app:Vq8Lr2xTz9Wm@examples.org'])('still reports %s', (match) => {
     expect(placeholderReason('Vq8Lr2xTz9Wm', match)).toBeUndefined();
+  });
+});
+
+describe('the jwt validator on tokens that cannot be used', () => {
+  const jwtRule = builtinRuleset().rules.find((r) => r.id === 'jwt-token') as CompiledRule;
+  const part = (value: object): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const token = (claims: object): string => `${part({ alg: 'HS256', typ: 'JWT' })}.${part(claims)}.${randomBytes(32).toString('base64url')}`;
+  const now = Math.floor(Date.now() / 1000);
+  it('rejects a token whose exp has passed', () => {
+    const verdict = acceptCandidate(jwtRule, token({ sub: 'deploy', exp: now - 60 }), '');
+    expect(verdict).toEqual({ ok: false, reason: 'expired JWT' });
+  });
+  it('reports a token that is still valid, has no exp, or gives exp as a string', () => {
+    for (const claims of [{ sub: 'deploy', exp: now + 3600 }, { sub: 'deploy', iat: now - 86400 * 900 }, { sub: 'deploy', exp: String(now - 60) }]) {
+      const t = token(claims);
+      expect(acceptCandidate(jwtRule, t, t), JSON.stringify(claims)).toEqual({ ok: true, secret: t });
+    }
+  });
+  it('rejects a token whose claims say it stands in for a real one', () => {
+    for (const claims of [{ source: 'netlify dev', testData: 'NETLIFY_DEV_LOCALLY_EMULATED_IDENTITY' }, { sts: 'EXAMPLEIDENTITYCONTEXT' }, { sub: 'mock-user' }]) {
+      expect(acceptCandidate(jwtRule, token(claims), '').ok, JSON.stringify(claims)).toBe(false);
+    }
+  });
+});
+
+describe('sasExpiredReason', () => {
+  const day = (offset: number): string => new Date(Date.now() + offset * 86400_000).toISOString().slice(0, 19);
+  it('rejects a SAS whose se= has passed, however it is written', () => {
+    expect(sasExpiredReason(`?sv=2022-11-02&se=${day(-1)}Z&sig=abc`)).toMatch(/^expired SAS/);
+    expect(sasExpiredReason(`&se=${day(-1).replace(/:/g, '%3A')}Z&sv=2022-11-02&sig=abc`)).toMatch(/^expired SAS/);
+    expect(sasExpiredReason(`?sv=2022-11-02&se=${day(-2).slice(0, 10)}&sig=abc`)).toMatch(/^expired SAS/);
+    expect(sasExpiredReason(`se=${day(-2).slice(0, 10)}&sv=2022-11-02&sig=abc`)).toMatch(/^expired SAS/);
+  });
+  it('keeps a SAS that is still valid or has no readable expiry', () => {
+    expect(sasExpiredReason(`?sv=2022-11-02&se=${day(30)}Z&sig=abc`)).toBeUndefined();
+    expect(sasExpiredReason(`?sv=2022-11-02&se=${day(30).slice(0, 10)}&sig=abc`)).toBeUndefined();
+    expect(sasExpiredReason('?sv=2022-11-02&sp=r&sig=abc')).toBeUndefined();
+  });
+  it('sees se= written before sv= through the azure-sas-token rule', () => {
+    const sas = builtinRuleset().rules.find((r) => r.id === 'azure-sas-token') as CompiledRule;
+    const sig = `${randomBytes(32).toString('base64').replace(/=+$/, '')}%3D`;
+    const url = (se: string) => `https://acct.blob.core.windows.net/c/f?sp=r&st=2024-01-01T00:00:00Z&se=${se}Z&spr=https&sv=2022-11-02&sr=b&sig=${sig}`;
+    expect(matchRule(sas, url(day(-1))).map((m) => m.acceptance.ok)).toEqual([false]);
+    expect(matchRule(sas, url(day(30))).map((m) => m.acceptance.ok)).toEqual([true]);
   });
 });
 

@@ -240,9 +240,41 @@ export function digestReason(secret: string, match = secret): string | undefined
 // Payload fragments of the JWTs that documentation copies everywhere (jwt.io, PyJWT, RFC 7519).
 const SAMPLE_JWT_PAYLOADS = [/"name"\s?:\s?"John Doe"/, /^\{\s?"some"\s?:\s?"payload"\s?\}$/, /"sub"\s?:\s?"1234567890"/, /"iss"\s?:\s?"joe"/];
 
+// Claim values that say the token stands in for a real one (Netlify's locally emulated
+// identity, AWS's EXAMPLE contexts, mock servers' fixtures).
+const SAMPLE_JWT_WORDS = /example|sample|dummy|placeholder|emulated|\bmock|\bfake/i;
+
+/**
+ * Why a well-formed JWT is not a usable credential, or undefined: a documentation sample, a
+ * payload that says it stands in for a real token, or an `exp` claim in the past (a server
+ * refuses an expired token, so docs and tests that keep one ship nothing that works).
+ */
 function sampleJwtReason(token: string): string | undefined {
   const payload = decodeBase64(token.split('.')[1] ?? '')?.toString('utf8') ?? '';
-  return SAMPLE_JWT_PAYLOADS.some((re) => re.test(payload)) ? 'documentation sample JWT' : undefined;
+  if (SAMPLE_JWT_PAYLOADS.some((re) => re.test(payload))) return 'documentation sample JWT';
+  if (SAMPLE_JWT_WORDS.test(payload)) return 'sample JWT (its claims say so)';
+  let claims: unknown;
+  try {
+    claims = JSON.parse(payload);
+  } catch {
+    return undefined;
+  }
+  // RFC 7519 NumericDate: seconds since the epoch, as a JSON number (a string is not one).
+  const exp = typeof claims === 'object' && claims !== null ? (claims as { exp?: unknown }).exp : undefined;
+  if (typeof exp === 'number' && Number.isFinite(exp) && exp * 1000 < Date.now()) return 'expired JWT';
+  return undefined;
+}
+
+/**
+ * Why a shared access signature can no longer be used, or undefined: its signed expiry
+ * (`se=2023-12-20T22:54:52Z`, also URL-encoded or a date alone) has passed. Documentation keeps
+ * such URLs long after they stopped working; a SAS without a readable `se=` is kept.
+ */
+export function sasExpiredReason(match: string): string | undefined {
+  const se = /(?:^|[?&])se=([0-9]{4}-[0-9]{2}-[0-9]{2}(?:T[0-9]{2}(?::|%3A)[0-9]{2}(?:(?::|%3A)[0-9]{2})?(?:\.[0-9]{1,7})?Z?)?)(?:&|$)/i.exec(match);
+  if (!se?.[1]) return undefined;
+  const when = Date.parse(se[1].replace(/%3A/gi, ':').replace(/^([^T]{10})$/, '$1T00:00:00Z').replace(/(T[0-9:.]{5,})$/, '$1Z'));
+  return Number.isFinite(when) && when < Date.now() ? `expired SAS (se=${se[1]})` : undefined;
 }
 
 function runValidator(spec: ValidatorSpec, secret: string, match: string): string | undefined {
@@ -279,6 +311,8 @@ function runValidator(spec: ValidatorSpec, secret: string, match: string): strin
       return looksLikePlaceholderWord(secret) ? 'placeholder word' : undefined;
     case 'not-digest':
       return digestReason(secret, match);
+    case 'sas-not-expired':
+      return sasExpiredReason(match);
   }
 }
 

@@ -40,6 +40,7 @@ function parseValidator(value: unknown, where: string): ValidatorSpec {
     case 'pem':
     case 'not-placeholder':
     case 'not-digest':
+    case 'sas-not-expired':
       return { type: value.type };
     default:
       throw new RuleError(`${where}: unknown validator type '${value.type}'`);

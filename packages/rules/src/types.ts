@@ -13,6 +13,8 @@ export type ValidatorSpec =
   | { type: 'jwt' }
   | { type: 'pem' }
   | { type: 'not-placeholder' }
+  /** Rejects an Azure SAS whose signed expiry (`se=`, in the match) has passed. */
+  | { type: 'sas-not-expired' }
   /** Rejects values that are public or derived data: digests, integrity strings, UUIDs, images, public keys. */
   | { type: 'not-digest' };
 
