@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { acceptCandidate, digestReason, textPrefixLength, looksLikePlaceholderWord, placeholderReason, sasExpiredReason } from './accept.js';
 import { builtinRuleset } from './builtin.js';
 import { matchRule } from './check.js';
@@ -256,5 +256,25 @@ describe('generic-password-assignment in doc comments', () => {
     expect(found(`// administratorLoginPassword: "${value}",`)).toBe(true);
     expect(found(` *     const db = connect({ password: "${value}" });`)).toBe(true);
     expect(found(`* password: "${value}"`)).toBe(true);
+  });
+});
+
+describe('pem-private-key-concatenated', () => {
+  const rule = builtinRuleset().rules.find((r) => r.id === 'pem-private-key-concatenated') as CompiledRule;
+  const lines = (type: 'sec1' | 'pkcs8'): string[] => (generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type, format: 'pem' }) as string).trim().split('\n');
+  it('finds a key written as one string literal per line, joined by +, by juxtaposition or in an array', () => {
+    const js = lines('sec1').map((l, i, a) => `  '${l}${i < a.length - 1 ? "\\n' +" : "'"}`).join('\n');
+    const py = lines('pkcs8').map((l) => `    "${l}\\n"`).join('\n');
+    const arr = `[${lines('sec1').map((l) => `'${l}'`).join(',\n  ')}].join('\\n')`;
+    for (const text of [`new NodeRSA(\n${js}\n);`, `KEY = (\n${py}\n)`, arr]) {
+      const got = matchRule(rule, text);
+      expect(got.map((m) => m.acceptance.ok), text).toEqual([true]);
+    }
+  });
+  it('does not report a key with a line missing', () => {
+    const l = lines('sec1');
+    l.splice(2, 1);
+    const js = l.map((x, i, a) => `  '${x}${i < a.length - 1 ? "\\n' +" : "'"}`).join('\n');
+    expect(matchRule(rule, js).some((m) => m.acceptance.ok)).toBe(false);
   });
 });

@@ -146,6 +146,15 @@ describe('pemBodyValid', () => {
     const body = pkcs8.split('\n').slice(1, -2).join('\n');
     expect(pemBodyValid(body)).toBe(true);
   });
+  it('accepts a key spelt as string literals joined line by line, also inside a source map', () => {
+    const lines = (generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string).trim().split('\n');
+    const js = lines.map((l) => `'${l}\\n'`).join(' +\n  ');
+    expect(pemBodyValid(js)).toBe(true);
+    expect(pemBodyValid(JSON.stringify(js).slice(1, -1))).toBe(true);
+    expect(pemBodyValid(lines.map((l) => `"${l}"`).join(',\n'))).toBe(true);
+    // A `+` inside the base64 stays: only the one between two quotes joins literals.
+    expect(pemBodyValid(js.replace(/\+/, '-'))).toBe(false);
+  });
   it('accepts an openssh-key-v1 body', () => {
     const body = Buffer.concat([Buffer.from('openssh-key-v1\0'), randomBytes(120)]).toString('base64');
     expect(pemBodyValid(body)).toBe(true);
