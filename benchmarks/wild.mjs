@@ -5,10 +5,12 @@
 // reported. A canary tarball holding a freshly generated, checksum-valid GitHub token is
 // scanned in the same run, so "no findings" cannot come from a scanner that finds nothing.
 //
-// Usage: node benchmarks/wild.mjs [--refresh] [--extended] [--candidates] [--json FILE]
+// Usage: node benchmarks/wild.mjs [--refresh] [--extended] [--list FILE] [--candidates] [--json FILE]
 //   --refresh     pack the npm packages again even when they are cached
 //   --extended    also scan 30 further packages: big bundles, SDKs of credential-handling
 //                 services, docs shipped in packages (about 850 MB unpacked)
+//   --list FILE   also scan the packages in FILE, one name@version a line (# comments);
+//                 benchmarks/wild-wide.txt holds the ~300 packages of the wider run in WILD.md
 //   --candidates  also read every file and list the regex matches that were not reported,
 //                 by rule and reason (placeholder, checksum, entropy...), to review recall
 //   --json FILE   write the scan's JSON report to FILE
@@ -77,14 +79,14 @@ for (const event of ['uncaughtException', 'unhandledRejection']) {
 }
 
 function usage(message) {
-  console.error(`${message}\nusage: node benchmarks/wild.mjs [--refresh] [--extended] [--candidates] [--json FILE]`);
+  console.error(`${message}\nusage: node benchmarks/wild.mjs [--refresh] [--extended] [--list FILE] [--candidates] [--json FILE]`);
   process.exit(2);
 }
 
 let args;
 try {
   args = parseArgs({
-    options: { refresh: { type: 'boolean', default: false }, extended: { type: 'boolean', default: false }, candidates: { type: 'boolean', default: false }, json: { type: 'string' } },
+    options: { refresh: { type: 'boolean', default: false }, extended: { type: 'boolean', default: false }, candidates: { type: 'boolean', default: false }, list: { type: 'string' }, json: { type: 'string' } },
   }).values;
 } catch (error) {
   usage(error.message);
@@ -225,7 +227,21 @@ async function reviewCandidates(inputs) {
 
 // ---- main -------------------------------------------------------------------------------
 
-const specs = args.extended ? [...NPM_PACKAGES, ...EXTENDED_PACKAGES] : NPM_PACKAGES;
+/** The name@version lines of a --list file, without blank lines and # comments. */
+function readList(file) {
+  let text;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    usage(`--list: cannot read ${file}: ${error.message}`);
+  }
+  const specs = text.split('\n').map((line) => line.replace(/#.*/, '').trim()).filter(Boolean);
+  const bad = specs.find((spec) => !/^(?:@[^/@\s]+\/)?[^/@\s]+@[^@\s]+$/.test(spec));
+  if (bad) usage(`--list: ${file}: '${bad}' is not name@version`);
+  return specs;
+}
+
+const specs = [...(args.extended ? [...NPM_PACKAGES, ...EXTENDED_PACKAGES] : NPM_PACKAGES), ...(args.list ? readList(args.list) : [])];
 const npmFiles = ensurePacked(specs, args.refresh);
 const wheels = ensureWheels();
 const known = loadKnown();
