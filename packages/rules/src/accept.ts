@@ -171,7 +171,10 @@ export function looksLikePlaceholderWord(secret: string): boolean {
   if (/\(\)?$|^[a-z_$][a-z0-9_$]{0,60}\(/i.test(secret)) return true;
   // The middle of a string concatenation ("AWSAccessKeyId="+credentials.accessKeyId+","),
   // which the pattern took for the value.
-  if (/^\+[a-z_$][a-z0-9_$]{0,60}(?:\.[a-z_$][a-z0-9_$]{0,60}){0,6}\+?$/i.test(secret)) return true;
+  // A value that merely starts with `+` (1 in 64 base64 values) is code only when what
+  // follows is: a property access, a `+` at both ends, or a name by the tests below.
+  const joined = /^\+([a-z_$][a-z0-9_$]{0,60}(?:\.[a-z_$][a-z0-9_$]{0,60}){0,6})(\+?)$/i.exec(secret);
+  if (joined?.[1] !== undefined && (joined[2] === '+' || joined[1].includes('.') || looksLikePlaceholderWord(joined[1]))) return true;
   if (/^[A-Z][A-Z0-9_]{2,60}$/.test(secret)) return true; // a constant's name
   // camelCase or snake_case identifiers (accessTokenFromServer, db_password_value) are code.
   // A few trailing digits keep it a name (SensitiveString2048, a type in a .d.ts), and so do
