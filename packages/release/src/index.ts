@@ -108,6 +108,7 @@ export {
   type NpmPublishOptions,
   type RunOptions,
   type TwineUploadOptions,
+  clientFailureSummary,
   npmAuthKey,
   npmPublish,
   spawnRunner,

@@ -47,6 +47,64 @@ export const spawnRunner: CommandRunner = (command, args, options) =>
     });
   });
 
+// Terminal escapes: CSI (colours, cursor moves), OSC (titles, links) and two-character escapes.
+const ESCAPES = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-_]/g;
+const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+// npm's lines that never say why: notices, empty lines, the debug-log pointer, proxy advice,
+// stack frames and the error object dumped after the message (indented past the prefix).
+const NPM_NOISE = /^npm (?:notice|warn|WARN|http|timing|verb|info)\b|^npm (?:error|ERR!)(?:\s*$|\s{2,}|\s+[}\]]|\s+(?:syscall|errno)\s|\s+A complete log of this run|\s+If you are behind a proxy|\s.*\bnpm help |\s+\S*debug-\d+\.log$)/;
+const ERROR_LINE = /^(?:npm error|npm ERR!|ERROR)\s/;
+
+/**
+ * Why npm or twine failed, in a few lines fit for a one-line reason: terminal escapes and
+ * control characters removed, npm's notices and stack dumps and Python's traceback frames
+ * left out (but the last exception), twine's wrapped lines joined; its error lines when it
+ * printed some, else its last lines.
+ */
+export function clientFailureSummary(output: string, maxLines = 3): string {
+  const entries: { text: string; error: boolean; traceback?: boolean }[] = [];
+  let inTraceback = false;
+  let previous: { text: string; error: boolean; traceback?: boolean } | undefined;
+  for (const raw of output.replace(ESCAPES, '').replace(/\r\n?/g, '\n').replace(/\t/g, ' ').replace(CONTROLS, '').split('\n')) {
+    const line = raw.trimEnd();
+    if (line === 'Traceback (most recent call last):') {
+      inTraceback = true;
+      previous = undefined;
+      continue;
+    }
+    if (inTraceback) {
+      // Frames, source lines and carets are indented; the exception itself is not.
+      if (line === '' || /^\s/.test(line)) continue;
+      inTraceback = false;
+      previous = { text: line, error: true, traceback: true };
+      entries.push(previous);
+      continue;
+    }
+    if (/^(?:During handling of the above exception|The above exception was the direct cause)/.test(line)) {
+      // A chained exception: the one the program died of comes last and says it best.
+      if (entries.at(-1)?.traceback) entries.pop();
+      previous = undefined;
+      continue;
+    }
+    if (line.trim() === '' || NPM_NOISE.test(line)) {
+      previous = undefined;
+      continue;
+    }
+    if (/^\s/.test(line) && previous) {
+      // twine (rich) wraps a message onto indented lines.
+      previous.text += ` ${line.trim()}`;
+      continue;
+    }
+    previous = { text: line, error: ERROR_LINE.test(line) };
+    entries.push(previous);
+  }
+  const errors = entries.filter((e) => e.error);
+  return (errors.length ? errors : entries)
+    .slice(-maxLines)
+    .map((e) => e.text.replace(/\s+/g, ' '))
+    .join(' | ');
+}
+
 /** Masks the token (and anything token-shaped) in client output. */
 function masked(result: ClientResult, secrets: readonly string[]): ClientResult {
   return { code: result.code, stdout: redactText(result.stdout, secrets), stderr: redactText(result.stderr, secrets) };

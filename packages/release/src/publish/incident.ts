@@ -1,7 +1,7 @@
 import { AuditLog } from '../audit.js';
 import { redactText, secretsFromEnv } from '../redact.js';
 import { isExactSemver } from '../version.js';
-import { type CommandRunner, npmRun } from './clients.js';
+import { type CommandRunner, clientFailureSummary, npmRun } from './clients.js';
 import { PublishError } from './errors.js';
 import { type Ecosystem, NPM_REGISTRY, checkPublishToken, normaliseProject } from './tokens.js';
 
@@ -194,8 +194,8 @@ export async function executeIncident(plan: IncidentPlan, o: ExecuteIncidentOpti
       results.push({ id: a.id, outcome: 'done', message: a.title });
       await record(a.id, 'passed', a.title);
     } else {
-      const useful = text.split('\n').filter((l) => !/A complete log of this run|npm help /.test(l));
-      const message = `${a.command!.slice(0, 3).join(' ')} exited with ${out.code ?? 'a signal'}: ${useful.slice(-3).join(' | ')}`;
+      const why = clientFailureSummary(text);
+      const message = `${a.command!.slice(0, 3).join(' ')} exited with ${out.code ?? 'a signal'}${why ? `: ${why}` : ''}`;
       results.push({ id: a.id, outcome: 'failed', message });
       await record(a.id, 'error', message);
     }

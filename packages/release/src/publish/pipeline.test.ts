@@ -189,12 +189,33 @@ describe('publishRelease', () => {
     const runner: CommandRunner = async (_cmd, _args, o) => {
       seen = o.signal;
       controller.abort();
-      return { code: 130, stdout: '', stderr: 'npm error canceled\n' };
+      // What twine prints when Ctrl-C reaches it mid-upload.
+      return { code: null, stdout: '', stderr: 'Traceback (most recent call last):\n  File "/usr/lib/python3.11/socket.py", line 706, in readinto\n    return self._sock.recv_into(b)\n           ^^^^^^^^^^^^^^^^^^^^^^^\nKeyboardInterrupt\n' };
     };
     const r = await publishRelease({ ...base, runner, signal: controller.signal });
     expect(seen).toBe(controller.signal);
     expect(r).toMatchObject({ status: 'failed', step: 'upload' });
-    expect(r.reason).toContain('may or may not have reached');
+    expect(r.reason).toBe('interrupted during npm publish: the upload may or may not have reached http://127.0.0.1:9/; look there before trying again');
+    expect(r.clientOutput).toContain('KeyboardInterrupt');
+  });
+
+  it("says why the client failed in a line free of colours, traceback frames and npm's boilerplate", async () => {
+    const { base } = await setup();
+    const stderr = [
+      '\x1b[33mWARNING \x1b[0m Retrying after connection broken by NewConnectionError',
+      'Traceback (most recent call last):',
+      '  File "/usr/lib/python3/dist-packages/requests/adapters.py", line 565, in send',
+      '    raise ConnectionError(e, request=request)',
+      'requests.exceptions.ConnectionError: Max retries exceeded with url: /legacy/',
+      '',
+    ].join('\n');
+    const r = await publishRelease({ ...base, runner: async () => ({ code: 1, stdout: '', stderr }) });
+    expect(r).toMatchObject({ status: 'failed', step: 'upload' });
+    expect(r.reason).toBe('npm publish exited with 1: requests.exceptions.ConnectionError: Max retries exceeded with url: /legacy/');
+    const npm = 'npm error code E403\nnpm error 403 Forbidden - PUT http://127.0.0.1:9/acme\nnpm error A complete log of this run can be found in: /root/.npm/_logs/x-debug-0.log\n';
+    const forbidden = await publishRelease({ ...(await setup()).base, runner: async () => ({ code: 1, stdout: '', stderr: npm }) });
+    expect(forbidden.reason).toBe('npm publish exited with 1: npm error code E403 | npm error 403 Forbidden - PUT http://127.0.0.1:9/acme');
+    expect(readFileSync(base.auditPath, 'utf8')).not.toContain('\\u001b');
   });
 
   it('the process runner stops a running client when the signal is aborted', async () => {

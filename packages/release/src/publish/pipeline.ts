@@ -11,7 +11,7 @@ import { redactText, secretsFromEnv } from '../redact.js';
 import { type ArtifactDigest, type ReleaseSubject, inferPackageName, normaliseArtifacts } from '../statement.js';
 import { makeTempDir, removeTempDir } from '../tempdir.js';
 import { checkVersionTag } from '../version.js';
-import { type ClientResult, type CommandRunner, npmPublish, twineUpload } from './clients.js';
+import { type ClientResult, type CommandRunner, clientFailureSummary, npmPublish, twineUpload } from './clients.js';
 import { PublishError } from './errors.js';
 import { type NotifyOptions, type NotifyResult, type PublishNotification, describeWebhook, sendNotification, webhookProblem } from './notify.js';
 import { type Ecosystem, NPM_REGISTRY, PYPI_REPOSITORY, checkPublishToken } from './tokens.js';
@@ -347,10 +347,12 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
       clientOutput = redactText(`${out.stdout}${out.stderr}`, secrets);
       const client = eco === 'npm' ? 'npm publish' : 'twine upload';
       if (out.code !== 0) {
-        const tail = clientOutput.trim().split('\n').slice(-3).join(' | ');
+        // Interrupted, the client's last words are its reaction to Ctrl-C (a Python traceback
+        // from twine), not a reason; its whole output still goes to stderr.
+        const why = clientFailureSummary(clientOutput);
         const reason = options.signal?.aborted
-          ? `interrupted during ${client}: the upload may or may not have reached ${registry}; look there before trying again (${client} exited with ${out.code ?? 'a signal'}${tail ? `: ${tail}` : ''})`
-          : `${client} exited with ${out.code ?? 'a signal'}: ${tail}`;
+          ? `interrupted during ${client}: the upload may or may not have reached ${registry}; look there before trying again`
+          : `${client} exited with ${out.code ?? 'a signal'}${why ? `: ${why}` : ''}`;
         await record('upload', 'error', reason);
         throw new Stop('failed', 'upload', reason);
       }

@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { clientFailureSummary } from './clients.js';
+
+// Abridged from what npm 11 and Debian's twine 4.0.2 print when an upload fails.
+const npmRefused = [
+  'npm notice Publishing to http://127.0.0.1:9/ with tag latest and default access',
+  'npm error code ECONNREFUSED',
+  'npm error syscall connect',
+  'npm error errno ECONNREFUSED',
+  'npm error FetchError: request to http://127.0.0.1:9/acme failed, reason: connect ECONNREFUSED 127.0.0.1:9',
+  'npm error     at ClientRequest.<anonymous> (/usr/lib/node_modules/npm/node_modules/minipass-fetch/lib/index.js:130:14)',
+  'npm error     at process.processTicksAndRejections (node:internal/process/task_queues:83:21) {',
+  "npm error   code: 'ECONNREFUSED',",
+  "npm error   port: 9,",
+  'npm error }',
+  'npm error',
+  "npm error If you are behind a proxy, please make sure that the 'proxy' config is set properly.  See: 'npm help config'",
+  'npm error A complete log of this run can be found in: /root/.npm/_logs/2030-01-01T00_00_00_000Z-debug-0.log',
+  '',
+].join('\n');
+
+const twineHttpError = [
+  'Uploading distributions to http://127.0.0.1:9/legacy/',
+  'Uploading acme-1.0.0-py3-none-any.whl',
+  '\x1b[33mWARNING \x1b[0m Received "500: Internal Server Error"                                  ',
+  '         Package upload appears to have failed. Retry 5 of 5.                   ',
+  '\x1b[33mWARNING \x1b[0m Error during upload. Retry with the --verbose option for more details. ',
+  '\x1b[31mERROR   \x1b[0m HTTPError: 500 Internal Server Error from                              ',
+  '         http://127.0.0.1:9/legacy/                                         ',
+  '         Internal Server Error                                                  ',
+  '',
+].join('\n');
+
+const twineTraceback = [
+  'Uploading distributions to http://127.0.0.1:9/legacy/',
+  'Traceback (most recent call last):',
+  '  File "/usr/lib/python3/dist-packages/urllib3/connection.py", line 174, in _new_conn',
+  '    conn = connection.create_connection(',
+  '           ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^',
+  'ConnectionRefusedError: [Errno 111] Connection refused',
+  '',
+  'During handling of the above exception, another exception occurred:',
+  '',
+  'Traceback (most recent call last):',
+  '  File "/usr/bin/twine", line 8, in <module>',
+  '    sys.exit(main())',
+  '  File "/usr/lib/python3/dist-packages/requests/adapters.py", line 565, in send',
+  '    raise ConnectionError(e, request=request)',
+  "requests.exceptions.ConnectionError: HTTPConnectionPool(host='127.0.0.1', port=9): Max retries exceeded with url: /legacy/",
+  '',
+].join('\n');
+
+describe('clientFailureSummary', () => {
+  it("takes npm's message, not its stack, error object, proxy advice or log path", () => {
+    expect(clientFailureSummary(npmRefused)).toBe(
+      'npm error code ECONNREFUSED | npm error FetchError: request to http://127.0.0.1:9/acme failed, reason: connect ECONNREFUSED 127.0.0.1:9',
+    );
+  });
+
+  it("takes twine's error without colours, its wrapped lines joined", () => {
+    const s = clientFailureSummary(twineHttpError);
+    expect(s).toBe('ERROR HTTPError: 500 Internal Server Error from http://127.0.0.1:9/legacy/ Internal Server Error');
+    expect(s).not.toMatch(/[\x00-\x1f]/);
+  });
+
+  it('keeps the last exception of a chained Python traceback and none of its frames', () => {
+    expect(clientFailureSummary(twineTraceback)).toBe(
+      "requests.exceptions.ConnectionError: HTTPConnectionPool(host='127.0.0.1', port=9): Max retries exceeded with url: /legacy/",
+    );
+  });
+
+  it('falls back to the last lines, control characters removed, and to nothing for no output', () => {
+    expect(clientFailureSummary('one\ntwo\nthree\nfour\x07\n')).toBe('two | three | four');
+    expect(clientFailureSummary('npm notice\n\n')).toBe('');
+  });
+});
