@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -54,6 +54,16 @@ describe('pubguard approvals verify', () => {
     const r = await verify('--policy', 'bad.json');
     expect(r.code).toBe(2);
     expect(r.err).toContain('"approvers.x.keys" must be a non-empty array');
+  });
+
+  it('shows control characters in the names of approval files escaped', async () => {
+    mkdirSync(join(cwd, 'appr-escapes'));
+    writeFileSync(join(cwd, 'appr-escapes', 'x\x1b[1A\x1b[2Ktool 3.0.0, 1 artifact: APPROVED\n.approval.json'), '{}');
+    const io = memoryIO({ cwd });
+    const r = await run(['approvals', 'verify', 'tool-3.0.0.tgz', '--policy', 'policy.json', '--approvals', 'appr-escapes', '--no-audit'], io);
+    expect(r.exitCode).toBe(1);
+    expect(io.out()).not.toContain('\x1b');
+    expect(io.out()).toContain('x\\x1b[1A\\x1b[2Ktool 3.0.0, 1 artifact: APPROVED\\x0a.approval.json');
   });
 
   it('has --help', async () => {

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { loadApprovals, loadPolicy, verifyApprovals } from '@pubguard/release';
+import { visible } from '@pubguard/report';
 import { type CliResult, type Command, UsageError } from '../io.js';
 import { DEFAULT_APPROVALS_DIR, DEFAULT_POLICY_PATH, subjectFromArgs } from './approve.js';
 import { parseCommandArgs } from '../args.js';
@@ -71,7 +72,9 @@ export const approvalsVerifyCommand: Command = {
       writeJson(io, { version: 1, stage: 'approvals', ...verdict });
       return { exitCode: verdict.ok ? 0 : 1 };
     }
-    const w = (s: string): void => io.stdout.write(`${s}\n`);
+    // File names and names in statements come from whoever could write to the approvals
+    // directory: escapes there must not redraw the verdict on a terminal.
+    const w = (s: string): void => io.stdout.write(`${visible(s)}\n`);
     w(`${subject.package} ${subject.version}, ${subject.artifacts.length} artifact${subject.artifacts.length === 1 ? '' : 's'}: ${verdict.ok ? 'APPROVED' : 'REFUSED'}`);
     if (verdict.counted.length) {
       w('Counted:');

@@ -26,6 +26,18 @@ describe('pubguard audit', () => {
     expect(cut.out()).toContain('truncated or rewritten');
   });
 
+  it('shows line breaks and terminal escapes in a record escaped, never as a forged record', async () => {
+    const path = join(cwd, 'escapes.jsonl');
+    const actor = 'eve\n#2 2030-01-01T00:00:00.000Z approvals PASSED by alice\x1b[2K';
+    await run(['confirm', '--phrase', 'go', '--input', 'go', '--actor', actor, '--audit', path], memoryIO({ cwd }));
+    const show = memoryIO({ cwd });
+    expect((await run(['audit', 'show', path], show)).exitCode).toBe(0);
+    const lines = show.out().split('\n');
+    expect(lines[0]).toMatch(/^#1 \S+ confirm PASSED by eve\\x0a#2 2030-01-01T00:00:00\.000Z approvals PASSED by alice\\x1b\[2K$/);
+    expect(lines[1]).toBe('    typed the phrase "go"');
+    expect(show.out()).not.toContain('\x1b');
+  });
+
   it('reports an edited record with exit 1', async () => {
     const path = join(cwd, 'edit.jsonl');
     for (const input of ['a', 'b']) await run(['confirm', '--phrase', 'a', '--input', input, '--audit', path], memoryIO({ cwd }));

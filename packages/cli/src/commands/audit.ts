@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { type AuditEntry, AuditLog, type AuditRecord, secretsFromEnv } from '@pubguard/release';
+import { visible } from '@pubguard/report';
 import { parseCommandArgs } from '../args.js';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
 
@@ -115,8 +116,10 @@ export const auditShowCommand: Command = {
     if (records.length === 0) io.stdout.write('(no records)\n');
     for (const r of records) {
       const subjects = r.subjects.map((s) => (s.sha256 ? `${s.name} (sha256 ${s.sha256.slice(0, 12)}…)` : s.name)).join(', ');
-      io.stdout.write(`#${r.seq} ${r.time} ${r.stage} ${r.outcome.toUpperCase()} by ${r.actor}${subjects ? ` — ${subjects}` : ''}\n`);
-      if (r.reason) io.stdout.write(`    ${r.reason}\n`);
+      // A record's strings come from actors, file names and registry replies: a line break or a
+      // terminal escape in one must not print as a forged record or rewrite the screen.
+      io.stdout.write(`${visible(`#${r.seq} ${r.time} ${r.stage} ${r.outcome.toUpperCase()} by ${r.actor}${subjects ? ` — ${subjects}` : ''}`)}\n`);
+      if (r.reason) io.stdout.write(`    ${visible(r.reason)}\n`);
     }
     return { exitCode: 0 };
   },

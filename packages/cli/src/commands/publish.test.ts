@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { npmTarball } from '../../../release/src/testing/fixtures.js';
+import { npmTarball, sshKey } from '../../../release/src/testing/fixtures.js';
 import { run } from '../run.js';
 import { memoryIO } from '../testing.js';
 
@@ -30,6 +30,22 @@ describe('pubguard publish', () => {
     expect(io.out()).toContain('PUBLISHED: acme 1.0.0 published to http://127.0.0.1:9/, but the audit record of the upload step could not be written');
     expect(io.out()).toContain('do not publish it again');
     expect(r.exitCode).toBe(2);
+  });
+
+  it('shows control characters in the reasons it prints escaped', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'pubguard-cli-publish-'));
+    await npmTarball(cwd, 'acme', '1.0.0');
+    const alice = sshKey(cwd, 'id_alice');
+    writeFileSync(join(cwd, 'policy.json'), JSON.stringify({ version: 1, approvers: { alice: { keys: [alice.pub] } }, groups: {}, rule: { minApprovers: 1, groups: {} } }));
+    mkdirSync(join(cwd, 'appr'));
+    // Anyone who can add a file to the approvals directory names it.
+    writeFileSync(join(cwd, 'appr', 'x\x1b[1A\x1b[2KPUBLISHED.approval.json'), '{}');
+    const io = memoryIO({ cwd, env: { NPM_TOKEN: 'loopback-registry-token-0123456789' } });
+    const args = ['publish', 'npm', 'acme-1.0.0.tgz', '--registry', 'http://127.0.0.1:9/', '--tag-name', 'v1.0.0', '--dry-run', '--audit', 'audit.jsonl', '-j', '0'];
+    const r = await run([...args, '--policy', 'policy.json', '--approvals', 'appr'], io);
+    expect(r.exitCode).toBe(1);
+    expect(io.out()).toContain('x\\x1b[1A\\x1b[2KPUBLISHED.approval.json');
+    expect(io.out()).not.toContain('\x1b');
   });
 
   it('refuses a --notify URL that can never be posted to before anything runs, without echoing it', async () => {

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { loadBaseline } from '@pubguard/engine';
 import { type Ecosystem, type PublishResult, type StepOutcome, publishRelease } from '@pubguard/release';
+import { visible } from '@pubguard/report';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
 import { type OptionSpecs, parseCommandArgs } from '../args.js';
 import { DEFAULT_AUDIT_PATH, actorOf, outputFormat, writeJson } from './audit.js';
@@ -124,7 +125,8 @@ async function runPublish(ecosystem: Ecosystem, argv: string[], io: CliIO): Prom
   const notifyUrl = str('notify') ?? (io.env.PUBGUARD_NOTIFY_URL || undefined);
 
   const onStep = (s: StepOutcome): void => {
-    if (format === 'text') io.stdout.write(`${MARK[s.outcome].padEnd(7)} ${s.step.padEnd(9)} ${s.reason}\n`);
+    // Reasons quote file names, approval files and registry replies: escapes are shown, not obeyed.
+    if (format === 'text') io.stdout.write(`${MARK[s.outcome].padEnd(7)} ${s.step.padEnd(9)} ${visible(s.reason)}\n`);
   };
   const result: PublishResult = await publishRelease({
     ecosystem,
@@ -154,10 +156,10 @@ async function runPublish(ecosystem: Ecosystem, argv: string[], io: CliIO): Prom
   if (format === 'json') {
     writeJson(io, { version: 1, stage: 'publish', ecosystem, ...result });
   } else {
-    for (const f of result.findings) io.stdout.write(`  ${f.ruleId} ${f.path}:${f.location.line}:${f.location.column} ${f.secret}\n`);
-    for (const e of result.scanErrors) io.stdout.write(`  ${e.path}: ${e.kind}: ${e.message}\n`);
+    for (const f of result.findings) io.stdout.write(`  ${f.ruleId} ${visible(`${f.path}:${f.location.line}:${f.location.column} ${f.secret}`)}\n`);
+    for (const e of result.scanErrors) io.stdout.write(`  ${visible(`${e.path}: ${e.kind}: ${e.message}`)}\n`);
     const word = { published: 'PUBLISHED', 'dry-run': 'DRY RUN OK', refused: 'REFUSED', failed: 'FAILED' }[result.status];
-    io.stdout.write(`${word}: ${result.reason}\n`);
+    io.stdout.write(`${word}: ${visible(result.reason)}\n`);
     if (result.notification && !result.notification.ok) io.stderr.write(`warning: notification failed: ${result.notification.error ?? 'unknown error'}\n`);
     io.stdout.write(`audit head ${result.auditHead}\n`);
   }
