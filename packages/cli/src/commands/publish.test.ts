@@ -51,7 +51,7 @@ describe('pubguard publish', () => {
   it('refuses a --notify URL that can never be posted to before anything runs, without echoing it', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'pubguard-cli-publish-'));
     await npmTarball(cwd, 'acme', '1.0.0');
-    for (const url of ['hooks.example.com/services/T0/B0/path-secret-42', 'https://hook:path-secret-42@127.0.0.1:9/hook']) {
+    for (const url of ['hooks.example.com/services/T0/B0/path-secret-42', 'https://hook:path-secret-42@127.0.0.1:9/hook', 'http://127.0.0.1:6000/hooks/path-secret-42']) {
       const io = memoryIO({ cwd, env: { NPM_TOKEN: 'loopback-registry-token-0123456789' } });
       const r = await run(['publish', 'npm', 'acme-1.0.0.tgz', '--registry', 'http://127.0.0.1:9/', '--tag-name', 'v1.0.0', '--dry-run', '--audit', 'audit.jsonl', '-j', '0', '--notify', url], io);
       expect(r.exitCode, url).toBe(2);

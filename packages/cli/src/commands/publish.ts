@@ -19,8 +19,9 @@ const commonHelp = (tokenVar: string): string => `Release gate (each step is an 
       --token-env NAME      variable holding the token (default ${tokenVar})
       --notify URL          POST a JSON message (Slack-compatible "text") after the run;
                             default $PUBGUARD_NOTIFY_URL; an http(s) URL without a user
-                            or password, checked before anything runs; a failed notification
-                            is recorded and does not change the outcome
+                            or password, on a port fetch connects to (not 6000, 6667...),
+                            checked before anything runs; a failed notification is
+                            recorded and does not change the outcome
       --audit FILE          audit log (default ${DEFAULT_AUDIT_PATH})
       --actor NAME          who runs it (default: $GITHUB_ACTOR, else $USER)
   -j, --jobs N              scanner worker threads

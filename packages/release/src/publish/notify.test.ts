@@ -68,7 +68,11 @@ describe('sendNotification', () => {
 
   it('tells a URL that can never be posted to, without repeating it', () => {
     expect(webhookProblem('https://hooks.example.com/services/T0/B0/x')).toBeUndefined();
-    for (const url of ['hooks.example.com/services/T0/B0/path-secret-42', 'ftp://hooks.example.com/path-secret-42', 'https://u:path-secret-42@hooks.example.com/x']) {
+    expect(webhookProblem('http://127.0.0.1:8080/hook')).toBeUndefined();
+    const urls = ['hooks.example.com/services/T0/B0/path-secret-42', 'ftp://hooks.example.com/path-secret-42', 'https://u:path-secret-42@hooks.example.com/x'];
+    // Ports fetch refuses outright ("bad port"): every notification would fail after the release.
+    urls.push('http://127.0.0.1:6000/path-secret-42', 'https://hooks.example.com:6667/path-secret-42', 'http://127.0.0.1:10080/path-secret-42');
+    for (const url of urls) {
       const problem = webhookProblem(url);
       expect(problem, url).toMatch(/notification URL/);
       expect(problem).not.toContain('path-secret-42');

@@ -55,6 +55,13 @@ export function describeWebhook(url: string): string {
   }
 }
 
+// The ports fetch refuses to connect to ("bad port", WHATWG Fetch §2.9, as Node 20's undici has them).
+const FETCH_BAD_PORTS = new Set([
+  1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102, 103, 104, 109, 110, 111, 113, 115, 117, 119, 123, 135, 137,
+  139, 143, 161, 179, 389, 427, 465, 512, 513, 514, 515, 526, 530, 531, 532, 540, 548, 554, 556, 563, 587, 601, 636, 989, 990, 993, 995, 1719, 1720, 1723,
+  2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080,
+]);
+
 /**
  * Why a webhook URL cannot be posted to, or undefined when it can; the message never repeats
  * the URL, whose path is often the webhook's secret.
@@ -69,6 +76,7 @@ export function webhookProblem(url: string): string | undefined {
   if (u.protocol !== 'https:' && u.protocol !== 'http:') return `the notification URL must be http:// or https://, not ${u.protocol}//`;
   // fetch refuses such a URL outright, so every notification would fail after the release.
   if (u.username || u.password) return 'the notification URL carries a user name or password, which cannot be sent: use the address the webhook provider gives';
+  if (FETCH_BAD_PORTS.has(Number(u.port))) return `the notification URL's port ${u.port} is one that fetch never connects to (reserved for another protocol): use the port the webhook listens on`;
   return undefined;
 }
 
