@@ -49,7 +49,8 @@ export async function sha256File(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-function describeIoError(error: unknown): string {
+/** A file-reading error in words (`no such file`, `is a directory`, `permission denied`) instead of its errno code. */
+export function describeIoError(error: unknown): string {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return 'no such file';
   if (code === 'EISDIR') return 'is a directory';

@@ -112,7 +112,8 @@ describe('pubguard approve', () => {
       [['approve', '--key', 'id_alice'], /give the artifacts/],
       [['approve', 'tool-2.0.0.tgz', '--key', 'id_alice', '--approver', 'a', '--expires', 'soon'], /--expires: 'soon' is not a duration/],
       [['approve', 'tool-2.0.0.tgz', '--key', 'id_alice', '--approver', 'a', '--expires', '99999999999w'], /--expires: '99999999999w' is longer than 100 years/],
-      [['approve', 'tool-2.0.0.tgz', '--key', 'nokey', '--approver', 'a'], /cannot read key file .*nokey: ENOENT/],
+      [['approve', 'tool-2.0.0.tgz', '--key', 'nokey', '--approver', 'a'], /cannot read key file .*nokey: no such file$/m],
+      [['approve', 'tool-2.0.0.tgz', '--key', '.', '--approver', 'a'], /cannot read key file .*: is a directory$/m],
       [['approve', 'tool-2.0.0.tgz', '--key', 'id_alice.pub', '--approver', 'a'], /not an OpenSSH private key/],
       [['approve', 'tool-2.0.0.tgz', '--key', 'id_alice'], /pass --approver NAME/],
     ];
