@@ -88,7 +88,18 @@ describe('policyProblems', () => {
     const p = validatePolicy(base());
     expect(policyProblems(p, { initiator: 'bob' })).toEqual([
       'the rule needs 2 distinct approvers but only 1 can approve without the initiator bob',
-      'group rel must give 1 approvals but has only 0 members without the initiator bob',
+      'group rel must give 1 approval but has only 0 members without the initiator bob',
+    ]);
+  });
+
+  it('counts one approver or approval in the singular', () => {
+    const p = base();
+    p.approvers = { alice: { keys: [a.pub] } } as typeof p.approvers;
+    p.groups = { sec: ['alice'] } as typeof p.groups;
+    p.rule = { minApprovers: 1, groups: { sec: 1 } } as typeof p.rule;
+    expect(policyProblems(validatePolicy(p), { initiator: 'alice' })).toEqual([
+      'the rule needs 1 distinct approver but only 0 can approve without the initiator alice',
+      'group sec must give 1 approval but has only 0 members without the initiator alice',
     ]);
   });
 });

@@ -171,11 +171,12 @@ export function policyProblems(policy: Policy, options: { initiator?: string } =
   const without = excluded !== undefined && policy.approvers.has(excluded) ? ` without the initiator ${excluded}` : '';
   const problems: string[] = [];
   if (people.length < policy.rule.minApprovers) {
-    problems.push(`the rule needs ${policy.rule.minApprovers} distinct approvers but only ${people.length} can approve${without}`);
+    const n = policy.rule.minApprovers;
+    problems.push(`the rule needs ${n} distinct approver${n === 1 ? '' : 's'} but only ${people.length} can approve${without}`);
   }
   for (const [group, n] of Object.entries(policy.rule.groups)) {
     const members = (policy.groups.get(group) ?? []).filter((p) => p !== excluded);
-    if (n > members.length) problems.push(`group ${group} must give ${n} approvals but has only ${members.length} member${members.length === 1 ? '' : 's'}${without}`);
+    if (n > members.length) problems.push(`group ${group} must give ${n} approval${n === 1 ? '' : 's'} but has only ${members.length} member${members.length === 1 ? '' : 's'}${without}`);
   }
   const total = Object.values(policy.rule.groups).reduce((a, b) => a + b, 0);
   if (problems.length === 0 && total > 0) {

@@ -46,7 +46,7 @@ describe('pubguard approvals verify', () => {
     const initiator = await verify('--initiator', 'carol');
     expect(initiator.code).toBe(1);
     expect(initiator.out).toContain('carol started this release and may not approve it');
-    expect(initiator.out).toContain('The policy can never be met:\n  group release must give 1 approvals but has only 0 members without the initiator carol');
+    expect(initiator.out).toContain('The policy can never be met:\n  group release must give 1 approval but has only 0 members without the initiator carol');
   });
 
   it('exits 2 on an invalid policy, naming the key', async () => {

@@ -20,7 +20,9 @@ describe('pubguard audit', () => {
     expect(records).toBe(2);
     const path = join(cwd, '.pubguard/audit.jsonl');
     writeFileSync(path, `${readFileSync(path, 'utf8').split('\n')[0]}\n`);
-    expect((await run(['audit', 'verify'], memoryIO({ cwd }))).exitCode).toBe(0);
+    const one = memoryIO({ cwd });
+    expect((await run(['audit', 'verify'], one)).exitCode).toBe(0);
+    expect(one.out()).toMatch(/^audit log intact: 1 record, head [0-9a-f]{64}\n$/);
     const cut = memoryIO({ cwd });
     expect((await run(['audit', 'verify', '--head', head], cut)).exitCode).toBe(1);
     expect(cut.out()).toContain('truncated or rewritten');

@@ -80,8 +80,8 @@ export const auditVerifyCommand: Command = {
       for (const p of result.problems) io.stdout.write(`${p.line ? `line ${p.line}: ` : ''}${p.message}\n`);
       io.stdout.write(
         result.ok
-          ? `audit log intact: ${result.records} records, head ${result.head}\n`
-          : `audit log TAMPERED: ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'} in ${result.records} records\n`,
+          ? `audit log intact: ${result.records} record${result.records === 1 ? '' : 's'}, head ${result.head}\n`
+          : `audit log TAMPERED: ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'} in ${result.records} record${result.records === 1 ? '' : 's'}\n`,
       );
     }
     return { exitCode: result.ok ? 0 : 1 };
