@@ -37,6 +37,18 @@ describe('pubguard version check', () => {
     expect(JSON.parse(j.out())).toMatchObject({ version: 1, stage: 'version', ok: false, reason: expect.stringMatching(/--allow-prerelease/) });
   });
 
+  it('quotes an empty tag, or one with a space or a control character, in its refusal', async () => {
+    for (const [tag, shown] of [
+      ['', "''"],
+      ['v1.2.3 ', "'v1.2.3 '"],
+      ['v1.2.3\x1b[2K', "'v1.2.3\\x1b[2K'"],
+    ]) {
+      const io = memoryIO({ cwd });
+      expect((await run(['version', 'check', tag!, '--no-audit'], io)).exitCode, tag).toBe(1);
+      expect(io.out().startsWith(`refused: ${shown}: the tag `), io.out()).toBe(true);
+    }
+  });
+
   it('names the file and both versions on a mismatch', async () => {
     await npmTarball(cwd, 'tool', '1.2.4');
     const io = memoryIO({ cwd });

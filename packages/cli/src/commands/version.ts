@@ -1,5 +1,6 @@
 import { basename, relative, resolve } from 'node:path';
 import { ArtifactError, type AuditSubject, checkArtifactVersions, sha256File } from '@pubguard/release';
+import { visible } from '@pubguard/report';
 import { type CliResult, type Command, UsageError } from '../io.js';
 import { parseCommandArgs } from '../args.js';
 import { GATE_HELP, GATE_OPTIONS, actorOf, outputFormat, recordGate, writeJson } from './audit.js';
@@ -81,7 +82,9 @@ export const versionCheckCommand: Command = {
       const shown = (p: string): string => (p.startsWith(`${io.cwd}/`) ? relative(io.cwd, p) : p);
       for (const m of result.mismatches) io.stdout.write(`  ${shown(m.path)}: ${m.where} says ${m.actual}, expected ${m.expected}\n`);
     } else {
-      io.stdout.write(`refused: ${tag}: ${result.reason}\n`);
+      // An empty tag (an unset variable) or one with a stray space must show as such.
+      const shownTag = tag === '' || /[\s\p{C}]/u.test(tag) ? `'${visible(tag)}'` : tag;
+      io.stdout.write(`refused: ${shownTag}: ${result.reason}\n`);
     }
     return { exitCode: result.ok ? 0 : 1 };
   },
