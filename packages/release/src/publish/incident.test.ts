@@ -62,6 +62,17 @@ describe('executeIncident', () => {
     ]);
   });
 
+  it('refuses a name npm or PyPI cannot hold, before anything runs', () => {
+    for (const name of ['Foo Bar', '../acme', '.acme', '@scope', 'acme/../x', 'a'.repeat(215)]) {
+      expect(() => incidentPlan({ ecosystem: 'npm', package: name, version: '1.0.0', registry: REGISTRY }), name).toThrow(/is not an npm package name/);
+    }
+    for (const name of ['acme widgets', 'acme/../x', '-acme', 'acme-', '']) {
+      expect(() => incidentPlan({ ecosystem: 'pypi', package: name, version: '1.0.0' }), name).toThrow(/is not a PyPI project name/);
+    }
+    for (const name of ['acme', '@scope/acme.js', 'JSONStream', 'a', '@a/b_c-d~e']) expect(() => incidentPlan({ ecosystem: 'npm', package: name, version: '1.0.0' }), name).not.toThrow();
+    for (const name of ['A', 'Acme_Tool', 'zope.interface', 'acme-2']) expect(() => incidentPlan({ ecosystem: 'pypi', package: name, version: '1.0.0' }), name).not.toThrow();
+  });
+
   it('PyPI plans use the normalised project name in the yank page', () => {
     const plan = incidentPlan({ ecosystem: 'pypi', package: 'Acme_Tool', version: '2.0.1' });
     expect(plan.actions.find((a) => a.id === 'yank')?.url).toBe('https://pypi.org/manage/project/acme-tool/release/2.0.1/');

@@ -5,6 +5,10 @@ import { type CommandRunner, clientFailureSummary, npmRun } from './clients.js';
 import { PublishError } from './errors.js';
 import { type Ecosystem, NPM_REGISTRY, checkPublishToken, normaliseProject } from './tokens.js';
 
+// npm's rules for a name (old packages may have capitals); PEP 508 for a PyPI project.
+const NPM_NAME = /^(?:@[a-z0-9~-][a-z0-9._~-]*\/)?[a-z0-9~-][a-z0-9._~-]*$/i;
+const PYPI_NAME = /^(?:[A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$/i;
+
 /** One step of an incident plan. */
 export interface IncidentAction {
   id: 'deprecate' | 'unpublish' | 'revoke-token' | 'yank' | 'revoke-pypi-token' | 'rotate-secret';
@@ -51,6 +55,13 @@ export function incidentPlan(o: IncidentPlanOptions): IncidentPlan {
   // npm reads `pkg@1` or `pkg@1.x` as a range: deprecating it would mark every matching release.
   if (o.ecosystem === 'npm' && !isExactSemver(o.version)) {
     throw new PublishError(`'${o.version}' is not one exact version such as 1.2.3: npm would take it as a range and act on every version it matches`);
+  }
+  // A name npm or PyPI cannot hold would only give a command that fails and a page that does not exist.
+  if (o.ecosystem === 'npm' && !(o.package.length <= 214 && NPM_NAME.test(o.package))) {
+    throw new PublishError(`'${o.package}' is not an npm package name (such as acme, @scope/acme)`);
+  }
+  if (o.ecosystem === 'pypi' && !PYPI_NAME.test(o.package)) {
+    throw new PublishError(`'${o.package}' is not a PyPI project name (letters, digits, '.', '_' and '-', starting and ending with a letter or digit)`);
   }
   const spec = `${o.package}@${o.version}`;
   const actions: IncidentAction[] = [];
