@@ -125,6 +125,16 @@ describe('verifyApprovals', () => {
     expect(v2.rejected[0]!.reason).toMatch(/also approves .*not in this release/);
   });
 
+  it('says in one clause that an approval is for other files of this version', async () => {
+    const dir = freshDir();
+    await approve(dir, 'alice');
+    // The Python distributions of the same version, approved beside the npm tarball.
+    const other = { ...subject, artifacts: [{ name: 'acme_tool-2.1.0rc1-py3-none-any.whl', sha256: 'b'.repeat(64) }] };
+    const v = await verify(dir, { subject: other });
+    expect(v.ok).toBe(false);
+    expect(v.rejected[0]!.reason).toBe(`statement approves other files of this version (${subject.artifacts.map((a) => a.name).sort().join(', ')}), none of these`);
+  });
+
   it('refuses an approval of another version', async () => {
     const dir = freshDir();
     await approve(dir, 'alice');
