@@ -56,6 +56,13 @@ describe('pubguard approvals verify', () => {
     expect(r.err).toContain('"approvers.x.keys" must be a non-empty array');
   });
 
+  it('refuses, as publish does, when nobody has approved yet and the directory does not exist', async () => {
+    const io = memoryIO({ cwd });
+    const r = await run(['approvals', 'verify', 'tool-3.0.0.tgz', '--policy', 'policy.json', '--approvals', 'no-approvals-yet', '--no-audit'], io);
+    expect(r.exitCode).toBe(1);
+    expect(io.out()).toContain(`tool 3.0.0, 1 artifact: REFUSED\nNo approvals: ${join(cwd, 'no-approvals-yet')} does not exist (yet)\nMissing:\n`);
+  });
+
   it('shows control characters in the names of approval files escaped', async () => {
     mkdirSync(join(cwd, 'appr-escapes'));
     writeFileSync(join(cwd, 'appr-escapes', 'x\x1b[1A\x1b[2Ktool 3.0.0, 1 artifact: APPROVED\n.approval.json'), '{}');

@@ -1,3 +1,4 @@
+import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { loadApprovals, loadPolicy, verifyApprovals } from '@pubguard/release';
 import { visible } from '@pubguard/report';
@@ -43,7 +44,10 @@ export const approvalsVerifyCommand: Command = {
     if (values.initiator === '') throw new UsageError('--initiator may not be empty');
     const policy = await loadPolicy(resolve(io.cwd, values.policy ?? DEFAULT_POLICY_PATH));
     const subject = await subjectFromArgs(io, positionals, values);
-    const approvals = await loadApprovals(resolve(io.cwd, values.approvals ?? DEFAULT_APPROVALS_DIR));
+    const approvalsDir = resolve(io.cwd, values.approvals ?? DEFAULT_APPROVALS_DIR);
+    // No directory yet means nobody has approved: a refusal, as publish has it, not a failure.
+    const haveDir = await access(approvalsDir).then(() => true, () => false);
+    const approvals = haveDir ? await loadApprovals(approvalsDir) : [];
     const verdict = verifyApprovals({
       subject,
       policy,
@@ -76,6 +80,7 @@ export const approvalsVerifyCommand: Command = {
     // directory: escapes there must not redraw the verdict on a terminal.
     const w = (s: string): void => io.stdout.write(`${visible(s)}\n`);
     w(`${subject.package} ${subject.version}, ${subject.artifacts.length} artifact${subject.artifacts.length === 1 ? '' : 's'}: ${verdict.ok ? 'APPROVED' : 'REFUSED'}`);
+    if (!haveDir) w(`No approvals: ${approvalsDir} does not exist (yet)`);
     if (verdict.counted.length) {
       w('Counted:');
       for (const c of verdict.counted) w(`  ${c.person} — ${c.group ? `for ${c.group}` : 'towards the total'} (key ${c.fingerprint}, expires ${c.expires})`);
