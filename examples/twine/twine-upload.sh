@@ -8,5 +8,9 @@ if [ "$#" -eq 0 ]; then
   echo "usage: RELEASE_TAG=vX.Y.Z $0 <dist files...>" >&2
   exit 2
 fi
-: "${RELEASE_TAG:?set RELEASE_TAG to the release tag, e.g. v1.2.3}"
+if [ -z "${RELEASE_TAG:-}" ]; then
+  # ${RELEASE_TAG:?} would exit 1, which pubguard's gates use for a refused release.
+  echo "$0: set RELEASE_TAG to the release tag, e.g. v1.2.3" >&2
+  exit 2
+fi
 exec pubguard publish pypi "$@" --tag-name "$RELEASE_TAG" ${REPOSITORY_URL:+--repository-url "$REPOSITORY_URL"}
