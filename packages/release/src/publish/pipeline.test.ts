@@ -96,6 +96,14 @@ describe('publishRelease', () => {
     expect(existsSync(handed ?? file)).toBe(false);
   });
 
+  it('names a file it cannot read by its own path, in words', async () => {
+    const { cwd, base } = await setup();
+    const missing = await publishRelease({ ...base, files: ['dist/acme-1.0.0.tgz'] });
+    expect(missing).toMatchObject({ status: 'failed', step: 'version', reason: `cannot read ${join(cwd, 'dist/acme-1.0.0.tgz')}: no such file` });
+    const directory = await publishRelease({ ...base, files: [cwd] });
+    expect(directory.reason).toBe(`cannot read ${cwd}: is a directory`);
+  });
+
   it('dry run checks everything and uploads nothing', async () => {
     const { calls, base } = await setup();
     const r = await publishRelease({ ...base, dryRun: true });

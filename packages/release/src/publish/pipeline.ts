@@ -3,7 +3,7 @@ import { access, copyFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { type Finding, type ScanError, scanAll } from '@pubguard/engine';
 import { loadApprovals, verifyApprovals } from '../approvals.js';
-import { type ArtifactVersion, compareArtifactVersions, readArtifactVersions, sha256File } from '../artifacts.js';
+import { type ArtifactVersion, compareArtifactVersions, describeIoError, readArtifactVersions, sha256File } from '../artifacts.js';
 import { type AuditOutcome, AuditLog } from '../audit.js';
 import { AuditError } from '../errors.js';
 import { loadPolicy } from '../policy.js';
@@ -191,7 +191,12 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
       staging = await makeTempDir('pubguard-publish-');
       for (const f of files) {
         const copy = join(staging, basename(f));
-        await copyFile(f, copy, constants.COPYFILE_EXCL);
+        try {
+          await copyFile(f, copy, constants.COPYFILE_EXCL);
+        } catch (error) {
+          // Named by its own path: the private copy's would only confuse.
+          throw new PublishError(`cannot read ${f}: ${describeIoError(error)}`);
+        }
         staged.push(copy);
       }
       for (const f of staged) digests.push({ name: basename(f), sha256: await sha256File(f) });
