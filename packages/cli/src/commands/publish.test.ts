@@ -48,6 +48,23 @@ describe('pubguard publish', () => {
     expect(io.out()).not.toContain('\x1b');
   });
 
+  it('refuses a registry that is not HTTP and an --access npm does not know before anything runs', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'pubguard-cli-publish-'));
+    await npmTarball(cwd, 'acme', '1.0.0');
+    const cases: [string, string[], RegExp][] = [
+      ['npm', ['acme-1.0.0.tgz', '--registry', 'ftp://127.0.0.1:9/'], /--registry must be an https:\/\/ or http:\/\/ URL, not ftp:\/\//],
+      ['npm', ['acme-1.0.0.tgz', '--registry', 'http://127.0.0.1:9/', '--access', 'private'], /--access takes public or restricted, not 'private'/],
+      ['pypi', ['acme-1.0.0.tgz', '--repository-url', 'file:///tmp/index/'], /--repository-url must be an https:\/\/ or http:\/\/ URL, not file:\/\//],
+    ];
+    for (const [eco, args, message] of cases) {
+      const io = memoryIO({ cwd, env: { NPM_TOKEN: 'loopback-registry-token-0123456789', PYPI_TOKEN: 'loopback-registry-token-0123456789' } });
+      const r = await run(['publish', eco, ...args, '--tag-name', 'v1.0.0', '--dry-run', '--audit', 'audit.jsonl', '-j', '0'], io);
+      expect(r.exitCode, args.join(' ')).toBe(2);
+      expect(io.err()).toMatch(message);
+      expect(existsSync(join(cwd, 'audit.jsonl'))).toBe(false);
+    }
+  });
+
   it('refuses a --notify URL that can never be posted to before anything runs, without echoing it', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'pubguard-cli-publish-'));
     await npmTarball(cwd, 'acme', '1.0.0');

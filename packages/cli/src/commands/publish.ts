@@ -115,12 +115,19 @@ async function runPublish(ecosystem: Ecosystem, argv: string[], io: CliIO): Prom
   if (tokenEnv !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(tokenEnv)) throw new UsageError('--token-env takes an environment variable name');
   const registry = ecosystem === 'npm' ? str('registry') : str('repository-url');
   if (registry !== undefined) {
+    let url: URL;
     try {
-      new URL(registry);
+      url = new URL(registry);
     } catch {
       throw new UsageError(`'${registry}' is not a URL`);
     }
+    // npm and twine speak HTTP only: anything else would pass a dry run and fail at the upload.
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+      throw new UsageError(`${ecosystem === 'npm' ? '--registry' : '--repository-url'} must be an https:// or http:// URL, not ${url.protocol}//`);
+    }
   }
+  const access = str('access');
+  if (access !== undefined && access !== 'public' && access !== 'restricted') throw new UsageError(`--access takes public or restricted, not '${access}'`);
   const baselinePath = str('baseline');
   const baseline = baselinePath === undefined ? undefined : await loadBaseline(resolve(io.cwd, baselinePath));
   const notifyUrl = str('notify') ?? (io.env.PUBGUARD_NOTIFY_URL || undefined);
