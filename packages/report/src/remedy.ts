@@ -1,6 +1,6 @@
 import type { Finding } from '@pubguard/engine';
 
-/** What to do about a leaked credential; also the advice in every rule's SARIF help text. */
+/** What to do about a leaked credential; also the advice in the SARIF help text of a rule that reports secrets. */
 export const ROTATE = 'Rotate the credential, remove it from the artifact, rebuild.';
 
 // A finding without a secret value names a file that must not ship or an unsafe archive

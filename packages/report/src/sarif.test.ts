@@ -178,4 +178,20 @@ describe('formatSarif', () => {
       'GitHub personal access token in dist/a.tgz!package/.env:1:1. Remove it from the artifact and rebuild; rotate any credential it contains.',
     );
   });
+
+  it("gives a rule whose findings have no secret value that advice in its help, not a secret's", () => {
+    const input = emptyInput();
+    const dotenv = { id: 'dotenv-file', title: 'Environment file (.env) in the package', severity: 'medium' as const };
+    input.rules = [dotenv, RULES[0]!];
+    input.findings = [
+      { ...finding('dist/a.tgz', ['package/.env'], 1, 1, dotenv, 'label-path'), secret: '' },
+      finding('dist/a.tgz', ['package/x.js'], 1, 1, RULES[0]!, 'ghp_-label-help-0001'),
+    ];
+    const log = JSON.parse(formatSarif(input)) as SarifLog;
+    expect(validate(log)).toBe(true);
+    const help = new Map(log.runs[0]!.tool.driver.rules.map((r) => [r.id, r.help.text]));
+    expect(help.get('dotenv-file')).toContain('Remediation: Remove it from the artifact and rebuild; rotate any credential it contains.');
+    expect(help.get('dotenv-file')).not.toContain('Rotate the credential');
+    expect(help.get('github-classic-token')).toContain('Remediation: Rotate the credential, remove it from the artifact, rebuild.');
+  });
 });

@@ -2,7 +2,7 @@ import { posix, win32 } from 'node:path';
 import type { Finding, ScanError } from '@pubguard/engine';
 import { visible } from './escape.js';
 import { sortErrors, sortFindings } from './order.js';
-import { ROTATE, remediation } from './remedy.js';
+import { remediation } from './remedy.js';
 import type { ReportInput, RuleInfo, SarifOptions, Severity } from './types.js';
 
 const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
@@ -90,7 +90,8 @@ function isAbsoluteUri(text: string): boolean {
   return /^[A-Za-z][A-Za-z0-9+.-]*:(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?#[\]]|%[0-9A-Fa-f]{2})+$/.test(text);
 }
 
-function ruleDescriptor(rule: RuleInfo): Record<string, unknown> {
+/** A rule's descriptor; `remedy` is the advice for its findings (see `remediation`). */
+function ruleDescriptor(rule: RuleInfo, remedy: string): Record<string, unknown> {
   const description = rule.description?.trim() || rule.title;
   const references = rule.references ?? [];
   const refText = references.length > 0 ? `\n\nReferences:\n${references.map((r) => `- ${r}`).join('\n')}` : '';
@@ -100,8 +101,8 @@ function ruleDescriptor(rule: RuleInfo): Record<string, unknown> {
     shortDescription: { text: rule.title },
     fullDescription: { text: description },
     help: {
-      text: `${description}\n\nRemediation: ${ROTATE}${refText}`,
-      markdown: `${description}\n\n**Remediation:** ${ROTATE}${references.length > 0 ? `\n\n**References:**\n${references.map((r) => `- <${r}>`).join('\n')}` : ''}`,
+      text: `${description}\n\nRemediation: ${remedy}${refText}`,
+      markdown: `${description}\n\n**Remediation:** ${remedy}${references.length > 0 ? `\n\n**References:**\n${references.map((r) => `- <${r}>`).join('\n')}` : ''}`,
     },
   };
   // helpUri must be an absolute URI (code scanning rejects the whole upload otherwise), and a
@@ -165,16 +166,18 @@ function notification(e: ScanError, srcRoot: string | undefined): Record<string,
 export function formatSarif(input: ReportInput, options: SarifOptions = {}): string {
   const findings = sortFindings(input.findings);
   const known = new Map(input.rules.map((r) => [r.id, r]));
-  const used: RuleInfo[] = [];
+  const used: { rule: RuleInfo; remedy: string }[] = [];
   const index = new Map<string, number>();
   for (const f of findings) {
     if (index.has(f.ruleId)) continue;
     index.set(f.ruleId, used.length);
-    used.push(known.get(f.ruleId) ?? ruleFor(f));
+    // A rule's findings all have a secret or all have none (a file that must not ship, an
+    // unsafe archive entry): the first one tells which advice the rule's help gives.
+    used.push({ rule: known.get(f.ruleId) ?? ruleFor(f), remedy: remediation(f) });
   }
   const driver: Record<string, unknown> = { name: input.tool.name, version: input.tool.version };
   if (options.informationUri !== undefined) driver.informationUri = options.informationUri;
-  driver.rules = used.map(ruleDescriptor);
+  driver.rules = used.map((u) => ruleDescriptor(u.rule, u.remedy));
   const errors = sortErrors(input.errors);
   const sarif = {
     $schema: SARIF_SCHEMA,
