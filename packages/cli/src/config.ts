@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import type { Finding, ScanLimits } from '@pubguard/engine';
+import { type Finding, type ScanLimits, STRUCTURE_RULES } from '@pubguard/engine';
 import type { ReportFormat } from '@pubguard/report';
 import { type CompiledRuleset, type RuleDefinition, RuleError, builtinRuleDefinitions, builtinRuleset, checkRuleExamples, compileRules, parseRuleDefinition } from '@pubguard/rules';
 import picomatch from 'picomatch';
@@ -441,6 +441,9 @@ export function parseConfig(text: string, file: string, options: ConfigCheckOpti
 // ---------------------------------------------------------------------------------------
 // Turning a config into scan settings
 
+/** The ids of the archive-structure findings, which a per-rule allowlist may name as it names a rule's. */
+const STRUCTURE_IDS: ReadonlySet<string> = new Set(STRUCTURE_RULES.map((r) => r.id));
+
 /** The definitions of the rules a config makes a scan run, in the order it runs them. */
 export interface ConfigRuleDefinitions {
   /** The built-in rules minus `rules.disable`. */
@@ -460,6 +463,9 @@ export function ruleDefinitionsFromConfig(loaded: LoadedConfig | undefined, buil
   const builtinIds = new Set(builtins.map((b) => b.id));
   const disabled = new Set<string>();
   (rules?.disable ?? []).forEach((id, i) => {
+    if (STRUCTURE_IDS.has(id)) {
+      throw new ConfigError(file, `'${id}' is an archive-structure check, which cannot be disabled; allow the entries it reports with ${childPath(childPath('allowlist.rules', id), 'paths')}, or with a baseline`, `rules.disable[${i}]`);
+    }
     if (!builtinIds.has(id)) throw new ConfigError(file, `no built-in rule has the id '${id}'${unknownIdHint(id, builtinIds)}`, `rules.disable[${i}]`);
     disabled.add(id);
   });
@@ -606,7 +612,7 @@ function unknownIdHint(id: string, known: Iterable<string>): string {
 
 /** Refuses a per-rule allowlist for a rule not in `rules`: it would silently do nothing. */
 function checkAllowlistRuleIds(loaded: LoadedConfig | undefined, rules: ReadonlyArray<{ id: string }>): void {
-  const ids = new Set(rules.map((r) => r.id));
+  const ids = new Set([...rules.map((r) => r.id), ...STRUCTURE_IDS]);
   const disabled = new Set(loaded?.config.rules?.disable ?? []);
   for (const id of Object.keys(loaded?.config.allowlist?.rules ?? {})) {
     if (ids.has(id)) continue;

@@ -1,6 +1,7 @@
 export { scan, scanAll, type ScanOptions } from './scan.js';
 export { DEFAULT_LIMITS, resolveLimits, LimitsError } from './limits.js';
 export { enumerate, joinChain, type EnumerateOptions } from './sources/index.js';
+export { STRUCTURE_RULES, type StructureRule } from './sources/checks.js';
 export { Matcher, type RawMatch, type SegmentResult, type SegmentSpec } from './matcher/matcher.js';
 export { redact, fingerprint } from './redact.js';
 export { BaselineError, loadBaseline } from './baseline.js';

@@ -1,5 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { STRUCTURE_RULES } from '@pubguard/engine';
 import { formatReport, type JsonReport, mergeReports, parseJsonReport, REPORT_FORMATS, type ReportFormat, type RuleInfo, useColor } from '@pubguard/report';
 import { builtinRuleset } from '@pubguard/rules';
 import fg from 'fast-glob';
@@ -68,9 +69,9 @@ async function readReport(path: string, cwd: string): Promise<JsonReport> {
 /** Rule metadata for SARIF help text: the built-in rules when available, else what findings carry. */
 function knownRules(): RuleInfo[] {
   try {
-    return builtinRuleset().rules;
+    return [...builtinRuleset().rules, ...STRUCTURE_RULES];
   } catch {
-    return [];
+    return [...STRUCTURE_RULES];
   }
 }
 

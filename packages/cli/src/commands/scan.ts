@@ -1,5 +1,5 @@
 import { extname, resolve } from 'node:path';
-import { type Finding, loadBaseline, type ScanError, type ScanLimits, type ScanOptions, type ScanStats, scanAll } from '@pubguard/engine';
+import { type Finding, loadBaseline, type ScanError, type ScanLimits, type ScanOptions, type ScanStats, STRUCTURE_RULES, scanAll } from '@pubguard/engine';
 import { formatReport, REPORT_FORMATS, type ReportFormat, summaryLine, useColor, visible } from '@pubguard/report';
 import { loadScanConfig } from '../config.js';
 import { writeFileAtomic } from '../files.js';
@@ -229,7 +229,7 @@ async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
   // The engine scans a file named twice (`scan . dist`, `scan dist ./dist/`) once.
   const result = await collect(positionals, options, io, progress);
 
-  const input = { tool: { name: 'pubguard', version: VERSION }, ...result, rules: ruleset.rules };
+  const input = { tool: { name: 'pubguard', version: VERSION }, ...result, rules: [...ruleset.rules, ...STRUCTURE_RULES] };
   for (const target of targets) {
     const color = target.output === undefined && values['no-color'] !== true && useColor(io.env, io.stdout.isTTY === true);
     // srcRoot: an absolute path below the working directory (`scan "$PWD/dist"`) still gets a

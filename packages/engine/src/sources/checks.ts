@@ -1,6 +1,58 @@
 import { posix } from 'node:path';
+import type { Severity } from '@pubguard/rules';
 import type { SourceStructure } from './types.js';
 import { structure } from './context.js';
+
+/** An archive-structure check described as a rule is, for reports and configs. */
+export interface StructureRule {
+  id: string;
+  title: string;
+  severity: Severity;
+  description: string;
+}
+
+// A finding's title adds the entry's own detail to these titles; a report describing the
+// check itself (a SARIF rule descriptor) needs them without it.
+/** The archive-structure checks, whose findings carry these rule ids (docs/limits.md). */
+export const STRUCTURE_RULES: readonly StructureRule[] = [
+  {
+    id: 'archive-path-traversal',
+    title: 'Archive entry path escapes the extraction directory',
+    severity: 'high',
+    description: 'An entry name with a `..` segment or an absolute path: extracting the archive can write outside the target directory (zip-slip).',
+  },
+  {
+    id: 'archive-link-outside',
+    title: 'Archive link points outside the archive',
+    severity: 'high',
+    description: 'A symbolic or hard link whose target leaves the archive root or is absolute: extracting it exposes or overwrites files elsewhere on the system.',
+  },
+  {
+    id: 'archive-device-file',
+    title: 'Archive contains a device or FIFO entry',
+    severity: 'high',
+    description: 'A character or block device or a FIFO: extracting it as root creates a special file, which a package never needs.',
+  },
+  {
+    id: 'archive-setuid',
+    title: 'Archive entry has the setuid or setgid bit',
+    severity: 'high',
+    description: "An entry with the setuid or setgid bit: once extracted it runs with its owner's or group's privileges.",
+  },
+  {
+    id: 'archive-duplicate-entry',
+    title: 'Archive holds the same entry name twice with different content',
+    severity: 'high',
+    description: 'The same entry name twice with different content: extractors disagree on which copy wins, so what was reviewed may not be what gets installed.',
+  },
+];
+
+const TITLES = new Map(STRUCTURE_RULES.map((r) => [r.id, r.title]));
+
+/** A structure finding with the title of its check. */
+function structureFinding(chain: string[], ruleId: string, detail: string): SourceStructure {
+  return structure(chain, ruleId, TITLES.get(ruleId) ?? ruleId, detail);
+}
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 const NON_ASCII = /[^\x00-\x7f]/;
@@ -60,10 +112,9 @@ export function checkName(chain: string[], name: string): SourceStructure | unde
   const dotdot = name.includes('..') && name.split(/[/\\]/).includes('..');
   if (!absolute && !dotdot) return undefined;
   const why = absolute ? 'is an absolute path' : 'contains a ".." segment';
-  return structure(
+  return structureFinding(
     chain,
     'archive-path-traversal',
-    'Archive entry path escapes the extraction directory',
     `entry name "${name}" ${why}: extracting the archive can write outside the target directory (zip-slip)`,
   );
 }
@@ -84,10 +135,9 @@ export function checkLink(chain: string[], name: string, target: string, hard: b
   }
   if (!outside) return undefined;
   const kind = hard ? 'hard link' : 'symbolic link';
-  return structure(
+  return structureFinding(
     chain,
     'archive-link-outside',
-    'Archive link points outside the archive',
     `${kind} "${name}" points to "${target}", outside the archive root: extracting it can expose or overwrite files elsewhere on the system`,
   );
 }
@@ -96,10 +146,9 @@ export function checkLink(chain: string[], name: string, target: string, hard: b
 export function checkDevice(chain: string[], name: string, type: UnixType): SourceStructure | undefined {
   if (type !== 'character-device' && type !== 'block-device' && type !== 'fifo') return undefined;
   const what = type === 'fifo' ? 'a FIFO' : `a ${type.replace('-', ' ')}`;
-  return structure(
+  return structureFinding(
     chain,
     'archive-device-file',
-    'Archive contains a device or FIFO entry',
     `entry "${name}" is ${what}: extracting it as root creates a special file, which a package never needs`,
   );
 }
@@ -109,10 +158,9 @@ export function checkSetuid(chain: string[], name: string, mode: number): Source
   const bits = mode & 0o6000;
   if (bits === 0) return undefined;
   const which = bits === 0o6000 ? 'setuid and setgid bits' : bits === 0o4000 ? 'setuid bit' : 'setgid bit';
-  return structure(
+  return structureFinding(
     chain,
     'archive-setuid',
-    'Archive entry has the setuid or setgid bit',
     `entry "${name}" has the ${which} (mode ${(mode & 0o7777).toString(8)}): once extracted it runs with its owner's or group's privileges`,
   );
 }
@@ -132,10 +180,9 @@ export class DuplicateTracker {
       return undefined;
     }
     if (prev === signature) return undefined;
-    return structure(
+    return structureFinding(
       chain,
       'archive-duplicate-entry',
-      'Archive holds the same entry name twice with different content',
       `entry "${name}" appears more than once with different content (first ${prev}, then ${signature}): extractors disagree on which copy wins, so what was reviewed may not be what gets installed`,
     );
   }
