@@ -65,7 +65,7 @@ describe('pubguard report merge', () => {
     expect(sarif.version).toBe('2.1.0');
     expect(sarif.runs[0]?.results).toHaveLength(1);
     expect((await readdir(join(dir, 'out'))).filter((f) => f.endsWith('.tmp'))).toEqual([]);
-    expect(io.err()).toContain('merged 1 reports: 1 findings, 0 errors');
+    expect(io.err()).toContain('merged 1 report: 1 finding, 0 errors -> out/merged.sarif');
   });
 
   it('counts a report named twice once', async () => {

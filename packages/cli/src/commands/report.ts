@@ -106,7 +106,8 @@ async function runMerge(argv: string[], io: CliIO): Promise<CliResult> {
   if (values.output === undefined) io.stdout.write(text);
   else {
     await writeFileAtomic(resolve(io.cwd, values.output), text);
-    io.stderr.write(`merged ${reports.length} reports: ${merged.findings.length} findings, ${merged.errors.length} errors -> ${values.output}\n`);
+    const count = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+    io.stderr.write(`merged ${count(reports.length, 'report')}: ${count(merged.findings.length, 'finding')}, ${count(merged.errors.length, 'error')} -> ${values.output}\n`);
   }
   if (merged.findings.length > 0) return { exitCode: 1 };
   return { exitCode: merged.errors.length > 0 ? 2 : 0 };
