@@ -2,7 +2,7 @@ import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { writeFileAtomic } from './files.js';
+import { OutputError, writeFileAtomic } from './files.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -40,5 +40,16 @@ describe('writeFileAtomic', () => {
     const path = join(dir, 'report.txt');
     await writeFileAtomic(path, 'text');
     expect((await modeOf(path)) & 0o004).toBe(0o004);
+  });
+});
+
+describe('writeFileAtomic failures', () => {
+  it('says why, in words, when a part of the directory path is a file', async () => {
+    await writeFile(join(dir, 'notes.txt'), 'a file');
+    const path = join(dir, 'notes.txt', 'report.json');
+    await expect(writeFileAtomic(path, 'text')).rejects.toThrow(new OutputError(`cannot write ${path}: a part of its directory path is a file, not a directory`));
+  });
+  it('says why, in words, when the path is a directory', async () => {
+    await expect(writeFileAtomic(dir, 'text')).rejects.toThrow(new OutputError(`cannot write ${dir}: is a directory; give a file name`));
   });
 });
