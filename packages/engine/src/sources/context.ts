@@ -34,6 +34,8 @@ export interface Entry {
    * buffer can be filled again. Readers may call it; chunks never given back are garbage.
    */
   recycle?: (chunk: Uint8Array) => void;
+  /** True when the caller itself opens a zip that the content ends with (a file on disk, read again from its end). */
+  endZipOpened?: boolean;
 }
 
 /** Opens the content of an entry at a depth; set by the dispatcher so readers can recurse. */

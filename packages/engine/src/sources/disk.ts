@@ -107,7 +107,7 @@ export async function* readDiskFile(
       reads.give(chunk);
       heads.give(chunk);
     };
-    yield* openEntry(ctx, { chain, size, raw: diskChunks(handle, head, eof, chain, reads, size), sequential: false, recycle }, 0);
+    yield* openEntry(ctx, { chain, size, raw: diskChunks(handle, head, eof, chain, reads, size), sequential: false, recycle, endZipOpened: true }, 0);
     if (zipAt !== undefined) yield* openEmbeddedZip(ctx, chain, 0, () => readZipFd(ctx, chain, 0, handle.fd, size, zipAt));
   } finally {
     await handle.close().catch(() => undefined);

@@ -1,7 +1,7 @@
 import type { SourceFile, SourceItem } from './types.js';
 import type { HeldItems } from './held.js';
 import { type ArtifactCtx, type Entry, FileBytes, limited, type LimitControl } from './context.js';
-import { DETECT_BYTES, detectKind, stubbedZipStart, UNSUPPORTED_NAMES } from './detect.js';
+import { DETECT_BYTES, detectKind, EOCD_SEARCH_BYTES, embeddedZipStart, mayEndWithZip, stubbedZipStart, UNSUPPORTED_NAMES } from './detect.js';
 import { joinChain, limitStop, problem, Stop } from './errors.js';
 import { readGzip } from './gzip.js';
 import { once, Peekable } from './stream.js';
@@ -36,7 +36,7 @@ async function* openDetected(
 ): AsyncGenerator<SourceItem, void, undefined> {
   const kind = detectKind(head);
   if (kind === 'plain') {
-    yield* emitFile(ctx, entry, src);
+    yield* emitFile(ctx, entry, src, !entry.endZipOpened && mayEndWithZip(head));
     return;
   }
   const unsupported = UNSUPPORTED_NAMES[kind];
@@ -66,15 +66,72 @@ async function* openDetected(
   }
 }
 
-/** Yields a plain file, then drains what the consumer left (when the container needs it) and surfaces its problem. */
-async function* emitFile(ctx: ArtifactCtx, entry: Entry, src: Peekable): AsyncGenerator<SourceItem, void, undefined> {
-  const bytes = new FileBytes(ctx, src.chunks());
+/**
+ * Yields a plain file, then drains what the consumer left (when the container needs it) and
+ * surfaces its problem. With `watchEnd` (content that may be a stub), the last bytes are kept
+ * as they stream past: a zip behind the stub can only be read from content held whole or
+ * from a file on disk, so one found at the end of a stream is reported as not opened rather
+ * than passed over in silence.
+ */
+async function* emitFile(ctx: ArtifactCtx, entry: Entry, src: Peekable, watchEnd: boolean): AsyncGenerator<SourceItem, void, undefined> {
+  const tail = watchEnd ? new Tail(EOCD_SEARCH_BYTES) : undefined;
+  const bytes = new FileBytes(ctx, tail ? tail.watch(src.chunks()) : src.chunks());
   const file: SourceFile = { kind: 'file', chain: entry.chain, bytes };
   if (entry.size !== undefined) file.size = entry.size;
   if (entry.recycle !== undefined) file.recycle = entry.recycle;
   yield file;
   if (entry.sequential && !bytes.finished && bytes.error === undefined) await bytes.drain();
   if (bytes.error !== undefined) throw bytes.error;
+  if (tail && bytes.finished && embeddedZipStart(tail.bytes()) !== undefined) {
+    const where = entry.chain.length === 1 && entry.chain[0] === '-' ? 'arrived on standard input' : 'is a large archive entry, read as a stream';
+    yield {
+      kind: 'error',
+      error: {
+        path: joinChain(entry.chain),
+        kind: 'unsupported',
+        message: `ends with a zip behind a stub (a self-extracting archive or a zipapp), whose entries were not scanned: such a zip is opened in a file on disk or in content read whole (up to 1 MiB), and this one ${where}; scan the file itself (extract it first)`,
+      },
+    };
+  }
+}
+
+/** The last bytes of a stream, copied as its chunks pass (they may be reused once read). */
+class Tail {
+  private readonly buf: Uint8Array;
+  private len = 0;
+
+  constructor(private readonly size: number) {
+    this.buf = new Uint8Array(size);
+  }
+
+  /** Passes the chunks of `src` on unchanged, keeping the last `size` bytes. */
+  watch(src: AsyncIterator<Uint8Array>): AsyncIterator<Uint8Array> {
+    return {
+      next: async () => {
+        const r = await src.next();
+        if (!r.done) this.push(r.value);
+        return r;
+      },
+    };
+  }
+
+  private push(c: Uint8Array): void {
+    const { buf, size } = this;
+    if (c.length >= size) {
+      buf.set(c.subarray(c.length - size));
+      this.len = size;
+      return;
+    }
+    const keep = Math.min(this.len, size - c.length);
+    buf.copyWithin(0, this.len - keep, this.len);
+    buf.set(c, keep);
+    this.len = keep + c.length;
+  }
+
+  /** The bytes kept: the stream's last `size` bytes, or all of a shorter one. */
+  bytes(): Uint8Array {
+    return this.buf.subarray(0, this.len);
+  }
 }
 
 /** Archive entries up to this size are read (and inflated) whole, then opened with `openWhole`: nearly every file of a package. */

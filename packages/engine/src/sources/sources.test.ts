@@ -661,6 +661,29 @@ describe('kinds', () => {
       const buf = Buffer.alloc(1024);
       expect(readPlainFileSync(join(dir, 'sfx/middle.bin'), buf, 0, 1000)).toBe(eocd.length + 4);
     });
+
+    it('says so when such a zip streams past unopened: from stdin, or an entry over 1 MiB', async () => {
+      const zip = await zipped();
+      // Over 1 MiB, so a tar streams it instead of reading it whole.
+      const stub = Buffer.concat([Buffer.from('MZ\0\0'), Buffer.alloc(1024 * 1024 + 100, 0x41)]);
+      const sfx = Buffer.concat([stub, zip]);
+      const plain = Buffer.concat([stub, Buffer.from('no zip here')]);
+      await put('sfx/big.tar', await tarOf([{ name: 'big.exe', data: sfx }, { name: 'plain.exe', data: plain }]));
+      const s = await collect(['sfx/big.tar']);
+      expect(files(s)).toEqual(['sfx/big.tar!big.exe', 'sfx/big.tar!plain.exe']);
+      expect(textOf(s, 'sfx/big.tar!big.exe')).toBe(sfx.toString('latin1'));
+      expect(errors(s)).toMatchObject([{ path: 'sfx/big.tar!big.exe', kind: 'unsupported', message: expect.stringMatching(/^ends with a zip behind a stub .*not scanned.*a large archive entry, read as a stream/) }]);
+      // In odd slices, so the kept tail spans chunks.
+      const slices = [sfx.subarray(0, 5), sfx.subarray(5, sfx.length - 70), sfx.subarray(sfx.length - 70, sfx.length - 3), sfx.subarray(sfx.length - 3)];
+      const fromStdin = await collect(['-'], opts({}, { stdin: Readable.from(slices) }));
+      expect(files(fromStdin)).toEqual(['-']);
+      expect(errors(fromStdin)).toMatchObject([{ path: '-', kind: 'unsupported', message: expect.stringContaining('arrived on standard input') }]);
+      const small = Buffer.concat([Buffer.from('#!/usr/bin/env python3\n'), zip]);
+      expect(errors(await collect(['-'], opts({}, { stdin: Readable.from([small]) })))).toMatchObject([{ path: '-', kind: 'unsupported' }]);
+      // Text, or a stub with no zip after it, says nothing.
+      expect(errors(await collect(['-'], opts({}, { stdin: Readable.from([plain]) })))).toEqual([]);
+      expect(errors(await collect(['-'], opts({}, { stdin: Readable.from([Buffer.concat([Buffer.from('notes\n'.repeat(100)), zip])]) })))).toEqual([]);
+    });
   });
 
   it('detects by content, not extension: a wheel named .bin, a text file named .tgz', async () => {
