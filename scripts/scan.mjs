@@ -3,7 +3,7 @@
 // it generates the bundled sample (fake secrets planted in an npm tarball, a wheel, an sdist,
 // nested archives...) and scans that, so a first run shows what pubguard reports.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -31,10 +31,18 @@ function run(cmd, cmdArgs, toStderr = false) {
   return r.status ?? 2;
 }
 
+/** Whether `file` is missing or older than any of `sources` that exist. */
+function isStale(file, sources) {
+  if (!existsSync(file)) return true;
+  const made = statSync(file).mtimeMs;
+  return sources.some((source) => existsSync(source) && statSync(source).mtimeMs > made);
+}
+
 let scanArgs = args;
 if (!hasPath) {
   const sample = join(root, '.cache', 'sample');
-  if (!existsSync(join(sample, 'manifest.json'))) {
+  // Made again when the generator or the rules (whose examples it plants) were rebuilt since.
+  if (isStale(join(sample, 'manifest.json'), [join(root, 'corpus', 'dist', 'cli.js'), join(root, 'packages', 'rules', 'generated', 'builtin.json')])) {
     const status = run(process.execPath, [join(root, 'corpus', 'dist', 'cli.js'), 'generate', sample, '--clean'], true);
     if (status !== 0) process.exit(status);
   }

@@ -1,4 +1,4 @@
-import { cp, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,5 +58,28 @@ describe('pnpm scan', () => {
     const result = await runNode(join(sample, 'scripts', 'scan.mjs'), ['-q', '-j', '0', '-f', 'json'], { cwd: sample, env: { INIT_CWD: '' } });
     expect(result.code).toBe(1);
     expect((JSON.parse(result.stdout) as { findings: unknown[] }).findings.length).toBeGreaterThan(0);
+  });
+
+  it('makes the sample again once the rules or the generator were rebuilt after it', async () => {
+    const root = join(dir, 'root');
+    await cp(join(REPO, 'scripts'), join(root, 'scripts'), { recursive: true });
+    await symlink(join(REPO, 'corpus'), join(root, 'corpus'));
+    await mkdir(join(root, 'packages', 'rules', 'generated'), { recursive: true });
+    await symlink(join(REPO, 'packages', 'cli'), join(root, 'packages', 'cli'));
+    const rules = join(root, 'packages', 'rules', 'generated', 'builtin.json');
+    await cp(join(REPO, 'packages', 'rules', 'generated', 'builtin.json'), rules);
+    const scan = async (): Promise<string[]> => {
+      const result = await runNode(join(root, 'scripts', 'scan.mjs'), ['-q', '-j', '0', '-f', 'json'], { cwd: root, env: { INIT_CWD: '' } });
+      expect(result.code).toBe(1);
+      return (JSON.parse(result.stdout) as { findings: { path: string }[] }).findings.map((f) => f.path);
+    };
+    await scan();
+    // A file the generator never writes: it stays while the sample is kept, and goes when it is made again.
+    const marker = join(root, '.cache', 'sample', 'marker.env');
+    await writeFile(marker, `GITHUB_TOKEN=${checksummedToken('ghp_')}\n`);
+    expect((await scan()).some((p) => p.endsWith('marker.env'))).toBe(true);
+    const later = new Date(Date.now() + 60_000);
+    await utimes(rules, later, later);
+    expect((await scan()).some((p) => p.endsWith('marker.env'))).toBe(false);
   });
 }, 60_000);
