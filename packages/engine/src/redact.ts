@@ -5,8 +5,24 @@ import { createRequire } from 'node:module';
 const requireBuiltin = createRequire(import.meta.url);
 let nodeCrypto: typeof import('node:crypto') | undefined;
 
+// A PEM block's armour: its prefix and suffix would be all a redacted key shows.
+const PEM_BEGIN = /^-----BEGIN ([A-Z0-9 ]{1,40})-----/;
+const PEM_END = /-----END [A-Z0-9 ]{1,40}-----[\s\S]*$/;
+// What lies between a PEM body's lines: line breaks, their escapes, and string-literal joins.
+const PEM_JOINS = /\\[rnt]|[\s"'`+,\\]/g;
+
 /** Shows at most a short prefix and suffix of a secret, never enough to use it. */
 export function redact(secret: string): string {
+  const pem = PEM_BEGIN.exec(secret);
+  if (pem) {
+    // The kind of key and a glimpse of its body tell one key from another; the armour cannot.
+    const body = secret.slice(pem[0].length).replace(PEM_END, '').replace(PEM_JOINS, '');
+    return `-----BEGIN ${pem[1]}----- ${redactFlat(body)}`;
+  }
+  return redactFlat(secret);
+}
+
+function redactFlat(secret: string): string {
   const flat = secret.replace(/\s+/g, ' ');
   const n = flat.length;
   if (n <= 8) return `${flat.slice(0, Math.min(2, Math.floor(n / 4)))}…`;
