@@ -65,6 +65,38 @@ describe('pubguard publish', () => {
     }
   });
 
+  it('refuses a dist-tag npm would refuse at the upload before anything runs, and takes a plain name', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'pubguard-cli-publish-'));
+    await npmTarball(cwd, 'acme', '1.0.0');
+    const args = (tag: string): string[] => ['publish', 'npm', 'acme-1.0.0.tgz', '--registry', 'http://127.0.0.1:9/', '--tag', tag, '--tag-name', 'v1.0.0', '--dry-run', '--audit', 'audit.jsonl', '-j', '0'];
+    const env = { NPM_TOKEN: 'loopback-registry-token-0123456789' };
+    const cases: [string, RegExp][] = [
+      ['bad tag', /--tag 'bad tag': a dist-tag holds only letters, digits and/],
+      ['', /--tag '': the dist-tag is empty/],
+      ['next\x1b[2K', /--tag 'next\\x1b\[2K': a dist-tag holds only/],
+      ['v1.2.3', /--tag 'v1.2.3': npm refuses a dist-tag that reads as a version or range/],
+      ['1.x', /reads as a version or range/],
+      ['~1', /reads as a version or range/],
+      ['x', /reads as a version or range/],
+      ['*', /reads as a version or range/],
+      ['1.2.3-beta', /reads as a version or range/],
+    ];
+    for (const [tag, message] of cases) {
+      const io = memoryIO({ cwd, env });
+      const r = await run(args(tag), io);
+      expect(r.exitCode, JSON.stringify(tag)).toBe(2);
+      expect(io.err()).toMatch(message);
+      expect(io.err()).not.toContain('\x1b');
+      expect(existsSync(join(cwd, 'audit.jsonl'))).toBe(false);
+    }
+    for (const tag of ['next', 'beta-2', 'vnext', 'x-legacy']) {
+      const io = memoryIO({ cwd, env });
+      const r = await run(args(tag), io);
+      expect(io.err(), tag).not.toContain('--tag');
+      expect(r.exitCode, tag).toBe(0);
+    }
+  });
+
   it('refuses a --notify URL that can never be posted to before anything runs, without echoing it', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'pubguard-cli-publish-'));
     await npmTarball(cwd, 'acme', '1.0.0');

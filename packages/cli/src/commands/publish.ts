@@ -41,7 +41,9 @@ valid checksum, and such a token is never sent to any other registry.
 
 Options:
       --registry URL        npm registry (default https://registry.npmjs.org/)
-      --tag DIST_TAG        npm dist-tag, e.g. next (default latest)
+      --tag DIST_TAG        npm dist-tag, e.g. next (default latest); not one that
+                            reads as a version or range (1.2, v2, ~1, x), nor one with a
+                            space or a character other than letters, digits, - _ . ! ~ * ' ( )
       --access LEVEL        public or restricted (scoped packages)
 ${commonHelp('NPM_TOKEN')}
 
@@ -100,6 +102,19 @@ const OPTIONS = {
 
 const MARK: Record<StepOutcome['outcome'], string> = { passed: 'ok', refused: 'REFUSED', error: 'ERROR' };
 
+// npm publish refuses a dist-tag that semver reads as a range (`v1.2`, `1.x`, `~1`, `*`), and
+// npm-package-arg one that encodeURIComponent changes (nobody could install it by name). With no
+// semver at hand, a tag is refused when it starts as a range does: that refuses a few names npm
+// would take (`2fa`) too, names npm's own docs advise against.
+function distTagProblem(tag: string): string | undefined {
+  if (tag === '') return 'the dist-tag is empty';
+  if (encodeURIComponent(tag) !== tag) return "a dist-tag holds only letters, digits and - _ . ! ~ * ' ( ), no space or other character";
+  if (/^~?v*(?:[0-9*]|[xX](?:$|\.))/.test(tag)) {
+    return 'npm refuses a dist-tag that reads as a version or range; use a name that starts with neither a digit nor v and a digit, such as next or beta';
+  }
+  return undefined;
+}
+
 async function runPublish(ecosystem: Ecosystem, argv: string[], io: CliIO): Promise<CliResult> {
   const extra: OptionSpecs =
     ecosystem === 'npm' ? { registry: { type: 'string' }, tag: { type: 'string' }, access: { type: 'string' } } : { 'repository-url': { type: 'string' } };
@@ -128,6 +143,9 @@ async function runPublish(ecosystem: Ecosystem, argv: string[], io: CliIO): Prom
   }
   const access = str('access');
   if (access !== undefined && access !== 'public' && access !== 'restricted') throw new UsageError(`--access takes public or restricted, not '${access}'`);
+  const distTag = str('tag');
+  const tagProblem = distTag === undefined ? undefined : distTagProblem(distTag);
+  if (distTag !== undefined && tagProblem !== undefined) throw new UsageError(`--tag '${visible(distTag)}': ${tagProblem}`);
   const baselinePath = str('baseline');
   const baseline = baselinePath === undefined ? undefined : await loadBaseline(resolve(io.cwd, baselinePath));
   const notifyUrl = str('notify') ?? (io.env.PUBGUARD_NOTIFY_URL || undefined);
@@ -142,7 +160,7 @@ async function runPublish(ecosystem: Ecosystem, argv: string[], io: CliIO): Prom
     ...(registry === undefined ? {} : { registry }),
     ...(str('tag-name') === undefined ? {} : { tag: str('tag-name')! }),
     allowPrerelease: v['allow-prerelease'] === true,
-    ...(str('tag') === undefined ? {} : { distTag: str('tag')! }),
+    ...(distTag === undefined ? {} : { distTag }),
     ...(str('access') === undefined ? {} : { access: str('access')! }),
     dryRun: v['dry-run'] === true,
     ...(str('policy') === undefined ? {} : { policyPath: str('policy')! }),
