@@ -197,9 +197,11 @@ export function parseStatement(bytes: Buffer | string): ApprovalStatement {
 
 /** Parses `90m`, `72h`, `7d`, `2w` into milliseconds. */
 export function parseDuration(text: string): number {
-  const m = /^([1-9]\d*)(s|m|h|d|w)$/.exec(text);
-  if (!m) throw new StatementError(`'${text}' is not a duration such as 90m, 72h or 7d`);
-  const unit = { s: 1e3, m: 6e4, h: 36e5, d: 864e5, w: 6048e5 }[m[2] as 's' | 'm' | 'h' | 'd' | 'w'];
+  // An approval valid for seconds would expire before the publish it is for could check it.
+  if (/^\d+s$/.test(text)) throw new StatementError(`'${text}': give minutes, hours, days or weeks (90m, 72h, 7d, 2w), not seconds`);
+  const m = /^([1-9]\d*)(m|h|d|w)$/.exec(text);
+  if (!m) throw new StatementError(`'${text}' is not a duration such as 90m, 72h, 7d or 2w`);
+  const unit = { m: 6e4, h: 36e5, d: 864e5, w: 6048e5 }[m[2] as 'm' | 'h' | 'd' | 'w'];
   const ms = Number(m[1]) * unit;
   // Past this the expiry date could not even be written.
   if (ms > MAX_DURATION_MS) throw new StatementError(`'${text}' is longer than 100 years`);

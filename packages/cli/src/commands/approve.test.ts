@@ -106,12 +106,33 @@ describe('pubguard approve', () => {
     expect(bad.err()).toContain("--version 'v2.0.0' is not a semver version");
   });
 
+  it('accepts every unit the --expires help lists, and only those', async () => {
+    const help = memoryIO({ cwd });
+    await run(['approve', '--help'], help);
+    const line = /--expires DURATION[^]*?\n(?=\s+--)/.exec(help.out())?.[0] ?? '';
+    const listed = [...line.matchAll(/\b(\d+)([a-z])\b/g)];
+    expect(listed.map((m) => m[2])).toEqual(['m', 'h', 'd', 'w']);
+    const ms: Record<string, number> = { m: 6e4, h: 36e5, d: 864e5, w: 6048e5 };
+    for (const [example, n, unit] of listed) {
+      const io = memoryIO({ cwd });
+      const r = await run(['approve', 'tool-2.0.0.tgz', '--statement-only', '--approver', 'alice', '--out', `exp-${example}`, '--expires', example, '--no-audit', '-f', 'json'], io);
+      expect(r.exitCode, example).toBe(0);
+      const { statement } = JSON.parse(io.out());
+      expect(Date.parse(statement.expires) - Date.parse(statement.issuedAt), example).toBe(Number(n) * ms[unit!]!);
+    }
+    for (const unlisted of ['30s', '1y', '2M']) {
+      const io = memoryIO({ cwd });
+      expect((await run(['approve', 'tool-2.0.0.tgz', '--statement-only', '--approver', 'alice', '--out', 'exp-x', '--expires', unlisted, '--no-audit'], io)).exitCode, unlisted).toBe(2);
+    }
+  });
+
   it('exits 2 with a clear message for usage mistakes and bad keys', async () => {
     const cases: [string[], RegExp][] = [
       [['approve', 'tool-2.0.0.tgz'], /--key is required/],
       [['approve', '--key', 'id_alice'], /give the artifacts/],
       [['approve', 'tool-2.0.0.tgz', '--key', 'id_alice', '--approver', 'a', '--expires', 'soon'], /--expires: 'soon' is not a duration/],
       [['approve', 'tool-2.0.0.tgz', '--key', 'id_alice', '--approver', 'a', '--expires', '99999999999w'], /--expires: '99999999999w' is longer than 100 years/],
+      [['approve', 'tool-2.0.0.tgz', '--key', 'id_alice', '--approver', 'a', '--expires', '1s'], /--expires: '1s': give minutes, hours, days or weeks \(90m, 72h, 7d, 2w\), not seconds/],
       [['approve', 'tool-2.0.0.tgz', '--key', 'nokey', '--approver', 'a'], /cannot read key file .*nokey: no such file$/m],
       [['approve', 'tool-2.0.0.tgz', '--key', '.', '--approver', 'a'], /cannot read key file .*: is a directory$/m],
       [['approve', 'tool-2.0.0.tgz', '--key', 'id_alice.pub', '--approver', 'a'], /not an OpenSSH private key/],

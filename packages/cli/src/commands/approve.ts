@@ -59,7 +59,8 @@ Options:
       --key FILE          your OpenSSH private key (ed25519, rsa or ecdsa nistp256;
                           unencrypted: for a passphrase-protected key use --statement-only
                           and sign with ssh-keygen as shown below)
-      --expires DURATION  how long the approval is valid: 90m, 72h (default), 7d
+      --expires DURATION  how long the approval is valid, in minutes, hours, days or
+                          weeks: 90m, 72h (default), 7d, 2w
       --approver NAME     your name as in the policy (default: looked up by key in --policy;
                           refused when the policy gives the key to someone else)
       --policy FILE       policy used to look up your name (default ${DEFAULT_POLICY_PATH})
