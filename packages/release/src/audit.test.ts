@@ -39,6 +39,18 @@ describe('AuditLog', () => {
     expect(readFileSync(path, 'utf8')).toBe(cut);
   });
 
+  it('reads the records before a last line cut off mid-record, and the number of that line', async () => {
+    const { log, path } = await logWith(3);
+    const text = readFileSync(path, 'utf8');
+    writeFileSync(path, text.slice(0, text.length - 40));
+    await expect(log.read()).rejects.toThrow(/line 3 is not JSON/);
+    const { records, cutLine } = await log.readComplete();
+    expect(records.map((r) => r.seq)).toEqual([1, 2]);
+    expect(cutLine).toBe(3);
+    writeFileSync(path, text);
+    expect(await log.readComplete()).toEqual({ records: await log.read() });
+  });
+
   it('detects an edited record', async () => {
     const { log, path } = await logWith(3);
     const l = lines(path);

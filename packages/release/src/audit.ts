@@ -131,7 +131,21 @@ export class AuditLog {
   /** Parses every record; a missing file or a corrupt line throws AuditError (use `verify` to diagnose). */
   async read(): Promise<AuditRecord[]> {
     // A mistyped path must not read as a log in which no gate ever ran.
-    return (await this.lines(false)).lines.map((line, i) => {
+    return this.parse((await this.lines(false)).lines);
+  }
+
+  /**
+   * Parses every record as `read` does, except a last line without its newline (an append cut
+   * off by a crash), which is left out and its 1-based number returned as `cutLine`.
+   */
+  async readComplete(): Promise<{ records: AuditRecord[]; cutLine?: number }> {
+    const { lines, complete } = await this.lines(false);
+    if (complete) return { records: this.parse(lines) };
+    return { records: this.parse(lines.slice(0, -1)), cutLine: lines.length };
+  }
+
+  private parse(lines: string[]): AuditRecord[] {
+    return lines.map((line, i) => {
       try {
         return JSON.parse(line) as AuditRecord;
       } catch {

@@ -49,6 +49,35 @@ describe('pubguard audit', () => {
     expect(io.out()).toContain('line 2: record 2 was edited');
   });
 
+  it('shows the records before a last line cut off mid-record, says so, and exits as audit verify does', async () => {
+    const path = join(cwd, 'cut.jsonl');
+    for (const input of ['a', 'b']) await run(['confirm', '--phrase', 'a', '--input', input, '--actor', 'ann', '--audit', path], memoryIO({ cwd }));
+    const whole = readFileSync(path, 'utf8');
+    writeFileSync(path, `${whole}${whole.split('\n')[1]!.slice(0, 25)}`);
+    const verify = memoryIO({ cwd });
+    const verifyCode = (await run(['audit', 'verify', path], verify)).exitCode;
+    expect(verifyCode).toBe(1);
+    const show = memoryIO({ cwd });
+    expect((await run(['audit', 'show', path], show)).exitCode).toBe(verifyCode);
+    expect(show.err()).toBe('');
+    expect(show.out()).toMatch(/^#1 \S+ confirm PASSED by ann\n.*\n#2 \S+ confirm REFUSED by ann\n.*\nline 3 is INCOMPLETE: it has no newline at its end \(an append cut off\?\) and is not shown; check the log with `pubguard audit verify`\n$/);
+    const json = memoryIO({ cwd });
+    expect((await run(['audit', 'show', path, '-f', 'json'], json)).exitCode).toBe(verifyCode);
+    const out = JSON.parse(json.out());
+    expect(out.records.map((r: { seq: number }) => r.seq)).toEqual([1, 2]);
+    expect(out.cutLine).toBe(3);
+    // A log that is only a cut-off line has no record to show, and says that too.
+    writeFileSync(path, whole.slice(0, 30));
+    const only = memoryIO({ cwd });
+    expect((await run(['audit', 'show', path], only)).exitCode).toBe(1);
+    expect(only.out()).toBe('(no records)\nline 1 is INCOMPLETE: it has no newline at its end (an append cut off?) and is not shown; check the log with `pubguard audit verify`\n');
+    // A corrupt line elsewhere is not a cut-off append: still a fatal error.
+    writeFileSync(path, `${whole.split('\n')[0]}\n{"seq":2,"ti\n`);
+    const corrupt = memoryIO({ cwd });
+    expect((await run(['audit', 'show', path], corrupt)).exitCode).toBe(2);
+    expect(corrupt.err()).toContain('line 2 is not JSON');
+  });
+
   it('exits 2 for a missing log or a bad --head', async () => {
     const io = memoryIO({ cwd });
     expect((await run(['audit', 'verify', 'nope.jsonl'], io)).exitCode).toBe(2);

@@ -92,12 +92,15 @@ const SHOW_HELP = `Usage: pubguard audit show [FILE] [--format text|json]
 
 Prints the records of an audit log (default ${DEFAULT_AUDIT_PATH}), one line each:
 sequence, time, stage, outcome, actor, subjects and reason. It does not check the chain:
-run \`pubguard audit verify\` for that.
+run \`pubguard audit verify\` for that. A last line without its newline (an append cut off
+by a crash) is not shown; the records before it are, followed by a line saying so.
 
 Options:
-  -f, --format FMT   text (default) or json (the records as an array)
+  -f, --format FMT   text (default) or json (the records as an array; "cutLine": N when
+                     line N was cut off)
 
-Exit codes: 0 printed, 2 usage error or unreadable log.
+Exit codes: 0 printed, 1 printed but the last line is cut off (as audit verify finds it),
+2 usage error or unreadable log.
 `;
 
 /** `pubguard audit show`. */
@@ -108,10 +111,13 @@ export const auditShowCommand: Command = {
     const { values, positionals } = parseCommandArgs(argv, { format: { type: 'string', short: 'f' } });
     const format = outputFormat(values.format);
     if (positionals.length > 1) throw new UsageError('give at most one audit log file');
-    const records = await new AuditLog(resolve(io.cwd, positionals[0] ?? DEFAULT_AUDIT_PATH)).read();
+    const { records, cutLine } = await new AuditLog(resolve(io.cwd, positionals[0] ?? DEFAULT_AUDIT_PATH)).readComplete();
+    // A crash while appending leaves the last line cut off: the records before it still stand,
+    // and the log fails verification, so the exit code is the one `audit verify` gives it.
+    const exitCode = cutLine === undefined ? 0 : 1;
     if (format === 'json') {
-      writeJson(io, { version: 1, records });
-      return { exitCode: 0 };
+      writeJson(io, { version: 1, records, ...(cutLine === undefined ? {} : { cutLine }) });
+      return { exitCode };
     }
     if (records.length === 0) io.stdout.write('(no records)\n');
     for (const r of records) {
@@ -121,6 +127,9 @@ export const auditShowCommand: Command = {
       io.stdout.write(`${visible(`#${r.seq} ${r.time} ${r.stage} ${r.outcome.toUpperCase()} by ${r.actor}${subjects ? ` — ${subjects}` : ''}`)}\n`);
       if (r.reason) io.stdout.write(`    ${visible(r.reason)}\n`);
     }
-    return { exitCode: 0 };
+    if (cutLine !== undefined) {
+      io.stdout.write(`line ${cutLine} is INCOMPLETE: it has no newline at its end (an append cut off?) and is not shown; check the log with \`pubguard audit verify\`\n`);
+    }
+    return { exitCode };
   },
 };
