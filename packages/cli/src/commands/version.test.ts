@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -53,12 +53,26 @@ describe('pubguard version check', () => {
     await npmTarball(cwd, 'tool', '1.2.4');
     const io = memoryIO({ cwd });
     expect((await run(['version', 'check', 'v1.2.3', 'tool-1.2.4.tgz', '--no-audit', '-f', 'json'], io)).exitCode).toBe(1);
-    expect(JSON.parse(io.out()).mismatches).toEqual([
-      { path: join(cwd, 'tool-1.2.4.tgz'), where: 'package.json', expected: '1.2.3', actual: '1.2.4' },
-    ]);
+    expect(JSON.parse(io.out()).mismatches).toEqual([{ path: 'tool-1.2.4.tgz', where: 'package.json', expected: '1.2.3', actual: '1.2.4' }]);
     const text = memoryIO({ cwd });
     expect((await run(['version', 'check', 'v1.2.3', 'tool-1.2.4.tgz', '--no-audit'], text)).exitCode).toBe(1);
     expect(text.out()).toBe('refused: the artifacts do not carry the version of v1.2.3\n  tool-1.2.4.tgz: package.json says 1.2.4, expected 1.2.3\n');
+  });
+
+  it('gives artifact paths in JSON as the text does: relative to the working directory when inside it', async () => {
+    const outside = mkdtempSync(join(tmpdir(), 'pubguard-cli-version-outside-'));
+    await npmTarball(outside, 'tool', '1.2.3');
+    mkdirSync(join(cwd, 'dist'), { recursive: true });
+    await npmTarball(join(cwd, 'dist'), 'tool', '1.2.3');
+    const io = memoryIO({ cwd });
+    const args = ['version', 'check', 'v1.2.3', join(cwd, 'dist', 'tool-1.2.3.tgz'), join(outside, 'tool-1.2.3.tgz'), '--no-audit', '-f', 'json'];
+    expect((await run(args, io)).exitCode).toBe(0);
+    expect(JSON.parse(io.out()).artifacts.map((a: { path: string }) => a.path)).toEqual(['dist/tool-1.2.3.tgz', join(outside, 'tool-1.2.3.tgz')]);
+    const bad = memoryIO({ cwd });
+    expect((await run(['version', 'check', 'v1.2.4', './dist/tool-1.2.3.tgz', '--no-audit', '-f', 'json'], bad)).exitCode).toBe(1);
+    const out = JSON.parse(bad.out());
+    expect(out.mismatches.map((m: { path: string }) => m.path)).toEqual(['dist/tool-1.2.3.tgz']);
+    expect(out.artifacts.map((a: { path: string }) => a.path)).toEqual(['dist/tool-1.2.3.tgz']);
   });
 
   it('exits 2 on usage errors and unreadable artifacts', async () => {

@@ -11,7 +11,8 @@ Refuses a release tag that is not exactly 'v' + MAJOR.MINOR.PATCH (semver, no le
 zeros, no build metadata), and checks that every artifact carries that version:
 package.json in an npm tarball (the semver), METADATA in a wheel and PKG-INFO in an
 sdist (the PEP 440 normal form), and the version in wheel and sdist file names.
-A leading refs/tags/ is accepted and stripped.
+A leading refs/tags/ is accepted and stripped. Artifact paths are given, in text and JSON,
+relative to the working directory when inside it.
 
 Options:
       --allow-prerelease  accept -alpha.N, -beta.N, -rc.N and -dev.N, which map onto
@@ -57,6 +58,9 @@ export const versionCheckCommand: Command = {
     }
     const reason = result.ok ? `tag ${tag} is version ${result.tag.semver} (PEP 440 ${result.tag.pep440})` : result.reason;
     await audit(result.ok ? 'passed' : 'refused', reason, subjects);
+    // Paths as the user would type them: relative to where the command runs, when inside it,
+    // in text and JSON alike.
+    const shown = (p: string): string => (p.startsWith(`${io.cwd}/`) ? relative(io.cwd, p) : p);
     if (format === 'json') {
       writeJson(io, {
         version: 1,
@@ -64,9 +68,9 @@ export const versionCheckCommand: Command = {
         ok: result.ok,
         tag,
         ...(result.tag ? { semver: result.tag.semver, pep440: result.tag.pep440 } : {}),
-        ...(result.ok ? {} : { reason: result.reason, mismatches: result.mismatches }),
+        ...(result.ok ? {} : { reason: result.reason, mismatches: result.mismatches.map((m) => ({ ...m, path: shown(m.path) })) }),
         artifacts: result.artifacts.map((a) => ({
-          path: a.path,
+          path: shown(a.path),
           kind: a.kind,
           name: a.name,
           version: a.version,
@@ -78,8 +82,6 @@ export const versionCheckCommand: Command = {
       io.stdout.write(`accepted: ${reason}${n ? `; ${n} artifact${n === 1 ? '' : 's'} match` : ''}\n`);
     } else if (!result.ok && result.mismatches.length) {
       io.stdout.write(`refused: the artifacts do not carry the version of ${tag}\n`);
-      // Paths as the user would type them: relative to where the command runs, when inside it.
-      const shown = (p: string): string => (p.startsWith(`${io.cwd}/`) ? relative(io.cwd, p) : p);
       for (const m of result.mismatches) io.stdout.write(`  ${shown(m.path)}: ${m.where} says ${m.actual}, expected ${m.expected}\n`);
     } else {
       // An empty tag (an unset variable) or one with a stray space must show as such.
