@@ -3,7 +3,7 @@ export { DEFAULT_LIMITS, resolveLimits, LimitsError } from './limits.js';
 export { enumerate, joinChain, type EnumerateOptions } from './sources/index.js';
 export { STRUCTURE_RULES, type StructureRule } from './sources/checks.js';
 export { Matcher, type RawMatch, type SegmentResult, type SegmentSpec } from './matcher/matcher.js';
-export { redact, fingerprint } from './redact.js';
+export { redact, isFullSecret, fingerprint } from './redact.js';
 export { BaselineError, loadBaseline } from './baseline.js';
 export type {
   Finding,

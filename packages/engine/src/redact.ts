@@ -31,6 +31,12 @@ function redactFlat(secret: string): string {
   return `${flat.slice(0, head)}…${tail > 0 ? flat.slice(n - tail) : ''}`;
 }
 
+/** Whether a finding's `secret` is the value in full: neither shortened by `redact` nor empty (a file or structure finding). */
+export function isFullSecret(secret: string): boolean {
+  // `redact` always leaves its ellipsis; no credential format uses that character.
+  return secret !== '' && !secret.includes('…');
+}
+
 /** `sha256:` of rule id and value: the same secret under the same rule always gets the same one. */
 export function fingerprint(ruleId: string, value: string): string {
   nodeCrypto ??= requireBuiltin('node:crypto') as typeof import('node:crypto');

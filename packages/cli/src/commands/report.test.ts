@@ -1,4 +1,5 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Finding, ScanError } from '@pubguard/engine';
@@ -66,6 +67,29 @@ describe('pubguard report merge', () => {
     expect(sarif.runs[0]?.results).toHaveLength(1);
     expect((await readdir(join(dir, 'out'))).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     expect(io.err()).toContain('merged 1 report: 1 finding, 0 errors -> out/merged.sarif');
+  });
+
+  it('writes the merged file readable by its owner only when an input is, or when it holds a secret in full', async () => {
+    const umask = process.umask();
+    const modeOf = async (name: string): Promise<number> => (await stat(join(dir, name))).mode & 0o777;
+    const merge = async (output: string, ...inputs: string[]): Promise<number> => {
+      expect((await run(['report', 'merge', '-o', output, ...inputs], memoryIO({ cwd: dir }))).exitCode).toBe(1);
+      return modeOf(output);
+    };
+    const a = await shard('a.json', [finding('dist/a.tgz!package/x.js', 'sha256:aa')]);
+    const b = await shard('b.json', [finding('dist/b.tgz!package/y.js', 'sha256:bb')]);
+    expect(await merge('open.json', a, b)).toBe(0o644 & ~umask);
+    // What `scan --show-secrets -o` writes: 0600.
+    await chmod(join(dir, b), 0o600);
+    expect(await merge('from-private.json', a, b)).toBe(0o600 & ~umask);
+    await chmod(join(dir, b), 0o640);
+    expect(await merge('from-group.json', a, b)).toBe(0o600 & ~umask);
+    // A secret in full, made here, in a report anyone may read.
+    const token = `ghp_${randomBytes(27).toString('base64url').replace(/[-_]/g, 'A').slice(0, 36)}`;
+    const full = await shard('full.json', [{ ...finding('dist/c.tgz!package/z.js', 'sha256:cc'), secret: token }]);
+    expect((await modeOf(full)) & 0o044).toBe(0o044 & ~umask);
+    expect(await merge('full-merged.json', a, full)).toBe(0o600 & ~umask);
+    expect(await readFile(join(dir, 'full-merged.json'), 'utf8')).toContain(token);
   });
 
   it('counts a report named twice once', async () => {

@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { STRUCTURE_RULES } from '@pubguard/engine';
+import { STRUCTURE_RULES, isFullSecret } from '@pubguard/engine';
 import { formatReport, type JsonReport, mergeReports, parseJsonReport, REPORT_FORMATS, type ReportFormat, type RuleInfo, useColor } from '@pubguard/report';
 import { builtinRuleset } from '@pubguard/rules';
 import fg from 'fast-glob';
@@ -15,7 +15,11 @@ one report: findings and errors of every shard (each once), totals summed.
 
 Options:
   -f, --format FMT    json (default), sarif, junit, github or text
-  -o, --output FILE   write the merged report to FILE (atomically) instead of stdout
+  -o, --output FILE   write the merged report to FILE (atomically) instead of stdout;
+                      readable by its owner only (0600) when an input report is not
+                      readable by group and others (as scan --show-secrets writes them)
+                      or a merged finding shows its secret in full; a file replaced
+                      keeps its permissions
       --no-color      no colours in the text format even on a terminal
 
 Exit codes: 0 nothing found, 1 the merged report has findings, 2 an input could not be read
@@ -94,7 +98,12 @@ async function runMerge(argv: string[], io: CliIO): Promise<CliResult> {
   // A report named twice (`shard-1.json shard-*.json`) would count its files twice.
   const files = [...new Map((await expandArguments(positionals, io.cwd)).map((f) => [resolve(io.cwd, f), f] as const)).values()];
   const reports: JsonReport[] = [];
-  for (const file of files) reports.push(await readReport(file, io.cwd));
+  let privateInput = false;
+  for (const file of files) {
+    reports.push(await readReport(file, io.cwd));
+    const mode = await stat(resolve(io.cwd, file)).then((s) => s.mode, () => 0);
+    privateInput ||= (mode & 0o044) !== 0o044;
+  }
   const tools = [...new Set(reports.map((r) => `${r.tool.name} ${r.tool.version}`))];
   if (tools.length > 1) {
     io.stderr.write(`warning: the reports come from ${tools.join(', ')}; their rules and fingerprints may differ, so a finding may be missing or counted twice\n`);
@@ -105,7 +114,10 @@ async function runMerge(argv: string[], io: CliIO): Promise<CliResult> {
   const text = formatReport(format, { ...merged, rules: knownRules() }, { color, srcRoot: io.cwd });
   if (values.output === undefined) io.stdout.write(text);
   else {
-    await writeFileAtomic(resolve(io.cwd, values.output), text);
+    // The merged report must be no easier to read than the shards it was made of: reports
+    // written with --show-secrets are private, and so is any report that holds a secret.
+    const secret = privateInput || merged.findings.some((f) => isFullSecret(f.secret));
+    await writeFileAtomic(resolve(io.cwd, values.output), text, { secret });
     const count = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
     io.stderr.write(`merged ${count(reports.length, 'report')}: ${count(merged.findings.length, 'finding')}, ${count(merged.errors.length, 'error')} -> ${values.output}\n`);
   }
