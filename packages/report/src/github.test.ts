@@ -60,6 +60,19 @@ describe('formatGithub', () => {
     expect(out).toContain('evil%0Aname\\x07\\x1b[31m.js');
   });
 
+  it('attaches nothing read from standard input to a file, keeping where it was in the message', () => {
+    const input = emptyInput();
+    input.findings = [finding('-', [], 3, 7, RULES[0]!, 'label-stdin'), finding('-', ['package/x.js'], 2, 5, RULES[0]!, 'label-stdin-tar')];
+    input.errors = [{ path: '-!package/broken.zip', kind: 'corrupt', message: 'truncated' }];
+    const commands = formatGithub(input).trimEnd().split('\n').map(parseCommand);
+    expect(commands).toHaveLength(3);
+    for (const c of commands) expect(c.props.file, c.message).toBeUndefined();
+    const plain = commands.find((c) => c.message.includes('at -:3:7'))!;
+    expect(plain.props).toEqual({ title: 'GitHub personal access token (github-classic-token)' });
+    expect(commands.some((c) => c.message.includes('at -!package/x.js:2:5'))).toBe(true);
+    expect(commands.find((c) => c.kind === 'warning')!).toEqual({ kind: 'warning', props: { title: 'pubguard: corrupt' }, message: '-!package/broken.zip: truncated' });
+  });
+
   it('writes nothing for a clean scan', () => {
     expect(formatGithub(emptyInput())).toBe('');
   });

@@ -28,16 +28,21 @@ function command(kind: 'error' | 'warning', props: Record<string, string | numbe
   return `::${kind}${list ? ` ${list}` : ''}::${escapeData(clean(message))}`;
 }
 
+// Standard input (`scan -`) is no file GitHub could place an annotation on: such an annotation
+// goes without `file=`, and the message still says where (`-!package/x.js:3:7`).
+const STDIN = '-';
+
 function findingCommand(f: Finding): string {
   const nested = f.location.entry.length > 0;
+  const onFile = f.location.artifact !== STDIN;
   // Annotations attach to repository files: a member of an archive is annotated on the archive
   // itself, without line/col (those belong to the inner file and are in the message instead).
   return command(
     'error',
     {
-      file: f.location.artifact,
-      line: nested ? undefined : f.location.line,
-      col: nested ? undefined : f.location.column,
+      file: onFile ? f.location.artifact : undefined,
+      line: nested || !onFile ? undefined : f.location.line,
+      col: nested || !onFile ? undefined : f.location.column,
       title: `${f.title} (${f.ruleId})`,
     },
     `${f.severity} ${f.secret === '' ? 'finding' : `secret ${f.secret}`} at ${f.path}:${f.location.line}:${f.location.column}. ${remediation(f)}`,
@@ -45,7 +50,8 @@ function findingCommand(f: Finding): string {
 }
 
 function errorCommand(e: ScanError): string {
-  return command('warning', { file: e.path.split('!')[0], title: `pubguard: ${e.kind}` }, `${e.path}: ${e.message}`);
+  const artifact = e.path.split('!')[0];
+  return command('warning', { file: artifact === STDIN ? undefined : artifact, title: `pubguard: ${e.kind}` }, `${e.path}: ${e.message}`);
 }
 
 /** GitHub Actions workflow commands: `::error` per finding, `::warning` per scan error. */
