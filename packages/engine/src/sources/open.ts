@@ -36,7 +36,7 @@ async function* openDetected(
 ): AsyncGenerator<SourceItem, void, undefined> {
   const kind = detectKind(head);
   if (kind === 'plain') {
-    yield* emitFile(ctx, entry, src, !entry.endZipOpened && mayEndWithZip(head));
+    yield* emitFile(ctx, entry, depth, src, !entry.endZipOpened && mayEndWithZip(head));
     return;
   }
   const unsupported = UNSUPPORTED_NAMES[kind];
@@ -70,10 +70,10 @@ async function* openDetected(
  * Yields a plain file, then drains what the consumer left (when the container needs it) and
  * surfaces its problem. With `watchEnd` (content that may be a stub), the last bytes are kept
  * as they stream past: a zip behind the stub can only be read from content held whole or
- * from a file on disk, so one found at the end of a stream is reported as not opened rather
- * than passed over in silence.
+ * from a file on disk, so one found at the end of a longer stream is reported as not opened
+ * rather than passed over in silence; a stream short enough to have been kept whole is read.
  */
-async function* emitFile(ctx: ArtifactCtx, entry: Entry, src: Peekable, watchEnd: boolean): AsyncGenerator<SourceItem, void, undefined> {
+async function* emitFile(ctx: ArtifactCtx, entry: Entry, depth: number, src: Peekable, watchEnd: boolean): AsyncGenerator<SourceItem, void, undefined> {
   const tail = watchEnd ? new Tail(EOCD_SEARCH_BYTES) : undefined;
   const bytes = new FileBytes(ctx, tail ? tail.watch(src.chunks()) : src.chunks());
   const file: SourceFile = { kind: 'file', chain: entry.chain, bytes };
@@ -82,14 +82,18 @@ async function* emitFile(ctx: ArtifactCtx, entry: Entry, src: Peekable, watchEnd
   yield file;
   if (entry.sequential && !bytes.finished && bytes.error === undefined) await bytes.drain();
   if (bytes.error !== undefined) throw bytes.error;
-  if (tail && bytes.finished && embeddedZipStart(tail.bytes()) !== undefined) {
+  const zipAt = tail && bytes.finished ? embeddedZipStart(tail.bytes()) : undefined;
+  if (tail && zipAt !== undefined && tail.whole) {
+    const data = tail.bytes();
+    yield* openEmbeddedZip(ctx, entry.chain, depth, () => readZipBuffer(ctx, entry.chain, depth, data, zipAt));
+  } else if (zipAt !== undefined) {
     const where = entry.chain.length === 1 && entry.chain[0] === '-' ? 'arrived on standard input' : 'is a large archive entry, read as a stream';
     yield {
       kind: 'error',
       error: {
         path: joinChain(entry.chain),
         kind: 'unsupported',
-        message: `ends with a zip behind a stub (a self-extracting archive or a zipapp), whose entries were not scanned: such a zip is opened in a file on disk or in content read whole (up to 1 MiB), and this one ${where}; scan the file itself (extract it first)`,
+        message: `ends with a zip behind a stub (a self-extracting archive or a zipapp), whose entries were not scanned: such a zip is opened in a file on disk, in content read whole (up to 1 MiB) and in a stream of up to 64 KiB, and this one ${where}; scan the file itself (extract it first)`,
       },
     };
   }
@@ -99,6 +103,8 @@ async function* emitFile(ctx: ArtifactCtx, entry: Entry, src: Peekable, watchEnd
 class Tail {
   private readonly buf: Uint8Array;
   private len = 0;
+  /** Whether every byte of the stream is still kept. */
+  whole = true;
 
   constructor(private readonly size: number) {
     this.buf = new Uint8Array(size);
@@ -119,10 +125,12 @@ class Tail {
     const { buf, size } = this;
     if (c.length >= size) {
       buf.set(c.subarray(c.length - size));
+      this.whole &&= c.length === size && this.len === 0;
       this.len = size;
       return;
     }
     const keep = Math.min(this.len, size - c.length);
+    this.whole &&= keep === this.len;
     buf.copyWithin(0, this.len - keep, this.len);
     buf.set(c, keep);
     this.len = keep + c.length;

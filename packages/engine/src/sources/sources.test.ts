@@ -662,7 +662,7 @@ describe('kinds', () => {
       expect(readPlainFileSync(join(dir, 'sfx/middle.bin'), buf, 0, 1000)).toBe(eocd.length + 4);
     });
 
-    it('says so when such a zip streams past unopened: from stdin, or an entry over 1 MiB', async () => {
+    it('says so when such a zip streams past unopened (over 64 KiB of stdin, an entry over 1 MiB), and reads a short stream', async () => {
       const zip = await zipped();
       // Over 1 MiB, so a tar streams it instead of reading it whole.
       const stub = Buffer.concat([Buffer.from('MZ\0\0'), Buffer.alloc(1024 * 1024 + 100, 0x41)]);
@@ -678,8 +678,12 @@ describe('kinds', () => {
       const fromStdin = await collect(['-'], opts({}, { stdin: Readable.from(slices) }));
       expect(files(fromStdin)).toEqual(['-']);
       expect(errors(fromStdin)).toMatchObject([{ path: '-', kind: 'unsupported', message: expect.stringContaining('arrived on standard input') }]);
+      // A stream short enough to be kept whole is read as a file held whole is.
       const small = Buffer.concat([Buffer.from('#!/usr/bin/env python3\n'), zip]);
-      expect(errors(await collect(['-'], opts({}, { stdin: Readable.from([small]) })))).toMatchObject([{ path: '-', kind: 'unsupported' }]);
+      const smallFromStdin = await collect(['-'], opts({}, { stdin: Readable.from([small.subarray(0, 30), small.subarray(30)]) }));
+      expect(errors(smallFromStdin)).toEqual([]);
+      expect(files(smallFromStdin)).toEqual(['-', '-!inner.txt', '-!stored.txt']);
+      expect(textOf(smallFromStdin, '-!inner.txt')).toBe(inner);
       // Text, or a stub with no zip after it, says nothing.
       expect(errors(await collect(['-'], opts({}, { stdin: Readable.from([plain]) })))).toEqual([]);
       expect(errors(await collect(['-'], opts({}, { stdin: Readable.from([Buffer.concat([Buffer.from('notes\n'.repeat(100)), zip])]) })))).toEqual([]);
