@@ -49,6 +49,27 @@ describe('pubguard approvals verify', () => {
     expect(initiator.out).toContain('The policy can never be met:\n  group release must give 1 approval but has only 0 members without the initiator carol');
   });
 
+  it('takes the initiator from the CI run when --initiator is not given, and says so', async () => {
+    const inCi = async (env: Record<string, string>, ...extra: string[]) => {
+      const io = memoryIO({ cwd, env });
+      const r = await run(['approvals', 'verify', 'tool-3.0.0.tgz', '--policy', 'policy.json', '--approvals', 'appr', '--no-audit', ...extra], io);
+      return { code: r.exitCode, out: io.out() };
+    };
+    // bob and carol have approved (above): carol started the run, so hers does not count.
+    const github = await inCi({ GITHUB_ACTIONS: 'true', GITHUB_ACTOR: 'carol' });
+    expect(github.code).toBe(1);
+    expect(github.out).toContain('Initiator: carol (from GITHUB_ACTOR), whose approval does not count');
+    expect(github.out).toContain('carol started this release and may not approve it');
+    const gitlab = await inCi({ GITLAB_CI: 'true', GITLAB_USER_LOGIN: 'carol' });
+    expect(gitlab.code).toBe(1);
+    expect(gitlab.out).toContain('Initiator: carol (from GITLAB_USER_LOGIN)');
+    // --initiator wins; outside CI the initiator is unknown, and the output says what that means.
+    expect((await inCi({ GITHUB_ACTIONS: 'true', GITHUB_ACTOR: 'carol' }, '--initiator', 'dave')).code).toBe(0);
+    const local = await inCi({ GITHUB_ACTOR: 'carol' });
+    expect(local.code).toBe(0);
+    expect(local.out).toContain('Initiator: unknown (no --initiator, and not run in GitHub Actions or GitLab CI)');
+  });
+
   it('exits 2 on an invalid policy, naming the key', async () => {
     writeFileSync(join(cwd, 'bad.json'), JSON.stringify({ version: 1, approvers: { x: { keys: [] } }, rule: { minApprovers: 1 } }));
     const r = await verify('--policy', 'bad.json');

@@ -5,7 +5,7 @@ import { visible } from '@pubguard/report';
 import { type CliResult, type Command, UsageError } from '../io.js';
 import { DEFAULT_APPROVALS_DIR, DEFAULT_POLICY_PATH, subjectFromArgs } from './approve.js';
 import { parseCommandArgs } from '../args.js';
-import { GATE_HELP, GATE_OPTIONS, actorOf, outputFormat, recordGate, writeJson } from './audit.js';
+import { GATE_HELP, GATE_OPTIONS, actorOf, initiatorOf, outputFormat, recordGate, writeJson } from './audit.js';
 
 const HELP = `Usage: pubguard approvals verify <artifact...|manifest.json> [options]
 
@@ -18,7 +18,8 @@ Options:
       --policy FILE       the policy (default ${DEFAULT_POLICY_PATH})
       --approvals DIR     the approvals (default ${DEFAULT_APPROVALS_DIR})
       --initiator NAME    who started the release; not counted unless the policy says
-                          "initiatorMayApprove": true
+                          "initiatorMayApprove": true (default: $GITHUB_ACTOR in GitHub
+                          Actions, $GITLAB_USER_LOGIN in GitLab CI)
       --package NAME      package name (default: read from the artifacts)
       --version VERSION   semver version (default: read from the artifacts)
 ${GATE_HELP}
@@ -48,11 +49,12 @@ export const approvalsVerifyCommand: Command = {
     // No directory yet means nobody has approved: a refusal, as publish has it, not a failure.
     const haveDir = await access(approvalsDir).then(() => true, () => false);
     const approvals = haveDir ? await loadApprovals(approvalsDir) : [];
+    const initiator = initiatorOf(io, values.initiator);
     const verdict = verifyApprovals({
       subject,
       policy,
       approvals,
-      ...(values.initiator === undefined ? {} : { initiator: values.initiator }),
+      ...(initiator === undefined ? {} : { initiator: initiator.name }),
     });
     const counted = verdict.counted.map((c) => `${c.person}${c.group ? ` (${c.group})` : ''}`).join(', ') || 'nobody';
     const reason = verdict.ok
@@ -69,7 +71,7 @@ export const approvalsVerifyCommand: Command = {
         version: subject.version,
         counted: verdict.counted.map((c) => ({ person: c.person, ...(c.group ? { group: c.group } : {}), key: c.fingerprint })),
         rejected: verdict.rejected.length,
-        ...(values.initiator === undefined ? {} : { initiator: values.initiator }),
+        ...(initiator === undefined ? {} : { initiator: initiator.name }),
       },
     });
     if (format === 'json') {
@@ -96,6 +98,10 @@ export const approvalsVerifyCommand: Command = {
     if (verdict.missing.length) {
       w('Missing:');
       for (const m of verdict.missing) w(`  ${m}`);
+    }
+    if (!policy.rule.initiatorMayApprove) {
+      if (initiator?.from !== undefined) w(`Initiator: ${initiator.name} (from ${initiator.from}), whose approval does not count`);
+      else if (initiator === undefined) w('Initiator: unknown (no --initiator, and not run in GitHub Actions or GitLab CI), so an approval by whoever started this release counts');
     }
     return { exitCode: verdict.ok ? 0 : 1 };
   },

@@ -33,6 +33,20 @@ export function actorOf(io: CliIO, actor: string | undefined): string {
   return actor ?? io.env.GITHUB_ACTOR ?? io.env.USER ?? io.env.USERNAME ?? 'unknown';
 }
 
+/**
+ * Who started the release: `--initiator`, else the user CI names as having started the run
+ * (`GITHUB_ACTOR` in GitHub Actions, the first run's even when re-run; `GITLAB_USER_LOGIN` in
+ * GitLab CI), so a policy's "the initiator may not approve" holds without being asked for.
+ * Undefined when neither is known. `from` names the variable a default came from.
+ */
+export function initiatorOf(io: CliIO, given: string | undefined): { name: string; from?: string } | undefined {
+  if (given !== undefined) return { name: given };
+  const env = io.env;
+  if (env.GITHUB_ACTIONS === 'true' && env.GITHUB_ACTOR) return { name: env.GITHUB_ACTOR, from: 'GITHUB_ACTOR' };
+  if (env.GITLAB_CI === 'true' && env.GITLAB_USER_LOGIN) return { name: env.GITLAB_USER_LOGIN, from: 'GITLAB_USER_LOGIN' };
+  return undefined;
+}
+
 /** Appends a gate's outcome to the audit log chosen by `--audit`/`--no-audit`; returns undefined when disabled. */
 export async function recordGate(
   io: CliIO,

@@ -48,6 +48,25 @@ describe('pubguard publish', () => {
     expect(io.out()).not.toContain('\x1b');
   });
 
+  it('does not count the approval of whoever started the CI run, without --initiator', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'pubguard-cli-publish-'));
+    await npmTarball(cwd, 'acme', '1.0.0');
+    const alice = sshKey(cwd, 'id_alice');
+    writeFileSync(join(cwd, 'policy.json'), JSON.stringify({ version: 1, approvers: { alice: { keys: [alice.pub] } }, groups: {}, rule: { minApprovers: 1, groups: {} } }));
+    const approved = await run(['approve', 'acme-1.0.0.tgz', '--key', 'id_alice', '--policy', 'policy.json', '--out', 'appr', '--no-audit'], memoryIO({ cwd }));
+    expect(approved.exitCode).toBe(0);
+    const args = ['publish', 'npm', 'acme-1.0.0.tgz', '--registry', 'http://127.0.0.1:9/', '--tag-name', 'v1.0.0', '--dry-run', '--audit', 'audit.jsonl', '-j', '0', '--policy', 'policy.json', '--approvals', 'appr'];
+    const publish = async (env: Record<string, string>) => {
+      const io = memoryIO({ cwd, env: { NPM_TOKEN: 'loopback-registry-token-0123456789', ...env } });
+      const r = await run(args, io);
+      return { code: r.exitCode, out: io.out() };
+    };
+    const started = await publish({ GITHUB_ACTIONS: 'true', GITHUB_ACTOR: 'alice' });
+    expect(started.code).toBe(1);
+    expect(started.out).toContain('alice started this release and may not approve it');
+    expect((await publish({ GITHUB_ACTIONS: 'true', GITHUB_ACTOR: 'bob' })).code).toBe(0);
+  });
+
   it('refuses a registry that is not HTTP and an --access npm does not know before anything runs', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'pubguard-cli-publish-'));
     await npmTarball(cwd, 'acme', '1.0.0');

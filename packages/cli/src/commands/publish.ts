@@ -4,7 +4,7 @@ import { type Ecosystem, type PublishResult, type StepOutcome, publishRelease } 
 import { visible } from '@pubguard/report';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
 import { type OptionSpecs, parseCommandArgs } from '../args.js';
-import { DEFAULT_AUDIT_PATH, actorOf, outputFormat, writeJson } from './audit.js';
+import { DEFAULT_AUDIT_PATH, actorOf, initiatorOf, outputFormat, writeJson } from './audit.js';
 
 const commonHelp = (tokenVar: string): string => `Release gate (each step is an audit record; the first refusal stops the run):
       --tag-name TAG        the release tag, e.g. v1.2.3 (default: $GITHUB_REF, which must
@@ -15,6 +15,8 @@ const commonHelp = (tokenVar: string): string => `Release gate (each step is an 
       --approvals DIR       signed approvals (default .pubguard/approvals)
       --require-approvals   refuse when there is no policy instead of skipping approvals
       --initiator NAME      who started the release; not counted as an approver
+                            (default: $GITHUB_ACTOR in GitHub Actions, $GITLAB_USER_LOGIN
+                            in GitLab CI)
       --dry-run             run every check, upload nothing
       --token-env NAME      variable holding the token (default ${tokenVar})
       --notify URL          POST a JSON message (Slack-compatible "text") after the run;
@@ -146,6 +148,8 @@ async function runPublish(ecosystem: Ecosystem, argv: string[], io: CliIO): Prom
   const distTag = str('tag');
   const tagProblem = distTag === undefined ? undefined : distTagProblem(distTag);
   if (distTag !== undefined && tagProblem !== undefined) throw new UsageError(`--tag '${visible(distTag)}': ${tagProblem}`);
+  if (str('initiator') === '') throw new UsageError('--initiator may not be empty');
+  const initiator = initiatorOf(io, str('initiator'));
   const baselinePath = str('baseline');
   const baseline = baselinePath === undefined ? undefined : await loadBaseline(resolve(io.cwd, baselinePath));
   const notifyUrl = str('notify') ?? (io.env.PUBGUARD_NOTIFY_URL || undefined);
@@ -166,7 +170,7 @@ async function runPublish(ecosystem: Ecosystem, argv: string[], io: CliIO): Prom
     ...(str('policy') === undefined ? {} : { policyPath: str('policy')! }),
     ...(str('approvals') === undefined ? {} : { approvalsDir: str('approvals')! }),
     requireApprovals: v['require-approvals'] === true,
-    ...(str('initiator') ? { initiator: str('initiator')! } : {}),
+    ...(initiator === undefined ? {} : { initiator: initiator.name }),
     ...(baseline ? { baseline } : {}),
     ...(tokenEnv ? { tokenEnv } : {}),
     env: io.env,
