@@ -44,3 +44,17 @@ export function ignoreGlobs(globs: readonly string[] | undefined): string[] {
   }
   return [...(globs ?? [])];
 }
+
+/**
+ * Checks a registry or repository URL given as `flag`: npm and twine speak HTTP only, so
+ * anything else would pass a dry run and fail at the upload.
+ */
+export function checkHttpUrl(text: string, flag: string): void {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`${flag} '${text}' is not a URL`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new UsageError(`${flag} must be an https:// or http:// URL, not ${url.protocol}//`);
+}

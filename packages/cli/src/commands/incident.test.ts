@@ -18,6 +18,14 @@ describe('pubguard incident npm', () => {
     }
     expect(readFileSync(join(cwd, '.pubguard/audit.jsonl'), 'utf8')).not.toContain('url-password-0123');
   });
+
+  it('refuses a registry that is not HTTP, as npm would only fail on it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pubguard-cli-incident-'));
+    const io = memoryIO({ cwd: dir });
+    expect((await run(['incident', 'npm', 'acme@1.2.3', '--registry', 'ftp://npm.corp.example/'], io)).exitCode).toBe(2);
+    expect(io.err()).toContain('--registry must be an https:// or http:// URL, not ftp://');
+    expect(existsSync(join(dir, '.pubguard/audit.jsonl'))).toBe(false);
+  });
 });
 
 describe('pubguard incident pypi', () => {

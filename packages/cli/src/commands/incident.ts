@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { type Ecosystem, type IncidentActionResult, type IncidentPlan, executeIncident, incidentPlan, redactText } from '@pubguard/release';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
-import { type OptionSpecs, parseCommandArgs } from '../args.js';
+import { checkHttpUrl, type OptionSpecs, parseCommandArgs } from '../args.js';
 import { DEFAULT_AUDIT_PATH, actorOf, outputFormat, writeJson } from './audit.js';
 
 const COMMON = `      --audit FILE        audit log (default ${DEFAULT_AUDIT_PATH})
@@ -95,13 +95,7 @@ async function runIncident(ecosystem: Ecosystem, argv: string[], io: CliIO): Pro
   }
   if (!/^[\w.+-]+$/.test(version)) throw new UsageError(`'${version}' is not a version`);
   const registry = str('registry');
-  if (registry !== undefined) {
-    try {
-      new URL(registry);
-    } catch {
-      throw new UsageError(`'${registry}' is not a URL`);
-    }
-  }
+  if (registry !== undefined) checkHttpUrl(registry, '--registry');
   const plan = incidentPlan({
     ecosystem,
     package: pkg,

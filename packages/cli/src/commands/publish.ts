@@ -3,7 +3,7 @@ import { loadBaseline } from '@pubguard/engine';
 import { type Ecosystem, type PublishResult, type StepOutcome, publishRelease } from '@pubguard/release';
 import { visible } from '@pubguard/report';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
-import { type OptionSpecs, parseCommandArgs } from '../args.js';
+import { checkHttpUrl, type OptionSpecs, parseCommandArgs } from '../args.js';
 import { DEFAULT_AUDIT_PATH, actorOf, initiatorOf, outputFormat, writeJson } from './audit.js';
 
 const commonHelp = (tokenVar: string): string => `Release gate (each step is an audit record; the first refusal stops the run):
@@ -131,18 +131,7 @@ async function runPublish(ecosystem: Ecosystem, argv: string[], io: CliIO): Prom
   const tokenEnv = str('token-env');
   if (tokenEnv !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(tokenEnv)) throw new UsageError('--token-env takes an environment variable name');
   const registry = ecosystem === 'npm' ? str('registry') : str('repository-url');
-  if (registry !== undefined) {
-    let url: URL;
-    try {
-      url = new URL(registry);
-    } catch {
-      throw new UsageError(`'${registry}' is not a URL`);
-    }
-    // npm and twine speak HTTP only: anything else would pass a dry run and fail at the upload.
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-      throw new UsageError(`${ecosystem === 'npm' ? '--registry' : '--repository-url'} must be an https:// or http:// URL, not ${url.protocol}//`);
-    }
-  }
+  if (registry !== undefined) checkHttpUrl(registry, ecosystem === 'npm' ? '--registry' : '--repository-url');
   const access = str('access');
   if (access !== undefined && access !== 'public' && access !== 'restricted') throw new UsageError(`--access takes public or restricted, not '${access}'`);
   const distTag = str('tag');
