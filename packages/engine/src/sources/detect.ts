@@ -73,7 +73,67 @@ export function mayEndWithZip(head: Uint8Array): boolean {
   const a = head[0];
   const b = head[1];
   if ((a === 0x4d && b === 0x5a) || (a === 0x23 && b === 0x21) || (a === 0x7f && b === 0x45)) return true;
-  return head.subarray(0, DETECT_BYTES).indexOf(0) >= 0;
+  // UTF-16 text has NULs but is text all the same.
+  return head.subarray(0, DETECT_BYTES).indexOf(0) >= 0 && utf16Encoding(head) === undefined;
+}
+
+/** How UTF-16 text stores its code units; the names TextDecoder takes. */
+export type Utf16Encoding = 'utf-16le' | 'utf-16be';
+
+/**
+ * Whether content of kind `plain` that starts with `head` is UTF-16 text, and in which byte
+ * order, from its first DETECT_BYTES only: a byte-order mark (FF FE, FE FF) followed by text,
+ * or, without one, text that is nearly all ASCII, so that every other byte is 0. Strict, as
+ * scanning a binary as decoded text would hide what its bytes say: a NUL or control code unit,
+ * a byte-order mark of UTF-32 or a head that is not text from its first code unit on (`MZ`,
+ * ELF, `#!`, images, wasm) is never taken for UTF-16. Text in any other encoding returns at
+ * its first two bytes.
+ */
+export function utf16Encoding(head: Uint8Array): Utf16Encoding | undefined {
+  const n = Math.min(head.length, DETECT_BYTES);
+  if (n < 2) return undefined;
+  const a = head[0]!;
+  const b = head[1]!;
+  if (a === 0xff && b === 0xfe) return isUtf16Text(head, n, true, true) ? 'utf-16le' : undefined;
+  if (a === 0xfe && b === 0xff) return isUtf16Text(head, n, false, true) ? 'utf-16be' : undefined;
+  // Without a mark the first code unit must be ASCII: its high byte is 0 and its low one is not.
+  if (b === 0 && a !== 0) return isUtf16Text(head, n, true, false) ? 'utf-16le' : undefined;
+  if (a === 0 && b !== 0) return isUtf16Text(head, n, false, false) ? 'utf-16be' : undefined;
+  return undefined;
+}
+
+/** Code units a head without a byte-order mark needs to be told from a short binary. */
+const UNMARKED_MIN_UNITS = 4;
+
+/**
+ * Whether the first `n` bytes of `head` are UTF-16 text in that byte order. With a mark, any
+ * text (no NUL or control other than whitespace, no noncharacter FFFE/FFFF, no surrogate out of
+ * its pair); without one, also printable ASCII or whitespace in at least 7 code units of 8 and
+ * in the first, as nothing else tells such text from a binary.
+ */
+function isUtf16Text(head: Uint8Array, n: number, le: boolean, marked: boolean): boolean {
+  const units = n >> 1;
+  if (!marked && units < UNMARKED_MIN_UNITS) return false;
+  let ascii = 0;
+  let pendingHigh = false;
+  for (let i = marked ? 1 : 0; i < units; i++) {
+    const lo = head[2 * i + (le ? 0 : 1)]!;
+    const hi = head[2 * i + (le ? 1 : 0)]!;
+    const unit = (hi << 8) | lo;
+    const isLow = unit >= 0xdc00 && unit <= 0xdfff;
+    if (pendingHigh !== isLow) return false;
+    pendingHigh = unit >= 0xd800 && unit <= 0xdbff;
+    if (hi === 0) {
+      if (lo >= 0x20 && lo <= 0x7e) ascii++;
+      else if (lo === 0x09 || lo === 0x0a || lo === 0x0d) ascii++;
+      else if (lo < 0xa0 && lo !== 0x0b && lo !== 0x0c) return false;
+    } else if (unit >= 0xfffe) {
+      return false;
+    }
+    if (!marked && i === 0 && ascii === 0) return false;
+  }
+  // A pair cut by the end of the head is no evidence against it.
+  return marked || ascii * 8 >= units * 7;
 }
 
 /**

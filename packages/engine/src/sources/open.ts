@@ -1,11 +1,12 @@
 import type { SourceFile, SourceItem } from './types.js';
 import type { HeldItems } from './held.js';
 import { type ArtifactCtx, type Entry, FileBytes, limited, type LimitControl } from './context.js';
-import { DETECT_BYTES, detectKind, EOCD_SEARCH_BYTES, embeddedZipStart, mayEndWithZip, stubbedZipStart, UNSUPPORTED_NAMES } from './detect.js';
+import { DETECT_BYTES, detectKind, EOCD_SEARCH_BYTES, embeddedZipStart, mayEndWithZip, stubbedZipStart, UNSUPPORTED_NAMES, type Utf16Encoding, utf16Encoding } from './detect.js';
 import { joinChain, limitStop, problem, Stop } from './errors.js';
 import { readGzip } from './gzip.js';
 import { once, Peekable } from './stream.js';
 import { readTar } from './tar.js';
+import { decodeUtf16, decodeUtf16Chunks } from './utf16.js';
 import { readZipBuffer, readZipStream } from './zip.js';
 
 /**
@@ -36,7 +37,7 @@ async function* openDetected(
 ): AsyncGenerator<SourceItem, void, undefined> {
   const kind = detectKind(head);
   if (kind === 'plain') {
-    yield* emitFile(ctx, entry, depth, src, !entry.endZipOpened && mayEndWithZip(head));
+    yield* emitFile(ctx, entry, depth, src, !entry.endZipOpened && mayEndWithZip(head), utf16Encoding(head));
     return;
   }
   const unsupported = UNSUPPORTED_NAMES[kind];
@@ -72,13 +73,23 @@ async function* openDetected(
  * as they stream past: a zip behind the stub can only be read from content held whole or
  * from a file on disk, so one found at the end of a longer stream is reported as not opened
  * rather than passed over in silence; a stream short enough to have been kept whole is read.
+ * With `utf16` (UTF-16 text) the file's bytes are its text in UTF-8, decoded as they stream.
  */
-async function* emitFile(ctx: ArtifactCtx, entry: Entry, depth: number, src: Peekable, watchEnd: boolean): AsyncGenerator<SourceItem, void, undefined> {
+async function* emitFile(
+  ctx: ArtifactCtx,
+  entry: Entry,
+  depth: number,
+  src: Peekable,
+  watchEnd: boolean,
+  utf16: Utf16Encoding | undefined,
+): AsyncGenerator<SourceItem, void, undefined> {
   const tail = watchEnd ? new Tail(EOCD_SEARCH_BYTES) : undefined;
-  const bytes = new FileBytes(ctx, tail ? tail.watch(src.chunks()) : src.chunks());
+  const raw = tail ? tail.watch(src.chunks()) : src.chunks();
+  // Decoded slices are new memory: the raw ones go back to the reader as soon as they are decoded.
+  const bytes = new FileBytes(ctx, utf16 ? decodeUtf16Chunks(raw, utf16, entry.recycle) : raw);
   const file: SourceFile = { kind: 'file', chain: entry.chain, bytes };
   if (entry.size !== undefined) file.size = entry.size;
-  if (entry.recycle !== undefined) file.recycle = entry.recycle;
+  if (entry.recycle !== undefined && !utf16) file.recycle = entry.recycle;
   yield file;
   if (entry.sequential && !bytes.finished && bytes.error === undefined) await bytes.drain();
   if (bytes.error !== undefined) throw bytes.error;
@@ -198,16 +209,19 @@ export async function* openEmbeddedZip(
  * file has no bytes and `stop` must be thrown once it is handed on, as when `bytes` is iterated.
  */
 function wholeFile(ctx: ArtifactCtx, entry: Omit<Entry, 'raw' | 'sequential'>, data: Uint8Array): { file: SourceFile; stop?: unknown } | undefined {
-  // detectKind reads no further than the first DETECT_BYTES.
+  // detectKind and utf16Encoding read no further than the first DETECT_BYTES.
   if (detectKind(data) !== 'plain') return undefined;
+  const utf16 = utf16Encoding(data);
+  // Counted as a stream of it counts: the bytes scanned, which for UTF-16 text are its UTF-8.
+  const content = utf16 ? decodeUtf16(data, utf16) : data;
   let stop: unknown;
   try {
-    ctx.addBytes(data.length);
+    ctx.addBytes(content.length);
   } catch (err) {
     stop = err;
   }
-  const file: SourceFile = { kind: 'file', chain: entry.chain, bytes: new OnceBytes(stop === undefined ? data : EMPTY) };
-  if (stop === undefined) file.whole = data;
+  const file: SourceFile = { kind: 'file', chain: entry.chain, bytes: new OnceBytes(stop === undefined ? content : EMPTY) };
+  if (stop === undefined) file.whole = content;
   if (entry.size !== undefined) file.size = entry.size;
   return stop === undefined ? { file } : { file, stop };
 }

@@ -1,11 +1,13 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
-import { DETECT_BYTES, detectKind, stubbedZipStart } from './detect.js';
+import { DETECT_BYTES, detectKind, stubbedZipStart, utf16Encoding } from './detect.js';
+import { decodeUtf16InPlace } from './utf16.js';
 
 /**
  * Reads a whole small plain file on disk into `into` at `offset`, blocking: the number of
  * bytes, or -1 when the file must be read the usual way instead, which then also reports
  * why (unreadable, not a regular file, larger than `cap`, an archive or a compressed file, or
- * a file that ends with a zip).
+ * a file that ends with a zip). UTF-16 text is left there as UTF-8, as the usual way reads it,
+ * and its length is that of the UTF-8 (-1 when that is larger than `cap`).
  * `into` needs room for `cap + 1` bytes from `offset`: one more byte says the file is larger.
  *
  * Directory scans read most files this way, on whichever thread matches them: on a warm page
@@ -29,7 +31,10 @@ export function readPlainFileSync(abs: string, into: Buffer, offset: number, cap
       n += got;
       if (n > cap) return -1;
     }
-    if (detectKind(into.subarray(offset, offset + Math.min(n, DETECT_BYTES))) !== 'plain') return -1;
+    const head = into.subarray(offset, offset + Math.min(n, DETECT_BYTES));
+    if (detectKind(head) !== 'plain') return -1;
+    const utf16 = utf16Encoding(head);
+    if (utf16) return decodeUtf16InPlace(into, offset, n, cap, utf16);
     // A file that ends with a zip (a self-extracting archive) is also read as one, the usual way.
     return stubbedZipStart(into.subarray(offset, offset + n)) === undefined ? n : -1;
   } catch {
