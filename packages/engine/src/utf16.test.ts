@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { pack } from 'tar-stream';
+import { zipBuffer } from '@pubguard/corpus';
 import { compileRules } from '@pubguard/rules';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ScanOptions, scanAll } from './scan.js';
@@ -184,6 +185,22 @@ describe('UTF-16 text', () => {
         expect(of('package/small.ps1')).toEqual(want.small);
         expect(of('package/large.reg')).toEqual(want.large);
       }
+    });
+
+    it('in a zip: an entry read whole and one read as a stream', async () => {
+      const file = join(dir, `${name}.zip`);
+      await writeFile(
+        file,
+        await zipBuffer([
+          { path: 'pkg/small.ps1', content: encode(small, how) },
+          { path: 'pkg/large.reg', content: encode(large, how) },
+        ]),
+      );
+      const result = await scanAll([file], { ruleset, jobs: 0, showSecrets: true });
+      expect(result.errors).toEqual([]);
+      const of = (entry: string) => result.findings.filter((f) => f.path === `${file}!${entry}`).map(where).sort();
+      expect(of('pkg/small.ps1')).toEqual(want.small);
+      expect(of('pkg/large.reg')).toEqual(want.large);
     });
 
     it('gzipped alone', async () => {
