@@ -1,18 +1,9 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { base62Crc32, jsModule, npmTarball, Prng } from '@pubguard/corpus';
+import { jsModule, npmTarball, Prng } from '@pubguard/corpus';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runPubguard } from './helpers.js';
-
-const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-
-/** A fake GitHub classic token with a valid checksum (the rule rejects any other). */
-function githubToken(rng: Prng): string {
-  let body = '';
-  for (let i = 0; i < 30; i++) body += BASE62[rng.int(0, 61)];
-  return `ghp_${body}${base62Crc32(body)}`;
-}
+import { githubToken, runPubguard } from './helpers.js';
 
 interface JsonFinding {
   ruleId: string;

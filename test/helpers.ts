@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { base62Crc32, type Prng } from '@pubguard/corpus';
 
 /** Path of the built `pubguard` executable (the test command builds before testing). */
 export const PUBGUARD_BIN = fileURLToPath(new URL('../packages/cli/bin/pubguard.js', import.meta.url));
@@ -48,4 +49,13 @@ export function runNode(script: string, args: string[], options: RunOptions = {}
     child.on('close', (code) => resolve({ code, stdout, stderr }));
     child.stdin.end(options.input);
   });
+}
+
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+/** A fake GitHub classic token with a valid checksum (the rule rejects any other), from a seeded generator. */
+export function githubToken(rng: Prng): string {
+  let body = '';
+  for (let i = 0; i < 30; i++) body += BASE62[rng.int(0, 61)];
+  return `ghp_${body}${base62Crc32(body)}`;
 }
