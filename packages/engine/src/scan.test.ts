@@ -7,6 +7,7 @@ import { compileRules, type RuleDefinition } from '@pubguard/rules';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { scan, scanAll } from './scan.js';
 import { FIRST_READ_BYTES, READ_BYTES } from './sources/disk.js';
+import { Prng } from '@pubguard/corpus';
 
 const rules: RuleDefinition[] = [
   {
@@ -33,16 +34,10 @@ const rules: RuleDefinition[] = [
 ];
 const ruleset = compileRules(rules);
 
-// A small deterministic generator, so a failure can be replayed from the seed alone.
+// A deterministic generator, so a failure can be replayed from the seed alone.
 function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Prng(seed);
+  return () => rng.next();
 }
 const ALNUM = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
 

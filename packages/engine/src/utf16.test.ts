@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { pack } from 'tar-stream';
-import { zipBuffer } from '@pubguard/corpus';
+import { Prng, zipBuffer } from '@pubguard/corpus';
 import { compileRules } from '@pubguard/rules';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ScanOptions, scanAll } from './scan.js';
@@ -22,16 +22,10 @@ const ruleset = compileRules([
   },
 ]);
 
-// A small deterministic generator, so a failure can be replayed from the seed alone.
+// A deterministic generator, so a failure can be replayed from the seed alone.
 function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Prng(seed);
+  return () => rng.next();
 }
 const ALNUM = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
 const token = (rand: () => number): string => {
