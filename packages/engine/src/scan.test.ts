@@ -166,6 +166,15 @@ describe('scan', () => {
     expect(redacted.findings[0]?.fingerprint).toBe(full.findings[0]?.fingerprint);
   });
 
+  it('reports a secret once when an archive holds its file twice under one name', async () => {
+    const secret = `tok_${'Zk8qW3rT9vB2nL5xC7mP1sD4'}`;
+    const data = `const a = 1;\nconst t = "${secret}";\n`;
+    // `tar -r` appending the same file again; a second file with the same secret elsewhere still counts.
+    await writeFile(join(dir, 'twice.tar'), await tarOf([{ name: 'package/a.js', data }, { name: 'package/a.js', data }, { name: 'package/b.js', data }]));
+    const { findings } = await scanAll([join(dir, 'twice.tar')], { ruleset, jobs: 0 });
+    expect(findings.map((f) => `${f.ruleId} ${f.location.entry.join('!')}:${f.location.line}`)).toEqual(['test-token package/a.js:2', 'test-token package/b.js:2']);
+  });
+
   it('leaves out findings whose fingerprints are in the baseline', async () => {
     const all = await scanAll([file], { ruleset, jobs: 0 });
     const baseline = new Set(all.findings.slice(0, 5).map((f) => f.fingerprint));

@@ -297,6 +297,12 @@ class Producer {
   private readonly spare: ArrayBuffer[] = [];
   /** Rules the watchdog stopped, reported once each. */
   private readonly stoppedRules = new Set<number>();
+  /**
+   * Findings reported so far (fingerprint, path and offset): two entries of one archive under
+   * one name (a file appended again with `tar -r`) would report the same secret at the same
+   * place twice.
+   */
+  private readonly reported = new Set<string>();
   /** Path-only findings already reported (rule and path), so a directory is reported once. */
   private readonly reportedPaths = new Set<string>();
   /** Takes a file's matches once all its segments are matched; one function for every file. */
@@ -834,6 +840,9 @@ class Producer {
       fingerprint: print,
     };
     if (this.settings.exclude?.(finding, f.secret)) return;
+    const key = `${print}\0${finding.path}\0${f.byteOffset}`;
+    if (this.reported.has(key)) return;
+    this.reported.add(key);
     this.queue.push({ type: 'finding', finding });
   }
 }
