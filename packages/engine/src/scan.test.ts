@@ -294,6 +294,45 @@ describe('scan', () => {
     expect(byShard.every((r) => r.stats.files < 12)).toBe(true);
     expect(byShard.reduce((n, r) => n + r.stats.files, 0)).toBe(12);
   });
+
+  it('scans only the files onlyFiles lists below a directory, reported as a plain scan reports them', async () => {
+    const pkg = join(dir, 'listed');
+    await mkdir(join(pkg, 'lib', 'deep'), { recursive: true });
+    await mkdir(join(pkg, 'fixtures'));
+    await mkdir(join(pkg, 'vendor'));
+    const files: Record<string, string> = {
+      'lib/a.js': 'tok_A7mZ2rT9vK4pL8wX3nB6cY01',
+      'lib/deep/b.js': 'tok_B7mZ2rT9vK4pL8wX3nB6cY02',
+      '.env': 'tok_C7mZ2rT9vK4pL8wX3nB6cY03',
+      'fixtures/c.js': 'tok_D7mZ2rT9vK4pL8wX3nB6cY04',
+      'vendor/d.js': 'tok_E7mZ2rT9vK4pL8wX3nB6cY05',
+    };
+    for (const [rel, secret] of Object.entries(files)) await writeFile(join(pkg, rel), `const t = "${secret}";\n`);
+    const listed = new Set(['lib/a.js', 'lib/deep/b.js', 'vendor/d.js', 'lib/gone.js', 'fixtures/ignored.js']);
+    const key = (f: { path: string; fingerprint: string; ruleId: string }) => `${f.ruleId} ${f.path} ${f.fingerprint}`;
+    for (const bulkDirectories of [true, false]) {
+      const options = { ruleset, jobs: 0, cwd: dir, ignore: ['fixtures/'], bulkDirectories };
+      const plain = await scanAll(['listed'], options);
+      const only = await scanAll(['listed'], { ...options, onlyFiles: new Map([['listed', listed]]) });
+      const shipped = plain.findings.filter((f) => ['listed/lib/a.js', 'listed/lib/deep/b.js', 'listed/vendor/d.js'].includes(f.path));
+      expect(shipped).toHaveLength(3);
+      expect(only.findings.map(key).sort()).toEqual(shipped.map(key).sort());
+      // The ignored file is the user's choice; the one gone since it was listed is an error.
+      expect(only.errors).toEqual([{ path: 'listed/lib/gone.js', kind: 'not-found', message: expect.stringContaining('not found') }]);
+      expect(only.stats.files).toBe(3);
+
+      // Another input below reads its files itself: none of them is missing, none read twice.
+      const nested = await scanAll(['listed', 'listed/vendor'], { ...options, onlyFiles: new Map([['listed', listed]]) });
+      expect(nested.findings.map(key).sort()).toEqual(shipped.map(key).sort());
+      expect(nested.errors.map((e) => e.path)).toEqual(['listed/lib/gone.js']);
+
+      // Shards split the listed files and the missing one as they split a plain scan.
+      const shards = [0, 1].map((index) => scanAll(['listed'], { ...options, onlyFiles: new Map([['listed', listed]]), select: (p: string) => (p.length % 2 === index) }));
+      const both = await Promise.all(shards);
+      expect(both.flatMap((r) => r.findings.map(key)).sort()).toEqual(shipped.map(key).sort());
+      expect(both.flatMap((r) => r.errors.map((e) => e.path))).toEqual(['listed/lib/gone.js']);
+    }
+  });
 });
 
 

@@ -33,6 +33,14 @@ export interface ScanOptions {
    * the others are not read. Used to split a run into shards. Default: all.
    */
   select?: (path: string) => boolean;
+  /**
+   * For a directory input named here (as given), the only files to scan below it: paths
+   * relative to it with `/` (a package's files as its packer lists them). Each is reported as
+   * a plain scan of the directory reports it (path, fingerprint, shard); a listed file that is
+   * not found, unless an `ignore` glob leaves it out, is a `not-found` error. Default: every
+   * file of every directory.
+   */
+  onlyFiles?: ReadonlyMap<string, ReadonlySet<string>>;
   /** Bytes read for the input `-`. Default: none (so `-` reports an error). */
   stdin?: AsyncIterable<Uint8Array>;
   /** Bytes each chunk of a large file owns. Default: 1 MiB. Findings never depend on it. */
@@ -336,6 +344,7 @@ class Producer {
           this.inflating += delta;
         },
         ...(this.options.select ? { select: this.options.select } : {}),
+        ...(this.options.onlyFiles ? { onlyFiles: this.options.onlyFiles } : {}),
       });
       for await (const item of items) {
         if (this.signal.aborted) break;

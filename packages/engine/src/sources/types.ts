@@ -106,6 +106,13 @@ export interface SourceOptions {
    * directory input); the others are passed over unread. Splits one run into shards.
    */
   select?: (path: string) => boolean;
+  /**
+   * For a directory input named here (as given), the only files to read below it: paths
+   * relative to it with `/`, as its walk gives them. A listed file the walk does not find, and
+   * no `ignore` glob leaves out, is reported as `not-found`; a problem of the walk (an
+   * unreadable directory, a link) is kept when it concerns a listed path.
+   */
+  onlyFiles?: ReadonlyMap<string, ReadonlySet<string>>;
   /** Directory for spill files; defaults to the OS temp dir. */
   tmpDir?: string;
   /** Aborts reading when signalled (Ctrl-C); spill files are removed. */
