@@ -19,6 +19,15 @@ dist/ as \`scan dist\` does and the rest of . without it, however dist is spelle
 in full, through a symbolic link). A path given is scanned even where an --ignore glob would
 skip it below another.
 
+With --npm-files each path is the directory of an npm package, and only the files \`npm pack\`
+would put in its tarball are scanned (listed by \`npm pack --dry-run --json --ignore-scripts\`
+from PATH), each reported as a scan of the directory reports it: a local .env, tests or
+coverage/ left out by package.json "files" or .npmignore no longer stop a publish. A listed
+file that is not there is an error; one an --ignore glob leaves out is not scanned. In
+prepublishOnly (as \`pubguard init\` sets it up) this runs before npm's prepack and prepare
+scripts, so files they build are not there yet: for the strongest check scan the tarball
+itself, \`npm pack && pubguard scan ./*.tgz\`, or publish with \`pubguard publish npm\`.
+
 Output:
   -f, --format FMT         text (default), json, sarif, junit or github; repeat it together
                            with --output to write several reports in one run
@@ -37,6 +46,8 @@ Scanning:
   -j, --jobs N             worker threads for large scans (default: CPUs - 1, at least 1;
                            the main thread helps when they are busy; 0 = no workers)
       --ignore GLOB        skip paths matching GLOB below a scanned directory (repeatable)
+      --npm-files          each path is an npm package directory: scan only the files npm
+                           would publish from it (see above; npm must be on PATH)
       --baseline FILE      leave out findings whose fingerprints are in FILE (a JSON report
                            or a baseline written by \`pubguard baseline create\`)
       --chunk-size BYTES   bytes per chunk of large files (default 1 MiB; results never
@@ -60,6 +71,7 @@ Examples:
   pubguard scan dist/
   pubguard scan dist/*.whl dist/*.tar.gz --format sarif --output pubguard.sarif
   npm pack && pubguard scan ./*.tgz
+  pubguard scan --npm-files .
   cat pkg.tgz | pubguard scan -
 `;
 
@@ -161,6 +173,20 @@ async function collect(paths: string[], options: ScanOptions, io: CliIO, progres
   return result;
 }
 
+/** For each package directory, the files npm would publish from it, as the engine takes them. */
+async function publishedFiles(dirs: readonly string[], io: CliIO): Promise<Map<string, Set<string>>> {
+  // Loaded only here: it brings in the publishing code (and node:crypto), which a plain scan
+  // never needs at start-up.
+  const { npmPackFiles } = await import('../npm-files.js');
+  const only = new Map<string, Set<string>>();
+  // One after the other: each npm run reads the whole package, and the first failure stops all.
+  for (const dir of new Set(dirs)) {
+    const files = await npmPackFiles(dir, { cwd: io.cwd, env: io.env, ...(io.signal ? { signal: io.signal } : {}) });
+    only.set(dir, new Set(files));
+  }
+  return only;
+}
+
 async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
   const parsed = parseStrict({
       args: argv,
@@ -176,6 +202,7 @@ async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
         'no-color': { type: 'boolean' },
         jobs: { type: 'string', short: 'j' },
         ignore: { type: 'string', multiple: true },
+        'npm-files': { type: 'boolean' },
         baseline: { type: 'string' },
         config: { type: 'string', short: 'c' },
         shard: { type: 'string' },
@@ -193,6 +220,8 @@ async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
   if (positionals.filter((p) => p === '-').length > 1) throw new UsageError('standard input (-) can be scanned only once');
   const shard = values.shard === undefined ? undefined : parseShard(values.shard);
   if (shard && positionals.includes('-')) throw new UsageError('--shard cannot split standard input (-)');
+  const npmFiles = values['npm-files'] === true;
+  if (npmFiles && positionals.includes('-')) throw new UsageError('--npm-files takes package directories, not standard input (-)');
   const config = await loadScanConfig(io.cwd, values.config === undefined ? undefined : resolve(io.cwd, values.config));
   const targets = reportTargets(tokens ?? [], config.format);
 
@@ -223,6 +252,7 @@ async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
   const baselinePath = values.baseline !== undefined ? resolve(io.cwd, values.baseline) : config.baselinePath;
   if (baselinePath !== undefined) options.baseline = await loadBaseline(baselinePath);
   if (shard) options.select = shardSelector(shard);
+  if (npmFiles) options.onlyFiles = await publishedFiles(positionals, io);
 
   const quiet = values.quiet === true;
   const progress = !quiet && io.stderr.isTTY === true;
