@@ -19,11 +19,14 @@ const read = (name: string) => readFile(join(dir, name), 'utf8');
 
 describe('withPrepublishScan', () => {
   it('adds the scan once, in front', () => {
-    expect(withPrepublishScan(undefined)).toBe('pubguard scan .');
-    expect(withPrepublishScan('')).toBe('pubguard scan .');
-    expect(withPrepublishScan('npm test')).toBe('pubguard scan . && npm test');
+    expect(withPrepublishScan(undefined)).toBe('pubguard scan --npm-files .');
+    expect(withPrepublishScan('')).toBe('pubguard scan --npm-files .');
+    expect(withPrepublishScan('npm test')).toBe('pubguard scan --npm-files . && npm test');
     expect(withPrepublishScan('npm test && pubguard scan dist/')).toBe('npm test && pubguard scan dist/');
-    expect(withPrepublishScan(withPrepublishScan('npm test'))).toBe('pubguard scan . && npm test');
+    // One an earlier init added, which scans the whole directory, is left to the user.
+    expect(withPrepublishScan('pubguard scan . && tsc')).toBe('pubguard scan . && tsc');
+    expect(withPrepublishScan('pubguard  scan --npm-files .')).toBe('pubguard  scan --npm-files .');
+    expect(withPrepublishScan(withPrepublishScan('npm test'))).toBe('pubguard scan --npm-files . && npm test');
   });
 });
 
@@ -31,16 +34,16 @@ describe('updatePackageJson', () => {
   it('keeps tabs, CRLF line ends and the final newline', () => {
     const text = '{\r\n\t"name": "x",\r\n\t"scripts": {\r\n\t\t"test": "vitest"\r\n\t}\r\n}\r\n';
     const out = updatePackageJson(text);
-    expect(out?.text).toBe('{\r\n\t"name": "x",\r\n\t"scripts": {\r\n\t\t"test": "vitest",\r\n\t\t"prepublishOnly": "pubguard scan ."\r\n\t}\r\n}\r\n');
+    expect(out?.text).toBe('{\r\n\t"name": "x",\r\n\t"scripts": {\r\n\t\t"test": "vitest",\r\n\t\t"prepublishOnly": "pubguard scan --npm-files ."\r\n\t}\r\n}\r\n');
   });
 
   it('keeps a 4-space indent and no final newline', () => {
     const out = updatePackageJson('{\n    "name": "x"\n}');
-    expect(out?.text).toBe('{\n    "name": "x",\n    "scripts": {\n        "prepublishOnly": "pubguard scan ."\n    }\n}');
+    expect(out?.text).toBe('{\n    "name": "x",\n    "scripts": {\n        "prepublishOnly": "pubguard scan --npm-files ."\n    }\n}');
   });
 
   it('says when nothing changes and refuses broken files', () => {
-    expect(updatePackageJson('{"scripts": {"prepublishOnly": "pubguard scan ."}}')).toBeUndefined();
+    expect(updatePackageJson('{"scripts": {"prepublishOnly": "pubguard scan --npm-files ."}}')).toBeUndefined();
     expect(() => updatePackageJson('{"name": ')).toThrow(/package\.json is not valid JSON/);
     expect(() => updatePackageJson('{"scripts": {"prepublishOnly": 1}}')).toThrow(/prepublishOnly must be a string/);
   });
@@ -69,8 +72,8 @@ describe('pubguard init', () => {
     await writeFile(join(dir, 'package.json'), '{\n    "name": "pkg",\n    "scripts": {\n        "prepublishOnly": "npm test"\n    }\n}\n');
     const io = memoryIO({ cwd: dir });
     expect((await run(['init', '--yes'], io)).exitCode).toBe(0);
-    expect(await read('package.json')).toBe('{\n    "name": "pkg",\n    "scripts": {\n        "prepublishOnly": "pubguard scan . && npm test"\n    }\n}\n');
-    expect(io.out()).toContain('scripts.prepublishOnly is now "pubguard scan . && npm test"');
+    expect(await read('package.json')).toBe('{\n    "name": "pkg",\n    "scripts": {\n        "prepublishOnly": "pubguard scan --npm-files . && npm test"\n    }\n}\n');
+    expect(io.out()).toContain('scripts.prepublishOnly is now "pubguard scan --npm-files . && npm test"');
   });
 
   it('asks on a terminal and does what the answer says', async () => {
@@ -79,12 +82,12 @@ describe('pubguard init', () => {
     let io = memoryIO({ cwd: dir, tty: true, answers: ['n'] });
     expect((await run(['init'], io)).exitCode).toBe(0);
     expect(await read('package.json')).toBe(pkg);
-    expect(io.out()).toContain('"prepublishOnly": "pubguard scan ."');
+    expect(io.out()).toContain('"prepublishOnly": "pubguard scan --npm-files ."');
 
     await rm(join(dir, 'pubguard.config.json'));
     io = memoryIO({ cwd: dir, tty: true, answers: [''] });
     expect((await run(['init'], io)).exitCode).toBe(0);
-    expect(JSON.parse(await read('package.json'))).toEqual({ name: 'pkg', scripts: { prepublishOnly: 'pubguard scan .' } });
+    expect(JSON.parse(await read('package.json'))).toEqual({ name: 'pkg', scripts: { prepublishOnly: 'pubguard scan --npm-files .' } });
   });
 
   it('off a terminal without --yes only prints what to add', async () => {
@@ -93,16 +96,25 @@ describe('pubguard init', () => {
     const io = memoryIO({ cwd: dir });
     expect((await run(['init'], io)).exitCode).toBe(0);
     expect(await read('package.json')).toBe(pkg);
-    expect(io.out()).toContain('"prepublishOnly": "pubguard scan . && tsc"');
+    expect(io.out()).toContain('"prepublishOnly": "pubguard scan --npm-files . && tsc"');
   });
 
   it('never adds the scan twice', async () => {
-    const pkg = '{"scripts":{"prepublishOnly":"pubguard scan . && tsc"}}';
+    const pkg = '{"scripts":{"prepublishOnly":"pubguard scan --npm-files . && tsc"}}';
     await writeFile(join(dir, 'package.json'), pkg);
     const io = memoryIO({ cwd: dir });
     expect((await run(['init', '--yes'], io)).exitCode).toBe(0);
     expect(await read('package.json')).toBe(pkg);
-    expect(io.out()).toContain('already runs pubguard scan');
+    expect(io.out()).toBe('wrote pubguard.config.json\npackage.json: scripts.prepublishOnly already runs pubguard scan\n');
+  });
+
+  it('leaves a scan of the whole directory in place, saying what scans only the published files', async () => {
+    const pkg = '\ufeff{"scripts":{"prepublishOnly":"pubguard scan . && tsc"}}';
+    await writeFile(join(dir, 'package.json'), pkg);
+    const io = memoryIO({ cwd: dir });
+    expect((await run(['init', '--yes'], io)).exitCode).toBe(0);
+    expect(await read('package.json')).toBe(pkg);
+    expect(io.out()).toContain('already runs pubguard scan\n  (`pubguard scan --npm-files .` scans only the files npm would publish)\n');
   });
 
   it('stops before writing anything when package.json is broken', async () => {

@@ -7,14 +7,21 @@ import type { CliIO, CliResult, Command } from '../io.js';
 /** Where editors find the schema once `@pubguard/cli` is installed next to the config. */
 export const SCHEMA_REF = './node_modules/@pubguard/cli/schemas/pubguard.config.schema.json';
 
-/** The command `init` puts in front of `prepublishOnly`. */
-export const PREPUBLISH_COMMAND = 'pubguard scan .';
+/**
+ * The command `init` puts in front of `prepublishOnly`: what npm would publish, not the whole
+ * directory, whose local .env or test fixtures would stop a publish for files that never ship.
+ */
+export const PREPUBLISH_COMMAND = 'pubguard scan --npm-files .';
 
 const HELP = `Usage: pubguard init [--yes]
 
 Writes a starter ${CONFIG_FILE_NAME} in the current directory (never over an existing one).
 When a package.json is there, also offers to run \`${PREPUBLISH_COMMAND}\` before every
-\`npm publish\` by adding it to scripts.prepublishOnly (in front of what is already there).
+\`npm publish\` by adding it to scripts.prepublishOnly (in front of what is already there;
+a prepublishOnly that already runs pubguard scan is left as it is). That scans the files
+npm would publish; npm runs prepublishOnly before prepack and prepare, so files those build
+are not there yet: for the strongest check scan the tarball (\`npm pack && pubguard scan
+./*.tgz\`) or publish with \`pubguard publish npm\`.
 On a terminal it asks first; elsewhere it only prints what to add, unless --yes is given.
 
 Options:
@@ -79,6 +86,13 @@ export function updatePackageJson(text: string, file = 'package.json'): { text: 
   return { text: (body === text ? '' : '\ufeff') + out, script, previous };
 }
 
+/** scripts.prepublishOnly of a package.json `updatePackageJson` has read, or ''. */
+function prepublishScript(text: string): string {
+  const pkg = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text) as { scripts?: { prepublishOnly?: unknown } };
+  const script = pkg.scripts?.prepublishOnly;
+  return typeof script === 'string' ? script : '';
+}
+
 function isYes(answer: string): boolean {
   return /^\s*(y|yes)?\s*$/i.test(answer);
 }
@@ -110,6 +124,10 @@ async function runInit(argv: string[], io: CliIO): Promise<CliResult> {
   if (pkgText === undefined) return { exitCode: 0 };
   if (!update) {
     io.stdout.write('package.json: scripts.prepublishOnly already runs pubguard scan\n');
+    // Set up by an earlier init, it scans the whole directory, files npm never publishes too.
+    if (!/--npm-files\b/.test(prepublishScript(pkgText))) {
+      io.stdout.write(`  (\`${PREPUBLISH_COMMAND}\` scans only the files npm would publish)\n`);
+    }
     return { exitCode: 0 };
   }
   let apply = values.yes === true;
