@@ -1,0 +1,100 @@
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { base62Crc32, Prng } from '@pubguard/corpus';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PUBGUARD_BIN, type ProcessResult, runPubguard, withoutCiIdentity } from './helpers.js';
+
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+/** A fake GitHub classic token with a valid checksum (the rule rejects any other). */
+function githubToken(rng: Prng): string {
+  let body = '';
+  for (let i = 0; i < 30; i++) body += BASE62[rng.int(0, 61)];
+  return `ghp_${body}${base62Crc32(body)}`;
+}
+
+interface Report {
+  findings: { ruleId: string; path: string; fingerprint: string }[];
+  errors: { path: string; kind: string; message: string }[];
+  stats: { files: number };
+}
+
+/** Runs the real npm, as a publish would, without a registry: a dry run needs none. */
+function npm(args: string[], cwd: string): Promise<ProcessResult> {
+  return new Promise((resolve) => {
+    const env = { ...withoutCiIdentity(process.env), NO_COLOR: '1', NO_UPDATE_NOTIFIER: '1', npm_config_update_notifier: 'false' };
+    execFile('npm', args, { cwd, env }, (error, stdout, stderr) => resolve({ code: error ? ((error.code as number | undefined) ?? 1) : 0, stdout, stderr }));
+  });
+}
+
+let dir: string;
+let pkg: string;
+let leaked: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'pubguard-npm-files-e2e-'));
+  pkg = join(dir, 'pkg');
+  const rng = new Prng(4242);
+  leaked = githubToken(rng);
+  await mkdir(join(pkg, 'lib'), { recursive: true });
+  await mkdir(join(pkg, 'test'));
+  await writeFile(
+    join(pkg, 'package.json'),
+    `${JSON.stringify({ name: 'npm-files-e2e', version: '1.0.0', files: ['lib'], scripts: { prepublishOnly: `node ${JSON.stringify(PUBGUARD_BIN)} scan --npm-files .` } }, null, 2)}\n`,
+  );
+  await writeFile(join(pkg, 'lib', 'index.js'), 'module.exports = require("./config");\n');
+  await writeFile(join(pkg, 'lib', 'config.js'), `module.exports = { token: "${leaked}" };\n`);
+  // What npm leaves out because of "files": a developer's .env, a test fixture.
+  await writeFile(join(pkg, '.env'), `GITHUB_TOKEN=${githubToken(rng)}\n`);
+  await writeFile(join(pkg, 'test', 'fixture.js'), `const t = "${githubToken(rng)}";\n`);
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('pubguard scan --npm-files with the real npm', () => {
+  it('scans what npm pack would publish, reporting it as a scan of the directory does', async () => {
+    const plain = await runPubguard(['scan', '--format', 'json', '.'], { cwd: pkg });
+    const only = await runPubguard(['scan', '-q', '--format', 'json', '--npm-files', '.'], { cwd: pkg });
+    expect(only.stderr).toBe('');
+    const all = JSON.parse(plain.stdout) as Report;
+    const shipped = JSON.parse(only.stdout) as Report;
+    expect(new Set(all.findings.map((f) => f.path))).toEqual(new Set(['.env', 'lib/config.js', 'test/fixture.js']));
+    expect(shipped.findings.map((f) => [f.ruleId, f.path])).toEqual([['github-classic-token', 'lib/config.js']]);
+    expect(all.findings.filter((f) => f.path === 'lib/config.js')).toEqual(shipped.findings);
+    expect(shipped.errors).toEqual([]);
+    // lib/index.js, lib/config.js and package.json: what `npm pack` puts in the tarball.
+    expect(shipped.stats.files).toBe(3);
+    expect(plain.code).toBe(1);
+    expect(only.code).toBe(1);
+  });
+
+  it('lets npm publish go on when only files npm leaves out hold secrets, and stops it for a shipped one', async () => {
+    // --offline: a dry run would otherwise ask the registry about the version, and retry.
+    const registry = ['--offline', '--registry', 'http://127.0.0.1:9/'];
+    const stopped = await npm(['publish', '--dry-run', ...registry], pkg);
+    expect(stopped.code).not.toBe(0);
+    expect(stopped.stdout + stopped.stderr).toContain('lib/config.js');
+    expect(stopped.stdout + stopped.stderr).not.toContain(leaked);
+
+    await writeFile(join(pkg, 'lib', 'config.js'), 'module.exports = { token: process.env.GITHUB_TOKEN };\n');
+    const published = await npm(['publish', '--dry-run', ...registry], pkg);
+    expect(published.stdout + published.stderr).toContain('Scanned 3 artifacts, 3 files');
+    expect(published.code).toBe(0);
+    // Without --npm-files the same publish would have been stopped by the .env and the fixture.
+    expect((await runPubguard(['scan', '-q', '.'], { cwd: pkg })).code).toBe(1);
+  });
+
+  it('stops with npm’s reason when npm cannot read the package', async () => {
+    const broken = join(dir, 'broken');
+    await mkdir(broken);
+    await writeFile(join(broken, 'package.json'), '{"name": "broken",\n');
+    const r = await runPubguard(['scan', '--npm-files', 'broken'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^pubguard scan: npm pack --dry-run failed in broken \(exit code 1\): .*Invalid package\.json/);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.stdout).toBe('');
+  });
+});
