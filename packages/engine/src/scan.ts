@@ -36,9 +36,9 @@ export interface ScanOptions {
   /**
    * For a directory input named here (as given), the only files to scan below it: paths
    * relative to it with `/` (a package's files as its packer lists them). Each is reported as
-   * a plain scan of the directory reports it (path, fingerprint, shard); a listed file that is
-   * not found, unless an `ignore` glob leaves it out, is a `not-found` error. Default: every
-   * file of every directory.
+   * a plain scan of the directory reports it (path, fingerprint, shard), whatever the `ignore`
+   * globs say: the list is what ships. The directory is not walked; a listed file that is not
+   * there is a `not-found` error. Default: every file of every directory.
    */
   onlyFiles?: ReadonlyMap<string, ReadonlySet<string>>;
   /** Bytes read for the input `-`. Default: none (so `-` reports an error). */

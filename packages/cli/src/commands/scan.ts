@@ -22,8 +22,9 @@ skip it below another.
 With --npm-files each path is the directory of an npm package, and only the files \`npm pack\`
 would put in its tarball are scanned (listed by \`npm pack --dry-run --json --ignore-scripts\`
 from PATH), each reported as a scan of the directory reports it: a local .env, tests or
-coverage/ left out by package.json "files" or .npmignore no longer stop a publish. A listed
-file that is not there is an error; one an --ignore glob leaves out is not scanned. In
+coverage/ left out by package.json "files" or .npmignore no longer stop a publish. Every
+listed file is scanned, --ignore and the config's ignore notwithstanding (bundled
+dependencies in node_modules/ ship too); one that is not there is an error. In
 prepublishOnly (as \`pubguard init\` sets it up) this runs before npm's prepack and prepare
 scripts, so files they build are not there yet: for the strongest check scan the tarball
 itself, \`npm pack && pubguard scan ./*.tgz\`, or publish with \`pubguard publish npm\`.

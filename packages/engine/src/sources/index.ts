@@ -1,11 +1,11 @@
 import { stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { resolveLimits } from '../limits.js';
 import type { ScanErrorKind } from '../types.js';
 import type { DiskFileRef, SourceItem, SourceOptions } from './types.js';
 import { ArtifactCtx, type Shared } from './context.js';
-import { discardOpened, diskBuffers, estimateBytes, ignoreMatcher, openDiskFile, type OpenedFile, readDiskFile, walkDirectory, walkDisplay, walkIgnoreGlobs, type WalkItem } from './disk.js';
+import { discardOpened, diskBuffers, estimateBytes, openDiskFile, type OpenedFile, readDiskFile, walkDirectory, walkDisplay, type WalkItem } from './disk.js';
 import { errorMessage, fsStop, joinChain, problem, Stop } from './errors.js';
 import { type InputPlan, isInner, planInputs } from './inputs.js';
 import { openEntry } from './open.js';
@@ -91,18 +91,16 @@ async function* enumerateInput(input: string, inner: ReadonlySet<string>, plan: 
     return;
   }
   if (info.isDirectory()) {
+    const listed = options.onlyFiles?.get(input);
     let items;
     try {
-      items = await walkDirectory(input, abs, options.ignore);
+      items = listed !== undefined ? listedItems(input, abs, listed) : await walkDirectory(input, abs, options.ignore);
     } catch (err) {
       const s = fsStop([input], err, 'artifact');
       if (s === undefined) throw err;
       if (selected(input)) yield { kind: 'error', error: s.event };
       return;
     }
-    // Before `inner`: a listed file another input reads below this one is found, not missing.
-    const listed = options.onlyFiles?.get(input);
-    if (listed !== undefined) items = await keepListed(input, items, listed, options.ignore);
     if (inner.size > 0) items = items.filter((item) => !isInner(item.rel, inner));
     // A link out of the directory to what another input reads is no loss, so no error.
     const readElsewhere = new Set<WalkItem>();
@@ -132,32 +130,15 @@ async function* enumerateInput(input: string, inner: ReadonlySet<string>, plan: 
 }
 
 /**
- * The items of a directory walk that concern the listed paths: the listed files, and the
- * walk's problems with a listed path or a directory above one (the root's included). A
- * listed path the walk did not find becomes a `not-found` problem, in the walk's order,
- * unless an ignore glob leaves it out (the user's choice) or its directory was not read
- * (already reported).
+ * The files listed below a directory (`onlyFiles`), as its walk would give them and in its
+ * order, without walking it: every listed file, whatever the `ignore` globs say, as the list is
+ * what ships (a packer's), and a file that is not there is reported when it is opened.
  */
-async function keepListed(input: string, items: readonly WalkItem[], listed: ReadonlySet<string>, ignore: readonly string[]): Promise<WalkItem[]> {
-  const dirs = new Set<string>(['']);
-  for (const rel of listed) {
-    for (let i = rel.indexOf('/'); i >= 0; i = rel.indexOf('/', i + 1)) dirs.add(rel.slice(0, i));
-  }
-  const kept = items.filter((item) => listed.has(item.rel) || (item.type === 'error' && dirs.has(item.rel)));
-  const found = new Set(items.map((item) => item.rel));
-  const unread = kept.filter((item) => item.type === 'error' && dirs.has(item.rel)).map((item) => item.rel);
-  const below = (rel: string): boolean => unread.some((dir) => dir === '' || rel.startsWith(`${dir}/`));
-  let ignored: ((path: string) => boolean) | undefined;
+function listedItems(input: string, abs: string, listed: ReadonlySet<string>): WalkItem[] {
   const display = walkDisplay(input);
-  const missing: WalkItem[] = [];
-  for (const rel of listed) {
-    if (found.has(rel) || below(rel)) continue;
-    ignored ??= ignore.length > 0 ? await ignoreMatcher(walkIgnoreGlobs(ignore)) : () => false;
-    if (ignored(rel)) continue;
-    missing.push({ rel, type: 'error', display: display(rel), kind: 'not-found', message: 'listed to be scanned, but not found in the directory: removed since it was listed?' });
-  }
-  if (missing.length === 0) return kept;
-  return [...kept, ...missing].sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+  return [...listed]
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    .map((rel): WalkItem => ({ type: 'file', rel, display: display(rel), abs: join(abs, rel) }));
 }
 
 /**

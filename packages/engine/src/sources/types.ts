@@ -108,9 +108,9 @@ export interface SourceOptions {
   select?: (path: string) => boolean;
   /**
    * For a directory input named here (as given), the only files to read below it: paths
-   * relative to it with `/`, as its walk gives them. A listed file the walk does not find, and
-   * no `ignore` glob leaves out, is reported as `not-found`; a problem of the walk (an
-   * unreadable directory, a link) is kept when it concerns a listed path.
+   * relative to it with `/`, as its walk gives them. The directory is not walked and `ignore`
+   * does not apply to them: each is read as the walk's item for it would be, and one that is
+   * not there is reported as `not-found` when it is opened.
    */
   onlyFiles?: ReadonlyMap<string, ReadonlySet<string>>;
   /** Directory for spill files; defaults to the OS temp dir. */
