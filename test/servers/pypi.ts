@@ -15,8 +15,22 @@ export interface ReceivedUpload {
 /** A loopback endpoint that speaks PyPI's legacy upload API (what twine uploads to). */
 export interface PypiServer {
   url: string;
+  /** Files stored, in the order they arrived; a refused or repeated upload is not one. */
   uploads: ReceivedUpload[];
   stop(): Promise<void>;
+}
+
+/** How `startPypiServer`'s endpoint answers. */
+export interface PypiServerOptions {
+  /**
+   * A second upload of a file name. `pypi` (default), as PyPI's warehouse does: the same bytes
+   * again are accepted and change nothing, other bytes are refused with 400 "File already
+   * exists". `refuse`: refused whatever the bytes, with 409 as pypiserver does (GitLab, Nexus
+   * and Artifactory also refuse any second upload, each in its own words).
+   */
+  existing?: 'pypi' | 'refuse';
+  /** A status to answer the upload of a file with instead of storing it (a 5xx halfway through a release). */
+  fail?: (filename: string) => number | undefined;
 }
 
 async function body(req: IncomingMessage): Promise<Buffer> {
@@ -49,7 +63,7 @@ export function parseMultipart(data: Buffer, boundary: string): { name: string; 
 }
 
 /** Starts the endpoint on 127.0.0.1; it accepts any Basic-auth password and records it for the test. */
-export async function startPypiServer(): Promise<PypiServer> {
+export async function startPypiServer(options: PypiServerOptions = {}): Promise<PypiServer> {
   const uploads: ReceivedUpload[] = [];
   const server: Server = createServer(async (req, res) => {
     const data = await body(req);
@@ -79,6 +93,27 @@ export async function startPypiServer(): Promise<PypiServer> {
     const sha256 = createHash('sha256').update(file.value).digest('hex');
     if (fields.sha256_digest && fields.sha256_digest !== sha256) {
       res.writeHead(400).end('digest mismatch');
+      return;
+    }
+    const failure = options.fail?.(file.filename);
+    if (failure !== undefined) {
+      res.writeHead(failure).end('upload failed');
+      return;
+    }
+    const stored = uploads.find((u) => u.filename === file.filename);
+    if (stored && options.existing === 'refuse') {
+      res.writeHead(409, 'Conflict', { 'content-type': 'text/plain' }).end(`Package '${file.filename}' already exists!`);
+      return;
+    }
+    if (stored && stored.sha256 === sha256) {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('OK');
+      return;
+    }
+    if (stored) {
+      // Warehouse's words (it also names the stored file's blake2_256 hash after the file name),
+      // in the status line as well as the body: twine's --skip-existing reads either.
+      const message = `File already exists ('${file.filename}'). See https://pypi.org/help/#file-name-reuse for more information.`;
+      res.writeHead(400, message, { 'content-type': 'text/plain' }).end(`400 ${message}`);
       return;
     }
     uploads.push({ fields, filename: file.filename, content: file.value, sha256, username: decoded.slice(0, colon), password: decoded.slice(colon + 1) });
