@@ -107,11 +107,13 @@ export {
   type CommandRunner,
   type NpmPublishOptions,
   type RunOptions,
+  type TwineSkips,
   type TwineUploadOptions,
   clientFailureSummary,
   npmAuthKey,
   npmPublish,
   spawnRunner,
+  twineSkippedFiles,
   twineUpload,
 } from './publish/clients.js';
 export { type NotifyOptions, type NotifyResult, type PublishNotification, describeWebhook, sendNotification, webhookProblem } from './publish/notify.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clientFailureSummary } from './clients.js';
+import { type CommandRunner, clientFailureSummary, twineSkippedFiles, twineUpload } from './clients.js';
 
 // Abridged from what npm 11 and Debian's twine 4.0.2 print when an upload fails.
 const npmRefused = [
@@ -72,5 +72,49 @@ describe('clientFailureSummary', () => {
   it('falls back to the last lines, control characters removed, and to nothing for no output', () => {
     expect(clientFailureSummary('one\ntwo\nthree\nfour\x07\n')).toBe('two | three | four');
     expect(clientFailureSummary('npm notice\n\n')).toBe('');
+  });
+});
+
+describe('twineUpload', () => {
+  const upload = async (skipExisting?: boolean) => {
+    const calls: string[][] = [];
+    const runner: CommandRunner = async (_cmd, args) => {
+      calls.push([...args]);
+      return { code: 0, stdout: '', stderr: '' };
+    };
+    await twineUpload(['dist/a-1.0.0.tar.gz'], { repositoryUrl: 'http://127.0.0.1:9/legacy/', token: 'x', env: {}, cwd: '/work', runner, ...(skipExisting === undefined ? {} : { skipExisting }) });
+    return calls[0]!;
+  };
+
+  it('passes --skip-existing to twine only when asked, before the files', async () => {
+    expect(await upload(true)).toEqual(['upload', '--non-interactive', '--disable-progress-bar', '--skip-existing', '/work/dist/a-1.0.0.tar.gz']);
+    expect(await upload(false)).not.toContain('--skip-existing');
+    expect(await upload()).not.toContain('--skip-existing');
+  });
+});
+
+// Debian's twine 4.0.2 against a loopback index, a long wheel name folded across lines by rich.
+const WHEEL = 'acme_pubguard_demo_with_a_rather_long_name_indeed-2.0.1-py3-none-any.whl';
+const SDIST = 'acme_pubguard_demo_with_a_rather_long_name_indeed-2.0.1.tar.gz';
+const twineSkipped = [
+  'Uploading distributions to http://127.0.0.1:41851/legacy/',
+  '\x1b[33mWARNING \x1b[0m Skipping                                                               ',
+  '         acme_pubguard_demo_with_a_rather_long_name_indeed-2.0.1-py3-none-any.wh',
+  '         l because it appears to already exist                                  ',
+  'Uploading acme_pubguard_demo_with_a_rather_long_name_indeed-2.0.1.tar.gz',
+  '',
+].join('\n');
+
+describe('twineSkippedFiles', () => {
+  it("names the files twine skipped, however its console wrapped the message", () => {
+    expect(twineSkippedFiles(twineSkipped, [WHEEL, SDIST])).toEqual({ skipped: [WHEEL], unnamed: 0 });
+    const short = '\x1b[33mWARNING \x1b[0m Skipping a-1.0.0.tar.gz because it appears to already exist\nUploading a-1.0.0-py3-none-any.whl\n';
+    expect(twineSkippedFiles(short, ['a-1.0.0-py3-none-any.whl', 'a-1.0.0.tar.gz'])).toEqual({ skipped: ['a-1.0.0.tar.gz'], unnamed: 0 });
+  });
+
+  it('skips nothing when twine said nothing of the kind, and counts a skip it cannot tie to a file', () => {
+    expect(twineSkippedFiles(`Uploading ${WHEEL}\nUploading ${SDIST}\n`, [WHEEL, SDIST])).toEqual({ skipped: [], unnamed: 0 });
+    // A name that is only the start of another is not taken for it.
+    expect(twineSkippedFiles('Skipping a-1.0.0.tar.gz.asc because it appears to already exist\n', ['a-1.0.0.tar.gz'])).toEqual({ skipped: [], unnamed: 1 });
   });
 });

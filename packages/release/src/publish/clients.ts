@@ -205,11 +205,16 @@ export interface TwineUploadOptions {
   signal?: AbortSignal;
   /** The twine executable (default `twine`). */
   twineCommand?: string;
+  /**
+   * `--skip-existing`: a file the index already holds under its name is skipped instead of
+   * failing the upload (to re-run a release whose upload stopped partway).
+   */
+  skipExisting?: boolean;
 }
 
 /** Runs `twine upload` with the token in `TWINE_PASSWORD` (user `__token__`), never on the command line. */
 export async function twineUpload(files: readonly string[], options: TwineUploadOptions): Promise<ClientResult> {
-  const args = ['upload', '--non-interactive', '--disable-progress-bar', ...files.map((f) => resolve(options.cwd, f))];
+  const args = ['upload', '--non-interactive', '--disable-progress-bar', ...(options.skipExisting ? ['--skip-existing'] : []), ...files.map((f) => resolve(options.cwd, f))];
   const env = {
     ...cleanEnv(options.env, /^TWINE_/),
     TWINE_USERNAME: '__token__',
@@ -221,4 +226,27 @@ export async function twineUpload(files: readonly string[], options: TwineUpload
   };
   const result = await (options.runner ?? spawnRunner)(options.twineCommand ?? 'twine', args, { env, cwd: options.cwd, ...(options.signal ? { signal: options.signal } : {}) });
   return masked(result, [options.token]);
+}
+
+/** What twine's output says `--skip-existing` skipped. */
+export interface TwineSkips {
+  /** The files it names as skipped, among those uploaded. */
+  skipped: string[];
+  /** Skip messages that name none of those files (output too mangled to tell which). */
+  unnamed: number;
+}
+
+/**
+ * Which of `names` (file names, as twine names them) twine's output says it skipped as already
+ * on the index: "Skipping <file> because it appears to already exist" (twine 1.6 to at least
+ * 4.0.2, Debian's).
+ */
+export function twineSkippedFiles(output: string, names: readonly string[]): TwineSkips {
+  // twine's console (rich) wraps lines at 80 columns and folds a long file name mid-word, so the
+  // message is looked for with every space, line break and escape taken out. A wheel or sdist
+  // name holds no whitespace, and each name is matched whole between "Skipping" and "because".
+  const flat = output.replace(ESCAPES, '').replace(/\s+/g, '');
+  const skipped = names.filter((name) => flat.includes(`Skipping${name.replace(/\s+/g, '')}becauseitappearstoalreadyexist`));
+  const messages = flat.split('becauseitappearstoalreadyexist').length - 1;
+  return { skipped, unnamed: Math.max(0, messages - skipped.length) };
 }
