@@ -4,8 +4,9 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { npmTarball } from '../testing/fixtures.js';
+import { npmTarball, sdist, wheel } from '../testing/fixtures.js';
 import { type CommandRunner, spawnRunner } from './clients.js';
+import { PublishError } from './errors.js';
 import { publishRelease } from './pipeline.js';
 
 const TOKEN = 'loopback-registry-token-0123456789';
@@ -224,6 +225,53 @@ describe('publishRelease', () => {
     const forbidden = await publishRelease({ ...(await setup()).base, runner: async () => ({ code: 1, stdout: '', stderr: npm }) });
     expect(forbidden.reason).toBe('npm publish exited with 1: npm error code E403 | npm error 403 Forbidden - PUT http://127.0.0.1:9/acme');
     expect(readFileSync(base.auditPath, 'utf8')).not.toContain('\\u001b');
+  });
+
+  it('with skipExisting, hands twine --skip-existing and names the files it skipped, in the result and the audit record', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'pubguard-publish-'));
+    const files = [await wheel(cwd, 'acme', '1.0.0'), await sdist(cwd, 'acme', '1.0.0')];
+    const calls: string[][] = [];
+    const runner: CommandRunner = async (_cmd, args) => {
+      calls.push([...args]);
+      const skip = args.includes('--skip-existing');
+      return { code: 0, stdout: '', stderr: `${skip ? 'WARNING  Skipping acme-1.0.0-py3-none-any.whl because it appears to already exist\n' : ''}Uploading acme-1.0.0.tar.gz\n` };
+    };
+    const base = { ecosystem: 'pypi' as const, files, registry: 'http://127.0.0.1:9/legacy/', tag: 'v1.0.0', env: { PYPI_TOKEN: TOKEN }, cwd, auditPath: join(cwd, 'audit.jsonl'), actor: 'ci', runner, jobs: 0 };
+    const r = await publishRelease({ ...base, skipExisting: true });
+    expect(calls[0]).toContain('--skip-existing');
+    expect(r).toMatchObject({ status: 'published', skipped: ['acme-1.0.0-py3-none-any.whl'] });
+    expect(r.reason).toBe('acme 1.0.0 published to http://127.0.0.1:9/legacy/ (acme-1.0.0-py3-none-any.whl was already there and skipped: its bytes on the index were not compared with the approved ones)');
+    const upload = JSON.parse(readFileSync(base.auditPath, 'utf8').trim().split('\n').at(-1)!);
+    expect(upload).toMatchObject({ stage: 'publish.upload', outcome: 'passed', details: { skipExisting: true, skipped: ['acme-1.0.0-py3-none-any.whl'], uploaded: ['acme-1.0.0.tar.gz'] } });
+    expect(upload.reason).toContain('skipped as already there: acme-1.0.0-py3-none-any.whl');
+
+    const plain = await publishRelease(base);
+    expect(calls[1]).not.toContain('--skip-existing');
+    expect(plain.status).toBe('published');
+    expect(plain.skipped).toBeUndefined();
+    expect(plain.reason).toBe('acme 1.0.0 published to http://127.0.0.1:9/legacy/');
+  });
+
+  it('says when twine skipped a file it did not name readably, and suggests --skip-existing when a file was already there', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'pubguard-publish-'));
+    const files = [await wheel(cwd, 'acme', '1.0.0')];
+    const base = { ecosystem: 'pypi' as const, files, registry: 'http://127.0.0.1:9/legacy/', tag: 'v1.0.0', env: { PYPI_TOKEN: TOKEN }, cwd, auditPath: join(cwd, 'audit.jsonl'), actor: 'ci', jobs: 0 };
+    const garbled = await publishRelease({ ...base, skipExisting: true, runner: async () => ({ code: 0, stdout: '', stderr: 'WARNING  Skipping acme-1.0.0-py3-none-any.whl.part because it appears to already exist\n' }) });
+    expect(garbled.status).toBe('published');
+    expect(garbled.skipped).toEqual([]);
+    expect(garbled.reason).toContain('some files were already there and skipped');
+    const conflict = 'WARNING  Error during upload. Retry with the --verbose option for more details.\nERROR    HTTPError: 409 Conflict from http://127.0.0.1:9/legacy/\n         Conflict\n';
+    const refused = await publishRelease({ ...base, runner: async () => ({ code: 1, stdout: '', stderr: conflict }) });
+    expect(refused).toMatchObject({ status: 'failed', step: 'upload' });
+    expect(refused.reason).toContain('HTTPError: 409 Conflict');
+    expect(refused.reason).toContain('run it again with --skip-existing');
+    const other = await publishRelease({ ...base, runner: async () => ({ code: 1, stdout: '', stderr: 'ERROR    HTTPError: 403 Forbidden from http://127.0.0.1:9/legacy/\n' }) });
+    expect(other.reason).not.toContain('--skip-existing');
+  });
+
+  it('refuses skipExisting for npm', async () => {
+    const { base } = await setup();
+    await expect(publishRelease({ ...base, skipExisting: true })).rejects.toThrow(PublishError);
   });
 
   it('the process runner stops a running client when the signal is aborted', async () => {

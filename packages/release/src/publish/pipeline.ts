@@ -11,7 +11,7 @@ import { redactText, secretsFromEnv } from '../redact.js';
 import { type ArtifactDigest, type ReleaseSubject, inferPackageName, normaliseArtifacts } from '../statement.js';
 import { makeTempDir, removeTempDir } from '../tempdir.js';
 import { checkVersionTag } from '../version.js';
-import { type ClientResult, type CommandRunner, clientFailureSummary, npmPublish, twineUpload } from './clients.js';
+import { type ClientResult, type CommandRunner, clientFailureSummary, npmPublish, twineSkippedFiles, twineUpload } from './clients.js';
 import { PublishError } from './errors.js';
 import { type NotifyOptions, type NotifyResult, type PublishNotification, describeWebhook, sendNotification, webhookProblem } from './notify.js';
 import { type Ecosystem, NPM_REGISTRY, PYPI_REPOSITORY, checkPublishToken } from './tokens.js';
@@ -40,6 +40,11 @@ export interface PublishOptions {
   distTag?: string;
   /** npm `--access`. */
   access?: string;
+  /**
+   * PyPI only: twine's `--skip-existing`, for re-running a release whose upload stopped partway.
+   * Every check still covers all the files; the result names those skipped as already there.
+   */
+  skipExisting?: boolean;
   /** Run every check but do not upload. */
   dryRun?: boolean;
   /** Policy file; when absent, `.pubguard/policy.json` is used if it exists. */
@@ -86,6 +91,11 @@ export interface PublishResult {
   approvers: string[];
   /** Output of npm or twine, token masked. */
   clientOutput?: string;
+  /**
+   * With `skipExisting`, the files twine skipped as already on the index. Their bytes there were
+   * not compared with the approved ones.
+   */
+  skipped?: string[];
   notification?: NotifyResult;
   /**
    * Set when the package was uploaded but a later audit record could not be written: the
@@ -127,6 +137,7 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
   if (hookProblem) throw new PublishError(hookProblem);
   if (options.files.length === 0) throw new PublishError('no files to publish');
   if (eco === 'npm' && options.files.length !== 1) throw new PublishError('npm publishes one tarball at a time: give exactly one .tgz');
+  if (eco === 'npm' && options.skipExisting) throw new PublishError('skipping files already on the index is for PyPI uploads only: npm publishes one tarball');
   const tokenEnv = options.tokenEnv ?? (eco === 'npm' ? 'NPM_TOKEN' : 'PYPI_TOKEN');
   const token = env[tokenEnv];
   const secrets = [...(token ? [token] : []), ...secretsFromEnv(env)];
@@ -141,6 +152,8 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
   let scanErrors: ScanError[] = [];
   let approvers: string[] = [];
   let clientOutput: string | undefined;
+  let skipped: string[] | undefined;
+  let unnamedSkips = 0;
   let uploaded = false;
   let auditFailure: string | undefined;
 
@@ -347,6 +360,7 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
           ...(options.runner ? { runner: options.runner } : {}),
           ...(options.signal ? { signal: options.signal } : {}),
           ...(options.twineCommand ? { twineCommand: options.twineCommand } : {}),
+          ...(options.skipExisting ? { skipExisting: true } : {}),
         });
       }
       clientOutput = redactText(`${out.stdout}${out.stderr}`, secrets);
@@ -357,12 +371,30 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
         const why = clientFailureSummary(clientOutput);
         const reason = options.signal?.aborted
           ? `interrupted during ${client}: the upload may or may not have reached ${registry}; look there before trying again`
-          : `${client} exited with ${out.code ?? 'a signal'}${why ? `: ${why}` : ''}`;
+          : `${client} exited with ${out.code ?? 'a signal'}${why ? `: ${why}` : ''}${eco === 'pypi' && !options.skipExisting && ALREADY_THERE.test(clientOutput) ? ALREADY_THERE_HINT : ''}`;
         await record('upload', 'error', reason);
         throw new Stop('failed', 'upload', reason);
       }
       uploaded = true;
-      await record('upload', 'passed', `${client} to ${registry} succeeded`, options.distTag ? { distTag: options.distTag } : {});
+      if (options.skipExisting) {
+        const names = digests.map((d) => d.name);
+        const seen = twineSkippedFiles(clientOutput, names);
+        skipped = seen.skipped;
+        const sent = names.filter((n) => !seen.skipped.includes(n));
+        unnamedSkips = seen.unnamed;
+        const what = [
+          ...(skipped.length ? [`skipped as already there: ${skipped.join(', ')} (not compared with the approved bytes); uploaded: ${sent.length ? sent.join(', ') : 'none'}`] : []),
+          // A twine that words its messages otherwise: say so rather than guess which files went out.
+          ...(unnamedSkips ? [`twine skipped ${unnamedSkips === 1 ? 'a file' : `${unnamedSkips} files`} as already there without naming ${unnamedSkips === 1 ? 'it' : 'them'} readably: look at the index`] : []),
+        ];
+        await record('upload', 'passed', `${client} --skip-existing to ${registry} succeeded; ${what.length ? what.join('; ') : 'no file was already there'}`, {
+          skipExisting: true,
+          skipped,
+          ...(unnamedSkips ? { unnamedSkips } : { uploaded: sent }),
+        });
+      } else {
+        await record('upload', 'passed', `${client} to ${registry} succeeded`, options.distTag ? { distTag: options.distTag } : {});
+      }
     }
   } catch (error) {
     if (error instanceof Stop) stop = error;
@@ -385,7 +417,7 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
     ? stop.reason
     : options.dryRun
       ? `${subject!.package} ${subject!.version} passed every check; nothing uploaded`
-      : `${subject!.package} ${subject!.version} published to ${registry}${auditError ? `, but ${auditError}` : ''}`;
+      : `${subject!.package} ${subject!.version} published to ${registry}${skippedNote(skipped ?? [], unnamedSkips)}${auditError ? `, but ${auditError}` : ''}`;
   // A log that cannot be read after a lost record still leaves the run's result to report.
   const headNow = async (): Promise<string> => {
     try {
@@ -432,10 +464,23 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
     scanErrors,
     approvers,
     ...(clientOutput === undefined ? {} : { clientOutput }),
+    ...(skipped === undefined ? {} : { skipped }),
     ...(notification ? { notification } : {}),
     ...(auditError ? { auditError: redactText(auditError, secrets) } : {}),
     auditHead: await headNow(),
   };
+}
+
+// What indexes answer a second upload of a file name with: PyPI's 400 "File already exists",
+// pypiserver's 409 Conflict (as twine prints it), GitLab's "has already been taken".
+const ALREADY_THERE = /already exists?\b|already been taken|\b409 Conflict\b/i;
+const ALREADY_THERE_HINT =
+  ' (the index already has a file of this name: if an earlier run of this release stopped partway, run it again with --skip-existing; on PyPI, which takes the same bytes again, it means the file there differs)';
+
+function skippedNote(names: readonly string[], unnamed: number): string {
+  if (unnamed > 0) return ' (some files were already there and skipped: look at the index for which, and compare their sha256 with the approved ones)';
+  if (names.length === 0) return '';
+  return ` (${names.join(', ')} ${names.length === 1 ? 'was' : 'were'} already there and skipped: ${names.length === 1 ? 'its' : 'their'} bytes on the index were not compared with the approved ones)`;
 }
 
 const ORDER: PublishStep[] = ['version', 'scan', 'approvals', 'token', 'rehash', 'upload', 'notify'];
