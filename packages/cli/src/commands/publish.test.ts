@@ -1,8 +1,8 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { npmTarball, sshKey } from '../../../release/src/testing/fixtures.js';
+import { npmTarball, sdist, sshKey, wheel } from '../../../release/src/testing/fixtures.js';
 import { run } from '../run.js';
 import { memoryIO } from '../testing.js';
 
@@ -82,6 +82,34 @@ describe('pubguard publish', () => {
       expect(io.err()).toMatch(message);
       expect(existsSync(join(cwd, 'audit.jsonl'))).toBe(false);
     }
+  });
+
+  it('takes --skip-existing for pypi, hands it to twine and names the skipped files; refuses it for npm', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'pubguard-cli-publish-'));
+    await wheel(cwd, 'acme', '1.0.0');
+    await sdist(cwd, 'acme', '1.0.0');
+    // A twine that says it skipped the wheel when asked to, and records its arguments.
+    mkdirSync(join(cwd, 'bin'));
+    const script = `#!/bin/sh\necho "$@" > '${join(cwd, 'twine-args')}'\ncase "$*" in *--skip-existing*) echo 'WARNING  Skipping acme-1.0.0-py3-none-any.whl because it appears to already exist' >&2;; esac\necho 'Uploading acme-1.0.0.tar.gz'\n`;
+    writeFileSync(join(cwd, 'bin/twine'), script);
+    chmodSync(join(cwd, 'bin/twine'), 0o755);
+    const env = { PYPI_TOKEN: 'loopback-registry-token-0123456789', NPM_TOKEN: 'loopback-registry-token-0123456789', PATH: `${join(cwd, 'bin')}:${process.env.PATH ?? ''}` };
+    const common = ['--tag-name', 'v1.0.0', '--audit', 'audit.jsonl', '-j', '0'];
+    const io = memoryIO({ cwd, env });
+    const r = await run(['publish', 'pypi', 'acme-1.0.0-py3-none-any.whl', 'acme-1.0.0.tar.gz', '--repository-url', 'http://127.0.0.1:9/legacy/', '--skip-existing', ...common, '-f', 'json'], io);
+    expect(r.exitCode, io.err()).toBe(0);
+    expect(readFileSync(join(cwd, 'twine-args'), 'utf8')).toContain('--skip-existing');
+    expect(JSON.parse(io.out())).toMatchObject({ status: 'published', skipped: ['acme-1.0.0-py3-none-any.whl'] });
+
+    const text = memoryIO({ cwd, env });
+    expect((await run(['publish', 'pypi', 'acme-1.0.0-py3-none-any.whl', 'acme-1.0.0.tar.gz', '--repository-url', 'http://127.0.0.1:9/legacy/', '--skip-existing', ...common], text)).exitCode).toBe(0);
+    expect(text.out()).toContain('PUBLISHED: acme 1.0.0 published to http://127.0.0.1:9/legacy/ (acme-1.0.0-py3-none-any.whl was already there and skipped');
+
+    await npmTarball(cwd, 'acme', '1.0.0');
+    const npm = memoryIO({ cwd, env });
+    const refused = await run(['publish', 'npm', 'acme-1.0.0.tgz', '--registry', 'http://127.0.0.1:9/', '--skip-existing', ...common], npm);
+    expect(refused.exitCode).toBe(2);
+    expect(npm.err()).toContain('--skip-existing is for publish pypi only: npm publishes one tarball');
   });
 
   it('refuses a dist-tag npm would refuse at the upload before anything runs, and takes a plain name', async () => {

@@ -72,6 +72,12 @@ sent to any other repository URL.
 
 Options:
       --repository-url URL  upload endpoint (default https://upload.pypi.org/legacy/)
+      --skip-existing       to re-run a release whose upload stopped partway: files the
+                            index already holds under their names are skipped (twine
+                            --skip-existing) and named in the result and the audit record;
+                            every check, approvals included, still covers all the files
+                            given. A skipped file's bytes on the index are not compared
+                            with the approved ones: check its sha256 there
 ${commonHelp('PYPI_TOKEN')}
 
 Exit codes: 0 uploaded (or dry run passed), 1 refused, 2 usage error or failure (twine
@@ -119,7 +125,11 @@ function distTagProblem(tag: string): string | undefined {
 
 async function runPublish(ecosystem: Ecosystem, argv: string[], io: CliIO): Promise<CliResult> {
   const extra: OptionSpecs =
-    ecosystem === 'npm' ? { registry: { type: 'string' }, tag: { type: 'string' }, access: { type: 'string' } } : { 'repository-url': { type: 'string' } };
+    ecosystem === 'npm' ? { registry: { type: 'string' }, tag: { type: 'string' }, access: { type: 'string' } } : { 'repository-url': { type: 'string' }, 'skip-existing': { type: 'boolean' } };
+  // Said here rather than left to "Unknown option": someone re-running a release may well try it.
+  if (ecosystem === 'npm' && argv.slice(0, argv.includes('--') ? argv.indexOf('--') : argv.length).some((a) => /^--skip-existing(?:=|$)/.test(a))) {
+    throw new UsageError('--skip-existing is for publish pypi only: npm publishes one tarball, and a version already on the registry cannot be published again');
+  }
   const { values, positionals } = parseCommandArgs(argv, { ...OPTIONS, ...extra });
   const v = values as Record<string, string | boolean | undefined>;
   const str = (k: string): string | undefined => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
@@ -156,6 +166,7 @@ async function runPublish(ecosystem: Ecosystem, argv: string[], io: CliIO): Prom
     ...(distTag === undefined ? {} : { distTag }),
     ...(str('access') === undefined ? {} : { access: str('access')! }),
     dryRun: v['dry-run'] === true,
+    ...(v['skip-existing'] === true ? { skipExisting: true } : {}),
     ...(str('policy') === undefined ? {} : { policyPath: str('policy')! }),
     ...(str('approvals') === undefined ? {} : { approvalsDir: str('approvals')! }),
     requireApprovals: v['require-approvals'] === true,
