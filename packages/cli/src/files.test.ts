@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,4 +53,8 @@ describe('writeFileAtomic failures', () => {
   it('says why, in words, when the path is a directory', async () => {
     await expect(writeFileAtomic(dir, 'text')).rejects.toThrow(new OutputError(`cannot write ${dir}: is a directory; give a file name`));
   });
+  // A directory that can never be made (below /proc) once made the command hang for ever.
+  it.skipIf(!existsSync('/proc/self'))('gives up where a directory cannot be made', async () => {
+    await expect(writeFileAtomic('/proc/no-such-dir/report.json', 'text')).rejects.toBeInstanceOf(OutputError);
+  }, 5_000);
 });

@@ -1,4 +1,5 @@
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { rename, rm, stat, writeFile } from 'node:fs/promises';
+import { makeDirectory } from '@pubguard/engine';
 import { dirname } from 'node:path';
 import { nodeCrypto } from './builtins.js';
 
@@ -22,7 +23,7 @@ export interface WriteOptions {
 export async function writeFileAtomic(path: string, text: string, options: WriteOptions = {}): Promise<void> {
   const temp = `${path}.${nodeCrypto().randomBytes(6).toString('hex')}.tmp`;
   try {
-    await mkdir(dirname(path), { recursive: true });
+    await makeDirectory(dirname(path));
     const existing = await stat(path).then(
       (s) => (s.isFile() ? s.mode & 0o777 : undefined),
       () => undefined,

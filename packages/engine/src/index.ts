@@ -4,6 +4,7 @@ export { enumerate, joinChain, type EnumerateOptions } from './sources/index.js'
 export { STRUCTURE_RULES, type StructureRule } from './sources/checks.js';
 export { Matcher, type RawMatch, type SegmentResult, type SegmentSpec } from './matcher/matcher.js';
 export { redact, isFullSecret, fingerprint } from './redact.js';
+export { makeDirectory } from './dirs.js';
 export { BaselineError, loadBaseline } from './baseline.js';
 export type {
   Finding,

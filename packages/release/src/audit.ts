@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { appendFile, readFile } from 'node:fs/promises';
+import { makeDirectory } from '@pubguard/engine';
 import { dirname } from 'node:path';
 import { AuditError } from './errors.js';
 import { redactValue } from './redact.js';
@@ -120,7 +121,7 @@ export class AuditLog {
     const hash = sha256(serialise(base));
     const record: AuditRecord = { ...base, hash };
     try {
-      await mkdir(dirname(this.path), { recursive: true });
+      await makeDirectory(dirname(this.path));
       await appendFile(this.path, `${serialise(record)}\n`, { encoding: 'utf8', mode: 0o644 });
     } catch (error) {
       throw new AuditError(`cannot append to audit log ${this.path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { makeDirectory } from '@pubguard/engine';
 import { join, resolve } from 'node:path';
 import {
   type ReleaseSubject,
@@ -118,7 +119,7 @@ export const approveCommand: Command = {
     }
     if (approver === undefined) throw new UsageError('pass --approver NAME (your name as in the policy)');
     const outDir = resolve(io.cwd, values.out ?? DEFAULT_APPROVALS_DIR);
-    await mkdir(outDir, { recursive: true });
+    await makeDirectory(outDir);
     let statementPath: string;
     let signaturePath: string | undefined;
     let statement;
