@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { base62Crc32 } from '@pubguard/corpus';
@@ -27,4 +28,19 @@ export function auditRecords(path: string): { stage: string; outcome: string; re
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l) as { stage: string; outcome: string; reason: string });
+}
+
+/**
+ * Whether Debian's twine is on PATH. CI installs it in .ci/run, so missing there is a failure,
+ * not a skip; elsewhere `name`'s tests are skipped with a warning.
+ */
+export function twineAvailable(name: string): boolean {
+  try {
+    execFileSync('twine', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    if (process.env.CI) throw new Error('twine is not installed: .ci/run must install it (apt-get install -y twine)');
+    console.warn(`${name}: twine not found, skipping (install it with: apt-get install -y twine)`);
+    return false;
+  }
 }

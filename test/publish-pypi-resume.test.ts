@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,22 +7,13 @@ import { sdist, sdistFileName, wheel, wheelFileName } from '@pubguard/corpus';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sshKey } from '../packages/release/src/testing/fixtures.js';
 import { type ProcessResult, runPubguard } from './helpers.js';
-import { assertNoToken, auditRecords } from './publish-helpers.js';
+import { assertNoToken, auditRecords, twineAvailable } from './publish-helpers.js';
 import { type PypiServer, type PypiServerOptions, startPypiServer } from './servers/pypi.js';
 
 // Re-running `pubguard publish pypi` after an upload that stopped halfway, with Debian's real
 // twine against loopback indexes: one that refuses any second upload of a file name, and one
 // that answers as PyPI does.
-function twineAvailable(): boolean {
-  try {
-    execFileSync('twine', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const haveTwine = twineAvailable();
-if (!haveTwine && process.env.CI) throw new Error('twine is not installed: .ci/run must install it (apt-get install -y twine)');
+const haveTwine = twineAvailable('publish-pypi-resume');
 
 const NAME = 'acme-pubguard-demo';
 const VERSION = '2.0.1';

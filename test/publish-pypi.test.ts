@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,24 +6,11 @@ import { sdist, sdistFileName, wheel, wheelFileName } from '@pubguard/corpus';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sshKey } from '../packages/release/src/testing/fixtures.js';
 import { type ProcessResult, runPubguard } from './helpers.js';
-import { assertNoToken, auditRecords, checksummedToken } from './publish-helpers.js';
+import { assertNoToken, auditRecords, checksummedToken, twineAvailable } from './publish-helpers.js';
 import { type PypiServer, startPypiServer, startWebhook } from './servers/pypi.js';
 
 // `pubguard publish pypi` with Debian's real twine against a loopback legacy-upload endpoint.
-function twineAvailable(): boolean {
-  try {
-    execFileSync('twine', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const haveTwine = twineAvailable();
-if (!haveTwine) {
-  // CI installs twine in .ci/run: missing there is a failure, not a skip.
-  if (process.env.CI) throw new Error('twine is not installed: .ci/run must install it (apt-get install -y twine)');
-  console.warn('publish-pypi: twine not found, skipping (install it with: apt-get install -y twine)');
-}
+const haveTwine = twineAvailable('publish-pypi');
 
 const NAME = 'acme-pubguard-demo';
 const VERSION = '2.0.1';
