@@ -1,7 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { base62Crc32 } from '@pubguard/corpus';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { base62Crc32, sdist, wheel } from '@pubguard/corpus';
+import { sshKey } from '../packages/release/src/testing/fixtures.js';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
@@ -43,4 +45,19 @@ export function twineAvailable(name: string): boolean {
     console.warn(`${name}: twine not found, skipping (install it with: apt-get install -y twine)`);
     return false;
   }
+}
+
+/**
+ * Writes a one-module Python release into `cwd`: its wheel and sdist at `files` (paths below
+ * `cwd`, wheel first) and `.pubguard/policy.json`, in which alice (key `id_alice`) alone
+ * approves.
+ */
+export async function pythonRelease(cwd: string, name: string, version: string, files: readonly string[]): Promise<void> {
+  mkdirSync(join(cwd, 'dist'));
+  const code = [{ path: `${name.replace(/-/g, '_')}/__init__.py`, content: `__version__ = "${version}"\n` }];
+  writeFileSync(join(cwd, files[0]!), await wheel(name, version, code));
+  writeFileSync(join(cwd, files[1]!), await sdist(name, version, code));
+  const alice = sshKey(cwd, 'id_alice');
+  mkdirSync(join(cwd, '.pubguard'));
+  writeFileSync(join(cwd, '.pubguard/policy.json'), JSON.stringify({ version: 1, approvers: { alice: { keys: [alice.pub] } }, groups: {}, rule: { minApprovers: 1, groups: {} } }));
 }

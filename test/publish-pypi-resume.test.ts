@@ -3,11 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sdist, sdistFileName, wheel, wheelFileName } from '@pubguard/corpus';
+import { sdistFileName, wheel, wheelFileName } from '@pubguard/corpus';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sshKey } from '../packages/release/src/testing/fixtures.js';
 import { type ProcessResult, runPubguard } from './helpers.js';
-import { assertNoToken, auditRecords, twineAvailable } from './publish-helpers.js';
+import { assertNoToken, auditRecords, pythonRelease, twineAvailable } from './publish-helpers.js';
 import { type PypiServer, type PypiServerOptions, startPypiServer } from './servers/pypi.js';
 
 // Re-running `pubguard publish pypi` after an upload that stopped halfway, with Debian's real
@@ -42,13 +41,7 @@ async function publish(server: PypiServer, audit: string, extra: string[] = []):
 }
 
 beforeAll(async () => {
-  mkdirSync(join(cwd, 'dist'));
-  const code = [{ path: 'acme_pubguard_demo/__init__.py', content: '__version__ = "2.0.1"\n' }];
-  writeFileSync(join(cwd, files[0]!), await wheel(NAME, VERSION, code));
-  writeFileSync(join(cwd, files[1]!), await sdist(NAME, VERSION, code));
-  const alice = sshKey(cwd, 'id_alice');
-  mkdirSync(join(cwd, '.pubguard'));
-  writeFileSync(join(cwd, '.pubguard/policy.json'), JSON.stringify({ version: 1, approvers: { alice: { keys: [alice.pub] } }, groups: {}, rule: { minApprovers: 1, groups: {} } }));
+  await pythonRelease(cwd, NAME, VERSION, files);
   // One approval of the whole release, for every run below.
   const a = await runPubguard(['approve', ...files, '--key', 'id_alice', '--expires', '1h', '--no-audit'], { cwd });
   if (a.code !== 0) throw new Error(a.stderr);

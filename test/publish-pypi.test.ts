@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sdist, sdistFileName, wheel, wheelFileName } from '@pubguard/corpus';
+import { sdistFileName, wheelFileName } from '@pubguard/corpus';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sshKey } from '../packages/release/src/testing/fixtures.js';
 import { type ProcessResult, runPubguard } from './helpers.js';
-import { assertNoToken, auditRecords, checksummedToken, twineAvailable } from './publish-helpers.js';
+import { assertNoToken, auditRecords, checksummedToken, pythonRelease, twineAvailable } from './publish-helpers.js';
 import { type PypiServer, startPypiServer, startWebhook } from './servers/pypi.js';
 
 // `pubguard publish pypi` with Debian's real twine against a loopback legacy-upload endpoint.
@@ -34,13 +33,7 @@ async function publish(args: string[], env: Record<string, string>): Promise<Pro
 
 beforeAll(async () => {
   [server, hook] = await Promise.all([startPypiServer(), startWebhook()]);
-  mkdirSync(join(cwd, 'dist'));
-  const code = [{ path: 'acme_pubguard_demo/__init__.py', content: '__version__ = "2.0.1"\n' }];
-  writeFileSync(join(cwd, files[0]!), await wheel(NAME, VERSION, code));
-  writeFileSync(join(cwd, files[1]!), await sdist(NAME, VERSION, code));
-  const alice = sshKey(cwd, 'id_alice');
-  mkdirSync(join(cwd, '.pubguard'));
-  writeFileSync(join(cwd, '.pubguard/policy.json'), JSON.stringify({ version: 1, approvers: { alice: { keys: [alice.pub] } }, groups: {}, rule: { minApprovers: 1, groups: {} } }));
+  await pythonRelease(cwd, NAME, VERSION, files);
 });
 
 afterAll(async () => {
