@@ -201,6 +201,15 @@ describe('verifyApprovals', () => {
     expect((await verify(dir, { initiator: 'alice', policy: allowed })).ok).toBe(true);
   });
 
+  it('knows the initiator whatever the case CI spells the user name in', async () => {
+    const dir = freshDir();
+    await approve(dir, 'alice');
+    // GitHub user names are case-insensitive; GITHUB_ACTOR spells one as the account does.
+    const v = await verify(dir, { initiator: 'Alice', policy: validatePolicy(policyJson({ groups: {}, minApprovers: 1 })) });
+    expect(v.ok).toBe(false);
+    expect(v.rejected.map((r) => [r.person, r.reason])).toEqual([['alice', 'alice started this release and may not approve it']]);
+  });
+
   it('refuses a tampered statement', async () => {
     const dir = freshDir();
     await approve(dir, 'alice');

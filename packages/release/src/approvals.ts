@@ -1,7 +1,7 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ReleaseError, SignatureFormatError, StatementError } from './errors.js';
-import { type Policy, assignQuotas, policyProblems } from './policy.js';
+import { type Policy, assignQuotas, isInitiator, policyProblems } from './policy.js';
 import { APPROVAL_NAMESPACE, parseSshsig, sshsigVerify } from './sshsig.js';
 import { type ApprovalStatement, type ReleaseSubject, normaliseArtifacts, parseStatement } from './statement.js';
 
@@ -167,7 +167,7 @@ export function verifyApprovals(options: VerifyApprovalsOptions): ApprovalVerdic
       reject(`approval is dated in the future (${statement.issuedAt})`, person);
       continue;
     }
-    if (initiator !== undefined && person === initiator && !policy.rule.initiatorMayApprove) {
+    if (initiator !== undefined && isInitiator(person, initiator) && !policy.rule.initiatorMayApprove) {
       reject(`${person} started this release and may not approve it`, person);
       continue;
     }

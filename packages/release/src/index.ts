@@ -68,6 +68,7 @@ export {
   validatePolicy,
   loadPolicy,
   assignQuotas,
+  isInitiator,
   policyProblems,
 } from './policy.js';
 export {

@@ -92,6 +92,13 @@ describe('policyProblems', () => {
     ]);
   });
 
+  it('leaves the initiator out whatever the case of their user name', () => {
+    expect(policyProblems(validatePolicy(base()), { initiator: 'Bob' })).toEqual([
+      'the rule needs 2 distinct approvers but only 1 can approve without the initiator Bob',
+      'group rel must give 1 approval but has only 0 members without the initiator Bob',
+    ]);
+  });
+
   it('counts one approver or approval in the singular', () => {
     const p = base();
     p.approvers = { alice: { keys: [a.pub] } } as typeof p.approvers;

@@ -164,18 +164,28 @@ export function assignQuotas(policy: Policy, people: readonly string[]): QuotaAs
   return { assigned, unfilled };
 }
 
+/**
+ * Whether the approver `person` of a policy is the release initiator `initiator`. Case is
+ * ignored: GitHub and GitLab user names are case-insensitive, and CI names the user as the
+ * account spells it (`GITHUB_ACTOR=Alice` for a policy's "alice").
+ */
+export function isInitiator(person: string, initiator: string): boolean {
+  return person.toLowerCase() === initiator.toLowerCase();
+}
+
 /** Why a policy can never be met (empty when it can), optionally with the release initiator left out. */
 export function policyProblems(policy: Policy, options: { initiator?: string } = {}): string[] {
   const excluded = options.initiator !== undefined && !policy.rule.initiatorMayApprove ? options.initiator : undefined;
-  const people = [...policy.approvers.keys()].filter((p) => p !== excluded);
-  const without = excluded !== undefined && policy.approvers.has(excluded) ? ` without the initiator ${excluded}` : '';
+  const kept = (p: string): boolean => excluded === undefined || !isInitiator(p, excluded);
+  const people = [...policy.approvers.keys()].filter(kept);
+  const without = people.length < policy.approvers.size ? ` without the initiator ${excluded}` : '';
   const problems: string[] = [];
   if (people.length < policy.rule.minApprovers) {
     const n = policy.rule.minApprovers;
     problems.push(`the rule needs ${n} distinct approver${n === 1 ? '' : 's'} but only ${people.length} can approve${without}`);
   }
   for (const [group, n] of Object.entries(policy.rule.groups)) {
-    const members = (policy.groups.get(group) ?? []).filter((p) => p !== excluded);
+    const members = (policy.groups.get(group) ?? []).filter(kept);
     if (n > members.length) problems.push(`group ${group} must give ${n} approval${n === 1 ? '' : 's'} but has only ${members.length} member${members.length === 1 ? '' : 's'}${without}`);
   }
   const total = Object.values(policy.rule.groups).reduce((a, b) => a + b, 0);
