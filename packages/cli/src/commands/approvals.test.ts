@@ -64,7 +64,14 @@ describe('pubguard approvals verify', () => {
     expect(gitlab.code).toBe(1);
     expect(gitlab.out).toContain('Initiator: carol (from GITLAB_USER_LOGIN)');
     // --initiator wins; outside CI the initiator is unknown, and the output says what that means.
-    expect((await inCi({ GITHUB_ACTIONS: 'true', GITHUB_ACTOR: 'carol' }, '--initiator', 'dave')).code).toBe(0);
+    const dave = await inCi({ GITHUB_ACTIONS: 'true', GITHUB_ACTOR: 'carol' }, '--initiator', 'dave');
+    expect(dave.code).toBe(0);
+    expect(dave.out).toContain('Initiator: dave, who is not an approver in the policy, so no approval is left out');
+    // A CI user name the policy spells otherwise: nobody's approval is left out, and the output says it.
+    const other = await inCi({ GITHUB_ACTIONS: 'true', GITHUB_ACTOR: 'carol-gh' });
+    expect(other.code).toBe(0);
+    expect(other.out).toContain('Initiator: carol-gh (from GITHUB_ACTOR), who is not an approver in the policy, so no approval is left out; name approvers by their CI user names');
+    expect(other.out).not.toContain('whose approval does not count');
     const local = await inCi({ GITHUB_ACTOR: 'carol' });
     expect(local.code).toBe(0);
     expect(local.out).toContain('Initiator: unknown (no --initiator, and not run in GitHub Actions or GitLab CI)');

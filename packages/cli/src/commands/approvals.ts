@@ -1,6 +1,6 @@
 import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { loadApprovals, loadPolicy, verifyApprovals } from '@pubguard/release';
+import { isInitiator, loadApprovals, loadPolicy, verifyApprovals } from '@pubguard/release';
 import { visible } from '@pubguard/report';
 import { type CliResult, type Command, UsageError } from '../io.js';
 import { DEFAULT_APPROVALS_DIR, DEFAULT_POLICY_PATH, subjectFromArgs } from './approve.js';
@@ -100,8 +100,12 @@ export const approvalsVerifyCommand: Command = {
       for (const m of verdict.missing) w(`  ${m}`);
     }
     if (!policy.rule.initiatorMayApprove) {
-      if (initiator?.from !== undefined) w(`Initiator: ${initiator.name} (from ${initiator.from}), whose approval does not count`);
-      else if (initiator === undefined) w('Initiator: unknown (no --initiator, and not run in GitHub Actions or GitLab CI), so an approval by whoever started this release counts');
+      // A name CI spells otherwise than the policy leaves nobody out: say so rather than let it pass.
+      const from = initiator?.from === undefined ? '' : ` (from ${initiator.from})`;
+      if (initiator === undefined) w('Initiator: unknown (no --initiator, and not run in GitHub Actions or GitLab CI), so an approval by whoever started this release counts');
+      else if (![...policy.approvers.keys()].some((p) => isInitiator(p, initiator.name))) {
+        w(`Initiator: ${initiator.name}${from}, who is not an approver in the policy, so no approval is left out; name approvers by their CI user names`);
+      } else if (initiator.from !== undefined) w(`Initiator: ${initiator.name}${from}, whose approval does not count`);
     }
     return { exitCode: verdict.ok ? 0 : 1 };
   },
