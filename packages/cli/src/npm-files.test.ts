@@ -149,7 +149,11 @@ describe('pubguard scan --npm-files', () => {
 
 describe('parsePackFiles', () => {
   it('gives the paths npm 11 lists, with forward slashes', () => {
-    expect(parsePackFiles(packJson(['lib/sp ace/b c.js', 'package.json', 'lib\\win.js']), '.')).toEqual(['lib/sp ace/b c.js', 'package.json', 'lib/win.js']);
+    expect(parsePackFiles(packJson(['lib/sp ace/b c.js', 'package.json', 'lib\\win.js']), '.', true)).toEqual(['lib/sp ace/b c.js', 'package.json', 'lib/win.js']);
+  });
+
+  it('keeps a backslash in a file name outside Windows, where it is no separator', () => {
+    expect(parsePackFiles(packJson(['lib/back\\slash.js', 'package.json']), '.', false)).toEqual(['lib/back\\slash.js', 'package.json']);
   });
 
   it('refuses absolute paths and paths with empty or dot parts', () => {

@@ -96,8 +96,10 @@ function jsonErrorSummary(stdout: string): string {
  * The file paths in the output of `npm pack --dry-run --json`: an array holding one object
  * per package, whose `files` lists `{ path, size, mode }`. Anything else, or a path that
  * leaves the package, is an NpmFilesError: scanning less than npm publishes must not pass.
+ * A backslash separates directories on Windows only: elsewhere it is part of a file name
+ * (`lib/a\b.js`), which npm publishes as it is.
  */
-export function parsePackFiles(stdout: string, dir: string): string[] {
+export function parsePackFiles(stdout: string, dir: string, windows = process.platform === 'win32'): string[] {
   const unreadable = (what: string) =>
     new NpmFilesError(`cannot read what \`npm ${NPM_PACK_ARGS.join(' ')}\` printed in ${dir}: ${what}; is npm 7 or later on PATH?`);
   let data: unknown;
@@ -113,7 +115,7 @@ export function parsePackFiles(stdout: string, dir: string): string[] {
   for (const file of files) {
     const path = (file as { path?: unknown } | null)?.path;
     if (typeof path !== 'string' || path === '') throw unreadable('a file without a "path"');
-    const rel = path.replace(/\\/g, '/');
+    const rel = windows ? path.replace(/\\/g, '/') : path;
     if (rel.startsWith('/') || /^[a-z]:/i.test(rel) || rel.split('/').some((part) => part === '..' || part === '.' || part === '')) {
       throw unreadable(`a path that is not a plain path inside the package: ${JSON.stringify(path)}`);
     }
