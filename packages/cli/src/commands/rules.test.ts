@@ -74,6 +74,17 @@ describe('pubguard rules with a settings file', () => {
     expect(lines.at(-1)).toBe(`${builtinRuleDefinitions().length} rules (1 custom, 1 built-in disabled; from ${join('..', '..', CONFIG_FILE_NAME)})`);
   });
 
+  it('counts a rule disabled twice in the settings file once', async () => {
+    await writeConfig({ rules: { disable: ['npm-access-token', 'npm-access-token'] } });
+    const io = memoryIO({ cwd: dir });
+    expect((await rulesListCommand.run([], io)).exitCode).toBe(0);
+    const count = builtinRuleDefinitions().length - 1;
+    expect(io.out().trimEnd().split('\n').at(-1)).toBe(`${count} rules (0 custom, 1 built-in disabled; from ${CONFIG_FILE_NAME})`);
+    const check = memoryIO({ cwd: dir });
+    expect((await rulesCheckCommand.run([], check)).exitCode).toBe(0);
+    expect(check.out()).toBe(`rules check: ${count} rules (0 custom, 1 built-in disabled; from ${CONFIG_FILE_NAME}), no problems\n`);
+  });
+
   it('gives each JSON row its source, the other fields as before', async () => {
     await writeConfig({ rules: { custom: [acme] } }, 'other.json');
     const io = memoryIO({ cwd: dir });

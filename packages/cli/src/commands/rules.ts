@@ -60,7 +60,8 @@ function parseOptions(argv: string[]): { format: 'text' | 'json'; config: string
 /** Where the rules came from, for the last line of the text output; empty without a settings file. */
 function configNote(rules: RulesConfig, cwd: string): string {
   if (!rules.loaded) return '';
-  const disabled = rules.loaded.config.rules?.disable?.length ?? 0;
+  // An id named twice disables one rule.
+  const disabled = new Set(rules.loaded.config.rules?.disable ?? []).size;
   const parts = [`${rules.custom.length} custom`, ...(disabled > 0 ? [`${disabled} built-in disabled`] : [])];
   return ` (${parts.join(', ')}; from ${relative(cwd, rules.loaded.path) || rules.loaded.path})`;
 }
