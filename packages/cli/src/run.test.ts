@@ -35,9 +35,11 @@ describe('run', () => {
     const group = memoryIO();
     expect((await run(['rules'], group)).exitCode).toBe(2);
     expect(group.err()).toBe("pubguard: unknown command 'rules'. Did you mean one of: pubguard rules list, pubguard rules check?\n");
+    // Asked for help, a group lists its commands.
     const option = memoryIO();
-    expect((await run(['rules', '--help'], option)).exitCode).toBe(2);
-    expect(option.err()).toBe("pubguard: unknown command 'rules'. Did you mean one of: pubguard rules list, pubguard rules check?\n");
+    expect((await run(['rules', '--help'], option)).exitCode).toBe(0);
+    expect(option.out()).toMatch(/^Usage: pubguard rules <list\|check> \[options\]\n\n {2}rules list {3}list the rules a scan runs[^\n]*\n {2}rules check {2}lint /);
+    expect(option.err()).toBe('');
   });
 
   it('suggests the option a typo was meant to be', async () => {
@@ -102,6 +104,19 @@ describe('help texts', () => {
 });
 
 describe('every command --help', () => {
+  it('starts the descriptions of one block of options in one column', async () => {
+    const { commands } = await import('./commands/index.js');
+    for (const entry of commands) {
+      const command = await entry.load();
+      // Blocks are separated by blank lines and headings; an option line is `  -f, --format FMT   …`.
+      for (const block of command.help.split(/\n(?:\s*\n|[A-Z][^\n]*:\n)/)) {
+        const columns = new Set<number>();
+        for (const m of block.matchAll(/^( {2}(?:-[a-zA-Z], )?(?: {4})?--[a-z][a-z0-9-]*(?: [A-Z_|./]+)?)( +)\S/gm)) columns.add(m[1]!.length + m[2]!.length);
+        expect([...columns].length, `pubguard ${entry.name} --help:\n${block}`).toBeLessThanOrEqual(1);
+      }
+    }
+  });
+
   it('lists only options the command accepts', async () => {
     const { commands } = await import('./commands/index.js');
     const cwd = await mkdtemp(join(tmpdir(), 'pubguard-help-'));

@@ -48,6 +48,13 @@ export async function run(argv: string[], io: CliIO): Promise<CliResult> {
   const found = findCommand(argv);
   if (!found) {
     const prefix = commands.filter((c) => c.name.startsWith(`${first} `));
+    // `pubguard rules --help`: the group's commands, as the main help lists them.
+    if (prefix.length > 0 && (argv[1] === '-h' || argv[1] === '--help')) {
+      const width = Math.max(...prefix.map((c) => c.name.length));
+      const lines = prefix.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+      io.stdout.write(`Usage: pubguard ${first} <${prefix.map((c) => c.name.slice(first.length + 1)).join('|')}> [options]\n\n${lines.join('\n')}\n\nEach has its own help: \`pubguard ${prefix[0]!.name} --help\`.\n`);
+      return { exitCode: 0 };
+    }
     // Only a known first word (`version chek`) makes a second word part of the command's name.
     const second = prefix.length > 0 && argv[1] !== undefined && !argv[1].startsWith('-') ? argv[1] : undefined;
     const given = second === undefined ? first : `${first} ${second}`;

@@ -5,7 +5,7 @@ import { visible } from '@pubguard/report';
 import { type CliResult, type Command, UsageError } from '../io.js';
 import { DEFAULT_APPROVALS_DIR, DEFAULT_POLICY_PATH, subjectFromArgs } from './approve.js';
 import { parseCommandArgs } from '../args.js';
-import { GATE_HELP, GATE_OPTIONS, actorOf, initiatorOf, outputFormat, recordGate, writeJson } from './audit.js';
+import { gateHelp, GATE_OPTIONS, actorOf, initiatorOf, outputFormat, recordGate, writeJson } from './audit.js';
 
 const HELP = `Usage: pubguard approvals verify <artifact...|manifest.json> [options]
 
@@ -22,7 +22,7 @@ Options:
                           Actions, $GITLAB_USER_LOGIN in GitLab CI)
       --package NAME      package name (default: read from the artifacts)
       --version VERSION   semver version (default: read from the artifacts)
-${GATE_HELP}
+${gateHelp(26)}
 
 Exit codes: 0 approved, 1 refused (including a policy that can never be met), 2 usage
 error, an unreadable artifact or an invalid policy.

@@ -17,7 +17,7 @@ import {
 } from '@pubguard/release';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
 import { parseCommandArgs } from '../args.js';
-import { GATE_HELP, GATE_OPTIONS, outputFormat, recordGate, writeJson } from './audit.js';
+import { gateHelp, GATE_OPTIONS, outputFormat, recordGate, writeJson } from './audit.js';
 
 /** Where approvals are written and read unless told otherwise. */
 export const DEFAULT_APPROVALS_DIR = '.pubguard/approvals';
@@ -70,7 +70,7 @@ Options:
       --out DIR           where to write (default ${DEFAULT_APPROVALS_DIR})
       --statement-only    write the unsigned statement only, for signing with
                           ssh-keygen -Y sign -n pubguard-approval -f KEY FILE
-${GATE_HELP}
+${gateHelp(26)}
 
 Exit codes: 0 written, 2 usage error or an unreadable artifact or key.
 `;

@@ -15,11 +15,17 @@ export const GATE_OPTIONS = {
   actor: { type: 'string' },
 } as const;
 
-/** Help lines for GATE_OPTIONS. */
-export const GATE_HELP = `  -f, --format FMT   text (default) or json
-      --audit FILE   append the outcome to this audit log (default ${DEFAULT_AUDIT_PATH})
-      --no-audit     do not write an audit record
-      --actor NAME   who runs the gate (default: $GITHUB_ACTOR, else $USER)`;
+/** The help lines of the options every gate takes, their descriptions starting at `column` as the command's own do. */
+export function gateHelp(column: number): string {
+  const pad = (option: string): string => option.padEnd(column);
+  return [
+    `${pad('  -f, --format FMT')}text (default) or json`,
+    `${pad('      --audit FILE')}append the outcome to this audit log`,
+    `${' '.repeat(column)}(default ${DEFAULT_AUDIT_PATH})`,
+    `${pad('      --no-audit')}do not write an audit record`,
+    `${pad('      --actor NAME')}who runs the gate (default: $GITHUB_ACTOR, else $USER)`,
+  ].join('\n');
+}
 
 /** `text` or `json` from `--format`. */
 export function outputFormat(value: string | undefined): 'text' | 'json' {

@@ -1,6 +1,6 @@
 import { type CliResult, type Command, UsageError } from '../io.js';
 import { parseCommandArgs } from '../args.js';
-import { GATE_HELP, GATE_OPTIONS, actorOf, outputFormat, recordGate, writeJson } from './audit.js';
+import { gateHelp, GATE_OPTIONS, actorOf, outputFormat, recordGate, writeJson } from './audit.js';
 
 const HELP = `Usage: pubguard confirm --phrase PHRASE [--input VALUE] [options]
 
@@ -12,7 +12,7 @@ The input itself is never printed or written to the audit log.
 Options:
       --phrase PHRASE    what must be typed, e.g. release or the package name
       --input VALUE      the value typed (may be empty)
-${GATE_HELP}
+${gateHelp(25)}
 
 Exit codes: 0 confirmed, 1 input differs, 2 usage error or no input and no terminal.
 

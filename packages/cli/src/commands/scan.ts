@@ -58,12 +58,12 @@ Scanning:
                            \`pubguard report merge\`
 
 Limits (a crossed limit is reported as an error and the scan goes on):
-      --max-depth N            archives inside archives (default 5)
-      --max-entries N          entries per archive (default 100000)
-      --max-entry-bytes SIZE   uncompressed bytes per entry (default 2GiB)
-      --max-artifact-bytes SIZE uncompressed bytes per artifact (default 8GiB)
-      --max-ratio N            compression ratio per entry (default 200)
-      --max-artifact-seconds N time per artifact (default: no limit)
+      --max-depth N              archives inside archives (default 5)
+      --max-entries N            entries per archive (default 100000)
+      --max-entry-bytes SIZE     uncompressed bytes per entry (default 2GiB)
+      --max-artifact-bytes SIZE  uncompressed bytes per artifact (default 8GiB)
+      --max-ratio N              compression ratio per entry (default 200)
+      --max-artifact-seconds N   time per artifact (default: no limit)
   SIZE takes a number of bytes or a suffix: 64KiB, 10MB, 2GiB.
 
 Exit codes: 0 nothing found, 1 findings, 2 usage error or something could not be read.

@@ -3,7 +3,7 @@ import { ArtifactError, type AuditSubject, checkArtifactVersions, sha256File } f
 import { visible } from '@pubguard/report';
 import { type CliResult, type Command, UsageError } from '../io.js';
 import { parseCommandArgs } from '../args.js';
-import { GATE_HELP, GATE_OPTIONS, actorOf, outputFormat, recordGate, writeJson } from './audit.js';
+import { gateHelp, GATE_OPTIONS, actorOf, outputFormat, recordGate, writeJson } from './audit.js';
 
 const HELP = `Usage: pubguard version check <tag> [artifact...] [options]
 
@@ -19,7 +19,7 @@ Options:
                           PEP 440 as aN, bN, rcN and .devN; other pre-release forms sort
                           differently on npm and PyPI and are refused
       --no-v-prefix       accept a tag without the leading v
-${GATE_HELP}
+${gateHelp(26)}
 
 Exit codes: 0 accepted, 1 refused, 2 usage error or an unreadable artifact.
 
