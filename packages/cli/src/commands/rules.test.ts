@@ -106,7 +106,7 @@ describe('pubguard rules with a settings file', () => {
     expect(io.out()).toMatch(/\nrules check: \d+ rules \(1 custom; from pubguard\.config\.json\), no problems, 3 warning\(s\)\n$/);
   });
 
-  it('fails (exit 1) on a custom example not reported, a negative example reported or an unbounded pattern, which scan refuses', async () => {
+  it('fails (exit 1) on a custom example not reported, a negative example reported (which scan refuses) or an unbounded pattern', async () => {
     const hex = (seed: number) => Array.from({ length: 32 }, (_, i) => ((i * 7 + seed) % 16).toString(16)).join('');
     const broken = { ...acme, examples: [`key = acme_${hex(1)}`, 'key = acme_short'], negative_examples: [`acme_${hex(3)}`] };
     const loose = { ...acme, id: 'acme-loose', pattern: '(acme_[0-9a-f]+)', examples: [`acme_${hex(5)}`] };
