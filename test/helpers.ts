@@ -21,7 +21,7 @@ export interface RunOptions {
 
 // Who CI says started the run becomes the release initiator of approvals verify and publish:
 // a test names the people in its policies itself, whatever CI runs it.
-const CI_IDENTITY = ['GITHUB_ACTIONS', 'GITHUB_ACTOR', 'GITLAB_CI', 'GITLAB_USER_LOGIN'];
+const CI_IDENTITY = ['GITHUB_ACTIONS', 'GITHUB_ACTOR', 'GITHUB_TRIGGERING_ACTOR', 'GITLAB_CI', 'GITLAB_USER_LOGIN'];
 
 /** The environment without the variables that name who started a CI run. */
 export function withoutCiIdentity(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {

@@ -76,8 +76,11 @@ export interface VerifyApprovalsOptions {
   subject: ReleaseSubject;
   policy: Policy;
   approvals: readonly ApprovalFile[];
-  /** The person who started the release; does not count unless the policy allows it. */
-  initiator?: string;
+  /**
+   * Who started the release (or the people who did: a CI run re-run by someone else); their
+   * approvals do not count unless the policy allows it.
+   */
+  initiator?: string | readonly string[];
   now?: Date;
 }
 

@@ -94,8 +94,16 @@ describe('policyProblems', () => {
 
   it('leaves the initiator out whatever the case of their user name', () => {
     expect(policyProblems(validatePolicy(base()), { initiator: 'Bob' })).toEqual([
-      'the rule needs 2 distinct approvers but only 1 can approve without the initiator Bob',
-      'group rel must give 1 approval but has only 0 members without the initiator Bob',
+      'the rule needs 2 distinct approvers but only 1 can approve without the initiator bob',
+      'group rel must give 1 approval but has only 0 members without the initiator bob',
+    ]);
+  });
+
+  it('leaves out every initiator of a run that someone else re-ran', () => {
+    expect(policyProblems(validatePolicy(base()), { initiator: ['Alice', 'bob'] })).toEqual([
+      'the rule needs 2 distinct approvers but only 0 can approve without the initiators alice and bob',
+      'group sec must give 1 approval but has only 0 members without the initiators alice and bob',
+      'group rel must give 1 approval but has only 0 members without the initiators alice and bob',
     ]);
   });
 

@@ -165,20 +165,23 @@ export function assignQuotas(policy: Policy, people: readonly string[]): QuotaAs
 }
 
 /**
- * Whether the approver `person` of a policy is the release initiator `initiator`. Case is
- * ignored: GitHub and GitLab user names are case-insensitive, and CI names the user as the
- * account spells it (`GITHUB_ACTOR=Alice` for a policy's "alice").
+ * Whether the approver `person` of a policy is the release initiator, or one of them (a CI run
+ * started by one user and re-run by another has two). Case is ignored: GitHub and GitLab user
+ * names are case-insensitive, and CI names the user as the account spells it
+ * (`GITHUB_ACTOR=Alice` for a policy's "alice").
  */
-export function isInitiator(person: string, initiator: string): boolean {
-  return person.toLowerCase() === initiator.toLowerCase();
+export function isInitiator(person: string, initiator: string | readonly string[]): boolean {
+  const name = person.toLowerCase();
+  return typeof initiator === 'string' ? name === initiator.toLowerCase() : initiator.some((i) => name === i.toLowerCase());
 }
 
-/** Why a policy can never be met (empty when it can), optionally with the release initiator left out. */
-export function policyProblems(policy: Policy, options: { initiator?: string } = {}): string[] {
+/** Why a policy can never be met (empty when it can), optionally with the release initiator(s) left out. */
+export function policyProblems(policy: Policy, options: { initiator?: string | readonly string[] } = {}): string[] {
   const excluded = options.initiator !== undefined && !policy.rule.initiatorMayApprove ? options.initiator : undefined;
   const kept = (p: string): boolean => excluded === undefined || !isInitiator(p, excluded);
   const people = [...policy.approvers.keys()].filter(kept);
-  const without = people.length < policy.approvers.size ? ` without the initiator ${excluded}` : '';
+  const gone = [...policy.approvers.keys()].filter((p) => !kept(p));
+  const without = gone.length === 0 ? '' : ` without the initiator${gone.length === 1 ? '' : 's'} ${gone.join(' and ')}`;
   const problems: string[] = [];
   if (people.length < policy.rule.minApprovers) {
     const n = policy.rule.minApprovers;

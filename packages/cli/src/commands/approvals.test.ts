@@ -60,6 +60,12 @@ describe('pubguard approvals verify', () => {
     expect(github.code).toBe(1);
     expect(github.out).toContain('Initiator: carol (from GITHUB_ACTOR), whose approval does not count');
     expect(github.out).toContain('carol started this release and may not approve it');
+    // dave started the workflow, carol re-ran it: neither counts.
+    const rerun = await inCi({ GITHUB_ACTIONS: 'true', GITHUB_ACTOR: 'dave', GITHUB_TRIGGERING_ACTOR: 'carol' });
+    expect(rerun.code).toBe(1);
+    expect(rerun.out).toContain('carol started this release and may not approve it');
+    expect(rerun.out).toContain('Initiator: dave and carol (from GITHUB_ACTOR and GITHUB_TRIGGERING_ACTOR), whose approvals do not count');
+    expect((await inCi({ GITHUB_ACTIONS: 'true', GITHUB_ACTOR: 'dave', GITHUB_TRIGGERING_ACTOR: 'dave' })).code).toBe(0);
     const gitlab = await inCi({ GITLAB_CI: 'true', GITLAB_USER_LOGIN: 'carol' });
     expect(gitlab.code).toBe(1);
     expect(gitlab.out).toContain('Initiator: carol (from GITLAB_USER_LOGIN)');

@@ -19,7 +19,8 @@ Options:
       --approvals DIR     the approvals (default ${DEFAULT_APPROVALS_DIR})
       --initiator NAME    who started the release; not counted unless the policy says
                           "initiatorMayApprove": true (default: $GITHUB_ACTOR in GitHub
-                          Actions, $GITLAB_USER_LOGIN in GitLab CI)
+                          Actions, and $GITHUB_TRIGGERING_ACTOR when someone else re-ran
+                          the workflow; $GITLAB_USER_LOGIN in GitLab CI)
       --package NAME      package name (default: read from the artifacts)
       --version VERSION   semver version (default: read from the artifacts)
 ${gateHelp(26)}
@@ -54,7 +55,7 @@ export const approvalsVerifyCommand: Command = {
       subject,
       policy,
       approvals,
-      ...(initiator === undefined ? {} : { initiator: initiator.name }),
+      ...(initiator === undefined ? {} : { initiator: initiator.names }),
     });
     const counted = verdict.counted.map((c) => `${c.person}${c.group ? ` (${c.group})` : ''}`).join(', ') || 'nobody';
     const reason = verdict.ok
@@ -71,7 +72,7 @@ export const approvalsVerifyCommand: Command = {
         version: subject.version,
         counted: verdict.counted.map((c) => ({ person: c.person, ...(c.group ? { group: c.group } : {}), key: c.fingerprint })),
         rejected: verdict.rejected.length,
-        ...(initiator === undefined ? {} : { initiator: initiator.name }),
+        ...(initiator === undefined ? {} : { initiator: initiator.names.join(', ') }),
       },
     });
     if (format === 'json') {
@@ -102,10 +103,12 @@ export const approvalsVerifyCommand: Command = {
     if (!policy.rule.initiatorMayApprove) {
       // A name CI spells otherwise than the policy leaves nobody out: say so rather than let it pass.
       const from = initiator?.from === undefined ? '' : ` (from ${initiator.from})`;
+      const who = initiator?.names.join(' and ') ?? '';
+      const one = initiator?.names.length === 1;
       if (initiator === undefined) w('Initiator: unknown (no --initiator, and not run in GitHub Actions or GitLab CI), so an approval by whoever started this release counts');
-      else if (![...policy.approvers.keys()].some((p) => isInitiator(p, initiator.name))) {
-        w(`Initiator: ${initiator.name}${from}, who is not an approver in the policy, so no approval is left out; name approvers by their CI user names`);
-      } else if (initiator.from !== undefined) w(`Initiator: ${initiator.name}${from}, whose approval does not count`);
+      else if (![...policy.approvers.keys()].some((p) => isInitiator(p, initiator.names))) {
+        w(`Initiator: ${who}${from}, ${one ? 'who is not an approver' : 'neither of them an approver'} in the policy, so no approval is left out; name approvers by their CI user names`);
+      } else if (initiator.from !== undefined) w(`Initiator: ${who}${from}, whose approval${one ? ' does' : 's do'} not count`);
     }
     return { exitCode: verdict.ok ? 0 : 1 };
   },

@@ -40,16 +40,21 @@ export function actorOf(io: CliIO, actor: string | undefined): string {
 }
 
 /**
- * Who started the release: `--initiator`, else the user CI names as having started the run
- * (`GITHUB_ACTOR` in GitHub Actions, the first run's even when re-run; `GITLAB_USER_LOGIN` in
- * GitLab CI), so a policy's "the initiator may not approve" holds without being asked for.
- * Undefined when neither is known. `from` names the variable a default came from.
+ * Who started the release: `--initiator`, else the users CI names as having started the run,
+ * so a policy's "the initiator may not approve" holds without being asked for. In GitHub
+ * Actions that is `GITHUB_ACTOR` (who started the first run) and, when someone else re-ran it,
+ * `GITHUB_TRIGGERING_ACTOR` too; in GitLab CI, `GITLAB_USER_LOGIN`. Undefined when none is
+ * known. `from` names the variables defaults came from.
  */
-export function initiatorOf(io: CliIO, given: string | undefined): { name: string; from?: string } | undefined {
-  if (given !== undefined) return { name: given };
+export function initiatorOf(io: CliIO, given: string | undefined): { names: string[]; from?: string } | undefined {
+  if (given !== undefined) return { names: [given] };
   const env = io.env;
-  if (env.GITHUB_ACTIONS === 'true' && env.GITHUB_ACTOR) return { name: env.GITHUB_ACTOR, from: 'GITHUB_ACTOR' };
-  if (env.GITLAB_CI === 'true' && env.GITLAB_USER_LOGIN) return { name: env.GITLAB_USER_LOGIN, from: 'GITLAB_USER_LOGIN' };
+  if (env.GITHUB_ACTIONS === 'true' && env.GITHUB_ACTOR) {
+    const rerun = env.GITHUB_TRIGGERING_ACTOR;
+    if (rerun && rerun.toLowerCase() !== env.GITHUB_ACTOR.toLowerCase()) return { names: [env.GITHUB_ACTOR, rerun], from: 'GITHUB_ACTOR and GITHUB_TRIGGERING_ACTOR' };
+    return { names: [env.GITHUB_ACTOR], from: 'GITHUB_ACTOR' };
+  }
+  if (env.GITLAB_CI === 'true' && env.GITLAB_USER_LOGIN) return { names: [env.GITLAB_USER_LOGIN], from: 'GITLAB_USER_LOGIN' };
   return undefined;
 }
 

@@ -15,8 +15,9 @@ const commonHelp = (tokenVar: string): string => `Release gate (each step is an 
       --approvals DIR       signed approvals (default .pubguard/approvals)
       --require-approvals   refuse when there is no policy instead of skipping approvals
       --initiator NAME      who started the release; not counted as an approver
-                            (default: $GITHUB_ACTOR in GitHub Actions, $GITLAB_USER_LOGIN
-                            in GitLab CI)
+                            (default: $GITHUB_ACTOR in GitHub Actions, and
+                            $GITHUB_TRIGGERING_ACTOR when someone else re-ran the
+                            workflow; $GITLAB_USER_LOGIN in GitLab CI)
       --dry-run             run every check, upload nothing
       --token-env NAME      variable holding the token (default ${tokenVar})
       --notify URL          POST a JSON message (Slack-compatible "text") after the run;
@@ -170,7 +171,7 @@ async function runPublish(ecosystem: Ecosystem, argv: string[], io: CliIO): Prom
     ...(str('policy') === undefined ? {} : { policyPath: str('policy')! }),
     ...(str('approvals') === undefined ? {} : { approvalsDir: str('approvals')! }),
     requireApprovals: v['require-approvals'] === true,
-    ...(initiator === undefined ? {} : { initiator: initiator.name }),
+    ...(initiator === undefined ? {} : { initiator: initiator.names }),
     ...(baseline ? { baseline } : {}),
     ...(tokenEnv ? { tokenEnv } : {}),
     env: io.env,

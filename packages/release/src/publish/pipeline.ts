@@ -52,8 +52,8 @@ export interface PublishOptions {
   approvalsDir?: string;
   /** Refuse when there is no policy instead of skipping the approvals step. */
   requireApprovals?: boolean;
-  /** Who started the release; does not count as an approver unless the policy allows it. */
-  initiator?: string;
+  /** Who started the release (one name, or those of a run and its re-run); not counted as an approver unless the policy allows it. */
+  initiator?: string | readonly string[];
   /** Fingerprints of accepted findings. */
   baseline?: ReadonlySet<string>;
   /** Environment variable holding the token (default NPM_TOKEN or PYPI_TOKEN). */
