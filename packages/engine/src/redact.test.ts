@@ -25,6 +25,9 @@ describe('redact', () => {
       expect(shown, form).toBe(expected);
       expect(shown.length).toBeLessThan(50);
     }
+    // A `+` of the body itself stays: only one between two quotes joins literals.
+    const plus = '-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMG+qGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\nxs2RAr02ODuTYFZD+Rg07n8tWIChRANCAAR2qf1/kW45Lb9+f\n-----END PRIVATE KEY-----';
+    expect(redact(plus)).toBe('-----BEGIN PRIVATE KEY----- MIGHAg…b9+f');
     // pem-private-key-concatenated captures the body alone, string-literal joins and all.
     const joined = lines.slice(1, -1).map((l) => `${l}\\n' +\n  '`).join('').replace(/\\n' \+\n {2}'$/, '');
     expect(redact(joined)).toBe(`${body.slice(0, 6)}…${body.slice(-4)}`);

@@ -8,8 +8,9 @@ let nodeCrypto: typeof import('node:crypto') | undefined;
 // A PEM block's armour: its prefix and suffix would be all a redacted key shows.
 const PEM_BEGIN = /^-----BEGIN ([A-Z0-9 ]{1,40})-----/;
 const PEM_END = /-----END [A-Z0-9 ]{1,40}-----[\s\S]*$/;
-// What lies between a PEM body's lines: line breaks, their escapes, and string-literal joins.
-const PEM_JOINS = /\\[rnt]|[\s"'`+,\\]/g;
+// What lies between a PEM body's lines: string-literal joins (`\n' +\n  '`: a `+` between two
+// quotes only, as base64 has its own), line breaks and their escapes, quotes.
+const PEM_JOINS = /\\?["'`](?:\s|\\[rnt]){0,40}[+,]?(?:\s|\\[rnt]){0,40}\\?["'`]|\\[rnt]|[\s"'`\\]/g;
 
 /** Shows at most a short prefix and suffix of a secret, never enough to use it. */
 export function redact(secret: string): string {
