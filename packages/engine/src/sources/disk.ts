@@ -206,7 +206,7 @@ export type WalkItem =
       type: 'error';
       rel: string;
       display: string;
-      kind: 'unreadable' | 'unsupported' | 'not-found';
+      kind: 'unreadable' | 'unsupported';
       message: string;
       /** For a symbolic link not followed because it leaves the directory: the real path it points to. */
       target?: string;

@@ -93,11 +93,13 @@ async function* emitFile(
   yield file;
   if (entry.sequential && !bytes.finished && bytes.error === undefined) await bytes.drain();
   if (bytes.error !== undefined) throw bytes.error;
-  const zipAt = tail && bytes.finished ? embeddedZipStart(tail.bytes()) : undefined;
-  if (tail && zipAt !== undefined && tail.whole) {
-    const data = tail.bytes();
+  if (!tail || !bytes.finished) return;
+  const data = tail.bytes();
+  const zipAt = embeddedZipStart(data);
+  if (zipAt === undefined) return;
+  if (tail.whole) {
     yield* openEmbeddedZip(ctx, entry.chain, depth, () => readZipBuffer(ctx, entry.chain, depth, data, zipAt));
-  } else if (zipAt !== undefined) {
+  } else {
     const where = entry.chain.length === 1 && entry.chain[0] === '-' ? 'arrived on standard input' : 'is a large archive entry, read as a stream';
     yield {
       kind: 'error',
