@@ -69,6 +69,12 @@ export interface ConfigCheckOptions {
    * every problem of every rule rather than refusing the file at the first. Default true.
    */
   examples?: boolean;
+  /**
+   * False lets a custom rule that does not compile (an invalid pattern, a keyword too short)
+   * through, for `pubguard rules check`, which lists it as a problem of that rule and checks
+   * the others. Its shape (fields and their types) is still checked. Default true.
+   */
+  compile?: boolean;
 }
 
 /** A config file that cannot be used: the message names the file and the key (or line and column). */
@@ -415,10 +421,16 @@ export function validateConfig(data: unknown, file: string, options: ConfigCheck
     let compiled: CompiledRuleset;
     try {
       def = parseRuleDefinition({ examples: [], negative_examples: [], ...rule }, 'custom rule');
-      compiled = compileRules([def]);
     } catch (error) {
       if (error instanceof RuleError) throw new ConfigError(file, ruleMessage(error), `rules.custom[${i}]`);
       throw error;
+    }
+    try {
+      compiled = compileRules([def]);
+    } catch (error) {
+      if (!(error instanceof RuleError)) throw error;
+      if (options.compile === false) return;
+      throw new ConfigError(file, ruleMessage(error), `rules.custom[${i}]`);
     }
     // Examples are optional, but one that is written and not reported means the rule is
     // broken (a keyword typo, a wrong group) and would silently find nothing.
@@ -455,9 +467,14 @@ export interface ConfigRuleDefinitions {
 /**
  * The built-in definitions minus `rules.disable`, and `rules.custom`. Unknown ids in
  * `disable`, a custom id that clashes with a kept built-in or another custom rule, and a
- * custom rule that does not compile (an invalid regex) are ConfigErrors naming the rule.
+ * custom rule that does not compile (an invalid regex) are ConfigErrors naming the rule; the
+ * last is let through with `options.compile` false.
  */
-export function ruleDefinitionsFromConfig(loaded: LoadedConfig | undefined, builtins: readonly RuleDefinition[] = builtinRuleDefinitions()): ConfigRuleDefinitions {
+export function ruleDefinitionsFromConfig(
+  loaded: LoadedConfig | undefined,
+  builtins: readonly RuleDefinition[] = builtinRuleDefinitions(),
+  options: ConfigCheckOptions = {},
+): ConfigRuleDefinitions {
   const rules = loaded?.config.rules;
   const file = loaded?.path ?? CONFIG_FILE_NAME;
   const builtinIds = new Set(builtins.map((b) => b.id));
@@ -483,6 +500,7 @@ export function ruleDefinitionsFromConfig(loaded: LoadedConfig | undefined, buil
     const before = seen.get(def.id);
     if (before !== undefined) throw new ConfigError(file, `duplicate rule id '${def.id}' (also rules.custom[${before}])`, `rules.custom[${index}].id`);
     seen.set(def.id, index);
+    if (options.compile === false) continue;
     try {
       compileRules([def]);
     } catch (error) {
@@ -651,11 +669,12 @@ export interface RulesConfig extends ConfigRuleDefinitions {
 
 /**
  * Loads the config (`explicitPath`, or the nearest one above `cwd`) as `loadScanConfig` does,
- * refusing what a scan refuses, and returns the definitions of the rules a scan would run.
+ * refusing what a scan refuses (bar what `options` lets through), and returns the
+ * definitions of the rules a scan would run.
  */
 export async function loadRulesConfig(cwd: string, explicitPath: string | undefined, options: ConfigCheckOptions = {}): Promise<RulesConfig> {
   const loaded = await loadConfig(cwd, explicitPath, options);
-  const { builtin, custom } = ruleDefinitionsFromConfig(loaded);
+  const { builtin, custom } = ruleDefinitionsFromConfig(loaded, undefined, options);
   checkAllowlistRuleIds(loaded, [...builtin, ...custom]);
   return { loaded, builtin, custom };
 }

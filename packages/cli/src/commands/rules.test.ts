@@ -129,6 +129,30 @@ describe('pubguard rules with a settings file', () => {
     expect(scan.err()).toContain("rule 'acme-key': example 2 is not reported");
   });
 
+  it('lists a custom rule that does not compile as a problem of that rule and checks the others (exit 1), which scan refuses (exit 2)', async () => {
+    const hex = (seed: number) => Array.from({ length: 32 }, (_, i) => ((i * 5 + seed) % 16).toString(16)).join('');
+    const good = { ...acme, examples: [`key = acme_${hex(1)}`], negative_examples: ['key = acme_short'] };
+    const unterminated = { ...acme, id: 'acme-bad', pattern: '(acme_[0-9a-f{32})' };
+    await writeConfig({ rules: { custom: [unterminated, good] } });
+    const io = memoryIO({ cwd: dir });
+    expect((await run(['rules', 'check'], io)).exitCode).toBe(1);
+    expect(io.err()).toBe('');
+    const out = io.out();
+    expect(out).toMatch(/^acme-bad: invalid pattern: Invalid regular expression: .*Unterminated character class\n/m);
+    // The rule after it was checked as usual.
+    expect(out).toContain('acme-key: warning: has 1 example(s); 2 or more are advised');
+    expect(out).toMatch(/\nrules check: 1 problem\(s\) in 1 of \d+ rules \(2 custom; from pubguard\.config\.json\), \d+ warning\(s\)\n$/);
+    const json = memoryIO({ cwd: dir });
+    expect((await run(['rules', 'check', '-f', 'json'], json)).exitCode).toBe(1);
+    const problems = JSON.parse(json.out()) as Array<{ ruleId: string; message: string; level: string }>;
+    expect(problems.filter((p) => p.level === 'error')).toEqual([{ ruleId: 'acme-bad', message: expect.stringMatching(/^invalid pattern: /) as unknown, level: 'error' }]);
+    const scan = memoryIO({ cwd: dir });
+    expect((await run(['scan', dir], scan)).exitCode).toBe(2);
+    expect(scan.err()).toMatch(/rules\.custom\[0\]: rule 'acme-bad': invalid pattern: /);
+    const list = memoryIO({ cwd: dir });
+    expect((await run(['rules', 'list'], list)).exitCode).toBe(2);
+  });
+
   it('warns of a custom rule whose every example a built-in rule reports too', async () => {
     const npm = builtinRuleDefinitions().find((d) => d.id === 'npm-access-token');
     if (!npm) throw new Error('no npm-access-token rule');

@@ -1,5 +1,5 @@
 import { relative } from 'node:path';
-import { checkRuleOverlaps, checkRules, compileRules, type RuleDefinition, type RuleProblem } from '@pubguard/rules';
+import { checkRuleOverlaps, checkRules, compileRules, type RuleDefinition, RuleError, type RuleProblem } from '@pubguard/rules';
 import { parseStrict } from '../args.js';
 import { loadRulesConfig, type RulesConfig } from '../config.js';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
@@ -33,8 +33,9 @@ Custom rules from the settings file (rules.custom) pass the same checks, except 
 than two examples or negative examples, or no reference, is a warning: a custom rule's
 examples are optional. A custom rule whose every example another rule reports too gets a
 warning naming the rule a scan reports such a secret as. Warnings leave the exit code at 0.
-A custom rule's example that is not reported, or negative example that is, is a problem here
-(exit 1), where scan refuses the settings file (exit 2).
+A custom rule that does not compile (an invalid pattern, say), an example of one that is not
+reported, or a negative example that is, is a problem of that rule here (exit 1), the other
+rules still checked, where scan refuses the settings file (exit 2).
 
 Options:
 ${CONFIG_OPTION}
@@ -108,11 +109,25 @@ export const rulesListCommand: Command = {
  */
 function checkCustomRules(rules: RulesConfig): RuleProblem[] {
   if (rules.custom.length === 0) return [];
-  const compiled = compileRules([...rules.builtin, ...rules.custom]).rules;
-  return rules.custom.flatMap((def, i) => {
-    const rule = compiled[rules.builtin.length + i];
+  // A custom rule that does not compile is left out of the set compiled together, which would
+  // fail as a whole: checkRules names its problem, and the other rules are still checked.
+  const compilable = rules.custom.filter(compiles);
+  const compiled = compileRules([...rules.builtin, ...compilable]).rules;
+  return rules.custom.flatMap((def) => {
+    const at = compilable.indexOf(def);
+    const rule = at < 0 ? undefined : compiled[rules.builtin.length + at];
     return [...checkRules([def], { relaxed: true }), ...(rule ? checkRuleOverlaps(def, rule, compiled) : [])];
   });
+}
+
+function compiles(def: RuleDefinition): boolean {
+  try {
+    compileRules([def]);
+    return true;
+  } catch (error) {
+    if (error instanceof RuleError) return false;
+    throw error;
+  }
 }
 
 /** `pubguard rules check`: lints the rules a scan runs; exit 1 when any rule has a problem. */
@@ -121,8 +136,9 @@ export const rulesCheckCommand: Command = {
   help: CHECK_HELP,
   async run(argv: string[], io: CliIO): Promise<CliResult> {
     const { format, config } = parseOptions(argv);
-    // Examples untried at loading: they are reported below with every other problem.
-    const rules = await loadRulesConfig(io.cwd, config, { examples: false });
+    // Examples untried and compile errors let through at loading: they are reported below
+    // with every other problem.
+    const rules = await loadRulesConfig(io.cwd, config, { examples: false, compile: false });
     const all = [...checkRules(rules.builtin), ...checkCustomRules(rules)];
     const problems = all.filter((p) => p.level !== 'warning');
     const warnings = all.length - problems.length;
