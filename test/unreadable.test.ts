@@ -35,7 +35,7 @@ describe('unreadable files and directories', () => {
       ['tree/a.txt', 'unreadable'],
       ['tree/closed', 'unreadable'],
     ]);
-    for (const e of report.errors) expect(e.message).toMatch(/permission denied: check the file permissions/);
+    for (const e of report.errors) expect(e.message).toMatch(/permission denied: check the permissions of the path and of the directories above it/);
     expect(report.stats.files).toBe(1);
     expect(run.status).toBe(2);
   });

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { describeFsError } from './fs-errors.js';
 
 /** A baseline file cannot be read or has neither `fingerprints` nor `findings`. */
 export class BaselineError extends Error {
@@ -11,9 +12,8 @@ export async function loadBaseline(path: string): Promise<Set<string>> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
     // The path often comes from a config file copied from elsewhere: say how to make one.
-    const why = code === 'ENOENT' ? 'no such file (write one with `pubguard baseline create`)' : (code ?? String(error));
+    const why = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file (write one with `pubguard baseline create`)' : describeFsError(error);
     throw new BaselineError(`cannot read baseline ${path}: ${why}`);
   }
   let data: unknown;

@@ -1,3 +1,4 @@
+import { describeFsError } from '../fs-errors.js';
 import type { ScanError, ScanErrorKind, ScanLimits } from '../types.js';
 
 /** Joins an artifact path and nested member names into the `outer!inner` form used in every report. */
@@ -87,10 +88,10 @@ export function fsStop(chain: readonly string[], err: unknown, scope: StopScope)
   const code = errorCode(err);
   switch (code) {
     case 'ENOENT':
-      return problem(chain, 'not-found', 'no such file or directory', scope);
+      return problem(chain, 'not-found', describeFsError(err, { target: 'file or directory' }), scope);
     case 'EACCES':
     case 'EPERM':
-      return problem(chain, 'unreadable', 'permission denied: check the file permissions', scope);
+      return problem(chain, 'unreadable', describeFsError(err), scope);
     case 'EISDIR':
     case 'ENOTDIR':
     case 'ELOOP':
@@ -100,7 +101,7 @@ export function fsStop(chain: readonly string[], err: unknown, scope: StopScope)
     case 'ENAMETOOLONG':
     case 'EBUSY':
     case 'ENXIO':
-      return problem(chain, 'unreadable', `cannot read: ${errorMessage(err)}`, scope);
+      return problem(chain, 'unreadable', `cannot read: ${describeFsError(err)}`, scope);
     default:
       return undefined;
   }

@@ -1,0 +1,50 @@
+/** What a failed file-system call was after, so that its error is worded for that case. */
+export interface FsErrorContext {
+  /** What the path was meant to name, for ENOENT ("no such file"); default `file`. */
+  target?: 'file' | 'directory' | 'file or directory';
+  /** The call wrote: a missing path then means a directory above it, not the file itself. */
+  writing?: boolean;
+}
+
+/**
+ * Why a file-system call on a path failed, in words a user can act on, one wording per errno
+ * code for every command and message: `no such file`, `permission denied: …`, `is a
+ * directory, not a file`. Another code is given with Node's description of it
+ * (`i/o error (EIO)`), and anything else thrown by its message. The caller names the path.
+ */
+export function describeFsError(error: unknown, context: FsErrorContext = {}): string {
+  const code = typeof error === 'object' && error !== null && 'code' in error ? (error as { code: unknown }).code : undefined;
+  switch (code) {
+    case 'ENOENT':
+      return context.writing === true
+        ? 'a directory on its path is missing (a broken symbolic link?)'
+        : `no such ${context.target ?? 'file'}`;
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied: check the permissions of the path and of the directories above it';
+    case 'EISDIR':
+      return 'is a directory, not a file';
+    case 'ENOTDIR':
+      return 'a part of its path is a file, not a directory';
+    case 'EEXIST':
+      return 'already exists';
+    case 'ENOSPC':
+      return 'no space left on the device';
+    case 'EROFS':
+      return 'read-only file system';
+    case 'ELOOP':
+      return 'too many symbolic links on its path (a link that leads back to itself?)';
+    case 'ENAMETOOLONG':
+      return 'the path, or a name in it, is too long for the file system';
+    case 'EMFILE':
+    case 'ENFILE':
+      return 'too many files open; raise the limit (`ulimit -n`)';
+    default:
+      break;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  if (typeof code !== 'string') return message;
+  // Node words a system error `CODE: description, syscall 'path'`; the path is the caller's to name.
+  const described = message.startsWith(`${code}: `) ? message.slice(code.length + 2).split(',')[0]?.trim() : undefined;
+  return described ? `${described} (${code})` : code;
+}
