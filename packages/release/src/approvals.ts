@@ -1,5 +1,6 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { describeFsError } from '@pubguard/engine';
 import { ReleaseError, SignatureFormatError, StatementError } from './errors.js';
 import { type Policy, assignQuotas, isInitiator, policyProblems } from './policy.js';
 import { APPROVAL_NAMESPACE, parseSshsig, sshsigVerify } from './sshsig.js';
@@ -22,8 +23,7 @@ export async function loadApprovals(dir: string): Promise<ApprovalFile[]> {
   try {
     names = (await readdir(dir)).sort();
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ReleaseError(`cannot read approvals directory ${dir}: ${code === 'ENOENT' ? 'no such directory' : (code ?? String(error))}`);
+    throw new ReleaseError(`cannot read approvals directory ${dir}: ${describeFsError(error, { target: 'directory' })}`);
   }
   const statements = new Set(names.filter((n) => n.endsWith('.json')));
   for (const n of names) if (n.endsWith('.json.sig')) statements.add(n.slice(0, -4));

@@ -4,6 +4,7 @@ import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
+import { describeFsError } from '@pubguard/engine';
 import tar from 'tar-stream';
 import yauzl from 'yauzl';
 import { ArtifactError } from './errors.js';
@@ -44,18 +45,9 @@ export async function sha256File(path: string): Promise<string> {
   try {
     await pipeline(createReadStream(path), hash);
   } catch (error) {
-    throw new ArtifactError(`cannot read ${path}: ${describeIoError(error)}`);
+    throw new ArtifactError(`cannot read ${path}: ${describeFsError(error)}`);
   }
   return hash.digest('hex');
-}
-
-/** A file-reading error in words (`no such file`, `is a directory`, `permission denied`) instead of its errno code. */
-export function describeIoError(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return 'no such file';
-  if (code === 'EISDIR') return 'is a directory';
-  if (code === 'EACCES') return 'permission denied';
-  return error instanceof Error ? error.message : String(error);
 }
 
 async function magic(path: string): Promise<Buffer> {
@@ -63,14 +55,14 @@ async function magic(path: string): Promise<Buffer> {
   try {
     handle = await open(path, 'r');
   } catch (error) {
-    throw new ArtifactError(`cannot read ${path}: ${describeIoError(error)}`);
+    throw new ArtifactError(`cannot read ${path}: ${describeFsError(error)}`);
   }
   try {
     const buf = Buffer.alloc(4);
     const { bytesRead } = await handle.read(buf, 0, 4, 0);
     return buf.subarray(0, bytesRead);
   } catch (error) {
-    throw new ArtifactError(`cannot read ${path}: ${describeIoError(error)}`);
+    throw new ArtifactError(`cannot read ${path}: ${describeFsError(error)}`);
   } finally {
     await handle.close();
   }

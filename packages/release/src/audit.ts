@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { appendFile, readFile } from 'node:fs/promises';
-import { makeDirectory } from '@pubguard/engine';
+import { describeFsError, makeDirectory } from '@pubguard/engine';
 import { dirname } from 'node:path';
 import { AuditError } from './errors.js';
 import { redactValue } from './redact.js';
@@ -124,7 +124,7 @@ export class AuditLog {
       await makeDirectory(dirname(this.path));
       await appendFile(this.path, `${serialise(record)}\n`, { encoding: 'utf8', mode: 0o644 });
     } catch (error) {
-      throw new AuditError(`cannot append to audit log ${this.path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+      throw new AuditError(`cannot append to audit log ${this.path}: ${describeFsError(error, { writing: true })}`);
     }
     return record;
   }
@@ -211,7 +211,5 @@ export class AuditLog {
 function readFailure(error: unknown): string {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return 'no such file (no gate has written to it yet, or the path is mistyped)';
-  if (code === 'EISDIR') return 'is a directory';
-  if (code === 'EACCES') return 'permission denied';
-  return code ?? String(error);
+  return describeFsError(error);
 }

@@ -1,6 +1,6 @@
 import { type KeyObject, createHash, createPrivateKey, createPublicKey, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { describeIoError } from './artifacts.js';
+import { describeFsError } from '@pubguard/engine';
 import { KeyError, SignatureFormatError } from './errors.js';
 import { SshReader, SshWriter } from './sshbuf.js';
 
@@ -183,7 +183,7 @@ export async function loadPrivateKey(path: string): Promise<SshPrivateKey> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new KeyError(`cannot read key file ${path}: ${describeIoError(error)}`);
+    throw new KeyError(`cannot read key file ${path}: ${describeFsError(error)}`);
   }
   return parsePrivateKey(text, path);
 }

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { describeFsError } from '@pubguard/engine';
 import { PolicyError } from './errors.js';
 import { type SshPublicKey, parsePublicKeyLine } from './keys.js';
 
@@ -115,8 +116,7 @@ export async function loadPolicy(path: string): Promise<Policy> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new PolicyError(`cannot read policy ${path}: ${code === 'ENOENT' ? 'no such file' : (code ?? String(error))}`);
+    throw new PolicyError(`cannot read policy ${path}: ${describeFsError(error)}`);
   }
   let data: unknown;
   try {

@@ -134,7 +134,7 @@ describe('pubguard approve', () => {
       [['approve', 'tool-2.0.0.tgz', '--key', 'id_alice', '--approver', 'a', '--expires', '99999999999w'], /--expires: '99999999999w' is longer than 100 years/],
       [['approve', 'tool-2.0.0.tgz', '--key', 'id_alice', '--approver', 'a', '--expires', '1s'], /--expires: '1s': give minutes, hours, days or weeks \(90m, 72h, 7d, 2w\), not seconds/],
       [['approve', 'tool-2.0.0.tgz', '--key', 'nokey', '--approver', 'a'], /cannot read key file .*nokey: no such file$/m],
-      [['approve', 'tool-2.0.0.tgz', '--key', '.', '--approver', 'a'], /cannot read key file .*: is a directory$/m],
+      [['approve', 'tool-2.0.0.tgz', '--key', '.', '--approver', 'a'], /cannot read key file .*: is a directory, not a file$/m],
       [['approve', 'tool-2.0.0.tgz', '--key', 'id_alice.pub', '--approver', 'a'], /not an OpenSSH private key/],
       [['approve', 'tool-2.0.0.tgz', '--key', 'id_alice'], /pass --approver NAME/],
     ];

@@ -102,7 +102,7 @@ describe('publishRelease', () => {
     const missing = await publishRelease({ ...base, files: ['dist/acme-1.0.0.tgz'] });
     expect(missing).toMatchObject({ status: 'failed', step: 'version', reason: `cannot read ${join(cwd, 'dist/acme-1.0.0.tgz')}: no such file` });
     const directory = await publishRelease({ ...base, files: [cwd] });
-    expect(directory.reason).toBe(`cannot read ${cwd}: is a directory`);
+    expect(directory.reason).toBe(`cannot read ${cwd}: is a directory, not a file`);
   });
 
   it('dry run checks everything and uploads nothing', async () => {

@@ -1,9 +1,9 @@
 import { constants } from 'node:fs';
 import { access, copyFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { type Finding, type ScanError, scanAll } from '@pubguard/engine';
+import { type Finding, type ScanError, describeFsError, scanAll } from '@pubguard/engine';
 import { loadApprovals, verifyApprovals } from '../approvals.js';
-import { type ArtifactVersion, compareArtifactVersions, describeIoError, readArtifactVersions, sha256File } from '../artifacts.js';
+import { type ArtifactVersion, compareArtifactVersions, readArtifactVersions, sha256File } from '../artifacts.js';
 import { type AuditOutcome, AuditLog } from '../audit.js';
 import { AuditError } from '../errors.js';
 import { loadPolicy } from '../policy.js';
@@ -208,7 +208,7 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
           await copyFile(f, copy, constants.COPYFILE_EXCL);
         } catch (error) {
           // Named by its own path: the private copy's would only confuse.
-          throw new PublishError(`cannot read ${f}: ${describeIoError(error)}`);
+          throw new PublishError(`cannot read ${f}: ${describeFsError(error)}`);
         }
         staged.push(copy);
       }
