@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { type Finding, type ScanLimits, STRUCTURE_RULES } from '@pubguard/engine';
+import { describeFsError, type Finding, type ScanLimits, STRUCTURE_RULES } from '@pubguard/engine';
 import type { ReportFormat } from '@pubguard/report';
 import { type CompiledRuleset, type RuleDefinition, RuleError, builtinRuleDefinitions, builtinRuleset, checkRuleExamples, compileRules, parseRuleDefinition } from '@pubguard/rules';
 import picomatch from 'picomatch';
@@ -125,9 +125,7 @@ export async function loadConfig(cwd: string, explicitPath?: string, options: Co
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a file' : (code ?? String(error));
-    throw new ConfigError(path, `cannot read the config file: ${why}`);
+    throw new ConfigError(path, `cannot read the config file: ${describeFsError(error)}`);
   }
   return { path, dir: dirname(path), config: parseConfig(text, path, options) };
 }

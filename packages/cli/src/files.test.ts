@@ -48,10 +48,10 @@ describe('writeFileAtomic failures', () => {
   it('says why, in words, when a part of the directory path is a file', async () => {
     await writeFile(join(dir, 'notes.txt'), 'a file');
     const path = join(dir, 'notes.txt', 'report.json');
-    await expect(writeFileAtomic(path, 'text')).rejects.toThrow(new OutputError(`cannot write ${path}: a part of its directory path is a file, not a directory`));
+    await expect(writeFileAtomic(path, 'text')).rejects.toThrow(new OutputError(`cannot write ${path}: a part of its path is a file, not a directory`));
   });
   it('says why, in words, when the path is a directory', async () => {
-    await expect(writeFileAtomic(dir, 'text')).rejects.toThrow(new OutputError(`cannot write ${dir}: is a directory; give a file name`));
+    await expect(writeFileAtomic(dir, 'text')).rejects.toThrow(new OutputError(`cannot write ${dir}: is a directory, not a file`));
   });
   // A directory that can never be made (below /proc) once made the command hang for ever.
   it.skipIf(!existsSync('/proc/self'))('gives up where a directory cannot be made', async () => {

@@ -1,5 +1,5 @@
 import { rename, rm, stat, writeFile } from 'node:fs/promises';
-import { makeDirectory } from '@pubguard/engine';
+import { describeFsError, makeDirectory } from '@pubguard/engine';
 import { dirname } from 'node:path';
 import { nodeCrypto } from './builtins.js';
 
@@ -36,30 +36,6 @@ export async function writeFileAtomic(path: string, text: string, options: Write
     // Under a path whose parent is a file (`-o notes.txt/out.json`) removing the temp file
     // fails too, with ENOTDIR: that must not take the place of why the write failed.
     await rm(temp, { force: true }).catch(() => undefined);
-    throw new OutputError(`cannot write ${path}: ${writeFailure(error)}`);
-  }
-}
-
-/** Why a file could not be written, in words for the common cases. */
-function writeFailure(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  switch (code) {
-    case 'EISDIR':
-      return 'is a directory; give a file name';
-    // mkdir says EEXIST for a file where it must create a directory.
-    case 'EEXIST':
-    case 'ENOTDIR':
-      return 'a part of its directory path is a file, not a directory';
-    case 'ENOENT':
-      return 'a directory on its path is missing and cannot be created (a broken symbolic link?)';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    case 'EROFS':
-      return 'read-only file system';
-    case 'ENOSPC':
-      return 'no space left on the device';
-    default:
-      return code ?? String(error);
+    throw new OutputError(`cannot write ${path}: ${describeFsError(error, { writing: true })}`);
   }
 }

@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { describeFsError } from '@pubguard/engine';
 import { type ClientResult, type CommandRunner, clientFailureSummary, redactText, secretsFromEnv, spawnRunner } from '@pubguard/release';
 
 /** The files of a package directory could not be listed as npm would publish them; the message says why. */
@@ -68,16 +69,16 @@ async function checkPackageDir(dir: string, abs: string): Promise<void> {
   try {
     isDir = (await stat(abs)).isDirectory();
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new NpmFilesError(code === 'ENOENT' ? `${dir}: no such directory` : `cannot read ${dir}: ${code ?? String(error)}`);
+    throw new NpmFilesError(`cannot read ${dir}: ${describeFsError(error, { target: 'directory' })}`);
   }
   if (!isDir) throw new NpmFilesError(`--npm-files takes package directories, and ${dir} is not one; scan a tarball without --npm-files`);
   try {
     await stat(join(abs, 'package.json'));
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
     throw new NpmFilesError(
-      code === 'ENOENT' ? `${dir} holds no package.json: --npm-files takes the directory of an npm package` : `cannot read ${join(dir, 'package.json')}: ${code ?? String(error)}`,
+      (error as NodeJS.ErrnoException).code === 'ENOENT'
+        ? `${dir} holds no package.json: --npm-files takes the directory of an npm package`
+        : `cannot read ${join(dir, 'package.json')}: ${describeFsError(error)}`,
     );
   }
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -142,6 +142,33 @@ describe('every command --help', () => {
       }
     } finally {
       await rm(cwd, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('file-system errors', () => {
+  it('are worded the same by every command, without the errno code', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'pubguard-fs-words-'));
+    try {
+      // A directory where each command wants a file, and a file where one wants a directory.
+      await mkdir(join(dir, 'package.json'));
+      await writeFile(join(dir, 'notes.txt'), 'a file');
+      const cases: Array<[string[], string]> = [
+        [['scan', '--config', '.', 'notes.txt'], `${dir}: cannot read the config file: is a directory, not a file`],
+        [['scan', '--baseline', '.', 'notes.txt'], `cannot read baseline ${dir}: is a directory, not a file`],
+        [['report', 'merge', '.'], 'cannot read report .: is a directory, not a file'],
+        [['init', '--yes'], `cannot read ${join(dir, 'package.json')}: is a directory, not a file`],
+        [['scan', '--npm-files', 'notes.txt/pkg'], 'cannot read notes.txt/pkg: a part of its path is a file, not a directory'],
+        [['scan', '-f', 'json', '-o', 'notes.txt/out.json', 'notes.txt'], `cannot write ${join(dir, 'notes.txt', 'out.json')}: a part of its path is a file, not a directory`],
+      ];
+      for (const [argv, message] of cases) {
+        const io = memoryIO({ cwd: dir });
+        expect((await run(argv, io)).exitCode, argv.join(' ')).toBe(2);
+        expect(io.err(), argv.join(' ')).toContain(message);
+        expect(io.err(), argv.join(' ')).not.toMatch(/\bE[A-Z]{3,}\b/);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

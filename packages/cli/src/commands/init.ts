@@ -1,5 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { describeFsError } from '@pubguard/engine';
 import { CONFIG_FILE_NAME } from '../config.js';
 import { parseStrict } from '../args.js';
 import type { CliIO, CliResult, Command } from '../io.js';
@@ -107,7 +108,7 @@ async function runInit(argv: string[], io: CliIO): Promise<CliResult> {
   try {
     pkgText = await readFile(pkgPath, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new InitError(`cannot read ${pkgPath}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new InitError(`cannot read ${pkgPath}: ${describeFsError(error)}`);
   }
   const update = pkgText === undefined ? undefined : updatePackageJson(pkgText, pkgPath);
 
@@ -117,7 +118,7 @@ async function runInit(argv: string[], io: CliIO): Promise<CliResult> {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
       throw new InitError(`${configPath} already exists; edit it, or remove it to start again`);
     }
-    throw new InitError(`cannot write ${configPath}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    throw new InitError(`cannot write ${configPath}: ${describeFsError(error, { writing: true })}`);
   }
   io.stdout.write(`wrote ${CONFIG_FILE_NAME}\n`);
 
@@ -136,7 +137,9 @@ async function runInit(argv: string[], io: CliIO): Promise<CliResult> {
     apply = isYes(answer);
   }
   if (apply) {
-    await writeFile(pkgPath, update.text);
+    await writeFile(pkgPath, update.text).catch((error: unknown) => {
+      throw new InitError(`cannot write ${pkgPath}: ${describeFsError(error, { writing: true })}`);
+    });
     io.stdout.write(`package.json: scripts.prepublishOnly is now "${update.script}"\n`);
   } else {
     io.stdout.write(

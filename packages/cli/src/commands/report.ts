@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { STRUCTURE_RULES, isFullSecret } from '@pubguard/engine';
+import { STRUCTURE_RULES, describeFsError, isFullSecret } from '@pubguard/engine';
 import { formatReport, type JsonReport, mergeReports, parseJsonReport, REPORT_FORMATS, type ReportFormat, type RuleInfo, useColor } from '@pubguard/report';
 import { builtinRuleset } from '@pubguard/rules';
 import fg from 'fast-glob';
@@ -64,8 +64,7 @@ async function readReport(path: string, cwd: string): Promise<JsonReport> {
   try {
     text = await readFile(resolve(cwd, path), 'utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ReportInputError(`cannot read report ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (code ?? String(error))}`);
+    throw new ReportInputError(`cannot read report ${path}: ${describeFsError(error)}`);
   }
   return parseJsonReport(text, path);
 }
