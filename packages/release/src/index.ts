@@ -118,6 +118,20 @@ export {
   twineUpload,
 } from './publish/clients.js';
 export { type NotifyOptions, type NotifyResult, type PublishNotification, describeWebhook, sendNotification, webhookProblem } from './publish/notify.js';
+export {
+  type ApprovedFile,
+  type IndexFileCheck,
+  type SimpleIndexFile,
+  type SimpleIndexOptions,
+  PYPI_SIMPLE_INDEX,
+  TESTPYPI_SIMPLE_INDEX,
+  checkIndexFiles,
+  parseSimpleProjectPage,
+  readSimpleProject,
+  simpleIndexFor,
+  simpleIndexProblem,
+  simpleProjectUrl,
+} from './publish/simple-index.js';
 export { type PublishOptions, type PublishResult, type PublishStep, type StepOutcome, publishRelease } from './publish/pipeline.js';
 export { type NpmRunOptions, npmRun } from './publish/clients.js';
 export {
