@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { type IncomingMessage, createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -281,5 +281,179 @@ describe('publishRelease', () => {
     const r = await spawnRunner(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { env: {}, cwd: tmpdir(), signal: controller.signal });
     expect(r.code).not.toBe(0);
     expect(Date.now() - started).toBeLessThan(10_000);
+  });
+});
+
+/** A v2 macaroon as pypi.org issues them, without caveats, made fresh for each run. */
+function pypiOrgToken(): string {
+  const field = (tag: number, data: Buffer): Buffer => Buffer.concat([Buffer.from([tag, data.length]), data]);
+  return `pypi-${Buffer.concat([Buffer.from([2]), field(1, Buffer.from('pypi.org')), field(2, Buffer.from('user-token-id')), Buffer.from([0, 0]), field(6, randomBytes(32))]).toString('base64url')}`;
+}
+
+describe('publishRelease with skipExisting and a simple index', () => {
+  const WHEEL = 'acme-1.0.0-py3-none-any.whl';
+  const SDIST = 'acme-1.0.0.tar.gz';
+  const skipWheel: CommandRunner = async () => ({ code: 0, stdout: '', stderr: `WARNING  Skipping ${WHEEL} because it appears to already exist\nUploading ${SDIST}\n` });
+
+  async function release() {
+    const cwd = mkdtempSync(join(tmpdir(), 'pubguard-publish-'));
+    const files = [await wheel(cwd, 'acme', '1.0.0'), await sdist(cwd, 'acme', '1.0.0')];
+    const digest = (f: string): string => createHash('sha256').update(readFileSync(f)).digest('hex');
+    const base = { ecosystem: 'pypi' as const, files, registry: 'http://127.0.0.1:9/legacy/', tag: 'v1.0.0', env: { PYPI_TOKEN: TOKEN }, cwd, auditPath: join(cwd, 'audit.jsonl'), actor: 'ci', runner: skipWheel, jobs: 0, skipExisting: true };
+    return { cwd, base, wheelSha: digest(files[0]!), sdistSha: digest(files[1]!) };
+  }
+
+  /** A loopback simple index answering PEP 691 JSON with `files` for the project acme. */
+  async function index(files: () => { filename: string; sha256: string }[] | 'garbage') {
+    const requests: IncomingMessage[] = [];
+    const server = createServer((req, res) => {
+      requests.push(req);
+      if (req.url !== '/simple/acme/') return void res.writeHead(404).end();
+      const listed = files();
+      if (listed === 'garbage') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('OK');
+      res.writeHead(200, { 'content-type': 'application/vnd.pypi.simple.v1+json' }).end(JSON.stringify({ meta: { 'api-version': '1.0' }, name: 'acme', files: listed.map((f) => ({ filename: f.filename, url: `/f/${f.filename}`, hashes: { sha256: f.sha256 } })) }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/simple/`;
+    return { url, requests, stop: () => new Promise<void>((r) => server.close(() => r())) };
+  }
+
+  const lastRecord = (path: string) => JSON.parse(readFileSync(path, 'utf8').trim().split('\n').at(-1)!);
+
+  it('publishes when the index lists every file with its approved sha256, and says the skipped ones are already there with the approved bytes', async () => {
+    const { base, wheelSha, sdistSha } = await release();
+    const idx = await index(() => [
+      { filename: WHEEL, sha256: wheelSha },
+      { filename: SDIST, sha256: sdistSha },
+    ]);
+    try {
+      const r = await publishRelease({ ...base, indexUrl: idx.url });
+      expect(r.status).toBe('published');
+      expect(r.reason).toBe(`acme 1.0.0 published to http://127.0.0.1:9/legacy/ (${WHEEL} was already there with the approved bytes, as ${idx.url} lists, and skipped)`);
+      expect(r.indexCheck?.files.map((f) => [f.name, f.status])).toEqual([
+        [WHEEL, 'approved'],
+        [SDIST, 'approved'],
+      ]);
+      const upload = lastRecord(base.auditPath);
+      expect(upload).toMatchObject({ stage: 'publish.upload', outcome: 'passed', details: { skipped: [WHEEL], uploaded: [SDIST], indexUrl: idx.url, index: [{ name: WHEEL, status: 'approved', sha256: wheelSha }, { name: SDIST, status: 'approved' }] } });
+      expect(upload.reason).toContain(`already there with the approved bytes: ${WHEEL}; uploaded: ${SDIST}`);
+      expect(idx.requests.map((q) => q.headers.authorization)).toEqual([undefined]);
+      expect(readFileSync(base.auditPath, 'utf8')).not.toContain(TOKEN);
+    } finally {
+      await idx.stop();
+    }
+  });
+
+  it('refuses when a file on the index holds other bytes, naming it and both digests, and records the refusal', async () => {
+    const { base, wheelSha, sdistSha } = await release();
+    const other = createHash('sha256').update(randomBytes(16)).digest('hex');
+    const idx = await index(() => [
+      { filename: WHEEL, sha256: other },
+      { filename: SDIST, sha256: sdistSha },
+    ]);
+    try {
+      const r = await publishRelease({ ...base, indexUrl: idx.url });
+      expect(r).toMatchObject({ status: 'refused', step: 'upload' });
+      expect(r.reason).toContain(`${WHEEL} on the index holds other bytes (sha256 ${other.slice(0, 12)}… there, ${wheelSha.slice(0, 12)}… approved)`);
+      expect(r.reason).toContain('acme 1.0.0 on the index holds bytes nobody approved: yank that version there and release a new version');
+      expect(r.reason).toContain(`skipped as already there: ${WHEEL}; uploaded: ${SDIST}`);
+      expect(r.reason).not.toContain(other);
+      const upload = lastRecord(base.auditPath);
+      expect(upload).toMatchObject({ stage: 'publish.upload', outcome: 'refused', details: { indexUrl: idx.url, index: [{ name: WHEEL, status: 'different', sha256: other }, { name: SDIST, status: 'approved' }] } });
+      expect(upload.reason).toBe(r.reason);
+    } finally {
+      await idx.stop();
+    }
+  });
+
+  it('refuses when a file is not listed, after looking again, and when the index cannot be read', async () => {
+    const { base, wheelSha } = await release();
+    let listed: () => { filename: string; sha256: string }[] | 'garbage' = () => [{ filename: WHEEL, sha256: wheelSha }];
+    const idx = await index(() => listed());
+    try {
+      const missing = await publishRelease({ ...base, indexUrl: idx.url, indexRequest: { retryDelaysMs: [1, 1] } });
+      expect(missing).toMatchObject({ status: 'refused', step: 'upload' });
+      expect(missing.reason).toContain(`${SDIST} is not listed on ${idx.url}acme/`);
+      expect(missing.reason).toContain('run the release again with --skip-existing in a few minutes');
+      expect(idx.requests).toHaveLength(3);
+
+      listed = () => 'garbage';
+      const broken = await publishRelease({ ...base, indexUrl: idx.url });
+      expect(broken).toMatchObject({ status: 'refused', step: 'upload' });
+      expect(broken.reason).toContain(`the files on the index cannot be shown to hold the approved bytes: ${idx.url}acme/: the answer is of type text/plain, not a simple index page`);
+      expect(lastRecord(base.auditPath)).toMatchObject({ stage: 'publish.upload', outcome: 'refused', details: { indexUrl: idx.url } });
+    } finally {
+      await idx.stop();
+    }
+    const unreachable = await publishRelease({ ...base, indexUrl: idx.url });
+    expect(unreachable).toMatchObject({ status: 'refused', step: 'upload' });
+    expect(unreachable.reason).toMatch(/cannot be shown to hold the approved bytes: http:\/\/127\.0\.0\.1:\d+\/simple\/acme\/ could not be read: .*ECONNREFUSED/);
+  });
+
+  it('checks every file when twine skipped files without naming them, and looks nothing up when nothing was skipped', async () => {
+    const { base, wheelSha, sdistSha } = await release();
+    const idx = await index(() => [
+      { filename: WHEEL, sha256: wheelSha },
+      { filename: SDIST, sha256: sdistSha },
+    ]);
+    try {
+      const garbled: CommandRunner = async () => ({ code: 0, stdout: '', stderr: `WARNING  Skipping ${WHEEL}.part because it appears to already exist\n` });
+      const r = await publishRelease({ ...base, indexUrl: idx.url, runner: garbled });
+      expect(r.status).toBe('published');
+      expect(r.reason).toContain(`some files were already there and skipped; ${idx.url} lists every file with its approved sha256`);
+      expect(r.indexCheck?.files.map((f) => f.status)).toEqual(['approved', 'approved']);
+      expect(idx.requests).toHaveLength(1);
+
+      const none = await publishRelease({ ...base, indexUrl: idx.url, runner: async () => ({ code: 0, stdout: '', stderr: '' }) });
+      expect(none.status).toBe('published');
+      expect(none.indexCheck).toBeUndefined();
+      expect(idx.requests).toHaveLength(1);
+    } finally {
+      await idx.stop();
+    }
+  });
+
+  it("looks pypi.org's uploads up on https://pypi.org/simple/ without being told, and another repository's nowhere", async () => {
+    const { base, wheelSha, sdistSha } = await release();
+    const asked: { url: string; init: RequestInit | undefined }[] = [];
+    const fakeFetch = (async (url: string | URL | Request, init?: RequestInit) => {
+      asked.push({ url: String(url), init });
+      const body = JSON.stringify({ meta: { 'api-version': '1.1' }, files: [{ filename: WHEEL, hashes: { sha256: wheelSha } }, { filename: SDIST, hashes: { sha256: sdistSha } }] });
+      return new Response(body, { status: 200, headers: { 'content-type': 'application/vnd.pypi.simple.v1+json' } });
+    }) as typeof fetch;
+    const token = pypiOrgToken();
+    const r = await publishRelease({ ...base, registry: 'https://upload.pypi.org/legacy/', env: { PYPI_TOKEN: token }, indexRequest: { fetch: fakeFetch } });
+    expect(r.status, r.reason).toBe('published');
+    expect(asked.map((a) => a.url)).toEqual(['https://pypi.org/simple/acme/']);
+    expect(JSON.stringify(asked[0]!.init?.headers)).not.toContain(token);
+    expect(r.reason).toContain('already there with the approved bytes, as https://pypi.org/simple/ lists');
+
+    const elsewhere = await publishRelease({ ...base, indexRequest: { fetch: fakeFetch } });
+    expect(asked).toHaveLength(1);
+    expect(elsewhere.reason).toContain('its bytes on the index were not compared with the approved ones');
+    expect(lastRecord(base.auditPath).reason).toContain('not compared with the approved bytes: no simple index to compare with, give --index-url');
+  });
+
+  it('fails, saying the skipped files were not compared, when interrupted while looking them up', async () => {
+    const { base } = await release();
+    const controller = new AbortController();
+    const hanging = ((_url: string | URL | Request, init?: RequestInit) =>
+      new Promise<Response>((_resolve, reject) => {
+        init?.signal?.addEventListener('abort', () => reject(init.signal!.reason), { once: true });
+        controller.abort();
+      })) as typeof fetch;
+    const r = await publishRelease({ ...base, indexUrl: 'http://127.0.0.1:9/simple/', indexRequest: { fetch: hanging }, signal: controller.signal });
+    expect(r).toMatchObject({ status: 'failed', step: 'upload' });
+    expect(r.reason).toBe(
+      `interrupted while looking up the files on http://127.0.0.1:9/simple/ after twine upload --skip-existing to http://127.0.0.1:9/legacy/ finished (skipped as already there: ${WHEEL}; uploaded: ${SDIST}): the skipped files were not compared with the approved bytes; run the release again with --skip-existing to compare them`,
+    );
+    expect(lastRecord(base.auditPath)).toMatchObject({ stage: 'publish.upload', outcome: 'error' });
+  });
+
+  it('refuses an index URL that carries credentials or is given for npm', async () => {
+    const { base } = await release();
+    await expect(publishRelease({ ...base, indexUrl: 'https://user:secret@127.0.0.1:9/simple/' })).rejects.toThrow('user name or password');
+    const npm = await setup();
+    await expect(publishRelease({ ...npm.base, indexUrl: 'http://127.0.0.1:9/simple/' })).rejects.toThrow(PublishError);
   });
 });

@@ -13,6 +13,7 @@ import { makeTempDir, removeTempDir } from '../tempdir.js';
 import { checkVersionTag } from '../version.js';
 import { type ClientResult, type CommandRunner, clientFailureSummary, npmPublish, twineSkippedFiles, twineUpload } from './clients.js';
 import { PublishError } from './errors.js';
+import { type IndexFileCheck, type SimpleIndexOptions, checkIndexFiles, simpleIndexFor, simpleIndexProblem } from './simple-index.js';
 import { type NotifyOptions, type NotifyResult, type PublishNotification, describeWebhook, sendNotification, webhookProblem } from './notify.js';
 import { type Ecosystem, NPM_REGISTRY, PYPI_REPOSITORY, checkPublishToken } from './tokens.js';
 
@@ -43,8 +44,19 @@ export interface PublishOptions {
   /**
    * PyPI only: twine's `--skip-existing`, for re-running a release whose upload stopped partway.
    * Every check still covers all the files; the result names those skipped as already there.
+   * When twine skipped any, every file is then looked up on the simple index (`indexUrl`) and
+   * the release is refused unless each is listed there with its approved sha256.
    */
   skipExisting?: boolean;
+  /**
+   * PyPI only: the Simple Repository API index (PEP 503/691) that lists what `registry`
+   * received, read without credentials. Default: https://pypi.org/simple/ for pypi.org's upload
+   * URL, https://test.pypi.org/simple/ for test.pypi.org's; for any other repository none, and
+   * files skipped with `skipExisting` are then not compared with the approved bytes.
+   */
+  indexUrl?: string;
+  /** Timeout, retries and fetch of the simple index lookups. */
+  indexRequest?: Omit<SimpleIndexOptions, 'signal'>;
   /** Run every check but do not upload. */
   dryRun?: boolean;
   /** Policy file; when absent, `.pubguard/policy.json` is used if it exists. */
@@ -91,11 +103,14 @@ export interface PublishResult {
   approvers: string[];
   /** Output of npm or twine, token masked. */
   clientOutput?: string;
-  /**
-   * With `skipExisting`, the files twine skipped as already on the index. Their bytes there were
-   * not compared with the approved ones.
-   */
+  /** With `skipExisting`, the files twine skipped as already on the index. */
   skipped?: string[];
+  /**
+   * With `skipExisting`, when twine skipped files and the simple index is known: what it lists
+   * for each file of the release. Without it, the skipped files' bytes there were not compared
+   * with the approved ones.
+   */
+  indexCheck?: { indexUrl: string; files: IndexFileCheck[] };
   notification?: NotifyResult;
   /**
    * Set when the package was uploaded but a later audit record could not be written: the
@@ -138,6 +153,10 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
   if (options.files.length === 0) throw new PublishError('no files to publish');
   if (eco === 'npm' && options.files.length !== 1) throw new PublishError('npm publishes one tarball at a time: give exactly one .tgz');
   if (eco === 'npm' && options.skipExisting) throw new PublishError('skipping files already on the index is for PyPI uploads only: npm publishes one tarball');
+  if (eco === 'npm' && options.indexUrl !== undefined) throw new PublishError('a simple index URL is for PyPI uploads only');
+  const indexUrl = eco === 'pypi' ? (options.indexUrl ?? simpleIndexFor(registry)) : undefined;
+  const indexProblem = indexUrl === undefined ? undefined : simpleIndexProblem(indexUrl);
+  if (indexProblem) throw new PublishError(indexProblem);
   const tokenEnv = options.tokenEnv ?? (eco === 'npm' ? 'NPM_TOKEN' : 'PYPI_TOKEN');
   const token = env[tokenEnv];
   const secrets = [...(token ? [token] : []), ...secretsFromEnv(env)];
@@ -154,6 +173,7 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
   let clientOutput: string | undefined;
   let skipped: string[] | undefined;
   let unnamedSkips = 0;
+  let indexCheck: PublishResult['indexCheck'];
   let uploaded = false;
   let auditFailure: string | undefined;
 
@@ -382,16 +402,57 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
         skipped = seen.skipped;
         const sent = names.filter((n) => !seen.skipped.includes(n));
         unnamedSkips = seen.unnamed;
-        const what = [
-          ...(skipped.length ? [`skipped as already there: ${skipped.join(', ')} (not compared with the approved bytes); uploaded: ${sent.length ? sent.join(', ') : 'none'}`] : []),
-          // A twine that words its messages otherwise: say so rather than guess which files went out.
-          ...(unnamedSkips ? [`twine skipped ${unnamedSkips === 1 ? 'a file' : `${unnamedSkips} files`} as already there without naming ${unnamedSkips === 1 ? 'it' : 'them'} readably: look at the index`] : []),
-        ];
-        await record('upload', 'passed', `${client} --skip-existing to ${registry} succeeded; ${what.length ? what.join('; ') : 'no file was already there'}`, {
-          skipExisting: true,
-          skipped,
-          ...(unnamedSkips ? { unnamedSkips } : { uploaded: sent }),
-        });
+        const listing = { skipExisting: true, skipped, ...(unnamedSkips ? { unnamedSkips } : { uploaded: sent }) };
+        // A twine that words its messages otherwise: say so rather than guess which files went out.
+        const unnamedText = unnamedSkips ? `twine skipped ${unnamedSkips === 1 ? 'a file' : `${unnamedSkips} files`} as already there without naming ${unnamedSkips === 1 ? 'it' : 'them'} readably` : '';
+        if ((skipped.length || unnamedSkips) && indexUrl !== undefined) {
+          // twine skips a file by its name (pypi.org's JSON API) or on "already exists", which
+          // PyPI answers only to other bytes: a skipped file may hold bytes nobody approved, and
+          // only the index can tell. Every file is looked up, those uploaded now as well, so skips
+          // twine did not name readably are covered too.
+          const done = [
+            ...(skipped.length ? [`skipped as already there: ${skipped.join(', ')}${unnamedSkips ? '' : `; uploaded: ${sent.length ? sent.join(', ') : 'none'}`}`] : []),
+            ...(unnamedText ? [unnamedText] : []),
+          ].join('; ');
+          const projectOf = new Map(versions.map((v) => [basename(v.path), v.name]));
+          let checked: IndexFileCheck[];
+          try {
+            checked = await checkIndexFiles(
+              indexUrl,
+              digests.map((d) => ({ name: d.name, sha256: d.sha256, project: projectOf.get(d.name) ?? subject!.package })),
+              { ...options.indexRequest, ...(options.signal ? { signal: options.signal } : {}) },
+            );
+          } catch (error) {
+            if (options.signal?.aborted) {
+              const reason = `interrupted while looking up the files on ${indexUrl} after ${client} --skip-existing to ${registry} finished (${done}): the skipped files were not compared with the approved bytes; run the release again with --skip-existing to compare them`;
+              await record('upload', 'error', reason, { ...listing, indexUrl });
+              throw new Stop('failed', 'upload', reason);
+            }
+            if (!(error instanceof PublishError)) throw error;
+            const reason = `${client} --skip-existing to ${registry} finished (${done}), but the files on the index cannot be shown to hold the approved bytes: ${error.message}. Run the release again with --skip-existing once ${indexUrl} answers, or compare the sha256 it lists for each file with the approved one`;
+            await record('upload', 'refused', reason, { ...listing, indexUrl, indexError: error.message });
+            throw new Stop('refused', 'upload', reason);
+          }
+          indexCheck = { indexUrl, files: checked };
+          const details = { ...listing, indexUrl, index: checked.map((f) => ({ name: f.name, status: f.status, ...(f.onIndex ? { sha256: f.onIndex } : {}) })) };
+          const bad = checked.filter((f) => f.status !== 'approved');
+          if (bad.length) {
+            const reason = `${client} --skip-existing to ${registry} finished (${done}), but ${indexProblems(bad, subject, indexUrl, registry)}`;
+            await record('upload', 'refused', reason, details);
+            throw new Stop('refused', 'upload', reason);
+          }
+          const verified = [
+            ...(skipped.length ? [`already there with the approved bytes: ${skipped.join(', ')}${unnamedSkips ? '' : `; uploaded: ${sent.length ? sent.join(', ') : 'none'}`}`] : []),
+            ...(unnamedText ? [unnamedText] : []),
+          ];
+          await record('upload', 'passed', `${client} --skip-existing to ${registry} succeeded; ${verified.join('; ')}; ${indexUrl} lists every file with its approved sha256`, details);
+        } else {
+          const what = [
+            ...(skipped.length ? [`skipped as already there: ${skipped.join(', ')} (not compared with the approved bytes${indexUrl === undefined ? ': no simple index to compare with, give --index-url' : ''}); uploaded: ${sent.length ? sent.join(', ') : 'none'}`] : []),
+            ...(unnamedText ? [`${unnamedText}: look at the index`] : []),
+          ];
+          await record('upload', 'passed', `${client} --skip-existing to ${registry} succeeded; ${what.length ? what.join('; ') : 'no file was already there'}`, listing);
+        }
       } else {
         await record('upload', 'passed', `${client} to ${registry} succeeded`, options.distTag ? { distTag: options.distTag } : {});
       }
@@ -417,7 +478,7 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
     ? stop.reason
     : options.dryRun
       ? `${subject!.package} ${subject!.version} passed every check; nothing uploaded`
-      : `${subject!.package} ${subject!.version} published to ${registry}${skippedNote(skipped ?? [], unnamedSkips)}${auditError ? `, but ${auditError}` : ''}`;
+      : `${subject!.package} ${subject!.version} published to ${registry}${skippedNote(skipped ?? [], unnamedSkips, indexCheck)}${auditError ? `, but ${auditError}` : ''}`;
   // A log that cannot be read after a lost record still leaves the run's result to report.
   const headNow = async (): Promise<string> => {
     try {
@@ -465,6 +526,7 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
     approvers,
     ...(clientOutput === undefined ? {} : { clientOutput }),
     ...(skipped === undefined ? {} : { skipped }),
+    ...(indexCheck ? { indexCheck } : {}),
     ...(notification ? { notification } : {}),
     ...(auditError ? { auditError: redactText(auditError, secrets) } : {}),
     auditHead: await headNow(),
@@ -477,10 +539,33 @@ const ALREADY_THERE = /already exists?\b|already been taken|\b409 Conflict\b/i;
 const ALREADY_THERE_HINT =
   ' (the index already has a file of this name: if an earlier run of this release stopped partway, run it again with --skip-existing; on PyPI, which takes the same bytes again, it means the file there differs)';
 
-function skippedNote(names: readonly string[], unnamed: number): string {
+function skippedNote(names: readonly string[], unnamed: number, check: PublishResult['indexCheck']): string {
+  if (check) {
+    if (unnamed > 0) return ` (some files were already there and skipped; ${check.indexUrl} lists every file with its approved sha256)`;
+    return ` (${names.join(', ')} ${names.length === 1 ? 'was' : 'were'} already there with the approved bytes, as ${check.indexUrl} lists, and skipped)`;
+  }
   if (unnamed > 0) return ' (some files were already there and skipped: look at the index for which, and compare their sha256 with the approved ones)';
   if (names.length === 0) return '';
   return ` (${names.join(', ')} ${names.length === 1 ? 'was' : 'were'} already there and skipped: ${names.length === 1 ? 'its' : 'their'} bytes on the index were not compared with the approved ones)`;
+}
+
+/** Why the files on the index are not shown to be the approved ones, and what to do about it. */
+function indexProblems(bad: readonly IndexFileCheck[], subject: ReleaseSubject, indexUrl: string, registry: string): string {
+  const short = (hex: string): string => `${hex.slice(0, 12)}…`;
+  const problems = bad.map((f) => {
+    if (f.status === 'different') return `${f.name} on the index holds other bytes (sha256 ${short(f.onIndex ?? '')} there, ${short(f.approved)} approved)`;
+    if (f.status === 'no-digest') return `${f.name} is listed on ${f.url} without a sha256`;
+    return `${f.name} is not listed on ${f.url}`;
+  });
+  const advice: string[] = [];
+  if (bad.some((f) => f.status === 'different')) {
+    advice.push(`${subject.package} ${subject.version} on the index holds bytes nobody approved: yank that version there and release a new version (the index never takes a file name twice, so running again cannot replace it)`);
+  }
+  if (bad.some((f) => f.status === 'missing')) {
+    advice.push(`if it was uploaded moments ago the index may not list it yet: run the release again with --skip-existing in a few minutes; if it stays missing, check that ${indexUrl} is the simple index of ${registry} (--index-url)`);
+  }
+  if (bad.some((f) => f.status === 'no-digest')) advice.push("compare that file's sha256 on the index with the approved one by hand");
+  return `${problems.join('; ')}. ${advice.join('. ')}`;
 }
 
 const ORDER: PublishStep[] = ['version', 'scan', 'approvals', 'token', 'rehash', 'upload', 'notify'];
