@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -74,6 +76,9 @@ describe('pubguard publish', () => {
       ['npm', ['acme-1.0.0.tgz', '--registry', 'ftp://127.0.0.1:9/'], /--registry must be an https:\/\/ or http:\/\/ URL, not ftp:\/\//],
       ['npm', ['acme-1.0.0.tgz', '--registry', 'http://127.0.0.1:9/', '--access', 'private'], /--access takes public or restricted, not 'private'/],
       ['pypi', ['acme-1.0.0.tgz', '--repository-url', 'file:///tmp/index/'], /--repository-url must be an https:\/\/ or http:\/\/ URL, not file:\/\//],
+      ['pypi', ['acme-1.0.0.tgz', '--index-url', 'file:///tmp/simple/'], /--index-url must be an https:\/\/ or http:\/\/ URL, not file:\/\//],
+      ['pypi', ['acme-1.0.0.tgz', '--index-url', 'https://ci:hunter2@127.0.0.1:9/simple/'], /--index-url carries a user name or password: give the public simple index/],
+      ['npm', ['acme-1.0.0.tgz', '--index-url', 'http://127.0.0.1:9/simple/'], /index-url/],
     ];
     for (const [eco, args, message] of cases) {
       const io = memoryIO({ cwd, env: { NPM_TOKEN: 'loopback-registry-token-0123456789', PYPI_TOKEN: 'loopback-registry-token-0123456789' } });
@@ -104,6 +109,29 @@ describe('pubguard publish', () => {
     const text = memoryIO({ cwd, env });
     expect((await run(['publish', 'pypi', 'acme-1.0.0-py3-none-any.whl', 'acme-1.0.0.tar.gz', '--repository-url', 'http://127.0.0.1:9/legacy/', '--skip-existing', ...common], text)).exitCode).toBe(0);
     expect(text.out()).toContain('PUBLISHED: acme 1.0.0 published to http://127.0.0.1:9/legacy/ (acme-1.0.0-py3-none-any.whl was already there and skipped');
+
+    // With the simple index, the skipped wheel is compared with the approved bytes: here the
+    // index lists other bytes under its name.
+    const other = 'ab'.repeat(32);
+    const server = createServer((req, res) => {
+      const files = [
+        { filename: 'acme-1.0.0-py3-none-any.whl', hashes: { sha256: other } },
+        { filename: 'acme-1.0.0.tar.gz', hashes: { sha256: createHash('sha256').update(readFileSync(join(cwd, 'acme-1.0.0.tar.gz'))).digest('hex') } },
+      ];
+      if (req.url === '/simple/acme/') res.writeHead(200, { 'content-type': 'application/vnd.pypi.simple.v1+json' }).end(JSON.stringify({ meta: { 'api-version': '1.0' }, files }));
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const indexUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}/simple/`;
+      const checked = memoryIO({ cwd, env });
+      const c = await run(['publish', 'pypi', 'acme-1.0.0-py3-none-any.whl', 'acme-1.0.0.tar.gz', '--repository-url', 'http://127.0.0.1:9/legacy/', '--skip-existing', '--index-url', indexUrl, ...common], checked);
+      expect(c.exitCode).toBe(1);
+      expect(checked.out()).toContain(`REFUSED: twine upload --skip-existing to http://127.0.0.1:9/legacy/ finished (skipped as already there: acme-1.0.0-py3-none-any.whl; uploaded: acme-1.0.0.tar.gz), but acme-1.0.0-py3-none-any.whl on the index holds other bytes (sha256 ${other.slice(0, 12)}… there,`);
+      expect(checked.out()).toContain('acme 1.0.0 on the index holds bytes nobody approved: yank that version there and release a new version');
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
 
     await npmTarball(cwd, 'acme', '1.0.0');
     const npm = memoryIO({ cwd, env });

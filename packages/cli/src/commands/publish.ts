@@ -77,11 +77,21 @@ Options:
                             index already holds under their names are skipped (twine
                             --skip-existing) and named in the result and the audit record;
                             every check, approvals included, still covers all the files
-                            given. A skipped file's bytes on the index are not compared
-                            with the approved ones: check its sha256 there
+                            given. When twine skipped any, every file is looked up on the
+                            simple index: the release is refused (exit 1) unless each is
+                            listed there with its approved sha256, or if the index cannot
+                            be read
+      --index-url URL       the repository's simple index (PEP 503/691), read without
+                            credentials to compare the files after a skip; default
+                            https://pypi.org/simple/ for pypi.org and
+                            https://test.pypi.org/simple/ for test.pypi.org. For another
+                            repository without it, skipped files are not compared with
+                            the approved bytes: check their sha256 there
 ${commonHelp('PYPI_TOKEN')}
 
-Exit codes: 0 uploaded (or dry run passed), 1 refused, 2 usage error or failure (twine
+Exit codes: 0 uploaded (or dry run passed), 1 refused (also after a --skip-existing
+upload when a file on the index is not the approved one or the index cannot be read:
+the message names the file and what to do), 2 usage error or failure (twine
 missing, upload rejected, unreadable file, interrupted by Ctrl-C, which stops the run
 before its next step and interrupts twine; a second one exits at once, still removing the
 private copies), or uploaded but its audit record could not be
@@ -126,7 +136,7 @@ function distTagProblem(tag: string): string | undefined {
 
 async function runPublish(ecosystem: Ecosystem, argv: string[], io: CliIO): Promise<CliResult> {
   const extra: OptionSpecs =
-    ecosystem === 'npm' ? { registry: { type: 'string' }, tag: { type: 'string' }, access: { type: 'string' } } : { 'repository-url': { type: 'string' }, 'skip-existing': { type: 'boolean' } };
+    ecosystem === 'npm' ? { registry: { type: 'string' }, tag: { type: 'string' }, access: { type: 'string' } } : { 'repository-url': { type: 'string' }, 'skip-existing': { type: 'boolean' }, 'index-url': { type: 'string' } };
   // Said here rather than left to "Unknown option": someone re-running a release may well try it.
   if (ecosystem === 'npm' && argv.slice(0, argv.includes('--') ? argv.indexOf('--') : argv.length).some((a) => /^--skip-existing(?:=|$)/.test(a))) {
     throw new UsageError('--skip-existing is for publish pypi only: npm publishes one tarball, and a version already on the registry cannot be published again');
@@ -143,6 +153,12 @@ async function runPublish(ecosystem: Ecosystem, argv: string[], io: CliIO): Prom
   if (tokenEnv !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(tokenEnv)) throw new UsageError('--token-env takes an environment variable name');
   const registry = ecosystem === 'npm' ? str('registry') : str('repository-url');
   if (registry !== undefined) checkHttpUrl(registry, ecosystem === 'npm' ? '--registry' : '--repository-url');
+  const indexUrl = str('index-url');
+  if (indexUrl !== undefined) {
+    checkHttpUrl(indexUrl, '--index-url');
+    const u = new URL(indexUrl);
+    if (u.username || u.password) throw new UsageError('--index-url carries a user name or password: give the public simple index, which is read without credentials');
+  }
   const access = str('access');
   if (access !== undefined && access !== 'public' && access !== 'restricted') throw new UsageError(`--access takes public or restricted, not '${access}'`);
   const distTag = str('tag');
@@ -168,6 +184,7 @@ async function runPublish(ecosystem: Ecosystem, argv: string[], io: CliIO): Prom
     ...(str('access') === undefined ? {} : { access: str('access')! }),
     dryRun: v['dry-run'] === true,
     ...(v['skip-existing'] === true ? { skipExisting: true } : {}),
+    ...(indexUrl === undefined ? {} : { indexUrl }),
     ...(str('policy') === undefined ? {} : { policyPath: str('policy')! }),
     ...(str('approvals') === undefined ? {} : { approvalsDir: str('approvals')! }),
     requireApprovals: v['require-approvals'] === true,
