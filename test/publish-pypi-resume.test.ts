@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sdistFileName, wheel, wheelFileName } from '@pubguard/corpus';
@@ -11,7 +11,8 @@ import { type PypiServer, type PypiServerOptions, startPypiServer } from './serv
 
 // Re-running `pubguard publish pypi` after an upload that stopped halfway, with Debian's real
 // twine against loopback indexes: one that refuses any second upload of a file name, and one
-// that answers as PyPI does.
+// that answers as PyPI does. Each lists what it stored on a simple index, where the files
+// twine skipped are compared with the approved bytes.
 const haveTwine = twineAvailable('publish-pypi-resume');
 
 const NAME = 'acme-pubguard-demo';
@@ -25,11 +26,13 @@ const outputs: ProcessResult[] = [];
 const servers: PypiServer[] = [];
 let failSdist = false;
 
-async function index(existing: PypiServerOptions['existing']): Promise<PypiServer> {
-  const server = await startPypiServer({ existing, fail: (name) => (failSdist && name === SDIST ? 503 : undefined) });
+async function index(existing: PypiServerOptions['existing'], simple?: PypiServerOptions['simple']): Promise<PypiServer> {
+  const server = await startPypiServer({ existing, fail: (name) => (failSdist && name === SDIST ? 503 : undefined), ...(simple ? { simple } : {}) });
   servers.push(server);
   return server;
 }
+
+const sha256Of = (path: string): string => createHash('sha256').update(readFileSync(path.startsWith('/') ? path : join(cwd, path))).digest('hex');
 
 async function publish(server: PypiServer, audit: string, extra: string[] = []): Promise<ProcessResult> {
   const r = await runPubguard(['publish', 'pypi', ...files, '--tag-name', `v${VERSION}`, '--repository-url', server.url, '--audit', audit, '--jobs', '0', ...extra], {
@@ -53,8 +56,9 @@ afterAll(async () => {
 });
 
 describe.skipIf(!haveTwine)('pubguard publish pypi --skip-existing (loopback indexes, real twine)', () => {
-  it('completes a release whose upload stopped after the wheel, on an index that refuses a second upload', async () => {
-    const server = await index('refuse');
+  it('completes a release whose upload stopped after the wheel, on an index that refuses a second upload, and finds the wheel there with the approved bytes', async () => {
+    // pypiserver's simple index speaks HTML only.
+    const server = await index('refuse', 'html');
     const audit = join(cwd, 'audit-refuse.jsonl');
     failSdist = true;
     const first = await publish(server, audit);
@@ -69,17 +73,23 @@ describe.skipIf(!haveTwine)('pubguard publish pypi --skip-existing (loopback ind
     expect(again.stdout).toContain('if an earlier run of this release stopped partway, run it again with --skip-existing');
     expect(server.uploads.map((u) => u.filename)).toEqual([WHEEL]);
 
-    const resumed = await publish(server, audit, ['--skip-existing']);
+    const resumed = await publish(server, audit, ['--skip-existing', '--index-url', server.simpleUrl]);
     expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
     expect(resumed.stdout).toContain('ok      approvals approved by alice');
-    expect(resumed.stdout).toContain(`PUBLISHED: ${NAME} ${VERSION} published to ${server.url} (${WHEEL} was already there and skipped`);
+    expect(resumed.stdout).toContain(`PUBLISHED: ${NAME} ${VERSION} published to ${server.url} (${WHEEL} was already there with the approved bytes, as ${server.simpleUrl} lists, and skipped)`);
     expect(server.uploads.map((u) => u.filename)).toEqual([WHEEL, SDIST]);
     const upload = auditRecords(audit).at(-1) as unknown as { stage: string; outcome: string; reason: string; details: Record<string, unknown> };
-    expect(upload).toMatchObject({ stage: 'publish.upload', outcome: 'passed', details: { skipExisting: true, skipped: [WHEEL], uploaded: [SDIST] } });
-    expect(upload.reason).toContain(`skipped as already there: ${WHEEL}`);
+    expect(upload).toMatchObject({
+      stage: 'publish.upload',
+      outcome: 'passed',
+      details: { skipExisting: true, skipped: [WHEEL], uploaded: [SDIST], indexUrl: server.simpleUrl, index: [{ name: WHEEL, status: 'approved', sha256: sha256Of(files[0]!) }, { name: SDIST, status: 'approved' }] },
+    });
+    expect(upload.reason).toContain(`already there with the approved bytes: ${WHEEL}; uploaded: ${SDIST}`);
+    // One look at the project's page, without the token or any credentials.
+    expect(server.simpleRequests).toEqual([{ path: `/simple/${NAME}/`, accept: 'application/vnd.pypi.simple.v1+json, text/html;q=0.1', format: 'html' }]);
   });
 
-  it('on an index that answers as PyPI, the same bytes again go through, and other bytes under the name are refused or, with the flag, skipped and said so', async () => {
+  it('on an index that answers as PyPI, the same bytes again go through, and other bytes under the name are refused; with the flag, skipped unseen without the simple index and refused with it', async () => {
     const server = await index('pypi');
     const audit = join(cwd, 'audit-pypi.jsonl');
     failSdist = true;
@@ -104,6 +114,7 @@ describe.skipIf(!haveTwine)('pubguard publish pypi --skip-existing (loopback ind
     expect(refused.code).toBe(2);
     expect(refused.stdout).toContain('File already exists');
     expect(refused.stdout).toContain('on PyPI, which takes the same bytes again, it means the file there differs');
+    // Without the simple index, a skipped file is not compared, and the result says so.
     const skipped = await publish(taken, audit, ['--skip-existing']);
     expect(skipped.code).toBe(0);
     expect(skipped.stdout).toContain(`(${WHEEL} was already there and skipped: its bytes on the index were not compared with the approved ones)`);
@@ -111,6 +122,19 @@ describe.skipIf(!haveTwine)('pubguard publish pypi --skip-existing (loopback ind
       [WHEEL, 'other'],
       [SDIST, token],
     ]);
+    expect(taken.simpleRequests).toEqual([]);
+
+    // With it, the other wheel is found out: refused, naming the file and both digests.
+    const compared = await publish(taken, audit, ['--skip-existing', '--index-url', taken.simpleUrl]);
+    expect(compared.code, compared.stdout + compared.stderr).toBe(1);
+    const there = sha256Of(join(other, WHEEL));
+    const approved = sha256Of(join(cwd, files[0]!));
+    expect(compared.stdout).toContain(
+      `REFUSED: twine upload --skip-existing to ${taken.url} finished (skipped as already there: ${WHEEL}; uploaded: ${SDIST}), but ${WHEEL} on the index holds other bytes (sha256 ${there.slice(0, 12)}… there, ${approved.slice(0, 12)}… approved). ${NAME} ${VERSION} on the index holds bytes nobody approved: yank that version there and release a new version`,
+    );
+    expect(taken.simpleRequests.map((r) => [r.format, r.authorization])).toEqual([['json', undefined]]);
+    const record = auditRecords(audit).at(-1) as unknown as { stage: string; outcome: string; details: Record<string, unknown> };
+    expect(record).toMatchObject({ stage: 'publish.upload', outcome: 'refused', details: { index: [{ name: WHEEL, status: 'different', sha256: there }, { name: SDIST, status: 'approved' }] } });
   });
 
   it('never lets the token out', () => {
@@ -119,7 +143,7 @@ describe.skipIf(!haveTwine)('pubguard publish pypi --skip-existing (loopback ind
       texts[`stdout ${i}`] = o.stdout;
       texts[`stderr ${i}`] = o.stderr;
     });
-    expect(outputs.length).toBe(7);
+    expect(outputs.length).toBe(8);
     expect(assertNoToken(token, texts)).toEqual([]);
   });
 });

@@ -12,11 +12,27 @@ export interface ReceivedUpload {
   password: string;
 }
 
-/** A loopback endpoint that speaks PyPI's legacy upload API (what twine uploads to). */
+/** One request to the simple index, as received. */
+export interface SimpleRequest {
+  path: string;
+  accept?: string;
+  authorization?: string;
+  /** The format answered. */
+  format: 'json' | 'html';
+}
+
+/**
+ * A loopback endpoint that speaks PyPI's legacy upload API (what twine uploads to), and lists
+ * what it stored on a simple index (PEP 503 HTML and PEP 691 JSON) below `/simple/`.
+ */
 export interface PypiServer {
   url: string;
+  /** The simple index: `/simple/<normalised project>/` lists the project's stored files. */
+  simpleUrl: string;
   /** Files stored, in the order they arrived; a refused or repeated upload is not one. */
   uploads: ReceivedUpload[];
+  /** Requests to the simple index, in order. */
+  simpleRequests: SimpleRequest[];
   stop(): Promise<void>;
 }
 
@@ -31,7 +47,32 @@ export interface PypiServerOptions {
   existing?: 'pypi' | 'refuse';
   /** A status to answer the upload of a file with instead of storing it (a 5xx halfway through a release). */
   fail?: (filename: string) => number | undefined;
+  /**
+   * The simple index's format: `negotiate` (default) answers JSON when the Accept header
+   * prefers it to HTML, as pypi.org does; `html` always answers HTML, as an index without
+   * PEP 691 does; `json` always JSON.
+   */
+  simple?: 'negotiate' | 'json' | 'html';
 }
+
+const JSON_TYPE = 'application/vnd.pypi.simple.v1+json';
+
+/** The q-value an Accept header gives a media type (0 when it lists neither it nor a wildcard over it). */
+function quality(accept: string, type: string): number {
+  let best = 0;
+  for (const part of accept.split(',')) {
+    const [range = '', ...params] = part.split(';').map((p) => p.trim().toLowerCase());
+    const q = Number(/^q=([\d.]+)$/.exec(params.find((p) => p.startsWith('q=')) ?? 'q=1')?.[1] ?? '1');
+    if (range === type || range === '*/*' || range === `${type.split('/')[0]}/*`) best = Math.max(best, Number.isFinite(q) ? q : 0);
+  }
+  return best;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+const normalise = (name: string): string => name.toLowerCase().replace(/[-_.]+/g, '-');
 
 async function body(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -65,8 +106,32 @@ export function parseMultipart(data: Buffer, boundary: string): { name: string; 
 /** Starts the endpoint on 127.0.0.1; it accepts any Basic-auth password and records it for the test. */
 export async function startPypiServer(options: PypiServerOptions = {}): Promise<PypiServer> {
   const uploads: ReceivedUpload[] = [];
+  const simpleRequests: SimpleRequest[] = [];
   const server: Server = createServer(async (req, res) => {
     const data = await body(req);
+    const simple = req.method === 'GET' ? /^\/simple\/([^/]+)\/$/.exec(req.url ?? '') : null;
+    if (simple) {
+      // Read without credentials, as pypi.org's is; the project name is looked for normalised.
+      const project = decodeURIComponent(simple[1]!);
+      const accept = req.headers.accept ?? '';
+      const mode = options.simple ?? 'negotiate';
+      const format = mode === 'negotiate' ? (quality(accept, JSON_TYPE) > quality(accept, 'text/html') ? 'json' : 'html') : mode;
+      simpleRequests.push({ path: req.url!, ...(req.headers.accept ? { accept } : {}), ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}), format });
+      const files = uploads.filter((u) => normalise(u.fields.name ?? '') === project);
+      if (project !== normalise(project) || files.length === 0) {
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('Not Found');
+        return;
+      }
+      if (format === 'json') {
+        const page = { meta: { 'api-version': '1.1' }, name: project, versions: [...new Set(files.map((f) => f.fields.version))], files: files.map((f) => ({ filename: f.filename, url: `../../files/${f.filename}`, hashes: { sha256: f.sha256 }, size: f.content.length })) };
+        res.writeHead(200, { 'content-type': JSON_TYPE, vary: 'Accept' }).end(JSON.stringify(page));
+      } else {
+        const links = files.map((f) => `    <a href="../../files/${escapeHtml(encodeURIComponent(f.filename))}#sha256=${f.sha256}">${escapeHtml(f.filename)}</a><br />`);
+        const page = `<!DOCTYPE html>\n<html>\n  <head><meta name="pypi:repository-version" content="1.1"><title>Links for ${escapeHtml(project)}</title></head>\n  <body>\n    <h1>Links for ${escapeHtml(project)}</h1>\n${links.join('\n')}\n  </body>\n</html>\n`;
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', vary: 'Accept' }).end(page);
+      }
+      return;
+    }
     const auth = /^Basic (.+)$/.exec(req.headers.authorization ?? '');
     if (!auth) {
       res.writeHead(401, { 'www-authenticate': 'Basic realm="pypi"' }).end('authentication required');
@@ -123,7 +188,9 @@ export async function startPypiServer(options: PypiServerOptions = {}): Promise<
   const port = (server.address() as { port: number }).port;
   return {
     url: `http://127.0.0.1:${port}/legacy/`,
+    simpleUrl: `http://127.0.0.1:${port}/simple/`,
     uploads,
+    simpleRequests,
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
