@@ -559,7 +559,7 @@ function indexProblems(bad: readonly IndexFileCheck[], subject: ReleaseSubject, 
   });
   const advice: string[] = [];
   if (bad.some((f) => f.status === 'different')) {
-    advice.push(`${subject.package} ${subject.version} on the index holds bytes nobody approved: yank that version there and release a new version (the index never takes a file name twice, so running again cannot replace it)`);
+    advice.push(`${subject.package} ${subject.version} on the index holds bytes nobody approved: yank that version there and release a new version (PyPI never takes a file name twice, even after a delete, so running again cannot replace it)`);
   }
   if (bad.some((f) => f.status === 'missing')) {
     advice.push(`if it was uploaded moments ago the index may not list it yet: run the release again with --skip-existing in a few minutes; if it stays missing, check that ${indexUrl} is the simple index of ${registry} (--index-url)`);
