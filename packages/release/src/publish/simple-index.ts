@@ -134,7 +134,7 @@ export async function readSimpleProject(indexUrl: string, project: string, optio
   const timeoutMs = options.timeoutMs ?? 10_000;
   const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
   const timeout = AbortSignal.timeout(timeoutMs);
-  const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+  const signal = eitherSignal(timeout, options.signal);
   const failed = (error: unknown): never => {
     if (options.signal?.aborted) throw options.signal.reason;
     const e = error as Error;
@@ -236,6 +236,20 @@ export async function checkIndexFiles(indexUrl: string, files: readonly Approved
     await sleep(delay, options.signal);
   }
   return files.map((f) => results.get(f.name)!);
+}
+
+/** A signal that aborts when either does: AbortSignal.any, which Node 20 has only from 20.3. */
+function eitherSignal(a: AbortSignal, b: AbortSignal | undefined): AbortSignal {
+  if (!b) return a;
+  const both = new AbortController();
+  const first = a.aborted ? a : b.aborted ? b : undefined;
+  if (first) {
+    both.abort(first.reason);
+    return both.signal;
+  }
+  a.addEventListener('abort', () => both.abort(a.reason), { once: true });
+  b.addEventListener('abort', () => both.abort(b.reason), { once: true });
+  return both.signal;
 }
 
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
