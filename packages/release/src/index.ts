@@ -132,7 +132,7 @@ export {
   simpleIndexProblem,
   simpleProjectUrl,
 } from './publish/simple-index.js';
-export { type PublishOptions, type PublishResult, type PublishStep, type StepOutcome, publishRelease } from './publish/pipeline.js';
+export { type PublishOptions, type PublishResult, type PublishScanSettings, type PublishStep, type StepOutcome, publishRelease } from './publish/pipeline.js';
 export { type NpmRunOptions, npmRun } from './publish/clients.js';
 export {
   type ExecuteIncidentOptions,

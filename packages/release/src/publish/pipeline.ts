@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { access, copyFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { type Finding, type ScanError, describeFsError, scanAll } from '@pubguard/engine';
+import { type Finding, type ScanError, type ScanOptions, describeFsError, scanAll } from '@pubguard/engine';
 import { loadApprovals, verifyApprovals } from '../approvals.js';
 import { type ArtifactVersion, compareArtifactVersions, readArtifactVersions, sha256File } from '../artifacts.js';
 import { type AuditOutcome, AuditLog } from '../audit.js';
@@ -26,6 +26,13 @@ export interface StepOutcome {
   outcome: AuditOutcome;
   reason: string;
 }
+
+/**
+ * How the scan step scans beyond the files themselves: the rules, the allowlist (`exclude`, which
+ * sees each finding under the file names given to `publishRelease`), ignore globs and limits, as
+ * `pubguard scan` takes them from a config file. Default: the built-in rules and limits.
+ */
+export type PublishScanSettings = Pick<ScanOptions, 'ruleset' | 'limits' | 'ignore' | 'exclude' | 'chunkSize'>;
 
 /** Inputs of `publishRelease`. */
 export interface PublishOptions {
@@ -66,8 +73,15 @@ export interface PublishOptions {
   requireApprovals?: boolean;
   /** Who started the release (one name, or those of a run and its re-run); not counted as an approver unless the policy allows it. */
   initiator?: string | readonly string[];
-  /** Fingerprints of accepted findings. */
+  /**
+   * Fingerprints of accepted findings: left out, as a scan leaves them out, and counted in the
+   * scan step's record and reason.
+   */
   baseline?: ReadonlySet<string>;
+  /** The scan step's rules, allowlist and limits (see `PublishScanSettings`). */
+  scan?: PublishScanSettings;
+  /** The config file `scan` came from, named in the scan step's record; undefined for none. */
+  configPath?: string;
   /** Environment variable holding the token (default NPM_TOKEN or PYPI_TOKEN). */
   tokenEnv?: string;
   env: Record<string, string | undefined>;
@@ -264,15 +278,33 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
 
     // 2. Secret scan of exactly these files.
     stopIfInterrupted('scan');
-    const result = await scanAll(staged, { cwd: options.cwd, collectFreshBuffers: true, ...(options.signal ? { signal: options.signal } : {}), ...(options.baseline ? { baseline: options.baseline } : {}), ...(options.jobs === undefined ? {} : { jobs: options.jobs }) });
     // Reported under the names the user gave, not the private copies'.
     const named = (path: string): string => {
       const i = staged.findIndex((c) => path === c || path.startsWith(`${c}!`));
       return i < 0 ? path : `${options.files[i]}${path.slice((staged[i] ?? '').length)}`;
     };
-    findings = result.findings.map((f) => ({ ...f, path: named(f.path), location: { ...f.location, artifact: named(f.location.artifact) } }));
+    const renamed = (f: Finding): Finding => ({ ...f, path: named(f.path), location: { ...f.location, artifact: named(f.location.artifact) } });
+    const exclude = options.scan?.exclude;
+    const result = await scanAll(staged, {
+      ...options.scan,
+      cwd: options.cwd,
+      collectFreshBuffers: true,
+      // An allowlist path names the file as given (dist/acme-1.2.3.tgz), never the private copy.
+      ...(exclude ? { exclude: (f: Finding, secret: string) => exclude(renamed(f), secret) } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.jobs === undefined ? {} : { jobs: options.jobs }),
+    });
+    // The baseline is applied here rather than by the engine, so that the record can say how
+    // many findings it accepted: a release gate that passes because of it should show that.
+    const baseline = options.baseline;
+    const baselined = baseline ? result.findings.filter((f) => baseline.has(f.fingerprint)).length : 0;
+    findings = result.findings.filter((f) => !baseline?.has(f.fingerprint)).map(renamed);
     stopIfInterrupted('scan');
     scanErrors = result.errors.map((e) => ({ ...e, path: named(e.path) }));
+    const scanDetails = {
+      ...(options.configPath === undefined ? {} : { config: options.configPath }),
+      ...(baseline ? { baseline: baseline.size, baselined } : {}),
+    };
     if (findings.length || scanErrors.length) {
       const parts = [
         ...(findings.length ? [`${findings.length} finding${findings.length === 1 ? '' : 's'}: ${findings.slice(0, 5).map((f) => `${f.ruleId} at ${f.path}:${f.location.line}`).join(', ')}${findings.length > 5 ? ', …' : ''}`] : []),
@@ -281,10 +313,13 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
       await record('scan', 'refused', parts.join('; '), {
         findings: findings.map((f) => ({ ruleId: f.ruleId, path: f.path, line: f.location.line, fingerprint: f.fingerprint })),
         errors: scanErrors.map((e) => ({ path: e.path, kind: e.kind })),
+        ...scanDetails,
       });
       throw new Stop('refused', 'scan', parts.join('; '));
     }
-    await record('scan', 'passed', `no secrets in ${result.stats.files} files (${result.stats.bytes} bytes)${options.baseline?.size ? `, baseline of ${options.baseline.size}` : ''}`, { files: result.stats.files, bytes: result.stats.bytes });
+    const accepted = baselined ? `; ${baselined} finding${baselined === 1 ? '' : 's'} accepted by the baseline` : '';
+    const config = options.configPath === undefined ? '' : ` with ${options.configPath}`;
+    await record('scan', 'passed', `no secrets in ${result.stats.files} files (${result.stats.bytes} bytes)${config}${accepted}`, { files: result.stats.files, bytes: result.stats.bytes, ...scanDetails });
 
     // 3. Approvals, when a policy exists or they are required.
     stopIfInterrupted('approvals');
