@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { describeFsError, type Finding, type ScanLimits, STRUCTURE_RULES } from '@pubguard/engine';
+import { describeFsError, type Finding, loadBaseline, type ScanLimits, type ScanOptions, STRUCTURE_RULES } from '@pubguard/engine';
 import type { ReportFormat } from '@pubguard/report';
 import { type CompiledRuleset, type RuleDefinition, RuleError, builtinRuleDefinitions, builtinRuleset, checkRuleExamples, compileRules, parseRuleDefinition } from '@pubguard/rules';
 import picomatch from 'picomatch';
@@ -657,6 +657,43 @@ export async function loadScanConfig(cwd: string, explicitPath: string | undefin
   checkAllowlistRuleIds(loaded, ruleset.rules);
   const drop = allowlistFilter(loaded?.config.allowlist, loaded ? { cwd, dir: loaded.dir } : undefined);
   return { ...scanOptionsFromConfig(loaded), loaded, ruleset, drop };
+}
+
+/** What a command line lays over a config's scan settings: each value given wins over the config's. */
+export interface ScanOverrides {
+  limits?: Partial<ScanLimits>;
+  /** Added to the config's ignore globs. */
+  ignore?: readonly string[];
+  jobs?: number;
+  /** A baseline file relative to `cwd`, used instead of the config's. */
+  baseline?: string;
+}
+
+/** The engine options a config and a command line make, and the baseline file they name. */
+export interface ConfiguredScan {
+  options: ScanOptions & Required<Pick<ScanOptions, 'ruleset' | 'limits' | 'ignore'>>;
+  /** Absolute path of the baseline file read into `options.baseline`; undefined without one. */
+  baselinePath: string | undefined;
+}
+
+/**
+ * Turns a loaded config and the command line's values into engine options: rules, allowlist,
+ * ignore globs, limits, jobs and the baseline (read here). The one way from a config to a scan,
+ * so that `pubguard scan` and the scan step of `pubguard publish` run the same scan.
+ */
+export async function configuredScan(config: ScanConfig, cwd: string, overrides: ScanOverrides = {}): Promise<ConfiguredScan> {
+  const options: ConfiguredScan['options'] = {
+    ruleset: config.ruleset,
+    cwd,
+    limits: { ...config.limits, ...overrides.limits },
+    ignore: [...config.ignore, ...(overrides.ignore ?? [])],
+  };
+  if (config.drop) options.exclude = config.drop;
+  const jobs = overrides.jobs ?? config.jobs;
+  if (jobs !== undefined) options.jobs = jobs;
+  const baselinePath = overrides.baseline !== undefined ? resolve(cwd, overrides.baseline) : config.baselinePath;
+  if (baselinePath !== undefined) options.baseline = await loadBaseline(baselinePath);
+  return { options, baselinePath };
 }
 
 /** The rules a config makes a scan run, as `pubguard rules list` and `rules check` show them. */

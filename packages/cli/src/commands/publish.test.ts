@@ -1,12 +1,23 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { base62Encode } from '@pubguard/rules';
 import { describe, expect, it } from 'vitest';
 import { npmTarball, sdist, sshKey, wheel } from '../../../release/src/testing/fixtures.js';
 import { run } from '../run.js';
 import { memoryIO } from '../testing.js';
+
+/** A fake GitHub token with a valid checksum, random per run. */
+function githubToken(): string {
+  const body = randomBytes(30).toString('base64').replace(/[^A-Za-z0-9]/g, 'x').slice(0, 30);
+  return `ghp_${body}${base62Encode(crc32(Buffer.from(body, 'latin1')))}`;
+}
+
+/** A custom rule for a made-up `acme_` key, as a project would add it to its config. */
+const ACME_RULE = { id: 'acme-key', title: 'Acme API key', severity: 'high', keywords: ['acme_'], pattern: '(acme_[0-9a-f]{32})', examples: [`k = acme_${'9f3b1c7e'.repeat(4)}`] };
 
 describe('pubguard publish', () => {
   it('stops a publish interrupted with Ctrl-C instead of carrying on to the upload', async () => {
@@ -183,5 +194,86 @@ describe('pubguard publish', () => {
       expect(io.out() + io.err()).not.toContain('path-secret-42');
       expect(existsSync(join(cwd, 'audit.jsonl'))).toBe(false);
     }
+  });
+
+  describe('scans as `pubguard scan` would from the same directory', () => {
+    const NPM_TOKEN = 'loopback-registry-token-0123456789';
+    const publishArgs = ['publish', 'npm', 'dist/acme-1.0.0.tgz', '--registry', 'http://127.0.0.1:9/', '--tag-name', 'v1.0.0', '--dry-run', '--audit', 'audit.jsonl', '-j', '0'];
+    const both = async (cwd: string, extra: string[] = []): Promise<{ scan: number; publish: number; out: string; err: string }> => {
+      const scanned = await run(['scan', 'dist/acme-1.0.0.tgz', '-q', '-j', '0', ...extra], memoryIO({ cwd }));
+      const io = memoryIO({ cwd, env: { NPM_TOKEN } });
+      const r = await run([...publishArgs, ...extra], io);
+      return { scan: scanned.exitCode, publish: r.exitCode, out: io.out(), err: io.err() };
+    };
+    const project = async (members: Record<string, string>): Promise<string> => {
+      const cwd = mkdtempSync(join(tmpdir(), 'pubguard-cli-publish-'));
+      mkdirSync(join(cwd, 'dist'));
+      await npmTarball(join(cwd, 'dist'), 'acme', '1.0.0', undefined, members);
+      return cwd;
+    };
+    const auditLines = (cwd: string): Array<{ stage: string; outcome: string; reason: string; details: Record<string, unknown> }> =>
+      readFileSync(join(cwd, 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+
+    it("runs the nearest config's custom rules, and names the config in the scan record", async () => {
+      const cwd = await project({ 'package/lib/key.js': `const k = 'acme_${randomBytes(16).toString('hex')}';\n` });
+      writeFileSync(join(cwd, 'pubguard.config.json'), JSON.stringify({ rules: { custom: [ACME_RULE] } }));
+      mkdirSync(join(cwd, 'sub'));
+      const r = await both(cwd);
+      expect(r.scan).toBe(1);
+      expect(r.publish).toBe(1);
+      expect(r.out).toMatch(/REFUSED scan +1 finding: acme-key at dist\/acme-1\.0\.0\.tgz!package\/lib\/key\.js:1/);
+      const scan = auditLines(cwd).find((l) => l.stage === 'publish.scan');
+      expect(scan).toMatchObject({ outcome: 'refused', details: { config: join(cwd, 'pubguard.config.json') } });
+
+      // --config names another file, as for scan; the nearest one is then not read.
+      writeFileSync(join(cwd, 'pubguard.config.json'), '{');
+      writeFileSync(join(cwd, 'sub', 'release.json'), JSON.stringify({ rules: { custom: [ACME_RULE] } }));
+      const named = await both(cwd, ['--config', 'sub/release.json']);
+      expect([named.scan, named.publish]).toEqual([1, 1]);
+      expect(auditLines(cwd).filter((l) => l.stage === 'publish.scan').at(-1)?.details.config).toBe(join(cwd, 'sub', 'release.json'));
+    });
+
+    it("passes what the config's rules.disable and allowlist leave out, as scan does", async () => {
+      const cwd = await project({ 'package/fixtures/token.js': `const t = '${githubToken()}';\n` });
+      const plain = await both(cwd);
+      expect([plain.scan, plain.publish]).toEqual([1, 1]);
+      for (const config of [{ rules: { disable: ['github-classic-token'] } }, { allowlist: { paths: ['dist/*.tgz!package/fixtures/**'] } }]) {
+        writeFileSync(join(cwd, 'pubguard.config.json'), JSON.stringify(config));
+        const r = await both(cwd);
+        expect([r.scan, r.publish], JSON.stringify(config)).toEqual([0, 0]);
+        expect(r.out).toContain(`ok      scan      no secrets in 3 files`);
+        expect(r.out).toContain(`with ${join(cwd, 'pubguard.config.json')}`);
+      }
+    });
+
+    it("leaves out the config's baseline and says how many findings it accepted", async () => {
+      const cwd = await project({ 'package/lib/token.js': `const t = '${githubToken()}';\n` });
+      const report = memoryIO({ cwd });
+      expect((await run(['scan', 'dist/acme-1.0.0.tgz', '-q', '-j', '0', '-f', 'json', '-o', 'accepted.json'], report)).exitCode).toBe(1);
+      writeFileSync(join(cwd, 'pubguard.config.json'), JSON.stringify({ baseline: 'accepted.json' }));
+      const r = await both(cwd);
+      expect([r.scan, r.publish]).toEqual([0, 0]);
+      expect(r.out).toContain('; 1 finding accepted by the baseline');
+      expect(auditLines(cwd).find((l) => l.stage === 'publish.scan')?.details).toMatchObject({ baseline: 1, baselined: 1 });
+    });
+
+    it('refuses a config it cannot use with exit 2 before any step runs', async () => {
+      const cwd = await project({});
+      for (const [text, message] of [
+        ['{', /pubguard\.config\.json:1:2: invalid JSON/],
+        [JSON.stringify({ rules: { disable: ['no-such-rule'] } }), /rules\.disable\[0\]: no built-in rule has the id 'no-such-rule'/],
+        [JSON.stringify({ baseline: 'missing.json' }), /missing\.json/],
+      ] as const) {
+        writeFileSync(join(cwd, 'pubguard.config.json'), text);
+        const io = memoryIO({ cwd, env: { NPM_TOKEN } });
+        const r = await run(publishArgs, io);
+        expect(r.exitCode, text).toBe(2);
+        expect(io.err()).toMatch(message);
+        expect(existsSync(join(cwd, 'audit.jsonl'))).toBe(false);
+      }
+      const io = memoryIO({ cwd, env: { NPM_TOKEN } });
+      expect((await run([...publishArgs, '--config', 'nowhere.json'], io)).exitCode).toBe(2);
+      expect(io.err()).toContain('nowhere.json: cannot read the config file');
+    });
   });
 });

@@ -1,16 +1,21 @@
 import { resolve } from 'node:path';
-import { loadBaseline } from '@pubguard/engine';
 import { type Ecosystem, type PublishResult, type StepOutcome, publishRelease } from '@pubguard/release';
 import { visible } from '@pubguard/report';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
 import { checkHttpUrl, type OptionSpecs, parseCommandArgs } from '../args.js';
+import { configuredScan, loadScanConfig } from '../config.js';
 import { DEFAULT_AUDIT_PATH, actorOf, initiatorOf, outputFormat, writeJson } from './audit.js';
 
 const commonHelp = (tokenVar: string): string => `Release gate (each step is an audit record; the first refusal stops the run):
       --tag-name TAG        the release tag, e.g. v1.2.3 (default: $GITHUB_REF, which must
                             then be refs/tags/v…)
       --allow-prerelease    accept -alpha.N, -beta.N, -rc.N, -dev.N tags
-      --baseline FILE       accepted findings (a JSON report or a baseline file)
+  -c, --config FILE         settings file (default: the nearest pubguard.config.json in this
+                            directory or above; options given here win over it): the scan
+                            step runs its rules, allowlist, limits and baseline, as
+                            \`pubguard scan\` would from here
+      --baseline FILE       accepted findings (a JSON report or a baseline file), instead
+                            of the config's; the scan step's record counts those accepted
       --policy FILE         approval policy (default .pubguard/policy.json when it exists)
       --approvals DIR       signed approvals (default .pubguard/approvals)
       --require-approvals   refuse when there is no policy instead of skipping approvals
@@ -106,6 +111,7 @@ const OPTIONS = {
   'tag-name': { type: 'string' },
   'allow-prerelease': { type: 'boolean' },
   baseline: { type: 'string' },
+  config: { type: 'string', short: 'c' },
   policy: { type: 'string' },
   approvals: { type: 'string' },
   'require-approvals': { type: 'boolean' },
@@ -149,6 +155,7 @@ async function runPublish(ecosystem: Ecosystem, argv: string[], io: CliIO): Prom
   if (ecosystem === 'npm' && positionals.length > 1) throw new UsageError('npm publishes one tarball at a time');
   const jobsText = str('jobs');
   if (jobsText !== undefined && !/^\d+$/.test(jobsText)) throw new UsageError(`--jobs takes a whole number; got '${jobsText}'`);
+  const jobs = jobsText === undefined ? undefined : Number(jobsText);
   const tokenEnv = str('token-env');
   if (tokenEnv !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(tokenEnv)) throw new UsageError('--token-env takes an environment variable name');
   const registry = ecosystem === 'npm' ? str('registry') : str('repository-url');
@@ -166,8 +173,16 @@ async function runPublish(ecosystem: Ecosystem, argv: string[], io: CliIO): Prom
   if (distTag !== undefined && tagProblem !== undefined) throw new UsageError(`--tag '${visible(distTag)}': ${tagProblem}`);
   if (str('initiator') === '') throw new UsageError('--initiator may not be empty');
   const initiator = initiatorOf(io, str('initiator'));
-  const baselinePath = str('baseline');
-  const baseline = baselinePath === undefined ? undefined : await loadBaseline(resolve(io.cwd, baselinePath));
+  // The scan `pubguard scan` would run from here, config and baseline included: a release must
+  // not pass a scan that the same project's own scan fails, nor the other way round. A config
+  // or baseline that cannot be used stops the run before any step.
+  const configText = str('config');
+  const config = await loadScanConfig(io.cwd, configText === undefined ? undefined : resolve(io.cwd, configText));
+  const baselineText = str('baseline');
+  const { options: scan } = await configuredScan(config, io.cwd, {
+    ...(jobs === undefined ? {} : { jobs }),
+    ...(baselineText === undefined ? {} : { baseline: baselineText }),
+  });
   const notifyUrl = str('notify') ?? (io.env.PUBGUARD_NOTIFY_URL || undefined);
 
   const onStep = (s: StepOutcome): void => {
@@ -189,14 +204,16 @@ async function runPublish(ecosystem: Ecosystem, argv: string[], io: CliIO): Prom
     ...(str('approvals') === undefined ? {} : { approvalsDir: str('approvals')! }),
     requireApprovals: v['require-approvals'] === true,
     ...(initiator === undefined ? {} : { initiator: initiator.names }),
-    ...(baseline ? { baseline } : {}),
+    ...(scan.baseline ? { baseline: scan.baseline } : {}),
+    scan: { ruleset: scan.ruleset, limits: scan.limits, ignore: scan.ignore, ...(scan.exclude ? { exclude: scan.exclude } : {}) },
+    ...(config.loaded ? { configPath: config.loaded.path } : {}),
     ...(tokenEnv ? { tokenEnv } : {}),
     env: io.env,
     cwd: io.cwd,
     auditPath: resolve(io.cwd, str('audit') ?? DEFAULT_AUDIT_PATH),
     actor: actorOf(io, str('actor')),
     ...(notifyUrl ? { notifyUrl } : {}),
-    ...(jobsText === undefined ? {} : { jobs: Number(jobsText) }),
+    ...(scan.jobs === undefined ? {} : { jobs: scan.jobs }),
     ...(io.signal ? { signal: io.signal } : {}),
     onStep,
   });

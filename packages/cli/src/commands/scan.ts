@@ -1,7 +1,7 @@
 import { extname, resolve } from 'node:path';
-import { type Finding, loadBaseline, type ScanError, type ScanLimits, type ScanOptions, type ScanStats, STRUCTURE_RULES, scanAll } from '@pubguard/engine';
+import { type Finding, type ScanError, type ScanLimits, type ScanOptions, type ScanStats, STRUCTURE_RULES, scanAll } from '@pubguard/engine';
 import { formatReport, REPORT_FORMATS, type ReportFormat, summaryLine, useColor, visible } from '@pubguard/report';
-import { loadScanConfig } from '../config.js';
+import { configuredScan, loadScanConfig } from '../config.js';
 import { writeFileAtomic } from '../files.js';
 import { ignoreGlobs, parseCount, parseStrict } from '../args.js';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
@@ -227,7 +227,7 @@ async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
   const targets = reportTargets(tokens ?? [], config.format);
 
   // Command-line values win over the config file's.
-  const limits: Partial<ScanLimits> = { ...config.limits };
+  const limits: Partial<ScanLimits> = {};
   if (values['max-depth'] !== undefined) limits.maxDepth = parseCount(values['max-depth'], '--max-depth');
   if (values['max-entries'] !== undefined) limits.maxEntries = parseCount(values['max-entries'], '--max-entries', 1);
   if (values['max-entry-bytes'] !== undefined) limits.maxEntryBytes = parseSize(values['max-entry-bytes'], '--max-entry-bytes');
@@ -235,23 +235,17 @@ async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
   if (values['max-ratio'] !== undefined) limits.maxCompressionRatio = parseCount(values['max-ratio'], '--max-ratio', 1);
   if (values['max-artifact-seconds'] !== undefined) limits.maxArtifactMs = 1000 * parseCount(values['max-artifact-seconds'], '--max-artifact-seconds');
 
-  const ruleset = config.ruleset;
-  const ignore = [...config.ignore, ...ignoreGlobs(values.ignore)];
-  const options: ScanOptions = {
-    ruleset,
-    cwd: io.cwd,
-    stdin: io.stdin,
+  const jobs = values.jobs === undefined ? undefined : parseCount(values.jobs, '--jobs');
+  const chunkSize = values['chunk-size'] === undefined ? undefined : Math.max(1, parseSize(values['chunk-size'], '--chunk-size'));
+  const { options: configured } = await configuredScan(config, io.cwd, {
     limits,
-    ignore,
-    showSecrets: values['show-secrets'] === true,
-    signal: io.signal,
-  };
-  if (config.drop) options.exclude = config.drop;
-  if (config.jobs !== undefined) options.jobs = config.jobs;
-  if (values.jobs !== undefined) options.jobs = parseCount(values.jobs, '--jobs');
-  if (values['chunk-size'] !== undefined) options.chunkSize = Math.max(1, parseSize(values['chunk-size'], '--chunk-size'));
-  const baselinePath = values.baseline !== undefined ? resolve(io.cwd, values.baseline) : config.baselinePath;
-  if (baselinePath !== undefined) options.baseline = await loadBaseline(baselinePath);
+    ignore: ignoreGlobs(values.ignore),
+    ...(jobs === undefined ? {} : { jobs }),
+    ...(values.baseline === undefined ? {} : { baseline: values.baseline }),
+  });
+  const ruleset = configured.ruleset;
+  const options: ScanOptions = { ...configured, stdin: io.stdin, showSecrets: values['show-secrets'] === true, signal: io.signal };
+  if (chunkSize !== undefined) options.chunkSize = chunkSize;
   if (shard) options.select = shardSelector(shard);
   if (npmFiles) options.onlyFiles = await publishedFiles(positionals, io);
 
