@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -105,6 +106,44 @@ describe('pubguard publish npm (Verdaccio, real npm)', () => {
     expect(readFileSync(audit, 'utf8')).not.toContain(planted);
     expect(auditRecords(audit).at(-2)).toMatchObject({ stage: 'publish.scan', outcome: 'refused' });
     expect(await registry.packument(NAME)).toBeUndefined();
+  });
+
+  it("scans with the project's pubguard.config.json: its custom rule refuses, its allowlist and rules.disable pass", async () => {
+    const name = 'acme-pubguard-configured';
+    const file = `dist/${name}-${VERSION}.tgz`;
+    const dir = join(cwd, 'configured-project');
+    mkdirSync(join(dir, 'dist'), { recursive: true });
+    mkdirSync(join(dir, '.pubguard'));
+    const acmeKey = `acme_${randomBytes(16).toString('hex')}`;
+    const fixtureToken = checksummedToken('ghp_');
+    const acmeRule = { id: 'acme-key', title: 'Acme API key', severity: 'high', keywords: ['acme_'], pattern: '(acme_[0-9a-f]{32})', examples: [`k = acme_${'0a1b2c3d'.repeat(4)}`] };
+    writeFileSync(join(dir, 'pubguard.config.json'), JSON.stringify({ rules: { custom: [acmeRule] }, allowlist: { paths: ['dist/*.tgz!package/fixtures/**'] } }));
+    const pack = async (extra: { path: string; content: string }[]): Promise<void> => {
+      writeFileSync(join(dir, file), await npmTarball(name, VERSION, [{ path: 'index.js', content: 'module.exports = 1;\n' }, { path: 'fixtures/token.js', content: `t = '${fixtureToken}';\n` }, ...extra]));
+    };
+
+    await pack([{ path: 'lib/client.js', content: `const key = '${acmeKey}';\n` }]);
+    const leaky = await publish([file, '--tag-name', `v${VERSION}`], { NPM_TOKEN: token }, dir);
+    expect(leaky.code, leaky.stdout + leaky.stderr).toBe(1);
+    expect(leaky.stdout).toMatch(/REFUSED scan +1 finding: acme-key at dist\/acme-pubguard-configured-1\.4\.0\.tgz!package\/lib\/client\.js:1/);
+    expect(leaky.stdout + readFileSync(audit, 'utf8')).not.toContain(acmeKey);
+    expect(auditRecords(audit).at(-2)).toMatchObject({ stage: 'publish.scan', outcome: 'refused', details: { config: join(dir, 'pubguard.config.json') } });
+    expect(await registry.packument(name)).toBeUndefined();
+
+    // The token under fixtures/ is allowlisted by the config, as `pubguard scan` allows it.
+    await pack([]);
+    expect((await runPubguard(['scan', file, '-q'], { cwd: dir })).code).toBe(0);
+    writeFileSync(join(dir, '.pubguard/strict.json'), JSON.stringify({ rules: { custom: [acmeRule] } }));
+    const strict = await publish([file, '--tag-name', `v${VERSION}`, '--dry-run', '--config', '.pubguard/strict.json'], { NPM_TOKEN: token }, dir);
+    expect(strict.code).toBe(1);
+    expect(strict.stdout).toContain('REFUSED scan      1 finding: github-classic-token');
+    writeFileSync(join(dir, '.pubguard/relaxed.json'), JSON.stringify({ rules: { disable: ['github-classic-token'] } }));
+    const relaxed = await publish([file, '--tag-name', `v${VERSION}`, '--dry-run', '--config', '.pubguard/relaxed.json'], { NPM_TOKEN: token }, dir);
+    expect(relaxed.code, relaxed.stdout + relaxed.stderr).toBe(0);
+    const r = await publish([file, '--tag-name', `v${VERSION}`], { NPM_TOKEN: token }, dir);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain(`ok      scan      no secrets in 3 files`);
+    expect((await registry.packument(name))?.versions?.[VERSION]).toBeDefined();
   });
 
   it('approves, then refuses the same file name with other bytes (changed after approval)', async () => {
