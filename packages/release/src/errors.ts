@@ -13,6 +13,11 @@ export class KeyError extends ReleaseError {
   override name = 'KeyError';
 }
 
+/** A private key file is encrypted with a passphrase, which pubguard does not read; its public part can still be read. */
+export class EncryptedKeyError extends KeyError {
+  override name = 'EncryptedKeyError';
+}
+
 /** A signature file is truncated, malformed or of an unsupported kind. */
 export class SignatureFormatError extends ReleaseError {
   override name = 'SignatureFormatError';

@@ -2,6 +2,7 @@ export {
   ReleaseError,
   ArtifactError,
   KeyError,
+  EncryptedKeyError,
   SignatureFormatError,
   PolicyError,
   StatementError,
@@ -40,6 +41,8 @@ export {
   formatPublicKeyLine,
   parsePrivateKey,
   loadPrivateKey,
+  parseKeyFilePublicKey,
+  loadPublicKey,
 } from './keys.js';
 export { type SshSignature, APPROVAL_NAMESPACE, sshsigSign, parseSshsig, sshsigVerify } from './sshsig.js';
 export {

@@ -1,7 +1,7 @@
 import { type KeyObject, createHash, createPrivateKey, createPublicKey, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { describeFsError } from '@pubguard/engine';
-import { KeyError, SignatureFormatError } from './errors.js';
+import { EncryptedKeyError, KeyError, SignatureFormatError } from './errors.js';
 import { SshReader, SshWriter } from './sshbuf.js';
 
 /** SSH key algorithms pubguard can verify and sign with. */
@@ -87,8 +87,23 @@ export function formatPublicKeyLine(key: SshPublicKey): string {
 const BEGIN = '-----BEGIN OPENSSH PRIVATE KEY-----';
 const END = '-----END OPENSSH PRIVATE KEY-----';
 
-/** Parses an unencrypted OpenSSH private key (`openssh-key-v1`). */
-export function parsePrivateKey(text: string, source = 'private key'): SshPrivateKey {
+/** The unencrypted head of an `openssh-key-v1` file, and a reader at its private section. */
+interface OpensshKeyFile {
+  encrypted: boolean;
+  /** The public key blob, which the format stores outside the encrypted section. */
+  publicBlob: Buffer;
+  /** Positioned at the (possibly encrypted) private section. */
+  reader: SshReader;
+}
+
+/** True when `text` holds an armoured OpenSSH private key. */
+function isOpensshPrivateKey(text: string): boolean {
+  const begin = text.indexOf(BEGIN);
+  return begin >= 0 && text.indexOf(END) > begin;
+}
+
+/** Reads an `openssh-key-v1` file up to its private section, encrypted or not. */
+function readOpensshKeyFile(text: string, source: string): OpensshKeyFile {
   const begin = text.indexOf(BEGIN);
   const end = text.indexOf(END);
   if (begin < 0 || end < begin) {
@@ -104,16 +119,65 @@ export function parsePrivateKey(text: string, source = 'private key'): SshPrivat
     const cipher = r.text();
     const kdf = r.text();
     r.string();
-    if (cipher !== 'none' || kdf !== 'none') {
-      throw new KeyError(
-        `${source} is encrypted with a passphrase, which pubguard does not read. ` +
-          'Write the statement with `pubguard approve --statement-only …` and sign it yourself: ' +
-          '`ssh-keygen -Y sign -n pubguard-approval -f KEY STATEMENT.json`',
-      );
-    }
     const count = r.uint32();
     if (count !== 1) throw new KeyError(`${source} holds ${count} keys; expected exactly 1`);
-    const publicBlob = r.string();
+    return { encrypted: cipher !== 'none' || kdf !== 'none', publicBlob: r.string(), reader: r };
+  } catch (error) {
+    if (error instanceof SignatureFormatError) throw new KeyError(`${source} is truncated or corrupt`);
+    throw error;
+  }
+}
+
+/**
+ * The public key of a key file: an OpenSSH private key, encrypted with a passphrase or not
+ * (its public part is stored unencrypted), or a public key line (`id_ed25519.pub`).
+ */
+export function parseKeyFilePublicKey(text: string, source = 'key file'): SshPublicKey {
+  if (isOpensshPrivateKey(text)) {
+    const { publicBlob } = readOpensshKeyFile(text, source);
+    try {
+      return parsePublicKeyBlob(publicBlob);
+    } catch (error) {
+      if (error instanceof SignatureFormatError) throw new KeyError(`${source} is truncated or corrupt`);
+      throw error;
+    }
+  }
+  const line = text.split('\n').find((l) => l.trim() !== '' && !l.trim().startsWith('#'));
+  if (line === undefined || !/^\s*(?:ssh-|ecdsa-)/.test(line)) {
+    throw new KeyError(`${source} is neither an OpenSSH private key ('${BEGIN}') nor a public key line ('ssh-ed25519 AAAA…')`);
+  }
+  try {
+    return parsePublicKeyLine(line);
+  } catch (error) {
+    if (error instanceof KeyError) throw new KeyError(`${source}: ${error.message}`);
+    throw error;
+  }
+}
+
+/** Reads the public key of a key file (see `parseKeyFilePublicKey`); no passphrase is needed. */
+export async function loadPublicKey(path: string): Promise<SshPublicKey> {
+  return parseKeyFilePublicKey(await readKeyFile(path), path);
+}
+
+async function readKeyFile(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    throw new KeyError(`cannot read key file ${path}: ${describeFsError(error)}`);
+  }
+}
+
+/** Parses an unencrypted OpenSSH private key (`openssh-key-v1`). */
+export function parsePrivateKey(text: string, source = 'private key'): SshPrivateKey {
+  const { encrypted, publicBlob, reader: r } = readOpensshKeyFile(text, source);
+  if (encrypted) {
+    throw new EncryptedKeyError(
+      `${source} is encrypted with a passphrase, which pubguard does not read. ` +
+        `Write the statement with \`pubguard approve ARTIFACTS --key ${source} --statement-only\` (which reads only the key's public part) and sign it yourself: ` +
+        '`ssh-keygen -Y sign -n pubguard-approval -f KEY STATEMENT.json`',
+    );
+  }
+  try {
     const priv = new SshReader(r.string(), source);
     if (priv.uint32() !== priv.uint32()) throw new KeyError(`${source}: check integers differ (corrupt key)`);
     const type = priv.text();
@@ -179,13 +243,7 @@ export function parsePrivateKey(text: string, source = 'private key'): SshPrivat
 
 /** Reads and parses an OpenSSH private key file. */
 export async function loadPrivateKey(path: string): Promise<SshPrivateKey> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new KeyError(`cannot read key file ${path}: ${describeFsError(error)}`);
-  }
-  return parsePrivateKey(text, path);
+  return parsePrivateKey(await readKeyFile(path), path);
 }
 
 /** Signs `data` as SSH does for the key's type and returns the SSH signature blob. */

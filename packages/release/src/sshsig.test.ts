@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SignatureFormatError } from './errors.js';
-import { loadPrivateKey, parsePublicKeyLine } from './keys.js';
+import { loadPrivateKey, loadPublicKey, parsePublicKeyLine } from './keys.js';
 import { APPROVAL_NAMESPACE, parseSshsig, sshsigSign, sshsigVerify } from './sshsig.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pubguard-sshsig-'));
@@ -74,5 +74,19 @@ describe('parseSshsig', () => {
     const path = join(dir, 'id_locked');
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'correct horse', '-f', path]);
     return expect(loadPrivateKey(path)).rejects.toThrow(/ssh-keygen -Y sign -n pubguard-approval -f KEY/);
+  });
+
+  it.each([
+    ['ed25519', []],
+    ['rsa', ['-b', '2048']],
+    ['ecdsa', ['-b', '256']],
+  ])('reads the public part of a passphrase-protected %s key, and of its .pub file', async (type, extra) => {
+    const path = join(dir, `id_locked_${type}`);
+    execFileSync('ssh-keygen', ['-q', '-t', type, ...extra, '-N', 'pw', '-f', path]);
+    const want = parsePublicKeyLine(readFileSync(`${path}.pub`, 'utf8')).fingerprint;
+    expect((await loadPublicKey(path)).fingerprint).toBe(want);
+    expect((await loadPublicKey(`${path}.pub`)).fingerprint).toBe(want);
+    writeFileSync(join(dir, 'not-a-key'), 'hello\n');
+    await expect(loadPublicKey(join(dir, 'not-a-key'))).rejects.toThrow(/neither an OpenSSH private key .* nor a public key line/);
   });
 });
