@@ -135,7 +135,8 @@ describe('pubguard approve', () => {
       [['approve', 'tool-2.0.0.tgz', '--key', 'id_alice', '--approver', 'a', '--expires', '1s'], /--expires: '1s': give minutes, hours, days or weeks \(90m, 72h, 7d, 2w\), not seconds/],
       [['approve', 'tool-2.0.0.tgz', '--key', 'nokey', '--approver', 'a'], /cannot read key file .*nokey: no such file$/m],
       [['approve', 'tool-2.0.0.tgz', '--key', '.', '--approver', 'a'], /cannot read key file .*: is a directory, not a file$/m],
-      [['approve', 'tool-2.0.0.tgz', '--key', 'id_alice.pub', '--approver', 'a'], /not an OpenSSH private key/],
+      [['approve', 'tool-2.0.0.tgz', '--key', 'id_alice.pub', '--approver', 'a'], /id_alice\.pub is a public key, which cannot sign\. Write the statement, reading only the key's public part, with:\n {2}pubguard approve tool-2\.0\.0\.tgz --key id_alice\.pub --approver a --no-audit --statement-only\n/],
+      [['approve', 'tool-2.0.0.tgz', '--key', 'tool-2.0.0.tgz', '--approver', 'a'], /not an OpenSSH private key/],
       [['approve', 'tool-2.0.0.tgz', '--key', 'id_alice'], /pass --approver NAME/],
     ];
     for (const [argv, message] of cases) {
@@ -143,5 +144,49 @@ describe('pubguard approve', () => {
       expect((await run([...argv, '--no-audit'], io)).exitCode).toBe(2);
       expect(io.err()).toMatch(message);
     }
+  });
+
+  it('writes the statement with a passphrase-protected key or its .pub under --statement-only, the approver looked up by key', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pubguard-cli-approve-enc-'));
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'correct horse', '-C', 'carol@example.test', '-f', join(dir, 'id_carol')]);
+    const pub = readFileSync(join(dir, 'id_carol.pub'), 'utf8').trim();
+    await npmTarball(dir, 'tool', '2.0.0');
+    writeFileSync(join(dir, 'policy.json'), JSON.stringify({ version: 1, approvers: { carol: { keys: [pub] } }, rule: { minApprovers: 1 } }));
+    for (const key of ['id_carol', 'id_carol.pub']) {
+      const io = memoryIO({ cwd: dir });
+      const r = await run(['approve', 'tool-2.0.0.tgz', '--key', key, '--statement-only', '--policy', 'policy.json', '--out', `s-${key}`, '--no-audit', '-f', 'json'], io);
+      expect(io.err(), key).toBe('');
+      expect(r.exitCode, key).toBe(0);
+      const out = JSON.parse(io.out());
+      expect(out.statement.approver).toBe('carol');
+      expect(out.key).toBe(execFileSync('ssh-keygen', ['-l', '-f', join(dir, 'id_carol.pub')], { encoding: 'utf8' }).split(' ')[1]);
+      expect(out.files.signature).toBeUndefined();
+    }
+    // Signed with ssh-keygen and the passphrase, the statement is an approval that counts.
+    const text = memoryIO({ cwd: dir });
+    expect((await run(['approve', 'tool-2.0.0.tgz', '--key', 'id_carol', '--statement-only', '--policy', 'policy.json', '--out', 'appr', '--no-audit'], text)).exitCode).toBe(0);
+    const command = /sign it with:\n {2}(ssh-keygen .*)\n/.exec(text.out())?.[1] ?? '';
+    expect(command).toMatch(/^ssh-keygen -Y sign -n pubguard-approval -f id_carol \/.*\.approval\.json$/);
+    execFileSync('sh', ['-c', `${command.replace('ssh-keygen -Y sign', "ssh-keygen -q -P 'correct horse' -Y sign")}`], { cwd: dir });
+    const verify = memoryIO({ cwd: dir });
+    expect((await run(['approvals', 'verify', 'tool-2.0.0.tgz', '--policy', 'policy.json', '--approvals', 'appr', '--no-audit'], verify)).exitCode, verify.out()).toBe(0);
+  });
+
+  it('refuses to sign with a passphrase-protected key, naming the command that writes the statement instead', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pubguard-cli-approve-enc-'));
+    execFileSync('ssh-keygen', ['-q', '-t', 'rsa', '-b', '2048', '-N', 'pw', '-f', join(dir, 'my key')]);
+    await npmTarball(dir, 'tool', '2.0.0');
+    const argv = ['tool-2.0.0.tgz', '--key', 'my key', '--approver', 'dave', '--out', 'appr', '--no-audit'];
+    const io = memoryIO({ cwd: dir });
+    expect((await run(['approve', ...argv], io)).exitCode).toBe(2);
+    expect(io.err()).toContain(`${join(dir, 'my key')} is encrypted with a passphrase, which pubguard does not read.`);
+    const suggested = /\n {2}pubguard (approve .*)\n/.exec(io.err())?.[1] ?? '';
+    expect(suggested).toBe("approve tool-2.0.0.tgz --key 'my key' --approver dave --out appr --no-audit --statement-only");
+    // The command it names works as given.
+    const words = suggested.replace("'my key'", 'my\0key').split(' ').map((w) => w.replace('\0', ' '));
+    const again = memoryIO({ cwd: dir });
+    expect((await run(words, again)).exitCode, again.err()).toBe(0);
+    expect(again.out()).toContain('statement written: tool 2.0.0');
+    expect(again.out()).toContain("ssh-keygen -Y sign -n pubguard-approval -f 'my key' ");
   });
 });

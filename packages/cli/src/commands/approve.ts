@@ -10,8 +10,13 @@ import {
   createApproval,
   describeManifest,
   describeRelease,
+  EncryptedKeyError,
+  KeyError,
   loadPolicy,
   loadPrivateKey,
+  loadPublicKey,
+  type SshPrivateKey,
+  type SshPublicKey,
   parseDuration,
   StatementError,
 } from '@pubguard/release';
@@ -57,9 +62,9 @@ A manifest is a JSON file {"package"?, "version"?, "artifacts": [...]} whose art
 paths (relative to it) or {"name", "sha256"} pairs, to approve digests without the files.
 
 Options:
-      --key FILE          your OpenSSH private key (ed25519, rsa or ecdsa nistp256;
-                          unencrypted: for a passphrase-protected key use --statement-only
-                          and sign with ssh-keygen as shown below)
+      --key FILE          your OpenSSH private key (ed25519, rsa or ecdsa nistp256),
+                          unencrypted; with --statement-only only its public part is
+                          read, so it may be passphrase-protected, or be its .pub file
       --expires DURATION  how long the approval is valid, in minutes, hours, days or
                           weeks: 90m, 72h (default), 7d, 2w
       --approver NAME     your name as in the policy (default: looked up by key in --policy;
@@ -69,11 +74,17 @@ Options:
       --version VERSION   semver version (default: read from the artifacts)
       --out DIR           where to write (default ${DEFAULT_APPROVALS_DIR})
       --statement-only    write the unsigned statement only, for signing with
-                          ssh-keygen -Y sign -n pubguard-approval -f KEY FILE
+                          ssh-keygen -Y sign -n pubguard-approval -f KEY FILE (the way
+                          to approve with a passphrase-protected key)
 ${gateHelp(26)}
 
 Exit codes: 0 written, 2 usage error or an unreadable artifact or key.
 `;
+
+/** A command-line word quoted for a POSIX shell when it needs it, for commands shown to be copied. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./~-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
 
 /** `pubguard approve`. */
 export const approveCommand: Command = {
@@ -101,11 +112,36 @@ export const approveCommand: Command = {
       throw new UsageError(`--expires: ${(error as StatementError).message}`);
     }
     const subject = await subjectFromArgs(io, positionals, values);
-    const key = values.key === undefined ? undefined : await loadPrivateKey(resolve(io.cwd, values.key));
+    // Without signing only the public key is needed: it names the approver in the policy and
+    // the statement's file, and an OpenSSH private key file holds it unencrypted.
+    const keyPath = values.key === undefined ? undefined : resolve(io.cwd, values.key);
+    let key: SshPrivateKey | undefined;
+    let publicKey: SshPublicKey | undefined;
+    if (keyPath !== undefined && statementOnly) publicKey = await loadPublicKey(keyPath);
+    else if (keyPath !== undefined) {
+      try {
+        key = await loadPrivateKey(keyPath);
+      } catch (error) {
+        if (!(error instanceof KeyError)) throw error;
+        // A key pubguard cannot sign with may still name its owner: say how to go on with it.
+        const encrypted = error instanceof EncryptedKeyError;
+        if (!encrypted && !(await loadPublicKey(keyPath).then(() => true, () => false))) throw error;
+        // Before a `--`, after which it would be taken for an artifact.
+        const end = argv.includes('--') ? argv.indexOf('--') : argv.length;
+        const rerun = [...argv.slice(0, end), '--statement-only', ...argv.slice(end)];
+        const why = encrypted ? 'is encrypted with a passphrase, which pubguard does not read' : 'is a public key, which cannot sign';
+        throw new UsageError(
+          `${keyPath} ${why}. Write the statement, reading only the key's public part, with:\n` +
+            `  pubguard approve ${rerun.map(shellWord).join(' ')}\n` +
+            'and sign it with the ssh-keygen command that it prints',
+        );
+      }
+      publicKey = key.publicKey;
+    }
     let approver = values.approver;
     const policyPath = resolve(io.cwd, values.policy ?? DEFAULT_POLICY_PATH);
-    if (key && (values.policy !== undefined || existsSync(policyPath))) {
-      const fingerprint = key.publicKey.fingerprint;
+    if (publicKey && (values.policy !== undefined || existsSync(policyPath))) {
+      const fingerprint = publicKey.fingerprint;
       const owner = (await loadPolicy(policyPath)).keyOwner.get(fingerprint);
       if (approver === undefined) {
         if (owner === undefined) throw new UsageError(`key ${fingerprint} is not in ${policyPath}; pass --approver NAME`);
@@ -132,7 +168,7 @@ export const approveCommand: Command = {
       await writeFile(signaturePath, signed.signature);
     } else {
       statement = buildStatement(subject, approver, validForMs);
-      statementPath = join(outDir, approvalFileName(statement, key?.publicKey.fingerprint));
+      statementPath = join(outDir, approvalFileName(statement, publicKey?.fingerprint));
       await writeFile(statementPath, canonicalStatement(statement));
     }
     await recordGate(io, values, {
@@ -141,7 +177,7 @@ export const approveCommand: Command = {
       actor: approver,
       subjects: subject.artifacts,
       reason: `${signaturePath ? 'signed' : 'wrote unsigned'} approval of ${subject.package} ${subject.version}, expires ${statement.expires}`,
-      ...(key ? { details: { key: key.publicKey.fingerprint } } : {}),
+      ...(publicKey ? { details: { key: publicKey.fingerprint } } : {}),
     });
     if (format === 'json') {
       writeJson(io, {
@@ -150,7 +186,7 @@ export const approveCommand: Command = {
         ok: true,
         statement,
         files: { statement: statementPath, ...(signaturePath ? { signature: signaturePath } : {}) },
-        ...(key ? { key: key.publicKey.fingerprint } : {}),
+        ...(publicKey ? { key: publicKey.fingerprint } : {}),
       });
     } else {
       io.stdout.write(
@@ -159,7 +195,8 @@ export const approveCommand: Command = {
       for (const a of subject.artifacts) io.stdout.write(`  ${a.sha256}  ${a.name}\n`);
       io.stdout.write(`  ${statementPath}\n`);
       if (signaturePath) io.stdout.write(`  ${signaturePath}\n`);
-      else io.stdout.write(`sign it with:\n  ssh-keygen -Y sign -n pubguard-approval -f ${values.key ?? '~/.ssh/id_ed25519'} ${statementPath}\n`);
+      // ssh-keygen signs with the private key next to a .pub file (or the agent's copy of it).
+      else io.stdout.write(`sign it with:\n  ssh-keygen -Y sign -n pubguard-approval -f ${shellWord(values.key?.replace(/\.pub$/, '') ?? '~/.ssh/id_ed25519')} ${shellWord(statementPath)}\n`);
     }
     return { exitCode: 0 };
   },
