@@ -127,7 +127,7 @@ describe('pubguard publish npm (Verdaccio, real npm)', () => {
     expect(leaky.code, leaky.stdout + leaky.stderr).toBe(1);
     expect(leaky.stdout).toMatch(/REFUSED scan +1 finding: acme-key at dist\/acme-pubguard-configured-1\.4\.0\.tgz!package\/lib\/client\.js:1/);
     expect(leaky.stdout + readFileSync(audit, 'utf8')).not.toContain(acmeKey);
-    expect(auditRecords(audit).at(-2)).toMatchObject({ stage: 'publish.scan', outcome: 'refused', details: { config: join(dir, 'pubguard.config.json') } });
+    expect(auditRecords(audit).at(-2)).toMatchObject({ stage: 'publish.scan', outcome: 'refused', details: { config: 'pubguard.config.json' } });
     expect(await registry.packument(name)).toBeUndefined();
 
     // The token under fixtures/ is allowlisted by the config, as `pubguard scan` allows it.
