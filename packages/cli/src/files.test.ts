@@ -1,5 +1,6 @@
-import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { createReadStream, existsSync } from 'node:fs';
+import { chmod, lstat, mkdir, mkdtemp, open, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -41,6 +42,76 @@ describe('writeFileAtomic', () => {
     const path = join(dir, 'report.txt');
     await writeFileAtomic(path, 'text');
     expect((await modeOf(path)) & 0o004).toBe(0o004);
+  });
+});
+
+describe('writeFileAtomic through symbolic links', () => {
+  it('replaces the file a chain of links leads to, and leaves the links in place', async () => {
+    const real = join(dir, 'real.json');
+    await writeFile(real, 'old');
+    await chmod(real, 0o600);
+    await symlink('real.json', join(dir, 'middle.json'));
+    await symlink(join(dir, 'middle.json'), join(dir, 'link.json'));
+    await writeFileAtomic(join(dir, 'link.json'), 'new');
+    expect((await lstat(join(dir, 'link.json'))).isSymbolicLink()).toBe(true);
+    expect((await lstat(join(dir, 'middle.json'))).isSymbolicLink()).toBe(true);
+    expect(await readFile(real, 'utf8')).toBe('new');
+    expect(await modeOf(real)).toBe(0o600);
+  });
+  it('makes the missing file a link leads to, relative to the link, private for secrets', async () => {
+    await mkdir(join(dir, 'reports'));
+    await symlink('reports/out.json', join(dir, 'link.json'));
+    await writeFileAtomic(join(dir, 'link.json'), 'secret', { secret: true });
+    expect(await readlink(join(dir, 'link.json'))).toBe('reports/out.json');
+    expect(await readFile(join(dir, 'reports', 'out.json'), 'utf8')).toBe('secret');
+    expect((await modeOf(join(dir, 'reports', 'out.json'))) & 0o077).toBe(0);
+  });
+  it('says so when links lead back to themselves', async () => {
+    await symlink('b', join(dir, 'a'));
+    await symlink('a', join(dir, 'b'));
+    const path = join(dir, 'a');
+    await expect(writeFileAtomic(path, 'text')).rejects.toThrow(new OutputError(`cannot write ${path}: too many symbolic links on its path (a link that leads back to itself?)`));
+  });
+});
+
+describe('writeFileAtomic into what is not a regular file', () => {
+  it.skipIf(spawnSync('mkfifo', ['--version']).status !== 0)('writes into a FIFO that a reader holds open, and leaves it a FIFO', async () => {
+    const fifo = join(dir, 'fifo');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const read = new Promise<string>((done, fail) => {
+      let text = '';
+      createReadStream(fifo, 'utf8')
+        .on('data', (d) => (text += String(d)))
+        .on('end', () => done(text))
+        .on('error', fail);
+    });
+    await writeFileAtomic(fifo, 'report through a pipe', { secret: true });
+    expect(await read).toBe('report through a pipe');
+    expect((await lstat(fifo)).isFIFO()).toBe(true);
+  }, 10_000);
+  // Only root may make a device node; /dev/null's own numbers make one that is safe to write into.
+  it.skipIf(process.getuid?.() !== 0 || spawnSync('mknod', ['--version']).status !== 0)('writes into a character device and neither replaces it nor changes its mode', async () => {
+    const device = join(dir, 'null');
+    expect(spawnSync('mknod', ['-m', '666', device, 'c', '1', '3']).status).toBe(0);
+    await writeFileAtomic(device, 'discarded', { secret: true });
+    const after = await lstat(device);
+    expect(after.isCharacterDevice()).toBe(true);
+    expect(after.mode & 0o777).toBe(0o666);
+  });
+  // `-o /dev/stdout` with stdout redirected to a file: /proc/self/fd/N names the open file.
+  it.skipIf(!existsSync('/proc/self/fd'))('appends through a descriptor link to the file it has open, without replacing that file', async () => {
+    const path = join(dir, 'stdout.log');
+    const handle = await open(path, 'a');
+    try {
+      await handle.write('earlier output\n');
+      const before = (await stat(path)).ino;
+      await symlink(`/proc/self/fd/${handle.fd}`, join(dir, 'stdout'));
+      await writeFileAtomic(join(dir, 'stdout'), 'report\n');
+      expect((await stat(path)).ino).toBe(before);
+      expect(await readFile(path, 'utf8')).toBe('earlier output\nreport\n');
+    } finally {
+      await handle.close();
+    }
   });
 });
 

@@ -1,6 +1,7 @@
-import { rename, rm, stat, writeFile } from 'node:fs/promises';
+import { constants, write } from 'node:fs';
+import { lstat, open, readlink, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { describeFsError, makeDirectory } from '@pubguard/engine';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { nodeCrypto } from './builtins.js';
 
 /** A report or other output file that cannot be written. */
@@ -14,28 +15,126 @@ export interface WriteOptions {
   secret?: boolean;
 }
 
+/** Where a write to a path lands once its symbolic links are followed. */
+type Target =
+  /** A regular file, or nothing yet: written by a temp file and a rename. */
+  | { kind: 'file'; path: string }
+  /** A device, FIFO, socket or a descriptor's link under /proc: written into, never replaced. */
+  | { kind: 'through'; path: string; fd: number | undefined };
+
+// Linux allows 40 links on one path before ELOOP; following them one by one, so do we.
+const MAX_LINKS = 40;
+
 /**
  * Writes a file atomically (a temp file in the same directory, then a rename), creating the
  * directory, so a reader never sees half a report and a failure leaves the old file intact.
  * A file replaced keeps its permissions (a report made private stays private); a new one is
- * 0644, or 0600 for `secret` text.
+ * 0644, or 0600 for `secret` text. A symbolic link is followed, and the file it leads to is
+ * the one replaced. A character device, FIFO or socket (`/dev/null`, `/dev/stdout`, a named
+ * pipe) is written into as it is: renaming over one would put a regular file in its place.
  */
 export async function writeFileAtomic(path: string, text: string, options: WriteOptions = {}): Promise<void> {
-  const temp = `${path}.${nodeCrypto().randomBytes(6).toString('hex')}.tmp`;
+  let target: Target;
   try {
-    await makeDirectory(dirname(path));
-    const existing = await stat(path).then(
+    target = await resolveTarget(path);
+  } catch (error) {
+    throw new OutputError(`cannot write ${path}: ${describeFsError(error, { writing: true })}`);
+  }
+  if (target.kind === 'through') return writeThrough(path, target, text);
+
+  const file = target.path;
+  const temp = `${file}.${nodeCrypto().randomBytes(6).toString('hex')}.tmp`;
+  try {
+    await makeDirectory(dirname(file));
+    const existing = await stat(file).then(
       (s) => (s.isFile() ? s.mode & 0o777 : undefined),
       () => undefined,
     );
     const mode = (existing ?? 0o644) & (options.secret === true ? 0o600 : 0o777);
     // writeFile's mode only applies to a file it creates, through the umask, and the temp name is new.
     await writeFile(temp, text, { mode });
-    await rename(temp, path);
+    await rename(temp, file);
   } catch (error) {
     // Under a path whose parent is a file (`-o notes.txt/out.json`) removing the temp file
     // fails too, with ENOTDIR: that must not take the place of why the write failed.
     await rm(temp, { force: true }).catch(() => undefined);
     throw new OutputError(`cannot write ${path}: ${describeFsError(error, { writing: true })}`);
+  }
+}
+
+/**
+ * Follows the symbolic links of `path` one at a time, so that a link whose target is missing
+ * still names where the file is to be made. A link under /proc (`/dev/stdout` leads to
+ * `/proc/self/fd/1`) names an open descriptor, not a place in a directory: whatever it leads
+ * to is written into, as replacing the file a shell opened with `>>` would lose what it held.
+ */
+async function resolveTarget(path: string): Promise<Target> {
+  const followed = await stat(path).catch((error: NodeJS.ErrnoException) => {
+    // Missing, or below a file: the write that follows says why, worded for writing.
+    if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
+    throw error;
+  });
+  if (followed !== undefined && !followed.isFile() && !followed.isDirectory()) {
+    return { kind: 'through', path, fd: await descriptorOf(path) };
+  }
+  let current = resolve(path);
+  for (let links = 0; ; links++) {
+    const info = await lstat(current).catch(() => undefined);
+    if (info === undefined || !info.isSymbolicLink()) return { kind: 'file', path: current };
+    if (links === MAX_LINKS) throw Object.assign(new Error('too many symbolic links'), { code: 'ELOOP' });
+    if (current.startsWith('/proc/')) return { kind: 'through', path, fd: await descriptorOf(path) };
+    // A relative target counts from the link's real directory, as the kernel counts it.
+    current = resolve(await realpath(dirname(current)), await readlink(current));
+  }
+}
+
+/** The descriptor of this process that `path` names through /dev/fd or /proc/self/fd links, if any. */
+async function descriptorOf(path: string): Promise<number | undefined> {
+  let current = resolve(path);
+  for (let links = 0; links < MAX_LINKS; links++) {
+    const named = /^\/(?:proc\/(?:self|thread-self|(\d+))|dev)\/fd\/(\d+)$/.exec(current);
+    if (named !== null && (named[1] === undefined || Number(named[1]) === process.pid)) return Number(named[2]);
+    const info = await lstat(current).catch(() => undefined);
+    if (info === undefined || !info.isSymbolicLink()) return undefined;
+    current = resolve(await realpath(dirname(current)), await readlink(current));
+  }
+  return undefined;
+}
+
+/** Writes into a device, FIFO, socket or descriptor as it is: no temp file, no rename, no chmod. */
+async function writeThrough(path: string, target: Extract<Target, { kind: 'through' }>, text: string): Promise<void> {
+  try {
+    // Appending: through /proc a regular file opened by the shell may already hold this process's output.
+    const handle = await open(target.path, constants.O_WRONLY | constants.O_APPEND).catch(async (error: NodeJS.ErrnoException) => {
+      // A socket cannot be opened by name (ENXIO), only written through a descriptor this process holds.
+      if (error.code === 'ENXIO' && target.fd !== undefined) return undefined;
+      throw error;
+    });
+    if (handle === undefined) {
+      if (target.fd !== undefined) await writeToDescriptor(target.fd, Buffer.from(text));
+      return;
+    }
+    try {
+      await handle.writeFile(text);
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    throw new OutputError(`cannot write ${path}: ${describeFsError(error, { writing: true })}`);
+  }
+}
+
+/** Writes all of `bytes` to a descriptor that may be non-blocking (a socket Node's own stdout uses). */
+async function writeToDescriptor(fd: number, bytes: Buffer): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.length) {
+    try {
+      offset += await new Promise<number>((done, fail) => {
+        write(fd, bytes, offset, bytes.length - offset, null, (error, written) => (error ? fail(error) : done(written)));
+      });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+      await new Promise((wait) => setTimeout(wait, 5));
+    }
   }
 }
