@@ -34,7 +34,8 @@ Output:
                            with --output to write several reports in one run
   -o, --output FILE        write the report to FILE (atomically) instead of stdout; pairs
                            with the --format before it (a .sarif, .json or .xml FILE must get
-                           sarif, json or junit); a file replaced keeps its permissions
+                           sarif, json or junit); a file replaced keeps its permissions;
+                           a link is followed, /dev/stdout, /dev/null or a FIFO written into
       --show-secrets       print secrets in full (default: a short prefix and suffix only);
                            report files are then readable by their owner only
   -q, --quiet              no progress line and no summary on stderr
