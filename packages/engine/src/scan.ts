@@ -18,6 +18,7 @@ export interface ScanOptions {
   /**
    * Worker threads matching in parallel; the calling thread also matches whenever they are all
    * busy. Default: one less than `os.availableParallelism()`, at least 1. 0: no workers.
+   * More than `maxJobs()` runs `maxJobs()`.
    */
   jobs?: number;
   /** Limits for hostile inputs; unspecified ones keep their defaults (see `DEFAULT_LIMITS`). */
@@ -142,6 +143,15 @@ interface Settings {
   untrusted: boolean;
 }
 
+/**
+ * The most worker threads a scan starts: four per CPU, at least four. Each worker holds its
+ * own compiled rules and buffers, so a thousand of them (a typo, or a value copied from a far
+ * bigger machine) took 9 GB and seventy times as long on two CPUs.
+ */
+export function maxJobs(): number {
+  return Math.max(4, 4 * availableParallelism());
+}
+
 function settle(options: ScanOptions): Settings {
   const ruleset = options.ruleset ?? builtinRuleset();
   const chunkSize = options.chunkSize ?? MiB;
@@ -151,7 +161,7 @@ function settle(options: ScanOptions): Settings {
   const jobs = options.jobs ?? Math.max(1, availableParallelism() - 1);
   if (!Number.isInteger(jobs) || jobs < 0) throw new RangeError(`jobs must be a whole number ≥ 0, got ${jobs}`);
   return {
-    jobs,
+    jobs: Math.min(jobs, maxJobs()),
     limits: resolveLimits(options.limits),
     ignore: options.ignore ?? [],
     ruleset,

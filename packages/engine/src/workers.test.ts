@@ -5,16 +5,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
 import { base62Crc32 } from '@pubguard/corpus';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { scanAll } from './scan.js';
+import { maxJobs, scanAll } from './scan.js';
 
 // Counts worker pools the scan starts, without changing what they do.
-const pools = vi.hoisted(() => ({ created: 0 }));
+const pools = vi.hoisted(() => ({ created: 0, sizes: [] as number[] }));
 vi.mock('./pool/pool.js', async (importOriginal) => {
   const original = await importOriginal<typeof import('./pool/pool.js')>();
   class CountedPool extends original.WorkerPool {
     constructor(...args: ConstructorParameters<typeof original.WorkerPool>) {
       super(...args);
       pools.created++;
+      pools.sizes.push(args[1].size);
     }
   }
   return { ...original, WorkerPool: CountedPool };
@@ -45,6 +46,7 @@ afterAll(async () => {
 });
 beforeEach(() => {
   pools.created = 0;
+  pools.sizes = [];
   machine.cores = 2;
 });
 
@@ -162,5 +164,29 @@ describe('when workers start', () => {
     }
     await scanAll(['-'], { stdin: slow(), jobs: 1, inlineBytes: 0 });
     expect(pools.created).toBe(1);
+  });
+});
+
+describe('how many workers start', () => {
+  async function* slow(): AsyncGenerator<Uint8Array> {
+    await sleep(20);
+    yield chunk(true);
+  }
+  // -j 1000 on two CPUs took 9 GB and seventy times as long as the default.
+  it('at most four per CPU, however many jobs are asked for', async () => {
+    expect(maxJobs()).toBe(8);
+    const result = await scanAll(['-'], { stdin: slow(), jobs: 1000, inlineBytes: 0 });
+    expect(result.findings.map((f) => f.ruleId)).toEqual(['github-classic-token']);
+    expect(pools.sizes).toEqual([8]);
+  });
+  it('four at least, on one CPU', async () => {
+    machine.cores = 1;
+    expect(maxJobs()).toBe(4);
+    await scanAll(['-'], { stdin: slow(), jobs: 6, inlineBytes: 0 });
+    expect(pools.sizes).toEqual([4]);
+  });
+  it('as many as asked for up to that', async () => {
+    await scanAll(['-'], { stdin: slow(), jobs: 8, inlineBytes: 0 });
+    expect(pools.sizes).toEqual([8]);
   });
 });
