@@ -1,5 +1,7 @@
+import { availableParallelism } from 'node:os';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { UsageError } from './io.js';
+import { maxJobs } from '@pubguard/engine';
+import { type CliIO, UsageError } from './io.js';
 import { closest } from './suggest.js';
 
 /** node:util's parseArgs (strict by default) with its errors turned into usage errors. */
@@ -26,6 +28,25 @@ export interface ParsedCommandArgs<T extends OptionSpecs> {
 /** Parses arguments strictly with node:util, turning its errors into usage errors. */
 export function parseCommandArgs<T extends OptionSpecs>(argv: string[], options: T): ParsedCommandArgs<T> {
   return parseStrict({ args: argv, options, allowPositionals: true }) as unknown as ParsedCommandArgs<T>;
+}
+
+/**
+ * `jobs` as the scan will run it: above `maxJobs()` the engine runs that many, which is said
+ * on stderr so that a value copied from a bigger machine is not cut down without a word.
+ */
+export function capJobs(jobs: number, source: string, io: Pick<CliIO, 'stderr'>): number {
+  const max = maxJobs();
+  if (jobs <= max) return jobs;
+  const cpus = availableParallelism();
+  io.stderr.write(`warning: ${source} ${jobs} is more worker threads than help on ${cpus === 1 ? '1 CPU' : `${cpus} CPUs`}: running ${max} (at most 4 per CPU, at least 4)\n`);
+  return max;
+}
+
+/** The worker threads `--jobs TEXT` or else the config asks for, capped by `capJobs`; undefined for the default. */
+export function jobsSetting(text: string | undefined, config: { jobs?: number; loaded?: { path: string } | undefined }, io: Pick<CliIO, 'stderr'>): number | undefined {
+  if (text !== undefined) return capJobs(parseCount(text, '--jobs'), '--jobs', io);
+  if (config.jobs !== undefined) return capJobs(config.jobs, `"jobs" in ${config.loaded?.path ?? 'the config'}`, io);
+  return undefined;
 }
 
 /** A whole number of at least `min` given to `flag`. */

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { type Finding, type ScanOptions, scanAll } from '@pubguard/engine';
 import { loadScanConfig } from '../config.js';
-import { ignoreGlobs, parseCount, parseStrict } from '../args.js';
+import { ignoreGlobs, jobsSetting, parseStrict } from '../args.js';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
 import { writeFileAtomic } from '../files.js';
 
@@ -20,7 +20,8 @@ Options:
   -o, --output FILE   where to write it (default ${DEFAULT_BASELINE_PATH})
   -c, --config FILE   config file (default: pubguard.config.json here or in a parent directory)
       --ignore GLOB   skip paths matching GLOB below a scanned directory (repeatable)
-  -j, --jobs N        worker threads (default: CPUs - 1, at least 1; 0 = no workers)
+  -j, --jobs N        worker threads (default: CPUs - 1, at least 1; 0 = no workers;
+                      at most 4 per CPU, at least 4: more is cut down, with a warning)
 
 Exit codes: 0 written, 2 usage error, or some input could not be read (the baseline is still
 written, without what could not be read).
@@ -80,7 +81,7 @@ async function runCreate(argv: string[], io: CliIO): Promise<CliResult> {
     signal: io.signal,
   };
   if (fromConfig.drop) options.exclude = fromConfig.drop;
-  const jobs = values.jobs !== undefined ? parseCount(values.jobs, '--jobs') : fromConfig.jobs;
+  const jobs = jobsSetting(values.jobs, fromConfig, io);
   if (jobs !== undefined) options.jobs = jobs;
 
   const result = await scanAll(positionals, { ...options, collectFreshBuffers: true });

@@ -2,7 +2,7 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import { type Ecosystem, type PublishResult, type StepOutcome, publishRelease } from '@pubguard/release';
 import { visible } from '@pubguard/report';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
-import { checkHttpUrl, type OptionSpecs, parseCommandArgs } from '../args.js';
+import { checkHttpUrl, jobsSetting, type OptionSpecs, parseCommandArgs } from '../args.js';
 import { configuredScan, loadScanConfig } from '../config.js';
 import { DEFAULT_AUDIT_PATH, actorOf, initiatorOf, outputFormat, writeJson } from './audit.js';
 
@@ -32,7 +32,7 @@ const commonHelp = (tokenVar: string): string => `Release gate (each step is an 
                             recorded and does not change the outcome
       --audit FILE          audit log (default ${DEFAULT_AUDIT_PATH})
       --actor NAME          who runs it (default: $GITHUB_ACTOR, else $USER)
-  -j, --jobs N              scanner worker threads
+  -j, --jobs N              scanner worker threads (at most 4 per CPU, at least 4)
   -f, --format FMT          text (default) or json`;
 
 const NPM_HELP = `Usage: pubguard publish npm <package.tgz> [options]
@@ -153,9 +153,6 @@ async function runPublish(ecosystem: Ecosystem, argv: string[], io: CliIO): Prom
   const format = outputFormat(str('format'));
   if (positionals.length === 0) throw new UsageError(ecosystem === 'npm' ? 'give the package tarball to publish' : 'give the wheels and sdists to upload');
   if (ecosystem === 'npm' && positionals.length > 1) throw new UsageError('npm publishes one tarball at a time');
-  const jobsText = str('jobs');
-  if (jobsText !== undefined && !/^\d+$/.test(jobsText)) throw new UsageError(`--jobs takes a whole number; got '${jobsText}'`);
-  const jobs = jobsText === undefined ? undefined : Number(jobsText);
   const tokenEnv = str('token-env');
   if (tokenEnv !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(tokenEnv)) throw new UsageError('--token-env takes an environment variable name');
   const registry = ecosystem === 'npm' ? str('registry') : str('repository-url');
@@ -179,6 +176,7 @@ async function runPublish(ecosystem: Ecosystem, argv: string[], io: CliIO): Prom
   const configText = str('config');
   const config = await loadScanConfig(io.cwd, configText === undefined ? undefined : resolve(io.cwd, configText));
   const baselineText = str('baseline');
+  const jobs = jobsSetting(str('jobs'), config, io);
   const { options: scan } = await configuredScan(config, io.cwd, {
     ...(jobs === undefined ? {} : { jobs }),
     ...(baselineText === undefined ? {} : { baseline: baselineText }),

@@ -1,8 +1,9 @@
 import { Buffer } from 'node:buffer';
 import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
+import { maxJobs } from '@pubguard/engine';
 import { base62Encode } from '@pubguard/rules';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { run } from '../run.js';
@@ -142,5 +143,31 @@ describe('progressLine', () => {
     const line = progressLine({ artifacts: 1, files: 2, bytes: 2048, durationMs: 1000 }, 'pkg.tgz!package/\u001b]0;owned\u0007x\u202e.js');
     expect(line).toBe('scanning 1 artifacts, 2 files, 2.0 kB (0 MB/s) pkg.tgz!package/\\x1b]0;owned\\x07x\\u{202e}.js');
     expect(line).not.toMatch(/[\u0000-\u001f\u202e]/);
+  });
+});
+
+describe('pubguard scan --jobs', () => {
+  const cpus = availableParallelism();
+  const capped = (source: string, jobs: number): string =>
+    `warning: ${source} ${jobs} is more worker threads than help on ${cpus === 1 ? '1 CPU' : `${cpus} CPUs`}: running ${maxJobs()} (at most 4 per CPU, at least 4)\n`;
+
+  it('runs at most four workers per CPU and says so once when asked for more', async () => {
+    await writeFile(join(dir, 'a.js'), 'module.exports = 1;\n');
+    const io = memoryIO({ cwd: dir });
+    expect((await run(['scan', '-q', '-j', '100000', 'a.js'], io)).exitCode).toBe(0);
+    expect(io.err()).toBe(capped('--jobs', 100000));
+  });
+  it('says which config file asked for too many', async () => {
+    await writeFile(join(dir, 'a.js'), 'module.exports = 1;\n');
+    await writeFile(join(dir, 'pubguard.config.json'), '{"jobs": 5000}');
+    const io = memoryIO({ cwd: dir });
+    expect((await run(['scan', '-q', 'a.js'], io)).exitCode).toBe(0);
+    expect(io.err()).toBe(capped(`"jobs" in ${join(dir, 'pubguard.config.json')}`, 5000));
+  });
+  it('says nothing up to the cap', async () => {
+    await writeFile(join(dir, 'a.js'), 'module.exports = 1;\n');
+    const io = memoryIO({ cwd: dir });
+    expect((await run(['scan', '-q', '-j', String(maxJobs()), 'a.js'], io)).exitCode).toBe(0);
+    expect(io.err()).toBe('');
   });
 });

@@ -3,7 +3,7 @@ import { type Finding, type ScanError, type ScanLimits, type ScanOptions, type S
 import { formatReport, REPORT_FORMATS, type ReportFormat, summaryLine, useColor, visible } from '@pubguard/report';
 import { configuredScan, loadScanConfig } from '../config.js';
 import { writeFileAtomic } from '../files.js';
-import { ignoreGlobs, parseCount, parseStrict } from '../args.js';
+import { ignoreGlobs, jobsSetting, parseCount, parseStrict } from '../args.js';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
 import { parseShard, shardSelector } from '../shard.js';
 import { VERSION } from '../version.js';
@@ -46,7 +46,8 @@ Scanning:
   -c, --config FILE        settings file (default: the nearest pubguard.config.json in this
                            directory or above; options given here win over it)
   -j, --jobs N             worker threads for large scans (default: CPUs - 1, at least 1;
-                           the main thread helps when they are busy; 0 = no workers)
+                           the main thread helps when they are busy; 0 = no workers;
+                           at most 4 per CPU, at least 4: more is cut down, with a warning)
       --ignore GLOB        skip paths matching GLOB below a scanned directory (repeatable)
       --npm-files          each path is an npm package directory: scan only the files npm
                            would publish from it (see above; npm must be on PATH)
@@ -236,7 +237,7 @@ async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
   if (values['max-ratio'] !== undefined) limits.maxCompressionRatio = parseCount(values['max-ratio'], '--max-ratio', 1);
   if (values['max-artifact-seconds'] !== undefined) limits.maxArtifactMs = 1000 * parseCount(values['max-artifact-seconds'], '--max-artifact-seconds');
 
-  const jobs = values.jobs === undefined ? undefined : parseCount(values.jobs, '--jobs');
+  const jobs = jobsSetting(values.jobs, config, io);
   const chunkSize = values['chunk-size'] === undefined ? undefined : Math.max(1, parseSize(values['chunk-size'], '--chunk-size'));
   const { options: configured } = await configuredScan(config, io.cwd, {
     limits,
