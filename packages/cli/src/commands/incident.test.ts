@@ -26,6 +26,17 @@ describe('pubguard incident npm', () => {
     expect(io.err()).toContain('--registry must be an https:// or http:// URL, not ftp://');
     expect(existsSync(join(dir, '.pubguard/audit.jsonl'))).toBe(false);
   });
+
+  it('refuses registry.npmjs.org over plain http, and warns of another host over it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pubguard-cli-incident-'));
+    const refused = memoryIO({ cwd: dir });
+    expect((await run(['incident', 'npm', 'acme@1.2.3', '--registry', 'http://registry.npmjs.org/'], refused)).exitCode).toBe(2);
+    expect(refused.err()).toContain('--registry registry.npmjs.org over plain http would send the token unencrypted: use https://registry.npmjs.org/');
+    expect(existsSync(join(dir, '.pubguard/audit.jsonl'))).toBe(false);
+    const warned = memoryIO({ cwd: dir });
+    expect((await run(['incident', 'npm', 'acme@1.2.3', '--registry', 'http://npm.corp.example/'], warned)).exitCode).toBe(0);
+    expect(warned.err()).toBe('warning: --registry is plain http: the token travels unencrypted to npm.corp.example; use https unless every network on the way is trusted\n');
+  });
 });
 
 describe('pubguard incident pypi', () => {

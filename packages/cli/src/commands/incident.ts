@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import { type Ecosystem, type IncidentActionResult, type IncidentPlan, executeIncident, incidentPlan, redactText } from '@pubguard/release';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
-import { checkHttpUrl, type OptionSpecs, parseCommandArgs } from '../args.js';
+import { type OptionSpecs, parseCommandArgs } from '../args.js';
+import { checkTokenUrl } from '../token-url.js';
 import { DEFAULT_AUDIT_PATH, actorOf, outputFormat, writeJson } from './audit.js';
 
 const COMMON = `      --audit FILE        audit log (default ${DEFAULT_AUDIT_PATH})
@@ -18,7 +19,9 @@ handed over in a temporary userconfig. Every action is an audit record. Then fol
 rotation checklist it prints: removing a release never makes a leaked secret safe again.
 
 Options:
-      --registry URL      npm registry (default https://registry.npmjs.org/)
+      --registry URL      npm registry (default https://registry.npmjs.org/); plain http is
+                          refused for registry.npmjs.org, and warned of for another host
+                          that is not this machine (the token would be unencrypted)
       --message TEXT      deprecation message
       --unpublish         also unpublish when still within 72 hours of publishing
       --token-id ID       npm token to revoke (from \`npm token list\`)
@@ -95,7 +98,7 @@ async function runIncident(ecosystem: Ecosystem, argv: string[], io: CliIO): Pro
   }
   if (!/^[\w.+-]+$/.test(version)) throw new UsageError(`'${version}' is not a version`);
   const registry = str('registry');
-  if (registry !== undefined) checkHttpUrl(registry, '--registry');
+  if (registry !== undefined) checkTokenUrl(registry, '--registry', io);
   const plan = incidentPlan({
     ecosystem,
     package: pkg,

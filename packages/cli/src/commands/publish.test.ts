@@ -90,6 +90,10 @@ describe('pubguard publish', () => {
       ['pypi', ['acme-1.0.0.tgz', '--index-url', 'file:///tmp/simple/'], /--index-url must be an https:\/\/ or http:\/\/ URL, not file:\/\//],
       ['pypi', ['acme-1.0.0.tgz', '--index-url', 'https://ci:hunter2@127.0.0.1:9/simple/'], /--index-url carries a user name or password: give the public simple index/],
       ['npm', ['acme-1.0.0.tgz', '--index-url', 'http://127.0.0.1:9/simple/'], /index-url/],
+      // Their tokens are checked for these hosts only, and over http would go out in cleartext.
+      ['npm', ['acme-1.0.0.tgz', '--registry', 'http://registry.npmjs.org/'], /--registry registry\.npmjs\.org over plain http would send the token unencrypted: use https:\/\/registry\.npmjs\.org\/$/m],
+      ['pypi', ['acme-1.0.0.tgz', '--repository-url', 'http://upload.pypi.org/legacy/'], /use https:\/\/upload\.pypi\.org\/legacy\/$/m],
+      ['pypi', ['acme-1.0.0.tgz', '--repository-url', 'HTTP://Test.PyPI.org:80/legacy/'], /--repository-url test\.pypi\.org over plain http .*: use https:\/\/test\.pypi\.org\/legacy\/$/m],
     ];
     for (const [eco, args, message] of cases) {
       const io = memoryIO({ cwd, env: { NPM_TOKEN: 'loopback-registry-token-0123456789', PYPI_TOKEN: 'loopback-registry-token-0123456789' } });
@@ -97,6 +101,26 @@ describe('pubguard publish', () => {
       expect(r.exitCode, args.join(' ')).toBe(2);
       expect(io.err()).toMatch(message);
       expect(existsSync(join(cwd, 'audit.jsonl'))).toBe(false);
+    }
+  });
+
+  it('warns that the token travels unencrypted to a registry over plain http that is not this machine', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'pubguard-cli-publish-'));
+    await npmTarball(cwd, 'acme', '1.0.0');
+    const warning = (host: string): string => `warning: --registry is plain http: the token travels unencrypted to ${host}; use https unless every network on the way is trusted\n`;
+    for (const [registry, expected] of [
+      ['http://npm.internal.example:4873/', warning('npm.internal.example:4873')],
+      ['http://ci:secret-password@10.1.2.3/', warning('10.1.2.3')],
+      ['http://127.0.0.5:9/', ''],
+      ['http://localhost:9/', ''],
+      ['http://[::1]:9/', ''],
+      ['https://npm.internal.example/', ''],
+    ] as const) {
+      const io = memoryIO({ cwd, env: { NPM_TOKEN: 'loopback-registry-token-0123456789' } });
+      // --access private stops the command before anything is sent; the warning comes first.
+      const r = await run(['publish', 'npm', 'acme-1.0.0.tgz', '--registry', registry, '--access', 'private', '--tag-name', 'v1.0.0', '--dry-run', '-j', '0'], io);
+      expect(r.exitCode).toBe(2);
+      expect(io.err().startsWith(`${expected}pubguard publish npm: --access`), `${registry}: ${io.err()}`).toBe(true);
     }
   });
 

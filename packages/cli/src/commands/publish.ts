@@ -4,6 +4,7 @@ import { visible } from '@pubguard/report';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
 import { checkHttpUrl, jobsSetting, type OptionSpecs, parseCommandArgs } from '../args.js';
 import { configuredScan, loadScanConfig } from '../config.js';
+import { checkTokenUrl } from '../token-url.js';
 import { DEFAULT_AUDIT_PATH, actorOf, initiatorOf, outputFormat, writeJson } from './audit.js';
 
 const commonHelp = (tokenVar: string): string => `Release gate (each step is an audit record; the first refusal stops the run):
@@ -48,7 +49,9 @@ GitHub tokens are refused; on registry.npmjs.org the token must be an npm_ token
 valid checksum, and such a token is never sent to any other registry.
 
 Options:
-      --registry URL        npm registry (default https://registry.npmjs.org/)
+      --registry URL        npm registry (default https://registry.npmjs.org/); plain http
+                            is refused for registry.npmjs.org, and warned of for any
+                            other host that is not this machine (the token is unencrypted)
       --tag DIST_TAG        npm dist-tag, e.g. next (default latest); not one that
                             reads as a version or range (1.2, v2, ~1, x), nor one with a
                             space or a character other than letters, digits, - _ . ! ~ * ' ( )
@@ -77,7 +80,9 @@ index, not scoped to other projects, and a token of pypi.org or test.pypi.org is
 sent to any other repository URL.
 
 Options:
-      --repository-url URL  upload endpoint (default https://upload.pypi.org/legacy/)
+      --repository-url URL  upload endpoint (default https://upload.pypi.org/legacy/); plain
+                            http is refused for upload.pypi.org and test.pypi.org, and
+                            warned of for any other host that is not this machine
       --skip-existing       to re-run a release whose upload stopped partway: files the
                             index already holds under their names are skipped (twine
                             --skip-existing) and named in the result and the audit record;
@@ -156,7 +161,7 @@ async function runPublish(ecosystem: Ecosystem, argv: string[], io: CliIO): Prom
   const tokenEnv = str('token-env');
   if (tokenEnv !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(tokenEnv)) throw new UsageError('--token-env takes an environment variable name');
   const registry = ecosystem === 'npm' ? str('registry') : str('repository-url');
-  if (registry !== undefined) checkHttpUrl(registry, ecosystem === 'npm' ? '--registry' : '--repository-url');
+  if (registry !== undefined) checkTokenUrl(registry, ecosystem === 'npm' ? '--registry' : '--repository-url', io);
   const indexUrl = str('index-url');
   if (indexUrl !== undefined) {
     checkHttpUrl(indexUrl, '--index-url');
