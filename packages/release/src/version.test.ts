@@ -50,6 +50,9 @@ const table: Row[] = [
   ['v1.2.3.4', {}, null, /more than three/],
   ['v1.2.3-rc.1', {}, null, /--allow-prerelease/],
   ['v1.2.3-alpha.1', {}, null, /--allow-prerelease/],
+  // The flag would not let these through, so the reason names the forms that pass instead.
+  ['v1.0.0-beta', {}, null, /^pre-release '-beta' has no exact PEP 440 equivalent .*use -alpha\.N, -beta\.N, -rc\.N or -dev\.N$/],
+  ['v1.2.3-rc1', {}, null, /^pre-release '-rc1' has no exact PEP 440 equivalent/],
   ['v1.2.3-rc1', { pre: true }, null, /no exact PEP 440 equivalent/],
   ['v1.2.3-alpha', { pre: true }, null, /no exact PEP 440 equivalent/],
   ['v1.2.3-beta.1.2', { pre: true }, null, /no exact PEP 440 equivalent/],

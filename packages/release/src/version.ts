@@ -65,8 +65,9 @@ export function checkVersionTag(tag: string, options: VersionTagOptions = {}): V
     return refuse(`build metadata '+${m[5]}' is not allowed: npm drops it and PyPI refuses local versions`);
   }
   if (pre === undefined) return { ok: true, tag, semver: core, pep440: core };
-  if (!options.allowPrerelease) return refuse(`'${rest}' is a pre-release; pass --allow-prerelease to release it`);
   const p = MAPPABLE_PRE.exec(pre);
+  // Checked before the flag: suggesting --allow-prerelease for a tag it would not let through misleads.
+  if (p && !options.allowPrerelease) return refuse(`'${rest}' is a pre-release; pass --allow-prerelease to release it`);
   if (!p) {
     return refuse(
       `pre-release '-${pre}' has no exact PEP 440 equivalent and would sort differently on npm and PyPI; ` +
