@@ -456,4 +456,11 @@ describe('publishRelease with skipExisting and a simple index', () => {
     const npm = await setup();
     await expect(publishRelease({ ...npm.base, indexUrl: 'http://127.0.0.1:9/simple/' })).rejects.toThrow(PublishError);
   });
+
+  it('refuses plain http to the public registries, whose tokens would go out in cleartext', async () => {
+    const { base } = await release();
+    await expect(publishRelease({ ...base, registry: 'http://upload.pypi.org/legacy/' })).rejects.toThrow('upload.pypi.org over plain http would send the token unencrypted: use https://upload.pypi.org/legacy/');
+    const npm = await setup();
+    await expect(publishRelease({ ...npm.base, registry: 'http://registry.npmjs.org/' })).rejects.toThrow('use https://registry.npmjs.org/');
+  });
 });

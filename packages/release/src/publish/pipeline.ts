@@ -15,7 +15,7 @@ import { type ClientResult, type CommandRunner, clientFailureSummary, npmPublish
 import { PublishError } from './errors.js';
 import { type IndexFileCheck, type SimpleIndexOptions, checkIndexFiles, simpleIndexFor, simpleIndexProblem } from './simple-index.js';
 import { type NotifyOptions, type NotifyResult, type PublishNotification, describeWebhook, sendNotification, webhookProblem } from './notify.js';
-import { type Ecosystem, NPM_REGISTRY, PYPI_REPOSITORY, checkPublishToken } from './tokens.js';
+import { type Ecosystem, NPM_REGISTRY, PYPI_REPOSITORY, checkPublishToken, publicRegistry } from './tokens.js';
 
 /** The steps of a publish, in the order they run. */
 export type PublishStep = 'version' | 'scan' | 'approvals' | 'token' | 'rehash' | 'upload' | 'notify';
@@ -156,10 +156,15 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
   const eco = options.ecosystem;
   const env = options.env;
   const registry = options.registry ?? (eco === 'npm' ? NPM_REGISTRY : PYPI_REPOSITORY);
+  let registryUrl: URL;
   try {
-    new URL(registry);
+    registryUrl = new URL(registry);
   } catch {
     throw new PublishError(`'${registry}' is not a URL`);
+  }
+  // Tokens are checked to be for these hosts, and would go out in cleartext over plain http.
+  if (registryUrl.protocol === 'http:' && publicRegistry(registry) !== undefined) {
+    throw new PublishError(`${registryUrl.host} over plain http would send the token unencrypted: use https://${registryUrl.host}${registryUrl.pathname}`);
   }
   // A notification that can never be sent is found out now, not after the upload.
   const hookProblem = options.notifyUrl === undefined ? undefined : webhookProblem(options.notifyUrl);
