@@ -220,6 +220,7 @@ interface PlacedMatch {
   line: number;
   column: number;
   secret: string;
+  encoding?: 'base64';
 }
 
 /**
@@ -266,7 +267,9 @@ class FileState {
     for (const m of r.matches) {
       const start = base + m.secretStart;
       const lastNl = m.lastNewline >= 0 ? base + m.lastNewline : this.lastNewline;
-      this.placed.push({ rule: m.rule, start, end: base + m.secretEnd, line: 1 + this.newlines + m.newlinesBefore, column: start - lastNl, secret: m.secret });
+      const placed: PlacedMatch = { rule: m.rule, start, end: base + m.secretEnd, line: 1 + this.newlines + m.newlinesBefore, column: start - lastNl, secret: m.secret };
+      if (m.encoding !== undefined) placed.encoding = m.encoding;
+      this.placed.push(placed);
     }
     this.newlines += r.newlines;
     if (r.lastNewline >= 0) this.lastNewline = base + r.lastNewline;
@@ -785,6 +788,7 @@ class Producer {
         byteOffset: m.start,
         secret: m.secret,
         value: m.secret,
+        ...(m.encoding === undefined ? {} : { encoding: m.encoding }),
       });
     }
   }
@@ -845,6 +849,7 @@ class Producer {
     secret: string;
     value: string;
     structural?: boolean;
+    encoding?: 'base64';
   }): void {
     const print = fingerprint(f.ruleId, f.value);
     if (this.settings.baseline.has(print)) return;
@@ -858,6 +863,7 @@ class Producer {
       secret: f.structural || this.settings.showSecrets ? f.secret : redact(f.secret),
       fingerprint: print,
     };
+    if (f.encoding !== undefined) finding.encoding = f.encoding;
     if (this.settings.exclude?.(finding, f.secret)) return;
     const key = `${print}\0${finding.path}\0${f.byteOffset}`;
     if (this.reported.has(key)) return;

@@ -26,6 +26,12 @@ export interface Finding {
   secret: string;
   /** `sha256:` of rule id and secret value: stable across file names and versions. */
   fingerprint: string;
+  /**
+   * How the secret was stored, when not as it is: `base64` for a secret found by decoding
+   * base64 text (an inline source map, an encoded config). `secret` and `fingerprint` are then
+   * those of the decoded value, and the location is that of the base64 characters encoding it.
+   */
+  encoding?: 'base64';
 }
 
 /** What kind of problem stopped part of a scan. */

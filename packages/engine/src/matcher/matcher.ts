@@ -1,4 +1,5 @@
 import { acceptCandidate, type CompiledRule, type CompiledRuleset } from '@pubguard/rules';
+import { base64Forms, bestShift, decode, encodedOffset, isText, MIN_RUN_LENGTH, runEnd, runStart } from './base64.js';
 import { isInlineIgnored } from './ignore.js';
 import { KeywordPrefilter } from './prefilter.js';
 
@@ -31,6 +32,11 @@ export interface RawMatch {
   newlinesBefore: number;
   /** Position of the last newline in [ownedStart, secretStart), or -1. */
   lastNewline: number;
+  /**
+   * Set when the match was found in base64 text, decoded: `secret` is the decoded value and the
+   * positions are those of the base64 characters that encode it.
+   */
+  encoding?: 'base64';
 }
 
 /** What a matcher found in one segment, and the line bookkeeping the caller needs. */
@@ -73,6 +79,17 @@ export class Matcher {
   private windows = new Map<number, number[]>();
   /** Length of the segment being scanned. */
   private segmentLength = 0;
+  /** The segment being scanned, for `onHit` to look at a hit of an encoded keyword. */
+  private segmentBytes: Buffer = Buffer.alloc(0);
+  /** Rule index the prefilter reports for hits of keywords' base64 forms (one past the last rule). */
+  private readonly base64Rule: number;
+  /** The base64 forms of keywords, exactly (the prefilter folds case, base64 does not). */
+  private readonly base64Forms: ReadonlySet<string>;
+  /**
+   * Base64 runs of the segment being scanned around hits of encoded keywords ([start, end, ...],
+   * in order), or undefined while matching decoded text: decoding goes one level deep.
+   */
+  private runs: number[] | undefined;
 
   /**
    * `disabled`: rules not to run (stopped earlier for taking too long). `current`: when given,
@@ -94,7 +111,10 @@ export class Matcher {
         gated: (rule.paths?.length ?? 0) > 0,
       };
     });
-    this.prefilter = new KeywordPrefilter(ruleset.keywords, ruleset.keywordRules);
+    this.base64Rule = ruleset.rules.length;
+    const forms = encodedKeywords(ruleset);
+    this.base64Forms = new Set(forms);
+    this.prefilter = new KeywordPrefilter([...ruleset.keywords, ...forms], [...ruleset.keywordRules, ...forms.map(() => [this.base64Rule])]);
     this.maxMatchLength = ruleset.maxMatchLength;
     this.maxLengths = Int32Array.from(ruleset.rules, (rule) => rule.maxLength);
     this.keywordWithin = Int32Array.from(ruleset.rules, (rule) => rule.keywordWithin ?? -1);
@@ -112,11 +132,19 @@ export class Matcher {
    * matches it owns. Only the windows around keyword hits are ever decoded to strings.
    */
   matchSegment(input: Uint8Array | string, spec: SegmentSpec): SegmentResult {
+    return this.match(input, spec, false);
+  }
+
+  /** `matchSegment`, or with `nested` the matching of decoded base64 text, which is not decoded further. */
+  private match(input: Uint8Array | string, spec: SegmentSpec, nested: boolean): SegmentResult {
     const bytes = typeof input === 'string' ? Buffer.from(input, 'latin1') : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
     const windows = new Map<number, number[]>();
     const scanTo = Math.min(bytes.length, spec.ownedEnd + this.maxMatchLength);
+    const runs = nested ? undefined : [];
     this.windows = windows;
     this.segmentLength = bytes.length;
+    this.segmentBytes = bytes;
+    this.runs = runs;
     this.prefilter.scan(bytes, spec.ownedStart, scanTo, this.onHit);
 
     const matches: RawMatch[] = [];
@@ -130,6 +158,8 @@ export class Matcher {
       }
     }
     if (this.current) Atomics.store(this.current, 0, -1);
+    // After the rule windows: matching decoded text reuses the per-segment state they need.
+    if (runs !== undefined && runs.length > 0) suppressed += this.matchRuns(bytes, spec, runs, matches);
     matches.sort((a, b) => a.secretStart - b.secretStart || a.rule - b.rule);
     return { matches, suppressed, ...countLines(bytes, spec, matches) };
   }
@@ -141,6 +171,10 @@ export class Matcher {
    */
   private readonly onHit = (pos: number, len: number, rules: readonly number[]): void => {
     for (const r of rules) {
+      if (r === this.base64Rule) {
+        this.encodedHit(pos, len);
+        continue;
+      }
       const max = this.maxLengths[r] ?? 0;
       const within = this.keywordWithin[r] ?? -1;
       // A match holding this hit starts at most `maxLength` before the keyword's end and, when
@@ -158,6 +192,51 @@ export class Matcher {
       }
     }
   };
+
+  /** Notes the base64 run around a hit of an encoded keyword, unless a run noted already holds it. */
+  private encodedHit(pos: number, len: number): void {
+    const runs = this.runs;
+    if (runs === undefined || (runs.length > 0 && pos < (runs[runs.length - 1] as number))) return;
+    const bytes = this.segmentBytes;
+    if (!this.base64Forms.has(bytes.toString('latin1', pos, pos + len))) return;
+    runs.push(runStart(bytes, pos), runEnd(bytes, pos + len));
+  }
+
+  /**
+   * Decodes each base64 run noted in the segment and matches what it decodes to, once: a
+   * match is placed on the characters that encode its first byte, and belongs to the segment
+   * that owns them, as any other match.
+   */
+  private matchRuns(bytes: Buffer, spec: SegmentSpec, runs: readonly number[], out: RawMatch[]): number {
+    let suppressed = 0;
+    for (let i = 0; i < runs.length; i += 2) {
+      let start = runs[i] as number;
+      const end = runs[i + 1] as number;
+      if (end - start < MIN_RUN_LENGTH || end <= spec.ownedStart || start >= spec.ownedEnd) continue;
+      // A run cut by the segment's start began in bytes this segment does not have: where its
+      // groups of four start is found from what they decode to.
+      const cutStart = start === 0 && !spec.atFileStart;
+      const cutEnd = end === bytes.length && !spec.atFileEnd;
+      if (cutStart) start += bestShift(bytes, start, end);
+      const decoded = decode(bytes, start, end);
+      if (!isText(decoded)) continue;
+      const inner = this.match(decoded, { ownedStart: 0, ownedEnd: decoded.length, atFileStart: !cutStart, atFileEnd: !cutEnd, ...(spec.gated ? { gated: spec.gated } : {}) }, true);
+      suppressed += inner.suppressed;
+      for (const m of inner.matches) {
+        const at = start + encodedOffset(m.start);
+        if (at < spec.ownedStart || at >= spec.ownedEnd) continue;
+        const to = start + encodedOffset(m.end);
+        // A marker next to the encoded text counts as well as one in the decoded text.
+        if (inlineIgnored(bytes, at, to)) {
+          suppressed++;
+          continue;
+        }
+        const secretStart = start + encodedOffset(m.secretStart);
+        out.push({ rule: m.rule, start: at, end: to, secretStart, secretEnd: start + encodedOffset(m.secretEnd), secret: m.secret, newlinesBefore: 0, lastNewline: -1, encoding: 'base64' });
+      }
+    }
+    return suppressed;
+  }
 
   private runWindow(ready: ReadyRule, r: number, bytes: Buffer, from: number, to: number, spec: SegmentSpec, out: RawMatch[]): number {
     const { rule, regex, sticky } = ready;
@@ -218,6 +297,28 @@ export class Matcher {
     return suppressed;
   }
 }
+
+/**
+ * The base64 forms the prefilter looks for: those of each keyword's first six bytes, in the
+ * case the rule's pattern spells it when the rule is case-sensitive (`AKIA`, `ghp_`), in lower
+ * case otherwise. Every form costs the prefilter a little on all text, and a run is decoded and
+ * matched with every rule once one form is in it, so a few bytes of a keyword are enough.
+ */
+function encodedKeywords(ruleset: CompiledRuleset): string[] {
+  const texts = new Set<string>();
+  for (const rule of ruleset.rules) {
+    for (const keyword of rule.keywords ?? []) {
+      const at = rule.flags.includes('i') ? -1 : rule.source.toLowerCase().indexOf(keyword);
+      texts.add((at >= 0 ? rule.source.slice(at, at + keyword.length) : keyword).slice(0, ENCODED_KEYWORD_BYTES));
+    }
+  }
+  const forms = new Set<string>();
+  for (const text of texts) for (const form of base64Forms(text)) forms.add(form);
+  return [...forms];
+}
+
+/** Bytes of a keyword whose base64 forms the prefilter looks for. */
+const ENCODED_KEYWORD_BYTES = 6;
 
 /**
  * Where a match of a rule may start in `text`: from `within` characters before each occurrence
