@@ -45,7 +45,7 @@ function findingCommand(f: Finding): string {
       col: nested || !onFile ? undefined : f.location.column,
       title: `${f.title} (${f.ruleId})`,
     },
-    `${f.severity} ${f.secret === '' ? 'finding' : `secret ${f.secret}`} at ${f.path}:${f.location.line}:${f.location.column}. ${remediation(f)}`,
+    `${f.severity} ${f.secret === '' ? 'finding' : `secret ${f.secret}`}${f.encoding === undefined ? '' : ` (decoded from ${f.encoding})`} at ${f.path}:${f.location.line}:${f.location.column}. ${remediation(f)}`,
   );
 }
 

@@ -44,6 +44,16 @@ describe('parseJsonReport', () => {
     expect(formatJson(report)).toBe(text);
   });
 
+  it('reads back the encoding of a decoded secret, and only a known one', () => {
+    const text = formatJson(goldenInput({ decoded: true }));
+    expect(parseJsonReport(text).findings.filter((f) => f.encoding === 'base64')).toHaveLength(1);
+    expect(formatJson(parseJsonReport(text))).toBe(text);
+    const data = JSON.parse(text) as { findings: { encoding?: string }[] };
+    const decoded = data.findings.find((f) => f.encoding !== undefined);
+    if (decoded) decoded.encoding = 'rot13';
+    expect(() => parseJsonReport(JSON.stringify(data))).toThrowError(/encoding/);
+  });
+
   it('reads back every error kind, an interrupted scan included', () => {
     const input = emptyInput();
     input.errors = [{ path: 'dist/a.tgz', kind: 'interrupted', message: 'scan interrupted before it finished: the results are incomplete' }];

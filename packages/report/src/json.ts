@@ -14,7 +14,7 @@ export class ReportMergeError extends Error {
 
 // Rebuilt field by field so the key order (and so the bytes) never depends on how the caller built them.
 function canonicalFinding(f: Finding): Finding {
-  return {
+  const out: Finding = {
     ruleId: f.ruleId,
     title: f.title,
     severity: f.severity,
@@ -30,6 +30,9 @@ function canonicalFinding(f: Finding): Finding {
     secret: f.secret,
     fingerprint: f.fingerprint,
   };
+  // Only a decoded secret carries it, so reports of anything else keep their bytes.
+  if (f.encoding !== undefined) out.encoding = f.encoding;
+  return out;
 }
 
 function canonicalError(e: ScanError): ScanError {
@@ -60,6 +63,7 @@ export function formatJson(input: Pick<ReportInput, 'tool' | 'findings' | 'error
 
 const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low', 'info'];
 const CONFIDENCES: readonly Finding['confidence'][] = ['high', 'medium', 'low'];
+const ENCODINGS: readonly NonNullable<Finding['encoding']>[] = ['base64'];
 // A record, not a list, so a kind added to the engine fails the build until it is read here too.
 const ERROR_KIND_SET: Record<ScanErrorKind, true> = {
   'not-found': true,
@@ -124,7 +128,7 @@ function readFinding(r: Reader, value: unknown, where: string): Finding {
   const o = r.object(value, where);
   const loc = r.object(o.location, `${where}.location`);
   const entry = r.array(loc.entry, `${where}.location.entry`).map((e, i) => r.string(e, `${where}.location.entry[${i}]`));
-  return {
+  const finding: Finding = {
     ruleId: r.string(o.ruleId, `${where}.ruleId`),
     title: r.string(o.title, `${where}.title`),
     severity: r.oneOf(o.severity, SEVERITIES, `${where}.severity`),
@@ -140,6 +144,8 @@ function readFinding(r: Reader, value: unknown, where: string): Finding {
     secret: r.string(o.secret, `${where}.secret`),
     fingerprint: r.string(o.fingerprint, `${where}.fingerprint`),
   };
+  if (o.encoding !== undefined) finding.encoding = r.oneOf(o.encoding, ENCODINGS, `${where}.encoding`);
+  return finding;
 }
 
 function readError(r: Reader, value: unknown, where: string): ScanError {

@@ -46,6 +46,7 @@ function failure(f: Finding): string {
     `confidence: ${f.confidence}`,
     `location: ${where}`,
     ...(f.secret === '' ? [] : [`secret: ${f.secret}`]),
+    ...(f.encoding === undefined ? [] : [`encoding: ${f.encoding}`]),
     `fingerprint: ${f.fingerprint}`,
     remediation(f),
   ].join('\n');

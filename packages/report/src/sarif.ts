@@ -123,7 +123,7 @@ function result(f: Finding, ruleIndex: number, srcRoot: string | undefined): Rec
     ruleId: f.ruleId,
     ruleIndex,
     level: LEVEL[f.severity],
-    message: { text: visible(`${f.title}${f.secret === '' ? '' : ` (${f.secret})`} in ${where}. ${remediation(f)}`) },
+    message: { text: visible(`${f.title}${f.secret === '' ? '' : ` (${f.secret}${f.encoding === undefined ? '' : `, decoded from ${f.encoding}`})`} in ${where}. ${remediation(f)}`) },
     locations: [
       {
         physicalLocation: {
@@ -142,6 +142,7 @@ function result(f: Finding, ruleIndex: number, srcRoot: string | undefined): Rec
       entry: f.location.entry,
       byteOffset: f.location.byteOffset,
       secret: f.secret,
+      ...(f.encoding === undefined ? {} : { encoding: f.encoding }),
     },
   };
 }

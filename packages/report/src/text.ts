@@ -49,7 +49,7 @@ function findingLines(f: Finding, paint: Paint, verbose: boolean): string[] {
     `           ${visible(position(f))}`,
   ];
   // Findings about a file or an archive's structure carry no secret.
-  if (f.secret !== '') lines.push(`           secret: ${visible(f.secret)}`);
+  if (f.secret !== '') lines.push(`           secret: ${visible(f.secret)}${f.encoding === undefined ? '' : ` (decoded from ${f.encoding})`}`);
   if (verbose) {
     lines.push(`           confidence: ${f.confidence}`, `           fingerprint: ${visible(f.fingerprint)}`);
   }

@@ -47,8 +47,11 @@ export const RULES: RuleInfo[] = [
 
 const [GITHUB, AWS] = RULES as [RuleInfo, RuleInfo];
 
-/** The golden input: a plain file, a finding three archives deep, awkward characters, two errors. */
-export function goldenInput(): ReportInput {
+/**
+ * The golden input: a plain file, a finding three archives deep, awkward characters, two errors;
+ * with `decoded`, also a secret found by decoding base64.
+ */
+export function goldenInput(options: { decoded?: boolean } = {}): ReportInput {
   const findings: Finding[] = [
     // Three archives deep: a zip holding a tgz holding a wheel.
     finding('dist/bundle.zip', ['inner/pkg-1.0.0.tgz', 'package/vendor/lib-1.0-py3-none-any.whl', 'lib/settings.py'], 3, 17, AWS, 'AKIA-label-deep-0001'),
@@ -64,6 +67,8 @@ export function goldenInput(): ReportInput {
     finding('dist/app/config.js', [], 12, 5, GITHUB, 'ghp_-label-plain-0003'),
     finding('dist/app/config.js', [], 40, 1, AWS, 'AKIA-label-plain-0004'),
   ];
+  // Found by decoding base64: an inline source map on the bundle's last line.
+  if (options.decoded) findings.push({ ...finding('dist/app/bundle.js', [], 2, 1459, GITHUB, 'ghp_-label-base64-0005'), encoding: 'base64' });
   const errors: ScanError[] = [
     {
       path: 'dist/broken.whl',
