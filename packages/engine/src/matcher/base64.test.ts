@@ -11,8 +11,9 @@ import { Matcher, type SegmentSpec } from './matcher.js';
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const rng = new Prng(64);
 const pick = (alphabet: string, n: number): string => rng.string(alphabet, n);
+type Token = { rule: string; value: string };
 /** Fake tokens of three providers, with valid checksums where the rule checks one. */
-function tokens(): Array<{ rule: string; value: string }> {
+function tokens(): [Token, Token, Token] {
   const gh = pick(BASE62, 30);
   const npm = pick(BASE62, 30);
   return [
@@ -86,7 +87,7 @@ describe('Matcher on base64 text', () => {
   });
 
   it('reports what decodes to binary, such as an image, not at all', () => {
-    const [{ value }] = tokens() as [{ value: string }];
+    const [{ value }] = tokens();
     const image = Buffer.concat([Buffer.from('\x89PNG\r\n\x1a\n', 'latin1'), Buffer.from(pick('\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0e\x0f\x10\x11\x12\xff\xfe', 300), 'latin1'), Buffer.from(` ${value} `), Buffer.from(pick('\x00\x01\x02\x13\x14\x15\x16\x17\x18\x19\x1a\xff', 300), 'latin1')]);
     const text = `.logo{background:url(data:image/png;base64,${image.toString('base64')})}\n`;
     expect(found(text)).toEqual([]);
@@ -95,21 +96,21 @@ describe('Matcher on base64 text', () => {
   });
 
   it('decodes one level only', () => {
-    const [{ value }] = tokens() as [{ value: string }];
+    const [{ value }] = tokens();
     const twice = b64(`token=${b64(`token ${value}\n`)}\n`);
     expect(found(`blob: ${twice}\n`)).toEqual([]);
     expect(found(`blob: ${b64(`token=${value}\n`)}\n`)).toHaveLength(1);
   });
 
   it('honours an inline ignore marker next to the encoded text or inside the decoded text', () => {
-    const [{ value }] = tokens() as [{ value: string }];
+    const [{ value }] = tokens();
     expect(found(`key: ${b64(`token ${value}\n`)}\n`)).toHaveLength(1);
     expect(found(`key: ${b64(`token ${value}\n`)} # pubguard:allow\n`)).toEqual([]);
     expect(found(`key: ${b64(`token ${value} // pubguard:allow\n`)}\n`)).toEqual([]);
   });
 
   it('owns a decoded match by where its base64 starts, so overlapping segments report it once', () => {
-    const [{ value }] = tokens() as [{ value: string }];
+    const [{ value }] = tokens();
     const text = withInlineMap(value);
     const at = found(text)[0]?.start ?? -1;
     expect(at).toBeGreaterThan(0);
@@ -147,7 +148,7 @@ describe('scan of base64 text', () => {
   });
 
   it('reports a decoded secret with its decoded fingerprint, so a baseline of the plain secret covers it', async () => {
-    const [{ value }] = tokens() as [{ value: string }];
+    const [{ value }] = tokens();
     const plain = join(dir, 'plain.js');
     const encoded = join(dir, 'encoded.yaml');
     await writeFile(plain, `const token = "${value}";\n`);
