@@ -86,6 +86,16 @@ describe('Matcher on base64 text', () => {
     }
   });
 
+  it('decodes a data URI whatever it holds, so a secret no encoded keyword announces is found', () => {
+    // `passwd` is the keyword of a case-insensitive rule: its encoded forms are not looked for.
+    const source = `const db = connect();\nconst passwd = "Zr8uQ3mKxT4vLp9w";\n`;
+    const map = JSON.stringify({ version: 3, sources: ['db.ts'], sourcesContent: [source], mappings: 'AAAA' });
+    const inMap = found(`//# sourceMappingURL=data:application/json;base64,${b64(map)}\n`);
+    expect(inMap.map((m) => [m.secret, m.encoding])).toEqual([['Zr8uQ3mKxT4vLp9w', 'base64']]);
+    expect(found(`blob: ${b64(map)}\n`)).toEqual([]);
+    expect(found(`//# sourceMappingURL=data:application/json;BASE64,${b64(map)}\n`)).toHaveLength(1);
+  });
+
   it('reports what decodes to binary, such as an image, not at all', () => {
     const [{ value }] = tokens();
     const image = Buffer.concat([Buffer.from('\x89PNG\r\n\x1a\n', 'latin1'), Buffer.from(pick('\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0e\x0f\x10\x11\x12\xff\xfe', 300), 'latin1'), Buffer.from(` ${value} `), Buffer.from(pick('\x00\x01\x02\x13\x14\x15\x16\x17\x18\x19\x1a\xff', 300), 'latin1')]);

@@ -10,6 +10,9 @@ const STANDARD = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
  */
 export const MIN_FORM_LENGTH = 5;
 
+/** What precedes the base64 of a data URI (`data:application/json;base64,…`): the run after it is decoded whatever it holds. */
+export const BASE64_MARKER = 'base64,';
+
 /** Fewest characters (padding left out) a run needs to be decoded: shorter ones are identifiers and hashes. */
 export const MIN_RUN_LENGTH = 20;
 
@@ -24,17 +27,15 @@ export function base64Forms(keyword: string): string[] {
   const forms = new Set<string>();
   const n = keyword.length;
   for (let align = 0; align < 3; align++) {
-    const bits = (i: number): number => (i >= align && i < align + n ? keyword.charCodeAt(i - align) & 0xff : 0);
+    // Character c of the keyword's bytes after `align` zero bytes: bits [6c, 6c + 6).
+    const byte = (i: number): number => (i >= align && i < align + n ? keyword.charCodeAt(i - align) & 0xff : 0);
     const charAt = (c: number): number => {
-      // Character c holds bits [6c, 6c + 6) of the bytes, most significant first.
-      let value = 0;
-      for (let b = 6 * c; b < 6 * c + 6; b++) value = (value << 1) | ((bits(b >>> 3) >>> (7 - (b & 7))) & 1);
-      return value;
+      const g = 3 * (c >>> 2);
+      return (((byte(g) << 16) | (byte(g + 1) << 8) | byte(g + 2)) >>> (18 - 6 * (c & 3))) & 63;
     };
     const firstBit = 8 * align;
-    const endBit = 8 * (align + n);
     const first = Math.ceil(firstBit / 6);
-    const end = Math.floor(endBit / 6);
+    const end = Math.floor((8 * (align + n)) / 6);
     let full = '';
     for (let c = first; c < end; c++) full += STANDARD[charAt(c)];
     if (full.length >= MIN_FORM_LENGTH) {
@@ -44,10 +45,13 @@ export function base64Forms(keyword: string): string[] {
     // The character before: the keyword decides its low `known` bits.
     const known = 6 * first - firstBit;
     if (known <= 0 || full.length + 1 < MIN_FORM_LENGTH) continue;
-    const low = charAt(first - 1) & ((1 << known) - 1);
+    const low = charAt(first - 1);
     for (let high = 0; high < 1 << (6 - known); high++) forms.add(STANDARD[(high << known) | low] + full);
   }
-  for (const form of [...forms]) if (/[+/]/.test(form)) forms.add(form.replace(/\+/g, '-').replace(/\//g, '_'));
+  for (const form of [...forms]) {
+    const urlSafe = form.replace(/\+/g, '-').replace(/\//g, '_');
+    if (urlSafe !== form) forms.add(urlSafe);
+  }
   return [...forms];
 }
 
