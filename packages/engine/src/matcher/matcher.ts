@@ -171,11 +171,14 @@ export class Matcher {
    * target, which V8 inlines instead of deoptimizing on every new closure.
    */
   private readonly onHit = (pos: number, len: number, rules: readonly number[]): void => {
-    for (const r of rules) {
-      if (r === this.base64Rule) {
-        this.encodedHit(pos, len);
-        continue;
-      }
+    // Rules come sorted, so an encoded keyword's marker, one past the last rule, comes last.
+    let count = rules.length;
+    if (rules[count - 1] === this.base64Rule) {
+      this.encodedHit(pos, len);
+      count--;
+    }
+    for (let i = 0; i < count; i++) {
+      const r = rules[i] as number;
       const max = this.maxLengths[r] ?? 0;
       const within = this.keywordWithin[r] ?? -1;
       // A match holding this hit starts at most `maxLength` before the keyword's end and, when
