@@ -6,6 +6,7 @@ import { joinChain, limitStop, problem, Stop } from './errors.js';
 import { readGzip } from './gzip.js';
 import { once, Peekable } from './stream.js';
 import { readTar } from './tar.js';
+import { markPyc, markPycChunks, type PycFormat, pycFormat } from './pyc.js';
 import { decodeUtf16, decodeUtf16Chunks } from './utf16.js';
 import { readZipBuffer, readZipStream } from './zip.js';
 
@@ -37,7 +38,8 @@ async function* openDetected(
 ): AsyncGenerator<SourceItem, void, undefined> {
   const kind = detectKind(head);
   if (kind === 'plain') {
-    yield* emitFile(ctx, entry, depth, src, !entry.endZipOpened && mayEndWithZip(head), utf16Encoding(head));
+    const utf16 = utf16Encoding(head);
+    yield* emitFile(ctx, entry, depth, src, !entry.endZipOpened && mayEndWithZip(head), utf16, utf16 ? undefined : pycFormat(head));
     return;
   }
   const unsupported = UNSUPPORTED_NAMES[kind];
@@ -73,7 +75,8 @@ async function* openDetected(
  * as they stream past: a zip behind the stub can only be read from content held whole or
  * from a file on disk, so one found at the end of a longer stream is reported as not opened
  * rather than passed over in silence; a stream short enough to have been kept whole is read.
- * With `utf16` (UTF-16 text) the file's bytes are its text in UTF-8, decoded as they stream.
+ * With `utf16` (UTF-16 text) the file's bytes are its text in UTF-8, decoded as they stream;
+ * with `pyc` (compiled Python) its string constants are set apart as they stream (see pyc.ts).
  */
 async function* emitFile(
   ctx: ArtifactCtx,
@@ -82,14 +85,15 @@ async function* emitFile(
   src: Peekable,
   watchEnd: boolean,
   utf16: Utf16Encoding | undefined,
+  pyc: PycFormat | undefined,
 ): AsyncGenerator<SourceItem, void, undefined> {
   const tail = watchEnd ? new Tail(EOCD_SEARCH_BYTES) : undefined;
   const raw = tail ? tail.watch(src.chunks()) : src.chunks();
   // Decoded slices are new memory: the raw ones go back to the reader as soon as they are decoded.
-  const bytes = new FileBytes(ctx, utf16 ? decodeUtf16Chunks(raw, utf16, entry.recycle) : raw);
+  const bytes = new FileBytes(ctx, utf16 ? decodeUtf16Chunks(raw, utf16, entry.recycle) : pyc ? markPycChunks(raw, pyc, entry.recycle) : raw);
   const file: SourceFile = { kind: 'file', chain: entry.chain, bytes };
   if (entry.size !== undefined) file.size = entry.size;
-  if (entry.recycle !== undefined && !utf16) file.recycle = entry.recycle;
+  if (entry.recycle !== undefined && !utf16 && !pyc) file.recycle = entry.recycle;
   yield file;
   if (entry.sequential && !bytes.finished && bytes.error === undefined) await bytes.drain();
   if (bytes.error !== undefined) throw bytes.error;
@@ -211,11 +215,12 @@ export async function* openEmbeddedZip(
  * file has no bytes and `stop` must be thrown once it is handed on, as when `bytes` is iterated.
  */
 function wholeFile(ctx: ArtifactCtx, entry: Omit<Entry, 'raw' | 'sequential'>, data: Uint8Array): { file: SourceFile; stop?: unknown } | undefined {
-  // detectKind and utf16Encoding read no further than the first DETECT_BYTES.
+  // detectKind, utf16Encoding and pycFormat read no further than the first DETECT_BYTES.
   if (detectKind(data) !== 'plain') return undefined;
   const utf16 = utf16Encoding(data);
+  const pyc = utf16 ? undefined : pycFormat(data);
   // Counted as a stream of it counts: the bytes scanned, which for UTF-16 text are its UTF-8.
-  const content = utf16 ? decodeUtf16(data, utf16) : data;
+  const content = utf16 ? decodeUtf16(data, utf16) : pyc ? markPyc(data, pyc) : data;
   let stop: unknown;
   try {
     ctx.addBytes(content.length);

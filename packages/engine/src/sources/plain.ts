@@ -1,5 +1,6 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { DETECT_BYTES, detectKind, stubbedZipStart, utf16Encoding } from './detect.js';
+import { markPycInPlace, pycFormat } from './pyc.js';
 import { decodeUtf16InPlace } from './utf16.js';
 
 /**
@@ -7,7 +8,8 @@ import { decodeUtf16InPlace } from './utf16.js';
  * bytes, or -1 when the file must be read the usual way instead, which then also reports
  * why (unreadable, not a regular file, larger than `cap`, an archive or a compressed file, or
  * a file that ends with a zip). UTF-16 text is left there as UTF-8, as the usual way reads it,
- * and its length is that of the UTF-8 (-1 when that is larger than `cap`).
+ * and its length is that of the UTF-8 (-1 when that is larger than `cap`); compiled Python is
+ * left there with its string constants set apart, as the usual way matches it.
  * `into` needs room for `cap + 1` bytes from `offset`: one more byte says the file is larger.
  *
  * Directory scans read most files this way, on whichever thread matches them: on a warm page
@@ -36,7 +38,10 @@ export function readPlainFileSync(abs: string, into: Buffer, offset: number, cap
     const utf16 = utf16Encoding(head);
     if (utf16) return decodeUtf16InPlace(into, offset, n, cap, utf16);
     // A file that ends with a zip (a self-extracting archive) is also read as one, the usual way.
-    return stubbedZipStart(into.subarray(offset, offset + n)) === undefined ? n : -1;
+    if (stubbedZipStart(into.subarray(offset, offset + n)) !== undefined) return -1;
+    const pyc = pycFormat(head);
+    if (pyc) markPycInPlace(into, offset, n, pyc);
+    return n;
   } catch {
     return -1;
   } finally {
