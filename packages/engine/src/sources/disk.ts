@@ -1,10 +1,11 @@
 import { type Dirent, readdirSync, statSync } from 'node:fs';
 import { type FileHandle, open, realpath } from 'node:fs/promises';
-import { join, posix, sep } from 'node:path';
+import { basename, join, posix, sep } from 'node:path';
 import type { SourceItem } from './types.js';
 import type { ArtifactCtx } from './context.js';
-import { detectKind, EOCD_SEARCH_BYTES, embeddedZipStart, mayEndWithZip, stubbedZipStart } from './detect.js';
-import { errorMessage, fsStop, problem } from './errors.js';
+import { type ContentKind, detectKind, EOCD_SEARCH_BYTES, embeddedZipStart, mayEndWithZip, stubbedZipStart } from './detect.js';
+import { errorMessage, fsStop, joinChain, problem } from './errors.js';
+import { namedKindMismatch } from './named.js';
 import { openEmbeddedZip, openEntry, reportStop } from './open.js';
 import { noteFreshBytes } from './collect.js';
 import { BufferPool } from './stream.js';
@@ -65,14 +66,25 @@ export async function discardOpened(opened: Promise<OpenedFile>): Promise<void> 
   if ('handle' in o) await o.handle.close().catch(() => undefined);
 }
 
-/** Reads one file on disk as a top-level artifact (depth 0), by content kind. */
+/**
+ * Reads one file on disk as a top-level artifact (depth 0), by content kind. With `checkName`
+ * (a file named as an input), a name that says archive over content that is not that kind is
+ * reported as `corrupt` first.
+ */
 export async function* readDiskFile(
   ctx: ArtifactCtx,
   display: string,
   abs: string,
   prefetched?: Promise<OpenedFile>,
+  checkName = false,
 ): AsyncGenerator<SourceItem, void, undefined> {
   const chain = [display];
+  // A file given by a name that promises an archive but holding something else (a failed
+  // download's error page) is reported, then scanned as it is: a release gate must not pass it.
+  const mismatch = function* (kind: ContentKind, head: Uint8Array, endsWithZip: boolean): Generator<SourceItem, void, undefined> {
+    const message = checkName ? namedKindMismatch(basename(abs), head, kind, endsWithZip) : undefined;
+    if (message !== undefined) yield { kind: 'error', error: { path: joinChain(chain), kind: 'corrupt', message } };
+  };
   const { heads, reads } = ctx.shared.disk;
   const opened = await (prefetched ?? openDiskFile(abs, heads));
   if ('error' in opened) {
@@ -81,6 +93,7 @@ export async function* readDiskFile(
   const { handle, head, eof } = opened;
   try {
     const kind = detectKind(head);
+    if (kind !== 'plain') yield* mismatch(kind, head, false);
     if (kind === 'zip') {
       heads.give(head);
       try {
@@ -102,6 +115,7 @@ export async function* readDiskFile(
     // A file not recognised by its first bytes may end with a zip (a self-extracting archive):
     // the file is scanned as it is, then the zip is read from the file.
     const zipAt = kind !== 'plain' ? undefined : eof ? stubbedZipStart(head) : mayEndWithZip(head) ? await tailZipStart(handle, size) : undefined;
+    if (kind === 'plain') yield* mismatch(kind, head, zipAt !== undefined);
     // Either pool takes back its own buffers and ignores the other's.
     const recycle = (chunk: Uint8Array) => {
       reads.give(chunk);

@@ -123,7 +123,7 @@ async function* enumerateInput(input: string, inner: ReadonlySet<string>, plan: 
   } else if (!selected(input)) {
     return;
   } else if (info.isFile()) {
-    yield* artifact(shared, input, basename(abs), (ctx) => readDiskFile(ctx, input, abs));
+    yield* artifact(shared, input, basename(abs), (ctx) => readDiskFile(ctx, input, abs, undefined, true));
   } else {
     yield errorItem(input, 'unsupported', 'not a regular file or directory (device, FIFO or socket); skipped');
   }

@@ -1008,7 +1008,15 @@ describe('broken inputs', () => {
     await put('broken/empty.zip', await zipOf([]));
     await put('broken/empty.gz', gzipSync(Buffer.alloc(0)));
     const s = await collect(['broken/zero.tgz', 'broken/empty.zip', 'broken/empty.gz']);
-    expect(errors(s)).toEqual([]);
+    // Named as an input, an empty file is no tarball (a failed download leaves one): said, and scanned.
+    expect(errors(s)).toEqual([
+      {
+        t: 'error',
+        path: 'broken/zero.tgz',
+        kind: 'corrupt',
+        message: 'named like a gzip-compressed tarball (gzip) but its content is not one: its first bytes look like nothing (the file is empty); scanned as it is',
+      },
+    ]);
     expect(s.filter((x) => x.t === 'file')).toEqual([
       { t: 'file', path: 'broken/zero.tgz', text: '', size: 0 },
       { t: 'file', path: 'broken/empty.gz!empty', text: '' },
