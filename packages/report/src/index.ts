@@ -12,7 +12,7 @@ export { formatJunit } from './junit.js';
 export { compareFindings, sortFindings } from './order.js';
 export { formatSarif } from './sarif.js';
 export { formatText, summaryLine, useColor } from './text.js';
-export type { JsonReport, ReportFormat, ReportInput, RuleInfo, SarifOptions, Severity, TextOptions, ToolInfo } from './types.js';
+export type { JsonReport, ReportFormat, ReportInput, RuleInfo, SarifOptions, Severity, ShardInfo, TextOptions, ToolInfo } from './types.js';
 
 /** Every format `formatReport` accepts, for CLI validation and help text. */
 export const REPORT_FORMATS: readonly ReportFormat[] = ['text', 'json', 'sarif', 'junit', 'github'];

@@ -132,3 +132,78 @@ describe('mergeReports', () => {
     expect(() => mergeReports([])).toThrowError(ReportMergeError);
   });
 });
+
+describe('shard reports', () => {
+  const scanA = `sha256:${'a'.repeat(64)}`;
+  const scanB = `sha256:${'b'.repeat(64)}`;
+  // The three parts of one scan, as `scan --shard I/3 --format json` writes them.
+  function parts(inputs = scanA, count = 3): JsonReport[] {
+    const input = goldenInput();
+    return Array.from({ length: count }, (_, i) => i + 1).map((index) =>
+      parseJsonReport(formatJson({ ...input, shard: { index, count, inputs }, findings: input.findings.filter((_, i) => i % count === index - 1) })),
+    );
+  }
+  const names = ['s1.json', 's2.json', 's3.json', 's4.json'];
+
+  it('records the shard after the tool and reads it back; an unsharded report has no such field', () => {
+    const text = formatJson({ ...emptyInput(), shard: { index: 2, count: 3, inputs: scanA } });
+    expect(Object.keys(JSON.parse(text) as object)).toEqual(['version', 'tool', 'shard', 'findings', 'errors', 'stats']);
+    expect(parseJsonReport(text).shard).toEqual({ index: 2, count: 3, inputs: scanA });
+    expect(formatJson(parseJsonReport(text))).toBe(text);
+    expect(parseJsonReport(formatJson(emptyInput()))).not.toHaveProperty('shard');
+  });
+
+  it('refuses a malformed shard field, naming it', () => {
+    const withShard = (shard: unknown): string => JSON.stringify({ ...(JSON.parse(formatJson(emptyInput())) as object), shard });
+    expect(() => parseJsonReport(withShard({ index: 4, count: 3, inputs: scanA }), 'x.json')).toThrowError('x.json: shard.index: expected at most shard.count (3), found 4');
+    expect(() => parseJsonReport(withShard({ index: 0, count: 3, inputs: scanA }), 'x.json')).toThrowError(/x\.json: shard\.index: expected a positive integer/);
+    expect(() => parseJsonReport(withShard({ index: 1, count: 3, inputs: 'abc' }), 'x.json')).toThrowError(/shard\.inputs: expected "sha256:" and 64 hex digits/);
+    expect(() => parseJsonReport(withShard('1/3'), 'x.json')).toThrowError(/x\.json: shard: expected an object/);
+  });
+
+  it('merges every shard of one scan, in any order, into a report of the whole scan', () => {
+    const [a, b, c] = parts();
+    const merged = mergeReports([c!, a!, b!], names);
+    expect(merged).not.toHaveProperty('shard');
+    expect(formatJson(merged)).toBe(formatJson({ ...toJsonReport(goldenInput()), stats: merged.stats }));
+  });
+
+  it('refuses when a shard is missing, naming it', () => {
+    const [, b] = parts();
+    expect(() => mergeReports([b!], names)).toThrowError(
+      'shards 1/3 and 3/3 are missing, so what they scanned would be left out of the merged report: merge exactly one report of each of the 3 shards of the scan',
+    );
+    const [a, , c] = parts();
+    expect(() => mergeReports([a!, c!], names)).toThrowError(/^shard 2\/3 is missing, so what it scanned/);
+  });
+
+  it('refuses a shard given twice, naming the reports', () => {
+    const [a, b, c] = parts();
+    expect(() => mergeReports([a!, b!, c!, b!], names)).toThrowError(
+      'shard 2/3 is given more than once (s2.json, s4.json): merge exactly one report of each of the 3 shards of the scan',
+    );
+    // Twice one shard and another left out: both are said.
+    expect(() => mergeReports([a!, b!, b!], names)).toThrowError(/^shard 2\/3 is given more than once \(s2\.json, s3\.json\); shard 3\/3 is missing/);
+  });
+
+  it('refuses shards of different scans: another count or other inputs', () => {
+    const [a, b] = parts(scanA, 3);
+    const other = parts(scanA, 2)[1]!;
+    expect(() => mergeReports([a!, b!, other], names)).toThrowError(
+      's1.json is the report of shard 1/3, s3.json of shard 2/2: the shards of one scan all have the same --shard I/N count; merge the reports of one scan',
+    );
+    const [, , c] = parts(scanB);
+    expect(() => mergeReports([a!, b!, c!], names)).toThrowError(/^s1\.json \(shard 1\/3\) and s3\.json \(shard 3\/3\) are shards of different scans/);
+  });
+
+  it('refuses shard reports mixed with a report of a whole scan', () => {
+    const whole = toJsonReport(emptyInput());
+    expect(() => mergeReports([whole, ...parts()], names)).toThrowError(
+      's2.json is the report of shard 1/3 of a scan, s1.json of a scan without --shard: merge either the reports of every shard of one scan or reports of scans without --shard',
+    );
+  });
+
+  it('names reports by position when no names are given', () => {
+    expect(() => mergeReports([toJsonReport(emptyInput()), parts()[0]!])).toThrowError(/^report 2 is the report of shard 1\/3 of a scan, report 1 of a scan without --shard/);
+  });
+});

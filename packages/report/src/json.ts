@@ -1,6 +1,6 @@
 import type { Finding, ScanError, ScanErrorKind, ScanStats } from '@pubguard/engine';
 import { sortErrors, sortFindings } from './order.js';
-import type { JsonReport, ReportInput, Severity } from './types.js';
+import type { JsonReport, ReportInput, Severity, ShardInfo } from './types.js';
 
 /** A JSON report that cannot be read: not JSON, another version, or a field of the wrong shape. */
 export class ReportFormatError extends Error {
@@ -46,10 +46,14 @@ function canonicalStats(s: ScanStats): ScanStats {
 }
 
 /** The version-1 JSON document for a report, in canonical key order and sorted. */
-export function toJsonReport(input: Pick<ReportInput, 'tool' | 'findings' | 'errors' | 'stats'>): JsonReport {
+export function toJsonReport(input: Pick<ReportInput, 'tool' | 'shard' | 'findings' | 'errors' | 'stats'>): JsonReport {
+  const tool = { name: input.tool.name, version: input.tool.version };
+  // Only a shard's report has the field, so an unsharded report is byte for byte what it was.
+  const shard = input.shard === undefined ? {} : { shard: { index: input.shard.index, count: input.shard.count, inputs: input.shard.inputs } };
   return {
     version: 1,
-    tool: { name: input.tool.name, version: input.tool.version },
+    tool,
+    ...shard,
     findings: sortFindings(input.findings).map(canonicalFinding),
     errors: sortErrors(input.errors).map(canonicalError),
     stats: canonicalStats(input.stats),
@@ -57,7 +61,7 @@ export function toJsonReport(input: Pick<ReportInput, 'tool' | 'findings' | 'err
 }
 
 /** Formats a report as JSON version 1 (DESIGN.md §4): sorted, 2-space indent, trailing newline. */
-export function formatJson(input: Pick<ReportInput, 'tool' | 'findings' | 'errors' | 'stats'>): string {
+export function formatJson(input: Pick<ReportInput, 'tool' | 'shard' | 'findings' | 'errors' | 'stats'>): string {
   return `${JSON.stringify(toJsonReport(input), null, 2)}\n`;
 }
 
@@ -159,6 +163,16 @@ function readError(r: Reader, value: unknown, where: string): ScanError {
   return error;
 }
 
+function readShard(r: Reader, value: unknown): ShardInfo {
+  const o = r.object(value, 'shard');
+  const count = r.count(o.count, 'shard.count', 1);
+  const index = r.count(o.index, 'shard.index', 1);
+  if (index > count) r.fail('shard.index', `at most shard.count (${count})`, index);
+  const inputs = r.string(o.inputs, 'shard.inputs');
+  if (!/^sha256:[0-9a-f]{64}$/.test(inputs)) r.fail('shard.inputs', '"sha256:" and 64 hex digits', inputs);
+  return { index, count, inputs };
+}
+
 /**
  * Reads a JSON report (version 1) written by `formatJson`, checking every field.
  * `source` names the input (a file name) in error messages.
@@ -183,6 +197,7 @@ export function parseJsonReport(text: string, source = 'report'): JsonReport {
   return {
     version: 1,
     tool: { name: r.string(tool.name, 'tool.name'), version: r.string(tool.version, 'tool.version') },
+    ...(o.shard === undefined ? {} : { shard: readShard(r, o.shard) }),
     findings: r.array(o.findings, 'findings').map((f, i) => readFinding(r, f, `findings[${i}]`)),
     errors: r.array(o.errors, 'errors').map((e, i) => readError(r, e, `errors[${i}]`)),
     stats: {
@@ -194,14 +209,71 @@ export function parseJsonReport(text: string, source = 'report'): JsonReport {
   };
 }
 
+const shardName = (s: ShardInfo): string => `${s.index}/${s.count}`;
+
+function listed(items: readonly string[]): string {
+  const shown = items.length > 10 ? [...items.slice(0, 10), `${items.length - 10} more`] : [...items];
+  return shown.length === 1 ? shown[0]! : `${shown.slice(0, -1).join(', ')} and ${shown[shown.length - 1]!}`;
+}
+
+/**
+ * Refuses shard reports that do not make up one whole scan: a shard missing or given twice
+ * would otherwise yield a report that looks complete, and a clean one when the missing
+ * shard held the secret.
+ */
+function checkShards(reports: readonly JsonReport[], sources: readonly string[]): void {
+  const name = (i: number): string => sources[i] ?? `report ${i + 1}`;
+  const sharded = reports.findIndex((r) => r.shard !== undefined);
+  if (sharded < 0) return;
+  const whole = reports.findIndex((r) => r.shard === undefined);
+  const first = reports[sharded]!.shard!;
+  if (whole >= 0) {
+    throw new ReportMergeError(
+      `${name(sharded)} is the report of shard ${shardName(first)} of a scan, ${name(whole)} of a scan without --shard: merge either the reports of every shard of one scan or reports of scans without --shard`,
+    );
+  }
+  const byIndex = new Map<number, number[]>();
+  for (const [i, report] of reports.entries()) {
+    const shard = report.shard!;
+    if (shard.count !== first.count) {
+      throw new ReportMergeError(
+        `${name(sharded)} is the report of shard ${shardName(first)}, ${name(i)} of shard ${shardName(shard)}: the shards of one scan all have the same --shard I/N count; merge the reports of one scan`,
+      );
+    }
+    if (shard.inputs !== first.inputs) {
+      throw new ReportMergeError(
+        `${name(sharded)} (shard ${shardName(first)}) and ${name(i)} (shard ${shardName(shard)}) are shards of different scans (other paths, --ignore globs or --npm-files): merge the reports of the ${first.count} shards of one scan`,
+      );
+    }
+    byIndex.set(shard.index, [...(byIndex.get(shard.index) ?? []), i]);
+  }
+  const problems: string[] = [];
+  const twice = [...byIndex.entries()].filter(([, files]) => files.length > 1).sort(([a], [b]) => a - b);
+  for (const [index, files] of twice) problems.push(`shard ${index}/${first.count} is given more than once (${files.map(name).join(', ')})`);
+  const missing: string[] = [];
+  for (let index = 1; index <= first.count; index++) if (!byIndex.has(index)) missing.push(`${index}/${first.count}`);
+  if (missing.length > 0) {
+    problems.push(
+      `${missing.length === 1 ? 'shard' : 'shards'} ${listed(missing)} ${missing.length === 1 ? 'is' : 'are'} missing, so what ${missing.length === 1 ? 'it' : 'they'} scanned would be left out of the merged report`,
+    );
+  }
+  if (problems.length > 0) {
+    throw new ReportMergeError(`${problems.join('; ')}: merge exactly one report of each of the ${first.count} shards of the scan`);
+  }
+}
+
 /**
  * Merges shard reports into one: the union of findings (one per fingerprint, path, line and
  * column), the union of errors, stats summed (durationMs too: the total work, not wall time).
- * The tool of the first report is kept.
+ * The tool of the first report is kept. Reports of shards (`shard` set) must be every shard
+ * of one scan, each once, and not mixed with reports of whole scans; otherwise this throws
+ * ReportMergeError naming the shards missing or given twice. `sources` names each report
+ * (a file name) in that message. The merged report has no `shard`: it is a whole scan.
  */
-export function mergeReports(reports: readonly JsonReport[]): JsonReport {
+export function mergeReports(reports: readonly JsonReport[], sources: readonly string[] = []): JsonReport {
   const first = reports[0];
   if (!first) throw new ReportMergeError('no reports to merge: give at least one JSON report');
+  checkShards(reports, sources);
   const findings = new Map<string, Finding>();
   const errors = new Map<string, ScanError>();
   const stats: ScanStats = { artifacts: 0, files: 0, bytes: 0, durationMs: 0 };

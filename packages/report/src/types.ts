@@ -18,9 +18,23 @@ export interface ToolInfo {
   version: string;
 }
 
+/**
+ * Which part of a sharded scan (`scan --shard I/N`) a report covers. `inputs` identifies the
+ * partition (`sha256:` of the inputs and options that decide which files exist), so reports
+ * of shards of different scans are told apart.
+ */
+export interface ShardInfo {
+  /** 1-based, at most `count`. */
+  index: number;
+  count: number;
+  inputs: string;
+}
+
 /** Everything a formatter needs; `findings` carry secrets already redacted by the engine. */
 export interface ReportInput {
   tool: ToolInfo;
+  /** Set when the scan covered one shard only; the JSON report records it for `report merge`. */
+  shard?: ShardInfo;
   findings: Finding[];
   errors: ScanError[];
   stats: ScanStats;
@@ -32,6 +46,8 @@ export interface ReportInput {
 export interface JsonReport {
   version: 1;
   tool: ToolInfo;
+  /** Only in the report of one shard of a scan; a merged or unsharded report has none. */
+  shard?: ShardInfo;
   findings: Finding[];
   errors: ScanError[];
   stats: ScanStats;
