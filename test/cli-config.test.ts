@@ -143,5 +143,18 @@ describe('sharding and pubguard report merge', () => {
     expect(wholeFindings).toHaveLength(9);
     expect(mergedReport.findings.map(key).sort()).toEqual(wholeFindings.map(key).sort());
     expect(mergedReport.stats.artifacts).toBe(12);
+
+    // Each shard left out in turn: the merge refuses, naming it, instead of passing a partial scan.
+    for (const index of [1, 2, 3]) {
+      const partial = await runPubguard(['report', 'merge', ...names.filter((_, i) => i !== index - 1)], { cwd: dir });
+      expect(partial.code).toBe(2);
+      expect(partial.stdout).toBe('');
+      expect(partial.stderr).toBe(`pubguard report merge: shard ${index}/3 is missing, so what it scanned would be left out of the merged report: merge exactly one report of each of the 3 shards of the scan\n`);
+    }
+    const otherCount = await runPubguard(['scan', '--quiet', '--shard', '1/2', '--format', 'json', '--output', 'other.json', 'many'], { cwd: dir });
+    expect(otherCount.code).not.toBe(2);
+    const mixed = await runPubguard(['report', 'merge', ...names, 'other.json'], { cwd: dir });
+    expect(mixed.code).toBe(2);
+    expect(mixed.stderr).toContain('shard-1.json is the report of shard 1/3, other.json of shard 1/2');
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from './io.js';
-import { normaliseShardPath, parseShard, shardOf, shardSelector } from './shard.js';
+import { normaliseShardPath, parseShard, shardInputs, shardOf, shardSelector } from './shard.js';
 
 describe('shardOf', () => {
   it('gives the same shard on every machine (pinned values of the sha256 scheme)', () => {
@@ -62,5 +62,25 @@ describe('parseShard', () => {
     expect(() => parseShard('0/3')).toThrow(/between 1 and 3/);
     expect(() => parseShard('4/3')).toThrow(/between 1 and 3/);
     expect(() => parseShard('1/0')).toThrow(/at least 1/);
+  });
+});
+
+describe('shardInputs', () => {
+  const scope = { paths: ['dist', 'packages/a'], ignore: ['**/*.map'], npmFiles: false };
+
+  it('is the same for every spelling of a path that splits alike, and for any order or repeat', () => {
+    const id = shardInputs(scope);
+    expect(id).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(shardInputs({ ...scope, paths: ['./packages/a/', 'dist', 'dist\\'] })).toBe(id);
+    expect(shardInputs({ ...scope, ignore: ['**/*.map', '**/*.map'] })).toBe(id);
+  });
+
+  it('differs when the paths, the globs or --npm-files differ', () => {
+    const id = shardInputs(scope);
+    expect(shardInputs({ ...scope, paths: ['dist'] })).not.toBe(id);
+    expect(shardInputs({ ...scope, ignore: [] })).not.toBe(id);
+    expect(shardInputs({ ...scope, npmFiles: true })).not.toBe(id);
+    // Files below an absolute path are reported, and so split, by their absolute paths.
+    expect(shardInputs({ ...scope, paths: ['/work/repo/dist', 'packages/a'] })).not.toBe(id);
   });
 });

@@ -44,3 +44,30 @@ export function shardSelector(shard: Shard): (path: string) => boolean {
   }
   return (path) => shardOf(path, shard.count) === shard.index;
 }
+
+/** What decides which files a sharded scan splits: its paths and the options that add or drop files. */
+export interface ShardScope {
+  /** The paths to scan, as given on the command line. */
+  paths: readonly string[];
+  /** Every --ignore glob, the config file's included. */
+  ignore: readonly string[];
+  /** --npm-files: only the files npm would publish. */
+  npmFiles: boolean;
+}
+
+/**
+ * Identifies the partition a shard belongs to, as `sha256:<hex>`: shards of one scan get the
+ * same value on every machine of a CI matrix (paths normalised, order and repeats ignored),
+ * and `report merge` tells shards of another scan apart by it.
+ */
+export function shardInputs(scope: ShardScope): string {
+  // Normalised as shardOf normalises the paths it splits, and no further: `dist` and its
+  // absolute spelling split differently (the reported paths differ), so they are other scans.
+  const path = (given: string): string => {
+    const normal = normaliseShardPath(given);
+    return normal.length > 1 && normal.endsWith('/') ? normal.slice(0, -1) : normal;
+  };
+  const sortedSet = (items: Iterable<string>): string[] => [...new Set(items)].sort();
+  const canonical = JSON.stringify({ paths: sortedSet(scope.paths.map(path)), ignore: sortedSet(scope.ignore), npmFiles: scope.npmFiles });
+  return `sha256:${nodeCrypto().createHash('sha256').update(canonical, 'utf8').digest('hex')}`;
+}

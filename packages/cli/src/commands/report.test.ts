@@ -1,9 +1,12 @@
+import { Buffer } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import type { Finding, ScanError } from '@pubguard/engine';
 import { formatJson, parseJsonReport } from '@pubguard/report';
+import { base62Encode } from '@pubguard/rules';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { run } from '../run.js';
 import { memoryIO } from '../testing.js';
@@ -116,6 +119,52 @@ describe('pubguard report merge', () => {
     const io = memoryIO({ cwd: dir });
     expect((await run(['report', 'merge', 'shard-*.json'], io)).exitCode).toBe(1);
     expect(parseJsonReport(io.out()).findings).toHaveLength(2);
+  });
+
+  it('refuses the reports of a sharded scan unless they are every shard of it, each once', async () => {
+    // Ten files, the token in one: whichever shard holds it, leaving that one out must not pass.
+    await mkdir(join(dir, 'src'));
+    for (let i = 0; i < 10; i++) await writeFile(join(dir, 'src', `f${i}.js`), `x = ${i}\n`);
+    const body = randomBytes(30).toString('base64url').replace(/[-_]/g, 'A').slice(0, 30);
+    const token = `ghp_${body}${base62Encode(crc32(Buffer.from(body, 'latin1')))}`;
+    await writeFile(join(dir, 'src', 'f3.js'), `t = "${token}"\n`);
+    const scan = async (...args: string[]): Promise<void> => {
+      expect((await run(['scan', '-q', '-j', '0', '-f', 'json', ...args], memoryIO({ cwd: dir }))).exitCode).not.toBe(2);
+    };
+    await scan('--shard', '1/2', '-o', 'sh1.json', 'src');
+    // Another spelling of the same path splits the files alike: the same scan.
+    await scan('--shard', '2/2', '-o', 'sh2.json', './src/');
+    // Files below an absolute path are reported, and split, by their absolute paths: another scan.
+    await scan('--shard', '2/2', '-o', 'absolute.json', join(dir, 'src'));
+    await scan('--shard', '2/2', '--ignore', 'f9.js', '-o', 'other.json', 'src');
+    await scan('-o', 'whole.json', 'src');
+    const sh1 = parseJsonReport(await readFile(join(dir, 'sh1.json'), 'utf8'), 'sh1.json');
+    expect(sh1.shard).toMatchObject({ index: 1, count: 2 });
+    expect(parseJsonReport(await readFile(join(dir, 'whole.json'), 'utf8'))).not.toHaveProperty('shard');
+
+    const merge = async (...files: string[]): Promise<{ code: number; err: string; out: string }> => {
+      const io = memoryIO({ cwd: dir });
+      const { exitCode } = await run(['report', 'merge', ...files], io);
+      return { code: exitCode, err: io.err(), out: io.out() };
+    };
+    const both = await merge('sh2.json', 'sh1.json');
+    expect(both.code).toBe(1);
+    expect(parseJsonReport(both.out).findings.map((f) => f.path)).toEqual(['src/f3.js']);
+    expect(parseJsonReport(both.out)).not.toHaveProperty('shard');
+    for (const [files, message] of [
+      [['sh1.json'], 'shard 2/2 is missing'],
+      [['sh2.json'], 'shard 1/2 is missing'],
+      [['sh1.json', 'other.json'], 'sh1.json (shard 1/2) and other.json (shard 2/2) are shards of different scans'],
+      [['sh1.json', 'absolute.json'], 'sh1.json (shard 1/2) and absolute.json (shard 2/2) are shards of different scans'],
+      [['sh1.json', 'sh2.json', 'whole.json'], 'sh1.json is the report of shard 1/2 of a scan, whole.json of a scan without --shard'],
+    ] as const) {
+      const result = await merge(...files);
+      expect(result.code, files.join(' ')).toBe(2);
+      expect(result.err).toContain(`pubguard report merge: ${message}`);
+      expect(result.out).toBe('');
+    }
+    await writeFile(join(dir, 'sh1-again.json'), await readFile(join(dir, 'sh1.json')));
+    expect((await merge('sh1.json', 'sh2.json', 'sh1-again.json')).err).toContain('shard 1/2 is given more than once (sh1.json, sh1-again.json)');
   });
 
   it('exits 2 naming an unreadable or malformed input', async () => {

@@ -11,7 +11,10 @@ import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
 const HELP = `Usage: pubguard report merge [options] <report.json...>
 
 Merges the JSON reports of a sharded scan (\`pubguard scan --shard I/N --format json\`) into
-one report: findings and errors of every shard (each once), totals summed.
+one report: findings and errors of every shard (each once), totals summed. Each shard report
+records its shard and the scan it is part of: the reports must be every shard of one scan,
+each once (a shard missing, given twice, of another N or of a scan of other paths is refused,
+exit 2). Reports of scans without --shard merge with each other, not with shard reports.
 
 Options:
   -f, --format FMT    json (default), sarif, junit, github or text
@@ -23,7 +26,8 @@ Options:
       --no-color      no colours in the text format even on a terminal
 
 Exit codes: 0 nothing found, 1 the merged report has findings, 2 an input could not be read
-or is not a pubguard JSON report (or the shards reported errors and no findings).
+or is not a pubguard JSON report, the shard reports are not every shard of one scan, or the
+shards reported errors and no findings.
 
 Example:
   pubguard report merge shard-*.json --format sarif --output pubguard.sarif
@@ -107,7 +111,7 @@ async function runMerge(argv: string[], io: CliIO): Promise<CliResult> {
   if (tools.length > 1) {
     io.stderr.write(`warning: the reports come from ${tools.join(', ')}; their rules and fingerprints may differ, so a finding may be missing or counted twice\n`);
   }
-  const merged = mergeReports(reports);
+  const merged = mergeReports(reports, files);
 
   const color = values.output === undefined && values['no-color'] !== true && useColor(io.env, io.stdout.isTTY === true);
   const text = formatReport(format, { ...merged, rules: knownRules() }, { color, srcRoot: io.cwd });

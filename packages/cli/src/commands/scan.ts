@@ -5,7 +5,7 @@ import { configuredScan, loadScanConfig } from '../config.js';
 import { writeFileAtomic } from '../files.js';
 import { ignoreGlobs, jobsSetting, parseCount, parseStrict } from '../args.js';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
-import { parseShard, shardSelector } from '../shard.js';
+import { parseShard, shardInputs, shardSelector } from '../shard.js';
 import { VERSION } from '../version.js';
 
 const HELP = `Usage: pubguard scan [options] <path...>
@@ -57,7 +57,8 @@ Scanning:
                            depend on it)
       --shard I/N          scan only the I-th of N stable parts of the inputs (directories
                            are split by file), for CI matrices; merge the JSON reports with
-                           \`pubguard report merge\`
+                           \`pubguard report merge\`, which refuses them unless all N are
+                           there (the JSON report records the shard)
 
 Limits (a crossed limit is reported as an error and the scan goes on):
       --max-depth N              archives inside archives (default 5)
@@ -256,7 +257,13 @@ async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
   // The engine scans a file named twice (`scan . dist`, `scan dist ./dist/`) once.
   const result = await collect(positionals, options, io, progress);
 
-  const input = { tool: { name: 'pubguard', version: VERSION }, ...result, rules: [...ruleset.rules, ...STRUCTURE_RULES] };
+  const input = {
+    tool: { name: 'pubguard', version: VERSION },
+    // Recorded so that `report merge` can tell when a shard is missing or from another scan.
+    ...(shard ? { shard: { ...shard, inputs: shardInputs({ paths: positionals, ignore: configured.ignore, npmFiles }) } } : {}),
+    ...result,
+    rules: [...ruleset.rules, ...STRUCTURE_RULES],
+  };
   for (const target of targets) {
     const color = target.output === undefined && values['no-color'] !== true && useColor(io.env, io.stdout.isTTY === true);
     // srcRoot: an absolute path below the working directory (`scan "$PWD/dist"`) still gets a
