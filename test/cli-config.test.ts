@@ -158,3 +158,21 @@ describe('sharding and pubguard report merge', () => {
     expect(mixed.stderr).toContain('shard-1.json is the report of shard 1/3, other.json of shard 1/2');
   });
 });
+
+describe('inline ignore markers', () => {
+  it('suppress a key on their own line, but not one a minified line holds far from them or as part of another word', async () => {
+    const token = githubToken(new Prng(77));
+    const pad = 'x=1;'.repeat(50);
+    await mkdir(join(dir, 'inline'));
+    const files: Record<string, string> = {
+      'allowed.js': `const k = "${token}"; // pubguard:allow\n/* gitleaks:allow */ const j = "${token}";\n`,
+      'substring.js': `const j = "${token}"; // not pubguard:allowed\n`,
+      'bundle.min.js': `var re=/gitleaks:allow/;${pad}var k="${token}";${pad}\n`,
+    };
+    for (const [name, content] of Object.entries(files)) await writeFile(join(dir, 'inline', name), content);
+    const result = await runPubguard(['scan', '--quiet', '--format', 'json', 'inline'], { cwd: dir });
+    expect(result.code).toBe(1);
+    const paths = (JSON.parse(result.stdout) as { findings: JsonFinding[] }).findings.map((f) => f.path);
+    expect(paths).toEqual(['inline/bundle.min.js', 'inline/substring.js']);
+  });
+});

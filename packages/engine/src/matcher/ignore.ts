@@ -1,23 +1,64 @@
 // Inline markers that suppress a finding, ours and those of the tools people migrate from.
-const SAME_LINE = /pubguard:allow(?!-next-line)|gitleaks:allow|trufflehog:ignore|pragma: ?allowlist secret|secretlint-disable-line/;
-const NEXT_LINE = /pubguard:allow-next-line|secretlint-disable-next-line|pragma: ?allowlist nextline secret/;
+// A marker is a whole word: no identifier character just before it, and none just after it
+// (nor a hyphen going on with one: `pubguard:allow-next-line` is not `pubguard:allow`), so
+// `pubguard:allowed` or `xgitleaks:allow` in a sentence suppress nothing, while
+// `<!--pubguard:allow-->` and `--pubguard:allow` still work.
+function markers(alternatives: string): RegExp {
+  return new RegExp(`(?<![A-Za-z0-9_$])(?:${alternatives})(?![A-Za-z0-9_$]|-[A-Za-z0-9_$])`, 'g');
+}
 
-// Long minified lines would make a same-line marker suppress everything in the bundle.
-const MAX_MARKER_DISTANCE = 512;
+const SAME_LINE = markers('pubguard:allow|gitleaks:allow|trufflehog:ignore|pragma: ?allowlist secret|secretlint-disable-line');
+const NEXT_LINE = markers('pubguard:allow-next-line|secretlint-disable-next-line|pragma: ?allowlist nextline secret');
+
+// A marker before the match counts only where it opens a comment: in a minified bundle a
+// regex or string holding a marker (`var re=/gitleaks:allow/;`) must not hide a key after it.
+const COMMENT_OPENER = /(?:\/\/|\/\*|#|<!--|--)[ \t]*$/;
 
 /**
- * True when the text around `[start, end)` carries an inline ignore marker: on the same
- * line (within a short distance of the match), or a next-line marker on the line above.
+ * How far from the match a same-line marker may be, in bytes: the rest of a statement and its
+ * trailing comment. Farther along a long minified line it belongs to other code.
+ */
+export const MARKER_DISTANCE = 256;
+
+// How far back the line above is read for a next-line marker.
+const PREVIOUS_LINE_REACH = 512;
+
+/** Start offsets of the whole-word markers of `re` lying within [from, to) of `text`. */
+function markersWithin(re: RegExp, text: string, from: number, to: number): Array<{ at: number; end: number }> {
+  const found: Array<{ at: number; end: number }> = [];
+  // Matched on the whole text, so the word-boundary checks see the real neighbouring bytes.
+  re.lastIndex = from;
+  for (let m = re.exec(text); m !== null && m.index < to; m = re.exec(text)) {
+    if (m.index + m[0].length <= to) found.push({ at: m.index, end: m.index + m[0].length });
+  }
+  return found;
+}
+
+/**
+ * True when the text around the match `[start, end)` carries an inline ignore marker, as a
+ * whole word:
+ * - on the match's line after the match, starting at most MARKER_DISTANCE bytes after its end
+ *   (`key = "…" # pubguard:allow`);
+ * - on the match's line before it, opening a comment (`//`, `/*`, `#`, `<!--` or `--`, then
+ *   the marker) that ends at most MARKER_DISTANCE bytes before the match
+ *   (`/* pubguard:allow *\/ key = "…"`);
+ * - a next-line marker on the line just above (`# pubguard:allow-next-line`).
  */
 export function isInlineIgnored(text: string, start: number, end: number): boolean {
   const lineStart = text.lastIndexOf('\n', start - 1) + 1;
   let lineEnd = text.indexOf('\n', end);
   if (lineEnd < 0) lineEnd = text.length;
-  const from = Math.max(lineStart, start - MAX_MARKER_DISTANCE);
-  const to = Math.min(lineEnd, end + MAX_MARKER_DISTANCE);
-  if (SAME_LINE.test(text.slice(from, to))) return true;
+  const longest = 32;
+  const from = Math.max(lineStart, start - MARKER_DISTANCE - longest);
+  const to = Math.min(lineEnd, end + MARKER_DISTANCE + longest);
+  for (const marker of markersWithin(SAME_LINE, text, from, to)) {
+    if (marker.at >= start) {
+      if (marker.at - end <= MARKER_DISTANCE) return true;
+    } else if (marker.end <= start && start - marker.end <= MARKER_DISTANCE) {
+      if (COMMENT_OPENER.test(text.slice(Math.max(lineStart, marker.at - 16), marker.at))) return true;
+    }
+  }
   if (lineStart === 0) return false;
   const prevStart = text.lastIndexOf('\n', lineStart - 2) + 1;
-  const prev = text.slice(Math.max(prevStart, lineStart - 1 - MAX_MARKER_DISTANCE), lineStart - 1);
-  return NEXT_LINE.test(prev);
+  return markersWithin(NEXT_LINE, text, Math.max(prevStart, lineStart - 1 - PREVIOUS_LINE_REACH), lineStart - 1).length > 0;
 }
