@@ -14,7 +14,9 @@ Scans the given artifacts or directories and records the fingerprints of everyth
 so \`pubguard scan --baseline FILE\` (or "baseline" in pubguard.config.json) leaves those known
 findings out and reports only new ones. A fingerprint is the rule and the secret, not the
 file name or version: the same secret in the next release (pkg-1.0.1.tgz) stays suppressed.
-No secret is written to the baseline.
+No secret is written to the baseline, but a fingerprint is an unsalted sha256 of the secret:
+a weak one (a password) can be guessed back from it. Fix passwords rather than baseline
+them, or keep the baseline out of public repositories.
 
 Options:
   -o, --output FILE   where to write it (default ${DEFAULT_BASELINE_PATH})
