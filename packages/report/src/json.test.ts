@@ -177,6 +177,13 @@ describe('shard reports', () => {
     expect(() => mergeReports([a!, c!], names)).toThrowError(/^shard 2\/3 is missing, so what it scanned/);
   });
 
+  it('names the first ten shards missing of many, counting the rest', () => {
+    const one = parseJsonReport(formatJson({ ...emptyInput(), shard: { index: 5, count: 1_000_000_000_000, inputs: scanA } }));
+    expect(() => mergeReports([one], names)).toThrowError(
+      /^shards 1\/1000000000000, 2\/1000000000000, 3\/1000000000000, 4\/1000000000000, 6\/1000000000000, .*11\/1000000000000 and 999999999989 more are missing/,
+    );
+  });
+
   it('refuses a shard given twice, naming the reports', () => {
     const [a, b, c] = parts();
     expect(() => mergeReports([a!, b!, c!, b!], names)).toThrowError(

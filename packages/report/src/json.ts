@@ -211,9 +211,10 @@ export function parseJsonReport(text: string, source = 'report'): JsonReport {
 
 const shardName = (s: ShardInfo): string => `${s.index}/${s.count}`;
 
-function listed(items: readonly string[]): string {
-  const shown = items.length > 10 ? [...items.slice(0, 10), `${items.length - 10} more`] : [...items];
-  return shown.length === 1 ? shown[0]! : `${shown.slice(0, -1).join(', ')} and ${shown[shown.length - 1]!}`;
+/** `a`, `a and b`, `a, b and c`; past the first `shown`, `and N more`. */
+function listed(items: readonly string[], total: number): string {
+  const all = total > items.length ? [...items, `${total - items.length} more`] : [...items];
+  return all.length === 1 ? all[0]! : `${all.slice(0, -1).join(', ')} and ${all[all.length - 1]!}`;
 }
 
 /**
@@ -250,11 +251,13 @@ function checkShards(reports: readonly JsonReport[], sources: readonly string[])
   const problems: string[] = [];
   const twice = [...byIndex.entries()].filter(([, files]) => files.length > 1).sort(([a], [b]) => a - b);
   for (const [index, files] of twice) problems.push(`shard ${index}/${first.count} is given more than once (${files.map(name).join(', ')})`);
+  // The count comes from a file: name the first few missing without walking all of them.
+  const absent = first.count - byIndex.size;
   const missing: string[] = [];
-  for (let index = 1; index <= first.count; index++) if (!byIndex.has(index)) missing.push(`${index}/${first.count}`);
-  if (missing.length > 0) {
+  for (let index = 1; index <= first.count && missing.length < 10; index++) if (!byIndex.has(index)) missing.push(`${index}/${first.count}`);
+  if (absent > 0) {
     problems.push(
-      `${missing.length === 1 ? 'shard' : 'shards'} ${listed(missing)} ${missing.length === 1 ? 'is' : 'are'} missing, so what ${missing.length === 1 ? 'it' : 'they'} scanned would be left out of the merged report`,
+      `${absent === 1 ? 'shard' : 'shards'} ${listed(missing, absent)} ${absent === 1 ? 'is' : 'are'} missing, so what ${absent === 1 ? 'it' : 'they'} scanned would be left out of the merged report`,
     );
   }
   if (problems.length > 0) {
