@@ -48,6 +48,7 @@ export function isInlineIgnored(text: string, start: number, end: number): boole
   const lineStart = text.lastIndexOf('\n', start - 1) + 1;
   let lineEnd = text.indexOf('\n', end);
   if (lineEnd < 0) lineEnd = text.length;
+  // Reach a little past the distance, so a marker starting just within it is read whole.
   const longest = 32;
   const from = Math.max(lineStart, start - MARKER_DISTANCE - longest);
   const to = Math.min(lineEnd, end + MARKER_DISTANCE + longest);
