@@ -1,4 +1,5 @@
 import { relative } from 'node:path';
+import { STRUCTURE_RULES } from '@pubguard/engine';
 import { checkRuleOverlaps, checkRules, compileRules, type RuleDefinition, RuleError, type RuleProblem } from '@pubguard/rules';
 import { parseStrict } from '../args.js';
 import { loadRulesConfig, type RulesConfig } from '../config.js';
@@ -10,14 +11,16 @@ const CONFIG_OPTION = `  -c, --config FILE  settings file whose rules.disable an
 const LIST_HELP = `Usage: pubguard rules list [--config FILE] [--format text|json]
 
 Lists the rules a scan runs: id, severity and title. Those are the built-in rules, less the
-ones the settings file disables (rules.disable), then its custom rules (rules.custom),
-marked "(custom)".
+ones the settings file disables (rules.disable), then the archive-structure checks (path
+traversal, links out, device files, setuid, conflicting duplicates), marked "(structure
+check)": built in and always run, they cannot be disabled, only allowed per entry. Last come
+the settings file's custom rules (rules.custom), marked "(custom)".
 
 Options:
 ${CONFIG_OPTION}
   -f, --format FMT   text (default) or json (an array of {id, title, severity, confidence,
-                     description, keywords, references, source ("builtin" or "custom"),
-                     and paths for path rules})
+                     description, keywords, references, source ("builtin", "structure"
+                     or "custom"), disableable, and paths for path rules})
   -h, --help         show this help
 
 Exit codes: 0 listed, 2 usage error or a settings file that cannot be used (as for scan).
@@ -67,9 +70,27 @@ function configNote(rules: RulesConfig, cwd: string): string {
   return ` (${parts.join(', ')}; from ${relative(cwd, rules.loaded.path) || rules.loaded.path})`;
 }
 
+type ListedSource = 'builtin' | 'structure' | 'custom';
+
+// The archive-structure checks, described as rules are: a scan reports their ids, so a user
+// must be able to look them up here, though nothing but a per-entry allowlist turns them off.
+const STRUCTURE_DEFS: readonly RuleDefinition[] = STRUCTURE_RULES.map((r) => ({
+  id: r.id,
+  title: r.title,
+  severity: r.severity,
+  confidence: 'high',
+  description: r.description,
+  keywords: [],
+  examples: [],
+  negative_examples: [],
+}));
+
+const MARKS: Record<ListedSource, string> = { builtin: '', structure: ' (structure check)', custom: ' (custom)' };
+
 function listRules(rules: RulesConfig, format: 'text' | 'json', io: CliIO): void {
-  const defs: Array<{ def: RuleDefinition; source: 'builtin' | 'custom' }> = [
+  const defs: Array<{ def: RuleDefinition; source: ListedSource }> = [
     ...rules.builtin.map((def) => ({ def, source: 'builtin' as const })),
+    ...STRUCTURE_DEFS.map((def) => ({ def, source: 'structure' as const })),
     ...rules.custom.map((def) => ({ def, source: 'custom' as const })),
   ];
   if (format === 'json') {
@@ -83,13 +104,15 @@ function listRules(rules: RulesConfig, format: 'text' | 'json', io: CliIO): void
       references: d.references ?? [],
       ...(d.paths ? { paths: d.paths } : {}),
       source,
+      disableable: source !== 'structure',
     }));
     io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     return;
   }
   const idWidth = Math.max(...defs.map(({ def }) => def.id.length), 2);
-  const lines = defs.map(({ def: d, source }) => `${d.id.padEnd(idWidth)}  ${d.severity.padEnd(8)}  ${d.title}${source === 'custom' ? ' (custom)' : ''}`);
-  io.stdout.write(`${['ID'.padEnd(idWidth), 'SEVERITY', 'TITLE'].join('  ')}\n${lines.join('\n')}\n${defs.length} rules${configNote(rules, io.cwd)}\n`);
+  const lines = defs.map(({ def: d, source }) => `${d.id.padEnd(idWidth)}  ${d.severity.padEnd(8)}  ${d.title}${MARKS[source]}`);
+  const counts = `${defs.length - STRUCTURE_DEFS.length} rules${configNote(rules, io.cwd)} and ${STRUCTURE_DEFS.length} archive-structure checks, which cannot be disabled`;
+  io.stdout.write(`${['ID'.padEnd(idWidth), 'SEVERITY', 'TITLE'].join('  ')}\n${lines.join('\n')}\n${counts}\n`);
 }
 
 /** `pubguard rules list`: the rules a scan runs, built-in and from the settings file. */
