@@ -88,8 +88,18 @@ describe('digestReason', () => {
     ['iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk', 'base64 PNG image'],
     ['AAAAC3NzaC1lZDI1NTE5AAAAIGIwIUzoLEu4lcCtta', 'SSH public key'],
     ['MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEwtdNxafc', 'public key (SPKI)'],
+    ['$2b$12$IDS4v4Woe47s4HBS74df3.zjgMjlpS4EwICOznbYil/nVlorNOxOy', 'bcrypt hash'],
+    ['$2y$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy', 'bcrypt hash'],
+    ['$argon2id$v=19$m=65536,t=3,p=4$QR8eV+aUPac0c2FsdA$Jn1HTb7rBAmqx6z2yPmuv0eWm+7gYFP8Q1Tc4yEDFEo', 'Argon2 hash'],
+    ['$6$XBO.EBWSDJQx0L7y$.Sb3iJG0ZaX3V6Kmt3wL9HRacgQ/2TAbBrXMYhNxqyoWxsjG66MkMUZBDRKbqw8oZhCslS1TIVbyuAORfjko20', 'crypt(3) hash'],
+    ['$5$rounds=5000$DaThzmmOAj9GAaZS$cqqcEnExAg7EBcHr/71EzRzL5D9kDYde.kN4Xrd2251', 'crypt(3) hash'],
+    ['pbkdf2_sha256$600000$QR8eV+aUPac0$JJxzqXZZjVcKul9R8D5h8N5McBj00fd52tV5l+VEBtU=', 'Django password hash'],
   ])('recognises %s', (value, reason) => {
     expect(digestReason(value)).toBe(reason);
+  });
+  it('reads a password that only starts like a hash as a password', () => {
+    expect(digestReason('$2b$Wq9vB2rLx7Ta!')).toBeUndefined();
+    expect(digestReason('$6$Wq9vB2rLx7Ta')).toBeUndefined();
   });
   it('rejects other hex lengths only when the name says hash', () => {
     const hex64 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';

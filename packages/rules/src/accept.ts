@@ -219,15 +219,29 @@ const PUBLIC_DATA_PREFIXES: ReadonlyArray<readonly [string, string]> = [
   ['MCowBQYDK2VwAyEA', 'public key (SPKI)'],
 ];
 
+// Stored password hashes: what a login check compares a password with, not the password.
+// Each shape is the whole value, salt and hash included, so a password merely starting with
+// `$2b$` is still read.
+const PASSWORD_HASHES: ReadonlyArray<readonly [RegExp, string]> = [
+  [/^\$2[abxy]?\$[0-9]{2}\$[./A-Za-z0-9]{53}$/, 'bcrypt hash'],
+  [/^\$argon2(?:id|i|d)\$(?:v=[0-9]{1,3}\$)?m=[0-9]{1,10},t=[0-9]{1,10},p=[0-9]{1,3}\$[A-Za-z0-9+/]{8,}={0,2}\$[A-Za-z0-9+/]{16,}={0,2}$/, 'Argon2 hash'],
+  [/^\$(?:1|5|6)\$(?:rounds=[0-9]{1,9}\$)?[./A-Za-z0-9]{1,16}\$[./A-Za-z0-9]{22,86}$/, 'crypt(3) hash'],
+  [/^\$y\$[./A-Za-z0-9]{1,16}\$[./A-Za-z0-9]{1,86}\$[./A-Za-z0-9]{43}$/, 'yescrypt hash'],
+  [/^(?:pbkdf2_sha(?:1|256|512)|argon2|bcrypt_sha256|scrypt)\$[^$\s]{1,200}\$[A-Za-z0-9+/.=$_,-]{16,}$/, 'Django password hash'],
+  [/^\$pbkdf2(?:-sha(?:1|256|512))?\$[0-9]{1,9}\$[./A-Za-z0-9]{2,64}\$[./A-Za-z0-9]{16,}$/, 'PBKDF2 hash (passlib)'],
+];
+
 const HASH_NAME = /hash|digest|checksum|sha[-_]?(?:1|256|384|512)?|md5|integrity|etag|fingerprint|commit|revision|\brev\b|nonce|salt|uuid|guid/i;
 
 /**
  * Why a value is public or derived data rather than a credential, or undefined: lock-file
- * integrity strings, UUIDs, data URIs, base64 images, public keys, and hex digests (any 40-char
+ * integrity strings, stored password hashes (bcrypt, Argon2, crypt(3) `$5$`/`$6$`, Django's
+ * `pbkdf2_sha256$…`), UUIDs, data URIs, base64 images, public keys, and hex digests (any 40-char
  * hex, as git object ids are everywhere; other lengths when the name says hash or checksum).
  */
 export function digestReason(secret: string, match = secret): string | undefined {
   if (/^sha(?:1|256|384|512)-[A-Za-z0-9+/]{20,}={0,2}$/.test(secret)) return 'integrity hash';
+  for (const [re, what] of PASSWORD_HASHES) if (re.test(secret)) return what;
   if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(secret)) return 'UUID';
   if (/^data:/i.test(secret)) return 'data URI';
   if (/^(?:ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-nistp[0-9]{3}|sk-ssh-ed25519@openssh\.com) /.test(secret)) return 'SSH public key';
