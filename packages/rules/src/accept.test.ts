@@ -200,11 +200,11 @@ describe('looksLikePlaceholderWord on code around a value', () => {
 });
 
 describe('placeholderReason for URLs on reserved example domains', () => {
-  it.each(['https://app:Vq8Lr2xTz9Wm@example.com', 'http://123abc:def456@example.org', 'smtp://m:Vq8Lr2xTz9Wm@mail.corp.example', 'https://u:Vq8Lr2xTz9Wm@api.example.net:8443'])('%s', (match) => {
+  it.each(['https://app:Vq8Lr2xTz9Wm@example.com', 'http://123abc:def456@example.org', 'smtp://m:Vq8Lr2xTz9Wm@mail.corp.example', 'https://u:Vq8Lr2xTz9Wm@api.example.net:8443', 'https://deploy:pMWo29zu3URfe2@db.example.com/x', 'https://u:Vq8Lr2xTz9Wm@host.invalid/'])('%s', (match) => {
     const secret = /:([^:@/]+)@/.exec(match.slice(8))?.[1] ?? '';
     expect(placeholderReason(secret, match)).toBe('URL on a reserved example domain');
   });
-  it.each(['https://app:Vq8Lr2xTz9Wm@example.com.evil.test', 'https://app:Vq8Lr2xTz9Wm@myexample.com', 'https://app:Vq8Lr2xTz9Wm@examples.org'])('still reports %s', (match) => {
+  it.each(['https://app:Vq8Lr2xTz9Wm@example.com.evil.test', 'https://app:Vq8Lr2xTz9Wm@myexample.com', 'https://app:Vq8Lr2xTz9Wm@examples.org', 'https://app:Vq8Lr2xTz9Wm@db.acme-corp.io/x', 'https://app:Vq8Lr2xTz9Wm@git.internal.test', 'https://app:Vq8Lr2xTz9Wm@localhost:8080', 'https://app:Vq8Lr2xTz9Wm@invalid.acme-corp.io'])('still reports %s', (match) => {
     expect(placeholderReason('Vq8Lr2xTz9Wm', match)).toBeUndefined();
   });
 });

@@ -49,8 +49,10 @@ export const DOCUMENTED_EXAMPLES: readonly string[] = [
 
 const DOCUMENTED = new Set(DOCUMENTED_EXAMPLES);
 
-// `@host` right after a URL's password, where host is or ends in a reserved example domain.
-const EXAMPLE_HOST = /^@(?:[a-z0-9_-]{1,63}\.){0,8}example(?:\.(?:com|net|org))?\.?(?:$|[:/?#])/i;
+// `@host` right after a URL's password, where host is or ends in a reserved example domain
+// (RFC 2606: example.com, .net, .org, the .example TLD) or in .invalid, which never resolves.
+// Not .test or localhost: those name real machines of a test setup, whose passwords work.
+const EXAMPLE_HOST = /^@(?:[a-z0-9_-]{1,63}\.){0,8}(?:example(?:\.(?:com|net|org))?|invalid)\.?(?:$|[:/?#])/i;
 
 // Each entry is a shape that only a placeholder, a template or a reference to a variable has;
 // a random credential essentially never contains one.
@@ -103,7 +105,7 @@ export function placeholderReason(secret: string, match = secret): string | unde
     if (/\$\{\{?\s?$/.test(before) || /\{\{\s?$/.test(before)) return 'template or variable reference';
   }
   // A password in a URL whose host is reserved for documentation (RFC 2606: example.com,
-  // .net, .org and the .example TLD) opens nothing: no such server can exist.
+  // .net, .org, the .example TLD, and .invalid) opens nothing: no such server can exist.
   const last = match.lastIndexOf(secret);
   if (last >= 0 && EXAMPLE_HOST.test(match.slice(last + secret.length))) return 'URL on a reserved example domain';
   return undefined;
