@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { builtinRuleDefinitions, builtinRuleset } from './builtin.js';
-import { checkRuleOverlaps, checkRules, findUnboundedQuantifier, matchRule } from './check.js';
+import { checkRuleOverlaps, checkRules, findUnboundedQuantifier, literalRuns, matchRule, type RuleProblem } from './check.js';
 import { compileRules } from './compile.js';
 import type { RuleDefinition } from './types.js';
 
@@ -52,6 +52,31 @@ describe('checkRules', () => {
   it('reports a match that contains none of the keywords', () => {
     const problems = checkRules([{ ...good, keywords: ['zzz'] }]);
     expect(problems.map((p) => p.message)).toContain('example 1: match contains none of the keywords');
+  });
+  it('warns of a rule without examples none of whose keywords is literal text in its pattern', () => {
+    const bare = { ...good, examples: [], negative_examples: [] };
+    const keywordWarning = (def: RuleDefinition): RuleProblem[] => checkRules([def], { relaxed: true }).filter((p) => p.message.startsWith('no keyword is literal text'));
+    expect(keywordWarning({ ...bare, keywords: ['zzz'], pattern: '(abc)' })).toEqual([expect.objectContaining({ ruleId: 'demo-token', level: 'warning' })]);
+    expect(keywordWarning({ ...bare, keywords: ['demo_'], pattern: '(dem[^x]_[A-Za-z0-9]{12})' })).toHaveLength(1);
+    expect(keywordWarning({ ...bare, keywords: ['demo_'], pattern: '(demo[0-9a-z]_[A-Za-z0-9]{12})' })).toHaveLength(1);
+    expect(keywordWarning(bare)).toEqual([]);
+    expect(keywordWarning({ ...bare, keywords: ['acme_', 'zzz'], pattern: '(?<![a-z])(ACME\\x5f[0-9a-f]{32})' })).toEqual([]);
+    expect(keywordWarning({ ...bare, keywords: ['api.acme'], pattern: 'https://api\\.acme\\.io/([a-z]{8})' })).toEqual([]);
+    expect(keywordWarning({ ...bare, keywords: ['demo_'], pattern: '((?:demo|DEMO)_[A-Za-z0-9]{12})' })).toEqual([]);
+    // With examples, checkRuleExamples shows whether the match holds a keyword.
+    expect(keywordWarning({ ...good, keywords: ['demo_'], pattern: '(dem[^x]_[A-Za-z0-9]{12})' })).toEqual([]);
+    // Every built-in rule's keywords are found in its pattern: the check is not noise.
+    for (const def of builtinRuleDefinitions().filter((d) => d.pattern)) {
+      expect(keywordWarning({ ...def, examples: [] }), def.id).toEqual([]);
+    }
+  });
+  it('finds the literal text a pattern can match, expanding small alternations and classes', () => {
+    expect(literalRuns('(?<![A-Za-z0-9_])((?:ghp|gho)_[A-Za-z0-9]{36})')).toEqual(['ghp_', 'gho_']);
+    expect(literalRuns('api[_-]?key\\s{0,4}=')).toEqual(['apikey=', 'api_key=', 'api-key=']);
+    expect(literalRuns('AGE-SECRET-KEY-1[A-Z0-9]{58}')).toEqual(['AGE-SECRET-KEY-1']);
+    expect(literalRuns('(?<=token=)([a-z]{8})x{2,4}')).toEqual(['xx', 'token=']);
+    // A back-reference stands for any string its group can match (not only the one it did).
+    expect(literalRuns('(["\'])k=\\1')).toEqual(expect.arrayContaining(['"k="', "'k='"]));
   });
   it('reports an example whose first keyword starts past keywordWithin', () => {
     expect(checkRules([{ ...good, keywordWithin: 0 }])).toEqual([]);

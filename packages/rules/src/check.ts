@@ -75,6 +75,164 @@ export function findUnboundedQuantifier(source: string): string | undefined {
   return undefined;
 }
 
+// What a piece of a regex can match, as far as literal text goes: `exact`, some strings the
+// whole piece can match (undefined when none is known: `\d`, `.`, a large class), and
+// `texts`, strings some match of the piece holds inside.
+interface Piece {
+  exact?: string[];
+  texts: string[];
+}
+
+const MAX_STRINGS = 256;
+
+function product(a: string[], b: string[]): string[] | undefined {
+  if (a.length * b.length > MAX_STRINGS) return undefined;
+  return [...new Set(a.flatMap((x) => b.map((y) => x + y)))];
+}
+
+function allOf(piece: Piece): string[] {
+  return [...(piece.exact ?? []), ...piece.texts];
+}
+
+/**
+ * Literal strings that matches of a regex source can hold: small alternations, optional
+ * parts, character classes of a few members and back-references are expanded
+ * (`(?:ghp|gho)_` gives `ghp_` and `gho_`, `api[_-]?key` gives `apikey`, `api_key` and
+ * `api-key`, `\s{0,2}=` joins the `=` to what comes before); anything else (`\d`, `.`,
+ * larger classes) ends a string. Each string is text that some match of the pattern holds,
+ * except that a back-reference stands for every string its group can match, not only the
+ * one it matched.
+ */
+export function literalRuns(source: string): string[] {
+  let i = 0;
+  const groups: Array<string[] | undefined> = [];
+  const parseAlternation = (): Piece => {
+    const branches: Piece[] = [parseSequence()];
+    while (source[i] === '|') {
+      i++;
+      branches.push(parseSequence());
+    }
+    const known = branches.filter((b) => b.exact !== undefined).flatMap((b) => b.exact ?? []);
+    const exact = known.length > 0 && known.length <= MAX_STRINGS ? [...new Set(known)] : undefined;
+    return { exact, texts: branches.flatMap((b) => (exact ? b.texts : allOf(b))) };
+  };
+  const parseSequence = (): Piece => {
+    let current: string[] | undefined = [''];
+    const texts: string[] = [];
+    while (i < source.length && source[i] !== '|' && source[i] !== ')') {
+      const piece = quantified(parseAtom());
+      texts.push(...piece.texts);
+      const joined: string[] | undefined = current && piece.exact ? product(current, piece.exact) : undefined;
+      if (joined) current = joined;
+      else {
+        texts.push(...(current ?? []));
+        current = piece.exact;
+      }
+    }
+    return { exact: current, texts };
+  };
+  const quantified = (piece: Piece): Piece => {
+    const c = source[i];
+    const range = c === '{' ? /^\{(\d+)(?:,\d*)?\}/.exec(source.slice(i)) : null;
+    if (c !== '?' && c !== '*' && c !== '+' && !range) return piece;
+    i += range ? range[0].length : 1;
+    if (source[i] === '?') i++; // lazy
+    const min = range ? Number(range[1]) : c === '+' ? 1 : 0;
+    if (min === 0) return piece.exact ? { exact: [...new Set(['', ...piece.exact])], texts: piece.texts } : { exact: [''], texts: piece.texts };
+    // The fewest repeats are a match of the whole; more only add texts already counted.
+    let exact: string[] | undefined = piece.exact ? [''] : undefined;
+    for (let n = min; n > 0 && exact && piece.exact; n--) exact = product(exact, piece.exact);
+    return { exact, texts: exact ? piece.texts : allOf(piece) };
+  };
+  const parseAtom = (): Piece => {
+    const c = source[i] as string;
+    i++;
+    if (c === '(') {
+      const opening = /^\?(?::|=|!|<=|<!|<[A-Za-z_][A-Za-z0-9_]*>)/.exec(source.slice(i));
+      if (opening) i += opening[0].length;
+      const capturing = !opening || opening[0].startsWith('?<') && !/^\?<[=!]/.test(opening[0]);
+      const number = groups.length;
+      if (capturing) groups.push(undefined);
+      const inner = parseAlternation();
+      i++; // ')'
+      if (capturing) groups[number] = inner.exact;
+      // A lookaround's text lies next to the match: kept as text, matching nothing itself.
+      if (opening && /^\?(?:=|!|<=|<!)$/.test(opening[0])) return { exact: [''], texts: allOf(inner) };
+      return inner;
+    }
+    if (c === '[') {
+      const close = classEnd(source, i);
+      const members = classMembers(source.slice(i, close));
+      i = close + 1;
+      return { exact: members, texts: [] };
+    }
+    if (c === '\\') {
+      const next = source[i] ?? '';
+      const hex = next === 'x' ? /^x([0-9a-fA-F]{2})/.exec(source.slice(i)) : next === 'u' ? /^u([0-9a-fA-F]{4})/.exec(source.slice(i)) : null;
+      if (hex?.[1]) {
+        i += hex[0].length;
+        return { exact: [String.fromCharCode(Number.parseInt(hex[1], 16))], texts: [] };
+      }
+      const backReference = /^[1-9][0-9]?/.exec(source.slice(i));
+      if (backReference) {
+        i += backReference[0].length;
+        return { exact: groups[Number(backReference[0]) - 1], texts: [] };
+      }
+      i++;
+      if (next === 'b' || next === 'B') return { exact: [''], texts: [] };
+      if (next === 'k') {
+        const name = /^<[^>]*>/.exec(source.slice(i));
+        if (name) i += name[0].length;
+        return { texts: [] };
+      }
+      // \d \w \s \n...: no printable literal text.
+      if (/[A-Za-z0-9]/.test(next)) return { texts: [] };
+      return { exact: [next], texts: [] };
+    }
+    if (c === '^' || c === '$') return { exact: [''], texts: [] };
+    if (c === '.') return { texts: [] };
+    return { exact: [c], texts: [] };
+  };
+  const out: string[] = [];
+  while (i < source.length) {
+    out.push(...allOf(parseAlternation()));
+    i++; // an unbalanced ')'
+  }
+  return [...new Set(out)].filter((t) => t !== '');
+}
+
+/** Index of the `]` closing a character class whose body starts at `from`. */
+function classEnd(source: string, from: number): number {
+  let j = from;
+  for (; j < source.length && source[j] !== ']'; j++) if (source[j] === '\\') j++;
+  return j;
+}
+
+/** The members of a character class body, when it is not negated and has at most 16 of them. */
+function classMembers(body: string): string[] | undefined {
+  if (body.startsWith('^')) return undefined;
+  const chars: string[] = [];
+  for (let j = 0; j < body.length; j++) {
+    let ch = body[j] as string;
+    if (ch === '\\') {
+      const next = body[++j] ?? '';
+      if (/[A-Za-z0-9]/.test(next)) return undefined;
+      ch = next;
+    }
+    if (body[j + 1] === '-' && j + 2 < body.length) {
+      const to = body[j + 2] as string;
+      if (to === '\\') return undefined;
+      const a = ch.charCodeAt(0);
+      const b = to.charCodeAt(0);
+      if (b - a > 16) return undefined;
+      for (let k = a; k <= b; k++) chars.push(String.fromCharCode(k));
+      j += 2;
+    } else chars.push(ch);
+    if (chars.length > 16) return undefined;
+  }
+  return [...new Set(chars)];
+}
+
 function checkOne(def: RuleDefinition, rule: CompiledRule, relaxed: boolean): RuleProblem[] {
   const problems: RuleProblem[] = [];
   const add = (message: string): void => void problems.push({ ruleId: def.id, message });
@@ -86,6 +244,21 @@ function checkOne(def: RuleDefinition, rule: CompiledRule, relaxed: boolean): Ru
   if (rule.source) {
     const unbounded = findUnboundedQuantifier(rule.source);
     if (unbounded) add(`pattern has an unbounded quantifier ${unbounded}; bound it (e.g. {1,64}) so matching stays linear`);
+    // The keywords gate where the regex runs: a match holding none fires only when a keyword
+    // happens to be nearby. Examples prove a keyword is in the match (checkRuleExamples);
+    // without them, the pattern's literal text is all there is to go by.
+    if (def.examples.length === 0 && def.keywords.length > 0) {
+      const runs = literalRuns(rule.source).map((r) => r.toLowerCase());
+      if (!def.keywords.some((k) => runs.some((r) => r.includes(k.toLowerCase())))) {
+        problems.push({
+          ruleId: def.id,
+          message:
+            'no keyword is literal text the pattern can match, so a match may hold none and the rule then fires only where a keyword happens to be nearby; ' +
+            'use a keyword every match contains, or add examples, which show whether it does (this check reads the pattern\'s literal text, small alternations and classes; a keyword spelt otherwise is not seen)',
+          level: 'warning',
+        });
+      }
+    }
   }
   problems.push(...checkRuleExamples(def, rule));
   return problems;

@@ -35,7 +35,10 @@ reported (with a valid checksum where the format has one) and no negative exampl
 Custom rules from the settings file (rules.custom) pass the same checks, except that fewer
 than two examples or negative examples, or no reference, is a warning: a custom rule's
 examples are optional. A custom rule whose every example another rule reports too gets a
-warning naming the rule a scan reports such a secret as. Warnings leave the exit code at 0.
+warning naming the rule a scan reports such a secret as, and one without examples none of
+whose keywords is text its pattern can match (read from the pattern's literal text, small
+alternations and classes) a warning that it fires only where a keyword happens to be nearby.
+Warnings leave the exit code at 0.
 A custom rule that does not compile (an invalid pattern, say), an example of one that is not
 reported, or a negative example that is, is a problem of that rule here (exit 1), the other
 rules still checked, where scan refuses the settings file (exit 2).
