@@ -177,7 +177,7 @@ export function looksLikePlaceholderWord(secret: string): boolean {
   // follows is: a property access, a `+` at both ends, or a name by the tests below.
   const joined = /^\+([a-z_$][a-z0-9_$]{0,60}(?:\.[a-z_$][a-z0-9_$]{0,60}){0,6})(\+?)$/i.exec(secret);
   if (joined?.[1] !== undefined && (joined[2] === '+' || joined[1].includes('.') || looksLikePlaceholderWord(joined[1]))) return true;
-  if (/^[A-Z][A-Z0-9_]{2,60}$/.test(secret)) return true; // a constant's name
+  if (/^_{0,2}[A-Z][A-Z0-9_]{2,60}$/.test(secret)) return true; // a constant's name (__WEBPACK_MODULE_REFERENCE__ too)
   // camelCase or snake_case identifiers (accessTokenFromServer, db_password_value) are code.
   // A few trailing digits keep it a name (SensitiveString2048, a type in a .d.ts), and so do
   // digits that belong to a word (base64EncodedKey, sha256Digest, utf8Text).
@@ -194,8 +194,9 @@ export function looksLikePlaceholderWord(secret: string): boolean {
   // Letters and underscores only, with an underscore: a name (crypto_box_SECRETKEYBYTES).
   if (/^[A-Za-z]{1,40}(?:_[A-Za-z]{1,40}){1,8}$/.test(secret)) return true;
   // Lower-case slugs of three or more words (real-secret-6-levels): labels and ids.
-  // Also joined by slashes: error codes such as Firebase's auth/invalid-api-key.
-  if (/^[a-z]{2,20}(?:[-/](?:[a-z]{2,20}|[0-9]{1,3})){2,8}$/.test(secret)) return true;
+  // Also joined by slashes or dots: error codes such as Firebase's auth/invalid-api-key,
+  // syntax-highlighting scopes such as keyword.tag-while.
+  if (/^[a-z]{2,20}(?:[-/.](?:[a-z]{2,20}|[0-9]{1,3})){2,8}$/.test(secret)) return true;
   // File system and URL paths.
   if (/^(?:\/|\.{1,2}\/|~\/|[A-Za-z]:\\)/.test(secret)) return true;
   // Non-ASCII bytes (UTF-8 read as latin1): translated UI text such as "Contraseña".

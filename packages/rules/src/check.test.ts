@@ -74,6 +74,7 @@ describe('checkRules', () => {
     expect(literalRuns('(?<![A-Za-z0-9_])((?:ghp|gho)_[A-Za-z0-9]{36})')).toEqual(['ghp_', 'gho_']);
     expect(literalRuns('api[_-]?key\\s{0,4}=')).toEqual(['apikey=', 'api_key=', 'api-key=']);
     expect(literalRuns('AGE-SECRET-KEY-1[A-Z0-9]{58}')).toEqual(['AGE-SECRET-KEY-1']);
+    expect(literalRuns('Bearer[ \\t]{1,4}x')).toEqual(['Bearer x', 'Bearer\tx']);
     expect(literalRuns('(?<=token=)([a-z]{8})x{2,4}')).toEqual(['xx', 'token=']);
     // A back-reference stands for any string its group can match (not only the one it did).
     expect(literalRuns('(["\'])k=\\1')).toEqual(expect.arrayContaining(['"k="', "'k='"]));

@@ -216,8 +216,10 @@ function classMembers(body: string): string[] | undefined {
     let ch = body[j] as string;
     if (ch === '\\') {
       const next = body[++j] ?? '';
-      if (/[A-Za-z0-9]/.test(next)) return undefined;
-      ch = next;
+      const control = ({ t: '\t', n: '\n', r: '\r' } as Record<string, string>)[next];
+      if (control) ch = control;
+      else if (/[A-Za-z0-9]/.test(next)) return undefined;
+      else ch = next;
     }
     if (body[j + 1] === '-' && j + 2 < body.length) {
       const to = body[j + 2] as string;
