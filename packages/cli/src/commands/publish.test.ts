@@ -124,6 +124,22 @@ describe('pubguard publish', () => {
     }
   });
 
+  it('warns that what a simple index over plain http lists could be altered on the way, unless it is this machine', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'pubguard-cli-publish-'));
+    await wheel(cwd, 'acme', '1.0.0');
+    for (const [indexUrl, warned] of [
+      ['http://pypi.internal.example/simple/', true],
+      ['http://127.0.0.1:9/simple/', false],
+      ['https://pypi.internal.example/simple/', false],
+    ] as const) {
+      const io = memoryIO({ cwd, env: { PYPI_TOKEN: 'loopback-registry-token-0123456789' } });
+      // --jobs x stops the command before anything is sent; the warning comes first.
+      const r = await run(['publish', 'pypi', 'acme-1.0.0-py3-none-any.whl', '--repository-url', 'http://127.0.0.1:9/legacy/', '--index-url', indexUrl, '--tag-name', 'v1.0.0', '--dry-run', '-j', 'x'], io);
+      expect(r.exitCode).toBe(2);
+      expect(io.err().startsWith('warning: --index-url is plain http: what pypi.internal.example lists'), `${indexUrl}: ${io.err()}`).toBe(warned);
+    }
+  });
+
   it('takes --skip-existing for pypi, hands it to twine and names the skipped files; refuses it for npm', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'pubguard-cli-publish-'));
     await wheel(cwd, 'acme', '1.0.0');

@@ -2,9 +2,9 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import { type Ecosystem, type PublishResult, type StepOutcome, publishRelease } from '@pubguard/release';
 import { visible } from '@pubguard/report';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
-import { checkHttpUrl, jobsSetting, type OptionSpecs, parseCommandArgs } from '../args.js';
+import { jobsSetting, type OptionSpecs, parseCommandArgs } from '../args.js';
 import { configuredScan, loadScanConfig } from '../config.js';
-import { checkTokenUrl } from '../token-url.js';
+import { checkIndexUrl, checkTokenUrl } from '../token-url.js';
 import { DEFAULT_AUDIT_PATH, actorOf, initiatorOf, outputFormat, writeJson } from './audit.js';
 
 const commonHelp = (tokenVar: string): string => `Release gate (each step is an audit record; the first refusal stops the run):
@@ -163,11 +163,7 @@ async function runPublish(ecosystem: Ecosystem, argv: string[], io: CliIO): Prom
   const registry = ecosystem === 'npm' ? str('registry') : str('repository-url');
   if (registry !== undefined) checkTokenUrl(registry, ecosystem === 'npm' ? '--registry' : '--repository-url', io);
   const indexUrl = str('index-url');
-  if (indexUrl !== undefined) {
-    checkHttpUrl(indexUrl, '--index-url');
-    const u = new URL(indexUrl);
-    if (u.username || u.password) throw new UsageError('--index-url carries a user name or password: give the public simple index, which is read without credentials');
-  }
+  if (indexUrl !== undefined) checkIndexUrl(indexUrl, '--index-url', io);
   const access = str('access');
   if (access !== undefined && access !== 'public' && access !== 'restricted') throw new UsageError(`--access takes public or restricted, not '${access}'`);
   const distTag = str('tag');
