@@ -107,6 +107,12 @@ describe('digestReason', () => {
     expect(digestReason(hex64, `api_key = "${hex64}"`)).toBeUndefined();
     expect(digestReason('Zk8qW3rT9vB2nL5xC7mP1sD4')).toBeUndefined();
   });
+  it('takes an Ethereum address for public data, not a private key of the same alphabet', () => {
+    const address = `0x${randomBytes(20).toString('hex')}`;
+    expect(digestReason(address)).toBe('Ethereum address');
+    expect(digestReason(address.toUpperCase().replace('0X', '0x'))).toBe('Ethereum address');
+    expect(digestReason(`0x${randomBytes(32).toString('hex')}`, 'privateKey: "0x…"')).toBeUndefined();
+  });
 });
 
 describe('acceptCandidate', () => {
@@ -181,6 +187,41 @@ describe('looksLikePlaceholderWord on shapes seen in published packages', () => 
   });
 
   it.each(['hZ8v2Qk9LmX4pW7t', 'Tr0ub4dor&3x!9q', 'pX7#mK2$vL9q', 's3cr3T-Pa55-2025', 'ZGVwbG95OmhaOHYyUWs5TG0='])('%s still counts as a value', (value) => {
+    expect(looksLikePlaceholderWord(value)).toBe(false);
+  });
+});
+
+describe('looksLikePlaceholderWord on names and labels that generated code assigns to token fields', () => {
+  it.each([
+    ['constant.begin..filter.slim', 'a syntax scope with an empty word'],
+    ['meta.tag.punctuation.tag-close.', 'a syntax scope that code completes'],
+    ['comment.line.backslash-g.forth', 'a syntax scope with a one-letter word'],
+    ['x-ms-documentdb-expiry-seconds', 'a header name in lower case'],
+    ['credentials-exchange', 'a two-word label'],
+    ['CSSSyntaxVisitorReturn', 'a type name starting with an acronym'],
+    ['InlineHookOAuthPrivateKeyJwtConfig', 'a type name with an acronym inside'],
+    ['CustomAuthResultV2', 'a versioned type name'],
+    ['aws-cdk-lib/aws-bedrockagentcore.CfnOAuth2CredentialProvider', 'a module and type path with digits'],
+    ['outputs.glue.GetConnectionAuthenticationConfigurationOauth2PropertyOauth2Credential', 'a long module path and type'],
+    ['credentials.accessKeyId+', 'a property access a concatenation continues'],
+    ['ZW5jcnlwdGVkLXBhc3N3b3JkCg==', 'base64 of "encrypted-password" and a line break'],
+  ])('%s is %s, not a secret', (value) => {
+    expect(looksLikePlaceholderWord(value)).toBe(true);
+  });
+  // Random values of the alphabets these shapes use, generated here so that no fixed value is
+  // tuned for: about 1 in 1 000 of them takes such a shape by chance.
+  it('keeps random mixed-case values and lower-case values joined by a hyphen', () => {
+    const pick = (alphabet: string, n: number) => Array.from(randomBytes(n), (b) => alphabet[b % alphabet.length]).join('');
+    const lower = 'abcdefghijklmnopqrstuvwxyz0123456789';
+    let flagged = 0;
+    for (let i = 0; i < 2000; i++) {
+      for (const value of [pick(`ABCDEFGHIJKLMNOPQRSTUVWXYZ${lower}`, 24), `${pick(lower, 12)}-${pick(lower, 12)}`]) {
+        if (looksLikePlaceholderWord(value)) flagged++;
+      }
+    }
+    expect(flagged).toBeLessThanOrEqual(12);
+  });
+  it.each(['Wq9vB2rLx7TaRs4n+/', 'Zk8qW3rT-9vB2nL5xC7m', 'ZGVwbG95OmhaOHYyUWs5TG0='])('%s still counts as a value', (value) => {
     expect(looksLikePlaceholderWord(value)).toBe(false);
   });
 });

@@ -138,8 +138,23 @@ const WEAK_WORDS = new Set([
 // A lower-case word of a package or module name, possibly with a number inside (route53resolver).
 const PATH_WORD = '[a-z]{2,20}(?:[0-9]{1,2}[a-z]{0,20})?';
 const MODULE_TYPE_PATH = new RegExp(
-  `^(?:@${PATH_WORD}/)?${PATH_WORD}(?:-${PATH_WORD}){0,6}/${PATH_WORD}(?:-${PATH_WORD}){0,6}\\.(?:[A-Z]{1,5}|[A-Z][a-z]{1,30}){1,10}$`,
+  `^(?:@${PATH_WORD}/)?${PATH_WORD}(?:-${PATH_WORD}){0,6}/${PATH_WORD}(?:-${PATH_WORD}){0,6}\\.(?:(?:[A-Z]{1,5}|[A-Z][a-z]{1,30})[0-9]{0,2}){1,10}$`,
 );
+
+// A PascalCase or camelCase type name whose words have two or more lower-case letters, with
+// acronyms before a word (CSSSyntax, OAuthPrivate), digits ending a word (Oauth2) and a
+// version at the end (ResultV2).
+const PASCAL_CASE = /^(?:[a-z]{2,30})?(?:[A-Z]{1,6}(?=[A-Z][a-z]{2})|[A-Z][a-z]{2,30}[0-9]{0,2}){2,16}(?:V?[0-9]{1,3})?$/;
+
+/**
+ * Whether a value is a type name (see PASCAL_CASE) whose words are words: all but one have a
+ * vowel (Jwt may lack one), which random mixed-case text of that shape seldom has.
+ */
+function isTypeName(text: string): boolean {
+  if (!PASCAL_CASE.test(text)) return false;
+  const words = text.match(/[A-Z]?[a-z]{2,30}/g) ?? [];
+  return words.filter((w) => !/[aeiouy]/.test(w)).length <= 1;
+}
 
 /**
  * Whether a value says what it stands for, as documentation and test values do
@@ -153,8 +168,11 @@ export function namesItself(secret: string): boolean {
   if (/password|passwd|secret|token|api[-_ ]?key|example|sample/.test(lower)) return true;
   if (/(?:^|[^a-z])test(?:[^a-z]|$)/.test(lower)) return true;
   if (/^[A-Za-z0-9+/]{12,}={0,2}$/.test(secret) && secret.length % 4 === 0) {
-    const text = decodeBase64(secret)?.toString('latin1') ?? '';
+    // `echo encrypted-password | base64` keeps the line break: the decoded text may end in one.
+    const text = (decodeBase64(secret)?.toString('latin1') ?? '').replace(/\r?\n$/, '');
     if (/^[A-Za-z]{1,20}(?: [A-Za-z]{1,20}){2,10}[.!]?$/.test(text)) return true;
+    // Words joined by `-` or `_` that name a credential (encrypted-password, my_api_token).
+    if (/^[\x20-\x7e]{1,96}$/.test(text) && /^[A-Za-z]{1,20}(?:[-_ ][A-Za-z]{1,20}){1,10}$/.test(text) && namesItself(text)) return true;
   }
   return false;
 }
@@ -170,6 +188,8 @@ export function looksLikePlaceholderWord(secret: string): boolean {
   if (/^(?:test|fake|sample|dummy|mock|foo|bar|my|your|some|the|a)[-_]?[a-z]{0,20}$/.test(s)) return true;
   // A bare identifier or property access (config.password, getPassword()) is code, not a value.
   if (/^[a-z_$][a-z0-9_$]{0,60}(?:\.[a-z_$][a-z0-9_$]{0,60}){1,6}$/i.test(secret)) return true;
+  // A module path before a type name, however long (outputs.glue.GetConnectionOauth2Credential).
+  if (/^[a-z][a-z0-9]{0,30}(?:\.[a-z][a-z0-9]{0,30}){0,6}\./.test(secret) && isTypeName(secret.slice(secret.lastIndexOf('.') + 1))) return true;
   if (/\(\)?$|^[a-z_$][a-z0-9_$]{0,60}\(/i.test(secret)) return true;
   // The middle of a string concatenation ("AWSAccessKeyId="+credentials.accessKeyId+","),
   // which the pattern took for the value.
@@ -177,11 +197,18 @@ export function looksLikePlaceholderWord(secret: string): boolean {
   // follows is: a property access, a `+` at both ends, or a name by the tests below.
   const joined = /^\+([a-z_$][a-z0-9_$]{0,60}(?:\.[a-z_$][a-z0-9_$]{0,60}){0,6})(\+?)$/i.exec(secret);
   if (joined?.[1] !== undefined && (joined[2] === '+' || joined[1].includes('.') || looksLikePlaceholderWord(joined[1]))) return true;
+  // A property access that a `+` continues (credential=credentials.accessKeyId+"/"+scope);
+  // base64 has no dots, so a value with a `+` in it is not taken for one.
+  if (/^[a-z_$][a-z0-9_$]{0,60}(?:\.[a-z_$][a-z0-9_$]{0,60}){1,6}\+$/i.test(secret)) return true;
   if (/^_{0,2}[A-Z][A-Z0-9_]{2,60}$/.test(secret)) return true; // a constant's name (__WEBPACK_MODULE_REFERENCE__ too)
   // camelCase or snake_case identifiers (accessTokenFromServer, db_password_value) are code.
   // A few trailing digits keep it a name (SensitiveString2048, a type in a .d.ts), and so do
   // digits that belong to a word (base64EncodedKey, sha256Digest, utf8Text).
   if (/^[A-Za-z][a-z]{0,30}(?:[0-9]{1,3}[a-z]{0,30})?(?:[A-Z][a-z]{1,30}){1,8}[0-9]{0,4}$|^[a-z]{1,30}(?:_[a-z]{1,30}){1,8}$/.test(secret)) return true;
+  // Type names with acronyms and a version (CSSSyntaxVisitorReturn, InlineHookOAuthPrivateKeyJwtConfig,
+  // CustomAuthResultV2). Every word has two or more lower-case letters, which random
+  // mixed-case text rarely keeps up for a whole value.
+  if (isTypeName(secret)) return true;
   // Module and type paths (aws-cdk-lib/aws-iam.CfnAccessKey): lower-case words joined by `-`,
   // with a `/` and a `.` before a PascalCase type name.
   if (MODULE_TYPE_PATH.test(secret)) return true;
@@ -197,6 +224,10 @@ export function looksLikePlaceholderWord(secret: string): boolean {
   // Also joined by slashes or dots: error codes such as Firebase's auth/invalid-api-key,
   // syntax-highlighting scopes such as keyword.tag-while.
   if (/^[a-z]{2,20}(?:[-/.](?:[a-z]{2,20}|[0-9]{1,3})){2,8}$/.test(secret)) return true;
+  // Lower-case words alone, two or more, joined by `-`, `.` or `/`, also with an empty word
+  // or a trailing separator where code joins a variable in: labels and scopes
+  // (credentials-exchange, x-ms-documentdb-expiry-seconds, constant.begin..filter.slim).
+  if (/^[a-z]{1,30}(?:[-/.]{1,2}[a-z]{1,30}){1,12}[-/.]?$/.test(secret)) return true;
   // File system and URL paths.
   if (/^(?:\/|\.{1,2}\/|~\/|[A-Za-z]:\\)/.test(secret)) return true;
   // Non-ASCII bytes (UTF-8 read as latin1): translated UI text such as "Contraseña".
@@ -247,6 +278,8 @@ export function digestReason(secret: string, match = secret): string | undefined
   for (const [re, what] of PASSWORD_HASHES) if (re.test(secret)) return what;
   if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(secret)) return 'UUID';
   if (/^data:/i.test(secret)) return 'data URI';
+  // An Ethereum address (0x and 40 hex digits) is public: it is where funds are sent.
+  if (/^0x[0-9a-f]{40}$/i.test(secret)) return 'Ethereum address';
   if (/^(?:ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-nistp[0-9]{3}|sk-ssh-ed25519@openssh\.com) /.test(secret)) return 'SSH public key';
   for (const [prefix, what] of PUBLIC_DATA_PREFIXES) if (secret.startsWith(prefix)) return what;
   if (/^[0-9a-f]+$/i.test(secret) && [32, 40, 56, 64, 96, 128].includes(secret.length)) {
