@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { base62Crc32, Prng } from '@pubguard/corpus';
-import { builtinRuleset } from '@pubguard/rules';
+import { builtinRuleset, dropOverlapping } from '@pubguard/rules';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scanAll } from '../scan.js';
 import { base64Forms, MIN_FORM_LENGTH } from './base64.js';
@@ -25,8 +25,10 @@ function tokens(): [Token, Token, Token] {
 
 const matcher = new Matcher(builtinRuleset());
 const whole = (text: string | Uint8Array): SegmentSpec => ({ ownedStart: 0, ownedEnd: text.length, atFileStart: true, atFileEnd: true });
-const found = (text: string) =>
-  matcher.matchSegment(text, whole(text)).matches.map((m) => ({ rule: matcher.rule(m.rule).id, secret: m.secret, start: m.start, encoding: m.encoding }));
+/** The matches a scan reports: of those whose secrets overlap, the one whose rule ranks first (as the engine keeps it). */
+const reported = (text: string, spec: SegmentSpec) =>
+  dropOverlapping(matcher.matchSegment(text, spec).matches, (m) => [m.secretStart, m.secretEnd], (m) => matcher.rule(m.rule));
+const found = (text: string) => reported(text, whole(text)).map((m) => ({ rule: matcher.rule(m.rule).id, secret: m.secret, start: m.start, encoding: m.encoding }));
 const b64 = (text: string): string => Buffer.from(text, 'latin1').toString('base64');
 
 /** An inline source map of a module that holds `secret`, as bundlers append it. */
@@ -108,7 +110,9 @@ describe('Matcher on base64 text', () => {
   it('decodes one level only', () => {
     const [{ value }] = tokens();
     const twice = b64(`token=${b64(`token ${value}\n`)}\n`);
-    expect(found(`blob: ${twice}\n`)).toEqual([]);
+    // The inner base64 is a value assigned to a token, which a generic rule may report as it
+    // is; it is not decoded again to the GitHub token it holds.
+    expect(found(`blob: ${twice}\n`).filter((m) => m.secret === value)).toEqual([]);
     expect(found(`blob: ${b64(`token=${value}\n`)}\n`)).toHaveLength(1);
   });
 
@@ -124,7 +128,10 @@ describe('Matcher on base64 text', () => {
     const text = withInlineMap(value);
     const at = found(text)[0]?.start ?? -1;
     expect(at).toBeGreaterThan(0);
-    const owned = (from: number, to: number) => matcher.matchSegment(text, { ownedStart: from, ownedEnd: to, atFileStart: true, atFileEnd: true }).matches.length;
+    // Matches of the token's own rule: a generic rule's match of the same secret starts at its
+    // keyword, elsewhere, and the engine keeps one of the two once the file's segments are in.
+    const owned = (from: number, to: number) =>
+      matcher.matchSegment(text, { ownedStart: from, ownedEnd: to, atFileStart: true, atFileEnd: true }).matches.filter((m) => matcher.rule(m.rule).id === 'github-classic-token').length;
     expect(owned(0, at)).toBe(0);
     expect(owned(at, text.length)).toBe(1);
     expect(owned(0, at + 1)).toBe(1);
