@@ -1,5 +1,5 @@
 import { acceptCandidate, type CompiledRule, type CompiledRuleset } from '@pubguard/rules';
-import { BASE64_MARKER, base64Forms, bestShift, decode, encodedOffset, isText, MIN_RUN_LENGTH, runEnd, runStart } from './base64.js';
+import { BASE64_MARKER, base64Forms, bestShift, decode, encodedOffset, isText, MIN_FORM_LENGTH, MIN_RUN_LENGTH, runEnd, runStart } from './base64.js';
 import { isInlineIgnored } from './ignore.js';
 import { KeywordPrefilter } from './prefilter.js';
 
@@ -77,6 +77,12 @@ export class Matcher {
   private readonly keywordWithin: Int32Array;
   /** Rule windows of the segment being scanned (rule -> [from, to, from, to, ...]), filled by `onHit`. */
   private windows = new Map<number, number[]>();
+  /**
+   * Where the keywords of rules that bound where their keyword sits (`keywordWithin`) were hit
+   * in the segment being scanned (rule -> positions, in order), filled by `onHit`: such a rule's
+   * regex is tried only just before them.
+   */
+  private hits = new Map<number, number[]>();
   /** Length of the segment being scanned. */
   private segmentLength = 0;
   /** The segment being scanned, for `onHit` to look at a hit of an encoded keyword. */
@@ -140,9 +146,11 @@ export class Matcher {
   private match(input: Uint8Array | string, spec: SegmentSpec, nested: boolean): SegmentResult {
     const bytes = typeof input === 'string' ? Buffer.from(input, 'latin1') : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
     const windows = new Map<number, number[]>();
+    const hits = new Map<number, number[]>();
     const scanTo = Math.min(bytes.length, spec.ownedEnd + this.maxMatchLength);
     const runs = nested ? undefined : [];
     this.windows = windows;
+    this.hits = hits;
     this.segmentLength = bytes.length;
     this.segmentBytes = bytes;
     this.runs = runs;
@@ -154,8 +162,16 @@ export class Matcher {
       const ready = this.rules[r];
       if (!ready || this.disabled.has(r) || (ready.gated && !spec.gated?.includes(r))) continue;
       if (this.current) Atomics.store(this.current, 0, r);
+      const ruleHits = hits.get(r);
+      let next = 0;
       for (let i = 0; i < list.length; i += 2) {
-        suppressed += this.runWindow(ready, r, bytes, list[i] ?? 0, list[i + 1] ?? 0, spec, matches);
+        const from = list[i] ?? 0;
+        const to = list[i + 1] ?? 0;
+        // Windows and hits are both in order: the hits of this window follow those of the last.
+        let last = next;
+        if (ruleHits !== undefined) while (last < ruleHits.length && (ruleHits[last] as number) < to) last++;
+        suppressed += this.runWindow(ready, r, bytes, from, to, spec, matches, ruleHits, next, last);
+        next = last;
       }
     }
     if (this.current) Atomics.store(this.current, 0, -1);
@@ -181,6 +197,11 @@ export class Matcher {
       const r = rules[i] as number;
       const max = this.maxLengths[r] ?? 0;
       const within = this.keywordWithin[r] ?? -1;
+      if (within >= 0) {
+        const at = this.hits.get(r);
+        if (at === undefined) this.hits.set(r, [pos]);
+        else if (at[at.length - 1] !== pos) at.push(pos);
+      }
       // A match holding this hit starts at most `maxLength` before the keyword's end and, when
       // the rule says so, at most `within` bytes before the keyword.
       const from = Math.max(0, pos + len - max - WINDOW_MARGIN, within >= 0 ? pos - within - WINDOW_MARGIN : 0);
@@ -253,7 +274,8 @@ export class Matcher {
     return suppressed;
   }
 
-  private runWindow(ready: ReadyRule, r: number, bytes: Buffer, from: number, to: number, spec: SegmentSpec, out: RawMatch[]): number {
+  /** `hits[firstHit, endHit)`: where the rule's keywords were hit in `[from, to)`, for a rule that bounds where they sit. */
+  private runWindow(ready: ReadyRule, r: number, bytes: Buffer, from: number, to: number, spec: SegmentSpec, out: RawMatch[], hits: readonly number[] | undefined, firstHit: number, endHit: number): number {
     const { rule, regex, sticky } = ready;
     // latin1 keeps one character per byte, so string offsets are byte offsets.
     const window = bytes.toString('latin1', from, to);
@@ -265,7 +287,15 @@ export class Matcher {
     // before one of its keywords up to it: its sticky regex is tried there alone, which finds
     // the same match without trying every position in between (every URL in a package is a
     // hit of the URL rule, and its window is some 600 bytes long).
-    const starts = sticky === undefined ? undefined : keywordStarts(window, rule.keywords ?? [], rule.keywordWithin ?? 0);
+    let starts: number[] | undefined;
+    if (sticky !== undefined) {
+      // The prefilter reports hits from the owned range on; a keyword in the context before it
+      // (a segment that is not the file's first) is looked up in the window text, so that a
+      // match starting there shadows what it would shadow in the segment that owns it.
+      const early = from < spec.ownedStart ? keywordOffsets(window, rule.keywords ?? [], spec.ownedStart - from) : [];
+      for (let i = firstHit; i < endHit; i++) early.push((hits?.[i] as number) - from);
+      starts = keywordStarts(early, rule.keywordWithin ?? 0);
+    }
     let range = 0;
     const next = (at: number): RegExpExecArray | null => {
       if (sticky === undefined || starts === undefined) {
@@ -343,33 +373,57 @@ function encodedKeywords(ruleset: CompiledRuleset): string[] {
     }
   }
   const forms = new Set<string>();
-  for (const text of texts) for (const form of base64Forms(text)) forms.add(form);
+  for (const text of texts) for (const form of base64Forms(text)) forms.add(selective(form));
   return [...forms];
+}
+
+/**
+ * The part of an encoded form the prefilter looks for: `MIN_FORM_LENGTH` characters of it,
+ * starting where its first three hold the fewest letters. The prefilter's first steps test
+ * three case-folded bytes, and three letters (`doc` of `doc2VjX`, encoded `ecret`) are as
+ * common in code as words are, where a digit or `+/-_` among them is rare; any part of a form
+ * is in every encoding that holds the whole.
+ */
+function selective(form: string): string {
+  let best = 0;
+  let fewest = 4;
+  for (let i = 0; i + MIN_FORM_LENGTH <= form.length; i++) {
+    let letters = 0;
+    for (let j = i; j < i + 3; j++) if (/[A-Za-z]/.test(form[j] as string)) letters++;
+    if (letters < fewest) {
+      fewest = letters;
+      best = i;
+    }
+  }
+  return form.slice(best, best + MIN_FORM_LENGTH);
 }
 
 /** Bytes of a keyword whose base64 forms the prefilter looks for. */
 const ENCODED_KEYWORD_BYTES = 6;
 
 /**
- * Where a match of a rule may start in `text`: from `within` characters before each occurrence
- * of one of its (lower-case) keywords up to the occurrence, as sorted, disjoint, inclusive
- * [first, last] pairs.
+ * Where a match of a rule may start in a window: from `within` characters before each of the
+ * keyword offsets `at` (sorted) up to it, as sorted, disjoint, inclusive [first, last] pairs.
  */
-function keywordStarts(text: string, keywords: readonly string[], within: number): number[] {
+function keywordStarts(at: readonly number[], within: number): number[] {
+  const ranges: number[] = [];
+  for (const offset of at) {
+    const start = Math.max(0, offset - within);
+    if (ranges.length > 0 && (ranges[ranges.length - 1] ?? 0) >= start - 1) ranges[ranges.length - 1] = Math.max(ranges[ranges.length - 1] ?? 0, offset);
+    else ranges.push(start, offset);
+  }
+  return ranges;
+}
+
+/** Offsets below `limit` in `text` where one of the (lower-case) `keywords` starts, sorted. */
+function keywordOffsets(text: string, keywords: readonly string[], limit: number): number[] {
   const lower = text.toLowerCase();
   const found: number[] = [];
   for (const keyword of keywords) {
     if (keyword.length === 0) continue;
-    for (let at = lower.indexOf(keyword); at >= 0; at = lower.indexOf(keyword, at + 1)) found.push(at);
+    for (let at = lower.indexOf(keyword); at >= 0 && at < limit; at = lower.indexOf(keyword, at + 1)) found.push(at);
   }
-  if (keywords.length > 1) found.sort((a, b) => a - b);
-  const ranges: number[] = [];
-  for (const at of found) {
-    const first = Math.max(0, at - within);
-    if (ranges.length > 0 && (ranges[ranges.length - 1] ?? 0) >= first - 1) ranges[ranges.length - 1] = Math.max(ranges[ranges.length - 1] ?? 0, at);
-    else ranges.push(first, at);
-  }
-  return ranges;
+  return found.sort((a, b) => a - b);
 }
 
 // Enough text around a match for the markers `isInlineIgnored` looks for: its line (up to
