@@ -665,8 +665,8 @@ export interface ScanOverrides {
   /** Added to the config's ignore globs. */
   ignore?: readonly string[];
   jobs?: number;
-  /** A baseline file relative to `cwd`, used instead of the config's. */
-  baseline?: string;
+  /** A baseline file relative to `cwd`, used instead of the config's; false for none (`baseline create` records every finding). */
+  baseline?: string | false;
 }
 
 /** The engine options a config and a command line make, and the baseline file they name. */
@@ -691,7 +691,7 @@ export async function configuredScan(config: ScanConfig, cwd: string, overrides:
   if (config.drop) options.exclude = config.drop;
   const jobs = overrides.jobs ?? config.jobs;
   if (jobs !== undefined) options.jobs = jobs;
-  const baselinePath = overrides.baseline !== undefined ? resolve(cwd, overrides.baseline) : config.baselinePath;
+  const baselinePath = overrides.baseline === false ? undefined : overrides.baseline !== undefined ? resolve(cwd, overrides.baseline) : config.baselinePath;
   if (baselinePath !== undefined) options.baseline = await loadBaseline(baselinePath);
   return { options, baselinePath };
 }

@@ -62,6 +62,19 @@ describe('pubguard baseline create', () => {
     expect(io.out()).toContain('wrote .pubguard/baseline.json: 1 fingerprint (1 finding in 2 artifacts)');
   });
 
+  it('warns that a password it records can be guessed back from its fingerprint, and says nothing of random tokens', async () => {
+    await writeFile(join(dir, 'db.py'), 'db_password = "Summer2024!xq"\n');
+    await writeFile(join(dir, 'tok.js'), `const t = "${kept}";\n`);
+    const io = memoryIO({ cwd: dir });
+    expect((await run(['baseline', 'create', '-j', '0', '-o', 'pw.json', 'db.py', 'tok.js'], io)).exitCode).toBe(0);
+    expect(io.err()).toContain('warning: 1 finding recorded is a password or another short secret (generic-password-assignment): a fingerprint is an unsalted sha256');
+    expect(io.err()).not.toContain('Summer2024');
+    expect(await readFile(join(dir, 'pw.json'), 'utf8')).not.toContain('Summer2024');
+    const quiet = memoryIO({ cwd: dir });
+    expect((await run(['baseline', 'create', '-j', '0', '-o', 'tok.json', 'tok.js'], quiet)).exitCode).toBe(0);
+    expect(quiet.err()).toBe('');
+  });
+
   it('still writes the baseline but exits 2 when an input cannot be read', async () => {
     const io = memoryIO({ cwd: dir });
     expect((await run(['baseline', 'create', '-o', 'b.json', 'missing.tgz'], io)).exitCode).toBe(2);

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { type Finding, type ScanOptions, scanAll } from '@pubguard/engine';
-import { loadScanConfig } from '../config.js';
+import { configuredScan, loadScanConfig } from '../config.js';
 import { ignoreGlobs, jobsSetting, parseStrict } from '../args.js';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
 import { writeFileAtomic } from '../files.js';
@@ -16,7 +16,8 @@ findings out and reports only new ones. A fingerprint is the rule and the secret
 file name or version: the same secret in the next release (pkg-1.0.1.tgz) stays suppressed.
 No secret is written to the baseline, but a fingerprint is an unsalted sha256 of the secret:
 a weak one (a password) can be guessed back from it. Fix passwords rather than baseline
-them, or keep the baseline out of public repositories.
+them, or keep the baseline out of public repositories: a warning names the rules of the
+findings recorded that are passwords or other secrets under 16 characters.
 
 Options:
   -o, --output FILE   where to write it (default ${DEFAULT_BASELINE_PATH})
@@ -72,19 +73,13 @@ async function runCreate(argv: string[], io: CliIO): Promise<CliResult> {
   const { values, positionals } = parsed;
   if (positionals.length === 0) throw new UsageError('give the artifacts or directories to record, e.g. pubguard baseline create dist/');
 
-  // The same rules and settings as `scan`, or the fingerprints would not line up.
+  // The same rules and settings as `scan`, or the fingerprints would not line up; no baseline,
+  // or what it holds would be left out of the new one.
   const fromConfig = await loadScanConfig(io.cwd, values.config);
-  const options: ScanOptions = {
-    ruleset: fromConfig.ruleset,
-    cwd: io.cwd,
-    stdin: io.stdin,
-    limits: fromConfig.limits,
-    ignore: [...fromConfig.ignore, ...ignoreGlobs(values.ignore)],
-    signal: io.signal,
-  };
-  if (fromConfig.drop) options.exclude = fromConfig.drop;
   const jobs = jobsSetting(values.jobs, fromConfig, io);
-  if (jobs !== undefined) options.jobs = jobs;
+  const { options: configured } = await configuredScan(fromConfig, io.cwd, { ignore: ignoreGlobs(values.ignore), baseline: false, ...(jobs === undefined ? {} : { jobs }) });
+  // Secrets in full, to judge which can be guessed from a fingerprint; none is written.
+  const options: ScanOptions = { ...configured, stdin: io.stdin, signal: io.signal, showSecrets: true };
 
   const result = await scanAll(positionals, { ...options, collectFreshBuffers: true });
   const findings = result.findings;
@@ -94,12 +89,32 @@ async function runCreate(argv: string[], io: CliIO): Promise<CliResult> {
   await writeFileAtomic(resolve(io.cwd, output), `${JSON.stringify(baseline, null, 2)}\n`);
   const count = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
   io.stdout.write(`wrote ${output}: ${count(baseline.fingerprints.length, 'fingerprint')} (${count(baseline.findings.length, 'finding')} in ${count(result.stats.artifacts, 'artifact')})\n`);
+  const weak = guessable(findings);
+  if (weak.length > 0) {
+    const rules = [...new Set(weak.map((f) => f.ruleId))].sort().join(', ');
+    io.stderr.write(
+      `pubguard baseline create: warning: ${weak.length === 1 ? '1 finding recorded is a password or another short secret' : `${weak.length} findings recorded are passwords or other short secrets`} (${rules}): a fingerprint is an unsalted sha256, so ${weak.length === 1 ? 'it' : 'they'} can be guessed back from the baseline. Fix ${weak.length === 1 ? 'it' : 'them'} rather than baseline ${weak.length === 1 ? 'it' : 'them'}, or keep the baseline private\n`,
+    );
+  }
   for (const error of result.errors) io.stderr.write(`pubguard baseline create: ${error.path}: ${error.message}\n`);
   if (result.errors.length > 0) {
     io.stderr.write(`pubguard baseline create: ${result.errors.length} inputs could not be read fully; the baseline leaves them out\n`);
     return { exitCode: 2 };
   }
   return { exitCode: 0 };
+}
+
+// Rules whose secrets people choose (passwords, in assignments, URLs, connection strings and
+// settings files), or may: a dictionary finds those from their fingerprints.
+const CHOSEN = /password|passwd|connection-string|docker-config-auth|generic-secret-assignment/;
+
+/**
+ * The findings whose secret a dictionary could recover from its fingerprint: those of rules
+ * for chosen passwords, and any secret under 16 characters. Random tokens of 16 characters
+ * and more are out of reach.
+ */
+function guessable(findings: readonly Finding[]): Finding[] {
+  return findings.filter((f) => f.secret !== '' && (CHOSEN.test(f.ruleId) || f.secret.length < 16));
 }
 
 /** `pubguard baseline create`: records current findings so later scans report only new ones. */
