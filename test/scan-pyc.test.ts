@@ -1,19 +1,11 @@
-import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Prng, zipBuffer } from '@pubguard/corpus';
+import { compilePyc, Prng, python3Available, zipBuffer } from '@pubguard/corpus';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { githubToken, runPubguard } from './helpers.js';
 
-const python = (() => {
-  try {
-    execFileSync('python3', ['-c', 'pass'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const python = python3Available();
 
 interface Report {
   findings: { ruleId: string; path: string; fingerprint: string; location: { byteOffset: number } }[];
@@ -30,7 +22,7 @@ beforeAll(async () => {
   await mkdir(join(dir, 'pkg'), { recursive: true });
   await writeFile(join(dir, 'pkg', 'settings.py'), `TOKEN = "${token}"\n`);
   // What pip leaves next to an installed module, and what some wheels ship.
-  execFileSync('python3', ['-m', 'compileall', '-q', '-b', join(dir, 'pkg')]);
+  await writeFile(join(dir, 'pkg', 'settings.pyc'), compilePyc(`TOKEN = "${token}"\n`));
   await writeFile(join(dir, 'pkg-1.0-py3-none-any.whl'), await zipBuffer([{ path: 'pkg/settings.pyc', content: await readFile(join(dir, 'pkg', 'settings.pyc')) }]));
 });
 afterAll(async () => {

@@ -33,3 +33,4 @@ export { type Decoy, base62Crc32, decoys, wrongChecksumToken } from './decoys.js
 export { CorpusError } from './errors.js';
 export { type PackageFile, npmTarball, pythonDistName, sdist, sdistFileName, wheel, wheelFileName } from './packagers.js';
 export { Prng } from './prng.js';
+export { type PycInvalidation, compilePyc, python3Available } from './pyc.js';

@@ -1,22 +1,14 @@
-import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { pack } from 'tar-stream';
-import { base62Crc32, Prng, zipBuffer } from '@pubguard/corpus';
+import { base62Crc32, compilePyc, Prng, python3Available, zipBuffer } from '@pubguard/corpus';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ScanOptions, scanAll } from './scan.js';
 import type { Finding } from './types.js';
 
-const python = (() => {
-  try {
-    execFileSync('python3', ['-c', 'pass'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const python = python3Available();
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const pick = (rng: Prng, alphabet: string, n: number): string => Array.from({ length: n }, () => alphabet[rng.int(0, alphabet.length - 1)]).join('');
@@ -43,10 +35,12 @@ let large: Buffer;
 /** The findings each pyc must give: its secrets at the offsets where its bytes hold them. */
 let want: { small: string[]; large: string[] };
 
+/** Writes `name`.py and the pyc python3 compiles it to, next to each other, as pip leaves them. */
 async function compile(name: string, source: string): Promise<Buffer> {
+  const pyc = compilePyc(source);
   await writeFile(join(dir, `${name}.py`), source);
-  execFileSync('python3', ['-c', 'import py_compile, sys; py_compile.compile(sys.argv[1], cfile=sys.argv[2], doraise=True)', join(dir, `${name}.py`), join(dir, `${name}.pyc`)]);
-  return readFile(join(dir, `${name}.pyc`));
+  await writeFile(join(dir, `${name}.pyc`), pyc);
+  return pyc;
 }
 
 async function findings(inputs: string[], options: ScanOptions = {}): Promise<Finding[]> {

@@ -1,32 +1,8 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Prng } from '@pubguard/corpus';
-import { afterAll, describe, expect, it } from 'vitest';
+import { compilePyc, Prng, python3Available } from '@pubguard/corpus';
+import { describe, expect, it } from 'vitest';
 import { markPyc, markPycChunks, markPycInPlace, PycWalker, pycFormat } from './pyc.js';
 
-/** python3, when this machine has it: the real pycs are compiled at test time. */
-const python = (() => {
-  try {
-    execFileSync('python3', ['-c', 'pass'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
-const dir = mkdtempSync(join(tmpdir(), 'pubguard-pyc-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** The pyc python3 compiles `source` to (with extra py_compile arguments, e.g. the invalidation mode). */
-function compile(name: string, source: string, mode = 'TIMESTAMP'): Buffer {
-  const py = join(dir, `${name}.py`);
-  writeFileSync(py, source);
-  const out = join(dir, `${name}.pyc`);
-  execFileSync('python3', ['-c', `import py_compile, sys; py_compile.compile(sys.argv[1], cfile=sys.argv[2], doraise=True, invalidation_mode=py_compile.PycInvalidationMode.${mode})`, py, out]);
-  return readFileSync(out);
-}
+const python = python3Available();
 
 const u32 = (n: number): Buffer => {
   const b = Buffer.alloc(4);
@@ -181,8 +157,8 @@ describe('markPyc', () => {
 describe.skipIf(!python)('pycs compiled by python3', () => {
   const source = `import os\nTOKEN = "${FAKE}"\nNAMES = {"key": "${FAKE}", "n": 1.5, "big": 10**40}\ndef f(a, *, b=None):\n    """${FAKE} in a docstring."""\n    return [TOKEN, b"${FAKE}", (1, 2), frozenset({3}), 2j]\nclass C:\n    x = "${FAKE}"\n`;
 
-  it.each(['TIMESTAMP', 'CHECKED_HASH', 'UNCHECKED_HASH'])('are walked to their end (%s) and each constant set apart', (mode) => {
-    const data = compile(`m-${mode}`, source, mode);
+  it.each(['TIMESTAMP', 'CHECKED_HASH', 'UNCHECKED_HASH'] as const)('are walked to their end (%s) and each constant set apart', (mode) => {
+    const data = compilePyc(source, mode);
     const format = pycFormat(data);
     expect(format).toBeDefined();
     const walker = new PycWalker(format!);
@@ -203,7 +179,7 @@ describe.skipIf(!python)('pycs compiled by python3', () => {
   });
 
   it('gives the same bytes as a stream, however it is sliced', async () => {
-    const data = compile('sliced', source);
+    const data = compilePyc(source);
     const format = pycFormat(data)!;
     const whole = markPyc(data, format);
     const rng = new Prng(7);
