@@ -2,8 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { pack } from 'tar-stream';
-import { base62Crc32, compilePyc, Prng, python3Available, zipBuffer } from '@pubguard/corpus';
+import { base62Crc32, compilePyc, Prng, python3Available, tarBuffer, zipBuffer } from '@pubguard/corpus';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ScanOptions, scanAll } from './scan.js';
 import type { Finding } from './types.js';
@@ -47,19 +46,6 @@ async function findings(inputs: string[], options: ScanOptions = {}): Promise<Fi
   const result = await scanAll(inputs, { jobs: 0, showSecrets: true, ...options });
   expect(result.errors).toEqual([]);
   return result.findings;
-}
-
-/** A tar of `files`, made with tar-stream's packer. */
-async function tarOf(files: { name: string; data: Buffer }[]): Promise<Buffer> {
-  const p = pack();
-  const parts: Buffer[] = [];
-  const done = (async () => {
-    for await (const c of p as AsyncIterable<Buffer>) parts.push(c);
-  })();
-  for (const f of files) p.entry({ name: f.name }, f.data);
-  p.finalize();
-  await done;
-  return Buffer.concat(parts);
 }
 
 beforeAll(async () => {
@@ -131,9 +117,9 @@ describe.skipIf(!python)('compiled Python (.pyc)', () => {
     await writeFile(
       tgz,
       gzipSync(
-        await tarOf([
-          { name: 'pkg-1.0/settings.pyc', data: small },
-          { name: 'pkg-1.0/table.pyc', data: large },
+        await tarBuffer([
+          { path: 'pkg-1.0/settings.pyc', content: small },
+          { path: 'pkg-1.0/table.pyc', content: large },
         ]),
       ),
     );

@@ -2,8 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { pack } from 'tar-stream';
-import { Prng, zipBuffer } from '@pubguard/corpus';
+import { Prng, tarBuffer, zipBuffer } from '@pubguard/corpus';
 import { compileRules } from '@pubguard/rules';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ScanOptions, scanAll } from './scan.js';
@@ -67,19 +66,6 @@ function encode(text: string, how: Encoded): Buffer {
 
 /** What a finding says of its secret and where it is, less the path. */
 const where = (f: Finding): string => `${f.ruleId} ${f.location.line}:${f.location.column} @${f.location.byteOffset} ${f.secret} ${f.fingerprint}`;
-
-/** A tar of `files`, made with tar-stream's packer. */
-async function tarOf(files: { name: string; data: Buffer }[]): Promise<Buffer> {
-  const p = pack();
-  const parts: Buffer[] = [];
-  const done = (async () => {
-    for await (const c of p as AsyncIterable<Buffer>) parts.push(c);
-  })();
-  for (const f of files) p.entry({ name: f.name }, f.data);
-  p.finalize();
-  await done;
-  return Buffer.concat(parts);
-}
 
 /** `data` from standard input, in slices of the sizes given, in turn. */
 function stdinOf(data: Buffer, sizes: readonly number[]): AsyncIterable<Uint8Array> {
@@ -163,9 +149,9 @@ describe('UTF-16 text', () => {
     });
 
     it('in a tarball: an entry read whole and one read as a stream, gzipped or not', async () => {
-      const tar = await tarOf([
-        { name: 'package/small.ps1', data: encode(small, how) },
-        { name: 'package/large.reg', data: encode(large, how) },
+      const tar = await tarBuffer([
+        { path: 'package/small.ps1', content: encode(small, how) },
+        { path: 'package/large.reg', content: encode(large, how) },
       ]);
       for (const [ext, data] of [
         ['tar', tar],
@@ -252,7 +238,7 @@ describe('UTF-16 text', () => {
     await mkdir(d, { recursive: true });
     for (const [file, data] of binaries) await writeFile(join(d, file), data);
     const tgz = join(dir, 'binaries.tgz');
-    await writeFile(tgz, gzipSync(await tarOf(binaries.map(([file, data]) => ({ name: `package/${file}`, data })))));
+    await writeFile(tgz, gzipSync(await tarBuffer(binaries.map(([file, data]) => ({ path: `package/${file}`, content: data })))));
     for (const options of [{ bulkDirectories: true }, { bulkDirectories: false }, { jobs: 1, inlineBytes: 0 }]) {
       const result = await scanAll([d, tgz], { ruleset, jobs: 0, showSecrets: true, ...options });
       expect(result.errors).toEqual([]);
