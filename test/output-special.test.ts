@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { chmod, lstat, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, cp, lstat, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PUBGUARD_BIN, runPubguard } from './helpers.js';
 
@@ -37,10 +37,27 @@ describe('scan -o into standard output and /dev/null', () => {
   it.skipIf(asRoot && !setpriv)('writes into /dev/null as a user who may not write in /dev', async () => {
     await symlink('/dev/null', join(dir, 'null'));
     const prefix = asRoot ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
-    const [cmd, ...args] = [...prefix, process.execPath, PUBGUARD_BIN, 'scan', 'clean', '-q', '-f', 'json', '-o', 'null'];
+    // The checkout may sit where that user cannot read (a private temp directory): it runs a
+    // copy of the built command from the scratch directory, which anyone may read.
+    let bin = PUBGUARD_BIN;
+    if (asRoot) {
+      const cli = dirname(dirname(PUBGUARD_BIN));
+      for (const part of ['bin', 'bundle', 'generated', 'schemas', 'package.json']) await cp(join(cli, part), join(dir, 'cli', part), { recursive: true });
+      await chmodTree(join(dir, 'cli'));
+      bin = join(dir, 'cli', 'bin', 'pubguard.js');
+    }
+    const [cmd, ...args] = [...prefix, process.execPath, bin, 'scan', 'clean', '-q', '-f', 'json', '-o', 'null'];
     const run = spawnSync(cmd as string, args, { cwd: dir, encoding: 'utf8' });
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     expect((await lstat(join(dir, 'null'))).isSymbolicLink()).toBe(true);
   });
 });
+
+/** Makes a tree readable by anyone, as a copy made by root under a umask may not be. */
+async function chmodTree(path: string): Promise<void> {
+  const info = await lstat(path);
+  if (info.isSymbolicLink()) return;
+  await chmod(path, info.isDirectory() ? 0o755 : 0o644);
+  if (info.isDirectory()) for (const name of await readdir(path)) await chmodTree(join(path, name));
+}
