@@ -25,7 +25,7 @@ describe('pubguard scan of a file named like an archive that is not one', () => 
       {
         path: 'dist/fake-1.0.0-py3-none-any.whl',
         kind: 'corrupt',
-        message: 'named like a wheel (zip) but its content is not one: its first bytes look like text/HTML (a web page or an error page saved under that name?); scanned as it is',
+        message: 'named like a wheel (zip) but it is no archive: its first bytes look like text/HTML (a web page or an error page saved under that name?); scanned as a plain file',
       },
     ]);
     expect(report.stats.files).toBe(1);

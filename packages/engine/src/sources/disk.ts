@@ -79,8 +79,8 @@ export async function* readDiskFile(
   checkName = false,
 ): AsyncGenerator<SourceItem, void, undefined> {
   const chain = [display];
-  // A file given by a name that promises an archive but holding something else (a failed
-  // download's error page) is reported, then scanned as it is: a release gate must not pass it.
+  // A file given by a name that promises an archive but holding none (a failed download's
+  // error page) is reported, then scanned as it is: a release gate must not pass it.
   const mismatch = function* (kind: ContentKind, head: Uint8Array, endsWithZip: boolean): Generator<SourceItem, void, undefined> {
     const message = checkName ? namedKindMismatch(basename(abs), head, kind, endsWithZip) : undefined;
     if (message !== undefined) yield { kind: 'error', error: { path: joinChain(chain), kind: 'corrupt', message } };
@@ -93,7 +93,6 @@ export async function* readDiskFile(
   const { handle, head, eof } = opened;
   try {
     const kind = detectKind(head);
-    if (kind !== 'plain') yield* mismatch(kind, head, false);
     if (kind === 'zip') {
       heads.give(head);
       try {

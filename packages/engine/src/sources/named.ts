@@ -12,28 +12,21 @@ const NAMED: readonly { suffix: string; kind: ContentKind; what: string }[] = [
   { suffix: '.egg', kind: 'zip', what: 'an egg (zip)' },
 ];
 
-const KIND_NAMES: Record<Exclude<ContentKind, 'plain'>, string> = {
-  gzip: 'gzip data',
-  zip: 'a zip',
-  tar: 'a tarball',
-  bzip2: 'bzip2-compressed data',
-  xz: 'xz-compressed data',
-  zstd: 'zstd-compressed data',
-};
-
 /**
- * Why a file given by name, whose name says it is an archive, is not one (a web page saved
- * under a wheel's name by a failed download), or undefined when its content is the kind its
- * name says or its name says nothing. `kind` is what its first bytes are (`head`), `endsWithZip`
- * whether it ends with a zip behind a stub (as an executable jar does). Names are compared
- * without regard to case.
+ * Why a file given by name, whose name says it is an archive, is no archive at all (a web page
+ * saved under a wheel's name by a failed download, an empty file), or undefined when its
+ * content is an archive or compressed data of any kind (a plain tar named `.tar.gz`, as a
+ * download decompressed on the way leaves it, is opened and scanned as what it is) or its
+ * name says nothing. `head` is its first bytes, `kind` what they are, `endsWithZip` whether it
+ * ends with a zip behind a stub (as an executable jar does). Names are compared without
+ * regard to case.
  */
 export function namedKindMismatch(name: string, head: Uint8Array, kind: ContentKind, endsWithZip: boolean): string | undefined {
+  if (kind !== 'plain') return undefined;
   const lower = name.toLowerCase();
   const named = NAMED.find((n) => lower.endsWith(n.suffix));
-  if (named === undefined || named.kind === kind || (named.kind === 'zip' && endsWithZip)) return undefined;
-  const is = kind === 'plain' ? describePlain(head) : KIND_NAMES[kind];
-  return `named like ${named.what} but its content is not one: its first bytes look like ${is}; scanned as it is`;
+  if (named === undefined || (named.kind === 'zip' && endsWithZip)) return undefined;
+  return `named like ${named.what} but it is no archive: its first bytes look like ${describePlain(head)}; scanned as a plain file`;
 }
 
 /** What the first bytes of content no archive reader takes look like, in a few words. */

@@ -1014,7 +1014,7 @@ describe('broken inputs', () => {
         t: 'error',
         path: 'broken/zero.tgz',
         kind: 'corrupt',
-        message: 'named like a gzip-compressed tarball (gzip) but its content is not one: its first bytes look like nothing (the file is empty); scanned as it is',
+        message: 'named like a gzip-compressed tarball (gzip) but it is no archive: its first bytes look like nothing (the file is empty); scanned as a plain file',
       },
     ]);
     expect(s.filter((x) => x.t === 'file')).toEqual([
