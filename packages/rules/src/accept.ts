@@ -185,6 +185,10 @@ export function looksLikePlaceholderWord(secret: string): boolean {
   const stem = /^([a-z]{3,20})[-_.!@#0-9]{1,8}$/.exec(s);
   if (stem && WEAK_WORDS.has(stem[1] as string)) return true;
   if (namesItself(secret)) return true;
+  // A version: semver with a pre-release or build part (10.0.0-canary-4508873393-20240430,
+  // 1.12.5-beta.3+sha.abc1234), or PEP 440's (2.0.0rc1, 1.4.dev3+g1a2b3c), as package.json and
+  // lock files give them to dependencies named like secretjs or jsonwebtoken.
+  if (/^v?[0-9]{1,6}(?:\.[0-9]{1,6}){1,3}(?:-?(?:a|b|rc|alpha|beta|dev|post|pre|canary|next|insiders|nightly)[.-]?[0-9A-Za-z]{0,40})?(?:[-.][0-9A-Za-z]{1,40}){0,8}(?:\+[0-9A-Za-z.-]{1,80})?$/i.test(secret)) return true;
   if (/^(?:test|fake|sample|dummy|mock|foo|bar|my|your|some|the|a)[-_]?[a-z]{0,20}$/.test(s)) return true;
   // A bare identifier or property access (config.password, getPassword()) is code, not a value.
   if (/^[a-z_$][a-z0-9_$]{0,60}(?:\.[a-z_$][a-z0-9_$]{0,60}){1,6}$/i.test(secret)) return true;
