@@ -107,6 +107,16 @@ describe('Matcher on base64 text', () => {
     expect(found(`.logo{background:url(data:text/plain;base64,${b64(`logo ${value} logo`)})}\n`)).toHaveLength(1);
   });
 
+  it('does not take a value cut off where documentation shortens the base64 for one that ends there', () => {
+    const json = '{"version":1,"tokenDetail":"AQICAHhVv9V4mQ3rKcLpZ8t2XyF7bN0wRjS5uE';
+    const complete = `{"version":1,"tokenDetail":"AQICAHhVv9V4mQ3rKcLpZ8t2XyF7bN0wRjS5uE"}`;
+    expect(found(` *   Marker: "${b64(json)}...",\n`)).toEqual([]);
+    // The file's bytes (UTF-8), one latin1 character each, as the matcher reads them.
+    expect(found(Buffer.from(` *   Marker: "${b64(json)}\u2026",\n`, 'utf8').toString('latin1'))).toEqual([]);
+    // The same value, closed: found, so only the ellipsis leaves it out.
+    expect(found(` *   Marker: "${b64(complete)}",\n`).map((m) => [m.rule, m.encoding])).toEqual([['generic-secret-assignment', 'base64']]);
+  });
+
   it('decodes one level only', () => {
     const [{ value }] = tokens();
     const twice = b64(`token=${b64(`token ${value}\n`)}\n`);

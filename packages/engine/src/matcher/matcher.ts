@@ -250,7 +250,10 @@ export class Matcher {
       // A run cut by the segment's start began in bytes this segment does not have: where its
       // groups of four start is found from what they decode to.
       const cutStart = start === 0 && !spec.atFileStart;
-      const cutEnd = end === bytes.length && !spec.atFileEnd;
+      // Documentation shortens base64 with an ellipsis (`"eyJ2ZXJzaW9u..."`): what it decodes to
+      // stops mid-value, and a value running to its end has not ended.
+      const elided = (bytes[end] === 0x2e && bytes[end + 1] === 0x2e && bytes[end + 2] === 0x2e) || (bytes[end] === 0xe2 && bytes[end + 1] === 0x80 && bytes[end + 2] === 0xa6);
+      const cutEnd = (end === bytes.length && !spec.atFileEnd) || elided;
       if (cutStart) start += bestShift(bytes, start, end);
       // An image or a font is told by its first bytes, before the whole of it is decoded.
       if (end - start > 4 * SAMPLE_GROUPS && !isText(decode(bytes, start, start + 4 * SAMPLE_GROUPS))) continue;
