@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type ApprovalVerdict, loadApprovals, verifyApprovals } from './approvals.js';
+import { type ApprovalVerdict, loadApprovals, loadApprovalsIfPresent, verifyApprovals } from './approvals.js';
 import { loadPrivateKey } from './keys.js';
 import { type Policy, validatePolicy } from './policy.js';
 import { type ReleaseSubject, approvalFileName, canonicalStatement, buildStatement, createApproval, describeRelease } from './statement.js';
@@ -273,5 +273,22 @@ describe('verifyApprovals', () => {
     const v = await verify(dir);
     expect(v.rejected).toEqual([]);
     expect(v.ok).toBe(true);
+  });
+});
+
+describe('loadApprovalsIfPresent', () => {
+  it('takes only a missing directory for no approvals yet, and words every other failure', async () => {
+    const dir = freshDir();
+    expect(await loadApprovalsIfPresent(join(dir, 'none', 'yet'))).toBeUndefined();
+    await expect(loadApprovals(join(dir, 'none'))).rejects.toThrow(`cannot read approvals directory ${join(dir, 'none')}: no such directory`);
+    writeFileSync(join(dir, 'afile'), 'x');
+    symlinkSync('loopb', join(dir, 'loopa'));
+    symlinkSync('loopa', join(dir, 'loopb'));
+    for (const load of [loadApprovals, loadApprovalsIfPresent]) {
+      await expect(load(join(dir, 'afile', 'x'))).rejects.toThrow(`cannot read approvals directory ${join(dir, 'afile', 'x')}: a part of its path is a file, not a directory`);
+      await expect(load(join(dir, 'afile'))).rejects.toThrow(`cannot read approvals directory ${join(dir, 'afile')}: is a file, not a directory`);
+      await expect(load(join(dir, 'loopa'))).rejects.toThrow(`cannot read approvals directory ${join(dir, 'loopa')}: too many symbolic links on its path`);
+    }
+    expect(await loadApprovalsIfPresent(dir)).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeFsError } from '@pubguard/engine';
 import { ReleaseError, SignatureFormatError, StatementError } from './errors.js';
@@ -19,12 +19,35 @@ export interface ApprovalFile {
 
 /** Reads every `*.json` statement in a directory with its `.sig` next to it (and lone `.sig` files too). */
 export async function loadApprovals(dir: string): Promise<ApprovalFile[]> {
-  let names: string[];
+  return readApprovals(dir, await approvalNames(dir, false));
+}
+
+/**
+ * Reads the approvals as `loadApprovals` does, or undefined when the directory does not exist:
+ * nobody has approved yet. Any other failure (a file on its path, a symbolic-link loop, no
+ * permission) is a ReleaseError, since approvals may be there and cannot be read.
+ */
+export async function loadApprovalsIfPresent(dir: string): Promise<ApprovalFile[] | undefined> {
+  const names = await approvalNames(dir, true);
+  return names === undefined ? undefined : readApprovals(dir, names);
+}
+
+async function approvalNames(dir: string, missingOk: false): Promise<string[]>;
+async function approvalNames(dir: string, missingOk: boolean): Promise<string[] | undefined>;
+async function approvalNames(dir: string, missingOk: boolean): Promise<string[] | undefined> {
   try {
-    names = (await readdir(dir)).sort();
+    return (await readdir(dir)).sort();
   } catch (error) {
-    throw new ReleaseError(`cannot read approvals directory ${dir}: ${describeFsError(error, { target: 'directory' })}`);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (missingOk && code === 'ENOENT') return undefined;
+    // readdir words a path that is itself a file as it does a file above it: tell them apart.
+    const self = code === 'ENOTDIR' ? await stat(dir).catch(() => undefined) : undefined;
+    const why = self?.isFile() ? 'is a file, not a directory' : self !== undefined && !self.isDirectory() ? 'is not a directory' : describeFsError(error, { target: 'directory' });
+    throw new ReleaseError(`cannot read approvals directory ${dir}: ${why}`);
   }
+}
+
+async function readApprovals(dir: string, names: string[]): Promise<ApprovalFile[]> {
   const statements = new Set(names.filter((n) => n.endsWith('.json')));
   for (const n of names) if (n.endsWith('.json.sig')) statements.add(n.slice(0, -4));
   const out: ApprovalFile[] = [];

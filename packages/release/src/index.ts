@@ -81,6 +81,7 @@ export {
   type ApprovalVerdict,
   type VerifyApprovalsOptions,
   loadApprovals,
+  loadApprovalsIfPresent,
   verifyApprovals,
 } from './approvals.js';
 export { SECRET_ENV_NAME, mask, secretsFromEnv, redactText, redactValue } from './redact.js';

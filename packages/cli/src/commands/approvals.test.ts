@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -95,6 +95,23 @@ describe('pubguard approvals verify', () => {
     const r = await run(['approvals', 'verify', 'tool-3.0.0.tgz', '--policy', 'policy.json', '--approvals', 'no-approvals-yet', '--no-audit'], io);
     expect(r.exitCode).toBe(1);
     expect(io.out()).toContain(`tool 3.0.0, 1 artifact: REFUSED\nNo approvals: ${join(cwd, 'no-approvals-yet')} does not exist (yet)\nMissing:\n`);
+  });
+
+  it('exits 2 when the approvals directory cannot be read for another reason than not being there', async () => {
+    writeFileSync(join(cwd, 'afile'), 'x');
+    symlinkSync('loopb', join(cwd, 'loopa'));
+    symlinkSync('loopa', join(cwd, 'loopb'));
+    for (const [dir, why] of [
+      ['afile/x', 'a part of its path is a file, not a directory'],
+      ['afile', 'is a file, not a directory'],
+      ['loopa', 'too many symbolic links on its path'],
+    ] as const) {
+      const io = memoryIO({ cwd });
+      const r = await run(['approvals', 'verify', 'tool-3.0.0.tgz', '--policy', 'policy.json', '--approvals', dir, '--no-audit'], io);
+      expect(r.exitCode).toBe(2);
+      expect(io.err()).toContain(`pubguard approvals verify: cannot read approvals directory ${join(cwd, dir)}: ${why}`);
+      expect(io.out()).not.toContain('does not exist');
+    }
   });
 
   it('shows control characters in the names of approval files escaped', async () => {

@@ -1,6 +1,5 @@
-import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { isInitiator, loadApprovals, loadPolicy, verifyApprovals } from '@pubguard/release';
+import { isInitiator, loadApprovalsIfPresent, loadPolicy, verifyApprovals } from '@pubguard/release';
 import { visible } from '@pubguard/report';
 import { type CliResult, type Command, UsageError } from '../io.js';
 import { DEFAULT_APPROVALS_DIR, DEFAULT_POLICY_PATH, subjectFromArgs } from './approve.js';
@@ -48,8 +47,9 @@ export const approvalsVerifyCommand: Command = {
     const subject = await subjectFromArgs(io, positionals, values);
     const approvalsDir = resolve(io.cwd, values.approvals ?? DEFAULT_APPROVALS_DIR);
     // No directory yet means nobody has approved: a refusal, as publish has it, not a failure.
-    const haveDir = await access(approvalsDir).then(() => true, () => false);
-    const approvals = haveDir ? await loadApprovals(approvalsDir) : [];
+    const found = await loadApprovalsIfPresent(approvalsDir);
+    const haveDir = found !== undefined;
+    const approvals = found ?? [];
     const initiator = initiatorOf(io, values.initiator);
     const verdict = verifyApprovals({
       subject,

@@ -1,10 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { type IncomingMessage, createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { npmTarball, sdist, wheel } from '../testing/fixtures.js';
+import { npmTarball, sdist, sshKey, wheel } from '../testing/fixtures.js';
 import { type CommandRunner, spawnRunner } from './clients.js';
 import { PublishError } from './errors.js';
 import { publishRelease } from './pipeline.js';
@@ -103,6 +103,26 @@ describe('publishRelease', () => {
     expect(missing).toMatchObject({ status: 'failed', step: 'version', reason: `cannot read ${join(cwd, 'dist/acme-1.0.0.tgz')}: no such file` });
     const directory = await publishRelease({ ...base, files: [cwd] });
     expect(directory.reason).toBe(`cannot read ${cwd}: is a directory, not a file`);
+  });
+
+  it('fails, rather than refuses for want of approvals, when the approvals directory cannot be read', async () => {
+    const { cwd, base } = await setup();
+    const key = sshKey(cwd, 'id_alice');
+    writeFileSync(join(cwd, 'policy.json'), JSON.stringify({ version: 1, approvers: { alice: { keys: [key.pub] } }, rule: { minApprovers: 1 } }));
+    writeFileSync(join(cwd, 'afile'), 'x');
+    symlinkSync('loopb', join(cwd, 'loopa'));
+    symlinkSync('loopa', join(cwd, 'loopb'));
+    const missing = await publishRelease({ ...base, policyPath: 'policy.json', approvalsDir: 'none-yet' });
+    expect(missing).toMatchObject({ status: 'refused', step: 'approvals' });
+    for (const [dir, why] of [
+      ['afile/x', 'a part of its path is a file, not a directory'],
+      ['afile', 'is a file, not a directory'],
+      ['loopa', 'too many symbolic links on its path'],
+    ] as const) {
+      const r = await publishRelease({ ...base, policyPath: 'policy.json', approvalsDir: dir });
+      expect(r).toMatchObject({ status: 'failed', step: 'approvals' });
+      expect(r.reason).toContain(`cannot read approvals directory ${join(cwd, dir)}: ${why}`);
+    }
   });
 
   it('dry run checks everything and uploads nothing', async () => {

@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { access, copyFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { type Finding, type ScanError, type ScanOptions, describeFsError, scanAll } from '@pubguard/engine';
-import { loadApprovals, verifyApprovals } from '../approvals.js';
+import { loadApprovalsIfPresent, verifyApprovals } from '../approvals.js';
 import { type ArtifactVersion, compareArtifactVersions, readArtifactVersions, sha256File } from '../artifacts.js';
 import { type AuditOutcome, AuditLog } from '../audit.js';
 import { AuditError } from '../errors.js';
@@ -340,7 +340,7 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
       const policy = await loadPolicy(policyPath);
       const approvalsDir = resolve(options.cwd, options.approvalsDir ?? '.pubguard/approvals');
       // No directory yet simply means nobody has approved: a refusal, not a failure.
-      const approvals = (await access(approvalsDir).then(() => true, () => false)) ? await loadApprovals(approvalsDir) : [];
+      const approvals = (await loadApprovalsIfPresent(approvalsDir)) ?? [];
       const verdict = verifyApprovals({ subject, policy, approvals, now: now(), ...(options.initiator ? { initiator: options.initiator } : {}) });
       approvers = verdict.counted.map((c) => c.person);
       const details = {
