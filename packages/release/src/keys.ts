@@ -96,6 +96,35 @@ interface OpensshKeyFile {
   reader: SshReader;
 }
 
+/**
+ * Why a private key in PEM format (`ssh-keygen -m PEM`, or PKCS#8) cannot be used, with the
+ * way on: its `.pub` file with --statement-only, or the key rewritten in OpenSSH format.
+ * Undefined when `text` is no PEM private key.
+ */
+function pemKeyProblem(text: string, source: string, wanted: 'public' | 'private'): KeyError | undefined {
+  const begin = /-----BEGIN ((?:RSA |EC |DSA |ENCRYPTED )?PRIVATE KEY)-----/.exec(text);
+  if (begin === null) return undefined;
+  const encrypted = begin[1] === 'ENCRYPTED PRIVATE KEY' || /^Proc-Type:\s*4,ENCRYPTED\s*$/m.test(text);
+  const what = `${source} is a private key in PEM format ('${begin[0]}')${encrypted ? ', encrypted with a passphrase' : ''}`;
+  const statement = `pubguard approve ARTIFACTS --key ${source}.pub --statement-only`;
+  // `ssh-keygen -p` writes the key back in its default format, OpenSSH's (since OpenSSH 7.8).
+  if (wanted === 'public') {
+    return new KeyError(
+      `${what}, whose public part pubguard does not read. Pass its public key instead, \`--key ${source}.pub\` (ssh-keygen writes it beside the key), ` +
+        `or rewrite the key in OpenSSH format ('${BEGIN}'), in place, with \`ssh-keygen -p -f ${source}\``,
+    );
+  }
+  if (encrypted) {
+    return new KeyError(
+      `${what}, which pubguard does not read. Write the statement with its public key, \`${statement}\`, and sign it with the ssh-keygen command that prints`,
+    );
+  }
+  return new KeyError(
+    `${what}; pubguard signs only with a key in OpenSSH format ('${BEGIN}'). Rewrite it in that format, in place and still without a passphrase, with ` +
+      `\`ssh-keygen -p -N "" -f ${source}\`, or write the statement with its public key, \`${statement}\`, and sign it with the ssh-keygen command that prints`,
+  );
+}
+
 /** True when `text` holds an armoured OpenSSH private key. */
 function isOpensshPrivateKey(text: string): boolean {
   const begin = text.indexOf(BEGIN);
@@ -107,6 +136,8 @@ function readOpensshKeyFile(text: string, source: string): OpensshKeyFile {
   const begin = text.indexOf(BEGIN);
   const end = text.indexOf(END);
   if (begin < 0 || end < begin) {
+    const pem = pemKeyProblem(text, source, 'private');
+    if (pem !== undefined) throw pem;
     throw new KeyError(
       `${source} is not an OpenSSH private key (expected '${BEGIN}'; convert PEM keys with 'ssh-keygen -p -f KEY')`,
     );
@@ -142,6 +173,8 @@ export function parseKeyFilePublicKey(text: string, source = 'key file'): SshPub
       throw error;
     }
   }
+  const pem = pemKeyProblem(text, source, 'public');
+  if (pem !== undefined) throw pem;
   const line = text.split('\n').find((l) => l.trim() !== '' && !l.trim().startsWith('#'));
   if (line === undefined || !/^\s*(?:ssh-|ecdsa-)/.test(line)) {
     throw new KeyError(`${source} is neither an OpenSSH private key ('${BEGIN}') nor a public key line ('ssh-ed25519 AAAA…')`);

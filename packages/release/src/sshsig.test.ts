@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -88,5 +88,29 @@ describe('parseSshsig', () => {
     expect((await loadPublicKey(`${path}.pub`)).fingerprint).toBe(want);
     writeFileSync(join(dir, 'not-a-key'), 'hello\n');
     await expect(loadPublicKey(join(dir, 'not-a-key'))).rejects.toThrow(/neither an OpenSSH private key .* nor a public key line/);
+  });
+
+  it('says how to go on with a PEM private key: its .pub under --statement-only, or the key rewritten as ssh-keygen -p does', async () => {
+    const plain = join(dir, 'id_pem');
+    execFileSync('ssh-keygen', ['-q', '-t', 'rsa', '-b', '2048', '-m', 'PEM', '-N', '', '-f', plain]);
+    const locked = join(dir, 'id_pem_locked');
+    execFileSync('ssh-keygen', ['-q', '-t', 'rsa', '-b', '2048', '-m', 'PEM', '-N', 'correct horse', '-f', locked]);
+    const pkcs8 = join(dir, 'id_pkcs8');
+    copyFileSync(plain, pkcs8);
+    execFileSync('ssh-keygen', ['-q', '-p', '-m', 'PKCS8', '-N', '', '-f', pkcs8]);
+    expect(readFileSync(pkcs8, 'utf8')).toContain('-----BEGIN PRIVATE KEY-----');
+    for (const path of [plain, locked, pkcs8]) {
+      await expect(loadPublicKey(path)).rejects.toThrow(`whose public part pubguard does not read. Pass its public key instead, \`--key ${path}.pub\``);
+      await expect(loadPublicKey(path)).rejects.toThrow(`rewrite the key in OpenSSH format ('-----BEGIN OPENSSH PRIVATE KEY-----'), in place, with \`ssh-keygen -p -f ${path}\``);
+      await expect(loadPrivateKey(path)).rejects.toThrow(`rite the statement with its public key, \`pubguard approve ARTIFACTS --key ${path}.pub --statement-only\``);
+    }
+    await expect(loadPrivateKey(plain)).rejects.toThrow(`${plain} is a private key in PEM format ('-----BEGIN RSA PRIVATE KEY-----'); pubguard signs only with a key in OpenSSH format`);
+    await expect(loadPrivateKey(locked)).rejects.toThrow(`${locked} is a private key in PEM format ('-----BEGIN RSA PRIVATE KEY-----'), encrypted with a passphrase, which pubguard does not read.`);
+    await expect(loadPrivateKey(pkcs8)).rejects.toThrow(`${pkcs8} is a private key in PEM format ('-----BEGIN PRIVATE KEY-----');`);
+    // The advice holds: the .pub names the key, and the suggested command makes one pubguard signs with.
+    const want = parsePublicKeyLine(readFileSync(`${plain}.pub`, 'utf8')).fingerprint;
+    expect((await loadPublicKey(`${plain}.pub`)).fingerprint).toBe(want);
+    execFileSync('ssh-keygen', ['-q', '-p', '-N', '', '-f', plain]);
+    expect((await loadPrivateKey(plain)).publicKey.fingerprint).toBe(want);
   });
 });

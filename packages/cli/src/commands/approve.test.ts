@@ -127,6 +127,7 @@ describe('pubguard approve', () => {
   });
 
   it('exits 2 with a clear message for usage mistakes and bad keys', async () => {
+    execFileSync('ssh-keygen', ['-q', '-t', 'rsa', '-b', '2048', '-m', 'PEM', '-N', '', '-f', join(cwd, 'id_pem')]);
     const cases: [string[], RegExp][] = [
       [['approve', 'tool-2.0.0.tgz'], /--key is required/],
       [['approve', '--key', 'id_alice'], /give the artifacts/],
@@ -137,6 +138,8 @@ describe('pubguard approve', () => {
       [['approve', 'tool-2.0.0.tgz', '--key', '.', '--approver', 'a'], /cannot read key file .*: is a directory, not a file$/m],
       [['approve', 'tool-2.0.0.tgz', '--key', 'id_alice.pub', '--approver', 'a'], /id_alice\.pub is a public key, which cannot sign\. Write the statement, reading only the key's public part, with:\n {2}pubguard approve tool-2\.0\.0\.tgz --key id_alice\.pub --approver a --no-audit --statement-only\n/],
       [['approve', 'tool-2.0.0.tgz', '--key', 'tool-2.0.0.tgz', '--approver', 'a'], /not an OpenSSH private key/],
+      [['approve', 'tool-2.0.0.tgz', '--key', 'id_pem', '--approver', 'a'], /id_pem is a private key in PEM format .*`ssh-keygen -p -N "" -f \S*id_pem`.*--key \S*id_pem\.pub --statement-only/],
+      [['approve', 'tool-2.0.0.tgz', '--key', 'id_pem', '--approver', 'a', '--statement-only'], /id_pem is a private key in PEM format .*`--key \S*id_pem\.pub`/],
       [['approve', 'tool-2.0.0.tgz', '--key', 'id_alice'], /pass --approver NAME/],
     ];
     for (const [argv, message] of cases) {
