@@ -140,6 +140,20 @@ describe('pubguard publish', () => {
     }
   });
 
+  it('warns, in one line, that --index-url without --skip-existing has no effect', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'pubguard-cli-publish-'));
+    await wheel(cwd, 'acme', '1.0.0');
+    for (const skip of [[], ['--skip-existing']]) {
+      const io = memoryIO({ cwd, env: { PYPI_TOKEN: 'loopback-registry-token-0123456789' } });
+      // --jobs x stops the command before anything is sent; the warning comes first.
+      const r = await run(['publish', 'pypi', 'acme-1.0.0-py3-none-any.whl', '--repository-url', 'http://127.0.0.1:9/legacy/', '--index-url', 'https://pypi.internal.example/simple/', ...skip, '--tag-name', 'v1.0.0', '--dry-run', '-j', 'x'], io);
+      expect(r.exitCode).toBe(2);
+      const warning = 'warning: --index-url is used only after --skip-existing skips files: without --skip-existing it has no effect\n';
+      if (skip.length) expect(io.err()).not.toContain('--index-url');
+      else expect(io.err().startsWith(warning), io.err()).toBe(true);
+    }
+  });
+
   it('takes --skip-existing for pypi, hands it to twine and names the skipped files; refuses it for npm', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'pubguard-cli-publish-'));
     await wheel(cwd, 'acme', '1.0.0');

@@ -96,7 +96,8 @@ Options:
                             https://pypi.org/simple/ for pypi.org and
                             https://test.pypi.org/simple/ for test.pypi.org. For another
                             repository without it, skipped files are not compared with
-                            the approved bytes: check their sha256 there
+                            the approved bytes: check their sha256 there. Used only with
+                            --skip-existing
 ${commonHelp('PYPI_TOKEN')}
 
 Exit codes: 0 uploaded (or dry run passed), 1 refused (also after a --skip-existing
@@ -164,6 +165,8 @@ async function runPublish(ecosystem: Ecosystem, argv: string[], io: CliIO): Prom
   if (registry !== undefined) checkTokenUrl(registry, ecosystem === 'npm' ? '--registry' : '--repository-url', io);
   const indexUrl = str('index-url');
   if (indexUrl !== undefined) checkIndexUrl(indexUrl, '--index-url', io);
+  // Accepted all the same: a workflow may pass it always and --skip-existing only on a re-run.
+  if (indexUrl !== undefined && v['skip-existing'] !== true) io.stderr.write('warning: --index-url is used only after --skip-existing skips files: without --skip-existing it has no effect\n');
   const access = str('access');
   if (access !== undefined && access !== 'public' && access !== 'restricted') throw new UsageError(`--access takes public or restricted, not '${access}'`);
   const distTag = str('tag');
