@@ -130,7 +130,7 @@ describe.skipIf(!haveTwine)('pubguard publish pypi --skip-existing (loopback ind
     const there = sha256Of(join(other, WHEEL));
     const approved = sha256Of(join(cwd, files[0]!));
     expect(compared.stdout).toContain(
-      `REFUSED: twine upload --skip-existing to ${taken.url} finished (skipped as already there: ${WHEEL}; uploaded: ${SDIST}), but ${WHEEL} on the index holds other bytes (sha256 ${there.slice(0, 12)}… there, ${approved.slice(0, 12)}… approved). ${NAME} ${VERSION} on the index holds bytes nobody approved: yank that version there and release a new version`,
+      `REFUSED: twine upload --skip-existing to ${taken.url} finished (skipped as already there: ${WHEEL}; uploaded: ${SDIST}), but ${WHEEL} on the index holds other bytes (sha256 ${there.slice(0, 12)}… there, ${approved.slice(0, 12)}… approved). ${NAME} ${VERSION} on the index holds bytes nobody approved: remove that version from the repository (or yank it, where the repository can) and release a new version; running again would skip that file again, not replace it`,
     );
     expect(taken.simpleRequests.map((r) => [r.format, r.authorization])).toEqual([['json', undefined]]);
     const record = auditRecords(audit).at(-1) as unknown as { stage: string; outcome: string; details: Record<string, unknown> };

@@ -193,7 +193,7 @@ describe('pubguard publish', () => {
       const c = await run(['publish', 'pypi', 'acme-1.0.0-py3-none-any.whl', 'acme-1.0.0.tar.gz', '--repository-url', 'http://127.0.0.1:9/legacy/', '--skip-existing', '--index-url', indexUrl, ...common], checked);
       expect(c.exitCode).toBe(1);
       expect(checked.out()).toContain(`REFUSED: twine upload --skip-existing to http://127.0.0.1:9/legacy/ finished (skipped as already there: acme-1.0.0-py3-none-any.whl; uploaded: acme-1.0.0.tar.gz), but acme-1.0.0-py3-none-any.whl on the index holds other bytes (sha256 ${other.slice(0, 12)}… there,`);
-      expect(checked.out()).toContain('acme 1.0.0 on the index holds bytes nobody approved: yank that version there and release a new version');
+      expect(checked.out()).toContain('acme 1.0.0 on the index holds bytes nobody approved: remove that version from the repository (or yank it, where the repository can) and release a new version; running again would skip that file again, not replace it');
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }

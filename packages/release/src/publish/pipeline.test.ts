@@ -375,7 +375,9 @@ describe('publishRelease with skipExisting and a simple index', () => {
       const r = await publishRelease({ ...base, indexUrl: idx.url });
       expect(r).toMatchObject({ status: 'refused', step: 'upload' });
       expect(r.reason).toContain(`${WHEEL} on the index holds other bytes (sha256 ${other.slice(0, 12)}… there, ${wheelSha.slice(0, 12)}… approved)`);
-      expect(r.reason).toContain('acme 1.0.0 on the index holds bytes nobody approved: yank that version there and release a new version');
+      // Advice for the repository at hand: what pypi.org does is no rule for this one.
+      expect(r.reason).toContain('acme 1.0.0 on the index holds bytes nobody approved: remove that version from the repository (or yank it, where the repository can) and release a new version; running again would skip that file again, not replace it');
+      expect(r.reason).not.toContain('PyPI');
       expect(r.reason).toContain(`skipped as already there: ${WHEEL}; uploaded: ${SDIST}`);
       expect(r.reason).not.toContain(other);
       const upload = lastRecord(base.auditPath);
@@ -452,6 +454,24 @@ describe('publishRelease with skipExisting and a simple index', () => {
     expect(asked).toHaveLength(1);
     expect(elsewhere.reason).toContain('its bytes on the index were not compared with the approved ones');
     expect(lastRecord(base.auditPath).reason).toContain('not compared with the approved bytes: no simple index to compare with, give --index-url');
+  });
+
+  it("words pypi.org's refusal for PyPI, and starts every sentence of the advice with a capital", async () => {
+    const { base, sdistSha } = await release();
+    const other = createHash('sha256').update(randomBytes(16)).digest('hex');
+    let listed: { filename: string; hashes: Record<string, string> }[] = [];
+    const fakeFetch = (async () =>
+      new Response(JSON.stringify({ meta: { 'api-version': '1.1' }, files: listed }), { status: 200, headers: { 'content-type': 'application/vnd.pypi.simple.v1+json' } })) as typeof fetch;
+    const pypi = { ...base, registry: 'https://upload.pypi.org/legacy/', env: { PYPI_TOKEN: pypiOrgToken() }, indexRequest: { fetch: fakeFetch, retryDelaysMs: [] } };
+    listed = [{ filename: WHEEL, hashes: { sha256: other } }, { filename: SDIST, hashes: { sha256: sdistSha } }];
+    const different = await publishRelease(pypi);
+    expect(different).toMatchObject({ status: 'refused', step: 'upload' });
+    expect(different.reason).toContain('). acme 1.0.0 on the index holds bytes nobody approved: yank that version there and release a new version (PyPI never takes a file name twice, even after a delete, so running again cannot replace it)');
+    listed = [{ filename: WHEEL, hashes: { md5: 'ab'.repeat(16) } }];
+    const undigested = await publishRelease(pypi);
+    expect(undigested.reason).toContain(`${WHEEL} is listed on https://pypi.org/simple/acme/ without a sha256; ${SDIST} is not listed on https://pypi.org/simple/acme/. If it was uploaded moments ago`);
+    expect(undigested.reason).toMatch(/\(--index-url\)\. Compare that file's sha256 on the index with the approved one by hand$/);
+    expect(undigested.reason).not.toMatch(/\. [a-z]/);
   });
 
   it('fails, saying the skipped files were not compared, when interrupted while looking them up', async () => {

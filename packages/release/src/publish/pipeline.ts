@@ -599,12 +599,19 @@ function indexProblems(bad: readonly IndexFileCheck[], subject: ReleaseSubject, 
   });
   const advice: string[] = [];
   if (bad.some((f) => f.status === 'different')) {
-    advice.push(`${subject.package} ${subject.version} on the index holds bytes nobody approved: yank that version there and release a new version (PyPI never takes a file name twice, even after a delete, so running again cannot replace it)`);
+    const bytes = `${subject.package} ${subject.version} on the index holds bytes nobody approved`;
+    // Only pypi.org and test.pypi.org are known never to take a file name again; another
+    // repository may let a file be deleted and uploaded anew, but --skip-existing skips it.
+    advice.push(
+      publicRegistry(registry) === undefined
+        ? `${bytes}: remove that version from the repository (or yank it, where the repository can) and release a new version; running again would skip that file again, not replace it`
+        : `${bytes}: yank that version there and release a new version (PyPI never takes a file name twice, even after a delete, so running again cannot replace it)`,
+    );
   }
   if (bad.some((f) => f.status === 'missing')) {
-    advice.push(`if it was uploaded moments ago the index may not list it yet: run the release again with --skip-existing in a few minutes; if it stays missing, check that ${indexUrl} is the simple index of ${registry} (--index-url)`);
+    advice.push(`If it was uploaded moments ago the index may not list it yet: run the release again with --skip-existing in a few minutes; if it stays missing, check that ${indexUrl} is the simple index of ${registry} (--index-url)`);
   }
-  if (bad.some((f) => f.status === 'no-digest')) advice.push("compare that file's sha256 on the index with the approved one by hand");
+  if (bad.some((f) => f.status === 'no-digest')) advice.push("Compare that file's sha256 on the index with the approved one by hand");
   return `${problems.join('; ')}. ${advice.join('. ')}`;
 }
 
