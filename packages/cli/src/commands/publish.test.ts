@@ -93,6 +93,8 @@ describe('pubguard publish', () => {
       // Their tokens are checked for these hosts only, and over http would go out in cleartext.
       ['npm', ['acme-1.0.0.tgz', '--registry', 'http://registry.npmjs.org/'], /--registry registry\.npmjs\.org over plain http would send the token unencrypted: use https:\/\/registry\.npmjs\.org\/$/m],
       ['pypi', ['acme-1.0.0.tgz', '--repository-url', 'http://upload.pypi.org/legacy/'], /use https:\/\/upload\.pypi\.org\/legacy\/$/m],
+      ['npm', ['acme-1.0.0.tgz', '--registry', 'http://registry.npmjs.org./'], /--registry registry\.npmjs\.org\. over plain http would send the token unencrypted: use https:\/\/registry\.npmjs\.org\.\/$/m],
+      ['pypi', ['acme-1.0.0.tgz', '--repository-url', 'http://upload.pypi.org./legacy/'], /use https:\/\/upload\.pypi\.org\.\/legacy\/$/m],
       ['pypi', ['acme-1.0.0.tgz', '--repository-url', 'HTTP://Test.PyPI.org:80/legacy/'], /--repository-url test\.pypi\.org over plain http .*: use https:\/\/test\.pypi\.org\/legacy\/$/m],
     ];
     for (const [eco, args, message] of cases) {

@@ -502,5 +502,7 @@ describe('publishRelease with skipExisting and a simple index', () => {
     await expect(publishRelease({ ...base, registry: 'http://upload.pypi.org/legacy/' })).rejects.toThrow('upload.pypi.org over plain http would send the token unencrypted: use https://upload.pypi.org/legacy/');
     const npm = await setup();
     await expect(publishRelease({ ...npm.base, registry: 'http://registry.npmjs.org/' })).rejects.toThrow('use https://registry.npmjs.org/');
+    await expect(publishRelease({ ...npm.base, registry: 'http://registry.npmjs.org./' })).rejects.toThrow('use https://registry.npmjs.org./');
+    await expect(publishRelease({ ...base, registry: 'http://upload.pypi.org./legacy/' })).rejects.toThrow('use https://upload.pypi.org./legacy/');
   });
 });

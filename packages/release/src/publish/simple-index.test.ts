@@ -63,6 +63,7 @@ describe('simple index', () => {
   it('knows the simple index of pypi.org and test.pypi.org only, and refuses an index URL with credentials', () => {
     expect(simpleIndexFor('https://upload.pypi.org/legacy/')).toBe('https://pypi.org/simple/');
     expect(simpleIndexFor('https://test.pypi.org/legacy/')).toBe('https://test.pypi.org/simple/');
+    expect(simpleIndexFor('https://upload.pypi.org./legacy/')).toBe('https://pypi.org/simple/');
     expect(simpleIndexFor('http://127.0.0.1:8080/legacy/')).toBeUndefined();
     expect(simpleIndexFor('https://upload.pypi.org.example.net/legacy/')).toBeUndefined();
     expect(simpleIndexProblem('https://user:pw@pypi.example/simple/')).toContain('user name or password');

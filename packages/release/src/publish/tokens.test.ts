@@ -87,5 +87,15 @@ describe('checkPublishToken', () => {
     expect(publicRegistry('https://registry.npmjs.org/')).toBe('npmjs');
     expect(publicRegistry('https://test.pypi.org/legacy/')).toBe('testpypi');
     expect(publicRegistry('http://127.0.0.1:4873/')).toBeUndefined();
+    expect(publicRegistry('http://registry.npmjs.org./')).toBe('npmjs');
+    expect(publicRegistry('https://UPLOAD.pypi.org./legacy/')).toBe('pypi');
+    expect(publicRegistry('https://test.pypi.org.:443/legacy/')).toBe('testpypi');
+    expect(publicRegistry('https://registry.npmjs.org.evil.example/')).toBeUndefined();
+  });
+
+  it('checks the token for a public registry named with a trailing dot as for the registry itself', () => {
+    const npm = { ecosystem: 'npm' as const, envName: 'NPM_TOKEN', registry: 'https://registry.npmjs.org./' };
+    expect(checkPublishToken(checksummed('npm_'), npm)).toMatchObject({ ok: true, reason: 'npm token with a valid checksum' });
+    expect(checkPublishToken('loopback-registry-token-0123456789', npm)).toMatchObject({ ok: false, reason: 'NPM_TOKEN is not an npm token (npm_…); registry.npmjs.org needs a granular access token' });
   });
 });

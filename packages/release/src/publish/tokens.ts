@@ -29,7 +29,8 @@ const GITHUB_PREFIX = /^(?:gh[pousr]_|github_pat_)/;
 export function publicRegistry(url: string): 'npmjs' | 'pypi' | 'testpypi' | undefined {
   let host: string;
   try {
-    host = new URL(url).hostname.toLowerCase();
+    // A fully qualified name may end in a dot (`registry.npmjs.org.`): the same host.
+    host = new URL(url).hostname.toLowerCase().replace(/\.$/, '');
   } catch {
     return undefined;
   }
