@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { type IncomingMessage, createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -123,6 +123,16 @@ describe('publishRelease', () => {
       expect(r).toMatchObject({ status: 'failed', step: 'approvals' });
       expect(r.reason).toContain(`cannot read approvals directory ${join(cwd, dir)}: ${why}`);
     }
+  });
+
+  it('fails, rather than skips the approvals, when the default policy is there but cannot be read', async () => {
+    const { cwd, base } = await setup();
+    mkdirSync(join(cwd, '.pubguard'), { recursive: true });
+    // A link to itself: there, but no policy can be read through it.
+    symlinkSync('policy.json', join(cwd, '.pubguard', 'policy.json'));
+    const r = await publishRelease({ ...base, dryRun: true });
+    expect(r).toMatchObject({ status: 'failed', step: 'approvals' });
+    expect(r.reason).toContain(`cannot read policy ${join(cwd, '.pubguard', 'policy.json')}: too many symbolic links on its path`);
   });
 
   it('dry run checks everything and uploads nothing', async () => {

@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { access, copyFile } from 'node:fs/promises';
+import { copyFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { type Finding, type ScanError, type ScanOptions, describeFsError, scanAll } from '@pubguard/engine';
 import { loadApprovalsIfPresent, verifyApprovals } from '../approvals.js';
@@ -331,7 +331,9 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
     let policyPath = options.policyPath === undefined ? undefined : resolve(options.cwd, options.policyPath);
     if (policyPath === undefined) {
       const fallback = resolve(options.cwd, '.pubguard/policy.json');
-      if (await access(fallback).then(() => true, () => false)) policyPath = fallback;
+      // Only a policy that is not there skips the approvals: one that cannot be read (no
+      // permission, a link loop, a file on its path) fails the step when it is loaded.
+      if (await stat(fallback).then(() => true, (error: NodeJS.ErrnoException) => error.code !== 'ENOENT')) policyPath = fallback;
     }
     if (policyPath === undefined) {
       if (options.requireApprovals) throw new Stop('refused', 'approvals', 'approvals are required but there is no policy (.pubguard/policy.json or --policy FILE)');
