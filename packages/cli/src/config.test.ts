@@ -211,8 +211,14 @@ describe('rulesetFromConfig', () => {
     expect(() => rulesetFromConfig(loaded({ rules: { disable: ['alpha-tokn'] } }), BUILTINS)).toThrow(/rules\.disable\[0\]: no built-in rule has the id 'alpha-tokn'/);
   });
 
+  it('refuses a custom rule with the id of an archive-structure check', () => {
+    const rule = { id: 'archive-setuid', title: 'X', severity: 'high', keywords: ['xkey_'], pattern: '(xkey_[0-9a-f]{32})' };
+    expect(() => rulesetFromConfig(loaded({ rules: { custom: [rule] } }), BUILTINS)).toThrow(/rules\.custom\[0\]\.id: rule 'archive-setuid' has the id of an archive-structure check, which cannot be replaced; choose another id$/);
+  });
+
   it('suggests the id an unknown one was meant to be, else where the ids are listed', async () => {
     expect(() => rulesetFromConfig(loaded({ rules: { disable: ['alpha-tokn'] } }), BUILTINS)).toThrow(/id 'alpha-tokn'; did you mean 'alpha-token'\?$/);
+    expect(() => rulesetFromConfig(loaded({ rules: { disable: ['archive-setiud'] } }), BUILTINS)).toThrow(/id 'archive-setiud'; did you mean 'archive-setuid'\?$/);
     expect(() => rulesetFromConfig(loaded({ rules: { disable: ['delta'] } }), BUILTINS)).toThrow(/id 'delta' \(`pubguard rules list` run outside this project lists the built-in ones\)$/);
     await writeFile(join(dir, CONFIG_FILE_NAME), JSON.stringify({ allowlist: { rules: { 'beta-tokn': { paths: ['docs/**'] } } } }));
     await expect(loadScanConfig(dir, undefined, BUILTINS)).rejects.toThrow(/no rule has the id 'beta-tokn'; did you mean 'beta-token'\?$/);

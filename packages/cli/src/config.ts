@@ -464,7 +464,7 @@ export interface ConfigRuleDefinitions {
 
 /**
  * The built-in definitions minus `rules.disable`, and `rules.custom`. Unknown ids in
- * `disable`, a custom id that clashes with a kept built-in or another custom rule, and a
+ * `disable`, a custom id that clashes with a kept built-in, a structure check or another custom rule, and a
  * custom rule that does not compile (an invalid regex) are ConfigErrors naming the rule; the
  * last is let through with `options.compile` false.
  */
@@ -481,7 +481,8 @@ export function ruleDefinitionsFromConfig(
     if (STRUCTURE_IDS.has(id)) {
       throw new ConfigError(file, `'${id}' is an archive-structure check, which cannot be disabled; allow the entries it reports with ${childPath(childPath('allowlist.rules', id), 'paths')}, or with a baseline`, `rules.disable[${i}]`);
     }
-    if (!builtinIds.has(id)) throw new ConfigError(file, `no built-in rule has the id '${id}'${unknownIdHint(id, builtinIds)}`, `rules.disable[${i}]`);
+    // A typo of a structure check's id is suggested too: the message then says why it cannot be disabled.
+    if (!builtinIds.has(id)) throw new ConfigError(file, `no built-in rule has the id '${id}'${unknownIdHint(id, [...builtinIds, ...STRUCTURE_IDS])}`, `rules.disable[${i}]`);
     disabled.add(id);
   });
   const kept = builtins.filter((b) => !disabled.has(b.id));
@@ -489,6 +490,11 @@ export function ruleDefinitionsFromConfig(
     const def = parseRuleDefinition({ examples: [], negative_examples: [], ...rule }, 'custom rule');
     if (builtinIds.has(def.id) && !disabled.has(def.id)) {
       throw new ConfigError(file, `rule '${def.id}' has the id of a built-in rule; add '${def.id}' to rules.disable to replace it, or choose another id`, `rules.custom[${i}].id`);
+    }
+    // Findings, SARIF descriptions and allowlist.rules entries are keyed by id: a custom rule
+    // named like a structure check would share all three with it, and the check cannot be disabled.
+    if (STRUCTURE_IDS.has(def.id)) {
+      throw new ConfigError(file, `rule '${def.id}' has the id of an archive-structure check, which cannot be replaced; choose another id`, `rules.custom[${i}].id`);
     }
     return { def, index: i };
   });

@@ -104,7 +104,7 @@ describe('pubguard rules with a settings file', () => {
     expect(rows.length).toBe(builtinRuleDefinitions().length + 5 + 1);
     expect(rows.find((r) => r.id === 'npm-access-token')?.source).toBe('builtin');
     const { pattern: _pattern, ...shown } = acme;
-    expect(rows.at(-1)).toEqual({ ...shown, confidence: 'medium', description: '', references: [], source: 'custom', disableable: true });
+    expect(rows.at(-1)).toEqual({ ...shown, confidence: 'medium', description: '', references: [], source: 'custom', disableable: false });
     expect(rows.every((r) => r.source === (r.id === 'acme-key' ? 'custom' : String(r.id).startsWith('archive-') ? 'structure' : 'builtin'))).toBe(true);
   });
 

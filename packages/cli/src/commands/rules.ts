@@ -20,7 +20,8 @@ Options:
 ${CONFIG_OPTION}
   -f, --format FMT   text (default) or json (an array of {id, title, severity, confidence,
                      description, keywords, references, source ("builtin", "structure"
-                     or "custom"), disableable, and paths for path rules})
+                     or "custom"), disableable (true for built-in rules only: a custom
+                     rule is removed from rules.custom instead), and paths for path rules})
   -h, --help         show this help
 
 Exit codes: 0 listed, 2 usage error or a settings file that cannot be used (as for scan).
@@ -107,7 +108,8 @@ function listRules(rules: RulesConfig, format: 'text' | 'json', io: CliIO): void
       references: d.references ?? [],
       ...(d.paths ? { paths: d.paths } : {}),
       source,
-      disableable: source !== 'structure',
+      // rules.disable takes built-in ids only: a custom rule is turned off by removing it.
+      disableable: source === 'builtin',
     }));
     io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     return;
