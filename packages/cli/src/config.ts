@@ -70,9 +70,11 @@ export interface ConfigCheckOptions {
    */
   examples?: boolean;
   /**
-   * False lets a custom rule that does not compile (an invalid pattern, a keyword too short)
-   * through, for `pubguard rules check`, which lists it as a problem of that rule and checks
-   * the others. Its shape (fields and their types) is still checked. Default true.
+   * False lets a custom rule that does not compile or does not fit the schema (an invalid
+   * pattern, a keyword too short, bad flags, a negative secretGroup, an unknown field) through,
+   * for `pubguard rules check`, which lists it as a problem of that rule and checks the others.
+   * A rule without a usable id (a kebab-case string) is still refused: nothing could name it.
+   * Default true.
    */
   compile?: boolean;
 }
@@ -84,10 +86,13 @@ export class ConfigError extends Error {
   readonly file: string;
   /** Dotted key path of the offending value (`limits.maxDepth`, `rules.custom[0].pattern`), when known. */
   readonly keyPath: string | undefined;
+  /** What is wrong, without the file and key path. */
+  readonly reason: string;
   constructor(file: string, message: string, keyPath?: string) {
     super(`${file}: ${keyPath ? `${keyPath}: ` : ''}${message}`);
     this.file = file;
     this.keyPath = keyPath;
+    this.reason = message;
   }
 }
 
@@ -398,7 +403,17 @@ export function validateConfig(data: unknown, file: string, options: ConfigCheck
       }
     });
   }
-  check(schema, schema, data, '', file);
+  // For `rules check`, a custom rule that is wrong in itself is that rule's problem, listed
+  // by ruleDefinitionsFromConfig; the rest of the file is checked as usual.
+  const listed = options.compile === false ? listedRuleProblems(data) : new Set<number>();
+  if (listed.size === 0) check(schema, schema, data, '', file);
+  else {
+    const record = data as { rules: { custom: unknown[] } };
+    check(schema, schema, { ...record, rules: { ...record.rules, custom: [] } }, '', file);
+    record.rules.custom.forEach((rule, i) => {
+      if (!listed.has(i)) check(schema, { $ref: '#/$defs/rule' }, rule, `rules.custom[${i}]`, file);
+    });
+  }
   const config = data as PubguardConfig;
   const regexLists: Array<[string, string[] | undefined]> = [
     ['allowlist.regexes', config.allowlist?.regexes],
@@ -414,6 +429,7 @@ export function validateConfig(data: unknown, file: string, options: ConfigCheck
     });
   }
   config.rules?.custom?.forEach((rule, i) => {
+    if (listed.has(i)) return;
     // The rules package owns the rule shape beyond the schema (validator parameters, etc.).
     let def: RuleDefinition;
     let compiled: CompiledRuleset;
@@ -443,6 +459,42 @@ function ruleMessage(error: RuleError): string {
   return error.message.replace(/^custom rule: /, '');
 }
 
+/** A custom rule's id when it is one a problem can be listed under (kebab-case, as the schema wants). */
+function usableRuleId(rule: unknown): string | undefined {
+  const id = typeMatches('object', rule) ? (rule as { id?: unknown }).id : undefined;
+  return typeof id === 'string' && /^[a-z0-9]+(?:-[a-z0-9]+)*$/.test(id) ? id : undefined;
+}
+
+/**
+ * What is wrong with a custom rule in itself, before compiling: the schema's verdict on it,
+ * then the rules package's (`keywords[0]: must be at least 3 characters long; …`). Undefined
+ * when nothing is.
+ */
+function customRuleProblem(rule: unknown): string | undefined {
+  try {
+    check(configSchema(), { $ref: '#/$defs/rule' }, rule, '', '');
+    parseRuleDefinition({ examples: [], negative_examples: [], ...(rule as object) }, 'custom rule');
+    return undefined;
+  } catch (error) {
+    if (error instanceof ConfigError) return error.keyPath ? `${error.keyPath}: ${error.reason}` : error.reason;
+    if (error instanceof RuleError) return ruleMessage(error).replace(/^rule '[^']*': /, '');
+    throw error;
+  }
+}
+
+/** Indexes of the custom rules in raw config data that are wrong in themselves and have a usable id. */
+function listedRuleProblems(data: unknown): Set<number> {
+  const custom = typeMatches('object', data) ? (data as { rules?: unknown }).rules : undefined;
+  const rules = typeMatches('object', custom) ? (custom as { custom?: unknown }).custom : undefined;
+  const out = new Set<number>();
+  if (Array.isArray(rules)) {
+    rules.forEach((rule, i) => {
+      if (usableRuleId(rule) !== undefined && customRuleProblem(rule) !== undefined) out.add(i);
+    });
+  }
+  return out;
+}
+
 /** Parses and validates the text of a config file; `file` names it in error messages. */
 export function parseConfig(text: string, file: string, options: ConfigCheckOptions = {}): PubguardConfig {
   return validateConfig(parseJson(text, file), file, options);
@@ -460,13 +512,19 @@ export interface ConfigRuleDefinitions {
   builtin: RuleDefinition[];
   /** `rules.custom`, examples defaulting to none. */
   custom: RuleDefinition[];
+  /**
+   * Custom rules wrong in themselves (a keyword too short, bad flags...), each by its id with
+   * what is wrong; only with `options.compile` false, else they are refused. Not in `custom`.
+   */
+  invalid: Array<{ id: string; message: string }>;
 }
 
 /**
  * The built-in definitions minus `rules.disable`, and `rules.custom`. Unknown ids in
- * `disable`, a custom id that clashes with a kept built-in, a structure check or another custom rule, and a
- * custom rule that does not compile (an invalid regex) are ConfigErrors naming the rule; the
- * last is let through with `options.compile` false.
+ * `disable`, a custom id that clashes with a kept built-in, a structure check or another
+ * custom rule, and a custom rule that does not compile (an invalid regex) are ConfigErrors
+ * naming the rule; with `options.compile` false, the last is let through, and a custom rule
+ * wrong in itself is returned in `invalid`.
  */
 export function ruleDefinitionsFromConfig(
   loaded: LoadedConfig | undefined,
@@ -486,25 +544,30 @@ export function ruleDefinitionsFromConfig(
     disabled.add(id);
   });
   const kept = builtins.filter((b) => !disabled.has(b.id));
+  const invalid: ConfigRuleDefinitions['invalid'] = [];
   const custom = (rules?.custom ?? []).map((rule, i) => {
-    const def = parseRuleDefinition({ examples: [], negative_examples: [], ...rule }, 'custom rule');
-    if (builtinIds.has(def.id) && !disabled.has(def.id)) {
-      throw new ConfigError(file, `rule '${def.id}' has the id of a built-in rule; add '${def.id}' to rules.disable to replace it, or choose another id`, `rules.custom[${i}].id`);
+    // Only a rule with a usable id gets here with a problem: validateConfig refuses the others.
+    const problem = options.compile === false ? customRuleProblem(rule) : undefined;
+    const def = problem === undefined ? parseRuleDefinition({ examples: [], negative_examples: [], ...rule }, 'custom rule') : undefined;
+    const id = def?.id ?? rule.id;
+    if (problem !== undefined) invalid.push({ id, message: problem });
+    if (builtinIds.has(id) && !disabled.has(id)) {
+      throw new ConfigError(file, `rule '${id}' has the id of a built-in rule; add '${id}' to rules.disable to replace it, or choose another id`, `rules.custom[${i}].id`);
     }
     // Findings, SARIF descriptions and allowlist.rules entries are keyed by id: a custom rule
     // named like a structure check would share all three with it, and the check cannot be disabled.
-    if (STRUCTURE_IDS.has(def.id)) {
-      throw new ConfigError(file, `rule '${def.id}' has the id of an archive-structure check, which cannot be replaced; choose another id`, `rules.custom[${i}].id`);
+    if (STRUCTURE_IDS.has(id)) {
+      throw new ConfigError(file, `rule '${id}' has the id of an archive-structure check, which cannot be replaced; choose another id`, `rules.custom[${i}].id`);
     }
-    return { def, index: i };
+    return { id, def, index: i };
   });
   // Custom rules are compiled alone first, so an error names the custom rule's key path.
   const seen = new Map<string, number>();
-  for (const { def, index } of custom) {
-    const before = seen.get(def.id);
-    if (before !== undefined) throw new ConfigError(file, `duplicate rule id '${def.id}' (also rules.custom[${before}])`, `rules.custom[${index}].id`);
-    seen.set(def.id, index);
-    if (options.compile === false) continue;
+  for (const { id, def, index } of custom) {
+    const before = seen.get(id);
+    if (before !== undefined) throw new ConfigError(file, `duplicate rule id '${id}' (also rules.custom[${before}])`, `rules.custom[${index}].id`);
+    seen.set(id, index);
+    if (options.compile === false || !def) continue;
     try {
       compileRules([def]);
     } catch (error) {
@@ -512,7 +575,7 @@ export function ruleDefinitionsFromConfig(
       throw error;
     }
   }
-  return { builtin: kept, custom: custom.map((c) => c.def) };
+  return { builtin: kept, custom: custom.flatMap(({ def }) => (def ? [def] : [])), invalid };
 }
 
 /**
@@ -715,7 +778,7 @@ export interface RulesConfig extends ConfigRuleDefinitions {
  */
 export async function loadRulesConfig(cwd: string, explicitPath: string | undefined, options: ConfigCheckOptions = {}): Promise<RulesConfig> {
   const loaded = await loadConfig(cwd, explicitPath, options);
-  const { builtin, custom } = ruleDefinitionsFromConfig(loaded, undefined, options);
-  checkAllowlistRuleIds(loaded, [...builtin, ...custom]);
-  return { loaded, builtin, custom };
+  const { builtin, custom, invalid } = ruleDefinitionsFromConfig(loaded, undefined, options);
+  checkAllowlistRuleIds(loaded, [...builtin, ...custom, ...invalid]);
+  return { loaded, builtin, custom, invalid };
 }

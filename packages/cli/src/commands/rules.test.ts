@@ -164,6 +164,32 @@ describe('pubguard rules with a settings file', () => {
     expect((await run(['rules', 'list'], list)).exitCode).toBe(2);
   });
 
+  it('lists a custom rule the schema refuses (keyword too short, bad flags, negative secretGroup) as a problem of that rule, the others checked (exit 1), which scan refuses (exit 2)', async () => {
+    const short = { ...acme, id: 'short-kw', keywords: ['ab'], pattern: '(ab_[0-9a-f]{32})' };
+    const flags = { ...acme, id: 'bad-flags', flags: 'q' };
+    const group = { ...acme, id: 'bad-group', secretGroup: -1 };
+    const typo = { ...acme, id: 'typo-field', patern: 'x' };
+    await writeConfig({ rules: { custom: [short, flags, group, typo, acme] }, allowlist: { rules: { 'short-kw': { paths: ['docs/**'] } } } });
+    const io = memoryIO({ cwd: dir });
+    expect((await run(['rules', 'check'], io)).exitCode).toBe(1);
+    expect(io.err()).toBe('');
+    const out = io.out();
+    expect(out).toContain('short-kw: keywords[0]: must be at least 3 characters long; got the string "ab"\n');
+    expect(out).toContain('bad-flags: flags: the string "q" does not have the expected form ^[ims]*$\n');
+    expect(out).toContain('bad-group: secretGroup: must be at least 0; got -1\n');
+    expect(out).toMatch(/^typo-field: patern: unknown key; known keys: id, title, /m);
+    expect(out).toContain('acme-key: warning: has 0 example(s)');
+    expect(out).toMatch(/\nrules check: 4 problem\(s\) in 4 of \d+ rules \(5 custom; from pubguard\.config\.json\), \d+ warning\(s\)\n$/);
+    const scan = memoryIO({ cwd: dir });
+    expect((await run(['scan', dir], scan)).exitCode).toBe(2);
+    expect(scan.err()).toContain('rules.custom[0].keywords[0]: must be at least 3 characters long');
+    // A rule with no usable id cannot be named: the file is refused, as scan refuses it.
+    await writeConfig({ rules: { custom: [{ ...short, id: 'Short KW' }, acme] } });
+    const unnamed = memoryIO({ cwd: dir });
+    expect((await run(['rules', 'check'], unnamed)).exitCode).toBe(2);
+    expect(unnamed.err()).toContain('rules.custom[0].id: the string "Short KW" does not have the expected form');
+  });
+
   it('warns of a custom rule whose every example a built-in rule reports too', async () => {
     const npm = builtinRuleDefinitions().find((d) => d.id === 'npm-access-token');
     if (!npm) throw new Error('no npm-access-token rule');

@@ -40,9 +40,12 @@ warning naming the rule a scan reports such a secret as, and one without example
 whose keywords is text its pattern can match (read from the pattern's literal text, small
 alternations and classes) a warning that it fires only where a keyword happens to be nearby.
 Warnings leave the exit code at 0.
-A custom rule that does not compile (an invalid pattern, say), an example of one that is not
-reported, or a negative example that is, is a problem of that rule here (exit 1), the other
-rules still checked, where scan refuses the settings file (exit 2).
+A custom rule that does not compile or fit the settings file's schema (an invalid pattern, a
+keyword shorter than 3 characters, flags other than i, m and s, a negative secretGroup), an
+example of one that is not reported, or a negative example that is, is a problem of that rule
+here (exit 1), the other rules still checked, where scan refuses the settings file (exit 2).
+An unbounded quantifier (+, *, {n,}) is a problem here only: scan runs such a rule, its
+regex being tried only in a bounded window around each keyword.
 
 Options:
 ${CONFIG_OPTION}
@@ -70,7 +73,7 @@ function configNote(rules: RulesConfig, cwd: string): string {
   if (!rules.loaded) return '';
   // An id named twice disables one rule.
   const disabled = new Set(rules.loaded.config.rules?.disable ?? []).size;
-  const parts = [`${rules.custom.length} custom`, ...(disabled > 0 ? [`${disabled} built-in disabled`] : [])];
+  const parts = [`${rules.custom.length + rules.invalid.length} custom`, ...(disabled > 0 ? [`${disabled} built-in disabled`] : [])];
   return ` (${parts.join(', ')}; from ${relative(cwd, rules.loaded.path) || rules.loaded.path})`;
 }
 
@@ -164,13 +167,14 @@ export const rulesCheckCommand: Command = {
   help: CHECK_HELP,
   async run(argv: string[], io: CliIO): Promise<CliResult> {
     const { format, config } = parseOptions(argv);
-    // Examples untried and compile errors let through at loading: they are reported below
-    // with every other problem.
+    // Examples untried, and custom rules that do not compile or fit the schema let through at
+    // loading: they are reported below with every other problem.
     const rules = await loadRulesConfig(io.cwd, config, { examples: false, compile: false });
-    const all = [...checkRules(rules.builtin), ...checkCustomRules(rules)];
+    const invalid = rules.invalid.map(({ id, message }): RuleProblem => ({ ruleId: id, message }));
+    const all = [...checkRules(rules.builtin), ...invalid, ...checkCustomRules(rules)];
     const problems = all.filter((p) => p.level !== 'warning');
     const warnings = all.length - problems.length;
-    const count = rules.builtin.length + rules.custom.length;
+    const count = rules.builtin.length + rules.custom.length + rules.invalid.length;
     if (format === 'json') {
       io.stdout.write(`${JSON.stringify(all.map((p) => ({ ...p, level: p.level ?? 'error' })), null, 2)}\n`);
     } else {
