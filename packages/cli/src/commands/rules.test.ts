@@ -140,6 +140,18 @@ describe('pubguard rules with a settings file', () => {
     expect(scan.err()).toContain("rule 'acme-key': example 2 is not reported");
   });
 
+  it('reports an unbounded pattern in rules check only: scan runs the rule, as the README says', async () => {
+    const hex = Array.from({ length: 32 }, (_, i) => ((i * 3 + 1) % 16).toString(16)).join('');
+    await writeConfig({ rules: { custom: [{ ...acme, id: 'acme-loose', pattern: '(acme_[0-9a-f]+)' }] } });
+    const check = memoryIO({ cwd: dir });
+    expect((await run(['rules', 'check'], check)).exitCode).toBe(1);
+    expect(check.out()).toMatch(/^acme-loose: pattern has an unbounded quantifier/m);
+    await writeFile(join(dir, 'key.txt'), `key = acme_${hex}\n`);
+    const scan = memoryIO({ cwd: dir });
+    expect((await run(['scan', 'key.txt', '-f', 'json'], scan)).exitCode).toBe(1);
+    expect((JSON.parse(scan.out()) as { findings: Array<{ ruleId: string }> }).findings.map((f) => f.ruleId)).toEqual(['acme-loose']);
+  });
+
   it('lists a custom rule that does not compile as a problem of that rule and checks the others (exit 1), which scan refuses (exit 2)', async () => {
     const hex = (seed: number) => Array.from({ length: 32 }, (_, i) => ((i * 5 + seed) % 16).toString(16)).join('');
     const good = { ...acme, examples: [`key = acme_${hex(1)}`], negative_examples: ['key = acme_short'] };
