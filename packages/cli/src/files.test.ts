@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { createReadStream, existsSync } from 'node:fs';
 import { chmod, lstat, mkdir, mkdtemp, open, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OutputError, writeFileAtomic } from './files.js';
@@ -123,6 +124,19 @@ describe('writeFileAtomic failures', () => {
   });
   it('says why, in words, when the path is a directory', async () => {
     await expect(writeFileAtomic(dir, 'text')).rejects.toThrow(new OutputError(`cannot write ${dir}: is a directory, not a file`));
+  });
+  it('says a socket cannot be written to, not a bare errno, and leaves it in place', async () => {
+    const path = join(dir, 'sock');
+    const server = createServer();
+    await new Promise<void>((done) => server.listen(path, done));
+    try {
+      await expect(writeFileAtomic(path, 'text')).rejects.toThrow(new OutputError(`cannot write ${path}: is a socket: reports are written to files, FIFOs and devices, or to standard output`));
+      await symlink(path, join(dir, 'to-sock'));
+      await expect(writeFileAtomic(join(dir, 'to-sock'), 'text')).rejects.toThrow(/to-sock: is a socket: /);
+      expect((await lstat(path)).isSocket()).toBe(true);
+    } finally {
+      await new Promise((done) => server.close(done));
+    }
   });
   // A directory that can never be made (below /proc) once made the command hang for ever.
   it.skipIf(!existsSync('/proc/self'))('gives up where a directory cannot be made', async () => {

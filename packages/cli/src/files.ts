@@ -19,7 +19,7 @@ export interface WriteOptions {
 type Target =
   /** A regular file, or nothing yet: written by a temp file and a rename. */
   | { kind: 'file'; path: string }
-  /** A device, FIFO, socket or a descriptor's link under /proc: written into, never replaced. */
+  /** A device, FIFO, a socket this process holds, or a descriptor's link under /proc: written into, never replaced. */
   | { kind: 'through'; path: string; fd: number | undefined };
 
 // Linux allows 40 links on one path before ELOOP; following them one by one, so do we.
@@ -30,14 +30,17 @@ const MAX_LINKS = 40;
  * directory, so a reader never sees half a report and a failure leaves the old file intact.
  * A file replaced keeps its permissions (a report made private stays private); a new one is
  * 0644, or 0600 for `secret` text. A symbolic link is followed, and the file it leads to is
- * the one replaced. A character device, FIFO or socket (`/dev/null`, `/dev/stdout`, a named
- * pipe) is written into as it is: renaming over one would put a regular file in its place.
+ * the one replaced. A character device or FIFO (`/dev/null`, `/dev/stdout`, a named pipe) is
+ * written into as it is: renaming over one would put a regular file in its place. A socket is
+ * written into only when it is one of this process's descriptors (`/dev/stdout` when standard
+ * output is a socket); any other socket path is refused, as no file can be opened on it.
  */
 export async function writeFileAtomic(path: string, text: string, options: WriteOptions = {}): Promise<void> {
   let target: Target;
   try {
     target = await resolveTarget(path);
   } catch (error) {
+    if (error instanceof OutputError) throw error;
     throw new OutputError(`cannot write ${path}: ${describeFsError(error, { writing: true })}`);
   }
   if (target.kind === 'through') return writeThrough(path, target, text);
@@ -75,7 +78,13 @@ async function resolveTarget(path: string): Promise<Target> {
     throw error;
   });
   if (followed !== undefined && !followed.isFile() && !followed.isDirectory()) {
-    return { kind: 'through', path, fd: await descriptorOf(path) };
+    const fd = await descriptorOf(path);
+    // open() refuses a socket's path (ENXIO): a socket is reached only as a descriptor this
+    // process already holds, and a bare errno would not say so.
+    if (followed.isSocket() && fd === undefined) {
+      throw new OutputError(`cannot write ${path}: is a socket: reports are written to files, FIFOs and devices, or to standard output`);
+    }
+    return { kind: 'through', path, fd };
   }
   let current = resolve(path);
   for (let links = 0; ; links++) {
@@ -101,7 +110,7 @@ async function descriptorOf(path: string): Promise<number | undefined> {
   return undefined;
 }
 
-/** Writes into a device, FIFO, socket or descriptor as it is: no temp file, no rename, no chmod. */
+/** Writes into a device, FIFO or descriptor as it is: no temp file, no rename, no chmod. */
 async function writeThrough(path: string, target: Extract<Target, { kind: 'through' }>, text: string): Promise<void> {
   try {
     // Appending: through /proc a regular file opened by the shell may already hold this process's output.

@@ -35,7 +35,8 @@ Output:
   -o, --output FILE        write the report to FILE (atomically) instead of stdout; pairs
                            with the --format before it (a .sarif, .json or .xml FILE must get
                            sarif, json or junit); a file replaced keeps its permissions;
-                           a link is followed, /dev/stdout, /dev/null or a FIFO written into
+                           a link is followed, /dev/stdout, /dev/null or a FIFO written into;
+                           a socket's path is refused (a socket as stdout is written to)
       --show-secrets       print secrets in full (default: a short prefix and suffix only);
                            report files are then readable by their owner only
   -q, --quiet              no progress line and no summary on stderr
