@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -9,9 +9,14 @@ import { runPubguard } from '../helpers.js';
 
 let dir: string;
 let help: string;
+let configKeys: string[];
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'pubguard-limit-messages-'));
   help = (await runPubguard(['scan', '--help'])).stdout;
+  const schema = JSON.parse(await readFile(new URL('../../packages/cli/schemas/pubguard.config.schema.json', import.meta.url), 'utf8')) as {
+    properties: { limits: { properties: Record<string, unknown> } };
+  };
+  configKeys = Object.keys(schema.properties.limits.properties);
   const wheel = await zipBuffer([
     { path: 'pkg/a.py', content: 'a = 1\n' },
     { path: 'pkg/b.py', content: 'b = 2\n' },
@@ -35,14 +40,25 @@ const CASES: Array<[keyof ScanLimits, string, Partial<ScanLimits>]> = [
 ];
 
 describe('limit events tell the user how to raise the limit', () => {
-  it.each(CASES)('%s names a flag pubguard scan has, or the library option', async (limit, input, limits) => {
+  // `pubguard publish` scans with the config's limits and has no limit flags: the message
+  // must name the config key as well as the flag of `pubguard scan`.
+  it.each(CASES)('%s names a flag pubguard scan has and its config key, or the library option', async (limit, input, limits) => {
     const { errors } = await scanAll([input], { cwd: dir, jobs: 0, limits, tmpDir: dir });
     const event = errors.find((e) => e.limit === limit);
     expect(event, JSON.stringify(errors)).toBeDefined();
-    const how = /raise it with (\S+|the scan\(\) option limits\.\w+) if the input is trusted$/.exec(event?.message ?? '');
+    const how = /raise it with (?:(--[\w-]+) of pubguard scan or limits\.(\w+) in pubguard\.config\.json|(the scan\(\) option limits\.\w+)) if the input is trusted$/.exec(event?.message ?? '');
     expect(how, event?.message).not.toBeNull();
-    const means = how?.[1] ?? '';
-    if (means.startsWith('--')) expect(help).toContain(means);
-    else expect(means).toBe(`the scan() option limits.${limit}`);
+    const [, flag, key, option] = how ?? [];
+    if (flag !== undefined) {
+      expect(help).toContain(flag);
+      expect(configKeys).toContain(key);
+    } else expect(option).toBe(`the scan() option limits.${limit}`);
+  });
+
+  it('says "1 entry" and "1 level", not "1 entries" and "1 levels"', async () => {
+    const entries = (await scanAll(['pkg.tgz'], { cwd: dir, jobs: 0, limits: { maxEntries: 1 } })).errors.find((e) => e.limit === 'maxEntries');
+    expect(entries?.message).toMatch(/^archive has more than 1 entry; the rest were not read \(limit maxEntries = 1\); raise it with --max-entries of pubguard scan or limits\.maxEntries in pubguard\.config\.json if the input is trusted$/);
+    const depth = (await scanAll(['pkg.tgz'], { cwd: dir, jobs: 0, limits: { maxDepth: 0 } })).errors.find((e) => e.limit === 'maxDepth');
+    expect(depth?.message).toMatch(/^archive nested 1 level deep was not opened /);
   });
 });

@@ -29,20 +29,27 @@ export class Stop extends Error {
 }
 
 /**
- * How to raise each limit, named in limit messages: the CLI flag where `pubguard scan` has
- * one, else the library option (naming a flag that does not exist would send users astray).
+ * How to raise each limit, named in limit messages: the flag of `pubguard scan` and the key
+ * of pubguard.config.json where there are ones, else the library option (naming a flag that
+ * does not exist would send users astray). Both are named because `pubguard publish` scans
+ * too but takes its limits from the config file only.
  */
 const FLAGS: Record<keyof ScanLimits, string> = {
-  maxDepth: '--max-depth',
-  maxEntries: '--max-entries',
-  maxEntryBytes: '--max-entry-bytes',
-  maxArtifactBytes: '--max-artifact-bytes',
-  maxCompressionRatio: '--max-ratio',
+  maxDepth: '--max-depth of pubguard scan or limits.maxDepth in pubguard.config.json',
+  maxEntries: '--max-entries of pubguard scan or limits.maxEntries in pubguard.config.json',
+  maxEntryBytes: '--max-entry-bytes of pubguard scan or limits.maxEntryBytes in pubguard.config.json',
+  maxArtifactBytes: '--max-artifact-bytes of pubguard scan or limits.maxArtifactBytes in pubguard.config.json',
+  maxCompressionRatio: '--max-ratio of pubguard scan or limits.maxCompressionRatio in pubguard.config.json',
   ratioThresholdBytes: 'the scan() option limits.ratioThresholdBytes',
   maxInMemoryArchiveBytes: 'the scan() option limits.maxInMemoryArchiveBytes',
   maxSpillBytes: 'the scan() option limits.maxSpillBytes',
-  maxArtifactMs: '--max-artifact-seconds',
+  maxArtifactMs: '--max-artifact-seconds of pubguard scan or limits.maxArtifactSeconds in pubguard.config.json',
 };
+
+/** `n` and the noun, singular for one (`1 entry`, `2 entries`). */
+export function countOf(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
 
 /** Builds the Stop for a crossed limit: what was crossed, its value and how to raise it. */
 export function limitStop(

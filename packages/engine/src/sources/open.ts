@@ -2,7 +2,7 @@ import type { SourceFile, SourceItem } from './types.js';
 import type { HeldItems } from './held.js';
 import { type ArtifactCtx, type Entry, FileBytes, limited, type LimitControl } from './context.js';
 import { DETECT_BYTES, detectKind, EOCD_SEARCH_BYTES, embeddedZipStart, mayEndWithZip, stubbedZipStart, UNSUPPORTED_NAMES, type Utf16Encoding, utf16Encoding } from './detect.js';
-import { joinChain, limitStop, problem, Stop } from './errors.js';
+import { countOf, joinChain, limitStop, problem, Stop } from './errors.js';
 import { readGzip } from './gzip.js';
 import { once, Peekable } from './stream.js';
 import { readTar } from './tar.js';
@@ -52,7 +52,7 @@ async function* openDetected(
   }
   const { maxDepth } = ctx.limits;
   if (depth > maxDepth) {
-    const s = limitStop(entry.chain, 'maxDepth', `archive nested ${depth} levels deep was not opened`, String(maxDepth), 'entry');
+    const s = limitStop(entry.chain, 'maxDepth', `archive nested ${countOf(depth, 'level', 'levels')} deep was not opened`, String(maxDepth), 'entry');
     yield { kind: 'error', error: s.event };
     return;
   }
@@ -192,7 +192,7 @@ export async function* openEmbeddedZip(
 ): AsyncGenerator<SourceItem, void, undefined> {
   const { maxDepth } = ctx.limits;
   if (depth > maxDepth) {
-    const s = limitStop(chain, 'maxDepth', `zip at the end of this file, nested ${depth} levels deep, was not opened`, String(maxDepth), 'entry');
+    const s = limitStop(chain, 'maxDepth', `zip at the end of this file, nested ${countOf(depth, 'level', 'levels')} deep, was not opened`, String(maxDepth), 'entry');
     yield { kind: 'error', error: s.event };
     return;
   }

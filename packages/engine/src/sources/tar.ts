@@ -3,7 +3,7 @@ import type { SourceItem } from './types.js';
 import { HeldItems } from './held.js';
 import type { ArtifactCtx } from './context.js';
 import { checkDevice, checkLink, checkName, checkSetuid, decodeLatin1Name, DuplicateTracker } from './checks.js';
-import { errorMessage, formatBytes, limitStop, problem, Stop } from './errors.js';
+import { countOf, errorMessage, formatBytes, limitStop, problem, Stop } from './errors.js';
 import { holdWhole, openWhole, WHOLE_ENTRY_BYTES } from './open.js';
 import { readableChunks, startPump, type WritableLike } from './stream.js';
 
@@ -69,7 +69,7 @@ export async function* readTar(
       }
       const h = taken.header;
       if (++count > maxEntries) {
-        throw limitStop(chain, 'maxEntries', `archive has more than ${maxEntries} entries; the rest were not read`, String(maxEntries), 'archive');
+        throw limitStop(chain, 'maxEntries', `archive has more than ${countOf(maxEntries, 'entry', 'entries')}; the rest were not read`, String(maxEntries), 'archive');
       }
       const name = h.pax && typeof (h.pax as Record<string, unknown>).path === 'string' ? h.name : decodeLatin1Name(h.name);
       const ec = [...chain, name];

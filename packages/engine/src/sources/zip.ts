@@ -9,7 +9,7 @@ import type { ArtifactCtx } from './context.js';
 import { ratioStop } from './context.js';
 import { noteFreshBytes } from './collect.js';
 import { checkDevice, checkLink, checkName, checkSetuid, decodeName, DuplicateTracker, unixType, type UnixType } from './checks.js';
-import { errorMessage, formatBytes, joinChain, limitStop, problem, Stop } from './errors.js';
+import { countOf, errorMessage, formatBytes, joinChain, limitStop, problem, Stop } from './errors.js';
 import { holdWhole, openWhole, WHOLE_ENTRY_BYTES } from './open.js';
 import { HeldItems } from './held.js';
 import type { Peekable } from './stream.js';
@@ -302,7 +302,7 @@ async function* readZip(ctx: ArtifactCtx, chain: string[], depth: number, zf: ya
       }
       if (entry === null) break;
       if (++count > maxEntries) {
-        throw limitStop(chain, 'maxEntries', `archive has more than ${maxEntries} entries; the rest were not read`, String(maxEntries), 'archive');
+        throw limitStop(chain, 'maxEntries', `archive has more than ${countOf(maxEntries, 'entry', 'entries')}; the rest were not read`, String(maxEntries), 'archive');
       }
       const name = decodeName(entry.fileNameRaw);
       const ec = [...chain, name];
