@@ -76,6 +76,10 @@ describe('checkRules', () => {
     expect(literalRuns('AGE-SECRET-KEY-1[A-Z0-9]{58}')).toEqual(['AGE-SECRET-KEY-1']);
     expect(literalRuns('Bearer[ \\t]{1,4}x')).toEqual(['Bearer x', 'Bearer\tx']);
     expect(literalRuns('(?<=token=)([a-z]{8})x{2,4}')).toEqual(['xx', 'token=']);
+    // What a negative look-around names is what a match must not stand next to.
+    expect(literalRuns('(?<!acme_)\\b(k_[g-z]{32})')).toEqual(['k_']);
+    expect(literalRuns('(q_[g-z]{32})(?!zed_|(?:x|y)zed)')).toEqual(['q_']);
+    expect(literalRuns('(?<!(?<=a)bc)(d_x[g-z]{4})')).toEqual(['d_x']);
     // A back-reference stands for any string its group can match (not only the one it did).
     expect(literalRuns('(["\'])k=\\1')).toEqual(expect.arrayContaining(['"k="', "'k='"]));
   });
@@ -83,6 +87,18 @@ describe('checkRules', () => {
     expect(checkRules([{ ...good, keywordWithin: 0 }])).toEqual([]);
     const late = { ...good, keywords: ['demo_', 'q2w9'], keywordWithin: 0, pattern: '(?:key=)?(demo_[A-Za-z0-9]{12})(?![A-Za-z0-9])', secretGroup: 1 };
     expect(checkRules([late]).map((p) => p.message)).toEqual(['example 1: the first keyword starts 4 bytes into the match, past keywordWithin 0']);
+  });
+});
+
+describe('checkRules, keyword warning', () => {
+  const bare = { id: 'bare', title: 'B', severity: 'high' as const, keywords: ['acme_'], examples: [], negative_examples: [], references: ['https://example.invalid'] };
+  const warned = (pattern: string, keywords = bare.keywords): boolean =>
+    checkRules([{ ...bare, pattern, keywords }], { relaxed: true }).some((p) => p.level === 'warning' && p.message.startsWith('no keyword is literal text'));
+  it('warns of a keyword found only in a negative look-around, not of one in a positive look-around or in the match', () => {
+    expect(warned('(?<!acme_)\\b(k_[0-9a-f]{32})')).toBe(true);
+    expect(warned('(q_[0-9a-f]{32})(?!zed_)', ['zed_'])).toBe(true);
+    expect(warned('(?<=acme_)(k_[0-9a-f]{32})')).toBe(false);
+    expect(warned('(acme_[0-9a-f]{32})')).toBe(false);
   });
 });
 

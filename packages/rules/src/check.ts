@@ -100,8 +100,9 @@ function allOf(piece: Piece): string[] {
  * (`(?:ghp|gho)_` gives `ghp_` and `gho_`, `api[_-]?key` gives `apikey`, `api_key` and
  * `api-key`, `\s{0,2}=` joins the `=` to what comes before); anything else (`\d`, `.`,
  * larger classes) ends a string. Each string is text that some match of the pattern holds,
- * except that a back-reference stands for every string its group can match, not only the
- * one it matched.
+ * or that a positive look-around puts next to it, except that a back-reference stands for
+ * every string its group can match, not only the one it matched. The text of a negative
+ * look-around (`(?!zed_)`, `(?<!acme_)`) is left out: it is what a match must not be next to.
  */
 export function literalRuns(source: string): string[] {
   let i = 0;
@@ -156,8 +157,14 @@ export function literalRuns(source: string): string[] {
       const inner = parseAlternation();
       i++; // ')'
       if (capturing) groups[number] = inner.exact;
-      // A lookaround's text lies next to the match: kept as text, matching nothing itself.
-      if (opening && /^\?(?:=|!|<=|<!)$/.test(opening[0])) return { exact: [''], texts: allOf(inner) };
+      // A negative look-around's text is what must NOT stand next to the match: a keyword
+      // found only there is in no match and near none, so it counts for nothing.
+      if (opening && /^\?(?:!|<!)$/.test(opening[0])) return { exact: [''], texts: [] };
+      // A positive look-around's text stands next to every match, so a keyword there is always
+      // near one: the rule does not fire by chance, which is what the keyword warning is about.
+      // It is kept as text, matching nothing itself. (An example's match must still hold a
+      // keyword: checkRuleExamples reports one whose keyword lies only beside it.)
+      if (opening && /^\?(?:=|<=)$/.test(opening[0])) return { exact: [''], texts: allOf(inner) };
       return inner;
     }
     if (c === '[') {
