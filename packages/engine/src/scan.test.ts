@@ -157,6 +157,35 @@ describe('scan', () => {
     expect(result.stats).toMatchObject({ files: files.length, bytes: text.length });
   });
 
+  it.each([
+    [0, 1000],
+    [1, 1000],
+    [0, 1 << 20],
+  ])('gives the UTF-16 column of a secret whose line starts in the bytes matched with it (%i workers, chunk size %i)', async (jobs, chunkSize) => {
+    const rand = prng(7);
+    const tok = () => `tok_${token(rand, 24)}`;
+    const wide = 'héllo wörld ✓ 😀 ';
+    // With chunks of 1000 bytes (and an overlap of some 370 before each): a line far longer
+    // than a chunk, a line starting in the overlap before the owned bytes of the chunk holding
+    // its secret (at 4000), and a line starting within them.
+    const long = `// ${wide}const t = "${tok()}"; ${'ü'.repeat(1200)} ${tok()}\n`;
+    const pad = 'x'.repeat(3950 - Buffer.byteLength(long));
+    const text = `${long}${pad}\n${wide}${'é'.repeat(40)}${tok()}\n${wide}${tok()}\n`;
+    const path = join(dir, `wide-${jobs}-${chunkSize}.js`);
+    await writeFile(path, text);
+    const result = await scanAll([path], { ruleset, chunkSize, jobs, inlineBytes: 0, showSecrets: true });
+    expect(result.errors).toEqual([]);
+    const got = result.findings.map((f) => [f.location.line, f.location.utf16Column]);
+    const want = [...text.matchAll(/tok_/g)].map((m): [number, number | undefined] => {
+      const at = m.index ?? 0;
+      return [text.slice(0, at).split('\n').length, at - text.lastIndexOf('\n', at - 1)];
+    });
+    // The second secret is some 2500 bytes into its line: in chunks of 1000, the line starts
+    // before the bytes matched with it, and its column in units is not known.
+    if (chunkSize === 1000) want[1] = [1, undefined];
+    expect(got).toEqual(want);
+  });
+
   it('redacts secrets unless asked not to', async () => {
     const redacted = await scanAll([file], { ruleset, jobs: 0 });
     const full = await scanAll([file], { ruleset, jobs: 0, showSecrets: true });

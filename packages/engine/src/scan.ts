@@ -219,6 +219,7 @@ interface PlacedMatch {
   end: number;
   line: number;
   column: number;
+  utf16Column?: number;
   secret: string;
   encoding?: 'base64';
 }
@@ -268,6 +269,7 @@ class FileState {
       const start = base + m.secretStart;
       const lastNl = m.lastNewline >= 0 ? base + m.lastNewline : this.lastNewline;
       const placed: PlacedMatch = { rule: m.rule, start, end: base + m.secretEnd, line: 1 + this.newlines + m.newlinesBefore, column: start - lastNl, secret: m.secret };
+      if (m.utf16Column !== undefined) placed.utf16Column = m.utf16Column;
       if (m.encoding !== undefined) placed.encoding = m.encoding;
       this.placed.push(placed);
     }
@@ -785,6 +787,7 @@ class Producer {
         chain: state.chain,
         line: m.line,
         column: m.column,
+        ...(m.utf16Column === undefined ? {} : { utf16Column: m.utf16Column }),
         byteOffset: m.start,
         secret: m.secret,
         value: m.secret,
@@ -845,6 +848,7 @@ class Producer {
     chain: string[];
     line: number;
     column: number;
+    utf16Column?: number;
     byteOffset: number;
     secret: string;
     value: string;
@@ -863,6 +867,7 @@ class Producer {
       secret: f.structural || this.settings.showSecrets ? f.secret : redact(f.secret),
       fingerprint: print,
     };
+    if (f.utf16Column !== undefined) finding.location.utf16Column = f.utf16Column;
     if (f.encoding !== undefined) finding.encoding = f.encoding;
     if (this.settings.exclude?.(finding, f.secret)) return;
     const key = `${print}\0${finding.path}\0${f.byteOffset}`;

@@ -10,6 +10,13 @@ export interface FindingLocation {
   line: number;
   /** 1-based column (in bytes) in the innermost file. */
   column: number;
+  /**
+   * 1-based column in UTF-16 code units of the line's UTF-8 text, as SARIF counts it. Absent
+   * when the engine did not hold the line's start with the secret (a later chunk of a line
+   * longer than a chunk, with no newline in the overlap) and on findings about a file's path
+   * or an archive's structure.
+   */
+  utf16Column?: number;
   /** 0-based byte offset of the secret in the innermost file. */
   byteOffset: number;
 }

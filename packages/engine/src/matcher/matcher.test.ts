@@ -109,6 +109,37 @@ describe('Matcher', () => {
     expect(lines({ ...whole, ownedEnd: text.length, atFileEnd: false })).toEqual(expected);
   });
 
+  it('counts the UTF-16 code units before a secret on its line, for 2-, 3- and 4-byte characters', () => {
+    // é and ö are 2 bytes and 1 unit, ✓ 3 bytes and 1 unit, 😀 4 bytes and 2 units (a surrogate pair).
+    const text = `x\n// héllo wörld ✓ 😀 const t = "${TOKEN}"; ${TOKEN.replace('Q7', 'R8')}\n€ ${TOKEN.replace('Q7', 'S9')}\n`;
+    const bytes = Buffer.from(text, 'utf8');
+    const at = [...text.matchAll(/tok_/g)].map((m) => m.index ?? 0);
+    // A JavaScript string's length counts UTF-16 code units.
+    const expected = at.map((i) => [Buffer.byteLength(text.slice(0, i)), i - text.lastIndexOf('\n', i - 1)]);
+    const byteColumns = at.map((i) => Buffer.byteLength(text.slice(text.lastIndexOf('\n', i - 1) + 1, i)) + 1);
+    // Bytes beyond units: é and ö one each, ✓ two, 😀 two; € two.
+    expect(expected.map(([, units], i) => (byteColumns[i] as number) - (units as number))).toEqual([6, 6, 2]);
+    const columns = (spec: typeof whole) => matcher().matchSegment(bytes, spec).matches.map((m) => [m.secretStart, m.utf16Column]);
+    expect(columns({ ...whole, ownedEnd: bytes.length })).toEqual(expected);
+    expect(columns({ ...whole, ownedEnd: bytes.length, atFileEnd: false })).toEqual(expected);
+  });
+
+  it('counts UTF-16 columns only where the line starts in the segment, context included', () => {
+    const line = `ä 😀 const t = "${TOKEN}"`;
+    const bytes = Buffer.from(`${line}\n${line}`, 'utf8');
+    const first = Buffer.byteLength(line.slice(0, line.indexOf('tok_')));
+    const second = first + Buffer.byteLength(line) + 1;
+    const units = line.indexOf('tok_') + 1;
+    const columns = (spec: typeof whole) => matcher().matchSegment(bytes, spec).matches.map((m) => [m.secretStart, m.utf16Column]);
+    // A later segment owning only the second secret: its line's start is in the context before it.
+    expect(columns({ ownedStart: second - 3, ownedEnd: bytes.length, atFileStart: false, atFileEnd: true })).toEqual([[second, units]]);
+    // The first line starts where the segment does, which is not the file's start: unknown.
+    const early = { ownedStart: first - 3, ownedEnd: second - 3, atFileEnd: false };
+    expect(columns({ ...early, atFileStart: false })).toEqual([[first, undefined]]);
+    // The same bytes at the file's start: known.
+    expect(columns({ ...early, atFileStart: true })).toEqual([[first, units]]);
+  });
+
   it('matches keywords case-insensitively but applies the regex as written', () => {
     const text = `TOK_${TOKEN.slice(4)} ${TOKEN}`;
     const result = matcher().matchSegment(text, { ...whole, ownedEnd: text.length });

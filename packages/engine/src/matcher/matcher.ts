@@ -33,6 +33,12 @@ export interface RawMatch {
   /** Position of the last newline in [ownedStart, secretStart), or -1. */
   lastNewline: number;
   /**
+   * 1-based column of `secretStart` in UTF-16 code units of the line's UTF-8 text, as SARIF
+   * viewers count; absent when the line starts before the segment's bytes (context included),
+   * as a later chunk of a long line does.
+   */
+  utf16Column?: number;
+  /**
    * Set when the match was found in base64 text, decoded: `secret` is the decoded value and the
    * positions are those of the base64 characters that encode it.
    */
@@ -178,7 +184,10 @@ export class Matcher {
     // After the rule windows: matching decoded text reuses the per-segment state they need.
     if (runs !== undefined && runs.length > 0) suppressed += this.matchRuns(bytes, spec, runs, matches);
     matches.sort((a, b) => a.secretStart - b.secretStart || a.rule - b.rule);
-    return { matches, suppressed, ...countLines(bytes, spec, matches) };
+    const lines = countLines(bytes, spec, matches);
+    // Decoded text's own columns are never reported: its matches are placed on the base64 text.
+    if (!nested && matches.length > 0) utf16Columns(bytes, spec, matches);
+    return { matches, suppressed, ...lines };
   }
 
   /**
@@ -474,4 +483,40 @@ function countLines(bytes: Buffer, spec: SegmentSpec, matches: RawMatch[]): { ne
     m.lastNewline = last;
   }
   return spec.atFileEnd ? { newlines: 0, lastNewline: -1 } : { newlines, lastNewline };
+}
+
+/**
+ * Sets `utf16Column` of each match (sorted, lines counted) whose line starts in the segment.
+ * Only the bytes from a line's start to its matches are looked at, once per line: a byte that
+ * is no UTF-8 continuation byte starts a character, one unit, and a four-byte lead starts a
+ * surrogate pair, two.
+ */
+function utf16Columns(bytes: Buffer, spec: SegmentSpec, matches: RawMatch[]): void {
+  // Where a line holding no newline of the owned range starts: after the context's last one.
+  let contextStart: number | undefined;
+  let lineStart = -1;
+  let pos = 0;
+  let units = 0;
+  for (const m of matches) {
+    let start = m.lastNewline + 1;
+    if (m.lastNewline < 0) {
+      if (contextStart === undefined) {
+        const nl = spec.ownedStart > 0 ? bytes.lastIndexOf(10, spec.ownedStart - 1) : -1;
+        contextStart = nl >= 0 ? nl + 1 : spec.atFileStart ? 0 : -1;
+      }
+      start = contextStart;
+    }
+    if (start < 0) continue;
+    if (start !== lineStart || m.secretStart < pos) {
+      lineStart = start;
+      pos = start;
+      units = 0;
+    }
+    for (const to = m.secretStart; pos < to; pos++) {
+      const b = bytes[pos] as number;
+      if ((b & 0xc0) !== 0x80) units++;
+      if (b >= 0xf0 && b <= 0xf7) units++;
+    }
+    m.utf16Column = units + 1;
+  }
 }
