@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RULES, emptyInput, finding, goldenInput } from './__fixtures__/input.js';
+import { RULES, emptyInput, finding, goldenInput, withUtf16Column } from './__fixtures__/input.js';
 import { type JsonReport, ReportFormatError, ReportMergeError, formatJson, mergeReports, parseJsonReport, toJsonReport } from './index.js';
 
 describe('formatJson', () => {
@@ -9,7 +9,10 @@ describe('formatJson', () => {
     const data = JSON.parse(text) as JsonReport;
     expect(Object.keys(data)).toEqual(['version', 'tool', 'findings', 'errors', 'stats']);
     expect(Object.keys(data.findings[0]!)).toEqual(['ruleId', 'title', 'severity', 'confidence', 'path', 'location', 'secret', 'fingerprint']);
-    expect(Object.keys(data.findings[0]!.location)).toEqual(['artifact', 'entry', 'line', 'column', 'byteOffset']);
+    const keys = (path: string) => Object.keys(data.findings.find((f) => f.path === path)!.location);
+    expect(keys('dist/bundle.zip!inner/pkg-1.0.0.tgz!package/vendor/lib-1.0-py3-none-any.whl!lib/settings.py')).toEqual(['artifact', 'entry', 'line', 'column', 'byteOffset']);
+    // Only where the engine knew it.
+    expect(keys('dist/app/config.js')).toEqual(['artifact', 'entry', 'line', 'column', 'utf16Column', 'byteOffset']);
     expect(text).toContain('\n  "version": 1,\n');
   });
 
@@ -52,6 +55,26 @@ describe('parseJsonReport', () => {
     const decoded = data.findings.find((f) => f.encoding !== undefined);
     if (decoded) decoded.encoding = 'rot13';
     expect(() => parseJsonReport(JSON.stringify(data))).toThrowError(/encoding/);
+  });
+
+  it('reads back a column in UTF-16 code units where there is one, and only a positive integer', () => {
+    const text = formatJson(goldenInput());
+    const report = parseJsonReport(text);
+    expect(formatJson(report)).toBe(text);
+    expect(report.findings.filter((f) => f.location.utf16Column !== undefined).map((f) => [f.location.column, f.location.utf16Column])).toEqual([[5, 5], [9, 7]]);
+    for (const bad of [0, '7', 1.5]) {
+      const data = JSON.parse(text) as { findings: { location: { utf16Column?: unknown } }[] };
+      const at = data.findings.findIndex((f) => f.location.utf16Column !== undefined);
+      data.findings[at]!.location.utf16Column = bad;
+      expect(() => parseJsonReport(JSON.stringify(data), 'x.json')).toThrowError(`x.json: findings[${at}].location.utf16Column: expected a positive integer, found ${JSON.stringify(bad)}`);
+    }
+  });
+
+  it('keeps the column in UTF-16 code units through a merge', () => {
+    const input = emptyInput();
+    input.findings = [withUtf16Column(finding('a.js', [], 1, 12, RULES[0]!, 'label-1'), 9), finding('b.js', [], 1, 12, RULES[0]!, 'label-2')];
+    const merged = mergeReports([parseJsonReport(formatJson(input))]);
+    expect(merged.findings.map((f) => f.location.utf16Column)).toEqual([9, undefined]);
   });
 
   it('reads back every error kind, an interrupted scan included', () => {

@@ -25,6 +25,8 @@ function canonicalFinding(f: Finding): Finding {
       entry: [...f.location.entry],
       line: f.location.line,
       column: f.location.column,
+      // Right after the byte column it differs from; absent when the engine did not know it.
+      ...(f.location.utf16Column === undefined ? {} : { utf16Column: f.location.utf16Column }),
       byteOffset: f.location.byteOffset,
     },
     secret: f.secret,
@@ -143,6 +145,7 @@ function readFinding(r: Reader, value: unknown, where: string): Finding {
       entry,
       line: r.count(loc.line, `${where}.location.line`, 1),
       column: r.count(loc.column, `${where}.location.column`, 1),
+      ...(loc.utf16Column === undefined ? {} : { utf16Column: r.count(loc.utf16Column, `${where}.location.utf16Column`, 1) }),
       byteOffset: r.count(loc.byteOffset, `${where}.location.byteOffset`),
     },
     secret: r.string(o.secret, `${where}.secret`),

@@ -3,6 +3,7 @@ import AjvDraft04 from 'ajv-draft-04';
 import { describe, expect, it } from 'vitest';
 import { RULES, emptyInput, finding, goldenInput } from './__fixtures__/input.js';
 import { formatSarif } from './index.js';
+import { sortFindings } from './order.js';
 
 const schema: unknown = JSON.parse(readFileSync(new URL('./__fixtures__/sarif-schema-2.1.0.json', import.meta.url), 'utf8'));
 
@@ -93,6 +94,16 @@ describe('formatSarif', () => {
     expect(decodeURIComponent(outer!.replace(/^dist\//, ''))).toBe('we<i>rd & "q\'uote", 100%: #1.tgz');
     expect(decodeURIComponent(inner!.replace(/^package\//, ''))).toBe('evil\nname\u0007\u001b[31m.js');
     expect(weird.message.text).not.toMatch(/[\u0000-\u001f]/);
+  });
+
+  it('gives the start column in UTF-16 code units where the finding has it, else in bytes, and the byte offset in properties', () => {
+    const log = JSON.parse(formatSarif(goldenInput())) as SarifLog;
+    const results = log.runs[0]!.results as (SarifResult & { properties: { byteOffset: number } })[];
+    const input = sortFindings(goldenInput().findings);
+    expect(input.some((f) => f.location.utf16Column !== undefined && f.location.utf16Column !== f.location.column)).toBe(true);
+    expect(input.some((f) => f.location.utf16Column === undefined)).toBe(true);
+    expect(results.map((r) => r.locations[0]!.physicalLocation.region.startColumn)).toEqual(input.map((f) => f.location.utf16Column ?? f.location.column));
+    expect(results.map((r) => r.properties.byteOffset)).toEqual(input.map((f) => f.location.byteOffset));
   });
 
   it('reports errors as notifications and marks the run unsuccessful', () => {

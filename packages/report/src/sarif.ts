@@ -128,7 +128,8 @@ function result(f: Finding, ruleIndex: number, srcRoot: string | undefined): Rec
       {
         physicalLocation: {
           artifactLocation: findingUri(f, srcRoot),
-          region: { startLine: f.location.line, startColumn: f.location.column },
+          // SARIF counts columns in UTF-16 code units; the byte column stands in when that count is unknown.
+          region: { startLine: f.location.line, startColumn: f.location.utf16Column ?? f.location.column },
         },
         logicalLocations: [{ fullyQualifiedName: f.path, kind: 'member' }],
       },
@@ -161,8 +162,8 @@ function notification(e: ScanError, srcRoot: string | undefined): Record<string,
 
 /**
  * SARIF 2.1.0 with one run, fit for GitHub code scanning: a rule descriptor per rule used,
- * relative URIs against `%SRCROOT%` (archive members joined with `!`), region line/column in
- * the innermost file, `partialFingerprints`, and scan errors as tool execution notifications.
+ * relative URIs against `%SRCROOT%` (archive members joined with `!`), region line and column
+ * (UTF-16 code units where known, else bytes) in the innermost file, `partialFingerprints`, and scan errors as tool execution notifications.
  */
 export function formatSarif(input: ReportInput, options: SarifOptions = {}): string {
   const findings = sortFindings(input.findings);

@@ -28,6 +28,11 @@ export function finding(
   };
 }
 
+/** `f` with its column in UTF-16 code units, as the engine gives it when its line starts in the bytes it matched. */
+export function withUtf16Column(f: Finding, utf16Column: number): Finding {
+  return { ...f, location: { ...f.location, utf16Column } };
+}
+
 /** Rule metadata of the two rules the fixture uses. */
 export const RULES: RuleInfo[] = [
   {
@@ -56,15 +61,12 @@ export function goldenInput(options: { decoded?: boolean } = {}): ReportInput {
     // Three archives deep: a zip holding a tgz holding a wheel.
     finding('dist/bundle.zip', ['inner/pkg-1.0.0.tgz', 'package/vendor/lib-1.0-py3-none-any.whl', 'lib/settings.py'], 3, 17, AWS, 'AKIA-label-deep-0001'),
     // Characters that need escaping in XML, URIs, workflow commands and terminals.
-    finding(
-      'dist/we<i>rd & "q\'uote", 100%: #1.tgz',
-      ['package/evil\nname\u0007\u001b[31m.js'],
-      2,
-      9,
-      GITHUB,
-      'ghp_-label-escape-0002',
+    // Two characters of two bytes before the secret on its line: 9 bytes, 7 UTF-16 units.
+    withUtf16Column(
+      finding('dist/we<i>rd & "q\'uote", 100%: #1.tgz', ['package/evil\nname\u0007\u001b[31m.js'], 2, 9, GITHUB, 'ghp_-label-escape-0002'),
+      7,
     ),
-    finding('dist/app/config.js', [], 12, 5, GITHUB, 'ghp_-label-plain-0003'),
+    withUtf16Column(finding('dist/app/config.js', [], 12, 5, GITHUB, 'ghp_-label-plain-0003'), 5),
     finding('dist/app/config.js', [], 40, 1, AWS, 'AKIA-label-plain-0004'),
   ];
   // Found by decoding base64: an inline source map on the bundle's last line.
