@@ -8,18 +8,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { scan, scanAll } from './scan.js';
 import { FIRST_READ_BYTES, READ_BYTES } from './sources/disk.js';
 import { Prng } from '@pubguard/corpus';
+import { TEST_TOKEN_RULE } from './testing.js';
 
 const rules: RuleDefinition[] = [
-  {
-    id: 'test-token',
-    title: 'Test token',
-    severity: 'high',
-    keywords: ['tok_'],
-    pattern: '\\b(tok_[A-Za-z0-9]{24})\\b',
-    maxLength: 40,
-    examples: [],
-    negative_examples: [],
-  },
+  TEST_TOKEN_RULE,
   {
     id: 'test-assignment',
     title: 'Test assignment',

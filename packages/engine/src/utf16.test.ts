@@ -7,19 +7,9 @@ import { compileRules } from '@pubguard/rules';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ScanOptions, scanAll } from './scan.js';
 import type { Finding } from './types.js';
+import { TEST_TOKEN_RULE } from './testing.js';
 
-const ruleset = compileRules([
-  {
-    id: 'test-token',
-    title: 'Test token',
-    severity: 'high',
-    keywords: ['tok_'],
-    pattern: '\\b(tok_[A-Za-z0-9]{24})\\b',
-    maxLength: 40,
-    examples: [],
-    negative_examples: [],
-  },
-]);
+const ruleset = compileRules([TEST_TOKEN_RULE]);
 
 // A deterministic generator, so a failure can be replayed from the seed alone.
 function prng(seed: number): () => number {

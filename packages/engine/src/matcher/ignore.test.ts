@@ -2,18 +2,9 @@ import { compileRules, type RuleDefinition } from '@pubguard/rules';
 import { describe, expect, it } from 'vitest';
 import { isInlineIgnored, MARKER_DISTANCE } from './ignore.js';
 import { Matcher } from './matcher.js';
+import { TEST_TOKEN_RULE } from '../testing.js';
 
-const rule: RuleDefinition = {
-  id: 'test-token',
-  title: 'Test token',
-  severity: 'high',
-  keywords: ['tok_'],
-  pattern: '\\b(tok_[A-Za-z0-9]{24})\\b',
-  secretGroup: 1,
-  maxLength: 40,
-  examples: [],
-  negative_examples: [],
-};
+const rule: RuleDefinition = TEST_TOKEN_RULE;
 const TOKEN = 'tok_Q7mZ2rT9vK4pL8wX3nB6cY1h';
 const matcher = new Matcher(compileRules([rule]));
 
