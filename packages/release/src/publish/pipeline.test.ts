@@ -135,6 +135,15 @@ describe('publishRelease', () => {
     expect(r.reason).toContain(`cannot read policy ${join(cwd, '.pubguard', 'policy.json')}: too many symbolic links on its path`);
   });
 
+  it('fails, rather than skips the approvals, when the default policy is a link to a missing file', async () => {
+    const { cwd, base } = await setup();
+    mkdirSync(join(cwd, '.pubguard'), { recursive: true });
+    symlinkSync('../policies/policy.json', join(cwd, '.pubguard', 'policy.json'));
+    const r = await publishRelease({ ...base, dryRun: true });
+    expect(r).toMatchObject({ status: 'failed', step: 'approvals' });
+    expect(r.reason).toContain(`cannot read policy ${join(cwd, '.pubguard', 'policy.json')}: no such file`);
+  });
+
   it('dry run checks everything and uploads nothing', async () => {
     const { calls, base } = await setup();
     const r = await publishRelease({ ...base, dryRun: true });
