@@ -75,6 +75,27 @@ describe('pubguard baseline create', () => {
     expect(quiet.err()).toBe('');
   });
 
+  it('says how a scan comes to use the baseline, and a scan that does not use the default one says so', async () => {
+    await writeFile(join(dir, 'a.js'), `const t = "${kept}";\n`);
+    const created = memoryIO({ cwd: dir });
+    expect((await run(['baseline', 'create', '-j', '0', 'a.js'], created)).exitCode).toBe(0);
+    expect(created.out()).toContain('scan leaves these findings out when given it: pubguard scan --baseline .pubguard/baseline.json …, or name it in pubguard.config.json');
+    const plain = memoryIO({ cwd: dir });
+    expect((await run(['scan', '-j', '0', 'a.js'], plain)).exitCode).toBe(1);
+    expect(plain.err()).toContain('note: .pubguard/baseline.json was not used; to leave out the findings it records, pass --baseline .pubguard/baseline.json');
+    const quiet = memoryIO({ cwd: dir });
+    expect((await run(['scan', '-q', '-j', '0', 'a.js'], quiet)).exitCode).toBe(1);
+    expect(quiet.err()).toBe('');
+    const given = memoryIO({ cwd: dir });
+    expect((await run(['scan', '-j', '0', '--baseline', '.pubguard/baseline.json', 'a.js'], given)).exitCode).toBe(0);
+    expect(given.err()).not.toContain('note:');
+    await writeFile(join(dir, 'pubguard.config.json'), JSON.stringify({ baseline: '.pubguard/baseline.json' }));
+    const configured = memoryIO({ cwd: dir });
+    expect((await run(['baseline', 'create', '-j', '0', 'a.js'], configured)).exitCode).toBe(0);
+    expect(configured.out()).toContain('scan and publish leave these findings out: the config names this baseline');
+    expect((await run(['scan', '-j', '0', 'a.js'], memoryIO({ cwd: dir }))).exitCode).toBe(0);
+  });
+
   it('still writes the baseline but exits 2 when an input cannot be read', async () => {
     const io = memoryIO({ cwd: dir });
     expect((await run(['baseline', 'create', '-o', 'b.json', 'missing.tgz'], io)).exitCode).toBe(2);

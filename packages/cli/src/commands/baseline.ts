@@ -58,6 +58,16 @@ function cmp(a: string, b: string): number {
 }
 
 
+/**
+ * How the baseline just written comes into use: a scan reads no baseline it is not given, so
+ * one written to a file the config does not name changes nothing until it is named.
+ */
+function baselineUse(written: string, shown: string, configured: string | undefined): string {
+  if (configured === written) return 'scan and publish leave these findings out: the config names this baseline';
+  const instead = configured === undefined ? '' : ` instead of the config's (${configured})`;
+  return `scan leaves these findings out when given it: pubguard scan --baseline ${shown} …${instead}, or name it in pubguard.config.json ("baseline": "${shown}", relative to the config's folder), which publish reads too`;
+}
+
 async function runCreate(argv: string[], io: CliIO): Promise<CliResult> {
   const parsed = parseStrict({
       args: argv,
@@ -89,6 +99,7 @@ async function runCreate(argv: string[], io: CliIO): Promise<CliResult> {
   await writeFileAtomic(resolve(io.cwd, output), `${JSON.stringify(baseline, null, 2)}\n`);
   const count = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
   io.stdout.write(`wrote ${output}: ${count(baseline.fingerprints.length, 'fingerprint')} (${count(baseline.findings.length, 'finding')} in ${count(result.stats.artifacts, 'artifact')})\n`);
+  io.stdout.write(`${baselineUse(resolve(io.cwd, output), output, fromConfig.baselinePath)}\n`);
   const weak = guessable(findings);
   if (weak.length > 0) {
     const rules = [...new Set(weak.map((f) => f.ruleId))].sort().join(', ');

@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { type Finding, type ScanError, type ScanLimits, type ScanOptions, type ScanStats, STRUCTURE_RULES, scanAll } from '@pubguard/engine';
 import { formatReport, REPORT_FORMATS, type ReportFormat, summaryLine, useColor, visible } from '@pubguard/report';
@@ -6,6 +7,7 @@ import { writeFileAtomic } from '../files.js';
 import { ignoreGlobs, jobsSetting, parseCount, parseStrict } from '../args.js';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
 import { parseShard, shardInputs, shardSelector } from '../shard.js';
+import { DEFAULT_BASELINE_PATH } from './baseline.js';
 import { VERSION } from '../version.js';
 
 const HELP = `Usage: pubguard scan [options] <path...>
@@ -241,7 +243,7 @@ async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
 
   const jobs = jobsSetting(values.jobs, config, io);
   const chunkSize = values['chunk-size'] === undefined ? undefined : Math.max(1, parseSize(values['chunk-size'], '--chunk-size'));
-  const { options: configured } = await configuredScan(config, io.cwd, {
+  const { options: configured, baselinePath } = await configuredScan(config, io.cwd, {
     limits,
     ignore: ignoreGlobs(values.ignore),
     ...(jobs === undefined ? {} : { jobs }),
@@ -277,8 +279,20 @@ async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
   const textOnStdout = targets.some((t) => t.format === 'text' && t.output === undefined);
   if (!quiet && !textOnStdout) io.stderr.write(`${summaryLine(result.stats, result.findings.length, result.errors.length)}\n`);
 
-  if (result.findings.length > 0) return { exitCode: 1 };
+  if (result.findings.length > 0) {
+    if (!quiet && baselinePath === undefined) await noteUnusedBaseline(io);
+    return { exitCode: 1 };
+  }
   return { exitCode: result.errors.length > 0 ? 2 : 0 };
+}
+
+/**
+ * Says so when `baseline create` has written its default file but this scan read no baseline:
+ * a scan uses one only when it is named, and findings it reports may be ones already accepted.
+ */
+async function noteUnusedBaseline(io: CliIO): Promise<void> {
+  const there = await stat(resolve(io.cwd, DEFAULT_BASELINE_PATH)).then((s) => s.isFile(), () => false);
+  if (there) io.stderr.write(`pubguard scan: note: ${DEFAULT_BASELINE_PATH} was not used; to leave out the findings it records, pass --baseline ${DEFAULT_BASELINE_PATH} or name it in pubguard.config.json ("baseline")\n`);
 }
 
 /** `pubguard scan`: the main job. */
