@@ -3,7 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { describeFsError, type Finding, loadBaseline, type ScanLimits, type ScanOptions, STRUCTURE_RULES } from '@pubguard/engine';
 import type { ReportFormat } from '@pubguard/report';
-import { type CompiledRuleset, type RuleDefinition, RuleError, builtinRuleDefinitions, builtinRuleset, checkRuleExamples, compileRules, parseRuleDefinition } from '@pubguard/rules';
+import { type CompiledRuleset, type RuleDefinition, RuleError, builtinRuleDefinitions, builtinRuleset, checkRuleExamples, compileRules, keywordReachWarning, parseRuleDefinition } from '@pubguard/rules';
 import picomatch from 'picomatch';
 import { closest } from './suggest.js';
 
@@ -714,6 +714,29 @@ export interface ScanConfig extends ConfigScanSettings {
   ruleset: CompiledRuleset;
   /** The global allowlist (see `allowlistFilter`); undefined when empty. */
   drop: ((finding: Finding, secret: string) => boolean) | undefined;
+  /** Warnings about the config's custom rules, to print before a scan (`customRuleWarnings`). */
+  warnings: string[];
+}
+
+/** Prints a scan config's warnings on stderr, before the scan they are about. */
+export function printConfigWarnings(config: Pick<ScanConfig, 'warnings'>, io: { stderr: { write(text: string): unknown } }): void {
+  for (const warning of config.warnings) io.stderr.write(`warning: ${warning}\n`);
+}
+
+/**
+ * What a scan warns of in the config's custom rules: a rule that may fire only by chance, as
+ * `rules check` warns (`keywordReachWarning`). A scan runs such a rule as written, so a custom
+ * rule whose keyword its matches never hold would otherwise miss secrets without a word.
+ */
+export function customRuleWarnings(loaded: LoadedConfig | undefined, ruleset: CompiledRuleset): string[] {
+  const custom = loaded?.config.rules?.custom ?? [];
+  const warnings: string[] = [];
+  custom.forEach((def, i) => {
+    const rule = ruleset.rules.find((r) => r.id === def.id);
+    const why = rule && keywordReachWarning({ keywords: def.keywords, examples: def.examples ?? [] }, rule);
+    if (why) warnings.push(`${loaded?.path ?? CONFIG_FILE_NAME}: rules.custom[${i}] (${def.id}): ${why}`);
+  });
+  return warnings;
 }
 
 /**
@@ -725,7 +748,7 @@ export async function loadScanConfig(cwd: string, explicitPath: string | undefin
   const ruleset = rulesetFromConfig(loaded, builtins);
   checkAllowlistRuleIds(loaded, ruleset.rules);
   const drop = allowlistFilter(loaded?.config.allowlist, loaded ? { cwd, dir: loaded.dir } : undefined);
-  return { ...scanOptionsFromConfig(loaded), loaded, ruleset, drop };
+  return { ...scanOptionsFromConfig(loaded), loaded, ruleset, drop, warnings: customRuleWarnings(loaded, ruleset) };
 }
 
 /** What a command line lays over a config's scan settings: each value given wins over the config's. */

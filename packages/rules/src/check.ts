@@ -242,6 +242,23 @@ function classMembers(body: string): string[] | undefined {
   return [...new Set(chars)];
 }
 
+/**
+ * Why a rule without examples may fire only by chance, or undefined: none of its keywords is
+ * literal text its pattern can match. The keywords gate where the regex runs, so a match
+ * holding none is found only where a keyword happens to be nearby. Examples prove a keyword
+ * is in the match (`checkRuleExamples`); without them the pattern's literal text is all there
+ * is to go by, so a rule with examples gets no warning here.
+ */
+export function keywordReachWarning(def: Pick<RuleDefinition, 'keywords' | 'examples'>, rule: CompiledRule): string | undefined {
+  if (!rule.source || def.examples.length > 0 || def.keywords.length === 0) return undefined;
+  const runs = literalRuns(rule.source).map((r) => r.toLowerCase());
+  if (def.keywords.some((k) => runs.some((r) => r.includes(k.toLowerCase())))) return undefined;
+  return (
+    'no keyword is literal text the pattern can match, so a match may hold none and the rule then fires only where a keyword happens to be nearby; ' +
+    "use a keyword every match contains, or add examples, which show whether it does (this check reads the pattern's literal text, small alternations and classes; a keyword spelt otherwise is not seen)"
+  );
+}
+
 function checkOne(def: RuleDefinition, rule: CompiledRule, relaxed: boolean): RuleProblem[] {
   const problems: RuleProblem[] = [];
   const add = (message: string): void => void problems.push({ ruleId: def.id, message });
@@ -253,21 +270,8 @@ function checkOne(def: RuleDefinition, rule: CompiledRule, relaxed: boolean): Ru
   if (rule.source) {
     const unbounded = findUnboundedQuantifier(rule.source);
     if (unbounded) add(`pattern has an unbounded quantifier ${unbounded}; bound it (e.g. {1,64}) so matching stays linear`);
-    // The keywords gate where the regex runs: a match holding none fires only when a keyword
-    // happens to be nearby. Examples prove a keyword is in the match (checkRuleExamples);
-    // without them, the pattern's literal text is all there is to go by.
-    if (def.examples.length === 0 && def.keywords.length > 0) {
-      const runs = literalRuns(rule.source).map((r) => r.toLowerCase());
-      if (!def.keywords.some((k) => runs.some((r) => r.includes(k.toLowerCase())))) {
-        problems.push({
-          ruleId: def.id,
-          message:
-            'no keyword is literal text the pattern can match, so a match may hold none and the rule then fires only where a keyword happens to be nearby; ' +
-            'use a keyword every match contains, or add examples, which show whether it does (this check reads the pattern\'s literal text, small alternations and classes; a keyword spelt otherwise is not seen)',
-          level: 'warning',
-        });
-      }
-    }
+    const unreached = keywordReachWarning(def, rule);
+    if (unreached) problems.push({ ruleId: def.id, message: unreached, level: 'warning' });
   }
   problems.push(...checkRuleExamples(def, rule));
   return problems;

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { type Finding, type ScanOptions, scanAll } from '@pubguard/engine';
-import { configuredScan, loadScanConfig } from '../config.js';
+import { configuredScan, loadScanConfig, printConfigWarnings } from '../config.js';
 import { ignoreGlobs, jobsSetting, parseStrict } from '../args.js';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
 import { writeFileAtomic } from '../files.js';
@@ -86,6 +86,7 @@ async function runCreate(argv: string[], io: CliIO): Promise<CliResult> {
   // The same rules and settings as `scan`, or the fingerprints would not line up; no baseline,
   // or what it holds would be left out of the new one.
   const fromConfig = await loadScanConfig(io.cwd, values.config);
+  printConfigWarnings(fromConfig, io);
   const jobs = jobsSetting(values.jobs, fromConfig, io);
   const { options: configured } = await configuredScan(fromConfig, io.cwd, { ignore: ignoreGlobs(values.ignore), baseline: false, ...(jobs === undefined ? {} : { jobs }) });
   // Secrets in full, to judge which can be guessed from a fingerprint; none is written.

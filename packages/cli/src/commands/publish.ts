@@ -3,7 +3,7 @@ import { type Ecosystem, type PublishResult, type StepOutcome, publishRelease } 
 import { visible } from '@pubguard/report';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
 import { jobsSetting, type OptionSpecs, parseCommandArgs } from '../args.js';
-import { configuredScan, loadScanConfig } from '../config.js';
+import { configuredScan, loadScanConfig, printConfigWarnings } from '../config.js';
 import { checkIndexUrl, checkTokenUrl } from '../token-url.js';
 import { DEFAULT_AUDIT_PATH, actorOf, initiatorOf, outputFormat, writeJson } from './audit.js';
 
@@ -179,6 +179,7 @@ async function runPublish(ecosystem: Ecosystem, argv: string[], io: CliIO): Prom
   // or baseline that cannot be used stops the run before any step.
   const configText = str('config');
   const config = await loadScanConfig(io.cwd, configText === undefined ? undefined : resolve(io.cwd, configText));
+  printConfigWarnings(config, io);
   const baselineText = str('baseline');
   const jobs = jobsSetting(str('jobs'), config, io);
   const { options: scan } = await configuredScan(config, io.cwd, {

@@ -85,6 +85,23 @@ describe('pubguard rules with a settings file', () => {
     expect(lines.at(-1)).toBe(`${builtinRuleDefinitions().length} rules (1 custom, 1 built-in disabled; from ${join('..', '..', CONFIG_FILE_NAME)}) and 5 archive-structure checks, which cannot be disabled`);
   });
 
+  it('warns on every scan, as rules check does, of a custom rule without examples none of whose keywords its pattern can match', async () => {
+    const unreached = { ...acme, id: 'acme-unreached', keywords: ['acme'], pattern: '(ak_[0-9a-f]{32})' };
+    await writeConfig({ rules: { custom: [acme, unreached] } });
+    await writeFile(join(dir, 'a.txt'), 'nothing here\n');
+    for (const argv of [['scan', '-q', '-j', '0', 'a.txt'], ['baseline', 'create', '-j', '0', '-o', 'b.json', 'a.txt']]) {
+      const io = memoryIO({ cwd: dir });
+      expect((await run(argv, io)).exitCode).toBe(0);
+      expect(io.err()).toBe(`warning: ${join(dir, CONFIG_FILE_NAME)}: rules.custom[1] (acme-unreached): no keyword is literal text the pattern can match, so a match may hold none and the rule then fires only where a keyword happens to be nearby; use a keyword every match contains, or add examples, which show whether it does (this check reads the pattern's literal text, small alternations and classes; a keyword spelt otherwise is not seen)\n`);
+    }
+    // With examples, scan checks that each match holds a keyword, and refuses the rule when not.
+    await writeConfig({ rules: { custom: [acme, { ...unreached, examples: [`acme ak_${'0a'.repeat(16)}`] }] } });
+    const withExamples = memoryIO({ cwd: dir });
+    expect((await run(['scan', '-q', '-j', '0', 'a.txt'], withExamples)).exitCode).toBe(2);
+    expect(withExamples.err()).toContain('example 1: match contains none of the keywords');
+    expect(withExamples.err()).not.toContain('warning:');
+  });
+
   it('counts a rule disabled twice in the settings file once', async () => {
     await writeConfig({ rules: { disable: ['npm-access-token', 'npm-access-token'] } });
     const io = memoryIO({ cwd: dir });

@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { type Finding, type ScanError, type ScanLimits, type ScanOptions, type ScanStats, STRUCTURE_RULES, scanAll } from '@pubguard/engine';
 import { formatReport, REPORT_FORMATS, type ReportFormat, summaryLine, useColor, visible } from '@pubguard/report';
-import { configuredScan, loadScanConfig } from '../config.js';
+import { configuredScan, loadScanConfig, printConfigWarnings } from '../config.js';
 import { writeFileAtomic } from '../files.js';
 import { ignoreGlobs, jobsSetting, parseCount, parseStrict } from '../args.js';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
@@ -230,6 +230,7 @@ async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
   const npmFiles = values['npm-files'] === true;
   if (npmFiles && positionals.includes('-')) throw new UsageError('--npm-files takes package directories, not standard input (-)');
   const config = await loadScanConfig(io.cwd, values.config === undefined ? undefined : resolve(io.cwd, values.config));
+  printConfigWarnings(config, io);
   const targets = reportTargets(tokens ?? [], config.format);
 
   // Command-line values win over the config file's.
