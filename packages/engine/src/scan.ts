@@ -6,6 +6,7 @@ import { type Batch, type BatchSegment, matchBatch } from './matcher/batch.js';
 import { Matcher, type SegmentResult, WINDOW_MARGIN } from './matcher/matcher.js';
 import { PathRules } from './paths.js';
 import { RuleTimeoutError, WorkerPool } from './pool/pool.js';
+import { fingerprintPath, PackageRoots } from './roots.js';
 import { AsyncQueue } from './queue.js';
 import { fingerprint, redact } from './redact.js';
 import { wantCollections } from './sources/collect.js';
@@ -328,6 +329,14 @@ class Producer {
   private readonly reported = new Set<string>();
   /** Path-only findings already reported (rule and path), so a directory is reported once. */
   private readonly reportedPaths = new Set<string>();
+  /** The layout of each archive of the artifact being read, for its package root. */
+  private readonly roots = new PackageRoots();
+  /**
+   * Path and structure findings on archive members, held until the artifact is read: whether
+   * their archive has a package root to leave out of the fingerprint is known only once every
+   * entry is seen (npm writes `package.json` after the files).
+   */
+  private heldPaths: ({ index: number; chain: string[]; reported: string } | SourceStructure)[] = [];
   /** Takes a file's matches once all its segments are matched; one function for every file. */
   private readonly fileDone = (state: FileState, matches: PlacedMatch[]): void => this.emitMatches(state, matches);
 
@@ -373,6 +382,7 @@ class Producer {
     } finally {
       await this.pool?.close();
     }
+    this.releasePaths();
     if (this.signal.aborted && this.options.signal?.aborted) {
       this.queue.push({ type: 'error', error: { path: this.current, kind: 'interrupted', message: 'scan interrupted before it finished: the results are incomplete' } });
     }
@@ -383,6 +393,7 @@ class Producer {
   private async handle(item: SourceItem): Promise<void> {
     switch (item.kind) {
       case 'artifact':
+        this.releasePaths();
         this.stats.artifacts++;
         this.current = item.path;
         this.artifactName = item.name;
@@ -397,6 +408,7 @@ class Producer {
         await this.readFile(item);
         break;
       case 'disk-files':
+        this.releasePaths();
         await this.readDiskFiles(item);
         break;
       case 'batch':
@@ -553,6 +565,7 @@ class Producer {
   private readFile(file: SourceFile): Promise<void> | undefined {
     this.stats.files++;
     const inner = file.chain[file.chain.length - 1] ?? '';
+    if (file.chain.length > 1) this.roots.note(file.chain);
     const { pathOnly, gated } = this.pathRules.check(inner);
     for (const index of pathOnly) this.pathFinding(index, file.chain, inner, file.chain.length === 1 ? this.artifactName : undefined);
     const state = new FileState(file.chain, this.fileDone);
@@ -808,22 +821,64 @@ class Producer {
     const key = `${rule.id}\0${at.join('\0')}`;
     if (this.reportedPaths.has(key)) return;
     this.reportedPaths.add(key);
+    if (name === undefined && chain.length > 1) {
+      this.heldPaths.push({ index, chain: at, reported });
+      return;
+    }
+    this.pushPathFinding(rule, at, name === undefined ? reported : pathFindingTarget(rule, name));
+  }
+
+  /** Reports the findings held for the artifact just read, now that its archives' roots are known. */
+  private releasePaths(): void {
+    const held = this.heldPaths;
+    this.heldPaths = [];
+    for (const h of held) {
+      if ('kind' in h) {
+        this.pushStructureFinding(h);
+        continue;
+      }
+      const rule = this.settings.ruleset.rules[h.index];
+      if (rule) this.pushPathFinding(rule, h.chain, h.reported, this.roots.rootOf(h.chain));
+    }
+    this.roots.clear();
+  }
+
+  /**
+   * Reports a finding on the path `target` (the entry's or directory's path that the rule
+   * flags), fingerprinted without the package root `root` of its archive.
+   */
+  private pushPathFinding(rule: CompiledRule, chain: string[], target: string, root?: string): void {
+    const value = fingerprintPath(target, root);
     this.pushFinding({
       ruleId: rule.id,
       title: rule.title,
       severity: rule.severity,
       confidence: rule.confidence,
-      chain: at,
+      chain,
       line: 1,
       column: 1,
       byteOffset: 0,
       secret: '',
-      value: name === undefined ? reported : pathFindingTarget(rule, name),
+      value,
+      // Baselines made before package roots were left out hold the fingerprint of the whole path.
+      ...(value === target ? {} : { formerValue: target }),
       structural: true,
     });
   }
 
   private structureFinding(item: SourceStructure): void {
+    if (item.chain.length > 1) this.heldPaths.push(item);
+    else this.pushStructureFinding(item);
+  }
+
+  private pushStructureFinding(item: SourceStructure): void {
+    // Entry path without the artifact name, so the baseline survives a renamed artifact, and
+    // each member without its archive's package root, so it survives the next version too.
+    const former = item.chain.slice(1).join('!');
+    const value = item.chain
+      .slice(1)
+      .map((member, i) => fingerprintPath(member, this.roots.rootOf(item.chain.slice(0, i + 2))))
+      .join('!');
     this.pushFinding({
       ruleId: item.ruleId,
       title: `${item.title}: ${item.detail}`,
@@ -834,8 +889,8 @@ class Producer {
       column: 1,
       byteOffset: 0,
       secret: '',
-      // Entry path without the artifact name, so the baseline survives a renamed artifact.
-      value: item.chain.slice(1).join('!'),
+      value,
+      ...(value === former ? {} : { formerValue: former }),
       structural: true,
     });
   }
@@ -852,11 +907,15 @@ class Producer {
     byteOffset: number;
     secret: string;
     value: string;
+    /** The value an earlier version fingerprinted this finding by, when it differs. */
+    formerValue?: string;
     structural?: boolean;
     encoding?: 'base64';
   }): void {
     const print = fingerprint(f.ruleId, f.value);
     if (this.settings.baseline.has(print)) return;
+    const former = f.formerValue === undefined ? undefined : fingerprint(f.ruleId, f.formerValue);
+    if (former !== undefined && this.settings.baseline.has(former)) return;
     const finding: Finding = {
       ruleId: f.ruleId,
       title: f.title,
@@ -869,6 +928,7 @@ class Producer {
     };
     if (f.utf16Column !== undefined) finding.location.utf16Column = f.utf16Column;
     if (f.encoding !== undefined) finding.encoding = f.encoding;
+    if (former !== undefined) finding.formerFingerprint = former;
     if (this.settings.exclude?.(finding, f.secret)) return;
     const key = `${print}\0${finding.path}\0${f.byteOffset}`;
     if (this.reported.has(key)) return;

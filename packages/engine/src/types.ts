@@ -31,8 +31,18 @@ export interface Finding {
   path: string;
   location: FindingLocation;
   secret: string;
-  /** `sha256:` of rule id and secret value: stable across file names and versions. */
+  /**
+   * `sha256:` of rule id and secret value: stable across file names and versions. A finding on
+   * a file's path has its path instead, without an npm tarball's or sdist's top directory.
+   */
   fingerprint: string;
+  /**
+   * The fingerprint of a path finding taken with that top directory (or a wheel's versioned
+   * `.data`/`.dist-info` directory) left in, as baselines made before it was left out hold
+   * it; absent when it is `fingerprint`. Not written to reports: a baseline that holds it
+   * applies all the same.
+   */
+  formerFingerprint?: string;
   /**
    * How the secret was stored, when not as it is: `base64` for a secret found by decoding
    * base64 text (an inline source map, an encoded config). `secret` and `fingerprint` are then

@@ -1,0 +1,182 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { compileRules } from '@pubguard/rules';
+import { pack } from 'tar-stream';
+import yazl from 'yazl';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fingerprint } from './redact.js';
+import { fingerprintPath } from './roots.js';
+import { scanAll, type ScanOptions } from './scan.js';
+import { TEST_TOKEN_RULE } from './testing.js';
+
+const KEY_RULE = 'test-key-file';
+const ruleset = compileRules([
+  { id: KEY_RULE, title: 'Key file', severity: 'high', keywords: [], paths: ['**/id_test'], examples: [], negative_examples: [] },
+  TEST_TOKEN_RULE,
+]);
+const TOKEN = `tok_${'Q7mZ2rT9vK4pL8wX3nB6cY1h'}`;
+
+/** Members by name and contents; `-> target` makes a symbolic link in a tar. */
+type Members = [name: string, data: string][];
+
+async function tgzOf(members: Members): Promise<Buffer> {
+  const p = pack();
+  const parts: Buffer[] = [];
+  const done = (async () => {
+    for await (const c of p as AsyncIterable<Buffer>) parts.push(c);
+  })();
+  for (const [name, data] of members) {
+    if (data.startsWith('-> ')) p.entry({ name, type: 'symlink', linkname: data.slice(3) });
+    else p.entry({ name }, Buffer.from(data));
+  }
+  p.finalize();
+  await done;
+  return gzipSync(Buffer.concat(parts));
+}
+
+async function zipOf(members: Members): Promise<Buffer> {
+  const z = new yazl.ZipFile();
+  for (const [name, data] of members) z.addBuffer(Buffer.from(data), name);
+  z.end();
+  const parts: Buffer[] = [];
+  for await (const c of z.outputStream as AsyncIterable<Buffer>) parts.push(c);
+  return Buffer.concat(parts);
+}
+
+/** A package's files, in the order `npm pack` writes them: `package.json` after the others. */
+function packageFiles(root: string, version: string): Members {
+  return [
+    [`${root}/test/fixtures/id_test`, 'key'],
+    [`${root}/index.js`, `const t = "${TOKEN}";\n`],
+    [`${root}/package.json`, JSON.stringify({ name: 'fx', version })],
+  ];
+}
+
+describe('fingerprintPath', () => {
+  it('leaves out the package root and the version of a wheel directory, and nothing else', () => {
+    expect(fingerprintPath('package/test/id_test', 'package')).toBe('test/id_test');
+    expect(fingerprintPath('./package/test/id_test', 'package')).toBe('test/id_test');
+    expect(fingerprintPath('package', 'package')).toBe('package');
+    expect(fingerprintPath('packages/id_test', 'package')).toBe('packages/id_test');
+    expect(fingerprintPath('package/test/id_test')).toBe('package/test/id_test');
+    expect(fingerprintPath('../package/id_test', 'package')).toBe('../package/id_test');
+    expect(fingerprintPath('acme-1.0.0.data/scripts/id_test')).toBe('acme.data/scripts/id_test');
+    expect(fingerprintPath('acme-2.0rc1.dist-info/id_test')).toBe('acme.dist-info/id_test');
+    expect(fingerprintPath('lib/acme-1.0.0.data/id_test')).toBe('lib/acme-1.0.0.data/id_test');
+  });
+});
+
+describe('fingerprints of path findings in packages', () => {
+  let dir: string;
+  const at = (...parts: string[]) => join(dir, ...parts);
+  const write = async (path: string, data: string | Buffer) => {
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, data);
+  };
+  const scanOf = (input: string, options: ScanOptions = {}) => scanAll([input], { ruleset, jobs: 0, ...options });
+  const printsOf = async (input: string, options: ScanOptions = {}) => {
+    const { findings, errors } = await scanOf(input, options);
+    expect(errors).toEqual([]);
+    return Object.fromEntries(findings.map((f) => [f.ruleId, f.fingerprint]));
+  };
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'pubguard-roots-'));
+    for (const [name, data] of packageFiles('pkg', '1.0.0')) await write(at(name), data);
+    await write(at('fx-1.0.0.tgz'), await tgzOf(packageFiles('package', '1.0.0')));
+    await write(at('dist', 'fx-1.0.0.tgz'), await tgzOf(packageFiles('package', '1.0.0')));
+    // Old tarballs on the registry have other roots than `package/`.
+    await write(at('old-1.0.0.tgz'), await tgzOf(packageFiles('node-fx', '1.0.0')));
+    for (const version of ['1.0.0', '1.0.1']) {
+      await write(
+        at(`acme-${version}.tar.gz`),
+        await tgzOf([
+          [`acme-${version}/tests/fixtures/id_test`, 'key'],
+          [`acme-${version}/tests/passwd`, '-> /etc/passwd'],
+          [`acme-${version}/acme/__init__.py`, `T = "${TOKEN}"\n`],
+          [`acme-${version}/PKG-INFO`, `Metadata-Version: 2.1\nName: acme\nVersion: ${version}\n`],
+        ]),
+      );
+      await write(
+        at(`acme-${version}-py3-none-any.whl`),
+        await zipOf([
+          ['acme/__init__.py', ''],
+          [`acme-${version}.data/scripts/id_test`, 'key'],
+          [`acme-${version}.dist-info/METADATA`, `Metadata-Version: 2.1\nName: acme\nVersion: ${version}\n`],
+        ]),
+      );
+    }
+    // Not a package: two top directories, or one without a manifest or a version.
+    await write(at('two.tgz'), await tgzOf([['a/test/fixtures/id_test', 'key'], ['b/package.json', '{}']]));
+    await write(at('src.tgz'), await tgzOf([['src/test/fixtures/id_test', 'key'], ['src/index.js', '']]));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("gives a file in an npm tarball the fingerprint it has in the package's directory, and reports it where it is", async () => {
+    const fromDir = await printsOf(at('pkg'));
+    const onlyFiles = new Map([[at('pkg'), new Set(['test/fixtures/id_test', 'index.js', 'package.json'])]]);
+    expect(await printsOf(at('pkg'), { onlyFiles })).toEqual(fromDir);
+    expect(fromDir[KEY_RULE]).toBe(fingerprint(KEY_RULE, 'test/fixtures/id_test'));
+    for (const tarball of ['fx-1.0.0.tgz', 'old-1.0.0.tgz', 'dist']) {
+      expect(await printsOf(at(tarball)), tarball).toEqual(fromDir);
+      expect(await printsOf(at(tarball), { jobs: 1 }), tarball).toEqual(fromDir);
+    }
+    const { findings } = await scanOf(at('fx-1.0.0.tgz'));
+    expect(findings.find((f) => f.ruleId === KEY_RULE)?.location.entry).toEqual(['package/test/fixtures/id_test']);
+  });
+
+  it('applies a baseline of the directory to the tarball, and one of the tarball to the directory', async () => {
+    const baselineOf = async (input: string) => new Set((await scanOf(input)).findings.map((f) => f.fingerprint));
+    expect((await scanOf(at('fx-1.0.0.tgz'), { baseline: await baselineOf(at('pkg')) })).findings).toEqual([]);
+    expect((await scanOf(at('pkg'), { baseline: await baselineOf(at('fx-1.0.0.tgz')) })).findings).toEqual([]);
+  });
+
+  it("gives a file in an sdist or a wheel the fingerprint it has in the package's next version", async () => {
+    for (const kind of ['.tar.gz', '-py3-none-any.whl']) {
+      const first = await printsOf(at(`acme-1.0.0${kind}`));
+      expect(first[KEY_RULE], kind).toBeDefined();
+      expect(await printsOf(at(`acme-1.0.1${kind}`)), kind).toEqual(first);
+      const later = await scanOf(at(`acme-1.0.1${kind}`), { baseline: new Set(Object.values(first)) });
+      expect(later.findings, kind).toEqual([]);
+    }
+  });
+
+  it('gives a link out of an sdist the fingerprint it has in the next version, and applies older baselines', async () => {
+    const linkPrint = async (version: string, baseline?: Set<string>) => {
+      const { findings } = await scanOf(at(`acme-${version}.tar.gz`), baseline ? { baseline } : {});
+      return findings.filter((f) => f.ruleId === 'archive-link-outside');
+    };
+    const [first] = await linkPrint('1.0.0');
+    expect(first?.path).toBe(`${at('acme-1.0.0.tar.gz')}!acme-1.0.0/tests/passwd`);
+    expect(first?.fingerprint).toBe(fingerprint('archive-link-outside', 'tests/passwd'));
+    expect((await linkPrint('1.0.1')).map((f) => f.fingerprint)).toEqual([first?.fingerprint]);
+    expect(await linkPrint('1.0.1', new Set([first?.fingerprint ?? '']))).toEqual([]);
+    expect(first?.formerFingerprint).toBe(fingerprint('archive-link-outside', 'acme-1.0.0/tests/passwd'));
+    expect(await linkPrint('1.0.0', new Set([first?.formerFingerprint ?? '']))).toEqual([]);
+  });
+
+  it('keeps fingerprinting content findings by the secret alone', async () => {
+    for (const input of ['pkg', 'fx-1.0.0.tgz', 'acme-1.0.0.tar.gz']) {
+      const { findings } = await scanOf(at(input));
+      const token = findings.filter((f) => f.ruleId === TEST_TOKEN_RULE.id);
+      expect(token.map((f) => [f.fingerprint, f.formerFingerprint]), input).toEqual([[fingerprint(TEST_TOKEN_RULE.id, TOKEN), undefined]]);
+    }
+  });
+
+  it('keeps the top directory of an archive that is not a package', async () => {
+    expect((await printsOf(at('two.tgz')))[KEY_RULE]).toBe(fingerprint(KEY_RULE, 'a/test/fixtures/id_test'));
+    expect((await printsOf(at('src.tgz')))[KEY_RULE]).toBe(fingerprint(KEY_RULE, 'src/test/fixtures/id_test'));
+  });
+
+  it('still applies a baseline that holds the fingerprint of the whole entry path', async () => {
+    const former = fingerprint(KEY_RULE, 'package/test/fixtures/id_test');
+    const { findings } = await scanOf(at('fx-1.0.0.tgz'));
+    expect(findings.find((f) => f.ruleId === KEY_RULE)?.formerFingerprint).toBe(former);
+    const later = await scanOf(at('fx-1.0.0.tgz'), { baseline: new Set([former]) });
+    expect(later.findings.map((f) => f.ruleId)).toEqual([TEST_TOKEN_RULE.id]);
+  });
+});

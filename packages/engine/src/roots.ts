@@ -1,0 +1,86 @@
+import { normaliseEntryPath } from '@pubguard/rules';
+
+/**
+ * A distribution's top directory named `name-version` (`acme-1.0.0`, `python-dateutil-2.8.2`,
+ * `build-1.0.0rc1`): the part that changes with every release.
+ */
+const NAME_VERSION = /^[A-Za-z0-9][\w.+~-]*-v?\d[\w.+!~-]*$/;
+
+/** A wheel's `name-version.data` or `name-version.dist-info` directory, first in an entry path. */
+const WHEEL_DIRECTORY = /^([^/]+?)-v?\d[^/-]*\.(data|dist-info)(?=\/|$)/;
+
+/** What an archive's entries have shown so far of its layout. */
+interface Layout {
+  /** The first path segment every entry shares; null once two differ or one sits at the top. */
+  top: string | null;
+  /** Whether `<top>/package.json` or `<top>/PKG-INFO` is among the entries. */
+  manifest: boolean;
+}
+
+/**
+ * The single top directory of each archive read, where it is a package's root that the same
+ * package's directory, or its next version, does not have: npm's (`package/`, or whatever one
+ * directory holds `package.json`) and an sdist's `name-version/`. Path findings are fingerprinted
+ * without it, so that a baseline made of `--npm-files .` applies to the tarball `npm pack`
+ * makes of it, and one made of `acme-1.0.0.tar.gz` to `acme-1.0.1.tar.gz`.
+ */
+export class PackageRoots {
+  private readonly layouts = new Map<string, Layout>();
+
+  /** Takes one file of an archive (`chain` of two members or more) into its archive's layout. */
+  note(chain: readonly string[]): void {
+    const key = containerKey(chain);
+    const path = normaliseEntryPath(chain[chain.length - 1] ?? '');
+    const slash = path.indexOf('/');
+    const segment = slash > 0 ? path.slice(0, slash) : null;
+    const layout = this.layouts.get(key);
+    if (layout === undefined) {
+      this.layouts.set(key, { top: segment, manifest: segment !== null && isManifest(path, segment) });
+      return;
+    }
+    if (layout.top === null) return;
+    if (segment !== layout.top) {
+      layout.top = null;
+      return;
+    }
+    if (!layout.manifest && isManifest(path, segment)) layout.manifest = true;
+  }
+
+  /**
+   * The package root of the archive holding the member that `chain` ends with, once all of
+   * that archive's entries have been noted; undefined when it has none.
+   */
+  rootOf(chain: readonly string[]): string | undefined {
+    const layout = this.layouts.get(containerKey(chain));
+    if (layout?.top == null) return undefined;
+    return layout.manifest || NAME_VERSION.test(layout.top) ? layout.top : undefined;
+  }
+
+  /** Forgets every archive: those of the next artifact are new ones. */
+  clear(): void {
+    this.layouts.clear();
+  }
+}
+
+/**
+ * The path a path finding is fingerprinted by: `path` (an entry path, or a path below a scanned
+ * directory) without the package root `root`, and with a wheel's `name-version.data/` or
+ * `name-version.dist-info/` directory named without its version.
+ */
+export function fingerprintPath(path: string, root?: string): string {
+  let out = path;
+  if (root !== undefined) {
+    // As `note` saw it, but a `../` stays: that entry is not below the root.
+    const below = path.replace(/\\/g, '/').replace(/^(?:\.\/+)+/, '');
+    if (below.startsWith(`${root}/`) && below.length > root.length + 1) out = below.slice(root.length + 1);
+  }
+  return out.replace(WHEEL_DIRECTORY, '$1.$2');
+}
+
+function containerKey(chain: readonly string[]): string {
+  return chain.slice(0, -1).join('\0');
+}
+
+function isManifest(path: string, top: string): boolean {
+  return path === `${top}/package.json` || path === `${top}/PKG-INFO`;
+}
