@@ -3,6 +3,7 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statS
 import { type IncomingMessage, createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fingerprint } from '@pubguard/engine';
 import { describe, expect, it } from 'vitest';
 import { npmTarball, sdist, sshKey, wheel } from '../testing/fixtures.js';
 import { type CommandRunner, spawnRunner } from './clients.js';
@@ -142,6 +143,19 @@ describe('publishRelease', () => {
     const r = await publishRelease({ ...base, dryRun: true });
     expect(r).toMatchObject({ status: 'failed', step: 'approvals' });
     expect(r.reason).toContain(`cannot read policy ${join(cwd, '.pubguard', 'policy.json')}: no such file`);
+  });
+
+  it('accepts a key file the baseline holds, by its path below the package root or, as older baselines hold it, with the root', async () => {
+    const { cwd, base } = await setup();
+    const file = await npmTarball(cwd, 'acme', '1.0.0', 'keys.tgz', { 'package/test/fixtures/id_rsa': 'fixture\n' });
+    const refused = await publishRelease({ ...base, files: [file], dryRun: true });
+    expect(refused).toMatchObject({ status: 'refused', step: 'scan' });
+    for (const path of ['test/fixtures/id_rsa', 'package/test/fixtures/id_rsa']) {
+      const baseline = new Set([fingerprint('ssh-private-key-file', path)]);
+      const r = await publishRelease({ ...base, files: [file], dryRun: true, baseline });
+      expect(r.status, path).toBe('dry-run');
+      expect(r.steps.find((s) => s.step === 'scan')?.reason, path).toContain('1 finding accepted by the baseline');
+    }
   });
 
   it('dry run checks everything and uploads nothing', async () => {

@@ -302,8 +302,9 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
     // The baseline is applied here rather than by the engine, so that the record can say how
     // many findings it accepted: a release gate that passes because of it should show that.
     const baseline = options.baseline;
-    const baselined = baseline ? result.findings.filter((f) => baseline.has(f.fingerprint)).length : 0;
-    findings = result.findings.filter((f) => !baseline?.has(f.fingerprint)).map(renamed);
+    const known = (f: Finding): boolean => baseline !== undefined && (baseline.has(f.fingerprint) || (f.formerFingerprint !== undefined && baseline.has(f.formerFingerprint)));
+    const baselined = result.findings.filter(known).length;
+    findings = result.findings.filter((f) => !known(f)).map(renamed);
     stopIfInterrupted('scan');
     scanErrors = result.errors.map((e) => ({ ...e, path: named(e.path) }));
     const scanDetails = {
