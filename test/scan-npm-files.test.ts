@@ -98,3 +98,35 @@ describe('pubguard scan --npm-files with the real npm', () => {
     expect(r.stdout).toBe('');
   });
 });
+
+describe('baselines of files found by their path, with the real npm', () => {
+  it('apply alike to the package directory the pre-publish scan reads and to the tarball publish scans', async () => {
+    const keys = join(dir, 'keys');
+    await mkdir(join(keys, 'test', 'fixtures'), { recursive: true });
+    await writeFile(join(keys, 'package.json'), `${JSON.stringify({ name: 'keys-e2e', version: '1.0.0' }, null, 2)}\n`);
+    await writeFile(join(keys, 'index.js'), 'module.exports = {};\n');
+    // A key fixture shipped on purpose: the rule reports the file by its name.
+    await writeFile(join(keys, 'test', 'fixtures', 'id_ed25519'), 'fixture\n');
+    const packed = await npm(['pack', '--silent', '--pack-destination', dir], keys);
+    expect(packed.code).toBe(0);
+    const tarball = join(dir, packed.stdout.trim().split('\n').at(-1) ?? '');
+
+    const scanJson = async (args: string[]) => {
+      const r = await runPubguard(['scan', '--format', 'json', ...args], { cwd: keys });
+      return { code: r.code, report: JSON.parse(r.stdout) as Report };
+    };
+    const before = await scanJson([tarball]);
+    expect(before.report.findings.map((f) => [f.ruleId, f.path])).toEqual([['ssh-private-key-file', `${tarball}!package/test/fixtures/id_ed25519`]]);
+    expect(before.code).toBe(1);
+
+    expect((await runPubguard(['baseline', 'create', '-o', join(dir, 'from-dir.json'), '.'], { cwd: keys })).code).toBe(0);
+    const tarballScan = await scanJson(['--baseline', join(dir, 'from-dir.json'), tarball]);
+    expect(tarballScan.report.findings).toEqual([]);
+    expect(tarballScan.code).toBe(0);
+
+    expect((await runPubguard(['baseline', 'create', '-o', join(dir, 'from-tarball.json'), tarball], { cwd: keys })).code).toBe(0);
+    const directoryScan = await scanJson(['--baseline', join(dir, 'from-tarball.json'), '--npm-files', '.']);
+    expect(directoryScan.report.findings).toEqual([]);
+    expect(directoryScan.code).toBe(0);
+  });
+});
