@@ -104,7 +104,9 @@ describe('digestReason', () => {
   it('rejects other hex lengths only when the name says hash', () => {
     const hex64 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
     expect(digestReason(hex64, `checksum = "${hex64}"`)).toBe('hex digest');
-    expect(digestReason(hex64, `api_key = "${hex64}"`)).toBeUndefined();
+    const key64 = randomBytes(32).toString('hex');
+    expect(digestReason(key64, `checksum = "${key64}"`)).toBe('hex digest');
+    expect(digestReason(key64, `api_key = "${key64}"`)).toBeUndefined();
     expect(digestReason('Zk8qW3rT9vB2nL5xC7mP1sD4')).toBeUndefined();
   });
   it('takes an Ethereum address for public data, not a private key of the same alphabet', () => {
@@ -327,5 +329,93 @@ describe('pem-private-key-concatenated', () => {
     l.splice(2, 1);
     const js = l.map((x, i, a) => `  '${x}${i < a.length - 1 ? "\\n' +" : "'"}`).join('\n');
     expect(matchRule(rule, js).some((m) => m.acceptance.ok)).toBe(false);
+  });
+});
+
+describe('looksLikePlaceholderWord on dotted values', () => {
+  const pick = (alphabet: string, n: number) => Array.from(randomBytes(n), (b) => alphabet[b % alphabet.length]).join('');
+  const base62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+  it('keeps Discord bot tokens, whose parts are long random mixed-case runs with digits', () => {
+    let flagged = 0;
+    for (let i = 0; i < 2000; i++) {
+      if (looksLikePlaceholderWord(`MT${pick(base62, 24)}.G${pick(base62, 5)}.a${pick(base62, 37)}`)) flagged++;
+    }
+    expect(flagged).toBeLessThanOrEqual(2);
+  });
+  it.each(['config.password', 'this.tokenizer.nextToken', 'process.env.DISCORD_BOT_TOKEN', 'a.b.c', 'config.discord.botToken', 'awsCredentials.secretAccessKey2', 'settings.awsS3BucketName.base64EncodedKey', 'clients.MyHTTP2Server.oauth2ClientSecret'])('%s is still a property access', (value) => {
+    expect(looksLikePlaceholderWord(value)).toBe(true);
+  });
+});
+
+describe('entropy floor of hex values (hexMin)', () => {
+  // 32 hex digits below 3.5 bits a character: about 1 in 5 random ones are.
+  const lowHex = (): string => {
+    for (;;) {
+      const value = randomBytes(16).toString('hex');
+      const counts = new Map<string, number>();
+      for (const c of value) counts.set(c, (counts.get(c) ?? 0) + 1);
+      const bits = -[...counts.values()].reduce((sum, n) => sum + (n / 32) * Math.log2(n / 32), 0);
+      if (bits < 3.5 && bits >= 3) return value;
+    }
+  };
+  const withHexMin = rule({ validators: [{ type: 'entropy', min: 3.5, hexMin: 3 }] });
+  it('applies hexMin to 32 or more hex digits', () => {
+    const value = lowHex();
+    expect(acceptCandidate(withHexMin, value, value).ok).toBe(true);
+    expect(acceptCandidate(withHexMin, value.toUpperCase(), value).ok).toBe(true);
+    expect(acceptCandidate(rule({ validators: [{ type: 'entropy', min: 3.5 }] }), value, value).ok).toBe(false);
+  });
+  it('keeps min for shorter hex, mixed-case hex and other alphabets', () => {
+    const value = lowHex();
+    expect(acceptCandidate(withHexMin, value.slice(0, 31), value).ok).toBe(false);
+    expect(acceptCandidate(withHexMin, 'deadbeefdeadbeefdeadbeefdeadbeef', '').ok).toBe(false);
+    expect(acceptCandidate(withHexMin, `${value.slice(0, 16)}${value.slice(16).toUpperCase()}`, '').ok).toBe(
+      acceptCandidate(rule({ validators: [{ type: 'entropy', min: 3.5 }] }), `${value.slice(0, 16)}${value.slice(16).toUpperCase()}`, '').ok,
+    );
+  });
+  it('lets the generic API key rule report a random 32-hex key of low entropy', () => {
+    const api = builtinRuleset().rules.find((r) => r.id === 'generic-api-key-assignment') as CompiledRule;
+    const value = lowHex();
+    expect(matchRule(api, `const adminApiKey = '${value}';`).map((m) => m.acceptance.ok)).toEqual([true]);
+  });
+});
+
+describe('digestReason on 40 hex digits', () => {
+  const hex40 = randomBytes(20).toString('hex');
+  it('reads 40 hex digits under a key, token or secret name as a key', () => {
+    expect(digestReason(hex40, `"app_key": "${hex40}"`)).toBeUndefined();
+    expect(digestReason(hex40, `authToken = '${hex40}'`)).toBeUndefined();
+  });
+  it('still takes them for a digest elsewhere, under a hash name, and for the digest of empty input', () => {
+    expect(digestReason(hex40)).toBe('hex digest');
+    expect(digestReason(hex40, `commit: "${hex40}"`)).toBe('hex digest');
+    expect(digestReason(hex40, `token_sha1 = "${hex40}"`)).toBe('hex digest');
+    expect(digestReason('da39a3ee5e6b4b0d3255bfef95601890afd80709', 'api_key = "da39a3ee5e6b4b0d3255bfef95601890afd80709"')).toBe('hex digest');
+  });
+});
+
+describe('generic-password-unquoted', () => {
+  const unquoted = builtinRuleset().rules.find((r) => r.id === 'generic-password-unquoted') as CompiledRule;
+  const value = `${randomBytes(6).toString('base64').replace(/[+/=]/g, 'x')}7aZ#!`;
+  const found = (text: string): string[] => matchRule(unquoted, text).filter((m) => m.acceptance.ok).map((m) => (m.acceptance as { secret: string }).secret);
+  it('reads a value with # and ! to the end of its token', () => {
+    expect(found(`db:\n  password: ${value}\n`)).toEqual([value]);
+    expect(found(`export DB_PASSWORD=${value}   # rotated\n`)).toEqual([value]);
+  });
+  it('reads no value that a line goes on after', () => {
+    expect(found(`PGPASSWORD=${value} psql -h db\n`)).toEqual([]);
+  });
+});
+
+describe('placeholderReason on hex test vectors', () => {
+  it('rejects hex that spells consecutive byte values', () => {
+    const bytes = (from: number, n: number): string => Array.from({ length: n }, (_, i) => ((from + i) & 0xff).toString(16).padStart(2, '0')).join('');
+    expect(placeholderReason(bytes(1, 32))).toBe('sequential bytes');
+    expect(placeholderReason(`${randomBytes(4).toString('hex')}${bytes(0xf8, 8)}${randomBytes(4).toString('hex')}`.slice(0, 31))).toBe('sequential bytes');
+  });
+  it('keeps random hex', () => {
+    let flagged = 0;
+    for (let i = 0; i < 2000; i++) if (placeholderReason(randomBytes(32).toString('hex')) === 'sequential bytes') flagged++;
+    expect(flagged).toBe(0);
   });
 });

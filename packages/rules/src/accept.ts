@@ -95,6 +95,7 @@ export function textPrefixLength(secret: string): number {
 export function placeholderReason(secret: string, match = secret): string | undefined {
   if (DOCUMENTED.has(secret)) return 'documented example credential';
   for (const [re, reason] of PLACEHOLDER_SHAPES) if (re.test(secret)) return reason;
+  if (hasSequentialBytes(secret)) return 'sequential bytes';
   const run = longestRun(secret);
   if (secret.length >= 8 && run >= Math.max(8, secret.length * 0.4)) return 'repeated characters';
   if (secret.length >= 4 && new Set(secret).size <= 2) return 'repeated characters';
@@ -109,6 +110,22 @@ export function placeholderReason(secret: string, match = secret): string | unde
   const last = match.lastIndexOf(secret);
   if (last >= 0 && EXAMPLE_HOST.test(match.slice(last + secret.length))) return 'URL on a reserved example domain';
   return undefined;
+}
+
+/**
+ * Whether hex spells eight or more consecutive byte values (00010203…, 0102…1f20): a test
+ * vector's key, which random bytes essentially never contain.
+ */
+function hasSequentialBytes(text: string): boolean {
+  if (text.length < 16 || !/^[0-9a-f]+$/i.test(text)) return false;
+  for (let start = 0; start < 2; start++) {
+    let run = 1;
+    for (let i = start + 2; i + 2 <= text.length; i += 2) {
+      run = parseInt(text.slice(i, i + 2), 16) === parseInt(text.slice(i - 2, i), 16) + 1 ? run + 1 : 1;
+      if (run >= 8) return true;
+    }
+  }
+  return false;
 }
 
 function longestRun(text: string): number {
@@ -177,6 +194,22 @@ export function namesItself(secret: string): boolean {
   return false;
 }
 
+// camelCase words, acronyms before a word, and a few digits ending a word (awsS3Bucket,
+// base64Encoded, MyHTTP2Server, secretAccessKeyV2). Each alternative ends where the next must
+// start, so a failed test costs one pass.
+const NAME_WORDS = /^[_$]{0,2}(?:(?:[a-z]{1,30}|[A-Z][a-z]{1,30}|[A-Z]{2,6}(?=[A-Z][a-z]|[0-9_]|$)|[A-Z](?=[0-9]))(?![a-z])(?:[0-9]{1,4}(?![0-9]))?){1,10}$/;
+
+/**
+ * Whether one part of a dotted value reads as a name written by a person: short, or without
+ * one of upper case, lower case and digits, or camelCase words with at most two runs of
+ * digits, each ending a word. Random base62 of that length (a Discord bot token's parts) is
+ * almost never any of these: 4 in 100 000 generated tokens had every part pass.
+ */
+function isNamePart(part: string): boolean {
+  if (part.length <= 12 || !/[A-Z]/.test(part) || !/[a-z]/.test(part) || !/[0-9]/.test(part)) return true;
+  return NAME_WORDS.test(part) && (part.match(/[0-9]+/g) ?? []).length <= 2;
+}
+
 /** True for secrets that are common stand-in words, code references or too uniform to be real. */
 export function looksLikePlaceholderWord(secret: string): boolean {
   const s = secret.toLowerCase().replace(/^["'`]|["'`]$/g, '');
@@ -190,8 +223,10 @@ export function looksLikePlaceholderWord(secret: string): boolean {
   // lock files give them to dependencies named like secretjs or jsonwebtoken.
   if (/^v?[0-9]{1,6}(?:\.[0-9]{1,6}){1,3}(?:-?(?:a|b|rc|alpha|beta|dev|post|pre|canary|next|insiders|nightly)[.-]?[0-9A-Za-z]{0,40})?(?:[-.][0-9A-Za-z]{1,40}){0,8}(?:\+[0-9A-Za-z.-]{1,80})?$/i.test(secret)) return true;
   if (/^(?:test|fake|sample|dummy|mock|foo|bar|my|your|some|the|a)[-_]?[a-z]{0,20}$/.test(s)) return true;
-  // A bare identifier or property access (config.password, getPassword()) is code, not a value.
-  if (/^[a-z_$][a-z0-9_$]{0,60}(?:\.[a-z_$][a-z0-9_$]{0,60}){1,6}$/i.test(secret)) return true;
+  // A bare identifier or property access (config.password, getPassword()) is code, not a value,
+  // when each part reads as a name: dotted tokens (a Discord bot token, MT….G….a…) have long
+  // parts mixing upper and lower case with digits at random, which names do not.
+  if (/^[a-z_$][a-z0-9_$]{0,60}(?:\.[a-z_$][a-z0-9_$]{0,60}){1,6}$/i.test(secret) && secret.split('.').every(isNamePart)) return true;
   // A module path before a type name, however long (outputs.glue.GetConnectionOauth2Credential).
   if (/^[a-z][a-z0-9]{0,30}(?:\.[a-z][a-z0-9]{0,30}){0,6}\./.test(secret) && isTypeName(secret.slice(secret.lastIndexOf('.') + 1))) return true;
   if (/\(\)?$|^[a-z_$][a-z0-9_$]{0,60}\(/i.test(secret)) return true;
@@ -269,13 +304,24 @@ const PASSWORD_HASHES: ReadonlyArray<readonly [RegExp, string]> = [
   [/^\$pbkdf2(?:-sha(?:1|256|512))?\$[0-9]{1,9}\$[./A-Za-z0-9]{2,64}\$[./A-Za-z0-9]{16,}$/, 'PBKDF2 hash (passlib)'],
 ];
 
+// MD5, SHA-1 and SHA-256 of the empty input: constants that code compares with, under any name.
+const EMPTY_INPUT_DIGESTS = new Set([
+  'd41d8cd98f00b204e9800998ecf8427e',
+  'da39a3ee5e6b4b0d3255bfef95601890afd80709',
+  'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+]);
+
+// The name before a value saying it is a credential (api_key, app_key, authToken, secret).
+const CREDENTIAL_NAME = /key|token|secret|passw|pwd|credential/i;
+
 const HASH_NAME = /hash|digest|checksum|sha[-_]?(?:1|256|384|512)?|md5|integrity|etag|fingerprint|commit|revision|\brev\b|nonce|salt|uuid|guid/i;
 
 /**
  * Why a value is public or derived data rather than a credential, or undefined: lock-file
  * integrity strings, stored password hashes (bcrypt, Argon2, crypt(3) `$5$`/`$6$`, Django's
- * `pbkdf2_sha256$…`), UUIDs, data URIs, base64 images, public keys, and hex digests (any 40-char
- * hex, as git object ids are everywhere; other lengths when the name says hash or checksum).
+ * `pbkdf2_sha256$…`), UUIDs, data URIs, base64 images, public keys, and hex digests (40 hex
+ * digits unless the name says key, token or secret, as git object ids are everywhere; other
+ * lengths when the name says hash or checksum; the digests of empty input under any name).
  */
 export function digestReason(secret: string, match = secret): string | undefined {
   if (/^sha(?:1|256|384|512)-[A-Za-z0-9+/]{20,}={0,2}$/.test(secret)) return 'integrity hash';
@@ -287,9 +333,12 @@ export function digestReason(secret: string, match = secret): string | undefined
   if (/^(?:ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-nistp[0-9]{3}|sk-ssh-ed25519@openssh\.com) /.test(secret)) return 'SSH public key';
   for (const [prefix, what] of PUBLIC_DATA_PREFIXES) if (secret.startsWith(prefix)) return what;
   if (/^[0-9a-f]+$/i.test(secret) && [32, 40, 56, 64, 96, 128].includes(secret.length)) {
-    if (secret.length === 40) return 'hex digest';
+    if (EMPTY_INPUT_DIGESTS.has(secret.toLowerCase())) return 'hex digest';
     const name = match.slice(0, Math.max(0, match.indexOf(secret)));
     if (HASH_NAME.test(name)) return 'hex digest';
+    // 40 hex digits are mostly git object ids, which turn up under any name; under a name
+    // that says key, token or secret they are more likely a key (Datadog application keys).
+    if (secret.length === 40 && !CREDENTIAL_NAME.test(name)) return 'hex digest';
   }
   return undefined;
 }
@@ -334,6 +383,11 @@ export function sasExpiredReason(match: string): string | undefined {
   return Number.isFinite(when) && when < Date.now() ? `expired SAS (se=${se[1]})` : undefined;
 }
 
+/** Whether a value is 32 or more hex digits, one case: where an entropy validator's `hexMin` applies. */
+function isLongHex(secret: string): boolean {
+  return secret.length >= 32 && (/^[0-9a-f]+$/.test(secret) || /^[0-9A-F]+$/.test(secret));
+}
+
 function runValidator(spec: ValidatorSpec, secret: string, match: string): string | undefined {
   switch (spec.type) {
     case 'checksum': {
@@ -351,7 +405,10 @@ function runValidator(spec: ValidatorSpec, secret: string, match: string): strin
     }
     case 'entropy': {
       const bits = entropy(secret);
-      return bits >= spec.min ? undefined : `entropy ${bits.toFixed(2)} < ${spec.min}`;
+      // Hex holds at most 4 bits per character, so one floor for every alphabet drops random
+      // hex keys (a 3.5 floor drops about 1 in 5 of 32 digits): those have their own floor.
+      const min = spec.hexMin !== undefined && isLongHex(secret) ? spec.hexMin : spec.min;
+      return bits >= min ? undefined : `entropy ${bits.toFixed(2)} < ${min}`;
     }
     case 'charclasses': {
       const n = charClasses(secret);

@@ -27,6 +27,11 @@ describe('parseRuleDefinitions', () => {
     const [rule] = parseRuleDefinitions([{ ...base, validators: [{ type: 'entropy', min: 3 }], confidence: 'low' }], 'x');
     expect(rule).toMatchObject({ id: 'demo-token', confidence: 'low', validators: [{ type: 'entropy', min: 3 }] });
   });
+  it("keeps an entropy validator's hexMin and refuses one that is not a number", () => {
+    const [rule] = parseRuleDefinitions([{ ...base, validators: [{ type: 'entropy', min: 3.5, hexMin: 3 }] }], 'x');
+    expect(rule?.validators).toEqual([{ type: 'entropy', min: 3.5, hexMin: 3 }]);
+    expect(message([{ ...base, validators: [{ type: 'entropy', min: 3.5, hexMin: 'low' }] }])).toMatch(/`hexMin` must be a number/);
+  });
   it('names the file and the rule on a problem', () => {
     expect(message({})).toBe('rules/demo.yaml: a rule file must be a list of rules');
     expect(message([{ ...base, id: 'Bad_Id' }])).toMatch(/^rules\/demo\.yaml: rule "Bad_Id": `id` must be kebab-case/);

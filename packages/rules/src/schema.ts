@@ -34,6 +34,12 @@ function parseValidator(value: unknown, where: string): ValidatorSpec {
       if (typeof value.min !== 'number' || !Number.isFinite(value.min)) {
         throw new RuleError(`${where}: ${value.type} validator needs a numeric \`min\``);
       }
+      if (value.type === 'entropy' && value.hexMin !== undefined) {
+        if (typeof value.hexMin !== 'number' || !Number.isFinite(value.hexMin)) {
+          throw new RuleError(`${where}: entropy validator's \`hexMin\` must be a number`);
+        }
+        return { type: 'entropy', min: value.min, hexMin: value.hexMin };
+      }
       return { type: value.type, min: value.min };
     case 'pypi-macaroon':
     case 'jwt':

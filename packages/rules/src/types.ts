@@ -7,7 +7,8 @@ export type Confidence = 'high' | 'medium' | 'low';
 /** A validator named in a rule file; the matcher applies them in order to each candidate. */
 export type ValidatorSpec =
   | { type: 'checksum'; scheme: ChecksumScheme }
-  | { type: 'entropy'; min: number }
+  /** `hexMin`, when given, replaces `min` for a value of 32 or more hex digits of one case. */
+  | { type: 'entropy'; min: number; hexMin?: number }
   | { type: 'charclasses'; min: number }
   | { type: 'pypi-macaroon' }
   | { type: 'jwt' }
