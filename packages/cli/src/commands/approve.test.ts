@@ -106,6 +106,12 @@ describe('pubguard approve', () => {
     expect(bad.err()).toContain("--version 'v2.0.0' is not a semver version");
   });
 
+  it('lists -k, which it takes for --key, in its help', async () => {
+    const help = memoryIO({ cwd });
+    await run(['approve', '--help'], help);
+    expect(help.out()).toMatch(/^ {2}-k, --key FILE +your OpenSSH private key/m);
+  });
+
   it('accepts every unit the --expires help lists, and only those', async () => {
     const help = memoryIO({ cwd });
     await run(['approve', '--help'], help);

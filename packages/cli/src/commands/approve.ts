@@ -62,7 +62,7 @@ A manifest is a JSON file {"package"?, "version"?, "artifacts": [...]} whose art
 paths (relative to it) or {"name", "sha256"} pairs, to approve digests without the files.
 
 Options:
-      --key FILE          your OpenSSH private key (ed25519, rsa or ecdsa nistp256),
+  -k, --key FILE          your OpenSSH private key (ed25519, rsa or ecdsa nistp256),
                           unencrypted; with --statement-only only its public part is
                           read, so it may be passphrase-protected, or be its .pub file
       --expires DURATION  how long the approval is valid, in minutes, hours, days or

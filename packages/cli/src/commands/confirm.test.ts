@@ -44,6 +44,9 @@ describe('pubguard confirm', () => {
     const h = memoryIO();
     expect((await run(['confirm', '-h'], h)).exitCode).toBe(0);
     expect(h.out()).toContain('--phrase PHRASE');
+    // A workflow input written as ${{ }} inside `run:` becomes script text: help must never suggest it.
+    expect(h.out()).not.toMatch(/--input "?\$\{\{/);
+    expect(h.out()).toContain('--input "$CONFIRM"');
     const io = memoryIO({ cwd });
     expect((await run(['confirm', '--input', 'x'], io)).exitCode).toBe(2);
   });

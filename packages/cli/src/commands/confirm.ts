@@ -5,7 +5,9 @@ import { gateHelp, GATE_OPTIONS, actorOf, outputFormat, recordGate, writeJson } 
 const HELP = `Usage: pubguard confirm --phrase PHRASE [--input VALUE] [options]
 
 A typed confirmation: passes only when the input equals PHRASE exactly (case, spaces and
-all). Meant for a workflow_dispatch input (--input "\${{ inputs.confirm }}"). Without
+all). Meant for a workflow_dispatch input, handed over in an environment variable
+(env: CONFIRM: \${{ inputs.confirm }}, then --input "$CONFIRM"): an input written as
+\${{ }} inside run: becomes part of the script, and can run commands of its own. Without
 --input it asks on the terminal; without a terminal and without --input it fails.
 The input itself is never printed or written to the audit log.
 
