@@ -2,15 +2,19 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { runPubguard } from './helpers.js';
 
 // The example release workflow must keep its safety properties when someone edits it.
 const text = readFileSync(fileURLToPath(new URL('../examples/github/publish.yml', import.meta.url)), 'utf8');
 
 interface Step {
+  name?: string;
   uses?: string;
+  if?: string;
+  'continue-on-error'?: boolean;
   run?: string;
   env?: Record<string, string>;
-  with?: Record<string, unknown>;
+  with?: Record<string, string | boolean | number>;
 }
 interface Job {
   needs?: string | string[];
@@ -30,6 +34,12 @@ const wf = parse(text) as Workflow;
 const jobs = Object.entries(wf.jobs);
 const needsOf = (j: Job): string[] => (j.needs === undefined ? [] : Array.isArray(j.needs) ? j.needs : [j.needs]);
 const runs = (j: Job): string => j.steps.map((s) => s.run ?? '').join('\n');
+const action = (s: Step, name: string): boolean => s.uses?.startsWith(`actions/${name}@`) === true;
+/** Each `pubguard …` command line of a job's scripts. */
+const pubguardLines = (j: Job): string[] => runs(j).split('\n').filter((l) => /^\s*pubguard /.test(l));
+/** The value a command line gives an option, without quotes. */
+const option = (line: string, name: string): string | undefined =>
+  [...line.matchAll(/\s--([a-z-]+)\s+("[^"]*"|[^\s-]\S*)/g)].find((m) => m[1] === name)?.[2]?.replace(/^"|"$/g, '');
 
 describe('examples/github/publish.yml', () => {
   it('triggers on strict version tags and on a manual run with version and confirm_release', () => {
@@ -85,6 +95,64 @@ describe('examples/github/publish.yml', () => {
     const published = [...runs(wf.jobs.publish!).matchAll(/pubguard publish (?:npm|pypi) ([^\n]*)/g)].map((m) => files(m[1]!));
     expect(published).toHaveLength(2);
     for (const p of published) expect(verified).toContain(p);
+  });
+
+  it('verifies approvals from the release-approvals branch, and judges them by the policy of the run\'s own checkout', () => {
+    // Approvals of this run's files can only be made after its build: they cannot be in the commit it started from.
+    for (const name of ['approvals', 'publish']) {
+      const job = wf.jobs[name]!;
+      const branch = job.steps.find((s) => action(s, 'checkout') && s.with?.ref === 'release-approvals');
+      expect(branch, name).toBeDefined();
+      const dir = String(branch!.with?.path);
+      expect(dir, name).not.toBe('undefined');
+      expect(branch!.with?.['persist-credentials'], name).toBe(false);
+      const gates = pubguardLines(job).filter((l) => /pubguard (approvals verify|publish (npm|pypi)) /.test(l));
+      expect(gates.length, name).toBe(2);
+      for (const line of gates) {
+        expect(option(line, 'approvals'), line).toBe(`${dir}/$RELEASE_TAG`);
+        const policy = option(line, 'policy') ?? '.pubguard/policy.json';
+        expect(policy.startsWith(`${dir}/`), line).toBe(false);
+      }
+    }
+  });
+
+  it('keeps one audit log: every gate appends to it, and each job goes on from the log the job before it uploaded', () => {
+    const writers = jobs.flatMap(([name, j]) =>
+      pubguardLines(j)
+        .filter((l) => /pubguard (version check|confirm|approvals verify|publish (npm|pypi)) /.test(l) && !l.includes('--no-audit'))
+        .map((l) => [name, l] as const),
+    );
+    expect(writers.map(([name]) => name)).toEqual(expect.arrayContaining(['build', 'approvals', 'publish']));
+    const logs = new Set(writers.map(([, l]) => option(l, 'audit')));
+    expect([...logs]).toHaveLength(1);
+    const log = [...logs][0]!;
+    expect(log).toBeDefined();
+    const uploads = (j: Job): string[] => j.steps.filter((s) => action(s, 'upload-artifact') && s.with?.path === log).map((s) => String(s.with?.name));
+    for (const [name, job] of jobs) {
+      // Uploaded even when a gate refused, so the record of the refusal is kept.
+      const upload = job.steps.find((s) => action(s, 'upload-artifact') && s.with?.path === log);
+      expect(upload?.if, name).toBe('always()');
+      // A job with no log of its own yet takes up one that a job it needs uploaded.
+      const before = needsOf(job).flatMap((n) => uploads(wf.jobs[n]!));
+      if (needsOf(job).length === 0) continue;
+      const downloaded = job.steps.filter((s) => action(s, 'download-artifact') && s['continue-on-error'] !== true).map((s) => String(s.with?.name));
+      expect(downloaded.filter((d) => before.includes(d)), name).not.toEqual([]);
+    }
+    // The last job checks the whole chain before it keeps it.
+    expect(pubguardLines(wf.jobs.publish!)).toContain(`pubguard audit verify ${log}`);
+  });
+
+  it('gives each pubguard command only options it takes', async () => {
+    const lines = jobs.flatMap(([, j]) => pubguardLines(j));
+    expect(lines.length).toBeGreaterThan(8);
+    for (const line of lines) {
+      const words = /^\s*pubguard ((?:[a-z]+ )*)/.exec(line)![1]!.trim().split(' ');
+      const help = await runPubguard([...words, '--help']);
+      expect(help.code, line).toBe(0);
+      for (const [flag] of line.matchAll(/(?<=\s)--[a-z][a-z-]*/g)) {
+        expect(help.stdout, `${flag} in: ${line}`).toMatch(new RegExp(`(^|[\\s,\\[])${flag}(?![a-z-])`, 'm'));
+      }
+    }
   });
 
   it('never interpolates inputs into scripts', () => {
