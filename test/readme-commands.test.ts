@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runPubguard } from './helpers.js';
@@ -28,6 +30,24 @@ describe('README commands', () => {
       }
     }
     expect(seen).toBeGreaterThan(4);
+  });
+
+  it("say that a baseline applies only to scans given it, as scan reads no baseline by default", async () => {
+    const readme = docs[0]!.text;
+    const row = /^\| `baseline create[^\n]*$/m.exec(readme)?.[0];
+    expect(row).toBeDefined();
+    expect(row).toContain('`--baseline FILE`');
+    expect(row).toContain("config's `baseline` key");
+    // The default file baseline create writes is not read unless named.
+    const empty = mkdtempSync(join(tmpdir(), 'pubguard-e2e-readme-baseline-'));
+    try {
+      writeFileSync(join(empty, 'a.js'), 'module.exports = 1;\n');
+      mkdirSync(join(empty, '.pubguard'));
+      writeFileSync(join(empty, '.pubguard', 'baseline.json'), '{ not json');
+      expect((await runPubguard(['scan', '.'], { cwd: empty })).code).toBe(0);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 
   it('give each command only options it takes', async () => {

@@ -20,6 +20,8 @@ import {
   scanOptionsFromConfig,
   validateConfig,
 } from './config.js';
+import { run } from './run.js';
+import { memoryIO } from './testing.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -260,6 +262,15 @@ describe('loadScanConfig', () => {
     expect(ids).toContain('acme-key');
     for (const id of parseConfig(text, CONFIG_FILE_NAME).rules?.disable ?? []) expect(ids).not.toContain(id);
     expect(config.drop).toBeDefined();
+  });
+
+  it("scans a clean project with the README's example config, before any baseline exists", async () => {
+    const readme = await readFile(new URL('../../../README.md', import.meta.url), 'utf8');
+    const text = /## Configuration[\s\S]*?```json\n([\s\S]*?)```/.exec(readme)![1]!;
+    await writeFile(join(dir, CONFIG_FILE_NAME), text);
+    await writeFile(join(dir, 'index.js'), 'module.exports = 1;\n');
+    const io = memoryIO({ cwd: dir });
+    expect((await run(['scan', '.'], io)).exitCode, io.err()).toBe(0);
   });
 });
 
