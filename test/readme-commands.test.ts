@@ -1,8 +1,9 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { tgzBuffer } from '@pubguard/corpus';
 import { runPubguard } from './helpers.js';
 
 // Commands the READMEs show are copied as they are: they must work as written.
@@ -13,6 +14,23 @@ const docs = ['README.md', 'packages/release/README.md', 'examples/README.md'].m
 /** Each `pubguard …` command in a document, in a code block or inline, without its comment. */
 const commands = (text: string): string[] =>
   [...text.matchAll(/(?<=^|[\s`])pubguard ([a-z][^`\n]*)/gm)].map((m) => `pubguard ${m[1]!.replace(/\s+#.*$/, '').trim()}`);
+
+describe('the documentation', () => {
+  it('refers only to files the repository holds', () => {
+    const root = fileURLToPath(new URL('../', import.meta.url));
+    const files = ['CHANGELOG.md', 'README.md', 'docs/limits.md', 'examples/README.md', 'corpus/README.md', 'benchmarks/README.md'];
+    for (const name of readdirSync(join(root, 'packages'))) if (existsSync(join(root, 'packages', name, 'README.md'))) files.push(`packages/${name}/README.md`);
+    for (const file of files) {
+      const text = readFileSync(join(root, file), 'utf8');
+      // A design note kept outside the repository is no reference for its readers.
+      for (const m of text.matchAll(/(?<![\w./-])(?:[\w.-]+\/)*[A-Z]+\.md\b/g)) expect(existsSync(join(root, m[0])) || existsSync(join(root, dirname(file), m[0])), `${file}: ${m[0]}`).toBe(true);
+      for (const m of text.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)) {
+        if (/^[a-z]+:/.test(m[1]!)) continue;
+        expect(existsSync(resolve(root, dirname(file), m[1]!)), `${file}: ${m[0]}`).toBe(true);
+      }
+    }
+  });
+});
 
 describe('README commands', () => {
   it('approve and verify the files of one publish: the npm tarball, or the Python distributions', () => {
@@ -47,6 +65,24 @@ describe('README commands', () => {
       expect((await runPubguard(['scan', '.'], { cwd: empty })).code).toBe(0);
     } finally {
       rmSync(empty, { recursive: true, force: true });
+    }
+  });
+
+  it("list every field of the JSON report's errors", async () => {
+    const section = /### JSON output\n([\s\S]*?)\n## /.exec(docs[0]!.text)![1]!;
+    const work = mkdtempSync(join(tmpdir(), 'pubguard-e2e-readme-json-'));
+    try {
+      writeFileSync(join(work, 'two.tgz'), await tgzBuffer([{ path: 'a.txt', content: 'a' }, { path: 'b.txt', content: 'b' }]));
+      const r = await runPubguard(['scan', 'two.tgz', '--max-entries', '1', '--format', 'json'], { cwd: work });
+      const errors = (JSON.parse(r.stdout) as { errors: Array<Record<string, unknown>> }).errors;
+      expect(errors.map((e) => e.kind)).toEqual(['limit']);
+      for (const [key, value] of Object.entries(errors[0]!)) {
+        expect(section, key).toContain(`\`${key}\``);
+        if (key === 'kind') expect(section).toContain(`\`${String(value)}\``);
+        if (key === 'limit') expect(section).toContain(`"limit": ${JSON.stringify(value)}`);
+      }
+    } finally {
+      rmSync(work, { recursive: true, force: true });
     }
   });
 
