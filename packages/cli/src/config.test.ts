@@ -368,6 +368,8 @@ describe('the validator and the JSON Schema agree', () => {
     { $schema: 'x', ignore: ['a/**'], jobs: 4, format: 'json', baseline: 'b.json' },
     { limits: { maxDepth: 0, maxEntries: 1, maxCompressionRatio: 1.5, maxArtifactSeconds: 0 } },
     { rules: { disable: ['x'], custom: [{ id: 'a-b', title: 't', severity: 'low', keywords: ['abc'], pattern: 'abc', validators: [{ type: 'entropy', min: 3 }] }] } },
+    { rules: { custom: [{ id: 'a-b', title: 't', severity: 'low', keywords: ['abc'], pattern: 'abc', validators: [{ type: 'entropy', min: 3.5, hexMin: 3 }] }] } },
+    { rules: { custom: [{ id: 'a-b', title: 't', severity: 'low', keywords: ['abc'], pattern: 'abc', validators: [{ type: 'entropy', min: 3.5, hexMin: 'x' }] }] } },
     { allowlist: { paths: ['p'], regexes: ['r'], stopwords: ['s'] } },
     { allowlist: { rules: { 'a-b': { paths: ['p'], regexes: ['r'] } } } },
     { allowlist: { rules: { 'a-b': { other: ['p'] } } } },
