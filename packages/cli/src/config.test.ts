@@ -394,6 +394,12 @@ describe('the validator and the JSON Schema agree', () => {
     { allowlist: { regexes: [1] } },
   ];
 
+  it("takes an entropy validator's hexMin, as the built-in rules' validators do", () => {
+    const custom = (hexMin: unknown) => ({ rules: { custom: [{ id: 'a-b', title: 't', severity: 'low', keywords: ['abc'], pattern: 'abc([0-9a-f]{32})', validators: [{ type: 'entropy', min: 3.5, hexMin }] }] } });
+    expect(() => validateConfig(custom(3), 'c.json')).not.toThrow();
+    expect(() => validateConfig(custom('x'), 'c.json')).toThrow(/hexMin: must be a number/);
+  });
+
   it('accepts and rejects the same shapes', () => {
     for (const sample of samples) {
       let ours = true;
