@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { acceptCandidate, digestReason, textPrefixLength, looksLikePlaceholderWord, placeholderReason, sasExpiredReason } from './accept.js';
+import { acceptCandidate, basicAuthReason, digestReason, textPrefixLength, looksLikePlaceholderWord, placeholderReason, sasExpiredReason } from './accept.js';
 import { builtinRuleset } from './builtin.js';
 import { matchRule } from './check.js';
 import type { CompiledRule } from './types.js';
@@ -417,5 +417,61 @@ describe('placeholderReason on hex test vectors', () => {
     let flagged = 0;
     for (let i = 0; i < 2000; i++) if (placeholderReason(randomBytes(32).toString('hex')) === 'sequential bytes') flagged++;
     expect(flagged).toBe(0);
+  });
+});
+
+describe('the basic-auth validator', () => {
+  const pick = (alphabet: string, n: number) => Array.from(randomBytes(n), (b) => alphabet[b % alphabet.length]).join('');
+  // A password of the three classes the gate asks for, in random order of random characters.
+  const password = () => `${pick('ABCDEFGHJKLMNPQRSTUVWXYZ', 1)}${pick('abcdefghijkmnopqrstuvwxyz', 1)}${pick('23456789', 1)}${pick('ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789', 13)}`;
+  const b64 = (text: string | Buffer) => Buffer.from(text).toString('base64');
+  const basic = rule({ source: '(?<![A-Za-z0-9_$.-])Basic {1,4}([A-Za-z0-9+/]{8,512}={0,2})(?![A-Za-z0-9+/=_$({-])', maxLength: 530, validators: [{ type: 'basic-auth' }] });
+
+  it('reports the base64 of user:password as written', () => {
+    const secret = b64(`deploy:${password()}`);
+    expect(acceptCandidate(basic, secret, `Authorization: Basic ${secret}`)).toEqual({ ok: true, secret });
+    expect(basicAuthReason(b64(`j\u00f6rg:${password()}\u00fc`))).toBeUndefined();
+    // `echo deploy:… | base64` keeps the line break.
+    expect(basicAuthReason(b64(`deploy:${password()}\n`))).toBeUndefined();
+  });
+
+  it('rejects placeholder passwords and missing parts', () => {
+    for (const text of ['admin:password', 'user:pass', 'api:secret', 'admin:changeme', 'deploy:${PASSWORD}', '${USER}:${PASS}', 'ci:Admin12345']) {
+      expect(basicAuthReason(b64(text)), text).toMatch(/^password is a placeholder/);
+    }
+    expect(basicAuthReason(b64('deploy:'))).toBe('no password after the user name');
+    expect(basicAuthReason(b64(`:${password()}`))).toBe('no user name before the password');
+    expect(basicAuthReason(b64(`deploy${password()}`))).toBe('does not decode to user:password');
+    expect(basicAuthReason(b64('deploy:aaaabbbbcccc1A'))).toMatch(/^password entropy/);
+    expect(basicAuthReason(b64('deploy:qwzmxnvbrtlkpe'))).toMatch(/character classes/);
+  });
+
+  it('rejects what does not decode to text', () => {
+    expect(basicAuthReason(b64(Buffer.concat([Buffer.from('deploy:'), Buffer.from([0xff, 0xfe, 0x41, 0x31, 0x62, 0x43])])))).toBe('does not decode to UTF-8 text');
+    expect(basicAuthReason(b64(`deploy:${password()}\x01`))).toBe('does not decode to text');
+    expect(basicAuthReason(b64(`deploy:${password()}`).replace(/=+$/, ''))).toBe('not padded base64');
+    expect(basicAuthReason('Authentication')).toBe('not padded base64');
+  });
+
+  it('reads headers in code, curl, JSON and a source map, not challenges or templates', () => {
+    const rules = builtinRuleset().rules.find((r) => r.id === 'http-basic-auth') as CompiledRule;
+    const secret = b64(`ci-bot:${password()}`);
+    const reported = (text: string) => matchRule(rules, text).filter((m) => m.acceptance.ok).map((m) => m.acceptance.ok && m.acceptance.secret);
+    for (const text of [
+      `headers: { Authorization: 'Basic ${secret}' }`,
+      `curl -H "Authorization: Basic ${secret}" https://repo.acme.test/`,
+      `{"Authorization": "Basic ${secret}"}`,
+      JSON.stringify({ sourcesContent: [`fetch(u, { headers: { "Authorization": "Basic ${secret}" } })\n`] }),
+    ]) {
+      expect(reported(text), text).toEqual([secret]);
+    }
+    for (const text of [
+      'WWW-Authenticate: Basic realm="Repository", charset="UTF-8"',
+      'headers: { Authorization: `Basic ${btoa(`${user}:${pass}`)}` }',
+      `headers: { Authorization: "Basic ${secret.slice(0, 8)}" + token }`,
+      `Authorization: Basic ${b64('deploy:')}`,
+    ]) {
+      expect(reported(text), text).toEqual([]);
+    }
   });
 });

@@ -383,6 +383,46 @@ export function sasExpiredReason(match: string): string | undefined {
   return Number.isFinite(when) && when < Date.now() ? `expired SAS (se=${se[1]})` : undefined;
 }
 
+// The floors generic-password-assignment puts on a password, applied to the decoded one.
+const BASIC_AUTH_MIN_ENTROPY = 3;
+const BASIC_AUTH_MIN_CLASSES = 3;
+
+/**
+ * Why the base64 of an `Authorization: Basic` header is not a usable `user:password`, or
+ * undefined: it must be padded base64 of UTF-8 text without control characters, hold a `:`
+ * with a user name before it and a password after it, and the password must pass the gates of
+ * generic-password-assignment (placeholders and stand-in words, digests, entropy, character
+ * classes). `echo user:pass | base64` keeps the line break: one at the end is left out.
+ */
+export function basicAuthReason(secret: string): string | undefined {
+  // Strict base64: a header value that is not padded to a multiple of 4 is a word, not a credential.
+  if (secret.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(secret)) return 'not padded base64';
+  const bytes = Buffer.from(secret, 'base64');
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return 'does not decode to UTF-8 text';
+  }
+  text = text.replace(/\r?\n$/, '');
+  if (/[\x00-\x1f\x7f]/.test(text)) return 'does not decode to text';
+  const colon = text.indexOf(':');
+  if (colon < 0) return 'does not decode to user:password';
+  if (colon === 0) return 'no user name before the password';
+  const password = text.slice(colon + 1);
+  if (password.length === 0) return 'no password after the user name';
+  const placeholder = placeholderReason(password);
+  if (placeholder) return `password is a placeholder: ${placeholder}`;
+  if (looksLikePlaceholderWord(password)) return 'password is a placeholder word';
+  const digest = digestReason(password);
+  if (digest) return `password is ${digest}`;
+  const bits = entropy(password);
+  if (bits < BASIC_AUTH_MIN_ENTROPY) return `password entropy ${bits.toFixed(2)} < ${BASIC_AUTH_MIN_ENTROPY}`;
+  const classes = charClasses(password);
+  if (classes < BASIC_AUTH_MIN_CLASSES) return `password has ${classes} character classes < ${BASIC_AUTH_MIN_CLASSES}`;
+  return undefined;
+}
+
 /** Whether a value is 32 or more hex digits, one case: where an entropy validator's `hexMin` applies. */
 function isLongHex(secret: string): boolean {
   return secret.length >= 32 && (/^[0-9a-f]+$/.test(secret) || /^[0-9A-F]+$/.test(secret));
@@ -427,6 +467,8 @@ function runValidator(spec: ValidatorSpec, secret: string, match: string): strin
       return digestReason(secret, match);
     case 'sas-not-expired':
       return sasExpiredReason(match);
+    case 'basic-auth':
+      return basicAuthReason(secret);
   }
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RuleError } from './errors.js';
-import { parseRuleDefinitions } from './schema.js';
+import { parseRuleDefinitions, VALIDATOR_TYPES } from './schema.js';
 
 const base = {
   id: 'demo-token',
@@ -31,6 +31,17 @@ describe('parseRuleDefinitions', () => {
     const [rule] = parseRuleDefinitions([{ ...base, validators: [{ type: 'entropy', min: 3.5, hexMin: 3 }] }], 'x');
     expect(rule?.validators).toEqual([{ type: 'entropy', min: 3.5, hexMin: 3 }]);
     expect(message([{ ...base, validators: [{ type: 'entropy', min: 3.5, hexMin: 'low' }] }])).toMatch(/`hexMin` must be a number/);
+  });
+  it('takes the basic-auth validator, which has no parameters', () => {
+    const [rule] = parseRuleDefinitions([{ ...base, validators: [{ type: 'basic-auth' }] }], 'x');
+    expect(rule?.validators).toEqual([{ type: 'basic-auth' }]);
+    expect(VALIDATOR_TYPES).toContain('basic-auth');
+  });
+  it('takes every type VALIDATOR_TYPES lists', () => {
+    const params: Record<string, object> = { checksum: { scheme: 'github-crc32' }, entropy: { min: 3 }, charclasses: { min: 2 } };
+    for (const type of VALIDATOR_TYPES) {
+      expect(() => parseRuleDefinitions([{ ...base, validators: [{ type, ...params[type] }] }], 'x'), type).not.toThrow();
+    }
   });
   it('names the file and the rule on a problem', () => {
     expect(message({})).toBe('rules/demo.yaml: a rule file must be a list of rules');

@@ -4,6 +4,21 @@ import type { ChecksumScheme, Confidence, RuleDefinition, Severity, ValidatorSpe
 const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low', 'info'];
 const CONFIDENCES: readonly Confidence[] = ['high', 'medium', 'low'];
 const SCHEMES: readonly ChecksumScheme[] = ['github-crc32', 'gitlab-routable', 'grafana-crc32', 'vercel-crc32', 'zuplo-crc32'];
+// A record, so that a validator added to ValidatorSpec and left out here fails to compile.
+const VALIDATOR_TYPE_SET: Record<ValidatorSpec['type'], true> = {
+  checksum: true,
+  entropy: true,
+  charclasses: true,
+  'pypi-macaroon': true,
+  jwt: true,
+  pem: true,
+  'sas-not-expired': true,
+  'not-placeholder': true,
+  'not-digest': true,
+  'basic-auth': true,
+};
+/** Every validator `type` a rule may name (the config's JSON Schema lists the same). */
+export const VALIDATOR_TYPES: readonly ValidatorSpec['type'][] = Object.keys(VALIDATOR_TYPE_SET) as ValidatorSpec['type'][];
 const KNOWN_FIELDS = new Set([
   'id', 'title', 'severity', 'confidence', 'keywords', 'pattern', 'flags', 'secretGroup', 'maxLength', 'keywordWithin',
   'validators', 'allowlist', 'references', 'description', 'examples', 'negative_examples', 'paths',
@@ -47,6 +62,7 @@ function parseValidator(value: unknown, where: string): ValidatorSpec {
     case 'not-placeholder':
     case 'not-digest':
     case 'sas-not-expired':
+    case 'basic-auth':
       return { type: value.type };
     default:
       throw new RuleError(`${where}: unknown validator type '${value.type}'`);

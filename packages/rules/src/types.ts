@@ -16,6 +16,8 @@ export type ValidatorSpec =
   | { type: 'not-placeholder' }
   /** Rejects an Azure SAS whose signed expiry (`se=`, in the match) has passed. */
   | { type: 'sas-not-expired' }
+  /** The secret is the base64 of `user:password` (an `Authorization: Basic` value) whose password is no placeholder. */
+  | { type: 'basic-auth' }
   /** Rejects values that are public or derived data: digests, integrity strings, UUIDs, images, public keys. */
   | { type: 'not-digest' };
 
