@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Finding } from '@pubguard/engine';
-import type { RuleDefinition } from '@pubguard/rules';
+import { type RuleDefinition, VALIDATOR_TYPES } from '@pubguard/rules';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -353,6 +353,11 @@ describe('the shipped schema', () => {
     expect(missing).toEqual([]);
   });
 
+  it('lists the validator types the rules package takes, no more and no fewer', () => {
+    const items = configSchema().$defs?.rule?.properties?.validators?.items;
+    expect([...(items?.properties?.type?.enum ?? [])].sort()).toEqual([...VALIDATOR_TYPES].sort());
+  });
+
   it('is the file the package ships', async () => {
     const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { files: string[] };
     expect(pkg.files).toContain('schemas');
@@ -370,6 +375,7 @@ describe('the validator and the JSON Schema agree', () => {
     { rules: { disable: ['x'], custom: [{ id: 'a-b', title: 't', severity: 'low', keywords: ['abc'], pattern: 'abc', validators: [{ type: 'entropy', min: 3 }] }] } },
     { rules: { custom: [{ id: 'a-b', title: 't', severity: 'low', keywords: ['abc'], pattern: 'abc', validators: [{ type: 'entropy', min: 3.5, hexMin: 3 }] }] } },
     { rules: { custom: [{ id: 'a-b', title: 't', severity: 'low', keywords: ['abc'], pattern: 'abc', validators: [{ type: 'entropy', min: 3.5, hexMin: 'x' }] }] } },
+    { rules: { custom: [{ id: 'a-b', title: 't', severity: 'low', keywords: ['basic '], pattern: 'Basic ([A-Za-z0-9+/]{8,64}={0,2})', validators: [{ type: 'basic-auth' }, { type: 'sas-not-expired' }] }] } },
     { allowlist: { paths: ['p'], regexes: ['r'], stopwords: ['s'] } },
     { allowlist: { rules: { 'a-b': { paths: ['p'], regexes: ['r'] } } } },
     { allowlist: { rules: { 'a-b': { other: ['p'] } } } },
