@@ -180,3 +180,25 @@ describe('fingerprints of path findings in packages', () => {
     expect(later.findings.map((f) => f.ruleId)).toEqual([TEST_TOKEN_RULE.id]);
   });
 });
+
+describe('a hostile top directory', () => {
+  it('takes time linear in its name: a name like a-1-1-…-1@ is no name-version root', async () => {
+    // 200 000 characters in a PAX path: the first version of the name test backtracked over
+    // every `-1` for each finding, some 25 s each here.
+    const top = `a${'-1'.repeat(100_000)}@`;
+    const input = await tgzOf([1, 2, 3].map((i) => [`${top}/${i}/id_test`, 'key'] as [string, string]));
+    const dir = await mkdtemp(join(tmpdir(), 'pubguard-roots-hostile-'));
+    try {
+      await writeFile(join(dir, 'hostile.tgz'), input);
+      // The work is synchronous, so the test's own timeout cannot cut it short: time it, with
+      // a bound a hundred times what a linear test takes and far below the quadratic one.
+      const started = performance.now();
+      const { findings, errors } = await scanAll([join(dir, 'hostile.tgz')], { ruleset, jobs: 0 });
+      expect(performance.now() - started).toBeLessThan(5000);
+      expect(errors).toEqual([]);
+      expect(findings.map((f) => f.fingerprint).sort()).toEqual([1, 2, 3].map((i) => fingerprint(KEY_RULE, `${top}/${i}/id_test`)).sort());
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

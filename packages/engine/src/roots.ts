@@ -1,10 +1,18 @@
 import { normaliseEntryPath } from '@pubguard/rules';
 
+/** Longest top-directory name taken for `name-version`: a file name's limit on most file systems. */
+const MAX_ROOT_NAME = 255;
+
 /**
- * A distribution's top directory named `name-version` (`acme-1.0.0`, `python-dateutil-2.8.2`,
- * `build-1.0.0rc1`): the part that changes with every release.
+ * Whether a distribution's top directory is named `name-version` (`acme-1.0.0`,
+ * `python-dateutil-2.8.2`, `build-1.0.0rc1`): the part that changes with every release. Two
+ * linear tests rather than one regex, whose backtracking over a hostile name (`a-1-1-1…@`, as
+ * long as a PAX header makes it) took quadratic time: the characters, then the first `-` and
+ * digit, reached lazily, one step per character.
  */
-const NAME_VERSION = /^[A-Za-z0-9][\w.+~-]*-v?\d[\w.+!~-]*$/;
+function isNameVersion(name: string): boolean {
+  return name.length <= MAX_ROOT_NAME && /^[A-Za-z0-9][\w.+!~-]*$/.test(name) && /^[A-Za-z0-9][\w.+~-]*?-v?\d/.test(name);
+}
 
 /** A wheel's `name-version.data` or `name-version.dist-info` directory, first in an entry path. */
 const WHEEL_DIRECTORY = /^([^/]+?)-v?\d[^/-]*\.(data|dist-info)(?=\/|$)/;
@@ -15,6 +23,8 @@ interface Layout {
   top: string | null;
   /** Whether `<top>/package.json` or `<top>/PKG-INFO` is among the entries. */
   manifest: boolean;
+  /** `rootOf`'s answer, once asked: every finding of the archive asks the same. */
+  root?: string | null;
 }
 
 /**
@@ -53,7 +63,8 @@ export class PackageRoots {
   rootOf(chain: readonly string[]): string | undefined {
     const layout = this.layouts.get(containerKey(chain));
     if (layout?.top == null) return undefined;
-    return layout.manifest || NAME_VERSION.test(layout.top) ? layout.top : undefined;
+    layout.root ??= layout.manifest || isNameVersion(layout.top) ? layout.top : null;
+    return layout.root ?? undefined;
   }
 
   /** Forgets every archive: those of the next artifact are new ones. */
