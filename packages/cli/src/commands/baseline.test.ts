@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -79,7 +79,7 @@ describe('pubguard baseline create', () => {
     await writeFile(join(dir, 'a.js'), `const t = "${kept}";\n`);
     const created = memoryIO({ cwd: dir });
     expect((await run(['baseline', 'create', '-j', '0', 'a.js'], created)).exitCode).toBe(0);
-    expect(created.out()).toContain('scan leaves these findings out when given it: pubguard scan --baseline .pubguard/baseline.json …, or name it in pubguard.config.json');
+    expect(created.out()).toContain(`scan leaves these findings out when given it: pubguard scan --baseline .pubguard/baseline.json …, or "baseline": ".pubguard/baseline.json" in a pubguard.config.json in ${dir}, which publish reads too`);
     const plain = memoryIO({ cwd: dir });
     expect((await run(['scan', '-j', '0', 'a.js'], plain)).exitCode).toBe(1);
     expect(plain.err()).toContain('note: .pubguard/baseline.json was not used; to leave out the findings it records, pass --baseline .pubguard/baseline.json');
@@ -93,6 +93,17 @@ describe('pubguard baseline create', () => {
     const configured = memoryIO({ cwd: dir });
     expect((await run(['baseline', 'create', '-j', '0', 'a.js'], configured)).exitCode).toBe(0);
     expect(configured.out()).toContain('scan and publish leave these findings out: the config names this baseline');
+    expect((await run(['scan', '-j', '0', 'a.js'], memoryIO({ cwd: dir }))).exitCode).toBe(0);
+    // Run below the config's folder, the path for the config is relative to that folder.
+    await mkdir(join(dir, 'sub'));
+    const below = memoryIO({ cwd: join(dir, 'sub') });
+    expect((await run(['baseline', 'create', '-j', '0', '../a.js'], below)).exitCode).toBe(0);
+    expect(below.out()).toContain('pubguard scan --baseline .pubguard/baseline.json …; ../pubguard.config.json names another baseline (../.pubguard/baseline.json): set its "baseline" to "sub/.pubguard/baseline.json" for scan and publish to use this one');
+    await writeFile(join(dir, 'pubguard.config.json'), '{}');
+    const unnamed = memoryIO({ cwd: join(dir, 'sub') });
+    expect((await run(['baseline', 'create', '-j', '0', '-o', 'b.json', '../a.js'], unnamed)).exitCode).toBe(0);
+    expect(unnamed.out()).toContain('pubguard scan --baseline b.json …, or "baseline": "sub/b.json" in ../pubguard.config.json, which publish reads too');
+    await writeFile(join(dir, 'pubguard.config.json'), JSON.stringify({ baseline: 'sub/b.json' }));
     expect((await run(['scan', '-j', '0', 'a.js'], memoryIO({ cwd: dir }))).exitCode).toBe(0);
   });
 

@@ -1,6 +1,6 @@
-import { resolve } from 'node:path';
+import { relative, resolve, sep } from 'node:path';
 import { type Finding, type ScanOptions, scanAll } from '@pubguard/engine';
-import { configuredScan, loadScanConfig, printConfigWarnings } from '../config.js';
+import { configuredScan, loadScanConfig, printConfigWarnings, type ScanConfig } from '../config.js';
 import { ignoreGlobs, jobsSetting, parseStrict } from '../args.js';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
 import { writeFileAtomic } from '../files.js';
@@ -63,12 +63,18 @@ function cmp(a: string, b: string): number {
 
 /**
  * How the baseline just written comes into use: a scan reads no baseline it is not given, so
- * one written to a file the config does not name changes nothing until it is named.
+ * one written to a file the config does not name changes nothing until it is named. A path
+ * for the config is relative to the config's folder, which need not be the working directory.
  */
-function baselineUse(written: string, shown: string, configured: string | undefined): string {
-  if (configured === written) return 'scan and publish leave these findings out: the config names this baseline';
-  const instead = configured === undefined ? '' : ` instead of the config's (${configured})`;
-  return `scan leaves these findings out when given it: pubguard scan --baseline ${shown} …${instead}, or name it in pubguard.config.json ("baseline": "${shown}", relative to the config's folder), which publish reads too`;
+function baselineUse(written: string, shown: string, cwd: string, config: ScanConfig): string {
+  if (config.baselinePath === written) return 'scan and publish leave these findings out: the config names this baseline';
+  const given = `scan leaves these findings out when given it: pubguard scan --baseline ${shown} …`;
+  const loaded = config.loaded;
+  if (loaded === undefined) return `${given}, or "baseline": "${shown}" in a pubguard.config.json in ${cwd}, which publish reads too`;
+  const named = relative(loaded.dir, written).split(sep).join('/');
+  const file = relative(cwd, loaded.path) || loaded.path;
+  if (config.baselinePath !== undefined) return `${given}; ${file} names another baseline (${relative(cwd, config.baselinePath)}): set its "baseline" to "${named}" for scan and publish to use this one`;
+  return `${given}, or "baseline": "${named}" in ${file}, which publish reads too`;
 }
 
 async function runCreate(argv: string[], io: CliIO): Promise<CliResult> {
@@ -103,7 +109,7 @@ async function runCreate(argv: string[], io: CliIO): Promise<CliResult> {
   await writeFileAtomic(resolve(io.cwd, output), `${JSON.stringify(baseline, null, 2)}\n`);
   const count = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
   io.stdout.write(`wrote ${output}: ${count(baseline.fingerprints.length, 'fingerprint')} (${count(baseline.findings.length, 'finding')} in ${count(result.stats.artifacts, 'artifact')})\n`);
-  io.stdout.write(`${baselineUse(resolve(io.cwd, output), output, fromConfig.baselinePath)}\n`);
+  io.stdout.write(`${baselineUse(resolve(io.cwd, output), output, io.cwd, fromConfig)}\n`);
   const weak = guessable(findings);
   if (weak.length > 0) {
     const rules = [...new Set(weak.map((f) => f.ruleId))].sort().join(', ');
