@@ -1,8 +1,8 @@
-import { mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeFsError } from './fs-errors.js';
+import { brokenLinkOnPath, describeBrokenLink, describeFsError } from './fs-errors.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -63,5 +63,26 @@ describe('describeFsError', () => {
     expect(describeFsError(Object.assign(new Error('it broke'), { code: 'EWEIRD' }))).toBe('EWEIRD');
     expect(describeFsError(new Error('stream destroyed'))).toBe('stream destroyed');
     expect(describeFsError('a string')).toBe('a string');
+  });
+});
+
+describe('brokenLinkOnPath', () => {
+  it('finds a link that leads nowhere at the path or above it, below stopAt', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'pubguard-links-'));
+    try {
+      await symlink('missing.json', join(dir, 'policy.json'));
+      await symlink('missing-dir', join(dir, 'conf'));
+      await mkdir(join(dir, 'real'));
+      await symlink('real', join(dir, 'ok'));
+      expect(await brokenLinkOnPath(join(dir, 'policy.json'))).toEqual({ link: join(dir, 'policy.json'), target: 'missing.json' });
+      const above = await brokenLinkOnPath(join(dir, 'conf', 'policy.json'));
+      expect(above).toEqual({ link: join(dir, 'conf'), target: 'missing-dir' });
+      expect(above && describeBrokenLink(join(dir, 'conf', 'policy.json'), above)).toBe(`${join(dir, 'conf')} on its path is a symbolic link to missing-dir, which does not exist`);
+      expect(await brokenLinkOnPath(join(dir, 'conf', 'policy.json'), join(dir, 'conf'))).toBeUndefined();
+      expect(await brokenLinkOnPath(join(dir, 'ok', 'nothing.json'))).toBeUndefined();
+      expect(await brokenLinkOnPath(join(dir, 'nothing.json'))).toBeUndefined();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,3 +1,6 @@
+import { lstat, readlink, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+
 /** What a failed file-system call was after, so that its error is worded for that case. */
 export interface FsErrorContext {
   /** What the path was meant to name, for ENOENT ("no such file"); default `file`. */
@@ -47,4 +50,37 @@ export function describeFsError(error: unknown, context: FsErrorContext = {}): s
   // Node words a system error `CODE: description, syscall 'path'`; the path is the caller's to name.
   const described = message.startsWith(`${code}: `) ? message.slice(code.length + 2).split(',')[0]?.trim() : undefined;
   return described ? `${described} (${code})` : code;
+}
+
+/** A symbolic link whose target does not exist: where it is, and what it points to. */
+export interface BrokenLink {
+  link: string;
+  target: string;
+}
+
+/**
+ * The symbolic link, at `path` or at a directory above it (below `stopAt`, when given), that
+ * leads nowhere, or undefined: what makes a path "missing" although `ls` shows it, as a
+ * submodule not checked out leaves its links. For a missing path only; it reads the file system.
+ */
+export async function brokenLinkOnPath(path: string, stopAt?: string): Promise<BrokenLink | undefined> {
+  const last = stopAt === undefined ? undefined : resolve(stopAt);
+  for (let at = resolve(path); at !== last; at = dirname(at)) {
+    const info = await lstat(at).catch(() => undefined);
+    if (info?.isSymbolicLink()) {
+      const missing = await stat(at).then(
+        () => false,
+        (error: NodeJS.ErrnoException) => error.code === 'ENOENT',
+      );
+      if (missing) return { link: at, target: await readlink(at).catch(() => '?') };
+    }
+    if (dirname(at) === at) break;
+  }
+  return undefined;
+}
+
+/** Words for a broken link on a path (see `brokenLinkOnPath`), to follow the path's name. */
+export function describeBrokenLink(path: string, broken: BrokenLink): string {
+  const where = broken.link === resolve(path) ? 'is a symbolic link' : `${broken.link} on its path is a symbolic link`;
+  return `${where} to ${broken.target}, which does not exist`;
 }

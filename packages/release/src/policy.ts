@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { describeFsError } from '@pubguard/engine';
+import { brokenLinkOnPath, describeBrokenLink, describeFsError } from '@pubguard/engine';
 import { PolicyError } from './errors.js';
 import { type SshPublicKey, parsePublicKeyLine } from './keys.js';
 
@@ -116,7 +116,8 @@ export async function loadPolicy(path: string): Promise<Policy> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new PolicyError(`cannot read policy ${path}: ${describeFsError(error)}`);
+    const broken = (error as NodeJS.ErrnoException).code === 'ENOENT' ? await brokenLinkOnPath(path) : undefined;
+    throw new PolicyError(`cannot read policy ${path}: ${broken ? describeBrokenLink(path, broken) : describeFsError(error)}`);
   }
   let data: unknown;
   try {

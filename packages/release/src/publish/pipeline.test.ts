@@ -142,7 +142,15 @@ describe('publishRelease', () => {
     symlinkSync('../policies/policy.json', join(cwd, '.pubguard', 'policy.json'));
     const r = await publishRelease({ ...base, dryRun: true });
     expect(r).toMatchObject({ status: 'failed', step: 'approvals' });
-    expect(r.reason).toContain(`cannot read policy ${join(cwd, '.pubguard', 'policy.json')}: no such file`);
+    expect(r.reason).toContain(`cannot read policy ${join(cwd, '.pubguard', 'policy.json')}: is a symbolic link to ../policies/policy.json, which does not exist`);
+  });
+
+  it('fails, rather than skips the approvals, when .pubguard is a link to a missing directory', async () => {
+    const { cwd, base } = await setup();
+    symlinkSync('../missing-config', join(cwd, '.pubguard'));
+    const r = await publishRelease({ ...base, dryRun: true });
+    expect(r).toMatchObject({ status: 'failed', step: 'approvals' });
+    expect(r.reason).toContain(`cannot read policy ${join(cwd, '.pubguard', 'policy.json')}: ${join(cwd, '.pubguard')} on its path is a symbolic link to ../missing-config, which does not exist`);
   });
 
   it('accepts a key file the baseline holds, by its path below the package root or, as older baselines hold it, with the root', async () => {

@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { copyFile, lstat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { type Finding, type ScanError, type ScanOptions, describeFsError, scanAll } from '@pubguard/engine';
+import { brokenLinkOnPath, type Finding, type ScanError, type ScanOptions, describeFsError, scanAll } from '@pubguard/engine';
 import { loadApprovalsIfPresent, verifyApprovals } from '../approvals.js';
 import { type ArtifactVersion, compareArtifactVersions, readArtifactVersions, sha256File } from '../artifacts.js';
 import { type AuditOutcome, AuditLog } from '../audit.js';
@@ -333,9 +333,13 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
     if (policyPath === undefined) {
       const fallback = resolve(options.cwd, '.pubguard/policy.json');
       // Only a policy that is not there skips the approvals: one that cannot be read (no
-      // permission, a link loop, a file on its path, a link to a file that is missing, as a
-      // submodule not checked out leaves it) fails the step when it is loaded.
-      if (await lstat(fallback).then(() => true, (error: NodeJS.ErrnoException) => error.code !== 'ENOENT')) policyPath = fallback;
+      // permission, a link loop, a file on its path, a link to a file or a directory that is
+      // missing, as a submodule not checked out leaves it) fails the step when it is loaded.
+      const there = await lstat(fallback).then(
+        () => true,
+        async (error: NodeJS.ErrnoException) => error.code !== 'ENOENT' || (await brokenLinkOnPath(fallback, options.cwd)) !== undefined,
+      );
+      if (there) policyPath = fallback;
     }
     if (policyPath === undefined) {
       if (options.requireApprovals) throw new Stop('refused', 'approvals', 'approvals are required but there is no policy (.pubguard/policy.json or --policy FILE)');
