@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { base62Crc32, Prng } from '@pubguard/corpus';
@@ -128,5 +128,16 @@ describe('baselines of files found by their path, with the real npm', () => {
     const directoryScan = await scanJson(['--baseline', join(dir, 'from-tarball.json'), '--npm-files', '.']);
     expect(directoryScan.report.findings).toEqual([]);
     expect(directoryScan.code).toBe(0);
+
+    // baseline create --npm-files records what the pre-publish scan reads: not a file npm leaves out.
+    await writeFile(join(keys, '.npmignore'), 'local/\n');
+    await mkdir(join(keys, 'local'));
+    await writeFile(join(keys, 'local', '.env'), 'X=1\n');
+    expect((await runPubguard(['baseline', 'create', '-o', join(dir, 'npm-files.json'), '--npm-files', '.'], { cwd: keys })).code).toBe(0);
+    const recorded = JSON.parse(await readFile(join(dir, 'npm-files.json'), 'utf8')) as { findings: { path: string }[] };
+    expect(recorded.findings.map((f) => f.path)).toEqual(['test/fixtures/id_ed25519']);
+    expect((await runPubguard(['baseline', 'create', '-o', join(dir, 'all.json'), '.'], { cwd: keys })).code).toBe(0);
+    expect((JSON.parse(await readFile(join(dir, 'all.json'), 'utf8')) as { findings: { path: string }[] }).findings.map((f) => f.path).sort()).toEqual(['local/.env', 'test/fixtures/id_ed25519']);
+    expect((await scanJson(['--baseline', join(dir, 'npm-files.json'), tarball])).code).toBe(0);
   });
 });

@@ -4,6 +4,7 @@ import { configuredScan, loadScanConfig, printConfigWarnings, type ScanConfig } 
 import { ignoreGlobs, jobsSetting, parseStrict } from '../args.js';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
 import { writeFileAtomic } from '../files.js';
+import { publishedFiles } from '../published.js';
 
 /** Where `baseline create` writes when no --output is given. */
 export const DEFAULT_BASELINE_PATH = '.pubguard/baseline.json';
@@ -26,6 +27,9 @@ Options:
   -o, --output FILE   where to write it (default ${DEFAULT_BASELINE_PATH})
   -c, --config FILE   config file (default: pubguard.config.json here or in a parent directory)
       --ignore GLOB   skip paths matching GLOB below a scanned directory (repeatable)
+      --npm-files     each path is an npm package directory: record only the files npm
+                      would publish from it, as \`pubguard scan --npm-files\` scans them
+                      (npm must be on PATH)
   -j, --jobs N        worker threads (default: CPUs - 1, at least 1; 0 = no workers;
                       at most 4 per CPU, at least 4: more is cut down, with a warning)
 
@@ -34,6 +38,7 @@ written, without what could not be read).
 
 Example:
   npm pack && pubguard baseline create ./*.tgz
+  pubguard baseline create --npm-files .   (the files pubguard scan --npm-files . reads)
 `;
 
 /** The baseline file, version 1: what `--baseline` reads. */
@@ -87,6 +92,7 @@ async function runCreate(argv: string[], io: CliIO): Promise<CliResult> {
         config: { type: 'string', short: 'c' },
         ignore: { type: 'string', multiple: true },
         jobs: { type: 'string', short: 'j' },
+        'npm-files': { type: 'boolean' },
       },
     });
   const { values, positionals } = parsed;
@@ -100,6 +106,7 @@ async function runCreate(argv: string[], io: CliIO): Promise<CliResult> {
   const { options: configured } = await configuredScan(fromConfig, io.cwd, { ignore: ignoreGlobs(values.ignore), baseline: false, ...(jobs === undefined ? {} : { jobs }) });
   // Secrets in full, to judge which can be guessed from a fingerprint; none is written.
   const options: ScanOptions = { ...configured, stdin: io.stdin, signal: io.signal, showSecrets: true };
+  if (values['npm-files'] === true) options.onlyFiles = await publishedFiles(positionals, io);
 
   const result = await scanAll(positionals, { ...options, collectFreshBuffers: true });
   const findings = result.findings;

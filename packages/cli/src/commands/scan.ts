@@ -8,6 +8,7 @@ import { ignoreGlobs, jobsSetting, parseCount, parseStrict } from '../args.js';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
 import { parseShard, shardInputs, shardSelector } from '../shard.js';
 import { DEFAULT_BASELINE_PATH } from './baseline.js';
+import { publishedFiles } from '../published.js';
 import { VERSION } from '../version.js';
 
 const HELP = `Usage: pubguard scan [options] <path...>
@@ -180,20 +181,6 @@ async function collect(paths: string[], options: ScanOptions, io: CliIO, progres
   return result;
 }
 
-/** For each package directory, the files npm would publish from it, as the engine takes them. */
-async function publishedFiles(dirs: readonly string[], io: CliIO): Promise<Map<string, Set<string>>> {
-  // Loaded only here: it brings in the publishing code (and node:crypto), which a plain scan
-  // never needs at start-up.
-  const { npmPackFiles } = await import('../npm-files.js');
-  const only = new Map<string, Set<string>>();
-  // One after the other: each npm run reads the whole package, and the first failure stops all.
-  for (const dir of new Set(dirs)) {
-    const files = await npmPackFiles(dir, { cwd: io.cwd, env: io.env, ...(io.signal ? { signal: io.signal } : {}) });
-    only.set(dir, new Set(files));
-  }
-  return only;
-}
-
 async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
   const parsed = parseStrict({
       args: argv,
@@ -228,7 +215,6 @@ async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
   const shard = values.shard === undefined ? undefined : parseShard(values.shard);
   if (shard && positionals.includes('-')) throw new UsageError('--shard cannot split standard input (-)');
   const npmFiles = values['npm-files'] === true;
-  if (npmFiles && positionals.includes('-')) throw new UsageError('--npm-files takes package directories, not standard input (-)');
   const config = await loadScanConfig(io.cwd, values.config === undefined ? undefined : resolve(io.cwd, values.config));
   printConfigWarnings(config, io);
   const targets = reportTargets(tokens ?? [], config.format);
