@@ -59,7 +59,6 @@ export type ScanErrorKind =
   | 'unsupported'
   | 'encrypted'
   | 'limit'
-  | 'timeout'
   | 'rule-error'
   | 'interrupted'
   | 'internal';

@@ -78,7 +78,6 @@ const ERROR_KIND_SET: Record<ScanErrorKind, true> = {
   unsupported: true,
   encrypted: true,
   limit: true,
-  timeout: true,
   'rule-error': true,
   interrupted: true,
   internal: true,
