@@ -87,7 +87,7 @@ function ensureSecretlint() {
   if (!installed()) {
     log(`installing secretlint ${SECRETLINT_VERSION} + preset-recommend ${PRESET_VERSION} into ${relative(ROOT, dir)}`);
     mkdirSync(dir, { recursive: true });
-    // Exact versions: a range lets npm pick 12.x on Node 20, which is far slower (DESIGN.md §6).
+    // Exact versions: a range lets npm pick 12.x on Node 20, which is far slower.
     runOrThrow('npm', ['install', '--prefix', dir, '--no-audit', '--no-fund', '--loglevel=error', `secretlint@${SECRETLINT_VERSION}`, `@secretlint/secretlint-rule-preset-recommend@${PRESET_VERSION}`]);
   }
   const rc = join(dir, '.secretlintrc.json');

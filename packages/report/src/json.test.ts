@@ -3,7 +3,7 @@ import { RULES, emptyInput, finding, goldenInput, withUtf16Column } from './__fi
 import { type JsonReport, ReportFormatError, ReportMergeError, formatJson, mergeReports, parseJsonReport, toJsonReport } from './index.js';
 
 describe('formatJson', () => {
-  it('writes version 1 with the DESIGN.md key order, 2-space indent and a trailing newline', () => {
+  it('writes version 1 with the documented key order, 2-space indent and a trailing newline', () => {
     const text = formatJson(goldenInput());
     expect(text.endsWith('}\n')).toBe(true);
     const data = JSON.parse(text) as JsonReport;

@@ -62,7 +62,7 @@ export function toJsonReport(input: Pick<ReportInput, 'tool' | 'shard' | 'findin
   };
 }
 
-/** Formats a report as JSON version 1 (DESIGN.md §4): sorted, 2-space indent, trailing newline. */
+/** Formats a report as JSON version 1 (the README's "JSON output"): sorted, 2-space indent, trailing newline. */
 export function formatJson(input: Pick<ReportInput, 'tool' | 'shard' | 'findings' | 'errors' | 'stats'>): string {
   return `${JSON.stringify(toJsonReport(input), null, 2)}\n`;
 }

@@ -42,7 +42,7 @@ export interface ReportInput {
   rules: RuleInfo[];
 }
 
-/** The JSON report, version 1 (DESIGN.md §4): what `--format json` writes and `report merge` reads. */
+/** The JSON report, version 1 (the README's "JSON output"): what `--format json` writes and `report merge` reads. */
 export interface JsonReport {
   version: 1;
   tool: ToolInfo;
