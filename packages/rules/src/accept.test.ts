@@ -420,6 +420,39 @@ describe('placeholderReason on hex test vectors', () => {
   });
 });
 
+describe('placeholderReason on repeated units and runs', () => {
+  const hex = (n: number): string => randomBytes(n).toString('hex');
+  it('rejects a short unit repeated, whatever it is', () => {
+    for (const unit of [hex(4), hex(2), hex(8), 'a1b2c3d4', 'Xy7#']) {
+      const value = unit.repeat(Math.ceil(32 / unit.length)).slice(0, 32);
+      expect(placeholderReason(value), value).toBe('one short unit repeated');
+    }
+    expect(placeholderReason('1234abcd1234abcd1234abcd1234abcd')).toBe('one short unit repeated');
+  });
+  it('rejects runs of repeated characters', () => {
+    expect(placeholderReason('aaaabbbbccccddddeeeeffff00001111')).toBe('runs of repeated characters');
+    const runs = Array.from(hex(8), (c) => c.repeat(4)).join('');
+    expect(placeholderReason(runs), runs).toBeDefined();
+  });
+  it('lets the generic API key rule drop them under its hex floor', () => {
+    const api = builtinRuleset().rules.find((r) => r.id === 'generic-api-key-assignment') as CompiledRule;
+    for (const value of ['1234abcd1234abcd1234abcd1234abcd', 'a1b2c3d4a1b2c3d4a1b2c3d4a1b2c3d4', 'aaaabbbbccccddddeeeeffff00001111']) {
+      expect(matchRule(api, `const apiKey = "${value}";\n`).filter((m) => m.acceptance.ok), value).toEqual([]);
+    }
+  });
+  it('keeps random values of every alphabet', () => {
+    const pick = (alphabet: string, n: number) => Array.from(randomBytes(n), (b) => alphabet[b % alphabet.length]).join('');
+    let flagged = 0;
+    for (let i = 0; i < 3000; i++) {
+      for (const value of [hex(6), hex(16), hex(32), pick('0123456789', 12), pick('abcdefghijklmnopqrstuvwxyz0123456789', 12)]) {
+        const why = placeholderReason(value);
+        if (why === 'one short unit repeated' || why === 'runs of repeated characters') flagged++;
+      }
+    }
+    expect(flagged).toBe(0);
+  });
+});
+
 describe('the basic-auth validator', () => {
   const pick = (alphabet: string, n: number) => Array.from(randomBytes(n), (b) => alphabet[b % alphabet.length]).join('');
   // A password of the three classes the gate asks for, in random order of random characters.

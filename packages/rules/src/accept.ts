@@ -99,6 +99,8 @@ export function placeholderReason(secret: string, match = secret): string | unde
   const run = longestRun(secret);
   if (secret.length >= 8 && run >= Math.max(8, secret.length * 0.4)) return 'repeated characters';
   if (secret.length >= 4 && new Set(secret).size <= 2) return 'repeated characters';
+  if (secret.length >= 12 && repeatedUnit(secret) <= secret.length / 2) return 'one short unit repeated';
+  if (secret.length >= 12 && runCount(secret) * 3 <= secret.length) return 'runs of repeated characters';
   // `${{ secrets.X }}` and `${VAR}` around the captured text, when the pattern stopped short of them.
   const at = match.indexOf(secret);
   if (at > 0) {
@@ -126,6 +128,29 @@ function hasSequentialBytes(text: string): boolean {
     }
   }
   return false;
+}
+
+/**
+ * The length of the shortest unit that the text repeats (a prefix of it may end the text):
+ * 8 for 1234abcd1234abcd…, the text's own length when it repeats nothing. The prefix
+ * function of Knuth, Morris and Pratt gives it in one pass. Random text of 12 or more
+ * characters essentially never repeats a unit half its length or shorter.
+ */
+function repeatedUnit(text: string): number {
+  const border = new Array<number>(text.length).fill(0);
+  for (let i = 1, k = 0; i < text.length; i++) {
+    while (k > 0 && text[i] !== text[k]) k = border[k - 1] as number;
+    if (text[i] === text[k]) k++;
+    border[i] = k;
+  }
+  return text.length - (border[text.length - 1] ?? 0);
+}
+
+/** How many runs of one repeated character the text is made of (aaaabbbb: 2). */
+function runCount(text: string): number {
+  let runs = 0;
+  for (let i = 0; i < text.length; i++) if (i === 0 || text[i] !== text[i - 1]) runs++;
+  return runs;
 }
 
 function longestRun(text: string): number {
