@@ -347,6 +347,16 @@ describe('looksLikePlaceholderWord on dotted values', () => {
   });
 });
 
+describe('charclasses with longMin and longFrom', () => {
+  const gate = rule({ source: '(tok_[a-z0-9]{1,40})', validators: [{ type: 'charclasses', min: 3, longMin: 2, longFrom: 20 }] });
+  it('asks longMin classes of a value of longFrom or more characters, min of a shorter one', () => {
+    const hex = randomBytes(10).toString('hex').replace(/^./, 'a').replace(/.$/, '7');
+    expect(acceptCandidate(gate, hex, '').ok).toBe(true);
+    expect(acceptCandidate(gate, hex.slice(0, 19), '')).toEqual({ ok: false, reason: '2 character classes < 3' });
+    expect(acceptCandidate(gate, 'qwhfkzmvbtrnlpdjgsyc', '')).toEqual({ ok: false, reason: '1 character classes < 2' });
+  });
+});
+
 describe('entropy floor of hex values (hexMin)', () => {
   // 32 hex digits below 3.5 bits a character: about 1 in 5 random ones are.
   const lowHex = (): string => {

@@ -79,6 +79,17 @@ describe('formats found since the comparison with gitleaks and trufflehog', () =
     expect(reported('curl -u "$NEXUS_USER:$NEXUS_PASSWORD" https://nexus.acme.io/\n', 'scripts/upload.sh')['curl-basic-auth']).toBeUndefined();
   });
 
+  it('long passwords of two classes in curl -u: Jenkins API tokens and openssl rand -hex', () => {
+    const jenkins = `11${rand(HEX, 32)}`;
+    expect(reported(`curl -X POST -u ci-bot:${jenkins} https://jenkins.acme.io/job/deploy/build\n`, 'deploy.sh')['curl-basic-auth']).toEqual([jenkins]);
+    const hex = rand(HEX, 32);
+    expect(reported(`curl -u backup:${hex} https://dav.acme.io/\n`, 'backup.sh')['curl-basic-auth']).toEqual([hex]);
+    const lower = rand('abcdefghijkmnopqrstuvwxyz23456789', 24);
+    expect(reported(`curl -u backup:${lower} https://dav.acme.io/\n`, 'backup.sh')['curl-basic-auth']).toEqual([lower]);
+    // Shorter than 20 characters, two classes are not enough.
+    expect(reported(`curl -u backup:${hex.slice(0, 16)} https://dav.acme.io/\n`, 'backup.sh')['curl-basic-auth']).toBeUndefined();
+  });
+
   it("a PuTTY key's secret ends with its own lines, not on the Private-MAC line", () => {
     const lines = [rand(`${ALNUM}+/`, 64), rand(`${ALNUM}+/`, 64), `${rand(`${ALNUM}+/`, 30)}=`];
     const ppk = [

@@ -27,6 +27,12 @@ describe('parseRuleDefinitions', () => {
     const [rule] = parseRuleDefinitions([{ ...base, validators: [{ type: 'entropy', min: 3 }], confidence: 'low' }], 'x');
     expect(rule).toMatchObject({ id: 'demo-token', confidence: 'low', validators: [{ type: 'entropy', min: 3 }] });
   });
+  it("keeps a charclasses validator's longMin and longFrom, and refuses one without the other", () => {
+    const [rule] = parseRuleDefinitions([{ ...base, validators: [{ type: 'charclasses', min: 3, longMin: 2, longFrom: 20 }] }], 'x');
+    expect(rule?.validators).toEqual([{ type: 'charclasses', min: 3, longMin: 2, longFrom: 20 }]);
+    expect(message([{ ...base, validators: [{ type: 'charclasses', min: 3, longMin: 2 }] }])).toMatch(/`longMin` and `longFrom` go together/);
+    expect(message([{ ...base, validators: [{ type: 'charclasses', min: 3, longFrom: 'x', longMin: 2 }] }])).toMatch(/whole numbers/);
+  });
   it("keeps an entropy validator's hexMin and refuses one that is not a number", () => {
     const [rule] = parseRuleDefinitions([{ ...base, validators: [{ type: 'entropy', min: 3.5, hexMin: 3 }] }], 'x');
     expect(rule?.validators).toEqual([{ type: 'entropy', min: 3.5, hexMin: 3 }]);

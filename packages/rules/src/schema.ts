@@ -55,6 +55,13 @@ function parseValidator(value: unknown, where: string): ValidatorSpec {
         }
         return { type: 'entropy', min: value.min, hexMin: value.hexMin };
       }
+      if (value.type === 'charclasses' && (value.longMin !== undefined || value.longFrom !== undefined)) {
+        const whole = (n: unknown): boolean => typeof n === 'number' && Number.isInteger(n) && n >= 0;
+        if (!whole(value.longMin) || !whole(value.longFrom)) {
+          throw new RuleError(`${where}: charclasses validator's \`longMin\` and \`longFrom\` go together and must be whole numbers`);
+        }
+        return { type: 'charclasses', min: value.min, longMin: value.longMin as number, longFrom: value.longFrom as number };
+      }
       return { type: value.type, min: value.min };
     case 'pypi-macaroon':
     case 'jwt':

@@ -9,7 +9,8 @@ export type ValidatorSpec =
   | { type: 'checksum'; scheme: ChecksumScheme }
   /** `hexMin`, when given, replaces `min` for a value of 32 or more hex digits of one case. */
   | { type: 'entropy'; min: number; hexMin?: number }
-  | { type: 'charclasses'; min: number }
+  /** `longMin`, with `longFrom`, replaces `min` for a value of `longFrom` or more characters. */
+  | { type: 'charclasses'; min: number; longMin?: number; longFrom?: number }
   | { type: 'pypi-macaroon' }
   | { type: 'jwt' }
   | { type: 'pem' }
