@@ -414,6 +414,30 @@ describe('generic-password-unquoted', () => {
   });
   it('reads no value that a line goes on after', () => {
     expect(found(`PGPASSWORD=${value} psql -h db\n`)).toEqual([]);
+    expect(found(`export DB_USER=app PGPASSWORD=${value} psql -h db\n`)).toEqual([]);
+    expect(found(`ENV DB_PASSWORD=${value} NODE_ENV=production\n`)).toEqual([]);
+  });
+  it('reads ARG, the space form of ENV, readonly, declare and several assignments on a line', () => {
+    for (const line of [
+      `ARG DB_PASSWORD=${value}`,
+      `ENV DB_PASSWORD ${value}`,
+      `ENV NODE_ENV=production DB_PASSWORD=${value}`,
+      `ENV NODE_ENV="prod env" DB_USER=app DB_PASSWORD=${value}`,
+      `export DB_USER=app DB_PASSWORD=${value}`,
+      `readonly DB_PASSWORD=${value}`,
+      `declare -x DB_PASSWORD=${value}`,
+    ]) {
+      expect(found(`${line}\n`), line).toEqual([value]);
+    }
+    expect(found(`ENV DB_PASSWORD_FILE /run/secrets/${value}\n`)).toEqual([]);
+    expect(found(`ARG DB_PASSWORD\n`)).toEqual([]);
+  });
+  it('reads a quoted compose list item and a quoted batch set, when the quote closes after the value', () => {
+    expect(found(`    environment:\n      - "MYSQL_ROOT_PASSWORD=${value}"\n`)).toEqual([value]);
+    expect(found(`      - 'MYSQL_ROOT_PASSWORD=${value}'\n`)).toEqual([value]);
+    expect(found(`set "DB_PASSWORD=${value}"\r\n`)).toEqual([value]);
+    expect(found(`      - "MYSQL_ROOT_PASSWORD=${value}\n`)).toEqual([]);
+    expect(found(`      - "MYSQL_ROOT_PASSWORD=${value}'\n`)).toEqual([]);
   });
 });
 
@@ -433,7 +457,11 @@ describe('placeholderReason on hex test vectors', () => {
 describe('placeholderReason on repeated units and runs', () => {
   const hex = (n: number): string => randomBytes(n).toString('hex');
   it('rejects a short unit repeated, whatever it is', () => {
-    for (const unit of [hex(4), hex(2), hex(8), 'a1b2c3d4', 'Xy7#']) {
+    for (const unit of [hex(4), hex(2), hex(8)]) {
+      const value = unit.repeat(Math.ceil(32 / unit.length)).slice(0, 32);
+      expect(placeholderReason(value), value).toBeDefined();
+    }
+    for (const unit of ['a1b2c3d4', 'Xy7#', '9f3kQ']) {
       const value = unit.repeat(Math.ceil(32 / unit.length)).slice(0, 32);
       expect(placeholderReason(value), value).toBe('one short unit repeated');
     }
