@@ -52,6 +52,14 @@ describe('formats found since the comparison with gitleaks and trufflehog', () =
     expect(reported(line, 'acme/views.py')['django-secret-key']).toBeUndefined();
   });
 
+  it('Django production keys after a type annotation and after `or`', () => {
+    const key = djangoKey();
+    expect(reported(`SECRET_KEY: str = '${key}'\n`, 'app/settings_typed.py')['django-secret-key']).toEqual([key]);
+    expect(reported(`SECRET_KEY: Final[str] = "${key}"\n`, 'app/settings.py')['django-secret-key']).toEqual([key]);
+    expect(reported(`SECRET_KEY = os.environ.get('DJANGO_SECRET_KEY') or '${key}'\n`, 'app/settings_or.py')['django-secret-key']).toEqual([key]);
+    expect(reported(`SECRET_KEY = os.environ.get('DJANGO_SECRET_KEY') or get_random_secret_key()\n`, 'app/settings.py')['django-secret-key']).toBeUndefined();
+  });
+
   it('Snyk tokens in a workflow, a .env file and JSON', () => {
     const token = randomUUID();
     expect(reported(`      - uses: snyk/actions/node@master\n        env:\n          SNYK_TOKEN: ${token}\n`, '.github/workflows/snyk.yml')['snyk-api-token']).toEqual([token]);
