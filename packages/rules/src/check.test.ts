@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { builtinRuleDefinitions, builtinRuleset } from './builtin.js';
-import { checkRuleOverlaps, checkRules, findUnboundedQuantifier, literalRuns, matchRule, type RuleProblem } from './check.js';
+import { checkRuleOverlaps, checkRules, everyMatchHoldsKeyword, findUnboundedQuantifier, literalRuns, matchRule, type RuleProblem } from './check.js';
 import { compileRules } from './compile.js';
 import type { RuleDefinition } from './types.js';
 
@@ -99,6 +99,33 @@ describe('checkRules, keyword warning', () => {
     expect(warned('(q_[0-9a-f]{32})(?!zed_)', ['zed_'])).toBe(true);
     expect(warned('(?<=acme_)(k_[0-9a-f]{32})')).toBe(false);
     expect(warned('(acme_[0-9a-f]{32})')).toBe(false);
+  });
+  it('warns of a keyword only in an optional part or in one branch of an alternation', () => {
+    expect(warned('(?:acme_)?([0-9a-f]{32})')).toBe(true);
+    expect(warned('(?:acme_)*([0-9a-f]{32})')).toBe(true);
+    expect(warned('(?:acme_){0,2}([0-9a-f]{32})')).toBe(true);
+    expect(warned('(?:acme_key){0}tok_([0-9a-f]{32})')).toBe(true);
+    expect(warned('tok_([0-9a-f]{32})|acme_key')).toBe(true);
+    expect(warned('(?:tok|acme)_([0-9a-f]{32})')).toBe(true);
+    expect(warned('(?:x-)?acme_([0-9a-f]{32})')).toBe(false);
+    expect(warned('(?:acme_){1,3}([0-9a-f]{32})')).toBe(false);
+    expect(warned('(?:acme_|ACME-)([0-9a-f]{32})', ['acme_', 'acme-'])).toBe(false);
+    expect(warned('acme[_-]?([0-9a-f]{32})', ['acme'])).toBe(false);
+    expect(warned('tok_([0-9a-f]{32})|acme_key=([0-9a-f]{32})', ['tok_', 'acme_'])).toBe(false);
+  });
+  it('follows a match through an optional part whose text is unknown, and through back-references', () => {
+    const holds = everyMatchHoldsKeyword;
+    expect(holds('AccountName=[a-z0-9]{3,24};\\s{0,2}AccountKey=([A-Za-z0-9+/]{86}==)', ['accountkey='])).toBe(true);
+    expect(holds('(?:mysql|mariadb)(?:\\+[a-z0-9]{1,20})?://([^@]{1,64})@', ['mysql', 'mariadb://'])).toBe(false);
+    expect(holds('(?:mysql|mariadb)(?:\\+[a-z0-9]{1,20})?://([^@]{1,64})@', ['mysql', 'mariadb://', 'mariadb+'])).toBe(true);
+    expect(holds('(?:Password|Pwd)\\s{0,2}=([^;]{4,128})', ['password=', 'pwd='])).toBe(false);
+    expect(holds('(?:Password|Pwd) {0,2}=([^;]{4,128})', ['password=', 'pwd=', 'password ', 'pwd '])).toBe(true);
+    expect(holds('(["\'])-----BEGIN KEY-----\\1', ['key-----"', "key-----'"])).toBe(true);
+    expect(holds('(?:(["\'])x)?-----BEGIN KEY-----\\1', ['key-----"', "key-----'"])).toBe(false);
+  });
+  it('reads a keyword that a bounded repeat of at least one joins (Basic {1,4}, key[ ]{1,4}=)', () => {
+    expect(warned('(?<![A-Za-z])Basic {1,4}([A-Za-z0-9+/]{8,64})', ['basic '])).toBe(false);
+    expect(warned('acme[_-]{1,2}([0-9a-f]{32})', ['acme_'])).toBe(true);
   });
 });
 

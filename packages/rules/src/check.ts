@@ -208,6 +208,214 @@ export function literalRuns(source: string): string[] {
   return [...new Set(out)].filter((t) => t !== '');
 }
 
+// What every match of a piece of a regex holds, as far as literal text goes: `all`, every
+// string the piece can match (undefined when unknown or too many); `pre` and `suf`, strings
+// one of which starts and one of which ends every non-empty match ([''] when nothing is
+// known); `empty`, whether it can match nothing; `covered`, whether every match holds a keyword.
+interface Held {
+  all?: string[];
+  pre: string[];
+  suf: string[];
+  empty: boolean;
+  covered: boolean;
+}
+
+// One way through a sequence: the text so far ends with one of `run`; `covered` once a keyword is certain.
+interface Track {
+  run: string[];
+  covered: boolean;
+}
+
+const NOTHING_KNOWN: Held = { pre: [''], suf: [''], empty: false, covered: false };
+const EMPTY: Held = { all: [''], pre: [''], suf: [''], empty: true, covered: false };
+
+function known(all: string[]): Held {
+  return { all, pre: all, suf: all, empty: all.includes(''), covered: false };
+}
+
+// Repeats of a piece whose strings are known, n from `min` to `max`, while there are few.
+function repeats(strings: string[], min: number, max: number): string[] | undefined {
+  if (max > 16) return undefined;
+  let power: string[] | undefined = [''];
+  const out = new Set<string>();
+  for (let n = 0; n <= max && power; n++) {
+    if (n >= min) for (const t of power) out.add(t);
+    if (out.size > MAX_STRINGS) return undefined;
+    if (n < max) power = product(power, strings);
+  }
+  return power ? [...out] : undefined;
+}
+
+/**
+ * Whether every match of a regex source holds one of the keywords (case-insensitive) as
+ * literal text: in a run of literal characters, small classes and small alternations that no
+ * match can skip, or in every branch of an alternation, or beside the match in a positive
+ * look-around. Text in an optional part (`?`, `*`, `{0,n}`), in one branch only, in a negative
+ * look-around or in a group that a match may skip does not count.
+ */
+export function everyMatchHoldsKeyword(source: string, keywords: readonly string[]): boolean {
+  const wanted = keywords.map((k) => k.toLowerCase()).filter((k) => k !== '');
+  if (wanted.length === 0) return false;
+  const holdsOne = (t: string): boolean => wanted.some((k) => t.toLowerCase().includes(k));
+  const holds = (strings: string[]): boolean => strings.length > 0 && strings.every(holdsOne);
+  const isCovered = (h: Held): boolean => h.covered || (!h.empty && (holds(h.all ?? h.pre) || holds(h.suf)));
+  // A keyword can reach back at most its length less one into earlier text, so when the
+  // strings of a run grow too many, only their ends are kept (a string that already holds a
+  // keyword is kept as one that does).
+  const reach = Math.max(...wanted.map((k) => k.length)) - 1;
+  const HELD = `\u0000${wanted[0]}`;
+  const ends = (strings: string[]): string[] => [...new Set(strings.map((t) => (holdsOne(t) ? HELD : t.slice(Math.max(0, t.length - reach)))))];
+  const groups: Array<{ all?: string[]; sure: boolean }> = [];
+  let i = 0;
+  const union = (lists: Array<string[] | undefined>): string[] | undefined => {
+    if (lists.some((l) => l === undefined)) return undefined;
+    const joined = [...new Set(lists.flatMap((l) => l ?? []))];
+    return joined.length <= MAX_STRINGS ? joined : undefined;
+  };
+  // Groups inside a part that a match may skip may hold nothing: a back-reference to one is unknown.
+  const unsure = (from: number): void => {
+    for (let g = from; g < groups.length; g++) (groups[g] as { sure: boolean }).sure = false;
+  };
+  const parseAlternation = (): Held => {
+    const firstGroup = groups.length;
+    const branches: Held[] = [parseSequence()];
+    while (source[i] === '|') {
+      i++;
+      branches.push(parseSequence());
+    }
+    if (branches.length === 1) return branches[0] as Held;
+    unsure(firstGroup);
+    return {
+      all: union(branches.map((b) => b.all)),
+      pre: union(branches.map((b) => b.pre)) ?? [''],
+      suf: union(branches.map((b) => b.suf)) ?? [''],
+      empty: branches.some((b) => b.empty),
+      covered: branches.every(isCovered),
+    };
+  };
+  // A sequence is read along tracks: the text matched so far ends with one of `run`, and
+  // `covered` says whether a keyword was already seen for certain. An optional part whose text
+  // is unknown forks a track (skipped, or taken: then what it starts with ends a clause and what
+  // it ends with starts a new run); tracks that agree on `covered` are merged, so there are at
+  // most two.
+  const parseSequence = (): Held => {
+    let exact = true; // runs are whole strings from the sequence's start, not ends of them
+    let allKnown = true;
+    let empty = true;
+    let pre: string[] | undefined;
+    let tracks: Track[] = [{ run: [''], covered: false }];
+    const join = (a: string[], b: string[]): string[] => {
+      const whole = product(a, b);
+      if (whole) return whole;
+      exact = false;
+      return product(ends(a), b) ?? ends(b);
+    };
+    const merge = (list: Track[]): Track[] =>
+      [true, false].flatMap((covered) => {
+        const same = list.filter((t) => t.covered === covered);
+        if (same.length === 0) return [];
+        let run = [...new Set(same.flatMap((t) => t.run))];
+        if (run.length > MAX_STRINGS) {
+          exact = false;
+          run = ends(run);
+        }
+        return [{ run, covered }];
+      });
+    while (i < source.length && source[i] !== '|' && source[i] !== ')') {
+      const firstGroup = groups.length;
+      const piece = quantified(parseAtom(), firstGroup);
+      if (!piece.empty) empty = false;
+      const mandatoryCovered = isCovered(piece);
+      if (piece.all) {
+        tracks = merge(tracks.map((t) => ({ run: join(t.run, piece.all as string[]), covered: t.covered || mandatoryCovered })));
+        continue;
+      }
+      if (pre === undefined) {
+        const first = tracks[0]?.run ?? [''];
+        pre = exact ? (piece.empty ? first : join(first, piece.pre)) : [''];
+      }
+      allKnown = false;
+      const taken = tracks.map((t) => ({ run: piece.suf, covered: t.covered || mandatoryCovered || holds(join(t.run, piece.pre)) }));
+      tracks = merge(piece.empty ? [...tracks, ...taken] : taken);
+    }
+    const runs = [...new Set(tracks.flatMap((t) => t.run))];
+    const covered = tracks.every((t) => t.covered || holds(t.run));
+    if (allKnown && exact) return { ...known(runs), covered };
+    return { pre: pre ?? [''], suf: exact || runs.every((t) => t !== HELD) ? runs : [''], empty, covered };
+  };
+  const quantified = (piece: Held, firstGroup: number): Held => {
+    const c = source[i];
+    const range = c === '{' ? /^\{(\d+)(?:(,)(\d*))?\}/.exec(source.slice(i)) : null;
+    if (c !== '?' && c !== '*' && c !== '+' && !range) return piece;
+    i += range ? range[0].length : 1;
+    if (source[i] === '?') i++; // lazy
+    const min = range ? Number(range[1]) : c === '+' ? 1 : 0;
+    const max = range ? (range[2] === undefined ? min : range[3] === '' ? Infinity : Number(range[3])) : c === '?' ? 1 : Infinity;
+    if (min === 0) unsure(firstGroup);
+    const all = piece.all ? repeats(piece.all, min, max) : undefined;
+    if (all) return { ...known(all), covered: min > 0 && isCovered(piece) };
+    if (min === 0) return { pre: piece.all ?? piece.pre, suf: piece.all ?? piece.suf, empty: true, covered: false };
+    const head = piece.all ? repeats(piece.all, min, min) : undefined;
+    return { pre: head ?? piece.all ?? piece.pre, suf: head ?? piece.all ?? piece.suf, empty: piece.empty, covered: isCovered(piece) };
+  };
+  const parseAtom = (): Held => {
+    const c = source[i] as string;
+    i++;
+    if (c === '(') {
+      const opening = /^\?(?::|=|!|<=|<!|<[A-Za-z_][A-Za-z0-9_]*>)/.exec(source.slice(i));
+      if (opening) i += opening[0].length;
+      const capturing = !opening || (opening[0].startsWith('?<') && !/^\?<[=!]/.test(opening[0]));
+      const number = groups.length;
+      if (capturing) groups.push({ sure: true });
+      const inner = parseAlternation();
+      i++; // ')'
+      if (capturing) (groups[number] as { all?: string[] }).all = inner.all;
+      if (opening && /^\?(?:!|<!)$/.test(opening[0])) return EMPTY;
+      // Beside every match, as literalRuns counts it: the keyword is then always near one.
+      if (opening && /^\?(?:=|<=)$/.test(opening[0])) return { ...EMPTY, covered: isCovered(inner) };
+      return inner;
+    }
+    if (c === '[') {
+      const close = classEnd(source, i);
+      const members = classMembers(source.slice(i, close));
+      i = close + 1;
+      return members ? known(members) : NOTHING_KNOWN;
+    }
+    if (c === '\\') {
+      const next = source[i] ?? '';
+      const hex = next === 'x' ? /^x([0-9a-fA-F]{2})/.exec(source.slice(i)) : next === 'u' ? /^u([0-9a-fA-F]{4})/.exec(source.slice(i)) : null;
+      if (hex?.[1]) {
+        i += hex[0].length;
+        return known([String.fromCharCode(Number.parseInt(hex[1], 16))]);
+      }
+      const backReference = /^[1-9][0-9]?/.exec(source.slice(i));
+      if (backReference) {
+        i += backReference[0].length;
+        const group = groups[Number(backReference[0]) - 1];
+        return group?.sure && group.all ? known(group.all) : NOTHING_KNOWN;
+      }
+      i++;
+      if (next === 'b' || next === 'B') return EMPTY;
+      if (next === 'k') {
+        const name = /^<[^>]*>/.exec(source.slice(i));
+        if (name) i += name[0].length;
+        return NOTHING_KNOWN;
+      }
+      if (/[A-Za-z0-9]/.test(next)) return NOTHING_KNOWN;
+      return known([next]);
+    }
+    if (c === '^' || c === '$') return EMPTY;
+    if (c === '.') return NOTHING_KNOWN;
+    return known([c]);
+  };
+  let covered = false;
+  while (i < source.length) {
+    if (isCovered(parseAlternation())) covered = true;
+    i++; // an unbalanced ')'
+  }
+  return covered;
+}
+
 /** Index of the `]` closing a character class whose body starts at `from`. */
 function classEnd(source: string, from: number): number {
   let j = from;
@@ -244,15 +452,14 @@ function classMembers(body: string): string[] | undefined {
 
 /**
  * Why a rule without examples may fire only by chance, or undefined: none of its keywords is
- * literal text its pattern can match. The keywords gate where the regex runs, so a match
+ * literal text that every match of its pattern holds (`everyMatchHoldsKeyword`). The keywords gate where the regex runs, so a match
  * holding none is found only where a keyword happens to be nearby. Examples prove a keyword
  * is in the match (`checkRuleExamples`); without them the pattern's literal text is all there
  * is to go by, so a rule with examples gets no warning here.
  */
 export function keywordReachWarning(def: Pick<RuleDefinition, 'keywords' | 'examples'>, rule: CompiledRule): string | undefined {
   if (!rule.source || def.examples.length > 0 || def.keywords.length === 0) return undefined;
-  const runs = literalRuns(rule.source).map((r) => r.toLowerCase());
-  if (def.keywords.some((k) => runs.some((r) => r.includes(k.toLowerCase())))) return undefined;
+  if (everyMatchHoldsKeyword(rule.source, def.keywords)) return undefined;
   return (
     'no keyword is literal text the pattern can match, so a match may hold none and the rule then fires only where a keyword happens to be nearby; ' +
     "use a keyword every match contains, or add examples, which show whether it does (this check reads the pattern's literal text, small alternations and classes; a keyword spelt otherwise is not seen)"
