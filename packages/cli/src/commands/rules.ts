@@ -37,10 +37,11 @@ Custom rules from the settings file (rules.custom) pass the same checks, except 
 than two examples or negative examples, or no reference, is a warning: a custom rule's
 examples are optional. A custom rule whose every example another rule reports too gets a
 warning naming the rule a scan reports such a secret as, and one without examples none of
-whose keywords is text its pattern can match (read from the pattern's literal text, small
-alternations and classes, and positive look-arounds; not negative ones, (?<!acme_), whose
-text a match must not stand next to) a warning that it fires only where a keyword happens to
-be nearby.
+whose keywords is text every match of its pattern holds (read from the pattern's literal
+text, small alternations and classes, and positive look-arounds; not from an optional part,
+(?:acme_)?, nor from one branch of an alternation, nor from a negative look-around,
+(?<!acme_), whose text a match must not stand next to) a warning that it fires only where a
+keyword happens to be nearby.
 Warnings leave the exit code at 0.
 A custom rule that does not compile or fit the settings file's schema (an invalid pattern, a
 keyword shorter than 3 characters, flags other than i, m and s, a negative secretGroup), an
