@@ -406,6 +406,12 @@ describe('the validator and the JSON Schema agree', () => {
     expect(() => validateConfig(custom('x'), 'c.json')).toThrow(/hexMin: must be a number/);
   });
 
+  it("takes a charclasses validator's longMin with longFrom", () => {
+    const custom = (extra: object) => ({ rules: { custom: [{ id: 'a-b', title: 't', severity: 'low', keywords: ['abc'], pattern: 'abc([0-9a-f]{32})', validators: [{ type: 'charclasses', min: 3, ...extra }] }] } });
+    expect(() => validateConfig(custom({ longMin: 2, longFrom: 20 }), 'c.json')).not.toThrow();
+    expect(() => validateConfig(custom({ longMin: 2 }), 'c.json')).toThrow(/longMin` and `longFrom` go together/);
+  });
+
   it('accepts and rejects the same shapes', () => {
     for (const sample of samples) {
       let ours = true;
