@@ -47,8 +47,8 @@ export function parsePublicKeyBlob(blob: Buffer, comment = ''): SshPublicKey {
     if (pub.length !== 32) throw new KeyError('ssh-ed25519 public key is not 32 bytes');
     key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: b64url(pub) }, format: 'jwk' });
   } else if (type === 'ssh-rsa') {
-    const e = r.mpint();
-    const n = r.mpint();
+    const e = publicMpint(r, 'e');
+    const n = publicMpint(r, 'n');
     key = createPublicKey({ key: { kty: 'RSA', n: b64url(n), e: b64url(e) }, format: 'jwk' });
   } else {
     const curve = r.text();
@@ -58,6 +58,21 @@ export function parsePublicKeyBlob(blob: Buffer, comment = ''): SshPublicKey {
   }
   if (r.remaining !== 0) throw new KeyError(`${type} public key has trailing bytes`);
   return { type: type as SshKeyType, blob, fingerprint: keyFingerprint(blob), comment, key };
+}
+
+/**
+ * Reads an RSA public key mpint and refuses any encoding but the one OpenSSH writes: a
+ * fingerprint hashes the blob, so a zero-padded `e` or `n` would give the same key a second
+ * fingerprint, and one key could count as two people.
+ */
+function publicMpint(r: SshReader, name: string): Buffer {
+  const raw = r.string();
+  if (raw.length === 0) throw new KeyError(`ssh-rsa public key has an empty ${name}`);
+  if ((raw[0]! & 0x80) !== 0) throw new KeyError(`ssh-rsa public key has a negative ${name}`);
+  if (raw[0] === 0 && (raw.length === 1 || (raw[1]! & 0x80) === 0)) {
+    throw new KeyError(`ssh-rsa public key has ${name} padded with leading zero bytes (not the encoding OpenSSH writes; the same key would have another fingerprint)`);
+  }
+  return raw[0] === 0 ? raw.subarray(1) : raw;
 }
 
 function splitPoint(q: Buffer): { x: Buffer; y: Buffer } {
