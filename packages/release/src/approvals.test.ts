@@ -1,8 +1,9 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type ApprovalVerdict, loadApprovals, loadApprovalsIfPresent, verifyApprovals } from './approvals.js';
+import { type ApprovalVerdict, MAX_SIGNATURE_BYTES, MAX_STATEMENT_BYTES, loadApprovals, loadApprovalsIfPresent, verifyApprovals } from './approvals.js';
 import { loadPrivateKey } from './keys.js';
 import { type Policy, validatePolicy } from './policy.js';
 import { type ReleaseSubject, approvalFileName, canonicalStatement, buildStatement, createApproval, describeRelease } from './statement.js';
@@ -290,5 +291,53 @@ describe('loadApprovalsIfPresent', () => {
       await expect(load(join(dir, 'loopa'))).rejects.toThrow(`cannot read approvals directory ${join(dir, 'loopa')}: too many symbolic links on its path`);
     }
     expect(await loadApprovalsIfPresent(dir)).toEqual([]);
+  });
+});
+
+describe('loadApprovals', () => {
+  it('reads only regular files and reports any other kind as a rejected approval, unread', async () => {
+    const dir = freshDir();
+    await approve(dir, 'alice');
+    const carol = await approve(dir, 'carol');
+    const target = join(root, 'elsewhere.json');
+    writeFileSync(target, readFileSync(carol));
+    // A link to a statement that would count, a link to an endless device, a FIFO that blocks any reader, a directory.
+    symlinkSync(target, join(dir, 'a-link.approval.json'));
+    writeFileSync(join(dir, 'a-link.approval.json.sig'), readFileSync(`${carol}.sig`));
+    symlinkSync('/dev/zero', join(dir, 'b-zero.approval.json'));
+    execFileSync('mkfifo', [join(dir, 'c-fifo.approval.json')]);
+    mkdirSync(join(dir, 'd-dir.approval.json'));
+    symlinkSync('/dev/zero', join(dir, 'e-sig.approval.json.sig'));
+    const loaded = await loadApprovals(dir);
+    const reasons = Object.fromEntries(loaded.filter((a) => a.problem !== undefined).map((a) => [basename(a.file), a.problem]));
+    expect(reasons).toEqual({
+      'a-link.approval.json': 'statement file a-link.approval.json is a symbolic link, not a regular file; not read',
+      'b-zero.approval.json': 'statement file b-zero.approval.json is a symbolic link, not a regular file; not read',
+      'c-fifo.approval.json': 'statement file c-fifo.approval.json is a named pipe, not a regular file; not read',
+      'd-dir.approval.json': 'statement file d-dir.approval.json is a directory, not a regular file; not read',
+      'e-sig.approval.json': 'signature file e-sig.approval.json.sig is a symbolic link, not a regular file; not read',
+    });
+    const v = verifyApprovals({ subject, policy, approvals: loaded, now: NOW });
+    expect(v.counted.map((c) => c.person)).toEqual(['alice', 'carol']);
+    expect(v.rejected.map((r) => [basename(r.file), r.reason])).toEqual(Object.entries(reasons));
+  });
+
+  it('does not read a statement or signature past its size limit', async () => {
+    const dir = freshDir();
+    await approve(dir, 'alice');
+    const carol = await approve(dir, 'carol');
+    const big = join(dir, 'big.approval.json');
+    writeFileSync(big, Buffer.alloc(MAX_STATEMENT_BYTES + 1, 0x20));
+    writeFileSync(`${big}.sig`, readFileSync(`${carol}.sig`));
+    writeFileSync(`${carol}.sig`, `${readFileSync(`${carol}.sig`, 'utf8')}${' '.repeat(MAX_SIGNATURE_BYTES)}`);
+    const v = verifyApprovals({ subject, policy, approvals: await loadApprovals(dir), now: NOW });
+    expect(v.counted.map((c) => c.person)).toEqual(['alice']);
+    expect(v.rejected.map((r) => [basename(r.file), r.reason])).toEqual([
+      ['big.approval.json', 'statement file big.approval.json is larger than 64 KiB; not read'],
+      [basename(carol), `signature file ${basename(carol)}.sig is larger than 16 KiB; not read`],
+    ]);
+    // At the limit a file is read as before.
+    writeFileSync(`${carol}.sig`, readFileSync(`${carol}.sig`, 'utf8').slice(0, MAX_SIGNATURE_BYTES));
+    expect((await verify(dir)).counted.map((c) => c.person)).toEqual(['alice', 'carol']);
   });
 });

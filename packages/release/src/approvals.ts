@@ -1,5 +1,6 @@
-import { readFile, readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { type Stats, constants } from 'node:fs';
+import { lstat, open, readdir, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { describeFsError } from '@pubguard/engine';
 import { ReleaseError, SignatureFormatError, StatementError } from './errors.js';
 import { type Policy, assignQuotas, isInitiator, policyProblems } from './policy.js';
@@ -15,7 +16,15 @@ export interface ApprovalFile {
   signature?: string;
   /** False when only the `.sig` file exists. */
   hasStatement?: boolean;
+  /** Why the statement or its signature was not read (not a regular file, too large); such an approval is rejected. */
+  problem?: string;
 }
+
+/** The largest statement file read; a canonical statement for hundreds of artifacts fits. */
+export const MAX_STATEMENT_BYTES = 64 * 1024;
+
+/** The largest signature file read; an SSHSIG of a 16384-bit RSA key is under 6 KiB. */
+export const MAX_SIGNATURE_BYTES = 16 * 1024;
 
 /** Reads every `*.json` statement in a directory with its `.sig` next to it (and lone `.sig` files too). */
 export async function loadApprovals(dir: string): Promise<ApprovalFile[]> {
@@ -53,16 +62,73 @@ async function readApprovals(dir: string, names: string[]): Promise<ApprovalFile
   const out: ApprovalFile[] = [];
   for (const name of [...statements].sort()) {
     const path = join(dir, name);
-    const statement = await readFile(path).catch(() => undefined);
-    const signature = await readFile(`${path}.sig`, 'utf8').catch(() => undefined);
+    const statement = await readCapped(path, MAX_STATEMENT_BYTES, 'statement');
+    const signature = await readCapped(`${path}.sig`, MAX_SIGNATURE_BYTES, 'signature');
+    const problem = [statement, signature].flatMap((r) => ('problem' in r ? [r.problem] : [])).join('; ');
     out.push({
       file: path,
-      statement: statement ?? Buffer.alloc(0),
-      ...(statement === undefined ? { hasStatement: false } : {}),
-      ...(signature === undefined ? {} : { signature }),
+      statement: 'bytes' in statement ? statement.bytes : Buffer.alloc(0),
+      ...('missing' in statement ? { hasStatement: false } : {}),
+      ...('bytes' in signature ? { signature: signature.bytes.toString('utf8') } : {}),
+      ...(problem ? { problem } : {}),
     });
   }
   return out;
+}
+
+type CappedRead = { bytes: Buffer } | { missing: true } | { problem: string };
+
+function fileKind(s: Stats): string {
+  if (s.isSymbolicLink()) return 'a symbolic link';
+  if (s.isDirectory()) return 'a directory';
+  if (s.isFIFO()) return 'a named pipe';
+  if (s.isSocket()) return 'a socket';
+  if (s.isCharacterDevice() || s.isBlockDevice()) return 'a device';
+  return 'not a regular file';
+}
+
+/**
+ * Reads a file of the approvals directory, which anyone who can push to it controls: only a
+ * regular file (no link to /dev/zero, no FIFO that blocks), and never more than `max` bytes.
+ */
+async function readCapped(path: string, max: number, what: 'statement' | 'signature'): Promise<CappedRead> {
+  const label = `${what} file ${basename(path)}`;
+  const notRegular = (s: Stats): CappedRead => ({ problem: `${label} is ${fileKind(s)}, not a regular file; not read` });
+  const tooLarge = (): CappedRead => ({ problem: `${label} is larger than ${max / 1024} KiB; not read` });
+  let info: Stats;
+  try {
+    info = await lstat(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { missing: true };
+    return { problem: `cannot read ${label}: ${describeFsError(error)}` };
+  }
+  if (!info.isFile()) return notRegular(info);
+  if (info.size > max) return tooLarge();
+  // The file may be swapped between lstat and open: no following a link, no waiting on a FIFO,
+  // and the opened file checked again.
+  let handle;
+  try {
+    handle = await open(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP') return { problem: `${label} is a symbolic link, not a regular file; not read` };
+    return { problem: `cannot read ${label}: ${describeFsError(error)}` };
+  }
+  try {
+    const opened = await handle.stat();
+    if (!opened.isFile()) return notRegular(opened);
+    const buf = Buffer.alloc(max + 1);
+    let length = 0;
+    while (length < buf.length) {
+      const { bytesRead } = await handle.read(buf, length, buf.length - length, length);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+    }
+    return length > max ? tooLarge() : { bytes: buf.subarray(0, length) };
+  } catch (error) {
+    return { problem: `cannot read ${label}: ${describeFsError(error)}` };
+  } finally {
+    await handle.close();
+  }
 }
 
 /** An approval that counted. */
@@ -135,6 +201,10 @@ export function verifyApprovals(options: VerifyApprovalsOptions): ApprovalVerdic
     const reject = (reason: string, person?: string): void => {
       rejected.push({ file: a.file, reason, ...(person === undefined ? {} : { person }) });
     };
+    if (a.problem !== undefined) {
+      reject(a.problem);
+      continue;
+    }
     if (a.hasStatement === false) {
       reject('signature without its statement file');
       continue;
