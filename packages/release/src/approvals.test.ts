@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { type ApprovalVerdict, MAX_SIGNATURE_BYTES, MAX_STATEMENT_BYTES, loadApprovals, loadApprovalsIfPresent, verifyApprovals } from './approvals.js';
 import { loadPrivateKey } from './keys.js';
 import { type Policy, validatePolicy } from './policy.js';
-import { type ReleaseSubject, approvalFileName, canonicalStatement, buildStatement, createApproval, describeRelease } from './statement.js';
+import { MAX_DURATION_MS, type ReleaseSubject, approvalFileName, canonicalStatement, buildStatement, createApproval, describeRelease } from './statement.js';
 import { npmTarball, sshKey, sshKeygenSign, wheel } from './testing/fixtures.js';
 
 const root = mkdtempSync(join(tmpdir(), 'pubguard-approvals-'));
@@ -35,10 +35,10 @@ function policyJson(rule: Record<string, unknown> = {}, groups?: Record<string, 
 let policy: Policy;
 
 /** Signs `s` with a person's key into `dir`; returns the statement path. */
-async function approve(dir: string, who: Person, s: ReleaseSubject = subject, opts: { approver?: string; validFor?: number } = {}): Promise<string> {
+async function approve(dir: string, who: Person, s: ReleaseSubject = subject, opts: { approver?: string; validFor?: number; at?: Date } = {}): Promise<string> {
   const key = await loadPrivateKey(keys[who].path);
   const approver = opts.approver ?? who.replace(/2$/, '');
-  const signed = createApproval(s, approver, key, { validForMs: opts.validFor ?? 72 * HOUR, now: new Date(NOW.getTime() - HOUR) });
+  const signed = createApproval(s, approver, key, { validForMs: opts.validFor ?? 72 * HOUR, now: opts.at ?? new Date(NOW.getTime() - HOUR) });
   const file = join(dir, approvalFileName(signed.statement, key.publicKey.fingerprint));
   writeFileSync(file, signed.text);
   writeFileSync(`${file}.sig`, signed.signature);
@@ -152,6 +152,47 @@ describe('verifyApprovals', () => {
     const v = await verify(dir);
     expect(v.ok).toBe(false);
     expect(v.rejected).toEqual([expect.objectContaining({ person: 'carol', reason: expect.stringMatching(/expired at/) })]);
+  });
+
+  it('refuses an approval valid for more than 100 years, as approve --expires does', async () => {
+    const dir = freshDir();
+    await approve(dir, 'alice');
+    await approve(dir, 'carol', subject, { validFor: MAX_DURATION_MS + 1000 });
+    const v = await verify(dir);
+    expect(v.ok).toBe(false);
+    expect(v.rejected).toEqual([expect.objectContaining({ person: 'carol', reason: expect.stringMatching(/^approval is valid for more than 100 years \(issued 2030-01-01T11:00:00\.000Z, expires 2130-/) })]);
+    const longest = freshDir();
+    await approve(longest, 'alice');
+    await approve(longest, 'carol', subject, { validFor: MAX_DURATION_MS });
+    expect((await verify(longest)).ok).toBe(true);
+    // Signed by hand, the dates are whatever the signer writes.
+    const hand = freshDir();
+    await approve(hand, 'alice');
+    const file = join(hand, 'carol-by-hand.approval.json');
+    const statement = { ...buildStatement(subject, 'carol', HOUR), issuedAt: '1970-01-01T00:00:00.000Z', expires: '+275760-09-13T00:00:00.000Z' };
+    writeFileSync(file, canonicalStatement(statement));
+    sshKeygenSign(keys.carol.path, file);
+    const v2 = await verify(hand);
+    expect(v2.ok).toBe(false);
+    expect(v2.rejected.map((r) => r.reason)).toEqual([
+      'approval is valid for more than 100 years (issued 1970-01-01T00:00:00.000Z, expires +275760-09-13T00:00:00.000Z); approvals may last 100 years at most',
+    ]);
+  });
+
+  it('refuses an approval dated more than 5 minutes in the future', async () => {
+    const dir = freshDir();
+    await approve(dir, 'alice');
+    await approve(dir, 'carol', subject, { at: new Date(NOW.getTime() + 6 * 60_000) });
+    const v = await verify(dir);
+    expect(v.ok).toBe(false);
+    expect(v.rejected).toEqual([
+      expect.objectContaining({ person: 'carol', reason: 'approval is dated in the future (2030-01-01T12:06:00.000Z, more than 5 minutes after now, 2030-01-01T12:00:00.000Z)' }),
+    ]);
+    // A signer's clock a little ahead of CI's is no reason to refuse.
+    const skew = freshDir();
+    await approve(skew, 'alice');
+    await approve(skew, 'carol', subject, { at: new Date(NOW.getTime() + 4 * 60_000) });
+    expect((await verify(skew)).ok).toBe(true);
   });
 
   it('refuses a key that is not in the policy', async () => {

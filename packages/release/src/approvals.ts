@@ -5,7 +5,7 @@ import { describeFsError } from '@pubguard/engine';
 import { ReleaseError, SignatureFormatError, StatementError } from './errors.js';
 import { type Policy, assignQuotas, isInitiator, policyProblems } from './policy.js';
 import { APPROVAL_NAMESPACE, parseSshsig, sshsigVerify } from './sshsig.js';
-import { type ApprovalStatement, type ReleaseSubject, normaliseArtifacts, parseStatement } from './statement.js';
+import { type ApprovalStatement, MAX_DURATION_MS, type ReleaseSubject, normaliseArtifacts, parseStatement } from './statement.js';
 
 /** An approval as found on disk: the statement bytes and the armored signature text. */
 export interface ApprovalFile {
@@ -131,6 +131,9 @@ async function readCapped(path: string, max: number, what: 'statement' | 'signat
   }
 }
 
+/** How far in the future an approval's `issuedAt` may lie: the signer's clock may run ahead of CI's. */
+const CLOCK_SKEW_MS = 5 * 60_000;
+
 /** An approval that counted. */
 export interface CountedApproval {
   person: string;
@@ -255,12 +258,17 @@ export function verifyApprovals(options: VerifyApprovalsOptions): ApprovalVerdic
       reject(`statement ${mismatch}`, person);
       continue;
     }
+    // Whoever signs with ssh-keygen writes the dates: hold them to what `approve --expires` allows.
+    if (Date.parse(statement.expires) - Date.parse(statement.issuedAt) > MAX_DURATION_MS) {
+      reject(`approval is valid for more than 100 years (issued ${statement.issuedAt}, expires ${statement.expires}); approvals may last 100 years at most`, person);
+      continue;
+    }
     if (Date.parse(statement.expires) <= now.getTime()) {
       reject(`approval expired at ${statement.expires}`, person);
       continue;
     }
-    if (Date.parse(statement.issuedAt) > now.getTime() + 5 * 60_000) {
-      reject(`approval is dated in the future (${statement.issuedAt})`, person);
+    if (Date.parse(statement.issuedAt) > now.getTime() + CLOCK_SKEW_MS) {
+      reject(`approval is dated in the future (${statement.issuedAt}, more than 5 minutes after now, ${now.toISOString()})`, person);
       continue;
     }
     if (initiator !== undefined && isInitiator(person, initiator) && !policy.rule.initiatorMayApprove) {
