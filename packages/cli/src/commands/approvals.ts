@@ -11,7 +11,10 @@ const HELP = `Usage: pubguard approvals verify <artifact...|manifest.json> [opti
 Succeeds only when the policy's rule is met by valid, unexpired approvals whose statement
 names exactly these artifacts (same set, same SHA-256, same version). Prints who approved
 and which group each counted for, every approval that did not count and why, and what
-is still missing. One person counts once, whichever of their keys signed.
+is still missing. One person counts once, whichever of their keys signed. An approval
+valid for more than 100 years, or dated more than 5 minutes ahead, does not count; only
+regular files of the approvals directory are read (a link, FIFO or directory is listed
+as not counted), a statement up to 64 KiB and a signature up to 16 KiB.
 
 Options:
       --policy FILE       the policy (default ${DEFAULT_POLICY_PATH})
