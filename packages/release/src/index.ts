@@ -80,6 +80,8 @@ export {
   type RejectedApproval,
   type ApprovalVerdict,
   type VerifyApprovalsOptions,
+  MAX_SIGNATURE_BYTES,
+  MAX_STATEMENT_BYTES,
   loadApprovals,
   loadApprovalsIfPresent,
   verifyApprovals,
