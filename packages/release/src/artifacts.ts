@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, posix, win32 } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { describeFsError } from '@pubguard/engine';
@@ -113,68 +113,239 @@ export function fileNameVersion(path: string, kind: 'wheel' | 'sdist'): string |
   return m?.[2];
 }
 
+/** Tar entry types that hold their own bytes; node-tar, Python's tarfile and pacote treat only these as files. */
+const REGULAR_TYPES = new Set(['file', 'contiguous-file']);
+
+const METADATA_VERSION = Buffer.from('Metadata-Version');
+
+/** One archive member that a publishing tool may take its metadata from. */
+interface MetadataMember {
+  /** The member's name as the tool sees it. */
+  name: string;
+  /** The tar entry type (`file` for zip members). */
+  type: string;
+  /** The content, unless larger than MAX_MEMBER_BYTES. */
+  text?: string;
+  /** Whether the content holds `Metadata-Version` anywhere, the test twine (pkginfo) applies to each candidate. */
+  hasMetadataVersion: boolean;
+}
+
+function readMember(stream: { on(event: string, listener: (chunk: unknown) => void): unknown }): Promise<Omit<MetadataMember, 'name' | 'type'>> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let found = false;
+    // The marker may straddle two chunks.
+    let tail = Buffer.alloc(0);
+    stream.on('data', (chunk: unknown) => {
+      const c = chunk as Buffer;
+      if (!found) {
+        const joined = Buffer.concat([tail, c]);
+        found = joined.includes(METADATA_VERSION);
+        tail = joined.subarray(Math.max(0, joined.length - METADATA_VERSION.length + 1));
+      }
+      size += c.length;
+      if (size <= MAX_MEMBER_BYTES) chunks.push(c);
+    });
+    stream.on('error', reject);
+    stream.on('end', () =>
+      resolve({ ...(size <= MAX_MEMBER_BYTES ? { text: Buffer.concat(chunks).toString('utf8') } : {}), hasMetadataVersion: found }),
+    );
+  });
+}
+
+const quote = (name: string): string => JSON.stringify(name);
+const quoteAll = (members: readonly MetadataMember[]): string => members.map((m) => quote(m.name)).join(', ');
+
+/** Python's order of `name.split('/')` lists: fewer parts first, then part by part in code point order. */
+function pythonPathOrder(a: string, b: string): number {
+  const pa = a.split('/');
+  const pb = b.split('/');
+  if (pa.length !== pb.length) return pa.length - pb.length;
+  for (let i = 0; i < pa.length; i++) {
+    // UTF-8 byte order is code point order, which is how Python compares str.
+    const c = Buffer.compare(Buffer.from(pa[i]!), Buffer.from(pb[i]!));
+    if (c !== 0) return c;
+  }
+  return 0;
+}
+
+/**
+ * Picks a wheel's METADATA or an sdist's PKG-INFO and makes sure it is the member twine uploads
+ * from. twine (through pkginfo for wheels and older sdists) takes every member whose path holds
+ * the marker, sorts them by (number of parts, parts) and uses the first that holds
+ * `Metadata-Version`, reading the last copy of a repeated name; newer twine takes
+ * `<root>/PKG-INFO` of an sdist, a regular file. Anything that could make these differ from the
+ * member checked here is refused, since the repository files the upload under twine's name and
+ * version.
+ */
+function fromPythonMembers(path: string, kind: 'wheel' | 'sdist', members: readonly MetadataMember[]): ArtifactVersion {
+  const marker = kind === 'wheel' ? 'METADATA' : 'PKG-INFO';
+  const own = members.filter((m) => (kind === 'wheel' ? WHEEL_METADATA : SDIST_PKG_INFO).test(m.name));
+  if (own.length === 0) {
+    throw new ArtifactError(
+      kind === 'wheel' ? `${path} is a zip without *.dist-info/METADATA, so not a wheel` : `${path} is a tarball without PKG-INFO at its top level`,
+    );
+  }
+  if (own.length > 1) {
+    throw new ArtifactError(
+      `${path}: ${own.length} ${kind === 'wheel' ? '*.dist-info/METADATA' : 'top-level PKG-INFO'} members (${quoteAll(own)}); ${kind === 'wheel' ? 'a wheel' : 'an sdist'} has one, and the one uploaded may not be the one checked: rebuild it`,
+    );
+  }
+  const ownMember = own[0]!;
+  const last = new Map<string, MetadataMember>();
+  const repeated = new Set<string>();
+  for (const m of members) {
+    if (last.has(m.name)) repeated.add(m.name);
+    last.set(m.name, m);
+  }
+  let pick: MetadataMember | undefined;
+  for (const name of [...last.keys()].sort(pythonPathOrder)) {
+    const m = last.get(name)!;
+    if (repeated.has(name)) {
+      throw new ArtifactError(`${path}: ${quote(name)} appears more than once, and twine reads ${marker} from its last copy before ${quote(ownMember.name)}: rebuild it`);
+    }
+    if (!REGULAR_TYPES.has(m.type)) {
+      throw new ArtifactError(`${path}: ${quote(name)} is a ${m.type}, not a regular file, and twine would look for ${marker} in it before ${quote(ownMember.name)}: rebuild it`);
+    }
+    if (m.hasMetadataVersion) {
+      pick = m;
+      break;
+    }
+  }
+  if (!pick) throw new ArtifactError(`${path}: ${quote(ownMember.name)} has no Metadata-Version header, so twine would not read it`);
+  if (pick !== ownMember) {
+    throw new ArtifactError(
+      `${path}: twine takes the metadata it uploads from ${quote(pick.name)}, not from ${quote(ownMember.name)}, which is the one checked here; remove ${quote(pick.name)} from the ${kind}`,
+    );
+  }
+  if (ownMember.text === undefined) throw new ArtifactError(`${path}: ${ownMember.name} is larger than ${MAX_MEMBER_BYTES} bytes`);
+  return fromCoreMetadata(path, kind, ownMember.name, ownMember.text);
+}
+
+const WHEEL_METADATA = /^[^/]+\.dist-info\/METADATA$/;
+const SDIST_PKG_INFO = /^(?:\.\/)?[^/]+\/PKG-INFO$/;
+
 async function readWheel(path: string): Promise<ArtifactVersion> {
+  // strictFileNames: a backslash stays part of the name, as in Python's zipfile, and yauzl refuses it.
   const zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
-    yauzl.open(path, { lazyEntries: true, autoClose: true }, (err, z) => (err ? reject(err) : resolve(z))),
+    yauzl.open(path, { lazyEntries: true, autoClose: true, strictFileNames: true }, (err, z) => (err ? reject(err) : resolve(z))),
   ).catch((error: unknown) => {
     throw new ArtifactError(`${path} is not a readable zip: ${(error as Error).message}`);
   });
-  const text = await new Promise<{ member: string; text: string } | undefined>((resolve, reject) => {
+  const members = await new Promise<MetadataMember[]>((resolve, reject) => {
+    const out: MetadataMember[] = [];
     zip.on('error', reject);
-    zip.on('end', () => resolve(undefined));
+    zip.on('end', () => resolve(out));
     zip.on('entry', (entry: yauzl.Entry) => {
-      if (!/^[^/]+\.dist-info\/METADATA$/.test(entry.fileName)) {
-        zip.readEntry();
+      const name = entry.fileName;
+      // Python's zipfile cuts a name at NUL and ignores the Info-ZIP Unicode Path field on older
+      // versions; yauzl does neither, so such names could sort differently for twine.
+      const unicodePath = entry.extraFields.some((f) => f.id === 0x7075);
+      if (name.includes('\0') || (unicodePath && (name.includes('METADATA') || entry.fileNameRaw.toString('latin1').includes('METADATA')))) {
+        reject(new ArtifactError(`${path}: member ${quote(name)} has a name Python's zipfile reads differently; refusing to guess which METADATA twine uploads`));
         return;
       }
-      if (entry.uncompressedSize > MAX_MEMBER_BYTES) {
-        reject(new ArtifactError(`${path}: ${entry.fileName} is larger than ${MAX_MEMBER_BYTES} bytes`));
+      if (!name.includes('METADATA')) {
+        zip.readEntry();
         return;
       }
       zip.openReadStream(entry, (err, stream) => {
         if (err) return reject(err);
-        const chunks: Buffer[] = [];
-        stream.on('data', (c: Buffer) => void chunks.push(c));
-        stream.on('error', reject);
-        stream.on('end', () => {
-          zip.close();
-          resolve({ member: entry.fileName, text: Buffer.concat(chunks).toString('utf8') });
-        });
+        readMember(stream).then((c) => {
+          out.push({ name, type: 'file', ...c });
+          zip.readEntry();
+        }, reject);
       });
     });
     zip.readEntry();
   }).catch((error: unknown) => {
+    zip.close();
     if (error instanceof ArtifactError) throw error;
     throw new ArtifactError(`${path} is a corrupt zip: ${(error as Error).message}`);
   });
-  if (!text) throw new ArtifactError(`${path} is a zip without *.dist-info/METADATA, so not a wheel`);
-  return fromCoreMetadata(path, 'wheel', text.member, text.text);
+  return fromPythonMembers(path, 'wheel', members);
+}
+
+/** The ways of folding a name that case-insensitive file systems (macOS, Windows) treat as the same. */
+const folds = (s: string): string[] => [s, s.toLowerCase(), s.toUpperCase().toLowerCase(), s.replace(/[. ]+$/, '').toLowerCase()];
+
+/**
+ * Whether npm, unpacking the tarball with node-tar's `strip: 1` before it reads `package.json`,
+ * would write this member to the package's `package.json`: the first part goes whatever it is,
+ * `..` makes node-tar skip the entry, leading roots are removed, `.` and empty parts vanish.
+ * Backslashes and case-insensitive names count too, since npm on Windows and macOS reads them so.
+ */
+function unpacksAsPackageJson(name: string): boolean {
+  return [name, name.replace(/\\/g, '/')].some((n) => {
+    const parts = n.split('/');
+    if (parts.length < 2) return false;
+    const rest = parts.slice(1);
+    if (rest.includes('..')) return false;
+    let p = rest.join('/');
+    // node-tar's stripAbsolutePath, which parses roots the win32 way on every platform.
+    for (let parsed = win32.parse(p); win32.isAbsolute(p) || parsed.root; parsed = win32.parse(p)) {
+      const root = p.charAt(0) === '/' && p.slice(0, 4) !== '//?/' ? '/' : parsed.root;
+      if (root === '') break;
+      p = p.slice(root.length);
+    }
+    const resolved = posix.resolve('/', p);
+    if (resolved.lastIndexOf('/') !== 0) return false;
+    return folds(resolved.slice(1)).includes('package.json');
+  });
+}
+
+/**
+ * Reads npm's manifest. npm unpacks the whole tarball and reads `package.json` afterwards, so the
+ * last member that lands there wins; with more than one candidate the version checked and
+ * approved here could differ from the one published, and that is refused rather than guessed.
+ */
+function fromNpmMembers(path: string, candidates: readonly MetadataMember[]): ArtifactVersion {
+  if (candidates.length > 1) {
+    throw new ArtifactError(
+      `${path}: ${candidates.length} members unpack as npm's package.json (${quoteAll(candidates)}); npm keeps the last one, so the package checked may not be the one published: rebuild it with npm pack`,
+    );
+  }
+  const m = candidates[0]!;
+  if (!REGULAR_TYPES.has(m.type)) {
+    throw new ArtifactError(`${path}: ${quote(m.name)} is a ${m.type}, not a regular file; npm reads package.json only from a regular file: rebuild it with npm pack`);
+  }
+  if (m.text === undefined) throw new ArtifactError(`${path}: ${m.name} is larger than ${MAX_MEMBER_BYTES} bytes`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(m.text);
+  } catch {
+    throw new ArtifactError(`${path}: ${m.name} is not valid JSON`);
+  }
+  const obj = (parsed ?? {}) as { name?: unknown; version?: unknown };
+  if (typeof obj.name !== 'string' || typeof obj.version !== 'string') {
+    throw new ArtifactError(`${path}: ${m.name} has no string "name" and "version"`);
+  }
+  return { path, kind: 'npm', name: obj.name, version: obj.version, source: m.name };
 }
 
 async function readTarGz(path: string): Promise<ArtifactVersion> {
-  const found = new Map<'package.json' | 'PKG-INFO', { member: string; text: string }>();
+  // Every member is looked at: a later one can replace what an earlier one said.
+  const npm: MetadataMember[] = [];
+  const python: MetadataMember[] = [];
   const extract = tar.extract();
   const done = new Promise<void>((resolve, reject) => {
     extract.on('entry', (header, stream, next) => {
-      const m = /^(?:\.\/)?([^/]+)\/(package\.json|PKG-INFO)$/.exec(header.name);
-      const which = m?.[2] as 'package.json' | 'PKG-INFO' | undefined;
-      if (!m || !which || found.has(which) || header.type !== 'file') {
+      const type = header.type ?? 'unknown';
+      const isNpm = unpacksAsPackageJson(header.name);
+      // Python's tarfile drops a directory's trailing slash.
+      const pyName = type === 'directory' ? header.name.replace(/\/+$/, '') : header.name;
+      const isPython = pyName.includes('PKG-INFO');
+      if (!isNpm && !isPython) {
         stream.on('end', next);
         stream.resume();
         return;
       }
-      if ((header.size ?? 0) > MAX_MEMBER_BYTES) {
-        reject(new ArtifactError(`${path}: ${header.name} is larger than ${MAX_MEMBER_BYTES} bytes`));
-        return;
-      }
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: unknown) => void chunks.push(c as Buffer));
-      stream.on('end', () => {
-        found.set(which, { member: header.name, text: Buffer.concat(chunks).toString('utf8') });
-        // An sdist is recognised by PKG-INFO; `package/package.json` is npm's own layout.
-        if (which === 'PKG-INFO' || m[1] === 'package') resolve();
-        else next();
-      });
+      readMember(stream).then((c) => {
+        if (isNpm) npm.push({ name: header.name, type, ...c });
+        if (isPython) python.push({ name: pyName, type, ...c });
+        next();
+      }, reject);
     });
     extract.on('finish', resolve);
     extract.on('error', reject);
@@ -185,7 +356,6 @@ async function readTarGz(path: string): Promise<ArtifactVersion> {
   try {
     await done;
   } catch (error) {
-    if (error instanceof ArtifactError) throw error;
     throw new ArtifactError(`${path} is a corrupt gzip tarball: ${(error as Error).message}`);
   } finally {
     source.destroy();
@@ -193,22 +363,12 @@ async function readTarGz(path: string): Promise<ArtifactVersion> {
     extract.destroy();
     await pumping;
   }
-  const pkgInfo = found.get('PKG-INFO');
-  const pkgJson = found.get('package.json');
-  if (pkgJson && (!pkgInfo || pkgJson.member.replace(/^\.\//, '').startsWith('package/'))) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(pkgJson.text);
-    } catch {
-      throw new ArtifactError(`${path}: ${pkgJson.member} is not valid JSON`);
-    }
-    const obj = (parsed ?? {}) as { name?: unknown; version?: unknown };
-    if (typeof obj.name !== 'string' || typeof obj.version !== 'string') {
-      throw new ArtifactError(`${path}: ${pkgJson.member} has no string "name" and "version"`);
-    }
-    return { path, kind: 'npm', name: obj.name, version: obj.version, source: pkgJson.member };
+  const pkgInfo = python.filter((m) => SDIST_PKG_INFO.test(m.name));
+  // An sdist is recognised by PKG-INFO; `package/package.json` is npm's own layout.
+  if (npm.length > 0 && (pkgInfo.length === 0 || npm.some((m) => m.name.replace(/^\.\//, '').startsWith('package/')))) {
+    return fromNpmMembers(path, npm);
   }
-  if (pkgInfo) return fromCoreMetadata(path, 'sdist', pkgInfo.member, pkgInfo.text);
+  if (pkgInfo.length > 0) return fromPythonMembers(path, 'sdist', python);
   throw new ArtifactError(`${path} is a tarball without package/package.json or PKG-INFO at its top level`);
 }
 
