@@ -7,7 +7,7 @@ import { createGunzip } from 'node:zlib';
 import { describeFsError } from '@pubguard/engine';
 import tar from 'tar-stream';
 import yauzl from 'yauzl';
-import { ArtifactError } from './errors.js';
+import { AmbiguousArtifactError, ArtifactError } from './errors.js';
 import { type AcceptedTag, type VersionTagOptions, checkVersionTag, pep440ToSemver } from './version.js';
 
 /** What kind of package an artifact is, told from its content. */
@@ -188,7 +188,7 @@ function fromPythonMembers(path: string, kind: 'wheel' | 'sdist', members: reado
     );
   }
   if (own.length > 1) {
-    throw new ArtifactError(
+    throw new AmbiguousArtifactError(
       `${path}: ${own.length} ${kind === 'wheel' ? '*.dist-info/METADATA' : 'top-level PKG-INFO'} members (${quoteAll(own)}); ${kind === 'wheel' ? 'a wheel' : 'an sdist'} has one, and the one uploaded may not be the one checked: rebuild it`,
     );
   }
@@ -203,10 +203,10 @@ function fromPythonMembers(path: string, kind: 'wheel' | 'sdist', members: reado
   for (const name of [...last.keys()].sort(pythonPathOrder)) {
     const m = last.get(name)!;
     if (repeated.has(name)) {
-      throw new ArtifactError(`${path}: ${quote(name)} appears more than once, and twine reads ${marker} from its last copy before ${quote(ownMember.name)}: rebuild it`);
+      throw new AmbiguousArtifactError(`${path}: ${quote(name)} appears more than once, and twine reads ${marker} from its last copy before ${quote(ownMember.name)}: rebuild it`);
     }
     if (!REGULAR_TYPES.has(m.type)) {
-      throw new ArtifactError(`${path}: ${quote(name)} is a ${m.type}, not a regular file, and twine would look for ${marker} in it before ${quote(ownMember.name)}: rebuild it`);
+      throw new AmbiguousArtifactError(`${path}: ${quote(name)} is a ${m.type}, not a regular file, and twine would look for ${marker} in it before ${quote(ownMember.name)}: rebuild it`);
     }
     if (m.hasMetadataVersion) {
       pick = m;
@@ -215,7 +215,7 @@ function fromPythonMembers(path: string, kind: 'wheel' | 'sdist', members: reado
   }
   if (!pick) throw new ArtifactError(`${path}: ${quote(ownMember.name)} has no Metadata-Version header, so twine would not read it`);
   if (pick !== ownMember) {
-    throw new ArtifactError(
+    throw new AmbiguousArtifactError(
       `${path}: twine takes the metadata it uploads from ${quote(pick.name)}, not from ${quote(ownMember.name)}, which is the one checked here; remove ${quote(pick.name)} from the ${kind}`,
     );
   }
@@ -243,7 +243,7 @@ async function readWheel(path: string): Promise<ArtifactVersion> {
       // versions; yauzl does neither, so such names could sort differently for twine.
       const unicodePath = entry.extraFields.some((f) => f.id === 0x7075);
       if (name.includes('\0') || (unicodePath && (name.includes('METADATA') || entry.fileNameRaw.toString('latin1').includes('METADATA')))) {
-        reject(new ArtifactError(`${path}: member ${quote(name)} has a name Python's zipfile reads differently; refusing to guess which METADATA twine uploads`));
+        reject(new AmbiguousArtifactError(`${path}: member ${quote(name)} has a name Python's zipfile reads differently; refusing to guess which METADATA twine uploads`));
         return;
       }
       if (!name.includes('METADATA')) {
@@ -302,13 +302,13 @@ function unpacksAsPackageJson(name: string): boolean {
  */
 function fromNpmMembers(path: string, candidates: readonly MetadataMember[]): ArtifactVersion {
   if (candidates.length > 1) {
-    throw new ArtifactError(
+    throw new AmbiguousArtifactError(
       `${path}: ${candidates.length} members unpack as npm's package.json (${quoteAll(candidates)}); npm keeps the last one, so the package checked may not be the one published: rebuild it with npm pack`,
     );
   }
   const m = candidates[0]!;
   if (!REGULAR_TYPES.has(m.type)) {
-    throw new ArtifactError(`${path}: ${quote(m.name)} is a ${m.type}, not a regular file; npm reads package.json only from a regular file: rebuild it with npm pack`);
+    throw new AmbiguousArtifactError(`${path}: ${quote(m.name)} is a ${m.type}, not a regular file; npm reads package.json only from a regular file: rebuild it with npm pack`);
   }
   if (m.text === undefined) throw new ArtifactError(`${path}: ${m.name} is larger than ${MAX_MEMBER_BYTES} bytes`);
   let parsed: unknown;

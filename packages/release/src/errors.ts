@@ -8,6 +8,14 @@ export class ArtifactError extends ReleaseError {
   override name = 'ArtifactError';
 }
 
+/**
+ * An artifact whose package metadata npm or twine could read from another member than the one
+ * checked: it is refused whatever the command line says of its name and version.
+ */
+export class AmbiguousArtifactError extends ArtifactError {
+  override name = 'AmbiguousArtifactError';
+}
+
 /** A key file or public key line could not be used. */
 export class KeyError extends ReleaseError {
   override name = 'KeyError';

@@ -1,6 +1,7 @@
 export {
   ReleaseError,
   ArtifactError,
+  AmbiguousArtifactError,
   KeyError,
   EncryptedKeyError,
   SignatureFormatError,

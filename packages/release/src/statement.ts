@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { type ArtifactVersion, artifactSemver, readArtifactVersion, sha256File } from './artifacts.js';
-import { ArtifactError, StatementError } from './errors.js';
+import { AmbiguousArtifactError, ArtifactError, StatementError } from './errors.js';
 import { type SshPrivateKey } from './keys.js';
 import { normaliseProject } from './publish/tokens.js';
 import { APPROVAL_NAMESPACE, sshsigSign } from './sshsig.js';
@@ -81,7 +81,8 @@ export async function describeRelease(paths: readonly string[], options: Describ
       try {
         versions.push(await readArtifactVersion(p));
       } catch (error) {
-        if (!(error instanceof ArtifactError)) throw error;
+        // No --package or --version makes an ambiguous artifact one to approve.
+        if (!(error instanceof ArtifactError) || error instanceof AmbiguousArtifactError) throw error;
         throw new ArtifactError(`${error.message}; pass --package and --version to approve artifacts without a readable version`);
       }
     }

@@ -106,6 +106,14 @@ describe('pubguard approve', () => {
     expect(bad.err()).toContain("--version 'v2.0.0' is not a semver version");
   });
 
+  it('refuses a tarball npm would read another package.json from, without advice that cannot help', async () => {
+    await npmTarball(cwd, 'tool', '2.0.0', 'two-2.0.0.tgz', { 'zzz/package.json': JSON.stringify({ name: 'other', version: '6.6.6' }) });
+    const io = memoryIO({ cwd });
+    expect((await run(['approve', 'two-2.0.0.tgz', '--key', 'id_alice', '--approver', 'alice', '--no-audit'], io)).exitCode).toBe(2);
+    expect(io.err()).toContain("members unpack as npm's package.json");
+    expect(io.err()).not.toContain('pass --package and --version');
+  });
+
   it('lists -k, which it takes for --key, in its help', async () => {
     const help = memoryIO({ cwd });
     await run(['approve', '--help'], help);
