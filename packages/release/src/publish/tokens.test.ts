@@ -72,6 +72,18 @@ describe('checkPublishToken', () => {
     expect(checkPublishToken('pypi-notamacaroon', pypi).ok).toBe(false);
   });
 
+  it('notes a PyPI token made for the whole account, and none scoped to the project', () => {
+    for (const caveats of [[{ version: 1, permissions: 'user' }], []]) {
+      const r = checkPublishToken(pypiToken('pypi.org', caveats), pypi);
+      expect(r).toMatchObject({ ok: true, notes: [expect.stringContaining('not scoped to acme-tool: it can upload to every project of its account')] });
+    }
+    for (const caveats of [[[1, ['acme-tool']]], [{ version: 1, permissions: { projects: ['acme-tool'] } }], [[2, ['0123']]]]) {
+      const r = checkPublishToken(pypiToken('pypi.org', caveats), pypi);
+      expect(r.ok).toBe(true);
+      expect(r.ok && r.notes.join(' ')).not.toContain('not scoped');
+    }
+  });
+
   it('never sends a pypi.org or test.pypi.org token to another repository', () => {
     for (const registry of ['https://upload.pypi.org.example.net/legacy/', 'http://127.0.0.1:8080/legacy/']) {
       for (const location of ['pypi.org', 'test.pypi.org']) {

@@ -71,6 +71,10 @@ function checkPypiCaveats(caveats: unknown[], projects: readonly string[], now: 
   const notes: string[] = [];
   const want = projects.map(normaliseProject);
   const seconds = Math.floor(now.getTime() / 1000);
+  // A token with no project caveat (PyPI writes `"permissions": "user"` for one made for the
+  // whole account) can upload to every project the account owns: it works, but is not the
+  // dedicated token a release job should hold.
+  let projectScoped = false;
   for (const c of caveats) {
     let scoped: string[] | undefined;
     if (Array.isArray(c) && typeof c[0] === 'number') {
@@ -82,6 +86,7 @@ function checkPypiCaveats(caveats: unknown[], projects: readonly string[], now: 
         scoped = stringList(a);
         if (!scoped) return { problem: 'the token has a malformed project caveat', notes };
       } else if (tag === 2) {
+        projectScoped = true;
         notes.push('the token is scoped to project IDs, which cannot be checked offline');
       }
     } else if (c && typeof c === 'object') {
@@ -92,6 +97,7 @@ function checkPypiCaveats(caveats: unknown[], projects: readonly string[], now: 
       }
     }
     if (scoped) {
+      projectScoped = true;
       const allowed = new Set(scoped.map(normaliseProject));
       const others = want.filter((p) => !allowed.has(p));
       if (others.length) {
@@ -99,6 +105,10 @@ function checkPypiCaveats(caveats: unknown[], projects: readonly string[], now: 
       }
       notes.push(`scoped to ${scoped.join(', ')}`);
     }
+  }
+  if (!projectScoped) {
+    const these = projects.length ? projects.join(', ') : 'this project';
+    notes.push(`the token is not scoped to ${these}: it can upload to every project of its account; create one scoped to ${projects.length === 1 ? 'the project' : 'these projects'}`);
   }
   return { notes };
 }
