@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -164,7 +164,8 @@ describe('pubguard publish npm (Verdaccio, real npm)', () => {
   it('refuses a GitHub token offered as NPM_TOKEN: nothing uploaded, exit 1, audit record', async () => {
     const gh = checksummedToken('ghs_');
     const r = await publish([`dist/${FILE}`, '--tag-name', `v${VERSION}`], { NPM_TOKEN: gh });
-    expect(r.stderr).toBe('');
+    // Run outside CI without --initiator: the one warning is that nobody can be left out.
+    expect(r.stderr).toMatch(/^warning: the initiator of this release is unknown [^\n]*\n$/);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('NPM_TOKEN holds a GitHub token');
     expect(await registry.packument(NAME)).toBeUndefined();
@@ -175,7 +176,9 @@ describe('pubguard publish npm (Verdaccio, real npm)', () => {
   it('publishes the approved tarball with npm, and npm view reads it back', async () => {
     const r = await publish([`dist/${FILE}`, '--tag-name', `v${VERSION}`, '--require-approvals', '--tag', 'next'], { NPM_TOKEN: token });
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/ok\s+approvals approved by (alice \(security-team\), bob|bob, alice \(security-team\))/);
+    const policySha = createHash('sha256').update(readFileSync(join(cwd, '.pubguard/policy.json'))).digest('hex');
+    expect(r.stdout).toMatch(/ok\s+approvals approved by (alice \(security-team\) with key SHA256:\S+, bob with key SHA256:\S+|bob with key SHA256:\S+, alice \(security-team\) with key SHA256:\S+); under policy \.pubguard\/policy\.json \(sha256 ([0-9a-f]{64})\)/);
+    expect(r.stdout).toContain(`(sha256 ${policySha})`);
     expect(r.stdout).toContain('PUBLISHED');
     const npmrc = join(cwd, 'view.npmrc');
     writeFileSync(npmrc, '');
@@ -196,6 +199,9 @@ describe('pubguard publish npm (Verdaccio, real npm)', () => {
       'publish.upload:passed',
       'publish.notify:passed',
     ]);
+    expect(records[2]?.details).toMatchObject({ policy: { path: '.pubguard/policy.json', sha256: policySha }, initiator: 'unknown' });
+    const body = JSON.parse(hook.bodies.at(-1)!) as { approvals?: { policy?: { sha256?: string } } };
+    expect(body.approvals?.policy?.sha256).toBe(policySha);
   });
 
   it('incident npm --execute deprecates and unpublishes the release on the registry', async () => {

@@ -67,10 +67,12 @@ export {
 } from './statement.js';
 export {
   type ApprovalRule,
+  type LoadedPolicy,
   type Policy,
   type QuotaAssignment,
   validatePolicy,
   loadPolicy,
+  loadPolicyFile,
   assignQuotas,
   isInitiator,
   policyProblems,
@@ -124,7 +126,7 @@ export {
   twineSkippedFiles,
   twineUpload,
 } from './publish/clients.js';
-export { type NotifyOptions, type NotifyResult, type PublishNotification, describeWebhook, sendNotification, webhookProblem } from './publish/notify.js';
+export { type NotifyOptions, type NotifyResult, type PublishApprovals, type PublishNotification, describeWebhook, sendNotification, webhookProblem } from './publish/notify.js';
 export {
   type ApprovedFile,
   type IndexFileCheck,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { brokenLinkOnPath, describeBrokenLink, describeFsError } from '@pubguard/engine';
 import { PolicyError } from './errors.js';
@@ -112,20 +113,35 @@ export function validatePolicy(data: unknown, source = 'policy'): Policy {
 
 /** Reads and validates a policy file. */
 export async function loadPolicy(path: string): Promise<Policy> {
-  let text: string;
+  return (await loadPolicyFile(path)).policy;
+}
+
+/** A policy with the SHA-256 of the exact bytes it was read from. */
+export interface LoadedPolicy {
+  policy: Policy;
+  /** Lower-case hex SHA-256 of the file's bytes. */
+  sha256: string;
+}
+
+/**
+ * Reads and validates a policy file, and hashes the bytes that were validated: the digest names
+ * the policy that judged a release, and hashing the same read leaves no window for another file.
+ */
+export async function loadPolicyFile(path: string): Promise<LoadedPolicy> {
+  let bytes: Buffer;
   try {
-    text = await readFile(path, 'utf8');
+    bytes = await readFile(path);
   } catch (error) {
     const broken = (error as NodeJS.ErrnoException).code === 'ENOENT' ? await brokenLinkOnPath(path) : undefined;
     throw new PolicyError(`cannot read policy ${path}: ${broken ? describeBrokenLink(path, broken) : describeFsError(error)}`);
   }
   let data: unknown;
   try {
-    data = JSON.parse(text);
+    data = JSON.parse(bytes.toString('utf8'));
   } catch (error) {
     throw new PolicyError(`policy ${path} is not valid JSON: ${(error as Error).message}`);
   }
-  return validatePolicy(data, path);
+  return { policy: validatePolicy(data, path), sha256: createHash('sha256').update(bytes).digest('hex') };
 }
 
 /** The result of matching people onto group quotas. */

@@ -32,6 +32,7 @@ describe('the README', () => {
       registry: 'https://registry.npmjs.org/',
       artifacts: [],
       approvers: [],
+      approvals: { policy: { path: '.pubguard/policy.json', sha256: 'ab' }, initiator: 'unknown', counted: [] },
       step: 'token',
       reason: 'r',
       auditError: 'e',

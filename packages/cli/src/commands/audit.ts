@@ -36,7 +36,9 @@ export function outputFormat(value: string | undefined): 'text' | 'json' {
 
 /** Who is running a gate, for the audit record. */
 export function actorOf(io: CliIO, actor: string | undefined): string {
-  return actor ?? io.env.GITHUB_ACTOR ?? io.env.USER ?? io.env.USERNAME ?? 'unknown';
+  // An empty variable (GITHUB_ACTOR= in a container, a CI that blanks it) names nobody: a
+  // record by "" would read as if someone had been named.
+  return actor || io.env.GITHUB_ACTOR || io.env.USER || io.env.USERNAME || 'unknown';
 }
 
 /**

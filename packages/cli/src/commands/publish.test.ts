@@ -80,6 +80,41 @@ describe('pubguard publish', () => {
     expect((await publish({ GITHUB_ACTIONS: 'true', GITHUB_ACTOR: 'bob' })).code).toBe(0);
   });
 
+  it('warns on stderr when the initiator is unknown or a bot, records who it was, and takes an empty GITHUB_ACTOR as none', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'pubguard-cli-publish-'));
+    await npmTarball(cwd, 'acme', '1.0.0');
+    const alice = sshKey(cwd, 'id_alice');
+    writeFileSync(join(cwd, 'policy.json'), JSON.stringify({ version: 1, approvers: { alice: { keys: [alice.pub] } }, groups: {}, rule: { minApprovers: 1, groups: {} } }));
+    expect((await run(['approve', 'acme-1.0.0.tgz', '--key', 'id_alice', '--policy', 'policy.json', '--out', 'appr', '--no-audit'], memoryIO({ cwd }))).exitCode).toBe(0);
+    const policySha = createHash('sha256').update(readFileSync(join(cwd, 'policy.json'))).digest('hex');
+    const args = ['publish', 'npm', 'acme-1.0.0.tgz', '--registry', 'http://127.0.0.1:9/', '--tag-name', 'v1.0.0', '--dry-run', '--audit', 'audit.jsonl', '-j', '0', '--policy', 'policy.json', '--approvals', 'appr'];
+    const publish = async (env: Record<string, string>, extra: string[] = []) => {
+      const io = memoryIO({ cwd, env: { NPM_TOKEN: 'loopback-registry-token-0123456789', ...env } });
+      const r = await run([...args, ...extra], io);
+      const records = readFileSync(join(cwd, 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      return { code: r.exitCode, out: io.out(), err: io.err(), approvals: records.filter((x) => x.stage === 'publish.approvals').at(-1) };
+    };
+    const blank = await publish({ GITHUB_ACTIONS: 'true', GITHUB_ACTOR: '', USER: 'runner' });
+    expect(blank.code).toBe(0);
+    expect(blank.err).toContain('warning: the initiator of this release is unknown');
+    expect(blank.approvals).toMatchObject({ actor: 'runner', details: { initiator: 'unknown', policy: { path: 'policy.json', sha256: policySha } } });
+    expect(blank.out).toContain(`under policy policy.json (sha256 ${policySha})`);
+    const bot = await publish({ GITHUB_ACTIONS: 'true', GITHUB_ACTOR: 'github-actions[bot]', GITHUB_TRIGGERING_ACTOR: 'github-actions[bot]' });
+    expect(bot.code).toBe(0);
+    expect(bot.err).toContain('warning: the initiator of this release, github-actions[bot], is not an approver in the policy');
+    expect(bot.approvals).toMatchObject({ actor: 'github-actions[bot]', details: { initiator: ['github-actions[bot]'] } });
+    // A person of the policy who did not approve: nothing to warn of.
+    expect((await publish({ GITHUB_ACTIONS: 'true', GITHUB_ACTOR: 'Alice' })).err).toBe('');
+    // The pin: the policy's own digest passes, another refuses, a malformed one is a usage error.
+    expect((await publish({}, ['--initiator', 'bob', '--policy-sha256', policySha])).code).toBe(0);
+    const other = await publish({}, ['--initiator', 'bob', '--policy-sha256', '0'.repeat(64)]);
+    expect(other.code).toBe(1);
+    expect(other.out).toContain('is not the pinned policy');
+    const io = memoryIO({ cwd, env: { NPM_TOKEN: 'loopback-registry-token-0123456789' } });
+    expect((await run([...args, '--policy-sha256', 'abc'], io)).exitCode).toBe(2);
+    expect(io.err()).toContain('--policy-sha256 takes a 64-digit hex SHA-256');
+  });
+
   it('refuses a registry that is not HTTP and an --access npm does not know before anything runs', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'pubguard-cli-publish-'));
     await npmTarball(cwd, 'acme', '1.0.0');

@@ -17,13 +17,21 @@ const commonHelp = (tokenVar: string): string => `Release gate (each step is an 
                             \`pubguard scan\` would from here
       --baseline FILE       accepted findings (a JSON report or a baseline file), instead
                             of the config's; the scan step's record counts those accepted
-      --policy FILE         approval policy (default .pubguard/policy.json when it exists)
+      --policy FILE         approval policy (default .pubguard/policy.json when it exists);
+                            the approvals line and record name it with its sha256 and the
+                            key each counted approver signed with
+      --policy-sha256 HEX   refuse unless the policy file has this sha256 (and refuse
+                            when there is none): pin the policy from somewhere the
+                            released commit cannot change, e.g. a protected variable
       --approvals DIR       signed approvals (default .pubguard/approvals)
       --require-approvals   refuse when there is no policy instead of skipping approvals
       --initiator NAME      who started the release; not counted as an approver
                             (default: $GITHUB_ACTOR in GitHub Actions, and
                             $GITHUB_TRIGGERING_ACTOR when someone else re-ran the
-                            workflow; $GITLAB_USER_LOGIN in GitLab CI)
+                            workflow; $GITLAB_USER_LOGIN in GitLab CI). With
+                            "initiatorMayApprove": false, a warning when it is unknown
+                            or nobody of the policy (a bot): then nobody is left out;
+                            the approvals record names it, or "unknown"
       --dry-run             run every check, upload nothing
       --token-env NAME      variable holding the token (default ${tokenVar})
       --notify URL          POST a JSON message (Slack-compatible "text") after the run;
@@ -119,6 +127,7 @@ const OPTIONS = {
   baseline: { type: 'string' },
   config: { type: 'string', short: 'c' },
   policy: { type: 'string' },
+  'policy-sha256': { type: 'string' },
   approvals: { type: 'string' },
   'require-approvals': { type: 'boolean' },
   initiator: { type: 'string' },
@@ -174,6 +183,8 @@ async function runPublish(ecosystem: Ecosystem, argv: string[], io: CliIO): Prom
   if (distTag !== undefined && tagProblem !== undefined) throw new UsageError(`--tag '${visible(distTag)}': ${tagProblem}`);
   if (str('initiator') === '') throw new UsageError('--initiator may not be empty');
   const initiator = initiatorOf(io, str('initiator'));
+  const policySha256 = str('policy-sha256');
+  if (policySha256 !== undefined && !/^[0-9a-fA-F]{64}$/.test(policySha256)) throw new UsageError('--policy-sha256 takes a 64-digit hex SHA-256 (sha256sum .pubguard/policy.json)');
   // The scan `pubguard scan` would run from here, config and baseline included: a release must
   // not pass a scan that the same project's own scan fails, nor the other way round. A config
   // or baseline that cannot be used stops the run before any step.
@@ -204,6 +215,7 @@ async function runPublish(ecosystem: Ecosystem, argv: string[], io: CliIO): Prom
     ...(v['skip-existing'] === true ? { skipExisting: true } : {}),
     ...(indexUrl === undefined ? {} : { indexUrl }),
     ...(str('policy') === undefined ? {} : { policyPath: str('policy')! }),
+    ...(policySha256 === undefined ? {} : { policySha256: policySha256.toLowerCase() }),
     ...(str('approvals') === undefined ? {} : { approvalsDir: str('approvals')! }),
     requireApprovals: v['require-approvals'] === true,
     ...(initiator === undefined ? {} : { initiator: initiator.names }),
@@ -219,6 +231,9 @@ async function runPublish(ecosystem: Ecosystem, argv: string[], io: CliIO): Prom
     ...(scan.jobs === undefined ? {} : { jobs: scan.jobs }),
     ...(io.signal ? { signal: io.signal } : {}),
     onStep,
+    onWarning: (message) => {
+      io.stderr.write(`warning: ${visible(message)}\n`);
+    },
   });
   if (result.clientOutput) io.stderr.write(result.clientOutput.endsWith('\n') ? result.clientOutput : `${result.clientOutput}\n`);
   if (format === 'json') {

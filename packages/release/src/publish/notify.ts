@@ -1,6 +1,14 @@
 import { redactValue } from '../redact.js';
 import type { ArtifactDigest } from '../statement.js';
 
+/** The policy an approvals step read (path as given, SHA-256 of its bytes), who started the release, and the keys it counted. */
+export interface PublishApprovals {
+  policy: { path: string; sha256: string };
+  /** The initiator's names, or "unknown" when nobody was named and CI did not say. */
+  initiator: string[] | 'unknown';
+  counted: { person: string; group?: string; key: string }[];
+}
+
 /** What a publish notification carries besides the Slack-compatible `text`. */
 export interface PublishNotification {
   /** One line for chat (Slack, Mattermost, Teams incoming webhooks read `text`). */
@@ -12,6 +20,8 @@ export interface PublishNotification {
   registry: string;
   artifacts: ArtifactDigest[];
   approvers: string[];
+  /** Which policy judged the approvals and the keys it counted; absent when the approvals step did not run or there was no policy. */
+  approvals?: PublishApprovals;
   /** The step that refused or failed. */
   step?: string;
   reason: string;

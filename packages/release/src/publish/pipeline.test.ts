@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fingerprint } from '@pubguard/engine';
 import { describe, expect, it } from 'vitest';
-import { npmTarball, sdist, sshKey, wheel } from '../testing/fixtures.js';
+import { canonicalStatement, buildStatement } from '../statement.js';
+import { npmTarball, sdist, sshKey, sshKeygenSign, wheel } from '../testing/fixtures.js';
 import { type CommandRunner, spawnRunner } from './clients.js';
 import { PublishError } from './errors.js';
 import { publishRelease } from './pipeline.js';
@@ -164,6 +165,82 @@ describe('publishRelease', () => {
       expect(r.status, path).toBe('dry-run');
       expect(r.steps.find((s) => s.step === 'scan')?.reason, path).toContain('1 finding accepted by the baseline');
     }
+  });
+
+  describe('approvals record', () => {
+    /** A policy of alice and bob, and bob's signed approval of acme 1.0.0, written as users would. */
+    async function approved() {
+      const { cwd, file, base } = await setup();
+      const alice = sshKey(cwd, 'id_alice');
+      const bob = sshKey(cwd, 'id_bob');
+      const policyText = JSON.stringify({ version: 1, approvers: { alice: { keys: [alice.pub] }, bob: { keys: [bob.pub] } }, rule: { minApprovers: 1 } });
+      writeFileSync(join(cwd, 'policy.json'), policyText);
+      const sha256 = createHash('sha256').update(readFileSync(file)).digest('hex');
+      const statement = buildStatement({ package: 'acme', version: '1.0.0', artifacts: [{ name: 'acme-1.0.0.tgz', sha256 }] }, 'bob', 3_600_000);
+      mkdirSync(join(cwd, 'appr'));
+      const approval = join(cwd, 'appr', 'bob.approval.json');
+      writeFileSync(approval, canonicalStatement(statement));
+      sshKeygenSign(bob.path, approval);
+      const bobKey = `SHA256:${createHash('sha256').update(Buffer.from(bob.pub.split(' ')[1]!, 'base64')).digest('base64').replace(/=+$/, '')}`;
+      const policySha = createHash('sha256').update(policyText).digest('hex');
+      return { cwd, base: { ...base, policyPath: 'policy.json', approvalsDir: 'appr', dryRun: true }, bobKey, policySha };
+    }
+    const approvalsRecord = (path: string) =>
+      readFileSync(path, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l))
+        .filter((r) => r.stage === 'publish.approvals')
+        .at(-1);
+
+    it('names the policy file, its sha256, the initiator and the key of each counted approver, in the record, the step and the notification', async () => {
+      const { base, bobKey, policySha } = await approved();
+      const bodies: string[] = [];
+      const fakeFetch = (async (_url: string, init: { body: string }) => {
+        bodies.push(init.body);
+        return new Response('', { status: 200 });
+      }) as unknown as typeof fetch;
+      const r = await publishRelease({ ...base, initiator: 'alice', notifyUrl: 'https://hooks.example.test/x', notifyOptions: { attempts: 1, fetch: fakeFetch } });
+      expect(r.status).toBe('dry-run');
+      const rec = approvalsRecord(base.auditPath);
+      expect(rec.details).toMatchObject({ policy: { path: 'policy.json', sha256: policySha }, initiator: ['alice'], counted: [{ person: 'bob', key: bobKey }] });
+      expect(r.steps.find((s) => s.step === 'approvals')?.reason).toBe(`approved by bob with key ${bobKey}; under policy policy.json (sha256 ${policySha})`);
+      expect(r.warnings).toEqual([]);
+      const body = JSON.parse(bodies[0]!) as { approvals?: unknown };
+      expect(body.approvals).toEqual({ policy: { path: 'policy.json', sha256: policySha }, initiator: ['alice'], counted: [{ person: 'bob', key: bobKey }] });
+      expect(r.approvals).toEqual(body.approvals);
+    });
+
+    it('warns, and records, when the initiator is unknown or nobody of the policy, and does not refuse', async () => {
+      const { base } = await approved();
+      const seen: string[] = [];
+      const unknown = await publishRelease({ ...base, onWarning: (m) => void seen.push(m) });
+      expect(unknown.status).toBe('dry-run');
+      expect(unknown.warnings).toEqual(['the initiator of this release is unknown (no --initiator, and not run in GitHub Actions or GitLab CI), so an approval by whoever started it counts']);
+      expect(seen).toEqual(unknown.warnings);
+      expect(approvalsRecord(base.auditPath).details).toMatchObject({ initiator: 'unknown', initiatorWarning: unknown.warnings[0] });
+
+      const bot = await publishRelease({ ...base, auditPath: `${base.auditPath}.bot`, initiator: ['github-actions[bot]'] });
+      expect(bot.status).toBe('dry-run');
+      expect(bot.warnings[0]).toContain('the initiator of this release, github-actions[bot], is not an approver in the policy');
+      expect(approvalsRecord(`${base.auditPath}.bot`).details).toMatchObject({ initiator: ['github-actions[bot]'] });
+
+      // A policy that lets the initiator approve has nobody to leave out: nothing to warn of.
+      writeFileSync(join(base.cwd, 'policy2.json'), readFileSync(join(base.cwd, 'policy.json'), 'utf8').replace('"minApprovers":1', '"minApprovers":1,"initiatorMayApprove":true'));
+      expect((await publishRelease({ ...base, policyPath: 'policy2.json' })).warnings).toEqual([]);
+    });
+
+    it('refuses a policy other than the pinned one, or none, and passes the pinned one', async () => {
+      const { base, policySha } = await approved();
+      expect((await publishRelease({ ...base, policySha256: policySha.toUpperCase() })).status).toBe('dry-run');
+      const other = 'f'.repeat(64);
+      const r = await publishRelease({ ...base, policySha256: other });
+      expect(r).toMatchObject({ status: 'refused', step: 'approvals', reason: `policy policy.json (sha256 ${policySha}) is not the pinned policy (sha256 ${other}): it was changed, or the pin is out of date` });
+      expect(approvalsRecord(base.auditPath)).toMatchObject({ outcome: 'refused', details: { pinnedSha256: other } });
+      const none = await publishRelease({ ...base, policyPath: undefined, policySha256: policySha });
+      expect(none).toMatchObject({ status: 'refused', step: 'approvals', reason: expect.stringContaining('pinned to sha256') });
+      await expect(publishRelease({ ...base, policySha256: 'abc' })).rejects.toThrow('64-digit hex');
+    });
   });
 
   it('dry run checks everything and uploads nothing', async () => {

@@ -1,12 +1,12 @@
 import { constants } from 'node:fs';
 import { copyFile, lstat } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { brokenLinkOnPath, type Finding, type ScanError, type ScanOptions, describeFsError, scanAll } from '@pubguard/engine';
 import { loadApprovalsIfPresent, verifyApprovals } from '../approvals.js';
 import { type ArtifactVersion, compareArtifactVersions, readArtifactVersions, sha256File } from '../artifacts.js';
 import { type AuditOutcome, AuditLog } from '../audit.js';
 import { AuditError } from '../errors.js';
-import { loadPolicy } from '../policy.js';
+import { isInitiator, loadPolicyFile } from '../policy.js';
 import { redactText, secretsFromEnv } from '../redact.js';
 import { type ArtifactDigest, type ReleaseSubject, inferPackageName, normaliseArtifacts } from '../statement.js';
 import { makeTempDir, removeTempDir } from '../tempdir.js';
@@ -14,7 +14,7 @@ import { checkVersionTag } from '../version.js';
 import { type ClientResult, type CommandRunner, clientFailureSummary, npmPublish, twineSkippedFiles, twineUpload } from './clients.js';
 import { PublishError } from './errors.js';
 import { type IndexFileCheck, type SimpleIndexOptions, checkIndexFiles, simpleIndexFor, simpleIndexProblem } from './simple-index.js';
-import { type NotifyOptions, type NotifyResult, type PublishNotification, describeWebhook, sendNotification, webhookProblem } from './notify.js';
+import { type NotifyOptions, type NotifyResult, type PublishApprovals, type PublishNotification, describeWebhook, sendNotification, webhookProblem } from './notify.js';
 import { type Ecosystem, NPM_REGISTRY, PYPI_REPOSITORY, checkPublishToken, publicRegistry } from './tokens.js';
 
 /** The steps of a publish, in the order they run. */
@@ -69,6 +69,11 @@ export interface PublishOptions {
   /** Policy file; when absent, `.pubguard/policy.json` is used if it exists. */
   policyPath?: string;
   approvalsDir?: string;
+  /**
+   * Lower-case hex SHA-256 the policy file must have: any other policy, or none, refuses the
+   * approvals step. Pins the trust root when the policy comes from the checkout being released.
+   */
+  policySha256?: string;
   /** Refuse when there is no policy instead of skipping the approvals step. */
   requireApprovals?: boolean;
   /** Who started the release (one name, or those of a run and its re-run); not counted as an approver unless the policy allows it. */
@@ -98,6 +103,8 @@ export interface PublishOptions {
   twineCommand?: string;
   /** Aborted on Ctrl-C: the publish stops before the next step and never starts the upload. */
   signal?: AbortSignal;
+  /** Called with each warning as it arises (the initiator cannot be left out…; awaited). */
+  onWarning?: (message: string) => void | Promise<void>;
   /** Called after each step is recorded (progress output; awaited). */
   onStep?: (step: StepOutcome) => void | Promise<void>;
   now?: () => Date;
@@ -115,6 +122,10 @@ export interface PublishResult {
   findings: Finding[];
   scanErrors: ScanError[];
   approvers: string[];
+  /** The policy (path and sha256), initiator and counted keys of the approvals step, when a policy was read. */
+  approvals?: PublishApprovals;
+  /** What the run warned of without refusing (also handed to `onWarning`). */
+  warnings: string[];
   /** Output of npm or twine, token masked. */
   clientOutput?: string;
   /** With `skipExisting`, the files twine skipped as already on the index. */
@@ -169,6 +180,7 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
   // A notification that can never be sent is found out now, not after the upload.
   const hookProblem = options.notifyUrl === undefined ? undefined : webhookProblem(options.notifyUrl);
   if (hookProblem) throw new PublishError(hookProblem);
+  if (options.policySha256 !== undefined && !/^[0-9a-fA-F]{64}$/.test(options.policySha256)) throw new PublishError('a pinned policy digest is a 64-digit hex SHA-256');
   if (options.files.length === 0) throw new PublishError('no files to publish');
   if (eco === 'npm' && options.files.length !== 1) throw new PublishError('npm publishes one tarball at a time: give exactly one .tgz');
   if (eco === 'npm' && options.skipExisting) throw new PublishError('skipping files already on the index is for PyPI uploads only: npm publishes one tarball');
@@ -189,6 +201,8 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
   let findings: Finding[] = [];
   let scanErrors: ScanError[] = [];
   let approvers: string[] = [];
+  let approvalsInfo: PublishApprovals | undefined;
+  const warnings: string[] = [];
   let clientOutput: string | undefined;
   let skipped: string[] | undefined;
   let unnamedSkips = 0;
@@ -223,6 +237,12 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
     const s = { step, outcome, reason: clean };
     steps.push(s);
     await options.onStep?.(s);
+  };
+
+  const warn = async (message: string): Promise<void> => {
+    const clean = redactText(message, secrets);
+    warnings.push(clean);
+    await options.onWarning?.(clean);
   };
 
   let stop: Stop | undefined;
@@ -329,6 +349,7 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
 
     // 3. Approvals, when a policy exists or they are required.
     stopIfInterrupted('approvals');
+    const pinned = options.policySha256?.toLowerCase();
     let policyPath = options.policyPath === undefined ? undefined : resolve(options.cwd, options.policyPath);
     if (policyPath === undefined) {
       const fallback = resolve(options.cwd, '.pubguard/policy.json');
@@ -343,26 +364,56 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
     }
     if (policyPath === undefined) {
       if (options.requireApprovals) throw new Stop('refused', 'approvals', 'approvals are required but there is no policy (.pubguard/policy.json or --policy FILE)');
+      if (pinned !== undefined) throw new Stop('refused', 'approvals', `the policy is pinned to sha256 ${pinned} but there is no policy (.pubguard/policy.json or --policy FILE)`);
       await record('approvals', 'passed', 'skipped: no policy and approvals not required');
     } else {
-      const policy = await loadPolicy(policyPath);
+      const { policy, sha256: policySha256 } = await loadPolicyFile(policyPath);
+      const policyName = relativeToCwd(options.cwd, policyPath);
+      const initiator = options.initiator === undefined ? undefined : typeof options.initiator === 'string' ? [options.initiator] : [...options.initiator];
+      approvalsInfo = { policy: { path: policyName, sha256: policySha256 }, initiator: initiator ?? 'unknown', counted: [] };
+      const underPolicy = `policy ${policyName} (sha256 ${policySha256})`;
+      // The policy is read from the checkout being released: a pin made where the tagged commit
+      // cannot change it is the only way to refuse a policy someone rewrote on that commit.
+      if (pinned !== undefined && pinned !== policySha256) {
+        const reason = `${underPolicy} is not the pinned policy (sha256 ${pinned}): it was changed, or the pin is out of date`;
+        await record('approvals', 'refused', reason, { policy: approvalsInfo.policy, pinnedSha256: pinned, initiator: approvalsInfo.initiator });
+        throw new Stop('refused', 'approvals', reason);
+      }
+      // "The initiator may not approve" can only leave out someone it can name: say so when
+      // nobody is named, or when the name is nobody of the policy (a bot, a CI user spelled
+      // otherwise), as \`approvals verify\` does, rather than let it pass in silence.
+      let initiatorWarning: string | undefined;
+      if (!policy.rule.initiatorMayApprove) {
+        if (initiator === undefined) {
+          initiatorWarning = 'the initiator of this release is unknown (no --initiator, and not run in GitHub Actions or GitLab CI), so an approval by whoever started it counts';
+        } else if (![...policy.approvers.keys()].some((p) => isInitiator(p, initiator))) {
+          const who = initiator.join(' and ');
+          initiatorWarning = `the initiator of this release, ${who}, is ${initiator.length === 1 ? 'not an approver' : 'not an approver either'} in the policy (a bot, or a name the policy spells otherwise), so no approval is left out: whoever had ${initiator.length === 1 ? 'it' : 'them'} start the release may have approved it`;
+        }
+        if (initiatorWarning !== undefined) await warn(initiatorWarning);
+      }
       const approvalsDir = resolve(options.cwd, options.approvalsDir ?? '.pubguard/approvals');
       // No directory yet simply means nobody has approved: a refusal, not a failure.
       const approvals = (await loadApprovalsIfPresent(approvalsDir)) ?? [];
-      const verdict = verifyApprovals({ subject, policy, approvals, now: now(), ...(options.initiator ? { initiator: options.initiator } : {}) });
+      const verdict = verifyApprovals({ subject, policy, approvals, now: now(), ...(initiator ? { initiator } : {}) });
       approvers = verdict.counted.map((c) => c.person);
+      approvalsInfo.counted = verdict.counted.map((c) => ({ person: c.person, ...(c.group ? { group: c.group } : {}), key: c.fingerprint }));
       const details = {
-        counted: verdict.counted.map((c) => ({ person: c.person, ...(c.group ? { group: c.group } : {}), key: c.fingerprint })),
+        policy: approvalsInfo.policy,
+        initiator: approvalsInfo.initiator,
+        ...(initiatorWarning === undefined ? {} : { initiatorWarning }),
+        counted: approvalsInfo.counted,
         rejected: verdict.rejected.map((r) => ({ file: basename(r.file), reason: r.reason })),
       };
       if (!verdict.ok) {
         const why = [...verdict.unsatisfiable.map((u) => `policy can never be met: ${u}`), ...verdict.missing.map((m) => `missing ${m}`)];
         const rejected = verdict.rejected.map((r) => `${basename(r.file)}: ${r.reason}`);
-        const reason = `${why.join('; ')}${rejected.length ? ` (not counted: ${rejected.join('; ')})` : ''}`;
+        const reason = `${why.join('; ')}${rejected.length ? ` (not counted: ${rejected.join('; ')})` : ''}; under ${underPolicy}`;
         await record('approvals', 'refused', reason, details);
         throw new Stop('refused', 'approvals', reason);
       }
-      await record('approvals', 'passed', `approved by ${verdict.counted.map((c) => `${c.person}${c.group ? ` (${c.group})` : ''}`).join(', ')}`, details);
+      const by = verdict.counted.map((c) => `${c.person}${c.group ? ` (${c.group})` : ''} with key ${c.fingerprint}`).join(', ');
+      await record('approvals', 'passed', `approved by ${by}; under ${underPolicy}`, details);
     }
 
     // 4. Token checks.
@@ -372,7 +423,7 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
       await record('token', 'refused', check.reason, { tokenEnv });
       throw new Stop('refused', 'token', check.reason);
     }
-    await record('token', 'passed', [check.reason, ...check.notes].join('; '), { tokenEnv });
+    await record('token', 'passed', [check.reason, ...check.notes].join('; '), { tokenEnv, ...(check.notes.length ? { notes: check.notes } : {}) });
 
     // 5. Re-hash right before the upload, the copy that goes out and the file it came from:
     // what goes out is what was scanned and approved, and a source that changed meanwhile
@@ -548,6 +599,7 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
       registry,
       artifacts: digests,
       approvers,
+      ...(approvalsInfo ? { approvals: approvalsInfo } : {}),
       ...(stop ? { step: stop.step } : {}),
       reason,
       ...(auditError ? { auditError } : {}),
@@ -572,6 +624,8 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
     findings,
     scanErrors,
     approvers,
+    ...(approvalsInfo ? { approvals: approvalsInfo } : {}),
+    warnings,
     ...(clientOutput === undefined ? {} : { clientOutput }),
     ...(skipped === undefined ? {} : { skipped }),
     ...(indexCheck ? { indexCheck } : {}),
@@ -621,6 +675,12 @@ function indexProblems(bad: readonly IndexFileCheck[], subject: ReleaseSubject, 
   }
   if (bad.some((f) => f.status === 'no-digest')) advice.push("Compare that file's sha256 on the index with the approved one by hand");
   return `${problems.join('; ')}. ${advice.join('. ')}`;
+}
+
+/** A file as records name it: relative to the working directory when inside it, so they read the same on every machine. */
+function relativeToCwd(cwd: string, path: string): string {
+  const rel = relative(cwd, path);
+  return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? path : rel;
 }
 
 const ORDER: PublishStep[] = ['version', 'scan', 'approvals', 'token', 'rehash', 'upload', 'notify'];
