@@ -8,6 +8,7 @@ import { runPubguard } from './helpers.js';
 const text = readFileSync(fileURLToPath(new URL('../examples/github/publish.yml', import.meta.url)), 'utf8');
 
 interface Step {
+  id?: string;
   name?: string;
   uses?: string;
   if?: string;
@@ -21,6 +22,7 @@ interface Job {
   permissions?: Record<string, string>;
   environment?: string;
   env?: Record<string, string>;
+  outputs?: Record<string, string>;
   steps: Step[];
 }
 interface Workflow {
@@ -139,7 +141,31 @@ describe('examples/github/publish.yml', () => {
       expect(downloaded.filter((d) => before.includes(d)), name).not.toEqual([]);
     }
     // The last job checks the whole chain before it keeps it.
-    expect(pubguardLines(wf.jobs.publish!)).toContain(`pubguard audit verify ${log}`);
+    expect(pubguardLines(wf.jobs.publish!).some((l) => l === `pubguard audit verify ${log}` || l.startsWith(`pubguard audit verify ${log} `))).toBe(true);
+  });
+
+  it('checks the log each job takes up against a head the job before it gave as a job output', () => {
+    // Whoever can write the log can recompute its chain: only a head from elsewhere tells.
+    for (const [name, job] of jobs) {
+      if (needsOf(job).length === 0) continue;
+      const step = job.steps.find((s) => /^pubguard audit verify \S+ --head "\$([A-Z_]+)"$/.test(s.run ?? ''));
+      expect(step, name).toBeDefined();
+      const variable = /--head "\$([A-Z_]+)"/.exec(step!.run!)![1]!;
+      const source = /^\$\{\{ needs\.([a-z-]+)\.outputs\.([a-z_]+) \}\}$/.exec(step!.env?.[variable] ?? '');
+      expect(source, name).not.toBeNull();
+      const [, from, output] = source!;
+      expect(needsOf(job), name).toContain(from);
+      // The output is the head of the log that job uploaded, taken after its last record.
+      const given = wf.jobs[from!]!.outputs?.[output!];
+      const id = /^\$\{\{ steps\.([a-z-]+)\.outputs\.([a-z_]+) \}\}$/.exec(given ?? '');
+      expect(id, `${from}.outputs.${output}`).not.toBeNull();
+      const steps = wf.jobs[from!]!.steps;
+      const at = steps.findIndex((s) => s.id === id![1]);
+      expect(steps[at]?.run, from).toMatch(/pubguard audit verify \S+ --format json/);
+      expect(steps[at]?.run, from).toContain(`${id![2]}=`);
+      const lastWriter = steps.findLastIndex((s) => /pubguard (version check|confirm|approvals verify|publish (npm|pypi)) /.test(s.run ?? '') && !(s.run ?? '').includes('--no-audit'));
+      expect(at, from).toBeGreaterThan(lastWriter);
+    }
   });
 
   it('gives each pubguard command only options it takes', async () => {
