@@ -79,13 +79,18 @@ export function writeJson(io: CliIO, value: unknown): void {
 const VERIFY_HELP = `Usage: pubguard audit verify [FILE] [--head HASH] [--format text|json]
 
 Checks the hash chain of an audit log (default ${DEFAULT_AUDIT_PATH}): every record's
-own hash and its link to the record before it. Finds edited, deleted, inserted and
-reordered records. A log cut short at the end still forms a valid chain, so keep the head
-hash this command prints somewhere else (a CI artifact, a release note) and pass it back
-with --head: the log must still contain that record.
+own hash and its link to the record before it. Without --head this proves only that the
+log is consistent, not that it is the log that was written: the chain has no key, so
+anyone who can write the file can edit, delete or add records and recompute every hash
+after them, and a log cut short at the end is a valid chain too. Keep a head somewhere
+the next writer of the log cannot change, and pass it back with --head: the log must
+still hold that record, unchanged up to it. Such a place: the \`audit head\` publish
+prints and its notification's auditHead, a CI job output that a later job compares
+(examples/github/publish.yml), a release note. Records after the last head kept can
+still be rewritten.
 
 Options:
-      --head HASH    the head printed by an earlier verify; refuse if it is gone
+      --head HASH    a head printed by an earlier verify or publish; refuse if it is gone
   -f, --format FMT   text (default) or json
 
 Exit codes: 0 intact, 1 tampered or truncated, 2 usage error or unreadable log.
