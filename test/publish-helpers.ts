@@ -25,11 +25,11 @@ export function assertNoToken(token: string, texts: Record<string, string>): str
 }
 
 /** The records of an audit log. */
-export function auditRecords(path: string): { stage: string; outcome: string; reason: string }[] {
+export function auditRecords(path: string): { stage: string; outcome: string; reason: string; details?: Record<string, unknown> }[] {
   return readFileSync(path, 'utf8')
     .split('\n')
     .filter(Boolean)
-    .map((l) => JSON.parse(l) as { stage: string; outcome: string; reason: string });
+    .map((l) => JSON.parse(l) as { stage: string; outcome: string; reason: string; details?: Record<string, unknown> });
 }
 
 /**
