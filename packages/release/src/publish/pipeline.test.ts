@@ -99,6 +99,15 @@ describe('publishRelease', () => {
     expect(existsSync(handed ?? file)).toBe(false);
   });
 
+  it("names an artifact it refuses by the path given, not by the private copy's", async () => {
+    const { cwd, base } = await setup();
+    const odd = join(cwd, 'acme-2.0.0.tgz');
+    writeFileSync(odd, 'not a tarball');
+    const r = await publishRelease({ ...base, files: [odd], tag: 'v2.0.0', dryRun: true });
+    expect(r).toMatchObject({ status: 'refused', step: 'version' });
+    expect(r.reason).toBe(`${odd} is neither a gzip tarball (npm package, sdist) nor a zip (wheel)`);
+  });
+
   it('names a file it cannot read by its own path, in words', async () => {
     const { cwd, base } = await setup();
     const missing = await publishRelease({ ...base, files: ['dist/acme-1.0.0.tgz'] });

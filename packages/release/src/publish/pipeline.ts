@@ -288,7 +288,9 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
     try {
       versions = await readArtifactVersions(staged);
     } catch (error) {
-      throw new Stop('refused', 'version', (error as Error).message);
+      // Named by the paths the user gave: the private copies' would only confuse.
+      const message = staged.reduce((text, copy, i) => text.split(copy).join(options.files[i] ?? copy), (error as Error).message);
+      throw new Stop('refused', 'version', message);
     }
     const wrongKind = versions.filter((v) => (eco === 'npm' ? v.kind !== 'npm' : v.kind === 'npm'));
     if (wrongKind.length) {
