@@ -21,7 +21,8 @@ Options:
       --no-v-prefix       accept a tag without the leading v
 ${gateHelp(26)}
 
-Exit codes: 0 accepted, 1 refused, 2 usage error or an unreadable artifact.
+Exit codes: 0 accepted, 1 refused, 2 usage error, an unreadable artifact, or one whose
+metadata npm or twine could read from another member than the one checked.
 
 Examples:
   pubguard version check "$GITHUB_REF" dist/*.tgz dist/*.whl dist/*.tar.gz
