@@ -26,20 +26,27 @@ export function compareRulePriority(a: RulePriority, b: RulePriority): number {
  */
 export function dropOverlapping<T>(items: readonly T[], spanOf: (item: T) => readonly [number, number], ruleOf: (item: T) => RulePriority): T[] {
   const sorted = [...items].sort((a, b) => spanOf(a)[0] - spanOf(b)[0] || compareRulePriority(ruleOf(a), ruleOf(b)));
+  // Taken in order of start, the kept non-empty spans never overlap one another, so only the
+  // last one kept can reach past the current start: one comparison per finding instead of a
+  // pass over all kept ones, which made a file with tens of thousands of findings take minutes.
   const kept: T[] = [];
+  const dropped = new Uint8Array(sorted.length);
+  let last = -1;
+  let lastEnd = 0;
   for (const item of sorted) {
     const [start, end] = spanOf(item);
-    if (end <= start) {
+    // Written so a NaN bound also counts as empty: such a span overlaps nothing.
+    if (!(end > start)) {
       kept.push(item);
       continue;
     }
-    const rivals = kept.filter((k) => {
-      const [ks, ke] = spanOf(k);
-      return ke > ks && ks < end && start < ke;
-    });
-    if (rivals.some((r) => compareRulePriority(ruleOf(r), ruleOf(item)) <= 0)) continue;
-    for (const r of rivals) kept.splice(kept.indexOf(r), 1);
+    if (last >= 0 && lastEnd > start) {
+      if (compareRulePriority(ruleOf(kept[last] as T), ruleOf(item)) <= 0) continue;
+      dropped[last] = 1;
+    }
+    last = kept.length;
+    lastEnd = end;
     kept.push(item);
   }
-  return kept.sort((a, b) => spanOf(a)[0] - spanOf(b)[0]);
+  return kept.filter((_, i) => dropped[i] === 0).sort((a, b) => spanOf(a)[0] - spanOf(b)[0]);
 }
