@@ -52,17 +52,28 @@ export function isPathOnlyRule(rule: CompiledRule): boolean {
   return rule.source === '' && (rule.paths?.length ?? 0) > 0;
 }
 
+/** How many of an entry path's leading directories `pathFindingTarget` tries as the target. */
+export const MAX_TARGET_DEPTH = 64;
+
+/** The longest parent, in characters, that `pathFindingTarget` tries as the target. */
+export const MAX_TARGET_LENGTH = 4096;
+
 /**
  * What a path-only rule reports for an entry path: the entry itself, or, for a rule about a
  * whole directory (`.git/`), the shortest parent whose every child the rule matches, so the
- * directory is reported once rather than for every file in it.
+ * directory is reported once rather than for every file in it. Only parents among the first
+ * `MAX_TARGET_DEPTH` directories and up to `MAX_TARGET_LENGTH` characters are tried; a
+ * directory deeper than that is reported file by file.
  */
 export function pathFindingTarget(rule: CompiledRule, entryPath: string): string {
-  const segments = entryPath.split('/');
-  for (let n = 1; n < segments.length; n++) {
-    const parent = segments.slice(0, n).join('/');
+  // Each parent tried costs a glob match over its length, so trying all of them is quadratic
+  // in the path; an archive entry's name can hold millions of segments (a PAX path of
+  // `a/a/a/…`), while real directories sit far above both limits.
+  let slash = entryPath.indexOf('/');
+  for (let depth = 1; slash >= 0 && depth <= MAX_TARGET_DEPTH && slash <= MAX_TARGET_LENGTH; depth++) {
+    const parent = entryPath.slice(0, slash);
     if (ruleAppliesToPath(rule, `${parent}/x`)) return parent;
+    slash = entryPath.indexOf('/', slash + 1);
   }
   return entryPath;
 }
-
