@@ -938,9 +938,120 @@ describe('broken inputs', () => {
     z.writeUInt32LE(z.length + 1000, centralHeaders(z)[0]! + 42);
     const s = await one('pastend.zip', z);
     expect(files(s)).toContain('broken/pastend.zip!b.txt');
-    expect(errors(s)).toMatchObject([{ path: 'broken/pastend.zip!a.txt', kind: 'corrupt' }]);
+    // a.txt's own local entry is then listed by no directory record.
+    expect(errors(s)).toMatchObject([
+      { path: 'broken/pastend.zip!a.txt', kind: 'corrupt' },
+      { path: 'broken/pastend.zip', kind: 'corrupt', message: expect.stringMatching(/^\d+ bytes of the zip belong to no entry its directory lists \(bytes 0-/) },
+    ]);
     const cut = await one('cut.zip', z.subarray(0, z.length - 10));
     expect(errors(cut)).toMatchObject([{ path: 'broken/cut.zip', kind: 'corrupt', message: expect.stringMatching(/end-of-central-directory/) }]);
+  });
+
+  describe('zip entries that share bytes, and bytes no entry lists', () => {
+    /** A zip of one deflated local entry that `records` directory records (f0.txt, f1.txt, …) all point at. */
+    function sharedZip(records: number, data: Buffer): Buffer {
+      const comp = deflateRawSync(data);
+      const local = Buffer.alloc(30 + 6);
+      local.writeUInt32LE(0x04034b50, 0);
+      local.writeUInt16LE(20, 4);
+      local.writeUInt16LE(8, 8);
+      local.writeUInt32LE(crc32(data), 14);
+      local.writeUInt32LE(comp.length, 18);
+      local.writeUInt32LE(data.length, 22);
+      local.writeUInt16LE(6, 26);
+      local.write('f0.txt', 30, 'latin1');
+      const central = Array.from({ length: records }, (_, i) => {
+        const name = Buffer.from(`f${i}.txt`);
+        const c = Buffer.alloc(46);
+        c.writeUInt32LE(0x02014b50, 0);
+        c.writeUInt16LE(20, 4);
+        c.writeUInt16LE(20, 6);
+        c.writeUInt16LE(8, 10);
+        c.writeUInt32LE(crc32(data), 16);
+        c.writeUInt32LE(comp.length, 20);
+        c.writeUInt32LE(data.length, 24);
+        c.writeUInt16LE(name.length, 28);
+        return Buffer.concat([c, name]);
+      });
+      const cd = Buffer.concat(central);
+      const eocd = Buffer.alloc(22);
+      eocd.writeUInt32LE(0x06054b50, 0);
+      eocd.writeUInt16LE(records, 8);
+      eocd.writeUInt16LE(records, 10);
+      eocd.writeUInt32LE(cd.length, 12);
+      eocd.writeUInt32LE(local.length + comp.length, 16);
+      return Buffer.concat([local, comp, cd, eocd]);
+    }
+
+    /** `zip` with `bytes` inserted at `at`, and the offsets of what follows moved to match. */
+    function inserted(zip: Buffer, at: number, bytes: Buffer): Buffer {
+      const out = Buffer.concat([zip.subarray(0, at), bytes, zip.subarray(at)]);
+      for (const c of centralHeaders(out)) {
+        const off = out.readUInt32LE(c + 42);
+        if (off >= at) out.writeUInt32LE(off + bytes.length, c + 42);
+      }
+      const eocd = out.lastIndexOf('PK\x05\x06', undefined, 'latin1');
+      out.writeUInt32LE(out.readUInt32LE(eocd + 16) + bytes.length, eocd + 16);
+      return out;
+    }
+
+    it('reads entries that share one local entry once, and reports them', async () => {
+      const data = Buffer.from('shared entry text '.repeat(1000));
+      const s = await one('shared.zip', sharedZip(50, data));
+      expect(files(s).filter((f) => f.startsWith('broken/shared.zip!'))).toEqual(['broken/shared.zip!f0.txt']);
+      expect(errors(s)).toMatchObject([
+        {
+          path: 'broken/shared.zip',
+          kind: 'corrupt',
+          message: expect.stringMatching(/^zip entries overlap: "f1\.txt" \(bytes 0-\d+\) shares bytes with "f0\.txt" .*; 49 entries in all overlap another and were not read/),
+        },
+      ]);
+    });
+
+    it('reports an entry whose local entry starts inside another', async () => {
+      const data = Buffer.from('x'.repeat(200));
+      const z = sharedZip(2, data);
+      const c1 = centralHeaders(z)[1]!;
+      z.writeUInt32LE(20, c1 + 42);
+      const s = await one('inside.zip', z);
+      expect(errors(s)).toMatchObject([{ path: 'broken/inside.zip', kind: 'corrupt', message: expect.stringMatching(/^zip entries overlap: "f1\.txt" \(bytes 20-50\)/) }]);
+    });
+
+    it('accepts entries listed in another order than their data, in many blocks', async () => {
+      const specs = Array.from({ length: 1500 }, (_, i) => ({ name: `e${i}.txt`, data: `entry ${i}` }));
+      const z = await zipOf(specs);
+      const heads = centralHeaders(z);
+      const eocd = z.lastIndexOf('PK\x05\x06', undefined, 'latin1');
+      const records = heads.map((h, i) => z.subarray(h, heads[i + 1] ?? eocd));
+      // Middle-out order: every insert lands between spans already seen.
+      const order = records.map((_, i) => i).sort((a, b) => Math.abs(a - 750) - Math.abs(b - 750) || a - b);
+      const out = Buffer.concat([z.subarray(0, heads[0]), ...order.map((i) => records[i]!), z.subarray(eocd)]);
+      const s = await one('order.zip', out);
+      expect(errors(s)).toEqual([]);
+      expect(files(s).filter((f) => f.startsWith('broken/order.zip!'))).toHaveLength(1500);
+    });
+
+    it('reports a local entry the directory leaves out, wherever it is, and data between entries', async () => {
+      const good = await zipOf([{ name: 'ok.txt', data: 'hello' }, { name: 'two.txt', data: 'world' }]);
+      const hidden = await zipOf([{ name: 'hidden.js', data: 'const hidden = 1;\n' }]);
+      const local = hidden.subarray(0, centralHeaders(hidden)[0]);
+      const [c0, c1] = centralHeaders(good);
+      const second = good.readUInt32LE(c1! + 42);
+      const cases: [string, Buffer, number][] = [
+        ['first', inserted(good, 0, local), 0],
+        ['between', inserted(good, second, local), second],
+        ['last', inserted(good, c0!, local), c0!],
+        ['plain', inserted(good, second, Buffer.from('plain text between entries')), second],
+      ];
+      for (const [name, z, at] of cases) {
+        const s = await one(`gap-${name}.zip`, z);
+        expect(files(s)).toContain(`broken/gap-${name}.zip!ok.txt`);
+        expect(files(s)).toContain(`broken/gap-${name}.zip!two.txt`);
+        expect(errors(s)).toMatchObject([{ path: `broken/gap-${name}.zip`, kind: 'corrupt', message: expect.stringContaining(`of the zip belong to no entry its directory lists (bytes ${at}-`) }]);
+      }
+      // Data descriptors after each entry's data (yazl writes them) are no gap.
+      expect(errors(await one('gap-none.zip', good))).toEqual([]);
+    });
   });
 
   it('zip entry with a wrong CRC', async () => {

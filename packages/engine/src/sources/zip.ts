@@ -284,6 +284,7 @@ async function* readZip(ctx: ArtifactCtx, chain: string[], depth: number, zf: ya
   });
   const { maxEntries, maxEntryBytes, maxCompressionRatio, ratioThresholdBytes } = ctx.limits;
   const dups = new DuplicateTracker();
+  const layout = new ZipLayout(range, centralDirectoryOffset(zf));
   let count = 0;
   // What the entries read make, handed on in batches.
   const held = new HeldItems();
@@ -316,6 +317,10 @@ async function* readZip(ctx: ArtifactCtx, chain: string[], depth: number, zf: ya
       held.keep(checkSetuid(ec, name, mode));
       held.keep(checkDevice(ec, name, type));
       if (!directory && type !== 'symlink') held.keep(dups.check(ec, name, `${entry.uncompressedSize} bytes, CRC-32 ${hex(entry.crc32)}`));
+      // An entry whose bytes another entry already claimed is not read again: many directory
+      // records pointing at one compressed stream multiply the work without any entry
+      // reaching the ratio limit.
+      if (!layout.add(entry, name)) continue;
       if (directory) continue;
 
       if (entry.isEncrypted() || (entry.generalPurposeBitFlag & 0x40) !== 0) {
@@ -389,12 +394,197 @@ async function* readZip(ctx: ArtifactCtx, chain: string[], depth: number, zf: ya
     }
   } catch (err) {
     // What was read before a stop still goes on, ahead of the stop.
+    layout.report(held, chain, false);
     const batch = held.take();
     if (batch) yield batch;
     throw err;
   }
+  layout.report(held, chain, true);
   const batch = held.take();
   if (batch) yield batch;
+}
+
+/** Where the central directory starts, as yauzl found it (it starts reading entries there), if known. */
+function centralDirectoryOffset(zf: yauzl.ZipFile): number | undefined {
+  // Not typed as a number by @types/yauzl, but yauzl keeps the directory's offset there until the first entry is read.
+  const cursor: unknown = (zf as unknown as { readEntryCursor: unknown }).readEntryCursor;
+  return typeof cursor === 'number' ? cursor : undefined;
+}
+
+/** Bytes of one entry in the zip: from its local header to the end of its data. */
+interface Span {
+  start: number;
+  end: number;
+  name: string;
+  /** Whether a data descriptor (12 to 24 bytes) follows the data. */
+  descriptor: boolean;
+}
+
+/** Spans a block of the sorted list holds before it is split in two. */
+const SPAN_BLOCK = 512;
+
+const LOCAL_HEADER_BYTES = 30;
+const LOCAL_HEADER_SIGNATURE = 0x04034b50;
+const DESCRIPTOR_SIGNATURE = 0x08074b50;
+
+/**
+ * Which bytes of a zip its entries use. Entries must not share bytes (a zip bomb of many
+ * directory records pointing at one compressed stream), and every byte before the central
+ * directory must belong to an entry: a local entry the directory leaves out, or data between
+ * entries, ships in the file but no zip reader lists it.
+ *
+ * The spans are kept sorted in blocks: entries mostly come in file order (an append), and an
+ * insert elsewhere moves at most a block, so a hostile order costs no quadratic time.
+ */
+class ZipLayout {
+  private blocks: Span[][] = [];
+  private overlap: { span: Span; other: Span } | undefined;
+  private overlaps = 0;
+
+  constructor(
+    private readonly range: ReadRange,
+    private readonly directoryStart: number | undefined,
+  ) {}
+
+  /** Adds an entry's span; false, and the entry is to be skipped, when it overlaps one added before. */
+  add(entry: yauzl.Entry, name: string): boolean {
+    const span = this.spanOf(entry, name);
+    const blocks = this.blocks;
+    if (blocks.length === 0) {
+      blocks.push([span]);
+      return true;
+    }
+    // The last block whose first span starts at or before this one (the first block if none).
+    let lo = 0;
+    let hi = blocks.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (((blocks[mid] as Span[])[0] as Span).start <= span.start) lo = mid;
+      else hi = mid - 1;
+    }
+    const b = lo;
+    const block = blocks[b] as Span[];
+    // Where it goes in the block: after every span that starts at or before it.
+    let p = block.length;
+    if ((block[p - 1] as Span).start > span.start) {
+      let l = 0;
+      let h = block.length - 1;
+      while (l < h) {
+        const mid = (l + h) >> 1;
+        if ((block[mid] as Span).start > span.start) h = mid;
+        else l = mid + 1;
+      }
+      p = l;
+    }
+    const before = p > 0 ? block[p - 1] : undefined;
+    const after = p < block.length ? block[p] : blocks[b + 1]?.[0];
+    const other = before !== undefined && before.end > span.start ? before : after !== undefined && after.start < span.end ? after : undefined;
+    if (other !== undefined) {
+      this.overlap ??= { span, other };
+      this.overlaps++;
+      return false;
+    }
+    block.splice(p, 0, span);
+    if (block.length > 2 * SPAN_BLOCK) blocks.splice(b + 1, 0, block.splice(SPAN_BLOCK));
+    return true;
+  }
+
+  /**
+   * Adds the events for what was found: entries that overlap, and (once every entry was read,
+   * `complete`) bytes no entry uses.
+   */
+  report(held: HeldItems, chain: readonly string[], complete: boolean): void {
+    const o = this.overlap;
+    if (o !== undefined) {
+      this.overlap = undefined;
+      const more = this.overlaps > 1 ? `; ${countOf(this.overlaps, 'entry', 'entries')} in all overlap another and were not read` : '';
+      held.add({
+        kind: 'error',
+        error: problem(
+          chain,
+          'corrupt',
+          `zip entries overlap: "${o.span.name}" (bytes ${o.span.start}-${o.span.end}) shares bytes with "${o.other.name}" (bytes ${o.other.start}-${o.other.end}), so it was not read${more}; entries that share their data are a zip bomb or a damaged archive, rebuild it`,
+          'archive',
+        ).event,
+      });
+    }
+    if (!complete) return;
+    const gaps = this.gaps();
+    const first = gaps[0];
+    if (first === undefined) return;
+    const total = gaps.reduce((n, [from, to]) => n + (to - from), 0);
+    const more = gaps.length > 1 ? ` and ${countOf(gaps.length - 1, 'other range', 'other ranges')}` : '';
+    held.add({
+      kind: 'error',
+      error: problem(
+        chain,
+        'corrupt',
+        `${countOf(total, 'byte', 'bytes')} of the zip belong to no entry its directory lists (bytes ${first[0]}-${first[1]}${more}): a local entry left out of the directory, or data between entries, ships in the file but zip readers skip it; it was not scanned, rebuild the archive`,
+        'archive',
+      ).event,
+    });
+  }
+
+  /** Byte ranges [from, to) before the central directory that no entry uses. */
+  private gaps(): [number, number][] {
+    const out: [number, number][] = [];
+    // Offsets past the directory (a damaged entry pointing beyond it) leave no gap of their own.
+    const end = this.directoryStart ?? Number.POSITIVE_INFINITY;
+    let at = 0;
+    let prev: Span | undefined;
+    for (const block of this.blocks) {
+      for (const s of block) {
+        const to = Math.min(s.start, end);
+        if (to > at && !this.excused(prev, at, to)) out.push([at, to]);
+        at = Math.max(at, s.end);
+        prev = s;
+      }
+    }
+    if (end !== Number.POSITIVE_INFINITY && end > at && !this.excused(prev, at, end)) out.push([at, end]);
+    return out;
+  }
+
+  /**
+   * Whether bytes [from, to) no entry uses are expected there: an entry's data descriptor, or,
+   * before the first entry, a stub that was scanned as a plain file (a self-extracting archive,
+   * whose offsets count from the file's start). A zip read from its first byte starts with a
+   * local header, so bytes there that no entry claims are a hidden entry.
+   */
+  private excused(prev: Span | undefined, from: number, to: number): boolean {
+    const n = to - from;
+    if (prev === undefined) return !this.startsWith(from, LOCAL_HEADER_SIGNATURE);
+    if (!prev.descriptor) return false;
+    return this.startsWith(from, DESCRIPTOR_SIGNATURE) ? n === 16 || n === 24 : n === 12 || n === 20;
+  }
+
+  /** Whether the four bytes at `at` are the signature. */
+  private startsWith(at: number, signature: number): boolean {
+    try {
+      const b = this.range(at, at + 4);
+      return b.length === 4 && b.readUInt32LE(0) === signature;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * An entry's span, from its local header: a header that cannot be read counts as its fixed
+   * part only (reading the entry then reports the damage).
+   */
+  private spanOf(entry: yauzl.Entry, name: string): Span {
+    const start = entry.relativeOffsetOfLocalHeader;
+    const descriptor = (entry.generalPurposeBitFlag & 0x08) !== 0;
+    let end = start + LOCAL_HEADER_BYTES;
+    try {
+      const h = this.range(start, start + LOCAL_HEADER_BYTES);
+      if (h.length === LOCAL_HEADER_BYTES && h.readUInt32LE(0) === LOCAL_HEADER_SIGNATURE) {
+        end += h.readUInt16LE(26) + h.readUInt16LE(28) + entry.compressedSize;
+      }
+    } catch {
+      // Past the end of the file: reading the entry reports it.
+    }
+    return { start, end, name, descriptor };
+  }
 }
 
 /**
