@@ -14,13 +14,13 @@ describe('pubguard rules list', () => {
     const io = memoryIO();
     expect((await rulesListCommand.run([], io)).exitCode).toBe(0);
     expect(io.out()).toMatch(/^github-classic-token\s+critical\s+GitHub token/m);
-    expect(io.out()).toMatch(/^\d+ rules and 5 archive-structure checks, which cannot be disabled\n$/m);
+    expect(io.out()).toMatch(/^\d+ rules and 6 archive-structure checks, which cannot be disabled\n$/m);
   });
   it('lists the archive-structure checks a scan runs, marked as such, in text and JSON', async () => {
     const io = memoryIO();
     await rulesListCommand.run([], io);
     expect(io.out()).toMatch(/^archive-path-traversal\s+high\s+Archive entry path escapes the extraction directory \(structure check\)$/m);
-    for (const id of ['archive-link-outside', 'archive-device-file', 'archive-setuid', 'archive-duplicate-entry']) expect(io.out()).toMatch(new RegExp(`^${id} `, 'm'));
+    for (const id of ['archive-link-outside', 'archive-device-file', 'archive-setuid', 'archive-duplicate-entry', 'archive-nonfile-data']) expect(io.out()).toMatch(new RegExp(`^${id} `, 'm'));
     const json = memoryIO();
     await rulesListCommand.run(['-f', 'json'], json);
     const rows = JSON.parse(json.out()) as Array<{ id: string; source: string; disableable: boolean }>;
@@ -82,7 +82,7 @@ describe('pubguard rules with a settings file', () => {
     const lines = io.out().trimEnd().split('\n');
     expect(lines.some((l) => l.startsWith('npm-access-token '))).toBe(false);
     expect(lines.at(-2)).toMatch(/^acme-key\s+high\s+Acme API key \(custom\)$/);
-    expect(lines.at(-1)).toBe(`${builtinRuleDefinitions().length} rules (1 custom, 1 built-in disabled; from ${join('..', '..', CONFIG_FILE_NAME)}) and 5 archive-structure checks, which cannot be disabled`);
+    expect(lines.at(-1)).toBe(`${builtinRuleDefinitions().length} rules (1 custom, 1 built-in disabled; from ${join('..', '..', CONFIG_FILE_NAME)}) and 6 archive-structure checks, which cannot be disabled`);
   });
 
   it('warns on every scan, as rules check does, of a custom rule without examples none of whose keywords its pattern can match', async () => {
@@ -107,7 +107,7 @@ describe('pubguard rules with a settings file', () => {
     const io = memoryIO({ cwd: dir });
     expect((await rulesListCommand.run([], io)).exitCode).toBe(0);
     const count = builtinRuleDefinitions().length - 1;
-    expect(io.out().trimEnd().split('\n').at(-1)).toBe(`${count} rules (0 custom, 1 built-in disabled; from ${CONFIG_FILE_NAME}) and 5 archive-structure checks, which cannot be disabled`);
+    expect(io.out().trimEnd().split('\n').at(-1)).toBe(`${count} rules (0 custom, 1 built-in disabled; from ${CONFIG_FILE_NAME}) and 6 archive-structure checks, which cannot be disabled`);
     const check = memoryIO({ cwd: dir });
     expect((await rulesCheckCommand.run([], check)).exitCode).toBe(0);
     expect(check.out()).toBe(`rules check: ${count} rules (0 custom, 1 built-in disabled; from ${CONFIG_FILE_NAME}), no problems\n`);
@@ -118,7 +118,7 @@ describe('pubguard rules with a settings file', () => {
     const io = memoryIO({ cwd: dir });
     expect((await rulesListCommand.run(['--config', 'other.json', '--format', 'json'], io)).exitCode).toBe(0);
     const rows = JSON.parse(io.out()) as Array<Record<string, unknown>>;
-    expect(rows.length).toBe(builtinRuleDefinitions().length + 5 + 1);
+    expect(rows.length).toBe(builtinRuleDefinitions().length + 6 + 1);
     expect(rows.find((r) => r.id === 'npm-access-token')?.source).toBe('builtin');
     const { pattern: _pattern, ...shown } = acme;
     expect(rows.at(-1)).toEqual({ ...shown, confidence: 'medium', description: '', references: [], source: 'custom', disableable: false });

@@ -45,6 +45,13 @@ export const STRUCTURE_RULES: readonly StructureRule[] = [
     severity: 'high',
     description: 'The same entry name twice with different content: extractors disagree on which copy wins, so what was reviewed may not be what gets installed.',
   },
+  {
+    id: 'archive-nonfile-data',
+    title: 'Archive link or device entry carries data',
+    severity: 'high',
+    description:
+      "A tar link, device or FIFO entry with a size above zero: tar-stream skips that many bytes as its data, while Python's tarfile (pip, for sdists) and GNU tar read them as further entries and extract those.",
+  },
 ];
 
 const TITLES = new Map(STRUCTURE_RULES.map((r) => [r.id, r.title]));
@@ -150,6 +157,21 @@ export function checkDevice(chain: string[], name: string, type: UnixType): Sour
     chain,
     'archive-device-file',
     `entry "${name}" is ${what}: extracting it as root creates a special file, which a package never needs`,
+  );
+}
+
+/**
+ * A finding for a tar link, device or FIFO entry whose header gives it data. Readers disagree
+ * on where the next header is: tar-stream skips the data, Python's tarfile and GNU
+ * tar (extracting) read the next block as a header, so the data can hold whole entries that
+ * one side extracts and the other never sees.
+ */
+export function checkNonFileData(chain: string[], name: string, type: string, size: number): SourceStructure {
+  const what = type === 'symlink' ? 'symbolic link' : type === 'link' ? 'hard link' : type === 'fifo' ? 'FIFO' : type.replace('-', ' ');
+  return structureFinding(
+    chain,
+    'archive-nonfile-data',
+    `${what} "${name}" carries ${size} bytes of data: tar-stream skips them, Python's tarfile (pip, for sdists) and GNU tar read them as further entries and extract those; they are scanned as the content of "${name}"`,
   );
 }
 

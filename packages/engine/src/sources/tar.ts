@@ -2,7 +2,7 @@ import type { Extract, Header } from 'tar-stream';
 import type { SourceItem } from './types.js';
 import { HeldItems } from './held.js';
 import type { ArtifactCtx } from './context.js';
-import { checkDevice, checkLink, checkName, checkSetuid, decodeLatin1Name, DuplicateTracker } from './checks.js';
+import { checkDevice, checkLink, checkName, checkNonFileData, checkSetuid, decodeLatin1Name, DuplicateTracker } from './checks.js';
 import { countOf, errorMessage, formatBytes, limitStop, problem, Stop } from './errors.js';
 import { holdWhole, openWhole, WHOLE_ENTRY_BYTES } from './open.js';
 import { readableChunks, startPump, type WritableLike } from './stream.js';
@@ -40,7 +40,7 @@ export async function* readTar(
   const extract = (tarExtract as unknown as ExtractFactory)({ filenameEncoding: 'latin1', allowUnknownFormat: true });
   let fed = 0;
   const { maxEntries, maxEntryBytes } = ctx.limits;
-  const entries = new TarEntries(extract, (h) => isRegular(h) && h.size <= maxEntryBytes, Math.min(WHOLE_ENTRY_BYTES, maxEntryBytes));
+  const entries = new TarEntries(extract, (h) => (isRegular(h) || skipsData(h)) && h.size <= maxEntryBytes, Math.min(WHOLE_ENTRY_BYTES, maxEntryBytes));
   const pump = startPump(input, extract as unknown as WritableLike, (n) => {
     fed += n;
   });
@@ -82,8 +82,12 @@ export async function* readTar(
       if (h.type === 'character-device' || h.type === 'block-device' || h.type === 'fifo') {
         held.keep(checkDevice(ec, name, h.type));
       }
-      if (!isRegular(h)) continue;
-      held.keep(dups.check(ec, name, `${h.size} bytes`));
+      // Bytes tar-stream takes for a link's or device's data are entries to Python and GNU tar:
+      // they are read as an entry below it (a tar there is read as one), so they are scanned.
+      const skipped = skipsData(h);
+      if (skipped) held.keep(checkNonFileData(ec, name, h.type as string, h.size));
+      else if (!isRegular(h)) continue;
+      else held.keep(dups.check(ec, name, `${h.size} bytes`));
       if (h.size > maxEntryBytes) {
         // Its data was drained as tar-stream went past it.
         const e = limitStop(ec, 'maxEntryBytes', `entry is ${formatBytes(h.size)}, larger than ${formatBytes(maxEntryBytes)}; it was not read`, String(maxEntryBytes), 'entry');
@@ -126,6 +130,17 @@ export async function* readTar(
  */
 function isRegular(h: Header): boolean {
   return h.type === 'file' || h.type === 'contiguous-file' || (h.type as string | null) === null;
+}
+
+/**
+ * Link, device and FIFO entries with a size: tar-stream skips that many bytes after the header,
+ * where Python's tarfile and GNU tar read the next header. (A directory's size is not skipped by
+ * tar-stream either, so nothing is hidden there.)
+ */
+function skipsData(h: Header): boolean {
+  if (!(h.size > 0)) return false;
+  const t = h.type as string | null;
+  return t === 'link' || t === 'symlink' || t === 'character-device' || t === 'block-device' || t === 'fifo';
 }
 
 /** An entry as `TarEntries` hands it out: its header, and its bytes read whole or its stream. */
