@@ -4,7 +4,7 @@ import type { SourceItem } from './types.js';
 import { noteFreshBytes } from './collect.js';
 import { type ArtifactCtx, ratioStop } from './context.js';
 import { DETECT_BYTES, detectKind } from './detect.js';
-import { errorCode, errorMessage, joinChain, problem, Stop } from './errors.js';
+import { errorCode, errorMessage, formatBytes, joinChain, problem, Stop } from './errors.js';
 import { once, Peekable } from './stream.js';
 import { openWhole } from './open.js';
 import { readTar } from './tar.js';
@@ -273,9 +273,12 @@ class GzipMembers {
         this.trailingAt = at;
         return undefined;
       }
-      const h = gzipHeaderLength(head, head.length < want || want >= MAX_HEADER_BYTES);
+      const capped = want >= MAX_HEADER_BYTES && head.length >= want;
+      const h = gzipHeaderLength(head, head.length < want || capped);
       if (typeof h === 'number') return h;
       if (h === 'short') continue;
+      // A header cut by the cap, not by the end of the data: the file may well be fine.
+      if (capped && h === 'unexpected end of file') throw headerCapStop(this.chain, input.offset);
       if (member > 0) {
         this.trailingAt = input.offset;
         return undefined;
@@ -328,7 +331,7 @@ class GzipMembers {
 
 const EMPTY = new Uint8Array(0);
 
-/** Longest gzip header read (a file name or comment longer than this is taken for damage). */
+/** Longest gzip member header read; a longer one (a file name or comment of over 1 MiB) is reported as unsupported. */
 const MAX_HEADER_BYTES = 1024 * 1024;
 
 /** RFC 1952 header flags. */
@@ -401,6 +404,18 @@ interface Inflated {
 function allZeros(b: Uint8Array, from: number): boolean {
   for (let i = from; i < b.length; i++) if (b[i] !== 0) return false;
   return true;
+}
+
+/** The event for a member header longer than MAX_HEADER_BYTES, starting at offset `at`. */
+function headerCapStop(chain: readonly string[], at: number): Stop {
+  const where = at === 0 ? 'the gzip header' : `the gzip member header at offset ${at}`;
+  const rest = at === 0 ? 'the compressed data was not scanned' : 'the data from there on was not scanned (the members before it were)';
+  return problem(
+    chain,
+    'unsupported',
+    `${where} is longer than ${formatBytes(MAX_HEADER_BYTES)} (its file name, comment or extra field), more than pubguard reads: ${rest}; recompress it without them (gzip -n stores no name)`,
+    'archive',
+  );
 }
 
 /** Turns a zlib failure into an actionable corrupt event. */
