@@ -493,3 +493,44 @@ describe('a directory read on every thread', () => {
     expect(progress).toBe(2);
   });
 });
+
+describe('byte limits on a plain file', () => {
+  let dir: string;
+  const rand = prng(12);
+  const early = `tok_${token(rand, 24)}`;
+  const late = `tok_${token(rand, 24)}`;
+  /** `size` bytes of filler with `early` at `at1` and `late` at `at2`. */
+  const fileWith = (size: number, at1: number, at2: number) => {
+    const b = Buffer.alloc(size, 'x');
+    b[at1 - 1] = 0x0a;
+    b.write(`${early}\n`, at1);
+    b[at2 - 1] = 0x0a;
+    b.write(`${late}\n`, at2);
+    return b;
+  };
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'pubguard-cut-'));
+    await writeFile(join(dir, 'small.js'), fileWith(5000, 500, 3000));
+    // Past the first read, in the second one, on both sides of the limit.
+    await writeFile(join(dir, 'large.js'), fileWith(FIRST_READ_BYTES + 5000, FIRST_READ_BYTES + 200, FIRST_READ_BYTES + 3000));
+    await writeFile(join(dir, 'two.tar'), await tarOf([{ name: 'a.txt', data: 'y'.repeat(600) }, { name: 'b.js', data: fileWith(5000, 100, 3000).toString('latin1') }]));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it.each([
+    ['maxEntryBytes', 'small.js', { maxEntryBytes: 1024 }],
+    ['maxEntryBytes', 'large.js', { maxEntryBytes: FIRST_READ_BYTES + 1024 }],
+    ['maxArtifactBytes', 'small.js', { maxArtifactBytes: 1024 }],
+    ['maxArtifactBytes', 'large.js', { maxArtifactBytes: FIRST_READ_BYTES + 1024 }],
+    ['maxArtifactBytes', 'two.tar', { maxArtifactBytes: 600 + 1024 }],
+  ])('%s on %s: the bytes up to the limit are matched, none past it', async (limit, input, limits) => {
+    for (const jobs of [0, 1]) {
+      const { findings, errors } = await scanAll([input], { cwd: dir, ruleset, jobs, limits, showSecrets: true });
+      expect(findings.map((f) => f.secret)).toEqual([early]);
+      expect(errors.map((e) => e.limit)).toEqual([limit]);
+    }
+  });
+});

@@ -75,6 +75,25 @@ export class ArtifactCtx {
       throw limitStop([this.artifact], 'maxArtifactBytes', `artifact holds more than ${formatBytes(v)} of uncompressed data; the rest was not read`, String(v), 'artifact');
     }
   }
+
+  /**
+   * Adds up to `n` bytes about to be scanned and says how many fit under maxArtifactBytes, with
+   * the Stop to throw once they are scanned when fewer than `n` do: the bytes up to the limit
+   * are scanned and none past it, as the event says.
+   */
+  fitBytes(n: number): { fit: number; stop?: unknown } {
+    const fit = Math.max(0, Math.min(n, this.limits.maxArtifactBytes - this.artifactBytes));
+    if (fit === n) {
+      this.artifactBytes += n;
+      return { fit };
+    }
+    try {
+      this.addBytes(n);
+    } catch (stop) {
+      return { fit, stop };
+    }
+    return { fit: n };
+  }
 }
 
 /** Switches for `limited`, set once the content kind is known. */
@@ -93,23 +112,44 @@ export interface LimitControl {
 export async function* limited(ctx: ArtifactCtx, entry: Entry, control: LimitControl): AsyncGenerator<Uint8Array, void, undefined> {
   const { maxEntryBytes, maxCompressionRatio, ratioThresholdBytes } = ctx.limits;
   const compressed = entry.compressedSize;
-  let n = 0;
+  let n = 0; // bytes read
+  let passed = 0; // bytes passed on
+  // Bytes read past the limit before the kind was known, held back until it is.
+  let rest: Uint8Array | undefined;
   for (;;) {
     ctx.check(entry.chain);
-    // Bytes read for kind detection are checked once the kind has decided whether the limit applies.
-    if (n > maxEntryBytes && control.entryBytes === true) {
-      throw limitStop(entry.chain, 'maxEntryBytes', `entry is larger than ${formatBytes(maxEntryBytes)}; the rest of it was not read`, String(maxEntryBytes), 'entry');
+    let chunk: Uint8Array;
+    if (rest !== undefined) {
+      chunk = rest;
+      rest = undefined;
+    } else {
+      const r = await entry.raw.next();
+      if (r.done) return;
+      chunk = r.value;
+      n += chunk.length;
+      if (compressed !== undefined && n > ratioThresholdBytes && n > maxCompressionRatio * compressed) {
+        throw ratioStop(entry.chain, n, compressed, maxCompressionRatio, 'entry');
+      }
     }
-    const r = await entry.raw.next();
-    if (r.done) return;
-    n += r.value.length;
-    if (n > maxEntryBytes && control.entryBytes === true) {
-      throw limitStop(entry.chain, 'maxEntryBytes', `entry is larger than ${formatBytes(maxEntryBytes)}; the rest of it was not read`, String(maxEntryBytes), 'entry');
+    const room = maxEntryBytes - passed;
+    if (chunk.length > room && control.entryBytes !== false) {
+      if (control.entryBytes === true) {
+        if (room <= 0) {
+          throw limitStop(entry.chain, 'maxEntryBytes', `entry is larger than ${formatBytes(maxEntryBytes)}; the rest of it was not read`, String(maxEntryBytes), 'entry');
+        }
+        // The bytes up to the limit are scanned and none past it, as the event says.
+        rest = chunk.subarray(room);
+        chunk = chunk.subarray(0, room);
+      } else if (room > 0) {
+        // Kind detection may still take this chunk: what lies past the limit waits until the kind
+        // says whether the limit applies. The part before it is a copy, as a reader may take back
+        // the memory of a chunk it has read, and the rest may still be passed on.
+        rest = chunk.subarray(room);
+        chunk = chunk.slice(0, room);
+      }
     }
-    if (compressed !== undefined && n > ratioThresholdBytes && n > maxCompressionRatio * compressed) {
-      throw ratioStop(entry.chain, n, compressed, maxCompressionRatio, 'entry');
-    }
-    yield r.value;
+    passed += chunk.length;
+    yield chunk;
   }
 }
 
@@ -147,8 +187,11 @@ export class FileBytes implements AsyncIterable<Uint8Array> {
         this.finished = true;
         return r;
       }
-      this.ctx.addBytes(r.value.length);
-      return r;
+      const { fit, stop } = this.ctx.fitBytes(r.value.length);
+      if (stop === undefined) return r;
+      this.error = stop;
+      // The bytes up to the artifact's limit are scanned and none past it, as the event says.
+      return fit > 0 ? { done: false, value: r.value.subarray(0, fit) } : { done: true, value: undefined };
     } catch (err) {
       this.error = err;
       return { done: true, value: undefined };

@@ -212,7 +212,7 @@ export async function* openEmbeddedZip(
 /**
  * The file that content held whole in memory is, when it is plain (undefined when it is an
  * archive to open), with its bytes counted against the artifact's limit. Past that limit the
- * file has no bytes and `stop` must be thrown once it is handed on, as when `bytes` is iterated.
+ * file has the bytes up to it and `stop` must be thrown once it is handed on, as when `bytes` is iterated.
  */
 function wholeFile(ctx: ArtifactCtx, entry: Omit<Entry, 'raw' | 'sequential'>, data: Uint8Array): { file: SourceFile; stop?: unknown } | undefined {
   // detectKind, utf16Encoding and pycFormat read no further than the first DETECT_BYTES.
@@ -220,20 +220,15 @@ function wholeFile(ctx: ArtifactCtx, entry: Omit<Entry, 'raw' | 'sequential'>, d
   const utf16 = utf16Encoding(data);
   const pyc = utf16 ? undefined : pycFormat(data);
   // Counted as a stream of it counts: the bytes scanned, which for UTF-16 text are its UTF-8.
-  const content = utf16 ? decodeUtf16(data, utf16) : pyc ? markPyc(data, pyc) : data;
-  let stop: unknown;
-  try {
-    ctx.addBytes(content.length);
-  } catch (err) {
-    stop = err;
-  }
-  const file: SourceFile = { kind: 'file', chain: entry.chain, bytes: new OnceBytes(stop === undefined ? content : EMPTY) };
-  if (stop === undefined) file.whole = content;
+  const decoded = utf16 ? decodeUtf16(data, utf16) : pyc ? markPyc(data, pyc) : data;
+  // Past the artifact's limit the bytes up to it are scanned, and none after.
+  const { fit, stop } = ctx.fitBytes(decoded.length);
+  const content = fit < decoded.length ? decoded.subarray(0, fit) : decoded;
+  const file: SourceFile = { kind: 'file', chain: entry.chain, bytes: new OnceBytes(content) };
+  file.whole = content;
   if (entry.size !== undefined) file.size = entry.size;
   return stop === undefined ? { file } : { file, stop };
 }
-
-const EMPTY = new Uint8Array(0);
 
 /** The bytes of a file held whole, as one slice: one object per file, where a package has thousands. */
 class OnceBytes implements AsyncIterable<Uint8Array> {
