@@ -2,10 +2,10 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { tgzBuffer, zipBuffer } from '@pubguard/corpus';
+import { Prng, tgzBuffer, zipBuffer } from '@pubguard/corpus';
 import { type ScanLimits, scanAll } from '@pubguard/engine';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runPubguard } from '../helpers.js';
+import { githubToken, runPubguard } from '../helpers.js';
 
 let dir: string;
 let help: string;
@@ -24,6 +24,8 @@ beforeAll(async () => {
   ]);
   await writeFile(join(dir, 'pkg.tgz'), await tgzBuffer([{ path: 'package/dist/pkg.whl', content: wheel }, { path: 'package/big.txt', content: 'y'.repeat(10_000) }]));
   await writeFile(join(dir, 'zeros.gz'), gzipSync(Buffer.alloc(8 * 1024 * 1024)));
+  const rng = new Prng(5);
+  await writeFile(join(dir, 'tokens.js'), `a = "${githubToken(rng)}";\nb = "${githubToken(rng)}";\n`);
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -37,6 +39,7 @@ const CASES: Array<[keyof ScanLimits, string, Partial<ScanLimits>]> = [
   ['maxArtifactBytes', 'pkg.tgz', { maxArtifactBytes: 5000 }],
   ['maxCompressionRatio', 'zeros.gz', { maxCompressionRatio: 10, ratioThresholdBytes: 1024 }],
   ['maxSpillBytes', 'pkg.tgz', { maxInMemoryArchiveBytes: 16, maxSpillBytes: 64 }],
+  ['maxFindingsPerFile', 'tokens.js', { maxFindingsPerFile: 1 }],
 ];
 
 describe('limit events tell the user how to raise the limit', () => {

@@ -18,6 +18,7 @@ export interface ConfigLimits {
   maxArtifactBytes?: number;
   maxCompressionRatio?: number;
   maxArtifactSeconds?: number;
+  maxFindingsPerFile?: number;
 }
 
 /** Global allowlists: findings they match are never reported, whatever the rule. */
@@ -621,6 +622,7 @@ export function scanOptionsFromConfig(loaded: LoadedConfig | undefined): ConfigS
   if (l.maxArtifactBytes !== undefined) out.limits.maxArtifactBytes = l.maxArtifactBytes;
   if (l.maxCompressionRatio !== undefined) out.limits.maxCompressionRatio = l.maxCompressionRatio;
   if (l.maxArtifactSeconds !== undefined) out.limits.maxArtifactMs = Math.round(l.maxArtifactSeconds * 1000);
+  if (l.maxFindingsPerFile !== undefined) out.limits.maxFindingsPerFile = l.maxFindingsPerFile;
   return out;
 }
 

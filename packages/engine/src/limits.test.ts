@@ -13,6 +13,7 @@ describe('resolveLimits', () => {
       maxInMemoryArchiveBytes: 64 * 1024 ** 2,
       maxSpillBytes: 4 * 1024 ** 3,
       maxArtifactMs: 0,
+      maxFindingsPerFile: 1000,
     });
     expect(Object.isFrozen(DEFAULT_LIMITS)).toBe(true);
   });
@@ -28,6 +29,7 @@ describe('resolveLimits', () => {
   it.each([
     [{ maxDepth: -1 }, /maxDepth must not be negative/],
     [{ maxEntries: 0 }, /maxEntries must be greater than 0/],
+    [{ maxFindingsPerFile: 0 }, /maxFindingsPerFile must be greater than 0/],
     [{ maxEntryBytes: 1.5 }, /maxEntryBytes must be a whole number/],
     [{ maxArtifactBytes: Number.NaN }, /maxArtifactBytes must be a number/],
     [{ maxCompressionRatio: 0.5 }, /maxCompressionRatio must be at least 1/],

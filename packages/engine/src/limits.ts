@@ -24,6 +24,11 @@ export const DEFAULT_LIMITS: Readonly<ScanLimits> = Object.freeze({
   maxSpillBytes: 4 * GiB,
   /** 0: no wall-time limit per artifact unless the caller asks for one. */
   maxArtifactMs: 0,
+  /**
+   * 1000 findings per file: a real package holds a handful per file, while one token repeated
+   * through a file held a few KB of memory per finding without bound (1.25 M findings, 2.8 GB).
+   */
+  maxFindingsPerFile: 1000,
 });
 
 /** A limit value that makes no sense (negative, fractional where a count is needed, NaN). */
@@ -37,6 +42,7 @@ const POSITIVE: ReadonlySet<keyof ScanLimits> = new Set<keyof ScanLimits>([
   'maxEntryBytes',
   'maxArtifactBytes',
   'maxCompressionRatio',
+  'maxFindingsPerFile',
 ]);
 
 /** Limits that may be fractional (a ratio); all others are whole numbers. */

@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { pack } from 'tar-stream';
 import { compileRules, type RuleDefinition } from '@pubguard/rules';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { scan, scanAll } from './scan.js';
+import { FileState, scan, scanAll } from './scan.js';
 import { FIRST_READ_BYTES, READ_BYTES } from './sources/disk.js';
 import { Prng } from '@pubguard/corpus';
 import { TEST_TOKEN_RULE } from './testing.js';
@@ -367,6 +367,8 @@ describe('read buffers', () => {
   let text: Buffer;
   /** What the same bytes give when read from standard input, where no buffer is reused. */
   let reference: string[];
+  // Some 1000 secrets in one file: more than a file is allowed by default.
+  const limits = { maxFindingsPerFile: 100_000 };
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'pubguard-reads-'));
@@ -382,7 +384,7 @@ describe('read buffers', () => {
     const stdin = (async function* () {
       for (let at = 0; at < text.length; at += 300_000) yield Buffer.from(text.subarray(at, at + 300_000));
     })();
-    reference = (await scanAll(['-'], { ruleset, jobs: 0, stdin })).findings.map(keyOf).sort();
+    reference = (await scanAll(['-'], { ruleset, jobs: 0, stdin, limits })).findings.map(keyOf).sort();
   });
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
@@ -424,7 +426,7 @@ describe('read buffers', () => {
     expect(Math.floor((data.length - FIRST_READ_BYTES) / READ_BYTES)).toBeGreaterThanOrEqual(4);
     const file = join(dir, kind === 'gzip' ? 'big.txt.gz' : 'big.txt');
     await writeFile(file, data);
-    const { count, result } = await allocations(READ_BYTES, () => scanAll([file], { ruleset, jobs, inlineBytes: 0 }));
+    const { count, result } = await allocations(READ_BYTES, () => scanAll([file], { ruleset, jobs, inlineBytes: 0, limits }));
     expect(result.errors).toEqual([]);
     expect(result.findings.map(keyOf).sort()).toEqual(reference);
     // One read buffer being filled while the one before is consumed.
@@ -491,6 +493,68 @@ describe('a directory read on every thread', () => {
       if (event.type === 'progress' && ++progress === 2) break;
     }
     expect(progress).toBe(2);
+  });
+});
+
+describe('findings kept per file', () => {
+  let dir: string;
+  const rand = prng(11);
+  const tokens = Array.from({ length: 50 }, () => `tok_${token(rand, 24)}`);
+  // 50 distinct secrets, then the first one repeated: the usual shape of a file with thousands.
+  const text = `${tokens.map((t) => `const t = "${t}";\n`).join('')}${`x = "${tokens[0]}";\n`.repeat(150)}`;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'pubguard-cap-'));
+    await mkdir(join(dir, 'tree'));
+    await writeFile(join(dir, 'tree', 'many.js'), text);
+    await writeFile(join(dir, 'many.tar'), await tarOf([{ name: 'package/many.js', data: text }, { name: 'package/one.js', data: `t = "${tokens[1]}"\n` }]));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it.each([
+    ['a file', 'tree/many.js', 'tree/many.js', 1 << 20, 0],
+    ['a file cut into chunks', 'tree/many.js', 'tree/many.js', 300, 1],
+    ['a directory read in bulk', 'tree', 'tree/many.js', 1 << 20, 0],
+    ['a tar entry', 'many.tar', 'many.tar!package/many.js', 1 << 20, 1],
+  ])('reports the first maxFindingsPerFile findings of %s and counts the rest in a limit event', async (_, input, path, chunkSize, jobs) => {
+    const { findings, errors } = await scanAll([input], { cwd: dir, ruleset, jobs, chunkSize, inlineBytes: 0, limits: { maxFindingsPerFile: 10 } });
+    const inFile = findings.filter((f) => f.path === path);
+    expect(inFile.map((f) => f.location.line)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(errors).toEqual([
+      {
+        path,
+        kind: 'limit',
+        limit: 'maxFindingsPerFile',
+        message:
+          'file has more than 10 findings; the first 10 were kept, 190 more were counted and not reported (limit maxFindingsPerFile = 10); raise it with --max-findings of pubguard scan or limits.maxFindingsPerFile in pubguard.config.json if the input is trusted',
+      },
+    ]);
+    // Other files keep their own count.
+    if (input === 'many.tar') expect(findings.filter((f) => f.path !== path)).toHaveLength(1);
+  });
+
+  it('reports every finding and no event up to the limit', async () => {
+    const { findings, errors } = await scanAll(['tree/many.js'], { cwd: dir, ruleset, jobs: 0, limits: { maxFindingsPerFile: 200 } });
+    expect(findings).toHaveLength(200);
+    expect(errors).toEqual([]);
+  });
+
+  it('holds no more matches than the limit needs, however many a file has', () => {
+    const held: number[] = [];
+    const state = new FileState(['f'], (_, matches) => held.push(matches.length), 10);
+    // 100 segments of 1000 matches each, 50 bytes apart: 100 000 matches in all.
+    const segment = {
+      matches: Array.from({ length: 1000 }, (_, i) => ({ rule: 0, start: 50 * i, end: 50 * i + 28, secretStart: 50 * i, secretEnd: 50 * i + 28, newlinesBefore: i, lastNewline: 50 * i - 1, secret: 'x' })),
+      newlines: 1000,
+      lastNewline: 49_999,
+      suppressed: 0,
+    };
+    for (let k = 0; k < 100; k++) state.deliver(k, 50_000 * k, segment);
+    state.close(100);
+    expect(held).toEqual([20]);
+    expect(state.unheld).toBe(100_000 - 20);
   });
 });
 

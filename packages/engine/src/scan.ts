@@ -10,6 +10,7 @@ import { fingerprintPath, PackageRoots } from './roots.js';
 import { AsyncQueue } from './queue.js';
 import { fingerprint, redact } from './redact.js';
 import { wantCollections } from './sources/collect.js';
+import { countOf, limitStop } from './sources/errors.js';
 import { enumerate, joinChain } from './sources/index.js';
 import type { SourceDiskFiles, SourceFile, SourceItem, SourceStructure } from './sources/types.js';
 import type { Finding, ScanError, ScanEvent, ScanLimits, ScanStats } from './types.js';
@@ -227,9 +228,10 @@ interface PlacedMatch {
 
 /**
  * Per-file bookkeeping: segments matched out of order still get exact lines and columns, and
- * a file's matches are held until its last segment so overlapping ones can be resolved.
+ * a file's matches are held until its last segment so overlapping ones can be resolved. Past
+ * what `maxFindings` needs, matches are counted, not held. Exported for tests only.
  */
-class FileState {
+export class FileState {
   private next = 0;
   private total = -1;
   /** Segments matched ahead of their turn; most files have one segment, and never need it. */
@@ -237,12 +239,26 @@ class FileState {
   private readonly placed: PlacedMatch[] = [];
   private newlines = 0;
   private lastNewline = -1;
+  /**
+   * Matches held before the rest are only counted: twice the findings kept, as a secret that
+   * two rules match is one finding once overlaps are resolved.
+   */
+  private readonly hold: number;
+  /** End of the furthest match held once the hold was full; later matches before it are its rivals. */
+  private heldEnd = -1;
+  /** End of the last match counted past the hold: one overlapping it is the same finding. */
+  private countedEnd = -1;
+  /** Matches past the hold, counted and not kept, so memory stays bounded whatever a file holds. */
+  unheld = 0;
   failed = false;
 
   constructor(
     readonly chain: string[],
     private readonly complete: (state: FileState, matches: PlacedMatch[]) => void,
-  ) {}
+    maxFindings: number,
+  ) {
+    this.hold = 2 * maxFindings;
+  }
 
   /** Says how many segments the file has, once the last one is queued. */
   close(total: number): void {
@@ -268,11 +284,21 @@ class FileState {
     this.next++;
     for (const m of r.matches) {
       const start = base + m.secretStart;
+      if (this.placed.length >= this.hold && start >= this.heldEnd) {
+        const end = base + m.secretEnd;
+        if (start >= this.countedEnd) {
+          this.unheld++;
+          this.countedEnd = end;
+        }
+        continue;
+      }
       const lastNl = m.lastNewline >= 0 ? base + m.lastNewline : this.lastNewline;
       const placed: PlacedMatch = { rule: m.rule, start, end: base + m.secretEnd, line: 1 + this.newlines + m.newlinesBefore, column: start - lastNl, secret: m.secret };
       if (m.utf16Column !== undefined) placed.utf16Column = m.utf16Column;
       if (m.encoding !== undefined) placed.encoding = m.encoding;
       this.placed.push(placed);
+      // Rivals of a held match are held too, for overlaps to be resolved as without the cap.
+      if (this.placed.length === this.hold) this.heldEnd = this.placed.reduce((end, p) => Math.max(end, p.end), -1);
     }
     this.newlines += r.newlines;
     if (r.lastNewline >= 0) this.lastNewline = base + r.lastNewline;
@@ -542,7 +568,7 @@ class Producer {
       this.current = file.display;
       for (const index of pathOnly[i] ?? []) this.pathFinding(index, [file.display], file.display, file.rel);
       if (result.matches.length === 0) return;
-      const state = new FileState([file.display], this.fileDone);
+      const state = new FileState([file.display], this.fileDone, this.settings.limits.maxFindingsPerFile);
       state.deliver(0, 0, result);
       state.close(1);
     });
@@ -568,7 +594,7 @@ class Producer {
     if (file.chain.length > 1) this.roots.note(file.chain);
     const { pathOnly, gated } = this.pathRules.check(inner);
     for (const index of pathOnly) this.pathFinding(index, file.chain, inner, file.chain.length === 1 ? this.artifactName : undefined);
-    const state = new FileState(file.chain, this.fileDone);
+    const state = new FileState(file.chain, this.fileDone, this.settings.limits.maxFindingsPerFile);
     const { chunkSize: size, overlap } = this.settings;
     const whole = file.whole;
     if (whole === undefined || whole.length >= size + overlap) return this.readSlices(file, state, gated);
@@ -789,7 +815,9 @@ class Producer {
     if (matches.length === 0) return;
     const rules = this.settings.ruleset.rules;
     const known = matches.filter((m) => rules[m.rule] !== undefined);
-    const kept = dropOverlapping(known, (m) => [m.start, m.end], (m) => rules[m.rule] as CompiledRule);
+    const resolved = dropOverlapping(known, (m) => [m.start, m.end], (m) => rules[m.rule] as CompiledRule);
+    const max = this.settings.limits.maxFindingsPerFile;
+    const kept = resolved.length > max ? resolved.slice(0, max) : resolved;
     for (const m of kept) {
       const rule = rules[m.rule] as CompiledRule;
       this.pushFinding({
@@ -806,6 +834,11 @@ class Producer {
         value: m.secret,
         ...(m.encoding === undefined ? {} : { encoding: m.encoding }),
       });
+    }
+    const dropped = resolved.length - kept.length + state.unheld;
+    if (dropped > 0) {
+      const what = `file has more than ${countOf(max, 'finding', 'findings')}; the first ${max} were kept, ${dropped} more were counted and not reported`;
+      this.queue.push({ type: 'error', error: limitStop(state.chain, 'maxFindingsPerFile', what, String(max), 'entry').event });
     }
   }
 

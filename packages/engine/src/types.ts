@@ -107,4 +107,6 @@ export interface ScanLimits {
   maxSpillBytes: number;
   /** Wall time for one artifact in ms; 0 means no limit. */
   maxArtifactMs: number;
+  /** Findings kept and reported for one file; the rest are counted, not kept. */
+  maxFindingsPerFile: number;
 }

@@ -171,3 +171,38 @@ describe('pubguard scan --jobs', () => {
     expect(io.err()).toBe('');
   });
 });
+
+describe('pubguard scan --max-findings', () => {
+  /** One file with 5 distinct secrets. */
+  async function five(): Promise<string> {
+    const bodies = ['Q8vLr2NcTw5ZyH3mKp7XdB4sFg9JaE', 'W2nLr8NcTq5ZyH3mKp7XdB4sFg9JaE', 'E3vLr2McTw5ZyH3mKp7XdB4sFg9JaQ', 'R4vLr2NcTw5ZyH3mKq7XdB4sFg9JaE', 'T5vLr2NcTw5ZyH3mKp7XdB4sFg9JbE'];
+    await writeFile(join(dir, 'many.js'), bodies.map((b, i) => `t${i} = "${token(b)}";\n`).join(''));
+    return join(dir, 'many.js');
+  }
+
+  it('keeps the first N findings of a file, reports the rest as a limit, and exits 1', async () => {
+    const file = await five();
+    const io = memoryIO({ cwd: dir });
+    expect((await run(['scan', '-q', '-j', '0', '--format', 'json', '--max-findings', '2', file], io)).exitCode).toBe(1);
+    const report = JSON.parse(io.out()) as { findings: unknown[]; errors: { kind: string; limit?: string; message: string }[] };
+    expect(report.findings).toHaveLength(2);
+    expect(report.errors).toMatchObject([{ kind: 'limit', limit: 'maxFindingsPerFile', message: expect.stringMatching(/^file has more than 2 findings; the first 2 were kept, 3 more were counted/) }]);
+  });
+
+  it('takes limits.maxFindingsPerFile from the config file, and the flag over it', async () => {
+    const file = await five();
+    await writeFile(join(dir, 'pubguard.config.json'), JSON.stringify({ limits: { maxFindingsPerFile: 3 } }));
+    const fromConfig = memoryIO({ cwd: dir });
+    await run(['scan', '-q', '-j', '0', '--format', 'json', file], fromConfig);
+    expect((JSON.parse(fromConfig.out()) as { findings: unknown[] }).findings).toHaveLength(3);
+    const fromFlag = memoryIO({ cwd: dir });
+    await run(['scan', '-q', '-j', '0', '--format', 'json', '--max-findings', '4', file], fromFlag);
+    expect((JSON.parse(fromFlag.out()) as { findings: unknown[] }).findings).toHaveLength(4);
+  });
+
+  it('refuses 0', async () => {
+    const io = memoryIO({ cwd: dir });
+    expect((await run(['scan', '--max-findings', '0', dir], io)).exitCode).toBe(2);
+    expect(io.err()).toContain('--max-findings takes a whole number ≥ 1');
+  });
+});

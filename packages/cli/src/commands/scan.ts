@@ -71,6 +71,8 @@ Limits (a crossed limit is reported as an error and the scan goes on):
       --max-artifact-bytes SIZE  uncompressed bytes per artifact (default 8GiB)
       --max-ratio N              compression ratio per entry (default 200)
       --max-artifact-seconds N   time per artifact (default: no limit)
+      --max-findings N           findings kept per file (default 1000); the rest are
+                                 counted in a limit event, not reported
   SIZE takes a number of bytes or a suffix: 64KiB, 10MB, 2GiB.
 
 Exit codes: 0 nothing found, 1 findings, 2 usage error or something could not be read.
@@ -207,6 +209,7 @@ async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
         'max-artifact-bytes': { type: 'string' },
         'max-ratio': { type: 'string' },
         'max-artifact-seconds': { type: 'string' },
+        'max-findings': { type: 'string' },
       },
     });
   const { values, positionals, tokens } = parsed;
@@ -227,6 +230,7 @@ async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
   if (values['max-artifact-bytes'] !== undefined) limits.maxArtifactBytes = parseSize(values['max-artifact-bytes'], '--max-artifact-bytes');
   if (values['max-ratio'] !== undefined) limits.maxCompressionRatio = parseCount(values['max-ratio'], '--max-ratio', 1);
   if (values['max-artifact-seconds'] !== undefined) limits.maxArtifactMs = 1000 * parseCount(values['max-artifact-seconds'], '--max-artifact-seconds');
+  if (values['max-findings'] !== undefined) limits.maxFindingsPerFile = parseCount(values['max-findings'], '--max-findings', 1);
 
   const jobs = jobsSetting(values.jobs, config, io);
   const chunkSize = values['chunk-size'] === undefined ? undefined : Math.max(1, parseSize(values['chunk-size'], '--chunk-size'));

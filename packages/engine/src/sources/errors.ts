@@ -44,6 +44,7 @@ const FLAGS: Record<keyof ScanLimits, string> = {
   maxInMemoryArchiveBytes: 'the scan() option limits.maxInMemoryArchiveBytes',
   maxSpillBytes: 'the scan() option limits.maxSpillBytes',
   maxArtifactMs: '--max-artifact-seconds of pubguard scan or limits.maxArtifactSeconds in pubguard.config.json',
+  maxFindingsPerFile: '--max-findings of pubguard scan or limits.maxFindingsPerFile in pubguard.config.json',
 };
 
 /** `n` and the noun, singular for one (`1 entry`, `2 entries`). */
