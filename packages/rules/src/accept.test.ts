@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { acceptCandidate, basicAuthReason, digestReason, textPrefixLength, looksLikePlaceholderWord, placeholderReason, sasExpiredReason } from './accept.js';
+import { acceptCandidate, basicAuthReason, digestReason, textPrefixLength, looksLikePlaceholderWord, namesItself, placeholderReason, sasExpiredReason } from './accept.js';
 import { builtinRuleset } from './builtin.js';
 import { matchRule } from './check.js';
 import type { CompiledRule } from './types.js';
@@ -548,6 +548,22 @@ describe('the basic-auth validator', () => {
       `Authorization: Basic ${b64('deploy:')}`,
     ]) {
       expect(reported(text), text).toEqual([]);
+    }
+  });
+});
+
+describe('the base64 of words', () => {
+  const b64 = (text: string): string => Buffer.from(text).toString('base64');
+  it("is text, not a key: a tokenizer's vocabulary (token_bytes) is full of it", () => {
+    for (const word of [' information', ' relationship', 'development', ' in the same', ' которы', '.springframework', ' ప్రామ', '-dimensional', "'administration", '\\documentclass', '\u200cگذاری', '\tdescription']) expect(namesItself(b64(word)), word).toBe(true);
+    expect(looksLikePlaceholderWord('.springframework')).toBe(true);
+    const generic = builtinRuleset().rules.find((r) => r.id === 'generic-secret-assignment') as CompiledRule;
+    expect(matchRule(generic, `{ "rank": 1, "token_bytes": "${b64(' information')}" }`).filter((m) => m.acceptance.ok)).toEqual([]);
+  });
+  it('leaves random base64 alone', () => {
+    for (let i = 0; i < 2000; i++) {
+      const value = randomBytes(12 + (i % 3) * 3).toString('base64');
+      expect(namesItself(value), value).toBe(false);
     }
   });
 });

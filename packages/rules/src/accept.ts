@@ -198,10 +198,29 @@ function isTypeName(text: string): boolean {
   return words.filter((w) => !/[aeiouy]/.test(w)).length <= 1;
 }
 
+// Words of letters (any script, with their combining marks and joiners), single spaces between
+// them, after at most two characters of punctuation or space (-dimensional, 'administration,
+// \documentclass, a tab).
+const WORDS_TEXT = /^[\s\p{P}\p{S}\p{Cf}]{0,2}[\p{L}\p{M}\p{Cf}]{2,30}(?: [\p{L}\p{M}\p{Cf}]{1,30}){0,10}$/u;
+
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The UTF-8 text that base64 decodes to, or undefined when it is not UTF-8. */
+function utf8Text(base64: string): string | undefined {
+  const bytes = decodeBase64(base64);
+  if (!bytes) return undefined;
+  try {
+    return STRICT_UTF8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Whether a value says what it stands for, as documentation and test values do
  * (SuperSecretPassword, This-is-my-test-99!, existingtoken123, auth0-client-secret), or is
- * the base64 of a sentence (a README's base64 of "not my real password"). Random tokens hold
+ * the base64 of a sentence (a README's base64 of "not my real password") or of words alone (a
+ * tokenizer's " information"). Random tokens hold
  * none of these words: "secret" turns up in about one in 10^7 random 40-character strings.
  * Spellings with digits for letters (s3cr3t) are left alone: people choose real passwords so.
  */
@@ -213,6 +232,11 @@ export function namesItself(secret: string): boolean {
     // `echo encrypted-password | base64` keeps the line break: the decoded text may end in one.
     const text = (decodeBase64(secret)?.toString('latin1') ?? '').replace(/\r?\n$/, '');
     if (/^[A-Za-z]{1,20}(?: [A-Za-z]{1,20}){2,10}[.!]?$/.test(text)) return true;
+    // Letters alone, in any script, one word or a few, with a space or punctuation in front as
+    // a tokenizer's vocabulary keeps them (" information", " которы", ".springframework", a
+    // language model's token_bytes): text, not a key. Random bytes are all letters of valid
+    // UTF-8 about once in 10^6 values of this length or less.
+    if (WORDS_TEXT.test(utf8Text(secret) ?? '')) return true;
     // Words joined by `-` or `_` that name a credential (encrypted-password, my_api_token).
     if (/^[\x20-\x7e]{1,96}$/.test(text) && /^[A-Za-z]{1,20}(?:[-_ ][A-Za-z]{1,20}){1,10}$/.test(text) && namesItself(text)) return true;
   }
@@ -248,6 +272,9 @@ export function looksLikePlaceholderWord(secret: string): boolean {
   // lock files give them to dependencies named like secretjs or jsonwebtoken.
   if (/^v?[0-9]{1,6}(?:\.[0-9]{1,6}){1,3}(?:-?(?:a|b|rc|alpha|beta|dev|post|pre|canary|next|insiders|nightly)[.-]?[0-9A-Za-z]{0,40})?(?:[-.][0-9A-Za-z]{1,40}){0,8}(?:\+[0-9A-Za-z.-]{1,80})?$/i.test(secret)) return true;
   if (/^(?:test|fake|sample|dummy|mock|foo|bar|my|your|some|the|a)[-_]?[a-z]{0,20}$/.test(s)) return true;
+  // A lower-case name after a dot (.springframework, .eslintrc): an extension or a package's
+  // segment, as a tokenizer's vocabulary or a config lists them.
+  if (/^\.[a-z]{2,40}$/.test(secret)) return true;
   // A bare identifier or property access (config.password, getPassword()) is code, not a value,
   // when each part reads as a name: dotted tokens (a Discord bot token, MT….G….a…) have long
   // parts mixing upper and lower case with digits at random, which names do not.
