@@ -1,8 +1,6 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { builtinRuleset } from './builtin.js';
-import { matchRule } from './check.js';
-import { ruleAppliesToPath } from './paths.js';
+import { reportedByBuiltins as reported } from './testing.js';
 
 // Tokens with a prefix of their own that gitleaks or trufflehog report and the built-in rules
 // once missed. Each is generated here, so no fixed fake can drift into the rules' examples.
@@ -11,18 +9,6 @@ const B64URL = `${ALNUM}_-`;
 const HEX = '0123456789abcdef';
 const rand = (alphabet: string, n: number): string => Array.from({ length: n }, () => alphabet[randomInt(alphabet.length)]).join('');
 
-/** The secrets each built-in rule reports in `text`, as a file at `path`, by rule id. */
-function reported(text: string, path = 'lib/config.js'): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const rule of builtinRuleset().rules) {
-    if (rule.source === '' || !ruleAppliesToPath(rule, path)) continue;
-    const secrets = matchRule(rule, text)
-      .filter((m) => m.acceptance.ok)
-      .map((m) => m.secret);
-    if (secrets.length) out[rule.id] = secrets;
-  }
-  return out;
-}
 
 /** A Mapbox token: the type, base64url JSON naming the account, a signature. */
 function mapbox(type: 'sk' | 'pk'): string {

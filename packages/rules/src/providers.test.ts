@@ -1,8 +1,6 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { builtinRuleset } from './builtin.js';
-import { matchRule } from './check.js';
-import { ruleAppliesToPath } from './paths.js';
+import { reportedByBuiltins as reported } from './testing.js';
 
 // Leaks that gitleaks or trufflehog report and the built-in rules once missed, in the forms
 // packages ship them. Tokens are generated here, so no fixed fake can drift into the rules' examples.
@@ -22,18 +20,6 @@ function djangoKey(): string {
   }
 }
 
-/** The secrets each built-in rule reports in `text`, as a file at `path`, by rule id. */
-function reported(text: string, path: string): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const rule of builtinRuleset().rules) {
-    if (rule.source === '' || !ruleAppliesToPath(rule, path)) continue;
-    const secrets = matchRule(rule, text)
-      .filter((m) => m.acceptance.ok)
-      .map((m) => m.secret);
-    if (secrets.length) out[rule.id] = secrets;
-  }
-  return out;
-}
 
 describe('formats found since the comparison with gitleaks and trufflehog', () => {
   it('Django secret keys that startproject writes, in settings.py and elsewhere', () => {
