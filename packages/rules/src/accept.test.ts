@@ -567,3 +567,55 @@ describe('the base64 of words', () => {
     }
   });
 });
+
+describe('shapes seen in Python distributions', () => {
+  it('rejects the OAuth RFCs\' example client credentials and tokens', () => {
+    expect(placeholderReason(Buffer.from('s6BhdRkqt3:gX1fBat3bV').toString('base64'))).toBe('documented example credential');
+    for (const v of ['45ghiukldjahdnhzdauz', 'ad180jjd733klru7', 'kkk9d7dh3k39sjv7', '9djdj82h48djs9d2', '0685bd9184jfhq22']) {
+      expect(placeholderReason(v)).toBe('documented example credential');
+    }
+  });
+  it('takes module paths, entry points, snake_case with numbers and type names for code', () => {
+    for (const v of [
+      'x25519.X25519PrivateKey', 'ed25519.Ed25519PrivateKey', 'rust_openssl.hpke.MLKEM768X25519PrivateKey',
+      'IPython.core.magics.osm:OSMagics', 'xxh3_128_constants', 'private_key_pkcs8_pem', 'private_key_pkcs12',
+      'google_oauth2_credentials', 'crypto_sign_curve25519_BYTES', 'ProxyConfigRuleAwsAccessKeyID',
+      'SignInWithSSOCredentials', 'SignInWithOAuthCredentials', 'this._cursor+u.length', 'Optional[str]',
+      'dict[str, Any]',
+    ]) expect(looksLikePlaceholderWord(v), v).toBe(true);
+  });
+  it('takes a tokenizer\'s words for text', () => {
+    for (const v of ['Chartplatzierungen', 'Vriendschappelijk', '-Weltmeisterschaft']) expect(looksLikePlaceholderWord(v), v).toBe(true);
+  });
+  it('keeps random tokens of the alphabets these shapes use', () => {
+    const alphabets = [
+      'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789',
+      'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-',
+      'abcdefghijklmnopqrstuvwxyz0123456789',
+    ];
+    let kept = 0;
+    let total = 0;
+    for (const alphabet of alphabets) {
+      for (let i = 0; i < 3000; i++) {
+        const bytes = randomBytes(16 + (i % 25));
+        const value = [...bytes].map((b) => alphabet[b % alphabet.length]).join('');
+        total++;
+        if (!looksLikePlaceholderWord(value)) kept++;
+      }
+    }
+    // Letters-only values and other shapes the older tests cover drop about 1 in 1000.
+    expect(kept).toBeGreaterThanOrEqual(total - 20);
+  });
+  it('keeps a real-looking token under a name that says it is one', () => {
+    expect(looksLikePlaceholderWord('kOOlRy2QlMY9jHZQv0bKz0FZyazBUoY8Arj0lFVNjs4')).toBe(false);
+    expect(looksLikePlaceholderWord('uiqlbgzdwuru14v627vdusswb')).toBe(false);
+  });
+});
+
+describe('oci-auth-token on names that only start like a password', () => {
+  const oci = builtinRuleset().rules.find((r) => r.id === 'oci-auth-token') as CompiledRule;
+  it('does not read PASSIVE as a password name, and still reads PASSWD', () => {
+    expect(matchRule(oci, 'OCI_BUSMODE_PASSIVE = OCI_CANBusParticipationMode(1)').filter((m) => m.acceptance.ok)).toHaveLength(0);
+    expect(matchRule(oci, 'OCI_DB_PASSWD = "aT06V2tHa9kGHkqsO6(;5hYnix>hwQn["').filter((m) => m.acceptance.ok)).toHaveLength(1);
+  });
+});

@@ -28,6 +28,10 @@ export const DOCUMENTED_EXAMPLES: readonly string[] = [
   // RFC 6749 (OAuth 2.0) example access and refresh tokens.
   '2YotnFZFEjr1zCsicMWpAA',
   'tGzv3JOkF0XG5Qx2TlKWIA',
+  // RFC 6749's example client, s6BhdRkqt3:gX1fBat3bV, as its Authorization: Basic header
+  // spells it (RFC 7009 and OAuth libraries' docstrings copy it), and RFC 7009's refresh token.
+  'czZCaGRSa3F0MzpnWDFmQmF0M2JW',
+  '45ghiukldjahdnhzdauz',
   // RFC 5849 (OAuth 1.0) example credentials.
   'dpf43f3p2l4k3l03',
   'kd94hf93k423kf44',
@@ -35,6 +39,11 @@ export const DOCUMENTED_EXAMPLES: readonly string[] = [
   'hdhd0244k9j7ao03',
   'nnch734d00sl2jdk',
   'pfkkdhi9sl3r4s00',
+  // RFC 5849's signature examples (sections 3.4.1.1 and 3.5.1).
+  '9djdj82h48djs9d2',
+  'kkk9d7dh3k39sjv7',
+  '0685bd9184jfhq22',
+  'ad180jjd733klru7',
   // The well-known key of Azure's storage emulator (Azurite) account devstoreaccount1.
   'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==',
   // MinIO's public playground (play.min.io), printed in its SDKs' quick starts.
@@ -184,9 +193,9 @@ const MODULE_TYPE_PATH = new RegExp(
 );
 
 // A PascalCase or camelCase type name whose words have two or more lower-case letters, with
-// acronyms before a word (CSSSyntax, OAuthPrivate), digits ending a word (Oauth2) and a
-// version at the end (ResultV2).
-const PASCAL_CASE = /^(?:[a-z]{2,30})?(?:[A-Z]{1,6}(?=[A-Z][a-z]{2})|[A-Z][a-z]{2,30}[0-9]{0,2}){2,16}(?:V?[0-9]{1,3})?$/;
+// acronyms before a word (CSSSyntax, OAuthPrivate), digits ending a word (Oauth2), common
+// two-letter words (SignInWith), a common acronym at the end (AccessKeyID) and a version (ResultV2).
+const PASCAL_CASE = /^(?:[a-z]{2,30})?(?:[A-Z]{1,6}(?=[A-Z][a-z]{2})|[A-Z][a-z]{2,30}[0-9]{0,2}|(?:In|On|To|Of|By|At|As|Is|Or|If|Up|An|Id)(?=[A-Z]|$)){2,16}(?:ID|IDs|API|ARN|URL|URI|SSO|JWT)?(?:V?[0-9]{1,3})?$/;
 
 /**
  * Whether a value is a type name (see PASCAL_CASE) whose words are words: all but one have a
@@ -244,9 +253,9 @@ export function namesItself(secret: string): boolean {
 }
 
 // camelCase words, acronyms before a word, and a few digits ending a word (awsS3Bucket,
-// base64Encoded, MyHTTP2Server, secretAccessKeyV2). Each alternative ends where the next must
+// base64Encoded, MyHTTP2Server, secretAccessKeyV2, Ed25519PrivateKey). Each alternative ends where the next must
 // start, so a failed test costs one pass.
-const NAME_WORDS = /^[_$]{0,2}(?:(?:[a-z]{1,30}|[A-Z][a-z]{1,30}|[A-Z]{2,6}(?=[A-Z][a-z]|[0-9_]|$)|[A-Z](?=[0-9]))(?![a-z])(?:[0-9]{1,4}(?![0-9]))?){1,10}$/;
+const NAME_WORDS = /^[_$]{0,2}(?:(?:[a-z]{1,30}|[A-Z][a-z]{1,30}|[A-Z]{2,6}(?=[A-Z][a-z]|[0-9_]|$)|[A-Z](?=[0-9]))(?![a-z])(?:[0-9]{1,5}(?![0-9]))?){1,10}$/;
 
 /**
  * Whether one part of a dotted value reads as a name written by a person: short, or without
@@ -311,6 +320,22 @@ export function looksLikePlaceholderWord(secret: string): boolean {
   if (/^(?:pk|sk|rk)_test_|^pk_live_/.test(secret)) return true;
   // Letters and underscores only, with an underscore: a name (crypto_box_SECRETKEYBYTES).
   if (/^[A-Za-z]{1,40}(?:_[A-Za-z]{1,40}){1,8}$/.test(secret)) return true;
+  // snake_case with numbers in or as words (xxh3_128_constants, private_key_pkcs12,
+  // crypto_sign_curve25519_BYTES): each word one case, two of them three letters or more.
+  if (/^(?:[a-z]{1,30}[0-9]{0,5}|[A-Z]{1,30}[0-9]{0,5})(?:_(?:[a-z]{1,30}[0-9]{0,5}|[A-Z]{1,30}[0-9]{0,5}|[0-9]{1,5})){1,8}$/.test(secret) &&
+    secret.split('_').filter((w) => /^[A-Za-z]{3}/.test(w)).length >= 2) return true;
+  // Property accesses joined by `+` (this._cursor+u.length, minified code): base64 has no dots.
+  if (/^[a-z_$][a-z0-9_$]{0,60}(?:\.[a-z_$][a-z0-9_$]{0,60}){1,6}(?:\+[a-z_$][a-z0-9_$]{0,60}(?:\.[a-z_$][a-z0-9_$]{0,60}){1,6}){1,4}$/i.test(secret) &&
+    secret.split(/[+.]/).every(isNamePart)) return true;
+  // A Python entry point or object reference, module path and attribute (IPython.core.magics.osm:OSMagics).
+  if (/^[A-Za-z_][A-Za-z0-9_]{0,60}(?:\.[A-Za-z_][A-Za-z0-9_]{0,60}){1,8}:[A-Za-z_][A-Za-z0-9_]{0,60}$/.test(secret) &&
+    secret.split(/[.:]/).every(isNamePart)) return true;
+  // A type annotation (Optional[str], dict[str, Any]) under a password-named field.
+  if (/^(?:Optional|List|Dict|Union|Tuple|Set|Sequence|Mapping|Literal|Annotated|Type|list|dict|tuple|set|type)\[[A-Za-z0-9_., \[\]'"]{1,80}\]$/.test(secret)) return true;
+  // A word as a tokenizer's vocabulary or a dictionary lists it (Chartplatzierungen,
+  // -Weltmeisterschaft): a capital, then lower-case letters only, which random base62 of
+  // 16 characters is about once in 10^6 and lower-case base36 never.
+  if (/^[-\s]{0,2}[A-Z][a-z]{5,30}$/.test(secret)) return true;
   // Lower-case slugs of three or more words (real-secret-6-levels): labels and ids.
   // Also joined by slashes or dots: error codes such as Firebase's auth/invalid-api-key,
   // syntax-highlighting scopes such as keyword.tag-while.
