@@ -2,13 +2,11 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
-import tar from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import yazl from 'yazl';
 import { checkArtifactVersions, readArtifactVersion, sha256File } from './artifacts.js';
 import { ArtifactError } from './errors.js';
-import { npmTarball, sdist, tarGz, wheel, zip } from './testing/fixtures.js';
+import { npmTarball, sdist, type TarEntry, tarGz, tarGzEntries, wheel, zip } from './testing/fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pubguard-artifacts-'));
 
@@ -54,31 +52,9 @@ describe('readArtifactVersion', () => {
   });
 });
 
-/** One tar member, in archive order; names may repeat, as tar allows. */
-interface TarEntry {
-  name: string;
-  content?: string;
-  type?: 'file' | 'symlink' | 'link' | 'directory';
-  linkname?: string;
-}
-
 async function tarOf(file: string, entries: readonly TarEntry[]): Promise<string> {
-  const pack = tar.pack();
-  const chunks: Buffer[] = [];
-  pack.on('data', (c: unknown) => void chunks.push(c as Buffer));
-  const ended = new Promise<void>((resolve, reject) => {
-    pack.on('end', resolve);
-    pack.on('error', reject);
-  });
-  for (const e of entries) {
-    const type = e.type ?? 'file';
-    if (type === 'file') pack.entry({ name: e.name, mtime: new Date(499162500000) }, e.content ?? '');
-    else pack.entry({ name: e.name, type, ...(e.linkname === undefined ? {} : { linkname: e.linkname }) });
-  }
-  pack.finalize();
-  await ended;
   const path = join(dir, file);
-  writeFileSync(path, gzipSync(Buffer.concat(chunks)));
+  writeFileSync(path, await tarGzEntries(entries.map((e) => (e.type === undefined || e.type === 'file' ? { ...e, mtime: new Date(499162500000) } : e))));
   return path;
 }
 

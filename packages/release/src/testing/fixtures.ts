@@ -10,8 +10,17 @@ import yazl from 'yazl';
 /** Members of a tarball or zip: path -> content. */
 export type Members = Record<string, string | Buffer>;
 
-/** A gzip tarball with the given members, as bytes. */
-export async function tarGz(members: Members): Promise<Buffer> {
+/** One tar member, in archive order; names may repeat, as tar allows. */
+export interface TarEntry {
+  name: string;
+  content?: string | Buffer;
+  type?: 'file' | 'symlink' | 'link' | 'directory';
+  linkname?: string;
+  mtime?: Date;
+}
+
+/** A gzip tarball of the given members, in order, as bytes. */
+export async function tarGzEntries(entries: readonly TarEntry[]): Promise<Buffer> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
   pack.on('data', (c: unknown) => void chunks.push(c as Buffer));
@@ -19,10 +28,20 @@ export async function tarGz(members: Members): Promise<Buffer> {
     pack.on('end', resolve);
     pack.on('error', reject);
   });
-  for (const [name, content] of Object.entries(members)) pack.entry({ name }, content);
+  for (const e of entries) {
+    const type = e.type ?? 'file';
+    const header = { name: e.name, ...(e.mtime === undefined ? {} : { mtime: e.mtime }) };
+    if (type === 'file') pack.entry(header, e.content ?? '');
+    else pack.entry({ ...header, type, ...(e.linkname === undefined ? {} : { linkname: e.linkname }) });
+  }
   pack.finalize();
   await ended;
   return gzipSync(Buffer.concat(chunks));
+}
+
+/** A gzip tarball with the given members, as bytes. */
+export async function tarGz(members: Members): Promise<Buffer> {
+  return tarGzEntries(Object.entries(members).map(([name, content]) => ({ name, content })));
 }
 
 /** A zip with the given members, as bytes. */
