@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -81,6 +82,14 @@ describe('pubguard approvals verify', () => {
     const local = await inCi({ GITHUB_ACTOR: 'carol' });
     expect(local.code).toBe(0);
     expect(local.out).toContain('Initiator: unknown (no --initiator, and not run in GitHub Actions or GitLab CI)');
+  });
+
+  it('records the policy that judged, by path and sha256, as publish does', async () => {
+    const io = memoryIO({ cwd });
+    const audit = join(cwd, 'approvals-audit.jsonl');
+    await run(['approvals', 'verify', 'tool-3.0.0.tgz', '--policy', 'policy.json', '--approvals', 'appr', '--audit', audit], io);
+    const record = JSON.parse(readFileSync(audit, 'utf8').trim().split('\n').at(-1) ?? '{}') as { details?: { policy?: unknown } };
+    expect(record.details?.policy).toEqual({ path: 'policy.json', sha256: createHash('sha256').update(readFileSync(join(cwd, 'policy.json'))).digest('hex') });
   });
 
   it('exits 2 on an invalid policy, naming the key', async () => {

@@ -1,5 +1,5 @@
-import { resolve } from 'node:path';
-import { isInitiator, loadApprovalsIfPresent, loadPolicy, verifyApprovals } from '@pubguard/release';
+import { relative, resolve } from 'node:path';
+import { isInitiator, loadApprovalsIfPresent, loadPolicyFile, verifyApprovals } from '@pubguard/release';
 import { visible } from '@pubguard/report';
 import { type CliResult, type Command, UsageError } from '../io.js';
 import { DEFAULT_APPROVALS_DIR, DEFAULT_POLICY_PATH, subjectFromArgs } from './approve.js';
@@ -46,7 +46,9 @@ export const approvalsVerifyCommand: Command = {
     });
     const format = outputFormat(values.format);
     if (values.initiator === '') throw new UsageError('--initiator may not be empty');
-    const policy = await loadPolicy(resolve(io.cwd, values.policy ?? DEFAULT_POLICY_PATH));
+    const policyPath = resolve(io.cwd, values.policy ?? DEFAULT_POLICY_PATH);
+    // The digest of the policy that judged, recorded as publish records it.
+    const { policy, sha256: policySha256 } = await loadPolicyFile(policyPath);
     const subject = await subjectFromArgs(io, positionals, values);
     const approvalsDir = resolve(io.cwd, values.approvals ?? DEFAULT_APPROVALS_DIR);
     // No directory yet means nobody has approved: a refusal, as publish has it, not a failure.
@@ -75,6 +77,7 @@ export const approvalsVerifyCommand: Command = {
         version: subject.version,
         counted: verdict.counted.map((c) => ({ person: c.person, ...(c.group ? { group: c.group } : {}), key: c.fingerprint })),
         rejected: verdict.rejected.length,
+        policy: { path: relative(io.cwd, policyPath) || policyPath, sha256: policySha256 },
         ...(initiator === undefined ? {} : { initiator: initiator.names.join(', ') }),
       },
     });
