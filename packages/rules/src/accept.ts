@@ -474,14 +474,9 @@ const BASIC_AUTH_MIN_CLASSES = 3;
 export function basicAuthReason(secret: string): string | undefined {
   // Strict base64: a header value that is not padded to a multiple of 4 is a word, not a credential.
   if (secret.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(secret)) return 'not padded base64';
-  const bytes = Buffer.from(secret, 'base64');
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    return 'does not decode to UTF-8 text';
-  }
-  text = text.replace(/\r?\n$/, '');
+  const decoded = utf8Text(secret);
+  if (decoded === undefined) return 'does not decode to UTF-8 text';
+  const text = decoded.replace(/\r?\n$/, '');
   if (/[\x00-\x1f\x7f]/.test(text)) return 'does not decode to text';
   const colon = text.indexOf(':');
   if (colon < 0) return 'does not decode to user:password';
