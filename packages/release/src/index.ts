@@ -75,6 +75,7 @@ export {
   loadPolicyFile,
   assignQuotas,
   isInitiator,
+  initiatorIsApprover,
   policyProblems,
 } from './policy.js';
 export {
@@ -141,7 +142,7 @@ export {
   simpleIndexProblem,
   simpleProjectUrl,
 } from './publish/simple-index.js';
-export { type PublishOptions, type PublishResult, type PublishScanSettings, type PublishStep, type StepOutcome, publishRelease } from './publish/pipeline.js';
+export { type PublishOptions, type PublishResult, type PublishScanSettings, type PublishStep, type StepOutcome, publishRelease, relativeToCwd } from './publish/pipeline.js';
 export { type NpmRunOptions, npmRun } from './publish/clients.js';
 export {
   type ExecuteIncidentOptions,

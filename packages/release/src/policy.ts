@@ -192,6 +192,11 @@ export function isInitiator(person: string, initiator: string | readonly string[
   return typeof initiator === 'string' ? name === initiator.toLowerCase() : initiator.some((i) => name === i.toLowerCase());
 }
 
+/** Whether any of the initiator's names is a person of the policy, whose approval "the initiator may not approve" can leave out. */
+export function initiatorIsApprover(policy: Policy, initiator: string | readonly string[]): boolean {
+  return [...policy.approvers.keys()].some((p) => isInitiator(p, initiator));
+}
+
 /** Why a policy can never be met (empty when it can), optionally with the release initiator(s) left out. */
 export function policyProblems(policy: Policy, options: { initiator?: string | readonly string[] } = {}): string[] {
   const excluded = options.initiator !== undefined && !policy.rule.initiatorMayApprove ? options.initiator : undefined;

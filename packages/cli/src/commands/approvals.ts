@@ -1,5 +1,5 @@
-import { relative, resolve } from 'node:path';
-import { isInitiator, loadApprovalsIfPresent, loadPolicyFile, verifyApprovals } from '@pubguard/release';
+import { resolve } from 'node:path';
+import { initiatorIsApprover, loadApprovalsIfPresent, loadPolicyFile, relativeToCwd, verifyApprovals } from '@pubguard/release';
 import { visible } from '@pubguard/report';
 import { type CliResult, type Command, UsageError } from '../io.js';
 import { DEFAULT_APPROVALS_DIR, DEFAULT_POLICY_PATH, subjectFromArgs } from './approve.js';
@@ -77,7 +77,7 @@ export const approvalsVerifyCommand: Command = {
         version: subject.version,
         counted: verdict.counted.map((c) => ({ person: c.person, ...(c.group ? { group: c.group } : {}), key: c.fingerprint })),
         rejected: verdict.rejected.length,
-        policy: { path: relative(io.cwd, policyPath) || policyPath, sha256: policySha256 },
+        policy: { path: relativeToCwd(io.cwd, policyPath), sha256: policySha256 },
         ...(initiator === undefined ? {} : { initiator: initiator.names.join(', ') }),
       },
     });
@@ -112,7 +112,7 @@ export const approvalsVerifyCommand: Command = {
       const who = initiator?.names.join(' and ') ?? '';
       const one = initiator?.names.length === 1;
       if (initiator === undefined) w('Initiator: unknown (no --initiator, and not run in GitHub Actions or GitLab CI), so an approval by whoever started this release counts');
-      else if (![...policy.approvers.keys()].some((p) => isInitiator(p, initiator.names))) {
+      else if (!initiatorIsApprover(policy, initiator.names)) {
         w(`Initiator: ${who}${from}, ${one ? 'who is not an approver' : 'neither of them an approver'} in the policy, so no approval is left out; name approvers by their CI user names`);
       } else if (initiator.from !== undefined) w(`Initiator: ${who}${from}, whose approval${one ? ' does' : 's do'} not count`);
     }

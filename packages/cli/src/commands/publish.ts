@@ -1,5 +1,5 @@
-import { isAbsolute, relative, resolve } from 'node:path';
-import { type Ecosystem, type PublishResult, type StepOutcome, publishRelease } from '@pubguard/release';
+import { resolve } from 'node:path';
+import { type Ecosystem, type PublishResult, type StepOutcome, publishRelease, relativeToCwd } from '@pubguard/release';
 import { visible } from '@pubguard/report';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
 import { jobsSetting, type OptionSpecs, parseCommandArgs } from '../args.js';
@@ -221,7 +221,7 @@ async function runPublish(ecosystem: Ecosystem, argv: string[], io: CliIO): Prom
     ...(initiator === undefined ? {} : { initiator: initiator.names }),
     ...(scan.baseline ? { baseline: scan.baseline } : {}),
     scan: { ruleset: scan.ruleset, limits: scan.limits, ignore: scan.ignore, ...(scan.exclude ? { exclude: scan.exclude } : {}) },
-    ...(config.loaded ? { configPath: auditPath(io.cwd, config.loaded.path) } : {}),
+    ...(config.loaded ? { configPath: relativeToCwd(io.cwd, config.loaded.path) } : {}),
     ...(tokenEnv ? { tokenEnv } : {}),
     env: io.env,
     cwd: io.cwd,
@@ -263,9 +263,3 @@ export const publishPypiCommand: Command = {
   help: PYPI_HELP,
   run: (argv, io) => runPublish('pypi', argv, io),
 };
-
-/** A file as the audit record names it: relative to the working directory when inside it, so records read the same on every machine. */
-function auditPath(cwd: string, path: string): string {
-  const rel = relative(cwd, path);
-  return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? path : rel;
-}

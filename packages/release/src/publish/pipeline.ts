@@ -6,7 +6,7 @@ import { loadApprovalsIfPresent, verifyApprovals } from '../approvals.js';
 import { type ArtifactVersion, compareArtifactVersions, readArtifactVersions, sha256File } from '../artifacts.js';
 import { type AuditOutcome, AuditLog } from '../audit.js';
 import { AuditError } from '../errors.js';
-import { isInitiator, loadPolicyFile } from '../policy.js';
+import { initiatorIsApprover, loadPolicyFile } from '../policy.js';
 import { redactText, secretsFromEnv } from '../redact.js';
 import { type ArtifactDigest, type ReleaseSubject, inferPackageName, normaliseArtifacts } from '../statement.js';
 import { makeTempDir, removeTempDir } from '../tempdir.js';
@@ -388,7 +388,7 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
       if (!policy.rule.initiatorMayApprove) {
         if (initiator === undefined) {
           initiatorWarning = 'the initiator of this release is unknown (no --initiator, and not run in GitHub Actions or GitLab CI), so an approval by whoever started it counts';
-        } else if (![...policy.approvers.keys()].some((p) => isInitiator(p, initiator))) {
+        } else if (!initiatorIsApprover(policy, initiator)) {
           const who = initiator.join(' and ');
           initiatorWarning = `the initiator of this release, ${who}, is ${initiator.length === 1 ? 'not an approver' : 'not an approver either'} in the policy (a bot, or a name the policy spells otherwise), so no approval is left out: whoever had ${initiator.length === 1 ? 'it' : 'them'} start the release may have approved it`;
         }
@@ -680,7 +680,7 @@ function indexProblems(bad: readonly IndexFileCheck[], subject: ReleaseSubject, 
 }
 
 /** A file as records name it: relative to the working directory when inside it, so they read the same on every machine. */
-function relativeToCwd(cwd: string, path: string): string {
+export function relativeToCwd(cwd: string, path: string): string {
   const rel = relative(cwd, path);
   return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? path : rel;
 }
