@@ -75,137 +75,11 @@ export function findUnboundedQuantifier(source: string): string | undefined {
   return undefined;
 }
 
-// What a piece of a regex can match, as far as literal text goes: `exact`, some strings the
-// whole piece can match (undefined when none is known: `\d`, `.`, a large class), and
-// `texts`, strings some match of the piece holds inside.
-interface Piece {
-  exact?: string[];
-  texts: string[];
-}
-
 const MAX_STRINGS = 256;
 
 function product(a: string[], b: string[]): string[] | undefined {
   if (a.length * b.length > MAX_STRINGS) return undefined;
   return [...new Set(a.flatMap((x) => b.map((y) => x + y)))];
-}
-
-function allOf(piece: Piece): string[] {
-  return [...(piece.exact ?? []), ...piece.texts];
-}
-
-/**
- * Literal strings that matches of a regex source can hold: small alternations, optional
- * parts, character classes of a few members and back-references are expanded
- * (`(?:ghp|gho)_` gives `ghp_` and `gho_`, `api[_-]?key` gives `apikey`, `api_key` and
- * `api-key`, `\s{0,2}=` joins the `=` to what comes before); anything else (`\d`, `.`,
- * larger classes) ends a string. Each string is text that some match of the pattern holds,
- * or that a positive look-around puts next to it, except that a back-reference stands for
- * every string its group can match, not only the one it matched. The text of a negative
- * look-around (`(?!zed_)`, `(?<!acme_)`) is left out: it is what a match must not be next to.
- */
-export function literalRuns(source: string): string[] {
-  let i = 0;
-  const groups: Array<string[] | undefined> = [];
-  const parseAlternation = (): Piece => {
-    const branches: Piece[] = [parseSequence()];
-    while (source[i] === '|') {
-      i++;
-      branches.push(parseSequence());
-    }
-    const known = branches.filter((b) => b.exact !== undefined).flatMap((b) => b.exact ?? []);
-    const exact = known.length > 0 && known.length <= MAX_STRINGS ? [...new Set(known)] : undefined;
-    return { exact, texts: branches.flatMap((b) => (exact ? b.texts : allOf(b))) };
-  };
-  const parseSequence = (): Piece => {
-    let current: string[] | undefined = [''];
-    const texts: string[] = [];
-    while (i < source.length && source[i] !== '|' && source[i] !== ')') {
-      const piece = quantified(parseAtom());
-      texts.push(...piece.texts);
-      const joined: string[] | undefined = current && piece.exact ? product(current, piece.exact) : undefined;
-      if (joined) current = joined;
-      else {
-        texts.push(...(current ?? []));
-        current = piece.exact;
-      }
-    }
-    return { exact: current, texts };
-  };
-  const quantified = (piece: Piece): Piece => {
-    const c = source[i];
-    const range = c === '{' ? /^\{(\d+)(?:,\d*)?\}/.exec(source.slice(i)) : null;
-    if (c !== '?' && c !== '*' && c !== '+' && !range) return piece;
-    i += range ? range[0].length : 1;
-    if (source[i] === '?') i++; // lazy
-    const min = range ? Number(range[1]) : c === '+' ? 1 : 0;
-    if (min === 0) return piece.exact ? { exact: [...new Set(['', ...piece.exact])], texts: piece.texts } : { exact: [''], texts: piece.texts };
-    // The fewest repeats are a match of the whole; more only add texts already counted.
-    let exact: string[] | undefined = piece.exact ? [''] : undefined;
-    for (let n = min; n > 0 && exact && piece.exact; n--) exact = product(exact, piece.exact);
-    return { exact, texts: exact ? piece.texts : allOf(piece) };
-  };
-  const parseAtom = (): Piece => {
-    const c = source[i] as string;
-    i++;
-    if (c === '(') {
-      const opening = /^\?(?::|=|!|<=|<!|<[A-Za-z_][A-Za-z0-9_]*>)/.exec(source.slice(i));
-      if (opening) i += opening[0].length;
-      const capturing = !opening || opening[0].startsWith('?<') && !/^\?<[=!]/.test(opening[0]);
-      const number = groups.length;
-      if (capturing) groups.push(undefined);
-      const inner = parseAlternation();
-      i++; // ')'
-      if (capturing) groups[number] = inner.exact;
-      // A negative look-around's text is what must NOT stand next to the match: a keyword
-      // found only there is in no match and near none, so it counts for nothing.
-      if (opening && /^\?(?:!|<!)$/.test(opening[0])) return { exact: [''], texts: [] };
-      // A positive look-around's text stands next to every match, so a keyword there is always
-      // near one: the rule does not fire by chance, which is what the keyword warning is about.
-      // It is kept as text, matching nothing itself. (An example's match must still hold a
-      // keyword: checkRuleExamples reports one whose keyword lies only beside it.)
-      if (opening && /^\?(?:=|<=)$/.test(opening[0])) return { exact: [''], texts: allOf(inner) };
-      return inner;
-    }
-    if (c === '[') {
-      const close = classEnd(source, i);
-      const members = classMembers(source.slice(i, close));
-      i = close + 1;
-      return { exact: members, texts: [] };
-    }
-    if (c === '\\') {
-      const next = source[i] ?? '';
-      const hex = next === 'x' ? /^x([0-9a-fA-F]{2})/.exec(source.slice(i)) : next === 'u' ? /^u([0-9a-fA-F]{4})/.exec(source.slice(i)) : null;
-      if (hex?.[1]) {
-        i += hex[0].length;
-        return { exact: [String.fromCharCode(Number.parseInt(hex[1], 16))], texts: [] };
-      }
-      const backReference = /^[1-9][0-9]?/.exec(source.slice(i));
-      if (backReference) {
-        i += backReference[0].length;
-        return { exact: groups[Number(backReference[0]) - 1], texts: [] };
-      }
-      i++;
-      if (next === 'b' || next === 'B') return { exact: [''], texts: [] };
-      if (next === 'k') {
-        const name = /^<[^>]*>/.exec(source.slice(i));
-        if (name) i += name[0].length;
-        return { texts: [] };
-      }
-      // \d \w \s \n...: no printable literal text.
-      if (/[A-Za-z0-9]/.test(next)) return { texts: [] };
-      return { exact: [next], texts: [] };
-    }
-    if (c === '^' || c === '$') return { exact: [''], texts: [] };
-    if (c === '.') return { texts: [] };
-    return { exact: [c], texts: [] };
-  };
-  const out: string[] = [];
-  while (i < source.length) {
-    out.push(...allOf(parseAlternation()));
-    i++; // an unbalanced ')'
-  }
-  return [...new Set(out)].filter((t) => t !== '');
 }
 
 // What every match of a piece of a regex holds, as far as literal text goes: `all`, every
@@ -371,7 +245,7 @@ export function everyMatchHoldsKeyword(source: string, keywords: readonly string
       i++; // ')'
       if (capturing) (groups[number] as { all?: string[] }).all = inner.all;
       if (opening && /^\?(?:!|<!)$/.test(opening[0])) return EMPTY;
-      // Beside every match, as literalRuns counts it: the keyword is then always near one.
+      // Beside every match, as a look-around's text is counted: the keyword is then always near one.
       if (opening && /^\?(?:=|<=)$/.test(opening[0])) return { ...EMPTY, covered: isCovered(inner) };
       return inner;
     }

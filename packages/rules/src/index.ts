@@ -11,7 +11,7 @@ export { BuiltinRulesMissingError, RuleError } from './errors.js';
 export { builtinRuleDefinitions, builtinRuleset } from './builtin.js';
 export { MIN_KEYWORD_LENGTH, compileRules } from './compile.js';
 export { type Acceptance, acceptCandidate, basicAuthReason, digestReason, placeholderReason, sasExpiredReason } from './accept.js';
-export { type CheckRulesOptions, type RuleMatch, type RuleProblem, checkRuleExamples, checkRuleOverlaps, checkRules, everyMatchHoldsKeyword, keywordReachWarning, literalRuns, matchRule } from './check.js';
+export { type CheckRulesOptions, type RuleMatch, type RuleProblem, checkRuleExamples, checkRuleOverlaps, checkRules, everyMatchHoldsKeyword, keywordReachWarning, matchRule } from './check.js';
 export { globsPattern, isPathOnlyRule, normaliseEntryPath, pathFindingTarget, ruleAppliesToPath } from './paths.js';
 export { parseRuleDefinition, parseRuleDefinitions, VALIDATOR_TYPES } from './schema.js';
 export {
