@@ -40,15 +40,16 @@ export class PackageRoots {
   /** Takes one file of an archive (`chain` of two members or more) into its archive's layout. */
   note(chain: readonly string[]): void {
     const key = containerKey(chain);
+    const layout = this.layouts.get(key);
+    // Once two entries part ways the archive has no package root: nothing more to note.
+    if (layout?.top === null) return;
     const path = normaliseEntryPath(chain[chain.length - 1] ?? '');
     const slash = path.indexOf('/');
     const segment = slash > 0 ? path.slice(0, slash) : null;
-    const layout = this.layouts.get(key);
     if (layout === undefined) {
       this.layouts.set(key, { top: segment, manifest: segment !== null && isManifest(path, segment) });
       return;
     }
-    if (layout.top === null) return;
     if (segment !== layout.top) {
       layout.top = null;
       return;
