@@ -173,6 +173,8 @@ describe('looksLikePlaceholderWord on shapes seen in published packages', () => 
     ['crypto_box_SECRETKEYBYTES', 'a constant with underscores'],
     ['aws-cdk-lib/aws-route53resolver.CfnAccessToken', 'a module and type path'],
     ['widget-kit/widget-api.WidgetAPIKey', 'a module and type path'],
+    ['_EllipticCurvePrivateKey', "a private class's name, as a quoted type annotation gives it"],
+    ['__RSAPrivateKeyWithSerialization', "a private class's name starting with an acronym"],
   ])('%s is %s, not a secret', (value) => {
     expect(looksLikePlaceholderWord(value)).toBe(true);
   });
@@ -188,7 +190,7 @@ describe('looksLikePlaceholderWord on shapes seen in published packages', () => 
     expect(looksLikePlaceholderWord(value)).toBe(true);
   });
 
-  it.each(['hZ8v2Qk9LmX4pW7t', 'Tr0ub4dor&3x!9q', 'pX7#mK2$vL9q', 's3cr3T-Pa55-2025', 'ZGVwbG95OmhaOHYyUWs5TG0='])('%s still counts as a value', (value) => {
+  it.each(['hZ8v2Qk9LmX4pW7t', 'Tr0ub4dor&3x!9q', 'pX7#mK2$vL9q', 's3cr3T-Pa55-2025', 'ZGVwbG95OmhaOHYyUWs5TG0=', '_hZ8v2Qk9LmX4pW7t'])('%s still counts as a value', (value) => {
     expect(looksLikePlaceholderWord(value)).toBe(false);
   });
 });

@@ -304,11 +304,14 @@ export function looksLikePlaceholderWord(secret: string): boolean {
   // camelCase or snake_case identifiers (accessTokenFromServer, db_password_value) are code.
   // A few trailing digits keep it a name (SensitiveString2048, a type in a .d.ts), and so do
   // digits that belong to a word (base64EncodedKey, sha256Digest, utf8Text).
-  if (/^[A-Za-z][a-z]{0,30}(?:[0-9]{1,3}[a-z]{0,30})?(?:[A-Z][a-z]{1,30}){1,8}[0-9]{0,4}$|^[a-z]{1,30}(?:_[a-z]{1,30}){1,8}$/.test(secret)) return true;
+  // Python marks private names with leading underscores: a type annotation in quotes
+  // (`private_key: "_EllipticCurvePrivateKey"`) names a private class.
+  const bare = secret.replace(/^_{1,2}(?=[A-Za-z])/, '');
+  if (/^[A-Za-z][a-z]{0,30}(?:[0-9]{1,3}[a-z]{0,30})?(?:[A-Z][a-z]{1,30}){1,8}[0-9]{0,4}$|^[a-z]{1,30}(?:_[a-z]{1,30}){1,8}$/.test(bare)) return true;
   // Type names with acronyms and a version (CSSSyntaxVisitorReturn, InlineHookOAuthPrivateKeyJwtConfig,
   // CustomAuthResultV2). Every word has two or more lower-case letters, which random
   // mixed-case text rarely keeps up for a whole value.
-  if (isTypeName(secret)) return true;
+  if (isTypeName(bare)) return true;
   // Module and type paths (aws-cdk-lib/aws-iam.CfnAccessKey): lower-case words joined by `-`,
   // with a `/` and a `.` before a PascalCase type name.
   if (MODULE_TYPE_PATH.test(secret)) return true;
