@@ -268,6 +268,14 @@ function isNamePart(part: string): boolean {
   return NAME_WORDS.test(part) && (part.match(/[0-9]+/g) ?? []).length <= 2;
 }
 
+// Words of lower-case letters, each with at most three digits after it (oauth2, v1), joined
+// by `_`, `.` or `-` into the parts of a path, and two or more parts joined by `/`. Random
+// lower-case letters and digits seldom keep every digit at a word's end: two parts of twelve
+// both pass about twice in a thousand.
+const LOWER_WORD = '[a-z]{1,40}[0-9]{0,3}';
+const LOWER_PART = `${LOWER_WORD}(?:[-_.]{1,2}${LOWER_WORD}){0,8}`;
+const LOWER_PATH = new RegExp(`^${LOWER_PART}(?:/${LOWER_PART}){1,12}$`);
+
 /** True for secrets that are common stand-in words, code references or too uniform to be real. */
 export function looksLikePlaceholderWord(secret: string): boolean {
   const s = secret.toLowerCase().replace(/^["'`]|["'`]$/g, '');
@@ -349,6 +357,19 @@ export function looksLikePlaceholderWord(secret: string): boolean {
   if (/^[a-z]{1,30}(?:[-/.]{1,2}[a-z]{1,30}){1,12}[-/.]?$/.test(secret)) return true;
   // File system and URL paths.
   if (/^(?:\/|\.{1,2}\/|~\/|[A-Za-z]:\\)/.test(secret)) return true;
+  // Relative paths and Go module paths in lower case, words ending in digits or holding
+  // underscores (google/appengine/api/app_identity_pb.php, golang.org/x/oauth2): base64 and
+  // random tokens mix cases, and none of them has `/` between words of letters.
+  if (LOWER_PATH.test(secret)) return true;
+  // A command-line option's name (--docker-credential-file, --impersonate-service-account=).
+  if (/^--[a-z][a-z0-9]{0,30}(?:-[a-z0-9]{1,30}){0,8}=?$/.test(secret)) return true;
+  // A method called with simple arguments (_messages.StringField(1)): code, not a value.
+  const call = /^([A-Za-z_$][\w$]{0,60}(?:\.[A-Za-z_$][\w$]{0,60}){1,6})\([^()]{0,60}\)$/.exec(secret);
+  if (call?.[1] !== undefined && call[1].split('.').every(isNamePart)) return true;
+  // A protobuf field's struct tag, as Go binaries carry them (varint,1,opt,name=expired_pwd).
+  if (/^(?:varint|bytes|fixed32|fixed64|zigzag32|zigzag64|group),[0-9]{1,5},(?:opt|req|rep)(?:,|$)/.test(secret)) return true;
+  // A name or path that ends a sentence (`credentials: google.auth.credentials.Credentials.`).
+  if (secret.length > 1 && secret.endsWith('.') && !secret.endsWith('..') && looksLikePlaceholderWord(secret.slice(0, -1))) return true;
   // Non-ASCII bytes (UTF-8 read as latin1): translated UI text such as "Contraseña".
   if (/[\x80-\xff]/.test(secret) && /^[\x41-\x5a\x61-\x7a\x80-\xff]{3,40}$/.test(secret)) return true;
   // Regular expressions and format strings (password rules, validation patterns).
