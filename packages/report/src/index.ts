@@ -10,7 +10,7 @@ export { formatGithub } from './github.js';
 export { formatJson, mergeReports, parseJsonReport, ReportFormatError, ReportMergeError, toJsonReport } from './json.js';
 export { formatJunit } from './junit.js';
 export { compareFindings, sortFindings } from './order.js';
-export { formatSarif } from './sarif.js';
+export { CODE_SCANNING_MAX_RESULTS, formatSarif, sarifSizeWarning } from './sarif.js';
 export { formatText, summaryLine, useColor } from './text.js';
 export type { JsonReport, ReportFormat, ReportInput, RuleInfo, SarifOptions, Severity, ShardInfo, TextOptions, ToolInfo } from './types.js';
 

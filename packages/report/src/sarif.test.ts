@@ -26,7 +26,7 @@ interface SarifResult {
   level: string;
   message: { text: string };
   locations: {
-    physicalLocation: { artifactLocation: { uri: string; uriBaseId?: string }; region: { startLine: number; startColumn: number } };
+    physicalLocation: { artifactLocation: { uri: string; uriBaseId?: string }; region: { startLine: number; startColumn?: number } };
     logicalLocations: { fullyQualifiedName: string }[];
   }[];
   partialFingerprints: Record<string, string>;
@@ -87,7 +87,7 @@ describe('formatSarif', () => {
     expect(deep.locations[0]!.physicalLocation.artifactLocation.uri).toBe(
       'dist/bundle.zip!inner/pkg-1.0.0.tgz!package/vendor/lib-1.0-py3-none-any.whl!lib/settings.py',
     );
-    expect(deep.locations[0]!.physicalLocation.region).toEqual({ startLine: 3, startColumn: 17 });
+    expect(deep.locations[0]!.physicalLocation.region).toEqual({ startLine: 3 });
     const weird = results.find((r) => r.locations[0]!.logicalLocations[0]!.fullyQualifiedName.startsWith('dist/we'))!;
     const uri = weird.locations[0]!.physicalLocation.artifactLocation.uri;
     const [outer, inner] = uri.split('!');
@@ -96,14 +96,18 @@ describe('formatSarif', () => {
     expect(weird.message.text).not.toMatch(/[\u0000-\u001f]/);
   });
 
-  it('gives the start column in UTF-16 code units where the finding has it, else in bytes, and the byte offset in properties', () => {
+  it('gives the start column in UTF-16 code units where the finding has it, else none, and the byte offset and column in properties', () => {
     const log = JSON.parse(formatSarif(goldenInput())) as SarifLog;
-    const results = log.runs[0]!.results as (SarifResult & { properties: { byteOffset: number } })[];
+    const results = log.runs[0]!.results as (SarifResult & { properties: { byteOffset: number; byteColumn: number } })[];
     const input = sortFindings(goldenInput().findings);
     expect(input.some((f) => f.location.utf16Column !== undefined && f.location.utf16Column !== f.location.column)).toBe(true);
-    expect(input.some((f) => f.location.utf16Column === undefined)).toBe(true);
-    expect(results.map((r) => r.locations[0]!.physicalLocation.region.startColumn)).toEqual(input.map((f) => f.location.utf16Column ?? f.location.column));
+    expect(input.some((f) => f.location.utf16Column === undefined && f.location.column > 1)).toBe(true);
+    expect(results.map((r) => r.locations[0]!.physicalLocation.region.startColumn)).toEqual(
+      input.map((f) => f.location.utf16Column ?? (f.location.column === 1 ? 1 : undefined)),
+    );
+    for (const r of results) if (r.locations[0]!.physicalLocation.region.startColumn === undefined) expect(Object.keys(r.locations[0]!.physicalLocation.region)).toEqual(['startLine']);
     expect(results.map((r) => r.properties.byteOffset)).toEqual(input.map((f) => f.location.byteOffset));
+    expect(results.map((r) => r.properties.byteColumn)).toEqual(input.map((f) => f.location.column));
   });
 
   it('reports errors as notifications and marks the run unsuccessful', () => {

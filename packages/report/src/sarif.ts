@@ -117,6 +117,17 @@ function ruleDescriptor(rule: RuleInfo, remedy: string): Record<string, unknown>
   return descriptor;
 }
 
+/**
+ * A finding's line, and its column where it is known in UTF-16 code units, which is how SARIF
+ * counts them by default: a byte column in its place would point further along a line with
+ * non-ASCII text before the secret (600 000 characters further on one line of accented text),
+ * so without the count the region is the whole line. Column 1 is column 1 in every count.
+ */
+function region(f: Finding): { startLine: number; startColumn?: number } {
+  const column = f.location.utf16Column ?? (f.location.column === 1 ? 1 : undefined);
+  return column === undefined ? { startLine: f.location.line } : { startLine: f.location.line, startColumn: column };
+}
+
 function result(f: Finding, ruleIndex: number, srcRoot: string | undefined): Record<string, unknown> {
   const where = `${f.path}:${f.location.line}:${f.location.column}`;
   return {
@@ -128,8 +139,7 @@ function result(f: Finding, ruleIndex: number, srcRoot: string | undefined): Rec
       {
         physicalLocation: {
           artifactLocation: findingUri(f, srcRoot),
-          // SARIF counts columns in UTF-16 code units; the byte column stands in when that count is unknown.
-          region: { startLine: f.location.line, startColumn: f.location.utf16Column ?? f.location.column },
+          region: region(f),
         },
         logicalLocations: [{ fullyQualifiedName: f.path, kind: 'member' }],
       },
@@ -142,6 +152,7 @@ function result(f: Finding, ruleIndex: number, srcRoot: string | undefined): Rec
       artifact: f.location.artifact,
       entry: f.location.entry,
       byteOffset: f.location.byteOffset,
+      byteColumn: f.location.column,
       secret: f.secret,
       ...(f.encoding === undefined ? {} : { encoding: f.encoding }),
     },
@@ -163,7 +174,7 @@ function notification(e: ScanError, srcRoot: string | undefined): Record<string,
 /**
  * SARIF 2.1.0 with one run, fit for GitHub code scanning: a rule descriptor per rule used,
  * relative URIs against `%SRCROOT%` (archive members joined with `!`), region line and column
- * (UTF-16 code units where known, else bytes) in the innermost file, `partialFingerprints`, and scan errors as tool execution notifications.
+ * (UTF-16 code units, left out where unknown) in the innermost file, `partialFingerprints`, and scan errors as tool execution notifications.
  */
 export function formatSarif(input: ReportInput, options: SarifOptions = {}): string {
   const findings = sortFindings(input.findings);
@@ -199,4 +210,17 @@ export function formatSarif(input: ReportInput, options: SarifOptions = {}): str
     ],
   };
   return `${JSON.stringify(sarif, null, 2)}\n`;
+}
+
+/** Results GitHub code scanning accepts in one SARIF run: an upload with more is refused whole. */
+export const CODE_SCANNING_MAX_RESULTS = 25_000;
+
+/**
+ * The warning to give when a SARIF report of `results` findings is more than code scanning
+ * takes, or undefined. A report is never cut short: the findings past the limit would be the
+ * ones nobody looks at.
+ */
+export function sarifSizeWarning(results: number): string | undefined {
+  if (results <= CODE_SCANNING_MAX_RESULTS) return undefined;
+  return `the SARIF report holds ${results} results, and GitHub code scanning refuses an upload of more than ${CODE_SCANNING_MAX_RESULTS} in a run: fix or baseline findings (pubguard baseline create), or lower --max-findings, before uploading it`;
 }

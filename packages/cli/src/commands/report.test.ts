@@ -72,6 +72,20 @@ describe('pubguard report merge', () => {
     expect(io.err()).toContain('merged 1 report: 1 finding, 0 errors -> out/merged.sarif');
   });
 
+  it('warns of a SARIF report with more results than code scanning takes, and writes it whole', async () => {
+    const many = (from: number) => Array.from({ length: 12_501 }, (_, i) => ({ ...finding(`dist/f${from + i}.js`, `sha256:${from + i}`) }));
+    const a = await shard('s1.json', many(0));
+    const b = await shard('s2.json', many(12_501));
+    const io = memoryIO({ cwd: dir });
+    expect((await run(['report', 'merge', '--format', 'sarif', '--output', 'merged.sarif', a, b], io)).exitCode).toBe(1);
+    expect(io.err()).toMatch(/^warning: the SARIF report holds 25002 results, and GitHub code scanning refuses/);
+    const sarif = JSON.parse(await readFile(join(dir, 'merged.sarif'), 'utf8')) as { runs: { results: unknown[] }[] };
+    expect(sarif.runs[0]?.results).toHaveLength(25_002);
+    const json = memoryIO({ cwd: dir });
+    await run(['report', 'merge', '--format', 'json', '--output', 'merged.json', a, b], json);
+    expect(json.err()).not.toContain('warning');
+  }, 60_000);
+
   it('writes the merged file readable by its owner only when an input is, or when it holds a secret in full', async () => {
     const umask = process.umask();
     const modeOf = async (name: string): Promise<number> => (await stat(join(dir, name))).mode & 0o777;

@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { STRUCTURE_RULES, describeFsError, isFullSecret } from '@pubguard/engine';
-import { formatReport, type JsonReport, mergeReports, parseJsonReport, REPORT_FORMATS, type ReportFormat, type RuleInfo, useColor } from '@pubguard/report';
+import { formatReport, type JsonReport, mergeReports, parseJsonReport, REPORT_FORMATS, type ReportFormat, type RuleInfo, sarifSizeWarning, useColor } from '@pubguard/report';
 import { builtinRuleset } from '@pubguard/rules';
 import fg from 'fast-glob';
 import { writeFileAtomic } from '../files.js';
@@ -112,6 +112,8 @@ async function runMerge(argv: string[], io: CliIO): Promise<CliResult> {
     io.stderr.write(`warning: the reports come from ${tools.join(', ')}; their rules and fingerprints may differ, so a finding may be missing or counted twice\n`);
   }
   const merged = mergeReports(reports, files);
+  const tooLarge = format === 'sarif' ? sarifSizeWarning(merged.findings.length) : undefined;
+  if (tooLarge !== undefined) io.stderr.write(`warning: ${tooLarge}\n`);
 
   const color = values.output === undefined && values['no-color'] !== true && useColor(io.env, io.stdout.isTTY === true);
   const text = formatReport(format, { ...merged, rules: knownRules() }, { color, srcRoot: io.cwd });

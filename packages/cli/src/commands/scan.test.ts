@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -37,6 +37,24 @@ describe('pubguard scan --format sarif', () => {
     const location = log.runs[0]?.results[0]?.locations[0]?.physicalLocation.artifactLocation;
     expect(location).toEqual({ uri: 'dist/config.js', uriBaseId: '%SRCROOT%' });
   });
+});
+
+describe('pubguard scan --format sarif with more results than code scanning takes', () => {
+  it('warns on stderr, writes every result, and says nothing at the limit', async () => {
+    const line = `t = "${token('Q8vLr2NcTw5ZyH3mKp7XdB4sFg9JaE')}";\n`;
+    await mkdir(join(dir, 'many'));
+    // 25 files of 1000 findings (the default per-file cap) are the limit itself; a 26th line goes over.
+    for (let i = 0; i < 25; i++) await writeFile(join(dir, 'many', `f${i}.js`), line.repeat(1000));
+    const at = memoryIO({ cwd: dir });
+    expect((await run(['scan', '-q', '-j', '0', '--format', 'sarif', '-o', 'at.sarif', 'many'], at)).exitCode).toBe(1);
+    expect(at.err()).toBe('');
+    await writeFile(join(dir, 'many', 'last.js'), line);
+    const over = memoryIO({ cwd: dir });
+    expect((await run(['scan', '-q', '-j', '0', '--format', 'sarif', '-o', 'over.sarif', '--format', 'json', 'many'], over)).exitCode).toBe(1);
+    expect(over.err()).toMatch(/^warning: the SARIF report holds 25001 results, and GitHub code scanning refuses an upload of more than 25000 in a run/);
+    const log = JSON.parse(await readFile(join(dir, 'over.sarif'), 'utf8')) as { runs: { results: unknown[] }[] };
+    expect(log.runs[0]?.results).toHaveLength(25_001);
+  }, 60_000);
 });
 
 describe('pubguard scan --output', () => {

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { type Finding, type ScanError, type ScanLimits, type ScanOptions, type ScanStats, STRUCTURE_RULES, scanAll } from '@pubguard/engine';
-import { formatReport, REPORT_FORMATS, type ReportFormat, summaryLine, useColor, visible } from '@pubguard/report';
+import { formatReport, REPORT_FORMATS, type ReportFormat, sarifSizeWarning, summaryLine, useColor, visible } from '@pubguard/report';
 import { configuredScan, loadScanConfig, printConfigWarnings } from '../config.js';
 import { writeFileAtomic } from '../files.js';
 import { ignoreGlobs, jobsSetting, parseCount, parseStrict } from '../args.js';
@@ -258,6 +258,8 @@ async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
     ...result,
     rules: [...ruleset.rules, ...STRUCTURE_RULES],
   };
+  const tooLarge = targets.some((t) => t.format === 'sarif') ? sarifSizeWarning(result.findings.length) : undefined;
+  if (tooLarge !== undefined) io.stderr.write(`warning: ${tooLarge}\n`);
   for (const target of targets) {
     const color = target.output === undefined && values['no-color'] !== true && useColor(io.env, io.stdout.isTTY === true);
     // srcRoot: an absolute path below the working directory (`scan "$PWD/dist"`) still gets a
