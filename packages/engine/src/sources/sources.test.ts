@@ -74,6 +74,10 @@ interface ZipSpec {
 async function zipOf(entries: ZipSpec[], zip64 = false): Promise<Buffer> {
   const z = new yazl.ZipFile();
   for (const e of entries) {
+    if (e.name.endsWith('/')) {
+      z.addEmptyDirectory(e.name, e.mode !== undefined ? { mode: e.mode } : {});
+      continue;
+    }
     z.addBuffer(Buffer.from(e.data), e.name, {
       compress: e.compress ?? true,
       forceZip64Format: zip64,
@@ -1136,7 +1140,7 @@ describe('broken inputs', () => {
 });
 
 describe('suspicious structure', () => {
-  it('tar: traversal, absolute paths, links outside, devices, FIFOs, setuid, duplicates', async () => {
+  it('tar: traversal, absolute paths, links outside, devices, FIFOs, setuid files (not directories or links), duplicates', async () => {
     const t = await tarOf([
       { name: '../evil.sh', data: 'x' },
       { name: '/etc/cron.d/job', data: 'x' },
@@ -1146,6 +1150,9 @@ describe('suspicious structure', () => {
       { name: 'package/dev', type: 'character-device' },
       { name: 'package/pipe', type: 'fifo' },
       { name: 'package/suid', data: 'x', mode: 0o4755 },
+      // setgid on a directory hands its group down; on a link no extractor applies it.
+      { name: 'package/shared/', type: 'directory', mode: 0o2775 },
+      { name: 'package/suid-lnk', type: 'symlink', linkname: 'a', mode: 0o6777 },
       { name: 'package/a', data: 'one' },
       { name: 'package/a', data: 'three' },
       { name: 'package/b', data: 'same' },
@@ -1166,12 +1173,13 @@ describe('suspicious structure', () => {
     expect(st[7]!.detail).toMatch(/first 3 bytes, then 5 bytes/);
   });
 
-  it('zip: traversal, symlink out, setuid, duplicate names with different CRC', async () => {
+  it('zip: traversal, symlink out, setuid files (not setgid directories), duplicate names with different CRC', async () => {
     const z = replaceAll(
       await zipOf([
         { name: 'zz/evil.py', data: 'x' },
         { name: 'link', data: '../../../etc/shadow', mode: 0o120777 },
         { name: 'suid', data: 'x', mode: 0o104755 },
+        { name: 'shared/', data: '', mode: 0o042777 },
         { name: 'dup.txt', data: 'aaaa' },
         { name: 'dup.txt', data: 'bbbb' },
       ]),

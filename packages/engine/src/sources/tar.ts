@@ -74,7 +74,7 @@ export async function* readTar(
       const name = h.pax && typeof (h.pax as Record<string, unknown>).path === 'string' ? h.name : decodeLatin1Name(h.name);
       const ec = [...chain, name];
       held.keep(checkName(ec, name));
-      held.keep(checkSetuid(ec, name, h.mode ?? 0));
+      held.keep(checkSetuid(ec, name, h.mode ?? 0, h.type === 'directory' ? 'directory' : h.type === 'symlink' ? 'symlink' : 'other'));
       if (h.type === 'symlink' || h.type === 'link') {
         const target = h.pax && typeof (h.pax as Record<string, unknown>).linkpath === 'string' ? h.linkname : decodeLatin1Name(h.linkname ?? '');
         held.keep(checkLink(ec, name, target, h.type === 'link'));

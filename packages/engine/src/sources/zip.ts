@@ -314,7 +314,7 @@ async function* readZip(ctx: ArtifactCtx, chain: string[], depth: number, zf: ya
       // nor a symlink as a regular file, whatever the mode claims, so its content ships.
       const directory = name.endsWith('/') || (type === 'directory' && entry.uncompressedSize === 0);
       held.keep(checkName(ec, name));
-      held.keep(checkSetuid(ec, name, mode));
+      held.keep(checkSetuid(ec, name, mode, directory ? 'directory' : type === 'symlink' ? 'symlink' : 'other'));
       held.keep(checkDevice(ec, name, type));
       if (!directory && type !== 'symlink') held.keep(dups.check(ec, name, `${entry.uncompressedSize} bytes, CRC-32 ${hex(entry.crc32)}`));
       // An entry whose bytes another entry already claimed is not read again: many directory
