@@ -53,12 +53,14 @@ describe('run', () => {
 });
 
 describe('fatal errors', () => {
-  it('never echo a password embedded in a URL', async () => {
-    const io = memoryIO({ env: { NPM_TOKEN: 'x' } });
-    const result = await run(['publish', 'npm', 'pkg.tgz', '--registry', 'https://bob:hunter2secret@bad host/', '--tag-name', 'v1.0.0', '--dry-run'], io);
-    expect(result.exitCode).toBe(2);
-    expect(io.err()).toContain('https://bob:***@bad host/');
-    expect(io.err()).not.toContain('hunter2secret');
+  it('never echo the user information embedded in a URL, password or user name alone', async () => {
+    for (const userinfo of ['bob:hunter2secret', 'hunter2secret', 'hunter2secret:']) {
+      const io = memoryIO({ env: { NPM_TOKEN: 'x' } });
+      const result = await run(['publish', 'npm', 'pkg.tgz', '--registry', `https://${userinfo}@bad host/`, '--tag-name', 'v1.0.0', '--dry-run'], io);
+      expect(result.exitCode).toBe(2);
+      expect(io.err()).toContain('https://[redacted]@bad host/');
+      expect(io.err()).not.toContain('hunter2secret');
+    }
   });
 });
 

@@ -76,16 +76,16 @@ export async function run(argv: string[], io: CliIO): Promise<CliResult> {
   try {
     return await command.run(rest, io);
   } catch (error) {
-    return reportFatal(error, command, io);
+    return await reportFatal(error, command, io);
   }
 }
 
-// A URL with a password (a registry given as https://user:token@host) must not be echoed.
-function maskCredentials(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^\s:@/]*:)[^\s@/]+@/gi, '$1***@');
-}
-
-function reportFatal(error: unknown, command: Command, io: CliIO): CliResult {
+async function reportFatal(error: unknown, command: Command, io: CliIO): Promise<CliResult> {
+  // A URL's user information (a registry given as https://TOKEN@host/) or a token-shaped value
+  // must not be echoed. Loaded here, not at the top, so a run that fails nothing does not pay
+  // for loading the release stages.
+  const { redactText } = await import('@pubguard/release');
+  const maskCredentials = (text: string): string => redactText(text);
   if (error instanceof UsageError) {
     io.stderr.write(`pubguard ${command.name}: ${maskCredentials(error.message)}\nRun \`pubguard ${command.name} --help\` for usage.\n`);
     return { exitCode: 2 };

@@ -137,7 +137,11 @@ describe('redactText', () => {
     expect(redactText('key AKIA2345234523452345 end')).toBe('key AKIA…[redacted] end');
     expect(redactText('x hunter2-hunter2 y', ['hunter2-hunter2'])).toBe('x [redacted] y');
     expect(redactText('//registry.npmjs.org/:_authToken=abc123')).not.toContain('abc123');
-    expect(redactText('to https://ci:s3cret-pw@npm.corp.example:8443/repo/ ok')).toBe('to https://ci:[redacted]@npm.corp.example:8443/repo/ ok');
+    expect(redactText('to https://ci:s3cret-pw@npm.corp.example:8443/repo/ ok')).toBe('to https://[redacted]@npm.corp.example:8443/repo/ ok');
+    expect(redactText('user name only https://s3cr3tUserOnlyTok9@npm.corp.example/ ok')).toBe('user name only https://[redacted]@npm.corp.example/ ok');
+    expect(redactText('empty password https://gemfuryTokABCdef123456:@pypi.fury.io/acme/')).toBe('empty password https://[redacted]@pypi.fury.io/acme/');
+    expect(redactText('at sign in it https://ci:p@ss@host.example?x=1#y')).toBe('at sign in it https://[redacted]@host.example?x=1#y');
+    expect(redactText('{"registry":"https://tok123456@r.example","by":"a@b.example"}')).toBe('{"registry":"https://[redacted]@r.example","by":"a@b.example"}');
     expect(redactText('https://npm.corp.example/ and user@example.com')).toBe('https://npm.corp.example/ and user@example.com');
   });
 });

@@ -17,9 +17,18 @@ const TOKEN_PATTERNS: RegExp[] = [
   /\/\/[^\s/]+\/:_(?:authToken|password)=\S+/g,
 ];
 
-// The password of a URL (a registry given as https://user:token@host/): only it is masked, so
-// the record still says where the release went.
-const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:@/]*:)[^\s@/]+@/gi;
+// The user information of a URL, whole: registries take the token as the password
+// (https://user:TOKEN@host/), as the user name alone (https://TOKEN@host/) or as the user name
+// with an empty password (Gemfury's https://TOKEN:@host/), so no part of it can be shown. The
+// host stays, so the record still says where the release went. The last `@` before the path ends
+// it, as URL parsers read it, so an unescaped `@` inside a password does not leave its tail;
+// quotes and angle brackets end it too, so it never runs into the next value of a JSON text.
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#"'`<>]+@/gi;
+
+/** Masks the user information (user name, password or both) of every URL in a string, keeping scheme and host. */
+export function maskUrlUserinfo(text: string): string {
+  return text.replace(URL_USERINFO, '$1[redacted]@');
+}
 
 /** The placeholder that replaces a secret. */
 export function mask(secret: string): string {
@@ -42,7 +51,7 @@ export function redactText(text: string, secrets: readonly string[] = []): strin
   for (const s of [...secrets].filter((x) => x.length >= 4).sort((a, b) => b.length - a.length)) {
     out = out.split(s).join('[redacted]');
   }
-  out = out.replace(URL_PASSWORD, '$1[redacted]@');
+  out = maskUrlUserinfo(out);
   for (const re of TOKEN_PATTERNS) out = out.replace(re, (m) => mask(m));
   return out;
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,15 +9,17 @@ import { memoryIO } from '../testing.js';
 const cwd = mkdtempSync(join(tmpdir(), 'pubguard-cli-incident-'));
 
 describe('pubguard incident npm', () => {
-  it('never prints or records the password of a registry URL', async () => {
-    const registry = 'https://ci:url-password-0123@npm.corp.example/';
-    for (const format of ['text', 'json']) {
-      const io = memoryIO({ cwd });
-      expect((await run(['incident', 'npm', 'acme@1.2.3', '--registry', registry, '-f', format], io)).exitCode).toBe(0);
-      expect(io.out()).toContain('https://ci:[redacted]@npm.corp.example/');
-      expect(io.out() + io.err()).not.toContain('url-password-0123');
+  it('never prints or records the user information of a registry URL, whatever its form', async () => {
+    const secret = `url${randomBytes(9).toString('hex')}`;
+    for (const userinfo of [`ci:${secret}`, secret, `${secret}:`]) {
+      for (const format of ['text', 'json']) {
+        const io = memoryIO({ cwd });
+        expect((await run(['incident', 'npm', 'acme@1.2.3', '--registry', `https://${userinfo}@npm.corp.example/`, '-f', format], io)).exitCode).toBe(0);
+        expect(io.out()).toContain('https://[redacted]@npm.corp.example/');
+        expect(io.out() + io.err()).not.toContain(secret);
+      }
     }
-    expect(readFileSync(join(cwd, '.pubguard/audit.jsonl'), 'utf8')).not.toContain('url-password-0123');
+    expect(readFileSync(join(cwd, '.pubguard/audit.jsonl'), 'utf8')).not.toContain(secret);
   });
 
   it('refuses a registry that is not HTTP, as npm would only fail on it', async () => {

@@ -260,14 +260,27 @@ describe('publishRelease', () => {
     expect(calls).toHaveLength(0);
   });
 
-  it('never records or reports the password of a registry URL', async () => {
-    const { base } = await setup();
-    const r = await publishRelease({ ...base, registry: 'http://ci:url-password-0123@127.0.0.1:9/', dryRun: true });
-    expect(r.status).toBe('dry-run');
-    expect(JSON.stringify(r)).not.toContain('url-password-0123');
-    const log = readFileSync(base.auditPath, 'utf8');
-    expect(log).not.toContain('url-password-0123');
-    expect(log).toContain('http://ci:[redacted]@127.0.0.1:9/');
+  it('never records, reports or notifies the user information of a registry URL, whatever its form', async () => {
+    // A token as the password, as the user name alone, and as the user name with an empty password (Gemfury).
+    const secret = `url${randomBytes(9).toString('hex')}`;
+    for (const userinfo of [`ci:${secret}`, secret, `${secret}:`]) {
+      const { base } = await setup();
+      const bodies: string[] = [];
+      const fakeFetch = (async (_url: string, init: { body: string }) => {
+        bodies.push(init.body);
+        return new Response('', { status: 200 });
+      }) as unknown as typeof fetch;
+      const r = await publishRelease({ ...base, registry: `http://${userinfo}@127.0.0.1:9/`, dryRun: true, notifyUrl: 'https://hooks.example.test/x', notifyOptions: { attempts: 1, fetch: fakeFetch } });
+      expect(r.status).toBe('dry-run');
+      expect(JSON.stringify(r)).not.toContain(secret);
+      expect(r.steps.find((s) => s.step === 'upload')?.reason).toBe('dry run: nothing uploaded to http://[redacted]@127.0.0.1:9/');
+      const log = readFileSync(base.auditPath, 'utf8');
+      expect(log).not.toContain(secret);
+      expect(log).toContain('http://[redacted]@127.0.0.1:9/');
+      expect(bodies).toHaveLength(1);
+      expect(bodies[0]).not.toContain(secret);
+      expect(JSON.parse(bodies[0]!).registry).toBe('http://[redacted]@127.0.0.1:9/');
+    }
   });
 
   it('refuses without a tag, and with --require-approvals but no policy', async () => {
