@@ -153,4 +153,5 @@ export {
   NPM_UNPUBLISH_WINDOW_MS,
   executeIncident,
   incidentPlan,
+  incidentSecrets,
 } from './publish/incident.js';

@@ -22,6 +22,27 @@ describe('pubguard incident npm', () => {
     expect(readFileSync(join(cwd, '.pubguard/audit.jsonl'), 'utf8')).not.toContain(secret);
   });
 
+  it('masks a --token-id that is the token itself, in the plan as in the audit log', async () => {
+    const alnum = (n: number) => Array.from(randomBytes(n), (b) => 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'[b % 62]).join('');
+    // One token known only by its npm_ shape, one known only as the value of the token variable.
+    const shaped = `npm_${alnum(36)}`;
+    const plain = `loopback-${alnum(24)}`;
+    for (const [token, env] of [
+      [shaped, {}],
+      [plain, { NPM_TOKEN: plain }],
+    ] as const) {
+      for (const format of ['text', 'json']) {
+        const dir = mkdtempSync(join(tmpdir(), 'pubguard-cli-incident-'));
+        const io = memoryIO({ cwd: dir, env });
+        await run(['incident', 'npm', 'acme@1.2.3', '--registry', 'https://npm.corp.example/', '--token-id', token, '-f', format], io);
+        expect(io.out()).toContain('Revoke npm token ');
+        expect(io.out() + io.err()).not.toContain(token);
+        expect(io.out()).toContain(token === shaped ? 'npm_…[redacted]' : '[redacted]');
+        expect(readFileSync(join(dir, '.pubguard/audit.jsonl'), 'utf8')).not.toContain(token);
+      }
+    }
+  });
+
   it('refuses a registry that is not HTTP, as npm would only fail on it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pubguard-cli-incident-'));
     const io = memoryIO({ cwd: dir });

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { type Ecosystem, type IncidentActionResult, type IncidentPlan, executeIncident, incidentPlan, redactText } from '@pubguard/release';
+import { type Ecosystem, type IncidentActionResult, type IncidentPlan, executeIncident, incidentPlan, incidentSecrets, redactText, redactValue } from '@pubguard/release';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
 import { type OptionSpecs, parseCommandArgs } from '../args.js';
 import { checkTokenUrl } from '../token-url.js';
@@ -47,9 +47,10 @@ ${COMMON}
 Exit codes: 0 plan printed, 2 usage error (--execute among them).
 `;
 
-function printPlan(io: CliIO, plan: IncidentPlan, results: IncidentActionResult[]): void {
-  const w = (s: string): void => io.stdout.write(`${s}\n`);
-  w(`Incident: ${plan.package} ${plan.version} (${plan.ecosystem === 'npm' ? 'npm' : 'PyPI'}, ${redactText(plan.registry)})`);
+function printPlan(io: CliIO, plan: IncidentPlan, results: IncidentActionResult[], secrets: readonly string[]): void {
+  // The same masking as the audit log: --token-id may be the token itself, and a registry URL may carry it.
+  const w = (s: string): void => io.stdout.write(`${redactText(s, secrets)}\n`);
+  w(`Incident: ${plan.package} ${plan.version} (${plan.ecosystem === 'npm' ? 'npm' : 'PyPI'}, ${plan.registry})`);
   w('');
   plan.actions.forEach((a, i) => {
     const r = results.find((x) => x.id === a.id);
@@ -118,10 +119,11 @@ async function runIncident(ecosystem: Ecosystem, argv: string[], io: CliIO): Pro
   });
   const refused = results.some((r) => r.outcome === 'skipped' && r.message.startsWith('not run:'));
   const failed = results.some((r) => r.outcome === 'failed');
-  if (format === 'json') writeJson(io, { version: 1, stage: 'incident', plan: { ...plan, registry: redactText(plan.registry) }, results });
+  const secrets = incidentSecrets(io.env, str('token-env'));
+  if (format === 'json') writeJson(io, redactValue({ version: 1, stage: 'incident', plan, results }, secrets));
   else {
-    printPlan(io, plan, results);
-    if (refused) io.stderr.write(`pubguard incident ${ecosystem}: ${results.find((r) => r.message.startsWith('not run:'))!.message}\n`);
+    printPlan(io, plan, results, secrets);
+    if (refused) io.stderr.write(`pubguard incident ${ecosystem}: ${redactText(results.find((r) => r.message.startsWith('not run:'))!.message, secrets)}\n`);
   }
   return { exitCode: failed ? 2 : refused ? 1 : 0 };
 }

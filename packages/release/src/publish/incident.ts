@@ -139,11 +139,17 @@ export interface ExecuteIncidentOptions {
   now?: () => Date;
 }
 
+/** The values an incident's records and output must never show: the npm token and every secret-looking environment value. */
+export function incidentSecrets(env: Record<string, string | undefined>, tokenEnv = 'NPM_TOKEN'): string[] {
+  const token = env[tokenEnv];
+  return [...(token ? [token] : []), ...secretsFromEnv(env)];
+}
+
 /** Records the plan and, with `execute`, runs its automated npm steps; every action is an audit record. */
 export async function executeIncident(plan: IncidentPlan, o: ExecuteIncidentOptions): Promise<IncidentActionResult[]> {
   const tokenEnv = o.tokenEnv ?? 'NPM_TOKEN';
   const token = o.env[tokenEnv];
-  const secrets = [...(token ? [token] : []), ...secretsFromEnv(o.env)];
+  const secrets = incidentSecrets(o.env, tokenEnv);
   const log = new AuditLog(o.auditPath, secrets);
   const now = o.now ?? (() => new Date());
   const subject = { name: `${plan.package}@${plan.version}` };
