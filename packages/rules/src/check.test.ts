@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { builtinRuleDefinitions, builtinRuleset } from './builtin.js';
 import { checkRuleOverlaps, checkRules, everyMatchHoldsKeyword, findUnboundedQuantifier, matchRule, type RuleProblem } from './check.js';
@@ -35,6 +36,19 @@ describe('checkRules', () => {
     expect(text.some((t) => /^unbounded: pattern has an unbounded quantifier '\+'/.test(t))).toBe(true);
     expect(text).toContain('no-refs: has no reference to the published format');
     expect(text).toContain('demo-token: duplicate rule id');
+  });
+  it('shows a reported negative example by number and a short form of its secret, never the secret', () => {
+    const alnum = (n: number) => Array.from(randomBytes(n), (b) => 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'[b % 62]).join('');
+    // 11 characters (what a 12-character prefix printed whole) and a long one.
+    for (const [secret, shown] of [
+      [`demo_${alnum(6)}`, (s: string) => `${s.slice(0, 2)}…${s.slice(-1)}`],
+      [`demo_${alnum(30)}`, (s: string) => `${s.slice(0, 6)}…${s.slice(-4)}`],
+    ] as const) {
+      const loose = { ...good, pattern: '(demo_[A-Za-z0-9]{6,40})(?![A-Za-z0-9])', validators: [], examples: ['key=demo_Q2w9Zr7LmX4p', 'demo_K8vB1nT6aZ3q'] };
+      const problems = checkRules([{ ...loose, negative_examples: ['x', `key=${secret}`] }]).map((p) => p.message);
+      expect(problems).toEqual([`negative example 2 is reported (secret ${JSON.stringify(shown(secret))})`]);
+      expect(problems.join('\n')).not.toContain(secret.slice(0, 7));
+    }
   });
   it('reports an example whose checksum is wrong', () => {
     const problems = checkRules([
