@@ -1,7 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Finding } from '@pubguard/engine';
+import { type Finding, redact } from '@pubguard/engine';
 import { type RuleDefinition, VALIDATOR_TYPES } from '@pubguard/rules';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -172,6 +173,44 @@ describe('parseConfig', () => {
     const error = errorOf('{"allowlist": {"regexes": ["ok", "(broken"]}}');
     expect(error.keyPath).toBe('allowlist.regexes[1]');
     expect(error.message).toContain('invalid regular expression');
+  });
+});
+
+describe('config errors', () => {
+  const alnum = (n: number) => Array.from(randomBytes(n), (b) => 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'[b % 62]).join('');
+  // Unique enough that no fixed part of a message holds a piece of it.
+  const token = () => `ghp_${alnum(36)}`;
+
+  it('quote a token-shaped value in its redacted short form, still naming the entry and what is wrong', () => {
+    const regex = token();
+    const bad = errorOf(JSON.stringify({ allowlist: { regexes: ['^x$', `^${regex}(`] } }));
+    expect(bad.keyPath).toBe('allowlist.regexes[1]');
+    expect(bad.message).toContain(`invalid regular expression: Invalid regular expression: /^${redact(regex)}(/: Unterminated group`);
+    const stopword = token();
+    const wrongType = errorOf(JSON.stringify({ allowlist: { stopwords: stopword } }));
+    expect(wrongType.message).toContain(`allowlist.stopwords: must be an array; got the string ${JSON.stringify(redact(stopword))}`);
+    const id = token();
+    let unknown: unknown;
+    try {
+      rulesetFromConfig(loaded({ rules: { disable: ['alpha-token', id] } }), BUILTINS);
+    } catch (error) {
+      unknown = error;
+    }
+    expect(unknown).toBeInstanceOf(ConfigError);
+    expect((unknown as ConfigError).message).toContain(`rules.disable[1]: no built-in rule has the id '${redact(id)}'`);
+    for (const [secret, message] of [
+      [regex, bad.message],
+      [stopword, wrongType.message],
+      [id, (unknown as ConfigError).message],
+    ] as const) {
+      expect(message).not.toContain(secret.slice(4, 12));
+      expect(message).not.toContain(secret.slice(-8));
+    }
+  });
+
+  it('quote ids, words and short values as written', () => {
+    expect(errorOf(JSON.stringify({ allowlist: { stopwords: 'acme-key-2024v2-release' } })).message).toContain('got the string "acme-key-2024v2-release"');
+    expect(errorOf(JSON.stringify({ allowlist: { regexes: ['^build(\\d+'] } })).message).toContain('/^build(\\d+/: Unterminated group');
   });
 });
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { describeFsError, type Finding, loadBaseline, type ScanLimits, type ScanOptions, STRUCTURE_RULES } from '@pubguard/engine';
+import { describeFsError, type Finding, loadBaseline, redact, type ScanLimits, type ScanOptions, STRUCTURE_RULES } from '@pubguard/engine';
 import type { ReportFormat } from '@pubguard/report';
 import { type CompiledRuleset, type RuleDefinition, RuleError, builtinRuleDefinitions, builtinRuleset, checkRuleExamples, compileRules, keywordReachWarning, parseRuleDefinition } from '@pubguard/rules';
 import picomatch from 'picomatch';
@@ -274,7 +274,7 @@ function parseJson(text: string, file: string): unknown {
       // V8 gives no position for some mistakes (and quotes the whole input): find it ourselves.
       offset = jsonErrorOffset(body) ?? body.length;
       const word = /^[\w.+-]+/.exec(body.slice(offset))?.[0] ?? body.slice(offset, offset + 1);
-      short = offset >= body.length ? 'unexpected end of file' : `unexpected ${word === '\n' ? 'line break' : JSON.stringify(word)}`;
+      short = offset >= body.length ? 'unexpected end of file' : `unexpected ${word === '\n' ? 'line break' : JSON.stringify(maskSecretLike(word))}`;
     }
     const { line, column } = lineColumn(body, offset);
     throw new ConfigError(`${file}:${line}:${column}`, `invalid JSON: ${short}`);
@@ -310,11 +310,27 @@ export function configSchema(): SchemaNode {
   return schemaCache;
 }
 
+// A config may hold a known token on purpose (an allowlist regex or a stopword for a revoked
+// test token), and its errors reach CI logs: a value quoted back shows each token-shaped run in
+// the short form reports give a secret. A run is token-shaped when it is 16 characters or more
+// and a piece of it between `-` and `_` mixes letters and digits over 10 characters or more;
+// rule ids (`acme-key-2024v2`), words and paths stay as written, so the message still says
+// what to fix, and the key path says which entry.
+const TOKEN_RUN = /[A-Za-z0-9_+/=-]{16,}/g;
+const MIXED_PIECE = /[A-Za-z0-9+/=]{10,}/g;
+
+function maskSecretLike(text: string): string {
+  return text.replace(TOKEN_RUN, (run) => ((run.match(MIXED_PIECE) ?? []).some((piece) => /[A-Za-z]/.test(piece) && /[0-9]/.test(piece)) ? redact(run) : run));
+}
+
 function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'object') return 'an object';
-  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  if (typeof value === 'string') {
+    const shown = maskSecretLike(value);
+    return `the string ${JSON.stringify(shown.length > 40 ? `${shown.slice(0, 40)}…` : shown)}`;
+  }
   return `${typeof value} ${String(value)}`;
 }
 
@@ -341,6 +357,7 @@ const ARTICLE: Record<string, string> = { object: 'an object', array: 'an array'
 
 function childPath(path: string, key: string | number): string {
   if (typeof key === 'number') return `${path}[${key}]`;
+  key = maskSecretLike(key);
   const safe = /^[A-Za-z_$][\w$]*$/.test(key) ? key : JSON.stringify(key);
   return path ? `${path}.${safe}` : safe;
 }
@@ -425,7 +442,8 @@ export function validateConfig(data: unknown, file: string, options: ConfigCheck
       try {
         new RegExp(source);
       } catch (error) {
-        throw new ConfigError(file, `invalid regular expression: ${(error as Error).message}`, `${at}[${i}]`);
+        // V8 quotes the whole source in its message.
+        throw new ConfigError(file, `invalid regular expression: ${(error as Error).message.split(source).join(maskSecretLike(source))}`, `${at}[${i}]`);
       }
     });
   }
@@ -541,7 +559,7 @@ export function ruleDefinitionsFromConfig(
       throw new ConfigError(file, `'${id}' is an archive-structure check, which cannot be disabled; allow the entries it reports with ${childPath(childPath('allowlist.rules', id), 'paths')}, or with a baseline`, `rules.disable[${i}]`);
     }
     // A typo of a structure check's id is suggested too: the message then says why it cannot be disabled.
-    if (!builtinIds.has(id)) throw new ConfigError(file, `no built-in rule has the id '${id}'${unknownIdHint(id, [...builtinIds, ...STRUCTURE_IDS])}`, `rules.disable[${i}]`);
+    if (!builtinIds.has(id)) throw new ConfigError(file, `no built-in rule has the id '${maskSecretLike(id)}'${unknownIdHint(id, [...builtinIds, ...STRUCTURE_IDS])}`, `rules.disable[${i}]`);
     disabled.add(id);
   });
   const kept = builtins.filter((b) => !disabled.has(b.id));
@@ -703,7 +721,8 @@ function checkAllowlistRuleIds(loaded: LoadedConfig | undefined, rules: Readonly
   const disabled = new Set(loaded?.config.rules?.disable ?? []);
   for (const id of Object.keys(loaded?.config.allowlist?.rules ?? {})) {
     if (ids.has(id)) continue;
-    const why = disabled.has(id) ? `rule '${id}' is disabled in rules.disable, so its allowlist would never apply; remove one or the other` : `no rule has the id '${id}'${unknownIdHint(id, ids)}`;
+    const shown = maskSecretLike(id);
+    const why = disabled.has(id) ? `rule '${shown}' is disabled in rules.disable, so its allowlist would never apply; remove one or the other` : `no rule has the id '${shown}'${unknownIdHint(id, ids)}`;
     throw new ConfigError(loaded?.path ?? CONFIG_FILE_NAME, why, childPath('allowlist.rules', id));
   }
 }
