@@ -99,6 +99,38 @@ describe('pubguard scan --npm-files with the real npm', () => {
   });
 });
 
+describe('pubguard scan --npm-files with one package inside another, with the real npm', () => {
+  it('reads every file the outer package publishes, also below an inner package that leaves it out', async () => {
+    const root = join(dir, 'workspace');
+    await mkdir(join(root, 'packages', 'a'), { recursive: true });
+    const rng = new Prng(77);
+    await writeFile(join(root, 'package.json'), `${JSON.stringify({ name: 'workspace-e2e', version: '1.0.0', workspaces: ['packages/*'] }, null, 2)}\n`);
+    await writeFile(join(root, 'packages', 'a', 'package.json'), `${JSON.stringify({ name: 'workspace-e2e-a', version: '1.0.0', files: ['index.js'] }, null, 2)}\n`);
+    await writeFile(join(root, 'packages', 'a', 'index.js'), `const t = "${githubToken(rng)}";\n`);
+    // Not in packages/a's tarball, but in the root's, which has no "files".
+    await writeFile(join(root, 'packages', 'a', 'dev-only.js'), `const t = "${githubToken(rng)}";\n`);
+    const scanJson = async (args: string[]) => {
+      const r = await runPubguard(['scan', '-q', '--format', 'json', '--npm-files', ...args], { cwd: root });
+      return { code: r.code, report: JSON.parse(r.stdout) as Report };
+    };
+    const outer = await scanJson(['.']);
+    const inner = await scanJson(['packages/a']);
+    expect(outer.report.findings.map((f) => f.path).sort()).toEqual(['packages/a/dev-only.js', 'packages/a/index.js']);
+    expect(inner.report.findings.map((f) => f.path)).toEqual(['packages/a/index.js']);
+    for (const args of [['.', 'packages/a'], ['packages/a', '.'], ['./', './packages/a/']]) {
+      const both = await scanJson(args);
+      // Each file once: index.js for the inner package, which reads it, dev-only.js for the root.
+      expect(both.report.findings, args.join(' ')).toEqual(outer.report.findings);
+      expect(both.report.stats.files, args.join(' ')).toBe(outer.report.stats.files);
+      expect(both.code).toBe(1);
+    }
+    const out = join(dir, 'workspace-baseline.json');
+    expect((await runPubguard(['baseline', 'create', '-o', out, '--npm-files', '.', 'packages/a'], { cwd: root })).code).toBe(0);
+    const recorded = JSON.parse(await readFile(out, 'utf8')) as { findings: { path: string }[] };
+    expect(recorded.findings.map((f) => f.path)).toEqual(['packages/a/dev-only.js', 'packages/a/index.js']);
+  });
+});
+
 describe('baselines of files found by their path, with the real npm', () => {
   it('apply alike to the package directory the pre-publish scan reads and to the tarball publish scans', async () => {
     const keys = join(dir, 'keys');

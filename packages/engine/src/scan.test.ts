@@ -352,6 +352,15 @@ describe('scan', () => {
       expect(nested.findings.map(key).sort()).toEqual(listedFindings.map(key).sort());
       expect(nested.errors.map((e) => e.path)).toEqual(['listed/lib/gone.js']);
 
+      // A listed directory below reads only its own list: a file the outer list holds and the
+      // inner one leaves out (another package's tarball) is still read, for the outer one.
+      for (const innerList of [[], ['d.js']]) {
+        const lists = new Map([['listed', listed], ['listed/vendor', new Set(innerList)]]);
+        const twoLists = await scanAll(['listed', 'listed/vendor'], { ...options, onlyFiles: lists });
+        expect(twoLists.findings.map(key).sort(), innerList.join()).toEqual(listedFindings.map(key).sort());
+        expect(twoLists.stats.files, innerList.join()).toBe(4);
+      }
+
       // Shards split the listed files and the missing one as they split a plain scan.
       const shards = [0, 1].map((index) => scanAll(['listed'], { ...options, onlyFiles: new Map([['listed', listed]]), select: (p: string) => (p.length % 2 === index) }));
       const both = await Promise.all(shards);

@@ -41,7 +41,9 @@ export interface ScanOptions {
    * relative to it with `/` (a package's files as its packer lists them). Each is reported as
    * a plain scan of the directory reports it (path, fingerprint, shard), whatever the `ignore`
    * globs say: the list is what ships. The directory is not walked; a listed file that is not
-   * there is a `not-found` error. Default: every file of every directory.
+   * there is a `not-found` error. A listed input below another takes over only the files of its
+   * own list: the outer one still reads the rest of its list there. Default: every file of
+   * every directory.
    */
   onlyFiles?: ReadonlyMap<string, ReadonlySet<string>>;
   /** Bytes read for the input `-`. Default: none (so `-` reports an error). */

@@ -25,7 +25,9 @@ skip it below another.
 With --npm-files each path is the directory of an npm package, and only the files \`npm pack\`
 would put in its tarball are scanned (listed by \`npm pack --dry-run --json --ignore-scripts\`
 from PATH), each reported as a scan of the directory reports it: a local .env, tests or
-coverage/ left out by package.json "files" or .npmignore no longer stop a publish. Every
+coverage/ left out by package.json "files" or .npmignore no longer stop a publish. With one
+package inside another (\`--npm-files . packages/a\`), a file both lists hold is scanned once,
+for the inner package; one only the outer list holds is scanned for the outer package. Every
 listed file is scanned, --ignore and the config's ignore notwithstanding (bundled
 dependencies in node_modules/ ship too); one that is not there is an error. In
 prepublishOnly (as \`pubguard init\` sets it up) this runs before npm's prepack and prepare

@@ -7,7 +7,7 @@ import type { DiskFileRef, SourceItem, SourceOptions } from './types.js';
 import { ArtifactCtx, type Shared } from './context.js';
 import { discardOpened, diskBuffers, estimateBytes, openDiskFile, type OpenedFile, readDiskFile, walkDirectory, walkDisplay, type WalkItem } from './disk.js';
 import { errorMessage, fsStop, joinChain, problem, Stop } from './errors.js';
-import { type InputPlan, isInner, planInputs } from './inputs.js';
+import { type InputPlan, planInputs, readInside } from './inputs.js';
 import { openEntry } from './open.js';
 import { readableChunks } from './stream.js';
 
@@ -27,9 +27,9 @@ export type EnumerateOptions = SourceOptions & {
 
 /**
  * Enumerates everything to scan in `inputs` (directories, files of any supported kind, `-`
- * for stdin). Every file is enumerated once, under the most specific input that names it: an
+ * for stdin). Every file is enumerated once, under the most specific input that reads it: an
  * input naming a path another input named is left out, and a directory's walk leaves out what
- * another input names below it (see `planInputs`). Each top-level file starts with an
+ * another input below it reads (see `planInputs` and `readInside`). Each top-level file starts with an
  * `artifact` item, then its files, problems and structure findings, some of them gathered in
  * `batch` items (an archive's small files, held whole). A file's `bytes` should be read before
  * asking for the next item; unread bytes are skipped. Stopping the loop early closes
@@ -58,7 +58,7 @@ export async function* enumerate(inputs: string[], options: EnumerateOptions): A
 }
 
 /** One input: stdin, a file or a directory, less the paths below it that `inner` leaves to other inputs. */
-async function* enumerateInput(input: string, inner: ReadonlySet<string>, plan: InputPlan, options: EnumerateOptions, shared: Shared): AsyncGenerator<SourceItem, void, undefined> {
+async function* enumerateInput(input: string, inner: ReadonlyMap<string, string>, plan: InputPlan, options: EnumerateOptions, shared: Shared): AsyncGenerator<SourceItem, void, undefined> {
   if (input === '-') {
     const stdin = options.stdin;
     if (options.select && !options.select('-')) return;
@@ -101,7 +101,7 @@ async function* enumerateInput(input: string, inner: ReadonlySet<string>, plan: 
       if (selected(input)) yield { kind: 'error', error: s.event };
       return;
     }
-    if (inner.size > 0) items = items.filter((item) => !isInner(item.rel, inner));
+    if (inner.size > 0) items = items.filter((item) => !readInside(item.rel, inner, options.onlyFiles));
     // A link out of the directory to what another input reads is no loss, so no error.
     const readElsewhere = new Set<WalkItem>();
     for (const item of items) if (item.type === 'error' && item.target !== undefined && (await plan.reads(item.target))) readElsewhere.add(item);

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isInner, planInputs } from './inputs.js';
+import { planInputs, readInside } from './inputs.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -19,7 +19,7 @@ afterAll(async () => {
 });
 
 const plan = (inputs: string[], ignore: string[] = []) => planInputs(inputs, dir, ignore);
-const shape = async (inputs: string[]) => (await plan(inputs)).inputs.map(({ input, inner }) => [input, [...inner].sort()]);
+const shape = async (inputs: string[]) => (await plan(inputs)).inputs.map(({ input, inner }) => [input, [...inner.keys()].sort()]);
 
 describe('planInputs', () => {
   it('keeps the first of the inputs that name one path, however it is spelled or linked', async () => {
@@ -58,10 +58,23 @@ describe('planInputs', () => {
   });
 });
 
-describe('isInner', () => {
+describe('readInside', () => {
   it('holds for a named path and what lies below it, not for a sibling sharing its prefix', () => {
-    const inner = new Set(['dist', 'lib/a.js']);
-    expect(['dist', 'dist/x.js', 'dist/sub/y.js', 'lib/a.js'].filter((p) => isInner(p, inner))).toHaveLength(4);
-    expect(['dist2/x.js', 'distx', 'lib/a.json', 'lib', 'a/dist', ''].filter((p) => isInner(p, inner))).toEqual([]);
+    const inner = new Map([['dist', 'x/dist'], ['lib/a.js', 'x/lib/a.js']]);
+    expect(['dist', 'dist/x.js', 'dist/sub/y.js', 'lib/a.js'].filter((p) => readInside(p, inner))).toHaveLength(4);
+    expect(['dist2/x.js', 'distx', 'lib/a.json', 'lib', 'a/dist', ''].filter((p) => readInside(p, inner))).toEqual([]);
+  });
+
+  it('leaves to a listed inner directory only the files its list holds', () => {
+    const inner = new Map([['packages/a', 'packages/a'], ['packages/a/vendor/b', './packages/a/vendor/b']]);
+    const onlyFiles = new Map([
+      ['.', new Set(['packages/a/index.js', 'packages/a/dev-only.js', 'packages/a/vendor/b/x.js', 'packages/a/vendor/b/y.js'])],
+      ['packages/a', new Set(['index.js', 'vendor/b/y.js'])],
+      ['./packages/a/vendor/b', new Set(['x.js'])],
+    ]);
+    const outer = [...onlyFiles.get('.')!];
+    expect(outer.filter((p) => !readInside(p, inner, onlyFiles))).toEqual(['packages/a/dev-only.js']);
+    // Walked whole, the inner directory reads everything below it.
+    expect(outer.filter((p) => !readInside(p, inner, new Map()))).toEqual([]);
   });
 });

@@ -7,10 +7,10 @@ export interface PlannedInput {
   /** The input as given. */
   input: string;
   /**
-   * Paths below this input, relative to it with `/`, that another input names: a walk of this
-   * directory leaves them and everything below them to that input.
+   * Paths below this input, relative to it with `/`, that another input names, each with that
+   * input as given: a walk of this directory leaves to it what it reads (see `readInside`).
    */
-  inner: ReadonlySet<string>;
+  inner: ReadonlyMap<string, string>;
 }
 
 /** The inputs to enumerate, in order, and what they read between them. */
@@ -41,15 +41,18 @@ export async function planInputs(inputs: readonly string[], cwd: string, ignore:
     seen.add(real);
     kept.push({ input, real });
   }
-  const planned = kept.map(({ input }) => ({ input, inner: new Set<string>() }));
-  const byReal = new Map<string, Set<string>>();
+  const planned = kept.map(({ input }) => ({ input, inner: new Map<string, string>() }));
+  const byReal = new Map<string, Map<string, string>>();
+  const inputOf = new Map<string, string>();
   kept.forEach(({ input, real }, i) => {
-    if (input !== '-') byReal.set(real, planned[i]!.inner);
+    if (input === '-') return;
+    byReal.set(real, planned[i]!.inner);
+    inputOf.set(real, input);
   });
   // Up from each input rather than each input against every other: `scan dist/*` may name
   // thousands.
-  for (const real of byReal.keys()) {
-    for (const dir of above(real)) byReal.get(dir)?.add(slashed(relative(dir, real)));
+  for (const [real, input] of inputOf) {
+    for (const dir of above(real)) byReal.get(dir)?.set(slashed(relative(dir, real)), input);
   }
   let ignored: ((path: string) => boolean) | undefined;
   const reads = async (target: string): Promise<boolean> => {
@@ -75,11 +78,19 @@ function slashed(path: string): string {
   return sep === '/' ? path : path.split(sep).join('/');
 }
 
-/** Whether `rel` (a walk's path, with `/`) is one of `inner` or lies below one. */
-export function isInner(rel: string, inner: ReadonlySet<string>): boolean {
+/**
+ * Whether an input named below a directory reads its file `rel` (a walk's path, with `/`):
+ * `rel` is one of `inner`, or lies below one that is walked whole or whose `onlyFiles` list
+ * holds it. A listed directory reads only its list, so a file it leaves out is still the outer
+ * directory's to read: the outer package's tarball ships it (`--npm-files . packages/a`).
+ */
+export function readInside(rel: string, inner: ReadonlyMap<string, string>, onlyFiles?: ReadonlyMap<string, ReadonlySet<string>>): boolean {
   if (inner.size === 0) return false;
   for (let i = rel.indexOf('/'); i >= 0; i = rel.indexOf('/', i + 1)) {
-    if (inner.has(rel.slice(0, i))) return true;
+    const input = inner.get(rel.slice(0, i));
+    if (input === undefined) continue;
+    const listed = onlyFiles?.get(input);
+    if (listed === undefined || listed.has(rel.slice(i + 1))) return true;
   }
   return inner.has(rel);
 }

@@ -110,7 +110,8 @@ export interface SourceOptions {
    * For a directory input named here (as given), the only files to read below it: paths
    * relative to it with `/`, as its walk gives them. The directory is not walked and `ignore`
    * does not apply to them: each is read as the walk's item for it would be, and one that is
-   * not there is reported as `not-found` when it is opened.
+   * not there is reported as `not-found` when it is opened. Another input below it that has a
+   * list of its own takes over only the files of that list.
    */
   onlyFiles?: ReadonlyMap<string, ReadonlySet<string>>;
   /** Directory for spill files; defaults to the OS temp dir. */
