@@ -131,6 +131,39 @@ describe('pubguard scan --npm-files with one package inside another, with the re
   });
 });
 
+describe("pubguard's own files in what npm would publish, with the real npm", () => {
+  it('are named by init, baseline create --npm-files and scan --npm-files, until .npmignore leaves them out', async () => {
+    const own = join(dir, 'own');
+    await mkdir(own);
+    await writeFile(join(own, 'package.json'), `${JSON.stringify({ name: 'own-e2e', version: '1.0.0' }, null, 2)}\n`);
+    await writeFile(join(own, 'index.js'), 'module.exports = {};\n');
+    const warning = (command: string, files: string) => `pubguard ${command}: warning: npm would publish ${files}: leave`;
+
+    const init = await runPubguard(['init'], { cwd: own });
+    expect(init.code).toBe(0);
+    expect(init.stderr).toContain(warning('init', 'pubguard.config.json'));
+    // Written for the first time, the baseline is in no list npm printed before the scan.
+    const created = await runPubguard(['baseline', 'create', '--npm-files', '.'], { cwd: own });
+    expect(created.code).toBe(0);
+    expect(created.stderr).toContain(warning('baseline create', '.pubguard/baseline.json, pubguard.config.json'));
+    const elsewhere = await runPubguard(['baseline', 'create', '-o', join(dir, 'own-baseline.json'), '--npm-files', '.'], { cwd: own });
+    expect(elsewhere.stderr).toContain(warning('baseline create', '.pubguard/baseline.json, pubguard.config.json'));
+
+    await writeFile(join(own, 'pubguard.config.json'), `${JSON.stringify({ baseline: 'state/accepted.json' })}\n`);
+    await mkdir(join(own, 'state'));
+    await writeFile(join(own, 'state', 'accepted.json'), `${JSON.stringify({ version: 1, fingerprints: [], findings: [] })}\n`);
+    const scan = await runPubguard(['scan', '--npm-files', '.'], { cwd: own });
+    expect(scan.code).toBe(0);
+    expect(scan.stderr).toContain(warning('scan', '.pubguard/baseline.json, pubguard.config.json, state/accepted.json'));
+    expect((await runPubguard(['scan', '-q', '--npm-files', '.'], { cwd: own })).stderr).toBe('');
+
+    await writeFile(join(own, '.npmignore'), '.pubguard/\npubguard.config.json\nstate/\n');
+    const left = await runPubguard(['scan', '--npm-files', '.'], { cwd: own });
+    expect(left.stderr).not.toContain('warning');
+    expect(left.code).toBe(0);
+  });
+});
+
 describe('baselines of files found by their path, with the real npm', () => {
   it('apply alike to the package directory the pre-publish scan reads and to the tarball publish scans', async () => {
     const keys = join(dir, 'keys');

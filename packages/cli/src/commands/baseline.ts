@@ -1,10 +1,11 @@
+import { stat } from 'node:fs/promises';
 import { relative, resolve, sep } from 'node:path';
 import { type Finding, type ScanOptions, scanAll } from '@pubguard/engine';
 import { configuredScan, loadScanConfig, printConfigWarnings, type ScanConfig } from '../config.js';
 import { ignoreGlobs, jobsSetting, parseStrict } from '../args.js';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
 import { writeFileAtomic } from '../files.js';
-import { publishedFiles } from '../published.js';
+import { ownFilesPublished, ownFilesWarning, publishedFiles, publishedSince } from '../published.js';
 
 /** Where `baseline create` writes when no --output is given. */
 export const DEFAULT_BASELINE_PATH = '.pubguard/baseline.json';
@@ -29,7 +30,8 @@ Options:
       --ignore GLOB   skip paths matching GLOB below a scanned directory (repeatable)
       --npm-files     each path is an npm package directory: record only the files npm
                       would publish from it, as \`pubguard scan --npm-files\` scans them
-                      (npm must be on PATH)
+                      (npm must be on PATH); warns when npm would publish the
+                      baseline or another of pubguard's files
   -j, --jobs N        worker threads (default: CPUs - 1, at least 1; 0 = no workers;
                       at most 4 per CPU, at least 4: more is cut down, with a warning)
 
@@ -106,17 +108,26 @@ async function runCreate(argv: string[], io: CliIO): Promise<CliResult> {
   const { options: configured } = await configuredScan(fromConfig, io.cwd, { ignore: ignoreGlobs(values.ignore), baseline: false, ...(jobs === undefined ? {} : { jobs }) });
   // Secrets in full, to judge which can be guessed from a fingerprint; none is written.
   const options: ScanOptions = { ...configured, stdin: io.stdin, signal: io.signal, showSecrets: true };
+  const output = values.output ?? DEFAULT_BASELINE_PATH;
+  const written = resolve(io.cwd, output);
+  // A file npm would publish is in its list only once it is there.
+  const existed = await stat(written).then(() => true, () => false);
   if (values['npm-files'] === true) options.onlyFiles = await publishedFiles(positionals, io);
 
   const result = await scanAll(positionals, { ...options, collectFreshBuffers: true });
   const findings = result.findings;
   const baseline = baselineOf(findings);
 
-  const output = values.output ?? DEFAULT_BASELINE_PATH;
-  await writeFileAtomic(resolve(io.cwd, output), `${JSON.stringify(baseline, null, 2)}\n`);
+  await writeFileAtomic(written, `${JSON.stringify(baseline, null, 2)}\n`);
   const count = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
   io.stdout.write(`wrote ${output}: ${count(baseline.fingerprints.length, 'fingerprint')} (${count(baseline.findings.length, 'finding')} in ${count(result.stats.artifacts, 'artifact')})\n`);
-  io.stdout.write(`${baselineUse(resolve(io.cwd, output), output, io.cwd, fromConfig)}\n`);
+  io.stdout.write(`${baselineUse(written, output, io.cwd, fromConfig)}\n`);
+  if (options.onlyFiles) {
+    const own = ownFilesPublished(options.onlyFiles, io.cwd, [written, fromConfig.loaded?.path, fromConfig.baselinePath]);
+    const since = existed ? undefined : await publishedSince(options.onlyFiles, written, io);
+    if (since !== undefined) own.push(since);
+    if (own.length > 0) io.stderr.write(ownFilesWarning('baseline create', [...new Set(own)].sort()));
+  }
   const weak = guessable(findings);
   if (weak.length > 0) {
     const rules = [...new Set(weak.map((f) => f.ruleId))].sort().join(', ');

@@ -4,6 +4,7 @@ import { describeFsError } from '@pubguard/engine';
 import { CONFIG_FILE_NAME } from '../config.js';
 import { parseStrict } from '../args.js';
 import type { CliIO, CliResult, Command } from '../io.js';
+import { ownFilesWarning, publishedSince } from '../published.js';
 
 /** Where editors find the schema once `@pubguard/cli` is installed next to the config. */
 export const SCHEMA_REF = './node_modules/@pubguard/cli/schemas/pubguard.config.schema.json';
@@ -23,6 +24,8 @@ a prepublishOnly that already runs pubguard scan is left as it is). That scans t
 npm would publish; npm runs prepublishOnly before prepack and prepare, so files those build
 are not there yet: for the strongest check scan the tarball (\`npm pack && pubguard scan
 ./*.tgz\`) or publish with \`pubguard publish npm\`.
+A warning says so when npm would publish ${CONFIG_FILE_NAME} (asked with \`npm pack
+--dry-run\`, npm from PATH): leave it out with .npmignore or "files" in package.json.
 On a terminal it asks first; elsewhere it only prints what to add, unless --yes is given.
 
 Options:
@@ -123,6 +126,8 @@ async function runInit(argv: string[], io: CliIO): Promise<CliResult> {
   io.stdout.write(`wrote ${CONFIG_FILE_NAME}\n`);
 
   if (pkgText === undefined) return { exitCode: 0 };
+  const shipped = await publishedSince(new Map([['.', new Set<string>()]]), configPath, io);
+  if (shipped !== undefined) io.stderr.write(ownFilesWarning('init', [shipped]));
   if (!update) {
     io.stdout.write('package.json: scripts.prepublishOnly already runs pubguard scan\n');
     // Set up by an earlier init, it scans the whole directory, files npm never publishes too.

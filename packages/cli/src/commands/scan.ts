@@ -8,7 +8,7 @@ import { ignoreGlobs, jobsSetting, parseCount, parseStrict } from '../args.js';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
 import { parseShard, shardInputs, shardSelector } from '../shard.js';
 import { DEFAULT_BASELINE_PATH } from './baseline.js';
-import { publishedFiles } from '../published.js';
+import { ownFilesPublished, ownFilesWarning, publishedFiles } from '../published.js';
 import { VERSION } from '../version.js';
 
 const HELP = `Usage: pubguard scan [options] <path...>
@@ -27,7 +27,9 @@ would put in its tarball are scanned (listed by \`npm pack --dry-run --json --ig
 from PATH), each reported as a scan of the directory reports it: a local .env, tests or
 coverage/ left out by package.json "files" or .npmignore no longer stop a publish. With one
 package inside another (\`--npm-files . packages/a\`), a file both lists hold is scanned once,
-for the inner package; one only the outer list holds is scanned for the outer package. Every
+for the inner package; one only the outer list holds is scanned for the outer package. A
+warning names pubguard's own files in a list (.pubguard/, pubguard.config.json, the baseline
+in use): leave them out of the package with .npmignore or "files". Every
 listed file is scanned, --ignore and the config's ignore notwithstanding (bundled
 dependencies in node_modules/ ship too); one that is not there is an error. In
 prepublishOnly (as \`pubguard init\` sets it up) this runs before npm's prepack and prepare
@@ -246,9 +248,13 @@ async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
   const options: ScanOptions = { ...configured, stdin: io.stdin, showSecrets: values['show-secrets'] === true, signal: io.signal };
   if (chunkSize !== undefined) options.chunkSize = chunkSize;
   if (shard) options.select = shardSelector(shard);
-  if (npmFiles) options.onlyFiles = await publishedFiles(positionals, io);
-
   const quiet = values.quiet === true;
+  if (npmFiles) {
+    options.onlyFiles = await publishedFiles(positionals, io);
+    const own = ownFilesPublished(options.onlyFiles, io.cwd, [baselinePath, config.loaded?.path]);
+    if (!quiet && own.length > 0) io.stderr.write(ownFilesWarning('scan', own));
+  }
+
   const progress = !quiet && io.stderr.isTTY === true;
   // The engine scans a file named twice (`scan . dist`, `scan dist ./dist/`) once.
   const result = await collect(positionals, options, io, progress);
