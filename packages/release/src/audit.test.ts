@@ -144,4 +144,15 @@ describe('redactText', () => {
     expect(redactText('{"registry":"https://tok123456@r.example","by":"a@b.example"}')).toBe('{"registry":"https://[redacted]@r.example","by":"a@b.example"}');
     expect(redactText('https://npm.corp.example/ and user@example.com')).toBe('https://npm.corp.example/ and user@example.com');
   });
+
+  it("masks a PEM key's body, and leaves its armour named alone, with what follows it", () => {
+    const body = 'MIIEowIBAAKCAQEA0Z3VS5JJcds3xfn/ygWyF8PbnGy0AHB7MhgHcTz6sE2I2yPB';
+    for (const key of [`-----BEGIN RSA PRIVATE KEY-----
+${body}
+-----END RSA PRIVATE KEY-----`, `-----BEGIN PRIVATE KEY-----\n${body}\n-----END PRIVATE KEY-----`]) {
+      expect(redactText(`key: ${key} end`)).not.toContain(body.slice(0, 20));
+    }
+    const message = "id_pem is a private key in PEM format ('-----BEGIN RSA PRIVATE KEY-----'); convert it with `ssh-keygen -p -f id_pem`";
+    expect(redactText(message)).toBe(message);
+  });
 });

@@ -13,7 +13,9 @@ const TOKEN_PATTERNS: RegExp[] = [
   /\bxox[abposr]-[A-Za-z0-9-]{10,}/g,
   /\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}/g,
   /\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/g,
-  /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g,
+  // A key's body, not its armour named alone ("a private key in PEM format ('-----BEGIN …')"),
+  // which would take the rest of the message with it.
+  /-----BEGIN [A-Z ]*PRIVATE KEY-----(?=(?:\s|\\[rn])+[A-Za-z0-9+/])[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g,
   /\/\/[^\s/]+\/:_(?:authToken|password)=\S+/g,
 ];
 
