@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -17,6 +18,11 @@ const ruleset = compileRules([
   TEST_TOKEN_RULE,
 ]);
 const TOKEN = `tok_${'Q7mZ2rT9vK4pL8wX3nB6cY1h'}`;
+
+/** The fingerprint of KEY_RULE's finding on a file at `path` (below its package root) holding `data`. */
+function keyPrint(path: string, data: string | Buffer = 'key'): string {
+  return fingerprint(KEY_RULE, `${path}\0${createHash('sha256').update(data).digest('hex')}`);
+}
 
 /** Members by name and contents; `-> target` makes a symbolic link in a tar. */
 type Members = [name: string, data: string][];
@@ -120,7 +126,9 @@ describe('fingerprints of path findings in packages', () => {
     const fromDir = await printsOf(at('pkg'));
     const onlyFiles = new Map([[at('pkg'), new Set(['test/fixtures/id_test', 'index.js', 'package.json'])]]);
     expect(await printsOf(at('pkg'), { onlyFiles })).toEqual(fromDir);
-    expect(fromDir[KEY_RULE]).toBe(fingerprint(KEY_RULE, 'test/fixtures/id_test'));
+    expect(fromDir[KEY_RULE]).toBe(keyPrint('test/fixtures/id_test'));
+    expect(await printsOf(at('pkg'), { jobs: 1 })).toEqual(fromDir);
+    expect(await printsOf(at('pkg'), { bulkDirectories: false })).toEqual(fromDir);
     for (const tarball of ['fx-1.0.0.tgz', 'old-1.0.0.tgz', 'dist']) {
       expect(await printsOf(at(tarball)), tarball).toEqual(fromDir);
       expect(await printsOf(at(tarball), { jobs: 1 }), tarball).toEqual(fromDir);
@@ -168,16 +176,33 @@ describe('fingerprints of path findings in packages', () => {
   });
 
   it('keeps the top directory of an archive that is not a package', async () => {
-    expect((await printsOf(at('two.tgz')))[KEY_RULE]).toBe(fingerprint(KEY_RULE, 'a/test/fixtures/id_test'));
-    expect((await printsOf(at('src.tgz')))[KEY_RULE]).toBe(fingerprint(KEY_RULE, 'src/test/fixtures/id_test'));
+    expect((await printsOf(at('two.tgz')))[KEY_RULE]).toBe(keyPrint('a/test/fixtures/id_test'));
+    expect((await printsOf(at('src.tgz')))[KEY_RULE]).toBe(keyPrint('src/test/fixtures/id_test'));
   });
 
-  it('still applies a baseline that holds the fingerprint of the whole entry path', async () => {
-    const former = fingerprint(KEY_RULE, 'package/test/fixtures/id_test');
-    const { findings } = await scanOf(at('fx-1.0.0.tgz'));
-    expect(findings.find((f) => f.ruleId === KEY_RULE)?.formerFingerprint).toBe(former);
-    const later = await scanOf(at('fx-1.0.0.tgz'), { baseline: new Set([former]) });
-    expect(later.findings.map((f) => f.ruleId)).toEqual([TEST_TOKEN_RULE.id]);
+  it("applies no baseline of a file's name alone, with or without its package root", async () => {
+    for (const former of ['package/test/fixtures/id_test', 'test/fixtures/id_test'].map((p) => fingerprint(KEY_RULE, p))) {
+      const { findings } = await scanOf(at('fx-1.0.0.tgz'), { baseline: new Set([former]) });
+      expect(findings.find((f) => f.ruleId === KEY_RULE)?.formerFingerprint).toBeUndefined();
+      expect(findings.map((f) => f.ruleId).sort()).toEqual([KEY_RULE, TEST_TOKEN_RULE.id].sort());
+    }
+  });
+
+  it('reports a file flagged by its name again once its content changes, in the directory and in the tarball', async () => {
+    const baseline = new Set((await scanOf(at('pkg'))).findings.map((f) => f.fingerprint));
+    // Larger than a chunk too, so the file is read in slices rather than whole.
+    for (const data of ['machine prod login ops password s3cr3t-Zq8', `${'k'.repeat(300_000)}\n`]) {
+      const changed = at(`changed-${data.length}`);
+      for (const [name, content] of packageFiles('', '1.0.0')) await write(join(changed, name), content);
+      await write(join(changed, 'test/fixtures/id_test'), data);
+      await write(at(`changed-${data.length}.tgz`), await tgzOf(packageFiles('package', '1.0.0').map(([n, c]) => [n, n.endsWith('id_test') ? data : c])));
+      for (const input of [changed, at(`changed-${data.length}.tgz`)]) {
+        for (const jobs of [0, 1]) {
+          const { findings } = await scanOf(input, { baseline, jobs });
+          expect(findings.map((f) => [f.ruleId, f.fingerprint]), input).toEqual([[KEY_RULE, keyPrint('test/fixtures/id_test', data)]]);
+        }
+      }
+    }
   });
 });
 
@@ -196,7 +221,7 @@ describe('a hostile top directory', () => {
       const { findings, errors } = await scanAll([join(dir, 'hostile.tgz')], { ruleset, jobs: 0 });
       expect(performance.now() - started).toBeLessThan(5000);
       expect(errors).toEqual([]);
-      expect(findings.map((f) => f.fingerprint).sort()).toEqual([1, 2, 3].map((i) => fingerprint(KEY_RULE, `${top}/${i}/id_test`)).sort());
+      expect(findings.map((f) => f.fingerprint).sort()).toEqual([1, 2, 3].map((i) => keyPrint(`${top}/${i}/id_test`)).sort());
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

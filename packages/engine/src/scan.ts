@@ -1,10 +1,11 @@
+import { createHash, type Hash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { builtinRuleset, type CompiledRule, type CompiledRuleset, dropOverlapping, pathFindingTarget } from '@pubguard/rules';
 import { BulkReader, type BulkJob, type BulkPart, bulkJob, stopBulk } from './bulk.js';
 import { resolveLimits } from './limits.js';
 import { type Batch, type BatchSegment, matchBatch } from './matcher/batch.js';
 import { Matcher, type SegmentResult, WINDOW_MARGIN } from './matcher/matcher.js';
-import { PathRules } from './paths.js';
+import { PathRules, type PathVerdict } from './paths.js';
 import { RuleTimeoutError, WorkerPool } from './pool/pool.js';
 import { fingerprintPath, PackageRoots } from './roots.js';
 import { AsyncQueue } from './queue.js';
@@ -12,7 +13,7 @@ import { fingerprint, redact } from './redact.js';
 import { wantCollections } from './sources/collect.js';
 import { countOf, limitStop } from './sources/errors.js';
 import { enumerate, joinChain } from './sources/index.js';
-import type { SourceDiskFiles, SourceFile, SourceItem, SourceStructure } from './sources/types.js';
+import type { DiskFileRef, SourceDiskFiles, SourceFile, SourceItem, SourceStructure } from './sources/types.js';
 import type { Finding, ScanError, ScanEvent, ScanLimits, ScanStats } from './types.js';
 
 /** Options of `scan()`; every one has a default, documented here. */
@@ -364,7 +365,7 @@ class Producer {
    * their archive has a package root to leave out of the fingerprint is known only once every
    * entry is seen (npm writes `package.json` after the files).
    */
-  private heldPaths: ({ index: number; chain: string[]; reported: string } | SourceStructure)[] = [];
+  private heldPaths: ({ index: number; chain: string[]; reported: string; digest?: string } | SourceStructure)[] = [];
   /** Takes a file's matches once all its segments are matched; one function for every file. */
   private readonly fileDone = (state: FileState, matches: PlacedMatch[]): void => this.emitMatches(state, matches);
 
@@ -468,16 +469,21 @@ class Producer {
     // this thread checks paths and starts reading (the 1 GB benchmark tree's worker used to
     // start after 64 files read, 30–50 ms later, and took another 30–45 ms to load).
     this.startWorkersFor(() => item.estimateBytes());
-    const verdicts = files.map((f) => this.pathRules.check(f.display));
+    const allVerdicts = files.map((f) => this.pathRules.check(f.display));
+    // A file a rule flags by its name is fingerprinted with a digest of its bytes, which a bulk
+    // read does not hand back: such files (a handful at most) are left to the usual path.
+    const bulk = files.flatMap((f, i) => (this.namedFiles(allVerdicts[i]?.pathOnly ?? [], f.display).length > 0 ? [] : [i]));
+    const bulkFiles = bulk.map((i) => files[i] as DiskFileRef);
+    const verdicts = bulk.map((i) => allVerdicts[i] as PathVerdict);
     const { chunkSize, overlap, limits } = this.settings;
     // Files the usual path would match as one segment, and that no limit would cut short.
     const cap = Math.min(chunkSize + overlap - 1, limits.maxEntryBytes, limits.maxArtifactBytes);
     const job = bulkJob(
-      files.map((f) => f.abs),
+      bulkFiles.map((f) => f.abs),
       verdicts.map((v) => (v.gated.length > 0 ? v.gated : null)),
       cap,
     );
-    const handled = new Uint8Array(files.length);
+    const handled = new Uint8Array(bulkFiles.length);
     const pathOnly = verdicts.map((v) => v.pathOnly);
     // Once every file's claim has come back, the scan moves on without waiting for workers
     // still starting up: they will find nothing left to claim.
@@ -485,9 +491,9 @@ class Producer {
     let allAccounted: () => void = () => undefined;
     const accountedFor = new Promise<void>((resolve) => (allAccounted = resolve));
     const onPart = (part: BulkPart) => {
-      this.bulkPart(item, pathOnly, handled, part);
+      this.bulkPart(bulkFiles, pathOnly, handled, part);
       accounted += part.results.length;
-      if (accounted >= files.length) allAccounted();
+      if (accounted >= bulkFiles.length) allAccounted();
       this.maybeProgress();
     };
     let shares: Promise<void>[] | undefined;
@@ -533,7 +539,8 @@ class Producer {
       stopBulk(job);
     }
     if (this.signal.aborted) return;
-    const left = files.filter((_, i) => handled[i] !== 1);
+    const bulked = new Set(bulkFiles.filter((_, i) => handled[i] === 1));
+    const left = files.filter((f) => !bulked.has(f));
     if (left.length > 0) for await (const inner of item.read(left)) await this.handle(inner);
   }
 
@@ -558,10 +565,10 @@ class Producer {
   }
 
   /** Takes the results of one claim: the files read in full are done; the others are left for later. */
-  private bulkPart(item: SourceDiskFiles, pathOnly: number[][], handled: Uint8Array, part: BulkPart): void {
+  private bulkPart(files: readonly DiskFileRef[], pathOnly: number[][], handled: Uint8Array, part: BulkPart): void {
     part.results.forEach((result, k) => {
       const i = part.indices[k] as number;
-      const file = item.files[i];
+      const file = files[i];
       if (result === null || file === undefined) return;
       handled[i] = 1;
       this.stats.artifacts++;
@@ -595,16 +602,29 @@ class Producer {
     const inner = file.chain[file.chain.length - 1] ?? '';
     if (file.chain.length > 1) this.roots.note(file.chain);
     const { pathOnly, gated } = this.pathRules.check(inner);
-    for (const index of pathOnly) this.pathFinding(index, file.chain, inner, file.chain.length === 1 ? this.artifactName : undefined);
+    const name = file.chain.length === 1 ? this.artifactName : undefined;
+    const named = this.namedFiles(pathOnly, inner);
+    for (const index of pathOnly) if (!named.includes(index)) this.pathFinding(index, file.chain, inner, name);
+    // Findings on the file's own name wait for its bytes: their fingerprint holds a digest of them.
+    const hash = named.length > 0 ? createHash('sha256') : undefined;
+    const hashed = hash && (() => {
+      const digest = hash.digest('hex');
+      for (const index of named) this.pathFinding(index, file.chain, inner, name, digest);
+    });
     const state = new FileState(file.chain, this.fileDone, this.settings.limits.maxFindingsPerFile);
     const { chunkSize: size, overlap } = this.settings;
     const whole = file.whole;
-    if (whole === undefined || whole.length >= size + overlap) return this.readSlices(file, state, gated);
+    if (whole === undefined || whole.length >= size + overlap) return this.readSlices(file, state, gated, hash, hashed);
     // One segment, as readSlices would cut it.
     this.stats.bytes += whole.length;
-    if (whole.length === 0) return undefined;
+    hash?.update(whole);
+    if (whole.length === 0) {
+      hashed?.();
+      return undefined;
+    }
     const spec = { ownedStart: 0, ownedEnd: whole.length, atFileStart: true, atFileEnd: true, gated };
     const done = () => {
+      hashed?.();
       file.recycle?.(whole);
       state.close(1);
     };
@@ -614,7 +634,19 @@ class Producer {
     return undefined;
   }
 
-  private async readSlices(file: SourceFile, state: FileState, gated: number[]): Promise<void> {
+  /**
+   * Reads a file in chunks; `hash` takes every byte read, and `hashed` is called once the file is
+   * read, or its read failed (the finding on its name is still reported, with what was read).
+   */
+  private async readSlices(file: SourceFile, state: FileState, gated: number[], hash?: Hash, hashed?: () => void): Promise<void> {
+    try {
+      await this.readSlicesOf(file, state, gated, hash);
+    } finally {
+      hashed?.();
+    }
+  }
+
+  private async readSlicesOf(file: SourceFile, state: FileState, gated: number[], hash: Hash | undefined): Promise<void> {
     const { chunkSize: size, overlap } = this.settings;
     // A file whose size alone makes workers pay starts them now, while this thread reads and
     // matches its first chunks: waiting until inlineBytes had been matched started the worker
@@ -629,6 +661,7 @@ class Producer {
     for await (const slice of file.bytes) {
       if (slice.length === 0) continue;
       this.stats.bytes += slice.length;
+      hash?.update(slice);
       parts.push(slice);
       have += slice.length;
       while (base + have >= (k + 1) * size + overlap) {
@@ -848,7 +881,7 @@ class Producer {
    * A finding on a file's path. `name` names a top-level file whatever directory it was found
    * in (`SourceArtifact.name`): the fingerprint is taken from it rather than from the path shown.
    */
-  private pathFinding(index: number, chain: string[], inner: string, name?: string): void {
+  private pathFinding(index: number, chain: string[], inner: string, name?: string, digest?: string): void {
     const rule = this.settings.ruleset.rules[index];
     if (!rule) return;
     const reported = pathFindingTarget(rule, inner);
@@ -857,10 +890,23 @@ class Producer {
     if (this.reportedPaths.has(key)) return;
     this.reportedPaths.add(key);
     if (name === undefined && chain.length > 1) {
-      this.heldPaths.push({ index, chain: at, reported });
+      this.heldPaths.push({ index, chain: at, reported, ...(digest === undefined ? {} : { digest }) });
       return;
     }
-    this.pushPathFinding(rule, at, name === undefined ? reported : pathFindingTarget(rule, name));
+    this.pushPathFinding(rule, at, name === undefined ? reported : pathFindingTarget(rule, name), undefined, digest);
+  }
+
+  /**
+   * The rules of `pathOnly` that flag the file `path` itself, not a directory above it: their
+   * findings are fingerprinted with the file's content too.
+   */
+  private namedFiles(pathOnly: readonly number[], path: string): number[] {
+    if (pathOnly.length === 0) return [];
+    const rules = this.settings.ruleset.rules;
+    return pathOnly.filter((index) => {
+      const rule = rules[index];
+      return rule !== undefined && pathFindingTarget(rule, path) === path;
+    });
   }
 
   /** Reports the findings held for the artifact just read, now that its archives' roots are known. */
@@ -873,17 +919,20 @@ class Producer {
         continue;
       }
       const rule = this.settings.ruleset.rules[h.index];
-      if (rule) this.pushPathFinding(rule, h.chain, h.reported, this.roots.rootOf(h.chain));
+      if (rule) this.pushPathFinding(rule, h.chain, h.reported, this.roots.rootOf(h.chain), h.digest);
     }
     this.roots.clear();
   }
 
   /**
    * Reports a finding on the path `target` (the entry's or directory's path that the rule
-   * flags), fingerprinted without the package root `root` of its archive.
+   * flags), fingerprinted without the package root `root` of its archive and, for a file the
+   * rule flags by its name, with `digest`, the sha256 of its bytes: the name alone would let a
+   * baselined test `.netrc` accept whatever credentials later land in it.
    */
-  private pushPathFinding(rule: CompiledRule, chain: string[], target: string, root?: string): void {
-    const value = fingerprintPath(target, root);
+  private pushPathFinding(rule: CompiledRule, chain: string[], target: string, root?: string, digest?: string): void {
+    const path = fingerprintPath(target, root);
+    const value = digest === undefined ? path : `${path}\0${digest}`;
     this.pushFinding({
       ruleId: rule.id,
       title: rule.title,
@@ -895,8 +944,9 @@ class Producer {
       byteOffset: 0,
       secret: '',
       value,
-      // Baselines made before package roots were left out hold the fingerprint of the whole path.
-      ...(value === target ? {} : { formerValue: target }),
+      // Baselines made before package roots were left out hold the fingerprint of the whole path;
+      // those of a file's name alone must not apply, whatever the file now holds.
+      ...(digest !== undefined || value === target ? {} : { formerValue: target }),
       structural: true,
     });
   }

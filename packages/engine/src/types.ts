@@ -33,14 +33,15 @@ export interface Finding {
   secret: string;
   /**
    * `sha256:` of rule id and secret value: stable across file names and versions. A finding on
-   * a file's path has its path instead, without an npm tarball's or sdist's top directory.
+   * a file's path has its path instead, without an npm tarball's or sdist's top directory,
+   * and, for a file flagged by its own name, the sha256 of the file's bytes after a NUL byte.
    */
   fingerprint: string;
   /**
    * The fingerprint of a path finding taken with that top directory (or a wheel's versioned
    * `.data`/`.dist-info` directory) left in, as baselines made before it was left out hold
-   * it; absent when it is `fingerprint`. Not written to reports: a baseline that holds it
-   * applies all the same.
+   * it; absent when it is `fingerprint`, and on a file's finding, fingerprinted with the file's
+   * content. Not written to reports: a baseline that holds it applies all the same.
    */
   formerFingerprint?: string;
   /**

@@ -16,9 +16,11 @@ Scans the given artifacts or directories and records the fingerprints of everyth
 so \`pubguard scan --baseline FILE\` (or "baseline" in pubguard.config.json) leaves those known
 findings out and reports only new ones. A fingerprint is the rule and the secret, not the
 file name or version: the same secret in the next release (pkg-1.0.1.tgz) stays suppressed.
-A file reported by its name (.env, id_rsa) is fingerprinted by its path below the package's
-top directory (package/ in an npm tarball, name-version/ in an sdist): a baseline of the
-package directory applies to its tarball, and one of acme-1.0.0.tar.gz to acme-1.0.1.tar.gz.
+A file reported by its name (.env, .netrc, id_rsa) is fingerprinted by its path below the
+package's top directory (package/ in an npm tarball, name-version/ in an sdist) and the sha256
+of its bytes: a baseline of the package directory applies to its tarball, and one of
+acme-1.0.0.tar.gz to acme-1.0.1.tar.gz, while the file is reported again once what it holds
+changes. A directory reported as a whole (.git) is fingerprinted by its path alone.
 No secret is written to the baseline, but a fingerprint is an unsalted sha256 of the secret:
 a weak one (a password) can be guessed back from it. Fix passwords rather than baseline
 them, or keep the baseline out of public repositories: a warning names the rules of the

@@ -163,16 +163,19 @@ describe('publishRelease', () => {
     expect(r.reason).toContain(`cannot read policy ${join(cwd, '.pubguard', 'policy.json')}: ${join(cwd, '.pubguard')} on its path is a symbolic link to ../missing-config, which does not exist`);
   });
 
-  it('accepts a key file the baseline holds, by its path below the package root or, as older baselines hold it, with the root', async () => {
+  it('accepts a key file the baseline holds by its path below the package root and its content, and no other content at that path', async () => {
     const { cwd, base } = await setup();
     const file = await npmTarball(cwd, 'acme', '1.0.0', 'keys.tgz', { 'package/test/fixtures/id_rsa': 'fixture\n' });
     const refused = await publishRelease({ ...base, files: [file], dryRun: true });
     expect(refused).toMatchObject({ status: 'refused', step: 'scan' });
+    const digest = createHash('sha256').update('fixture\n').digest('hex');
+    const accepted = await publishRelease({ ...base, files: [file], dryRun: true, baseline: new Set([fingerprint('ssh-private-key-file', `test/fixtures/id_rsa\0${digest}`)]) });
+    expect(accepted.status).toBe('dry-run');
+    expect(accepted.steps.find((s) => s.step === 'scan')?.reason).toContain('1 finding accepted by the baseline');
+    // Baselines of the name alone, with or without the root, would accept any key put there.
     for (const path of ['test/fixtures/id_rsa', 'package/test/fixtures/id_rsa']) {
-      const baseline = new Set([fingerprint('ssh-private-key-file', path)]);
-      const r = await publishRelease({ ...base, files: [file], dryRun: true, baseline });
-      expect(r.status, path).toBe('dry-run');
-      expect(r.steps.find((s) => s.step === 'scan')?.reason, path).toContain('1 finding accepted by the baseline');
+      const r = await publishRelease({ ...base, files: [file], dryRun: true, baseline: new Set([fingerprint('ssh-private-key-file', path)]) });
+      expect(r, path).toMatchObject({ status: 'refused', step: 'scan' });
     }
   });
 
