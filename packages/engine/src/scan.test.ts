@@ -204,6 +204,20 @@ describe('scan', () => {
     expect(rest.findings.some((f) => baseline.has(f.fingerprint))).toBe(false);
   });
 
+  it('counts the findings the baseline leaves out, and names the entries they matched', async () => {
+    const all = await scanAll([file], { ruleset, jobs: 0 });
+    expect(all.stats.baselined).toBeUndefined();
+    const baseline = new Set([...all.findings.slice(0, 3).map((f) => f.fingerprint), 'sha256:stale']);
+    const accepted = all.findings.filter((f) => baseline.has(f.fingerprint)).length;
+    const matched = new Set<string>();
+    const rest = await scanAll([file], { ruleset, jobs: 0, baseline, onBaselined: (print) => matched.add(print) });
+    expect(rest.stats.baselined).toBe(accepted);
+    expect(rest.findings.length + accepted).toBe(all.findings.length);
+    expect([...matched].sort()).toEqual([...baseline].filter((p) => p !== 'sha256:stale').sort());
+    const none = await scanAll([file], { ruleset, jobs: 0, baseline: new Set() });
+    expect(none.stats.baselined).toBe(0);
+  });
+
   it('fingerprints a file found by its path the same whatever directory holds it', async () => {
     const keyFile = compileRules([{ id: 'test-key-file', title: 'Key file', severity: 'high', keywords: [], paths: ['**/id_test'], examples: [], negative_examples: [] }]);
     for (const version of ['1.0.0', '1.0.1']) {

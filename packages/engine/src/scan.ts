@@ -56,6 +56,11 @@ export interface ScanOptions {
   /** Fingerprints of known findings to leave out (a baseline). Default: none. */
   baseline?: ReadonlySet<string>;
   /**
+   * Called for each finding `baseline` leaves out, with the baseline's fingerprint it matched
+   * (its `fingerprint`, or its `formerFingerprint`): what matched nothing can then be named.
+   */
+  onBaselined?: (fingerprint: string) => void;
+  /**
    * Leaves out a finding when it returns true (allowlists from a config file). It sees the
    * finding as it would be reported and the secret unredacted. Default: none.
    */
@@ -375,6 +380,7 @@ class Producer {
     private readonly signal: AbortSignal,
     private readonly options: ScanOptions,
   ) {
+    if (options.baseline !== undefined) this.stats.baselined = 0;
     this.batchCapacity = settings.chunkSize + 2 * settings.overlap;
     // Two batches per worker (one running, one queued) plus one: only a batch built while
     // every worker has one queued is matched by this thread, and without the extra slot the
@@ -998,9 +1004,18 @@ class Producer {
     encoding?: 'base64';
   }): void {
     const print = fingerprint(f.ruleId, f.value);
-    if (this.settings.baseline.has(print)) return;
     const former = f.formerValue === undefined ? undefined : fingerprint(f.ruleId, f.formerValue);
-    if (former !== undefined && this.settings.baseline.has(former)) return;
+    const { baseline } = this.settings;
+    const accepted = baseline.has(print) ? print : former !== undefined && baseline.has(former) ? former : undefined;
+    if (accepted !== undefined) {
+      // Counted once, as it would have been reported once (see `reported`).
+      const key = `${print}\0${joinChain(f.chain)}\0${f.byteOffset}`;
+      if (this.reported.has(key)) return;
+      this.reported.add(key);
+      this.stats.baselined = (this.stats.baselined ?? 0) + 1;
+      this.options.onBaselined?.(accepted);
+      return;
+    }
     const finding: Finding = {
       ruleId: f.ruleId,
       title: f.title,

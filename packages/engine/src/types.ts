@@ -79,6 +79,8 @@ export interface ScanStats {
   files: number;
   bytes: number;
   durationMs: number;
+  /** Findings the baseline left out; present only when the scan was given a baseline. */
+  baselined?: number;
 }
 
 /** What `scan()` yields, in order: findings and errors as they come, progress now and then, one `done` last. */

@@ -134,6 +134,16 @@ describe('mergeReports', () => {
     expect(formatJson(mergeReports(parts))).toBe(formatJson(whole));
   });
 
+  it('writes, reads back and sums the findings a baseline left out, and has no such field without one', () => {
+    const { parts } = shards();
+    expect(parts.some((p) => 'baselined' in p.stats)).toBe(false);
+    expect('baselined' in mergeReports(parts).stats).toBe(false);
+    const given = parts.map((p, i) => parseJsonReport(formatJson({ ...p, stats: { ...p.stats, baselined: i + 1 } })));
+    expect(given.map((p) => p.stats.baselined)).toEqual([1, 2, 3]);
+    expect(mergeReports(given).stats).toMatchObject({ baselined: 6 });
+    expect(() => parseJsonReport(JSON.stringify({ ...given[0], stats: { ...given[0]!.stats, baselined: -1 } }))).toThrow(ReportFormatError);
+  });
+
   it('drops duplicates (same fingerprint, path, line, column) and duplicate errors', () => {
     const { whole, parts } = shards();
     const again = { ...parts[1]!, stats: { artifacts: 0, files: 0, bytes: 0, durationMs: 0 } };

@@ -44,7 +44,8 @@ function canonicalError(e: ScanError): ScanError {
 }
 
 function canonicalStats(s: ScanStats): ScanStats {
-  return { artifacts: s.artifacts, files: s.files, bytes: s.bytes, durationMs: s.durationMs };
+  // Only a scan given a baseline has the field, so other reports keep their bytes.
+  return { artifacts: s.artifacts, files: s.files, bytes: s.bytes, durationMs: s.durationMs, ...(s.baselined === undefined ? {} : { baselined: s.baselined }) };
 }
 
 /** The version-1 JSON document for a report, in canonical key order and sorted. */
@@ -207,6 +208,7 @@ export function parseJsonReport(text: string, source = 'report'): JsonReport {
       files: r.count(stats.files, 'stats.files'),
       bytes: r.count(stats.bytes, 'stats.bytes'),
       durationMs: r.number(stats.durationMs, 'stats.durationMs'),
+      ...(stats.baselined === undefined ? {} : { baselined: r.count(stats.baselined, 'stats.baselined') }),
     },
   };
 }
@@ -296,6 +298,7 @@ export function mergeReports(reports: readonly JsonReport[], sources: readonly s
     stats.files += report.stats.files;
     stats.bytes += report.stats.bytes;
     stats.durationMs += report.stats.durationMs;
+    if (report.stats.baselined !== undefined) stats.baselined = (stats.baselined ?? 0) + report.stats.baselined;
   }
   return toJsonReport({ tool: first.tool, findings: [...findings.values()], errors: [...errors.values()], stats });
 }

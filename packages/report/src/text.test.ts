@@ -33,6 +33,9 @@ describe('summaryLine', () => {
     expect(summaryLine({ artifacts: 1, files: 1, bytes: 0, durationMs: 0 }, 1, 1)).toBe(
       'Scanned 1 artifact, 1 file, 0.0 MB in 0.00 s: 1 finding, 1 error',
     );
+    expect(summaryLine({ artifacts: 1, files: 2, bytes: 0, durationMs: 0, baselined: 3 }, 0, 0)).toBe(
+      'Scanned 1 artifact, 2 files, 0.0 MB in 0.00 s: 0 findings (3 accepted by the baseline), 0 errors',
+    );
   });
 });
 

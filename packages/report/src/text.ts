@@ -20,12 +20,15 @@ function plural(n: number, word: string): string {
 
 /**
  * The one-line summary ending every text report, e.g.
- * `Scanned 3 artifacts, 120 files, 4.2 MB in 0.31 s: 2 findings, 0 errors` (MB = 10^6 bytes).
+ * `Scanned 3 artifacts, 120 files, 4.2 MB in 0.31 s: 2 findings, 0 errors` (MB = 10^6 bytes);
+ * with a baseline, `2 findings (3 accepted by the baseline)`.
  */
 export function summaryLine(stats: ScanStats, findings: number, errors: number): string {
   const mb = (stats.bytes / 1_000_000).toFixed(1);
   const seconds = (stats.durationMs / 1000).toFixed(2);
-  return `Scanned ${plural(stats.artifacts, 'artifact')}, ${plural(stats.files, 'file')}, ${mb} MB in ${seconds} s: ${plural(findings, 'finding')}, ${plural(errors, 'error')}`;
+  // A clean scan with a baseline says what it left out: "0 findings" alone hid it.
+  const accepted = stats.baselined === undefined ? '' : ` (${stats.baselined} accepted by the baseline)`;
+  return `Scanned ${plural(stats.artifacts, 'artifact')}, ${plural(stats.files, 'file')}, ${mb} MB in ${seconds} s: ${plural(findings, 'finding')}${accepted}, ${plural(errors, 'error')}`;
 }
 
 type Paint = (code: string, text: string) => string;

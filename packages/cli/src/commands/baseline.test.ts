@@ -62,6 +62,30 @@ describe('pubguard baseline create', () => {
     expect(io.out()).toContain('wrote .pubguard/baseline.json: 1 fingerprint (1 finding in 2 artifacts)');
   });
 
+  it('has scan count what the baseline accepted, and with -v name its entries that matched nothing', async () => {
+    const rotated = token('Zp4WcN8qTr2LxV6mKd9BhJ3sYf7GaE');
+    await writeFile(join(dir, 'a.js'), `const t = "${kept}";\n`);
+    await writeFile(join(dir, 'b.js'), `const t = "${rotated}";\n`);
+    expect((await run(['baseline', 'create', '-j', '0', 'a.js', 'b.js'], memoryIO({ cwd: dir }))).exitCode).toBe(0);
+    const recorded = JSON.parse(await readFile(join(dir, '.pubguard', 'baseline.json'), 'utf8')) as { findings: { path: string; fingerprint: string }[] };
+    const stale = recorded.findings.find((f) => f.path === 'b.js')?.fingerprint ?? '';
+    await writeFile(join(dir, 'b.js'), 'const t = process.env.TOKEN;\n');
+    const json = memoryIO({ cwd: dir });
+    expect((await run(['scan', '-j', '0', '-f', 'json', '--baseline', '.pubguard/baseline.json', 'a.js', 'b.js'], json)).exitCode).toBe(0);
+    expect((JSON.parse(json.out()) as { stats: { baselined?: number } }).stats.baselined).toBe(1);
+    expect(json.err()).toContain(': 0 findings (1 accepted by the baseline), 0 errors');
+    expect(json.err()).not.toContain('matched no finding');
+    const verbose = memoryIO({ cwd: dir });
+    expect((await run(['scan', '-v', '-j', '0', '--baseline', '.pubguard/baseline.json', 'a.js', 'b.js'], verbose)).exitCode).toBe(0);
+    expect(verbose.err()).toContain(`note: 1 entry of baseline .pubguard/baseline.json matched no finding of this scan (to drop them, run pubguard baseline create again):\n  ${stale} (github-classic-token in b.js)\n`);
+    const quiet = memoryIO({ cwd: dir });
+    expect((await run(['scan', '-v', '-q', '-j', '0', '--baseline', '.pubguard/baseline.json', 'a.js', 'b.js'], quiet)).exitCode).toBe(0);
+    expect(quiet.err()).toBe('');
+    const plain = memoryIO({ cwd: dir });
+    expect((await run(['scan', '-j', '0', '-f', 'json', 'a.js'], plain)).exitCode).toBe(1);
+    expect('baselined' in (JSON.parse(plain.out()) as { stats: object }).stats).toBe(false);
+  });
+
   it('warns that a password it records can be guessed back from its fingerprint, and says nothing of random tokens', async () => {
     await writeFile(join(dir, 'db.py'), 'db_password = "Summer2024!xq"\n');
     await writeFile(join(dir, 'tok.js'), `const t = "${kept}";\n`);
@@ -89,6 +113,7 @@ describe('pubguard baseline create', () => {
     const given = memoryIO({ cwd: dir });
     expect((await run(['scan', '-j', '0', '--baseline', '.pubguard/baseline.json', 'a.js'], given)).exitCode).toBe(0);
     expect(given.err()).not.toContain('note:');
+    expect(given.out()).toContain(': 0 findings (1 accepted by the baseline), 0 errors');
     await writeFile(join(dir, 'pubguard.config.json'), JSON.stringify({ baseline: '.pubguard/baseline.json' }));
     const configured = memoryIO({ cwd: dir });
     expect((await run(['baseline', 'create', '-j', '0', 'a.js'], configured)).exitCode).toBe(0);

@@ -1,5 +1,5 @@
-import { stat } from 'node:fs/promises';
-import { extname, resolve } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { extname, relative, resolve } from 'node:path';
 import { type Finding, type ScanError, type ScanLimits, type ScanOptions, type ScanStats, STRUCTURE_RULES, scanAll } from '@pubguard/engine';
 import { formatReport, REPORT_FORMATS, type ReportFormat, sarifSizeWarning, summaryLine, useColor, visible } from '@pubguard/report';
 import { configuredScan, loadScanConfig, printConfigWarnings } from '../config.js';
@@ -47,7 +47,8 @@ Output:
       --show-secrets       print secrets in full (default: a short prefix and suffix only);
                            report files are then readable by their owner only
   -q, --quiet              no progress line and no summary on stderr
-  -v, --verbose            more detail in the text report
+  -v, --verbose            more detail in the text report; with a baseline, a note on stderr
+                           names its entries that matched no finding (not with --shard)
       --no-color           no colours even on a terminal (NO_COLOR and FORCE_COLOR work too)
 
 Scanning:
@@ -256,6 +257,9 @@ async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
   }
 
   const progress = !quiet && io.stderr.isTTY === true;
+  // A shard sees part of the inputs: an entry it did not match may match in another.
+  const matched = values.verbose === true && !quiet && !shard && baselinePath !== undefined ? new Set<string>() : undefined;
+  if (matched) options.onBaselined = (print) => matched.add(print);
   // The engine scans a file named twice (`scan . dist`, `scan dist ./dist/`) once.
   const result = await collect(positionals, options, io, progress);
 
@@ -279,6 +283,7 @@ async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
   // The text report on stdout already ends with the summary; elsewhere say it on stderr.
   const textOnStdout = targets.some((t) => t.format === 'text' && t.output === undefined);
   if (!quiet && !textOnStdout) io.stderr.write(`${summaryLine(result.stats, result.findings.length, result.errors.length)}\n`);
+  if (matched && baselinePath !== undefined && configured.baseline) await noteStaleEntries(io, baselinePath, configured.baseline, matched);
 
   if (result.findings.length > 0) {
     if (!quiet && baselinePath === undefined) await noteUnusedBaseline(io);
@@ -294,6 +299,31 @@ async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
 async function noteUnusedBaseline(io: CliIO): Promise<void> {
   const there = await stat(resolve(io.cwd, DEFAULT_BASELINE_PATH)).then((s) => s.isFile(), () => false);
   if (there) io.stderr.write(`pubguard scan: note: ${DEFAULT_BASELINE_PATH} was not used; to leave out the findings it records, pass --baseline ${DEFAULT_BASELINE_PATH} or name it in pubguard.config.json ("baseline")\n`);
+}
+
+/**
+ * Names the baseline's entries that no finding of this scan matched (a rotated key, a file
+ * removed or changed): candidates to drop by making the baseline again. Fingerprints only,
+ * with the rule and path the baseline file records for them.
+ */
+async function noteStaleEntries(io: CliIO, path: string, baseline: ReadonlySet<string>, matched: ReadonlySet<string>): Promise<void> {
+  const stale = [...baseline].filter((print) => !matched.has(print)).sort();
+  if (stale.length === 0) return;
+  const where = new Map<string, string>();
+  try {
+    const data = JSON.parse(await readFile(path, 'utf8')) as { findings?: unknown };
+    if (Array.isArray(data.findings)) {
+      for (const f of data.findings as { ruleId?: unknown; path?: unknown; fingerprint?: unknown }[]) {
+        if (typeof f?.fingerprint === 'string' && typeof f.ruleId === 'string' && typeof f.path === 'string' && !where.has(f.fingerprint)) where.set(f.fingerprint, `${f.ruleId} in ${f.path}`);
+      }
+    }
+  } catch {
+    // Read once already to load it; the note then names fingerprints only.
+  }
+  const shown = relative(io.cwd, path) || path;
+  const lines = stale.map((print) => `  ${print}${where.has(print) ? ` (${visible(where.get(print) ?? '')})` : ''}`);
+  const count = stale.length === 1 ? '1 entry' : `${stale.length} entries`;
+  io.stderr.write(`pubguard scan: note: ${count} of baseline ${visible(shown)} matched no finding of this scan (to drop them, run pubguard baseline create again):\n${lines.join('\n')}\n`);
 }
 
 /** `pubguard scan`: the main job. */
