@@ -349,6 +349,16 @@ describe('allowlistFilter', () => {
     expect(drop(finding('./lib/a.js', []), 'alpha_real1')).toBe(false);
   });
 
+  it("matches an archive member's path below its package's top directory, as the engine passes it", () => {
+    const drop = allowlistFilter({ paths: ['test/**'], rules: { 'alpha-token': { paths: ['docs/**'] } } });
+    if (!drop) throw new Error('expected a filter');
+    const inTest = finding('pkg-1.0.0.tgz!package/test/a.js', ['package/test/a.js']);
+    expect(drop(inTest, 'alpha_real1')).toBe(false);
+    expect(drop(inTest, 'alpha_real1', 'test/a.js')).toBe(true);
+    expect(drop(finding('pkg-1.0.0.tgz!package/docs/a.md', ['package/docs/a.md']), 'alpha_real1', 'docs/a.md')).toBe(true);
+    expect(drop(finding('pkg-1.0.0.tgz!package/lib/a.js', ['package/lib/a.js']), 'alpha_real1', 'lib/a.js')).toBe(false);
+  });
+
   it('matches a file on disk by its path from the config file, wherever the scan runs', () => {
     const base = { cwd: join(dir, 'sub', 'deep'), dir };
     const drop = allowlistFilter({ paths: ['docs/**', 'dist/*.tgz!**/fixtures/**'], rules: { 'alpha-token': { paths: ['src/gen/*.js'] } } }, base);

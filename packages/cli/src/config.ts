@@ -23,7 +23,10 @@ export interface ConfigLimits {
 
 /** Global allowlists: findings they match are never reported, whatever the rule. */
 export interface ConfigAllowlist {
-  /** Picomatch globs on the entry path inside the artifact, or on the whole `artifact!entry` path. */
+  /**
+   * Picomatch globs on the entry path inside the artifact (also below the package's top
+   * directory, `package/` in an npm tarball), or on the whole `artifact!entry` path.
+   */
   paths?: string[];
   /** Regex sources; a secret any of them matches is dropped. */
   regexes?: string[];
@@ -654,28 +657,32 @@ export interface AllowlistBase {
  * A predicate for the global allowlist: true when a finding must be dropped. `secret` is the
  * unredacted value (the engine's `exclude` option passes it), because regexes and stopwords
  * cannot be judged on a redacted secret. With `base`, a path glob also matches a file's path
- * relative to the config file's directory. Undefined when the allowlist is empty.
+ * relative to the config file's directory; with `packagePath` (the engine passes it), an
+ * archive member's path below its package's top directory. Undefined when the allowlist is empty.
  */
-export function allowlistFilter(allowlist: ConfigAllowlist | undefined, base?: AllowlistBase): ((finding: Finding, secret: string) => boolean) | undefined {
+export function allowlistFilter(allowlist: ConfigAllowlist | undefined, base?: AllowlistBase): ((finding: Finding, secret: string, packagePath?: string) => boolean) | undefined {
   const global = entryFilter(allowlist, base);
-  const perRule = new Map<string, (finding: Finding, secret: string) => boolean>();
+  const perRule = new Map<string, (finding: Finding, secret: string, packagePath?: string) => boolean>();
   for (const [id, entry] of Object.entries(allowlist?.rules ?? {})) {
     const filter = entryFilter(entry, base);
     if (filter) perRule.set(id, filter);
   }
   if (!global && perRule.size === 0) return undefined;
-  return (finding, secret) => global?.(finding, secret) === true || perRule.get(finding.ruleId)?.(finding, secret) === true;
+  return (finding, secret, packagePath) => global?.(finding, secret, packagePath) === true || perRule.get(finding.ruleId)?.(finding, secret, packagePath) === true;
 }
 
 /** The predicate for one set of allowlist entries; undefined when it has none. */
-function entryFilter(entry: Omit<ConfigAllowlist, 'rules'> | undefined, base: AllowlistBase | undefined): ((finding: Finding, secret: string) => boolean) | undefined {
+function entryFilter(entry: Omit<ConfigAllowlist, 'rules'> | undefined, base: AllowlistBase | undefined): ((finding: Finding, secret: string, packagePath?: string) => boolean) | undefined {
   const paths = entry?.paths ?? [];
   const regexes = (entry?.regexes ?? []).map((r) => new RegExp(r));
   const stopwords = (entry?.stopwords ?? []).map((w) => w.toLowerCase());
   if (paths.length + regexes.length + stopwords.length === 0) return undefined;
   const pathMatch = paths.length ? picomatch(paths, { dot: true }) : undefined;
-  return (finding, secret) => {
+  return (finding, secret, packagePath) => {
     if (pathMatch) {
+      // The engine asks again with the path below the package root, and applies the answer
+      // only when that directory is the root (`test/**` then matches `package/test/a.js`).
+      if (packagePath !== undefined) return pathMatch(packagePath);
       const inner = finding.location.entry.join('!');
       const slashed = finding.path.replace(/\\/g, '/');
       // `./docs/a.js` names the same file as `docs/a.js`, but picomatch matches neither
@@ -734,7 +741,7 @@ export interface ScanConfig extends ConfigScanSettings {
   /** Built-ins minus `rules.disable`, plus `rules.custom`. */
   ruleset: CompiledRuleset;
   /** The global allowlist (see `allowlistFilter`); undefined when empty. */
-  drop: ((finding: Finding, secret: string) => boolean) | undefined;
+  drop: ((finding: Finding, secret: string, packagePath?: string) => boolean) | undefined;
   /** Warnings about the config's custom rules, to print before a scan (`customRuleWarnings`). */
   warnings: string[];
 }

@@ -8,8 +8,9 @@ import { pack } from 'tar-stream';
 import yazl from 'yazl';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fingerprint } from './redact.js';
-import { fingerprintPath } from './roots.js';
+import { fingerprintPath, firstDirectory, PackageRoots } from './roots.js';
 import { scanAll, type ScanOptions } from './scan.js';
+import type { Finding } from './types.js';
 import { TEST_TOKEN_RULE } from './testing.js';
 
 const KEY_RULE = 'test-key-file';
@@ -71,6 +72,23 @@ describe('fingerprintPath', () => {
     expect(fingerprintPath('acme-1.0.0.data/scripts/id_test')).toBe('acme.data/scripts/id_test');
     expect(fingerprintPath('acme-2.0rc1.dist-info/id_test')).toBe('acme.dist-info/id_test');
     expect(fingerprintPath('lib/acme-1.0.0.data/id_test')).toBe('lib/acme-1.0.0.data/id_test');
+  });
+});
+
+describe('PackageRoots', () => {
+  it('keeps the root of an archive read in full for findings that come back later', () => {
+    const roots = new PackageRoots();
+    roots.note(['a.tgz', 'package/test/a.js']);
+    expect(roots.settledRoot(['a.tgz', 'package/test/a.js'])).toBeUndefined();
+    roots.note(['a.tgz', 'package/package.json']);
+    roots.note(['b.tgz', 'src/test/a.js']);
+    roots.settle();
+    expect(roots.settledRoot(['a.tgz', 'package/test/a.js'])).toBe('package');
+    expect(roots.settledRoot(['b.tgz', 'src/test/a.js'])).toBeNull();
+    expect(roots.rootOf(['a.tgz', 'package/test/a.js'])).toBeUndefined();
+    expect(firstDirectory('./package/test/a.js')).toEqual({ top: 'package', below: 'test/a.js' });
+    expect(firstDirectory('a.js')).toBeUndefined();
+    expect(firstDirectory('package/')).toBeUndefined();
   });
 });
 
@@ -202,6 +220,38 @@ describe('fingerprints of path findings in packages', () => {
           expect(findings.map((f) => [f.ruleId, f.fingerprint]), input).toEqual([[KEY_RULE, keyPrint('test/fixtures/id_test', data)]]);
         }
       }
+    }
+  });
+});
+
+describe('exclude with the path below the package root', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'pubguard-roots-exclude-'));
+    // Files first and package.json last, as npm writes them: the root is known only at the end.
+    await writeFile(join(dir, 'fx-1.0.0.tgz'), await tgzOf([['package/test/a.js', `const t = "${TOKEN}";\n`], ['package/index.js', `const u = "${TOKEN}";\n`], ['package/package.json', '{}']]));
+    // One top directory that is no package: `src/test/a.js` is not `test/a.js` of a package.
+    await writeFile(join(dir, 'src.tgz'), await tgzOf([['src/test/a.js', `const t = "${TOKEN}";\n`], ['src/index.js', '']]));
+    await mkdir(join(dir, 'pkg', 'test'), { recursive: true });
+    await writeFile(join(dir, 'pkg', 'test', 'a.js'), `const t = "${TOKEN}";\n`);
+    await writeFile(join(dir, 'pkg', 'index.js'), `const u = "${TOKEN}";\n`);
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  // As an allowlist of `test/**` would: the path below the root, or a directory's own path.
+  const exclude = (f: Finding, _secret: string, packagePath?: string) => (packagePath ?? f.location.entry.join('!') ?? '').startsWith('test/') || f.path.startsWith(join(dir, 'pkg', 'test'));
+
+  it('leaves out the tarball\'s file as the directory\'s, and keeps a file below a directory that is no package root', async () => {
+    for (const jobs of [0, 1]) {
+      const options: ScanOptions = { ruleset, jobs, exclude, inlineBytes: 0 };
+      const fromDir = await scanAll([join(dir, 'pkg')], options);
+      expect(fromDir.findings.map((f) => f.path)).toEqual([join(dir, 'pkg', 'index.js')]);
+      // Several artifacts: a finding matched on a worker may come back after its tarball is done.
+      const { findings, errors } = await scanAll([join(dir, 'fx-1.0.0.tgz'), join(dir, 'src.tgz'), join(dir, 'fx-1.0.0.tgz')], options);
+      expect(errors).toEqual([]);
+      expect(findings.map((f) => f.location.entry.join('!')).sort(), `jobs ${jobs}`).toEqual(['package/index.js', 'src/test/a.js']);
     }
   });
 });

@@ -36,6 +36,11 @@ interface Layout {
  */
 export class PackageRoots {
   private readonly layouts = new Map<string, Layout>();
+  /**
+   * The root of each archive of artifacts already read (null: none). A finding matched on a
+   * worker may come back after its artifact is done, and still needs its archive's root.
+   */
+  private readonly settled = new Map<string, string | null>();
 
   /** Takes one file of an archive (`chain` of two members or more) into its archive's layout. */
   note(chain: readonly string[]): void {
@@ -68,10 +73,33 @@ export class PackageRoots {
     return layout.root ?? undefined;
   }
 
-  /** Forgets every archive: those of the next artifact are new ones. */
-  clear(): void {
+  /**
+   * Whether the archive holding the member that `chain` ends with is read in full: its root
+   * (or null for none) once it is, undefined while its entries may still change the answer.
+   */
+  settledRoot(chain: readonly string[]): string | null | undefined {
+    return this.settled.get(containerKey(chain));
+  }
+
+  /** Keeps the root of every archive noted so far, all of whose entries have been seen: the next artifact's are new ones. */
+  settle(): void {
+    for (const [key, layout] of this.layouts) {
+      layout.root ??= layout.top !== null && (layout.manifest || isNameVersion(layout.top)) ? layout.top : null;
+      this.settled.set(key, layout.root);
+    }
     this.layouts.clear();
   }
+}
+
+/**
+ * `path` (an archive member's) split at its first directory, as `fingerprintPath` would strip
+ * it were that directory its archive's package root; undefined when it has no directory.
+ */
+export function firstDirectory(path: string): { top: string; below: string } | undefined {
+  const below = path.replace(/\\/g, '/').replace(/^(?:\.\/+)+/, '');
+  const slash = below.indexOf('/');
+  if (slash <= 0 || below.length <= slash + 1) return undefined;
+  return { top: below.slice(0, slash), below: below.slice(slash + 1) };
 }
 
 /**

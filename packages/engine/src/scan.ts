@@ -7,7 +7,7 @@ import { type Batch, type BatchSegment, matchBatch } from './matcher/batch.js';
 import { Matcher, type SegmentResult, WINDOW_MARGIN } from './matcher/matcher.js';
 import { PathRules, type PathVerdict } from './paths.js';
 import { RuleTimeoutError, WorkerPool } from './pool/pool.js';
-import { fingerprintPath, PackageRoots } from './roots.js';
+import { fingerprintPath, firstDirectory, PackageRoots } from './roots.js';
 import { AsyncQueue } from './queue.js';
 import { fingerprint, redact } from './redact.js';
 import { wantCollections } from './sources/collect.js';
@@ -62,9 +62,13 @@ export interface ScanOptions {
   onBaselined?: (fingerprint: string) => void;
   /**
    * Leaves out a finding when it returns true (allowlists from a config file). It sees the
-   * finding as it would be reported and the secret unredacted. Default: none.
+   * finding as it would be reported and the secret unredacted, and for an archive member, its
+   * path below the archive's package root (`packagePath`: `test/a.js` for `package/test/a.js`
+   * in an npm tarball, as fingerprints take it), when its first directory may be that root.
+   * A finding that only `packagePath` leaves out is held until the archive is read, when its
+   * root is known. Default: none.
    */
-  exclude?: (finding: Finding, secret: string) => boolean;
+  exclude?: (finding: Finding, secret: string, packagePath?: string) => boolean;
   /** Stops the scan (Ctrl-C); an `interrupted` error is reported and temp files are removed. */
   signal?: AbortSignal;
   /** Milliseconds between `progress` events; 0 turns them off. Default: 250. */
@@ -145,7 +149,7 @@ interface Settings {
   overlap: number;
   showSecrets: boolean;
   baseline: ReadonlySet<string>;
-  exclude: ((finding: Finding, secret: string) => boolean) | undefined;
+  exclude: ((finding: Finding, secret: string, packagePath?: string) => boolean) | undefined;
   progressIntervalMs: number;
   inlineBytes: number;
   ruleTimeoutMs: number;
@@ -371,6 +375,11 @@ class Producer {
    * entry is seen (npm writes `package.json` after the files).
    */
   private heldPaths: ({ index: number; chain: string[]; reported: string; digest?: string } | SourceStructure)[] = [];
+  /**
+   * Findings the allowlist leaves out only by their path below their archive's first directory,
+   * held until it is known whether that directory is the package root (`top`).
+   */
+  private heldExcluded: { finding: Finding; chain: string[]; top: string; key: string }[] = [];
   /** Takes a file's matches once all its segments are matched; one function for every file. */
   private readonly fileDone = (state: FileState, matches: PlacedMatch[]): void => this.emitMatches(state, matches);
 
@@ -927,7 +936,10 @@ class Producer {
       const rule = this.settings.ruleset.rules[h.index];
       if (rule) this.pushPathFinding(rule, h.chain, h.reported, this.roots.rootOf(h.chain), h.digest);
     }
-    this.roots.clear();
+    const excluded = this.heldExcluded;
+    this.heldExcluded = [];
+    for (const h of excluded) if (this.roots.rootOf(h.chain) !== h.top) this.emit(h.finding, h.key);
+    this.roots.settle();
   }
 
   /**
@@ -1029,8 +1041,26 @@ class Producer {
     if (f.utf16Column !== undefined) finding.location.utf16Column = f.utf16Column;
     if (f.encoding !== undefined) finding.encoding = f.encoding;
     if (former !== undefined) finding.formerFingerprint = former;
-    if (this.settings.exclude?.(finding, f.secret)) return;
+    const { exclude } = this.settings;
+    if (exclude?.(finding, f.secret)) return;
     const key = `${print}\0${finding.path}\0${f.byteOffset}`;
+    // An allowlist path such as `test/**` names the file below the package's top directory, as
+    // a scan of the package's directory sees it: in the tarball it is `package/test/…`.
+    const split = exclude && f.chain.length > 1 ? firstDirectory(f.chain[f.chain.length - 1] ?? '') : undefined;
+    if (exclude && split && exclude(finding, f.secret, split.below)) {
+      const settled = this.roots.settledRoot(f.chain);
+      if (settled === undefined) {
+        // npm writes package.json after the files: the root is known once the archive is read.
+        this.heldExcluded.push({ finding, chain: f.chain, top: split.top, key });
+        return;
+      }
+      if (settled === split.top) return;
+    }
+    this.emit(finding, key);
+  }
+
+  /** Reports a finding, once per fingerprint, path and offset (see `reported`). */
+  private emit(finding: Finding, key: string): void {
     if (this.reported.has(key)) return;
     this.reported.add(key);
     this.queue.push({ type: 'finding', finding });

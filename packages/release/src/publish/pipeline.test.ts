@@ -3,7 +3,7 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statS
 import { type IncomingMessage, createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fingerprint } from '@pubguard/engine';
+import { type Finding, fingerprint } from '@pubguard/engine';
 import { describe, expect, it } from 'vitest';
 import { canonicalStatement, buildStatement } from '../statement.js';
 import { npmTarball, sdist, sshKey, sshKeygenSign, wheel } from '../testing/fixtures.js';
@@ -161,6 +161,14 @@ describe('publishRelease', () => {
     const r = await publishRelease({ ...base, dryRun: true });
     expect(r).toMatchObject({ status: 'failed', step: 'approvals' });
     expect(r.reason).toContain(`cannot read policy ${join(cwd, '.pubguard', 'policy.json')}: ${join(cwd, '.pubguard')} on its path is a symbolic link to ../missing-config, which does not exist`);
+  });
+
+  it('passes the allowlist the path below the package root, so a glob of the package directory applies to its tarball', async () => {
+    const { cwd, base } = await setup();
+    const file = await npmTarball(cwd, 'acme', '1.0.0', 'keys.tgz', { 'package/test/fixtures/id_rsa': 'fixture\n' });
+    const exclude = (_f: Finding, _secret: string, packagePath?: string) => packagePath?.startsWith('test/') === true;
+    const r = await publishRelease({ ...base, files: [file], dryRun: true, scan: { exclude } });
+    expect(r.status).toBe('dry-run');
   });
 
   it('accepts a key file the baseline holds by its path below the package root and its content, and no other content at that path', async () => {

@@ -317,7 +317,7 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
       cwd: options.cwd,
       collectFreshBuffers: true,
       // An allowlist path names the file as given (dist/acme-1.2.3.tgz), never the private copy.
-      ...(exclude ? { exclude: (f: Finding, secret: string) => exclude(renamed(f), secret) } : {}),
+      ...(exclude ? { exclude: (f: Finding, secret: string, packagePath?: string) => exclude(renamed(f), secret, packagePath) } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.jobs === undefined ? {} : { jobs: options.jobs }),
     });
