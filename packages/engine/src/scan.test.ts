@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,6 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { pack } from 'tar-stream';
 import { compileRules, type RuleDefinition } from '@pubguard/rules';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { fingerprint } from './redact.js';
 import { FileState, scan, scanAll } from './scan.js';
 import { FIRST_READ_BYTES, READ_BYTES } from './sources/disk.js';
 import { Prng } from '@pubguard/corpus';
@@ -239,6 +241,22 @@ describe('scan', () => {
     expect(await prints(join(dir, 'build-1.0.1', 'package', 'keys', 'id_test'))).toEqual(direct);
     const later = await scanAll([join(dir, 'build-1.0.1')], { ruleset: keyFile, jobs: 0, baseline: new Set(first) });
     expect(later.findings).toEqual([]);
+  });
+
+  it('gives a private key one fingerprint in a .pem file, in a JSON string with \\n escapes and with CRLF line ends', async () => {
+    const pem = (generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'sec1', format: 'pem' }) as string).trim();
+    await mkdir(join(dir, 'pem'), { recursive: true });
+    await writeFile(join(dir, 'pem', 'k.pem'), `${pem}\n`);
+    await writeFile(join(dir, 'pem', 'crlf.pem'), `${pem.replace(/\n/g, '\r\n')}\r\n`);
+    await writeFile(join(dir, 'pem', 'sa.json'), `${JSON.stringify({ type: 'x', private_key: `${pem}\n` })}\n`);
+    const { findings } = await scanAll([join(dir, 'pem')], { jobs: 0 });
+    const keys = findings.filter((f) => f.ruleId === 'pem-private-key');
+    expect(keys.map((f) => f.location.artifact.split(/[\\/]/).pop()).sort()).toEqual(['crlf.pem', 'k.pem', 'sa.json']);
+    const body = pem.split('\n').slice(1, -1).join('');
+    expect(new Set(keys.map((f) => f.fingerprint))).toEqual(new Set([fingerprint('pem-private-key', body)]));
+    // Baselines made before hold the fingerprint of the body as found; they still apply.
+    const escaped = await scanAll([join(dir, 'pem', 'sa.json')], { jobs: 0, baseline: new Set([fingerprint('pem-private-key', pem.split('\n').slice(1, -1).join('\\n'))]) });
+    expect(escaped.findings.filter((f) => f.ruleId === 'pem-private-key')).toEqual([]);
   });
 
   it('scans standard input', async () => {

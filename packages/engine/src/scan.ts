@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { builtinRuleset, type CompiledRule, type CompiledRuleset, dropOverlapping, pathFindingTarget } from '@pubguard/rules';
+import { builtinRuleset, type CompiledRule, type CompiledRuleset, dropOverlapping, fingerprintValue, pathFindingTarget } from '@pubguard/rules';
 import { BulkReader, type BulkJob, type BulkPart, bulkJob, stopBulk } from './bulk.js';
 import { resolveLimits } from './limits.js';
 import { type Batch, type BatchSegment, matchBatch } from './matcher/batch.js';
@@ -870,6 +870,7 @@ class Producer {
     const kept = resolved.length > max ? resolved.slice(0, max) : resolved;
     for (const m of kept) {
       const rule = rules[m.rule] as CompiledRule;
+      const value = fingerprintValue(rule, m.secret);
       this.pushFinding({
         ruleId: rule.id,
         title: rule.title,
@@ -881,7 +882,9 @@ class Producer {
         ...(m.utf16Column === undefined ? {} : { utf16Column: m.utf16Column }),
         byteOffset: m.start,
         secret: m.secret,
-        value: m.secret,
+        value,
+        // Baselines made before a key's body was taken without its escapes and line breaks.
+        ...(value === m.secret ? {} : { formerValue: m.secret }),
         ...(m.encoding === undefined ? {} : { encoding: m.encoding }),
       });
     }

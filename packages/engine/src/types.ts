@@ -32,16 +32,18 @@ export interface Finding {
   location: FindingLocation;
   secret: string;
   /**
-   * `sha256:` of rule id and secret value: stable across file names and versions. A finding on
+   * `sha256:` of rule id and secret value (a private key's body without escapes and white
+   * space): stable across file names, versions and how a key is stored. A finding on
    * a file's path has its path instead, without an npm tarball's or sdist's top directory,
    * and, for a file flagged by its own name, the sha256 of the file's bytes after a NUL byte.
    */
   fingerprint: string;
   /**
    * The fingerprint of a path finding taken with that top directory (or a wheel's versioned
-   * `.data`/`.dist-info` directory) left in, as baselines made before it was left out hold
-   * it; absent when it is `fingerprint`, and on a file's finding, fingerprinted with the file's
-   * content. Not written to reports: a baseline that holds it applies all the same.
+   * `.data`/`.dist-info` directory) left in, or of a private key's body as found, as baselines
+   * made before hold it; absent when it is `fingerprint`, and on a finding on a file's name,
+   * fingerprinted with its content. Not written to reports: a baseline that holds it applies
+   * all the same.
    */
   formerFingerprint?: string;
   /**

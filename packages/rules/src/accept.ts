@@ -7,11 +7,22 @@ import {
   gitlabRoutableChecksumValid,
   grafanaChecksumValid,
   jwtValid,
+  pemBody,
   pemBodyValid,
   pypiMacaroonValid,
   vercelChecksumValid,
   zuploChecksumValid,
 } from './validators.js';
+
+/**
+ * The value a finding of `rule` is fingerprinted by: for a private key (a rule with the `pem`
+ * validator), its base64 body without escapes, quotes and white space (`pemBody`), so that one
+ * key in a `.pem` file and in a JSON string with `\n` escapes gets one fingerprint; otherwise
+ * the secret as found.
+ */
+export function fingerprintValue(rule: CompiledRule, secret: string): string {
+  return rule.validators.some((v) => v.type === 'pem') ? pemBody(secret) : secret;
+}
 
 /** Whether a regex match is reported, and if not, why (for `--verbose` and rule linting). */
 export type Acceptance =

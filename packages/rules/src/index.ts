@@ -10,7 +10,7 @@ export type {
 export { BuiltinRulesMissingError, RuleError } from './errors.js';
 export { builtinRuleDefinitions, builtinRuleset } from './builtin.js';
 export { MIN_KEYWORD_LENGTH, compileRules } from './compile.js';
-export { type Acceptance, acceptCandidate, basicAuthReason, digestReason, placeholderReason, sasExpiredReason } from './accept.js';
+export { type Acceptance, acceptCandidate, basicAuthReason, fingerprintValue, digestReason, placeholderReason, sasExpiredReason } from './accept.js';
 export { type CheckRulesOptions, type RuleMatch, type RuleProblem, checkRuleExamples, checkRuleOverlaps, checkRules, everyMatchHoldsKeyword, keywordReachWarning, matchRule } from './check.js';
 export { globsPattern, isPathOnlyRule, normaliseEntryPath, pathFindingTarget, ruleAppliesToPath } from './paths.js';
 export { parseRuleDefinition, parseRuleDefinitions, VALIDATOR_TYPES } from './schema.js';
@@ -27,6 +27,7 @@ export {
   grafanaChecksumValid,
   jwtValid,
   parseMacaroonV2,
+  pemBody,
   pemBodyValid,
   pypiMacaroonValid,
   vercelChecksumValid,

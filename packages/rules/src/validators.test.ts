@@ -11,6 +11,7 @@ import {
   grafanaChecksumValid,
   jwtValid,
   parseMacaroonV2,
+  pemBody,
   pemBodyValid,
   pypiMacaroonValid,
   vercelChecksumValid,
@@ -131,6 +132,17 @@ describe('jwtValid', () => {
     expect(jwtValid(`${part({ alg: 'HS256' })}.${part({ sub: '1' })}.`)).toBe(false);
     expect(jwtValid(`${b64url('hello')}.${part({ sub: '1' })}.${sig}`)).toBe(false);
     expect(jwtValid(`${part({ typ: 'JWT' })}.${part({ sub: '1' })}.${sig}`)).toBe(false);
+  });
+});
+
+describe('pemBody', () => {
+  it('gives one text for a key as a PEM file, with \\n or \\r\\n escapes, with CRLF, and as string literals', () => {
+    const pem = (generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'sec1', format: 'pem' }) as string).trim();
+    const lines = pem.split('\n');
+    const base64 = lines.slice(1, -1).join('');
+    for (const form of [pem, lines.slice(1, -1).join('\n'), pem.replace(/\n/g, '\\n'), pem.replace(/\n/g, '\\r\\n'), pem.replace(/\n/g, '\r\n'), lines.map((l) => `'${l}\\n'`).join(' +\n  ')]) {
+      expect(pemBody(form)).toBe(base64);
+    }
   });
 });
 

@@ -235,19 +235,29 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 const OPENSSH_MAGIC = Buffer.from('openssh-key-v1\0', 'latin1');
 
 /**
- * A private-key body (or a whole PEM block: as text, with `\n` escapes as in JSON, or as string
- * literals joined line by line in source code) whose base64 decodes to one complete DER
+ * The base64 of a private-key body (or of a whole PEM block: as text, with `\n` escapes as in
+ * JSON, or as string literals joined line by line in source code), without the armour, the
+ * escapes, the quotes and the white space: one key stored in any of these ways gives one text.
+ */
+export function pemBody(text: string): string {
+  return (
+    text
+      // A key spelt as string literals, one per line: drop each `' +\n  '` between them first
+      // (the quotes tell a joining `+` from base64's own; in a source map the quotes are `\"`
+      // and the line breaks `\n`).
+      .replace(/\\?["'`](?:\s|\\[rnt]){0,40}(?:[+,](?:\s|\\[rnt]){0,40})?\\?["'`]/g, '')
+      .replace(/-----(?:BEGIN|END) [A-Z0-9 ]{1,40}-----/g, '')
+      .replace(/\\{1,2}[rnt]/g, '')
+      .replace(/[\s"'`\\]/g, '')
+  );
+}
+
+/**
+ * A private-key body (in any form `pemBody` reads) whose base64 decodes to one complete DER
  * SEQUENCE, or to an OpenSSH `openssh-key-v1` key.
  */
 export function pemBodyValid(text: string): boolean {
-  const body = text
-    // A key spelt as string literals, one per line: drop each `' +\n  '` between them first
-    // (the quotes tell a joining `+` from base64's own; in a source map the quotes are `\"`
-    // and the line breaks `\n`).
-    .replace(/\\?["'`](?:\s|\\[rnt]){0,40}(?:[+,](?:\s|\\[rnt]){0,40})?\\?["'`]/g, '')
-    .replace(/-----(?:BEGIN|END) [A-Z0-9 ]{1,40}-----/g, '')
-    .replace(/\\{1,2}[rnt]/g, '')
-    .replace(/[\s"'`\\]/g, '');
+  const body = pemBody(text);
   if (body.length < 40) return false;
   const bytes = decodeBase64(body);
   if (!bytes || bytes.length < 24) return false;
