@@ -43,3 +43,9 @@ export function fingerprint(ruleId: string, value: string): string {
   nodeCrypto ??= requireBuiltin('node:crypto') as typeof import('node:crypto');
   return `sha256:${nodeCrypto.createHash('sha256').update(ruleId).update('\0').update(value).digest('hex')}`;
 }
+
+/** A new sha256 hash, loading node:crypto on first use as `fingerprint` does (a file's digest for its fingerprint). */
+export function sha256Hash(): import('node:crypto').Hash {
+  nodeCrypto ??= requireBuiltin('node:crypto') as typeof import('node:crypto');
+  return nodeCrypto.createHash('sha256');
+}

@@ -1,4 +1,4 @@
-import { createHash, type Hash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { builtinRuleset, type CompiledRule, type CompiledRuleset, dropOverlapping, fingerprintValue, pathFindingTarget } from '@pubguard/rules';
 import { BulkReader, type BulkJob, type BulkPart, bulkJob, stopBulk } from './bulk.js';
@@ -9,7 +9,7 @@ import { PathRules, type PathVerdict } from './paths.js';
 import { RuleTimeoutError, WorkerPool } from './pool/pool.js';
 import { fingerprintPath, firstDirectory, PackageRoots } from './roots.js';
 import { AsyncQueue } from './queue.js';
-import { fingerprint, redact } from './redact.js';
+import { fingerprint, redact, sha256Hash } from './redact.js';
 import { wantCollections } from './sources/collect.js';
 import { countOf, limitStop } from './sources/errors.js';
 import { enumerate, joinChain } from './sources/index.js';
@@ -621,7 +621,7 @@ class Producer {
     const named = this.namedFiles(pathOnly, inner);
     for (const index of pathOnly) if (!named.includes(index)) this.pathFinding(index, file.chain, inner, name);
     // Findings on the file's own name wait for its bytes: their fingerprint holds a digest of them.
-    const hash = named.length > 0 ? createHash('sha256') : undefined;
+    const hash = named.length > 0 ? sha256Hash() : undefined;
     const hashed = hash && (() => {
       const digest = hash.digest('hex');
       for (const index of named) this.pathFinding(index, file.chain, inner, name, digest);
