@@ -3,6 +3,7 @@ import { compileRules } from './compile.js';
 import { RuleError } from './errors.js';
 import { compareRulePriority } from './overlap.js';
 import { ruleAppliesToPath } from './paths.js';
+import { redact } from './redact.js';
 import type { CompiledRule, RuleDefinition } from './types.js';
 
 /** One thing wrong with a rule, as `rules check` lists it. */
@@ -401,21 +402,10 @@ export function checkRuleExamples(def: RuleDefinition, rule: CompiledRule): Rule
   });
   def.negative_examples.forEach((negative, i) => {
     for (const m of matchRule(rule, negative)) {
-      if (m.acceptance.ok) add(`negative example ${i + 1} is reported (secret ${JSON.stringify(shortForm(m.secret))})`);
+      if (m.acceptance.ok) add(`negative example ${i + 1} is reported (secret ${JSON.stringify(redact(m.secret))})`);
     }
   });
   return problems;
-}
-
-// A negative example may be a live secret pasted into a config, and this message reaches CI
-// logs: it gets the short form reports give a secret (engine's `redact`, which rules cannot
-// import): at most 6 characters before the ellipsis and 4 after, 2 in all for 8 or fewer.
-function shortForm(secret: string): string {
-  const flat = secret.replace(/\s+/g, ' ');
-  const n = flat.length;
-  if (n <= 8) return `${flat.slice(0, Math.min(2, Math.floor(n / 4)))}…`;
-  const tail = Math.min(4, Math.floor(n / 8));
-  return `${flat.slice(0, Math.min(6, Math.floor(n / 5)))}…${tail > 0 ? flat.slice(n - tail) : ''}`;
 }
 
 /**

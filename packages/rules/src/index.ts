@@ -34,3 +34,4 @@ export {
   zuploChecksumValid,
 } from './validators.js';
 export { dropOverlapping, type RulePriority } from './overlap.js';
+export { isFullSecret, redact } from './redact.js';
