@@ -5,6 +5,7 @@ export { STRUCTURE_RULES, type StructureRule } from './sources/checks.js';
 export { Matcher, type RawMatch, type SegmentResult, type SegmentSpec } from './matcher/matcher.js';
 export { redact, isFullSecret, fingerprint } from './redact.js';
 export { makeDirectory } from './dirs.js';
+export { removeAtExit, removeAtExitNow } from './exit-cleanup.js';
 export { type BrokenLink, brokenLinkOnPath, describeBrokenLink, describeFsError, type FsErrorContext } from './fs-errors.js';
 export { BaselineError, loadBaseline } from './baseline.js';
 export type {

@@ -14,6 +14,7 @@ import { holdWhole, openWhole, WHOLE_ENTRY_BYTES } from './open.js';
 import { HeldItems } from './held.js';
 import type { Peekable } from './stream.js';
 import { readableChunks } from './stream.js';
+import { removeAtExit } from '../exit-cleanup.js';
 
 /** yauzl options: lazy so entries are pulled one at a time; raw names so we decode and check them ourselves. */
 const OPTIONS: yauzl.Options = { lazyEntries: true, validateEntrySizes: true, decodeStrings: false, autoClose: false };
@@ -154,6 +155,7 @@ export async function* readZipStream(ctx: ArtifactCtx, chain: string[], depth: n
   let total = 0;
   let reserved = 0;
   let spillDir: string | undefined;
+  let keptUntilExit: (() => void) | undefined;
   let spill: FileHandle | undefined;
   let zf: yauzl.ZipFile | undefined;
 
@@ -176,6 +178,8 @@ export async function* readZipStream(ctx: ArtifactCtx, chain: string[], depth: n
         held.push(c);
         if (total > maxInMemoryArchiveBytes) {
           spillDir = await mkdtemp(join(shared.tmpDir, 'pubguard-'));
+          // The finally below does not run when a second signal exits the process at once.
+          keptUntilExit = removeAtExit(spillDir);
           spill = await open(join(spillDir, 'nested.zip'), 'wx+', 0o600);
           reserve(total);
           for (const h of held) await spill.write(h);
@@ -205,6 +209,7 @@ export async function* readZipStream(ctx: ArtifactCtx, chain: string[], depth: n
     zf?.close();
     if (spill !== undefined) await spill.close().catch(() => undefined);
     if (spillDir !== undefined) await rm(spillDir, { recursive: true, force: true });
+    keptUntilExit?.();
     shared.spillBytes -= reserved;
   }
 }
