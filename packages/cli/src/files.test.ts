@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync } from 'node:fs';
 import { chmod, lstat, mkdir, mkdtemp, open, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { removeAtExitNow } from '@pubguard/engine';
 import { OutputError, writeFileAtomic } from './files.js';
 
 let dir: string;
@@ -18,6 +19,22 @@ afterEach(async () => {
 const modeOf = async (path: string): Promise<number> => (await stat(path)).mode & 0o777;
 
 describe('writeFileAtomic', () => {
+  it('leaves no temp file when the process exits half-way through a write (a second Ctrl-C, SIGTERM)', async () => {
+    const path = join(dir, 'report.sarif');
+    const writing = writeFileAtomic(path, 'x'.repeat(64 * 1024 * 1024)).then(
+      () => 'written',
+      (error: unknown) => error,
+    );
+    const temps = (): string[] => readdirSync(dir).filter((name) => name.endsWith('.tmp'));
+    for (let i = 0; i < 10_000 && temps().length === 0; i++) await new Promise((resolve) => setImmediate(resolve));
+    const [temp] = temps();
+    expect(temp).toBeDefined();
+    // What the process's exit hook runs, where no catch or finally gets to.
+    removeAtExitNow();
+    expect(existsSync(join(dir, temp!))).toBe(false);
+    expect(await writing).toBeInstanceOf(OutputError);
+    expect(existsSync(path)).toBe(false);
+  });
   it('lets only the owner read a new file holding secrets in full', async () => {
     const path = join(dir, 'out', 'report.json');
     await writeFileAtomic(path, 'secret', { secret: true });

@@ -1,6 +1,6 @@
 import { constants, write } from 'node:fs';
 import { lstat, open, readlink, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { describeFsError, makeDirectory } from '@pubguard/engine';
+import { describeFsError, makeDirectory, removeAtExit } from '@pubguard/engine';
 import { dirname, resolve } from 'node:path';
 import { nodeCrypto } from './builtins.js';
 
@@ -47,6 +47,8 @@ export async function writeFileAtomic(path: string, text: string, options: Write
 
   const file = target.path;
   const temp = `${file}.${nodeCrypto().randomBytes(6).toString('hex')}.tmp`;
+  // A second signal exits the process at once, before the catch below could remove it.
+  const keptUntilExit = removeAtExit(temp);
   try {
     await makeDirectory(dirname(file));
     const existing = await stat(file).then(
@@ -62,6 +64,8 @@ export async function writeFileAtomic(path: string, text: string, options: Write
     // fails too, with ENOTDIR: that must not take the place of why the write failed.
     await rm(temp, { force: true }).catch(() => undefined);
     throw new OutputError(`cannot write ${path}: ${describeFsError(error, { writing: true })}`);
+  } finally {
+    keptUntilExit();
   }
 }
 
