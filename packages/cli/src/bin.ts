@@ -1,6 +1,11 @@
 import { nodeReadline } from './builtins.js';
 import { run } from './run.js';
 
+// The signals that stop a command, with their numbers: a process that stops on one exits
+// with 128 plus its number, as a shell reports it.
+const STOP_SIGNALS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const;
+type StopSignal = keyof typeof STOP_SIGNALS;
+
 /** What the launcher hands the command besides the process itself. */
 export interface MainOptions {
   /** See `CliIO.onWorkerStart`. */
@@ -10,13 +15,19 @@ export interface MainOptions {
 /** Entry point of the `pubguard` executable: wires the real process into `run()`. */
 export async function main(options: MainOptions = {}): Promise<void> {
   const controller = new AbortController();
-  let interrupted = false;
-  process.on('SIGINT', () => {
-    // First Ctrl-C lets the scan stop and clean up; a second one leaves at once.
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    controller.abort();
-  });
+  let received: StopSignal | undefined;
+  // SIGTERM (docker stop, a CI runner cancelling) and SIGHUP (a closed terminal) stop the
+  // command as Ctrl-C does: left to their default action, they would end the process with
+  // npm or twine still uploading and temp files (copies of the artifacts) left behind.
+  for (const name of Object.keys(STOP_SIGNALS) as StopSignal[]) {
+    process.on(name, () => {
+      // The first signal lets the command stop and clean up; a second one leaves at once,
+      // and the exit hooks still remove the temp files synchronously.
+      if (received !== undefined) process.exit(128 + STOP_SIGNALS[name]);
+      received = name;
+      controller.abort();
+    });
+  }
   const stdin = process.stdin as AsyncIterable<Uint8Array> & { isTTY?: boolean };
   // A reader that left (`pubguard … | head -1`) must not crash the command half-way: a gate
   // still records its outcome and exits with its own code; only the unread output is dropped.
@@ -46,5 +57,5 @@ export async function main(options: MainOptions = {}): Promise<void> {
         }
       : undefined,
   });
-  process.exitCode = interrupted && result.exitCode === 0 ? 130 : result.exitCode;
+  process.exitCode = received !== undefined && result.exitCode === 0 ? 128 + STOP_SIGNALS[received] : result.exitCode;
 }

@@ -67,11 +67,11 @@ Options:
 ${commonHelp('NPM_TOKEN')}
 
 Exit codes: 0 published (or dry run passed), 1 refused, 2 usage error or failure (npm
-missing, upload rejected by the registry, unreadable file, interrupted by Ctrl-C, which
-stops the run before its next step and interrupts npm; a second one exits at once, still
-removing the private copies and npm's temporary userconfig), or published but its audit
-record could not be written: the result says PUBLISHED with the reason, the notification
-is sent saying the same, and the version must not be published again.
+missing, upload rejected by the registry, unreadable file, interrupted by Ctrl-C, SIGTERM
+or SIGHUP, which stops the run before its next step and interrupts npm; a second one exits
+at once, still removing the private copies and npm's temporary userconfig), or published
+but its audit record could not be written: the result says PUBLISHED with the reason, the
+notification is sent saying the same, and the version must not be published again.
 
 Example:
   NPM_TOKEN=… pubguard publish npm dist/acme-1.2.3.tgz --tag-name v1.2.3 --require-approvals
@@ -111,9 +111,9 @@ ${commonHelp('PYPI_TOKEN')}
 Exit codes: 0 uploaded (or dry run passed), 1 refused (also after a --skip-existing
 upload when a file on the index is not the approved one or the index cannot be read:
 the message names the file and what to do), 2 usage error or failure (twine
-missing, upload rejected, unreadable file, interrupted by Ctrl-C, which stops the run
-before its next step and interrupts twine; a second one exits at once, still removing the
-private copies), or uploaded but its audit record could not be
+missing, upload rejected, unreadable file, interrupted by Ctrl-C, SIGTERM or SIGHUP,
+which stops the run before its next step and interrupts twine; a second one exits at
+once, still removing the private copies), or uploaded but its audit record could not be
 written: the result says PUBLISHED with the reason, the notification is sent saying the
 same, and the files must not be uploaded again.
 

@@ -1,0 +1,118 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { npmTarball } from '@pubguard/corpus';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PUBGUARD_BIN, withoutCiIdentity } from './helpers.js';
+
+// SIGTERM (docker stop, a cancelled CI job) and SIGHUP (a closed terminal) must stop pubguard
+// as Ctrl-C does, and a second signal must not leave temp files behind.
+const root = mkdtempSync(join(tmpdir(), 'pubguard-e2e-signals-'));
+const strays: number[] = [];
+
+afterAll(() => {
+  for (const pid of strays) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  rmSync(root, { recursive: true, force: true });
+});
+
+function start(cwd: string, args: string[], env: Record<string, string>): { child: ChildProcess; closed: Promise<number | null>; output: () => string } {
+  const child = spawn(process.execPath, [PUBGUARD_BIN, ...args], {
+    cwd,
+    env: { ...withoutCiIdentity(process.env), NO_COLOR: '1', ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (output += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (output += d));
+  child.stdin!.on('error', () => undefined);
+  const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+  return { child, closed, output: () => output };
+}
+
+async function until(what: () => boolean): Promise<boolean> {
+  for (let i = 0; i < 800 && !what(); i++) await sleep(25);
+  return what();
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe.each(['SIGTERM', 'SIGHUP'] as const)('publish npm stopped by %s', (signal) => {
+  it('stops npm, records the upload as interrupted and removes its temp files, exit 2', async () => {
+    const cwd = join(root, `publish-${signal}`);
+    const tmp = join(cwd, 'tmp');
+    const marker = join(cwd, 'npm.pid');
+    mkdirSync(join(cwd, 'bin'), { recursive: true });
+    mkdirSync(tmp);
+    writeFileSync(join(cwd, 'acme-1.0.0.tgz'), await npmTarball('acme', '1.0.0', [{ path: 'index.js', content: 'module.exports = 1;\n' }]));
+    // An npm that would take a minute to upload, and stops on Ctrl-C as the real one does.
+    writeFileSync(join(cwd, 'bin/npm'), `#!/bin/sh\necho $$ > '${marker}'\nexec sleep 60\n`);
+    chmodSync(join(cwd, 'bin/npm'), 0o755);
+    const run = start(cwd, ['publish', 'npm', 'acme-1.0.0.tgz', '--registry', 'http://127.0.0.1:9/', '--tag-name', 'v1.0.0', '--audit', 'audit.jsonl', '-j', '0'], {
+      TMPDIR: tmp,
+      NPM_TOKEN: 'loopback-registry-token-0123456789',
+      PATH: `${join(cwd, 'bin')}:${process.env.PATH ?? ''}`,
+    });
+    run.child.stdin!.end();
+    expect(await until(() => existsSync(marker) && readFileSync(marker, 'utf8').endsWith('\n')), run.output()).toBe(true);
+    const npmPid = Number(readFileSync(marker, 'utf8').trim());
+    strays.push(npmPid);
+    expect(readdirSync(tmp)).toHaveLength(2);
+    run.child.kill(signal);
+    expect(await run.closed, run.output()).toBe(2);
+    expect(run.output()).toContain('interrupted');
+    expect(readdirSync(tmp)).toEqual([]);
+    expect(await until(() => !alive(npmPid))).toBe(true);
+    const records = readFileSync(join(cwd, 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { stage: string; outcome: string; reason: string });
+    expect(records.at(-1)).toMatchObject({ stage: 'publish.upload', outcome: 'error', reason: expect.stringMatching(/interrupted/) });
+  }, 30_000);
+});
+
+// A zip on standard input larger than the 64 MiB kept in memory is spilled to a temp file.
+const SPILLING = 65 * 1024 * 1024;
+
+describe.each([
+  ['SIGTERM', ['SIGTERM']],
+  ['SIGHUP', ['SIGHUP']],
+  // Two Ctrl-C sent at once may arrive as one; a different second signal always arrives, and
+  // before the first has had time to remove anything.
+  ['Ctrl-C, then SIGTERM at once', ['SIGINT', 'SIGTERM']],
+] as const)('scan - of a spilling zip stopped by %s', (_name, signals) => {
+  it('removes the spill file', async () => {
+    const cwd = join(root, `spill-${signals.join('-')}`);
+    const tmp = join(cwd, 'tmp');
+    mkdirSync(tmp, { recursive: true });
+    // Something else's directory in the same TMPDIR must survive.
+    mkdirSync(join(tmp, 'pubguard-not-ours'));
+    const run = start(cwd, ['scan', '-', '-j', '0'], { TMPDIR: tmp });
+    const head = Buffer.alloc(1024 * 1024);
+    head.write('PK\x03\x04', 'latin1');
+    run.child.stdin!.write(head);
+    const zeros = Buffer.alloc(1024 * 1024);
+    for (let sent = head.length; sent <= SPILLING; sent += zeros.length) run.child.stdin!.write(zeros);
+    // Standard input stays open: the scan is still reading when the signal comes.
+    const spills = (): string[] => readdirSync(tmp).filter((d) => d !== 'pubguard-not-ours');
+    expect(await until(() => spills().some((d) => existsSync(join(tmp, d, 'nested.zip')))), run.output()).toBe(true);
+    for (const s of signals) run.child.kill(s);
+    const code = await Promise.race([run.closed, sleep(15_000).then(() => 'hung')]);
+    run.child.stdin!.destroy();
+    // A second signal leaves at once, with 128 plus the number of the one handled second.
+    if (signals.length > 1) expect([130, 143], run.output()).toContain(code);
+    else expect(code, run.output()).toBe(2);
+    expect(readdirSync(tmp)).toEqual(['pubguard-not-ours']);
+  }, 30_000);
+});
