@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -84,6 +84,18 @@ describe('pubguard baseline create', () => {
     const plain = memoryIO({ cwd: dir });
     expect((await run(['scan', '-j', '0', '-f', 'json', 'a.js'], plain)).exitCode).toBe(1);
     expect('baselined' in (JSON.parse(plain.out()) as { stats: object }).stats).toBe(false);
+  });
+
+  it('leaves the existing baseline as it was when the scan is interrupted (Ctrl-C, SIGTERM, SIGHUP), exit 2', async () => {
+    await writeFile(join(dir, 'a.js'), `const t = "${kept}";\n`);
+    expect((await run(['baseline', 'create', '-j', '0', '-o', 'bl.json', 'a.js'], memoryIO({ cwd: dir }))).exitCode).toBe(0);
+    const before = await readFile(join(dir, 'bl.json'), 'utf8');
+    const io = memoryIO({ cwd: dir, signal: AbortSignal.abort() });
+    expect((await run(['baseline', 'create', '-j', '0', '-o', 'bl.json', 'a.js'], io)).exitCode).toBe(2);
+    expect(io.out()).toBe('');
+    expect(io.err()).toContain('pubguard baseline create: interrupted before the scan finished: bl.json was not written and is unchanged');
+    expect(await readFile(join(dir, 'bl.json'), 'utf8')).toBe(before);
+    expect((await readdir(dir)).sort()).toEqual(['a.js', 'bl.json']);
   });
 
   it('warns that a password it records can be guessed back from its fingerprint, and says nothing of random tokens', async () => {

@@ -38,7 +38,8 @@ Options:
                       at most 4 per CPU, at least 4: more is cut down, with a warning)
 
 Exit codes: 0 written, 2 usage error, or some input could not be read (the baseline is still
-written, without what could not be read).
+written, without what could not be read), or the scan was interrupted (Ctrl-C, SIGTERM or
+SIGHUP: nothing is written, an existing baseline stays as it was).
 
 Example:
   npm pack && pubguard baseline create ./*.tgz
@@ -117,6 +118,12 @@ async function runCreate(argv: string[], io: CliIO): Promise<CliResult> {
   if (values['npm-files'] === true) options.onlyFiles = await publishedFiles(positionals, io);
 
   const result = await scanAll(positionals, { ...options, collectFreshBuffers: true });
+  // A baseline is committed state that later scans and publish trust: the findings of a scan
+  // cut short would replace it with part of itself and bring the rest back as new.
+  if (io.signal?.aborted || result.errors.some((e) => e.kind === 'interrupted')) {
+    io.stderr.write(`pubguard baseline create: interrupted before the scan finished: ${output} was not written${existed ? ' and is unchanged' : ''}\n`);
+    return { exitCode: 2 };
+  }
   const findings = result.findings;
   const baseline = baselineOf(findings);
 
