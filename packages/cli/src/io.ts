@@ -15,7 +15,7 @@ export interface CliIO {
   cwd: string;
   /** Asks a question on the terminal and resolves with the answer line; absent when not interactive. */
   prompt?: (question: string) => Promise<string>;
-  /** Aborted on Ctrl-C so long work can stop and clean up. */
+  /** Aborted on Ctrl-C, SIGTERM or SIGHUP so long work can stop and clean up. */
   signal?: AbortSignal;
   /** `ScanOptions.onWorkerStart` for the scans a command runs; the launcher sets it. */
   onWorkerStart?: () => () => void;
@@ -37,4 +37,17 @@ export interface Command {
 /** A mistake in how the command was called: reported with the help hint, exit 2. */
 export class UsageError extends Error {
   override name = 'UsageError';
+}
+
+/** The command was stopped by Ctrl-C, SIGTERM or SIGHUP before it did what it says: exit 2. */
+export class InterruptedError extends Error {
+  override name = 'InterruptedError';
+}
+
+/**
+ * Throws an InterruptedError once `io.signal` has fired, so a gate stops before it signs,
+ * writes or records anything; `undone` says what was left undone.
+ */
+export function stopIfInterrupted(io: CliIO, undone: string): void {
+  if (io.signal?.aborted) throw new InterruptedError(`interrupted: ${undone}`);
 }

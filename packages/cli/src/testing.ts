@@ -1,7 +1,7 @@
 import type { CliIO } from './io.js';
 
 /** An in-memory CliIO for tests: captures what commands write. */
-export function memoryIO(options: { env?: Record<string, string>; cwd?: string; stdin?: Uint8Array[]; tty?: boolean; answers?: string[] } = {}): CliIO & { out: () => string; err: () => string } {
+export function memoryIO(options: { env?: Record<string, string>; cwd?: string; stdin?: Uint8Array[]; tty?: boolean; answers?: string[]; signal?: AbortSignal } = {}): CliIO & { out: () => string; err: () => string } {
   let out = '';
   let err = '';
   const chunks = options.stdin ?? [];
@@ -19,6 +19,7 @@ export function memoryIO(options: { env?: Record<string, string>; cwd?: string; 
     env: options.env ?? {},
     cwd: options.cwd ?? process.cwd(),
     prompt: options.tty ? async () => answers.shift() ?? '' : undefined,
+    ...(options.signal ? { signal: options.signal } : {}),
     out: () => out,
     err: () => err,
   };

@@ -39,12 +39,14 @@ export interface VersionMismatch {
 /** Largest metadata member read into memory; real ones are a few KiB. */
 const MAX_MEMBER_BYTES = 4 * 1024 * 1024;
 
-/** Hex SHA-256 of a file, streamed. */
-export async function sha256File(path: string): Promise<string> {
+/** Hex SHA-256 of a file, streamed; `signal` stops it with an ArtifactError saying it was interrupted. */
+export async function sha256File(path: string, signal?: AbortSignal): Promise<string> {
   const hash = createHash('sha256');
   try {
-    await pipeline(createReadStream(path), hash);
+    if (signal) await pipeline(createReadStream(path), hash, { signal });
+    else await pipeline(createReadStream(path), hash);
   } catch (error) {
+    if (signal?.aborted) throw new ArtifactError(`interrupted while hashing ${path}`);
     throw new ArtifactError(`cannot read ${path}: ${describeFsError(error)}`);
   }
   return hash.digest('hex');

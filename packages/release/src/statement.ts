@@ -42,6 +42,8 @@ export interface DescribeReleaseOptions {
   package?: string;
   /** Version to use instead of the versions read from the artifacts (semver, no `v`). */
   version?: string;
+  /** Stops hashing when aborted (Ctrl-C): an ArtifactError says so. */
+  signal?: AbortSignal;
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -71,7 +73,7 @@ function requireSemver(version: string, what: string): void {
 export async function describeRelease(paths: readonly string[], options: DescribeReleaseOptions = {}): Promise<ReleaseSubject> {
   if (paths.length === 0) throw new ArtifactError('no artifacts given');
   const digests: ArtifactDigest[] = [];
-  for (const p of paths) digests.push({ name: basename(p), sha256: await sha256File(p) });
+  for (const p of paths) digests.push({ name: basename(p), sha256: await sha256File(p, options.signal) });
   let version = options.version;
   if (version !== undefined) requireSemver(version, '--version');
   let pkg = options.package;
@@ -142,7 +144,7 @@ export async function describeManifest(path: string, options: DescribeReleaseOpt
     throw new StatementError(`manifest ${path}: with digests only, "package" and "version" are required`);
   }
   const fromFiles = files.length
-    ? await describeRelease(files, { ...(pkg === undefined ? {} : { package: pkg }), ...(version === undefined ? {} : { version }) })
+    ? await describeRelease(files, { ...(pkg === undefined ? {} : { package: pkg }), ...(version === undefined ? {} : { version }), ...(options.signal ? { signal: options.signal } : {}) })
     : undefined;
   return {
     package: fromFiles?.package ?? pkg!,

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -137,5 +137,14 @@ describe('pubguard approvals verify', () => {
     const io = memoryIO();
     expect((await run(['approvals', 'verify', '--help'], io)).exitCode).toBe(0);
     expect(io.out()).toContain('--initiator NAME');
+  });
+
+  it('records no verdict once Ctrl-C, SIGTERM or SIGHUP has stopped it, exit 2', async () => {
+    const io = memoryIO({ cwd, signal: AbortSignal.abort() });
+    const r = await run(['approvals', 'verify', 'tool-3.0.0.tgz', '--policy', 'policy.json', '--approvals', 'appr', '--audit', 'halt.jsonl'], io);
+    expect(r.exitCode).toBe(2);
+    expect(io.out()).toBe('');
+    expect(io.err()).toMatch(/^pubguard approvals verify: interrupted/);
+    expect(existsSync(join(cwd, 'halt.jsonl'))).toBe(false);
   });
 });

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { initiatorIsApprover, loadApprovalsIfPresent, loadPolicyFile, relativeToCwd, verifyApprovals } from '@pubguard/release';
 import { visible } from '@pubguard/report';
-import { type CliResult, type Command, UsageError } from '../io.js';
+import { type CliResult, type Command, stopIfInterrupted, UsageError } from '../io.js';
 import { DEFAULT_APPROVALS_DIR, DEFAULT_POLICY_PATH, subjectFromArgs } from './approve.js';
 import { parseCommandArgs } from '../args.js';
 import { gateHelp, GATE_OPTIONS, actorOf, initiatorOf, outputFormat, recordGate, writeJson } from './audit.js';
@@ -28,7 +28,8 @@ Options:
 ${gateHelp(26)}
 
 Exit codes: 0 approved, 1 refused (including a policy that can never be met), 2 usage
-error, an unreadable artifact or an invalid policy.
+error, an unreadable artifact or an invalid policy, or interrupted (Ctrl-C, SIGTERM,
+SIGHUP: no verdict is recorded).
 `;
 
 /** `pubguard approvals verify`. */
@@ -62,6 +63,8 @@ export const approvalsVerifyCommand: Command = {
       approvals,
       ...(initiator === undefined ? {} : { initiator: initiator.names }),
     });
+    // Hashing the artifacts takes a while: a verdict reached after Ctrl-C is not recorded.
+    stopIfInterrupted(io, 'no verdict was recorded');
     const counted = verdict.counted.map((c) => `${c.person}${c.group ? ` (${c.group})` : ''}`).join(', ') || 'nobody';
     const reason = verdict.ok
       ? `approved by ${counted}`

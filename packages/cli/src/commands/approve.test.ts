@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -205,5 +205,15 @@ describe('pubguard approve', () => {
     expect((await run(words, again)).exitCode, again.err()).toBe(0);
     expect(again.out()).toContain('statement written: tool 2.0.0');
     expect(again.out()).toContain("ssh-keygen -Y sign -n pubguard-approval -f 'my key' ");
+  });
+
+  it('signs, writes and records nothing once Ctrl-C, SIGTERM or SIGHUP has stopped it, exit 2', async () => {
+    const io = memoryIO({ cwd, signal: AbortSignal.abort() });
+    const r = await run(['approve', 'tool-2.0.0.tgz', '--key', 'id_alice', '--policy', 'policy.json', '--out', 'a-stopped', '--audit', 'stopped.jsonl'], io);
+    expect(r.exitCode).toBe(2);
+    expect(io.err()).toMatch(/^pubguard approve: interrupted/);
+    expect(io.out()).toBe('');
+    expect(existsSync(join(cwd, 'a-stopped'))).toBe(false);
+    expect(existsSync(join(cwd, 'stopped.jsonl'))).toBe(false);
   });
 });

@@ -20,7 +20,7 @@ import {
   parseDuration,
   StatementError,
 } from '@pubguard/release';
-import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
+import { type CliIO, type CliResult, type Command, stopIfInterrupted, UsageError } from '../io.js';
 import { parseCommandArgs } from '../args.js';
 import { gateHelp, GATE_OPTIONS, outputFormat, recordGate, writeJson } from './audit.js';
 
@@ -39,6 +39,7 @@ export async function subjectFromArgs(
   const options = {
     ...(overrides.package === undefined ? {} : { package: overrides.package }),
     ...(overrides.version === undefined ? {} : { version: overrides.version }),
+    ...(io.signal ? { signal: io.signal } : {}),
   };
   const paths = positionals.map((p) => resolve(io.cwd, p));
   if (paths.length === 1 && (await isManifest(paths[0]!))) return describeManifest(paths[0]!, options);
@@ -78,7 +79,8 @@ Options:
                           to approve with a passphrase-protected key)
 ${gateHelp(26)}
 
-Exit codes: 0 written, 2 usage error or an unreadable artifact or key.
+Exit codes: 0 written, 2 usage error or an unreadable artifact or key, or interrupted
+(Ctrl-C, SIGTERM, SIGHUP: nothing is signed, written or recorded).
 `;
 
 /** A command-line word quoted for a POSIX shell when it needs it, for commands shown to be copied. */
@@ -154,6 +156,8 @@ export const approveCommand: Command = {
       }
     }
     if (approver === undefined) throw new UsageError('pass --approver NAME (your name as in the policy)');
+    // Hashing a large artifact takes a while: a signal during it means the approval is not wanted.
+    stopIfInterrupted(io, 'nothing was signed, written or recorded');
     const outDir = resolve(io.cwd, values.out ?? DEFAULT_APPROVALS_DIR);
     await makeDirectory(outDir);
     let statementPath: string;

@@ -86,4 +86,16 @@ describe('pubguard version check', () => {
     expect(io3.err()).toMatch(/missing\.tgz: no such file/);
     expect(io3.err()).not.toContain('internal error');
   });
+
+  it('gives no verdict once Ctrl-C, SIGTERM or SIGHUP has stopped it: an error record, exit 2', async () => {
+    await npmTarball(cwd, 'halt', '1.0.0');
+    const io = memoryIO({ cwd, signal: AbortSignal.abort() });
+    const r = await run(['version', 'check', 'v1.0.0', 'halt-1.0.0.tgz', '--audit', 'halt.jsonl'], io);
+    expect(r.exitCode).toBe(2);
+    expect(io.out()).toBe('');
+    expect(io.err()).toMatch(/^pubguard version check: interrupted .*: the version was not checked\n$/);
+    const records = readFileSync(join(cwd, 'halt.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(records.map((x) => x.outcome)).toEqual(['error']);
+    expect(records[0].reason).toMatch(/^interrupted/);
+  });
 });

@@ -1,7 +1,7 @@
 import { basename, relative, resolve } from 'node:path';
 import { ArtifactError, type AuditSubject, checkArtifactVersions, sha256File } from '@pubguard/release';
 import { visible } from '@pubguard/report';
-import { type CliResult, type Command, UsageError } from '../io.js';
+import { type CliResult, type Command, InterruptedError, UsageError } from '../io.js';
 import { parseCommandArgs } from '../args.js';
 import { gateHelp, GATE_OPTIONS, actorOf, outputFormat, recordGate, writeJson } from './audit.js';
 
@@ -22,7 +22,8 @@ Options:
 ${gateHelp(26)}
 
 Exit codes: 0 accepted, 1 refused, 2 usage error, an unreadable artifact, or one whose
-metadata npm or twine could read from another member than the one checked.
+metadata npm or twine could read from another member than the one checked, or interrupted
+(Ctrl-C, SIGTERM, SIGHUP: recorded as an error, no verdict).
 
 Examples:
   pubguard version check "$GITHUB_REF" dist/*.tgz dist/*.whl dist/*.tar.gz
@@ -48,14 +49,16 @@ export const versionCheckCommand: Command = {
     const subjects: AuditSubject[] = [];
     let result;
     try {
-      for (const p of paths) subjects.push({ name: basename(p), sha256: await sha256File(p) });
+      for (const p of paths) subjects.push({ name: basename(p), sha256: await sha256File(p, io.signal) });
       result = await checkArtifactVersions(tag, paths, {
         allowPrerelease: values['allow-prerelease'] === true,
         requireV: values['no-v-prefix'] !== true,
       });
+      // A verdict reached after Ctrl-C is not one the user waited for: record the stop instead.
+      if (io.signal?.aborted) throw new ArtifactError('interrupted before the check finished');
     } catch (error) {
       if (error instanceof ArtifactError) await audit('error', error.message, subjects);
-      throw error;
+      throw io.signal?.aborted && error instanceof ArtifactError ? new InterruptedError(`${error.message}: the version was not checked`) : error;
     }
     const reason = result.ok ? `tag ${tag} is version ${result.tag.semver} (PEP 440 ${result.tag.pep440})` : result.reason;
     await audit(result.ok ? 'passed' : 'refused', reason, subjects);
