@@ -1,5 +1,6 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AuditLog, GENESIS } from './audit.js';
@@ -129,6 +130,80 @@ describe('AuditLog', () => {
     expect(text).not.toContain('correct-horse-battery-staple');
     expect(text).toContain('ghp_…[redacted]');
     expect((await log.verify()).ok).toBe(true);
+  });
+});
+
+describe('AuditLog with several writers', () => {
+  const entry = (i: number) => ({ stage: 'confirm', outcome: 'passed' as const, actor: `w${i}`, subjects: [], reason: `writer ${i}` });
+  // A pid that surely names no process: one that has just exited.
+  const deadPid = (): number => Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
+
+  it('takes turns: twenty appends at once make one unbroken chain', async () => {
+    const path = join(dir, `concurrent-${++n}.jsonl`);
+    const records = await Promise.all(Array.from({ length: 20 }, (_, i) => new AuditLog(path).append(entry(i))));
+    expect(records.map((r) => r.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    const v = await new AuditLog(path).verify();
+    expect(v.problems).toEqual([]);
+    expect(v.records).toBe(20);
+    expect(existsSync(`${path}.lock`)).toBe(false);
+  });
+
+  it('waits for a live lock and gives up after the bound, leaving the log as it was', async () => {
+    const { path } = await logWith(1);
+    const before = readFileSync(path, 'utf8');
+    writeFileSync(`${path}.lock`, JSON.stringify({ pid: process.pid, host: hostname(), time: new Date(Date.now() - 60_000).toISOString(), nonce: 'x' }));
+    const started = Date.now();
+    await expect(new AuditLog(path, [], { waitMs: 300 }).append(entry(2))).rejects.toThrow(new RegExp(`lock is held by process ${process.pid} .*remove .*\\.lock`));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    expect(readFileSync(path, 'utf8')).toBe(before);
+    expect(existsSync(`${path}.lock`)).toBe(true);
+  });
+
+  it('takes over a lock left by a process that died, once it is old enough', async () => {
+    const { path } = await logWith(1);
+    const pid = deadPid();
+    const lock = { pid, host: hostname(), time: new Date().toISOString(), nonce: 'dead' };
+    writeFileSync(`${path}.lock`, JSON.stringify(lock));
+    // Fresh: the holder may be alive in another PID namespace; wait, then give up.
+    await expect(new AuditLog(path, [], { waitMs: 200, staleMs: 60_000 }).append(entry(2))).rejects.toThrow(/held by process/);
+    writeFileSync(`${path}.lock`, JSON.stringify({ ...lock, time: new Date(Date.now() - 120_000).toISOString() }));
+    expect((await new AuditLog(path, [], { waitMs: 2000, staleMs: 60_000 }).append(entry(2))).seq).toBe(2);
+    expect(existsSync(`${path}.lock`)).toBe(false);
+    // A lock from another host is never taken over, however old.
+    writeFileSync(`${path}.lock`, JSON.stringify({ ...lock, host: `not-${hostname()}`, time: new Date(0).toISOString() }));
+    await expect(new AuditLog(path, [], { waitMs: 200, staleMs: 1 }).append(entry(3))).rejects.toThrow(/held by process/);
+    expect((await new AuditLog(path).verify()).ok).toBe(true);
+  });
+
+  it('takes over an empty lock file only once it is old', async () => {
+    const { path } = await logWith(1);
+    writeFileSync(`${path}.lock`, '');
+    await expect(new AuditLog(path, [], { waitMs: 200, staleMs: 60_000 }).append(entry(2))).rejects.toThrow(/held by another process/);
+    utimesSync(`${path}.lock`, new Date(Date.now() - 120_000), new Date(Date.now() - 120_000));
+    expect((await new AuditLog(path, [], { staleMs: 60_000 }).append(entry(2))).seq).toBe(2);
+  });
+});
+
+describe('AuditLog on a path that is not a regular file', () => {
+  const entry = { stage: 'confirm', outcome: 'passed' as const, actor: 'ci', subjects: [], reason: 'x' };
+
+  it('refuses a FIFO instead of waiting for a writer forever', async () => {
+    const fifo = join(dir, `fifo-${++n}`);
+    execFileSync('mkfifo', [fifo]);
+    await expect(new AuditLog(fifo).append(entry)).rejects.toThrow(/is a FIFO \(named pipe\), not a file/);
+    await expect(new AuditLog(fifo).verify()).rejects.toThrow(/is a FIFO/);
+    await expect(new AuditLog(fifo).read()).rejects.toThrow(/is a FIFO/);
+    expect(existsSync(`${fifo}.lock`)).toBe(false);
+  }, 5000);
+
+  it('refuses a device and a directory', async () => {
+    await expect(new AuditLog('/dev/null').append(entry)).rejects.toThrow(/audit log \/dev\/null is a device, not a file/);
+    await expect(new AuditLog('/dev/zero').verify()).rejects.toThrow(/is a device/);
+    expect(existsSync('/dev/null.lock')).toBe(false);
+    const sub = join(dir, `adir-${++n}`);
+    mkdirSync(sub);
+    await expect(new AuditLog(sub).append(entry)).rejects.toThrow(/is a directory, not a file/);
+    await expect(new AuditLog(sub).verify()).rejects.toThrow(/is a directory, not a file/);
   });
 });
 

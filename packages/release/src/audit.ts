@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
-import { appendFile, readFile } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
+import { type FileHandle, open, stat } from 'node:fs/promises';
 import { describeFsError, makeDirectory } from '@pubguard/engine';
 import { dirname } from 'node:path';
 import { AuditError } from './errors.js';
+import { type FileLockOptions, FileLockError, withFileLock } from './lock.js';
 import { redactValue } from './redact.js';
 
 /** The `prev` of the first record. */
@@ -78,36 +80,56 @@ export class AuditLog {
   /**
    * @param path the log file
    * @param secrets values that must never be written (token patterns are redacted regardless)
+   * @param lock how long an append waits for another writer's lock (`<path>.lock`), and when a dead writer's lock is taken over
    */
   constructor(
     readonly path: string,
     private readonly secrets: readonly string[] = [],
+    private readonly lock: FileLockOptions = {},
   ) {}
 
-  private async lines(missingIsEmpty = true): Promise<{ lines: string[]; complete: boolean }> {
-    let text: string;
-    try {
-      text = await readFile(this.path, 'utf8');
-    } catch (error) {
-      if (missingIsEmpty && (error as NodeJS.ErrnoException).code === 'ENOENT') return { lines: [], complete: true };
-      throw new AuditError(`cannot read audit log ${this.path}: ${readFailure(error)}`);
-    }
-    const lines = text.split('\n');
+  private async lines(missingIsEmpty = true): Promise<{ lines: string[]; complete: boolean; size: number }> {
+    const log = await readLog(this.path, missingIsEmpty);
+    if (log === undefined) return { lines: [], complete: true, size: 0 };
+    const lines = log.text.split('\n');
     const complete = lines.at(-1) === '';
     if (complete) lines.pop();
-    return { lines, complete };
+    return { lines, complete, size: log.size };
   }
 
-  /** Appends a record (redacted) after the current last line and returns it. */
+  /**
+   * Appends a record (redacted) after the current last line and returns it. Concurrent appends,
+   * from this process or others, take turns through the lock file `<path>.lock`, so no two
+   * records chain to the same line; an append that fails part-way leaves the log as it was.
+   */
   async append(entry: AuditEntry, now: Date = new Date()): Promise<AuditRecord> {
     const clean = redactValue(entry, this.secrets);
-    const { lines, complete } = await this.lines();
+    try {
+      await makeDirectory(dirname(this.path));
+    } catch (error) {
+      throw new AuditError(`cannot append to audit log ${this.path}: ${describeFsError(error, { writing: true })}`);
+    }
+    // Before the lock file is made next to it: `/dev/full.lock` must not be created.
+    await checkKind(this.path, await stat(this.path).catch(() => undefined));
+    try {
+      return await withFileLock(this.path, () => this.appendLocked(clean, now), this.lock);
+    } catch (error) {
+      if (error instanceof FileLockError) throw new AuditError(`cannot append to audit log ${this.path}: ${error.message}`);
+      throw error;
+    }
+  }
+
+  private async appendLocked(clean: AuditEntry, now: Date): Promise<AuditRecord> {
+    // Read under the lock: the last line is the one no other writer can append after meanwhile.
+    const { lines, complete, size } = await this.lines();
     const last = lines.at(-1);
     let seq = 1;
     // Appending after a line without its newline would glue two records into one line and
     // break the chain for good.
     if (!complete) {
-      throw new AuditError(`audit log ${this.path} does not end with a newline (cut off?); run \`pubguard audit verify ${this.path}\``);
+      throw new AuditError(
+        `audit log ${this.path} does not end with a newline: its last record was cut off (a crash or a full disk during an append). Keep a copy of the log, remove the incomplete last line, and check the rest with \`pubguard audit verify ${this.path}\``,
+      );
     }
     if (last !== undefined) {
       try {
@@ -120,12 +142,7 @@ export class AuditLog {
     const base = { ...clean, seq, time: now.toISOString(), prev: last === undefined ? GENESIS : sha256(last) };
     const hash = sha256(serialise(base));
     const record: AuditRecord = { ...base, hash };
-    try {
-      await makeDirectory(dirname(this.path));
-      await appendFile(this.path, `${serialise(record)}\n`, { encoding: 'utf8', mode: 0o644 });
-    } catch (error) {
-      throw new AuditError(`cannot append to audit log ${this.path}: ${describeFsError(error, { writing: true })}`);
-    }
+    await appendLine(this.path, Buffer.from(`${serialise(record)}\n`, 'utf8'), size);
     return record;
   }
 
@@ -157,12 +174,7 @@ export class AuditLog {
 
   /** Checks the chain; with `head` (a hash from an earlier verify) it also detects truncation. */
   async verify(options: { head?: string } = {}): Promise<AuditVerification> {
-    let text: string;
-    try {
-      text = await readFile(this.path, 'utf8');
-    } catch (error) {
-      throw new AuditError(`cannot read audit log ${this.path}: ${readFailure(error)}`);
-    }
+    const text = (await readLog(this.path, false))?.text ?? '';
     const problems: AuditProblem[] = [];
     const lines = text.split('\n');
     if (lines.at(-1) === '') lines.pop();
@@ -204,6 +216,77 @@ export class AuditLog {
       if (!known) problems.push({ line: 0, message: `the known head ${want.slice(0, 16)}… is not in the log: it was truncated or rewritten` });
     }
     return { ok: problems.length === 0, records: lines.length, head, problems };
+  }
+}
+
+/** Refuses a log path that exists and is not a regular file: reading a FIFO would wait forever, a device never end. */
+async function checkKind(path: string, info: Stats | undefined): Promise<void> {
+  if (info === undefined || info.isFile()) return;
+  const kind = info.isDirectory()
+    ? 'a directory'
+    : info.isFIFO()
+      ? 'a FIFO (named pipe)'
+      : info.isCharacterDevice() || info.isBlockDevice()
+        ? 'a device'
+        : info.isSocket()
+          ? 'a socket'
+          : 'a special file';
+  throw new AuditError(`audit log ${path} is ${kind}, not a file: give the path of a regular file (or of one to create)`);
+}
+
+/** The log's text and its size in bytes, or undefined when it does not exist and `missingIsEmpty`. */
+async function readLog(path: string, missingIsEmpty: boolean): Promise<{ text: string; size: number } | undefined> {
+  let handle: FileHandle;
+  try {
+    await checkKind(path, await stat(path));
+    // O_NONBLOCK: a path turned into a FIFO since the stat must not block the open.
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    if (error instanceof AuditError) throw error;
+    if (missingIsEmpty && (error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new AuditError(`cannot read audit log ${path}: ${readFailure(error)}`);
+  }
+  try {
+    await checkKind(path, await handle.stat());
+    // The size from the bytes: text decoded from bytes that are not UTF-8 is longer than they are.
+    const bytes = await handle.readFile();
+    return { text: bytes.toString('utf8'), size: bytes.length };
+  } catch (error) {
+    if (error instanceof AuditError) throw error;
+    throw new AuditError(`cannot read audit log ${path}: ${readFailure(error)}`);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Appends one line to the log, which held `size` bytes when it was read under the lock. A
+ * write that fails part-way (a full disk, EIO, a file size limit) is undone by cutting the file
+ * back to `size`, so no half record is left for every later append to refuse.
+ */
+async function appendLine(path: string, bytes: Buffer, size: number): Promise<void> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NONBLOCK, 0o644);
+  } catch (error) {
+    throw new AuditError(`cannot append to audit log ${path}: ${describeFsError(error, { writing: true })}`);
+  }
+  try {
+    await checkKind(path, await handle.stat());
+    let written = 0;
+    try {
+      // One write as a rule; the loop covers a short write, whose remainder then fails with the reason.
+      while (written < bytes.length) written += (await handle.write(bytes, written, bytes.length - written)).bytesWritten;
+    } catch (error) {
+      const undone = await handle.truncate(size).then(
+        () => true,
+        () => false,
+      );
+      const state = undone ? 'the log was left as it was' : `the log may now end with part of a record: remove what follows its last complete line`;
+      throw new AuditError(`cannot append to audit log ${path}: ${describeFsError(error, { writing: true })}; ${state}`);
+    }
+  } finally {
+    await handle.close().catch(() => undefined);
   }
 }
 

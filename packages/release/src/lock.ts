@@ -1,0 +1,149 @@
+import { randomBytes } from 'node:crypto';
+import { type FileHandle, open, readFile, stat, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { describeFsError } from '@pubguard/engine';
+import { ReleaseError } from './errors.js';
+
+/** How long `withFileLock` waits, and when a lock left by a process that died may be taken over. */
+export interface FileLockOptions {
+  /** Give up after waiting this long for another holder (default 30 s). */
+  waitMs?: number;
+  /** A lock whose holder is gone is taken over only once it is this old (default 10 s). */
+  staleMs?: number;
+}
+
+/** A file could not be locked: another process holds it, or the lock file cannot be made. */
+export class FileLockError extends ReleaseError {
+  override name = 'FileLockError';
+}
+
+interface Holder {
+  pid: number;
+  host: string;
+  time: string;
+  nonce: string;
+}
+
+const DEFAULT_WAIT_MS = 30_000;
+const DEFAULT_STALE_MS = 10_000;
+
+/**
+ * Runs `work` while holding `<path>.lock`, a file created with O_EXCL (`wx`), which is atomic
+ * on local file systems on Linux and macOS and on NFSv3 and later. A lost race waits with a
+ * growing pause (5 ms up to 100 ms) for at most `waitMs`, then fails: it never runs `work`
+ * unlocked. The lock is removed when `work` ends, whether it succeeds or throws.
+ *
+ * A lock left behind by a process that was killed is taken over only when it names a process
+ * of this host that no longer exists and is older than `staleMs`: a process id seen from
+ * another host, or from another PID namespace with the same host name (two containers of one
+ * pod), may look dead while it is alive, and the age keeps such a holder safe, since a lock is
+ * held only for the milliseconds of a read and a write. A lock from another host is never taken over:
+ * the error then names the file to remove by hand.
+ */
+export async function withFileLock<T>(path: string, work: () => Promise<T>, options: FileLockOptions = {}): Promise<T> {
+  const lockPath = `${path}.lock`;
+  const nonce = randomBytes(8).toString('hex');
+  await acquire(lockPath, nonce, options.waitMs ?? DEFAULT_WAIT_MS, options.staleMs ?? DEFAULT_STALE_MS);
+  try {
+    return await work();
+  } finally {
+    // Only our own lock: had it been taken over as stale, the file now belongs to another process.
+    const holder = await readHolder(lockPath);
+    if (holder?.nonce === nonce) await unlink(lockPath).catch(() => undefined);
+  }
+}
+
+async function acquire(lockPath: string, nonce: string, waitMs: number, staleMs: number): Promise<void> {
+  const started = Date.now();
+  for (let attempt = 0; ; attempt++) {
+    // Stamped at each attempt: a lock taken after a long wait must not look old at once.
+    const body = `${JSON.stringify({ pid: process.pid, host: hostname(), time: new Date().toISOString(), nonce } satisfies Holder)}\n`;
+    let handle: FileHandle | undefined;
+    try {
+      handle = await open(lockPath, 'wx', 0o644);
+      await handle.writeFile(body);
+      await handle.close();
+      return;
+    } catch (error) {
+      if (handle !== undefined) {
+        // Made by us and not written whole (a full disk): removed, so that it holds up no one.
+        await handle.close().catch(() => undefined);
+        await unlink(lockPath).catch(() => undefined);
+      }
+      if (handle !== undefined || (error as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw new FileLockError(`cannot create the lock file ${lockPath}: ${describeFsError(error, { writing: true })}`);
+      }
+    }
+    if (await takeOverStale(lockPath, staleMs)) continue;
+    if (Date.now() - started >= waitMs) {
+      const holder = await readHolder(lockPath);
+      const who = holder === undefined ? 'another process' : `process ${holder.pid} on ${holder.host} since ${holder.time}`;
+      // A breaker killed inside its few microseconds leaves the break lock: named, as it stops every later take-over.
+      const files = (await stat(`${lockPath}.break`).then(() => true, () => false)) ? `${lockPath} and ${lockPath}.break` : lockPath;
+      throw new FileLockError(
+        `${lockPath} is held by ${who}; waited ${Math.round(waitMs / 1000)} s. If no pubguard is running there, remove ${files} and run the command again`,
+      );
+    }
+    await new Promise((wake) => setTimeout(wake, Math.min(100, 5 * 2 ** Math.min(attempt, 5)) + Math.random() * 5));
+  }
+}
+
+/**
+ * Removes a stale lock under a second lock (`<lock>.break`), so that two waiters that both
+ * judged it stale cannot both remove it, the second one then removing the first one's fresh
+ * lock. True when the lock was removed (or was already gone).
+ */
+async function takeOverStale(lockPath: string, staleMs: number): Promise<boolean> {
+  if (!(await isStale(lockPath, staleMs))) return false;
+  const breakPath = `${lockPath}.break`;
+  try {
+    // Empty: only its existence counts, so no write can fail half-way.
+    await (await open(breakPath, 'wx', 0o644)).close();
+  } catch {
+    return false;
+  }
+  try {
+    // Judged again under the break lock: another waiter may have replaced it in the meantime.
+    if (!(await isStale(lockPath, staleMs))) return false;
+    await unlink(lockPath).catch(() => undefined);
+    return true;
+  } finally {
+    await unlink(breakPath).catch(() => undefined);
+  }
+}
+
+async function isStale(lockPath: string, staleMs: number): Promise<boolean> {
+  const holder = await readHolder(lockPath);
+  if (holder === undefined) {
+    // Created but never written (its maker died between the two calls), or just being written:
+    // the file's own age tells them apart. Stat after the read, so a fresh lock is judged by its own time.
+    const info = await stat(lockPath).catch(() => undefined);
+    return info !== undefined && Date.now() - info.mtimeMs >= staleMs;
+  }
+  const since = Date.parse(holder.time);
+  if (!(Date.now() - since >= staleMs)) return false;
+  if (holder.host !== hostname()) return false;
+  return !processExists(holder.pid);
+}
+
+async function readHolder(lockPath: string): Promise<Holder | undefined> {
+  try {
+    const parsed = JSON.parse(await readFile(lockPath, 'utf8')) as Partial<Holder>;
+    if (typeof parsed.pid === 'number' && typeof parsed.host === 'string' && typeof parsed.nonce === 'string') {
+      return { pid: parsed.pid, host: parsed.host, time: String(parsed.time), nonce: parsed.nonce };
+    }
+  } catch {
+    // Missing, being written, or not ours: no holder to name.
+  }
+  return undefined;
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists, under another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

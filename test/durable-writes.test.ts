@@ -1,0 +1,54 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PUBGUARD_BIN, type ProcessResult, runPubguard, withoutCiIdentity } from './helpers.js';
+
+// Gates of several CI jobs that share one workspace write one audit log; a disk that fills up
+// during an append must not leave half a record that every later gate refuses.
+const cwd = mkdtempSync(join(tmpdir(), 'pubguard-e2e-audit-'));
+afterAll(() => rmSync(cwd, { recursive: true, force: true }));
+
+const confirm = (log: string, actor: string) => runPubguard(['confirm', '--phrase', 'x', '--input', 'x', '--audit', log, '--actor', actor], { cwd });
+
+/** Runs pubguard under a file size limit of `blocks` KiB (`ulimit -f`), so its writes past it fail part-way. */
+function underFileSizeLimit(blocks: number, args: string[]): Promise<ProcessResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', ['-c', `ulimit -f ${blocks} && exec "$0" "$@"`, process.execPath, PUBGUARD_BIN, ...args], {
+      cwd,
+      env: { ...withoutCiIdentity(process.env), NO_COLOR: '1' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('audit log writers', () => {
+  it('ten gates appending at once leave one unbroken chain', async () => {
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => confirm('shared.jsonl', `job-${i}`)));
+    expect(results.map((r) => r.code)).toEqual(Array(10).fill(0));
+    const verify = await runPubguard(['audit', 'verify', 'shared.jsonl'], { cwd });
+    expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+    expect(readFileSync(join(cwd, 'shared.jsonl'), 'utf8').trimEnd().split('\n')).toHaveLength(10);
+  }, 60_000);
+
+  it.skipIf(process.platform === 'win32')('an append that fails part-way leaves the log as it was, and the next gate appends', async () => {
+    for (let i = 0; i < 3; i++) expect((await confirm('full.jsonl', `a${i}`)).code).toBe(0);
+    const path = join(cwd, 'full.jsonl');
+    const before = readFileSync(path);
+    // Room for between 1 byte and 1 KiB more, and a record longer than that.
+    const blocks = Math.floor(statSync(path).size / 1024) + 1;
+    const r = await underFileSizeLimit(blocks, ['confirm', '--phrase', 'x', '--input', 'x', '--audit', 'full.jsonl', '--actor', 'b'.repeat(1500)]);
+    expect(r.code).toBe(2);
+    expect(readFileSync(path).equals(before)).toBe(true);
+    expect(r.stderr).toMatch(/cannot append to audit log .*full\.jsonl: file too large \(EFBIG\); the log was left as it was/);
+    expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+    expect((await confirm('full.jsonl', 'c')).code).toBe(0);
+    expect((await runPubguard(['audit', 'verify', 'full.jsonl'], { cwd })).code).toBe(0);
+  }, 60_000);
+});
