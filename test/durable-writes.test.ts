@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { sshKey } from '../packages/release/src/testing/fixtures.js';
 import { PUBGUARD_BIN, type ProcessResult, runPubguard, withoutCiIdentity } from './helpers.js';
 
 // Gates of several CI jobs that share one workspace write one audit log; a disk that fills up
-// during an append must not leave half a record that every later gate refuses.
+// during an append or an approval must not leave half a record, or half an approval.
 const cwd = mkdtempSync(join(tmpdir(), 'pubguard-e2e-audit-'));
 afterAll(() => rmSync(cwd, { recursive: true, force: true }));
 
@@ -50,5 +51,18 @@ describe('audit log writers', () => {
     expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
     expect((await confirm('full.jsonl', 'c')).code).toBe(0);
     expect((await runPubguard(['audit', 'verify', 'full.jsonl'], { cwd })).code).toBe(0);
+  }, 60_000);
+});
+
+describe('approve on a full disk', () => {
+  it.skipIf(process.platform === 'win32')('says it cannot write the approval and leaves no statement, signature or temp file', async () => {
+    sshKey(cwd, 'id_alice');
+    // Ten digests make a statement longer than the 1 KiB limit; its signature fits.
+    const artifacts = Array.from({ length: 10 }, (_, i) => ({ name: `tool-2.0.0-part${i}.tgz`, sha256: `${i}`.repeat(64) }));
+    writeFileSync(join(cwd, 'manifest.json'), JSON.stringify({ package: 'tool', version: '2.0.0', artifacts }));
+    const r = await underFileSizeLimit(1, ['approve', 'manifest.json', '--key', 'id_alice', '--approver', 'alice', '--out', 'appr', '--no-audit']);
+    expect(r.code).toBe(2);
+    expect(readdirSync(join(cwd, 'appr'))).toEqual([]);
+    expect(r.stderr).toMatch(/^pubguard approve: cannot write .*\.approval\.json: file too large \(EFBIG\)\n$/);
   }, 60_000);
 });

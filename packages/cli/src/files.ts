@@ -151,3 +151,30 @@ async function writeToDescriptor(fd: number, bytes: Buffer): Promise<void> {
     }
   }
 }
+
+/**
+ * Writes files that belong together (a statement and its signature) so that none is ever
+ * seen half-written: all are written under temp names in their directories first, which is
+ * where a full disk fails, then renamed over their paths in the order given. On a failure the
+ * temp files are removed, and so are the files already renamed, so none is left without the
+ * others. New files are 0644. Regular files only; the directories must exist.
+ */
+export async function writeFilesTogether(files: readonly { path: string; text: string }[]): Promise<void> {
+  const temps = files.map((f) => `${f.path}.${nodeCrypto().randomBytes(6).toString('hex')}.tmp`);
+  const renamed: string[] = [];
+  let current = files[0]?.path ?? '';
+  try {
+    for (const [i, f] of files.entries()) {
+      current = f.path;
+      await writeFile(temps[i]!, f.text, { mode: 0o644 });
+    }
+    for (const [i, f] of files.entries()) {
+      current = f.path;
+      await rename(temps[i]!, f.path);
+      renamed.push(f.path);
+    }
+  } catch (error) {
+    for (const path of [...temps, ...renamed]) await rm(path, { force: true }).catch(() => undefined);
+    throw new OutputError(`cannot write ${current}: ${describeFsError(error, { writing: true })}`);
+  }
+}

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { makeDirectory } from '@pubguard/engine';
 import { join, resolve } from 'node:path';
 import {
@@ -11,6 +11,7 @@ import {
   describeManifest,
   describeRelease,
   EncryptedKeyError,
+  FileLockError,
   KeyError,
   loadPolicy,
   loadPrivateKey,
@@ -19,9 +20,11 @@ import {
   type SshPublicKey,
   parseDuration,
   StatementError,
+  withFileLock,
 } from '@pubguard/release';
 import { type CliIO, type CliResult, type Command, stopIfInterrupted, UsageError } from '../io.js';
 import { parseCommandArgs } from '../args.js';
+import { OutputError, writeFilesTogether } from '../files.js';
 import { gateHelp, GATE_OPTIONS, outputFormat, recordGate, writeJson } from './audit.js';
 
 /** Where approvals are written and read unless told otherwise. */
@@ -168,12 +171,16 @@ export const approveCommand: Command = {
       statement = signed.statement;
       statementPath = join(outDir, approvalFileName(statement, key.publicKey.fingerprint));
       signaturePath = `${statementPath}.sig`;
-      await writeFile(statementPath, signed.text);
-      await writeFile(signaturePath, signed.signature);
+      // The signature first: until the statement follows, a reader finds a lone signature, or
+      // an older statement it does not sign, and counts neither.
+      await writeApproval(statementPath, [
+        { path: signaturePath, text: signed.signature },
+        { path: statementPath, text: signed.text },
+      ]);
     } else {
       statement = buildStatement(subject, approver, validForMs);
       statementPath = join(outDir, approvalFileName(statement, publicKey?.fingerprint));
-      await writeFile(statementPath, canonicalStatement(statement));
+      await writeApproval(statementPath, [{ path: statementPath, text: canonicalStatement(statement) }]);
     }
     await recordGate(io, values, {
       stage: 'approve',
@@ -205,3 +212,17 @@ export const approveCommand: Command = {
     return { exitCode: 0 };
   },
 };
+
+/**
+ * Writes an approval's files under a lock on the statement's path: the same approver approving
+ * the same files twice at once writes the same names, and without turns one run's statement
+ * could end up next to the other's signature.
+ */
+async function writeApproval(statementPath: string, files: { path: string; text: string }[]): Promise<void> {
+  try {
+    await withFileLock(statementPath, () => writeFilesTogether(files));
+  } catch (error) {
+    if (error instanceof FileLockError) throw new OutputError(`cannot write ${statementPath}: ${error.message}`);
+    throw error;
+  }
+}
