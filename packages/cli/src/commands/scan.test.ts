@@ -224,3 +224,17 @@ describe('pubguard scan --max-findings', () => {
     expect(io.err()).toContain('--max-findings takes a whole number ≥ 1');
   });
 });
+
+describe('pubguard scan -o', () => {
+  it('writes every other report and the summary when one output cannot be written, then exits 2', async () => {
+    await mkdir(join(dir, 'dist'));
+    await writeFile(join(dir, 'dist', 'config.js'), `const t = "${token('Hd7TpW2qLx9RbN4cVz6MkS3fJy8GaE')}";\n`);
+    await mkdir(join(dir, 'taken'));
+    const io = memoryIO({ cwd: dir });
+    const args = ['scan', '-j', '0', 'dist', '-f', 'json', '-o', 'taken', '-f', 'sarif', '-o', 'good.sarif', '-f', 'text'];
+    expect((await run(args, io)).exitCode).toBe(2);
+    expect(JSON.parse(await readFile(join(dir, 'good.sarif'), 'utf8'))).toMatchObject({ runs: [{ results: [{ ruleId: 'github-classic-token' }] }] });
+    expect(io.out()).toMatch(/1 finding/);
+    expect(io.err()).toMatch(/^pubguard scan: cannot write .*taken: is a directory/m);
+  });
+});

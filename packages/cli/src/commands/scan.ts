@@ -3,7 +3,7 @@ import { extname, relative, resolve } from 'node:path';
 import { type Finding, type ScanError, type ScanLimits, type ScanOptions, type ScanStats, STRUCTURE_RULES, scanAll } from '@pubguard/engine';
 import { formatReport, REPORT_FORMATS, type ReportFormat, sarifSizeWarning, summaryLine, useColor, visible } from '@pubguard/report';
 import { configuredScan, loadScanConfig, printConfigWarnings } from '../config.js';
-import { writeFileAtomic } from '../files.js';
+import { OutputError, writeFileAtomic } from '../files.js';
 import { ignoreGlobs, jobsSetting, parseCount, parseStrict } from '../args.js';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
 import { parseShard, shardInputs, shardSelector } from '../shard.js';
@@ -272,18 +272,32 @@ async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
   };
   const tooLarge = targets.some((t) => t.format === 'sarif') ? sarifSizeWarning(result.findings.length) : undefined;
   if (tooLarge !== undefined) io.stderr.write(`warning: ${tooLarge}\n`);
+  // One output that cannot be written must not cost the others, nor the summary, the result
+  // of a scan that may have run for minutes: each failure is reported once all are tried.
+  const failedOutputs: string[] = [];
   for (const target of targets) {
     const color = target.output === undefined && values['no-color'] !== true && useColor(io.env, io.stdout.isTTY === true);
     // srcRoot: an absolute path below the working directory (`scan "$PWD/dist"`) still gets a
     // repository-relative SARIF URI that code scanning can map to a file.
     const text = formatReport(target.format, input, { color, verbose: values.verbose === true, srcRoot: io.cwd });
     if (target.output === undefined) io.stdout.write(text);
-    else await writeFileAtomic(resolve(io.cwd, target.output), text, { secret: values['show-secrets'] === true });
+    else {
+      try {
+        await writeFileAtomic(resolve(io.cwd, target.output), text, { secret: values['show-secrets'] === true });
+      } catch (error) {
+        if (!(error instanceof OutputError)) throw error;
+        failedOutputs.push(error.message);
+      }
+    }
   }
   // The text report on stdout already ends with the summary; elsewhere say it on stderr.
   const textOnStdout = targets.some((t) => t.format === 'text' && t.output === undefined);
   if (!quiet && !textOnStdout) io.stderr.write(`${summaryLine(result.stats, result.findings.length, result.errors.length)}\n`);
   if (matched && baselinePath !== undefined && configured.baseline) await noteStaleEntries(io, baselinePath, configured.baseline, matched);
+  if (failedOutputs.length > 0) {
+    for (const message of failedOutputs) io.stderr.write(`pubguard scan: ${message}\n`);
+    return { exitCode: 2 };
+  }
 
   if (result.findings.length > 0) {
     if (!quiet && baselinePath === undefined) await noteUnusedBaseline(io);
