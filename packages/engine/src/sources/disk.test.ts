@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -77,5 +77,18 @@ describe('walkDirectory', () => {
     }
     const items = await walkDirectory('pkg', tree, []);
     expect(items.map((i) => i.display)).toEqual(['pkg/a.js', 'pkg/sub/b.js', 'pkg/sub/c\nd.js']);
+  });
+  it('says a loop of symbolic links is a loop, and a link to nothing leads nowhere', async () => {
+    const tree = join(dir, 'loop');
+    await mkdir(tree);
+    await symlink('l1', join(tree, 'l2'));
+    await symlink('l2', join(tree, 'l1'));
+    await symlink('absent', join(tree, 'gone'));
+    const items = await walkDirectory('pkg', tree, []);
+    expect(items.map((i) => [i.display, i.type === 'error' ? i.message : ''])).toEqual([
+      ['pkg/gone', 'symbolic link whose target does not exist; not followed'],
+      ['pkg/l1', 'symbolic link that leads back to itself (a loop of links); not followed'],
+      ['pkg/l2', 'symbolic link that leads back to itself (a loop of links); not followed'],
+    ]);
   });
 });

@@ -312,8 +312,13 @@ export async function walkDirectory(input: string, abs: string, ignoreGlobs: rea
       let target: string;
       try {
         target = await realpath(entryAbs);
-      } catch {
-        items.push({ rel, type: 'error', display: display(rel), kind: 'unreadable', message: 'symbolic link whose target does not exist; not followed' });
+      } catch (err) {
+        // A loop of links is no missing target: saying so points at the links to mend.
+        const why =
+          (err as NodeJS.ErrnoException).code === 'ELOOP'
+            ? 'symbolic link that leads back to itself (a loop of links); not followed'
+            : 'symbolic link whose target does not exist; not followed';
+        items.push({ rel, type: 'error', display: display(rel), kind: 'unreadable', message: why });
         continue;
       }
       // A link into the directory is read where it points to, so it is not read twice.
