@@ -1,5 +1,6 @@
 import { nodeReadline } from './builtins.js';
 import { run } from './run.js';
+import { checkedStdin } from './stdin.js';
 
 // The signals that stop a command, with their numbers: a process that stops on one exits
 // with 128 plus its number, as a shell reports it.
@@ -28,7 +29,7 @@ export async function main(options: MainOptions = {}): Promise<void> {
       controller.abort();
     });
   }
-  const stdin = process.stdin as AsyncIterable<Uint8Array> & { isTTY?: boolean };
+  const stdin = Object.assign(checkedStdin(process.stdin), { isTTY: process.stdin.isTTY === true });
   // A reader that left (`pubguard … | head -1`) must not crash the command half-way: a gate
   // still records its outcome and exits with its own code; only the unread output is dropped.
   const closed = { stdout: false, stderr: false };

@@ -84,3 +84,18 @@ export function describeBrokenLink(path: string, broken: BrokenLink): string {
   const where = broken.link === resolve(path) ? 'is a symbolic link' : `${broken.link} on its path is a symbolic link`;
   return `${where} to ${broken.target}, which does not exist`;
 }
+
+/**
+ * Thrown by a standard input that holds no stream to read: closed (the process then reads
+ * /dev/null) or a directory, which Node reads as an empty file. `scan -` reports it as an
+ * error of this kind instead of a clean scan of zero bytes.
+ */
+export class StdinUnavailable extends Error {
+  override name = 'StdinUnavailable';
+  /** `not-found` for no standard input at all, `unreadable` for one that is not a stream of bytes. */
+  readonly kind: 'not-found' | 'unreadable';
+  constructor(kind: 'not-found' | 'unreadable', message: string) {
+    super(message);
+    this.kind = kind;
+  }
+}

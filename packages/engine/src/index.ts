@@ -6,7 +6,7 @@ export { Matcher, type RawMatch, type SegmentResult, type SegmentSpec } from './
 export { redact, isFullSecret, fingerprint } from './redact.js';
 export { makeDirectory } from './dirs.js';
 export { removeAtExit, removeAtExitNow } from './exit-cleanup.js';
-export { type BrokenLink, brokenLinkOnPath, describeBrokenLink, describeFsError, type FsErrorContext } from './fs-errors.js';
+export { type BrokenLink, brokenLinkOnPath, describeBrokenLink, describeFsError, type FsErrorContext, StdinUnavailable } from './fs-errors.js';
 export { BaselineError, loadBaseline } from './baseline.js';
 export type {
   Finding,

@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
+import { StdinUnavailable } from '../fs-errors.js';
 import { resolveLimits } from '../limits.js';
 import type { ScanErrorKind } from '../types.js';
 import type { DiskFileRef, SourceItem, SourceOptions } from './types.js';
@@ -71,7 +72,14 @@ async function* enumerateInput(input: string, inner: ReadonlyMap<string, string>
         ctx,
         {
           chain: ['-'],
-          raw: readableChunks(stdin, (err) => fsStop(['-'], err, 'artifact') ?? problem(['-'], 'unreadable', `cannot read standard input: ${errorMessage(err)}`, 'artifact'), true),
+          raw: readableChunks(
+            stdin,
+            (err) =>
+              (err instanceof StdinUnavailable ? problem(['-'], err.kind, err.message, 'artifact') : undefined) ??
+              fsStop(['-'], err, 'artifact') ??
+              problem(['-'], 'unreadable', `cannot read standard input: ${errorMessage(err)}`, 'artifact'),
+            true,
+          ),
           sequential: false,
         },
         0,
