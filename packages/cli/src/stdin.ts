@@ -1,5 +1,5 @@
 import { fstatSync, statSync } from 'node:fs';
-import { StdinUnavailable } from '@pubguard/engine';
+import type { StdinUnavailable } from '@pubguard/engine';
 
 /**
  * Standard input as `scan -` reads it, checked when the first bytes are asked for: a directory
@@ -10,7 +10,7 @@ import { StdinUnavailable } from '@pubguard/engine';
 export function checkedStdin(stream: AsyncIterable<Uint8Array>, fd = 0): AsyncIterable<Uint8Array> {
   return {
     async *[Symbol.asyncIterator]() {
-      const problem = stdinProblem(fd);
+      const problem = await stdinProblem(fd);
       if (problem) throw problem;
       yield* stream;
     },
@@ -18,7 +18,9 @@ export function checkedStdin(stream: AsyncIterable<Uint8Array>, fd = 0): AsyncIt
 }
 
 /** Why the descriptor `fd` cannot be read as standard input, or undefined when it can (or fstat fails: reading says why). */
-export function stdinProblem(fd: number): StdinUnavailable | undefined {
+export async function stdinProblem(fd: number): Promise<StdinUnavailable | undefined> {
+  // Loaded here, as only the commands that read standard input load the engine.
+  const { StdinUnavailable } = await import('@pubguard/engine');
   let info: ReturnType<typeof fstatSync>;
   try {
     info = fstatSync(fd);
