@@ -32,16 +32,31 @@ export async function main(options: MainOptions = {}): Promise<void> {
   const stdin = Object.assign(checkedStdin(process.stdin), { isTTY: process.stdin.isTTY === true });
   // A reader that left (`pubguard … | head -1`) must not crash the command half-way: a gate
   // still records its outcome and exits with its own code; only the unread output is dropped.
+  // Any other write error (a full disk under a CI log, EIO) drops the output the same way, so
+  // the command still finishes what it does (a publish keeps its upload and audit record),
+  // and then fails the run with one line: its output is lost, which a clean exit would hide.
   const closed = { stdout: false, stderr: false };
-  for (const name of ['stdout', 'stderr'] as const) {
-    process[name].on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EPIPE') throw error;
-      closed[name] = true;
-    });
-  }
+  const failed: { name: 'stdout' | 'stderr'; error: unknown }[] = [];
+  let finished: number | undefined;
+  const fail = (name: 'stdout' | 'stderr', error: unknown): void => {
+    if (closed[name]) return;
+    closed[name] = true;
+    if ((error as NodeJS.ErrnoException | undefined)?.code === 'EPIPE') return;
+    failed.push({ name, error });
+    if (finished !== undefined) void reportLostOutput(failed, closed, finished);
+  };
+  const write = (name: 'stdout' | 'stderr', text: string): void => {
+    if (closed[name]) return;
+    try {
+      process[name].write(text);
+    } catch (error) {
+      fail(name, error);
+    }
+  };
+  for (const name of ['stdout', 'stderr'] as const) process[name].on('error', (error: NodeJS.ErrnoException) => fail(name, error));
   const result = await run(process.argv.slice(2), {
-    stdout: { write: (s) => void (closed.stdout || process.stdout.write(s)), isTTY: process.stdout.isTTY === true },
-    stderr: { write: (s) => void (closed.stderr || process.stderr.write(s)), isTTY: process.stderr.isTTY === true },
+    stdout: { write: (s) => write('stdout', s), isTTY: process.stdout.isTTY === true },
+    stderr: { write: (s) => write('stderr', s), isTTY: process.stderr.isTTY === true },
     stdin,
     env: process.env,
     cwd: process.cwd(),
@@ -58,5 +73,26 @@ export async function main(options: MainOptions = {}): Promise<void> {
         }
       : undefined,
   });
-  process.exitCode = received !== undefined && result.exitCode === 0 ? 128 + STOP_SIGNALS[received] : result.exitCode;
+  finished = received !== undefined && result.exitCode === 0 ? 128 + STOP_SIGNALS[received] : result.exitCode;
+  process.exitCode = finished;
+  if (failed.length > 0) await reportLostOutput(failed, closed, finished);
+}
+
+/**
+ * Exit 2 for output that could not be written, with one line on standard error while that
+ * still works, saying what the command itself came to: a publish that went through must not
+ * be taken for a refused one and retried.
+ */
+async function reportLostOutput(failed: readonly { name: 'stdout' | 'stderr'; error: unknown }[], closed: { stderr: boolean }, finished: number): Promise<void> {
+  process.exitCode = 2;
+  if (closed.stderr) return;
+  // Loaded only when output failed, as the engine is not loaded for every command.
+  const { describeFsError } = await import('@pubguard/engine');
+  const names = { stdout: 'standard output', stderr: 'standard error' };
+  const lost = failed.map((f) => `cannot write ${names[f.name]}: ${describeFsError(f.error)}`).join('; ');
+  try {
+    process.stderr.write(`pubguard: ${lost}; the command itself finished with exit code ${finished}, but its output is incomplete\n`);
+  } catch {
+    // Nothing is left to say it on.
+  }
 }
