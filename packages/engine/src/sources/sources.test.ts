@@ -1355,6 +1355,23 @@ describe('spill files and early exits', () => {
     expect(await spillDirs(tmp)).toEqual([]);
   });
 
+  it('blames a missing temp directory, not the input, and reads the rest of the artifact', async () => {
+    const inner = await zipOf([{ name: 'a.txt', data: 'inside the spilled zip' }]);
+    const input = 'spill/t.tgz';
+    await put(input, gzipSync(await tarOf([{ name: 'package/x.whl', data: inner }, { name: 'package/after.js', data: 'after the zip' }])));
+    const tmp = join(dir, 'no-such-tmp');
+    const s = await collect([input], opts({ maxInMemoryArchiveBytes: 16 }, { tmpDir: tmp }));
+    expect(errors(s)).toEqual([
+      {
+        t: 'error',
+        path: `${input}!package/x.whl`,
+        kind: 'unreadable',
+        message: `cannot spill the nested zip (over 16 bytes) to the temporary directory ${tmp}: no such directory; it was not read: set TMPDIR to a writable directory with room for it`,
+      },
+    ]);
+    expect(s).toContainEqual(expect.objectContaining({ t: 'file', path: `${input}!package/after.js`, text: 'after the zip' }));
+  });
+
   it('closes every file when the consumer breaks out mid-file, in each kind', async () => {
     const fds = () => readdirSync('/proc/self/fd').length;
     await put('early/a.zip', await zipOf([{ name: 'a', data: 'x'.repeat(100000) }, { name: 'b', data: 'y' }]));

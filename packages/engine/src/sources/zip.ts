@@ -9,6 +9,7 @@ import type { ArtifactCtx } from './context.js';
 import { ratioStop } from './context.js';
 import { noteFreshBytes } from './collect.js';
 import { checkDevice, checkLink, checkName, checkSetuid, decodeName, DuplicateTracker, unixType, type UnixType } from './checks.js';
+import { describeFsError } from '../fs-errors.js';
 import { countOf, errorMessage, formatBytes, joinChain, limitStop, problem, Stop } from './errors.js';
 import { holdWhole, openWhole, WHOLE_ENTRY_BYTES } from './open.js';
 import { HeldItems } from './held.js';
@@ -167,6 +168,15 @@ export async function* readZipStream(ctx: ArtifactCtx, chain: string[], depth: n
     }
   };
 
+  // A temp directory that is missing, not writable or full is no fault of the input: the
+  // event names the directory and how to choose another, and the rest of the artifact is read.
+  const spillStop = (err: unknown): Stop =>
+    problem(
+      chain,
+      'unreadable',
+      `cannot spill ${chain.length > 1 ? 'the nested zip' : 'the zip read from a stream'} (over ${formatBytes(maxInMemoryArchiveBytes)}) to the temporary directory ${shared.tmpDir}: ${describeFsError(err, { target: 'directory' })}; it was not read: set TMPDIR to a writable directory with room for it`,
+      'entry',
+    );
   try {
     const it = src.chunks();
     for (;;) {
@@ -177,17 +187,29 @@ export async function* readZipStream(ctx: ArtifactCtx, chain: string[], depth: n
       if (spill === undefined) {
         held.push(c);
         if (total > maxInMemoryArchiveBytes) {
-          spillDir = await mkdtemp(join(shared.tmpDir, 'pubguard-'));
-          // The finally below does not run when a second signal exits the process at once.
-          keptUntilExit = removeAtExit(spillDir);
-          spill = await open(join(spillDir, 'nested.zip'), 'wx+', 0o600);
+          try {
+            spillDir = await mkdtemp(join(shared.tmpDir, 'pubguard-'));
+            // The finally below does not run when a second signal exits the process at once.
+            keptUntilExit = removeAtExit(spillDir);
+            spill = await open(join(spillDir, 'nested.zip'), 'wx+', 0o600);
+          } catch (err) {
+            throw spillStop(err);
+          }
           reserve(total);
-          for (const h of held) await spill.write(h);
+          try {
+            for (const h of held) await spill.write(h);
+          } catch (err) {
+            throw spillStop(err);
+          }
           held.length = 0;
         }
       } else {
         reserve(c.length);
-        await spill.write(c);
+        try {
+          await spill.write(c);
+        } catch (err) {
+          throw spillStop(err);
+        }
       }
     }
     let range: ReadRange;
