@@ -494,7 +494,8 @@ class Producer {
     // Files the usual path would match as one segment, and that no limit would cut short.
     const cap = Math.min(chunkSize + overlap - 1, limits.maxEntryBytes, limits.maxArtifactBytes);
     const job = bulkJob(
-      bulkFiles.map((f) => f.abs),
+      // A path a string cannot name is left to the usual path, which opens it by its bytes.
+      bulkFiles.map((f) => (f.raw ? '' : f.abs)),
       verdicts.map((v) => (v.gated.length > 0 ? v.gated : null)),
       cap,
     );

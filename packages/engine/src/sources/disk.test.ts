@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -90,5 +90,18 @@ describe('walkDirectory', () => {
       ['pkg/l1', 'symbolic link that leads back to itself (a loop of links); not followed'],
       ['pkg/l2', 'symbolic link that leads back to itself (a loop of links); not followed'],
     ]);
+  });
+  it.skipIf(process.platform !== 'linux')('lists a name that is not valid UTF-8 as latin1, with the bytes to open it by, in a directory of such a name too', async () => {
+    const tree = join(dir, 'latin1');
+    const bytes = (...parts: (string | number[])[]) => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
+    await mkdir(tree);
+    await writeFile(bytes(tree, '/bad', [0xff, 0xfe], '.js'), 'one');
+    await writeFile(bytes(tree, '/bad', [0xfe, 0xff], '.js'), 'two');
+    await mkdir(bytes(tree, '/d', [0xe9]));
+    await writeFile(bytes(tree, '/d', [0xe9], '/in.js'), 'three');
+    const items = await walkDirectory('pkg', tree, []);
+    expect(items.map((i) => i.display)).toEqual(['pkg/bad\u00fe\u00ff.js', 'pkg/bad\u00ff\u00fe.js', 'pkg/d\u00e9/in.js']);
+    const texts = await Promise.all(items.map(async (i) => (i.type === 'file' && i.raw ? (await readFile(i.raw)).toString() : undefined)));
+    expect(texts).toEqual(['two', 'one', 'three']);
   });
 });

@@ -42,7 +42,7 @@ export type OpenedFile = { handle: FileHandle; head: Buffer; eof: boolean } | { 
  * this for the next few files ahead of time, so the I/O latency of small files overlaps with
  * the consumer's work.
  */
-export async function openDiskFile(abs: string, heads: BufferPool): Promise<OpenedFile> {
+export async function openDiskFile(abs: string | Buffer, heads: BufferPool): Promise<OpenedFile> {
   let handle: FileHandle;
   try {
     handle = await open(abs, 'r');
@@ -74,7 +74,7 @@ export async function discardOpened(opened: Promise<OpenedFile>): Promise<void> 
 export async function* readDiskFile(
   ctx: ArtifactCtx,
   display: string,
-  abs: string,
+  abs: string | Buffer,
   prefetched?: Promise<OpenedFile>,
   checkName = false,
 ): AsyncGenerator<SourceItem, void, undefined> {
@@ -82,7 +82,7 @@ export async function* readDiskFile(
   // A file given by a name that promises an archive but holding none (a failed download's
   // error page) is reported, then scanned as it is: a release gate must not pass it.
   const mismatch = function* (kind: ContentKind, head: Uint8Array, endsWithZip: boolean): Generator<SourceItem, void, undefined> {
-    const message = checkName ? namedKindMismatch(basename(abs), head, kind, endsWithZip) : undefined;
+    const message = checkName ? namedKindMismatch(basename(typeof abs === 'string' ? abs : abs.toString('latin1')), head, kind, endsWithZip) : undefined;
     if (message !== undefined) yield { kind: 'error', error: { path: joinChain(chain), kind: 'corrupt', message } };
   };
   const { heads, reads } = ctx.shared.disk;
@@ -194,14 +194,14 @@ const SIZE_SAMPLE = 64;
  * changelogs) made a mean overshoot several times; the median errs low instead. Files that
  * cannot be statted are left out here and reported when they are read.
  */
-export function estimateBytes(files: readonly { abs: string }[]): number {
+export function estimateBytes(files: readonly { abs: string; raw?: Buffer }[]): number {
   const n = files.length;
   const m = Math.min(SIZE_SAMPLE, n);
   const sizes: number[] = [];
   for (let k = 0; k < m; k++) {
     const file = files[Math.floor((k * n) / m)];
     try {
-      const info = file ? statSync(file.abs, { throwIfNoEntry: false }) : undefined;
+      const info = file ? statSync(file.raw ?? file.abs, { throwIfNoEntry: false }) : undefined;
       if (info?.isFile()) sizes.push(info.size);
     } catch {
       // left out of the sample
@@ -214,7 +214,14 @@ export function estimateBytes(files: readonly { abs: string }[]): number {
 
 /** What the directory walk found, in path order. */
 export type WalkItem =
-  | { type: 'file'; rel: string; display: string; abs: string }
+  | {
+      type: 'file';
+      rel: string;
+      display: string;
+      abs: string;
+      /** The path's bytes, for a path that is not valid UTF-8 (`abs` then shows it as latin1 and names no file). */
+      raw?: Buffer;
+    }
   | {
       type: 'error';
       rel: string;
@@ -253,14 +260,18 @@ export async function walkDirectory(input: string, abs: string, ignoreGlobs: rea
   const root = await realpath(abs);
   const failed: { rel: string; err: unknown }[] = [];
   const broken: { path: string; dirent: Dirent }[] = [];
+  // The bytes of the paths (by relative path) that a string cannot hold: see `rawNames`.
+  const raw = new Map<string, Buffer>();
   // fast-glob drops unreadable directories silently when suppressErrors is set; this
   // wrapper records them so each becomes an event. It also keeps the entries whose path
   // holds a line break, which fast-glob's matcher never matches (see `lineBreakEntries`).
   const fsAdapter = {
     readdirSync: ((path: string, options: unknown): Dirent[] => {
       let entries: Dirent[];
+      const rawDir = raw.size > 0 ? raw.get(relative(abs, path)) : undefined;
       try {
-        entries = readdirSync(path, options as { withFileTypes: true });
+        entries = rawDir === undefined ? readdirSync(path, options as { withFileTypes: true }) : [];
+        if (rawDir !== undefined || entries.some((e) => e.name.includes('\uFFFD'))) entries = rawNames(abs, path, rawDir, raw);
       } catch (err) {
         failed.push({ rel: relative(abs, path), err });
         throw err;
@@ -306,12 +317,13 @@ export async function walkDirectory(input: string, abs: string, ignoreGlobs: rea
     const rel = e.path;
     const d = e.dirent;
     const entryAbs = absOf(rel);
+    const entryRaw = raw.size > 0 ? raw.get(rel) : undefined;
     if (d.isFile()) {
-      items.push({ rel, type: 'file', display: display(rel), abs: entryAbs });
+      items.push({ rel, type: 'file', display: display(rel), abs: entryAbs, ...(entryRaw ? { raw: entryRaw } : {}) });
     } else if (d.isSymbolicLink()) {
       let target: string;
       try {
-        target = await realpath(entryAbs);
+        target = await realpath(entryRaw ?? entryAbs);
       } catch (err) {
         // A loop of links is no missing target: saying so points at the links to mend.
         const why =
@@ -337,6 +349,32 @@ export async function walkDirectory(input: string, abs: string, ignoreGlobs: rea
   }
   items.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
   return items;
+}
+
+/**
+ * The listing of directory `path` (below the walk's `root`; at the bytes `rawDir` when its own
+ * path is not valid UTF-8) with names read as bytes: a name that is not valid UTF-8 is given as
+ * latin1, as archive entry names are, since the UTF-8 string Node reads (with U+FFFD for each
+ * bad byte) names no file and two such names can read the same. The bytes of each path that a
+ * string cannot name, the entries of such a directory included, go to `raw` by relative path.
+ */
+function rawNames(root: string, path: string, rawDir: Buffer | undefined, raw: Map<string, Buffer>): Dirent[] {
+  const dir = rawDir ?? Buffer.from(path);
+  const entries = readdirSync(dir, { withFileTypes: true, encoding: 'buffer' });
+  const rel = relative(root, path);
+  const slash = Buffer.from(sep);
+  const out: Dirent[] = [];
+  for (const entry of entries) {
+    const bytes = entry.name;
+    const utf8 = bytes.toString('utf8');
+    const valid = Buffer.from(utf8).equals(bytes);
+    const name = valid ? utf8 : bytes.toString('latin1');
+    if (!valid || rawDir !== undefined) raw.set(rel === '' ? name : `${rel}/${name}`, Buffer.concat([dir, slash, bytes]));
+    // The walk takes the name from the entry, and its type; nothing else of it.
+    (entry as unknown as { name: string }).name = name;
+    out.push(entry as unknown as Dirent);
+  }
+  return out;
 }
 
 // picomatch turns `*` into `.`-based regexes, and `.` stops at these: fast-glob leaves out

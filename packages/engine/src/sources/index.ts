@@ -120,7 +120,7 @@ async function* enumerateInput(input: string, inner: ReadonlyMap<string, string>
       const files: DiskFileRef[] = [];
       for (const item of items) {
         if (item.type === 'error') yield errorItem(item.display, item.kind, item.message);
-        else files.push({ display: item.display, abs: item.abs, rel: item.rel });
+        else files.push({ display: item.display, abs: item.abs, rel: item.rel, ...(item.raw ? { raw: item.raw } : {}) });
       }
       if (files.length > 0) {
         yield { kind: 'disk-files', path: input, files, estimateBytes: () => estimateBytes(files), read: (some) => untilAborted(readWalked(shared, some.map((f) => ({ type: 'file', ...f })))) };
@@ -161,7 +161,7 @@ async function* readWalked(shared: Shared, items: readonly WalkItem[]): AsyncGen
       if (shared.signal?.aborted) return;
       for (let j = i; j < Math.min(items.length, i + PREFETCH_FILES); j++) {
         const next = items[j]!;
-        if (next.type === 'file' && !ahead.has(j)) ahead.set(j, openDiskFile(next.abs, shared.disk.heads));
+        if (next.type === 'file' && !ahead.has(j)) ahead.set(j, openDiskFile(next.raw ?? next.abs, shared.disk.heads));
       }
       const item = items[i]!;
       if (item.type === 'error') {
@@ -171,7 +171,7 @@ async function* readWalked(shared: Shared, items: readonly WalkItem[]): AsyncGen
       const pre = ahead.get(i);
       ahead.delete(i);
       try {
-        yield* artifact(shared, item.display, item.rel, (ctx) => readDiskFile(ctx, item.display, item.abs, pre));
+        yield* artifact(shared, item.display, item.rel, (ctx) => readDiskFile(ctx, item.display, item.raw ?? item.abs, pre));
       } finally {
         // Closes the file if the consumer stopped before it was read; harmless otherwise.
         if (pre !== undefined) await discardOpened(pre);

@@ -56,6 +56,8 @@ export interface SourceArtifact {
 export interface DiskFileRef {
   display: string;
   abs: string;
+  /** The path's bytes when it is not valid UTF-8: `abs` then shows it as latin1 and names no file. */
+  raw?: Buffer;
   /** The path below the scanned directory (see `SourceArtifact.name`). */
   rel: string;
 }
