@@ -43,7 +43,9 @@ Output:
                            with the --format before it (a .sarif, .json or .xml FILE must get
                            sarif, json or junit); a file replaced keeps its permissions;
                            a link is followed, /dev/stdout, /dev/null or a FIFO written into;
-                           a socket's path is refused (a socket as stdout is written to)
+                           a socket's path is refused (a socket as stdout is written to);
+                           one that cannot be written is reported after the others are
+                           written and the summary printed, then exit 2
       --show-secrets       print secrets in full (default: a short prefix and suffix only);
                            report files are then readable by their owner only
   -q, --quiet              no progress line and no summary on stderr
@@ -80,7 +82,7 @@ Limits (a crossed limit is reported as an error and the scan goes on):
                                  counted in a limit event, not reported
   SIZE takes a number of bytes or a suffix: 64KiB, 10MB, 2GiB.
 
-Exit codes: 0 nothing found, 1 findings, 2 usage error or something could not be read.
+Exit codes: 0 nothing found, 1 findings, 2 usage error or something could not be read or written.
 
 Examples:
   pubguard scan dist/
