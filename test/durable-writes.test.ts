@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sshKey } from '../packages/release/src/testing/fixtures.js';
-import { PUBGUARD_BIN, type ProcessResult, runPubguard, withoutCiIdentity } from './helpers.js';
+import { runPubguard } from './helpers.js';
 
 // Gates of several CI jobs that share one workspace write one audit log; a disk that fills up
 // during an append or an approval must not leave half a record, or half an approval.
@@ -12,22 +11,6 @@ const cwd = mkdtempSync(join(tmpdir(), 'pubguard-e2e-audit-'));
 afterAll(() => rmSync(cwd, { recursive: true, force: true }));
 
 const confirm = (log: string, actor: string) => runPubguard(['confirm', '--phrase', 'x', '--input', 'x', '--audit', log, '--actor', actor], { cwd });
-
-/** Runs pubguard under a file size limit of `blocks` KiB (`ulimit -f`), so its writes past it fail part-way. */
-function underFileSizeLimit(blocks: number, args: string[]): Promise<ProcessResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-c', `ulimit -f ${blocks} && exec "$0" "$@"`, process.execPath, PUBGUARD_BIN, ...args], {
-      cwd,
-      env: { ...withoutCiIdentity(process.env), NO_COLOR: '1' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('audit log writers', () => {
   it('ten gates appending at once leave one unbroken chain', async () => {
@@ -44,7 +27,7 @@ describe('audit log writers', () => {
     const before = readFileSync(path);
     // Room for between 1 byte and 1 KiB more, and a record longer than that.
     const blocks = Math.floor(statSync(path).size / 1024) + 1;
-    const r = await underFileSizeLimit(blocks, ['confirm', '--phrase', 'x', '--input', 'x', '--audit', 'full.jsonl', '--actor', 'b'.repeat(1500)]);
+    const r = await runPubguard(['confirm', '--phrase', 'x', '--input', 'x', '--audit', 'full.jsonl', '--actor', 'b'.repeat(1500)], { cwd, fileSizeLimitKiB: blocks });
     expect(r.code).toBe(2);
     expect(readFileSync(path).equals(before)).toBe(true);
     expect(r.stderr).toMatch(/cannot append to audit log .*full\.jsonl: file too large \(EFBIG\); the log was left as it was/);
@@ -60,7 +43,7 @@ describe('approve on a full disk', () => {
     // Ten digests make a statement longer than the 1 KiB limit; its signature fits.
     const artifacts = Array.from({ length: 10 }, (_, i) => ({ name: `tool-2.0.0-part${i}.tgz`, sha256: `${i}`.repeat(64) }));
     writeFileSync(join(cwd, 'manifest.json'), JSON.stringify({ package: 'tool', version: '2.0.0', artifacts }));
-    const r = await underFileSizeLimit(1, ['approve', 'manifest.json', '--key', 'id_alice', '--approver', 'alice', '--out', 'appr', '--no-audit']);
+    const r = await runPubguard(['approve', 'manifest.json', '--key', 'id_alice', '--approver', 'alice', '--out', 'appr', '--no-audit'], { cwd, fileSizeLimitKiB: 1 });
     expect(r.code).toBe(2);
     expect(readdirSync(join(cwd, 'appr'))).toEqual([]);
     expect(r.stderr).toMatch(/^pubguard approve: cannot write .*\.approval\.json: file too large \(EFBIG\)\n$/);

@@ -17,6 +17,8 @@ export interface RunOptions {
   cwd?: string;
   env?: Record<string, string>;
   input?: Uint8Array;
+  /** Runs it under a file size limit of this many KiB (`ulimit -f`), so its writes past it fail part-way. */
+  fileSizeLimitKiB?: number;
 }
 
 // Who CI says started the run becomes the release initiator of approvals verify and publish:
@@ -36,7 +38,11 @@ export function runPubguard(args: string[], options: RunOptions = {}): Promise<P
 /** Runs a Node script as a real process, and collects what it printed and its exit code. */
 export function runNode(script: string, args: string[], options: RunOptions = {}): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], {
+    const [command, argv] =
+      options.fileSizeLimitKiB === undefined
+        ? [process.execPath, [script, ...args]]
+        : ['bash', ['-c', `ulimit -f ${options.fileSizeLimitKiB} && exec "$0" "$@"`, process.execPath, script, ...args]];
+    const child = spawn(command, argv, {
       cwd: options.cwd,
       env: { ...withoutCiIdentity(process.env), NO_COLOR: '1', ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
