@@ -368,12 +368,15 @@ export function looksLikePlaceholderWord(secret: string): boolean {
   if (/^[a-z]{1,30}(?:[-/.]{1,2}[a-z]{1,30}){1,12}[-/.]?$/.test(secret)) return true;
   // File system and URL paths.
   if (/^(?:\/|\.{1,2}\/|~\/|[A-Za-z]:\\)/.test(secret)) return true;
-  // Relative paths and Go module paths in lower case, words ending in digits or holding
+  // Relative file paths and Go module paths in lower case, words ending in digits or holding
   // underscores (google/appengine/api/app_identity_pb.php, golang.org/x/oauth2): base64 and
-  // random tokens mix cases, and none of them has `/` between words of letters.
-  if (LOWER_PATH.test(secret)) return true;
-  // A command-line option's name (--docker-credential-file, --impersonate-service-account=).
-  if (/^--[a-z][a-z0-9]{0,30}(?:-[a-z0-9]{1,30}){0,8}=?$/.test(secret)) return true;
+  // random tokens mix cases, and none of them has `/` between words of letters. A file name's
+  // extension at the end or a host name first tells them from a password of words joined by
+  // `/` (hunter2/dragon7, summer24/winter23/autumn), which has neither.
+  if (LOWER_PATH.test(secret) && (/\.[a-z][a-z0-9]{0,4}$/.test(secret) || /^[a-z0-9-]{1,40}(?:\.[a-z0-9-]{1,40}){0,4}\.[a-z]{2,6}\//.test(secret))) return true;
+  // A command-line option's name, two or more words of letters (--docker-credential-file,
+  // --impersonate-service-account=); a password may start with `--` too, seldom in words alone.
+  if (/^--[a-z]{2,30}(?:-[a-z]{2,30}){1,8}=?$/.test(secret)) return true;
   // A method called with simple arguments (_messages.StringField(1)): code, not a value.
   const call = /^([A-Za-z_$][\w$]{0,60}(?:\.[A-Za-z_$][\w$]{0,60}){1,6})\([^()]{0,60}\)$/.exec(secret);
   if (call?.[1] !== undefined && call[1].split('.').every(isNamePart)) return true;
