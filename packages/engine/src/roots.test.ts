@@ -26,7 +26,7 @@ function keyPrint(path: string, data: string | Buffer = 'key'): string {
 }
 
 /** Members by name and contents; `-> target` makes a symbolic link in a tar. */
-type Members = [name: string, data: string][];
+type Members = [name: string, data: string | Buffer][];
 
 async function tgzOf(members: Members): Promise<Buffer> {
   const p = pack();
@@ -35,7 +35,7 @@ async function tgzOf(members: Members): Promise<Buffer> {
     for await (const c of p as AsyncIterable<Buffer>) parts.push(c);
   })();
   for (const [name, data] of members) {
-    if (data.startsWith('-> ')) p.entry({ name, type: 'symlink', linkname: data.slice(3) });
+    if (typeof data === 'string' && data.startsWith('-> ')) p.entry({ name, type: 'symlink', linkname: data.slice(3) });
     else p.entry({ name }, Buffer.from(data));
   }
   p.finalize();
@@ -252,6 +252,25 @@ describe('exclude with the path below the package root', () => {
       const { findings, errors } = await scanAll([join(dir, 'fx-1.0.0.tgz'), join(dir, 'src.tgz'), join(dir, 'fx-1.0.0.tgz')], options);
       expect(errors).toEqual([]);
       expect(findings.map((f) => f.location.entry.join('!')).sort(), `jobs ${jobs}`).toEqual(['package/index.js', 'src/test/a.js']);
+    }
+  });
+
+  it("keeps another package's test files: a tarball vendored below the scanned package, or nested in the one scanned", async () => {
+    const dep = await tgzOf([['package/test/live.js', `const t = "${TOKEN}";\n`], ['package/package.json', '{}']]);
+    await mkdir(join(dir, 'app', 'vendor'), { recursive: true });
+    await writeFile(join(dir, 'app', 'vendor', 'dep-1.0.0.tgz'), dep);
+    await writeFile(join(dir, 'app.tgz'), await tgzOf([['package/vendor/dep-1.0.0.tgz', dep], ['package/package.json', '{}']]));
+    await mkdir(join(dir, 'dist'), { recursive: true });
+    await writeFile(join(dir, 'dist', 'dep-1.0.0.tgz'), dep);
+    for (const jobs of [0, 1]) {
+      const options: ScanOptions = { ruleset, jobs, exclude, inlineBytes: 0 };
+      const vendored = await scanAll([join(dir, 'app')], options);
+      expect(vendored.findings.map((f) => f.path), `jobs ${jobs}`).toEqual([`${join(dir, 'app', 'vendor', 'dep-1.0.0.tgz')}!package/test/live.js`]);
+      const nested = await scanAll([join(dir, 'app.tgz')], options);
+      expect(nested.findings.map((f) => f.location.entry.join('!')), `jobs ${jobs}`).toEqual(['package/vendor/dep-1.0.0.tgz!package/test/live.js']);
+      // The package about to ship, found directly in the directory scanned (`scan dist`), is the package.
+      const shipped = await scanAll([join(dir, 'dist')], options);
+      expect(shipped.findings, `jobs ${jobs}`).toEqual([]);
     }
   });
 });

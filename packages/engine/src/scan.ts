@@ -338,6 +338,14 @@ class Producer {
   private current = '';
   /** `SourceArtifact.name` of the artifact being read. */
   private artifactName = '';
+  /**
+   * Artifacts at the top of what was scanned: named as inputs, or directly in a scanned
+   * directory (`dist/pkg-1.0.0.tgz` of `scan dist`). Only a member of one of these, as the
+   * package about to ship, is also allowlisted by its path below the package's top directory;
+   * a tarball vendored deeper (`vendor/dep-1.0.0.tgz` of `scan .`) or nested in another archive
+   * is another package, whose `test/` is not the scanned package's.
+   */
+  private readonly topArtifacts = new Set<string>();
   private matcher: Matcher | undefined;
   private bulkReader: BulkReader | undefined;
   private pool: WorkerPool | undefined;
@@ -441,6 +449,7 @@ class Producer {
         this.stats.artifacts++;
         this.current = item.path;
         this.artifactName = item.name;
+        if (!item.name.includes('/')) this.topArtifacts.add(item.path);
         break;
       case 'error':
         this.queue.push({ type: 'error', error: item.error });
@@ -1050,7 +1059,7 @@ class Producer {
     const key = `${print}\0${finding.path}\0${f.byteOffset}`;
     // An allowlist path such as `test/**` names the file below the package's top directory, as
     // a scan of the package's directory sees it: in the tarball it is `package/test/…`.
-    const split = exclude && f.chain.length > 1 ? firstDirectory(f.chain[f.chain.length - 1] ?? '') : undefined;
+    const split = exclude && f.chain.length === 2 && this.topArtifacts.has(f.chain[0] ?? '') ? firstDirectory(f.chain[1] ?? '') : undefined;
     if (exclude && split && exclude(finding, f.secret, split.below)) {
       const settled = this.roots.settledRoot(f.chain);
       if (settled === undefined) {
