@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RULES, emptyInput, finding, goldenInput } from './__fixtures__/input.js';
+import { RULES, emptyInput, finding, goldenInput, withUtf16Column } from './__fixtures__/input.js';
 import { formatGithub } from './index.js';
 
 interface Command {
@@ -34,6 +34,18 @@ describe('formatGithub', () => {
       col: '5',
       title: 'GitHub personal access token (github-classic-token)',
     });
+  });
+
+  it("gives col= in UTF-16 code units, as the editor shows it, and none where the scan did not count them; the message keeps the byte column", () => {
+    const input = emptyInput();
+    input.findings = [withUtf16Column(finding('a.js', [], 1, 12, RULES[0]!, 'label-1'), 9), finding('b.js', [], 1, 12, RULES[0]!, 'label-2'), finding('c.js', [], 1, 1, RULES[0]!, 'label-3')];
+    const commands = formatGithub(input).trimEnd().split('\n').map(parseCommand);
+    expect(commands.map((c) => [c.props.file, c.props.col])).toEqual([
+      ['a.js', '9'],
+      ['b.js', undefined],
+      ['c.js', '1'],
+    ]);
+    expect(commands[0]!.message).toContain('a.js:1:12');
   });
 
   it('annotates an archive member on the archive, with the inner position in the message', () => {

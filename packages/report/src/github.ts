@@ -42,7 +42,9 @@ function findingCommand(f: Finding): string {
     {
       file: onFile ? f.location.artifact : undefined,
       line: nested || !onFile ? undefined : f.location.line,
-      col: nested || !onFile ? undefined : f.location.column,
+      // The editor's column (UTF-16 code units, as SARIF's), which a byte column overshoots on a
+      // line of non-ASCII text; left out where the scan did not count it.
+      col: nested || !onFile ? undefined : (f.location.utf16Column ?? (f.location.column === 1 ? 1 : undefined)),
       title: `${f.title} (${f.ruleId})`,
     },
     `${f.severity} ${f.secret === '' ? 'finding' : `secret ${f.secret}`}${f.encoding === undefined ? '' : ` (decoded from ${f.encoding})`} at ${f.path}:${f.location.line}:${f.location.column}. ${remediation(f)}`,
