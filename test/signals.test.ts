@@ -116,3 +116,21 @@ describe.each([
     expect(readdirSync(tmp)).toEqual(['pubguard-not-ours']);
   }, 30_000);
 });
+
+describe('scan - stopped while its writer is silent', () => {
+  it.each(['SIGTERM', 'SIGINT'] as const)('%s ends it at once, reporting the interruption, exit 2', async (signal) => {
+    const cwd = join(root, `stdin-${signal}`);
+    mkdirSync(cwd);
+    // The pipe stays open with nothing more to read, as `producer | pubguard scan -` while the producer thinks.
+    const run = start(cwd, ['scan', '--jobs', '0', '-'], {});
+    run.child.stdin!.write('some text\n');
+    if (run.child.pid !== undefined) strays.push(run.child.pid);
+    // Loaded and reading: the scan's own start-up is done before the signal comes.
+    await sleep(1500);
+    run.child.kill(signal);
+    const code = await Promise.race([run.closed, sleep(5000).then(() => 'still running')]);
+    expect(code).toBe(2);
+    expect(run.output()).toContain('interrupted');
+    run.child.stdin!.end();
+  });
+});

@@ -75,6 +75,9 @@ export async function main(options: MainOptions = {}): Promise<void> {
   });
   finished = received !== undefined && result.exitCode === 0 ? 128 + STOP_SIGNALS[received] : result.exitCode;
   process.exitCode = finished;
+  // A stopped `scan -` leaves a read pending on a pipe whose writer is silent, which would keep
+  // the process alive until the writer closes it.
+  if (received !== undefined) process.stdin.destroy();
   if (failed.length > 0) await reportLostOutput(failed, closed, finished);
 }
 

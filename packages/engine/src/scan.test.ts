@@ -288,6 +288,24 @@ describe('scan', () => {
     expect(events).toEqual(['interrupted', 'done']);
   });
 
+  it('stops when its signal is aborted while standard input waits for a silent writer', async () => {
+    const controller = new AbortController();
+    // A pipe whose writer has sent a little and says nothing more, as `producer | pubguard scan -`.
+    const stdin: AsyncIterable<Uint8Array> = {
+      async *[Symbol.asyncIterator]() {
+        yield Buffer.from('some text\n');
+        await new Promise(() => undefined);
+      },
+    };
+    setTimeout(() => controller.abort(), 50);
+    const events: string[] = [];
+    for await (const event of scan(['-'], { ruleset, jobs: 0, stdin, signal: controller.signal, progressIntervalMs: 0 })) {
+      if (event.type === 'error') events.push(event.error.kind);
+      if (event.type === 'done') events.push('done');
+    }
+    expect(events).toEqual(['interrupted', 'done']);
+  }, 5000);
+
   it('stops a rule that backtracks catastrophically, names it, and still finds the rest', async () => {
     const runaway = compileRules([
       ...rules,

@@ -58,6 +58,39 @@ export async function* enumerate(inputs: string[], options: EnumerateOptions): A
   }
 }
 
+/**
+ * `source`, stopped with the whole scan as soon as `signal` fires, also while a read waits: a
+ * pipe whose writer is silent would otherwise hold a stopped scan (Ctrl-C, SIGTERM) until the
+ * writer closes it, past the grace a container runtime gives before it kills the process.
+ */
+async function* readUntilAborted(source: AsyncIterable<Uint8Array>, signal: AbortSignal | undefined): AsyncGenerator<Uint8Array, void, undefined> {
+  if (signal === undefined) {
+    yield* source;
+    return;
+  }
+  const it = source[Symbol.asyncIterator]();
+  const stop = () => new Stop({ path: '-', kind: 'internal', message: 'scan aborted' }, 'all');
+  let onAbort: () => void = () => undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(stop());
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  // Rejected only when the scan is stopped, maybe after the last read: never left unhandled.
+  aborted.catch(() => undefined);
+  try {
+    for (;;) {
+      if (signal.aborted) throw stop();
+      const r = await Promise.race([it.next(), aborted]);
+      if (r.done) return;
+      yield r.value;
+    }
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    // Lets go of the stream (process.stdin), whose pending read would keep the process alive.
+    void it.return?.()?.catch(() => undefined);
+  }
+}
+
 /** One input: stdin, a file or a directory, less the paths below it that `inner` leaves to other inputs. */
 async function* enumerateInput(input: string, inner: ReadonlyMap<string, string>, plan: InputPlan, options: EnumerateOptions, shared: Shared): AsyncGenerator<SourceItem, void, undefined> {
   if (input === '-') {
@@ -73,8 +106,9 @@ async function* enumerateInput(input: string, inner: ReadonlyMap<string, string>
         {
           chain: ['-'],
           raw: readableChunks(
-            stdin,
+            readUntilAborted(stdin, options.signal),
             (err) =>
+              (err instanceof Stop ? err : undefined) ??
               (err instanceof StdinUnavailable ? problem(['-'], err.kind, err.message, 'artifact') : undefined) ??
               fsStop(['-'], err, 'artifact') ??
               problem(['-'], 'unreadable', `cannot read standard input: ${errorMessage(err)}`, 'artifact'),
