@@ -222,5 +222,5 @@ export const CODE_SCANNING_MAX_RESULTS = 25_000;
  */
 export function sarifSizeWarning(results: number): string | undefined {
   if (results <= CODE_SCANNING_MAX_RESULTS) return undefined;
-  return `the SARIF report holds ${results} results, and GitHub code scanning refuses an upload of more than ${CODE_SCANNING_MAX_RESULTS} in a run: fix or baseline findings (pubguard baseline create), or lower --max-findings, before uploading it`;
+  return `the SARIF report holds ${results} results, and GitHub code scanning refuses an upload of more than ${CODE_SCANNING_MAX_RESULTS} in a run: fix or baseline findings (pubguard baseline create), or scan with a lower --max-findings, before uploading it`;
 }

@@ -77,7 +77,7 @@ describe('pubguard baseline create', () => {
     expect(json.err()).not.toContain('matched no finding');
     const verbose = memoryIO({ cwd: dir });
     expect((await run(['scan', '-v', '-j', '0', '--baseline', '.pubguard/baseline.json', 'a.js', 'b.js'], verbose)).exitCode).toBe(0);
-    expect(verbose.err()).toContain(`note: 1 entry of baseline .pubguard/baseline.json matched no finding of this scan (to drop them, run pubguard baseline create again):\n  ${stale} (github-classic-token in b.js)\n`);
+    expect(verbose.err()).toContain(`note: 1 entry of baseline .pubguard/baseline.json matched no finding of this scan (a rotated key, a changed file, or a file this scan did not read; if it read everything the baseline was made from, make the baseline again with the same inputs to drop them):\n  ${stale} (github-classic-token in b.js)\n`);
     const quiet = memoryIO({ cwd: dir });
     expect((await run(['scan', '-v', '-q', '-j', '0', '--baseline', '.pubguard/baseline.json', 'a.js', 'b.js'], quiet)).exitCode).toBe(0);
     expect(quiet.err()).toBe('');
@@ -109,6 +109,18 @@ describe('pubguard baseline create', () => {
     const quiet = memoryIO({ cwd: dir });
     expect((await run(['baseline', 'create', '-j', '0', '-o', 'tok.json', 'tok.js'], quiet)).exitCode).toBe(0);
     expect(quiet.err()).toBe('');
+  });
+
+  it('warns that a credentials file it records can be guessed back from its content digest, and not of a key file', async () => {
+    await mkdir(join(dir, 'pkg', 'test'), { recursive: true });
+    await writeFile(join(dir, 'pkg', 'test', '.netrc'), 'machine registry.example.com login ci password summer2024\n');
+    await writeFile(join(dir, 'pkg', 'id_ed25519'), 'not a key, but named like one\n');
+    const io = memoryIO({ cwd: dir });
+    expect((await run(['baseline', 'create', '-j', '0', '-o', 'bl.json', 'pkg'], io)).exitCode).toBe(0);
+    expect(io.err()).toContain('warning: the fingerprint of a credentials file reported by its name holds the sha256 of its bytes');
+    expect(io.err()).toContain('pkg/test/.netrc');
+    expect(io.err()).not.toContain('id_ed25519');
+    expect(io.err()).not.toContain('summer2024');
   });
 
   it('says how a scan comes to use the baseline, and a scan that does not use the default one says so', async () => {

@@ -3,6 +3,7 @@ import { relative, resolve, sep } from 'node:path';
 import { type Finding, type ScanOptions, scanAll } from '@pubguard/engine';
 import { configuredScan, loadScanConfig, printConfigWarnings, type ScanConfig } from '../config.js';
 import { ignoreGlobs, jobsSetting, parseStrict } from '../args.js';
+import { visible } from '@pubguard/report';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
 import { writeFileAtomic } from '../files.js';
 import { ownFilesPublished, ownFilesWarning, publishedFiles, publishedSince } from '../published.js';
@@ -24,7 +25,9 @@ changes. A directory reported as a whole (.git) is fingerprinted by its path alo
 No secret is written to the baseline, but a fingerprint is an unsalted sha256 of the secret:
 a weak one (a password) can be guessed back from it. Fix passwords rather than baseline
 them, or keep the baseline out of public repositories: a warning names the rules of the
-findings recorded that are passwords or other secrets under 16 characters.
+findings recorded that are passwords or other secrets under 16 characters, and the
+credentials files (.netrc, .pgpass, .env, shell history) whose content digest is as easy to
+guess as the password in them.
 
 Options:
   -o, --output FILE   where to write it (default ${DEFAULT_BASELINE_PATH})
@@ -144,6 +147,13 @@ async function runCreate(argv: string[], io: CliIO): Promise<CliResult> {
       `pubguard baseline create: warning: ${weak.length === 1 ? '1 finding recorded is a password or another short secret' : `${weak.length} findings recorded are passwords or other short secrets`} (${rules}): a fingerprint is an unsalted sha256, so ${weak.length === 1 ? 'it' : 'they'} can be guessed back from the baseline. Fix ${weak.length === 1 ? 'it' : 'them'} rather than baseline ${weak.length === 1 ? 'it' : 'them'}, or keep the baseline private\n`,
     );
   }
+  const files = guessableFiles(findings);
+  if (files.length > 0) {
+    const paths = [...new Set(files.map((f) => f.path))].sort();
+    io.stderr.write(
+      `pubguard baseline create: warning: the fingerprint of a credentials file reported by its name holds the sha256 of its bytes, and a short one (.netrc, .pgpass, .env) can be guessed back from it, password and all, by trying passwords in its few lines: ${paths.map((p) => visible(p)).join(', ')}. Take such files out of the package rather than baseline them, or keep the baseline private\n`,
+    );
+  }
   for (const error of result.errors) io.stderr.write(`pubguard baseline create: ${error.path}: ${error.message}\n`);
   if (result.errors.length > 0) {
     io.stderr.write(`pubguard baseline create: ${result.errors.length} inputs could not be read fully; the baseline leaves them out\n`);
@@ -163,6 +173,15 @@ const CHOSEN = /password|passwd|connection-string|docker-config-auth|generic-sec
  */
 function guessable(findings: readonly Finding[]): Finding[] {
   return findings.filter((f) => f.secret !== '' && (CHOSEN.test(f.ruleId) || f.secret.length < 16));
+}
+
+// Files reported by their name whose few lines hold a password people choose, next to a host
+// and a login anyone can guess: their content digest is as guessable as the password.
+const CHOSEN_FILES = new Set(['dotenv-file', 'netrc-file', 'pgpass-file', 'git-credentials-file', 'shell-history-file', 'htpasswd-file']);
+
+/** The findings on credentials files (see CHOSEN_FILES) that the baseline records. */
+function guessableFiles(findings: readonly Finding[]): Finding[] {
+  return findings.filter((f) => CHOSEN_FILES.has(f.ruleId));
 }
 
 /** `pubguard baseline create`: records current findings so later scans report only new ones. */

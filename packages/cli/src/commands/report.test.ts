@@ -72,6 +72,20 @@ describe('pubguard report merge', () => {
     expect(io.err()).toContain('merged 1 report: 1 finding, 0 errors -> out/merged.sarif');
   });
 
+  it('warns when some reports were scanned with a baseline and others without', async () => {
+    const text = (baselined?: number) =>
+      formatJson({ tool: { name: 'pubguard', version: '0.1.0' }, findings: [], errors: [], stats: { artifacts: 1, files: 1, bytes: 1, durationMs: 1, ...(baselined === undefined ? {} : { baselined }) } });
+    await writeFile(join(dir, 'b1.json'), text(2));
+    await writeFile(join(dir, 'b2.json'), text());
+    await writeFile(join(dir, 'b3.json'), text(0));
+    const mixed = memoryIO({ cwd: dir });
+    await run(['report', 'merge', 'b1.json', 'b2.json'], mixed);
+    expect(mixed.err()).toContain('warning: 1 of the 2 reports were scanned with a baseline and the others without');
+    const alike = memoryIO({ cwd: dir });
+    await run(['report', 'merge', 'b1.json', 'b3.json'], alike);
+    expect(alike.err()).not.toContain('warning');
+  });
+
   it('warns of a SARIF report with more results than code scanning takes, and writes it whole', async () => {
     const many = (from: number) => Array.from({ length: 12_501 }, (_, i) => ({ ...finding(`dist/f${from + i}.js`, `sha256:${from + i}`) }));
     const a = await shard('s1.json', many(0));

@@ -111,6 +111,11 @@ async function runMerge(argv: string[], io: CliIO): Promise<CliResult> {
   if (tools.length > 1) {
     io.stderr.write(`warning: the reports come from ${tools.join(', ')}; their rules and fingerprints may differ, so a finding may be missing or counted twice\n`);
   }
+  // A finding one shard's baseline left out would be reported by a shard scanned without it.
+  const withBaseline = reports.filter((r) => r.stats.baselined !== undefined).length;
+  if (withBaseline > 0 && withBaseline < reports.length) {
+    io.stderr.write(`warning: ${withBaseline} of the ${reports.length} reports were scanned with a baseline and the others without: their findings are not judged alike; scan every shard with the same baseline\n`);
+  }
   const merged = mergeReports(reports, files);
   const tooLarge = format === 'sarif' ? sarifSizeWarning(merged.findings.length) : undefined;
   if (tooLarge !== undefined) io.stderr.write(`warning: ${tooLarge}\n`);

@@ -339,7 +339,11 @@ async function noteStaleEntries(io: CliIO, path: string, baseline: ReadonlySet<s
   const shown = relative(io.cwd, path) || path;
   const lines = stale.map((print) => `  ${print}${where.has(print) ? ` (${visible(where.get(print) ?? '')})` : ''}`);
   const count = stale.length === 1 ? '1 entry' : `${stale.length} entries`;
-  io.stderr.write(`pubguard scan: note: ${count} of baseline ${visible(shown)} matched no finding of this scan (to drop them, run pubguard baseline create again):\n${lines.join('\n')}\n`);
+  // A baseline shared by several packages holds entries of files this scan did not read:
+  // making it again from this scan's inputs alone would drop theirs.
+  io.stderr.write(
+    `pubguard scan: note: ${count} of baseline ${visible(shown)} matched no finding of this scan (a rotated key, a changed file, or a file this scan did not read; if it read everything the baseline was made from, make the baseline again with the same inputs to drop them):\n${lines.join('\n')}\n`,
+  );
 }
 
 /** `pubguard scan`: the main job. */
