@@ -19,7 +19,8 @@ export function mainHelp(): string {
     '  -h, --help     show help (also after a command: pubguard scan --help)',
     '  -V, --version  print the version',
     '',
-    'Exit codes: 0 clean, 1 findings or a refused release, 2 usage or fatal error.',
+    'Exit codes: 0 clean, 1 findings or a refused release, 2 usage or fatal error (also a command',
+    'stopped by a signal); 128 + N when a second signal N ends it at once (130 for Ctrl-C).',
     '',
   ].join('\n');
 }

@@ -18,8 +18,8 @@ so \`pubguard scan --baseline FILE\` (or "baseline" in pubguard.config.json) lea
 findings out and reports only new ones. A fingerprint is the rule and the secret, not the
 file name or version: the same secret in the next release (pkg-1.0.1.tgz) stays suppressed.
 A file reported by its name (.env, .netrc, id_rsa) is fingerprinted by its path below the
-package's top directory (package/ in an npm tarball, name-version/ in an sdist) and the sha256
-of its bytes: a baseline of the package directory applies to its tarball, and one of
+package's top directory (package/ in an npm tarball, name-version/ in an sdist) and the
+sha256 of its bytes: a baseline of the package directory applies to its tarball, and one of
 acme-1.0.0.tar.gz to acme-1.0.1.tar.gz, while the file is reported again once what it holds
 changes. A directory reported as a whole (.git) is fingerprinted by its path alone.
 No secret is written to the baseline, but a fingerprint is an unsalted sha256 of the secret:

@@ -13,7 +13,7 @@ export interface CommandEntry {
 export const commands: CommandEntry[] = [
   { name: 'scan', summary: 'scan artifacts, archives and directories for secrets', load: async () => (await import('./scan.js')).scanCommand },
   { name: 'report merge', summary: 'merge the JSON reports of a sharded scan into one report', load: async () => (await import('./report.js')).reportMergeCommand },
-  { name: 'baseline create', summary: 'record the fingerprints of current findings, to suppress them in later scans', load: async () => (await import('./baseline.js')).baselineCreateCommand },
+  { name: 'baseline create', summary: 'record the fingerprints of current findings, which later scans leave out', load: async () => (await import('./baseline.js')).baselineCreateCommand },
   { name: 'init', summary: 'write a starter pubguard.config.json and scan before npm publish', load: async () => (await import('./init.js')).initCommand },
   { name: 'rules list', summary: 'list the rules a scan runs, built-in and custom (id, severity, title)', load: async () => (await import('./rules.js')).rulesListCommand },
   { name: 'rules check', summary: 'lint the rules a scan runs against their examples and negative examples', load: async () => (await import('./rules.js')).rulesCheckCommand },
@@ -25,6 +25,6 @@ export const commands: CommandEntry[] = [
   { name: 'audit show', summary: 'print the release audit log readably', load: async () => (await import('./audit.js')).auditShowCommand },
   { name: 'publish npm', summary: 'gate, then npm publish exactly this tarball', load: async () => (await import('./publish.js')).publishNpmCommand },
   { name: 'publish pypi', summary: 'gate, then twine upload exactly these wheels and sdists', load: async () => (await import('./publish.js')).publishPypiCommand },
-  { name: 'incident npm', summary: 'respond to a leaked secret in an npm release: deprecate, unpublish, revoke, rotate', load: async () => (await import('./incident.js')).incidentNpmCommand },
-  { name: 'incident pypi', summary: 'respond to a leaked secret in a PyPI release: yank and token pages, rotation', load: async () => (await import('./incident.js')).incidentPypiCommand },
+  { name: 'incident npm', summary: 'respond to a leaked npm release: deprecate, unpublish, revoke, rotate', load: async () => (await import('./incident.js')).incidentNpmCommand },
+  { name: 'incident pypi', summary: 'respond to a leaked PyPI release: yank, token pages, rotation', load: async () => (await import('./incident.js')).incidentPypiCommand },
 ];

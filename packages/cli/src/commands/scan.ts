@@ -82,7 +82,8 @@ Limits (a crossed limit is reported as an error and the scan goes on):
                                  counted in a limit event, not reported
   SIZE takes a number of bytes or a suffix: 64KiB, 10MB, 2GiB.
 
-Exit codes: 0 nothing found, 1 findings, 2 usage error or something could not be read or written.
+Exit codes: 0 nothing found, 1 findings, 2 usage error or something could not be read or
+written; after a signal that stopped it, 2, or 128 + the signal's number (130 for Ctrl-C).
 
 Examples:
   pubguard scan dist/
