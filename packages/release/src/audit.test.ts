@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -146,6 +146,17 @@ describe('AuditLog with several writers', () => {
     expect(v.problems).toEqual([]);
     expect(v.records).toBe(20);
     expect(existsSync(`${path}.lock`)).toBe(false);
+  });
+
+  it('takes turns when the log is reached by two names (a symbolic link)', async () => {
+    const base = join(dir, `two-names-${++n}`);
+    mkdirSync(base);
+    const path = join(base, 'real.jsonl');
+    symlinkSync(path, join(base, 'link.jsonl'));
+    await Promise.all(Array.from({ length: 20 }, (_, i) => new AuditLog(join(base, i % 2 ? 'link.jsonl' : 'real.jsonl')).append(entry(i))));
+    const v = await new AuditLog(path).verify();
+    expect(v.problems).toEqual([]);
+    expect(v.records).toBe(20);
   });
 
   it('waits for a live lock and gives up after the bound, leaving the log as it was', async () => {

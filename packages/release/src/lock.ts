@@ -1,6 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { type FileHandle, open, readFile, stat, unlink } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { createHash, randomBytes } from 'node:crypto';
+import { type FileHandle, lstat, open, readFile, readlink, realpath, stat, unlink } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
 import { describeFsError } from '@pubguard/engine';
 import { ReleaseError } from './errors.js';
 
@@ -28,10 +29,17 @@ const DEFAULT_WAIT_MS = 30_000;
 const DEFAULT_STALE_MS = 10_000;
 
 /**
- * Runs `work` while holding `<path>.lock`, a file created with O_EXCL (`wx`), which is atomic
- * on local file systems on Linux and macOS and on NFSv3 and later. A lost race waits with a
- * growing pause (5 ms up to 100 ms) for at most `waitMs`, then fails: it never runs `work`
- * unlocked. The lock is removed when `work` ends, whether it succeeds or throws.
+ * Runs `work` while holding `<real path>.lock`, a file created with O_EXCL (`wx`), which is atomic
+ * on local file systems on Linux and macOS and on NFSv3 and later. The lock is named after the
+ * file's real path (symbolic links resolved, also in a name the file does not have yet), so two
+ * names of one file take one lock. A lost race waits with a growing pause (5 ms up to 100 ms)
+ * for at most `waitMs`, then fails: it never runs `work` unlocked. The lock is removed when
+ * `work` ends, whether it succeeds or throws.
+ *
+ * Each run also holds `pubguard-<sha256 of the real path>.lock` in the temp directory when it
+ * can: a process that may write the file but not its directory (a shared log in a directory of
+ * another user) takes that lock alone, and it keeps such processes and the others of this host
+ * apart. Only when neither lock can be created does it fail, saying which directory must be writable.
  *
  * A lock left behind by a process that was killed is taken over only when it names a process
  * of this host that no longer exists and is older than `staleMs`: a process id seen from
@@ -41,16 +49,83 @@ const DEFAULT_STALE_MS = 10_000;
  * the error then names the file to remove by hand.
  */
 export async function withFileLock<T>(path: string, work: () => Promise<T>, options: FileLockOptions = {}): Promise<T> {
-  const lockPath = `${path}.lock`;
+  const real = await realPathOf(path);
+  const lockPath = `${real}.lock`;
+  const hostLockPath = join(tmpdir(), `pubguard-${createHash('sha256').update(real).digest('hex')}.lock`);
   const nonce = randomBytes(8).toString('hex');
-  await acquire(lockPath, nonce, options.waitMs ?? DEFAULT_WAIT_MS, options.staleMs ?? DEFAULT_STALE_MS);
+  const waitMs = options.waitMs ?? DEFAULT_WAIT_MS;
+  const staleMs = options.staleMs ?? DEFAULT_STALE_MS;
+  const held: string[] = [];
   try {
+    try {
+      await acquire(lockPath, nonce, waitMs, staleMs);
+      held.push(lockPath);
+    } catch (error) {
+      if (!(error instanceof LockCreateError && error.denied)) throw error;
+      // The directory is closed to this user: the temp directory's lock alone keeps the turns, on this host.
+      try {
+        await acquire(hostLockPath, nonce, waitMs, staleMs);
+      } catch (fallback) {
+        if (!(fallback instanceof LockCreateError)) throw fallback;
+        throw new FileLockError(
+          `${error.message}, nor ${fallback.message.replace(/^cannot create the lock file /, '')}; the directory ${dirname(lockPath)} (or the temp directory, TMPDIR) must be writable`,
+        );
+      }
+      held.push(hostLockPath);
+      return await work();
+    }
+    // Also in the temp directory, so that a process that can take only that one waits for us. A
+    // temp directory that is missing or closed is passed over: the lock next to the file still
+    // keeps the turns among those that can write its directory.
+    try {
+      await acquire(hostLockPath, nonce, waitMs, staleMs);
+      held.push(hostLockPath);
+    } catch (error) {
+      if (!(error instanceof LockCreateError)) throw error;
+    }
     return await work();
   } finally {
-    // Only our own lock: had it been taken over as stale, the file now belongs to another process.
-    const holder = await readHolder(lockPath);
-    if (holder?.nonce === nonce) await unlink(lockPath).catch(() => undefined);
+    for (const lock of held.reverse()) {
+      // Only our own lock: had it been taken over as stale, the file now belongs to another process.
+      const holder = await readHolder(lock);
+      if (holder?.nonce === nonce) await unlink(lock).catch(() => undefined);
+    }
   }
+}
+
+/** The lock file could not be created at all (not: it is held by another process); `denied` when for want of permission. */
+class LockCreateError extends FileLockError {
+  constructor(
+    message: string,
+    readonly denied: boolean,
+  ) {
+    super(message);
+  }
+}
+
+const DENIED = new Set(['EACCES', 'EPERM', 'EROFS']);
+
+/**
+ * The path with every symbolic link resolved; for a file that does not exist yet, its
+ * directory's real path and its name, following a link that points to the missing file.
+ */
+async function realPathOf(path: string): Promise<string> {
+  let current = resolve(path);
+  for (let hops = 0; hops < 40; hops++) {
+    try {
+      return await realpath(current);
+    } catch {
+      // Missing, or a link to a missing file: resolved by hand below.
+    }
+    const link = await lstat(current).then(
+      (info) => info.isSymbolicLink(),
+      () => false,
+    );
+    if (!link) break;
+    current = resolve(dirname(current), await readlink(current));
+  }
+  const directory = await realpath(dirname(current)).catch(() => dirname(current));
+  return join(directory, basename(current));
 }
 
 async function acquire(lockPath: string, nonce: string, waitMs: number, staleMs: number): Promise<void> {
@@ -70,8 +145,10 @@ async function acquire(lockPath: string, nonce: string, waitMs: number, staleMs:
         await handle.close().catch(() => undefined);
         await unlink(lockPath).catch(() => undefined);
       }
-      if (handle !== undefined || (error as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new FileLockError(`cannot create the lock file ${lockPath}: ${describeFsError(error, { writing: true })}`);
+      const code = (error as NodeJS.ErrnoException).code;
+      if (handle !== undefined || code !== 'EEXIST') {
+        const message = `cannot create the lock file ${lockPath}: ${describeFsError(error, { writing: true })}`;
+        throw new LockCreateError(message, handle === undefined && code !== undefined && DENIED.has(code));
       }
     }
     if (await takeOverStale(lockPath, staleMs)) continue;
