@@ -1,4 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -240,5 +241,40 @@ ${body}
     }
     const message = "id_pem is a private key in PEM format ('-----BEGIN RSA PRIVATE KEY-----'); convert it with `ssh-keygen -p -f id_pem`";
     expect(redactText(message)).toBe(message);
+  });
+
+  it('masks a password holding quotes or angle brackets, and still stops at the end of a JSON string', () => {
+    const pw = randomBytes(8).toString('hex');
+    for (const c of ["'", '"', '`', '<', '>']) {
+      const url = `https://ci:${pw.slice(0, 8)}${c}${pw.slice(8)}@registry.example.com/`;
+      expect(redactText(`Incident: pkg 1.0.0 (npm, ${url})`)).toBe('Incident: pkg 1.0.0 (npm, https://[redacted]@registry.example.com/)');
+    }
+    const registry = `https://${pw}@r.example`;
+    for (const json of [
+      JSON.stringify({ registry, by: 'a@b.example' }),
+      JSON.stringify({ registry, by: 'a@b.example' }, null, 2),
+      JSON.stringify([registry, 'a@b.example']),
+      JSON.stringify({ r: { registry }, by: 'a@b.example' }),
+    ]) {
+      const out = redactText(json);
+      expect(out).not.toContain(pw);
+      expect(JSON.parse(out)).toEqual(JSON.parse(json.replace(pw, '[redacted]')));
+    }
+  });
+
+  it('masks a PEM key with its line breaks removed or escaped twice', () => {
+    const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const body = pem.split('\n').slice(1, -2).join('');
+    for (const text of [
+      `key: -----BEGIN PRIVATE KEY-----${body}-----END PRIVATE KEY----- end`,
+      `key: ${pem.trim().replace(/\n/g, ' ')} end`,
+      JSON.stringify({ k: pem }),
+      JSON.stringify({ m: JSON.stringify({ k: pem }) }),
+    ]) {
+      expect(redactText(text)).not.toContain(body.slice(0, 16));
+    }
+    for (const message of ["expected a private key in PEM format ('-----BEGIN PRIVATE KEY-----'), got x; rest stays", '-----BEGIN PRIVATE KEY----- is missing: the file holds a public key only']) {
+      expect(redactText(message)).toBe(message);
+    }
   });
 });

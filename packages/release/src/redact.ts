@@ -14,8 +14,10 @@ const TOKEN_PATTERNS: RegExp[] = [
   /\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}/g,
   /\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/g,
   // A key's body, not its armour named alone ("a private key in PEM format ('-----BEGIN …')"),
-  // which would take the rest of the message with it.
-  /-----BEGIN [A-Z ]*PRIVATE KEY-----(?=(?:\s|\\[rn])+[A-Za-z0-9+/])[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g,
+  // which would take the rest of the message with it. Base64 (or an encrypted key's headers)
+  // follows the armour directly (line breaks removed, as a one-line variable holds a key), after
+  // white space, or after escaped line breaks, escaped once or twice (JSON in JSON).
+  /-----BEGIN [A-Z ]*PRIVATE KEY-----(?=(?:\s|\\{1,2}[rn])*(?:[A-Za-z0-9+/]{16}|Proc-Type:))[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g,
   /\/\/[^\s/]+\/:_(?:authToken|password)=\S+/g,
 ];
 
@@ -23,9 +25,12 @@ const TOKEN_PATTERNS: RegExp[] = [
 // (https://user:TOKEN@host/), as the user name alone (https://TOKEN@host/) or as the user name
 // with an empty password (Gemfury's https://TOKEN:@host/), so no part of it can be shown. The
 // host stays, so the record still says where the release went. The last `@` before the path ends
-// it, as URL parsers read it, so an unescaped `@` inside a password does not leave its tail;
-// quotes and angle brackets end it too, so it never runs into the next value of a JSON text.
-const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#"'`<>]+@/gi;
+// it, as URL parsers read it, so an unescaped `@` inside a password does not leave its tail.
+// Quotes and angle brackets are part of it (a URL parser leaves `'` as it is in a password),
+// except a `"` that ends a JSON string (followed by `,`, `}`, `]` or white space), so that it
+// never runs into the next value of a JSON text. A `"` before `:` stays part of it: a user
+// name ending in `"` is then still masked, and a URL as a JSON key loses at most its host.
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)(?:[^\s/?#"]|"(?![,}\]\s]))+@/gi;
 
 /** Masks the user information (user name, password or both) of every URL in a string, keeping scheme and host. */
 export function maskUrlUserinfo(text: string): string {
