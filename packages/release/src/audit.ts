@@ -45,6 +45,8 @@ export interface AuditProblem {
   /** 1-based line number, or 0 for the log as a whole. */
   line: number;
   message: string;
+  /** Set on a last line an append left unfinished (a crash, a full disk): damage, not an edit. */
+  cut?: true;
 }
 
 /** The outcome of `AuditLog.verify`. */
@@ -178,7 +180,11 @@ export class AuditLog {
     const problems: AuditProblem[] = [];
     const lines = text.split('\n');
     if (lines.at(-1) === '') lines.pop();
-    else if (lines.length > 0) problems.push({ line: lines.length, message: 'last line has no newline (cut off mid-record?)' });
+    else if (lines.length > 0 && !isJson(lines.at(-1) ?? '')) {
+      // One problem, not two: the line is checked no further, and the records before it are.
+      problems.push({ line: lines.length, message: 'last line is cut off mid-record (no newline, not a whole JSON record): an append did not finish', cut: true });
+      lines.pop();
+    } else if (lines.length > 0) problems.push({ line: lines.length, message: 'last line has no newline (cut off mid-record?)' });
     let prevLine: string | undefined;
     let prevSeq = 0;
     lines.forEach((line, i) => {
@@ -295,4 +301,13 @@ function readFailure(error: unknown): string {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return 'no such file (no gate has written to it yet, or the path is mistyped)';
   return describeFsError(error);
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }

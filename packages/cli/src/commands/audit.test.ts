@@ -57,6 +57,11 @@ describe('pubguard audit', () => {
     const verify = memoryIO({ cwd });
     const verifyCode = (await run(['audit', 'verify', path], verify)).exitCode;
     expect(verifyCode).toBe(1);
+    // Damage, told apart from an edit: one problem, and the records before it checked.
+    expect(verify.out()).toBe(
+      'line 3: last line is cut off mid-record (no newline, not a whole JSON record): an append did not finish\n' +
+        'audit log DAMAGED: its last line is cut off, and the 2 records before it are intact; keep a copy, remove that line, and verify again\n',
+    );
     const show = memoryIO({ cwd });
     expect((await run(['audit', 'show', path], show)).exitCode).toBe(verifyCode);
     expect(show.err()).toBe('');

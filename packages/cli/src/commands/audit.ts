@@ -113,7 +113,9 @@ export const auditVerifyCommand: Command = {
       io.stdout.write(
         result.ok
           ? `audit log intact: ${result.records} record${result.records === 1 ? '' : 's'}, head ${result.head}\n`
-          : `audit log TAMPERED: ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'} in ${result.records} record${result.records === 1 ? '' : 's'}\n`,
+          : result.problems.every((p) => p.cut)
+            ? `audit log DAMAGED: its last line is cut off, and the ${result.records} record${result.records === 1 ? '' : 's'} before it are intact; keep a copy, remove that line, and verify again\n`
+            : `audit log TAMPERED: ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'} in ${result.records} record${result.records === 1 ? '' : 's'}\n`,
       );
     }
     return { exitCode: result.ok ? 0 : 1 };
