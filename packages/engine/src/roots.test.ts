@@ -255,7 +255,7 @@ describe('exclude with the path below the package root', () => {
     }
   });
 
-  it("keeps another package's test files: a tarball vendored below the scanned package, or nested in the one scanned", async () => {
+  it("keeps another package's test files: a tarball found in a scanned directory, or nested in the one scanned", async () => {
     const dep = await tgzOf([['package/test/live.js', `const t = "${TOKEN}";\n`], ['package/package.json', '{}']]);
     await mkdir(join(dir, 'app', 'vendor'), { recursive: true });
     await writeFile(join(dir, 'app', 'vendor', 'dep-1.0.0.tgz'), dep);
@@ -268,9 +268,12 @@ describe('exclude with the path below the package root', () => {
       expect(vendored.findings.map((f) => f.path), `jobs ${jobs}`).toEqual([`${join(dir, 'app', 'vendor', 'dep-1.0.0.tgz')}!package/test/live.js`]);
       const nested = await scanAll([join(dir, 'app.tgz')], options);
       expect(nested.findings.map((f) => f.location.entry.join('!')), `jobs ${jobs}`).toEqual(['package/vendor/dep-1.0.0.tgz!package/test/live.js']);
-      // The package about to ship, found directly in the directory scanned (`scan dist`), is the package.
-      const shipped = await scanAll([join(dir, 'dist')], options);
-      expect(shipped.findings, `jobs ${jobs}`).toEqual([]);
+      // Even at the top of the directory scanned: an archive found there may be one the package ships.
+      const found = await scanAll([join(dir, 'dist')], options);
+      expect(found.findings.map((f) => f.path), `jobs ${jobs}`).toEqual([`${join(dir, 'dist', 'dep-1.0.0.tgz')}!package/test/live.js`]);
+      // The package about to ship is named itself, as `publish` names what it uploads.
+      const named = await scanAll([join(dir, 'dist', 'dep-1.0.0.tgz')], options);
+      expect(named.findings, `jobs ${jobs}`).toEqual([]);
     }
   });
 });

@@ -339,11 +339,12 @@ class Producer {
   /** `SourceArtifact.name` of the artifact being read. */
   private artifactName = '';
   /**
-   * Artifacts at the top of what was scanned: named as inputs, or directly in a scanned
-   * directory (`dist/pkg-1.0.0.tgz` of `scan dist`). Only a member of one of these, as the
-   * package about to ship, is also allowlisted by its path below the package's top directory;
-   * a tarball vendored deeper (`vendor/dep-1.0.0.tgz` of `scan .`) or nested in another archive
-   * is another package, whose `test/` is not the scanned package's.
+   * Artifacts an input names itself (`scan pkg-1.0.0.tgz`, as `publish` scans what it
+   * uploads). Only a member of one of these, as the package about to ship, is also allowlisted
+   * by its path below the package's top directory: an archive found in a scanned directory may
+   * be another package that the scanned one ships (a vendored or fixture tarball, also at the
+   * directory's top), whose `test/` is not the scanned package's, and so may an archive nested
+   * in another.
    */
   private readonly topArtifacts = new Set<string>();
   private matcher: Matcher | undefined;
@@ -449,7 +450,7 @@ class Producer {
         this.stats.artifacts++;
         this.current = item.path;
         this.artifactName = item.name;
-        if (!item.name.includes('/')) this.topArtifacts.add(item.path);
+        if (item.named === true) this.topArtifacts.add(item.path);
         break;
       case 'error':
         this.queue.push({ type: 'error', error: item.error });

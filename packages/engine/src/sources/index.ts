@@ -100,7 +100,7 @@ async function* enumerateInput(input: string, inner: ReadonlyMap<string, string>
       yield errorItem('-', 'not-found', 'standard input is not available');
       return;
     }
-    yield* artifact(shared, '-', '-', (ctx) =>
+    yield* artifact(shared, '-', '-', true, (ctx) =>
       openEntry(
         ctx,
         {
@@ -165,7 +165,7 @@ async function* enumerateInput(input: string, inner: ReadonlyMap<string, string>
   } else if (!selected(input)) {
     return;
   } else if (info.isFile()) {
-    yield* artifact(shared, input, basename(abs), (ctx) => readDiskFile(ctx, input, abs, undefined, true));
+    yield* artifact(shared, input, basename(abs), true, (ctx) => readDiskFile(ctx, input, abs, undefined, true));
   } else {
     yield errorItem(input, 'unsupported', 'not a regular file or directory (device, FIFO or socket); skipped');
   }
@@ -205,7 +205,7 @@ async function* readWalked(shared: Shared, items: readonly WalkItem[]): AsyncGen
       const pre = ahead.get(i);
       ahead.delete(i);
       try {
-        yield* artifact(shared, item.display, item.rel, (ctx) => readDiskFile(ctx, item.display, item.raw ?? item.abs, pre));
+        yield* artifact(shared, item.display, item.rel, false, (ctx) => readDiskFile(ctx, item.display, item.raw ?? item.abs, pre));
       } finally {
         // Closes the file if the consumer stopped before it was read; harmless otherwise.
         if (pre !== undefined) await discardOpened(pre);
@@ -221,9 +221,10 @@ async function* artifact(
   shared: Shared,
   path: string,
   name: string,
+  named: boolean,
   body: (ctx: ArtifactCtx) => AsyncGenerator<SourceItem, void, undefined>,
 ): AsyncGenerator<SourceItem, void, undefined> {
-  yield { kind: 'artifact', path, name };
+  yield named ? { kind: 'artifact', path, name, named } : { kind: 'artifact', path, name };
   const ctx = new ArtifactCtx(shared, path, openEntry);
   try {
     yield* body(ctx);

@@ -50,6 +50,8 @@ export interface SourceArtifact {
    * fingerprinted by it, so a baseline made of `build-1.0.0/` still covers `build-1.0.1/`.
    */
   name: string;
+  /** Set when an input names the artifact itself (a file, or `-`), not a directory holding it. */
+  named?: boolean;
 }
 
 /** A file found by a directory walk: the path reports show and the path to open. */
