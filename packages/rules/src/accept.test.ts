@@ -198,7 +198,7 @@ describe('looksLikePlaceholderWord on shapes seen in published packages', () => 
     expect(looksLikePlaceholderWord(value)).toBe(true);
   });
 
-  it.each(['hZ8v2Qk9LmX4pW7t', 'Tr0ub4dor&3x!9q', 'pX7#mK2$vL9q', 's3cr3T-Pa55-2025', 'ZGVwbG95OmhaOHYyUWs5TG0=', '_hZ8v2Qk9LmX4pW7t', 'hZ8v2Qk9LmX4pW7t.', 'q8x2k7z4m1w9/p3r6t5y0v8n', 'hunter2/dragon7', 'ilove/cats99', 'admin/admin123', 'summer24/winter23/autumn', '--xk92mf83jd92kd83-kd93'])('%s still counts as a value', (value) => {
+  it.each(['hZ8v2Qk9LmX4pW7t', 'Tr0ub4dor&3x!9q', 'pX7#mK2$vL9q', 's3cr3T-Pa55-2025', 'ZGVwbG95OmhaOHYyUWs5TG0=', '_hZ8v2Qk9LmX4pW7t', 'hZ8v2Qk9LmX4pW7t.', 'q8x2k7z4m1w9/p3r6t5y0v8n', 'hunter2/dragon7', 'ilove/cats99', 'admin/admin123', 'summer24/winter23/autumn', '--xk92mf83jd92kd83-kd93', 'hunter2/dragon.fly', 'my.dog/rex2', 'summer.time/beach99', 'web.de/hunter2', '--hunter-dragon', 'Mr.Bean(1990)', 'Kq.Zx(7#mQ2$vL9!pR4w)'])('%s still counts as a value', (value) => {
     expect(looksLikePlaceholderWord(value)).toBe(false);
   });
 });

@@ -286,6 +286,11 @@ function isNamePart(part: string): boolean {
 const LOWER_WORD = '[a-z]{1,40}[0-9]{0,3}';
 const LOWER_PART = `${LOWER_WORD}(?:[-_.]{1,2}${LOWER_WORD}){0,8}`;
 const LOWER_PATH = new RegExp(`^${LOWER_PART}(?:/${LOWER_PART}){1,12}$`);
+// What tells such a path from a password of words joined by `/` and `.` (hunter2/dragon.fly,
+// web.de/hunter2): a source or data file's extension at its end, or a module path's host and
+// two parts or more after it (golang.org/x/oauth2, github.com/org/repo).
+const SOURCE_FILE = /\.(?:php|py|pyi|js|mjs|cjs|ts|tsx|jsx|json|ya?ml|toml|ini|cfg|conf|xml|html?|css|md|txt|rst|go|rs|rb|java|kt|c|h|cc|cpp|hpp|cs|sh|proto|sql|lock|gz|tgz|zip|whl|jar|so|dll)$/;
+const MODULE_HOST = /^[a-z0-9-]{1,40}\.(?:com|org|net|io|dev|in|co|cloud|sh)\/[a-z0-9_.-]{1,60}\/[a-z0-9_./-]{1,200}$/;
 
 /** True for secrets that are common stand-in words, code references or too uniform to be real. */
 export function looksLikePlaceholderWord(secret: string): boolean {
@@ -373,13 +378,15 @@ export function looksLikePlaceholderWord(secret: string): boolean {
   // random tokens mix cases, and none of them has `/` between words of letters. A file name's
   // extension at the end or a host name first tells them from a password of words joined by
   // `/` (hunter2/dragon7, summer24/winter23/autumn), which has neither.
-  if (LOWER_PATH.test(secret) && (/\.[a-z][a-z0-9]{0,4}$/.test(secret) || /^[a-z0-9-]{1,40}(?:\.[a-z0-9-]{1,40}){0,4}\.[a-z]{2,6}\//.test(secret))) return true;
-  // A command-line option's name, two or more words of letters (--docker-credential-file,
-  // --impersonate-service-account=); a password may start with `--` too, seldom in words alone.
-  if (/^--[a-z]{2,30}(?:-[a-z]{2,30}){1,8}=?$/.test(secret)) return true;
-  // A method called with simple arguments (_messages.StringField(1)): code, not a value.
-  const call = /^([A-Za-z_$][\w$]{0,60}(?:\.[A-Za-z_$][\w$]{0,60}){1,6})\([^()]{0,60}\)$/.exec(secret);
-  if (call?.[1] !== undefined && call[1].split('.').every(isNamePart)) return true;
+  if (LOWER_PATH.test(secret) && (SOURCE_FILE.test(secret) || MODULE_HOST.test(secret))) return true;
+  // A command-line option's name, three or more words of letters (--docker-credential-file,
+  // --impersonate-service-account=); a password may start with `--` too, seldom so long in words alone.
+  if (/^--[a-z]{2,30}(?:-[a-z]{2,30}){2,8}=?$/.test(secret)) return true;
+  // A method called with plain arguments (_messages.StringField(1), os.environ.get('X')):
+  // code, not a value. Each name a word or more (not `Mr.Bean(1990)`), and no symbol in the
+  // arguments that a password would hold (not `Kq.Zx(7#mQ2$vL9!pR4w)`).
+  const call = /^([A-Za-z_$][\w$]{0,60}(?:\.[A-Za-z_$][\w$]{0,60}){1,6})\([\w'" ,.=-]{0,60}\)$/.exec(secret);
+  if (call?.[1] !== undefined && call[1].split('.').every((part) => part.length >= 4 && NAME_WORDS.test(part))) return true;
   // A protobuf field's struct tag, as Go binaries carry them (varint,1,opt,name=expired_pwd).
   if (/^(?:varint|bytes|fixed32|fixed64|zigzag32|zigzag64|group),[0-9]{1,5},(?:opt|req|rep)(?:,|$)/.test(secret)) return true;
   // A name or path that ends a sentence (`credentials: google.auth.credentials.Credentials.`).
