@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
@@ -8,6 +9,8 @@ import { withFileLock } from './lock.js';
 // Directories whose lock files cannot be created, as for a user who may write a file but not
 // its directory (root, who runs the tests, may write anywhere).
 const closed = vi.hoisted(() => ({ dirs: [] as string[] }));
+// Lock files whose removal fails, as another user's in a sticky directory.
+const unremovable = vi.hoisted(() => ({ paths: [] as string[] }));
 vi.mock('node:fs/promises', async (importOriginal) => {
   const real = await importOriginal<typeof import('node:fs/promises')>();
   const open = (async (path: Parameters<typeof real.open>[0], ...rest: unknown[]) => {
@@ -17,7 +20,12 @@ vi.mock('node:fs/promises', async (importOriginal) => {
     }
     return (real.open as (...a: unknown[]) => ReturnType<typeof real.open>)(path, ...rest);
   }) as typeof real.open;
-  return { ...real, open, default: { ...real, open } };
+  const unlink = (async (path: Parameters<typeof real.unlink>[0]) => {
+    const p = String(path);
+    if (unremovable.paths.includes(p)) throw Object.assign(new Error(`EPERM: operation not permitted, unlink '${p}'`), { code: 'EPERM', errno: -1, syscall: 'unlink', path: p });
+    return real.unlink(path);
+  }) as typeof real.unlink;
+  return { ...real, open, unlink, default: { ...real, open, unlink } };
 });
 
 const dir = realpathSync(mkdtempSync(join(tmpdir(), 'pubguard-filelock-')));
@@ -73,7 +81,7 @@ describe('withFileLock', () => {
     expect(existsSync(join(base, 'real', 'log.jsonl.lock'))).toBe(false);
   });
 
-  it('takes the lock in the temp directory when the directory is closed, and keeps turns with those who can write it', async () => {
+  it('takes the lock in the temp directory when the directory is closed, and only then', async () => {
     const base = join(dir, `closed-${++n}`);
     mkdirSync(base);
     const path = join(base, 'log.jsonl');
@@ -83,25 +91,44 @@ describe('withFileLock', () => {
       const seen = await withFileLock(path, async () => existsSync(hostLock(path)));
       expect(seen).toBe(true);
       expect(existsSync(hostLock(path))).toBe(false);
-      // A holder that can write the directory also holds the temp directory's lock, so a
-      // process that can take only that one waits for it (and the other way round).
-      closed.dirs.pop();
-      const writer = await hold(path);
-      closed.dirs.push(base);
+      // Two that can take only that one keep turns there.
+      const first = await hold(path);
       try {
         await expect(withFileLock(path, async () => 'ran', { waitMs: 150 })).rejects.toThrow(new RegExp(`${hostLock(path)} is held by process`));
       } finally {
-        await writer.release();
+        await first.release();
       }
-      const reader = await hold(path);
+      // One that can write the directory never takes the shared temp directory's name, which
+      // anyone could plant there.
       closed.dirs.pop();
-      try {
-        await expect(withFileLock(path, async () => 'ran', { waitMs: 150 })).rejects.toThrow(/is held by process/);
-      } finally {
-        await reader.release();
-      }
+      const seenByWriter = await withFileLock(path, async () => existsSync(hostLock(path)));
+      expect(seenByWriter).toBe(false);
     } finally {
       closed.dirs.length = 0;
+    }
+  });
+
+  it('waits within its bound for a stale lock it cannot remove, and reads no FIFO planted as a lock', async () => {
+    const base = join(dir, `planted-${++n}`);
+    mkdirSync(base);
+    const path = join(base, 'log.jsonl');
+    writeFileSync(path, '');
+    // A FIFO at the lock's name: reading it would block for good.
+    execFileSync('mkfifo', [`${path}.lock`]);
+    const started = Date.now();
+    await expect(withFileLock(path, async () => 'ran', { waitMs: 300, staleMs: 60_000 })).rejects.toThrow(/is held by another process; waited/);
+    expect(Date.now() - started).toBeLessThan(5000);
+    // A stale lock whose removal fails (another user's, in a sticky directory) is waited for, within the bound.
+    rmSync(`${path}.lock`);
+    writeFileSync(`${path}.lock`, 'not a lock of ours\n');
+    utimesSync(`${path}.lock`, new Date(0), new Date(0));
+    unremovable.paths.push(`${path}.lock`);
+    try {
+      const since = Date.now();
+      await expect(withFileLock(path, async () => 'ran', { waitMs: 300, staleMs: 10 })).rejects.toThrow(/is held by another process; waited/);
+      expect(Date.now() - since).toBeLessThan(5000);
+    } finally {
+      unremovable.paths.length = 0;
     }
   });
 

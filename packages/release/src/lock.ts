@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { type FileHandle, lstat, open, readFile, readlink, realpath, stat, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { type FileHandle, lstat, open, readlink, realpath, stat, unlink } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { describeFsError } from '@pubguard/engine';
@@ -36,10 +37,11 @@ const DEFAULT_STALE_MS = 10_000;
  * for at most `waitMs`, then fails: it never runs `work` unlocked. The lock is removed when
  * `work` ends, whether it succeeds or throws.
  *
- * Each run also holds `pubguard-<sha256 of the real path>.lock` in the temp directory when it
- * can: a process that may write the file but not its directory (a shared log in a directory of
- * another user) takes that lock alone, and it keeps such processes and the others of this host
- * apart. Only when neither lock can be created does it fail, saying which directory must be writable.
+ * A process that may write the file but not its directory (a shared log in a directory of
+ * another user) takes `pubguard-<sha256 of the real path>.lock` in the temp directory instead,
+ * which keeps only such processes of this host apart, not them and the ones that lock next to
+ * the file: a shared /tmp name that anyone could plant is never taken by the others. Only when
+ * neither lock can be created does it fail, saying which directory must be writable.
  *
  * A lock left behind by a process that was killed is taken over only when it names a process
  * of this host that no longer exists and is older than `staleMs`: a process id seen from
@@ -73,15 +75,6 @@ export async function withFileLock<T>(path: string, work: () => Promise<T>, opti
       }
       held.push(hostLockPath);
       return await work();
-    }
-    // Also in the temp directory, so that a process that can take only that one waits for us. A
-    // temp directory that is missing or closed is passed over: the lock next to the file still
-    // keeps the turns among those that can write its directory.
-    try {
-      await acquire(hostLockPath, nonce, waitMs, staleMs);
-      held.push(hostLockPath);
-    } catch (error) {
-      if (!(error instanceof LockCreateError)) throw error;
     }
     return await work();
   } finally {
@@ -151,7 +144,7 @@ async function acquire(lockPath: string, nonce: string, waitMs: number, staleMs:
         throw new LockCreateError(message, handle === undefined && code !== undefined && DENIED.has(code));
       }
     }
-    if (await takeOverStale(lockPath, staleMs)) continue;
+    if (Date.now() - started < waitMs && (await takeOverStale(lockPath, staleMs))) continue;
     if (Date.now() - started >= waitMs) {
       const holder = await readHolder(lockPath);
       const who = holder === undefined ? 'another process' : `process ${holder.pid} on ${holder.host} since ${holder.time}`;
@@ -182,8 +175,12 @@ async function takeOverStale(lockPath: string, staleMs: number): Promise<boolean
   try {
     // Judged again under the break lock: another waiter may have replaced it in the meantime.
     if (!(await isStale(lockPath, staleMs))) return false;
-    await unlink(lockPath).catch(() => undefined);
-    return true;
+    // A lock that cannot be removed (another user's, in a sticky directory) is not taken over:
+    // the waiter goes on waiting, within its bound.
+    return await unlink(lockPath).then(
+      () => true,
+      (error: NodeJS.ErrnoException) => error.code === 'ENOENT',
+    );
   } finally {
     await unlink(breakPath).catch(() => undefined);
   }
@@ -205,7 +202,19 @@ async function isStale(lockPath: string, staleMs: number): Promise<boolean> {
 
 async function readHolder(lockPath: string): Promise<Holder | undefined> {
   try {
-    const parsed = JSON.parse(await readFile(lockPath, 'utf8')) as Partial<Holder>;
+    // A FIFO or a device planted at the name would block a read (or never end): only a regular
+    // file is read, opened without waiting, and only its first few hundred bytes.
+    const handle = await open(lockPath, constants.O_RDONLY | constants.O_NONBLOCK);
+    let text: string;
+    try {
+      const info = await handle.stat();
+      if (!info.isFile()) return undefined;
+      const { buffer, bytesRead } = await handle.read(Buffer.alloc(1024), 0, 1024, 0);
+      text = buffer.toString('utf8', 0, bytesRead);
+    } finally {
+      await handle.close();
+    }
+    const parsed = JSON.parse(text) as Partial<Holder>;
     if (typeof parsed.pid === 'number' && typeof parsed.host === 'string' && typeof parsed.nonce === 'string') {
       return { pid: parsed.pid, host: parsed.host, time: String(parsed.time), nonce: parsed.nonce };
     }
