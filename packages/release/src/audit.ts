@@ -45,8 +45,11 @@ export interface AuditProblem {
   /** 1-based line number, or 0 for the log as a whole. */
   line: number;
   message: string;
-  /** Set on a last line an append left unfinished (a crash, a full disk): damage, not an edit. */
-  cut?: true;
+  /**
+   * Set on a last line an append left unfinished (a crash, a full disk): damage, not an edit.
+   * `newline`: a whole record without its newline; `record`: the start of a record, cut.
+   */
+  cut?: 'newline' | 'record';
 }
 
 /** The outcome of `AuditLog.verify`. */
@@ -180,11 +183,19 @@ export class AuditLog {
     const problems: AuditProblem[] = [];
     const lines = text.split('\n');
     if (lines.at(-1) === '') lines.pop();
-    else if (lines.length > 0 && !isJson(lines.at(-1) ?? '')) {
-      // One problem, not two: the line is checked no further, and the records before it are.
-      problems.push({ line: lines.length, message: 'last line is cut off mid-record (no newline, not a whole JSON record): an append did not finish', cut: true });
-      lines.pop();
-    } else if (lines.length > 0) problems.push({ line: lines.length, message: 'last line has no newline (cut off mid-record?)' });
+    else if (lines.length > 0) {
+      const last = lines.at(-1) ?? '';
+      if (isJson(last)) {
+        // Written whole but for its newline: the record is checked as any other.
+        problems.push({ line: lines.length, message: 'last line has no newline: an append stopped just before it', cut: 'newline' });
+      } else if (isCutAppend(last, lines.at(-2))) {
+        // One problem, not two: the line is checked no further, and the records before it are.
+        problems.push({ line: lines.length, message: 'last line is cut off mid-record (no newline, the start of the next record): an append did not finish', cut: 'record' });
+        lines.pop();
+      } else {
+        problems.push({ line: lines.length, message: 'last line has no newline and is not the start of the next record' });
+      }
+    }
     let prevLine: string | undefined;
     let prevSeq = 0;
     lines.forEach((line, i) => {
@@ -301,6 +312,25 @@ function readFailure(error: unknown): string {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return 'no such file (no gate has written to it yet, or the path is mistyped)';
   return describeFsError(error);
+}
+
+/**
+ * Whether `line` is what an unfinished append leaves: a start of the record that follows
+ * `previous` (`{"seq":N+1,"time":"…`), cut anywhere. Other text without a newline is no
+ * append's, and is reported as an edit would be.
+ */
+function isCutAppend(line: string, previous: string | undefined): boolean {
+  let seq = 1;
+  if (previous !== undefined) {
+    try {
+      seq = Number((JSON.parse(previous) as { seq?: unknown }).seq) + 1;
+    } catch {
+      return false;
+    }
+    if (!Number.isSafeInteger(seq)) return false;
+  }
+  const opening = `{"seq":${seq},"time":"`;
+  return line.length <= opening.length ? opening.startsWith(line) : line.startsWith(opening);
 }
 
 function isJson(text: string): boolean {

@@ -53,15 +53,32 @@ describe('pubguard audit', () => {
     const path = join(cwd, 'cut.jsonl');
     for (const input of ['a', 'b']) await run(['confirm', '--phrase', 'a', '--input', input, '--actor', 'ann', '--audit', path], memoryIO({ cwd }));
     const whole = readFileSync(path, 'utf8');
-    writeFileSync(path, `${whole}${whole.split('\n')[1]!.slice(0, 25)}`);
+    // A third append cut off after 25 bytes, as a crash leaves it.
+    await run(['confirm', '--phrase', 'a', '--input', 'a', '--actor', 'ann', '--audit', path], memoryIO({ cwd }));
+    writeFileSync(path, readFileSync(path, 'utf8').slice(0, whole.length + 25));
     const verify = memoryIO({ cwd });
     const verifyCode = (await run(['audit', 'verify', path], verify)).exitCode;
     expect(verifyCode).toBe(1);
     // Damage, told apart from an edit: one problem, and the records before it checked.
     expect(verify.out()).toBe(
-      'line 3: last line is cut off mid-record (no newline, not a whole JSON record): an append did not finish\n' +
+      'line 3: last line is cut off mid-record (no newline, the start of the next record): an append did not finish\n' +
         'audit log DAMAGED: its last line is cut off, and the 2 records before it are intact; keep a copy, remove that line, and verify again\n',
     );
+    // Other text in its place, or a record's start with the wrong number, is no append's: an edit.
+    for (const tail of ['garbage', whole.split('\n')[1]!.slice(0, 25)]) {
+      writeFileSync(path, `${whole}${tail}`);
+      const edited = memoryIO({ cwd });
+      expect((await run(['audit', 'verify', path], edited)).exitCode).toBe(1);
+      expect(edited.out()).toContain('line 3: last line has no newline and is not the start of the next record\n');
+      expect(edited.out()).toContain('audit log TAMPERED');
+    }
+    // A whole record that lost only its newline is damage too, its record checked as the others.
+    writeFileSync(path, whole.slice(0, -1));
+    const newline = memoryIO({ cwd });
+    expect((await run(['audit', 'verify', path], newline)).exitCode).toBe(1);
+    expect(newline.out()).toBe('line 2: last line has no newline: an append stopped just before it\naudit log DAMAGED: its last record lacks its newline, and all 2 records are intact; add the newline (echo >> FILE) and verify again\n');
+    // Back to a third append cut off, for audit show.
+    writeFileSync(path, `${whole}{"seq":3,"time":"2026-11-28T00:00:00.000Z"`);
     const show = memoryIO({ cwd });
     expect((await run(['audit', 'show', path], show)).exitCode).toBe(verifyCode);
     expect(show.err()).toBe('');

@@ -113,8 +113,10 @@ export const auditVerifyCommand: Command = {
       io.stdout.write(
         result.ok
           ? `audit log intact: ${result.records} record${result.records === 1 ? '' : 's'}, head ${result.head}\n`
-          : result.problems.every((p) => p.cut)
+          : result.problems.every((p) => p.cut === 'record')
             ? `audit log DAMAGED: its last line is cut off, and the ${result.records} record${result.records === 1 ? '' : 's'} before it are intact; keep a copy, remove that line, and verify again\n`
+            : result.problems.every((p) => p.cut === 'newline')
+              ? `audit log DAMAGED: its last record lacks its newline, and all ${result.records} record${result.records === 1 ? '' : 's'} are intact; add the newline (echo >> FILE) and verify again\n`
             : `audit log TAMPERED: ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'} in ${result.records} record${result.records === 1 ? '' : 's'}\n`,
       );
     }
