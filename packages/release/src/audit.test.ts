@@ -262,7 +262,7 @@ ${body}
     }
   });
 
-  it('masks a PEM key with its line breaks removed or escaped twice', () => {
+  it('masks a PEM key with its line breaks removed or escaped any number of times, or a short first line', () => {
     const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     const body = pem.split('\n').slice(1, -2).join('');
     for (const text of [
@@ -270,8 +270,11 @@ ${body}
       `key: ${pem.trim().replace(/\n/g, ' ')} end`,
       JSON.stringify({ k: pem }),
       JSON.stringify({ m: JSON.stringify({ k: pem }) }),
+      JSON.stringify({ n: JSON.stringify({ m: JSON.stringify({ k: pem }) }) }),
+      // A first line shorter than the others, as a hand-wrapped key may have.
+      `key: -----BEGIN PRIVATE KEY-----\n${body.slice(0, 4)}\n${body.slice(4)}\n-----END PRIVATE KEY----- end`,
     ]) {
-      expect(redactText(text)).not.toContain(body.slice(0, 16));
+      expect(redactText(text)).not.toContain(body.slice(4, 20));
     }
     for (const message of ["expected a private key in PEM format ('-----BEGIN PRIVATE KEY-----'), got x; rest stays", '-----BEGIN PRIVATE KEY----- is missing: the file holds a public key only']) {
       expect(redactText(message)).toBe(message);

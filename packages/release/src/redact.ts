@@ -16,8 +16,9 @@ const TOKEN_PATTERNS: RegExp[] = [
   // A key's body, not its armour named alone ("a private key in PEM format ('-----BEGIN …')"),
   // which would take the rest of the message with it. Base64 (or an encrypted key's headers)
   // follows the armour directly (line breaks removed, as a one-line variable holds a key), after
-  // white space, or after escaped line breaks, escaped once or twice (JSON in JSON).
-  /-----BEGIN [A-Z ]*PRIVATE KEY-----(?=(?:\s|\\{1,2}[rn])*(?:[A-Za-z0-9+/]{16}|Proc-Type:))[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g,
+  // white space, or after escaped line breaks, escaped any number of times (JSON in JSON), four
+  // characters of it at least (a hand-wrapped key's first line may be short).
+  /-----BEGIN [A-Z ]*PRIVATE KEY-----(?=(?:\s|\\+[rn])*(?:[A-Za-z0-9+/]{4}|Proc-Type:))[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g,
   /\/\/[^\s/]+\/:_(?:authToken|password)=\S+/g,
 ];
 
