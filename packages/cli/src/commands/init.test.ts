@@ -50,14 +50,14 @@ describe('updatePackageJson', () => {
 });
 
 describe('pubguard init', () => {
-  it('writes a starter config that loads, with $schema pointing into node_modules', async () => {
+  it('writes a starter config that loads; without a package.json, no $schema into node_modules, and the next step', async () => {
     const io = memoryIO({ cwd: dir });
     expect((await run(['init'], io)).exitCode).toBe(0);
-    const config = JSON.parse(await read('pubguard.config.json')) as { $schema: string };
-    expect(config.$schema).toBe('./node_modules/@pubguard/cli/schemas/pubguard.config.schema.json');
+    const config = JSON.parse(await read('pubguard.config.json')) as { $schema?: string };
+    expect(config.$schema).toBeUndefined();
     const loaded = await loadConfig(dir);
     expect(loaded?.config.ignore).toEqual(['node_modules/**', '.git/**']);
-    expect(io.out()).toBe('wrote pubguard.config.json\n');
+    expect(io.out()).toBe('wrote pubguard.config.json\nnext: scan the distributions before uploading them, e.g. python -m build && pubguard scan dist/*\n');
   });
 
   it('refuses to overwrite an existing config (exit 2)', async () => {
@@ -74,6 +74,18 @@ describe('pubguard init', () => {
     expect((await run(['init', '--yes'], io)).exitCode).toBe(0);
     expect(await read('package.json')).toBe('{\n    "name": "pkg",\n    "scripts": {\n        "prepublishOnly": "pubguard scan --npm-files . && npm test"\n    }\n}\n');
     expect(io.out()).toContain('scripts.prepublishOnly is now "pubguard scan --npm-files . && npm test"');
+    expect(io.out()).toContain('add pubguard to the package\'s dev dependencies, so that the script finds it everywhere: npm install --save-dev @pubguard/cli');
+  });
+
+  it('says nothing of the dev dependency when the package has it', async () => {
+    await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'pkg', devDependencies: { '@pubguard/cli': '^0.1.0' } }));
+    const io = memoryIO({ cwd: dir });
+    expect((await run(['init', '--yes'], io)).exitCode).toBe(0);
+    expect(io.out()).toContain('scripts.prepublishOnly is now');
+    expect(io.out()).not.toContain('dev dependencies');
+    // In an npm package, the schema is where the dev dependency puts it.
+    const config = JSON.parse(await read('pubguard.config.json')) as { $schema?: string };
+    expect(config.$schema).toBe('./node_modules/@pubguard/cli/schemas/pubguard.config.schema.json');
   });
 
   it('asks on a terminal and does what the answer says', async () => {

@@ -27,6 +27,9 @@ are not there yet: for the strongest check scan the tarball (\`npm pack && pubgu
 A warning says so when npm would publish ${CONFIG_FILE_NAME} (asked with \`npm pack
 --dry-run\`, npm from PATH): leave it out with .npmignore or "files" in package.json.
 On a terminal it asks first; elsewhere it only prints what to add, unless --yes is given.
+It says to add @pubguard/cli to the dev dependencies when the package does not list it,
+since the script needs the command on every machine that publishes. Without a package.json
+(a Python project) the config has no $schema, and it says how to scan what is built.
 
 Options:
   -y, --yes   add the prepublishOnly script without asking
@@ -40,9 +43,10 @@ export class InitError extends Error {
 }
 
 /** The starter config `init` writes. */
-export function starterConfig(): string {
+export function starterConfig(withSchema = true): string {
   const config = {
-    $schema: SCHEMA_REF,
+    // Only an npm project has node_modules, where the schema sits once @pubguard/cli is installed.
+    ...(withSchema ? { $schema: SCHEMA_REF } : {}),
     ignore: ['node_modules/**', '.git/**'],
     rules: { disable: [], custom: [] },
     allowlist: { paths: [], regexes: [], stopwords: [] },
@@ -116,7 +120,7 @@ async function runInit(argv: string[], io: CliIO): Promise<CliResult> {
   const update = pkgText === undefined ? undefined : updatePackageJson(pkgText, pkgPath);
 
   try {
-    await writeFile(configPath, starterConfig(), { flag: 'wx' });
+    await writeFile(configPath, starterConfig(pkgText !== undefined), { flag: 'wx' });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
       throw new InitError(`${configPath} already exists; edit it, or remove it to start again`);
@@ -125,7 +129,11 @@ async function runInit(argv: string[], io: CliIO): Promise<CliResult> {
   }
   io.stdout.write(`wrote ${CONFIG_FILE_NAME}\n`);
 
-  if (pkgText === undefined) return { exitCode: 0 };
+  if (pkgText === undefined) {
+    // No npm package here: a Python project's release is what python -m build writes.
+    io.stdout.write('next: scan the distributions before uploading them, e.g. python -m build && pubguard scan dist/*\n');
+    return { exitCode: 0 };
+  }
   const shipped = await publishedSince(new Map([['.', new Set<string>()]]), configPath, io);
   if (shipped !== undefined) io.stderr.write(ownFilesWarning('init', [shipped]));
   if (!update) {
@@ -146,12 +154,30 @@ async function runInit(argv: string[], io: CliIO): Promise<CliResult> {
       throw new InitError(`cannot write ${pkgPath}: ${describeFsError(error, { writing: true })}`);
     });
     io.stdout.write(`package.json: scripts.prepublishOnly is now "${update.script}"\n`);
+    if (!dependsOnCli(pkgText)) {
+      // Installed globally here, the command is missing on the next machine: npm publish would
+      // stop there with "pubguard: not found" and no hint of why.
+      io.stdout.write('  add pubguard to the package\'s dev dependencies, so that the script finds it everywhere: npm install --save-dev @pubguard/cli\n');
+    }
   } else {
     io.stdout.write(
       `To scan before every npm publish, set this in package.json:\n  "scripts": { "prepublishOnly": ${JSON.stringify(update.script)} }\n`,
     );
   }
   return { exitCode: 0 };
+}
+
+/** Whether package.json lists @pubguard/cli among its dependencies of any kind. */
+function dependsOnCli(pkgText: string): boolean {
+  try {
+    const pkg = JSON.parse(pkgText) as Record<string, unknown>;
+    return ['devDependencies', 'dependencies', 'optionalDependencies'].some((key) => {
+      const deps = pkg[key];
+      return typeof deps === 'object' && deps !== null && '@pubguard/cli' in deps;
+    });
+  } catch {
+    return false;
+  }
 }
 
 /** `pubguard init`: a starter config and, for an npm package, a scan before publishing. */
