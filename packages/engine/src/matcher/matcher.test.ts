@@ -115,6 +115,16 @@ describe('Matcher', () => {
     expect(columns({ ...whole, ownedEnd: bytes.length, atFileEnd: false })).toEqual(expected);
   });
 
+  it("leaves a byte-order mark opening the file out of its first line's UTF-16 column, as editors do", () => {
+    const text = `\ufeffé = "${TOKEN}"\nx = "${TOKEN.replace('Q7', 'R8')}"`;
+    const bytes = Buffer.from(text, 'utf8');
+    const columns = (spec: typeof whole) => matcher().matchSegment(bytes, spec).matches.map((m) => m.utf16Column);
+    // é, space, =, space, quote: the token is the sixth character an editor shows on line 1.
+    expect(columns({ ...whole, ownedEnd: bytes.length })).toEqual([6, 6]);
+    // Not the file's start: those three bytes are text of the file, and counted.
+    expect(columns({ ...whole, ownedEnd: bytes.length, atFileStart: false })).toEqual([undefined, 6]);
+  });
+
   it('counts UTF-16 columns only where the line starts in the segment, context included', () => {
     const line = `ä 😀 const t = "${TOKEN}"`;
     const bytes = Buffer.from(`${line}\n${line}`, 'utf8');

@@ -511,6 +511,8 @@ function utf16Columns(bytes: Buffer, spec: SegmentSpec, matches: RawMatch[]): vo
       lineStart = start;
       pos = start;
       units = 0;
+      // A byte-order mark opening the file is no character an editor shows on its first line.
+      if (start === 0 && spec.atFileStart && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf && m.secretStart >= 3) pos = 3;
     }
     for (const to = m.secretStart; pos < to; pos++) {
       const b = bytes[pos] as number;
