@@ -382,7 +382,7 @@ export function looksLikePlaceholderWord(secret: string): boolean {
   // A command-line option's name, three or more words of letters (--docker-credential-file,
   // --impersonate-service-account=); a password may start with `--` too, seldom so long in words alone.
   if (/^--[a-z]{2,30}(?:-[a-z]{2,30}){2,8}=?$/.test(secret)) return true;
-  // A method called with plain arguments (_messages.StringField(1), os.environ.get('X')):
+  // A method called with plain arguments (_messages.StringField(1), config.getValue('db')):
   // code, not a value. Each name a word or more (not `Mr.Bean(1990)`), and no symbol in the
   // arguments that a password would hold (not `Kq.Zx(7#mQ2$vL9!pR4w)`).
   const call = /^([A-Za-z_$][\w$]{0,60}(?:\.[A-Za-z_$][\w$]{0,60}){1,6})\([\w'" ,.=-]{0,60}\)$/.exec(secret);
