@@ -125,8 +125,9 @@ describe('scan - stopped while its writer is silent', () => {
     const run = start(cwd, ['scan', '--jobs', '0', '-'], {});
     run.child.stdin!.write('some text\n');
     if (run.child.pid !== undefined) strays.push(run.child.pid);
-    // Loaded and reading: the scan's own start-up is done before the signal comes.
-    await sleep(1500);
+    // Loaded and reading: the scan's own start-up (some 50 ms, far more on a loaded runner) is
+    // done before the signal comes, or Node's default action would end it before its handler is set.
+    await sleep(2500);
     run.child.kill(signal);
     const code = await Promise.race([run.closed, sleep(5000).then(() => 'still running')]);
     expect(code).toBe(2);
