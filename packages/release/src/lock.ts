@@ -52,37 +52,36 @@ const DEFAULT_STALE_MS = 10_000;
  */
 export async function withFileLock<T>(path: string, work: () => Promise<T>, options: FileLockOptions = {}): Promise<T> {
   const real = await realPathOf(path);
-  const lockPath = `${real}.lock`;
-  const hostLockPath = join(tmpdir(), `pubguard-${createHash('sha256').update(real).digest('hex')}.lock`);
   const nonce = randomBytes(8).toString('hex');
-  const waitMs = options.waitMs ?? DEFAULT_WAIT_MS;
-  const staleMs = options.staleMs ?? DEFAULT_STALE_MS;
-  const held: string[] = [];
+  const held = await acquireFor(real, nonce, options.waitMs ?? DEFAULT_WAIT_MS, options.staleMs ?? DEFAULT_STALE_MS);
   try {
-    try {
-      await acquire(lockPath, nonce, waitMs, staleMs);
-      held.push(lockPath);
-    } catch (error) {
-      if (!(error instanceof LockCreateError && error.denied)) throw error;
-      // The directory is closed to this user: the temp directory's lock alone keeps the turns, on this host.
-      try {
-        await acquire(hostLockPath, nonce, waitMs, staleMs);
-      } catch (fallback) {
-        if (!(fallback instanceof LockCreateError)) throw fallback;
-        throw new FileLockError(
-          `${error.message}, nor ${fallback.message.replace(/^cannot create the lock file /, '')}; the directory ${dirname(lockPath)} (or the temp directory, TMPDIR) must be writable`,
-        );
-      }
-      held.push(hostLockPath);
-      return await work();
-    }
     return await work();
   } finally {
-    for (const lock of held.reverse()) {
-      // Only our own lock: had it been taken over as stale, the file now belongs to another process.
-      const holder = await readHolder(lock);
-      if (holder?.nonce === nonce) await unlink(lock).catch(() => undefined);
+    // Only our own lock: had it been taken over as stale, the file now belongs to another process.
+    const holder = await readHolder(held);
+    if (holder?.nonce === nonce) await unlink(held).catch(() => undefined);
+  }
+}
+
+/** Takes the lock of the file at `real` (see `withFileLock`) and returns the lock file's path. */
+async function acquireFor(real: string, nonce: string, waitMs: number, staleMs: number): Promise<string> {
+  const lockPath = `${real}.lock`;
+  try {
+    await acquire(lockPath, nonce, waitMs, staleMs);
+    return lockPath;
+  } catch (error) {
+    if (!(error instanceof LockCreateError && error.denied)) throw error;
+    // The directory is closed to this user: the temp directory's lock keeps the turns, on this host.
+    const hostLockPath = join(tmpdir(), `pubguard-${createHash('sha256').update(real).digest('hex')}.lock`);
+    try {
+      await acquire(hostLockPath, nonce, waitMs, staleMs);
+    } catch (fallback) {
+      if (!(fallback instanceof LockCreateError)) throw fallback;
+      throw new FileLockError(
+        `${error.message}, nor ${fallback.message.replace(/^cannot create the lock file /, '')}; the directory ${dirname(lockPath)} (or the temp directory, TMPDIR) must be writable`,
+      );
     }
+    return hostLockPath;
   }
 }
 
