@@ -196,6 +196,46 @@ describe('AuditLog with several writers', () => {
   });
 });
 
+describe('AuditLog.appendSync', () => {
+  const entry = (reason: string) => ({ stage: 'publish.upload', outcome: 'error' as const, actor: 'ci', subjects: [], reason });
+
+  it('chains after the records append wrote, masks secrets, and takes and removes the same lock', async () => {
+    const { path } = await logWith(2);
+    const secret = `s3cret-${randomBytes(12).toString('hex')}`;
+    const record = new AuditLog(path, secretsFromEnv({ NPM_TOKEN: secret })).appendSync(entry(`exited with ${secret} in the air`));
+    expect(record.seq).toBe(3);
+    expect(readFileSync(path, 'utf8')).not.toContain(secret);
+    expect(existsSync(`${path}.lock`)).toBe(false);
+    await new AuditLog(path).append(entry('after'));
+    const v = await new AuditLog(path).verify();
+    expect(v.problems).toEqual([]);
+    expect(v.records).toBe(4);
+  });
+
+  it('waits at most its bound for a held lock, never takes it over, and then leaves the log as it was', async () => {
+    const { path } = await logWith(1);
+    const before = readFileSync(path, 'utf8');
+    // A lock left by a process that died long ago, which `append` would take over.
+    const dead = Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
+    writeFileSync(`${path}.lock`, JSON.stringify({ pid: dead, host: hostname(), time: new Date(0).toISOString(), nonce: 'x' }));
+    const started = Date.now();
+    expect(() => new AuditLog(path).appendSync(entry('at exit'), new Date(), 200)).toThrow(new RegExp(`cannot append to audit log .*lock is held by process ${dead} .*waited 200 ms`));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(200);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(readFileSync(path, 'utf8')).toBe(before);
+    expect(existsSync(`${path}.lock`)).toBe(true);
+  });
+
+  it('refuses, as append does, a log whose last line lost its newline, or that is not a file', async () => {
+    const { path } = await logWith(2);
+    const cut = readFileSync(path, 'utf8').slice(0, -1);
+    writeFileSync(path, cut);
+    expect(() => new AuditLog(path).appendSync(entry('x'))).toThrow(/does not end with a newline/);
+    expect(readFileSync(path, 'utf8')).toBe(cut);
+    expect(() => new AuditLog(dir).appendSync(entry('x'))).toThrow(/is a directory, not a file/);
+  });
+});
+
 describe('AuditLog on a path that is not a regular file', () => {
   const entry = { stage: 'confirm', outcome: 'passed' as const, actor: 'ci', subjects: [], reason: 'x' };
 

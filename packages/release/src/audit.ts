@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { constants, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, readFileSync, type Stats, statSync, writeSync } from 'node:fs';
 import { type FileHandle, open, stat } from 'node:fs/promises';
 import { describeFsError, makeDirectory } from '@pubguard/engine';
 import { dirname } from 'node:path';
 import { AuditError } from './errors.js';
-import { type FileLockOptions, FileLockError, withFileLock } from './lock.js';
+import { type FileLockOptions, FileLockError, withFileLock, withFileLockSync } from './lock.js';
 import { redactValue } from './redact.js';
 
 /** The `prev` of the first record. */
@@ -115,7 +115,7 @@ export class AuditLog {
       throw new AuditError(`cannot append to audit log ${this.path}: ${describeFsError(error, { writing: true })}`);
     }
     // Before the lock file is made next to it: `/dev/full.lock` must not be created.
-    await checkKind(this.path, await stat(this.path).catch(() => undefined));
+    checkKind(this.path, await stat(this.path).catch(() => undefined));
     try {
       return await withFileLock(this.path, () => this.appendLocked(clean, now), this.lock);
     } catch (error) {
@@ -127,6 +127,48 @@ export class AuditLog {
   private async appendLocked(clean: AuditEntry, now: Date): Promise<AuditRecord> {
     // Read under the lock: the last line is the one no other writer can append after meanwhile.
     const { lines, complete, size } = await this.lines();
+    const record = this.next(clean, now, lines, complete);
+    await appendLine(this.path, Buffer.from(`${serialise(record)}\n`, 'utf8'), size);
+    return record;
+  }
+
+  /**
+   * Appends a record as `append` does, but synchronously, for an exit hook (`process.exit`
+   * after a second Ctrl-C), where nothing asynchronous runs any more: the same lock, waited for
+   * at most `waitMs` (default 1 s) and never taken over, so a lock held by a live writer, or
+   * left by a killed one, means no record. Throws AuditError when the record was not written.
+   */
+  appendSync(entry: AuditEntry, now: Date = new Date(), waitMs = 1000): AuditRecord {
+    const clean = redactValue(entry, this.secrets);
+    let info: Stats | undefined;
+    try {
+      info = statSync(this.path, { throwIfNoEntry: false });
+    } catch (error) {
+      throw new AuditError(`cannot append to audit log ${this.path}: ${describeFsError(error, { writing: true })}`);
+    }
+    checkKind(this.path, info);
+    try {
+      return withFileLockSync(
+        this.path,
+        () => {
+          const log = readLogSync(this.path);
+          const lines = log.text.split('\n');
+          const complete = lines.at(-1) === '';
+          if (complete) lines.pop();
+          const record = this.next(clean, now, lines, complete);
+          appendLineSync(this.path, Buffer.from(`${serialise(record)}\n`, 'utf8'), log.size);
+          return record;
+        },
+        { waitMs },
+      );
+    } catch (error) {
+      if (error instanceof FileLockError) throw new AuditError(`cannot append to audit log ${this.path}: ${error.message}`);
+      throw error;
+    }
+  }
+
+  /** The record that follows `lines` (the log as read under the lock; `complete` when it ends with a newline). */
+  private next(clean: AuditEntry, now: Date, lines: readonly string[], complete: boolean): AuditRecord {
     const last = lines.at(-1);
     let seq = 1;
     // Appending after a line without its newline would glue two records into one line and
@@ -145,10 +187,7 @@ export class AuditLog {
       if (!Number.isInteger(seq)) throw new AuditError(`audit log ${this.path} ends with a record without "seq"`);
     }
     const base = { ...clean, seq, time: now.toISOString(), prev: last === undefined ? GENESIS : sha256(last) };
-    const hash = sha256(serialise(base));
-    const record: AuditRecord = { ...base, hash };
-    await appendLine(this.path, Buffer.from(`${serialise(record)}\n`, 'utf8'), size);
-    return record;
+    return { ...base, hash: sha256(serialise(base)) };
   }
 
   /** Parses every record; a missing file or a corrupt line throws AuditError (use `verify` to diagnose). */
@@ -237,7 +276,7 @@ export class AuditLog {
 }
 
 /** Refuses a log path that exists and is not a regular file: reading a FIFO would wait forever, a device never end. */
-async function checkKind(path: string, info: Stats | undefined): Promise<void> {
+function checkKind(path: string, info: Stats | undefined): void {
   if (info === undefined || info.isFile()) return;
   const kind = info.isDirectory()
     ? 'a directory'
@@ -255,7 +294,7 @@ async function checkKind(path: string, info: Stats | undefined): Promise<void> {
 async function readLog(path: string, missingIsEmpty: boolean): Promise<{ text: string; size: number } | undefined> {
   let handle: FileHandle;
   try {
-    await checkKind(path, await stat(path));
+    checkKind(path, await stat(path));
     // O_NONBLOCK: a path turned into a FIFO since the stat must not block the open.
     handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
@@ -264,7 +303,7 @@ async function readLog(path: string, missingIsEmpty: boolean): Promise<{ text: s
     throw new AuditError(`cannot read audit log ${path}: ${readFailure(error)}`);
   }
   try {
-    await checkKind(path, await handle.stat());
+    checkKind(path, await handle.stat());
     // The size from the bytes: text decoded from bytes that are not UTF-8 is longer than they are.
     const bytes = await handle.readFile();
     return { text: bytes.toString('utf8'), size: bytes.length };
@@ -289,7 +328,7 @@ async function appendLine(path: string, bytes: Buffer, size: number): Promise<vo
     throw new AuditError(`cannot append to audit log ${path}: ${describeFsError(error, { writing: true })}`);
   }
   try {
-    await checkKind(path, await handle.stat());
+    checkKind(path, await handle.stat());
     let written = 0;
     try {
       // One write as a rule; the loop covers a short write, whose remainder then fails with the reason.
@@ -304,6 +343,61 @@ async function appendLine(path: string, bytes: Buffer, size: number): Promise<vo
     }
   } finally {
     await handle.close().catch(() => undefined);
+  }
+}
+
+/** `readLog` for `appendSync`: the log's text and size, empty when it does not exist. */
+function readLogSync(path: string): { text: string; size: number } {
+  let fd: number;
+  try {
+    checkKind(path, statSync(path));
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    if (error instanceof AuditError) throw error;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { text: '', size: 0 };
+    throw new AuditError(`cannot read audit log ${path}: ${readFailure(error)}`);
+  }
+  try {
+    checkKind(path, fstatSync(fd));
+    const bytes = readFileSync(fd);
+    return { text: bytes.toString('utf8'), size: bytes.length };
+  } catch (error) {
+    if (error instanceof AuditError) throw error;
+    throw new AuditError(`cannot read audit log ${path}: ${readFailure(error)}`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** `appendLine` for `appendSync`: one write, undone on failure by cutting the file back to `size`. */
+function appendLineSync(path: string, bytes: Buffer, size: number): void {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NONBLOCK, 0o644);
+  } catch (error) {
+    throw new AuditError(`cannot append to audit log ${path}: ${describeFsError(error, { writing: true })}`);
+  }
+  try {
+    checkKind(path, fstatSync(fd));
+    let written = 0;
+    try {
+      while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
+    } catch (error) {
+      let undone = true;
+      try {
+        ftruncateSync(fd, size);
+      } catch {
+        undone = false;
+      }
+      const state = undone ? 'the log was left as it was' : 'the log may now end with part of a record: remove what follows its last complete line';
+      throw new AuditError(`cannot append to audit log ${path}: ${describeFsError(error, { writing: true })}; ${state}`);
+    }
+  } finally {
+    try {
+      closeSync(fd);
+    } catch {
+      // The record is written or reported; a failed close changes neither.
+    }
   }
 }
 

@@ -101,7 +101,7 @@ export {
   GENESIS,
   AuditLog,
 } from './audit.js';
-export { type FileLockOptions, FileLockError, withFileLock } from './lock.js';
+export { type FileLockOptions, FileLockError, withFileLock, withFileLockSync } from './lock.js';
 export { PublishError } from './publish/errors.js';
 export {
   type Ecosystem,

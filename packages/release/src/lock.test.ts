@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { withFileLock } from './lock.js';
+import { withFileLock, withFileLockSync } from './lock.js';
 
 // Directories whose lock files cannot be created, as for a user who may write a file but not
 // its directory (root, who runs the tests, may write anywhere).
@@ -26,6 +26,18 @@ vi.mock('node:fs/promises', async (importOriginal) => {
     return real.unlink(path);
   }) as typeof real.unlink;
   return { ...real, open, unlink, default: { ...real, open, unlink } };
+});
+// The same for the synchronous lock taken at exit.
+vi.mock('node:fs', async (importOriginal) => {
+  const real = await importOriginal<typeof import('node:fs')>();
+  const openSync = ((path: Parameters<typeof real.openSync>[0], ...rest: unknown[]) => {
+    const p = String(path);
+    if (p.endsWith('.lock') && closed.dirs.some((d) => p.startsWith(d))) {
+      throw Object.assign(new Error(`EACCES: permission denied, open '${p}'`), { code: 'EACCES', errno: -13, syscall: 'open', path: p });
+    }
+    return (real.openSync as (...a: unknown[]) => number)(path, ...rest);
+  }) as typeof real.openSync;
+  return { ...real, openSync, default: { ...real, openSync } };
 });
 
 const dir = realpathSync(mkdtempSync(join(tmpdir(), 'pubguard-filelock-')));
@@ -156,6 +168,47 @@ describe('withFileLock', () => {
         new RegExp(`cannot create the lock file ${path}\\.lock: permission denied.*, nor .*pubguard-[0-9a-f]{64}\\.lock: permission denied.*; the directory ${base} \\(or the temp directory, TMPDIR\\) must be writable`),
       );
       expect(work).not.toHaveBeenCalled();
+    } finally {
+      closed.dirs.length = 0;
+    }
+  });
+});
+
+describe('withFileLockSync', () => {
+  it('takes the lock withFileLock takes, whatever name reaches the file, and waits at most its bound', async () => {
+    const base = join(dir, `sync-${++n}`);
+    mkdirSync(base);
+    const path = join(base, 'log.jsonl');
+    writeFileSync(path, '');
+    symlinkSync(path, join(base, 'link.jsonl'));
+    const first = await hold(path);
+    try {
+      const started = Date.now();
+      expect(() => withFileLockSync(join(base, 'link.jsonl'), () => 'ran', { waitMs: 150 })).toThrow(new RegExp(`${path}\\.lock is held by process ${process.pid} .*waited 150 ms`));
+      expect(Date.now() - started).toBeGreaterThanOrEqual(150);
+    } finally {
+      await first.release();
+    }
+    expect(withFileLockSync(join(base, 'link.jsonl'), () => existsSync(`${path}.lock`))).toBe(true);
+    expect(existsSync(`${path}.lock`)).toBe(false);
+    expect(existsSync(join(base, 'link.jsonl.lock'))).toBe(false);
+  });
+
+  it('takes the lock in the temp directory when the directory is closed, as withFileLock does', async () => {
+    const base = join(dir, `sync-closed-${++n}`);
+    mkdirSync(base);
+    const path = join(base, 'log.jsonl');
+    writeFileSync(path, '');
+    closed.dirs.push(base);
+    try {
+      expect(withFileLockSync(path, () => existsSync(hostLock(path)))).toBe(true);
+      expect(existsSync(hostLock(path))).toBe(false);
+      const first = await hold(path);
+      try {
+        expect(() => withFileLockSync(path, () => 'ran', { waitMs: 100 })).toThrow(new RegExp(`${hostLock(path)} is held by process`));
+      } finally {
+        await first.release();
+      }
     } finally {
       closed.dirs.length = 0;
     }

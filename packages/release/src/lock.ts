@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, readlinkSync, realpathSync, unlinkSync, writeSync } from 'node:fs';
 import { type FileHandle, lstat, open, readlink, realpath, stat, unlink } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -61,6 +61,134 @@ export async function withFileLock<T>(path: string, work: () => Promise<T>, opti
     const holder = await readHolder(held);
     if (holder?.nonce === nonce) await unlink(held).catch(() => undefined);
   }
+}
+
+/**
+ * `withFileLock` for an exit hook, where nothing asynchronous runs any more: the same lock file
+ * (next to the file, or in the temp directory when its directory is closed to this user),
+ * waited for with the same pauses but for at most `waitMs` (default 1 s), and never taken
+ * over, since telling a dead holder from a live one takes longer than an exit may. Throws
+ * FileLockError when the lock is not had.
+ */
+export function withFileLockSync<T>(path: string, work: () => T, options: { waitMs?: number } = {}): T {
+  const real = realPathOfSync(path);
+  const nonce = randomBytes(8).toString('hex');
+  const waitMs = options.waitMs ?? 1000;
+  const lockPath = `${real}.lock`;
+  let held = lockPath;
+  try {
+    acquireSync(lockPath, nonce, waitMs);
+  } catch (error) {
+    if (!(error instanceof LockCreateError && error.denied)) throw error;
+    held = join(tmpdir(), `pubguard-${createHash('sha256').update(real).digest('hex')}.lock`);
+    try {
+      acquireSync(held, nonce, waitMs);
+    } catch (fallback) {
+      if (!(fallback instanceof LockCreateError)) throw fallback;
+      throw new FileLockError(
+        `${error.message}, nor ${fallback.message.replace(/^cannot create the lock file /, '')}; the directory ${dirname(lockPath)} (or the temp directory, TMPDIR) must be writable`,
+      );
+    }
+  }
+  try {
+    return work();
+  } finally {
+    if (readHolderSync(held)?.nonce === nonce) {
+      try {
+        unlinkSync(held);
+      } catch {
+        // Gone already; a lock that cannot be removed is waited out by the next writer.
+      }
+    }
+  }
+}
+
+/** `realPathOf` for `withFileLockSync`. */
+function realPathOfSync(path: string): string {
+  let current = resolve(path);
+  for (let hops = 0; hops < 40; hops++) {
+    try {
+      return realpathSync(current);
+    } catch {
+      // Missing, or a link to a missing file: resolved by hand below.
+    }
+    let link = false;
+    try {
+      link = lstatSync(current).isSymbolicLink();
+    } catch {
+      // Missing: its directory is resolved below.
+    }
+    if (!link) break;
+    current = resolve(dirname(current), readlinkSync(current));
+  }
+  let directory = dirname(current);
+  try {
+    directory = realpathSync(directory);
+  } catch {
+    // Kept as given, as `realPathOf` does.
+  }
+  return join(directory, basename(current));
+}
+
+function acquireSync(lockPath: string, nonce: string, waitMs: number): void {
+  const started = Date.now();
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let attempt = 0; ; attempt++) {
+    const body = `${JSON.stringify({ pid: process.pid, host: hostname(), time: new Date().toISOString(), nonce } satisfies Holder)}\n`;
+    let fd: number | undefined;
+    try {
+      fd = openSync(lockPath, 'wx', 0o644);
+      writeSync(fd, body);
+      closeSync(fd);
+      return;
+    } catch (error) {
+      if (fd !== undefined) {
+        try {
+          closeSync(fd);
+        } catch {
+          // Removed below all the same.
+        }
+        try {
+          unlinkSync(lockPath);
+        } catch {
+          // Nothing more to do about it at exit.
+        }
+      }
+      const code = (error as NodeJS.ErrnoException).code;
+      if (fd !== undefined || code !== 'EEXIST') {
+        const message = `cannot create the lock file ${lockPath}: ${describeFsError(error, { writing: true })}`;
+        throw new LockCreateError(message, fd === undefined && code !== undefined && DENIED.has(code));
+      }
+    }
+    if (Date.now() - started >= waitMs) {
+      const holder = readHolderSync(lockPath);
+      const who = holder === undefined ? 'another process' : `process ${holder.pid} on ${holder.host} since ${holder.time}`;
+      throw new FileLockError(`${lockPath} is held by ${who}; waited ${waitMs} ms`);
+    }
+    // The only way to pause without an event loop.
+    Atomics.wait(pause, 0, 0, Math.min(100, 5 * 2 ** Math.min(attempt, 5)));
+  }
+}
+
+function readHolderSync(lockPath: string): Holder | undefined {
+  try {
+    const fd = openSync(lockPath, constants.O_RDONLY | constants.O_NONBLOCK);
+    let text: string;
+    try {
+      if (!fstatSync(fd).isFile()) return undefined;
+      const buffer = Buffer.alloc(1024);
+      text = buffer.toString('utf8', 0, readSync(fd, buffer, 0, 1024, 0));
+    } finally {
+      closeSync(fd);
+    }
+    const parsed = JSON.parse(text) as Partial<Holder>;
+    if (typeof parsed.pid === 'number' && typeof parsed.host === 'string' && typeof parsed.nonce === 'string') {
+      return { pid: parsed.pid, host: parsed.host, time: String(parsed.time), nonce: parsed.nonce };
+    }
+  } catch {
+    // Missing, being written, or not ours: no holder to name.
+  }
+  return undefined;
 }
 
 /** Takes the lock of the file at `real` (see `withFileLock`) and returns the lock file's path. */
