@@ -122,6 +122,7 @@ export {
   type TwineSkips,
   type TwineUploadOptions,
   clientFailureSummary,
+  killClientsNow,
   npmAuthKey,
   npmPublish,
   spawnRunner,

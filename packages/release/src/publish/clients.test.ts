@@ -1,5 +1,9 @@
-import { describe, expect, it } from 'vitest';
-import { type CommandRunner, clientFailureSummary, twineSkippedFiles, twineUpload } from './clients.js';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type CommandRunner, clientFailureSummary, killClientsNow, spawnRunner, twineSkippedFiles, twineUpload } from './clients.js';
 
 // Abridged from what npm 11 and Debian's twine 4.0.2 print when an upload fails.
 const npmRefused = [
@@ -90,6 +94,76 @@ describe('twineUpload', () => {
     expect(await upload(true)).toEqual(['upload', '--non-interactive', '--disable-progress-bar', '--skip-existing', '/work/dist/a-1.0.0.tar.gz']);
     expect(await upload(false)).not.toContain('--skip-existing');
     expect(await upload()).not.toContain('--skip-existing');
+  });
+});
+
+describe('spawnRunner', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pubguard-clients-'));
+  const strays: number[] = [];
+  afterAll(() => {
+    for (const pid of strays) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  // Whether a process still runs: a zombie (killed, not yet reaped by its new parent) does not.
+  const alive = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return false;
+    }
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+    } catch {
+      return true;
+    }
+  };
+  const until = async (what: () => boolean): Promise<boolean> => {
+    for (let i = 0; i < 400 && !what(); i++) await sleep(25);
+    return what();
+  };
+
+  /** Runs a stand-in client that starts a child of its own (as npm and twine do), once both run. */
+  const client = async (name: string, options: { ignoreSignals?: boolean; signal?: AbortSignal } = {}) => {
+    const pids = join(dir, `${name}.pids`);
+    const script = [
+      ...(options.ignoreSignals ? ["process.on('SIGINT', () => {}); process.on('SIGTERM', () => {});"] : []),
+      "const c = require('node:child_process').spawn('sleep', ['30'], { stdio: 'ignore' });",
+      `require('node:fs').writeFileSync(${JSON.stringify(pids)}, process.pid + ' ' + c.pid + '\\n');`,
+      'setInterval(() => {}, 1000);',
+    ].join('\n');
+    const result = spawnRunner(process.execPath, ['-e', script], { env: process.env, cwd: dir, ...(options.signal ? { signal: options.signal } : {}) });
+    expect(await until(() => existsSync(pids) && readFileSync(pids, 'utf8').endsWith('\n'))).toBe(true);
+    const [parent, child] = readFileSync(pids, 'utf8').trim().split(' ').map(Number) as [number, number];
+    strays.push(parent, child);
+    return { result, parent, child };
+  };
+
+  it('interrupts the client and its children on abort, as Ctrl-C at a terminal would', async () => {
+    const controller = new AbortController();
+    const run = await client('interrupted', { signal: controller.signal });
+    controller.abort();
+    expect((await run.result).code).toBeNull();
+    expect(await until(() => !alive(run.parent))).toBe(true);
+    expect(await until(() => !alive(run.child)), "the client's child outlived the interrupt").toBe(true);
+  });
+
+  it('kills a client that ignores SIGINT and SIGTERM, with its children, when asked at exit', async () => {
+    const run = await client('stubborn', { ignoreSignals: true });
+    expect(killClientsNow()).toBe(1);
+    // Called again by another exit hook: the same client, killed already.
+    expect(killClientsNow()).toBe(1);
+    expect((await run.result).code).toBeNull();
+    expect(await until(() => !alive(run.parent))).toBe(true);
+    expect(await until(() => !alive(run.child)), "the client's child outlived it").toBe(true);
+    expect(killClientsNow()).toBe(0);
   });
 });
 
