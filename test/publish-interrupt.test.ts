@@ -1,56 +1,121 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { npmTarball } from '@pubguard/corpus';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PUBGUARD_BIN } from './helpers.js';
+import { PUBGUARD_BIN, runPubguard, withoutCiIdentity } from './helpers.js';
+import { auditRecords } from './publish-helpers.js';
 
-// `pubguard publish npm` interrupted twice while npm runs: the second Ctrl-C exits at once,
-// and the private copies and npm's userconfig directory must not outlive it.
-const cwd = mkdtempSync(join(tmpdir(), 'pubguard-e2e-interrupt-'));
-const tmp = join(cwd, 'tmp');
-const marker = join(cwd, 'npm.pid');
-let npmPid: number | undefined;
+// `pubguard publish npm` stopped twice, or killed, while npm runs. The stand-in npm ignores
+// SIGINT and SIGTERM, like a client busy uploading, and has a child of its own.
+const root = mkdtempSync(join(tmpdir(), 'pubguard-e2e-interrupt-'));
+const strays: number[] = [];
 
 afterAll(() => {
-  // The stand-in npm ignores SIGINT, like a client busy uploading: stop it by its own pid.
-  if (npmPid !== undefined) {
+  // Whatever a failed test left running: stopped by their own pids.
+  for (const pid of strays) {
     try {
-      process.kill(npmPid, 'SIGKILL');
+      process.kill(pid, 'SIGKILL');
     } catch {
       // already gone
     }
   }
-  rmSync(cwd, { recursive: true, force: true });
+  rmSync(root, { recursive: true, force: true });
 });
 
-describe('publish npm, Ctrl-C twice', () => {
-  it('leaves no temporary directory behind', async () => {
-    mkdirSync(tmp);
-    mkdirSync(join(cwd, 'bin'));
-    writeFileSync(join(cwd, 'acme-1.0.0.tgz'), await npmTarball('acme', '1.0.0', [{ path: 'index.js', content: 'module.exports = 1;\n' }]));
-    // Something else's directory in the same TMPDIR must survive.
-    mkdirSync(join(tmp, 'pubguard-not-ours'));
-    writeFileSync(join(cwd, 'bin/npm'), `#!/bin/sh\ntrap '' INT\necho $$ > '${marker}'\nexec sleep 60\n`);
-    chmodSync(join(cwd, 'bin/npm'), 0o755);
-    const child = spawn(process.execPath, [PUBGUARD_BIN, 'publish', 'npm', 'acme-1.0.0.tgz', '--registry', 'http://127.0.0.1:9/', '--tag-name', 'v1.0.0', '--audit', 'audit.jsonl', '-j', '0'], {
-      cwd,
-      env: { ...process.env, NO_COLOR: '1', TMPDIR: tmp, NPM_TOKEN: 'loopback-registry-token-0123456789', PATH: `${join(cwd, 'bin')}:${process.env.PATH ?? ''}` },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
-    for (let i = 0; i < 400 && !existsSync(marker); i++) await sleep(25);
-    expect(existsSync(marker), stderr).toBe(true);
-    npmPid = Number(readFileSync(marker, 'utf8').trim());
-    expect(readdirSync(tmp).filter((d) => d.startsWith('pubguard-publish-') || d.startsWith('pubguard-npm-'))).toHaveLength(2);
-    child.kill('SIGINT');
+/** Whether a process still runs: a zombie (killed, not yet reaped by its new parent) does not. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    // The state follows the command name in parentheses, which may itself hold spaces.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return true;
+  }
+}
+
+async function until(what: () => boolean): Promise<boolean> {
+  for (let i = 0; i < 400 && !what(); i++) await sleep(25);
+  return what();
+}
+
+const pidIn = (path: string): number | undefined => {
+  const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
+  return text.endsWith('\n') ? Number(text.trim()) : undefined;
+};
+
+/** Starts `publish npm` with the stand-in npm, and returns once npm and its child run. */
+async function publishing(name: string): Promise<{ cwd: string; tmp: string; child: ChildProcess; closed: Promise<number | null>; npm: number; grandchild: number; output: () => string }> {
+  const cwd = join(root, name);
+  const tmp = join(cwd, 'tmp');
+  mkdirSync(join(cwd, 'bin'), { recursive: true });
+  mkdirSync(tmp);
+  writeFileSync(join(cwd, 'acme-1.0.0.tgz'), await npmTarball('acme', '1.0.0', [{ path: 'index.js', content: 'module.exports = 1;\n' }]));
+  // Something else's directory in the same TMPDIR must survive.
+  mkdirSync(join(tmp, 'pubguard-not-ours'));
+  const npmMarker = join(cwd, 'npm.pid');
+  const childMarker = join(cwd, 'grandchild.pid');
+  // The ignored signals are inherited by the child; the shell waits for it.
+  writeFileSync(join(cwd, 'bin/npm'), `#!/bin/sh\ntrap '' INT TERM\nsh -c 'echo $$ > "${childMarker}"; exec sleep 60' &\necho $$ > '${npmMarker}'\nwait\n`);
+  chmodSync(join(cwd, 'bin/npm'), 0o755);
+  const child = spawn(process.execPath, [PUBGUARD_BIN, 'publish', 'npm', 'acme-1.0.0.tgz', '--registry', 'http://127.0.0.1:9/', '--tag-name', 'v1.0.0', '--audit', 'audit.jsonl', '-j', '0'], {
+    cwd,
+    env: { ...withoutCiIdentity(process.env), NO_COLOR: '1', TMPDIR: tmp, NPM_TOKEN: 'loopback-registry-token-0123456789', PATH: `${join(cwd, 'bin')}:${process.env.PATH ?? ''}` },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (output += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (output += d));
+  const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+  expect(await until(() => pidIn(npmMarker) !== undefined && pidIn(childMarker) !== undefined), output).toBe(true);
+  const npm = pidIn(npmMarker)!;
+  const grandchild = pidIn(childMarker)!;
+  strays.push(npm, grandchild);
+  expect(readdirSync(tmp).filter((d) => d.startsWith('pubguard-publish-') || d.startsWith('pubguard-npm-'))).toHaveLength(2);
+  return { cwd, tmp, child, closed, npm, grandchild, output: () => output };
+}
+
+describe('publish npm, stopped twice while npm ignores the signals', () => {
+  it('kills npm and its child, records the upload as interrupted and leaves no temporary directory behind', async () => {
+    const run = await publishing('twice');
+    run.child.kill('SIGINT');
     await sleep(200);
-    child.kill('SIGINT');
-    expect(await closed).toBe(130);
-    expect(readdirSync(tmp)).toEqual(['pubguard-not-ours']);
+    run.child.kill('SIGTERM');
+    expect(await run.closed, run.output()).toBe(143);
+    expect(readdirSync(run.tmp)).toEqual(['pubguard-not-ours']);
+    expect(await until(() => !alive(run.npm)), 'npm outlived pubguard').toBe(true);
+    expect(await until(() => !alive(run.grandchild)), "npm's child outlived pubguard").toBe(true);
+    const records = auditRecords(join(run.cwd, 'audit.jsonl'));
+    expect(records.slice(-2).map((r) => `${r.stage}:${r.outcome}`)).toEqual(['publish.upload-start:started', 'publish.upload:error']);
+    expect(records.at(-1)).toMatchObject({ reason: expect.stringContaining('npm publish was killed with its child processes: the upload may or may not have reached'), details: { exited: true, killed: true } });
+    expect((await runPubguard(['audit', 'verify', 'audit.jsonl'], { cwd: run.cwd })).code).toBe(0);
+    const show = await runPubguard(['audit', 'show', 'audit.jsonl'], { cwd: run.cwd });
+    expect(show.code).toBe(0);
+    expect(show.stdout).not.toContain('no upload record after it');
+  }, 30_000);
+});
+
+describe('publish npm, killed during the upload', () => {
+  it('leaves the upload-start record, which audit show explains', async () => {
+    const run = await publishing('killed');
+    run.child.kill('SIGKILL');
+    await run.closed;
+    // Nothing of pubguard ran to stop them: a SIGKILL leaves npm to finish or fail on its own.
+    for (const pid of [run.npm, run.grandchild]) process.kill(pid, 'SIGKILL');
+    const records = auditRecords(join(run.cwd, 'audit.jsonl'));
+    expect(records.at(-1)).toMatchObject({ stage: 'publish.upload-start', outcome: 'started', details: { registry: 'http://127.0.0.1:9/' } });
+    expect((await runPubguard(['audit', 'verify', 'audit.jsonl'], { cwd: run.cwd })).code).toBe(0);
+    const show = await runPubguard(['audit', 'show', 'audit.jsonl'], { cwd: run.cwd });
+    expect(show.code).toBe(0);
+    expect(show.stdout).toContain(
+      `#${records.length} publish.upload-start has no upload record after it: that upload is still running, or its run was killed during it, so the files may or may not be on http://127.0.0.1:9/; look there before publishing them again`,
+    );
   }, 30_000);
 });

@@ -189,17 +189,22 @@ describe('pubguard publish npm (Verdaccio, real npm)', () => {
     // The registry holds exactly the approved bytes.
     const sha1 = execFileSync('sha1sum', [join(cwd, 'dist', FILE)], { encoding: 'utf8' }).split(' ')[0];
     expect(doc.versions?.[VERSION]?.dist?.shasum).toBe(sha1);
-    const records = auditRecords(audit).slice(-7);
+    const records = auditRecords(audit).slice(-8);
     expect(records.map((x) => `${x.stage}:${x.outcome}`)).toEqual([
       'publish.version:passed',
       'publish.scan:passed',
       'publish.approvals:passed',
       'publish.token:passed',
       'publish.rehash:passed',
+      'publish.upload-start:started',
       'publish.upload:passed',
       'publish.notify:passed',
     ]);
     expect(records[2]?.details).toMatchObject({ policy: { path: '.pubguard/policy.json', sha256: policySha }, initiator: 'unknown' });
+    // Written before npm started: the registry, the files and their digests, never the token.
+    const tarballSha = createHash('sha256').update(readFileSync(join(cwd, 'dist', FILE))).digest('hex');
+    expect(records[5]).toMatchObject({ subjects: [{ name: FILE, sha256: tarballSha }], details: { ecosystem: 'npm', registry: registry.url, package: NAME, version: VERSION, distTag: 'next' } });
+    expect(JSON.stringify(records[5])).not.toContain(token);
     const body = JSON.parse(hook.bodies.at(-1)!) as { approvals?: { policy?: { sha256?: string } } };
     expect(body.approvals?.policy?.sha256).toBe(policySha);
   });

@@ -10,8 +10,11 @@ import { redactValue } from './redact.js';
 /** The `prev` of the first record. */
 export const GENESIS = '0'.repeat(64);
 
-/** Outcome of a gate. */
-export type AuditOutcome = 'passed' | 'refused' | 'error';
+/**
+ * Outcome of a gate; `started` for an action whose result a later record gives (an upload),
+ * written first so that a process killed before the result still leaves a trace.
+ */
+export type AuditOutcome = 'passed' | 'refused' | 'error' | 'started';
 
 /** A subject of a record: a file name (or tag) and its digest when it has bytes. */
 export interface AuditSubject {

@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { AuditLog } from '@pubguard/release';
 import { describe, expect, it } from 'vitest';
 import { run } from '../run.js';
 import { memoryIO } from '../testing.js';
@@ -110,5 +111,30 @@ describe('pubguard audit', () => {
     expect(show.out()).not.toContain('no records');
     expect((await run(['audit', 'verify', '--head', 'xyz'], memoryIO({ cwd }))).exitCode).toBe(2);
     expect((await run(['audit', 'show', '--help'], memoryIO())).exitCode).toBe(0);
+  });
+
+  it('names an upload that started and has no record of its end, and what that means', async () => {
+    const path = join(cwd, 'upload.jsonl');
+    const log = new AuditLog(path);
+    const subjects = [{ name: 'acme-1.0.0.tgz', sha256: 'a'.repeat(64) }];
+    const details = { ecosystem: 'npm', registry: 'https://registry.npmjs.org/' };
+    const upload = (stage: string, outcome: 'started' | 'passed') => log.append({ stage, outcome, actor: 'ci', subjects, reason: '', details });
+    await upload('publish.upload-start', 'started');
+    await upload('publish.upload', 'passed');
+    const done = memoryIO({ cwd });
+    expect((await run(['audit', 'show', path], done)).exitCode).toBe(0);
+    expect(done.out()).toContain('publish.upload-start STARTED by ci');
+    expect(done.out()).not.toContain('no upload record');
+    // A run killed during the upload writes nothing after its start.
+    await upload('publish.upload-start', 'started');
+    const show = memoryIO({ cwd });
+    expect((await run(['audit', 'show', path], show)).exitCode).toBe(0);
+    expect(show.out().trim().split('\n').at(-1)).toBe(
+      '#3 publish.upload-start has no upload record after it: that upload is still running, or its run was killed during it, so the files may or may not be on https://registry.npmjs.org/; look there before publishing them again',
+    );
+    const json = memoryIO({ cwd });
+    expect((await run(['audit', 'show', path, '-f', 'json'], json)).exitCode).toBe(0);
+    expect(JSON.parse(json.out())).toMatchObject({ unfinishedUploads: [3] });
+    expect((await run(['audit', 'verify', path], memoryIO({ cwd }))).exitCode).toBe(0);
   });
 });

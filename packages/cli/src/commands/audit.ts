@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { type AuditEntry, AuditLog, type AuditRecord, secretsFromEnv } from '@pubguard/release';
+import { type AuditEntry, AuditLog, type AuditRecord, secretsFromEnv, unfinishedUploads, uploadRegistry } from '@pubguard/release';
 import { visible } from '@pubguard/report';
 import { parseCommandArgs } from '../args.js';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
@@ -131,9 +131,16 @@ sequence, time, stage, outcome, actor, subjects and reason. It does not check th
 run \`pubguard audit verify\` for that. A last line without its newline (an append cut off
 by a crash) is not shown; the records before it are, followed by a line saying so.
 
+\`publish\` records publish.upload-start before npm or twine starts and publish.upload when
+it ends. A start that no upload record of the same files follows is named at the end: that
+upload is still running, or its run was killed during it (SIGKILL, out of memory, a CI job
+cancelled hard), and the files may or may not be on the registry: look there before
+publishing them again.
+
 Options:
   -f, --format FMT   text (default) or json (the records as an array; "cutLine": N when
-                     line N was cut off)
+                     line N was cut off; "unfinishedUploads": the seq of each start
+                     without an upload record)
 
 Exit codes: 0 printed, 1 printed but the last line is cut off (as audit verify finds it),
 2 usage error or unreadable log.
@@ -151,8 +158,9 @@ export const auditShowCommand: Command = {
     // A crash while appending leaves the last line cut off: the records before it still stand,
     // and the log fails verification, so the exit code is the one `audit verify` gives it.
     const exitCode = cutLine === undefined ? 0 : 1;
+    const unfinished = unfinishedUploads(records);
     if (format === 'json') {
-      writeJson(io, { version: 1, records, ...(cutLine === undefined ? {} : { cutLine }) });
+      writeJson(io, { version: 1, records, ...(cutLine === undefined ? {} : { cutLine }), ...(unfinished.length ? { unfinishedUploads: unfinished.map((r) => r.seq) } : {}) });
       return { exitCode };
     }
     if (records.length === 0) io.stdout.write('(no records)\n');
@@ -162,6 +170,12 @@ export const auditShowCommand: Command = {
       // terminal escape in one must not print as a forged record or rewrite the screen.
       io.stdout.write(`${visible(`#${r.seq} ${r.time} ${r.stage} ${r.outcome.toUpperCase()} by ${r.actor}${subjects ? ` — ${subjects}` : ''}`)}\n`);
       if (r.reason) io.stdout.write(`    ${visible(r.reason)}\n`);
+    }
+    for (const r of unfinished) {
+      const where = uploadRegistry(r) ?? 'the registry';
+      io.stdout.write(
+        `${visible(`#${r.seq} ${r.stage} has no upload record after it: that upload is still running, or its run was killed during it, so the files may or may not be on ${where}; look there before publishing them again`)}\n`,
+      );
     }
     if (cutLine !== undefined) {
       io.stdout.write(`line ${cutLine} is INCOMPLETE: it has no newline at its end (an append cut off?) and is not shown; check the log with \`pubguard audit verify\`\n`);

@@ -69,9 +69,15 @@ ${commonHelp('NPM_TOKEN')}
 Exit codes: 0 published (or dry run passed), 1 refused, 2 usage error or failure (npm
 missing, upload rejected by the registry, unreadable file, interrupted by Ctrl-C, SIGTERM
 or SIGHUP, which stops the run before its next step and interrupts npm; a second one exits
-at once, still removing the private copies and npm's temporary userconfig), or published
-but its audit record could not be written: the result says PUBLISHED with the reason, the
-notification is sent saying the same, and the version must not be published again.
+at once, killing npm and the processes it started, recording the upload as interrupted
+when the audit log's lock is free within a second, and still removing the private copies
+and npm's temporary userconfig), or published but its audit record could not be written:
+the result says PUBLISHED with the reason, the notification is sent saying the same, and
+the version must not be published again.
+
+The audit log holds publish.upload-start before npm starts: a start without a
+publish.upload record after it (\`pubguard audit show\` names it) is an upload whose run was
+killed, and the package may or may not be on the registry: look there before publishing.
 
 Example:
   NPM_TOKEN=… pubguard publish npm dist/acme-1.2.3.tgz --tag-name v1.2.3 --require-approvals
@@ -113,9 +119,15 @@ upload when a file on the index is not the approved one or the index cannot be r
 the message names the file and what to do), 2 usage error or failure (twine
 missing, upload rejected, unreadable file, interrupted by Ctrl-C, SIGTERM or SIGHUP,
 which stops the run before its next step and interrupts twine; a second one exits at
-once, still removing the private copies), or uploaded but its audit record could not be
-written: the result says PUBLISHED with the reason, the notification is sent saying the
-same, and the files must not be uploaded again.
+once, killing twine and the processes it started, recording the upload as interrupted
+when the audit log's lock is free within a second, and still removing the private
+copies), or uploaded but its audit record could not be written: the result says
+PUBLISHED with the reason, the notification is sent saying the same, and the files must
+not be uploaded again.
+
+The audit log holds publish.upload-start before twine starts: a start without a
+publish.upload record after it (\`pubguard audit show\` names it) is an upload whose run was
+killed, and the files may or may not be on the index: look there before uploading again.
 
 Example:
   PYPI_TOKEN=… pubguard publish pypi dist/*.whl dist/*.tar.gz --tag-name v1.2.3

@@ -3,8 +3,9 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statS
 import { type IncomingMessage, createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { type Finding, fingerprint } from '@pubguard/engine';
+import { type Finding, fingerprint, removeAtExit } from '@pubguard/engine';
 import { describe, expect, it } from 'vitest';
+import { AuditLog } from '../audit.js';
 import { canonicalStatement, buildStatement } from '../statement.js';
 import { npmTarball, sdist, sshKey, sshKeygenSign, wheel } from '../testing/fixtures.js';
 import { type CommandRunner, spawnRunner } from './clients.js';
@@ -377,6 +378,71 @@ describe('publishRelease', () => {
     expect(r).toMatchObject({ status: 'failed', step: 'upload' });
     expect(r.reason).toBe('interrupted during npm publish: the upload may or may not have reached http://127.0.0.1:9/; look there before trying again');
     expect(r.clientOutput).toContain('KeyboardInterrupt');
+  });
+
+  it('records the upload as started, with the registry and the files, before the client runs', async () => {
+    const { base } = await setup();
+    const records = (): { stage: string; outcome: string; reason: string; subjects: unknown[]; details: Record<string, unknown> }[] =>
+      readFileSync(base.auditPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    let seen: ReturnType<typeof records> = [];
+    const runner: CommandRunner = async () => {
+      seen = records();
+      return { code: 0, stdout: '', stderr: '' };
+    };
+    const sha = createHash('sha256').update(readFileSync(base.files[0]!)).digest('hex');
+    const r = await publishRelease({ ...base, runner, distTag: 'next' });
+    expect(r.status).toBe('published');
+    expect(seen.at(-1)).toMatchObject({
+      stage: 'publish.upload-start',
+      outcome: 'started',
+      subjects: [{ name: 'acme-1.0.0.tgz', sha256: sha }],
+      details: { ecosystem: 'npm', registry: 'http://127.0.0.1:9/', package: 'acme', version: '1.0.0', distTag: 'next' },
+    });
+    expect(seen.at(-1)!.reason).toContain('npm publish of acme 1.0.0 to http://127.0.0.1:9/ starting');
+    expect(records().slice(-2).map((x) => `${x.stage}:${x.outcome}`)).toEqual(['publish.upload-start:started', 'publish.upload:passed']);
+    expect(readFileSync(base.auditPath, 'utf8')).not.toContain(TOKEN);
+    // A dry run starts no upload.
+    const dry = await setup();
+    await publishRelease({ ...dry.base, dryRun: true });
+    expect(readFileSync(dry.base.auditPath, 'utf8')).not.toContain('upload-start');
+  });
+
+  it('never starts the upload when its start cannot be recorded', async () => {
+    const { calls, base } = await setup();
+    // The log loses its final newline after the re-hash step, so no record can follow.
+    const r = publishRelease({
+      ...base,
+      onStep: (s) => {
+        if (s.step === 'rehash') appendFileSync(base.auditPath, '{"cut');
+      },
+    });
+    await expect(r).rejects.toThrow('does not end with a newline');
+    expect(calls).toHaveLength(0);
+  });
+
+  it('on exit during the upload, records it as interrupted synchronously, and only then', async () => {
+    const { cwd, base } = await setup();
+    // The engine's hook that removes temp files on exit is in place first: only the publish's own is new.
+    removeAtExit(join(cwd, 'nothing'))();
+    const before = process.listeners('exit');
+    let hooks: ((code: number) => void)[] = [];
+    const runner: CommandRunner = async () => {
+      // What `process.exit` after a second signal runs, without ending the test's process.
+      hooks = process.listeners('exit').filter((l) => !before.includes(l)) as typeof hooks;
+      for (const hook of hooks) hook(143);
+      return { code: 0, stdout: '', stderr: '' };
+    };
+    const r = await publishRelease({ ...base, runner });
+    expect(hooks).toHaveLength(1);
+    expect(process.listeners('exit')).toEqual(before);
+    expect(r.status).toBe('published');
+    const stages = readFileSync(base.auditPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(stages.slice(-3).map((x) => `${x.stage}:${x.outcome}`)).toEqual(['publish.upload-start:started', 'publish.upload:error', 'publish.upload:passed']);
+    expect(stages.at(-2)).toMatchObject({
+      reason: 'pubguard exited during npm publish (stopped a second time): the upload may or may not have reached http://127.0.0.1:9/; look there before trying again',
+      details: { exited: true, killed: false },
+    });
+    expect((await new AuditLog(base.auditPath).verify()).ok).toBe(true);
   });
 
   it("says why the client failed in a line free of colours, traceback frames and npm's boilerplate", async () => {

@@ -11,11 +11,12 @@ import { redactText, secretsFromEnv } from '../redact.js';
 import { type ArtifactDigest, type ReleaseSubject, inferPackageName, normaliseArtifacts } from '../statement.js';
 import { makeTempDir, removeTempDir } from '../tempdir.js';
 import { checkVersionTag } from '../version.js';
-import { type ClientResult, type CommandRunner, clientFailureSummary, npmPublish, twineSkippedFiles, twineUpload } from './clients.js';
+import { type ClientResult, type CommandRunner, clientFailureSummary, killClientsNow, npmPublish, twineSkippedFiles, twineUpload } from './clients.js';
 import { PublishError } from './errors.js';
 import { type IndexFileCheck, type SimpleIndexOptions, checkIndexFiles, simpleIndexFor, simpleIndexProblem } from './simple-index.js';
 import { type NotifyOptions, type NotifyResult, type PublishApprovals, type PublishNotification, describeWebhook, sendNotification, webhookProblem } from './notify.js';
 import { type Ecosystem, NPM_REGISTRY, PYPI_REPOSITORY, checkPublishToken, publicRegistry } from './tokens.js';
+import { UPLOAD_START_STAGE } from './upload-trace.js';
 
 /** The steps of a publish, in the order they run. */
 export type PublishStep = 'version' | 'scan' | 'approvals' | 'token' | 'rehash' | 'upload' | 'notify';
@@ -23,7 +24,7 @@ export type PublishStep = 'version' | 'scan' | 'approvals' | 'token' | 'rehash' 
 /** What one step decided. */
 export interface StepOutcome {
   step: PublishStep;
-  outcome: AuditOutcome;
+  outcome: Exclude<AuditOutcome, 'started'>;
   reason: string;
 }
 
@@ -210,23 +211,21 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
   let uploaded = false;
   let auditFailure: string | undefined;
 
-  const record = async (step: PublishStep, outcome: AuditOutcome, reason: string, details: Record<string, unknown> = {}, extra: { name: string }[] = []): Promise<void> => {
+  const entry = (stage: string, outcome: AuditOutcome, reason: string, details: Record<string, unknown>, extra: { name: string }[] = []) => ({
+    stage,
+    outcome,
+    actor: options.actor,
+    subjects: [...extra, ...digests],
+    reason,
+    details: { ecosystem: eco, registry, ...(options.dryRun ? { dryRun: true } : {}), ...details },
+  });
+  const record = async (step: PublishStep, outcome: StepOutcome['outcome'], reason: string, details: Record<string, unknown> = {}, extra: { name: string }[] = []): Promise<void> => {
     const clean = redactText(reason, secrets);
     // After one record is lost, later ones are not written: a log that skips the upload
     // record but shows the notification would misstate what happened.
     if (auditFailure === undefined) {
       try {
-        await log.append(
-          {
-            stage: `${STAGE_PREFIX}${step}`,
-            outcome,
-            actor: options.actor,
-            subjects: [...extra, ...digests],
-            reason: clean,
-            details: { ecosystem: eco, registry, ...(options.dryRun ? { dryRun: true } : {}), ...details },
-          },
-          now(),
-        );
+        await log.append(entry(`${STAGE_PREFIX}${step}`, outcome, clean, details, extra), now());
       } catch (error) {
         // Once the package is on the registry, a lost record must not hide that it was published
         // (a re-run would only fail on "version already exists").
@@ -458,34 +457,69 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
     if (options.dryRun) {
       await record('upload', 'passed', `dry run: nothing uploaded to ${registry}`);
     } else {
+      const client = eco === 'npm' ? 'npm publish' : 'twine upload';
+      const sending = { package: subject.package, version: subject.version, ...(options.distTag ? { distTag: options.distTag } : {}), ...(options.skipExisting ? { skipExisting: true } : {}) };
+      // Written before npm or twine starts, and the upload never starts without it: a run killed
+      // during the upload (SIGKILL, out of memory, a runner cancelled hard) writes nothing after
+      // it, and the log must still show that files may have gone out.
+      try {
+        await log.append(
+          entry(
+            UPLOAD_START_STAGE,
+            'started',
+            redactText(`${client} of ${subject.package} ${subject.version} to ${registry} starting; the upload record follows when it ends, and without one the run stopped during the upload: the files may or may not be on ${registry}`, secrets),
+            sending,
+          ),
+          now(),
+        );
+      } catch (error) {
+        if (!(error instanceof AuditError)) throw error;
+        throw new Stop('failed', 'upload', `${error.message}; ${client} was not started: nothing was uploaded`);
+      }
+      // On exit during the upload (a second Ctrl-C, SIGTERM or SIGHUP ends the process at once),
+      // the clients are killed with their children and the upload's record written while the
+      // process still can: synchronously, if the log's lock is free within a second.
+      const atExit = (): void => {
+        const killed = killClientsNow();
+        const reason = `pubguard exited during ${client} (stopped a second time)${killed ? `; ${client} was killed with its child processes` : ''}: the upload may or may not have reached ${registry}; look there before trying again`;
+        try {
+          log.appendSync(entry(`${STAGE_PREFIX}upload`, 'error', redactText(reason, secrets), { ...sending, exited: true, killed: killed > 0 }), now());
+        } catch {
+          // Nothing is left to report it with: the start record stands alone, which says as much.
+        }
+      };
+      process.on('exit', atExit);
       let out: ClientResult;
-      if (eco === 'npm') {
-        out = await npmPublish(staged[0]!, {
-          registry,
-          token: token!,
-          packageName: subject.package,
-          env,
-          cwd: options.cwd,
-          ...(options.distTag ? { distTag: options.distTag } : {}),
-          ...(options.access ? { access: options.access } : {}),
-          ...(options.runner ? { runner: options.runner } : {}),
-          ...(options.signal ? { signal: options.signal } : {}),
-          ...(options.npmCommand ? { npmCommand: options.npmCommand } : {}),
-        });
-      } else {
-        out = await twineUpload(staged, {
-          repositoryUrl: registry,
-          token: token!,
-          env,
-          cwd: options.cwd,
-          ...(options.runner ? { runner: options.runner } : {}),
-          ...(options.signal ? { signal: options.signal } : {}),
-          ...(options.twineCommand ? { twineCommand: options.twineCommand } : {}),
-          ...(options.skipExisting ? { skipExisting: true } : {}),
-        });
+      try {
+        if (eco === 'npm') {
+          out = await npmPublish(staged[0]!, {
+            registry,
+            token: token!,
+            packageName: subject.package,
+            env,
+            cwd: options.cwd,
+            ...(options.distTag ? { distTag: options.distTag } : {}),
+            ...(options.access ? { access: options.access } : {}),
+            ...(options.runner ? { runner: options.runner } : {}),
+            ...(options.signal ? { signal: options.signal } : {}),
+            ...(options.npmCommand ? { npmCommand: options.npmCommand } : {}),
+          });
+        } else {
+          out = await twineUpload(staged, {
+            repositoryUrl: registry,
+            token: token!,
+            env,
+            cwd: options.cwd,
+            ...(options.runner ? { runner: options.runner } : {}),
+            ...(options.signal ? { signal: options.signal } : {}),
+            ...(options.twineCommand ? { twineCommand: options.twineCommand } : {}),
+            ...(options.skipExisting ? { skipExisting: true } : {}),
+          });
+        }
+      } finally {
+        process.off('exit', atExit);
       }
       clientOutput = redactText(`${out.stdout}${out.stderr}`, secrets);
-      const client = eco === 'npm' ? 'npm publish' : 'twine upload';
       if (out.code !== 0) {
         // Interrupted, the client's last words are its reaction to Ctrl-C (a Python traceback
         // from twine), not a reason; its whole output still goes to stderr.
