@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { chmod, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { redactText } from '../redact.js';
@@ -18,40 +18,40 @@ export interface RunOptions {
   cwd: string;
   /** Kill the process after this many milliseconds (default 10 minutes). */
   timeoutMs?: number;
-  /** Aborted on Ctrl-C: the process and its children are interrupted too (SIGINT to its process group), so an upload cannot outlive the command. */
+  /** Aborted on Ctrl-C: the process is interrupted too (SIGINT), so an upload cannot outlive the command. */
   signal?: AbortSignal;
 }
 
 /** Starts a program and collects its output; injectable so tests can stand in for npm or twine. */
 export type CommandRunner = (command: string, args: readonly string[], options: RunOptions) => Promise<ClientResult>;
 
-// npm and twine start children of their own (npm's lifecycle and git calls, twine's keyring
-// helpers), so each client runs as the leader of its own process group and is signalled as a
-// group: a terminal would reach the whole group with Ctrl-C, and a stop must reach all of it.
-const GROUPS = process.platform !== 'win32';
-// The groups of the clients not yet seen to end, and whether `killClientsNow` killed them.
-const liveGroups = new Map<number, { killed: boolean }>();
+// npm and twine stay in pubguard's process group, so that whatever stops the group from
+// outside (a terminal's Ctrl-C, a CI runner cancelling a job, `timeout`, `kill -- -PGID`, a
+// SIGKILL that no handler sees) stops them with it. A group of their own would let an upload
+// outlive a pubguard killed that way. npm publishes with --ignore-scripts and twine starts no
+// programs, so the client is the whole upload: killing it ends it.
+// The clients not yet seen to end, and whether `killClientsNow` killed them.
+const liveClients = new Map<ChildProcess, { killed: boolean }>();
 let exitHooked = false;
 
 /**
- * Kills with SIGKILL the whole process group of every client `spawnRunner` started that has not
- * ended, synchronously, and returns how many of those it has killed, in this call or an earlier
- * one. Runs on exit (`process.exit` after a second Ctrl-C, SIGTERM or SIGHUP) before any other
- * exit hook, so that no npm or twine goes on uploading with nobody left to see how it ends.
+ * Kills with SIGKILL every client `spawnRunner` started that has not ended, synchronously, and
+ * returns how many of those it has killed, in this call or an earlier one. Runs on exit
+ * (`process.exit` after a second Ctrl-C, SIGTERM or SIGHUP) before any other exit hook, so
+ * that no npm or twine goes on uploading with nobody left to see how it ends.
  */
 export function killClientsNow(): number {
   let killed = 0;
-  for (const [pgid, state] of liveGroups) {
+  for (const [child, state] of liveClients) {
     if (!state.killed) {
-      try {
-        process.kill(-pgid, 'SIGKILL');
-        state.killed = true;
-      } catch {
-        // The whole group has ended already.
-        liveGroups.delete(pgid);
+      if (child.exitCode !== null || child.signalCode !== null || !child.kill('SIGKILL')) {
+        // Ended already.
+        liveClients.delete(child);
+        continue;
       }
+      state.killed = true;
     }
-    if (state.killed) killed++;
+    killed++;
   }
   return killed;
 }
@@ -60,41 +60,26 @@ export function killClientsNow(): number {
 export const spawnRunner: CommandRunner = (command, args, options) =>
   new Promise((resolvePromise, reject) => {
     const env = Object.fromEntries(Object.entries(options.env).filter((e): e is [string, string] => e[1] !== undefined));
-    const child = spawn(command, [...args], { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], timeout: options.timeoutMs ?? 600_000, detached: GROUPS });
-    const pgid = GROUPS ? child.pid : undefined;
-    if (pgid !== undefined) {
-      liveGroups.set(pgid, { killed: false });
-      if (!exitHooked) {
-        exitHooked = true;
-        process.prependListener('exit', killClientsNow);
-      }
+    const child = spawn(command, [...args], { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], timeout: options.timeoutMs ?? 600_000 });
+    liveClients.set(child, { killed: false });
+    if (!exitHooked) {
+      exitHooked = true;
+      process.prependListener('exit', killClientsNow);
     }
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('error', (error: NodeJS.ErrnoException) => {
-      if (pgid !== undefined) liveGroups.delete(pgid);
+      liveClients.delete(child);
       reject(new PublishError(error.code === 'ENOENT' ? `'${command}' was not found on PATH: install it first` : `cannot start '${command}': ${error.message}`));
     });
     // SIGINT, like a Ctrl-C at the terminal, lets npm or twine stop cleanly.
-    const interrupt = (): void => {
-      if (pgid !== undefined) {
-        try {
-          process.kill(-pgid, 'SIGINT');
-          return;
-        } catch {
-          // No group left to signal: the child alone, should it still be there.
-        }
-      }
-      child.kill('SIGINT');
-    };
+    const interrupt = (): void => void child.kill('SIGINT');
     options.signal?.addEventListener('abort', interrupt, { once: true });
     if (options.signal?.aborted) interrupt();
-    // After 'close' rather than 'exit': a child of npm or twine that still holds its output is
-    // still part of the upload.
+    child.on('exit', () => liveClients.delete(child));
     child.on('close', (code) => {
-      if (pgid !== undefined) liveGroups.delete(pgid);
       options.signal?.removeEventListener('abort', interrupt);
       resolvePromise({ code, stdout, stderr });
     });

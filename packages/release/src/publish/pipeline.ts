@@ -477,11 +477,11 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
         throw new Stop('failed', 'upload', `${error.message}; ${client} was not started: nothing was uploaded`);
       }
       // On exit during the upload (a second Ctrl-C, SIGTERM or SIGHUP ends the process at once),
-      // the clients are killed with their children and the upload's record written while the
+      // the clients are killed and the upload's record written while the
       // process still can: synchronously, if the log's lock is free within a second.
       const atExit = (): void => {
         const killed = killClientsNow();
-        const reason = `pubguard exited during ${client} (stopped a second time)${killed ? `; ${client} was killed with its child processes` : ''}: the upload may or may not have reached ${registry}; look there before trying again`;
+        const reason = `pubguard exited during ${client} (stopped a second time)${killed ? `; ${client} was killed` : ''}: the upload may or may not have reached ${registry}; look there before trying again`;
         try {
           log.appendSync(entry(`${STAGE_PREFIX}upload`, 'error', redactText(reason, secrets), { ...sending, exited: true, killed: killed > 0 }), now());
         } catch {
