@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { withFileLock, withFileLockSync } from './lock.js';
+import { withFileLock, withFileLockSync, withReadLock } from './lock.js';
 
 // Directories whose lock files cannot be created, as for a user who may write a file but not
 // its directory (root, who runs the tests, may write anywhere).
@@ -154,6 +154,28 @@ describe('withFileLock', () => {
     } finally {
       if (before === undefined) delete process.env.TMPDIR;
       else process.env.TMPDIR = before;
+    }
+  });
+
+  it("gives a reader the lock next to the file, or none where it cannot be made, never the temp directory's", async () => {
+    const base = join(dir, `reader-${++n}`);
+    mkdirSync(base);
+    const path = join(base, 'log.jsonl');
+    writeFileSync(path, '');
+    expect(await withReadLock(path, async (locked) => [locked, existsSync(`${path}.lock`)])).toEqual([true, true]);
+    expect(existsSync(`${path}.lock`)).toBe(false);
+    // Held by another: waited for within the bound, as a writer waits.
+    const held = await hold(path);
+    try {
+      await expect(withReadLock(path, async () => 'ran', { waitMs: 150 })).rejects.toThrow(new RegExp(`${path}\\.lock is held by process ${process.pid} `));
+    } finally {
+      await held.release();
+    }
+    closed.dirs.push(base);
+    try {
+      expect(await withReadLock(path, async (locked) => [locked, existsSync(`${path}.lock`) || existsSync(hostLock(path))])).toEqual([false, false]);
+    } finally {
+      closed.dirs.length = 0;
     }
   });
 

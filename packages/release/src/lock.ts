@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, readlinkSync, realpathSync, unlinkSync, writeSync } from 'node:fs';
-import { type FileHandle, lstat, open, readlink, realpath, stat, unlink } from 'node:fs/promises';
+import { access, type FileHandle, lstat, open, readlink, realpath, stat, unlink } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { describeFsError } from '@pubguard/engine';
@@ -41,7 +41,9 @@ const DEFAULT_STALE_MS = 10_000;
  * another user) takes `pubguard-<sha256 of the real path>.lock` in the temp directory instead,
  * which keeps only such processes of this host apart, not them and the ones that lock next to
  * the file: a shared /tmp name that anyone could plant is never taken by the others. Only when
- * neither lock can be created does it fail, saying which directory must be writable.
+ * neither lock can be created does it fail, saying which directory must be writable. The temp
+ * directory is tried only after a refusal for want of permission (EACCES, EPERM) or on a
+ * read-only file system (EROFS); any other failure to create the lock (a full disk) fails at once.
  *
  * A lock left behind by a process that was killed is taken over only when it names a process
  * of this host that no longer exists and is older than `staleMs`: a process id seen from
@@ -57,9 +59,7 @@ export async function withFileLock<T>(path: string, work: () => Promise<T>, opti
   try {
     return await work();
   } finally {
-    // Only our own lock: had it been taken over as stale, the file now belongs to another process.
-    const holder = await readHolder(held);
-    if (holder?.nonce === nonce) await unlink(held).catch(() => undefined);
+    await release(held, nonce);
   }
 }
 
@@ -189,6 +189,45 @@ function readHolderSync(lockPath: string): Holder | undefined {
     // Missing, being written, or not ours: no holder to name.
   }
   return undefined;
+}
+
+/**
+ * Runs `work(true)` holding the lock `withFileLock` takes next to the file, with the same
+ * bounded wait and the same error when another process holds it too long, so that a reader
+ * never meets a write half done. Where that lock file cannot be created (a directory this user
+ * may not write, a read-only or full file system) it runs `work(false)` without a lock instead:
+ * reading needs no write access, and `work` must then allow for a write in progress. A reader
+ * never takes the temp directory's lock: it would keep out only the writers that take it too,
+ * and a name planted there would stop every read.
+ */
+export async function withReadLock<T>(path: string, work: (locked: boolean) => Promise<T>, options: FileLockOptions = {}): Promise<T> {
+  const lockPath = `${await realPathOf(path)}.lock`;
+  // Without write access to the directory the lock can never be had, not even once its holder
+  // is gone: a lock left there (from before the directory was closed) must not be waited for.
+  const writable = await access(dirname(lockPath), constants.W_OK).then(
+    () => true,
+    () => false,
+  );
+  if (!writable) return work(false);
+  const nonce = randomBytes(8).toString('hex');
+  try {
+    await acquire(lockPath, nonce, options.waitMs ?? DEFAULT_WAIT_MS, options.staleMs ?? DEFAULT_STALE_MS);
+  } catch (error) {
+    if (error instanceof LockCreateError) return work(false);
+    throw error;
+  }
+  try {
+    return await work(true);
+  } finally {
+    await release(lockPath, nonce);
+  }
+}
+
+/** Removes the lock file `held` if it is still the one this holder (`nonce`) made. */
+async function release(held: string, nonce: string): Promise<void> {
+  // Only our own lock: had it been taken over as stale, the file now belongs to another process.
+  const holder = await readHolder(held);
+  if (holder?.nonce === nonce) await unlink(held).catch(() => undefined);
 }
 
 /** Takes the lock of the file at `real` (see `withFileLock`) and returns the lock file's path. */
