@@ -1,10 +1,13 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { AuditLog, GENESIS } from './audit.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it, vi } from 'vitest';
+import { type AuditEntry, AuditLog, type AuditRecord, GENESIS } from './audit.js';
+import { withFileLock } from './lock.js';
 import { redactText, secretsFromEnv } from './redact.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pubguard-audit-'));
@@ -184,6 +187,9 @@ describe('AuditLog with several writers', () => {
     // A lock from another host is never taken over, however old.
     writeFileSync(`${path}.lock`, JSON.stringify({ ...lock, host: `not-${hostname()}`, time: new Date(0).toISOString() }));
     await expect(new AuditLog(path, [], { waitMs: 200, staleMs: 1 }).append(entry(3))).rejects.toThrow(/held by process/);
+    // A reader waits for it as a writer does, within the same bound, and says which file to remove.
+    await expect(new AuditLog(path, [], { waitMs: 200, staleMs: 1 }).verify()).rejects.toThrow(/^cannot read audit log .*: .*\.lock is held by process .*; waited .*remove .*\.lock/);
+    rmSync(`${path}.lock`);
     expect((await new AuditLog(path).verify()).ok).toBe(true);
   });
 
@@ -233,6 +239,172 @@ describe('AuditLog.appendSync', () => {
     expect(() => new AuditLog(path).appendSync(entry('x'))).toThrow(/does not end with a newline/);
     expect(readFileSync(path, 'utf8')).toBe(cut);
     expect(() => new AuditLog(dir).appendSync(entry('x'))).toThrow(/is a directory, not a file/);
+  });
+});
+
+describe('AuditLog readers while a gate appends', () => {
+  const entry = (i: number): AuditEntry => ({ stage: 'confirm', outcome: 'passed', actor: 'ci', subjects: [], reason: `step ${i}` });
+
+  it('wait for an append in progress and read the log as it stands after it, leaving no lock behind', async () => {
+    const { log, path } = await logWith(2);
+    // A record as the next append writes it, caught half written under the gate's lock.
+    const other = join(dir, `next-${++n}.jsonl`);
+    writeFileSync(other, readFileSync(path));
+    await new AuditLog(other).append(entry(3));
+    const record = readFileSync(other).subarray(statSync(path).size);
+    let finish!: () => void;
+    const finished = new Promise<void>((done) => (finish = done));
+    let entered!: () => void;
+    const inside = new Promise<void>((done) => (entered = done));
+    const writer = withFileLock(path, async () => {
+      appendFileSync(path, record.subarray(0, 40));
+      entered();
+      await finished;
+      appendFileSync(path, record.subarray(40));
+    });
+    await inside;
+    const verified = log.verify();
+    const read = log.readComplete();
+    // Longer than a reader without the lock would look again for.
+    await sleep(1500);
+    finish();
+    await writer;
+    expect(await verified).toMatchObject({ ok: true, records: 3, problems: [] });
+    expect((await read).records.map((r) => r.seq)).toEqual([1, 2, 3]);
+    expect((await read).cutLine).toBeUndefined();
+    expect(existsSync(`${path}.lock`)).toBe(false);
+  });
+
+  it('read what stood when the file was opened, not records appended while it is read', async () => {
+    const { path } = await logWith(30);
+    const before = await new AuditLog(path).verify();
+    // Small pieces: many reads, with appends between them.
+    const log = new AuditLog(path, [], { readChunkBytes: 64 });
+    const seqs: number[] = [];
+    const writer = (async () => {
+      for (let i = 31; i <= 40; i++) await new AuditLog(path).append(entry(i));
+    })();
+    const shown = await log.forEachComplete(async (r) => {
+      seqs.push(r.seq);
+      await sleep(1);
+    });
+    await writer;
+    expect(seqs).toEqual(Array.from({ length: shown.records }, (_, i) => i + 1));
+    expect(shown.records).toBeGreaterThanOrEqual(30);
+    expect((await log.verify({ head: before.head })).records).toBe(40);
+  });
+});
+
+describe('AuditLog on a log of any size', () => {
+  const entry = (i: number, reason: string): AuditEntry => ({ stage: 'approve', outcome: 'passed', actor: 'ci', subjects: [{ name: `a${i}.tgz`, sha256: 'b'.repeat(64) }], reason });
+  // Characters of one, two, three and four bytes in UTF-8, and U+2028, which JSON does not escape.
+  const reasons = ['plain', 'café é', '€ in ₹ and ✓', 'emoji 😀 and 🚀', 'line\u2028separator', 'x'.repeat(200)];
+
+  async function mixedLog(): Promise<string> {
+    const path = join(dir, `mixed-${++n}.jsonl`);
+    const log = new AuditLog(path);
+    for (let i = 0; i < 12; i++) await log.append(entry(i, `${reasons[i % reasons.length]} ${i}`));
+    return path;
+  }
+
+  it('reads the same records and finds the same problems whatever the size of the pieces it reads', async () => {
+    const path = await mixedLog();
+    const whole = readFileSync(path);
+    // Intact; the last record without its newline; cut mid-record; followed by other text; an edited record.
+    const variants: [string, Buffer][] = [
+      ['intact', whole],
+      ['newline', whole.subarray(0, -1)],
+      ['record', whole.subarray(0, whole.length - 7)],
+      ['garbage', Buffer.concat([whole, Buffer.from('garbage é')])],
+      ['edited', Buffer.from(whole.toString('utf8').replace('café é 1', 'cafe e 1'))],
+    ];
+    const expected: Record<string, { ok: boolean; records: number; cut?: string; lines: number[] }> = {
+      intact: { ok: true, records: 12, lines: [] },
+      newline: { ok: false, records: 12, cut: 'newline', lines: [12] },
+      record: { ok: false, records: 11, cut: 'record', lines: [12] },
+      garbage: { ok: false, records: 13, lines: [13, 13] },
+      edited: { ok: false, records: 12, lines: [2, 3] },
+    };
+    for (const [name, bytes] of variants) {
+      const file = join(dir, `${name}-${++n}.jsonl`);
+      writeFileSync(file, bytes);
+      const reference = await new AuditLog(file).verify();
+      expect(reference.ok, name).toBe(expected[name]!.ok);
+      expect(reference.records, name).toBe(expected[name]!.records);
+      expect(reference.problems.map((p) => p.line), name).toEqual(expected[name]!.lines);
+      expect(reference.problems[0]?.cut, name).toBe(expected[name]!.cut);
+      const records = name === 'intact' || name === 'edited' ? await new AuditLog(file).read() : undefined;
+      const complete = name === 'garbage' ? undefined : await new AuditLog(file).readComplete();
+      // A byte at a time, every boundary is met once (slow: once only).
+      expect(await new AuditLog(file, [], { readChunkBytes: 1 }).verify(), `${name} a byte at a time`).toEqual(reference);
+      for (const chunk of [2, 3, 7, 64, 1000]) {
+        const log = new AuditLog(file, [], { readChunkBytes: chunk });
+        expect(await log.verify(), `${name} in pieces of ${chunk}`).toEqual(reference);
+        expect(await log.verify({ head: reference.head }), `${name} in pieces of ${chunk}`).toEqual(reference);
+        if (records) expect(await log.read()).toEqual(records);
+        if (complete) {
+          expect(await log.readComplete()).toEqual(complete);
+          const visited: AuditRecord[] = [];
+          const summary = await log.forEachComplete((r) => void visited.push(r));
+          expect(visited).toEqual(complete.records);
+          expect(summary).toEqual({ records: complete.records.length, ...(complete.cutLine === undefined ? {} : { cutLine: complete.cutLine }) });
+        }
+      }
+    }
+    // Every reason came back whole, whatever piece boundary its characters straddled.
+    expect((await new AuditLog(path, [], { readChunkBytes: 3 }).read()).map((r) => r.reason)).toEqual(Array.from({ length: 12 }, (_, i) => `${reasons[i % reasons.length]} ${i}`));
+  });
+
+  it('appends after reading only the end of the log, and reads no log whole', async () => {
+    const path = join(dir, `large-${++n}.jsonl`);
+    const writer = new AuditLog(path);
+    for (let i = 0; i < 100; i++) await writer.append(entry(i, `${'long reason '.repeat(800)}${i}`));
+    const size = statSync(path).size;
+    const lastLine = readFileSync(path, 'utf8').trimEnd().split('\n').at(-1)!.length;
+    // The log is over a megabyte, far more than the most these readers may hold at once.
+    expect(size).toBeGreaterThan(900_000);
+    const log = new AuditLog(path, [], { readChunkBytes: 4096, maxLineBytes: 64 * 1024 });
+    const probe = await open(path);
+    const handle = Object.getPrototypeOf(probe) as { read: (...args: unknown[]) => Promise<{ bytesRead: number }>; readFile: (...args: unknown[]) => Promise<unknown> };
+    await probe.close();
+    const read = vi.spyOn(handle, 'read');
+    const readFile = vi.spyOn(handle, 'readFile');
+    const bytesRead = async (): Promise<number> => (await Promise.all(read.mock.results.map((r) => r.value as Promise<{ bytesRead: number }>))).reduce((sum, r) => sum + r.bytesRead, 0);
+    try {
+      expect((await log.verify()).records).toBe(100);
+      let shown = 0;
+      await log.forEachComplete(() => void shown++);
+      expect(shown).toBe(100);
+      expect(read.mock.calls.every((call) => (call[2] as number) <= 4096)).toBe(true);
+      expect(readFile).not.toHaveBeenCalled();
+      read.mockClear();
+      expect((await log.append(entry(100, 'after'))).seq).toBe(101);
+      expect(readFile).not.toHaveBeenCalled();
+      // The last line, in pieces, and the lock file: nothing like the log.
+      expect(await bytesRead()).toBeLessThan(lastLine + 3 * 4096);
+    } finally {
+      read.mockRestore();
+      readFile.mockRestore();
+    }
+    expect((await new AuditLog(path).verify()).ok).toBe(true);
+  });
+
+  it('does not hold a line longer than the limit, reports it, and still checks the chain after it', async () => {
+    const path = join(dir, `overlong-${++n}.jsonl`);
+    const writer = new AuditLog(path);
+    await writer.append(entry(0, 'short'));
+    await writer.append(entry(1, `long ${'é'.repeat(2000)}`));
+    await writer.append(entry(2, 'short again'));
+    const reference = await writer.verify();
+    expect(reference.ok).toBe(true);
+    const log = new AuditLog(path, [], { readChunkBytes: 100, maxLineBytes: 1024 });
+    const v = await log.verify({ head: reference.head });
+    // One problem: the long line itself; the next record's link to it still checks out.
+    expect(v).toEqual({ ok: false, records: 3, head: reference.head, problems: [{ line: 2, message: 'longer than 1 KiB, more than any gate writes: not read as a record' }] });
+    await expect(log.readComplete()).rejects.toThrow(/line 2 is longer than 1 KiB, more than any gate writes/);
+    // The last line too long: no append after it.
+    await writer.append(entry(3, `long ${'x'.repeat(2000)}`));
+    await expect(log.append(entry(4, 'x'))).rejects.toThrow(/ends with a line longer than 1 KiB/);
   });
 });
 

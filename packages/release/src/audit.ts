@@ -1,10 +1,12 @@
-import { createHash } from 'node:crypto';
-import { closeSync, constants, fstatSync, ftruncateSync, openSync, readFileSync, type Stats, statSync, writeSync } from 'node:fs';
+import { createHash, type Hash } from 'node:crypto';
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync, type Stats, statSync, writeSync } from 'node:fs';
 import { type FileHandle, open, stat } from 'node:fs/promises';
 import { describeFsError, makeDirectory } from '@pubguard/engine';
 import { dirname } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AuditError } from './errors.js';
-import { type FileLockOptions, FileLockError, withFileLock, withFileLockSync } from './lock.js';
+import { type FileLockOptions, FileLockError, withFileLock, withFileLockSync, withReadLock } from './lock.js';
 import { redactValue } from './redact.js';
 
 /** The `prev` of the first record. */
@@ -64,6 +66,20 @@ export interface AuditVerification {
   problems: AuditProblem[];
 }
 
+/** How an `AuditLog` waits for its lock and reads its file. */
+export interface AuditLogOptions extends FileLockOptions {
+  /** Bytes read at a time (default 1 MiB): the log is read in pieces, never whole. */
+  readChunkBytes?: number;
+  /** A line longer than this many bytes (default 64 MiB, far more than a gate writes) is not held in memory, nor taken for a record. */
+  maxLineBytes?: number;
+}
+
+const DEFAULT_CHUNK_BYTES = 1024 * 1024;
+const DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024;
+// A reader without the lock that meets a last line without its newline looks again after these
+// pauses (about a second in all) before taking it for damage: an append may be half written.
+const SETTLE_PAUSES_MS = [50, 150, 300, 500];
+
 const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
 
 function serialise(r: Omit<AuditRecord, 'hash'> & { hash?: string }): string {
@@ -85,24 +101,21 @@ function serialise(r: Omit<AuditRecord, 'hash'> & { hash?: string }): string {
 
 /** An append-only JSON Lines log whose records form a SHA-256 hash chain. */
 export class AuditLog {
+  private readonly chunkBytes: number;
+  private readonly maxLineBytes: number;
+
   /**
    * @param path the log file
    * @param secrets values that must never be written (token patterns are redacted regardless)
-   * @param lock how long an append waits for another writer's lock (`<path>.lock`), and when a dead writer's lock is taken over
+   * @param options how long an append or a read waits for another writer's lock (`<path>.lock`), when a dead writer's lock is taken over, and how the file is read
    */
   constructor(
     readonly path: string,
     private readonly secrets: readonly string[] = [],
-    private readonly lock: FileLockOptions = {},
-  ) {}
-
-  private async lines(missingIsEmpty = true): Promise<{ lines: string[]; complete: boolean; size: number }> {
-    const log = await readLog(this.path, missingIsEmpty);
-    if (log === undefined) return { lines: [], complete: true, size: 0 };
-    const lines = log.text.split('\n');
-    const complete = lines.at(-1) === '';
-    if (complete) lines.pop();
-    return { lines, complete, size: log.size };
+    private readonly options: AuditLogOptions = {},
+  ) {
+    this.chunkBytes = Math.max(1, Math.floor(options.readChunkBytes ?? DEFAULT_CHUNK_BYTES));
+    this.maxLineBytes = Math.max(1, Math.floor(options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES));
   }
 
   /**
@@ -120,7 +133,7 @@ export class AuditLog {
     // Before the lock file is made next to it: `/dev/full.lock` must not be created.
     checkKind(this.path, await stat(this.path).catch(() => undefined));
     try {
-      return await withFileLock(this.path, () => this.appendLocked(clean, now), this.lock);
+      return await withFileLock(this.path, () => this.appendLocked(clean, now), this.options);
     } catch (error) {
       if (error instanceof FileLockError) throw new AuditError(`cannot append to audit log ${this.path}: ${error.message}`);
       throw error;
@@ -129,9 +142,9 @@ export class AuditLog {
 
   private async appendLocked(clean: AuditEntry, now: Date): Promise<AuditRecord> {
     // Read under the lock: the last line is the one no other writer can append after meanwhile.
-    const { lines, complete, size } = await this.lines();
-    const record = this.next(clean, now, lines, complete);
-    await appendLine(this.path, Buffer.from(`${serialise(record)}\n`, 'utf8'), size);
+    const tail = await readTail(this.path, this.chunkBytes, this.maxLineBytes);
+    const record = this.next(clean, now, tail);
+    await appendLine(this.path, Buffer.from(`${serialise(record)}\n`, 'utf8'), tail.size);
     return record;
   }
 
@@ -154,12 +167,9 @@ export class AuditLog {
       return withFileLockSync(
         this.path,
         () => {
-          const log = readLogSync(this.path);
-          const lines = log.text.split('\n');
-          const complete = lines.at(-1) === '';
-          if (complete) lines.pop();
-          const record = this.next(clean, now, lines, complete);
-          appendLineSync(this.path, Buffer.from(`${serialise(record)}\n`, 'utf8'), log.size);
+          const tail = readTailSync(this.path, this.chunkBytes, this.maxLineBytes);
+          const record = this.next(clean, now, tail);
+          appendLineSync(this.path, Buffer.from(`${serialise(record)}\n`, 'utf8'), tail.size);
           return record;
         },
         { waitMs },
@@ -170,9 +180,9 @@ export class AuditLog {
     }
   }
 
-  /** The record that follows `lines` (the log as read under the lock; `complete` when it ends with a newline). */
-  private next(clean: AuditEntry, now: Date, lines: readonly string[], complete: boolean): AuditRecord {
-    const last = lines.at(-1);
+  /** The record that follows the log whose end (read under the lock) is `tail`. */
+  private next(clean: AuditEntry, now: Date, tail: LogTail): AuditRecord {
+    const { last, complete, long } = tail;
     let seq = 1;
     // Appending after a line without its newline would glue two records into one line and
     // break the chain for good.
@@ -180,6 +190,9 @@ export class AuditLog {
       throw new AuditError(
         `audit log ${this.path} does not end with a newline: its last record was cut off (a crash or a full disk during an append). Keep a copy of the log, remove the incomplete last line, and check the rest with \`pubguard audit verify ${this.path}\``,
       );
+    }
+    if (long) {
+      throw new AuditError(`audit log ${this.path} ends with a line longer than ${byteSize(this.maxLineBytes)}, more than any gate writes; run \`pubguard audit verify ${this.path}\``);
     }
     if (last !== undefined) {
       try {
@@ -193,10 +206,16 @@ export class AuditLog {
     return { ...base, hash: sha256(serialise(base)) };
   }
 
-  /** Parses every record; a missing file or a corrupt line throws AuditError (use `verify` to diagnose). */
+  /**
+   * Parses every record; a missing file or a corrupt line throws AuditError (use `verify` to
+   * diagnose). It holds every record at once: `forEachComplete` holds one at a time.
+   */
   async read(): Promise<AuditRecord[]> {
-    // A mistyped path must not read as a log in which no gate ever ran.
-    return this.parse((await this.lines(false)).lines);
+    return this.snapshot(async (log) => {
+      const records: AuditRecord[] = [];
+      for await (const line of log.lines(true)) records.push(this.parse(line, records.length + 1));
+      return records;
+    });
   }
 
   /**
@@ -204,77 +223,273 @@ export class AuditLog {
    * off by a crash), which is left out and its 1-based number returned as `cutLine`.
    */
   async readComplete(): Promise<{ records: AuditRecord[]; cutLine?: number }> {
-    const { lines, complete } = await this.lines(false);
-    if (complete) return { records: this.parse(lines) };
-    return { records: this.parse(lines.slice(0, -1)), cutLine: lines.length };
+    return this.snapshot(async (log) => {
+      const records: AuditRecord[] = [];
+      for await (const line of log.lines(true)) {
+        if (!line.complete) return { records, cutLine: records.length + 1 };
+        records.push(this.parse(line, records.length + 1));
+      }
+      return { records };
+    });
   }
 
-  private parse(lines: string[]): AuditRecord[] {
-    return lines.map((line, i) => {
-      try {
-        return JSON.parse(line) as AuditRecord;
-      } catch {
-        throw new AuditError(`audit log ${this.path} line ${i + 1} is not JSON`);
+  /**
+   * Hands `visit` the records `readComplete` returns, in order, one at a time, so that a log of
+   * any size is shown in bounded memory. The log is read twice: first to find a line that is not
+   * JSON (thrown as `readComplete` throws it, before any record is visited) and a cut-off last
+   * line, then to visit the records, up to where the first reading ended.
+   */
+  async forEachComplete(visit: (record: AuditRecord) => void | Promise<void>): Promise<{ records: number; cutLine?: number }> {
+    return this.snapshot(async (log) => {
+      let lines = 0;
+      let cutLine: number | undefined;
+      for await (const line of log.lines(true)) {
+        lines++;
+        if (!line.complete) {
+          cutLine = lines;
+          break;
+        }
+        this.parse(line, lines);
       }
+      const records = cutLine === undefined ? lines : lines - 1;
+      let seen = 0;
+      for await (const line of log.lines(false)) {
+        if (seen === records || !line.complete) break;
+        await visit(this.parse(line, ++seen));
+      }
+      return cutLine === undefined ? { records } : { records, cutLine };
     });
+  }
+
+  private parse(line: LogLine, n: number): AuditRecord {
+    if (line.text === undefined) {
+      throw new AuditError(`audit log ${this.path} line ${n} is longer than ${byteSize(this.maxLineBytes)}, more than any gate writes; run \`pubguard audit verify ${this.path}\``);
+    }
+    try {
+      return JSON.parse(line.text) as AuditRecord;
+    } catch {
+      throw new AuditError(`audit log ${this.path} line ${n} is not JSON`);
+    }
   }
 
   /** Checks the chain; with `head` (a hash from an earlier verify) it also detects truncation. */
   async verify(options: { head?: string } = {}): Promise<AuditVerification> {
-    const text = (await readLog(this.path, false))?.text ?? '';
-    const problems: AuditProblem[] = [];
-    const lines = text.split('\n');
-    if (lines.at(-1) === '') lines.pop();
-    else if (lines.length > 0) {
-      const last = lines.at(-1) ?? '';
-      if (isJson(last)) {
-        // Written whole but for its newline: the record is checked as any other.
-        problems.push({ line: lines.length, message: 'last line has no newline: an append stopped just before it', cut: 'newline' });
-      } else if (isCutAppend(last, lines.at(-2))) {
-        // One problem, not two: the line is checked no further, and the records before it are.
-        problems.push({ line: lines.length, message: 'last line is cut off mid-record (no newline, the start of the next record): an append did not finish', cut: 'record' });
-        lines.pop();
-      } else {
-        problems.push({ line: lines.length, message: 'last line has no newline and is not the start of the next record' });
+    const want = options.head?.toLowerCase();
+    return this.snapshot(async (log) => {
+      const problems: AuditProblem[] = [];
+      // A last line without its newline is told first, whatever is found before it.
+      let ending: AuditProblem | undefined;
+      let n = 0;
+      let previous: LogLine | undefined;
+      let head = GENESIS;
+      let prevSeq = 0;
+      let known = want === undefined || want === GENESIS;
+      for await (const line of log.lines(true)) {
+        if (!line.complete) {
+          if (line.text !== undefined && isJson(line.text)) {
+            // Written whole but for its newline: the record is checked as any other.
+            ending = { line: n + 1, message: 'last line has no newline: an append stopped just before it', cut: 'newline' };
+          } else if (line.text !== undefined && isCutAppend(line.text, previous)) {
+            // One problem, not two: the line is checked no further, and the records before it are.
+            ending = { line: n + 1, message: 'last line is cut off mid-record (no newline, the start of the next record): an append did not finish', cut: 'record' };
+            break;
+          } else {
+            ending = { line: n + 1, message: 'last line has no newline and is not the start of the next record' };
+          }
+        }
+        n++;
+        previous = line;
+        const expectedPrev = head;
+        head = line.text === undefined ? line.longHash! : sha256(line.text);
+        if (!known && head === want) known = true;
+        if (line.text === undefined) {
+          problems.push({ line: n, message: `longer than ${byteSize(this.maxLineBytes)}, more than any gate writes: not read as a record` });
+          // Its number, from its start, so that the record after it is not also reported.
+          const seq = /^\{"seq":(\d+),/.exec(line.longStart ?? '')?.[1];
+          if (seq !== undefined) prevSeq = Number(seq);
+          continue;
+        }
+        let r: AuditRecord;
+        try {
+          r = JSON.parse(line.text) as AuditRecord;
+        } catch {
+          problems.push({ line: n, message: 'not a JSON record' });
+          continue;
+        }
+        if (!r || typeof r !== 'object' || typeof r.hash !== 'string' || typeof r.prev !== 'string' || !Array.isArray(r.subjects)) {
+          problems.push({ line: n, message: 'not an audit record' });
+          continue;
+        }
+        const { hash, ...rest } = r;
+        if (sha256(serialise(rest)) !== hash || serialise(r) !== line.text) {
+          problems.push({ line: n, message: `record ${r.seq} was edited (its hash does not match its content)` });
+        }
+        if (r.prev !== expectedPrev) {
+          problems.push({
+            line: n,
+            message: n === 1 ? 'first record does not start the chain (records before it were deleted?)' : `chain broken before record ${r.seq}: a record was deleted, inserted, reordered or edited`,
+          });
+        }
+        if (r.seq !== prevSeq + 1) problems.push({ line: n, message: `sequence jumps from ${prevSeq} to ${r.seq}` });
+        prevSeq = typeof r.seq === 'number' ? r.seq : prevSeq;
       }
-    }
-    let prevLine: string | undefined;
-    let prevSeq = 0;
-    lines.forEach((line, i) => {
-      const n = i + 1;
-      const expectedPrev = prevLine === undefined ? GENESIS : sha256(prevLine);
-      prevLine = line;
-      let r: AuditRecord;
-      try {
-        r = JSON.parse(line) as AuditRecord;
-      } catch {
-        problems.push({ line: n, message: 'not a JSON record' });
-        return;
-      }
-      if (!r || typeof r !== 'object' || typeof r.hash !== 'string' || typeof r.prev !== 'string' || !Array.isArray(r.subjects)) {
-        problems.push({ line: n, message: 'not an audit record' });
-        return;
-      }
-      const { hash, ...rest } = r;
-      if (sha256(serialise(rest)) !== hash || serialise(r) !== line) {
-        problems.push({ line: n, message: `record ${r.seq} was edited (its hash does not match its content)` });
-      }
-      if (r.prev !== expectedPrev) {
-        problems.push({
-          line: n,
-          message: n === 1 ? 'first record does not start the chain (records before it were deleted?)' : `chain broken before record ${r.seq}: a record was deleted, inserted, reordered or edited`,
-        });
-      }
-      if (r.seq !== prevSeq + 1) problems.push({ line: n, message: `sequence jumps from ${prevSeq} to ${r.seq}` });
-      prevSeq = typeof r.seq === 'number' ? r.seq : prevSeq;
+      if (ending !== undefined) problems.unshift(ending);
+      if (!known) problems.push({ line: 0, message: `the known head ${want!.slice(0, 16)}… is not in the log: it was truncated or rewritten` });
+      return { ok: problems.length === 0, records: n, head, problems };
     });
-    const head = prevLine === undefined ? GENESIS : sha256(prevLine);
-    if (options.head !== undefined) {
-      const want = options.head.toLowerCase();
-      const known = want === GENESIS || lines.some((l) => sha256(l) === want);
-      if (!known) problems.push({ line: 0, message: `the known head ${want.slice(0, 16)}… is not in the log: it was truncated or rewritten` });
+  }
+
+  /**
+   * Runs `use` on the log as it stood between two appends. The lock is held only to open the
+   * file and take its size, which ends after the last whole record, since every append writes
+   * under it; the bytes up to that size never change (the log is only appended to), so they are
+   * read after the lock is let go, and gates waiting for it are held up for no longer than that.
+   * Where the lock cannot be made (a read-only directory or file system) the file is read
+   * without it, and a cut-off last line is read again before it is taken for damage.
+   */
+  private async snapshot<T>(use: (log: LogReader) => Promise<T>): Promise<T> {
+    // Before any lock file is made next to it: a mistyped path is no log, and a device or a
+    // FIFO is refused without leaving `/dev/zero.lock`.
+    let info: Stats;
+    try {
+      info = await stat(this.path);
+    } catch (error) {
+      throw new AuditError(`cannot read audit log ${this.path}: ${readFailure(error)}`);
     }
-    return { ok: problems.length === 0, records: lines.length, head, problems };
+    await checkKind(this.path, info);
+    let opened: { handle: FileHandle; size: number; locked: boolean };
+    try {
+      opened = await withReadLock(this.path, async (locked) => ({ ...(await openLog(this.path)), locked }), this.options);
+    } catch (error) {
+      if (error instanceof FileLockError) throw new AuditError(`cannot read audit log ${this.path}: ${error.message}`);
+      // Resolving the log's real path for the lock's name can fail too (a link changed meanwhile).
+      if (typeof (error as NodeJS.ErrnoException).code === 'string') throw new AuditError(`cannot read audit log ${this.path}: ${readFailure(error)}`);
+      throw error;
+    }
+    try {
+      return await use(new LogReader(this.path, opened.handle, opened.size, !opened.locked, this.chunkBytes, this.maxLineBytes));
+    } finally {
+      await opened.handle.close().catch(() => undefined);
+    }
+  }
+}
+
+/** One line of the log as read. */
+interface LogLine {
+  /** The line without its newline; undefined for a line longer than `maxLineBytes`, which is not held. */
+  text: string | undefined;
+  /** The sha256 of a line too long to hold, as `sha256(text)` would be. */
+  longHash?: string;
+  /** The first bytes of a line too long to hold, enough for the number of a record. */
+  longStart?: string;
+  /** Whether a newline ends it: only the last line of the log can lack one. */
+  complete: boolean;
+}
+
+/** Reads a log's bytes line by line, in chunks, up to the size taken when it was opened. */
+class LogReader {
+  constructor(
+    private readonly path: string,
+    private readonly handle: FileHandle,
+    private size: number,
+    private readonly unlocked: boolean,
+    private readonly chunkBytes: number,
+    private readonly maxLineBytes: number,
+  ) {}
+
+  /**
+   * The lines of the log. With `settle`, when the log was opened without the lock, a last line
+   * without its newline is read again after each of a few pauses, up to where the file ends by
+   * then: an append caught half written has finished (or been undone) by then, and damage stays.
+   * A later reading, without `settle`, ends where the one with it ended.
+   */
+  async *lines(settle: boolean): AsyncGenerator<LogLine> {
+    const pauses = settle && this.unlocked ? [...SETTLE_PAUSES_MS] : [];
+    let offset = 0;
+    let lineStart = 0;
+    let pieces: Buffer[] = [];
+    let held = 0;
+    // A line longer than the limit is hashed as it is read instead of held.
+    let long: { hash: Hash; decoder: StringDecoder; start: string } | undefined;
+    const add = (piece: Buffer): void => {
+      if (long === undefined && held + piece.length > this.maxLineBytes) {
+        const start = (pieces.length === 1 ? pieces[0]! : Buffer.concat([...pieces, piece])).subarray(0, 64).toString('utf8');
+        long = { hash: createHash('sha256'), decoder: new StringDecoder('utf8'), start };
+        for (const p of pieces) long.hash.update(long.decoder.write(p), 'utf8');
+        pieces = [];
+        held = 0;
+      }
+      if (long !== undefined) long.hash.update(long.decoder.write(piece), 'utf8');
+      else {
+        pieces.push(piece);
+        held += piece.length;
+      }
+    };
+    const take = (complete: boolean): LogLine => {
+      let line: LogLine;
+      if (long !== undefined) {
+        long.hash.update(long.decoder.end(), 'utf8');
+        line = { text: undefined, longHash: long.hash.digest('hex'), longStart: long.start, complete };
+      } else {
+        // Decoded whole, not piece by piece: a character may be split between two chunks.
+        line = { text: (pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces)).toString('utf8'), complete };
+      }
+      pieces = [];
+      held = 0;
+      long = undefined;
+      return line;
+    };
+    for (;;) {
+      while (offset < this.size) {
+        const want = Math.min(this.chunkBytes, this.size - offset);
+        const buffer = Buffer.allocUnsafe(want);
+        const bytesRead = await this.readAt(buffer, offset);
+        if (bytesRead === 0) {
+          // Cut short since its size was taken: what is there is all there is.
+          this.size = offset;
+          break;
+        }
+        const chunk = buffer.subarray(0, bytesRead);
+        const chunkStart = offset;
+        offset += bytesRead;
+        let from = 0;
+        for (let newline = chunk.indexOf(10); newline !== -1; newline = chunk.indexOf(10, from)) {
+          add(chunk.subarray(from, newline));
+          yield take(true);
+          from = newline + 1;
+          lineStart = chunkStart + from;
+        }
+        if (from < chunk.length) add(chunk.subarray(from));
+      }
+      if (held === 0 && long === undefined) return;
+      const pause = pauses.shift();
+      if (pause === undefined) {
+        yield take(false);
+        return;
+      }
+      await sleep(pause);
+      this.size = Math.max(lineStart, await this.sizeNow());
+      offset = lineStart;
+      pieces = [];
+      held = 0;
+      long = undefined;
+    }
+  }
+
+  private async readAt(buffer: Buffer, position: number): Promise<number> {
+    try {
+      return (await this.handle.read(buffer, 0, buffer.length, position)).bytesRead;
+    } catch (error) {
+      throw new AuditError(`cannot read audit log ${this.path}: ${readFailure(error)}`);
+    }
+  }
+
+  private async sizeNow(): Promise<number> {
+    try {
+      return (await this.handle.stat()).size;
+    } catch (error) {
+      throw new AuditError(`cannot read audit log ${this.path}: ${readFailure(error)}`);
+    }
   }
 }
 
@@ -293,28 +508,114 @@ function checkKind(path: string, info: Stats | undefined): void {
   throw new AuditError(`audit log ${path} is ${kind}, not a file: give the path of a regular file (or of one to create)`);
 }
 
-/** The log's text and its size in bytes, or undefined when it does not exist and `missingIsEmpty`. */
-async function readLog(path: string, missingIsEmpty: boolean): Promise<{ text: string; size: number } | undefined> {
+/** Opens the log for reading and takes its size. */
+async function openLog(path: string): Promise<{ handle: FileHandle; size: number }> {
   let handle: FileHandle;
   try {
     checkKind(path, await stat(path));
     // O_NONBLOCK: a path turned into a FIFO since the stat must not block the open.
     handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
-    if (error instanceof AuditError) throw error;
-    if (missingIsEmpty && (error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new AuditError(`cannot read audit log ${path}: ${readFailure(error)}`);
   }
   try {
-    checkKind(path, await handle.stat());
-    // The size from the bytes: text decoded from bytes that are not UTF-8 is longer than they are.
-    const bytes = await handle.readFile();
-    return { text: bytes.toString('utf8'), size: bytes.length };
+    const info = await handle.stat();
+    await checkKind(path, info);
+    return { handle, size: info.size };
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    if (error instanceof AuditError) throw error;
+    throw new AuditError(`cannot read audit log ${path}: ${readFailure(error)}`);
+  }
+}
+
+/** The end of the log, as an append reads it: see `readTail`. */
+interface LogTail {
+  last?: string;
+  complete: boolean;
+  size: number;
+  long?: boolean;
+}
+
+/**
+ * What an append needs of the log, read from its end, however long the log: its size, whether a
+ * newline ends it, and its last line (undefined when the log is empty or missing; `long` when
+ * that line is longer than `maxLineBytes`).
+ */
+async function readTail(path: string, chunkBytes: number, maxLineBytes: number): Promise<LogTail> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { complete: true, size: 0 };
+    throw new AuditError(`cannot read audit log ${path}: ${readFailure(error)}`);
+  }
+  try {
+    const info = await handle.stat();
+    await checkKind(path, info);
+    const size = info.size;
+    if (size === 0) return { complete: true, size };
+    const end = Buffer.alloc(1);
+    await handle.read(end, 0, 1, size - 1);
+    if (end[0] !== 10) return { complete: false, size };
+    const pieces: Buffer[] = [];
+    let held = 0;
+    for (let position = size - 1; position > 0; ) {
+      const want = Math.min(chunkBytes, position);
+      position -= want;
+      const buffer = Buffer.allocUnsafe(want);
+      const chunk = buffer.subarray(0, (await handle.read(buffer, 0, want, position)).bytesRead);
+      const newline = chunk.lastIndexOf(10);
+      pieces.unshift(chunk.subarray(newline + 1));
+      held += chunk.length - newline - 1;
+      if (held > maxLineBytes) return { complete: true, size, long: true };
+      if (newline !== -1) break;
+    }
+    return { last: Buffer.concat(pieces).toString('utf8'), complete: true, size };
   } catch (error) {
     if (error instanceof AuditError) throw error;
     throw new AuditError(`cannot read audit log ${path}: ${readFailure(error)}`);
   } finally {
     await handle.close();
+  }
+}
+
+/** `readTail` for `appendSync`. */
+function readTailSync(path: string, chunkBytes: number, maxLineBytes: number): LogTail {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { complete: true, size: 0 };
+    throw new AuditError(`cannot read audit log ${path}: ${readFailure(error)}`);
+  }
+  try {
+    const info = fstatSync(fd);
+    checkKind(path, info);
+    const size = info.size;
+    if (size === 0) return { complete: true, size };
+    const end = Buffer.alloc(1);
+    readSync(fd, end, 0, 1, size - 1);
+    if (end[0] !== 10) return { complete: false, size };
+    const pieces: Buffer[] = [];
+    let held = 0;
+    for (let position = size - 1; position > 0; ) {
+      const want = Math.min(chunkBytes, position);
+      position -= want;
+      const buffer = Buffer.allocUnsafe(want);
+      const chunk = buffer.subarray(0, readSync(fd, buffer, 0, want, position));
+      const newline = chunk.lastIndexOf(10);
+      pieces.unshift(chunk.subarray(newline + 1));
+      held += chunk.length - newline - 1;
+      if (held > maxLineBytes) return { complete: true, size, long: true };
+      if (newline !== -1) break;
+    }
+    return { last: Buffer.concat(pieces).toString('utf8'), complete: true, size };
+  } catch (error) {
+    if (error instanceof AuditError) throw error;
+    throw new AuditError(`cannot read audit log ${path}: ${readFailure(error)}`);
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -346,29 +647,6 @@ async function appendLine(path: string, bytes: Buffer, size: number): Promise<vo
     }
   } finally {
     await handle.close().catch(() => undefined);
-  }
-}
-
-/** `readLog` for `appendSync`: the log's text and size, empty when it does not exist. */
-function readLogSync(path: string): { text: string; size: number } {
-  let fd: number;
-  try {
-    checkKind(path, statSync(path));
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (error) {
-    if (error instanceof AuditError) throw error;
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { text: '', size: 0 };
-    throw new AuditError(`cannot read audit log ${path}: ${readFailure(error)}`);
-  }
-  try {
-    checkKind(path, fstatSync(fd));
-    const bytes = readFileSync(fd);
-    return { text: bytes.toString('utf8'), size: bytes.length };
-  } catch (error) {
-    if (error instanceof AuditError) throw error;
-    throw new AuditError(`cannot read audit log ${path}: ${readFailure(error)}`);
-  } finally {
-    closeSync(fd);
   }
 }
 
@@ -416,11 +694,12 @@ function readFailure(error: unknown): string {
  * `previous` (`{"seq":N+1,"time":"…`), cut anywhere. Other text without a newline is no
  * append's, and is reported as an edit would be.
  */
-function isCutAppend(line: string, previous: string | undefined): boolean {
+function isCutAppend(line: string, previous: LogLine | undefined): boolean {
   let seq = 1;
   if (previous !== undefined) {
+    if (previous.text === undefined) return false;
     try {
-      seq = Number((JSON.parse(previous) as { seq?: unknown }).seq) + 1;
+      seq = Number((JSON.parse(previous.text) as { seq?: unknown }).seq) + 1;
     } catch {
       return false;
     }
@@ -437,4 +716,11 @@ function isJson(text: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** A byte count as the limits are given: `64 MiB`, `16 KiB`, `100 bytes`. */
+function byteSize(bytes: number): string {
+  if (bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`;
+  if (bytes % 1024 === 0) return `${bytes / 1024} KiB`;
+  return `${bytes} bytes`;
 }

@@ -98,10 +98,11 @@ export {
   type AuditRecord,
   type AuditProblem,
   type AuditVerification,
+  type AuditLogOptions,
   GENESIS,
   AuditLog,
 } from './audit.js';
-export { type FileLockOptions, FileLockError, withFileLock, withFileLockSync } from './lock.js';
+export { type FileLockOptions, FileLockError, withFileLock, withFileLockSync, withReadLock } from './lock.js';
 export { PublishError } from './publish/errors.js';
 export {
   type Ecosystem,
