@@ -53,10 +53,23 @@ export async function main(options: MainOptions = {}): Promise<void> {
       fail(name, error);
     }
   };
+  // A pipe takes writes without waiting for its reader: output as long as a large audit log's
+  // would otherwise pile up in memory.
+  const drained = (name: 'stdout' | 'stderr'): Promise<void> => {
+    const stream = process[name];
+    if (closed[name] || !stream.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        for (const event of ['drain', 'error', 'close']) stream.off(event, done);
+        resolve();
+      };
+      for (const event of ['drain', 'error', 'close']) stream.on(event, done);
+    });
+  };
   for (const name of ['stdout', 'stderr'] as const) process[name].on('error', (error: NodeJS.ErrnoException) => fail(name, error));
   const result = await run(process.argv.slice(2), {
-    stdout: { write: (s) => write('stdout', s), isTTY: process.stdout.isTTY === true },
-    stderr: { write: (s) => write('stderr', s), isTTY: process.stderr.isTTY === true },
+    stdout: { write: (s) => write('stdout', s), isTTY: process.stdout.isTTY === true, drained: () => drained('stdout') },
+    stderr: { write: (s) => write('stderr', s), isTTY: process.stderr.isTTY === true, drained: () => drained('stderr') },
     stdin,
     env: process.env,
     cwd: process.cwd(),

@@ -3,6 +3,8 @@ export interface TextSink {
   write(text: string): void;
   /** True when this sink is an interactive terminal. */
   isTTY?: boolean;
+  /** Resolves once what was written has been taken by its reader (a pipe's), so that long output is not held in memory meanwhile. */
+  drained?: () => Promise<void>;
 }
 
 /** Everything a command may touch of the outside world; tests pass their own. */

@@ -147,7 +147,7 @@ export {
 } from './publish/simple-index.js';
 export { type PublishOptions, type PublishResult, type PublishScanSettings, type PublishStep, type StepOutcome, publishRelease, relativeToCwd } from './publish/pipeline.js';
 export { type NpmRunOptions, npmRun } from './publish/clients.js';
-export { UPLOAD_START_STAGE, UPLOAD_STAGE, unfinishedUploads, uploadRegistry } from './publish/upload-trace.js';
+export { UPLOAD_START_STAGE, UPLOAD_STAGE, UploadTracker, unfinishedUploads, uploadRegistry } from './publish/upload-trace.js';
 export {
   type ExecuteIncidentOptions,
   type IncidentAction,

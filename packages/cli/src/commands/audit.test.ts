@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuditLog } from '@pubguard/release';
@@ -99,6 +99,30 @@ describe('pubguard audit', () => {
     const corrupt = memoryIO({ cwd });
     expect((await run(['audit', 'show', path], corrupt)).exitCode).toBe(2);
     expect(corrupt.err()).toContain('line 2 is not JSON');
+  });
+
+  it('shows the records one at a time, printing what the whole JSON document would be', async () => {
+    const path = join(cwd, 'stream.jsonl');
+    const log = new AuditLog(path);
+    // Nested details, characters of every UTF-8 length, and U+2028, which JSON leaves as it is.
+    for (const [i, reason] of ['plain', 'café ✓ 😀', 'a\u2028b', 'quote " and \\ backslash'].entries()) {
+      await log.append({ stage: 'approve', outcome: 'passed', actor: 'ann', subjects: [{ name: `a${i}.tgz`, sha256: 'c'.repeat(64) }], reason, details: { counted: [{ person: 'bo', groups: [] }], empty: {} } });
+    }
+    const show = async (file: string): Promise<string> => {
+      const io = memoryIO({ cwd });
+      await run(['audit', 'show', file, '-f', 'json'], io);
+      return io.out();
+    };
+    const { records } = await log.readComplete();
+    expect(records).toHaveLength(4);
+    expect(await show(path)).toBe(`${JSON.stringify({ version: 1, records }, null, 2)}\n`);
+    appendFileSync(path, '{"seq":5,"time":"20');
+    expect(await show(path)).toBe(`${JSON.stringify({ version: 1, records, cutLine: 5 }, null, 2)}\n`);
+    const empty = join(cwd, 'empty.jsonl');
+    writeFileSync(empty, '');
+    expect(await show(empty)).toBe(`${JSON.stringify({ version: 1, records: [] }, null, 2)}\n`);
+    writeFileSync(empty, '{"seq":1,');
+    expect(await show(empty)).toBe(`${JSON.stringify({ version: 1, records: [], cutLine: 1 }, null, 2)}\n`);
   });
 
   it('exits 2 for a missing log or a bad --head', async () => {

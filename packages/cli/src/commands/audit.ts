@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { type AuditEntry, AuditLog, type AuditRecord, secretsFromEnv, unfinishedUploads, uploadRegistry } from '@pubguard/release';
+import { type AuditEntry, AuditLog, type AuditRecord, secretsFromEnv, UploadTracker, uploadRegistry } from '@pubguard/release';
 import { visible } from '@pubguard/report';
 import { parseCommandArgs } from '../args.js';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
@@ -76,6 +76,14 @@ export function writeJson(io: CliIO, value: unknown): void {
   io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
+// How both commands read the log while gates may be appending to it.
+const READING = `The log is read as it stood between two appends: the gates' lock (<log>.lock) is
+held while the file is opened, waited for as a gate waits (up to 30 s, then exit 2).
+Where that lock cannot be made (a directory or file system this user may not write),
+the log is read without it, and a last line without its newline is read again after
+pauses of about a second in all, in case a gate was still writing it. The log is read
+a piece at a time, whatever its size, and never changed.`;
+
 const VERIFY_HELP = `Usage: pubguard audit verify [FILE] [--head HASH] [--format text|json]
 
 Checks the hash chain of an audit log (default ${DEFAULT_AUDIT_PATH}): every record's
@@ -89,11 +97,14 @@ prints and its notification's auditHead, a CI job output that a later job compar
 (examples/github/publish.yml), a release note. Records after the last head kept can
 still be rewritten.
 
+${READING}
+
 Options:
       --head HASH    a head printed by an earlier verify or publish; refuse if it is gone
   -f, --format FMT   text (default) or json
 
-Exit codes: 0 intact, 1 tampered or truncated, 2 usage error or unreadable log.
+Exit codes: 0 intact, 1 tampered or truncated, 2 usage error, unreadable log, or its
+lock held by another process past 30 s.
 `;
 
 /** `pubguard audit verify`. */
@@ -137,13 +148,15 @@ upload is still running, or its run was killed during it (SIGKILL, out of memory
 cancelled hard), and the files may or may not be on the registry: look there before
 publishing them again.
 
+${READING}
+
 Options:
   -f, --format FMT   text (default) or json (the records as an array; "cutLine": N when
                      line N was cut off; "unfinishedUploads": the seq of each start
                      without an upload record)
 
 Exit codes: 0 printed, 1 printed but the last line is cut off (as audit verify finds it),
-2 usage error or unreadable log.
+2 usage error, unreadable log, or its lock held by another process past 30 s.
 `;
 
 /** `pubguard audit show`. */
@@ -154,32 +167,83 @@ export const auditShowCommand: Command = {
     const { values, positionals } = parseCommandArgs(argv, { format: { type: 'string', short: 'f' } });
     const format = outputFormat(values.format);
     if (positionals.length > 1) throw new UsageError('give at most one audit log file');
-    const { records, cutLine } = await new AuditLog(resolve(io.cwd, positionals[0] ?? DEFAULT_AUDIT_PATH)).readComplete();
+    const log = new AuditLog(resolve(io.cwd, positionals[0] ?? DEFAULT_AUDIT_PATH));
+    // One record at a time, so that a log of any size is shown; the output is what writing the
+    // document or lines whole would print.
+    const out = new BufferedText(io);
+    let shown = 0;
+    const uploads = new UploadTracker();
+    let ending: { cutLine?: number };
+    try {
+      ending = await log.forEachComplete(async (r) => {
+        uploads.see(r);
+        if (format === 'json') {
+          // Indented as JSON.stringify indents a member of an array two levels down; split at "\n"
+          // alone, since a string may hold U+2028, which JSON leaves as it is.
+          const member = `    ${JSON.stringify(r, null, 2).split('\n').join('\n    ')}`;
+          await out.write(`${shown === 0 ? '{\n  "version": 1,\n  "records": [\n' : ',\n'}${member}`);
+        } else {
+          const subjects = r.subjects.map((s) => (s.sha256 ? `${s.name} (sha256 ${s.sha256.slice(0, 12)}…)` : s.name)).join(', ');
+          // A record's strings come from actors, file names and registry replies: a line break or a
+          // terminal escape in one must not print as a forged record or rewrite the screen.
+          await out.write(`${visible(`#${r.seq} ${r.time} ${r.stage} ${r.outcome.toUpperCase()} by ${r.actor}${subjects ? ` — ${subjects}` : ''}`)}\n${r.reason ? `    ${visible(r.reason)}\n` : ''}`);
+        }
+        shown++;
+      });
+    } finally {
+      // What was shown before a record that cannot be shown (one without subjects) stays shown.
+      await out.flush();
+    }
+    const { cutLine } = ending;
     // A crash while appending leaves the last line cut off: the records before it still stand,
     // and the log fails verification, so the exit code is the one `audit verify` gives it.
     const exitCode = cutLine === undefined ? 0 : 1;
-    const unfinished = unfinishedUploads(records);
+    const unfinished = uploads.unfinished();
     if (format === 'json') {
-      writeJson(io, { version: 1, records, ...(cutLine === undefined ? {} : { cutLine }), ...(unfinished.length ? { unfinishedUploads: unfinished.map((r) => r.seq) } : {}) });
-      return { exitCode };
-    }
-    if (records.length === 0) io.stdout.write('(no records)\n');
-    for (const r of records) {
-      const subjects = r.subjects.map((s) => (s.sha256 ? `${s.name} (sha256 ${s.sha256.slice(0, 12)}…)` : s.name)).join(', ');
-      // A record's strings come from actors, file names and registry replies: a line break or a
-      // terminal escape in one must not print as a forged record or rewrite the screen.
-      io.stdout.write(`${visible(`#${r.seq} ${r.time} ${r.stage} ${r.outcome.toUpperCase()} by ${r.actor}${subjects ? ` — ${subjects}` : ''}`)}\n`);
-      if (r.reason) io.stdout.write(`    ${visible(r.reason)}\n`);
-    }
-    for (const r of unfinished) {
-      const where = uploadRegistry(r) ?? 'the registry';
-      io.stdout.write(
-        `${visible(`#${r.seq} ${r.stage} has no upload record after it: that upload is still running, or its run was killed during it, so the files may or may not be on ${where}; look there before publishing them again`)}\n`,
+      await out.write(
+        `${shown === 0 ? '{\n  "version": 1,\n  "records": []' : '\n  ]'}${cutLine === undefined ? '' : `,\n  "cutLine": ${cutLine}`}${unfinished.length ? `,\n  "unfinishedUploads": ${JSON.stringify(unfinished.map((r) => r.seq), null, 2).split('\n').join('\n  ')}` : ''}\n}\n`,
       );
+    } else {
+      if (shown === 0) await out.write('(no records)\n');
+      for (const r of unfinished) {
+        const where = uploadRegistry(r) ?? 'the registry';
+        await out.write(
+          `${visible(`#${r.seq} ${r.stage} has no upload record after it: that upload is still running, or its run was killed during it, so the files may or may not be on ${where}; look there before publishing them again`)}\n`,
+        );
+      }
+      if (cutLine !== undefined) {
+        await out.write(`line ${cutLine} is INCOMPLETE: it has no newline at its end (an append cut off?) and is not shown; check the log with \`pubguard audit verify\`\n`);
+      }
     }
-    if (cutLine !== undefined) {
-      io.stdout.write(`line ${cutLine} is INCOMPLETE: it has no newline at its end (an append cut off?) and is not shown; check the log with \`pubguard audit verify\`\n`);
-    }
+    await out.flush();
     return { exitCode };
   },
 };
+
+/**
+ * Collects output into writes of about 64 KiB (one write per record would be a system call
+ * each), and waits for standard output to take each, so that no more than that is held.
+ */
+class BufferedText {
+  private parts: string[] = [];
+  private length = 0;
+
+  constructor(private readonly io: CliIO) {}
+
+  /** Adds text, writing what has gathered once it is large enough. */
+  async write(text: string): Promise<void> {
+    this.parts.push(text);
+    this.length += text.length;
+    if (this.length >= 65_536) await this.flush();
+  }
+
+  /** Writes what has gathered. */
+  async flush(): Promise<void> {
+    if (this.length === 0) return;
+    const text = this.parts.join('');
+    this.parts = [];
+    this.length = 0;
+    this.io.stdout.write(text);
+    await this.io.stdout.drained?.();
+  }
+}

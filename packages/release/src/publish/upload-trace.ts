@@ -14,22 +14,35 @@ export const UPLOAD_STAGE = 'publish.upload';
  * wrote one log at once are told apart that way, and a start left by a killed run stays
  * unanswered when the same release is run again.
  */
-export function unfinishedUploads(records: readonly AuditRecord[]): AuditRecord[] {
-  const open: { key: string; record: AuditRecord }[] = [];
-  for (const r of records) {
-    if (r.stage !== UPLOAD_START_STAGE && r.stage !== UPLOAD_STAGE) continue;
+export function unfinishedUploads(records: Iterable<AuditRecord>): AuditRecord[] {
+  const tracker = new UploadTracker();
+  for (const r of records) tracker.see(r);
+  return tracker.unfinished();
+}
+
+/** `unfinishedUploads` fed one record at a time, for a log read piece by piece: it holds only the open starts. */
+export class UploadTracker {
+  private readonly open: { key: string; record: AuditRecord }[] = [];
+
+  /** Takes the next record of the log. */
+  see(r: AuditRecord): void {
+    if (r.stage !== UPLOAD_START_STAGE && r.stage !== UPLOAD_STAGE) return;
     // A dry run starts no upload, and answers none.
-    if (r.details?.dryRun === true) continue;
+    if (r.details?.dryRun === true) return;
     const key = uploadKey(r);
     if (r.stage === UPLOAD_START_STAGE) {
-      open.push({ key, record: r });
-      continue;
+      this.open.push({ key, record: r });
+      return;
     }
     // The latest start of the same files: an earlier one without an answer is a run killed before.
-    const at = open.findLastIndex((o) => o.key === key);
-    if (at >= 0) open.splice(at, 1);
+    const at = this.open.findLastIndex((o) => o.key === key);
+    if (at >= 0) this.open.splice(at, 1);
   }
-  return open.map((o) => o.record);
+
+  /** The starts seen that no upload record has answered so far. */
+  unfinished(): AuditRecord[] {
+    return this.open.map((o) => o.record);
+  }
 }
 
 /** The registry named by an upload or upload-start record, as recorded (user information masked). */
