@@ -406,6 +406,18 @@ describe('AuditLog on a log of any size', () => {
     await writer.append(entry(3, `long ${'x'.repeat(2000)}`));
     await expect(log.append(entry(4, 'x'))).rejects.toThrow(/ends with a line longer than 1 KiB/);
   });
+
+  it('refuses to write a record longer than a line may be, and leaves the log as it was', async () => {
+    const { path } = await logWith(2);
+    const before = readFileSync(path);
+    const log = new AuditLog(path, [], { maxLineBytes: 1024 });
+    await expect(log.append(entry(3, `long ${'x'.repeat(2000)}`))).rejects.toThrow(/the approve record would take \d+ bytes, more than the 1 KiB a line may hold; nothing was written/);
+    expect(() => log.appendSync(entry(3, `long ${'x'.repeat(2000)}`))).toThrow(/more than the 1 KiB a line may hold/);
+    expect(readFileSync(path).equals(before)).toBe(true);
+    expect(existsSync(`${path}.lock`)).toBe(false);
+    await log.append(entry(3, 'short'));
+    expect((await log.verify()).records).toBe(3);
+  });
 });
 
 describe('AuditLog on a path that is not a regular file', () => {

@@ -144,7 +144,7 @@ export class AuditLog {
     // Read under the lock: the last line is the one no other writer can append after meanwhile.
     const tail = await readTail(this.path, this.chunkBytes, this.maxLineBytes);
     const record = this.next(clean, now, tail);
-    await appendLine(this.path, Buffer.from(`${serialise(record)}\n`, 'utf8'), tail.size);
+    await appendLine(this.path, this.line(record), tail.size);
     return record;
   }
 
@@ -169,7 +169,7 @@ export class AuditLog {
         () => {
           const tail = readTailSync(this.path, this.chunkBytes, this.maxLineBytes);
           const record = this.next(clean, now, tail);
-          appendLineSync(this.path, Buffer.from(`${serialise(record)}\n`, 'utf8'), tail.size);
+          appendLineSync(this.path, this.line(record), tail.size);
           return record;
         },
         { waitMs },
@@ -178,6 +178,18 @@ export class AuditLog {
       if (error instanceof FileLockError) throw new AuditError(`cannot append to audit log ${this.path}: ${error.message}`);
       throw error;
     }
+  }
+
+  /**
+   * The bytes of `record`'s line. One over `maxLineBytes` is refused before anything is written:
+   * readers would not hold it, and every later append would refuse the log.
+   */
+  private line(record: AuditRecord): Buffer {
+    const bytes = Buffer.from(`${serialise(record)}\n`, 'utf8');
+    if (bytes.length - 1 > this.maxLineBytes) {
+      throw new AuditError(`cannot append to audit log ${this.path}: the ${record.stage} record would take ${byteSize(bytes.length - 1)}, more than the ${byteSize(this.maxLineBytes)} a line may hold; nothing was written`);
+    }
+    return bytes;
   }
 
   /** The record that follows the log whose end (read under the lock) is `tail`. */

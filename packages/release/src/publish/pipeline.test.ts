@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type Finding, fingerprint, removeAtExit } from '@pubguard/engine';
 import { describe, expect, it } from 'vitest';
-import { AuditLog } from '../audit.js';
+import { AuditLog, type AuditRecord } from '../audit.js';
 import { canonicalStatement, buildStatement } from '../statement.js';
 import { npmTarball, sdist, sshKey, sshKeygenSign, wheel } from '../testing/fixtures.js';
 import { type CommandRunner, spawnRunner } from './clients.js';
@@ -186,6 +186,18 @@ describe('publishRelease', () => {
       const r = await publishRelease({ ...base, files: [file], dryRun: true, baseline: new Set([fingerprint('ssh-private-key-file', path)]) });
       expect(r, path).toMatchObject({ status: 'refused', step: 'scan' });
     }
+  });
+
+  it("lists at most 1000 findings in the scan's audit record, and counts the rest", async () => {
+    const { cwd, base } = await setup();
+    const keys = Object.fromEntries(Array.from({ length: 1100 }, (_, i) => [`package/keys/${i}/id_rsa`, 'fixture\n']));
+    const file = await npmTarball(cwd, 'acme', '1.0.0', 'keys.tgz', keys);
+    expect(await publishRelease({ ...base, files: [file], dryRun: true })).toMatchObject({ status: 'refused', step: 'scan' });
+    const scan = readFileSync(base.auditPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as AuditRecord).find((r) => r.stage === 'publish.scan');
+    expect(scan?.outcome).toBe('refused');
+    expect((scan?.details?.findings as unknown[]).length).toBe(1000);
+    expect(scan?.details?.findingsNotListed).toBe(100);
+    expect(scan?.details?.errorsNotListed).toBeUndefined();
   });
 
   describe('approvals record', () => {

@@ -18,6 +18,10 @@ import { type NotifyOptions, type NotifyResult, type PublishApprovals, type Publ
 import { type Ecosystem, NPM_REGISTRY, PYPI_REPOSITORY, checkPublishToken, publicRegistry } from './tokens.js';
 import { UPLOAD_START_STAGE } from './upload-trace.js';
 
+// Findings and scan errors a refused scan's record lists; the rest are counted. About 200 bytes
+// each, so a record stays far below the line an audit log reader holds (64 MiB).
+const AUDIT_LIST_MAX = 1000;
+
 /** The steps of a publish, in the order they run. */
 export type PublishStep = 'version' | 'scan' | 'approvals' | 'token' | 'rehash' | 'upload' | 'notify';
 
@@ -338,8 +342,11 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
         ...(scanErrors.length ? [`${scanErrors.length} part${scanErrors.length === 1 ? '' : 's'} could not be scanned: ${scanErrors.slice(0, 3).map((e) => `${e.path} (${e.kind})`).join(', ')}`] : []),
       ];
       await record('scan', 'refused', parts.join('; '), {
-        findings: findings.map((f) => ({ ruleId: f.ruleId, path: f.path, line: f.location.line, fingerprint: f.fingerprint })),
-        errors: scanErrors.map((e) => ({ path: e.path, kind: e.kind })),
+        // Listed up to a bound: a record is one line, which readers hold whole.
+        findings: findings.slice(0, AUDIT_LIST_MAX).map((f) => ({ ruleId: f.ruleId, path: f.path, line: f.location.line, fingerprint: f.fingerprint })),
+        ...(findings.length > AUDIT_LIST_MAX ? { findingsNotListed: findings.length - AUDIT_LIST_MAX } : {}),
+        errors: scanErrors.slice(0, AUDIT_LIST_MAX).map((e) => ({ path: e.path, kind: e.kind })),
+        ...(scanErrors.length > AUDIT_LIST_MAX ? { errorsNotListed: scanErrors.length - AUDIT_LIST_MAX } : {}),
         ...scanDetails,
       });
       throw new Stop('refused', 'scan', parts.join('; '));
