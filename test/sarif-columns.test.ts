@@ -46,3 +46,31 @@ describe('pubguard scan columns on lines with non-ASCII text before the secret',
     expect(results.map((r) => r.properties.byteOffset)).toEqual(locations.map((l) => l.byteOffset));
   });
 });
+
+describe('pubguard scan lines of a file with CR, CR LF and LF line ends', () => {
+  it('JSON, SARIF and GitHub annotations count a lone CR and a CR LF as one line end each', async () => {
+    // Lines: "// a" (CR), "// b" (CR LF), the first token (CR), "x" (LF), the second token (CR).
+    const text = `// a\r// b\r\nconst t = "${githubToken(new Prng(27))}";\rx\n  y = "${githubToken(new Prng(28))}"\r`;
+    await writeFile(join(dir, 'mac.js'), text);
+    const json = await runPubguard(['scan', '--format', 'json', 'mac.js'], { cwd: dir });
+    expect(json.code).toBe(1);
+    const locations = (JSON.parse(json.stdout) as Report).findings.map((f) => f.location);
+    expect(locations.map((l) => [l.line, l.column, l.utf16Column])).toEqual([
+      [3, 12, 12],
+      [5, 8, 8],
+    ]);
+    // The byte offset is the file's, whatever a line is.
+    expect(locations.map((l) => l.byteOffset)).toEqual([text.indexOf('ghp_'), text.lastIndexOf('ghp_')]);
+    const sarif = await runPubguard(['scan', '--format', 'sarif', 'mac.js'], { cwd: dir });
+    const results = (JSON.parse(sarif.stdout) as Sarif).runs[0]?.results ?? [];
+    expect(results.map((r) => r.locations[0]?.physicalLocation.region)).toEqual([
+      { startLine: 3, startColumn: 12 },
+      { startLine: 5, startColumn: 8 },
+    ]);
+    const github = await runPubguard(['scan', '--format', 'github', 'mac.js'], { cwd: dir });
+    expect([...github.stdout.matchAll(/^::error file=mac\.js,line=(\d+),col=(\d+),/gm)].map((m) => [Number(m[1]), Number(m[2])])).toEqual([
+      [3, 12],
+      [5, 8],
+    ]);
+  });
+});

@@ -8,6 +8,7 @@ import {
   envFile,
   jsModule,
   jsonFile,
+  lineColumnAt,
   minifiedBundle,
   notebook,
   pythonModule,
@@ -27,10 +28,10 @@ const multiLine: PlantInput = {
 };
 const quoted: PlantInput = { text: `password = "${token()}"`, secretStart: 12, secretEnd: 12 + 37 };
 
-/** Independent of the implementation: line/column from the text before the offset. */
+/** Independent of the implementation: line/column from the text before the offset (lines end at CR LF, LF or CR). */
 function expectedPosition(content: Uint8Array, byteOffset: number): { line: number; column: number } {
   const before = Buffer.from(content).subarray(0, byteOffset).toString('latin1');
-  const lines = before.split('\n');
+  const lines = before.split(/\r\n|\r|\n/);
   return { line: lines.length, column: (lines.at(-1) ?? '').length + 1 };
 }
 
@@ -149,5 +150,18 @@ describe('determinism', () => {
     expect(Buffer.from(a.content).equals(Buffer.from(b.content))).toBe(true);
     expect(Buffer.from(a.content).equals(Buffer.from(c.content))).toBe(false);
     expect(Buffer.from(binaryBlob(inline, { seed: 1 }).content).equals(Buffer.from(binaryBlob(inline, { seed: 1 }).content))).toBe(true);
+  });
+});
+
+describe('lineColumnAt', () => {
+  it('ends a line at LF, at a lone CR and at CR LF, once each', () => {
+    const bytes = Buffer.from('a\rb\r\nc\nd\r\re', 'latin1');
+    expect(['b', 'c', 'd', 'e'].map((ch) => lineColumnAt(bytes, bytes.indexOf(ch)))).toEqual([
+      { line: 2, column: 1 },
+      { line: 3, column: 1 },
+      { line: 4, column: 1 },
+      { line: 6, column: 1 },
+    ]);
+    expect(lineColumnAt(bytes, 1)).toEqual({ line: 1, column: 2 });
   });
 });

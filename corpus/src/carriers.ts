@@ -67,12 +67,15 @@ function requireInline(p: Required<Plant>, carrier: string): void {
   }
 }
 
-/** 1-based line and column (in bytes) of `byteOffset` in `bytes`. */
+/**
+ * 1-based line and column (in bytes) of `byteOffset` in `bytes`, lines ending at LF, at a CR
+ * that no LF follows, or at CR LF (one end), as editors count them.
+ */
 export function lineColumnAt(bytes: Uint8Array, byteOffset: number): { line: number; column: number } {
   let line = 1;
   let lineStart = 0;
   for (let i = 0; i < byteOffset; i++) {
-    if (bytes[i] === 0x0a) {
+    if (bytes[i] === 0x0a || (bytes[i] === 0x0d && bytes[i + 1] !== 0x0a)) {
       line++;
       lineStart = i + 1;
     }

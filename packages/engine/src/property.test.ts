@@ -85,12 +85,12 @@ const secretArb: fc.Arbitrary<Secret> = fc
   .map(([prefix, seed]) => ({ ruleId: RULE_OF[prefix] as string, token: checksummed(prefix, seed) }));
 
 /**
- * Filler text: words, spaces, newlines (Unix and Windows), punctuation and multi-byte
+ * Filler text: words, spaces, line ends (Unix, Windows and classic Mac OS), punctuation and multi-byte
  * characters, so columns (counted in bytes) are exercised too. No letters or digits touch
  * a planted token: separators are put around it.
  */
 const fillerArb: fc.Arbitrary<string> = fc
-  .array(fc.constantFrom('lorem', 'ipsum', ' ', ' ', '\n', '\r\n', '\t', '= ', ';', '{}', '//', 'é', '日本', '🙂', 'x1', '"'), { maxLength: 400 })
+  .array(fc.constantFrom('lorem', 'ipsum', ' ', ' ', '\n', '\r\n', '\r', '\t', '= ', ';', '{}', '//', 'é', '日本', '🙂', 'x1', '"'), { maxLength: 400 })
   .map((parts) => parts.join(''));
 
 /** A file of filler with secrets between separators, and where each secret is (line, byte column). */
@@ -108,16 +108,17 @@ const plantedArb: fc.Arbitrary<Planted> = fc
     for (const [filler, secret, sep] of pieces) {
       text += `${filler}${sep}`;
       const bytes = Buffer.from(text);
-      const lastNl = bytes.lastIndexOf(0x0a);
-      expected.push({ ruleId: secret.ruleId, line: 1 + countNewlines(bytes), column: bytes.length - lastNl });
+      const lastNl = Math.max(bytes.lastIndexOf(0x0a), bytes.lastIndexOf(0x0d));
+      expected.push({ ruleId: secret.ruleId, line: 1 + countLineBreaks(bytes), column: bytes.length - lastNl });
       text += `${secret.token}${sep}`;
     }
     return { text: text + tail, expected };
   });
 
-function countNewlines(b: Uint8Array): number {
+/** Line breaks as editors count them: LF, CR, and CR LF as one. */
+function countLineBreaks(b: Uint8Array): number {
   let n = 0;
-  for (const c of b) if (c === 0x0a) n++;
+  for (let i = 0; i < b.length; i++) if (b[i] === 0x0a || (b[i] === 0x0d && b[i + 1] !== 0x0a)) n++;
   return n;
 }
 

@@ -36,6 +36,11 @@ describe('inline ignore markers', () => {
       // CRLF line ends.
       `x = 1\r\n# pubguard:allow-next-line\r\nkey = "${TOKEN}"\r\n`,
       `key = "${TOKEN}" # pubguard:allow\r\n`,
+      // CR line ends (classic Mac OS), alone and mixed with the others.
+      `x = 1\r# pubguard:allow-next-line\rkey = "${TOKEN}"\r`,
+      `x = 1\n# pubguard:allow-next-line\rkey = "${TOKEN}"\r\n`,
+      `x = 1\r# pubguard:allow-next-line\r\nkey = "${TOKEN}"\n`,
+      `key = "${TOKEN}" # pubguard:allow\r`,
     ]) {
       expect(reported(text), text).toBe(false);
     }
@@ -75,6 +80,11 @@ describe('inline ignore markers', () => {
     expect(reported(`key = "${TOKEN}"\n# pubguard:allow\n`)).toBe(true);
     expect(reported(`# pubguard:allow\nkey = "${TOKEN}"\n`)).toBe(true);
     expect(reported(`# pubguard:allow-next-line\n\nkey = "${TOKEN}"\n`)).toBe(true);
+    // A carriage return ends a line as a line feed does.
+    expect(reported(`key = "${TOKEN}"\r# pubguard:allow\r`)).toBe(true);
+    expect(reported(`# pubguard:allow\rkey = "${TOKEN}"\r`)).toBe(true);
+    expect(reported(`# pubguard:allow-next-line\r\rkey = "${TOKEN}"\r`)).toBe(true);
+    expect(reported(`# pubguard:allow-next-line\r\n\rkey = "${TOKEN}"\r`)).toBe(true);
   });
 
   it('take offsets of the match in the text given', () => {

@@ -45,9 +45,8 @@ function markersWithin(re: RegExp, text: string, from: number, to: number): Arra
  * - a next-line marker on the line just above (`# pubguard:allow-next-line`).
  */
 export function isInlineIgnored(text: string, start: number, end: number): boolean {
-  const lineStart = text.lastIndexOf('\n', start - 1) + 1;
-  let lineEnd = text.indexOf('\n', end);
-  if (lineEnd < 0) lineEnd = text.length;
+  const lineStart = lineBreakBefore(text, start) + 1;
+  const lineEnd = lineEndFrom(text, end);
   // Reach a little past the distance, so a marker starting just within it is read whole.
   const longest = 32;
   const from = Math.max(lineStart, start - MARKER_DISTANCE - longest);
@@ -60,6 +59,25 @@ export function isInlineIgnored(text: string, start: number, end: number): boole
     }
   }
   if (lineStart === 0) return false;
-  const prevStart = text.lastIndexOf('\n', lineStart - 2) + 1;
-  return markersWithin(NEXT_LINE, text, Math.max(prevStart, lineStart - 1 - PREVIOUS_LINE_REACH), lineStart - 1).length > 0;
+  // The line above ends where the break before this line begins (its CR, for a CR LF pair).
+  const prevEnd = lineStart >= 2 && text.charCodeAt(lineStart - 1) === 10 && text.charCodeAt(lineStart - 2) === 13 ? lineStart - 2 : lineStart - 1;
+  const prevStart = lineBreakBefore(text, prevEnd) + 1;
+  return markersWithin(NEXT_LINE, text, Math.max(prevStart, prevEnd - PREVIOUS_LINE_REACH), prevEnd).length > 0;
+}
+
+/**
+ * Where the last line break before `at` ends, or -1: lines end at a line feed, a carriage
+ * return, or both together (CR LF), as editors count them, so classic Mac OS text has lines.
+ */
+function lineBreakBefore(text: string, at: number): number {
+  if (at <= 0) return -1;
+  return Math.max(text.lastIndexOf('\n', at - 1), text.lastIndexOf('\r', at - 1));
+}
+
+/** Where the line holding `at` ends: its first CR or LF at or after `at`, or the text's end. */
+function lineEndFrom(text: string, at: number): number {
+  const lf = text.indexOf('\n', at);
+  const cr = text.indexOf('\r', at);
+  if (lf < 0) return cr < 0 ? text.length : cr;
+  return cr < 0 ? lf : Math.min(lf, cr);
 }

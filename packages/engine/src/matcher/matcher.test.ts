@@ -100,6 +100,29 @@ describe('Matcher', () => {
     expect(lines({ ...whole, ownedEnd: text.length, atFileEnd: false })).toEqual(expected);
   });
 
+  it('ends a line at a line feed, a carriage return, or both together, wherever a segment is cut', () => {
+    const other = TOKEN.replace('Q7', 'R8');
+    // CR alone (classic Mac OS), CR LF, LF, a CR LF cut between segments, and blank lines of each.
+    const text = `a\rb ${TOKEN}\r\r\n\n${other} c\r\nd\n\r\r${TOKEN}\r`;
+    const at = [...text.matchAll(/tok_/g)].map((m) => m.index ?? 0);
+    // Lines as an editor shows them: each CR LF, lone CR and lone LF ends one.
+    const breaks = (s: string) => s.match(/\r\n|\r|\n/g)?.length ?? 0;
+    const lastBreak = (s: string) => Math.max(s.lastIndexOf('\n'), s.lastIndexOf('\r'));
+    const expected = at.map((i) => [i, breaks(text.slice(0, i)), lastBreak(text.slice(0, i)), i - lastBreak(text.slice(0, i))]);
+    expect(expected.map(([, lines, , column]) => [lines, column])).toEqual([[1, 3], [4, 1], [8, 1]]);
+    const placed = (spec: typeof whole) => matcher().matchSegment(text, spec).matches.map((m) => [m.secretStart, m.newlinesBefore, m.lastNewline, m.utf16Column]);
+    expect(placed({ ...whole, ownedEnd: text.length })).toEqual(expected);
+    expect(placed({ ...whole, ownedEnd: text.length, atFileEnd: false })).toEqual(expected);
+    // Two segments cut between every pair of bytes: their totals and the second's lines add up.
+    for (let cut = 1; cut < text.length; cut++) {
+      const first = matcher().matchSegment(text, { ...whole, ownedEnd: cut, atFileEnd: false });
+      expect(first.newlines, `cut at ${cut}`).toBe(breaks(text.slice(0, cut)) - (text[cut - 1] === '\r' && text[cut] === '\n' ? 1 : 0));
+      const second = matcher().matchSegment(text, { ownedStart: cut, ownedEnd: text.length, atFileStart: true, atFileEnd: true });
+      const got = [...first.matches, ...second.matches.map((m) => ({ ...m, newlinesBefore: m.newlinesBefore + first.newlines, lastNewline: m.lastNewline >= 0 ? m.lastNewline : first.lastNewline }))];
+      expect(got.map((m) => [m.secretStart, m.newlinesBefore, m.lastNewline, m.utf16Column]), `cut at ${cut}`).toEqual(expected);
+    }
+  });
+
   it('counts the UTF-16 code units before a secret on its line, for 2-, 3- and 4-byte characters', () => {
     // é and ö are 2 bytes and 1 unit, ✓ 3 bytes and 1 unit, 😀 4 bytes and 2 units (a surrogate pair).
     const text = `x\n// héllo wörld ✓ 😀 const t = "${TOKEN}"; ${TOKEN.replace('Q7', 'R8')}\n€ ${TOKEN.replace('Q7', 'S9')}\n`;

@@ -458,10 +458,11 @@ function countLines(bytes: Buffer, spec: SegmentSpec, matches: RawMatch[]): { ne
   let lastNewline = -1;
   let pos = spec.ownedStart;
   let next = 0;
+  const breaks = new LineBreaks(bytes);
   for (;;) {
-    const nl = pos < until ? bytes.indexOf(10, pos) : -1;
+    const nl = pos < until ? breaks.next(pos) : -1;
     const stop = nl < 0 || nl >= until ? until : nl;
-    // Matches are sorted by secretStart: settle every one that lies before this newline.
+    // Matches are sorted by secretStart: settle every one that lies before this line break.
     for (let m = matches[next]; m && m.secretStart <= stop; m = matches[++next]) {
       m.newlinesBefore = newlines;
       m.lastNewline = lastNewline;
@@ -472,10 +473,11 @@ function countLines(bytes: Buffer, spec: SegmentSpec, matches: RawMatch[]): { ne
     pos = nl + 1;
   }
   // A secret can start past ownedEnd when its match started inside: count on into the context.
+  const after = new LineBreaks(bytes);
   for (let m = matches[next]; m; m = matches[++next]) {
     let count = newlines;
     let last = lastNewline;
-    for (let nl = bytes.indexOf(10, spec.ownedEnd); nl >= 0 && nl < m.secretStart; nl = bytes.indexOf(10, nl + 1)) {
+    for (let nl = after.next(spec.ownedEnd); nl >= 0 && nl < m.secretStart; nl = after.next(nl + 1)) {
       count++;
       last = nl;
     }
@@ -483,6 +485,41 @@ function countLines(bytes: Buffer, spec: SegmentSpec, matches: RawMatch[]): { ne
     m.lastNewline = last;
   }
   return spec.atFileEnd ? { newlines: 0, lastNewline: -1 } : { newlines, lastNewline };
+}
+
+/**
+ * Finds the line breaks of a segment in order, as editors break lines: at a line feed, or at
+ * a carriage return that no line feed follows (classic Mac OS text), a CR LF pair being one
+ * break, placed on its LF. A carriage return at a segment's end is followed by the context
+ * after it, or ends the file. The next position of each byte is kept, so text without
+ * carriage returns is searched for one once.
+ */
+class LineBreaks {
+  private lf = -2;
+  private cr = -2;
+
+  constructor(private readonly bytes: Buffer) {}
+
+  /** The first break at or after `from`, or -1; `from` never goes back between calls. */
+  next(from: number): number {
+    const b = this.bytes;
+    // -1: none left; -2: not searched yet.
+    if (this.lf !== -1 && this.lf < from) this.lf = b.indexOf(10, from);
+    while (this.cr !== -1 && (this.cr < from || b[this.cr + 1] === 10)) this.cr = b.indexOf(13, Math.max(from, this.cr + 1));
+    if (this.lf < 0) return this.cr;
+    return this.cr < 0 ? this.lf : Math.min(this.lf, this.cr);
+  }
+}
+
+/** The last line break before `end` (see `LineBreaks`), or -1. */
+function lastBreakBefore(bytes: Buffer, end: number): number {
+  if (end <= 0) return -1;
+  const lf = bytes.lastIndexOf(10, end - 1);
+  let cr = bytes.lastIndexOf(13, end - 1);
+  // A CR followed by its LF breaks at the LF: at `end` itself, so not before it; an earlier
+  // pair's LF is found as a line feed.
+  if (cr >= 0 && bytes[cr + 1] === 10) cr = cr > 0 ? bytes.lastIndexOf(13, cr - 1) : -1;
+  return Math.max(lf, cr);
 }
 
 /**
@@ -501,7 +538,7 @@ function utf16Columns(bytes: Buffer, spec: SegmentSpec, matches: RawMatch[]): vo
     let start = m.lastNewline + 1;
     if (m.lastNewline < 0) {
       if (contextStart === undefined) {
-        const nl = spec.ownedStart > 0 ? bytes.lastIndexOf(10, spec.ownedStart - 1) : -1;
+        const nl = lastBreakBefore(bytes, spec.ownedStart);
         contextStart = nl >= 0 ? nl + 1 : spec.atFileStart ? 0 : -1;
       }
       start = contextStart;
