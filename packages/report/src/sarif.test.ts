@@ -110,6 +110,11 @@ describe('formatSarif', () => {
     expect(results.map((r) => r.properties.byteColumn)).toEqual(input.map((f) => f.location.column));
   });
 
+  it('declares the line breaks lines are counted by, a lone CR among them, as SARIF defaults to CR LF and LF only', () => {
+    const run = (JSON.parse(formatSarif(goldenInput())) as { runs: { newlineSequences?: string[] }[] }).runs[0];
+    expect(run?.newlineSequences).toEqual(['\r\n', '\n', '\r']);
+  });
+
   it('reports errors as notifications and marks the run unsuccessful', () => {
     const log = JSON.parse(formatSarif(goldenInput())) as SarifLog;
     const inv = log.runs[0]!.invocations[0]!;

@@ -171,10 +171,14 @@ function notification(e: ScanError, srcRoot: string | undefined): Record<string,
   };
 }
 
+/** The line breaks finding lines are counted by, as `run.newlineSequences` lists them: the longest first. */
+const NEWLINE_SEQUENCES: readonly string[] = ['\r\n', '\n', '\r'];
+
 /**
  * SARIF 2.1.0 with one run, fit for GitHub code scanning: a rule descriptor per rule used,
  * relative URIs against `%SRCROOT%` (archive members joined with `!`), region line and column
- * (UTF-16 code units, left out where unknown) in the innermost file, `partialFingerprints`, and scan errors as tool execution notifications.
+ * (UTF-16 code units, left out where unknown) in the innermost file, lines ended by CR LF, LF or
+ * a lone CR (`newlineSequences`), `partialFingerprints`, and scan errors as tool execution notifications.
  */
 export function formatSarif(input: ReportInput, options: SarifOptions = {}): string {
   const findings = sortFindings(input.findings);
@@ -205,6 +209,9 @@ export function formatSarif(input: ReportInput, options: SarifOptions = {}): str
           },
         ],
         results: findings.map((f) => result(f, index.get(f.ruleId) ?? 0, options.srcRoot)),
+        // The engine ends a line at a lone CR too (classic Mac OS text), which SARIF's default,
+        // CR LF and LF only, leaves out: a consumer counting by it would put such findings on line 1.
+        newlineSequences: NEWLINE_SEQUENCES,
         properties: { stats: input.stats },
       },
     ],
