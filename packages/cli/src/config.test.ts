@@ -117,6 +117,11 @@ describe('parseConfig', () => {
     expect(errorOf('').message).toBe('pubguard.config.json:1:1: invalid JSON: unexpected end of file');
   });
 
+  it('counts lines ended by CR LF or a lone CR as an editor shows them', () => {
+    expect(errorOf('{\r\n  "jobs": tru\r\n}').message).toBe('pubguard.config.json:2:11: invalid JSON: unexpected "tru"');
+    expect(errorOf('{\r  "a": 1,\r\n\r  "b": }').message).toBe('pubguard.config.json:4:8: invalid JSON: unexpected "}"');
+  });
+
   it('names an unknown key with its path', () => {
     const top = errorOf('{"jbos": 2}');
     expect(top.keyPath).toBe('jbos');

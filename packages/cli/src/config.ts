@@ -139,12 +139,16 @@ export async function loadConfig(cwd: string, explicitPath?: string, options: Co
   return { path, dir: dirname(path), config: parseConfig(text, path, options) };
 }
 
-/** 1-based line and column of a UTF-16 offset in `text`. */
+/**
+ * 1-based line and column of a UTF-16 offset in `text`, lines ending at LF, CR or CR LF as
+ * an editor shows them (a file saved with classic Mac OS line ends has lines too).
+ */
 function lineColumn(text: string, offset: number): { line: number; column: number } {
   let line = 1;
   let lineStart = 0;
   for (let i = 0; i < offset && i < text.length; i++) {
-    if (text.charCodeAt(i) === 10) {
+    const c = text.charCodeAt(i);
+    if (c === 10 || (c === 13 && text.charCodeAt(i + 1) !== 10)) {
       line++;
       lineStart = i + 1;
     }
