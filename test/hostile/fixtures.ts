@@ -103,6 +103,15 @@ export async function nestedZipBomb(levels: number, copies: number, bottomBytes:
   return current;
 }
 
+/**
+ * A zip of `entries` files, each holding `secret` on `copies` lines: a few hundred KB that every
+ * line of which is a finding. Built in memory; the zip stays small.
+ */
+export async function repeatedSecretZip(entries: number, copies: number, secret: string): Promise<Uint8Array> {
+  const content = `t = "${secret}";\n`.repeat(copies);
+  return zipBuffer(Array.from({ length: entries }, (_, i) => ({ path: `pkg/f${i}.js`, content })));
+}
+
 /** A tgz with `count` entries of one byte each, streamed to disk. */
 export async function manyEntriesTgz(path: string, count: number): Promise<number> {
   const template = await templateHeader();

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { tarBuffer, tgzBuffer, zipBuffer } from '@pubguard/corpus';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { doubleGzipBomb, githubToken, largeTgz, manyEntriesTgz, nestedZipBomb, padding, patchHeader, templateHeader } from './fixtures.js';
+import { doubleGzipBomb, githubToken, largeTgz, manyEntriesTgz, nestedZipBomb, padding, patchHeader, repeatedSecretZip, templateHeader } from './fixtures.js';
 import { hasStackTrace, type JsonReport, type MeasuredRun, parseReport, runMeasured } from './measure.js';
 
 /** Peak RSS any hostile input may cost, workers included. */
@@ -127,6 +127,23 @@ describe('many entries', () => {
     expect(report.errors).toEqual([expect.objectContaining({ kind: 'limit', limit: 'maxEntries' })]);
     expect(report.stats.files).toBe(1000);
   });
+});
+
+describe('many findings', () => {
+  it('a zip of 500 entries holding one token 1000 times each keeps 10 000 findings and counts the rest', async () => {
+    // Each entry stays within its own limit of 1000: only the artifact's bounds the findings
+    // kept. Without it this 160 KB zip kept 500 000, in 2 GB of peak RSS.
+    const zip = await repeatedSecretZip(500, 1000, githubToken(14));
+    expect(zip.length).toBeLessThan(1024 * 1024);
+    await writeFile(join(dir, 'tokens.zip'), zip);
+    const { run, report } = await scanHostile(['tokens.zip'], { maxMs: 60_000 });
+    expect(report.findings).toHaveLength(10_000);
+    expect(report.errors).toEqual([expect.objectContaining({ path: 'tokens.zip', kind: 'limit', limit: 'maxFindingsPerArtifact' })]);
+    expect(report.errors[0]?.message).toMatch(/^artifact has more than 10000 findings; the first 10000 were kept, 490000 more were counted and not reported .*--max-artifact-findings/);
+    // Nothing left unread.
+    expect(report.stats.files).toBe(500);
+    expect(run.code).toBe(1);
+  }, 90_000);
 });
 
 describe('broken archives', () => {

@@ -40,6 +40,7 @@ const CASES: Array<[keyof ScanLimits, string, Partial<ScanLimits>]> = [
   ['maxCompressionRatio', 'zeros.gz', { maxCompressionRatio: 10, ratioThresholdBytes: 1024 }],
   ['maxSpillBytes', 'pkg.tgz', { maxInMemoryArchiveBytes: 16, maxSpillBytes: 64 }],
   ['maxFindingsPerFile', 'tokens.js', { maxFindingsPerFile: 1 }],
+  ['maxFindingsPerArtifact', 'tokens.js', { maxFindingsPerArtifact: 1 }],
 ];
 
 describe('limit events tell the user how to raise the limit', () => {

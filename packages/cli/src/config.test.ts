@@ -95,7 +95,7 @@ describe('parseConfig', () => {
         $schema: './node_modules/@pubguard/cli/schemas/pubguard.config.schema.json',
         ignore: ['test/**'],
         jobs: 0,
-        limits: { maxDepth: 3, maxEntries: 10, maxEntryBytes: 1024, maxArtifactBytes: 4096, maxCompressionRatio: 50.5, maxArtifactSeconds: 1.5, maxFindingsPerFile: 20 },
+        limits: { maxDepth: 3, maxEntries: 10, maxEntryBytes: 1024, maxArtifactBytes: 4096, maxCompressionRatio: 50.5, maxArtifactSeconds: 1.5, maxFindingsPerFile: 20, maxFindingsPerArtifact: 200 },
         format: 'sarif',
         baseline: 'baseline.json',
         rules: { disable: ['alpha-token'], custom: [{ id: 'acme-key', title: 'Acme key', severity: 'high', keywords: ['acme_'], pattern: '(acme_[0-9a-f]{32})' }] },
@@ -105,7 +105,7 @@ describe('parseConfig', () => {
     );
     expect(config.format).toBe('sarif');
     const options = scanOptionsFromConfig({ path: '/x/c.json', dir: '/x', config });
-    expect(options.limits).toEqual({ maxDepth: 3, maxEntries: 10, maxEntryBytes: 1024, maxArtifactBytes: 4096, maxCompressionRatio: 50.5, maxArtifactMs: 1500, maxFindingsPerFile: 20 });
+    expect(options.limits).toEqual({ maxDepth: 3, maxEntries: 10, maxEntryBytes: 1024, maxArtifactBytes: 4096, maxCompressionRatio: 50.5, maxArtifactMs: 1500, maxFindingsPerFile: 20, maxFindingsPerArtifact: 200 });
     expect(options.jobs).toBe(0);
     expect(options.baselinePath).toBe('/x/baseline.json');
   });
@@ -440,6 +440,8 @@ describe('the validator and the JSON Schema agree', () => {
     { unknown: true },
     { limits: { maxDepth: -1 } },
     { limits: { maxEntries: 0 } },
+    { limits: { maxFindingsPerArtifact: 0 } },
+    { limits: { maxFindingsPerArtifact: 1.5 } },
     { limits: { other: 1 } },
     { format: 'xml' },
     { ignore: 'a/**' },

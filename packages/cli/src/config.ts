@@ -19,6 +19,7 @@ export interface ConfigLimits {
   maxCompressionRatio?: number;
   maxArtifactSeconds?: number;
   maxFindingsPerFile?: number;
+  maxFindingsPerArtifact?: number;
 }
 
 /** Global allowlists: findings they match are never reported, whatever the rule. */
@@ -648,6 +649,7 @@ export function scanOptionsFromConfig(loaded: LoadedConfig | undefined): ConfigS
   if (l.maxCompressionRatio !== undefined) out.limits.maxCompressionRatio = l.maxCompressionRatio;
   if (l.maxArtifactSeconds !== undefined) out.limits.maxArtifactMs = Math.round(l.maxArtifactSeconds * 1000);
   if (l.maxFindingsPerFile !== undefined) out.limits.maxFindingsPerFile = l.maxFindingsPerFile;
+  if (l.maxFindingsPerArtifact !== undefined) out.limits.maxFindingsPerArtifact = l.maxFindingsPerArtifact;
   return out;
 }
 

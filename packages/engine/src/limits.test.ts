@@ -14,6 +14,7 @@ describe('resolveLimits', () => {
       maxSpillBytes: 4 * 1024 ** 3,
       maxArtifactMs: 0,
       maxFindingsPerFile: 1000,
+      maxFindingsPerArtifact: 10000,
     });
     expect(Object.isFrozen(DEFAULT_LIMITS)).toBe(true);
   });
@@ -30,6 +31,8 @@ describe('resolveLimits', () => {
     [{ maxDepth: -1 }, /maxDepth must not be negative/],
     [{ maxEntries: 0 }, /maxEntries must be greater than 0/],
     [{ maxFindingsPerFile: 0 }, /maxFindingsPerFile must be greater than 0/],
+    [{ maxFindingsPerArtifact: 0 }, /maxFindingsPerArtifact must be greater than 0/],
+    [{ maxFindingsPerArtifact: 2.5 }, /maxFindingsPerArtifact must be a whole number/],
     [{ maxEntryBytes: 1.5 }, /maxEntryBytes must be a whole number/],
     [{ maxArtifactBytes: Number.NaN }, /maxArtifactBytes must be a number/],
     [{ maxCompressionRatio: 0.5 }, /maxCompressionRatio must be at least 1/],

@@ -29,6 +29,12 @@ export const DEFAULT_LIMITS: Readonly<ScanLimits> = Object.freeze({
    * through a file held a few KB of memory per finding without bound (1.25 M findings, 2.8 GB).
    */
   maxFindingsPerFile: 1000,
+  /**
+   * 10 000 findings per artifact: each costs about 2 KB, so some 20 MB, where 500 entries of a
+   * zip holding a token 1000 times each kept 500 000 (1 GB); ten files at their own limit, far
+   * more than a real package holds, and under the 25 000 results code scanning takes in a run.
+   */
+  maxFindingsPerArtifact: 10_000,
 });
 
 /** A limit value that makes no sense (negative, fractional where a count is needed, NaN). */
@@ -43,6 +49,7 @@ const POSITIVE: ReadonlySet<keyof ScanLimits> = new Set<keyof ScanLimits>([
   'maxArtifactBytes',
   'maxCompressionRatio',
   'maxFindingsPerFile',
+  'maxFindingsPerArtifact',
 ]);
 
 /** Limits that may be fractional (a ratio); all others are whole numbers. */

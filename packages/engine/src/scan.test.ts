@@ -7,7 +7,7 @@ import { pack } from 'tar-stream';
 import { compileRules, type RuleDefinition } from '@pubguard/rules';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { fingerprint } from './redact.js';
-import { FileState, scan, scanAll } from './scan.js';
+import { ArtifactFindings, FileState, scan, scanAll } from './scan.js';
 import { FIRST_READ_BYTES, READ_BYTES } from './sources/disk.js';
 import { Prng } from '@pubguard/corpus';
 import { TEST_TOKEN_RULE } from './testing.js';
@@ -614,6 +614,94 @@ describe('findings kept per file', () => {
     state.close(100);
     expect(held).toEqual([20]);
     expect(state.unheld).toBe(100_000 - 20);
+  });
+});
+
+describe('findings kept per artifact', () => {
+  let dir: string;
+  const rand = prng(13);
+  /** `n` lines of distinct tokens. */
+  const tokens = (n: number) => Array.from({ length: n }, () => `t = "tok_${token(rand, 24)}";\n`).join('');
+  const names = Array.from({ length: 30 }, (_, i) => `package/f${String(i).padStart(2, '0')}.js`);
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'pubguard-artifact-cap-'));
+    await writeFile(join(dir, 'ten.tar'), await tarOf(names.map((name) => ({ name, data: tokens(10) }))));
+    await writeFile(join(dir, 'six.tar'), await tarOf(names.slice(0, 5).map((name) => ({ name, data: tokens(6) }))));
+    await mkdir(join(dir, 'tree'));
+    for (const name of ['a.js', 'b.js']) await writeFile(join(dir, 'tree', name), tokens(3));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const where = (f: { path: string; location: { line: number } }) => `${f.path}:${f.location.line}`;
+
+  it.each([
+    [0, 1 << 20],
+    [1, 256],
+    [2, 256],
+  ])('keeps the first maxFindingsPerArtifact findings in file order and counts the rest in one event (%i workers, chunk size %i)', async (jobs, chunkSize) => {
+    const { findings, errors } = await scanAll(['ten.tar'], { cwd: dir, ruleset, jobs, chunkSize, inlineBytes: 0, limits: { maxFindingsPerArtifact: 25 } });
+    // Files come back from the threads in any order; the first 25 in the tarball's order are kept.
+    const want = [...names.slice(0, 2).flatMap((n) => Array.from({ length: 10 }, (_, i) => `ten.tar!${n}:${i + 1}`)), ...[1, 2, 3, 4, 5].map((l) => `ten.tar!${names[2]}:${l}`)];
+    expect(findings.map(where).sort()).toEqual(want.sort());
+    expect(errors).toEqual([
+      {
+        path: 'ten.tar',
+        kind: 'limit',
+        limit: 'maxFindingsPerArtifact',
+        message:
+          'artifact has more than 25 findings; the first 25 were kept, 275 more were counted and not reported (limit maxFindingsPerArtifact = 25); raise it with --max-artifact-findings of pubguard scan or limits.maxFindingsPerArtifact in pubguard.config.json if the input is trusted',
+      },
+    ]);
+  });
+
+  it('counts in each file event the findings past its own limit until the artifact is full, and the rest in the artifact event', async () => {
+    const { findings, errors } = await scanAll(['six.tar'], { cwd: dir, ruleset, jobs: 0, limits: { maxFindingsPerFile: 4, maxFindingsPerArtifact: 10 } });
+    // 4 and 4 kept, 2 and 2 counted by their files; 2 of the third kept, its other 4 and 6 each of the last two counted by the artifact.
+    expect(findings.map(where)).toHaveLength(10);
+    expect(findings.filter((f) => f.path === `six.tar!${names[2]}`).map((f) => f.location.line)).toEqual([1, 2]);
+    expect(errors.map((e) => [e.path, e.limit, e.message.replace(/ \(limit .*$/, '')])).toEqual([
+      [`six.tar!${names[0]}`, 'maxFindingsPerFile', 'file has more than 4 findings; the first 4 were kept, 2 more were counted and not reported'],
+      [`six.tar!${names[1]}`, 'maxFindingsPerFile', 'file has more than 4 findings; the first 4 were kept, 2 more were counted and not reported'],
+      ['six.tar', 'maxFindingsPerArtifact', 'artifact has more than 10 findings; the first 10 were kept, 16 more were counted and not reported'],
+    ]);
+  });
+
+  it('reports every finding and no event up to the limit', async () => {
+    const { findings, errors } = await scanAll(['ten.tar'], { cwd: dir, ruleset, jobs: 0, limits: { maxFindingsPerArtifact: 300 } });
+    expect(findings).toHaveLength(300);
+    expect(errors).toEqual([]);
+  });
+
+  it.each([true, false])('takes each file of a directory as an artifact of its own (read in bulk: %s)', async (bulkDirectories) => {
+    const { findings, errors } = await scanAll(['tree'], { cwd: dir, ruleset, jobs: 0, bulkDirectories, limits: { maxFindingsPerArtifact: 2 } });
+    expect(findings.map(where).sort()).toEqual(['tree/a.js:1', 'tree/a.js:2', 'tree/b.js:1', 'tree/b.js:2']);
+    expect(errors.map((e) => [e.path, e.limit]).sort()).toEqual([
+      ['tree/a.js', 'maxFindingsPerArtifact'],
+      ['tree/b.js', 'maxFindingsPerArtifact'],
+    ]);
+  });
+
+  it('takes files matched out of order in the order read, holding no more of them than the artifact has room for', () => {
+    const kept: string[] = [];
+    const events: string[] = [];
+    const backlog = { candidates: 0 };
+    const artifact = new ArtifactFindings('a.tar', { maxFindingsPerFile: 100, maxFindingsPerArtifact: 5 }, (state, m) => kept.push(...m.map((p) => `${state.chain[1]}@${p.start}`)), (e) => events.push(e.message), backlog);
+    const placed = (n: number) => Array.from({ length: n }, (_, i) => ({ rule: 0, start: 10 * i, end: 10 * i + 5, line: i + 1, column: 1, secret: 'x' }));
+    const files = ['a', 'b', 'c'].map((name) => new FileState(['a.tar', name], () => undefined, 100, artifact));
+    // c and b are matched before a: they wait for it, each holding at most the 5 the artifact may keep.
+    artifact.settle(files[2] as FileState, placed(50));
+    artifact.settle(files[1] as FileState, placed(3));
+    expect(backlog.candidates).toBe(8);
+    expect(kept).toEqual([]);
+    artifact.end();
+    expect(events).toEqual([]);
+    artifact.settle(files[0] as FileState, placed(4));
+    expect(kept).toEqual(['a@0', 'a@10', 'a@20', 'a@30', 'b@0']);
+    expect(backlog.candidates).toBe(0);
+    expect(events).toEqual([expect.stringMatching(/^artifact has more than 5 findings; the first 5 were kept, 52 more were counted/)]);
   });
 });
 

@@ -263,17 +263,25 @@ export class FileState {
   /** Matches past the hold, counted and not kept, so memory stays bounded whatever a file holds. */
   unheld = 0;
   failed = false;
+  /** Segments queued for matching so far. */
+  queued = 0;
+  /** Set once `close` has said how many segments there are. */
+  closed = false;
 
   constructor(
     readonly chain: string[],
     private readonly complete: (state: FileState, matches: PlacedMatch[]) => void,
     maxFindings: number,
+    /** The findings of the artifact the file belongs to, which takes the file's in its turn. */
+    readonly artifact?: ArtifactFindings,
   ) {
     this.hold = 2 * maxFindings;
+    artifact?.add(this);
   }
 
   /** Says how many segments the file has, once the last one is queued. */
   close(total: number): void {
+    this.closed = true;
     this.total = total;
     this.settle();
   }
@@ -320,6 +328,123 @@ export class FileState {
     if (this.next !== this.total) return;
     this.total = -1;
     this.complete(this, this.placed.splice(0));
+  }
+}
+
+/** A file's findings once its overlaps are resolved, waiting for its turn among the artifact's files. */
+interface Resolved {
+  /** Its first findings, as many as it could keep: at most its own limit, and what the artifact had room for. */
+  candidates: PlacedMatch[];
+  /** Its findings, overlaps resolved, `candidates` included. */
+  found: number;
+  /** Its matches past what the file held, counted only. */
+  unheld: number;
+}
+
+/** Findings held by files matched ahead of their turn, over every artifact still being matched. */
+interface Backlog {
+  candidates: number;
+}
+
+/**
+ * The findings of one artifact, taken file by file in the order its files were read, whatever
+ * order their chunks come back from the threads in: past `maxFindingsPerArtifact` the same
+ * findings are kept on every run, and the rest are counted in one limit event once every file
+ * is matched. A file matched ahead of its turn holds only what the artifact still has room for.
+ * Exported for tests only.
+ */
+export class ArtifactFindings {
+  /** Files in the order read, from `head` on those not yet taken. */
+  private files: FileState[] = [];
+  private head = 0;
+  private readonly ready = new Map<FileState, Resolved>();
+  /** Findings kept so far. */
+  kept = 0;
+  /** Findings past the artifact's limit, counted and not kept. */
+  counted = 0;
+  private ended = false;
+  private done = false;
+
+  constructor(
+    readonly path: string,
+    private readonly limits: Pick<ScanLimits, 'maxFindingsPerFile' | 'maxFindingsPerArtifact'>,
+    /** Takes the findings of a file that are kept. */
+    private readonly keep: (state: FileState, matches: readonly PlacedMatch[]) => void,
+    /** Takes a limit event. */
+    private readonly event: (error: ScanError) => void,
+    private readonly backlog: Backlog = { candidates: 0 },
+  ) {}
+
+  /** Registers a file as it starts being read: its findings are taken after those of every file registered before it. */
+  add(state: FileState): void {
+    this.files.push(state);
+  }
+
+  /** Takes a file's findings, overlaps resolved and in file order, once all of its segments are matched. */
+  settle(state: FileState, found: PlacedMatch[]): void {
+    // The files before this one can only leave less room than is left now.
+    const room = Math.max(0, this.limits.maxFindingsPerArtifact - this.kept);
+    const most = Math.min(this.limits.maxFindingsPerFile, room);
+    const candidates = found.length > most ? found.slice(0, most) : found;
+    this.ready.set(state, { candidates, found: found.length, unheld: state.unheld });
+    this.backlog.candidates += candidates.length;
+    this.release(false);
+  }
+
+  /**
+   * Says that the artifact has no more files; its event goes out once every file is matched.
+   * With `force`, files never matched (a scan that failed) are passed over.
+   */
+  end(force = false): void {
+    this.ended = true;
+    this.release(force);
+  }
+
+  private release(force: boolean): void {
+    while (this.head < this.files.length) {
+      const state = this.files[this.head] as FileState;
+      const resolved = this.ready.get(state);
+      if (resolved === undefined && !force) break;
+      this.head++;
+      if (resolved === undefined) continue;
+      this.ready.delete(state);
+      this.backlog.candidates -= resolved.candidates.length;
+      this.take(state, resolved);
+    }
+    if (this.head >= 1024 && 2 * this.head >= this.files.length) {
+      this.files = this.files.slice(this.head);
+      this.head = 0;
+    }
+    if (this.ended && !this.done && this.head === this.files.length) {
+      this.done = true;
+      const max = this.limits.maxFindingsPerArtifact;
+      if (this.counted > 0) {
+        const what = `artifact has more than ${countOf(max, 'finding', 'findings')}; the first ${max} were kept, ${this.counted} more were counted and not reported`;
+        this.event(limitStop([this.path], 'maxFindingsPerArtifact', what, String(max), 'artifact').event);
+      }
+    }
+  }
+
+  private take(state: FileState, resolved: Resolved): void {
+    const { found, unheld, candidates } = resolved;
+    const max = this.limits.maxFindingsPerFile;
+    const room = Math.max(0, this.limits.maxFindingsPerArtifact - this.kept);
+    const own = Math.min(found, max);
+    if (own <= room) {
+      this.kept += own;
+      if (own > 0) this.keep(state, candidates.length > own ? candidates.slice(0, own) : candidates);
+      const dropped = found - own + unheld;
+      if (dropped > 0) {
+        const what = `file has more than ${countOf(max, 'finding', 'findings')}; the first ${max} were kept, ${dropped} more were counted and not reported`;
+        this.event(limitStop(state.chain, 'maxFindingsPerFile', what, String(max), 'entry').event);
+      }
+      return;
+    }
+    // The artifact's limit is crossed in this file: the rest of its findings, those past its
+    // own limit included, are counted in the artifact's event, and it gets none of its own.
+    this.kept += room;
+    if (room > 0) this.keep(state, candidates.slice(0, room));
+    this.counted += found - room + unheld;
   }
 }
 
@@ -390,7 +515,15 @@ class Producer {
    */
   private heldExcluded: { finding: Finding; chain: string[]; top: string; key: string }[] = [];
   /** Takes a file's matches once all its segments are matched; one function for every file. */
-  private readonly fileDone = (state: FileState, matches: PlacedMatch[]): void => this.emitMatches(state, matches);
+  private readonly fileDone = (state: FileState, matches: PlacedMatch[]): void => state.artifact?.settle(state, this.resolve(matches));
+  /** Reports the findings a file keeps; one function for every artifact. */
+  private readonly keepFindings = (state: FileState, matches: readonly PlacedMatch[]): void => this.emitMatches(state, matches);
+  /** Reports a limit event on findings; one function for every artifact. */
+  private readonly findingsEvent = (error: ScanError): void => this.queue.push({ type: 'error', error });
+  /** Findings of the artifact being read, kept in its files' order and counted against its limit. */
+  private findings: ArtifactFindings | undefined;
+  /** Findings held by files matched ahead of their turn, in every artifact. */
+  private readonly backlog: Backlog = { candidates: 0 };
 
   constructor(
     private readonly settings: Settings,
@@ -436,6 +569,8 @@ class Producer {
       await this.pool?.close();
     }
     this.releasePaths();
+    // Every batch is matched by now, unless the scan failed: files left unmatched are passed over.
+    this.findings?.end(true);
     if (this.signal.aborted && this.options.signal?.aborted) {
       this.queue.push({ type: 'error', error: { path: this.current, kind: 'interrupted', message: 'scan interrupted before it finished: the results are incomplete' } });
     }
@@ -447,6 +582,8 @@ class Producer {
     switch (item.kind) {
       case 'artifact':
         this.releasePaths();
+        this.findings?.end();
+        this.findings = this.newArtifact(item.path);
         this.stats.artifacts++;
         this.current = item.path;
         this.artifactName = item.name;
@@ -463,6 +600,8 @@ class Producer {
         break;
       case 'disk-files':
         this.releasePaths();
+        this.findings?.end();
+        this.findings = undefined;
         await this.readDiskFiles(item);
         break;
       case 'batch':
@@ -603,9 +742,12 @@ class Producer {
       this.current = file.display;
       for (const index of pathOnly[i] ?? []) this.pathFinding(index, [file.display], file.display, file.rel);
       if (result.matches.length === 0) return;
-      const state = new FileState([file.display], this.fileDone, this.settings.limits.maxFindingsPerFile);
+      // Each file of a directory is an artifact of its own.
+      const artifact = this.newArtifact(file.display);
+      const state = new FileState([file.display], this.fileDone, this.settings.limits.maxFindingsPerFile, artifact);
       state.deliver(0, 0, result);
       state.close(1);
+      artifact.end();
     });
   }
 
@@ -637,7 +779,7 @@ class Producer {
       const digest = hash.digest('hex');
       for (const index of named) this.pathFinding(index, file.chain, inner, name, digest);
     });
-    const state = new FileState(file.chain, this.fileDone, this.settings.limits.maxFindingsPerFile);
+    const state = new FileState(file.chain, this.fileDone, this.settings.limits.maxFindingsPerFile, this.findings ?? this.artifactOf(file.chain));
     const { chunkSize: size, overlap } = this.settings;
     const whole = file.whole;
     if (whole === undefined || whole.length >= size + overlap) return this.readSlices(file, state, gated, hash, hashed);
@@ -646,6 +788,7 @@ class Producer {
     hash?.update(whole);
     if (whole.length === 0) {
       hashed?.();
+      state.close(0);
       return undefined;
     }
     const spec = { ownedStart: 0, ownedEnd: whole.length, atFileStart: true, atFileEnd: true, gated };
@@ -669,6 +812,8 @@ class Producer {
       await this.readSlicesOf(file, state, gated, hash);
     } finally {
       hashed?.();
+      // The artifact takes its files' findings in turn: a file must say when it is done, even empty or cut short.
+      if (!state.closed) state.close(state.queued);
     }
   }
 
@@ -720,14 +865,30 @@ class Producer {
    */
   private addSegment(parts: Uint8Array[], skip: number, length: number, spec: Omit<BatchSegment, 'offset' | 'length'>, owner: Owner): Promise<void> | undefined {
     if (this.batch && (this.batch.used + length > this.batch.buffer.length || this.batch.segments.length >= MAX_BATCH_SEGMENTS)) this.flush();
-    if (this.inFlight.size >= this.maxInFlight) return this.addSegmentLater(parts, skip, length, spec, owner);
+    if (this.mustWait()) return this.addSegmentLater(parts, skip, length, spec, owner);
     this.copySegment(parts, skip, length, spec, owner);
     return undefined;
   }
 
   private async addSegmentLater(parts: Uint8Array[], skip: number, length: number, spec: Omit<BatchSegment, 'offset' | 'length'>, owner: Owner): Promise<void> {
-    while (this.inFlight.size >= this.maxInFlight) await Promise.race(this.inFlight);
+    while (this.mustWait()) {
+      if (this.inFlight.size === 0) {
+        // Findings wait for a file whose segments are still in the batch being built.
+        this.flush();
+        if (this.inFlight.size === 0) break;
+      }
+      await Promise.race(this.inFlight);
+    }
     this.copySegment(parts, skip, length, spec, owner);
+  }
+
+  /**
+   * Whether the next segment must wait: too many batches are in flight, or files matched ahead
+   * of an earlier one hold more findings than an artifact keeps (they wait for its turn, and
+   * reading on would only add to them while that one is still being matched).
+   */
+  private mustWait(): boolean {
+    return this.inFlight.size >= this.maxInFlight || this.backlog.candidates > this.settings.limits.maxFindingsPerArtifact;
   }
 
   private copySegment(parts: Uint8Array[], skip: number, length: number, spec: Omit<BatchSegment, 'offset' | 'length'>, owner: Owner): void {
@@ -753,6 +914,7 @@ class Producer {
     batch.segments.push({ offset: batch.used, length, ...spec });
     batch.owners.push(owner);
     batch.used += length;
+    owner.file.queued++;
   }
 
   private flush(): void {
@@ -872,14 +1034,28 @@ class Producer {
     if (buffer.byteLength === this.batchCapacity && this.spare.length < this.maxInFlight + 1) this.spare.push(buffer);
   }
 
-  private emitMatches(state: FileState, matches: PlacedMatch[]): void {
-    if (matches.length === 0) return;
+  /** Findings of a new artifact, taken in its files' order and counted against its limit. */
+  private newArtifact(path: string): ArtifactFindings {
+    return new ArtifactFindings(path, this.settings.limits, this.keepFindings, this.findingsEvent, this.backlog);
+  }
+
+  /** Findings of the artifact a file read outside any artifact's marker belongs to (every source gives one): its own. */
+  private artifactOf(chain: readonly string[]): ArtifactFindings {
+    this.findings = this.newArtifact(chain[0] ?? '');
+    return this.findings;
+  }
+
+  /** A file's matches, in order, with the overlapping ones resolved: one finding each. */
+  private resolve(matches: PlacedMatch[]): PlacedMatch[] {
+    if (matches.length === 0) return matches;
     const rules = this.settings.ruleset.rules;
     const known = matches.filter((m) => rules[m.rule] !== undefined);
-    const resolved = dropOverlapping(known, (m) => [m.start, m.end], (m) => rules[m.rule] as CompiledRule);
-    const max = this.settings.limits.maxFindingsPerFile;
-    const kept = resolved.length > max ? resolved.slice(0, max) : resolved;
-    for (const m of kept) {
+    return dropOverlapping(known, (m) => [m.start, m.end], (m) => rules[m.rule] as CompiledRule);
+  }
+
+  private emitMatches(state: FileState, matches: readonly PlacedMatch[]): void {
+    const rules = this.settings.ruleset.rules;
+    for (const m of matches) {
       const rule = rules[m.rule] as CompiledRule;
       const value = fingerprintValue(rule, m.secret);
       this.pushFinding({
@@ -898,11 +1074,6 @@ class Producer {
         ...(value === m.secret ? {} : { formerValue: m.secret }),
         ...(m.encoding === undefined ? {} : { encoding: m.encoding }),
       });
-    }
-    const dropped = resolved.length - kept.length + state.unheld;
-    if (dropped > 0) {
-      const what = `file has more than ${countOf(max, 'finding', 'findings')}; the first ${max} were kept, ${dropped} more were counted and not reported`;
-      this.queue.push({ type: 'error', error: limitStop(state.chain, 'maxFindingsPerFile', what, String(max), 'entry').event });
     }
   }
 

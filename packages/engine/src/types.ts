@@ -114,4 +114,6 @@ export interface ScanLimits {
   maxArtifactMs: number;
   /** Findings kept and reported for one file; the rest are counted, not kept. */
   maxFindingsPerFile: number;
+  /** Findings kept and reported for one artifact, all its files together; the rest are counted, not kept. */
+  maxFindingsPerArtifact: number;
 }

@@ -223,6 +223,29 @@ describe('pubguard scan --max-findings', () => {
     expect((await run(['scan', '--max-findings', '0', dir], io)).exitCode).toBe(2);
     expect(io.err()).toContain('--max-findings takes a whole number ≥ 1');
   });
+
+  it('keeps the first N findings of an artifact with --max-artifact-findings, reports the rest as one limit, and exits 1', async () => {
+    const file = await five();
+    const io = memoryIO({ cwd: dir });
+    expect((await run(['scan', '-q', '-j', '0', '--format', 'json', '--max-artifact-findings', '2', file], io)).exitCode).toBe(1);
+    const report = JSON.parse(io.out()) as { findings: unknown[]; errors: { path: string; kind: string; limit?: string; message: string }[] };
+    expect(report.findings).toHaveLength(2);
+    expect(report.errors).toMatchObject([{ path: file, kind: 'limit', limit: 'maxFindingsPerArtifact', message: expect.stringMatching(/^artifact has more than 2 findings; the first 2 were kept, 3 more were counted/) }]);
+  });
+
+  it('takes limits.maxFindingsPerArtifact from the config file, and the flag over it; refuses 0', async () => {
+    const file = await five();
+    await writeFile(join(dir, 'pubguard.config.json'), JSON.stringify({ limits: { maxFindingsPerArtifact: 3 } }));
+    const fromConfig = memoryIO({ cwd: dir });
+    await run(['scan', '-q', '-j', '0', '--format', 'json', file], fromConfig);
+    expect((JSON.parse(fromConfig.out()) as { findings: unknown[] }).findings).toHaveLength(3);
+    const fromFlag = memoryIO({ cwd: dir });
+    await run(['scan', '-q', '-j', '0', '--format', 'json', '--max-artifact-findings', '4', file], fromFlag);
+    expect((JSON.parse(fromFlag.out()) as { findings: unknown[] }).findings).toHaveLength(4);
+    const zero = memoryIO({ cwd: dir });
+    expect((await run(['scan', '--max-artifact-findings', '0', file], zero)).exitCode).toBe(2);
+    expect(zero.err()).toContain('--max-artifact-findings takes a whole number ≥ 1');
+  });
 });
 
 describe('pubguard scan -o', () => {

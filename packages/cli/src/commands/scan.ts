@@ -80,6 +80,8 @@ Limits (a crossed limit is reported as an error and the scan goes on):
       --max-artifact-seconds N   time per artifact (default: no limit)
       --max-findings N           findings kept per file (default 1000); the rest are
                                  counted in a limit event, not reported
+      --max-artifact-findings N  findings kept per artifact, all its files together
+                                 (default 10000); the rest are counted in one limit event
   SIZE takes a number of bytes or a suffix: 64KiB, 10MB, 2GiB.
 
 Exit codes: 0 nothing found, 1 findings, 2 usage error or something could not be read or
@@ -218,6 +220,7 @@ async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
         'max-ratio': { type: 'string' },
         'max-artifact-seconds': { type: 'string' },
         'max-findings': { type: 'string' },
+        'max-artifact-findings': { type: 'string' },
       },
     });
   const { values, positionals, tokens } = parsed;
@@ -239,6 +242,7 @@ async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
   if (values['max-ratio'] !== undefined) limits.maxCompressionRatio = parseCount(values['max-ratio'], '--max-ratio', 1);
   if (values['max-artifact-seconds'] !== undefined) limits.maxArtifactMs = 1000 * parseCount(values['max-artifact-seconds'], '--max-artifact-seconds');
   if (values['max-findings'] !== undefined) limits.maxFindingsPerFile = parseCount(values['max-findings'], '--max-findings', 1);
+  if (values['max-artifact-findings'] !== undefined) limits.maxFindingsPerArtifact = parseCount(values['max-artifact-findings'], '--max-artifact-findings', 1);
 
   const jobs = jobsSetting(values.jobs, config, io);
   const chunkSize = values['chunk-size'] === undefined ? undefined : Math.max(1, parseSize(values['chunk-size'], '--chunk-size'));

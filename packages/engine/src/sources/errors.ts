@@ -45,6 +45,7 @@ const FLAGS: Record<keyof ScanLimits, string> = {
   maxSpillBytes: 'the scan() option limits.maxSpillBytes',
   maxArtifactMs: '--max-artifact-seconds of pubguard scan or limits.maxArtifactSeconds in pubguard.config.json',
   maxFindingsPerFile: '--max-findings of pubguard scan or limits.maxFindingsPerFile in pubguard.config.json',
+  maxFindingsPerArtifact: '--max-artifact-findings of pubguard scan or limits.maxFindingsPerArtifact in pubguard.config.json',
 };
 
 /** `n` and the noun, singular for one (`1 entry`, `2 entries`). */
