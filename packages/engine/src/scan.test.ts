@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { fingerprint } from './redact.js';
 import { ArtifactFindings, FileState, scan, scanAll } from './scan.js';
 import { FIRST_READ_BYTES, READ_BYTES } from './sources/disk.js';
-import { Prng } from '@pubguard/corpus';
+import { base62Crc32, Prng } from '@pubguard/corpus';
 import { TEST_TOKEN_RULE } from './testing.js';
 
 const rules: RuleDefinition[] = [
@@ -702,6 +702,48 @@ describe('findings kept per artifact', () => {
     expect(kept).toEqual(['a@0', 'a@10', 'a@20', 'a@30', 'b@0']);
     expect(backlog.candidates).toBe(0);
     expect(events).toEqual([expect.stringMatching(/^artifact has more than 5 findings; the first 5 were kept, 52 more were counted/)]);
+  });
+});
+
+describe('the time limit within a file', () => {
+  // Keywords of many built-in rules, one after another: matching this runs at some 10 MB/s a
+  // thread where reading it from memory takes no time, so only a check between the blocks a
+  // file is matched in can stop it.
+  const keywords = 'secret token api_key password ghp_ AKIA xoxb- npm_ ';
+  const body = new Prng(14).string(ALNUM, 30);
+  const last = `\nconst t = "ghp_${body}${base62Crc32(body)}";\n`;
+
+  /** Standard input of one slice, `copies` of the keywords then a GitHub token, after `pauseMs`. */
+  async function* stdin(copies: number, pauseMs = 0): AsyncGenerator<Uint8Array> {
+    if (pauseMs > 0) await new Promise((r) => setTimeout(r, pauseMs));
+    yield Buffer.from(keywords.repeat(copies) + last, 'latin1');
+  }
+
+  it.each([0, 1])('stops a file of dense keywords between blocks once maxArtifactMs is up, and says at which byte (%i workers)', async (jobs) => {
+    const copies = 320_000;
+    const { findings, errors, stats } = await scanAll(['-'], { stdin: stdin(copies), jobs, inlineBytes: 0, chunkSize: 64 * 1024, limits: { maxArtifactMs: 50 } });
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ path: '-', kind: 'limit', limit: 'maxArtifactMs' });
+    const at = Number(/^reading this artifact took longer than 0\.05 s; it stopped at byte (\d+) of -, and the rest was not read \(limit maxArtifactMs = 50 ms\); raise it with --max-artifact-seconds/.exec(errors[0]?.message ?? '')?.[1]);
+    // Stopped at a block's start, before the token at the end; only what was matched is counted.
+    expect(at % (64 * 1024)).toBe(0);
+    expect(at).toBeGreaterThan(0);
+    expect(at).toBeLessThan(copies * keywords.length);
+    expect(stats.bytes).toBe(at);
+    expect(findings).toEqual([]);
+  });
+
+  it('matches none of a file that arrives once the time is up', async () => {
+    const { findings, errors, stats } = await scanAll(['-'], { stdin: stdin(1000, 80), jobs: 0, limits: { maxArtifactMs: 20 } });
+    expect(errors.map((e) => [e.path, e.limit, e.message.replace(/ \(limit .*/, '')])).toEqual([['-', 'maxArtifactMs', 'reading this artifact took longer than 0.02 s; the rest of it was not read']]);
+    expect(findings).toEqual([]);
+    expect(stats.files).toBe(0);
+  });
+
+  it('does not stop a file matched within the limit', async () => {
+    const { findings, errors } = await scanAll(['-'], { stdin: stdin(1000), jobs: 0, chunkSize: 4096, limits: { maxArtifactMs: 60_000 } });
+    expect(errors).toEqual([]);
+    expect(findings.map((f) => f.ruleId)).toEqual(['github-classic-token']);
   });
 });
 

@@ -766,6 +766,8 @@ class Producer {
    * batches can still be sent, costs no promise (a package has thousands of them).
    */
   private readFile(file: SourceFile): Promise<void> | undefined {
+    // Past the artifact's time limit no further file of it is read (the source then says where it stopped).
+    if (file.overdue?.(0) === true) return undefined;
     this.stats.files++;
     const inner = file.chain[file.chain.length - 1] ?? '';
     if (file.chain.length > 1) this.roots.note(file.chain);
@@ -829,6 +831,15 @@ class Producer {
     let have = 0; // bytes held in parts
     let k = 0; // next chunk to emit
     const contentStart = (i: number) => Math.max(0, i * size - overlap);
+    // Whether block `k` may still be matched, asked once there is room to queue it: the
+    // artifact's time limit is checked between blocks, as matching a file of dense keywords
+    // took far longer than reading it, which is where the sources check it.
+    const inTime = async (length: number): Promise<boolean> => {
+      const room = this.makeRoom(length);
+      if (room !== undefined) await room;
+      return file.overdue?.(k * size) !== true;
+    };
+    let stopped = false;
     for await (const slice of file.bytes) {
       if (slice.length === 0) continue;
       this.stats.bytes += slice.length;
@@ -838,7 +849,11 @@ class Producer {
       while (base + have >= (k + 1) * size + overlap) {
         const start = contentStart(k);
         const end = (k + 1) * size + overlap;
-        await this.addSegment(parts, start - base, end - start, { ownedStart: k * size - start, ownedEnd: (k + 1) * size - start, atFileStart: start === 0, atFileEnd: false, gated }, { file: state, seq: k, contentStart: start });
+        if (!(await inTime(end - start))) {
+          stopped = true;
+          break;
+        }
+        this.copySegment(parts, start - base, end - start, { ownedStart: k * size - start, ownedEnd: (k + 1) * size - start, atFileStart: start === 0, atFileEnd: false, gated }, { file: state, seq: k, contentStart: start });
         k++;
         // Keep only what the next chunk needs; the rest is copied into batches already.
         const keepFrom = contentStart(k);
@@ -850,11 +865,18 @@ class Producer {
         }
       }
       this.maybeProgress();
+      if (stopped) break;
     }
     const start = contentStart(k);
     const end = base + have;
     if (end === 0) return;
-    await this.addSegment(parts, start - base, end - start, { ownedStart: k * size - start, ownedEnd: end - start, atFileStart: start === 0, atFileEnd: true, gated }, { file: state, seq: k, contentStart: start });
+    if (stopped || !(await inTime(end - start))) {
+      // Bytes from block k on were read and not matched: the event says the file stopped there.
+      this.stats.bytes -= end - Math.min(end, k * size);
+      state.close(k);
+      return;
+    }
+    this.copySegment(parts, start - base, end - start, { ownedStart: k * size - start, ownedEnd: end - start, atFileStart: start === 0, atFileEnd: true, gated }, { file: state, seq: k, contentStart: start });
     for (const part of parts) file.recycle?.(part);
     state.close(k + 1);
   }
@@ -864,13 +886,23 @@ class Producer {
    * it wait, and return the promise of its copy; else it copies at once and returns undefined.
    */
   private addSegment(parts: Uint8Array[], skip: number, length: number, spec: Omit<BatchSegment, 'offset' | 'length'>, owner: Owner): Promise<void> | undefined {
-    if (this.batch && (this.batch.used + length > this.batch.buffer.length || this.batch.segments.length >= MAX_BATCH_SEGMENTS)) this.flush();
-    if (this.mustWait()) return this.addSegmentLater(parts, skip, length, spec, owner);
+    const room = this.makeRoom(length);
+    if (room !== undefined) return room.then(() => this.copySegment(parts, skip, length, spec, owner));
     this.copySegment(parts, skip, length, spec, owner);
     return undefined;
   }
 
-  private async addSegmentLater(parts: Uint8Array[], skip: number, length: number, spec: Omit<BatchSegment, 'offset' | 'length'>, owner: Owner): Promise<void> {
+  /**
+   * Makes room for a segment of `length` bytes: sends the batch being built when the segment
+   * does not fit it, then waits while a segment must (`mustWait`). Undefined when there is room
+   * at once; `copySegment` may then follow, with no wait in between.
+   */
+  private makeRoom(length: number): Promise<void> | undefined {
+    if (this.batch && (this.batch.used + length > this.batch.buffer.length || this.batch.segments.length >= MAX_BATCH_SEGMENTS)) this.flush();
+    return this.mustWait() ? this.waitForRoom() : undefined;
+  }
+
+  private async waitForRoom(): Promise<void> {
     while (this.mustWait()) {
       if (this.inFlight.size === 0) {
         // Findings wait for a file whose segments are still in the batch being built.
@@ -879,7 +911,6 @@ class Producer {
       }
       await Promise.race(this.inFlight);
     }
-    this.copySegment(parts, skip, length, spec, owner);
   }
 
   /**

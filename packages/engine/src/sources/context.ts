@@ -46,6 +46,8 @@ export class ArtifactCtx {
   readonly limits: ScanLimits;
   private artifactBytes = 0;
   private readonly deadline: number;
+  /** The time limit's stop once it is crossed: every later check throws it, and it is reported once. */
+  private overtime: Stop | undefined;
 
   constructor(
     readonly shared: Shared,
@@ -56,15 +58,48 @@ export class ArtifactCtx {
     this.deadline = this.limits.maxArtifactMs > 0 ? Date.now() + this.limits.maxArtifactMs : Number.POSITIVE_INFINITY;
   }
 
-  /** Throws the Stop for an abort or an exhausted time budget. */
+  /** Throws the Stop for an abort or an exhausted time budget; `chain` is what is being read. */
   check(chain: readonly string[]): void {
     if (this.shared.signal?.aborted) {
       throw new Stop({ path: joinChain(chain), kind: 'internal', message: 'scan aborted' }, 'all');
     }
-    if (Date.now() > this.deadline) {
-      const s = this.limits.maxArtifactMs / 1000;
-      throw limitStop([this.artifact], 'maxArtifactMs', `reading this artifact took longer than ${s} s`, `${this.limits.maxArtifactMs} ms`, 'artifact');
+    if (this.overtime !== undefined || Date.now() > this.deadline) throw this.expire(chain);
+  }
+
+  /** Whether the artifact has a time limit: without one, a consumer has no clock to ask. */
+  get timed(): boolean {
+    return this.deadline !== Number.POSITIVE_INFINITY;
+  }
+
+  /**
+   * The clock, asked by a consumer between the blocks it matches the file `chain` in, `at` being
+   * the offset of the first byte it has not matched: once the time is up, the limit's Stop
+   * (recorded, saying where the file was left), for the artifact to end with; else undefined.
+   */
+  overdue(chain: readonly string[], at: number): Stop | undefined {
+    if (this.overtime === undefined && Date.now() <= this.deadline) return undefined;
+    return this.expire(chain, at);
+  }
+
+  /** Throws the time limit's Stop once a consumer has found it crossed (`overdue`). */
+  checkOverdue(): void {
+    if (this.overtime !== undefined) throw this.overtime;
+  }
+
+  /** The time limit's Stop when it was crossed and has not been reported: what is left to say once the artifact's reading ends. */
+  unreported(): Stop | undefined {
+    return this.overtime?.reported === false ? this.overtime : undefined;
+  }
+
+  /** The time limit's Stop, made once, saying where reading stopped: at byte `at` of `chain`, or in it. */
+  private expire(chain: readonly string[], at?: number): Stop {
+    if (this.overtime === undefined) {
+      const path = joinChain(chain);
+      const where = at !== undefined && at > 0 ? `it stopped at byte ${at} of ${path}, and the rest was not read` : chain.length > 1 ? `it stopped in ${path}, and the rest was not read` : 'the rest of it was not read';
+      const { maxArtifactMs } = this.limits;
+      this.overtime = limitStop([this.artifact], 'maxArtifactMs', `reading this artifact took longer than ${maxArtifactMs / 1000} s; ${where}`, `${maxArtifactMs} ms`, 'artifact');
     }
+    return this.overtime;
   }
 
   /** Adds uncompressed bytes read from this artifact; throws when over maxArtifactBytes. */
@@ -177,7 +212,16 @@ export class FileBytes implements AsyncIterable<Uint8Array> {
   constructor(
     private readonly ctx: ArtifactCtx,
     private readonly src: AsyncIterator<Uint8Array>,
+    private readonly chain: readonly string[],
   ) {}
+
+  /** `SourceFile.overdue`: past the artifact's time limit, its Stop becomes this file's problem, surfaced once the file is handed back. */
+  overdue(at: number): boolean {
+    const stop = this.ctx.overdue(this.chain, at);
+    if (stop === undefined) return false;
+    this.error ??= stop;
+    return true;
+  }
 
   private async pull(): Promise<IteratorResult<Uint8Array>> {
     if (this.finished || this.error !== undefined) return { done: true, value: undefined };

@@ -228,6 +228,12 @@ async function* artifact(
   const ctx = new ArtifactCtx(shared, path, openEntry);
   try {
     yield* body(ctx);
+    // The consumer found the time up in the last file, and nothing was read after it to say so.
+    const late = ctx.unreported();
+    if (late !== undefined) {
+      late.reported = true;
+      yield { kind: 'error', error: late.event };
+    }
   } catch (err) {
     if (err instanceof Stop) {
       if (err.scope === 'all') throw err;

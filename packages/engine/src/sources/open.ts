@@ -90,8 +90,9 @@ async function* emitFile(
   const tail = watchEnd ? new Tail(EOCD_SEARCH_BYTES) : undefined;
   const raw = tail ? tail.watch(src.chunks()) : src.chunks();
   // Decoded slices are new memory: the raw ones go back to the reader as soon as they are decoded.
-  const bytes = new FileBytes(ctx, utf16 ? decodeUtf16Chunks(raw, utf16, entry.recycle) : pyc ? markPycChunks(raw, pyc, entry.recycle) : raw);
+  const bytes = new FileBytes(ctx, utf16 ? decodeUtf16Chunks(raw, utf16, entry.recycle) : pyc ? markPycChunks(raw, pyc, entry.recycle) : raw, entry.chain);
   const file: SourceFile = { kind: 'file', chain: entry.chain, bytes };
+  if (ctx.timed) file.overdue = (at) => bytes.overdue(at);
   if (entry.size !== undefined) file.size = entry.size;
   if (entry.recycle !== undefined && !utf16 && !pyc) file.recycle = entry.recycle;
   yield file;
@@ -175,6 +176,7 @@ export async function* openWhole(ctx: ArtifactCtx, entry: Omit<Entry, 'raw' | 's
   }
   yield whole.file;
   if (whole.stop !== undefined) throw whole.stop;
+  ctx.checkOverdue();
   const zipAt = stubbedZipStart(data);
   if (zipAt !== undefined) yield* openEmbeddedZip(ctx, entry.chain, depth, () => readZipBuffer(ctx, entry.chain, depth, data, zipAt));
 }
@@ -226,6 +228,8 @@ function wholeFile(ctx: ArtifactCtx, entry: Omit<Entry, 'raw' | 'sequential'>, d
   const content = fit < decoded.length ? decoded.subarray(0, fit) : decoded;
   const file: SourceFile = { kind: 'file', chain: entry.chain, bytes: new OnceBytes(content) };
   file.whole = content;
+  // Past the time limit the reader holding the file stops at its next check, which throws the Stop.
+  if (ctx.timed) file.overdue = (at) => ctx.overdue(entry.chain, at) !== undefined;
   if (entry.size !== undefined) file.size = entry.size;
   return stop === undefined ? { file } : { file, stop };
 }

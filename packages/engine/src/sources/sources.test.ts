@@ -1302,6 +1302,52 @@ describe('limits', () => {
     expect(errors(out)).toMatchObject([{ path: 'lim/slow.tar', limit: 'maxArtifactMs', message: expect.stringMatching(/--max-artifact-seconds/) }]);
     expect(files(out).length).toBeLessThan(6);
   });
+
+  /**
+   * Reads `input` as the scan does with a time limit of 20 ms, asking each file's clock before
+   * its first block, and in `slow` after a pause of 40 ms at byte 5: what was read, and the events.
+   */
+  async function stoppedAt(input: string, slow: string): Promise<{ read: string[]; errors: Seen[] }> {
+    const read: string[] = [];
+    const out: Seen[] = [];
+    for await (const item of items([input], opts({ maxArtifactMs: 20 }))) {
+      if (item.kind !== 'file') {
+        out.push(await see(item, false));
+        continue;
+      }
+      const path = joinChain(item.chain);
+      expect(item.overdue).toBeDefined();
+      if (item.overdue?.(0) === true) continue;
+      read.push(path);
+      for await (const _ of item.bytes) {
+        if (path !== slow) continue;
+        await new Promise((r) => setTimeout(r, 40));
+        expect(item.overdue?.(5)).toBe(true);
+        break;
+      }
+    }
+    return { read, errors: errors(out) };
+  }
+
+  it.each([
+    ['a zip of files held whole', 'lim/held.zip', async () => zipOf(['a', 'b', 'c'].map((n) => ({ name: `${n}.txt`, data: `${n}\n` })))],
+    ['a tar entry read as a stream', 'lim/stream.tar', async () => tarOf([{ name: 'a.txt', data: 'a\n' }, { name: 'b.txt', data: Buffer.alloc(3 * 1024 * 1024, 'x') }, { name: 'c.txt', data: 'c\n' }])],
+  ])('a consumer that finds the time up between the blocks of a file stops %s there, and the event says where', async (_, input, make) => {
+    await put(input, await make());
+    const { read, errors: events } = await stoppedAt(input, `${input}!b.txt`);
+    expect(read).toEqual([`${input}!a.txt`, `${input}!b.txt`]);
+    expect(events).toMatchObject([
+      { path: input, limit: 'maxArtifactMs', message: expect.stringMatching(new RegExp(`^reading this artifact took longer than 0\\.02 s; it stopped at byte 5 of ${input.replace('.', '\\.')}!b\\.txt, and the rest was not read \\(limit maxArtifactMs = 20 ms\\); raise it with --max-artifact-seconds`)) },
+    ]);
+  });
+
+  it('a file read from disk is stopped the same way, and one never asked about has no clock without a time limit', async () => {
+    await put('lim/big.txt', Buffer.alloc(3 * 1024 * 1024, 'y'));
+    const { read, errors: events } = await stoppedAt('lim/big.txt', 'lim/big.txt');
+    expect(read).toEqual(['lim/big.txt']);
+    expect(events).toMatchObject([{ path: 'lim/big.txt', limit: 'maxArtifactMs', message: expect.stringMatching(/; it stopped at byte 5 of lim\/big\.txt, and the rest was not read /) }]);
+    for await (const item of items(['lim/big.txt'], opts())) if (item.kind === 'file') expect(item.overdue).toBeUndefined();
+  });
 });
 
 describe('spill files and early exits', () => {

@@ -23,6 +23,13 @@ export interface SourceFile {
    * call; a slice given back must not be used afterwards.
    */
   recycle?: (chunk: Uint8Array) => void;
+  /**
+   * Present when the artifact has a time limit (`maxArtifactMs`): the consumer asks it between
+   * the blocks it matches the file in, `at` being the offset of the first byte not matched yet.
+   * True once the time is up: the consumer then matches no more of the file, and the artifact
+   * ends with the limit's event, which says where (the rest of it is not read).
+   */
+  overdue?: (at: number) => boolean;
 }
 
 /** A per-item problem met while enumerating or reading; the enumeration goes on. */
