@@ -22,6 +22,7 @@ export type {
   SourceArtifact,
   SourceBatch,
   SourceDiskFiles,
+  SourceEntry,
   SourceFile,
   SourceItem,
   SourceOptions,

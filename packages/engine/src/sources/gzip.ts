@@ -64,7 +64,11 @@ export async function* readGzip(
   if (whole !== undefined) {
     for (const c of held) recycle?.(c);
     if (detectKind(whole.subarray(0, DETECT_BYTES)) === 'tar') yield* readTar(ctx, chain, depth, once(whole));
-    else yield* openWhole(ctx, { chain: [...chain, name()] }, whole, depth + 1);
+    else {
+      // A name made from the compressed file's own (`a.txt.gz`: `a.txt`) was matched with it.
+      if (memberName !== undefined) yield { kind: 'entry', chain: [...chain, memberName] };
+      yield* openWhole(ctx, { chain: [...chain, name()] }, whole, depth + 1);
+    }
     return;
   }
 
@@ -80,7 +84,10 @@ export async function* readGzip(
     const content = new Peekable(members.inflated());
     const innerHead = await content.peek(DETECT_BYTES);
     if (detectKind(innerHead) === 'tar') yield* readTar(ctx, chain, depth, content.chunks());
-    else yield* ctx.open(ctx, { chain: [...chain, name()], raw: content.chunks(), sequential: false }, depth + 1);
+    else {
+      if (memberName !== undefined) yield { kind: 'entry', chain: [...chain, memberName] };
+      yield* ctx.open(ctx, { chain: [...chain, name()], raw: content.chunks(), sequential: false }, depth + 1);
+    }
   } finally {
     ctx.shared.onInflating?.(-1);
     members.stop();

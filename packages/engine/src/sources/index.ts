@@ -13,7 +13,7 @@ import { openEntry } from './open.js';
 import { readableChunks } from './stream.js';
 
 export { joinChain } from './errors.js';
-export type { DiskFileRef, SourceArtifact, SourceBatch, SourceDiskFiles, SourceFile, SourceItem, SourceOptions, SourceProblem, SourceStructure } from './types.js';
+export type { DiskFileRef, SourceArtifact, SourceBatch, SourceDiskFiles, SourceEntry, SourceFile, SourceItem, SourceOptions, SourceProblem, SourceStructure } from './types.js';
 
 /** Files of a directory opened ahead of the one being read, to overlap their I/O latency. */
 const PREFETCH_FILES = 8;

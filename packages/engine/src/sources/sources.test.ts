@@ -8,6 +8,7 @@ import { runInNewContext } from 'node:vm';
 import { crc32, deflateRawSync, gzipSync } from 'node:zlib';
 import { pack } from 'tar-stream';
 import yazl from 'yazl';
+import { gzipBuffer } from '@pubguard/corpus';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../limits.js';
 import type { ScanLimits } from '../types.js';
@@ -18,12 +19,26 @@ import { readPlainFileSync } from './plain.js';
 import { BufferPool } from './stream.js';
 import type { SourceItem } from './types.js';
 
-/** `enumerate`, with the items of each batch handed out one by one, as the scan takes them. */
-async function* items(inputs: string[], o: EnumerateOptions): AsyncGenerator<Exclude<SourceItem, { kind: 'batch' }>, void, undefined> {
+/**
+ * `enumerate`, with the items of each batch handed out one by one, as the scan takes them, less
+ * the names of archive entries (`entryNames` below), which every entry has.
+ */
+async function* items(inputs: string[], o: EnumerateOptions): AsyncGenerator<Exclude<SourceItem, { kind: 'batch' | 'entry' }>, void, undefined> {
   for await (const item of enumerate(inputs, o)) {
-    if (item.kind === 'batch') yield* item.items;
-    else yield item;
+    for (const one of item.kind === 'batch' ? item.items : [item]) if (one.kind !== 'entry') yield one;
   }
+}
+
+/** The chains of the `entry` items of `enumerate`, joined, in order. */
+async function entryNames(inputs: string[], o: EnumerateOptions): Promise<string[]> {
+  const names: string[] = [];
+  for await (const item of enumerate(inputs, o)) {
+    for (const one of item.kind === 'batch' ? item.items : [item]) {
+      if (one.kind === 'entry') names.push(joinChain(one.chain));
+      else if (one.kind === 'file') for await (const _ of one.bytes);
+    }
+  }
+  return names;
 }
 
 let dir: string;
@@ -169,6 +184,8 @@ async function see(item: SourceItem, read: boolean): Promise<Seen> {
       throw new Error('these tests never ask for disk-files items');
     case 'batch':
       throw new Error('items() hands out the items of a batch one by one');
+    case 'entry':
+      throw new Error('items() leaves out the names of entries');
   }
 }
 
@@ -420,7 +437,8 @@ describe('kinds', () => {
     const sizes: number[] = [];
     for await (const item of enumerate(['manyzip/big.zip'], opts())) {
       if (item.kind === 'batch') {
-        sizes.push(item.items.length);
+        // Entry names go with their files and do not count.
+        sizes.push(item.items.filter((i) => i.kind !== 'entry').length);
         expect(item.items.every((i) => i.kind !== 'file' || i.whole !== undefined)).toBe(true);
       } else if (item.kind === 'file') {
         for await (const _ of item.bytes) continue;
@@ -1221,6 +1239,44 @@ describe('suspicious structure', () => {
       ['struct/modes.zip!odd', 'odd type data'],
       ['struct/modes.zip!notdir', 'directory data'],
     ]);
+  });
+});
+
+describe('entry names', () => {
+  it('names every entry of a tar once, as stored, files or not, and entries not read', async () => {
+    await put(
+      'names/pkg.tar',
+      await tarOf([
+        { name: 'package/a.txt', data: 'a' },
+        { name: 'package/keys/', type: 'directory' },
+        { name: 'package/link', type: 'symlink', linkname: 'a.txt' },
+        { name: 'package/dev', type: 'character-device' },
+        { name: 'package/big.bin', data: 'x'.repeat(4096) },
+        { name: 'package/inner.tgz', data: gzipSync(await tarOf([{ name: 'in.txt', data: 'in' }])) },
+      ]),
+    );
+    expect(await entryNames(['names/pkg.tar'], opts({ maxEntryBytes: 2048 }))).toEqual([
+      'names/pkg.tar!package/a.txt',
+      'names/pkg.tar!package/keys/',
+      'names/pkg.tar!package/link',
+      'names/pkg.tar!package/dev',
+      'names/pkg.tar!package/big.bin',
+      'names/pkg.tar!package/inner.tgz',
+      'names/pkg.tar!package/inner.tgz!in.txt',
+    ]);
+  });
+
+  it('names every entry of a zip once, directories and nested archives too', async () => {
+    const inner = await zipOf([{ name: 'in.txt', data: 'in' }]);
+    await put('names/pkg.zip', await zipOf([{ name: 'keys/', data: '' }, { name: 'keys/a.txt', data: 'a' }, { name: 'inner.zip', data: inner, compress: false }]));
+    expect(await entryNames(['names/pkg.zip'], opts())).toEqual(['names/pkg.zip!keys/', 'names/pkg.zip!keys/a.txt', 'names/pkg.zip!inner.zip', 'names/pkg.zip!inner.zip!in.txt']);
+  });
+
+  it("names a gzip member by the name its header stores, and not by one made from the file's own", async () => {
+    await put('names/stored.gz', Buffer.from(gzipBuffer('text\n', 'stored-name.txt')));
+    await put('names/plain.txt.gz', gzipSync('text\n'));
+    expect(await entryNames(['names/stored.gz'], opts())).toEqual(['names/stored.gz!stored-name.txt']);
+    expect(await entryNames(['names/plain.txt.gz'], opts())).toEqual([]);
   });
 });
 

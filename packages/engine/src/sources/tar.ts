@@ -73,6 +73,7 @@ export async function* readTar(
       }
       const name = h.pax && typeof (h.pax as Record<string, unknown>).path === 'string' ? h.name : decodeLatin1Name(h.name);
       const ec = [...chain, name];
+      held.name(ec);
       held.keep(checkName(ec, name));
       held.keep(checkSetuid(ec, name, h.mode ?? 0, h.type === 'directory' ? 'directory' : h.type === 'symlink' ? 'symlink' : 'other'));
       if (h.type === 'symlink' || h.type === 'link') {

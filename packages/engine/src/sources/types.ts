@@ -47,6 +47,17 @@ export interface SourceStructure {
   detail: string;
 }
 
+/**
+ * A member of an archive, met in its directory or headers, whatever it is (a file, a directory,
+ * a link, an archive, or an entry not read for a problem): what it is named, once per entry, so
+ * that names are matched as contents are. The `chain` ends with the name as the archive stores
+ * it. A top-level artifact's name comes with its `artifact` item or `DiskFileRef` instead.
+ */
+export interface SourceEntry {
+  kind: 'entry';
+  chain: string[];
+}
+
 /** Marks the start of a top-level artifact, for counting and progress. */
 export interface SourceArtifact {
   kind: 'artifact';
@@ -101,11 +112,11 @@ export interface SourceDiskFiles {
  */
 export interface SourceBatch {
   kind: 'batch';
-  items: (SourceFile | SourceProblem | SourceStructure)[];
+  items: (SourceFile | SourceProblem | SourceStructure | SourceEntry)[];
 }
 
 /** What a source yields. */
-export type SourceItem = SourceFile | SourceProblem | SourceStructure | SourceArtifact | SourceDiskFiles | SourceBatch;
+export type SourceItem = SourceFile | SourceProblem | SourceStructure | SourceEntry | SourceArtifact | SourceDiskFiles | SourceBatch;
 
 /** Options every source receives; sources know nothing of rules. */
 export interface SourceOptions {

@@ -340,6 +340,7 @@ async function* readZip(ctx: ArtifactCtx, chain: string[], depth: number, zf: ya
       // unzip and Python's zipfile write every entry that is neither a directory (by its name)
       // nor a symlink as a regular file, whatever the mode claims, so its content ships.
       const directory = name.endsWith('/') || (type === 'directory' && entry.uncompressedSize === 0);
+      held.name(ec);
       held.keep(checkName(ec, name));
       held.keep(checkSetuid(ec, name, mode, directory ? 'directory' : type === 'symlink' ? 'symlink' : 'other'));
       held.keep(checkDevice(ec, name, type));
