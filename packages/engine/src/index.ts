@@ -4,6 +4,8 @@ export { enumerate, joinChain, type EnumerateOptions } from './sources/index.js'
 export { STRUCTURE_RULES, type StructureRule } from './sources/checks.js';
 export { Matcher, type RawMatch, type SegmentResult, type SegmentSpec } from './matcher/matcher.js';
 export { redact, isFullSecret, fingerprint } from './redact.js';
+export { maskNames } from './names.js';
+export { matchesNames } from './matcher/names.js';
 export { makeDirectory } from './dirs.js';
 export { removeAtExit, removeAtExitNow } from './exit-cleanup.js';
 export { type BrokenLink, brokenLinkOnPath, describeBrokenLink, describeFsError, type FsErrorContext, StdinUnavailable } from './fs-errors.js';

@@ -5,6 +5,8 @@ import { BulkReader, type BulkJob, type BulkPart, bulkJob, stopBulk } from './bu
 import { resolveLimits } from './limits.js';
 import { type Batch, type BatchSegment, matchBatch } from './matcher/batch.js';
 import { Matcher, type SegmentResult, WINDOW_MARGIN } from './matcher/matcher.js';
+import type { NameMatch, NameMatcher } from './matcher/names.js';
+import { nameMatcherFor } from './names.js';
 import { PathRules, type PathVerdict } from './paths.js';
 import { RuleTimeoutError, WorkerPool } from './pool/pool.js';
 import { fingerprintPath, firstDirectory, PackageRoots } from './roots.js';
@@ -13,7 +15,7 @@ import { fingerprint, redact, sha256Hash } from './redact.js';
 import { wantCollections } from './sources/collect.js';
 import { countOf, limitStop } from './sources/errors.js';
 import { enumerate, joinChain } from './sources/index.js';
-import type { DiskFileRef, SourceDiskFiles, SourceFile, SourceItem, SourceStructure } from './sources/types.js';
+import type { DiskFileRef, SourceBatch, SourceDiskFiles, SourceEntry, SourceFile, SourceItem, SourceStructure } from './sources/types.js';
 import type { Finding, ScanError, ScanEvent, ScanLimits, ScanStats } from './types.js';
 
 /** Options of `scan()`; every one has a default, documented here. */
@@ -53,6 +55,15 @@ export interface ScanOptions {
   chunkSize?: number;
   /** Report secrets in full instead of redacted. Default: false. */
   showSecrets?: boolean;
+  /**
+   * Show the paths and names in findings, errors and progress as they are. Otherwise a secret
+   * found in a file or entry name (see `Finding.in`) is shortened wherever the name is shown,
+   * as `secret` is: in every finding's `path`, `location.artifact` and `location.entry` (the
+   * findings on what the file holds too), a structure finding's `title`, an error's `path` and
+   * `message`, and `progress`'s `current`. `exclude` still sees the paths as they are, so
+   * allowlist globs apply. Default: `showSecrets`.
+   */
+  showNames?: boolean;
   /** Fingerprints of known findings to leave out (a baseline). Default: none. */
   baseline?: ReadonlySet<string>;
   /**
@@ -148,6 +159,7 @@ interface Settings {
   chunkSize: number;
   overlap: number;
   showSecrets: boolean;
+  showNames: boolean;
   baseline: ReadonlySet<string>;
   exclude: ((finding: Finding, secret: string, packagePath?: string) => boolean) | undefined;
   progressIntervalMs: number;
@@ -185,6 +197,7 @@ function settle(options: ScanOptions): Settings {
     // keyword and the window's margin all fit, so no chunk boundary changes a result.
     overlap: 2 * ruleset.maxMatchLength + 2 * WINDOW_MARGIN,
     showSecrets: options.showSecrets ?? false,
+    showNames: options.showNames ?? options.showSecrets ?? false,
     baseline: options.baseline ?? new Set(),
     exclude: options.exclude,
     progressIntervalMs: options.progressIntervalMs ?? 250,
@@ -215,14 +228,46 @@ export async function* scan(inputs: readonly string[], options: ScanOptions = {}
   if (collect) wantCollections(1);
   const producer = new Producer(settings, queue, controller.signal, options);
   const running = producer.run([...inputs]).finally(() => queue.close());
+  const names = settings.showNames ? undefined : producer.names;
   try {
-    yield* queue;
+    for await (const event of queue) yield names === undefined ? event : maskEvent(event, names);
   } finally {
     // Leaving early (break, throw, or a consumer stopping) must still stop workers and readers.
     controller.abort();
     await running;
     outer?.removeEventListener('abort', onAbort);
     if (collect) wantCollections(-1);
+  }
+}
+
+/**
+ * The event with every secret that `names` finds in its paths and messages shortened. Masked as
+ * the events leave the scan, not where they are made: allowlists, baselines and the bookkeeping
+ * of reported findings work on the paths as they are, and an error about an entry is masked
+ * whether or not its name was matched first.
+ */
+function maskEvent(event: ScanEvent, names: NameMatcher): ScanEvent {
+  switch (event.type) {
+    case 'finding': {
+      const f = event.finding;
+      const path = names.mask(f.path);
+      const title = names.mask(f.title);
+      if (path === f.path && title === f.title) return event;
+      const location = { ...f.location, artifact: names.mask(f.location.artifact), entry: f.location.entry.map((e) => names.mask(e)) };
+      return { type: 'finding', finding: { ...f, path, title, location } };
+    }
+    case 'error': {
+      const e = event.error;
+      const path = names.mask(e.path);
+      const message = names.mask(e.message);
+      return path === e.path && message === e.message ? event : { type: 'error', error: { ...e, path, message } };
+    }
+    case 'progress': {
+      const current = names.mask(event.current);
+      return current === event.current ? event : { ...event, current };
+    }
+    case 'done':
+      return event;
   }
 }
 
@@ -456,6 +501,9 @@ interface Owner {
 
 const EMPTY_RESULT: SegmentResult = { matches: [], newlines: 0, lastNewline: -1, suppressed: 0 };
 
+/** What `secretsInName` finds in nearly every name. */
+const NONE_FOUND: readonly { match: NameMatch; end: number }[] = [];
+
 class Producer {
   private readonly stats: ScanStats = { artifacts: 0, files: 0, bytes: 0, durationMs: 0 };
   private readonly started = performance.now();
@@ -524,6 +572,13 @@ class Producer {
   private findings: ArtifactFindings | undefined;
   /** Findings held by files matched ahead of their turn, in every artifact. */
   private readonly backlog: Backlog = { candidates: 0 };
+  /** Matches file and entry names (see `secretsInName`); undefined when no rule is matched against names. */
+  readonly names: NameMatcher | undefined;
+  /**
+   * The directory of the last name matched in each directory input and archive (keyed by what
+   * holds it), with its trailing separator: see `secretsInName`.
+   */
+  private readonly lastDirectories = new Map<string, string>();
 
   constructor(
     private readonly settings: Settings,
@@ -538,6 +593,8 @@ class Producer {
     // cap stopped this thread before it could ever build one.
     this.maxInFlight = Math.max(2, settings.jobs * 2) + 1;
     this.pathRules = new PathRules(settings.ruleset);
+    const names = nameMatcherFor(settings.ruleset);
+    this.names = names.empty ? undefined : names;
   }
 
   async run(inputs: string[]): Promise<void> {
@@ -588,6 +645,10 @@ class Producer {
         this.current = item.path;
         this.artifactName = item.name;
         if (item.named === true) this.topArtifacts.add(item.path);
+        this.matchTopName(item.path, item.name);
+        break;
+      case 'entry':
+        this.matchEntryName(item);
         break;
       case 'error':
         this.queue.push({ type: 'error', error: item.error });
@@ -604,8 +665,15 @@ class Producer {
         this.findings = undefined;
         await this.readDiskFiles(item);
         break;
-      case 'batch':
+      case 'batch': {
+        const withKeywords = this.entryNamesWithKeywords(item.items);
+        let entry = 0;
         for (const inner of item.items) {
+          // Half the items of an archive's batch are names: taken here, without a promise each.
+          if (inner.kind === 'entry') {
+            if (withKeywords?.[entry++] === 1) this.matchEntryName(inner);
+            continue;
+          }
           if (inner.kind !== 'file') {
             await this.handle(inner);
             continue;
@@ -615,6 +683,7 @@ class Producer {
           this.maybeProgress();
         }
         break;
+      }
     }
     this.maybeProgress();
   }
@@ -639,6 +708,8 @@ class Producer {
     const bulk = files.flatMap((f, i) => (this.namedFiles(allVerdicts[i]?.pathOnly ?? [], f.display).length > 0 ? [] : [i]));
     const bulkFiles = bulk.map((i) => files[i] as DiskFileRef);
     const verdicts = bulk.map((i) => allVerdicts[i] as PathVerdict);
+    // The names worth matching, found in one pass: most hold no keyword of a rule for names.
+    const withKeywords = this.names?.withKeywords(bulkFiles.map((f) => f.rel));
     const { chunkSize, overlap, limits } = this.settings;
     // Files the usual path would match as one segment, and that no limit would cut short.
     const cap = Math.min(chunkSize + overlap - 1, limits.maxEntryBytes, limits.maxArtifactBytes);
@@ -656,7 +727,7 @@ class Producer {
     let allAccounted: () => void = () => undefined;
     const accountedFor = new Promise<void>((resolve) => (allAccounted = resolve));
     const onPart = (part: BulkPart) => {
-      this.bulkPart(bulkFiles, pathOnly, handled, part);
+      this.bulkPart(bulkFiles, pathOnly, handled, part, withKeywords);
       accounted += part.results.length;
       if (accounted >= bulkFiles.length) allAccounted();
       this.maybeProgress();
@@ -729,8 +800,11 @@ class Producer {
     return this.workers().share(job, onPart);
   }
 
-  /** Takes the results of one claim: the files read in full are done; the others are left for later. */
-  private bulkPart(files: readonly DiskFileRef[], pathOnly: number[][], handled: Uint8Array, part: BulkPart): void {
+  /**
+   * Takes the results of one claim: the files read in full are done; the others are left for
+   * later. `withKeywords` says which files' names are worth matching (see `NameMatcher`).
+   */
+  private bulkPart(files: readonly DiskFileRef[], pathOnly: number[][], handled: Uint8Array, part: BulkPart, withKeywords: Uint8Array | undefined): void {
     part.results.forEach((result, k) => {
       const i = part.indices[k] as number;
       const file = files[i];
@@ -740,6 +814,7 @@ class Producer {
       this.stats.files++;
       this.stats.bytes += part.bytes[k] ?? 0;
       this.current = file.display;
+      if (withKeywords?.[i] === 1) this.matchTopName(file.display, file.rel);
       for (const index of pathOnly[i] ?? []) this.pathFinding(index, [file.display], file.display, file.rel);
       if (result.matches.length === 0) return;
       // Each file of a directory is an artifact of its own.
@@ -1084,6 +1159,86 @@ class Producer {
     return dropOverlapping(known, (m) => [m.start, m.end], (m) => rules[m.rule] as CompiledRule);
   }
 
+  /**
+   * Matches the name of a top-level artifact: `name`, its path below the scanned directory (or
+   * its base name when given directly), which `path` ends with. The input's own path above it is
+   * not the package's, and a secret there is a finding of no file the package ships.
+   */
+  private matchTopName(path: string, name: string): void {
+    if (this.names === undefined) return;
+    const above = path.endsWith(name) ? path.slice(0, path.length - name.length) : undefined;
+    for (const { match, end } of this.secretsInName(above ?? path, name)) this.nameFinding(match, [above === undefined ? path : above + name.slice(0, end)]);
+  }
+
+  /**
+   * For each entry name among `items`, in order, whether it is worth matching: found in one
+   * pass, as most hold no keyword of a rule for names.
+   */
+  private entryNamesWithKeywords(items: SourceBatch['items']): Uint8Array | undefined {
+    if (this.names === undefined) return undefined;
+    const names: string[] = [];
+    for (const item of items) if (item.kind === 'entry') names.push(item.chain[item.chain.length - 1] ?? '');
+    return this.names.withKeywords(names);
+  }
+
+  /** Matches an archive member's name, the last of its `chain`. */
+  private matchEntryName(item: SourceEntry): void {
+    if (this.names === undefined) return;
+    const { chain } = item;
+    const name = chain[chain.length - 1] ?? '';
+    const container = chain.length === 2 ? (chain[0] as string) : chain.slice(0, -1).join('\0');
+    for (const { match, end } of this.secretsInName(container, name)) this.nameFinding(match, [...chain.slice(0, -1), name.slice(0, end)]);
+  }
+
+  /**
+   * The secrets the name rules find in `name` (a path below a scanned directory, or an archive
+   * entry's name as the archive stores it), each with where the name of the file or directory
+   * holding it ends. The directory `name` shares with the last name matched in the same
+   * `container` was matched with that one, so a directory is matched once, not once per file
+   * below it; files come sorted, so nearly every name shares it.
+   */
+  private secretsInName(container: string, name: string): readonly { match: NameMatch; end: number }[] {
+    const names = this.names;
+    if (names === undefined) return NONE_FOUND;
+    const cut = Math.max(name.lastIndexOf('/'), name.lastIndexOf('\\')) + 1;
+    const last = this.lastDirectories.get(container);
+    let from = 0;
+    if (last !== undefined && last.length === cut && name.startsWith(last)) from = cut;
+    else {
+      if (last !== undefined) {
+        // Another directory: what it shares with the last one, up to a separator, was matched.
+        const n = Math.min(last.length, cut);
+        let same = 0;
+        while (same < n && last.charCodeAt(same) === name.charCodeAt(same)) same++;
+        from = lastSeparator(name, same) + 1;
+      }
+      this.lastDirectories.set(container, name.slice(0, cut));
+    }
+    const found = names.find(name, from);
+    return found.length === 0 ? NONE_FOUND : found.map((match) => ({ match, end: nextSeparator(name, match.end) }));
+  }
+
+  /** Reports a secret found in a name, on the file or directory `chain` names. */
+  private nameFinding(match: NameMatch, chain: string[]): void {
+    const rule = this.settings.ruleset.rules[match.rule];
+    if (!rule) return;
+    this.pushFinding({
+      ruleId: rule.id,
+      title: rule.title,
+      severity: rule.severity,
+      confidence: rule.confidence,
+      chain,
+      line: 1,
+      column: 1,
+      byteOffset: 0,
+      secret: match.secret,
+      // Not the fingerprint of the same secret in a file's content: a baseline that accepts
+      // one (a test fixture's token) does not accept the other.
+      value: `name\0${fingerprintValue(rule, match.secret)}`,
+      in: 'name',
+    });
+  }
+
   private emitMatches(state: FileState, matches: readonly PlacedMatch[]): void {
     const rules = this.settings.ruleset.rules;
     for (const m of matches) {
@@ -1230,6 +1385,7 @@ class Producer {
     formerValue?: string;
     structural?: boolean;
     encoding?: 'base64';
+    in?: 'name';
   }): void {
     const print = fingerprint(f.ruleId, f.value);
     const former = f.formerValue === undefined ? undefined : fingerprint(f.ruleId, f.formerValue);
@@ -1256,6 +1412,7 @@ class Producer {
     };
     if (f.utf16Column !== undefined) finding.location.utf16Column = f.utf16Column;
     if (f.encoding !== undefined) finding.encoding = f.encoding;
+    if (f.in !== undefined) finding.in = f.in;
     if (former !== undefined) finding.formerFingerprint = former;
     const { exclude } = this.settings;
     if (exclude?.(finding, f.secret)) return;
@@ -1281,6 +1438,24 @@ class Producer {
     this.reported.add(key);
     this.queue.push({ type: 'finding', finding });
   }
+}
+
+/** The index of the last `/` or `\` before `end` in `path`, or -1. */
+function lastSeparator(path: string, end: number): number {
+  for (let i = end - 1; i >= 0; i--) {
+    const c = path.charCodeAt(i);
+    if (c === 0x2f || c === 0x5c) return i;
+  }
+  return -1;
+}
+
+/** The index of the first `/` or `\` at or after `start` in `path`, or its length. */
+function nextSeparator(path: string, start: number): number {
+  for (let i = start; i < path.length; i++) {
+    const c = path.charCodeAt(i);
+    if (c === 0x2f || c === 0x5c) return i;
+  }
+  return path.length;
 }
 
 function messageOf(error: unknown): string {

@@ -27,7 +27,10 @@ export interface Finding {
   title: string;
   severity: Severity;
   confidence: Confidence;
-  /** Artifact and entries joined with `!`. */
+  /**
+   * Artifact and entries joined with `!`. A secret found in a name is shown shortened in it,
+   * as in `location`, unless the scan shows names (`ScanOptions.showNames`).
+   */
   path: string;
   location: FindingLocation;
   secret: string;
@@ -52,6 +55,14 @@ export interface Finding {
    * those of the decoded value, and the location is that of the base64 characters encoding it.
    */
   encoding?: 'base64';
+  /**
+   * Where the secret was found when not in what the file holds: `name` for a secret in the name
+   * of the file, or of a directory, that `path` names (a path below a scanned directory, an
+   * archive entry's name). The location then points at the file as a whole, as for a finding on
+   * a file's path (line 1, column 1, byte offset 0), and the fingerprint is that of the rule and
+   * the secret found in a name, which is not the one of the same secret in a file's content.
+   */
+  in?: 'name';
 }
 
 /** What kind of problem stopped part of a scan. */

@@ -106,12 +106,14 @@ export class Matcher {
   /**
    * `disabled`: rules not to run (stopped earlier for taking too long). `current`: when given,
    * the index of the rule being run is stored in slot 0 (-1 between rules), so a watchdog on
-   * another thread can name the rule that hangs.
+   * another thread can name the rule that hangs. `options.base64: false` leaves base64 text
+   * encoded (file names are matched so: see `NameMatcher`).
    */
   constructor(
     ruleset: CompiledRuleset,
     private readonly disabled: ReadonlySet<number> = new Set(),
     private readonly current?: Int32Array,
+    options: { base64?: boolean } = {},
   ) {
     this.rules = ruleset.rules.map((rule) => {
       const flags = rule.flags.replace(/[gdy]/g, '');
@@ -124,9 +126,9 @@ export class Matcher {
       };
     });
     this.base64Rule = ruleset.rules.length;
-    const forms = encodedKeywords(ruleset);
+    const forms = options.base64 === false ? [] : encodedKeywords(ruleset);
     this.base64Forms = new Set(forms);
-    const triggers = [...forms, BASE64_MARKER];
+    const triggers = options.base64 === false ? [] : [...forms, BASE64_MARKER];
     this.prefilter = new KeywordPrefilter([...ruleset.keywords, ...triggers], [...ruleset.keywordRules, ...triggers.map(() => [this.base64Rule])]);
     this.maxMatchLength = ruleset.maxMatchLength;
     this.maxLengths = Int32Array.from(ruleset.rules, (rule) => rule.maxLength);
