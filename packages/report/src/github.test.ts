@@ -85,6 +85,14 @@ describe('formatGithub', () => {
     expect(commands.find((c) => c.kind === 'warning')!).toEqual({ kind: 'warning', props: { title: 'pubguard: corrupt' }, message: '-!package/broken.zip: truncated' });
   });
 
+  it('annotates a secret in a file name on the file, without a line, and says it is in the name', () => {
+    const input = emptyInput();
+    input.findings = [{ ...finding('dist/keys/ghp_…0007.json', [], 1, 1, RULES[0]!, 'ghp_-label-name-0007'), in: 'name' }];
+    const [command] = formatGithub(input).trimEnd().split('\n').map(parseCommand);
+    expect(command!.props).toEqual({ file: 'dist/keys/ghp_…0007.json', title: 'GitHub personal access token (github-classic-token)' });
+    expect(command!.message).toBe('critical secret ghp_…0007 in the name of dist/keys/ghp_…0007.json. Rotate the credential, remove it from the artifact, rebuild.');
+  });
+
   it('writes nothing for a clean scan', () => {
     expect(formatGithub(emptyInput())).toBe('');
   });

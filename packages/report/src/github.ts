@@ -35,19 +35,21 @@ const STDIN = '-';
 function findingCommand(f: Finding): string {
   const nested = f.location.entry.length > 0;
   const onFile = f.location.artifact !== STDIN;
+  // A secret in a file's or directory's name is on no line of it: annotated on the file as a whole.
+  const inName = f.in === 'name';
   // Annotations attach to repository files: a member of an archive is annotated on the archive
   // itself, without line/col (those belong to the inner file and are in the message instead).
   return command(
     'error',
     {
       file: onFile ? f.location.artifact : undefined,
-      line: nested || !onFile ? undefined : f.location.line,
+      line: nested || !onFile || inName ? undefined : f.location.line,
       // The editor's column (UTF-16 code units, as SARIF's), which a byte column overshoots on a
       // line of non-ASCII text; left out where the scan did not count it.
-      col: nested || !onFile ? undefined : (f.location.utf16Column ?? (f.location.column === 1 ? 1 : undefined)),
+      col: nested || !onFile || inName ? undefined : (f.location.utf16Column ?? (f.location.column === 1 ? 1 : undefined)),
       title: `${f.title} (${f.ruleId})`,
     },
-    `${f.severity} ${f.secret === '' ? 'finding' : `secret ${f.secret}`}${f.encoding === undefined ? '' : ` (decoded from ${f.encoding})`} at ${f.path}:${f.location.line}:${f.location.column}. ${remediation(f)}`,
+    `${f.severity} ${f.secret === '' ? 'finding' : `secret ${f.secret}`}${f.encoding === undefined ? '' : ` (decoded from ${f.encoding})`}${inName ? ` in the name of ${f.path}` : ` at ${f.path}:${f.location.line}:${f.location.column}`}. ${remediation(f)}`,
   );
 }
 

@@ -18,7 +18,7 @@ describe('golden files', () => {
   for (const [format, file] of Object.entries(FILES) as [ReportFormat, string][]) {
     it(`${format} matches __golden__/${file}`, () => {
       const url = new URL(`./__golden__/${file}`, import.meta.url);
-      const actual = formatReport(format, goldenInput({ decoded: true }), { color: false });
+      const actual = formatReport(format, goldenInput({ decoded: true, named: true }), { color: false });
       if (update) writeFileSync(url, actual);
       expect(existsSync(url), `missing golden file; run with UPDATE_GOLDEN=1`).toBe(true);
       expect(actual).toBe(readFileSync(url, 'utf8'));
@@ -26,7 +26,7 @@ describe('golden files', () => {
   }
 
   it('does not depend on the order of the input', () => {
-    const input = goldenInput({ decoded: true });
+    const input = goldenInput({ decoded: true, named: true });
     const reversed = { ...input, findings: [...input.findings].reverse(), errors: [...input.errors].reverse() };
     for (const format of Object.keys(FILES) as ReportFormat[]) {
       expect(formatReport(format, reversed)).toBe(formatReport(format, input));

@@ -57,6 +57,19 @@ describe('parseJsonReport', () => {
     expect(() => parseJsonReport(JSON.stringify(data))).toThrowError(/encoding/);
   });
 
+  it('writes and reads back that a secret was found in a name, and only that place', () => {
+    const text = formatJson(goldenInput({ named: true }));
+    const report = parseJsonReport(text);
+    expect(report.findings.filter((f) => f.in === 'name').map((f) => f.path)).toEqual(['dist/pkg-1.0.0.tgz!package/keys/ghp_…0006']);
+    expect(formatJson(report)).toBe(text);
+    // Absent on every other finding, so their reports keep their bytes.
+    expect(text.match(/"in": /g)).toHaveLength(1);
+    const data = JSON.parse(text) as { findings: { in?: string }[] };
+    const named = data.findings.find((f) => f.in !== undefined);
+    if (named) named.in = 'content';
+    expect(() => parseJsonReport(JSON.stringify(data), 'x.json')).toThrowError(/x\.json: findings\[\d\]\.in: expected one of name, found "content"/);
+  });
+
   it('reads back a column in UTF-16 code units where there is one, and only a positive integer', () => {
     const text = formatJson(goldenInput());
     const report = parseJsonReport(text);

@@ -34,6 +34,8 @@ function canonicalFinding(f: Finding): Finding {
   };
   // Only a decoded secret carries it, so reports of anything else keep their bytes.
   if (f.encoding !== undefined) out.encoding = f.encoding;
+  // Likewise only a secret found in a name.
+  if (f.in !== undefined) out.in = f.in;
   return out;
 }
 
@@ -71,6 +73,7 @@ export function formatJson(input: Pick<ReportInput, 'tool' | 'shard' | 'findings
 const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low', 'info'];
 const CONFIDENCES: readonly Finding['confidence'][] = ['high', 'medium', 'low'];
 const ENCODINGS: readonly NonNullable<Finding['encoding']>[] = ['base64'];
+const PLACES: readonly NonNullable<Finding['in']>[] = ['name'];
 // A record, not a list, so a kind added to the engine fails the build until it is read here too.
 const ERROR_KIND_SET: Record<ScanErrorKind, true> = {
   'not-found': true,
@@ -152,6 +155,7 @@ function readFinding(r: Reader, value: unknown, where: string): Finding {
     fingerprint: r.string(o.fingerprint, `${where}.fingerprint`),
   };
   if (o.encoding !== undefined) finding.encoding = r.oneOf(o.encoding, ENCODINGS, `${where}.encoding`);
+  if (o.in !== undefined) finding.in = r.oneOf(o.in, PLACES, `${where}.in`);
   return finding;
 }
 

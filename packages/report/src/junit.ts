@@ -38,7 +38,7 @@ function seconds(ms: number): string {
 }
 
 function failure(f: Finding): string {
-  const where = `${f.path}:${f.location.line}:${f.location.column}`;
+  const where = f.in === 'name' ? `${f.path} (in the name)` : `${f.path}:${f.location.line}:${f.location.column}`;
   const message = `${f.title} (${f.severity}) at ${where}`;
   const body = [
     `rule: ${f.ruleId}`,

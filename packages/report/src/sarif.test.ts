@@ -43,7 +43,7 @@ describe('formatSarif', () => {
   const validate = validator();
 
   it('validates against the SARIF 2.1.0 schema (golden input)', () => {
-    const log: unknown = JSON.parse(formatSarif(goldenInput()));
+    const log: unknown = JSON.parse(formatSarif(goldenInput({ decoded: true, named: true })));
     expect(validate(log), JSON.stringify(validate.errors, null, 2)).toBe(true);
   });
 
@@ -197,6 +197,18 @@ describe('formatSarif', () => {
     expect(log.runs[0]!.results[0]!.message.text).toBe(
       'GitHub personal access token in dist/a.tgz!package/.env:1:1. Remove it from the artifact and rebuild; rotate any credential it contains.',
     );
+  });
+
+  it('places a secret found in a name on the file or directory as a whole, and says it is in its name', () => {
+    const input = emptyInput();
+    input.findings = [{ ...finding('dist/a.tgz', ['package/keys/ghp_…0007'], 1, 1, RULES[0]!, 'ghp_-label-name-0007'), in: 'name' }];
+    const log = JSON.parse(formatSarif(input)) as SarifLog;
+    expect(validate(log), JSON.stringify(validate.errors, null, 2)).toBe(true);
+    const result = log.runs[0]!.results[0]!;
+    expect(result.message.text).toBe('GitHub personal access token (ghp_…0007) in the name of dist/a.tgz!package/keys/ghp_…0007. Rotate the credential, remove it from the artifact, rebuild.');
+    // Code scanning takes no result without a region: the file's first line stands for all of it.
+    expect(result.locations[0]!.physicalLocation.region).toEqual({ startLine: 1, startColumn: 1 });
+    expect((result as unknown as { properties: { in?: string } }).properties.in).toBe('name');
   });
 
   it("gives a rule whose findings have no secret value that advice in its help, not a secret's", () => {

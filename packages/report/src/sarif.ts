@@ -122,6 +122,8 @@ function ruleDescriptor(rule: RuleInfo, remedy: string): Record<string, unknown>
  * counts them by default: a byte column in its place would point further along a line with
  * non-ASCII text before the secret (600 000 characters further on one line of accented text),
  * so without the count the region is the whole line. Column 1 is column 1 in every count.
+ * A finding on a path or on a secret in a name says line 1, column 1: the file as a whole, as
+ * code scanning takes no result without a region.
  */
 function region(f: Finding): { startLine: number; startColumn?: number } {
   const column = f.location.utf16Column ?? (f.location.column === 1 ? 1 : undefined);
@@ -129,7 +131,7 @@ function region(f: Finding): { startLine: number; startColumn?: number } {
 }
 
 function result(f: Finding, ruleIndex: number, srcRoot: string | undefined): Record<string, unknown> {
-  const where = `${f.path}:${f.location.line}:${f.location.column}`;
+  const where = f.in === 'name' ? `the name of ${f.path}` : `${f.path}:${f.location.line}:${f.location.column}`;
   return {
     ruleId: f.ruleId,
     ruleIndex,
@@ -155,6 +157,7 @@ function result(f: Finding, ruleIndex: number, srcRoot: string | undefined): Rec
       byteColumn: f.location.column,
       secret: f.secret,
       ...(f.encoding === undefined ? {} : { encoding: f.encoding }),
+      ...(f.in === undefined ? {} : { in: f.in }),
     },
   };
 }

@@ -50,6 +50,14 @@ describe('formatText', () => {
     expect(text).not.toContain('secret:');
   });
 
+  it('shows a secret found in a name with the path alone, no line and column, and says where it was', () => {
+    const input = emptyInput();
+    input.findings = [{ ...goldenInput().findings[0]!, path: 'dist/keys/ghp_…0007', location: { artifact: 'dist/keys/ghp_…0007', entry: [], line: 1, column: 1, byteOffset: 0 }, secret: 'ghp_…0007', in: 'name' }];
+    const text = formatText(input, { color: false });
+    expect(text).toContain('\n           dist/keys/ghp_…0007\n           secret: ghp_…0007 (in the name)\n');
+    expect(text).not.toContain(':1:1');
+  });
+
   it('prints only the summary line when nothing was found', () => {
     expect(formatText(emptyInput(), { color: false })).toBe('Scanned 1 artifact, 3 files, 0.0 MB in 0.01 s: 0 findings, 0 errors\n');
   });

@@ -41,8 +41,9 @@ const SEVERITY_COLOR: Record<Severity, string> = {
   info: '2',
 };
 
+/** Where a finding is: `path:line:column`, or the path alone for a secret in a name, which has no line. */
 function position(f: Finding): string {
-  return `${f.path}:${f.location.line}:${f.location.column}`;
+  return f.in === 'name' ? f.path : `${f.path}:${f.location.line}:${f.location.column}`;
 }
 
 function findingLines(f: Finding, paint: Paint, verbose: boolean): string[] {
@@ -52,7 +53,7 @@ function findingLines(f: Finding, paint: Paint, verbose: boolean): string[] {
     `           ${visible(position(f))}`,
   ];
   // Findings about a file or an archive's structure carry no secret.
-  if (f.secret !== '') lines.push(`           secret: ${visible(f.secret)}${f.encoding === undefined ? '' : ` (decoded from ${f.encoding})`}`);
+  if (f.secret !== '') lines.push(`           secret: ${visible(f.secret)}${f.encoding === undefined ? '' : ` (decoded from ${f.encoding})`}${f.in === 'name' ? ' (in the name)' : ''}`);
   if (verbose) {
     lines.push(`           confidence: ${f.confidence}`, `           fingerprint: ${visible(f.fingerprint)}`);
   }

@@ -54,9 +54,10 @@ const [GITHUB, AWS] = RULES as [RuleInfo, RuleInfo];
 
 /**
  * The golden input: a plain file, a finding three archives deep, awkward characters, two errors;
- * with `decoded`, also a secret found by decoding base64.
+ * with `decoded`, also a secret found by decoding base64; with `named`, also one found in the
+ * name of a directory in a tarball (its path shortened as the engine shows it).
  */
-export function goldenInput(options: { decoded?: boolean } = {}): ReportInput {
+export function goldenInput(options: { decoded?: boolean; named?: boolean } = {}): ReportInput {
   const findings: Finding[] = [
     // Three archives deep: a zip holding a tgz holding a wheel.
     finding('dist/bundle.zip', ['inner/pkg-1.0.0.tgz', 'package/vendor/lib-1.0-py3-none-any.whl', 'lib/settings.py'], 3, 17, AWS, 'AKIA-label-deep-0001'),
@@ -71,6 +72,7 @@ export function goldenInput(options: { decoded?: boolean } = {}): ReportInput {
   ];
   // Found by decoding base64: an inline source map on the bundle's last line.
   if (options.decoded) findings.push({ ...finding('dist/app/bundle.js', [], 2, 1459, GITHUB, 'ghp_-label-base64-0005'), encoding: 'base64' });
+  if (options.named) findings.push({ ...finding('dist/pkg-1.0.0.tgz', ['package/keys/ghp_…0006'], 1, 1, GITHUB, 'ghp_-label-name-0006'), in: 'name' });
   const errors: ScanError[] = [
     {
       path: 'dist/broken.whl',
