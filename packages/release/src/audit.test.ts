@@ -456,6 +456,11 @@ describe('redactText', () => {
     expect(redactText('https://npm.corp.example/ and user@example.com')).toBe('https://npm.corp.example/ and user@example.com');
   });
 
+  it('masks what a scan finds in a file name, as scan reports shorten it, beyond the shapes listed here', () => {
+    const token = `dop_v1_${randomBytes(32).toString('hex')}`;
+    expect(redactText(`uploaded dist/${token}.tgz`)).toBe(`uploaded dist/${token.slice(0, 6)}…${token.slice(-4)}.tgz`);
+  });
+
   it("masks a PEM key's body, and leaves its armour named alone, with what follows it", () => {
     const body = 'MIIEowIBAAKCAQEA0Z3VS5JJcds3xfn/ygWyF8PbnGy0AHB7MhgHcTz6sE2I2yPB';
     for (const key of [`-----BEGIN RSA PRIVATE KEY-----

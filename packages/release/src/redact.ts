@@ -1,3 +1,5 @@
+import { maskNames } from '@pubguard/engine';
+
 /** Environment variable names whose values are treated as secrets. */
 export const SECRET_ENV_NAME = /TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL|API_?KEY|PRIVATE_?KEY|AUTH/i;
 
@@ -52,7 +54,11 @@ export function secretsFromEnv(env: Record<string, string | undefined>): string[
   return out;
 }
 
-/** Replaces known secret values and anything shaped like a token in a string. */
+/**
+ * Replaces known secret values and anything shaped like a token in a string: the shapes above,
+ * and then whatever else a scan finds in a file name (`maskNames`), which is how findings name
+ * a file or entry named after a token, and how a file given by such a name is shown.
+ */
 export function redactText(text: string, secrets: readonly string[] = []): string {
   let out = text;
   // Longest first, so a secret containing another is removed whole.
@@ -61,7 +67,7 @@ export function redactText(text: string, secrets: readonly string[] = []): strin
   }
   out = maskUrlUserinfo(out);
   for (const re of TOKEN_PATTERNS) out = out.replace(re, (m) => mask(m));
-  return out;
+  return maskNames(out);
 }
 
 /** Deep-copies a JSON-like value with every string (keys included) passed through `redactText`. */

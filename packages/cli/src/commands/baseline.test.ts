@@ -86,6 +86,37 @@ describe('pubguard baseline create', () => {
     expect('baselined' in (JSON.parse(plain.out()) as { stats: object }).stats).toBe(false);
   });
 
+  it('writes no token that names a file or directory, and the scan it makes accepts its findings', async () => {
+    const named = token('Hc3VtR8pLw1NzK6qXd4BmY9sJf2GaT');
+    await mkdir(join(dir, 'pkg', 'keys', named), { recursive: true });
+    await writeFile(join(dir, 'pkg', 'keys', named, 'a.js'), `const t = "${kept}";\n`);
+    await writeFile(join(dir, 'pkg', `${allowed}.json`), '{}\n');
+    const io = memoryIO({ cwd: dir });
+    expect((await run(['baseline', 'create', '-j', '0', 'pkg'], io)).exitCode).toBe(0);
+    const text = await readFile(join(dir, '.pubguard', 'baseline.json'), 'utf8');
+    for (const t of [named, allowed, kept]) expect(text).not.toContain(t.slice(4, 20));
+    expect(io.out() + io.err()).not.toContain(named.slice(4, 20));
+    expect((JSON.parse(text) as { findings: { path: string }[] }).findings.map((f) => f.path)).toEqual([
+      `pkg/${allowed.slice(0, 6)}…${allowed.slice(-4)}.json`,
+      `pkg/keys/${named.slice(0, 6)}…${named.slice(-4)}`,
+      `pkg/keys/${named.slice(0, 6)}…${named.slice(-4)}/a.js`,
+    ]);
+    const scan = memoryIO({ cwd: dir });
+    expect((await run(['scan', '-j', '0', '-f', 'json', '--baseline', '.pubguard/baseline.json', 'pkg'], scan)).exitCode).toBe(0);
+    expect((JSON.parse(scan.out()) as { stats: { baselined?: number } }).stats.baselined).toBe(3);
+  });
+
+  it('shortens a token in a path of an older baseline in the -v note on its entries that matched nothing', async () => {
+    const named = token('Hc3VtR8pLw1NzK6qXd4BmY9sJf2GaT');
+    await writeFile(join(dir, 'a.js'), 'const a = 1;\n');
+    await mkdir(join(dir, '.pubguard'));
+    await writeFile(join(dir, '.pubguard', 'baseline.json'), JSON.stringify({ version: 1, fingerprints: ['sha256:old'], findings: [{ ruleId: 'github-classic-token', path: `keys/${named}.json`, fingerprint: 'sha256:old' }] }));
+    const io = memoryIO({ cwd: dir });
+    expect((await run(['scan', '-v', '-j', '0', '--baseline', '.pubguard/baseline.json', 'a.js'], io)).exitCode).toBe(0);
+    expect(io.err()).toContain(`  sha256:old (github-classic-token in keys/${named.slice(0, 6)}…${named.slice(-4)}.json)\n`);
+    expect(io.err()).not.toContain(named.slice(4, 20));
+  });
+
   it('leaves the existing baseline as it was when the scan is interrupted (Ctrl-C, SIGTERM, SIGHUP), exit 2', async () => {
     await writeFile(join(dir, 'a.js'), `const t = "${kept}";\n`);
     expect((await run(['baseline', 'create', '-j', '0', '-o', 'bl.json', 'a.js'], memoryIO({ cwd: dir }))).exitCode).toBe(0);

@@ -112,8 +112,9 @@ async function runCreate(argv: string[], io: CliIO): Promise<CliResult> {
   printConfigWarnings(fromConfig, io);
   const jobs = jobsSetting(values.jobs, fromConfig, io);
   const { options: configured } = await configuredScan(fromConfig, io.cwd, { ignore: ignoreGlobs(values.ignore), baseline: false, ...(jobs === undefined ? {} : { jobs }) });
-  // Secrets in full, to judge which can be guessed from a fingerprint; none is written.
-  const options: ScanOptions = { ...configured, stdin: io.stdin, signal: io.signal, showSecrets: true };
+  // Secrets in full, to judge which can be guessed from a fingerprint; none is written. Paths
+  // are written, so a secret in a file's name is shortened there as in any report.
+  const options: ScanOptions = { ...configured, stdin: io.stdin, signal: io.signal, showSecrets: true, showNames: false };
   const output = values.output ?? DEFAULT_BASELINE_PATH;
   const written = resolve(io.cwd, output);
   // A file npm would publish is in its list only once it is there.

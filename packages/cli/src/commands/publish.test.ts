@@ -45,6 +45,21 @@ describe('pubguard publish', () => {
     expect(r.exitCode).toBe(2);
   });
 
+  it('prints no token that names the tarball or a directory in it, in text or JSON', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'pubguard-cli-publish-'));
+    const fileToken = githubToken();
+    const dirToken = githubToken();
+    await npmTarball(cwd, 'acme', '1.0.0', `${fileToken}.tgz`, { [`package/keys/${dirToken}/a.txt`]: 'a\n' });
+    const args = ['publish', 'npm', `${fileToken}.tgz`, '--registry', 'http://127.0.0.1:9/', '--tag-name', 'v1.0.0', '--dry-run', '--audit', 'audit.jsonl', '-j', '0'];
+    for (const format of ['text', 'json']) {
+      const io = memoryIO({ cwd, env: { NPM_TOKEN: 'loopback-registry-token-0123456789' } });
+      expect((await run([...args, '-f', format], io)).exitCode).toBe(1);
+      expect(io.out()).toContain(`keys/${dirToken.slice(0, 6)}…${dirToken.slice(-4)}`);
+      for (const t of [fileToken, dirToken]) expect(io.out() + io.err(), format).not.toContain(t.slice(4, 20));
+    }
+    expect(readFileSync(join(cwd, 'audit.jsonl'), 'utf8')).not.toContain(dirToken.slice(4, 20));
+  });
+
   it('shows control characters in the reasons it prints escaped', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'pubguard-cli-publish-'));
     await npmTarball(cwd, 'acme', '1.0.0');

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { type Ecosystem, type PublishResult, type StepOutcome, publishRelease, relativeToCwd } from '@pubguard/release';
+import { type Ecosystem, type PublishResult, type StepOutcome, publishRelease, redactValue, relativeToCwd } from '@pubguard/release';
 import { visible } from '@pubguard/report';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
 import { jobsSetting, type OptionSpecs, parseCommandArgs } from '../args.js';
@@ -249,7 +249,9 @@ async function runPublish(ecosystem: Ecosystem, argv: string[], io: CliIO): Prom
   });
   if (result.clientOutput) io.stderr.write(result.clientOutput.endsWith('\n') ? result.clientOutput : `${result.clientOutput}\n`);
   if (format === 'json') {
-    writeJson(io, { version: 1, stage: 'publish', ecosystem, ...result });
+    // The result names the artifacts as given, for the approvals signed for them; shown here,
+    // a secret in a file's name is shortened as everywhere else.
+    writeJson(io, redactValue({ version: 1, stage: 'publish', ecosystem, ...result }));
   } else {
     for (const f of result.findings) io.stdout.write(`  ${f.ruleId} ${visible(`${f.path}:${f.location.line}:${f.location.column} ${f.secret}`)}\n`);
     for (const e of result.scanErrors) io.stdout.write(`  ${visible(`${e.path}: ${e.kind}: ${e.message}`)}\n`);

@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { extname, relative, resolve } from 'node:path';
-import { type Finding, type ScanError, type ScanLimits, type ScanOptions, type ScanStats, STRUCTURE_RULES, scanAll } from '@pubguard/engine';
+import { type Finding, maskNames, type ScanError, type ScanLimits, type ScanOptions, type ScanStats, STRUCTURE_RULES, scanAll } from '@pubguard/engine';
 import { formatReport, REPORT_FORMATS, type ReportFormat, sarifSizeWarning, summaryLine, useColor, visible } from '@pubguard/report';
 import { configuredScan, loadScanConfig, printConfigWarnings } from '../config.js';
 import { OutputError, writeFileAtomic } from '../files.js';
@@ -46,8 +46,10 @@ Output:
                            a socket's path is refused (a socket as stdout is written to);
                            one that cannot be written is reported after the others are
                            written and the summary printed, then exit 2
-      --show-secrets       print secrets in full (default: a short prefix and suffix only);
-                           report files are then readable by their owner only
+      --show-secrets       print secrets in full (default: a short prefix and suffix only),
+                           also where a file or entry name holds one (paths show it
+                           shortened otherwise); report files are then readable by their
+                           owner only
   -q, --quiet              no progress line and no summary on stderr
   -v, --verbose            more detail in the text report; with a baseline, a note on stderr
                            names its entries that matched no finding (not with --shard)
@@ -335,7 +337,8 @@ async function noteStaleEntries(io: CliIO, path: string, baseline: ReadonlySet<s
     const data = JSON.parse(await readFile(path, 'utf8')) as { findings?: unknown };
     if (Array.isArray(data.findings)) {
       for (const f of data.findings as { ruleId?: unknown; path?: unknown; fingerprint?: unknown }[]) {
-        if (typeof f?.fingerprint === 'string' && typeof f.ruleId === 'string' && typeof f.path === 'string' && !where.has(f.fingerprint)) where.set(f.fingerprint, `${f.ruleId} in ${f.path}`);
+        // A baseline written before names were shortened in it may hold a token in a path.
+        if (typeof f?.fingerprint === 'string' && typeof f.ruleId === 'string' && typeof f.path === 'string' && !where.has(f.fingerprint)) where.set(f.fingerprint, `${f.ruleId} in ${maskNames(f.path)}`);
       }
     }
   } catch {

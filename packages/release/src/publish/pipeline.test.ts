@@ -3,7 +3,9 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statS
 import { type IncomingMessage, createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { type Finding, fingerprint, removeAtExit } from '@pubguard/engine';
+import { base62Encode } from '@pubguard/rules';
 import { describe, expect, it } from 'vitest';
 import { AuditLog, type AuditRecord } from '../audit.js';
 import { canonicalStatement, buildStatement } from '../statement.js';
@@ -13,6 +15,11 @@ import { PublishError } from './errors.js';
 import { publishRelease } from './pipeline.js';
 
 const TOKEN = 'loopback-registry-token-0123456789';
+
+/** A fake GitHub token with a valid checksum, from a fixed body. */
+function githubToken(body: string): string {
+  return `ghp_${body}${base62Encode(crc32(Buffer.from(body, 'latin1')))}`;
+}
 
 async function setup() {
   const cwd = mkdtempSync(join(tmpdir(), 'pubguard-publish-'));
@@ -107,6 +114,24 @@ describe('publishRelease', () => {
     const r = await publishRelease({ ...base, files: [odd], tag: 'v2.0.0', dryRun: true });
     expect(r).toMatchObject({ status: 'refused', step: 'version' });
     expect(r.reason).toBe(`${odd} is neither a gzip tarball (npm package, sdist) nor a zip (wheel)`);
+  });
+
+  it('names what it refuses by the path given with a token in a name shortened, in the result and the audit record', async () => {
+    const { cwd, base } = await setup();
+    const fileToken = githubToken('Lq5XwN2cRt8ZvH4mKb7YdP3sJg9FaE');
+    const dirToken = githubToken('Tr6PzV1nQc8MwK3xLd5YbH7gJs2FaU');
+    const file = await npmTarball(cwd, 'acme', '1.0.0', `${fileToken}.tgz`, { [`package/keys/${dirToken}/a.txt`]: 'a\n' });
+    const r = await publishRelease({ ...base, files: [file], dryRun: true });
+    expect(r).toMatchObject({ status: 'refused', step: 'scan' });
+    const short = (t: string): string => `${t.slice(0, 6)}…${t.slice(-4)}`;
+    const given = `${join(cwd, short(fileToken))}.tgz`;
+    expect(r.findings.map((f) => [f.path, f.in])).toEqual([
+      [given, 'name'],
+      [`${given}!package/keys/${short(dirToken)}`, 'name'],
+    ]);
+    // The subject keeps the file's name as it is: approvals are signed for it.
+    const everything = `${JSON.stringify({ ...r, subject: undefined })}\n${readFileSync(join(cwd, 'audit.jsonl'), 'utf8')}`;
+    for (const t of [fileToken, dirToken]) expect(everything).not.toContain(t.slice(4, 20));
   });
 
   it('names a file it cannot read by its own path, in words', async () => {

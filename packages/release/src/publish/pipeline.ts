@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { copyFile, lstat } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
-import { brokenLinkOnPath, type Finding, type ScanError, type ScanOptions, describeFsError, scanAll } from '@pubguard/engine';
+import { brokenLinkOnPath, type Finding, type ScanError, type ScanOptions, describeFsError, maskNames, scanAll } from '@pubguard/engine';
 import { loadApprovalsIfPresent, verifyApprovals } from '../approvals.js';
 import { type ArtifactVersion, compareArtifactVersions, readArtifactVersions, sha256File } from '../artifacts.js';
 import { type AuditOutcome, AuditLog } from '../audit.js';
@@ -314,6 +314,15 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
       return i < 0 ? path : `${options.files[i]}${path.slice((staged[i] ?? '').length)}`;
     };
     const renamed = (f: Finding): Finding => ({ ...f, path: named(f.path), location: { ...f.location, artifact: named(f.location.artifact) } });
+    // The scan's findings and errors name the copies with any secret in a name shortened, and so
+    // are the names given put in their place.
+    const shownCopies = staged.map((c) => maskNames(c, options.scan?.ruleset));
+    const shownFiles = options.files.map((f) => maskNames(f, options.scan?.ruleset));
+    const shown = (path: string): string => {
+      const i = shownCopies.findIndex((c) => path === c || path.startsWith(`${c}!`));
+      return i < 0 ? path : `${shownFiles[i]}${path.slice((shownCopies[i] ?? '').length)}`;
+    };
+    const shownFinding = (f: Finding): Finding => ({ ...f, path: shown(f.path), location: { ...f.location, artifact: shown(f.location.artifact) } });
     const exclude = options.scan?.exclude;
     const result = await scanAll(staged, {
       ...options.scan,
@@ -329,9 +338,9 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
     const baseline = options.baseline;
     const known = (f: Finding): boolean => baseline !== undefined && (baseline.has(f.fingerprint) || (f.formerFingerprint !== undefined && baseline.has(f.formerFingerprint)));
     const baselined = result.findings.filter(known).length;
-    findings = result.findings.filter((f) => !known(f)).map(renamed);
+    findings = result.findings.filter((f) => !known(f)).map(shownFinding);
     stopIfInterrupted('scan');
-    scanErrors = result.errors.map((e) => ({ ...e, path: named(e.path) }));
+    scanErrors = result.errors.map((e) => ({ ...e, path: shown(e.path) }));
     const scanDetails = {
       ...(options.configPath === undefined ? {} : { config: options.configPath }),
       ...(baseline ? { baseline: baseline.size, baselined } : {}),
