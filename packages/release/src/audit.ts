@@ -565,31 +565,44 @@ async function readTail(path: string, chunkBytes: number, maxLineBytes: number):
   try {
     const info = await handle.stat();
     await checkKind(path, info);
-    const size = info.size;
-    if (size === 0) return { complete: true, size };
-    const end = Buffer.alloc(1);
-    await handle.read(end, 0, 1, size - 1);
-    if (end[0] !== 10) return { complete: false, size };
-    const pieces: Buffer[] = [];
-    let held = 0;
-    for (let position = size - 1; position > 0; ) {
-      const want = Math.min(chunkBytes, position);
-      position -= want;
-      const buffer = Buffer.allocUnsafe(want);
-      const chunk = buffer.subarray(0, (await handle.read(buffer, 0, want, position)).bytesRead);
-      const newline = chunk.lastIndexOf(10);
-      pieces.unshift(chunk.subarray(newline + 1));
-      held += chunk.length - newline - 1;
-      if (held > maxLineBytes) return { complete: true, size, long: true };
-      if (newline !== -1) break;
+    const steps = tailReads(info.size, chunkBytes, maxLineBytes);
+    for (let step = steps.next(); ; ) {
+      if (step.done) return step.value;
+      const { buffer, position } = step.value;
+      step = steps.next((await handle.read(buffer, 0, buffer.length, position)).bytesRead);
     }
-    return { last: Buffer.concat(pieces).toString('utf8'), complete: true, size };
   } catch (error) {
     if (error instanceof AuditError) throw error;
     throw new AuditError(`cannot read audit log ${path}: ${readFailure(error)}`);
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * How `readTail` reads a log of `size` bytes from its end: yields each read to make (into
+ * `buffer`, from `position`), takes the bytes it read, and returns the tail. One reading for the
+ * asynchronous append and the synchronous one of an exit hook.
+ */
+function* tailReads(size: number, chunkBytes: number, maxLineBytes: number): Generator<{ buffer: Buffer; position: number }, LogTail, number> {
+  if (size === 0) return { complete: true, size };
+  const end = Buffer.alloc(1);
+  yield { buffer: end, position: size - 1 };
+  if (end[0] !== 10) return { complete: false, size };
+  const pieces: Buffer[] = [];
+  let held = 0;
+  for (let position = size - 1; position > 0; ) {
+    const want = Math.min(chunkBytes, position);
+    position -= want;
+    const buffer = Buffer.allocUnsafe(want);
+    const chunk = buffer.subarray(0, yield { buffer, position });
+    const newline = chunk.lastIndexOf(10);
+    pieces.unshift(chunk.subarray(newline + 1));
+    held += chunk.length - newline - 1;
+    if (held > maxLineBytes) return { complete: true, size, long: true };
+    if (newline !== -1) break;
+  }
+  return { last: Buffer.concat(pieces).toString('utf8'), complete: true, size };
 }
 
 /** `readTail` for `appendSync`. */
@@ -604,25 +617,12 @@ function readTailSync(path: string, chunkBytes: number, maxLineBytes: number): L
   try {
     const info = fstatSync(fd);
     checkKind(path, info);
-    const size = info.size;
-    if (size === 0) return { complete: true, size };
-    const end = Buffer.alloc(1);
-    readSync(fd, end, 0, 1, size - 1);
-    if (end[0] !== 10) return { complete: false, size };
-    const pieces: Buffer[] = [];
-    let held = 0;
-    for (let position = size - 1; position > 0; ) {
-      const want = Math.min(chunkBytes, position);
-      position -= want;
-      const buffer = Buffer.allocUnsafe(want);
-      const chunk = buffer.subarray(0, readSync(fd, buffer, 0, want, position));
-      const newline = chunk.lastIndexOf(10);
-      pieces.unshift(chunk.subarray(newline + 1));
-      held += chunk.length - newline - 1;
-      if (held > maxLineBytes) return { complete: true, size, long: true };
-      if (newline !== -1) break;
+    const steps = tailReads(info.size, chunkBytes, maxLineBytes);
+    for (let step = steps.next(); ; ) {
+      if (step.done) return step.value;
+      const { buffer, position } = step.value;
+      step = steps.next(readSync(fd, buffer, 0, buffer.length, position));
     }
-    return { last: Buffer.concat(pieces).toString('utf8'), complete: true, size };
   } catch (error) {
     if (error instanceof AuditError) throw error;
     throw new AuditError(`cannot read audit log ${path}: ${readFailure(error)}`);
@@ -654,8 +654,7 @@ async function appendLine(path: string, bytes: Buffer, size: number): Promise<vo
         () => true,
         () => false,
       );
-      const state = undone ? 'the log was left as it was' : `the log may now end with part of a record: remove what follows its last complete line`;
-      throw new AuditError(`cannot append to audit log ${path}: ${describeFsError(error, { writing: true })}; ${state}`);
+      throw appendFailure(path, error, undone);
     }
   } finally {
     await handle.close().catch(() => undefined);
@@ -682,8 +681,7 @@ function appendLineSync(path: string, bytes: Buffer, size: number): void {
       } catch {
         undone = false;
       }
-      const state = undone ? 'the log was left as it was' : 'the log may now end with part of a record: remove what follows its last complete line';
-      throw new AuditError(`cannot append to audit log ${path}: ${describeFsError(error, { writing: true })}; ${state}`);
+      throw appendFailure(path, error, undone);
     }
   } finally {
     try {
@@ -692,6 +690,12 @@ function appendLineSync(path: string, bytes: Buffer, size: number): void {
       // The record is written or reported; a failed close changes neither.
     }
   }
+}
+
+/** The error of a write that failed part-way, `undone` when the log was cut back to its length before it. */
+function appendFailure(path: string, error: unknown, undone: boolean): AuditError {
+  const state = undone ? 'the log was left as it was' : 'the log may now end with part of a record: remove what follows its last complete line';
+  return new AuditError(`cannot append to audit log ${path}: ${describeFsError(error, { writing: true })}; ${state}`);
 }
 
 /** Why a log could not be read, in words for the common cases. */
