@@ -55,6 +55,13 @@ export function parseCount(text: string, flag: string, min = 0): number {
   return Number(text);
 }
 
+/** A number of seconds, decimals allowed (`0.5`), as milliseconds; 0 where 0 means no limit. */
+export function parseSeconds(text: string, flag: string): number {
+  const ms = Math.round(Number(text) * 1000);
+  if (!/^\d+(?:\.\d+)?$/.test(text.trim()) || (ms === 0 && Number(text) !== 0)) throw new UsageError(`${flag} takes a number of seconds ≥ 0.001, such as 30 or 0.5 (0: no limit); got '${text}'`);
+  return ms;
+}
+
 /**
  * `--ignore` globs, refusing a negated one: the directory walk would take `!src/**` for
  * `src/**` and skip the very files it names, so a scan would silently read less.

@@ -246,6 +246,18 @@ describe('pubguard scan --max-findings', () => {
     expect((await run(['scan', '--max-artifact-findings', '0', file], zero)).exitCode).toBe(2);
     expect(zero.err()).toContain('--max-artifact-findings takes a whole number ≥ 1');
   });
+
+  it('takes --max-artifact-seconds in fractions of a second, and refuses what is not a number of seconds', async () => {
+    const file = await five();
+    const half = memoryIO({ cwd: dir });
+    expect((await run(['scan', '-q', '-j', '0', '--format', 'json', '--max-artifact-seconds', '0.5', file], half)).exitCode).toBe(1);
+    expect((JSON.parse(half.out()) as { findings: unknown[] }).findings).toHaveLength(5);
+    for (const bad of ['abc', '1e3', '0.0001', '.5']) {
+      const io = memoryIO({ cwd: dir });
+      expect((await run(['scan', '--max-artifact-seconds', bad, file], io)).exitCode, bad).toBe(2);
+      expect(io.err()).toContain(`--max-artifact-seconds takes a number of seconds ≥ 0.001, such as 30 or 0.5 (0: no limit); got '${bad}'`);
+    }
+  });
 });
 
 describe('pubguard scan -o', () => {

@@ -4,7 +4,7 @@ import { type Finding, maskNames, type ScanError, type ScanLimits, type ScanOpti
 import { formatReport, REPORT_FORMATS, type ReportFormat, sarifSizeWarning, summaryLine, useColor, visible } from '@pubguard/report';
 import { configuredScan, loadScanConfig, printConfigWarnings } from '../config.js';
 import { OutputError, writeFileAtomic } from '../files.js';
-import { ignoreGlobs, jobsSetting, parseCount, parseStrict } from '../args.js';
+import { ignoreGlobs, jobsSetting, parseCount, parseSeconds, parseStrict } from '../args.js';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
 import { parseShard, shardInputs, shardSelector } from '../shard.js';
 import { DEFAULT_BASELINE_PATH } from './baseline.js';
@@ -79,7 +79,7 @@ Limits (a crossed limit is reported as an error and the scan goes on):
       --max-entry-bytes SIZE     uncompressed bytes per entry (default 2GiB)
       --max-artifact-bytes SIZE  uncompressed bytes per artifact (default 8GiB)
       --max-ratio N              compression ratio per entry (default 200)
-      --max-artifact-seconds N   time per artifact (default: no limit)
+      --max-artifact-seconds S   seconds per artifact, 0.5 allowed (default: no limit)
       --max-findings N           findings kept per file (default 1000); the rest are
                                  counted in a limit event, not reported
       --max-artifact-findings N  findings kept per artifact, all its files together
@@ -242,7 +242,7 @@ async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
   if (values['max-entry-bytes'] !== undefined) limits.maxEntryBytes = parseSize(values['max-entry-bytes'], '--max-entry-bytes');
   if (values['max-artifact-bytes'] !== undefined) limits.maxArtifactBytes = parseSize(values['max-artifact-bytes'], '--max-artifact-bytes');
   if (values['max-ratio'] !== undefined) limits.maxCompressionRatio = parseCount(values['max-ratio'], '--max-ratio', 1);
-  if (values['max-artifact-seconds'] !== undefined) limits.maxArtifactMs = 1000 * parseCount(values['max-artifact-seconds'], '--max-artifact-seconds');
+  if (values['max-artifact-seconds'] !== undefined) limits.maxArtifactMs = parseSeconds(values['max-artifact-seconds'], '--max-artifact-seconds');
   if (values['max-findings'] !== undefined) limits.maxFindingsPerFile = parseCount(values['max-findings'], '--max-findings', 1);
   if (values['max-artifact-findings'] !== undefined) limits.maxFindingsPerArtifact = parseCount(values['max-artifact-findings'], '--max-artifact-findings', 1);
 
