@@ -13,6 +13,7 @@ import { npmTarball, sdist, sshKey, sshKeygenSign, wheel } from '../testing/fixt
 import { type CommandRunner, spawnRunner } from './clients.js';
 import { PublishError } from './errors.js';
 import { publishRelease } from './pipeline.js';
+import { unfinishedUploads } from './upload-trace.js';
 
 const TOKEN = 'loopback-registry-token-0123456789';
 
@@ -211,6 +212,28 @@ describe('publishRelease', () => {
       const r = await publishRelease({ ...base, files: [file], dryRun: true, baseline: new Set([fingerprint('ssh-private-key-file', path)]) });
       expect(r, path).toMatchObject({ status: 'refused', step: 'scan' });
     }
+  });
+
+  it('starts no upload when a stop comes while the upload-start record is written, and answers that record', async () => {
+    const { cwd, base } = await setup();
+    const controller = new AbortController();
+    const calls: string[] = [];
+    const runner: CommandRunner = async (command) => {
+      calls.push(command);
+      return { code: 0, stdout: '', stderr: '' };
+    };
+    // The stop arrives as the record after the rehash record is being made: the upload's start.
+    const now = (): Date => {
+      if (existsSync(base.auditPath) && readFileSync(base.auditPath, 'utf8').includes('"publish.rehash"')) controller.abort();
+      return new Date();
+    };
+    const r = await publishRelease({ ...base, runner, now, signal: controller.signal });
+    expect(r).toMatchObject({ status: 'failed', step: 'upload' });
+    expect(calls).toEqual([]);
+    const records = readFileSync(base.auditPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as AuditRecord);
+    expect(records.slice(-2).map((rec) => `${rec.stage}:${rec.outcome}`)).toEqual(['publish.upload-start:started', 'publish.upload:error']);
+    expect(records.at(-1)?.reason).toContain('nothing was uploaded');
+    expect(unfinishedUploads(records)).toEqual([]);
   });
 
   it("lists at most 1000 findings in the scan's audit record, and counts the rest", async () => {

@@ -492,6 +492,8 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
         if (!(error instanceof AuditError)) throw error;
         throw new Stop('failed', 'upload', `${error.message}; ${client} was not started: nothing was uploaded`);
       }
+      // A stop that came while the start record waited for the log's lock: npm or twine must not start.
+      stopIfInterrupted('upload');
       // On exit during the upload (a second Ctrl-C, SIGTERM or SIGHUP ends the process at once),
       // the clients are killed and the upload's record written while the
       // process still can: synchronously, if the log's lock is free within a second.
