@@ -57,6 +57,16 @@ describe('NameMatcher', () => {
     expect(found(name, 4)).toEqual([{ rule: 'npm-access-token', start: ghp.length + 1, end: ghp.length + 1 + npm.length, secret: npm }]);
   });
 
+  it('ends a token at a path separator or an archive separator, even where its alphabet holds `/`', () => {
+    // Fly.io's tokens may hold `/`: a directory named `fo1_…` followed by more directories is no token.
+    expect(found('lib/fo1_legacy/components/buttons/primary-button/variants/large/index.js')).toEqual([]);
+    expect(found('pkg.tgz!fo1_legacy!components/buttons/primary-button/variants/large/index.js')).toEqual([]);
+    const fly = 'fo1_NN43re5wM5xyNyCGbIzlS0q7SINDhQeTf50JtZa1zRJ';
+    for (const name of [`pkg/${fly}/config/b.json`, `pkg\\${fly}\\config\\b.json`, `pkg.tgz!${fly}!config/b.json`]) {
+      expect(found(name), name).toEqual([{ rule: 'flyio-access-token', start: name.indexOf(fly), end: name.indexOf(fly) + fly.length, secret: fly }]);
+    }
+  });
+
   it('keeps offsets of the name whatever script its other characters are in', () => {
     const name = `文档/Łódź/${ghp}`;
     expect(found(name)).toEqual([{ rule: 'github-classic-token', start: name.length - ghp.length, end: name.length, secret: ghp }]);

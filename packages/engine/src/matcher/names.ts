@@ -30,6 +30,10 @@ export interface NameMatch {
 // A character a latin1 byte cannot hold (a name in any script) becomes one no rule takes as part
 // of a token, so that offsets in the bytes matched are offsets in the name.
 const NOT_LATIN1 = /[^\u0000-\u00ff]/g;
+// Path separators, and `!` between an archive and its entry, end a token as a line end does:
+// some tokens' alphabets hold `/` (Fly.io's, Grafana Cloud's), and a match must not run on
+// into the next directory's name (`fo1_legacy/components/...`).
+const SEPARATORS = /[/\\!]/g;
 
 /**
  * Matches names (a path below a scanned directory, an archive entry's name, or any text shown
@@ -74,7 +78,7 @@ export class NameMatcher {
     if (!keywords.test(name)) return [];
     // A name is no encoded config: base64 in it is left as it is.
     this.matcher ??= new Matcher(this.sub, new Set(), undefined, { base64: false });
-    const text = name.replace(NOT_LATIN1, '\u007f');
+    const text = name.replace(NOT_LATIN1, '\u007f').replace(SEPARATORS, '\n');
     const { matches } = this.matcher.matchSegment(text, { ownedStart: from, ownedEnd: text.length, atFileStart: true, atFileEnd: true });
     if (matches.length === 0) return [];
     const kept = dropOverlapping(matches, (m) => [m.start, m.end], (m) => this.rules[m.rule] as CompiledRule);
