@@ -669,6 +669,36 @@ describe('findings kept per artifact', () => {
     ]);
   });
 
+  it.each([0, 2])('counts no finding the allowlist or the baseline takes against the limit (%i workers)', async (jobs) => {
+    const last = `ten.tar!${names[29]}`;
+    const all = await scanAll(['ten.tar'], { cwd: dir, ruleset, jobs: 0 });
+    // 290 findings of fixtures the allowlist covers, then 10 new ones: the new ones are reported.
+    const allowed = await scanAll(['ten.tar'], { cwd: dir, ruleset, jobs, limits: { maxFindingsPerArtifact: 25 }, exclude: (f) => f.path !== last });
+    expect(allowed.errors).toEqual([]);
+    expect(allowed.findings.map(where).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `${last}:${i + 1}`).sort());
+    const baseline = new Set(all.findings.filter((f) => f.path !== last).map((f) => f.fingerprint));
+    const accepted = await scanAll(['ten.tar'], { cwd: dir, ruleset, jobs, baseline, limits: { maxFindingsPerArtifact: 25 } });
+    expect(accepted.errors).toEqual([]);
+    expect(accepted.findings).toHaveLength(10);
+    expect(accepted.stats.baselined).toBe(290);
+    // Past the limit, what the allowlist takes is still not counted.
+    const crossed = await scanAll(['ten.tar'], { cwd: dir, ruleset, jobs, limits: { maxFindingsPerArtifact: 5 }, exclude: (f) => f.path !== last });
+    expect(crossed.findings).toHaveLength(5);
+    expect(crossed.errors.map((e) => e.message.replace(/ \(limit .*$/, ''))).toEqual(['artifact has more than 5 findings; the first 5 were kept, 5 more were counted and not reported']);
+  });
+
+  it('keeps the findings on entry names within the limit too', async () => {
+    const ghp = (): string => {
+      const body = token(rand, 30);
+      return `ghp_${body}${base62Crc32(body)}`;
+    };
+    await writeFile(join(dir, 'named.tar'), await tarOf(Array.from({ length: 40 }, () => ({ name: `package/${ghp()}.json`, data: '{}' }))));
+    const { findings, errors } = await scanAll(['named.tar'], { cwd: dir, jobs: 0, limits: { maxFindingsPerArtifact: 10 } });
+    expect(findings).toHaveLength(10);
+    expect(findings.every((f) => f.in === 'name')).toBe(true);
+    expect(errors.map((e) => [e.path, e.limit, e.message.replace(/ \(limit .*$/, '')])).toEqual([['named.tar', 'maxFindingsPerArtifact', 'artifact has more than 10 findings; the first 10 were kept, 30 more were counted and not reported']]);
+  });
+
   it('reports every finding and no event up to the limit', async () => {
     const { findings, errors } = await scanAll(['ten.tar'], { cwd: dir, ruleset, jobs: 0, limits: { maxFindingsPerArtifact: 300 } });
     expect(findings).toHaveLength(300);
@@ -684,24 +714,34 @@ describe('findings kept per artifact', () => {
     ]);
   });
 
-  it('takes files matched out of order in the order read, holding no more of them than the artifact has room for', () => {
+  it('takes files matched out of order in the order read, each holding no more than its own limit', () => {
     const kept: string[] = [];
     const events: string[] = [];
     const backlog = { candidates: 0 };
-    const artifact = new ArtifactFindings('a.tar', { maxFindingsPerFile: 100, maxFindingsPerArtifact: 5 }, (state, m) => kept.push(...m.map((p) => `${state.chain[1]}@${p.start}`)), (e) => events.push(e.message), backlog);
+    const artifact = new ArtifactFindings(
+      'a.tar',
+      { maxFindingsPerFile: 100, maxFindingsPerArtifact: 5 },
+      (state, m, room) => {
+        kept.push(...m.slice(0, room).map((p) => `${state.chain[1]}@${p.start}`));
+        return m.length;
+      },
+      (e) => events.push(e.message),
+      backlog,
+    );
     const placed = (n: number) => Array.from({ length: n }, (_, i) => ({ rule: 0, start: 10 * i, end: 10 * i + 5, line: i + 1, column: 1, secret: 'x' }));
     const files = ['a', 'b', 'c'].map((name) => new FileState(['a.tar', name], () => undefined, 100, artifact));
-    // c and b are matched before a: they wait for it, each holding at most the 5 the artifact may keep.
-    artifact.settle(files[2] as FileState, placed(50));
+    // c and b are matched before a: they wait for it, each holding at most its own 100 (how many the
+    // baseline and allowlists take is known only when they are reported).
+    artifact.settle(files[2] as FileState, placed(150));
     artifact.settle(files[1] as FileState, placed(3));
-    expect(backlog.candidates).toBe(8);
+    expect(backlog.candidates).toBe(103);
     expect(kept).toEqual([]);
     artifact.end();
     expect(events).toEqual([]);
     artifact.settle(files[0] as FileState, placed(4));
     expect(kept).toEqual(['a@0', 'a@10', 'a@20', 'a@30', 'b@0']);
     expect(backlog.candidates).toBe(0);
-    expect(events).toEqual([expect.stringMatching(/^artifact has more than 5 findings; the first 5 were kept, 52 more were counted/)]);
+    expect(events).toEqual([expect.stringMatching(/^artifact has more than 5 findings; the first 5 were kept, 152 more were counted/)]);
   });
 });
 

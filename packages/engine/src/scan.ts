@@ -378,7 +378,7 @@ export class FileState {
 
 /** A file's findings once its overlaps are resolved, waiting for its turn among the artifact's files. */
 interface Resolved {
-  /** Its first findings, as many as it could keep: at most its own limit, and what the artifact had room for. */
+  /** Its first findings, as many as it could keep: at most its own limit. */
   candidates: PlacedMatch[];
   /** Its findings, overlaps resolved, `candidates` included. */
   found: number;
@@ -413,8 +413,13 @@ export class ArtifactFindings {
   constructor(
     readonly path: string,
     private readonly limits: Pick<ScanLimits, 'maxFindingsPerFile' | 'maxFindingsPerArtifact'>,
-    /** Takes the findings of a file that are kept. */
-    private readonly keep: (state: FileState, matches: readonly PlacedMatch[]) => void,
+    /**
+     * Reports the findings of a file, in order, until `room` of them are reported, and returns
+     * how many count against the limit: those reported, and past `room` those that would have
+     * been. A finding the baseline or an allowlist takes does not count, so that accepted test
+     * fixtures never use up the room a new secret needs.
+     */
+    private readonly keep: (state: FileState, matches: readonly PlacedMatch[], room: number) => number,
     /** Takes a limit event. */
     private readonly event: (error: ScanError) => void,
     private readonly backlog: Backlog = { candidates: 0 },
@@ -427,9 +432,9 @@ export class ArtifactFindings {
 
   /** Takes a file's findings, overlaps resolved and in file order, once all of its segments are matched. */
   settle(state: FileState, found: PlacedMatch[]): void {
-    // The files before this one can only leave less room than is left now.
-    const room = Math.max(0, this.limits.maxFindingsPerArtifact - this.kept);
-    const most = Math.min(this.limits.maxFindingsPerFile, room);
+    // Only the file's own limit: how many of them the baseline and allowlists take is known once
+    // they are reported, in the file's turn.
+    const most = this.limits.maxFindingsPerFile;
     const candidates = found.length > most ? found.slice(0, most) : found;
     this.ready.set(state, { candidates, found: found.length, unheld: state.unheld });
     this.backlog.candidates += candidates.length;
@@ -473,11 +478,11 @@ export class ArtifactFindings {
   private take(state: FileState, resolved: Resolved): void {
     const { found, unheld, candidates } = resolved;
     const max = this.limits.maxFindingsPerFile;
-    const room = Math.max(0, this.limits.maxFindingsPerArtifact - this.kept);
-    const own = Math.min(found, max);
-    if (own <= room) {
-      this.kept += own;
-      if (own > 0) this.keep(state, candidates.length > own ? candidates.slice(0, own) : candidates);
+    const room = this.room();
+    const own = candidates.length;
+    const counting = own > 0 ? this.keep(state, candidates, room) : 0;
+    if (counting <= room) {
+      this.kept += counting;
       const dropped = found - own + unheld;
       if (dropped > 0) {
         const what = `file has more than ${countOf(max, 'finding', 'findings')}; the first ${max} were kept, ${dropped} more were counted and not reported`;
@@ -488,8 +493,18 @@ export class ArtifactFindings {
     // The artifact's limit is crossed in this file: the rest of its findings, those past its
     // own limit included, are counted in the artifact's event, and it gets none of its own.
     this.kept += room;
-    if (room > 0) this.keep(state, candidates.slice(0, room));
-    this.counted += found - room + unheld;
+    this.counted += counting - room + (found - own) + unheld;
+  }
+
+  /** How many more findings the artifact may report. */
+  room(): number {
+    return Math.max(0, this.limits.maxFindingsPerArtifact - this.kept);
+  }
+
+  /** Counts a finding reported outside a file's matches (a name's): kept while there is room, else counted. */
+  note(kept: boolean): void {
+    if (kept) this.kept++;
+    else this.counted++;
   }
 }
 
@@ -565,7 +580,7 @@ class Producer {
   /** Takes a file's matches once all its segments are matched; one function for every file. */
   private readonly fileDone = (state: FileState, matches: PlacedMatch[]): void => state.artifact?.settle(state, this.resolve(matches));
   /** Reports the findings a file keeps; one function for every artifact. */
-  private readonly keepFindings = (state: FileState, matches: readonly PlacedMatch[]): void => this.emitMatches(state, matches);
+  private readonly keepFindings = (state: FileState, matches: readonly PlacedMatch[], room: number): number => this.emitMatches(state, matches, room);
   /** Reports a limit event on findings; one function for every artifact. */
   private readonly findingsEvent = (error: ScanError): void => this.queue.push({ type: 'error', error });
   /** Findings of the artifact being read, kept in its files' order and counted against its limit. */
@@ -1222,45 +1237,60 @@ class Producer {
   private nameFinding(match: NameMatch, chain: string[]): void {
     const rule = this.settings.ruleset.rules[match.rule];
     if (!rule) return;
-    this.pushFinding({
-      ruleId: rule.id,
-      title: rule.title,
-      severity: rule.severity,
-      confidence: rule.confidence,
-      chain,
-      line: 1,
-      column: 1,
-      byteOffset: 0,
-      secret: match.secret,
-      // Not the fingerprint of the same secret in a file's content: a baseline that accepts
-      // one (a test fixture's token) does not accept the other.
-      value: `name\0${fingerprintValue(rule, match.secret)}`,
-      in: 'name',
-    });
-  }
-
-  private emitMatches(state: FileState, matches: readonly PlacedMatch[]): void {
-    const rules = this.settings.ruleset.rules;
-    for (const m of matches) {
-      const rule = rules[m.rule] as CompiledRule;
-      const value = fingerprintValue(rule, m.secret);
-      this.pushFinding({
+    // Within the artifact's limit too: an archive of 100 000 entries named after tokens is no
+    // more a reason to hold 100 000 findings than a file of them is.
+    const artifact = this.findings !== undefined && this.findings.path === chain[0] ? this.findings : undefined;
+    const room = artifact?.room() ?? Number.POSITIVE_INFINITY;
+    const counts = this.pushFinding(
+      {
         ruleId: rule.id,
         title: rule.title,
         severity: rule.severity,
         confidence: rule.confidence,
-        chain: state.chain,
-        line: m.line,
-        column: m.column,
-        ...(m.utf16Column === undefined ? {} : { utf16Column: m.utf16Column }),
-        byteOffset: m.start,
-        secret: m.secret,
-        value,
-        // Baselines made before a key's body was taken without its escapes and line breaks.
-        ...(value === m.secret ? {} : { formerValue: m.secret }),
-        ...(m.encoding === undefined ? {} : { encoding: m.encoding }),
-      });
+        chain,
+        line: 1,
+        column: 1,
+        byteOffset: 0,
+        secret: match.secret,
+        // Not the fingerprint of the same secret in a file's content: a baseline that accepts
+        // one (a test fixture's token) does not accept the other.
+        value: `name\0${fingerprintValue(rule, match.secret)}`,
+        in: 'name',
+      },
+      room <= 0,
+    );
+    if (counts) artifact?.note(room > 0);
+  }
+
+  /** Reports `matches` until `room` are reported, and returns how many count: see `ArtifactFindings`'s `keep`. */
+  private emitMatches(state: FileState, matches: readonly PlacedMatch[], room = Number.POSITIVE_INFINITY): number {
+    const rules = this.settings.ruleset.rules;
+    let counting = 0;
+    for (const m of matches) {
+      const rule = rules[m.rule] as CompiledRule;
+      const value = fingerprintValue(rule, m.secret);
+      const counts = this.pushFinding(
+        {
+          ruleId: rule.id,
+          title: rule.title,
+          severity: rule.severity,
+          confidence: rule.confidence,
+          chain: state.chain,
+          line: m.line,
+          column: m.column,
+          ...(m.utf16Column === undefined ? {} : { utf16Column: m.utf16Column }),
+          byteOffset: m.start,
+          secret: m.secret,
+          value,
+          // Baselines made before a key's body was taken without its escapes and line breaks.
+          ...(value === m.secret ? {} : { formerValue: m.secret }),
+          ...(m.encoding === undefined ? {} : { encoding: m.encoding }),
+        },
+        counting >= room,
+      );
+      if (counts) counting++;
     }
+    return counting;
   }
 
   /**
@@ -1386,7 +1416,7 @@ class Producer {
     structural?: boolean;
     encoding?: 'base64';
     in?: 'name';
-  }): void {
+  }, countOnly = false): boolean {
     const print = fingerprint(f.ruleId, f.value);
     const former = f.formerValue === undefined ? undefined : fingerprint(f.ruleId, f.formerValue);
     const { baseline } = this.settings;
@@ -1394,11 +1424,11 @@ class Producer {
     if (accepted !== undefined) {
       // Counted once, as it would have been reported once (see `reported`).
       const key = `${print}\0${joinChain(f.chain)}\0${f.byteOffset}`;
-      if (this.reported.has(key)) return;
+      if (this.reported.has(key)) return false;
       this.reported.add(key);
       this.stats.baselined = (this.stats.baselined ?? 0) + 1;
       this.options.onBaselined?.(accepted);
-      return;
+      return false;
     }
     const finding: Finding = {
       ruleId: f.ruleId,
@@ -1415,8 +1445,9 @@ class Producer {
     if (f.in !== undefined) finding.in = f.in;
     if (former !== undefined) finding.formerFingerprint = former;
     const { exclude } = this.settings;
-    if (exclude?.(finding, f.secret)) return;
+    if (exclude?.(finding, f.secret)) return false;
     const key = `${print}\0${finding.path}\0${f.byteOffset}`;
+    if (this.reported.has(key)) return false;
     // An allowlist path such as `test/**` names the file below the package's top directory, as
     // a scan of the package's directory sees it: in the tarball it is `package/test/…`.
     const split = exclude && f.chain.length === 2 && this.topArtifacts.has(f.chain[0] ?? '') ? firstDirectory(f.chain[1] ?? '') : undefined;
@@ -1424,12 +1455,15 @@ class Producer {
       const settled = this.roots.settledRoot(f.chain);
       if (settled === undefined) {
         // npm writes package.json after the files: the root is known once the archive is read.
-        this.heldExcluded.push({ finding, chain: f.chain, top: split.top, key });
-        return;
+        // Counted as reported: it is, unless the root turns out to be the one its path names.
+        if (!countOnly) this.heldExcluded.push({ finding, chain: f.chain, top: split.top, key });
+        return true;
       }
-      if (settled === split.top) return;
+      if (settled === split.top) return false;
     }
-    this.emit(finding, key);
+    // Past the artifact's limit: counted, neither reported nor remembered.
+    if (!countOnly) this.emit(finding, key);
+    return true;
   }
 
   /** Reports a finding, once per fingerprint, path and offset (see `reported`). */

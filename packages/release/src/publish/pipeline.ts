@@ -332,12 +332,14 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
       ...(exclude ? { exclude: (f: Finding, secret: string, packagePath?: string) => exclude(renamed(f), secret, packagePath) } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.jobs === undefined ? {} : { jobs: options.jobs }),
+      // In the scan, so that what it accepts never counts against the findings an artifact may hold.
+      ...(options.baseline ? { baseline: options.baseline } : {}),
     });
     // The baseline is applied here rather than by the engine, so that the record can say how
     // many findings it accepted: a release gate that passes because of it should show that.
     const baseline = options.baseline;
     const known = (f: Finding): boolean => baseline !== undefined && (baseline.has(f.fingerprint) || (f.formerFingerprint !== undefined && baseline.has(f.formerFingerprint)));
-    const baselined = result.findings.filter(known).length;
+    const baselined = (result.stats.baselined ?? 0) + result.findings.filter(known).length;
     findings = result.findings.filter((f) => !known(f)).map(shownFinding);
     stopIfInterrupted('scan');
     scanErrors = result.errors.map((e) => ({ ...e, path: shown(e.path) }));
