@@ -3,6 +3,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { base62Encode } from '@pubguard/rules';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { npmTarball, sshKey, wheel } from '../../../release/src/testing/fixtures.js';
 import { run } from '../run.js';
@@ -46,6 +48,18 @@ describe('pubguard approve', () => {
     const digest = createHash('sha256').update(readFileSync(join(cwd, 'tool-2.0.0.tgz'))).digest('hex');
     const list = createHash('sha256').update(`${digest}  tool-2.0.0.tgz\n`).digest('hex');
     expect(readdirSync(join(cwd, 'a2'))).toEqual([`tool-2.0.0.alice.${list.slice(0, 8)}.approval.json`]);
+  });
+
+  it('shortens a token in a file name it prints, and signs the name as it is', async () => {
+    const body = 'A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5';
+    const token = `npm_${body}${base62Encode(crc32(Buffer.from(body, 'latin1'))).padStart(6, '0')}`;
+    await npmTarball(cwd, 'tool', '2.0.0', `tool-2.0.0-${token}.tgz`);
+    const io = memoryIO({ cwd });
+    expect((await run(['approve', `tool-2.0.0-${token}.tgz`, '--statement-only', '--approver', 'alice', '--out', 'a-token', '--expires', '2h', '--no-audit'], io)).exitCode).toBe(0);
+    expect(io.out()).not.toContain(token);
+    expect(io.out()).toContain(`tool-2.0.0-${token.slice(0, 6)}`);
+    const [statement] = readdirSync(join(cwd, 'a-token'));
+    expect(readFileSync(join(cwd, 'a-token', statement!), 'utf8')).toContain(token);
   });
 
   it('keeps apart the approvals of the npm tarball and the wheel of one release, so each publish finds its own', async () => {

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { makeDirectory } from '@pubguard/engine';
+import { makeDirectory, maskNames } from '@pubguard/engine';
 import { join, resolve } from 'node:path';
 import {
   type ReleaseSubject,
@@ -203,7 +203,8 @@ export const approveCommand: Command = {
       io.stdout.write(
         `${signaturePath ? 'approved' : 'statement written'}: ${subject.package} ${subject.version}, ${subject.artifacts.length} artifact${subject.artifacts.length === 1 ? '' : 's'}, by ${approver}, expires ${statement.expires}\n`,
       );
-      for (const a of subject.artifacts) io.stdout.write(`  ${a.sha256}  ${a.name}\n`);
+      // A token in a file name is shortened, as a scan shortens it; the statement holds the name as signed.
+      for (const a of subject.artifacts) io.stdout.write(`  ${a.sha256}  ${maskNames(a.name)}\n`);
       io.stdout.write(`  ${statementPath}\n`);
       if (signaturePath) io.stdout.write(`  ${signaturePath}\n`);
       // ssh-keygen signs with the private key next to a .pub file (or the agent's copy of it).

@@ -1,6 +1,8 @@
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { base62Encode } from '@pubguard/rules';
 import { describe, expect, it } from 'vitest';
 import { npmTarball, wheel } from '../../../release/src/testing/fixtures.js';
 import { run } from '../run.js';
@@ -26,6 +28,20 @@ describe('pubguard version check', () => {
     expect(record).toMatchObject({ stage: 'version', outcome: 'passed', actor: 'octo' });
     expect(record.subjects).toHaveLength(3);
     expect(record.subjects[1].sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('shortens a token in a file name, in text and JSON', async () => {
+    const body = 'A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5';
+    const token = `npm_${body}${base62Encode(crc32(Buffer.from(body, 'latin1'))).padStart(6, '0')}`;
+    await npmTarball(cwd, 'tool', '1.2.3', `tool-${token}.tgz`);
+    for (const tag of ['v1.2.3', 'v1.2.4']) {
+      for (const format of ['text', 'json']) {
+        const io = memoryIO({ cwd });
+        await run(['version', 'check', tag, `tool-${token}.tgz`, '--format', format, '--no-audit'], io);
+        expect(io.out(), `${tag} ${format}`).not.toContain(token);
+        if (format === 'json' || tag === 'v1.2.4') expect(io.out(), `${tag} ${format}`).toContain(`tool-${token.slice(0, 6)}`);
+      }
+    }
   });
 
   it('refuses with exit 1 and a reason, in text and JSON', async () => {

@@ -1,4 +1,5 @@
 import { basename, relative, resolve } from 'node:path';
+import { maskNames } from '@pubguard/engine';
 import { ArtifactError, type AuditSubject, checkArtifactVersions, sha256File } from '@pubguard/release';
 import { visible } from '@pubguard/report';
 import { type CliResult, type Command, InterruptedError, UsageError } from '../io.js';
@@ -64,7 +65,8 @@ export const versionCheckCommand: Command = {
     await audit(result.ok ? 'passed' : 'refused', reason, subjects);
     // Paths as the user would type them: relative to where the command runs, when inside it,
     // in text and JSON alike.
-    const shown = (p: string): string => (p.startsWith(`${io.cwd}/`) ? relative(io.cwd, p) : p);
+    // A token in a file name is shortened, as a scan shortens it.
+    const shown = (p: string): string => maskNames(p.startsWith(`${io.cwd}/`) ? relative(io.cwd, p) : p);
     if (format === 'json') {
       writeJson(io, {
         version: 1,
@@ -72,11 +74,11 @@ export const versionCheckCommand: Command = {
         ok: result.ok,
         tag,
         ...(result.tag ? { semver: result.tag.semver, pep440: result.tag.pep440 } : {}),
-        ...(result.ok ? {} : { reason: result.reason, mismatches: result.mismatches.map((m) => ({ ...m, path: shown(m.path) })) }),
+        ...(result.ok ? {} : { reason: maskNames(result.reason), mismatches: result.mismatches.map((m) => ({ ...m, path: shown(m.path) })) }),
         artifacts: result.artifacts.map((a) => ({
           path: shown(a.path),
           kind: a.kind,
-          name: a.name,
+          name: maskNames(a.name),
           version: a.version,
           ...(a.fileNameVersion === undefined ? {} : { fileNameVersion: a.fileNameVersion }),
         })),
@@ -90,7 +92,7 @@ export const versionCheckCommand: Command = {
     } else {
       // An empty tag (an unset variable) or one with a stray space must show as such.
       const shownTag = tag === '' || /[\s\p{C}]/u.test(tag) ? `'${visible(tag)}'` : tag;
-      io.stdout.write(`refused: ${shownTag}: ${result.reason}\n`);
+      io.stdout.write(`refused: ${shownTag}: ${maskNames(result.reason)}\n`);
     }
     return { exitCode: result.ok ? 0 : 1 };
   },
