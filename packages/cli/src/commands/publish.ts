@@ -253,7 +253,7 @@ async function runPublish(ecosystem: Ecosystem, argv: string[], io: CliIO): Prom
     // a secret in a file's name is shortened as everywhere else.
     writeJson(io, redactValue({ version: 1, stage: 'publish', ecosystem, ...result }));
   } else {
-    for (const f of result.findings) io.stdout.write(`  ${f.ruleId} ${visible(`${f.path}:${f.location.line}:${f.location.column} ${f.secret}`)}\n`);
+    for (const f of result.findings) io.stdout.write(`  ${f.ruleId} ${visible(`${f.in === 'name' ? `${f.path} ${f.secret} (in the name)` : `${f.path}:${f.location.line}:${f.location.column} ${f.secret}`}`)}\n`);
     for (const e of result.scanErrors) io.stdout.write(`  ${visible(`${e.path}: ${e.kind}: ${e.message}`)}\n`);
     const word = { published: 'PUBLISHED', 'dry-run': 'DRY RUN OK', refused: 'REFUSED', failed: 'FAILED' }[result.status];
     io.stdout.write(`${word}: ${visible(result.reason)}\n`);

@@ -130,6 +130,13 @@ describe('publishRelease', () => {
       [given, 'name'],
       [`${given}!package/keys/${short(dirToken)}`, 'name'],
     ]);
+    // Said to be in a name, with no line, in the reason and in the scan's record.
+    expect(r.reason).toContain(`github-classic-token in the name ${given}, `);
+    const scan = readFileSync(join(cwd, 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as AuditRecord).find((rec) => rec.stage === 'publish.scan');
+    expect((scan?.details?.findings as { in?: string; line?: number }[]).map((f) => [f.in, f.line])).toEqual([
+      ['name', undefined],
+      ['name', undefined],
+    ]);
     // The subject keeps the file's name as it is: approvals are signed for it.
     const everything = `${JSON.stringify({ ...r, subject: undefined })}\n${readFileSync(join(cwd, 'audit.jsonl'), 'utf8')}`;
     for (const t of [fileToken, dirToken]) expect(everything).not.toContain(t.slice(4, 20));

@@ -349,12 +349,12 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
     };
     if (findings.length || scanErrors.length) {
       const parts = [
-        ...(findings.length ? [`${findings.length} finding${findings.length === 1 ? '' : 's'}: ${findings.slice(0, 5).map((f) => `${f.ruleId} at ${f.path}:${f.location.line}`).join(', ')}${findings.length > 5 ? ', …' : ''}`] : []),
+        ...(findings.length ? [`${findings.length} finding${findings.length === 1 ? '' : 's'}: ${findings.slice(0, 5).map((f) => (f.in === 'name' ? `${f.ruleId} in the name ${f.path}` : `${f.ruleId} at ${f.path}:${f.location.line}`)).join(', ')}${findings.length > 5 ? ', …' : ''}`] : []),
         ...(scanErrors.length ? [`${scanErrors.length} part${scanErrors.length === 1 ? '' : 's'} could not be scanned: ${scanErrors.slice(0, 3).map((e) => `${e.path} (${e.kind})`).join(', ')}`] : []),
       ];
       await record('scan', 'refused', parts.join('; '), {
         // Listed up to a bound: a record is one line, which readers hold whole.
-        findings: findings.slice(0, AUDIT_LIST_MAX).map((f) => ({ ruleId: f.ruleId, path: f.path, line: f.location.line, fingerprint: f.fingerprint })),
+        findings: findings.slice(0, AUDIT_LIST_MAX).map((f) => ({ ruleId: f.ruleId, path: f.path, ...(f.in === 'name' ? { in: f.in } : { line: f.location.line }), fingerprint: f.fingerprint })),
         ...(findings.length > AUDIT_LIST_MAX ? { findingsNotListed: findings.length - AUDIT_LIST_MAX } : {}),
         errors: scanErrors.slice(0, AUDIT_LIST_MAX).map((e) => ({ path: e.path, kind: e.kind })),
         ...(scanErrors.length > AUDIT_LIST_MAX ? { errorsNotListed: scanErrors.length - AUDIT_LIST_MAX } : {}),
