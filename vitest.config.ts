@@ -30,5 +30,6 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     reporters: ['default', closingLine],
+    globalSetup: ['test/global-setup.ts'],
   },
 });
