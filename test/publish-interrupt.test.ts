@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { npmTarball } from '@pubguard/corpus';
 import { afterAll, describe, expect, it } from 'vitest';
+import { isRunning, killAll, until } from '../packages/release/src/testing/processes.js';
 import { PUBGUARD_BIN, runPubguard, withoutCiIdentity } from './helpers.js';
 import { auditRecords } from './publish-helpers.js';
 
@@ -16,36 +17,11 @@ const strays: number[] = [];
 
 afterAll(() => {
   // Whatever a failed test left running: stopped by their own pids.
-  for (const pid of strays) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
+  killAll(strays);
   rmSync(root, { recursive: true, force: true });
 });
 
-/** Whether a process still runs: a zombie (killed, not yet reaped by its new parent) does not. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    // The state follows the command name in parentheses, which may itself hold spaces.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return true;
-  }
-}
-
-async function until(what: () => boolean): Promise<boolean> {
-  for (let i = 0; i < 400 && !what(); i++) await sleep(25);
-  return what();
-}
+const alive = isRunning;
 
 const pidIn = (path: string): number | undefined => {
   const text = existsSync(path) ? readFileSync(path, 'utf8') : '';

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { npmTarball } from '@pubguard/corpus';
 import { afterAll, describe, expect, it } from 'vitest';
+import { killAll } from '../packages/release/src/testing/processes.js';
 import { PUBGUARD_BIN, withoutCiIdentity } from './helpers.js';
 
 // SIGTERM (docker stop, a cancelled CI job) and SIGHUP (a closed terminal) must stop pubguard
@@ -13,13 +14,7 @@ const root = mkdtempSync(join(tmpdir(), 'pubguard-e2e-signals-'));
 const strays: number[] = [];
 
 afterAll(() => {
-  for (const pid of strays) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
+  killAll(strays);
   rmSync(root, { recursive: true, force: true });
 });
 

@@ -1,8 +1,8 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
+import { isRunning, killAll, until } from '../testing/processes.js';
 import { type CommandRunner, clientFailureSummary, killClientsNow, spawnRunner, twineSkippedFiles, twineUpload } from './clients.js';
 
 // Abridged from what npm 11 and Debian's twine 4.0.2 print when an upload fails.
@@ -101,34 +101,10 @@ describe('spawnRunner', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pubguard-clients-'));
   const strays: number[] = [];
   afterAll(() => {
-    for (const pid of strays) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    killAll(strays);
     rmSync(dir, { recursive: true, force: true });
   });
-
-  // Whether a process still runs: a zombie (killed, not yet reaped by its new parent) does not.
-  const alive = (pid: number): boolean => {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return false;
-    }
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-    } catch {
-      return true;
-    }
-  };
-  const until = async (what: () => boolean): Promise<boolean> => {
-    for (let i = 0; i < 400 && !what(); i++) await sleep(25);
-    return what();
-  };
+  const alive = isRunning;
 
   /** Runs a stand-in client, once it runs. */
   const client = async (name: string, options: { ignoreSignals?: boolean; signal?: AbortSignal } = {}) => {
