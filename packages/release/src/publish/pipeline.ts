@@ -335,12 +335,11 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
       // In the scan, so that what it accepts never counts against the findings an artifact may hold.
       ...(options.baseline ? { baseline: options.baseline } : {}),
     });
-    // The baseline is applied here rather than by the engine, so that the record can say how
-    // many findings it accepted: a release gate that passes because of it should show that.
+    // The scan applied the baseline (a finding's fingerprint or its former one) and counted what
+    // it took, so that the record can say so: a release gate that passes because of it should show that.
     const baseline = options.baseline;
-    const known = (f: Finding): boolean => baseline !== undefined && (baseline.has(f.fingerprint) || (f.formerFingerprint !== undefined && baseline.has(f.formerFingerprint)));
-    const baselined = (result.stats.baselined ?? 0) + result.findings.filter(known).length;
-    findings = result.findings.filter((f) => !known(f)).map(shownFinding);
+    const baselined = result.stats.baselined ?? 0;
+    findings = result.findings.map(shownFinding);
     stopIfInterrupted('scan');
     scanErrors = result.errors.map((e) => ({ ...e, path: shown(e.path) }));
     const scanDetails = {
