@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { base62Crc32, type Prng } from '@pubguard/corpus';
 
@@ -64,4 +67,111 @@ export function githubToken(rng: Prng): string {
   let body = '';
   for (let i = 0; i < 30; i++) body += BASE62[rng.int(0, 61)];
   return `ghp_${body}${base62Crc32(body)}`;
+}
+
+/**
+ * Writes an audit log of `count` chained records, each with a reason of about `reasonBytes`
+ * bytes, as gates would have appended them (the key order and hashes of the release package),
+ * without appending them one by one: a log of many megabytes in a fraction of a second.
+ */
+export function writeAuditLog(path: string, count: number, reasonBytes: number): void {
+  const fd = openSync(path, 'w');
+  try {
+    let prev = '0'.repeat(64);
+    let pending: string[] = [];
+    for (let seq = 1; seq <= count; seq++) {
+      const record = { seq, time: new Date(Date.UTC(2030, 0, 1, 0, 0, seq)).toISOString(), stage: 'confirm', outcome: 'passed', actor: 'ann', subjects: [], reason: `typed the phrase ${seq} ${'x'.repeat(reasonBytes)}`, prev };
+      const line = JSON.stringify({ ...record, hash: sha256Hex(JSON.stringify(record)) });
+      prev = sha256Hex(line);
+      pending.push(line, '\n');
+      if (pending.length >= 2000) {
+        writeSync(fd, pending.join(''));
+        pending = [];
+      }
+    }
+    writeSync(fd, pending.join(''));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function sha256Hex(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+// Loaded into a `pubguard` process with --require: it changes nothing the command does, and
+// leaves in TEST_PROBE_DIR what a test must know of the process from outside.
+const PROBE_SCRIPT = `'use strict';
+const { appendFileSync, readFileSync, writeFileSync } = require('node:fs');
+const dir = process.env.TEST_PROBE_DIR;
+// "ready": the command's stop handlers are set, so a signal now stops the command instead of
+// ending the process by Node's default action; the command runs from then on.
+const timer = setInterval(() => {
+  if (process.listenerCount('SIGINT') === 0) return;
+  clearInterval(timer);
+  writeFileSync(dir + '/ready', '');
+}, 5);
+timer.unref();
+// "io": the kernel's count of bytes the process read (rchar), as it exits.
+process.on('exit', () => writeFileSync(dir + '/io', readFileSync('/proc/self/io', 'utf8')));
+// "stdin": a line per chunk of standard input as the command takes it, with its length.
+if (process.env.TEST_PROBE_STDIN === '1') {
+  const stdin = process.stdin;
+  const iterate = stdin[Symbol.asyncIterator].bind(stdin);
+  stdin[Symbol.asyncIterator] = () => {
+    const it = iterate();
+    return {
+      async next() {
+        const r = await it.next();
+        if (!r.done) appendFileSync(dir + '/stdin', r.value.length + '\\n');
+        return r;
+      },
+      return: (value) => it.return(value),
+      throw: (error) => it.throw(error),
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
+  };
+}
+`;
+
+/** Node's arguments and environment that run `pubguard` with a probe, and what the probe saw. */
+export interface Probe {
+  /** Node's arguments before the script: `--require` of the probe. */
+  nodeArgs: string[];
+  /** Variables to add to the process's environment. */
+  env: Record<string, string>;
+  /** Whether the command runs, its stop handlers set. */
+  ready: () => boolean;
+  /** Bytes of standard input the command has taken so far (with `stdin`). */
+  stdinBytes: () => number;
+  /** Bytes the process read, by the kernel's count (rchar), once it has exited. */
+  bytesRead: () => number;
+}
+
+/** A probe writing into the new directory `dir`; with `stdin`, it also counts what the command takes of standard input. */
+export function probe(dir: string, options: { stdin?: boolean } = {}): Probe {
+  mkdirSync(dir, { recursive: true });
+  const script = join(dir, 'probe.cjs');
+  writeFileSync(script, PROBE_SCRIPT);
+  const read = (name: string): string | undefined => {
+    try {
+      return readFileSync(join(dir, name), 'utf8');
+    } catch {
+      return undefined;
+    }
+  };
+  return {
+    nodeArgs: ['--require', script],
+    env: { TEST_PROBE_DIR: dir, ...(options.stdin ? { TEST_PROBE_STDIN: '1' } : {}) },
+    ready: () => read('ready') !== undefined,
+    stdinBytes: () => (read('stdin') ?? '').split('\n').reduce((sum, n) => sum + Number(n || 0), 0),
+    bytesRead: () => {
+      const io = read('io');
+      const rchar = io === undefined ? undefined : /^rchar: (\d+)$/m.exec(io)?.[1];
+      if (rchar === undefined) throw new Error(`the probe in ${dir} saw no exit`);
+      return Number(rchar);
+    },
+  };
 }

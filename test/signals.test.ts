@@ -1,35 +1,64 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { npmTarball } from '@pubguard/corpus';
 import { afterAll, describe, expect, it } from 'vitest';
 import { killAll } from '../packages/release/src/testing/processes.js';
-import { PUBGUARD_BIN, withoutCiIdentity } from './helpers.js';
+import { PUBGUARD_BIN, probe, withoutCiIdentity, writeAuditLog } from './helpers.js';
 
 // SIGTERM (docker stop, a cancelled CI job) and SIGHUP (a closed terminal) must stop pubguard
 // as Ctrl-C does, and a second signal must not leave temp files behind.
 const root = mkdtempSync(join(tmpdir(), 'pubguard-e2e-signals-'));
 const strays: number[] = [];
 
+// Every pubguard started: one a failed test left running is killed (a ChildProcess that has
+// ended is not signalled again, so no other process can be hit).
+const started: ChildProcess[] = [];
+
 afterAll(() => {
+  for (const child of started) child.kill('SIGKILL');
   killAll(strays);
   rmSync(root, { recursive: true, force: true });
 });
 
-function start(cwd: string, args: string[], env: Record<string, string>): { child: ChildProcess; closed: Promise<number | null>; output: () => string } {
-  const child = spawn(process.execPath, [PUBGUARD_BIN, ...args], {
+interface Started {
+  child: ChildProcess;
+  closed: Promise<number | null>;
+  /** Standard output and error as they came. */
+  output: () => string;
+  stdout: () => string;
+  stderr: () => string;
+  stdoutBytes: () => number;
+}
+
+function start(cwd: string, args: string[], env: Record<string, string>, nodeArgs: string[] = []): Started {
+  const child = spawn(process.execPath, [...nodeArgs, PUBGUARD_BIN, ...args], {
     cwd,
     env: { ...withoutCiIdentity(process.env), NO_COLOR: '1', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
+  started.push(child);
   let output = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (output += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (output += d));
+  let stdout = '';
+  let stderr = '';
+  let stdoutBytes = 0;
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    // A whole audit log may come this way: only its length is kept past the first megabyte.
+    stdoutBytes += Buffer.byteLength(d);
+    if (stdout.length < 1_000_000) {
+      stdout += d;
+      output += d;
+    }
+  });
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    output += d;
+    stderr += d;
+  });
   child.stdin!.on('error', () => undefined);
   const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
-  return { child, closed, output: () => output };
+  return { child, closed, output: () => output, stdout: () => stdout, stderr: () => stderr, stdoutBytes: () => stdoutBytes };
 }
 
 async function until(what: () => boolean): Promise<boolean> {
@@ -129,4 +158,53 @@ describe('scan - stopped while its writer is silent', () => {
     expect(run.output()).toContain('interrupted');
     run.child.stdin!.end();
   });
+});
+
+describe('audit commands stopped by Ctrl-C', () => {
+  it('audit show stops reading and printing at the first one, exit 2, leaving no lock', async () => {
+    const cwd = join(root, 'audit-show-int');
+    mkdirSync(cwd);
+    const log = join(cwd, 'audit.jsonl');
+    writeAuditLog(log, 2000, 10_000);
+    const size = statSync(log).size;
+    const run = start(cwd, ['audit', 'show', log], {});
+    run.child.stdin!.end();
+    // A reader that stops reading once the first lines have come (a pager the user has not
+    // scrolled): the command, early in the log, waits for it to take what was printed.
+    const printing = new Promise<void>((resolve) =>
+      run.child.stdout!.once('data', () => {
+        run.child.stdout!.pause();
+        resolve();
+      }),
+    );
+    await printing;
+    run.child.kill('SIGINT');
+    // The reader reads on, so that a command that went on would print the whole log and end.
+    run.child.stdout!.resume();
+    expect(await Promise.race([run.closed, sleep(20_000).then(() => 'still running')]), run.stderr()).toBe(2);
+    expect(run.stderr()).toMatch(/^pubguard audit show: interrupted before \S+audit\.jsonl was read to its end: the \d+ records? shown are not all of them\n$/);
+    // What was printed before the stop, and what was waiting for the reader: nothing like the log.
+    expect(run.stdoutBytes(), `${run.stdoutBytes()} bytes printed of a log of ${size}`).toBeLessThan(size / 4);
+    expect(readdirSync(cwd).filter((f) => f.endsWith('.lock'))).toEqual([]);
+  }, 60_000);
+
+  it('audit verify stops waiting for the log lock at the first one, exit 2, and leaves the lock to its holder', async () => {
+    const cwd = join(root, 'audit-verify-int');
+    mkdirSync(cwd);
+    const seen = probe(join(cwd, 'probe'));
+    const log = join(cwd, 'audit.jsonl');
+    writeAuditLog(log, 3, 10);
+    // A gate of this host, alive (this process), holds the log's lock: a reader waits up to 30 s.
+    const held = `${JSON.stringify({ pid: process.pid, host: hostname(), time: new Date().toISOString(), nonce: 'held-by-the-test' })}\n`;
+    writeFileSync(`${log}.lock`, held);
+    const run = start(cwd, ['audit', 'verify', log], seen.env, seen.nodeArgs);
+    run.child.stdin!.end();
+    expect(await until(seen.ready), run.output()).toBe(true);
+    run.child.kill('SIGINT');
+    const code = await Promise.race([run.closed, sleep(10_000).then(() => 'still waiting')]);
+    expect(code, run.output()).toBe(2);
+    expect(run.output()).toMatch(/^pubguard audit verify: interrupted before \S+audit\.jsonl was read to its end: it was not verified\n$/);
+    expect(readFileSync(`${log}.lock`, 'utf8')).toBe(held);
+    expect(readdirSync(cwd).filter((f) => f.includes('.lock'))).toEqual(['audit.jsonl.lock']);
+  }, 30_000);
 });

@@ -54,22 +54,25 @@ export async function main(options: MainOptions = {}): Promise<void> {
     }
   };
   // A pipe takes writes without waiting for its reader: output as long as a large audit log's
-  // would otherwise pile up in memory.
+  // would otherwise pile up in memory. A stop does not wait for a reader that has stopped
+  // reading (`audit show | less`, paused): the command must see it and end.
   const drained = (name: 'stdout' | 'stderr'): Promise<void> => {
     const stream = process[name];
-    if (closed[name] || !stream.writableNeedDrain) return Promise.resolve();
+    if (closed[name] || !stream.writableNeedDrain || controller.signal.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       const done = (): void => {
         for (const event of ['drain', 'error', 'close']) stream.off(event, done);
+        controller.signal.removeEventListener('abort', done);
         resolve();
       };
       for (const event of ['drain', 'error', 'close']) stream.on(event, done);
+      controller.signal.addEventListener('abort', done, { once: true });
     });
   };
   for (const name of ['stdout', 'stderr'] as const) process[name].on('error', (error: NodeJS.ErrnoException) => fail(name, error));
   const result = await run(process.argv.slice(2), {
-    stdout: { write: (s) => write('stdout', s), isTTY: process.stdout.isTTY === true, drained: () => drained('stdout') },
-    stderr: { write: (s) => write('stderr', s), isTTY: process.stderr.isTTY === true, drained: () => drained('stderr') },
+    stdout: { write: (s) => write('stdout', s), isTTY: process.stdout.isTTY === true, drained: () => drained('stdout'), closed: () => closed.stdout },
+    stderr: { write: (s) => write('stderr', s), isTTY: process.stderr.isTTY === true, drained: () => drained('stderr'), closed: () => closed.stderr },
     stdin,
     env: process.env,
     cwd: process.cwd(),

@@ -3,8 +3,14 @@ export interface TextSink {
   write(text: string): void;
   /** True when this sink is an interactive terminal. */
   isTTY?: boolean;
-  /** Resolves once what was written has been taken by its reader (a pipe's), so that long output is not held in memory meanwhile. */
+  /**
+   * Resolves once what was written has been taken by its reader (a pipe's), so that long output
+   * is not held in memory meanwhile, or once `CliIO.signal` fires: a reader that stopped reading
+   * must not hold up a command told to stop.
+   */
   drained?: () => Promise<void>;
+  /** True once what is written is dropped: its reader left (`| head`) or a write failed. A command that only prints may stop then. */
+  closed?: () => boolean;
 }
 
 /** Everything a command may touch of the outside world; tests pass their own. */

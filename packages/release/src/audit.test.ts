@@ -295,6 +295,105 @@ describe('AuditLog readers while a gate appends', () => {
   });
 });
 
+describe('AuditLog readers stopped before the end', () => {
+  const entry = (i: number): AuditEntry => ({ stage: 'confirm', outcome: 'passed', actor: 'ci', subjects: [], reason: `step ${i} ${'x'.repeat(200)}` });
+
+  /** Counts the bytes read from files while `work` runs, and lets `each` act at each read. */
+  async function counting<T>(work: () => Promise<T>, each: (calls: number) => void = () => undefined): Promise<{ result: PromiseSettledResult<T>; bytes: number }> {
+    const probe = await open(dir);
+    const handle = Object.getPrototypeOf(probe) as { read: (...args: unknown[]) => Promise<{ bytesRead: number }> };
+    await probe.close();
+    const original = handle.read;
+    let bytes = 0;
+    let calls = 0;
+    const read = vi.spyOn(handle, 'read').mockImplementation(async function (this: unknown, ...args: unknown[]) {
+      each(++calls);
+      const r = await original.apply(this, args);
+      bytes += r.bytesRead;
+      return r;
+    });
+    try {
+      const [result] = await Promise.allSettled([work()]);
+      return { result: result!, bytes };
+    } finally {
+      read.mockRestore();
+    }
+  }
+
+  it('verify stops reading once its signal is aborted, and says it was interrupted', async () => {
+    const { path } = await logWith(1);
+    const writer = new AuditLog(path);
+    for (let i = 2; i <= 200; i++) await writer.append(entry(i));
+    const size = statSync(path).size;
+    const log = new AuditLog(path, [], { readChunkBytes: 1024 });
+    const controller = new AbortController();
+    // Ctrl-C while the fifth piece is read.
+    const { result, bytes } = await counting(() => log.verify({ signal: controller.signal }), (calls) => calls === 5 && controller.abort());
+    expect(result.status === 'rejected' && String(result.reason)).toMatch(new RegExp(`AuditError: interrupted while reading audit log ${path}: it was not read to its end`));
+    expect(bytes).toBeLessThanOrEqual(5 * 1024);
+    expect(bytes).toBeLessThan(size / 4);
+    expect(existsSync(`${path}.lock`)).toBe(false);
+    // Unstopped, the same log checks out.
+    expect((await log.verify({ signal: new AbortController().signal })).records).toBe(200);
+  });
+
+  it('forEachComplete stops visiting at the signal, in the middle of a piece', async () => {
+    const { path } = await logWith(50);
+    const controller = new AbortController();
+    const seen: number[] = [];
+    const visiting = new AuditLog(path).forEachComplete((r) => {
+      seen.push(r.seq);
+      if (r.seq === 3) controller.abort();
+    }, { signal: controller.signal });
+    await expect(visiting).rejects.toThrow(/interrupted while reading audit log/);
+    expect(seen).toEqual([1, 2, 3]);
+  });
+
+  it("a visit that returns false ends the second reading, and the result is the whole log's", async () => {
+    const { path } = await logWith(1);
+    const writer = new AuditLog(path);
+    for (let i = 2; i <= 200; i++) await writer.append(entry(i));
+    appendFileSync(path, '{"seq":201,"ti');
+    const size = statSync(path).size;
+    const log = new AuditLog(path, [], { readChunkBytes: 1024 });
+    const seen: number[] = [];
+    const { result, bytes } = await counting(() => log.forEachComplete((r) => (seen.push(r.seq), r.seq < 2)));
+    expect(result).toEqual({ status: 'fulfilled', value: { records: 200, cutLine: 201 } });
+    expect(seen).toEqual([1, 2]);
+    // The first reading, whole, the first piece of the second, and the lock file, read before it is let go.
+    expect(bytes).toBeLessThanOrEqual(size + 2 * 1024);
+  });
+
+  it('stops waiting for a held lock once its signal is aborted, leaving the lock to its holder', async () => {
+    const { log, path } = await logWith(2);
+    let release!: () => void;
+    const released = new Promise<void>((done) => (release = done));
+    let entered!: () => void;
+    const inside = new Promise<void>((done) => (entered = done));
+    const holder = withFileLock(path, async () => {
+      entered();
+      await released;
+    });
+    await inside;
+    try {
+      const controller = new AbortController();
+      const verifying = log.verify({ signal: controller.signal });
+      const showing = log.forEachComplete(() => undefined, { signal: controller.signal });
+      await sleep(50);
+      controller.abort();
+      // Far sooner than the 30 s a reader waits for the lock.
+      const outcome = await Promise.race([Promise.allSettled([verifying, showing]), sleep(5000).then(() => 'still waiting')]);
+      expect(outcome).not.toBe('still waiting');
+      for (const r of outcome as PromiseSettledResult<unknown>[]) expect(r.status === 'rejected' && String(r.reason)).toMatch(/AuditError: interrupted while reading audit log .*: it was not read to its end/);
+      expect(existsSync(`${path}.lock`)).toBe(true);
+    } finally {
+      release();
+      await holder;
+    }
+    expect(existsSync(`${path}.lock`)).toBe(false);
+  });
+});
+
 describe('AuditLog on a log of any size', () => {
   const entry = (i: number, reason: string): AuditEntry => ({ stage: 'approve', outcome: 'passed', actor: 'ci', subjects: [{ name: `a${i}.tgz`, sha256: 'b'.repeat(64) }], reason });
   // Characters of one, two, three and four bytes in UTF-8, and U+2028, which JSON does not escape.

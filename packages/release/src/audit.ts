@@ -66,6 +66,15 @@ export interface AuditVerification {
   problems: AuditProblem[];
 }
 
+/** What may stop a reading of the log before its end. */
+export interface AuditReadOptions {
+  /**
+   * Stops the reading (Ctrl-C), also while it waits for the lock: it then throws an AuditError
+   * saying it was interrupted, and nothing is returned of the part read.
+   */
+  signal?: AbortSignal;
+}
+
 /** How an `AuditLog` waits for its lock and reads its file. */
 export interface AuditLogOptions extends FileLockOptions {
   /** Bytes read at a time (default 1 MiB): the log is read in pieces, never whole. */
@@ -249,9 +258,14 @@ export class AuditLog {
    * Hands `visit` the records `readComplete` returns, in order, one at a time, so that a log of
    * any size is shown in bounded memory. The log is read twice: first to find a line that is not
    * JSON (thrown as `readComplete` throws it, before any record is visited) and a cut-off last
-   * line, then to visit the records, up to where the first reading ended.
+   * line, then to visit the records, up to where the first reading ended. A `visit` that returns
+   * false ends the second reading there (its reader has gone: `audit show | head`); the result
+   * is the first reading's all the same.
    */
-  async forEachComplete(visit: (record: AuditRecord) => void | Promise<void>): Promise<{ records: number; cutLine?: number }> {
+  async forEachComplete(
+    visit: (record: AuditRecord) => boolean | void | Promise<boolean | void>,
+    options: AuditReadOptions = {},
+  ): Promise<{ records: number; cutLine?: number }> {
     return this.snapshot(async (log) => {
       let lines = 0;
       let cutLine: number | undefined;
@@ -267,10 +281,10 @@ export class AuditLog {
       let seen = 0;
       for await (const line of log.lines(false)) {
         if (seen === records || !line.complete) break;
-        await visit(this.parse(line, ++seen));
+        if ((await visit(this.parse(line, ++seen))) === false) break;
       }
       return cutLine === undefined ? { records } : { records, cutLine };
-    });
+    }, options.signal);
   }
 
   private parse(line: LogLine, n: number): AuditRecord {
@@ -285,7 +299,7 @@ export class AuditLog {
   }
 
   /** Checks the chain; with `head` (a hash from an earlier verify) it also detects truncation. */
-  async verify(options: { head?: string } = {}): Promise<AuditVerification> {
+  async verify(options: { head?: string } & AuditReadOptions = {}): Promise<AuditVerification> {
     const want = options.head?.toLowerCase();
     return this.snapshot(async (log) => {
       const problems: AuditProblem[] = [];
@@ -348,7 +362,7 @@ export class AuditLog {
       if (ending !== undefined) problems.unshift(ending);
       if (!known) problems.push({ line: 0, message: `the known head ${want!.slice(0, 16)}… is not in the log: it was truncated or rewritten` });
       return { ok: problems.length === 0, records: n, head, problems };
-    });
+    }, options.signal);
   }
 
   /**
@@ -357,9 +371,10 @@ export class AuditLog {
    * under it; the bytes up to that size never change (the log is only appended to), so they are
    * read after the lock is let go, and gates waiting for it are held up for no longer than that.
    * Where the lock cannot be made (a read-only directory or file system) the file is read
-   * without it, and a cut-off last line is read again before it is taken for damage.
+   * without it, and a cut-off last line is read again before it is taken for damage. An abort
+   * of `signal` ends the wait for the lock and the reading, with an AuditError.
    */
-  private async snapshot<T>(use: (log: LogReader) => Promise<T>): Promise<T> {
+  private async snapshot<T>(use: (log: LogReader) => Promise<T>, signal?: AbortSignal): Promise<T> {
     // Before any lock file is made next to it: a mistyped path is no log, and a device or a
     // FIFO is refused without leaving `/dev/zero.lock`.
     let info: Stats;
@@ -371,15 +386,16 @@ export class AuditLog {
     await checkKind(this.path, info);
     let opened: { handle: FileHandle; size: number; locked: boolean };
     try {
-      opened = await withReadLock(this.path, async (locked) => ({ ...(await openLog(this.path)), locked }), this.options);
+      opened = await withReadLock(this.path, async (locked) => ({ ...(await openLog(this.path)), locked }), { ...this.options, ...(signal ? { signal } : {}) });
     } catch (error) {
+      if (signal?.aborted) throw interrupted(this.path);
       if (error instanceof FileLockError) throw new AuditError(`cannot read audit log ${this.path}: ${error.message}`);
       // Resolving the log's real path for the lock's name can fail too (a link changed meanwhile).
       if (typeof (error as NodeJS.ErrnoException).code === 'string') throw new AuditError(`cannot read audit log ${this.path}: ${readFailure(error)}`);
       throw error;
     }
     try {
-      return await use(new LogReader(this.path, opened.handle, opened.size, !opened.locked, this.chunkBytes, this.maxLineBytes));
+      return await use(new LogReader(this.path, opened.handle, opened.size, !opened.locked, this.chunkBytes, this.maxLineBytes, signal));
     } finally {
       await opened.handle.close().catch(() => undefined);
     }
@@ -407,13 +423,15 @@ class LogReader {
     private readonly unlocked: boolean,
     private readonly chunkBytes: number,
     private readonly maxLineBytes: number,
+    private readonly signal: AbortSignal | undefined,
   ) {}
 
   /**
    * The lines of the log. With `settle`, when the log was opened without the lock, a last line
    * without its newline is read again after each of a few pauses, up to where the file ends by
    * then: an append caught half written has finished (or been undone) by then, and damage stays.
-   * A later reading, without `settle`, ends where the one with it ended.
+   * A later reading, without `settle`, ends where the one with it ended. Once `signal` is
+   * aborted, the next line asked for throws an AuditError saying the reading was interrupted.
    */
   async *lines(settle: boolean): AsyncGenerator<LogLine> {
     const pauses = settle && this.unlocked ? [...SETTLE_PAUSES_MS] : [];
@@ -453,6 +471,7 @@ class LogReader {
     };
     for (;;) {
       while (offset < this.size) {
+        this.stopIfAborted();
         const want = Math.min(this.chunkBytes, this.size - offset);
         const buffer = Buffer.allocUnsafe(want);
         const bytesRead = await this.readAt(buffer, offset);
@@ -468,6 +487,9 @@ class LogReader {
         for (let newline = chunk.indexOf(10); newline !== -1; newline = chunk.indexOf(10, from)) {
           add(chunk.subarray(from, newline));
           yield take(true);
+          // A chunk holds thousands of short records: a consumer that prints each must not go on
+          // through them after a Ctrl-C.
+          this.stopIfAborted();
           from = newline + 1;
           lineStart = chunkStart + from;
         }
@@ -479,13 +501,18 @@ class LogReader {
         yield take(false);
         return;
       }
-      await sleep(pause);
+      await sleep(pause, undefined, this.signal ? { signal: this.signal } : {}).catch(() => undefined);
+      this.stopIfAborted();
       this.size = Math.max(lineStart, await this.sizeNow());
       offset = lineStart;
       pieces = [];
       held = 0;
       long = undefined;
     }
+  }
+
+  private stopIfAborted(): void {
+    if (this.signal?.aborted) throw interrupted(this.path);
   }
 
   private async readAt(buffer: Buffer, position: number): Promise<number> {
@@ -696,6 +723,11 @@ function appendLineSync(path: string, bytes: Buffer, size: number): void {
 function appendFailure(path: string, error: unknown, undone: boolean): AuditError {
   const state = undone ? 'the log was left as it was' : 'the log may now end with part of a record: remove what follows its last complete line';
   return new AuditError(`cannot append to audit log ${path}: ${describeFsError(error, { writing: true })}; ${state}`);
+}
+
+/** The error of a reading stopped by its signal. */
+function interrupted(path: string): AuditError {
+  return new AuditError(`interrupted while reading audit log ${path}: it was not read to its end`);
 }
 
 /** Why a log could not be read, in words for the common cases. */

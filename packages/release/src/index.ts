@@ -99,10 +99,11 @@ export {
   type AuditProblem,
   type AuditVerification,
   type AuditLogOptions,
+  type AuditReadOptions,
   GENESIS,
   AuditLog,
 } from './audit.js';
-export { type FileLockOptions, FileLockError, withFileLock, withFileLockSync, withReadLock } from './lock.js';
+export { type FileLockOptions, FileLockError, type ReadLockOptions, withFileLock, withFileLockSync, withReadLock } from './lock.js';
 export { PublishError } from './publish/errors.js';
 export {
   type Ecosystem,

@@ -171,6 +171,19 @@ describe('withFileLock', () => {
     } finally {
       await held.release();
     }
+    // Or until its signal is aborted, without running the work.
+    const stopped = await hold(path);
+    try {
+      const controller = new AbortController();
+      let ran = false;
+      const waiting = withReadLock(path, async () => (ran = true), { signal: controller.signal });
+      setTimeout(() => controller.abort(), 30);
+      await expect(waiting).rejects.toThrow(new RegExp(`^interrupted while waiting for ${path}\\.lock$`));
+      expect(ran).toBe(false);
+      expect(existsSync(`${path}.lock`)).toBe(true);
+    } finally {
+      await stopped.release();
+    }
     closed.dirs.push(base);
     try {
       expect(await withReadLock(path, async (locked) => [locked, existsSync(`${path}.lock`) || existsSync(hostLock(path))])).toEqual([false, false]);

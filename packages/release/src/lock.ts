@@ -191,6 +191,12 @@ function readHolderSync(lockPath: string): Holder | undefined {
   return undefined;
 }
 
+/** How `withReadLock` waits: `withFileLock`'s bounds, and a signal that ends the wait. */
+export interface ReadLockOptions extends FileLockOptions {
+  /** Ends the wait for another holder at once (Ctrl-C) with a FileLockError saying so; `work` is not run. */
+  signal?: AbortSignal;
+}
+
 /**
  * Runs `work(true)` holding the lock `withFileLock` takes next to the file, with the same
  * bounded wait and the same error when another process holds it too long, so that a reader
@@ -198,9 +204,9 @@ function readHolderSync(lockPath: string): Holder | undefined {
  * may not write, a read-only or full file system) it runs `work(false)` without a lock instead:
  * reading needs no write access, and `work` must then allow for a write in progress. A reader
  * never takes the temp directory's lock: it would keep out only the writers that take it too,
- * and a name planted there would stop every read.
+ * and a name planted there would stop every read. An abort of `signal` ends the wait.
  */
-export async function withReadLock<T>(path: string, work: (locked: boolean) => Promise<T>, options: FileLockOptions = {}): Promise<T> {
+export async function withReadLock<T>(path: string, work: (locked: boolean) => Promise<T>, options: ReadLockOptions = {}): Promise<T> {
   const lockPath = `${await realPathOf(path)}.lock`;
   // Without write access to the directory the lock can never be had, not even once its holder
   // is gone: a lock left there (from before the directory was closed) must not be waited for.
@@ -211,7 +217,7 @@ export async function withReadLock<T>(path: string, work: (locked: boolean) => P
   if (!writable) return work(false);
   const nonce = randomBytes(8).toString('hex');
   try {
-    await acquire(lockPath, nonce, options.waitMs ?? DEFAULT_WAIT_MS, options.staleMs ?? DEFAULT_STALE_MS);
+    await acquire(lockPath, nonce, options.waitMs ?? DEFAULT_WAIT_MS, options.staleMs ?? DEFAULT_STALE_MS, options.signal);
   } catch (error) {
     if (error instanceof LockCreateError) return work(false);
     throw error;
@@ -287,9 +293,10 @@ async function realPathOf(path: string): Promise<string> {
   return join(directory, basename(current));
 }
 
-async function acquire(lockPath: string, nonce: string, waitMs: number, staleMs: number): Promise<void> {
+async function acquire(lockPath: string, nonce: string, waitMs: number, staleMs: number, signal?: AbortSignal): Promise<void> {
   const started = Date.now();
   for (let attempt = 0; ; attempt++) {
+    if (signal?.aborted) throw new FileLockError(`interrupted while waiting for ${lockPath}`);
     // Stamped at each attempt: a lock taken after a long wait must not look old at once.
     const body = `${JSON.stringify({ pid: process.pid, host: hostname(), time: new Date().toISOString(), nonce } satisfies Holder)}\n`;
     let handle: FileHandle | undefined;
@@ -320,8 +327,21 @@ async function acquire(lockPath: string, nonce: string, waitMs: number, staleMs:
         `${lockPath} is held by ${who}; waited ${Math.round(waitMs / 1000)} s. If no pubguard is running there, remove ${files} and run the command again`,
       );
     }
-    await new Promise((wake) => setTimeout(wake, Math.min(100, 5 * 2 ** Math.min(attempt, 5)) + Math.random() * 5));
+    await pause(Math.min(100, 5 * 2 ** Math.min(attempt, 5)) + Math.random() * 5, signal);
   }
+}
+
+/** Waits `ms`, or less when `signal` is aborted meanwhile: the caller looks at it next. */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((wake) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      wake();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
 
 /**

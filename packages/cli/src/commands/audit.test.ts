@@ -125,6 +125,35 @@ describe('pubguard audit', () => {
     expect(await show(empty)).toBe(`${JSON.stringify({ version: 1, records: [], cutLine: 1 }, null, 2)}\n`);
   });
 
+  it('stops showing once standard output is closed, with the exit code the log gives', async () => {
+    const path = join(cwd, 'closed-reader.jsonl');
+    const log = new AuditLog(path);
+    // Records of 100 KB: each is written out on its own, so the reader leaves after the first.
+    for (let i = 1; i <= 5; i++) await log.append({ stage: 'confirm', outcome: 'passed', actor: 'ann', subjects: [], reason: `${i} ${'x'.repeat(100_000)}` });
+    appendFileSync(path, '{"seq":6,"ti');
+    let taken = '';
+    let gone = false;
+    const io = { ...memoryIO({ cwd }), stdout: { write: (text: string) => void ((taken += text), (gone = true)), closed: () => gone } };
+    expect((await run(['audit', 'show', path], io)).exitCode).toBe(1);
+    expect(io.err()).toBe('');
+    expect(taken.match(/^#\d+ /gm)).toEqual(['#1 ']);
+  });
+
+  it('stops at a signal, saying what it left undone, exit 2', async () => {
+    const path = join(cwd, 'signalled.jsonl');
+    await new AuditLog(path).append({ stage: 'confirm', outcome: 'passed', actor: 'ann', subjects: [], reason: 'typed it' });
+    const controller = new AbortController();
+    controller.abort();
+    const verify = memoryIO({ cwd, signal: controller.signal });
+    expect((await run(['audit', 'verify', path], verify)).exitCode).toBe(2);
+    expect(verify.out()).toBe('');
+    expect(verify.err()).toBe(`pubguard audit verify: interrupted before ${path} was read to its end: it was not verified\n`);
+    const show = memoryIO({ cwd, signal: controller.signal });
+    expect((await run(['audit', 'show', path], show)).exitCode).toBe(2);
+    expect(show.out()).toBe('');
+    expect(show.err()).toBe(`pubguard audit show: interrupted before ${path} was read to its end: no record was shown\n`);
+  });
+
   it('exits 2 for a missing log or a bad --head', async () => {
     const io = memoryIO({ cwd });
     expect((await run(['audit', 'verify', 'nope.jsonl'], io)).exitCode).toBe(2);

@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
-import { type AuditEntry, AuditLog, type AuditRecord, secretsFromEnv, UploadTracker, uploadRegistry } from '@pubguard/release';
+import { type AuditEntry, AuditError, AuditLog, type AuditRecord, secretsFromEnv, UploadTracker, uploadRegistry } from '@pubguard/release';
 import { visible } from '@pubguard/report';
 import { parseCommandArgs } from '../args.js';
-import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
+import { type CliIO, type CliResult, type Command, InterruptedError, UsageError } from '../io.js';
 
 /** Where gates record their outcome unless `--audit` says otherwise. */
 export const DEFAULT_AUDIT_PATH = '.pubguard/audit.jsonl';
@@ -82,7 +82,8 @@ held while the file is opened, waited for as a gate waits (up to 30 s, then exit
 Where that lock cannot be made (a directory or file system this user may not write),
 the log is read without it, and a last line without its newline is read again after
 pauses of about a second in all, in case a gate was still writing it. The log is read
-a piece at a time, whatever its size, and never changed.`;
+a piece at a time, whatever its size, and never changed. Ctrl-C, SIGTERM or SIGHUP
+stops the reading at once, also while it waits for the lock: exit 2, saying so.`;
 
 const VERIFY_HELP = `Usage: pubguard audit verify [FILE] [--head HASH] [--format text|json]
 
@@ -103,8 +104,8 @@ Options:
       --head HASH    a head printed by an earlier verify or publish; refuse if it is gone
   -f, --format FMT   text (default) or json
 
-Exit codes: 0 intact, 1 tampered or truncated, 2 usage error, unreadable log, or its
-lock held by another process past 30 s.
+Exit codes: 0 intact, 1 tampered or truncated, 2 usage error, unreadable log, its lock
+held by another process past 30 s, or a signal that stopped it (nothing is said of the log).
 `;
 
 /** `pubguard audit verify`. */
@@ -117,7 +118,12 @@ export const auditVerifyCommand: Command = {
     if (positionals.length > 1) throw new UsageError('give at most one audit log file');
     if (values.head !== undefined && !/^[0-9a-fA-F]{64}$/.test(values.head)) throw new UsageError('--head takes a 64-digit hex SHA-256');
     const path = resolve(io.cwd, positionals[0] ?? DEFAULT_AUDIT_PATH);
-    const result = await new AuditLog(path).verify(values.head === undefined ? {} : { head: values.head });
+    let result;
+    try {
+      result = await new AuditLog(path).verify({ ...(values.head === undefined ? {} : { head: values.head }), ...(io.signal ? { signal: io.signal } : {}) });
+    } catch (error) {
+      throw interruptedRead(io, error, path, 'it was not verified');
+    }
     if (format === 'json') writeJson(io, { version: 1, file: path, ...result });
     else {
       for (const p of result.problems) io.stdout.write(`${p.line ? `line ${p.line}: ` : ''}${p.message}\n`);
@@ -150,13 +156,18 @@ publishing them again.
 
 ${READING}
 
+A reader that leaves (\`audit show | head -1\`, a pager quit) ends the reading: the rest
+of the log is not read, nothing is said of the closed pipe, and the exit code is the one
+the whole log gives (its lines are all checked for JSON before the first is shown).
+
 Options:
   -f, --format FMT   text (default) or json (the records as an array; "cutLine": N when
                      line N was cut off; "unfinishedUploads": the seq of each start
                      without an upload record)
 
 Exit codes: 0 printed, 1 printed but the last line is cut off (as audit verify finds it),
-2 usage error, unreadable log, or its lock held by another process past 30 s.
+2 usage error, unreadable log, its lock held by another process past 30 s, or a signal
+that stopped it (what was printed is then not all of it; a JSON document is left unended).
 `;
 
 /** `pubguard audit show`. */
@@ -167,7 +178,8 @@ export const auditShowCommand: Command = {
     const { values, positionals } = parseCommandArgs(argv, { format: { type: 'string', short: 'f' } });
     const format = outputFormat(values.format);
     if (positionals.length > 1) throw new UsageError('give at most one audit log file');
-    const log = new AuditLog(resolve(io.cwd, positionals[0] ?? DEFAULT_AUDIT_PATH));
+    const path = resolve(io.cwd, positionals[0] ?? DEFAULT_AUDIT_PATH);
+    const log = new AuditLog(path);
     // One record at a time, so that a log of any size is shown; the output is what writing the
     // document or lines whole would print.
     const out = new BufferedText(io);
@@ -189,7 +201,12 @@ export const auditShowCommand: Command = {
           await out.write(`${visible(`#${r.seq} ${r.time} ${r.stage} ${r.outcome.toUpperCase()} by ${r.actor}${subjects ? ` — ${subjects}` : ''}`)}\n${r.reason ? `    ${visible(r.reason)}\n` : ''}`);
         }
         shown++;
-      });
+        // A reader that left (`audit show | head -1`, a pager quit) reads nothing more: the rest
+        // of the log is not read for output that would be dropped.
+        return io.stdout.closed?.() !== true;
+      }, io.signal ? { signal: io.signal } : {});
+    } catch (error) {
+      throw interruptedRead(io, error, path, shown === 0 ? 'no record was shown' : `the ${shown} record${shown === 1 ? '' : 's'} shown are not all of them`);
     } finally {
       // What was shown before a record that cannot be shown (one without subjects) stays shown.
       await out.flush();
@@ -219,6 +236,12 @@ export const auditShowCommand: Command = {
     return { exitCode };
   },
 };
+
+/** The error a reading of the log ended with, as an InterruptedError when a signal stopped it (`undone`: what that left undone). */
+function interruptedRead(io: CliIO, error: unknown, path: string, undone: string): unknown {
+  if (io.signal?.aborted && error instanceof AuditError) return new InterruptedError(`interrupted before ${path} was read to its end: ${undone}`);
+  return error;
+}
 
 /**
  * Collects output into writes of about 64 KiB (one write per record would be a system call
