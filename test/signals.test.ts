@@ -3,10 +3,10 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSyn
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { npmTarball } from '@pubguard/corpus';
+import { npmTarball, Prng } from '@pubguard/corpus';
 import { afterAll, describe, expect, it } from 'vitest';
 import { killAll } from '../packages/release/src/testing/processes.js';
-import { PUBGUARD_BIN, probe, withoutCiIdentity, writeAuditLog } from './helpers.js';
+import { githubToken, PUBGUARD_BIN, probe, withoutCiIdentity, writeAuditLog } from './helpers.js';
 
 // SIGTERM (docker stop, a cancelled CI job) and SIGHUP (a closed terminal) must stop pubguard
 // as Ctrl-C does, and a second signal must not leave temp files behind.
@@ -158,6 +158,31 @@ describe('scan - stopped while its writer is silent', () => {
     expect(run.output()).toContain('interrupted');
     run.child.stdin!.end();
   });
+});
+
+describe('scan - stopped with a line on its standard input not ended yet', () => {
+  it.each(['SIGINT', 'SIGTERM'] as const)('%s: the token in what arrived is reported with the interruption, exit 1', async (signal) => {
+    const cwd = join(root, `stdin-partial-${signal}`);
+    mkdirSync(cwd);
+    const seen = probe(join(cwd, 'probe'), { stdin: true });
+    const token = githubToken(new Prng(11));
+    // Shorter than the first bytes that tell what the input is, and without its newline: the
+    // writer is still in the middle of the line when the stop comes.
+    const text = `export GITHUB_TOKEN=${token}`;
+    const run = start(cwd, ['scan', '--jobs', '0', '--format', 'json', '-'], seen.env, seen.nodeArgs);
+    run.child.stdin!.write(text);
+    // The command has taken the text from the pipe, so it arrived before the signal.
+    expect(await until(() => seen.ready() && seen.stdinBytes() === text.length), run.output()).toBe(true);
+    run.child.kill(signal);
+    const code = await Promise.race([run.closed, sleep(10_000).then(() => 'still running')]);
+    run.child.stdin!.end();
+    expect(code, run.output()).toBe(1);
+    const report = JSON.parse(run.stdout()) as { findings: { ruleId: string; secret: string; location: { line: number; column: number } }[]; errors: { kind: string }[]; stats: { bytes: number } };
+    expect(report.findings.map((f) => [f.ruleId, f.location.line, f.location.column])).toEqual([['github-classic-token', 1, 21]]);
+    expect(report.findings[0]?.secret).not.toContain(token);
+    expect(report.errors.map((e) => e.kind)).toEqual(['interrupted']);
+    expect(report.stats.bytes).toBe(text.length);
+  }, 30_000);
 });
 
 describe('audit commands stopped by Ctrl-C', () => {

@@ -306,6 +306,29 @@ describe('scan', () => {
     expect(events).toEqual(['interrupted', 'done']);
   }, 5000);
 
+  it('matches what standard input gave before the stop, shorter than its kind takes to tell and without a newline', async () => {
+    const controller = new AbortController();
+    const secret = `tok_${token(prng(7), 24)}`;
+    const text = `const t = "${secret}"`;
+    // The writer sends a line it has not ended yet and thinks; the stop comes meanwhile.
+    const stdin: AsyncIterable<Uint8Array> = {
+      async *[Symbol.asyncIterator]() {
+        yield Buffer.from(text);
+        controller.abort();
+        await new Promise(() => undefined);
+      },
+    };
+    const events: string[] = [];
+    let bytes = -1;
+    for await (const event of scan(['-'], { ruleset, jobs: 0, stdin, signal: controller.signal, progressIntervalMs: 0, showSecrets: true })) {
+      if (event.type === 'finding') events.push(`${event.finding.ruleId} ${event.finding.secret} at ${event.finding.location.byteOffset}`);
+      if (event.type === 'error') events.push(event.error.kind);
+      if (event.type === 'done') bytes = event.stats.bytes;
+    }
+    expect(events).toEqual([`test-token ${secret} at 11`, 'interrupted']);
+    expect(bytes).toBe(text.length);
+  }, 5000);
+
   it('stops a rule that backtracks catastrophically, names it, and still finds the rest', async () => {
     const runaway = compileRules([
       ...rules,

@@ -629,7 +629,10 @@ class Producer {
         ...(this.options.onlyFiles ? { onlyFiles: this.options.onlyFiles } : {}),
       });
       for await (const item of items) {
-        if (this.signal.aborted) break;
+        // A file handed on after the stop holds bytes read before it (standard input shorter than
+        // the look-ahead that tells its kind, cut off by Ctrl-C): they are matched, as an
+        // interrupted scan reports what it read, and its source reads nothing more.
+        if (this.signal.aborted && item.kind !== 'file') break;
         await this.handle(item);
       }
       this.enumerated = true;
