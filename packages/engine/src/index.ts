@@ -27,6 +27,7 @@ export type {
   SourceEntry,
   SourceFile,
   SourceItem,
+  SourceLink,
   SourceOptions,
   SourceProblem,
   SourceStructure,

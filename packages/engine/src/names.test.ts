@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { base62Crc32, Prng, tgzBuffer, zipBuffer } from '@pubguard/corpus';
@@ -25,6 +25,13 @@ const ZIP_DIR_TOKEN = `AKIA${rng.string('ABCDEFGHIJKLMNOPQRSTUVWXYZ234567', 16)}
 const NESTED_TOKEN = checksummed('ghp');
 const BROKEN_TOKEN = checksummed('npm');
 const ALL = [FILE_TOKEN, DIR_TOKEN, ENTRY_TOKEN, ENTRY_DIR_TOKEN, ZIP_DIR_TOKEN, NESTED_TOKEN, BROKEN_TOKEN];
+/** Symbolic links named after tokens: to a file and to a directory inside, out, to nothing, and one in a directory that holds nothing else. */
+const LINK_FILE = checksummed('ghp');
+const LINK_DIR = checksummed('npm');
+const LINK_OUT = checksummed('ghp');
+const LINK_BROKEN = checksummed('npm');
+const LINK_HOLDER = checksummed('ghp');
+const LINKS = [LINK_FILE, LINK_DIR, LINK_OUT, LINK_BROKEN, LINK_HOLDER];
 
 let dir: string;
 beforeAll(async () => {
@@ -98,6 +105,47 @@ describe('secrets in names', () => {
     expect(inName(baselined.findings)).toEqual([]);
     expect(baselined.stats.baselined).toBe(1);
   });
+
+  for (const bulkDirectories of [true, false]) {
+    it(`are found in the names of symbolic links, wherever they lead (bulkDirectories ${bulkDirectories})`, async () => {
+      const pkg = join(dir, `links-${bulkDirectories}`, 'pkg');
+      await mkdir(join(pkg, 'sub'), { recursive: true });
+      await mkdir(join(pkg, LINK_HOLDER));
+      await writeFile(join(pkg, 'real.txt'), 'real\n');
+      await writeFile(join(pkg, 'sub', 'a.txt'), 'a\n');
+      await writeFile(join(pkg, '..', 'outside.txt'), 'outside\n');
+      await symlink('real.txt', join(pkg, LINK_FILE));
+      await symlink('sub', join(pkg, LINK_DIR));
+      await symlink('../outside.txt', join(pkg, LINK_OUT));
+      await symlink('absent', join(pkg, LINK_BROKEN));
+      await symlink('../real.txt', join(pkg, LINK_HOLDER, 'alias'));
+      const input = `links-${bulkDirectories}/pkg`;
+      const events: ScanEvent[] = [];
+      for await (const event of scan([input], { cwd: dir, jobs: 0, bulkDirectories, progressIntervalMs: 1 })) events.push(event);
+      const text = JSON.stringify(events);
+      for (const token of LINKS) expect(text).not.toContain(token);
+      const findings = events.flatMap((e) => (e.type === 'finding' ? [e.finding] : []));
+      expect(inName(findings)).toEqual(
+        [
+          `github-classic-token ${input}/${redact(LINK_FILE)}`,
+          `npm-access-token ${input}/${redact(LINK_DIR)}`,
+          `github-classic-token ${input}/${redact(LINK_OUT)}`,
+          `npm-access-token ${input}/${redact(LINK_BROKEN)}`,
+          `github-classic-token ${input}/${redact(LINK_HOLDER)}`,
+        ].sort(),
+      );
+      expect(findings.every((f) => f.in === 'name' && f.location.line === 1 && f.location.entry.length === 0)).toBe(true);
+      const errors = events.flatMap((e) => (e.type === 'error' ? [`${e.error.kind} ${e.error.path}`] : []));
+      expect(errors.sort()).toEqual([`unreadable ${input}/${redact(LINK_BROKEN)}`, `unsupported ${input}/${redact(LINK_OUT)}`]);
+      // A link out to what another input reads is no error, and its name is still matched.
+      const both = await run([input, `links-${bulkDirectories}/outside.txt`], { bulkDirectories });
+      expect(both.errors.map((e) => e.path)).toEqual([`${input}/${redact(LINK_BROKEN)}`]);
+      expect(inName(both.findings)).toContain(`github-classic-token ${input}/${redact(LINK_OUT)}`);
+      // Shown in full as any name is.
+      const shown = await run([input], { bulkDirectories, showNames: true });
+      expect(inName(shown.findings)).toContain(`github-classic-token ${input}/${LINK_FILE}`);
+    });
+  }
 
   it('never leave a token whole in any event: findings, errors or progress', async () => {
     const events: ScanEvent[] = [];

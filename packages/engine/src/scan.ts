@@ -668,6 +668,9 @@ class Producer {
       case 'entry':
         this.matchEntryName(item);
         break;
+      case 'link':
+        this.matchTopName(item.path, item.name);
+        break;
       case 'error':
         this.queue.push({ type: 'error', error: item.error });
         break;

@@ -85,10 +85,30 @@ describe('walkDirectory', () => {
     await symlink('l2', join(tree, 'l1'));
     await symlink('absent', join(tree, 'gone'));
     const items = await walkDirectory('pkg', tree, []);
-    expect(items.map((i) => [i.display, i.type === 'error' ? i.message : ''])).toEqual([
+    expect(items.filter((i) => i.type === 'error').map((i) => [i.display, i.type === 'error' ? i.message : ''])).toEqual([
       ['pkg/gone', 'symbolic link whose target does not exist; not followed'],
       ['pkg/l1', 'symbolic link that leads back to itself (a loop of links); not followed'],
       ['pkg/l2', 'symbolic link that leads back to itself (a loop of links); not followed'],
+    ]);
+  });
+  it('lists every symbolic link by its own name, wherever it leads', async () => {
+    const tree = join(dir, 'links');
+    await mkdir(join(tree, 'sub'), { recursive: true });
+    await writeFile(join(tree, 'real.txt'), 'x');
+    await writeFile(join(dir, 'outside.txt'), 'y');
+    await symlink('real.txt', join(tree, 'to-file'));
+    await symlink('sub', join(tree, 'to-dir'));
+    await symlink(join(dir, 'outside.txt'), join(tree, 'to-outside'));
+    await symlink('absent', join(tree, 'to-nothing'));
+    const items = await walkDirectory('pkg', tree, []);
+    expect(items.map((i) => `${i.type} ${i.display} ${i.rel}`)).toEqual([
+      'file pkg/real.txt real.txt',
+      'link pkg/to-dir to-dir',
+      'link pkg/to-file to-file',
+      'link pkg/to-nothing to-nothing',
+      'error pkg/to-nothing to-nothing',
+      'link pkg/to-outside to-outside',
+      'error pkg/to-outside to-outside',
     ]);
   });
   it.skipIf(process.platform !== 'linux')('lists a name that is not valid UTF-8 as latin1, with the bytes to open it by, in a directory of such a name too', async () => {

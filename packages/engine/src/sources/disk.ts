@@ -223,6 +223,15 @@ export type WalkItem =
       raw?: Buffer;
     }
   | {
+      /**
+       * A symbolic link, whatever becomes of it (one into the directory is read where it points
+       * to, others are reported as errors too): named so that its own name is matched.
+       */
+      type: 'link';
+      rel: string;
+      display: string;
+    }
+  | {
       type: 'error';
       rel: string;
       display: string;
@@ -249,8 +258,9 @@ export function walkDisplay(input: string): (rel: string) => string {
 
 /**
  * Lists the files under a directory (dotfiles included, symlinks not followed), minus the
- * ignored ones, sorted so reports are stable. Unreadable directories and symlinks leaving
- * the directory become error items; the walk goes on.
+ * ignored ones, sorted so reports are stable. Every symlink is listed as a link item, so that
+ * its own name is matched whether or not what it points to is read; unreadable directories and
+ * symlinks leaving the directory, broken or looping also become error items. The walk goes on.
  */
 export async function walkDirectory(input: string, abs: string, ignoreGlobs: readonly string[]): Promise<WalkItem[]> {
   const ignore = walkIgnoreGlobs(ignoreGlobs);
@@ -321,6 +331,8 @@ export async function walkDirectory(input: string, abs: string, ignoreGlobs: rea
     if (d.isFile()) {
       items.push({ rel, type: 'file', display: display(rel), abs: entryAbs, ...(entryRaw ? { raw: entryRaw } : {}) });
     } else if (d.isSymbolicLink()) {
+      // Listed before what is said of it: the items are sorted by path, and the sort keeps the order of equal ones.
+      items.push({ rel, type: 'link', display: display(rel) });
       let target: string;
       try {
         target = await realpath(entryRaw ?? entryAbs);

@@ -13,7 +13,7 @@ import { openEntry } from './open.js';
 import { readableChunks } from './stream.js';
 
 export { joinChain } from './errors.js';
-export type { DiskFileRef, SourceArtifact, SourceBatch, SourceDiskFiles, SourceEntry, SourceFile, SourceItem, SourceOptions, SourceProblem, SourceStructure } from './types.js';
+export type { DiskFileRef, SourceArtifact, SourceBatch, SourceDiskFiles, SourceEntry, SourceFile, SourceItem, SourceLink, SourceOptions, SourceProblem, SourceStructure } from './types.js';
 
 /** Files of a directory opened ahead of the one being read, to overlap their I/O latency. */
 const PREFETCH_FILES = 8;
@@ -154,6 +154,7 @@ async function* enumerateInput(input: string, inner: ReadonlyMap<string, string>
       const files: DiskFileRef[] = [];
       for (const item of items) {
         if (item.type === 'error') yield errorItem(item.display, item.kind, item.message);
+        else if (item.type === 'link') yield linkItem(item.display, item.rel);
         else files.push({ display: item.display, abs: item.abs, rel: item.rel, ...(item.raw ? { raw: item.raw } : {}) });
       }
       if (files.length > 0) {
@@ -200,6 +201,10 @@ async function* readWalked(shared: Shared, items: readonly WalkItem[]): AsyncGen
       const item = items[i]!;
       if (item.type === 'error') {
         yield errorItem(item.display, item.kind, item.message);
+        continue;
+      }
+      if (item.type === 'link') {
+        yield linkItem(item.display, item.rel);
         continue;
       }
       const pre = ahead.get(i);
@@ -262,4 +267,9 @@ async function* untilAborted(items: AsyncGenerator<SourceItem, void, undefined>)
 /** An error item outside any artifact. */
 function errorItem(path: string, kind: ScanErrorKind, message: string): SourceItem {
   return { kind: 'error', error: { path: joinChain([path]), kind, message } };
+}
+
+/** A symbolic link's name, below a scanned directory, to be matched. */
+function linkItem(path: string, name: string): SourceItem {
+  return { kind: 'link', path, name };
 }

@@ -148,6 +148,7 @@ type Seen =
   | { t: 'artifact'; path: string }
   | { t: 'file'; path: string; text: string; size?: number }
   | { t: 'error'; path: string; kind: string; limit?: string; message: string }
+  | { t: 'link'; path: string; name: string }
   | { t: 'structure'; path: string; ruleId: string; detail: string };
 
 function opts(limits: Partial<ScanLimits> = {}, extra: Partial<EnumerateOptions> = {}): EnumerateOptions {
@@ -180,6 +181,8 @@ async function see(item: SourceItem, read: boolean): Promise<Seen> {
     }
     case 'structure':
       return { t: 'structure', path: joinChain(item.chain), ruleId: item.ruleId, detail: item.detail };
+    case 'link':
+      return { t: 'link', path: item.path, name: item.name };
     case 'disk-files':
       throw new Error('these tests never ask for disk-files items');
     case 'batch':
@@ -827,6 +830,15 @@ describe('directories', () => {
     const e = errors(s);
     expect(e.map((x) => x.path)).toEqual(['links/root/out.txt', 'links/root/updir']);
     expect(e[0]!.message).toMatch(/not followed/);
+    // Every link is named, each before what is said of it, so that its own name is matched.
+    expect(s.filter((x) => x.t === 'link' || x.t === 'error').map((x) => `${x.t} ${x.path}`)).toEqual([
+      'link links/root/alias.txt',
+      'link links/root/out.txt',
+      'error links/root/out.txt',
+      'link links/root/updir',
+      'error links/root/updir',
+    ]);
+    expect(s.find((x) => x.t === 'link')).toEqual({ t: 'link', path: 'links/root/alias.txt', name: 'alias.txt' });
   });
 
   it('reads a file several inputs name once, under the most specific of them', async () => {

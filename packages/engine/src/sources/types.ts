@@ -72,6 +72,18 @@ export interface SourceArtifact {
   named?: boolean;
 }
 
+/**
+ * A symbolic link found by a directory walk, which is not read as a file of its own (one into
+ * the directory is read where it points to; one out of it, broken or looping is not followed,
+ * and its problem comes as an `error` item): what it is named, so that its own name is matched
+ * as a file's is. `path` and `name` are as for `SourceArtifact`.
+ */
+export interface SourceLink {
+  kind: 'link';
+  path: string;
+  name: string;
+}
+
 /** A file found by a directory walk: the path reports show and the path to open. */
 export interface DiskFileRef {
   display: string;
@@ -116,7 +128,7 @@ export interface SourceBatch {
 }
 
 /** What a source yields. */
-export type SourceItem = SourceFile | SourceProblem | SourceStructure | SourceEntry | SourceArtifact | SourceDiskFiles | SourceBatch;
+export type SourceItem = SourceFile | SourceProblem | SourceStructure | SourceEntry | SourceLink | SourceArtifact | SourceDiskFiles | SourceBatch;
 
 /** Options every source receives; sources know nothing of rules. */
 export interface SourceOptions {
