@@ -1,24 +1,8 @@
-import { readFileSync } from 'node:fs';
-import AjvDraft04 from 'ajv-draft-04';
 import { describe, expect, it } from 'vitest';
 import { RULES, emptyInput, finding, goldenInput } from './__fixtures__/input.js';
+import { sarifValidator as validator } from './__fixtures__/sarif-schema.js';
 import { formatSarif } from './index.js';
 import { sortFindings } from './order.js';
-
-const schema: unknown = JSON.parse(readFileSync(new URL('./__fixtures__/sarif-schema-2.1.0.json', import.meta.url), 'utf8'));
-
-// RFC 3986 character set: unreserved, reserved, and well-formed percent escapes only.
-const URI_CHARS = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?#[\]]|%[0-9A-Fa-f]{2})*$/;
-
-function validator() {
-  const ajv = new AjvDraft04.default({ allErrors: true, strict: false });
-  // No ajv-formats dependency: the three formats the SARIF schema uses, checked strictly enough
-  // to catch an unencoded path.
-  ajv.addFormat('uri', (s: string) => URI_CHARS.test(s) && /^[A-Za-z][A-Za-z0-9+.-]*:/.test(s));
-  ajv.addFormat('uri-reference', (s: string) => URI_CHARS.test(s));
-  ajv.addFormat('date-time', (s: string) => !Number.isNaN(Date.parse(s)));
-  return ajv.compile(schema as object);
-}
 
 interface SarifResult {
   ruleId: string;
@@ -148,6 +132,36 @@ describe('formatSarif', () => {
       { uri: 'file:///elsewhere/b.js' },
       { uri: 'dist/a.tgz!package/x.js', uriBaseId: '%SRCROOT%' },
     ]);
+  });
+
+  it('makes absolute paths below srcRoot relative also where the scan shortened a token in its name', () => {
+    const token = 'ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789';
+    const masked = 'ghp_aB…6789';
+    const input = emptyInput();
+    input.findings = [
+      finding(`/home/ci/${masked}/repo/dist/a.tgz`, ['package/x.js'], 1, 1, RULES[0]!, 'ghp_-label-masked-0001'),
+      finding(`/home/ci/${token}/repo/dist/b.js`, [], 1, 1, RULES[0]!, 'ghp_-label-masked-0002'),
+      finding(`/home/ci/${masked}/other/c.js`, [], 1, 1, RULES[0]!, 'ghp_-label-masked-0003'),
+    ];
+    input.errors = [{ path: `/home/ci/${masked}/repo/dist/broken.tgz`, kind: 'corrupt', message: 'truncated' }];
+    const log = JSON.parse(formatSarif(input, { srcRoot: `/home/ci/${token}/repo`, maskedSrcRoot: `/home/ci/${masked}/repo` })) as SarifLog;
+    expect(validate(log), JSON.stringify(validate.errors, null, 2)).toBe(true);
+    const uris = log.runs[0]!.results.map((r) => r.locations[0]!.physicalLocation.artifactLocation);
+    // The one in full (`--show-secrets`) below srcRoot itself; one outside both stays a file: URI, shortened.
+    expect(uris).toEqual(
+      expect.arrayContaining([
+        { uri: `file:///home/ci/${encodeURIComponent(masked)}/other/c.js` },
+        { uri: 'dist/a.tgz!package/x.js', uriBaseId: '%SRCROOT%' },
+        { uri: 'dist/b.js', uriBaseId: '%SRCROOT%' },
+      ]),
+    );
+    expect(uris).toHaveLength(3);
+    const notification = log.runs[0]!.invocations[0]!.toolExecutionNotifications[0] as unknown as { locations: { physicalLocation: { artifactLocation: unknown } }[] };
+    expect(notification.locations[0]!.physicalLocation.artifactLocation).toEqual({ uri: 'dist/broken.tgz', uriBaseId: '%SRCROOT%' });
+    // Without maskedSrcRoot, as before: a shortened path is no path below srcRoot.
+    const plain = JSON.parse(formatSarif(input, { srcRoot: `/home/ci/${token}/repo` })) as SarifLog;
+    const result = plain.runs[0]!.results.find((r) => r.locations[0]!.logicalLocations[0]!.fullyQualifiedName.endsWith('a.tgz!package/x.js'));
+    expect(result?.locations[0]!.physicalLocation.artifactLocation.uri).toMatch(/^file:/);
   });
 
   it('takes helpUri from the first reference that is a URI, so free-text references stay valid', () => {

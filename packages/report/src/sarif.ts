@@ -53,18 +53,32 @@ interface UriLocation {
   uriBaseId?: string;
 }
 
+/** The directories a report's absolute paths are made relative to: `srcRoot`, then `maskedSrcRoot` (see `SarifOptions`). */
+function rootsOf(options: SarifOptions): string[] {
+  const roots = [options.srcRoot, options.maskedSrcRoot].flatMap((root) => (root ? [root.replaceAll('\\', '/')] : []));
+  return [...new Set(roots)];
+}
+
+/** `path` relative to the first of `roots` it lies below, or undefined. */
+function below(path: string, roots: readonly string[]): string | undefined {
+  for (const root of roots) {
+    const rel = posix.relative(root, path);
+    if (!(rel === '' || rel.startsWith('../') || rel === '..' || posix.isAbsolute(rel))) return rel;
+  }
+  return undefined;
+}
+
 /**
  * A relative URI (against %SRCROOT%) for an artifact path as the user gave it. Absolute paths
- * below `srcRoot` become relative; other absolute paths become `file:` URIs, which code
+ * below one of `roots` become relative; other absolute paths become `file:` URIs, which code
  * scanning cannot map to the repository but which stay valid SARIF.
  */
-function artifactUri(artifact: string, srcRoot: string | undefined): UriLocation {
+function artifactUri(artifact: string, roots: readonly string[]): UriLocation {
   const isWindows = win32.isAbsolute(artifact) && !posix.isAbsolute(artifact);
   let path = isWindows ? artifact.replaceAll('\\', '/') : artifact;
   if (posix.isAbsolute(path) || isWindows) {
-    const root = srcRoot?.replaceAll('\\', '/');
-    const rel = root ? posix.relative(root, path) : undefined;
-    if (rel === undefined || rel === '' || rel.startsWith('../') || rel === '..' || posix.isAbsolute(rel)) {
+    const rel = below(path, roots);
+    if (rel === undefined) {
       const absolute = path.startsWith('/') ? path : `/${path}`;
       return { uri: `file://${encodePath(absolute).replace(/^\/([A-Za-z])%3A/, '/$1:')}` };
     }
@@ -74,8 +88,8 @@ function artifactUri(artifact: string, srcRoot: string | undefined): UriLocation
   return { uri: encodePath(path), uriBaseId: SRCROOT };
 }
 
-function findingUri(f: Finding, srcRoot: string | undefined): UriLocation {
-  const base = artifactUri(f.location.artifact, srcRoot);
+function findingUri(f: Finding, roots: readonly string[]): UriLocation {
+  const base = artifactUri(f.location.artifact, roots);
   if (f.location.entry.length === 0) return base;
   // The `!` chain after the artifact, as in the JSON `path`; each member percent-encoded.
   return { ...base, uri: [base.uri, ...f.location.entry.map(encodePath)].join('!') };
@@ -130,7 +144,7 @@ function region(f: Finding): { startLine: number; startColumn?: number } {
   return column === undefined ? { startLine: f.location.line } : { startLine: f.location.line, startColumn: column };
 }
 
-function result(f: Finding, ruleIndex: number, srcRoot: string | undefined): Record<string, unknown> {
+function result(f: Finding, ruleIndex: number, roots: readonly string[]): Record<string, unknown> {
   const where = f.in === 'name' ? `the name of ${f.path}` : `${f.path}:${f.location.line}:${f.location.column}`;
   return {
     ruleId: f.ruleId,
@@ -140,7 +154,7 @@ function result(f: Finding, ruleIndex: number, srcRoot: string | undefined): Rec
     locations: [
       {
         physicalLocation: {
-          artifactLocation: findingUri(f, srcRoot),
+          artifactLocation: findingUri(f, roots),
           region: region(f),
         },
         logicalLocations: [{ fullyQualifiedName: f.path, kind: 'member' }],
@@ -162,14 +176,14 @@ function result(f: Finding, ruleIndex: number, srcRoot: string | undefined): Rec
   };
 }
 
-function notification(e: ScanError, srcRoot: string | undefined): Record<string, unknown> {
+function notification(e: ScanError, roots: readonly string[]): Record<string, unknown> {
   const properties: Record<string, unknown> = { path: e.path, kind: e.kind };
   if (e.limit !== undefined) properties.limit = e.limit;
   return {
     level: 'error',
     message: { text: visible(`${e.path}: ${e.kind}: ${e.message}`) },
     descriptor: { id: e.kind },
-    locations: [{ physicalLocation: { artifactLocation: artifactUri(e.path.split('!')[0] ?? e.path, srcRoot) } }],
+    locations: [{ physicalLocation: { artifactLocation: artifactUri(e.path.split('!')[0] ?? e.path, roots) } }],
     properties,
   };
 }
@@ -199,6 +213,7 @@ export function formatSarif(input: ReportInput, options: SarifOptions = {}): str
   if (options.informationUri !== undefined) driver.informationUri = options.informationUri;
   driver.rules = used.map((u) => ruleDescriptor(u.rule, u.remedy));
   const errors = sortErrors(input.errors);
+  const roots = rootsOf(options);
   const sarif = {
     $schema: SARIF_SCHEMA,
     version: '2.1.0',
@@ -208,10 +223,10 @@ export function formatSarif(input: ReportInput, options: SarifOptions = {}): str
         invocations: [
           {
             executionSuccessful: errors.length === 0,
-            toolExecutionNotifications: errors.map((e) => notification(e, options.srcRoot)),
+            toolExecutionNotifications: errors.map((e) => notification(e, roots)),
           },
         ],
-        results: findings.map((f) => result(f, index.get(f.ruleId) ?? 0, options.srcRoot)),
+        results: findings.map((f) => result(f, index.get(f.ruleId) ?? 0, roots)),
         // The engine ends a line at a lone CR too (classic Mac OS text), which SARIF's default,
         // CR LF and LF only, leaves out: a consumer counting by it would put such findings on line 1.
         newlineSequences: NEWLINE_SEQUENCES,

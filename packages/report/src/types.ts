@@ -71,6 +71,13 @@ export interface SarifOptions {
    * artifact paths below it are made relative to it.
    */
   srcRoot?: string;
+  /**
+   * `srcRoot` as the scan shows it where a secret in its name is shortened (the engine's
+   * `maskNames(srcRoot)`): absolute paths below it, as the scan shows them, are made relative
+   * to it too, so a working directory named after a token changes no URI. Paths shown in full
+   * (`--show-secrets`) are below `srcRoot` itself.
+   */
+  maskedSrcRoot?: string;
   /** `tool.driver.informationUri`; omitted when not given. */
   informationUri?: string;
 }

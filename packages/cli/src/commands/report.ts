@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { STRUCTURE_RULES, describeFsError, isFullSecret } from '@pubguard/engine';
+import { STRUCTURE_RULES, describeFsError, isFullSecret, maskNames } from '@pubguard/engine';
 import { formatReport, type JsonReport, mergeReports, parseJsonReport, REPORT_FORMATS, type ReportFormat, type RuleInfo, sarifSizeWarning, useColor } from '@pubguard/report';
 import { builtinRuleset } from '@pubguard/rules';
 import fg from 'fast-glob';
@@ -121,7 +121,8 @@ async function runMerge(argv: string[], io: CliIO): Promise<CliResult> {
   if (tooLarge !== undefined) io.stderr.write(`warning: ${tooLarge}\n`);
 
   const color = values.output === undefined && values['no-color'] !== true && useColor(io.env, io.stdout.isTTY === true);
-  const text = formatReport(format, { ...merged, rules: knownRules() }, { color, srcRoot: io.cwd });
+  // Shards scanned with --show-secrets show the working directory's path in full, others shorten a token in it.
+  const text = formatReport(format, { ...merged, rules: knownRules() }, { color, srcRoot: io.cwd, maskedSrcRoot: maskNames(io.cwd) });
   if (values.output === undefined) io.stdout.write(text);
   else {
     // The merged report must be no easier to read than the shards it was made of: reports

@@ -287,8 +287,9 @@ async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
   for (const target of targets) {
     const color = target.output === undefined && values['no-color'] !== true && useColor(io.env, io.stdout.isTTY === true);
     // srcRoot: an absolute path below the working directory (`scan "$PWD/dist"`) still gets a
-    // repository-relative SARIF URI that code scanning can map to a file.
-    const text = formatReport(target.format, input, { color, verbose: values.verbose === true, srcRoot: io.cwd });
+    // repository-relative SARIF URI that code scanning can map to a file, also where a token in
+    // the working directory's name is shortened in that path.
+    const text = formatReport(target.format, input, { color, verbose: values.verbose === true, srcRoot: io.cwd, maskedSrcRoot: maskNames(io.cwd, ruleset) });
     if (target.output === undefined) io.stdout.write(text);
     else {
       try {
