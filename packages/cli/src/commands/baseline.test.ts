@@ -154,6 +154,19 @@ describe('pubguard baseline create', () => {
     expect(io.err()).not.toContain('summer2024');
   });
 
+  it('shortens a token in the working directory\'s path where it says how a scan comes to use the baseline', async () => {
+    const named = token('Wd7Kq2Lm9Xp4Rt6Vb8Nc3Hs5Jf1Gz0');
+    const cwd = join(dir, named);
+    await mkdir(cwd);
+    await writeFile(join(cwd, 'a.js'), 'nothing here\n');
+    const io = memoryIO({ cwd });
+    expect((await run(['baseline', 'create', '-j', '0', '-o', join(cwd, 'bl.json'), 'a.js'], io)).exitCode).toBe(0);
+    const shown = `${named.slice(0, 6)}…${named.slice(-4)}`;
+    expect(io.out()).not.toContain(named);
+    expect(io.out()).toContain(`wrote ${join(dir, shown, 'bl.json')}: 0 fingerprints`);
+    expect(io.out()).toContain(`in a pubguard.config.json in ${join(dir, shown)}, which publish reads too`);
+  });
+
   it('says how a scan comes to use the baseline, and a scan that does not use the default one says so', async () => {
     await writeFile(join(dir, 'a.js'), `const t = "${kept}";\n`);
     const created = memoryIO({ cwd: dir });

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { relative, resolve, sep } from 'node:path';
-import { type Finding, type ScanOptions, scanAll } from '@pubguard/engine';
+import { type Finding, maskNames, type ScanOptions, scanAll } from '@pubguard/engine';
 import { configuredScan, loadScanConfig, printConfigWarnings, type ScanConfig } from '../config.js';
 import { ignoreGlobs, jobsSetting, parseStrict } from '../args.js';
 import { visible } from '@pubguard/report';
@@ -133,8 +133,10 @@ async function runCreate(argv: string[], io: CliIO): Promise<CliResult> {
 
   await writeFileAtomic(written, `${JSON.stringify(baseline, null, 2)}\n`);
   const count = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
-  io.stdout.write(`wrote ${output}: ${count(baseline.fingerprints.length, 'fingerprint')} (${count(baseline.findings.length, 'finding')} in ${count(result.stats.artifacts, 'artifact')})\n`);
-  io.stdout.write(`${baselineUse(written, output, io.cwd, fromConfig)}\n`);
+  // The paths named here may hold a token where the working directory's name does, shortened as the scan shortens it in findings.
+  const shown = (text: string): string => maskNames(text, configured.ruleset);
+  io.stdout.write(shown(`wrote ${output}: ${count(baseline.fingerprints.length, 'fingerprint')} (${count(baseline.findings.length, 'finding')} in ${count(result.stats.artifacts, 'artifact')})\n`));
+  io.stdout.write(`${shown(baselineUse(written, output, io.cwd, fromConfig))}\n`);
   if (options.onlyFiles) {
     const own = ownFilesPublished(options.onlyFiles, io.cwd, [written, fromConfig.loaded?.path, fromConfig.baselinePath]);
     const since = existed ? undefined : await publishedSince(options.onlyFiles, written, io);
