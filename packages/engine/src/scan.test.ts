@@ -776,18 +776,28 @@ describe('the time limit within a file', () => {
   const body = new Prng(14).string(ALNUM, 30);
   const last = `\nconst t = "ghp_${body}${base62Crc32(body)}";\n`;
 
-  /** Standard input of one slice, `copies` of the keywords then a GitHub token, after `pauseMs`. */
-  async function* stdin(copies: number, pauseMs = 0): AsyncGenerator<Uint8Array> {
+  /** `copies` of the keywords then a GitHub token. */
+  const content = (copies: number) => Buffer.from(keywords.repeat(copies) + last, 'latin1');
+
+  /** Standard input of one slice, `data` (made before the scan starts its clock), after `pauseMs`. */
+  async function* stdin(data: Buffer, pauseMs = 0): AsyncGenerator<Uint8Array> {
     if (pauseMs > 0) await new Promise((r) => setTimeout(r, pauseMs));
-    yield Buffer.from(keywords.repeat(copies) + last, 'latin1');
+    yield data;
   }
 
-  it.each([0, 1])('stops a file of dense keywords between blocks once maxArtifactMs is up, and says at which byte (%i workers)', async (jobs) => {
-    const copies = 320_000;
-    const { findings, errors, stats } = await scanAll(['-'], { stdin: stdin(copies), jobs, inlineBytes: 0, chunkSize: 64 * 1024, limits: { maxArtifactMs: 50 } });
+  // The limit has to cover the scan's start (and a worker's, which takes hundreds of ms on a
+  // loaded machine) with room to spare: one that ran out before the first block would test
+  // nothing here, so the content is large enough that no machine matches it all in that time.
+  it.each([
+    [0, 300],
+    [1, 500],
+  ])('stops a file of dense keywords between blocks once maxArtifactMs is up, and says at which byte (%i workers)', async (jobs, ms) => {
+    const copies = 1_000_000;
+    const { findings, errors, stats } = await scanAll(['-'], { stdin: stdin(content(copies)), jobs, inlineBytes: 0, chunkSize: 64 * 1024, limits: { maxArtifactMs: ms } });
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ path: '-', kind: 'limit', limit: 'maxArtifactMs' });
-    const at = Number(/^reading this artifact took longer than 0\.05 s; it stopped at byte (\d+) of -, and the rest was not read \(limit maxArtifactMs = 50 ms\); raise it with --max-artifact-seconds/.exec(errors[0]?.message ?? '')?.[1]);
+    const secs = String(ms / 1000).replace('.', '\\.');
+    const at = Number(new RegExp(`^reading this artifact took longer than ${secs} s; it stopped at byte (\\d+) of -, and the rest was not read \\(limit maxArtifactMs = ${ms} ms\\); raise it with --max-artifact-seconds`).exec(errors[0]?.message ?? '')?.[1]);
     // Stopped at a block's start, before the token at the end; only what was matched is counted.
     expect(at % (64 * 1024)).toBe(0);
     expect(at).toBeGreaterThan(0);
@@ -797,14 +807,14 @@ describe('the time limit within a file', () => {
   });
 
   it('matches none of a file that arrives once the time is up', async () => {
-    const { findings, errors, stats } = await scanAll(['-'], { stdin: stdin(1000, 80), jobs: 0, limits: { maxArtifactMs: 20 } });
+    const { findings, errors, stats } = await scanAll(['-'], { stdin: stdin(content(1000), 80), jobs: 0, limits: { maxArtifactMs: 20 } });
     expect(errors.map((e) => [e.path, e.limit, e.message.replace(/ \(limit .*/, '')])).toEqual([['-', 'maxArtifactMs', 'reading this artifact took longer than 0.02 s; the rest of it was not read']]);
     expect(findings).toEqual([]);
     expect(stats.files).toBe(0);
   });
 
   it('does not stop a file matched within the limit', async () => {
-    const { findings, errors } = await scanAll(['-'], { stdin: stdin(1000), jobs: 0, chunkSize: 4096, limits: { maxArtifactMs: 60_000 } });
+    const { findings, errors } = await scanAll(['-'], { stdin: stdin(content(1000)), jobs: 0, chunkSize: 4096, limits: { maxArtifactMs: 60_000 } });
     expect(errors).toEqual([]);
     expect(findings.map((f) => f.ruleId)).toEqual(['github-classic-token']);
   });
