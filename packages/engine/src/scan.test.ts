@@ -345,7 +345,7 @@ describe('scan', () => {
     ]);
     const victim = join(dir, 'victim.txt');
     await writeFile(victim, `${'a'.repeat(300)}\nconst t = "tok_Q7mZ2rT9vK4pL8wX3nB6cY1h";\n`);
-    const result = await scanAll([victim], { ruleset: runaway, jobs: 1, ruleTimeoutMs: 300 });
+    const result = await scanAll([victim], { ruleset: runaway, jobs: 1, ruleTimeoutMs: 1000 });
     expect(result.errors).toHaveLength(1);
     expect(result.errors[0]).toMatchObject({ path: victim, kind: 'rule-error' });
     expect(result.errors[0]?.message).toContain("'custom-runaway'");
@@ -361,7 +361,9 @@ describe('scan', () => {
     await mkdir(tree);
     for (let i = 0; i < 40; i++) await writeFile(join(tree, `f${String(i).padStart(2, '0')}.js`), `const t = "tok_Q7mZ2rT9vK4pL8wX3nB6cY${String(i).padStart(2, '0')}";\n`);
     await writeFile(join(tree, 'f17.js'), `${'a'.repeat(300)}\nconst t = "tok_Q7mZ2rT9vK4pL8wX3nB6cY17";\n`);
-    const result = await scanAll([tree], { ruleset: runaway, jobs: 2, ruleTimeoutMs: 300 });
+    // The watchdog's time has to leave room for a loaded machine: a file of the others taking
+    // longer than it to match would be stopped too.
+    const result = await scanAll([tree], { ruleset: runaway, jobs: 2, ruleTimeoutMs: 1500 });
     expect(result.errors).toHaveLength(1);
     expect(result.errors[0]).toMatchObject({ path: tree, kind: 'rule-error' });
     expect(result.errors[0]?.message).toContain("'custom-runaway'");

@@ -68,8 +68,10 @@ async function writeFiles(tree: string, prefix: string, count: number, size: num
 describe('when workers start', () => {
   it('not while something other than matching limits the scan (input arriving slowly)', async () => {
     async function* slow(): AsyncGenerator<Uint8Array> {
+      // Pauses long enough that matching a chunk stays a small part of the wait, even on a
+      // machine whose cores are busy with other work.
       for (let i = 0; i < 24; i++) {
-        await sleep(20);
+        await sleep(50);
         yield chunk(i === 12);
       }
     }
