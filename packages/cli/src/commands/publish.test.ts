@@ -45,6 +45,39 @@ describe('pubguard publish', () => {
     expect(r.exitCode).toBe(2);
   });
 
+  it('sends the notification, saying the run failed and why, when the audit log cannot take the first record', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'pubguard-cli-publish-'));
+    await npmTarball(cwd, 'acme', '1.0.0');
+    const args = ['publish', 'npm', 'acme-1.0.0.tgz', '--registry', 'http://127.0.0.1:9/', '--tag-name', 'v1.0.0', '--dry-run', '-j', '0'];
+    const env = { NPM_TOKEN: 'loopback-registry-token-0123456789' };
+    expect((await run([...args, '--audit', 'good.jsonl'], memoryIO({ cwd, env }))).exitCode).toBe(0);
+    // cp good.jsonl cut.jsonl; truncate -s -1 cut.jsonl
+    const cut = readFileSync(join(cwd, 'good.jsonl')).subarray(0, -1);
+    writeFileSync(join(cwd, 'cut.jsonl'), cut);
+    const bodies: string[] = [];
+    const hook = createServer((req, res) => {
+      let b = '';
+      req.on('data', (d) => (b += d));
+      req.on('end', () => {
+        bodies.push(b);
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    const io = memoryIO({ cwd, env });
+    try {
+      const r = await run([...args, '--audit', 'cut.jsonl', '--notify', `http://127.0.0.1:${(hook.address() as { port: number }).port}/hook`], io);
+      expect(r.exitCode).toBe(2);
+    } finally {
+      hook.close();
+    }
+    expect(io.out()).toContain('FAILED: the audit record of the version step could not be written: audit log');
+    expect(io.out()).toContain('does not end with a newline');
+    expect(bodies).toHaveLength(1);
+    expect(JSON.parse(bodies[0]!)).toMatchObject({ event: 'failed', step: 'version', reason: expect.stringContaining('does not end with a newline') });
+    expect(readFileSync(join(cwd, 'cut.jsonl')).equals(cut)).toBe(true);
+  });
+
   it('prints no token that names the tarball or a directory in it, in text or JSON', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'pubguard-cli-publish-'));
     const fileToken = githubToken();

@@ -258,7 +258,8 @@ async function runPublish(ecosystem: Ecosystem, argv: string[], io: CliIO): Prom
     const word = { published: 'PUBLISHED', 'dry-run': 'DRY RUN OK', refused: 'REFUSED', failed: 'FAILED' }[result.status];
     io.stdout.write(`${word}: ${visible(result.reason)}\n`);
     if (result.notification && !result.notification.ok) io.stderr.write(`warning: notification failed: ${result.notification.error ?? 'unknown error'}\n`);
-    io.stdout.write(`audit head ${result.auditHead}\n`);
+    // No head to keep when the log could not be read after a record was lost.
+    if (result.auditHead) io.stdout.write(`audit head ${result.auditHead}\n`);
   }
   // A release that went out unrecorded is a fatal problem for whoever relies on the log.
   return { exitCode: result.status === 'refused' ? 1 : result.status === 'failed' || result.auditError !== undefined ? 2 : 0 };

@@ -22,6 +22,21 @@ function githubToken(body: string): string {
   return `ghp_${body}${base62Encode(crc32(Buffer.from(body, 'latin1')))}`;
 }
 
+/** A webhook on 127.0.0.1 that keeps the bodies it is sent. */
+async function startHook(): Promise<{ url: string; bodies: string[]; close(): void }> {
+  const bodies: string[] = [];
+  const hook = createServer((req, res) => {
+    let b = '';
+    req.on('data', (d) => (b += d));
+    req.on('end', () => {
+      bodies.push(b);
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(hook.address() as { port: number }).port}/hook`, bodies, close: () => hook.close() };
+}
+
 async function setup() {
   const cwd = mkdtempSync(join(tmpdir(), 'pubguard-publish-'));
   const file = await npmTarball(cwd, 'acme', '1.0.0');
@@ -477,14 +492,48 @@ describe('publishRelease', () => {
   it('never starts the upload when its start cannot be recorded', async () => {
     const { calls, base } = await setup();
     // The log loses its final newline after the re-hash step, so no record can follow.
-    const r = publishRelease({
+    const r = await publishRelease({
       ...base,
       onStep: (s) => {
         if (s.step === 'rehash') appendFileSync(base.auditPath, '{"cut');
       },
     });
-    await expect(r).rejects.toThrow('does not end with a newline');
+    expect(r).toMatchObject({ status: 'failed', step: 'upload' });
+    expect(r.reason).toContain('does not end with a newline');
+    expect(r.reason).toContain('npm publish was not started: nothing was uploaded');
     expect(calls).toHaveLength(0);
+    expect(readFileSync(base.auditPath, 'utf8').endsWith('{"cut')).toBe(true);
+  });
+
+  it('still notifies, as a failure that names the log, when the audit log cannot take the first record', async () => {
+    const { calls, base } = await setup();
+    // A log whose last record lost its newline, as a full disk or a crash during an append leaves it.
+    await publishRelease({ ...base, dryRun: true });
+    const cut = readFileSync(base.auditPath).subarray(0, -1);
+    writeFileSync(base.auditPath, cut);
+    const hook = await startHook();
+    try {
+      for (const [run, options] of [
+        ['dry run', { dryRun: true }],
+        ['upload', {}],
+        ['refused', { tag: 'v9.9.9' }],
+      ] as const) {
+        const r = await publishRelease({ ...base, ...options, notifyUrl: hook.url, notifyOptions: { attempts: 1 } });
+        expect(r, run).toMatchObject({ status: 'failed', step: 'version', notification: { ok: true } });
+        expect(r.reason, run).toMatch(/^the audit record of the version step could not be written: audit log .* does not end with a newline.*; the run stopped there and nothing was uploaded/);
+        if (run === 'refused') expect(r.reason).toContain('(the version step refused: acme-1.0.0.tgz: package.json says 1.0.0, tag v9.9.9 says 9.9.9)');
+        expect(r.steps.map((x) => `${x.step}:${x.outcome}`), run).toEqual(['version:error', 'notify:passed']);
+        const body = JSON.parse(hook.bodies.at(-1)!) as { event: string; step?: string; reason: string; text: string };
+        expect(body, run).toMatchObject({ event: 'failed', step: 'version', reason: r.reason });
+        expect(body.text, run).toContain('failed at the version step: the audit record of the version step could not be written');
+      }
+      expect(hook.bodies).toHaveLength(3);
+    } finally {
+      hook.close();
+    }
+    expect(calls).toHaveLength(0);
+    // Nothing was appended to the damaged log.
+    expect(readFileSync(base.auditPath).equals(cut)).toBe(true);
   });
 
   it('on exit during the upload, records it as interrupted synchronously, and only then', async () => {

@@ -214,6 +214,9 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
   let indexCheck: PublishResult['indexCheck'];
   let uploaded = false;
   let auditFailure: string | undefined;
+  // Set when the log could not take a record before anything was uploaded: the run stops there
+  // and writes nothing more, but still ends as every run does, with its result and notification.
+  let logBroken = false;
 
   const entry = (stage: string, outcome: AuditOutcome, reason: string, details: Record<string, unknown>, extra: { name: string }[] = []) => ({
     stage,
@@ -227,13 +230,22 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
     const clean = redactText(reason, secrets);
     // After one record is lost, later ones are not written: a log that skips the upload
     // record but shows the notification would misstate what happened.
-    if (auditFailure === undefined) {
+    if (auditFailure === undefined && !logBroken) {
       try {
         await log.append(entry(`${STAGE_PREFIX}${step}`, outcome, clean, details, extra), now());
       } catch (error) {
+        if (!(error instanceof AuditError)) throw error;
+        if (!uploaded) {
+          // A release the log cannot show must not go out: the step fails, and the run stops.
+          logBroken = true;
+          const had = outcome === 'passed' ? '' : ` (the ${step} step ${outcome === 'refused' ? 'refused' : 'failed'}: ${clean})`;
+          const failed = { step, outcome: 'error' as const, reason: redactText(`the audit record of the ${step} step could not be written: ${error.message}; the run stopped there and nothing was uploaded${had}`, secrets) };
+          steps.push(failed);
+          await options.onStep?.(failed);
+          throw new Stop('failed', step, failed.reason);
+        }
         // Once the package is on the registry, a lost record must not hide that it was published
         // (a re-run would only fail on "version already exists").
-        if (!uploaded || !(error instanceof AuditError)) throw error;
         auditFailure = `the audit record of the ${step} step could not be written: ${error.message}`;
       }
     }
@@ -491,6 +503,7 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
         );
       } catch (error) {
         if (!(error instanceof AuditError)) throw error;
+        logBroken = true;
         throw new Stop('failed', 'upload', `${error.message}; ${client} was not started: nothing was uploaded`);
       }
       // A stop that came while the start record waited for the log's lock: npm or twine must not start.
@@ -618,17 +631,25 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
       stop = new Stop('failed', steps.length ? nextStep(steps.at(-1)!.step) : 'version', error.message);
     } else throw error;
     // Steps that refused with details have recorded themselves; every other stop is recorded here.
-    if (!steps.some((s) => s.step === stop!.step)) await record(stop.step, stop.kind === 'failed' ? 'error' : 'refused', stop.reason);
+    if (!steps.some((s) => s.step === stop!.step)) {
+      try {
+        await record(stop.step, stop.kind === 'failed' ? 'error' : 'refused', stop.reason);
+      } catch (error) {
+        // The log could not take the stop's record: the stop now says that as well.
+        if (!(error instanceof Stop)) throw error;
+        stop = error;
+      }
+    }
   } finally {
     if (staging) await removeTempDir(staging);
   }
 
-  const status: PublishResult['status'] = stop ? stop.kind : options.dryRun ? 'dry-run' : 'published';
+  let status: PublishResult['status'] = stop ? stop.kind : options.dryRun ? 'dry-run' : 'published';
   const auditError =
     auditFailure === undefined
       ? undefined
       : `${auditFailure}. ${subject!.package} ${subject!.version} IS published: do not publish it again (the registry refuses the same version); repair the log (\`pubguard audit verify ${options.auditPath}\`) and keep this output as the record of the upload`;
-  const reason = stop
+  let reason = stop
     ? stop.reason
     : options.dryRun
       ? `${subject!.package} ${subject!.version} passed every check; nothing uploaded`
@@ -638,7 +659,7 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
     try {
       return (await log.verify()).head;
     } catch (error) {
-      if (auditFailure !== undefined && error instanceof AuditError) return '';
+      if ((auditFailure !== undefined || logBroken) && error instanceof AuditError) return '';
       throw error;
     }
   };
@@ -663,12 +684,21 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
     };
     notification = await sendNotification(options.notifyUrl, message, { ...options.notifyOptions, secrets });
     const where = describeWebhook(options.notifyUrl);
-    await record(
-      'notify',
-      notification.ok ? 'passed' : 'error',
-      notification.ok ? `notified ${where}` : `notification to ${where} failed after ${notification.attempts} attempt${notification.attempts === 1 ? '' : 's'}: ${notification.error ?? 'unknown error'} (the release outcome stands)`,
-      { attempts: notification.attempts, ...(notification.status ? { status: notification.status } : {}) },
-    );
+    try {
+      await record(
+        'notify',
+        notification.ok ? 'passed' : 'error',
+        `${notification.ok ? `notified ${where}` : `notification to ${where} failed after ${notification.attempts} attempt${notification.attempts === 1 ? '' : 's'}: ${notification.error ?? 'unknown error'} (the release outcome stands)`}${auditFailure !== undefined || logBroken ? '; not recorded: the audit log could not take an earlier record' : ''}`,
+        { attempts: notification.attempts, ...(notification.status ? { status: notification.status } : {}) },
+      );
+    } catch (error) {
+      // Nothing was uploaded and the log cannot take the notify record: the run fails, as it
+      // would at any other step, though the notification already went out.
+      if (!(error instanceof Stop)) throw error;
+      stop = error;
+      status = 'failed';
+      reason = error.reason;
+    }
   }
   return {
     status,
