@@ -173,6 +173,52 @@ describe('pubguard publish npm (Verdaccio, real npm)', () => {
     expect(assertNoToken(gh, { stdout: r.stdout, stderr: r.stderr, audit: readFileSync(audit, 'utf8'), hooks: hook.bodies.join('\n') })).toEqual([]);
   });
 
+  it('publishes a pre-release only under a dist-tag other than latest, which it gives npm, records and prints', async () => {
+    const name = 'acme-pubguard-rc';
+    const version = '1.5.0-rc.1';
+    const dir = join(cwd, 'rc-project');
+    mkdirSync(join(dir, 'dist'), { recursive: true });
+    const file = `dist/${name}-${version}.tgz`;
+    const pack = async (manifest: Record<string, unknown>): Promise<void> => {
+      writeFileSync(join(dir, file), await npmTarball(name, version, [{ path: 'package.json', content: JSON.stringify({ name, version, ...manifest }) }, { path: 'index.js', content: 'module.exports = 1;\n' }]));
+    };
+    const args = [file, '--tag-name', `v${version}`, '--allow-prerelease', '--initiator', 'carol'];
+    // publishConfig.tag "latest" makes npm publish a pre-release as latest without a word.
+    await pack({ publishConfig: { tag: 'latest' } });
+    for (const extra of [['--dry-run'], []]) {
+      const r = await publish([...args, ...extra], { NPM_TOKEN: token }, dir);
+      expect(r.code, r.stdout + r.stderr).toBe(1);
+      expect(r.stdout).toContain(`REFUSED version   ${name}-${version}.tgz: ${version} is a pre-release`);
+      expect(r.stdout).toContain(`package.json's publishConfig.tag says "latest"`);
+    }
+    // A top-level "tag" is what npm tags the version with, whatever --tag says.
+    await pack({ tag: 'latest' });
+    const top = await publish([...args, '--tag', 'next'], { NPM_TOKEN: token }, dir);
+    expect(top.code, top.stdout + top.stderr).toBe(1);
+    expect(top.stdout).toContain(`package.json's "tag" says "latest"`);
+    // Without a dist-tag, npm 11 would fail only at the upload; npm 10 would make it latest.
+    await pack({});
+    const bare = await publish([...args, '--dry-run'], { NPM_TOKEN: token }, dir);
+    expect(bare.code).toBe(1);
+    expect(bare.stdout).toContain('give it another dist-tag with --tag, such as --tag next');
+    expect(await registry.packument(name)).toBeUndefined();
+
+    // The release before it, which latest must go on naming.
+    writeFileSync(join(dir, `dist/${name}-1.4.0.tgz`), await npmTarball(name, '1.4.0', [{ path: 'index.js', content: 'module.exports = 0;\n' }]));
+    const stable = await publish([`dist/${name}-1.4.0.tgz`, '--tag-name', 'v1.4.0', '--initiator', 'carol'], { NPM_TOKEN: token }, dir);
+    expect(stable.code, stable.stdout + stable.stderr).toBe(0);
+    expect(stable.stdout).toContain(`published to ${registry.url} with dist-tag latest`);
+    const r = await publish([...args, '--tag', 'next'], { NPM_TOKEN: token }, dir);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain(`ok      version   tag v${version} matches 1 artifact (${name} ${version}); dist-tag next`);
+    expect(r.stdout).toContain(`PUBLISHED: ${name} ${version} published to ${registry.url} with dist-tag next`);
+    const doc = (await registry.packument(name)) as { 'dist-tags'?: Record<string, string> };
+    expect(doc['dist-tags']).toEqual({ latest: '1.4.0', next: version });
+    const records = auditRecords(audit).slice(-8);
+    expect(records.filter((x) => x.details?.distTag === 'next').map((x) => x.stage)).toEqual(['publish.version', 'publish.upload-start', 'publish.upload']);
+    expect(JSON.parse(hook.bodies.at(-1)!)).toMatchObject({ event: 'published', distTag: 'next' });
+  });
+
   it('publishes the approved tarball with npm, and npm view reads it back', async () => {
     const r = await publish([`dist/${FILE}`, '--tag-name', `v${VERSION}`, '--require-approvals', '--tag', 'next'], { NPM_TOKEN: token });
     expect(r.code, r.stdout + r.stderr).toBe(0);

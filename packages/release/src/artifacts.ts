@@ -25,6 +25,18 @@ export interface ArtifactVersion {
   source: string;
   /** The version in the file name (wheels and sdists), verbatim. */
   fileNameVersion?: string;
+  /** npm tarballs: what their package.json says of how to publish them, which npm acts on. */
+  npm?: NpmPublishFields;
+}
+
+/**
+ * The fields of an npm package.json that `npm publish` reads as settings, verbatim and only
+ * when present: `publishConfig`, whose keys npm takes over its own config, and a top-level
+ * `tag`, which npm makes the dist-tag even over `--tag`.
+ */
+export interface NpmPublishFields {
+  publishConfig?: unknown;
+  tag?: unknown;
 }
 
 /** One disagreement between the tag and an artifact. */
@@ -319,11 +331,15 @@ function fromNpmMembers(path: string, candidates: readonly MetadataMember[]): Ar
   } catch {
     throw new ArtifactError(`${path}: ${m.name} is not valid JSON`);
   }
-  const obj = (parsed ?? {}) as { name?: unknown; version?: unknown };
+  const obj = (parsed ?? {}) as { name?: unknown; version?: unknown; publishConfig?: unknown; tag?: unknown };
   if (typeof obj.name !== 'string' || typeof obj.version !== 'string') {
     throw new ArtifactError(`${path}: ${m.name} has no string "name" and "version"`);
   }
-  return { path, kind: 'npm', name: obj.name, version: obj.version, source: m.name };
+  const npm: NpmPublishFields = {
+    ...(Object.hasOwn(obj, 'publishConfig') ? { publishConfig: obj.publishConfig } : {}),
+    ...(Object.hasOwn(obj, 'tag') ? { tag: obj.tag } : {}),
+  };
+  return { path, kind: 'npm', name: obj.name, version: obj.version, source: m.name, npm };
 }
 
 async function readTarGz(path: string): Promise<ArtifactVersion> {

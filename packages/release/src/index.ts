@@ -22,6 +22,7 @@ export {
 export {
   type ArtifactKind,
   type ArtifactVersion,
+  type NpmPublishFields,
   type VersionMismatch,
   type ArtifactVersionCheck,
   sha256File,
@@ -148,6 +149,7 @@ export {
 } from './publish/simple-index.js';
 export { type PublishOptions, type PublishResult, type PublishScanSettings, type PublishStep, type StepOutcome, publishRelease, relativeToCwd } from './publish/pipeline.js';
 export { type NpmRunOptions, npmRun } from './publish/clients.js';
+export { type NpmPlanInput, type NpmPlanResult, type NpmPublishPlan, distTagProblem, planNpmPublish } from './publish/npm-settings.js';
 export { UPLOAD_START_STAGE, UPLOAD_STAGE, UploadTracker, unfinishedUploads, uploadRegistry } from './publish/upload-trace.js';
 export {
   type ExecuteIncidentOptions,

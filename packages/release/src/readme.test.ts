@@ -29,6 +29,7 @@ describe('the README', () => {
       ecosystem: 'npm',
       package: 'p',
       version: '1.0.0',
+      distTag: 'next',
       registry: 'https://registry.npmjs.org/',
       artifacts: [],
       approvers: [],

@@ -40,7 +40,7 @@ describe('pubguard publish', () => {
     chmodSync(join(cwd, 'bin/npm'), 0o755);
     const io = memoryIO({ cwd, env: { NPM_TOKEN: 'loopback-registry-token-0123456789', PATH: `${join(cwd, 'bin')}:${process.env.PATH ?? ''}` } });
     const r = await run(['publish', 'npm', 'acme-1.0.0.tgz', '--registry', 'http://127.0.0.1:9/', '--tag-name', 'v1.0.0', '--audit', 'audit.jsonl', '-j', '0'], io);
-    expect(io.out()).toContain('PUBLISHED: acme 1.0.0 published to http://127.0.0.1:9/, but the audit record of the upload step could not be written');
+    expect(io.out()).toContain('PUBLISHED: acme 1.0.0 published to http://127.0.0.1:9/ with dist-tag latest, but the audit record of the upload step could not be written');
     expect(io.out()).toContain('do not publish it again');
     expect(r.exitCode).toBe(2);
   });

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { type Ecosystem, type PublishResult, type StepOutcome, publishRelease, redactValue, relativeToCwd } from '@pubguard/release';
+import { type Ecosystem, type PublishResult, type StepOutcome, distTagProblem, publishRelease, redactValue, relativeToCwd } from '@pubguard/release';
 import { visible } from '@pubguard/report';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
 import { jobsSetting, type OptionSpecs, parseCommandArgs } from '../args.js';
@@ -60,9 +60,15 @@ Options:
       --registry URL        npm registry (default https://registry.npmjs.org/); plain http
                             is refused for registry.npmjs.org, and warned of for any
                             other host that is not this machine (the token is unencrypted)
-      --tag DIST_TAG        npm dist-tag, e.g. next (default latest); not one that
-                            reads as a version or range (1.2, v2, ~1, x), nor one with a
-                            space or a character other than letters, digits, - _ . ! ~ * ' ( )
+      --tag DIST_TAG        npm dist-tag, e.g. next (default: the tarball's
+                            publishConfig.tag or "tag", else latest; refused when they
+                            differ). A pre-release (--allow-prerelease) needs one other
+                            than latest, or the version step refuses it. Always passed
+                            to npm, so npm 11 no longer refuses to move latest down to a
+                            lower version: give --tag for a release of an older line.
+                            Not one that reads as a version or range (1.2, v2, ~1, x),
+                            nor one with a space or a character other than letters,
+                            digits, - _ . ! ~ * ' ( )
       --access LEVEL        public or restricted (scoped packages)
 ${commonHelp('NPM_TOKEN')}
 
@@ -153,19 +159,6 @@ const OPTIONS = {
 } as const;
 
 const MARK: Record<StepOutcome['outcome'], string> = { passed: 'ok', refused: 'REFUSED', error: 'ERROR' };
-
-// npm publish refuses a dist-tag that semver reads as a range (`v1.2`, `1.x`, `~1`, `*`), and
-// npm-package-arg one that encodeURIComponent changes (nobody could install it by name). With no
-// semver at hand, a tag is refused when it starts as a range does: that refuses a few names npm
-// would take (`2fa`) too, names npm's own docs advise against.
-function distTagProblem(tag: string): string | undefined {
-  if (tag === '') return 'the dist-tag is empty';
-  if (encodeURIComponent(tag) !== tag) return "a dist-tag holds only letters, digits and - _ . ! ~ * ' ( ), no space or other character";
-  if (/^~?v*(?:[0-9*]|[xX](?:$|\.))/.test(tag)) {
-    return 'npm refuses a dist-tag that reads as a version or range; use a name that starts with neither a digit nor v and a digit, such as next or beta';
-  }
-  return undefined;
-}
 
 async function runPublish(ecosystem: Ecosystem, argv: string[], io: CliIO): Promise<CliResult> {
   const extra: OptionSpecs =

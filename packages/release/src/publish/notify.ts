@@ -17,6 +17,8 @@ export interface PublishNotification {
   ecosystem: string;
   package?: string;
   version?: string;
+  /** npm only, once the version step passed: the dist-tag the version goes (or would go) out under. */
+  distTag?: string;
   registry: string;
   artifacts: ArtifactDigest[];
   approvers: string[];

@@ -415,12 +415,12 @@ describe('publishRelease', () => {
     expect(r.auditError).toContain('the audit record of the upload step could not be written');
     expect(r.auditError).toContain('does not end with a newline');
     expect(r.auditError).toContain('IS published: do not publish it again');
-    expect(r.reason).toMatch(/^acme 1\.0\.0 published to http:\/\/127\.0\.0\.1:9\/, but the audit record/);
+    expect(r.reason).toMatch(/^acme 1\.0\.0 published to http:\/\/127\.0\.0\.1:9\/ with dist-tag latest, but the audit record/);
     expect(r.notification).toMatchObject({ ok: true });
     expect(r.steps.map((s) => s.step)).toEqual(['version', 'scan', 'approvals', 'token', 'rehash', 'upload', 'notify']);
     const body = JSON.parse(bodies[0]!) as { event: string; text: string; auditError?: string };
     expect(body.event).toBe('published');
-    expect(body.text).toContain('acme 1.0.0 published to npm, but the audit record of the upload step could not be written');
+    expect(body.text).toContain('acme 1.0.0 published to npm under dist-tag latest, but the audit record of the upload step could not be written');
     expect(body.auditError).toBe(r.auditError);
     // Nothing was appended after the lost record.
     expect(readFileSync(base.auditPath, 'utf8').endsWith('{"cut')).toBe(true);
@@ -487,6 +487,58 @@ describe('publishRelease', () => {
     const dry = await setup();
     await publishRelease({ ...dry.base, dryRun: true });
     expect(readFileSync(dry.base.auditPath, 'utf8')).not.toContain('upload-start');
+  });
+
+  it('decides the dist-tag at the version step, hands it to npm as --tag, and records and reports it', async () => {
+    const { cwd, calls, base } = await setup();
+    const records = (): AuditRecord[] => readFileSync(base.auditPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as AuditRecord);
+    const tagArg = (args: readonly string[]): string | undefined => (args.includes('--tag') ? args[args.indexOf('--tag') + 1] : undefined);
+    // Without --tag, npm's default is given all the same, so no config npm reads can choose another.
+    const plain = await publishRelease(base);
+    expect(plain).toMatchObject({ status: 'published', distTag: 'latest', reason: 'acme 1.0.0 published to http://127.0.0.1:9/ with dist-tag latest' });
+    expect(tagArg(calls[0]!.args)).toBe('latest');
+    expect(records().find((x) => x.stage === 'publish.version')).toMatchObject({ reason: 'tag v1.0.0 matches 1 artifact (acme 1.0.0); dist-tag latest', details: { distTag: 'latest' } });
+
+    // A pre-release is refused at the version step, dry run included, unless a dist-tag other than latest is given.
+    const rc = await npmTarball(cwd, 'acme', '1.5.0-rc.1');
+    const pre = { ...base, files: [rc], tag: 'v1.5.0-rc.1', allowPrerelease: true };
+    for (const options of [{ dryRun: true }, {}, { distTag: 'latest' }]) {
+      const r = await publishRelease({ ...pre, ...options });
+      expect(r).toMatchObject({ status: 'refused', step: 'version' });
+      expect(r.reason).toContain('1.5.0-rc.1 is a pre-release');
+      expect(r.reason).toContain('--tag next');
+      expect(r.distTag).toBeUndefined();
+    }
+    expect(calls).toHaveLength(1);
+    const dry = await publishRelease({ ...pre, distTag: 'next', dryRun: true });
+    expect(dry).toMatchObject({ status: 'dry-run', distTag: 'next', reason: 'acme 1.5.0-rc.1 passed every check; nothing uploaded (dist-tag next)' });
+    const next = await publishRelease({ ...pre, distTag: 'next' });
+    expect(next).toMatchObject({ status: 'published', distTag: 'next' });
+    expect(tagArg(calls[1]!.args)).toBe('next');
+    const last = records().slice(-3);
+    expect(last.map((x) => [x.stage, x.details?.distTag])).toEqual([
+      ['publish.rehash', undefined],
+      ['publish.upload-start', 'next'],
+      ['publish.upload', 'next'],
+    ]);
+    expect(records().filter((x) => x.stage === 'publish.version').at(-1)).toMatchObject({ outcome: 'passed', details: { distTag: 'next' } });
+
+    // The package.json's dist-tag is read: honoured alone, refused when it differs or makes a pre-release latest.
+    const manifest = (fields: Record<string, unknown>): Record<string, string> => ({ 'package/package.json': JSON.stringify({ name: 'acme', version: '1.5.0-rc.1', ...fields }) });
+    const configLatest = await npmTarball(join(cwd), 'acme', '1.5.0-rc.1', 'config-latest.tgz', manifest({ publishConfig: { tag: 'latest' } }));
+    const refused = await publishRelease({ ...pre, files: [configLatest], dryRun: true });
+    expect(refused).toMatchObject({ status: 'refused', step: 'version' });
+    expect(refused.reason).toContain(`package.json's publishConfig.tag says "latest"`);
+    const conflict = await publishRelease({ ...pre, files: [configLatest], distTag: 'next', dryRun: true });
+    expect(conflict.reason).toContain(`the dist-tag is not the same everywhere: --tag says "next", package.json's publishConfig.tag says "latest"`);
+    const topLevel = await npmTarball(join(cwd), 'acme', '1.5.0-rc.1', 'top-level.tgz', manifest({ tag: 'latest' }));
+    expect((await publishRelease({ ...pre, files: [topLevel], distTag: 'next', dryRun: true })).reason).toContain(`package.json's "tag" says "latest"`);
+    const configBeta = await npmTarball(join(cwd), 'acme', '1.5.0-rc.1', 'config-beta.tgz', manifest({ publishConfig: { tag: 'beta' } }));
+    const beta = await publishRelease({ ...pre, files: [configBeta] });
+    expect(beta).toMatchObject({ status: 'published', distTag: 'beta' });
+    expect(tagArg(calls[2]!.args)).toBe('beta');
+    expect(records().filter((x) => x.stage === 'publish.version').at(-1)!.reason).toContain('; dist-tag beta (from package.json)');
+    expect(calls).toHaveLength(3);
   });
 
   it('never starts the upload when its start cannot be recorded', async () => {

@@ -13,6 +13,7 @@ import { makeTempDir, removeTempDir } from '../tempdir.js';
 import { checkVersionTag } from '../version.js';
 import { type ClientResult, type CommandRunner, clientFailureSummary, killClientsNow, npmPublish, twineSkippedFiles, twineUpload } from './clients.js';
 import { PublishError } from './errors.js';
+import { type NpmPublishPlan, distTagProblem, planNpmPublish } from './npm-settings.js';
 import { type IndexFileCheck, type SimpleIndexOptions, checkIndexFiles, simpleIndexFor, simpleIndexProblem } from './simple-index.js';
 import { type NotifyOptions, type NotifyResult, type PublishApprovals, type PublishNotification, describeWebhook, sendNotification, webhookProblem } from './notify.js';
 import { type Ecosystem, NPM_REGISTRY, PYPI_REPOSITORY, checkPublishToken, publicRegistry } from './tokens.js';
@@ -49,7 +50,11 @@ export interface PublishOptions {
   /** Release tag (`v1.2.3`, `refs/tags/v1.2.3`); default `GITHUB_REF` from `env`. */
   tag?: string;
   allowPrerelease?: boolean;
-  /** npm dist-tag. */
+  /**
+   * npm dist-tag. Default: the package.json's `publishConfig.tag` or `tag`, else `latest`; the
+   * version step refuses a pre-release tagged `latest`, and a dist-tag given here that differs
+   * from the package.json's. npm is always handed the dist-tag decided (`--tag`).
+   */
   distTag?: string;
   /** npm `--access`. */
   access?: string;
@@ -131,6 +136,8 @@ export interface PublishResult {
   approvals?: PublishApprovals;
   /** What the run warned of without refusing (also handed to `onWarning`). */
   warnings: string[];
+  /** npm only, once the version step passed: the dist-tag the version is (or, in a dry run, would be) published under. */
+  distTag?: string;
   /** Output of npm or twine, token masked. */
   clientOutput?: string;
   /** With `skipExisting`, the files twine skipped as already on the index. */
@@ -190,6 +197,9 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
   if (eco === 'npm' && options.files.length !== 1) throw new PublishError('npm publishes one tarball at a time: give exactly one .tgz');
   if (eco === 'npm' && options.skipExisting) throw new PublishError('skipping files already on the index is for PyPI uploads only: npm publishes one tarball');
   if (eco === 'npm' && options.indexUrl !== undefined) throw new PublishError('a simple index URL is for PyPI uploads only');
+  if (eco === 'pypi' && options.distTag !== undefined) throw new PublishError('a dist-tag is for npm only');
+  const distTagIssue = options.distTag === undefined ? undefined : distTagProblem(options.distTag);
+  if (distTagIssue !== undefined) throw new PublishError(`dist-tag ${JSON.stringify(options.distTag)}: ${distTagIssue}`);
   const indexUrl = eco === 'pypi' ? (options.indexUrl ?? simpleIndexFor(registry)) : undefined;
   const indexProblem = indexUrl === undefined ? undefined : simpleIndexProblem(indexUrl);
   if (indexProblem) throw new PublishError(indexProblem);
@@ -203,6 +213,7 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
   const steps: StepOutcome[] = [];
   let digests: ArtifactDigest[] = [];
   let subject: ReleaseSubject | undefined;
+  let npmPlan: NpmPublishPlan | undefined;
   let findings: Finding[] = [];
   let scanErrors: ScanError[] = [];
   let approvers: string[] = [];
@@ -316,7 +327,25 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
       throw new Stop('refused', 'version', mismatches.map((m) => `${basename(m.path)}: ${m.where} says ${m.actual}, tag ${tag.tag} says ${m.expected}`).join('; '));
     }
     subject = { package: inferPackageName(versions), version: tag.semver, artifacts: digests };
-    await record('version', 'passed', `tag ${tag.tag} matches ${versions.length} artifact${versions.length === 1 ? '' : 's'} (${subject.package} ${tag.semver})`, { tag: tag.tag, package: subject.package, version: subject.version }, [{ name: tag.tag }]);
+    let planned = '';
+    let decided: NpmPublishPlan | undefined;
+    let planDetails: Record<string, unknown> = {};
+    if (eco === 'npm') {
+      // Decided here, from the command and the package.json npm would read, so that a dry run
+      // refuses what the upload would, and the records say what npm is told.
+      const plan = planNpmPublish({
+        version: tag.semver,
+        fields: versions[0]?.npm ?? {},
+        ...(options.distTag === undefined ? {} : { distTag: options.distTag }),
+      });
+      if (!plan.ok) throw new Stop('refused', 'version', `${basename(options.files[0] ?? '')}: ${plan.reason}`);
+      const p = plan.plan;
+      decided = p;
+      planned = `; dist-tag ${p.distTag}${p.distTagFrom === 'package.json' ? ' (from package.json)' : ''}`;
+      planDetails = { distTag: p.distTag };
+    }
+    await record('version', 'passed', `tag ${tag.tag} matches ${versions.length} artifact${versions.length === 1 ? '' : 's'} (${subject.package} ${tag.semver})${planned}`, { tag: tag.tag, package: subject.package, version: subject.version, ...planDetails }, [{ name: tag.tag }]);
+    npmPlan = decided;
 
     // 2. Secret scan of exactly these files.
     stopIfInterrupted('scan');
@@ -487,7 +516,7 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
       await record('upload', 'passed', `dry run: nothing uploaded to ${registry}`);
     } else {
       const client = eco === 'npm' ? 'npm publish' : 'twine upload';
-      const sending = { package: subject.package, version: subject.version, ...(options.distTag ? { distTag: options.distTag } : {}), ...(options.skipExisting ? { skipExisting: true } : {}) };
+      const sending = { package: subject.package, version: subject.version, ...(npmPlan ? { distTag: npmPlan.distTag } : {}), ...(options.skipExisting ? { skipExisting: true } : {}) };
       // Written before npm or twine starts, and the upload never starts without it: a run killed
       // during the upload (SIGKILL, out of memory, a runner cancelled hard) writes nothing after
       // it, and the log must still show that files may have gone out.
@@ -530,7 +559,7 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
             packageName: subject.package,
             env,
             cwd: options.cwd,
-            ...(options.distTag ? { distTag: options.distTag } : {}),
+            distTag: npmPlan!.distTag,
             ...(options.access ? { access: options.access } : {}),
             ...(options.runner ? { runner: options.runner } : {}),
             ...(options.signal ? { signal: options.signal } : {}),
@@ -621,7 +650,7 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
           await record('upload', 'passed', `${client} --skip-existing to ${registry} succeeded; ${what.length ? what.join('; ') : 'no file was already there'}`, listing);
         }
       } else {
-        await record('upload', 'passed', `${client} to ${registry} succeeded`, options.distTag ? { distTag: options.distTag } : {});
+        await record('upload', 'passed', `${client} to ${registry} succeeded${npmPlan ? ` (dist-tag ${npmPlan.distTag})` : ''}`, npmPlan ? { distTag: npmPlan.distTag } : {});
       }
     }
   } catch (error) {
@@ -652,8 +681,8 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
   let reason = stop
     ? stop.reason
     : options.dryRun
-      ? `${subject!.package} ${subject!.version} passed every check; nothing uploaded`
-      : `${subject!.package} ${subject!.version} published to ${registry}${skippedNote(skipped ?? [], unnamedSkips, indexCheck)}${auditError ? `, but ${auditError}` : ''}`;
+      ? `${subject!.package} ${subject!.version} passed every check; nothing uploaded${npmPlan ? ` (dist-tag ${npmPlan.distTag})` : ''}`
+      : `${subject!.package} ${subject!.version} published to ${registry}${npmPlan ? ` with dist-tag ${npmPlan.distTag}` : ''}${skippedNote(skipped ?? [], unnamedSkips, indexCheck)}${auditError ? `, but ${auditError}` : ''}`;
   // A log that cannot be read after a lost record still leaves the run's result to report.
   const headNow = async (): Promise<string> => {
     try {
@@ -668,10 +697,11 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
   if (options.notifyUrl) {
     const head = await headNow();
     const message: PublishNotification = {
-      text: notificationText(status, eco, subject, reason, stop?.step, auditError),
+      text: notificationText(status, eco, subject, reason, stop?.step, auditError, npmPlan?.distTag),
       event: status,
       ecosystem: eco,
       ...(subject ? { package: subject.package, version: subject.version } : {}),
+      ...(npmPlan ? { distTag: npmPlan.distTag } : {}),
       registry,
       artifacts: digests,
       approvers,
@@ -706,6 +736,7 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
     reason: redactText(reason, secrets),
     steps,
     ...(subject ? { subject } : {}),
+    ...(npmPlan ? { distTag: npmPlan.distTag } : {}),
     findings,
     scanErrors,
     approvers,
@@ -774,14 +805,15 @@ function nextStep(step: PublishStep): PublishStep {
   return ORDER[Math.min(ORDER.indexOf(step) + 1, ORDER.length - 1)]!;
 }
 
-function notificationText(status: PublishResult['status'], eco: Ecosystem, subject: ReleaseSubject | undefined, reason: string, step: PublishStep | undefined, auditError: string | undefined): string {
+function notificationText(status: PublishResult['status'], eco: Ecosystem, subject: ReleaseSubject | undefined, reason: string, step: PublishStep | undefined, auditError: string | undefined, distTag: string | undefined): string {
   const what = subject ? `${subject.package} ${subject.version}` : 'a release';
   const where = eco === 'npm' ? 'npm' : 'PyPI';
+  const tagged = distTag === undefined ? '' : ` under dist-tag ${distTag}`;
   switch (status) {
     case 'published':
-      return auditError ? `:warning: ${what} published to ${where}, but ${auditError}` : `:white_check_mark: ${what} published to ${where}`;
+      return auditError ? `:warning: ${what} published to ${where}${tagged}, but ${auditError}` : `:white_check_mark: ${what} published to ${where}${tagged}`;
     case 'dry-run':
-      return `:test_tube: ${what} passed every check for ${where} (dry run, nothing uploaded)`;
+      return `:test_tube: ${what} passed every check for ${where}${tagged} (dry run, nothing uploaded)`;
     case 'refused':
       return `:no_entry: ${what} was refused at the ${step} step: ${reason}`;
     default:
