@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jsModule, npmTarball } from '@pubguard/corpus';
@@ -217,6 +218,37 @@ describe('pubguard publish npm (Verdaccio, real npm)', () => {
     const records = auditRecords(audit).slice(-8);
     expect(records.filter((x) => x.details?.distTag === 'next').map((x) => x.stage)).toEqual(['publish.version', 'publish.upload-start', 'publish.upload']);
     expect(JSON.parse(hook.bodies.at(-1)!)).toMatchObject({ event: 'published', distTag: 'next' });
+  });
+
+  it("refuses a tarball whose publishConfig would send it, and a token, to another registry than --registry", async () => {
+    // A registry stand-in that takes whatever npm sends it.
+    const seen: string[] = [];
+    const other = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      req.resume();
+      req.on('end', () => (req.method === 'PUT' ? res.writeHead(201, { 'content-type': 'application/json' }).end('{}') : res.writeHead(404).end('{}')));
+    });
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    const otherUrl = `http://127.0.0.1:${(other.address() as { port: number }).port}/`;
+    const name = '@acme/pubguard-routed';
+    const dir = join(cwd, 'routed-project');
+    mkdirSync(join(dir, 'dist'), { recursive: true });
+    const file = `dist/acme-pubguard-routed-${VERSION}.tgz`;
+    const publishConfig = { '@acme:registry': otherUrl, [`//127.0.0.1:${(other.address() as { port: number }).port}/:_authToken`]: 'not-a-secret-but-not-ours' };
+    writeFileSync(join(dir, file), await npmTarball(name, VERSION, [{ path: 'package.json', content: JSON.stringify({ name, version: VERSION, publishConfig }) }, { path: 'index.js', content: 'module.exports = 1;\n' }]));
+    try {
+      for (const extra of [['--dry-run'], []]) {
+        const r = await publish([file, '--tag-name', `v${VERSION}`, ...extra], { NPM_TOKEN: token }, dir);
+        expect(r.code, r.stdout + r.stderr).toBe(1);
+        expect(r.stdout).toContain(`REFUSED version   acme-pubguard-routed-${VERSION}.tgz: package.json's publishConfig sets "@acme:registry" (where the package goes)`);
+        expect(r.stdout).toContain('Remove them from publishConfig and pack again');
+      }
+    } finally {
+      other.close();
+    }
+    expect(seen).toEqual([]);
+    expect(await registry.packument(name)).toBeUndefined();
+    expect(auditRecords(audit).at(-2)).toMatchObject({ stage: 'publish.version', outcome: 'refused' });
   });
 
   it('publishes the approved tarball with npm, and npm view reads it back', async () => {

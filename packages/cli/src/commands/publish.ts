@@ -53,6 +53,11 @@ checked) → upload → notify. The token is read from $NPM_TOKEN (or the variab
 userconfig (mode 0600, removed afterwards) that refers to \${NPM_TOKEN} and pins a scoped
 package's scope to --registry; npm runs outside the project with an empty global config,
 so no project, global or built-in npmrc redirects the package's scope or its credentials.
+npm also takes settings from the tarball's package.json: a publishConfig that sets the
+registry, an @scope:registry, the scope, credentials (_auth, _authToken, //host/:…,
+username, password, otp, cert, key…) or a proxy or TLS setting is refused at the version
+step (dry runs too), naming the key; its tag, access and provenance are passed to npm as
+flags (--tag, --access, --provenance or --no-provenance), which outrank it.
 GitHub tokens are refused; on registry.npmjs.org the token must be an npm_ token with a
 valid checksum, and such a token is never sent to any other registry.
 
@@ -69,7 +74,8 @@ Options:
                             Not one that reads as a version or range (1.2, v2, ~1, x),
                             nor one with a space or a character other than letters,
                             digits, - _ . ! ~ * ' ( )
-      --access LEVEL        public or restricted (scoped packages)
+      --access LEVEL        public or restricted (scoped packages); the tarball's
+                            publishConfig.access must agree
 ${commonHelp('NPM_TOKEN')}
 
 Exit codes: 0 published (or dry run passed), 1 refused, 2 usage error or failure (npm

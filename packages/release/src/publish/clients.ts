@@ -166,6 +166,8 @@ export interface NpmPublishOptions extends NpmRunOptions {
   distTag?: string;
   /** `--access public|restricted` for scoped packages. */
   access?: string;
+  /** `--provenance` when true, `--no-provenance` when false; npm's own choice when absent. */
+  provenance?: boolean;
 }
 
 /** Options of `npmRun`. */
@@ -229,6 +231,7 @@ export async function npmPublish(tarball: string, options: NpmPublishOptions): P
   const args = ['publish', resolve(options.cwd, tarball), '--ignore-scripts'];
   if (options.distTag) args.push('--tag', options.distTag);
   if (options.access) args.push('--access', options.access);
+  if (options.provenance !== undefined) args.push(options.provenance ? '--provenance' : '--no-provenance');
   return npmRun(args, options);
 }
 

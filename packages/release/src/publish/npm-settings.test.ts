@@ -33,6 +33,53 @@ describe('planNpmPublish', () => {
   });
 });
 
+describe('planNpmPublish and publishConfig', () => {
+  it('refuses a registry, a scope registry, credentials or a route to the registry, naming each key and never a value', () => {
+    const secret = 'npm_notarealtokenbutlongenough0123456789';
+    const cases: Record<string, string> = {
+      registry: 'where the package goes',
+      '@acme:registry': 'where the package goes',
+      '@ACME:Registry': 'where the package goes',
+      scope: 'where the package goes',
+      _authToken: 'credentials',
+      _auth: 'credentials',
+      '//127.0.0.1:4873/:_authToken': 'credentials',
+      '@acme:_password': 'credentials',
+      username: 'credentials',
+      otp: 'credentials',
+      certfile: 'credentials',
+      proxy: 'how npm reaches the registry',
+      'https-proxy': 'how npm reaches the registry',
+      'strict-ssl': 'how npm reaches the registry',
+      cafile: 'how npm reaches the registry',
+    };
+    for (const [key, kind] of Object.entries(cases)) {
+      const r = planNpmPublish({ version: '1.0.0', fields: { publishConfig: { access: 'public', [key]: secret } } });
+      expect(r.ok, key).toBe(false);
+      const reason = r.ok ? '' : r.reason;
+      expect(reason, key).toContain(`package.json's publishConfig sets ${JSON.stringify(key)} (${kind})`);
+      expect(reason, key).toContain('Remove it from publishConfig and pack again');
+      expect(reason, key).not.toContain(secret);
+    }
+    const two = planNpmPublish({ version: '1.0.0', fields: { publishConfig: { '@acme:registry': 'http://127.0.0.1:9/', '//127.0.0.1:9/:_authToken': secret } } });
+    expect(!two.ok && two.reason).toContain(`sets "@acme:registry" (where the package goes), "//127.0.0.1:9/:_authToken" (credentials): npm would take them over`);
+  });
+
+  it('passes access and provenance on as settings of its own, and refuses values npm would not take or that differ from --access', () => {
+    expect(planNpmPublish({ version: '1.0.0', fields: { publishConfig: { access: 'public', provenance: true, main: 'dist/index.js' } } })).toEqual({
+      ok: true,
+      plan: { distTag: 'latest', distTagFrom: 'default', access: 'public', provenance: true },
+    });
+    expect(planNpmPublish({ version: '1.0.0', fields: {}, access: 'restricted' })).toMatchObject({ ok: true, plan: { access: 'restricted' } });
+    expect(planNpmPublish({ version: '1.0.0', fields: { publishConfig: { provenance: false } } })).toMatchObject({ ok: true, plan: { provenance: false } });
+    expect(planNpmPublish({ version: '1.0.0', fields: { publishConfig: { access: 'public' } }, access: 'restricted' })).toMatchObject({ ok: false, reason: expect.stringContaining('the access is not the same everywhere') });
+    expect(planNpmPublish({ version: '1.0.0', fields: { publishConfig: { access: 'private' } } })).toMatchObject({ ok: false, reason: expect.stringContaining('not public or restricted') });
+    expect(planNpmPublish({ version: '1.0.0', fields: { publishConfig: { provenance: 'yes' } } })).toMatchObject({ ok: false, reason: expect.stringContaining('not true or false') });
+    expect(planNpmPublish({ version: '1.0.0', fields: { publishConfig: 'registry' } })).toMatchObject({ ok: false, reason: expect.stringContaining('not an object') });
+    expect(planNpmPublish({ version: '1.0.0', fields: { publishConfig: null } })).toMatchObject({ ok: true });
+  });
+});
+
 describe('distTagProblem', () => {
   it('takes names and refuses what npm reads as a version or range, or cannot put in a URL', () => {
     for (const ok of ['latest', 'next', 'beta', 'release-1.x', 'v-next']) expect(distTagProblem(ok), ok).toBeUndefined();

@@ -1,11 +1,15 @@
 import type { NpmPublishFields } from '../artifacts.js';
 
-/** How `npm publish` is told to publish one tarball: the settings pubguard passes on its command line. */
+/** How `npm publish` is told to publish one tarball: every setting pubguard passes on its command line. */
 export interface NpmPublishPlan {
   /** The dist-tag (`--tag`), always given, so that no config npm reads can choose another. */
   distTag: string;
   /** Where the dist-tag came from: `--tag`, the package.json, or npm's default `latest`. */
   distTagFrom: 'option' | 'package.json' | 'default';
+  /** `--access`, when the command or the package.json asks for one. */
+  access?: 'public' | 'restricted';
+  /** `--provenance` or `--no-provenance`, when the package.json's publishConfig says which. */
+  provenance?: boolean;
 }
 
 /** What `planNpmPublish` decides from: the version, the package.json's fields and the options given. */
@@ -16,6 +20,8 @@ export interface NpmPlanInput {
   fields: NpmPublishFields;
   /** `--tag` as given. */
   distTag?: string;
+  /** `--access` as given. */
+  access?: string;
 }
 
 /** The outcome of `planNpmPublish`: the settings, or why the tarball cannot be published as asked. */
@@ -37,14 +43,44 @@ export function distTagProblem(tag: string): string | undefined {
   return undefined;
 }
 
+// npm reads every key of publishConfig as one of its settings, over the userconfig pubguard
+// writes; only its command-line flags outrank them (npm 10.6 and later). These would send the
+// package or the token elsewhere than the registry given, or hand npm other credentials or
+// another route to the registry, so a package.json that holds one is refused, not overridden.
+const WHERE_KEYS = new Set(['registry', 'scope']);
+const CREDENTIAL_KEYS = new Set(['username', 'password', 'email', 'otp', 'auth-type', 'always-auth', 'certfile', 'keyfile', 'cert', 'key', 'token']);
+const CONNECTION_KEYS = new Set(['proxy', 'https-proxy', 'http-proxy', 'noproxy', 'no-proxy', 'ca', 'cafile', 'strict-ssl', 'local-address']);
+
+type KeyKind = 'where' | 'credentials' | 'connection';
+
+function publishConfigKeyKind(key: string): KeyKind | undefined {
+  // npm matches `@scope:registry` without regard to case.
+  const lower = key.toLowerCase();
+  // Settings for one registry (`//host/:_authToken`): npm copies them whatever follows.
+  if (lower.startsWith('//')) return 'credentials';
+  const last = lower.slice(lower.lastIndexOf(':') + 1);
+  if (last === 'registry' || WHERE_KEYS.has(lower)) return 'where';
+  // npm's private auth keys (`_auth`, `_authToken`, `_password`), alone or for a scope.
+  if (last.startsWith('_') || CREDENTIAL_KEYS.has(last)) return 'credentials';
+  if (CONNECTION_KEYS.has(lower)) return 'connection';
+  return undefined;
+}
+
+const KIND_TEXT: Record<KeyKind, string> = {
+  where: 'where the package goes',
+  credentials: 'credentials',
+  connection: 'how npm reaches the registry',
+};
+
 const quoted = (key: string): string => JSON.stringify(key.length > 80 ? `${key.slice(0, 80)}…` : key);
 // A value as a message shows it: a short string quoted, anything else by its type only.
 const shownValue = (value: unknown): string => (typeof value === 'string' ? quoted(value) : value === null ? 'null' : `a ${Array.isArray(value) ? 'list' : typeof value}`);
 
 /**
- * Decides the dist-tag `npm publish` is given for a tarball, from the option and the
- * package.json's `publishConfig.tag` and `tag`, which npm would otherwise act on: refuses
- * dist-tags that differ from one another, and a pre-release tagged `latest`.
+ * Decides the dist-tag, access and provenance `npm publish` is given for a tarball, from the
+ * options and the package.json's `publishConfig` and `tag`, which npm would otherwise act on:
+ * refuses a publishConfig that could send the package or the token elsewhere, settings given
+ * twice with different values, and a pre-release tagged `latest`.
  */
 export function planNpmPublish(input: NpmPlanInput): NpmPlanResult {
   const refuse = (reason: string): NpmPlanResult => ({ ok: false, reason });
@@ -54,6 +90,17 @@ export function planNpmPublish(input: NpmPlanInput): NpmPlanResult {
   if (fields.publishConfig !== undefined && fields.publishConfig !== null && fields.publishConfig !== false) {
     if (typeof fields.publishConfig !== 'object' || Array.isArray(fields.publishConfig)) return refuse("package.json's publishConfig is not an object: fix it and pack again");
     config = fields.publishConfig as Record<string, unknown>;
+  }
+
+  const steering = Object.keys(config)
+    .map((key) => ({ key, kind: publishConfigKeyKind(key) }))
+    .filter((k): k is { key: string; kind: KeyKind } => k.kind !== undefined);
+  if (steering.length) {
+    const keys = steering.map((k) => `${quoted(k.key)} (${KIND_TEXT[k.kind]})`).join(', ');
+    const them = steering.length === 1 ? 'it' : 'them';
+    return refuse(
+      `package.json's publishConfig sets ${keys}: npm would take ${them} over the registry and the token pubguard gives it, so the package or the token could go elsewhere. Remove ${them} from publishConfig and pack again; pubguard publishes to the registry given (--registry) with the token it is given`,
+    );
   }
 
   const fromConfig = (key: string): unknown => (Object.hasOwn(config, key) ? config[key] : undefined);
@@ -85,5 +132,21 @@ export function planNpmPublish(input: NpmPlanInput): NpmPlanResult {
     return refuse(`${input.version} is a pre-release, and tagged latest it would be what \`npm install\` picks by default: ${how}`);
   }
 
-  return { ok: true, plan: { distTag, distTagFrom } };
+  const accesses: { where: string; value: unknown }[] = [
+    ...(input.access === undefined ? [] : [{ where: '--access', value: input.access }]),
+    ...(fromConfig('access') === undefined ? [] : [{ where: "package.json's publishConfig.access", value: fromConfig('access') }]),
+  ];
+  for (const a of accesses) {
+    if (a.value !== 'public' && a.value !== 'restricted') return refuse(`${a.where} is ${shownValue(a.value)}, not public or restricted: fix it and run again`);
+  }
+  const levels = [...new Set(accesses.map((a) => a.value as 'public' | 'restricted'))];
+  if (levels.length > 1) return refuse(`the access is not the same everywhere: ${accesses.map((a) => `${a.where} says ${a.value as string}`).join(', ')}; make them agree, or leave out one`);
+
+  const provenance = fromConfig('provenance');
+  if (provenance !== undefined && typeof provenance !== 'boolean') return refuse(`package.json's publishConfig.provenance is ${shownValue(provenance)}, not true or false: fix it and pack again`);
+
+  return {
+    ok: true,
+    plan: { distTag, distTagFrom, ...(levels[0] ? { access: levels[0] } : {}), ...(provenance === undefined ? {} : { provenance }) },
+  };
 }

@@ -541,6 +541,34 @@ describe('publishRelease', () => {
     expect(calls).toHaveLength(3);
   });
 
+  it("refuses at the version step a publishConfig that would send the package or the token elsewhere, and hands npm access and provenance as flags", async () => {
+    const { cwd, calls, base } = await setup();
+    const other = 'npm_otherregistrytokenwhichmustnotshow0';
+    const manifest = (publishConfig: Record<string, unknown>): Record<string, string> => ({ 'package/package.json': JSON.stringify({ name: '@acme/tool', version: '1.0.0', publishConfig }) });
+    const steered = await npmTarball(cwd, '@acme/tool', '1.0.0', 'steered.tgz', manifest({ access: 'public', '@acme:registry': 'http://127.0.0.1:8/', '//127.0.0.1:8/:_authToken': other }));
+    for (const dryRun of [true, false]) {
+      const r = await publishRelease({ ...base, files: [steered], dryRun });
+      expect(r).toMatchObject({ status: 'refused', step: 'version' });
+      expect(r.reason).toContain(`steered.tgz: package.json's publishConfig sets "@acme:registry" (where the package goes), "//127.0.0.1:8/:_authToken" (credentials)`);
+      expect(r.reason).toContain('Remove them from publishConfig and pack again');
+    }
+    expect(calls).toHaveLength(0);
+    expect(readFileSync(base.auditPath, 'utf8')).not.toContain(other);
+    expect(readFileSync(base.auditPath, 'utf8')).toContain('"stage":"publish.version","outcome":"refused"');
+
+    const harmless = await npmTarball(cwd, '@acme/tool', '1.0.0', 'harmless.tgz', manifest({ access: 'public', provenance: false, directory: 'dist' }));
+    const r = await publishRelease({ ...base, files: [harmless] });
+    expect(r.status).toBe('published');
+    const args = calls[0]!.args;
+    expect(args.slice(args.indexOf('--ignore-scripts') + 1, args.indexOf('--registry'))).toEqual(['--tag', 'latest', '--access', 'public', '--no-provenance']);
+    const version = readFileSync(base.auditPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as AuditRecord).filter((x) => x.stage === 'publish.version').at(-1);
+    expect(version).toMatchObject({ reason: 'tag v1.0.0 matches 1 artifact (@acme/tool 1.0.0); dist-tag latest, access public, without provenance', details: { distTag: 'latest', access: 'public', provenance: false } });
+    // --access and the package.json's must agree.
+    const conflict = await publishRelease({ ...base, files: [harmless], access: 'restricted', dryRun: true });
+    expect(conflict).toMatchObject({ status: 'refused', step: 'version' });
+    expect(conflict.reason).toContain('the access is not the same everywhere: --access says restricted, package.json\'s publishConfig.access says public');
+  });
+
   it('never starts the upload when its start cannot be recorded', async () => {
     const { calls, base } = await setup();
     // The log loses its final newline after the re-hash step, so no record can follow.

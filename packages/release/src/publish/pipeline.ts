@@ -56,7 +56,7 @@ export interface PublishOptions {
    * from the package.json's. npm is always handed the dist-tag decided (`--tag`).
    */
   distTag?: string;
-  /** npm `--access`. */
+  /** npm `--access` (`public` or `restricted`); the package.json's `publishConfig.access` must agree. */
   access?: string;
   /**
    * PyPI only: twine's `--skip-existing`, for re-running a release whose upload stopped partway.
@@ -197,9 +197,10 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
   if (eco === 'npm' && options.files.length !== 1) throw new PublishError('npm publishes one tarball at a time: give exactly one .tgz');
   if (eco === 'npm' && options.skipExisting) throw new PublishError('skipping files already on the index is for PyPI uploads only: npm publishes one tarball');
   if (eco === 'npm' && options.indexUrl !== undefined) throw new PublishError('a simple index URL is for PyPI uploads only');
-  if (eco === 'pypi' && options.distTag !== undefined) throw new PublishError('a dist-tag is for npm only');
+  if (eco === 'pypi' && (options.distTag !== undefined || options.access !== undefined)) throw new PublishError('a dist-tag and an access level are for npm only');
   const distTagIssue = options.distTag === undefined ? undefined : distTagProblem(options.distTag);
   if (distTagIssue !== undefined) throw new PublishError(`dist-tag ${JSON.stringify(options.distTag)}: ${distTagIssue}`);
+  if (options.access !== undefined && options.access !== 'public' && options.access !== 'restricted') throw new PublishError(`the access is public or restricted, not ${JSON.stringify(options.access)}`);
   const indexUrl = eco === 'pypi' ? (options.indexUrl ?? simpleIndexFor(registry)) : undefined;
   const indexProblem = indexUrl === undefined ? undefined : simpleIndexProblem(indexUrl);
   if (indexProblem) throw new PublishError(indexProblem);
@@ -337,12 +338,13 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
         version: tag.semver,
         fields: versions[0]?.npm ?? {},
         ...(options.distTag === undefined ? {} : { distTag: options.distTag }),
+        ...(options.access === undefined ? {} : { access: options.access }),
       });
       if (!plan.ok) throw new Stop('refused', 'version', `${basename(options.files[0] ?? '')}: ${plan.reason}`);
       const p = plan.plan;
       decided = p;
-      planned = `; dist-tag ${p.distTag}${p.distTagFrom === 'package.json' ? ' (from package.json)' : ''}`;
-      planDetails = { distTag: p.distTag };
+      planned = `; dist-tag ${p.distTag}${p.distTagFrom === 'package.json' ? ' (from package.json)' : ''}${p.access ? `, access ${p.access}` : ''}${p.provenance === undefined ? '' : `, ${p.provenance ? 'with' : 'without'} provenance`}`;
+      planDetails = { distTag: p.distTag, ...(p.access ? { access: p.access } : {}), ...(p.provenance === undefined ? {} : { provenance: p.provenance }) };
     }
     await record('version', 'passed', `tag ${tag.tag} matches ${versions.length} artifact${versions.length === 1 ? '' : 's'} (${subject.package} ${tag.semver})${planned}`, { tag: tag.tag, package: subject.package, version: subject.version, ...planDetails }, [{ name: tag.tag }]);
     npmPlan = decided;
@@ -560,7 +562,8 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
             env,
             cwd: options.cwd,
             distTag: npmPlan!.distTag,
-            ...(options.access ? { access: options.access } : {}),
+            ...(npmPlan!.access ? { access: npmPlan!.access } : {}),
+            ...(npmPlan!.provenance === undefined ? {} : { provenance: npmPlan!.provenance }),
             ...(options.runner ? { runner: options.runner } : {}),
             ...(options.signal ? { signal: options.signal } : {}),
             ...(options.npmCommand ? { npmCommand: options.npmCommand } : {}),
