@@ -12,6 +12,11 @@ import { assertNoToken, auditRecords, checksummedToken } from './publish-helpers
 import { startWebhook } from './servers/pypi.js';
 import { type Verdaccio, startVerdaccio } from './servers/verdaccio.js';
 
+/** The major version of the npm on PATH, which the publish tests run. */
+function npmMajor(): number {
+  return Number(execFileSync('npm', ['--version'], { encoding: 'utf8' }).split('.')[0]);
+}
+
 // `pubguard publish npm` with the real npm client against a real Verdaccio on 127.0.0.1.
 const NAME = 'acme-pubguard-demo';
 const VERSION = '1.4.0';
@@ -218,6 +223,18 @@ describe('pubguard publish npm (Verdaccio, real npm)', () => {
     const records = auditRecords(audit).slice(-8);
     expect(records.filter((x) => x.details?.distTag === 'next').map((x) => x.stage)).toEqual(['publish.version', 'publish.upload-start', 'publish.upload']);
     expect(JSON.parse(hook.bodies.at(-1)!)).toMatchObject({ event: 'published', distTag: 'next' });
+
+    // latest left to npm: npm 11 will not move it down to a lower version unless told to.
+    writeFileSync(join(dir, `dist/${name}-1.3.9.tgz`), await npmTarball(name, '1.3.9', [{ path: 'index.js', content: 'module.exports = -1;\n' }]));
+    const older = await publish([`dist/${name}-1.3.9.tgz`, '--tag-name', 'v1.3.9', '--initiator', 'carol'], { NPM_TOKEN: token }, dir);
+    if (npmMajor() >= 11) {
+      expect(older.code, older.stdout + older.stderr).toBe(2);
+      expect(older.stdout + older.stderr).toMatch(/previously published version 1\.4\.0 is higher/);
+      expect(((await registry.packument(name)) as { 'dist-tags'?: Record<string, string> })['dist-tags']).toEqual({ latest: '1.4.0', next: version });
+    }
+    const tagged = await publish([`dist/${name}-1.3.9.tgz`, '--tag-name', 'v1.3.9', '--initiator', 'carol', '--tag', 'legacy'], { NPM_TOKEN: token }, dir);
+    expect(tagged.code, tagged.stdout + tagged.stderr).toBe(0);
+    expect(((await registry.packument(name)) as { 'dist-tags'?: Record<string, string> })['dist-tags']).toEqual({ latest: '1.4.0', next: version, legacy: '1.3.9' });
   });
 
   it("refuses a tarball whose publishConfig would send it, and a token, to another registry than --registry", async () => {

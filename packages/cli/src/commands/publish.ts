@@ -68,9 +68,9 @@ Options:
       --tag DIST_TAG        npm dist-tag, e.g. next (default: the tarball's
                             publishConfig.tag or "tag", else latest; refused when they
                             differ). A pre-release (--allow-prerelease) needs one other
-                            than latest, or the version step refuses it. Always passed
-                            to npm, so npm 11 no longer refuses to move latest down to a
-                            lower version: give --tag for a release of an older line.
+                            than latest, or the version step refuses it. The default
+                            latest is left to npm, so npm 11 still refuses to move
+                            latest down to a lower version (npm 10 does not check).
                             Not one that reads as a version or range (1.2, v2, ~1, x),
                             nor one with a space or a character other than letters,
                             digits, - _ . ! ~ * ' ( )

@@ -2,7 +2,7 @@ import type { NpmPublishFields } from '../artifacts.js';
 
 /** How `npm publish` is told to publish one tarball: every setting pubguard passes on its command line. */
 export interface NpmPublishPlan {
-  /** The dist-tag (`--tag`), always given, so that no config npm reads can choose another. */
+  /** The dist-tag: passed as `--tag` unless it is npm's own default (`distTagFrom` 'default'). */
   distTag: string;
   /** Where the dist-tag came from: `--tag`, the package.json, or npm's default `latest`. */
   distTagFrom: 'option' | 'package.json' | 'default';

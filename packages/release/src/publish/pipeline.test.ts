@@ -493,10 +493,11 @@ describe('publishRelease', () => {
     const { cwd, calls, base } = await setup();
     const records = (): AuditRecord[] => readFileSync(base.auditPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as AuditRecord);
     const tagArg = (args: readonly string[]): string | undefined => (args.includes('--tag') ? args[args.indexOf('--tag') + 1] : undefined);
-    // Without --tag, npm's default is given all the same, so no config npm reads can choose another.
+    // Without --tag, npm's default is left to npm, whose check against moving latest down to a
+    // lower version applies only then; the result and the records still name it.
     const plain = await publishRelease(base);
     expect(plain).toMatchObject({ status: 'published', distTag: 'latest', reason: 'acme 1.0.0 published to http://127.0.0.1:9/ with dist-tag latest' });
-    expect(tagArg(calls[0]!.args)).toBe('latest');
+    expect(tagArg(calls[0]!.args)).toBeUndefined();
     expect(records().find((x) => x.stage === 'publish.version')).toMatchObject({ reason: 'tag v1.0.0 matches 1 artifact (acme 1.0.0); dist-tag latest', details: { distTag: 'latest' } });
 
     // A pre-release is refused at the version step, dry run included, unless a dist-tag other than latest is given.
@@ -560,7 +561,7 @@ describe('publishRelease', () => {
     const r = await publishRelease({ ...base, files: [harmless] });
     expect(r.status).toBe('published');
     const args = calls[0]!.args;
-    expect(args.slice(args.indexOf('--ignore-scripts') + 1, args.indexOf('--registry'))).toEqual(['--tag', 'latest', '--access', 'public', '--no-provenance']);
+    expect(args.slice(args.indexOf('--ignore-scripts') + 1, args.indexOf('--registry'))).toEqual(['--access', 'public', '--no-provenance']);
     const version = readFileSync(base.auditPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as AuditRecord).filter((x) => x.stage === 'publish.version').at(-1);
     expect(version).toMatchObject({ reason: 'tag v1.0.0 matches 1 artifact (@acme/tool 1.0.0); dist-tag latest, access public, without provenance', details: { distTag: 'latest', access: 'public', provenance: false } });
     // --access and the package.json's must agree.

@@ -561,7 +561,10 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
             packageName: subject.package,
             env,
             cwd: options.cwd,
-            distTag: npmPlan!.distTag,
+            // npm's own default is left to npm: its config is ours alone (private userconfig and
+            // globalconfig, no npm_config_ variables, the tarball's settings checked above), and
+            // npm 11 refuses to move `latest` down to a lower version only when no tag is given.
+            ...(npmPlan!.distTagFrom === 'default' ? {} : { distTag: npmPlan!.distTag }),
             ...(npmPlan!.access ? { access: npmPlan!.access } : {}),
             ...(npmPlan!.provenance === undefined ? {} : { provenance: npmPlan!.provenance }),
             ...(options.runner ? { runner: options.runner } : {}),
