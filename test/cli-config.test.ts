@@ -62,6 +62,30 @@ describe('pubguard baseline create', () => {
     expect(findings.map((f) => f.secret)).toEqual([newSecret]);
   });
 
+  it('writes no baseline that a findings limit cut short, and takes --max-artifact-findings to raise it', async () => {
+    const work = join(dir, 'limited');
+    await mkdir(work);
+    const secrets = Array.from({ length: 4 }, () => githubToken(rng));
+    await writeFile(join(work, 'big-1.0.0.tgz'), await npmTarball('big', '1.0.0', [{ path: 'lib/config.js', content: jsModule(secrets, { seed: 5 }).content }]));
+    await writeFile(join(work, 'pubguard.config.json'), JSON.stringify({ limits: { maxFindingsPerArtifact: 3 } }));
+    const cut = await runPubguard(['baseline', 'create', 'big-1.0.0.tgz'], { cwd: work });
+    expect(cut.code).toBe(2);
+    expect(cut.stdout).toBe('');
+    expect(cut.stderr).toContain('big-1.0.0.tgz: artifact has more than 3 findings; the first 3 were kept, 1 more were counted and not reported');
+    expect(cut.stderr).toContain('.pubguard/baseline.json was not written. Raise --max-artifact-findings (now 3) or limits.maxFindingsPerArtifact in the config, and run it again');
+    for (const s of secrets) expect(cut.stderr).not.toContain(s.slice(4, 20));
+    await expect(readFile(join(work, '.pubguard', 'baseline.json'))).rejects.toThrow();
+
+    const raised = await runPubguard(['baseline', 'create', '--max-artifact-findings', '4', 'big-1.0.0.tgz'], { cwd: work });
+    expect(raised.stderr).toBe('');
+    expect(raised.code).toBe(0);
+    expect(raised.stdout).toContain('wrote .pubguard/baseline.json: 4 fingerprints (4 findings in 1 artifact)');
+    // Findings the baseline accepts leave the limit's room free: the scan under it is clean.
+    const scanned = await runPubguard(['scan', '--quiet', '--baseline', '.pubguard/baseline.json', 'big-1.0.0.tgz'], { cwd: work });
+    expect(scanned.stderr).toBe('');
+    expect(scanned.code).toBe(0);
+  });
+
   it('uses the config file: custom rules count, and a bad config is one clear message with exit 2', async () => {
     const work = join(dir, 'configured');
     await mkdir(work);

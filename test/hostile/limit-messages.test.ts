@@ -9,10 +9,12 @@ import { githubToken, runPubguard } from '../helpers.js';
 
 let dir: string;
 let help: string;
+let baselineHelp: string;
 let configKeys: string[];
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'pubguard-limit-messages-'));
   help = (await runPubguard(['scan', '--help'])).stdout;
+  baselineHelp = (await runPubguard(['baseline', 'create', '--help'])).stdout;
   const schema = JSON.parse(await readFile(new URL('../../packages/cli/schemas/pubguard.config.schema.json', import.meta.url), 'utf8')) as {
     properties: { limits: { properties: Record<string, unknown> } };
   };
@@ -50,11 +52,13 @@ describe('limit events tell the user how to raise the limit', () => {
     const { errors } = await scanAll([input], { cwd: dir, jobs: 0, limits, tmpDir: dir });
     const event = errors.find((e) => e.limit === limit);
     expect(event, JSON.stringify(errors)).toBeDefined();
-    const how = /raise it with (?:(--[\w-]+) of pubguard scan or limits\.(\w+) in pubguard\.config\.json|(the scan\(\) option limits\.\w+)) if the input is trusted$/.exec(event?.message ?? '');
+    const how = /raise it with (?:(--[\w-]+) of pubguard scan( and baseline create)? or limits\.(\w+) in pubguard\.config\.json|(the scan\(\) option limits\.\w+)) if the input is trusted$/.exec(event?.message ?? '');
     expect(how, event?.message).not.toBeNull();
-    const [, flag, key, option] = how ?? [];
+    const [, flag, baseline, key, option] = how ?? [];
     if (flag !== undefined) {
-      expect(help).toContain(flag);
+      expect(help).toContain(`${flag} `);
+      // Named for `baseline create` exactly when it has the flag too.
+      expect(baselineHelp.includes(`${flag} `), flag).toBe(baseline !== undefined);
       expect(configKeys).toContain(key);
     } else expect(option).toBe(`the scan() option limits.${limit}`);
   });

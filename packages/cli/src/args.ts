@@ -55,6 +55,31 @@ export function parseCount(text: string, flag: string, min = 0): number {
   return Number(text);
 }
 
+const SIZE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1e3,
+  kb: 1e3,
+  kib: 1024,
+  m: 1e6,
+  mb: 1e6,
+  mib: 1024 ** 2,
+  g: 1e9,
+  gb: 1e9,
+  gib: 1024 ** 3,
+  t: 1e12,
+  tb: 1e12,
+  tib: 1024 ** 4,
+};
+
+/** Parses `123`, `64KiB`, `10MB`, `2GiB` into bytes. */
+export function parseSize(text: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim());
+  const unit = m ? SIZE_UNITS[(m[2] ?? '').toLowerCase()] : undefined;
+  if (!m || unit === undefined) throw new UsageError(`${flag} takes a size such as 1048576, 64KiB, 10MB or 2GiB; got '${text}'`);
+  return Math.floor(Number(m[1]) * unit);
+}
+
 /** A number of seconds, decimals allowed (`0.5`), as milliseconds; 0 where 0 means no limit. */
 export function parseSeconds(text: string, flag: string): number {
   const ms = Math.round(Number(text) * 1000);

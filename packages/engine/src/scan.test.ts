@@ -612,7 +612,7 @@ describe('findings kept per file', () => {
         kind: 'limit',
         limit: 'maxFindingsPerFile',
         message:
-          'file has more than 10 findings; the first 10 were kept, 190 more were counted and not reported (limit maxFindingsPerFile = 10); raise it with --max-findings of pubguard scan or limits.maxFindingsPerFile in pubguard.config.json if the input is trusted',
+          'file has more than 10 findings; the first 10 were kept, 190 more were counted and not reported (limit maxFindingsPerFile = 10); raise it with --max-findings of pubguard scan and baseline create or limits.maxFindingsPerFile in pubguard.config.json if the input is trusted',
       },
     ]);
     // Other files keep their own count.
@@ -677,7 +677,7 @@ describe('findings kept per artifact', () => {
         kind: 'limit',
         limit: 'maxFindingsPerArtifact',
         message:
-          'artifact has more than 25 findings; the first 25 were kept, 275 more were counted and not reported (limit maxFindingsPerArtifact = 25); raise it with --max-artifact-findings of pubguard scan or limits.maxFindingsPerArtifact in pubguard.config.json if the input is trusted',
+          'artifact has more than 25 findings; the first 25 were kept, 275 more were counted and not reported (limit maxFindingsPerArtifact = 25); raise it with --max-artifact-findings of pubguard scan and baseline create or limits.maxFindingsPerArtifact in pubguard.config.json if the input is trusted',
       },
     ]);
   });

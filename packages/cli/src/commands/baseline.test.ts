@@ -200,6 +200,69 @@ describe('pubguard baseline create', () => {
     expect((await run(['scan', '-j', '0', 'a.js'], memoryIO({ cwd: dir }))).exitCode).toBe(0);
   });
 
+  describe('findings limits', () => {
+    const bodies = ['Q8vLr2NcTw5ZyH3mKp7XdB4sFg9JaE', 'W2nLr8NcTq5ZyH3mKp7XdB4sFg9JaE', 'E3vLr2McTw5ZyH3mKp7XdB4sFg9JaQ', 'R4vLr2NcTw5ZyH3mKp7XdB4sFg9JaE', 'T5vLr2NcTw5ZyH3mKp7XdB4sFg9JbE'];
+    const five = () => writeFile(join(dir, 'many.js'), bodies.map((b, i) => `t${i} = "${token(b)}";\n`).join(''));
+    const recorded = async (file: string) => (JSON.parse(await readFile(join(dir, file), 'utf8')) as { findings: unknown[] }).findings.length;
+
+    it('takes --max-artifact-findings and --max-findings as scan does, over the config, and refuses 0 in the same words', async () => {
+      await five();
+      await writeFile(join(dir, 'pubguard.config.json'), JSON.stringify({ limits: { maxFindingsPerArtifact: 3 } }));
+      expect((await run(['baseline', 'create', '-j', '0', '-o', 'wide.json', '--max-artifact-findings', '5', 'many.js'], memoryIO({ cwd: dir }))).exitCode).toBe(0);
+      expect(await recorded('wide.json')).toBe(5);
+      for (const flag of ['--max-artifact-findings', '--max-findings']) {
+        const baseline = memoryIO({ cwd: dir });
+        const scan = memoryIO({ cwd: dir });
+        expect((await run(['baseline', 'create', flag, '0', 'many.js'], baseline)).exitCode).toBe(2);
+        expect((await run(['scan', flag, '0', 'many.js'], scan)).exitCode).toBe(2);
+        expect(baseline.err()).toContain(`${flag} takes a whole number ≥ 1; got '0'`);
+        expect(baseline.err().split('\n')[0]?.replace('baseline create', 'scan')).toBe(scan.err().split('\n')[0]);
+      }
+    });
+
+    it('describes the flags in --help in the words of scan --help', async () => {
+      const help = async (argv: string[]) => {
+        const io = memoryIO({ cwd: dir });
+        await run([...argv, '--help'], io);
+        return io.out();
+      };
+      const scan = (await help(['scan'])).split('\n');
+      const create = await help(['baseline', 'create']);
+      for (const flag of ['--max-findings N', '--max-artifact-findings N']) {
+        const at = scan.findIndex((line) => line.includes(flag));
+        expect(at).toBeGreaterThan(0);
+        expect(create).toContain(`${scan[at]}\n${scan[at + 1]}\n`);
+      }
+    });
+
+    it('writes nothing and exits 2 when a findings limit left findings out, saying which flag to raise', async () => {
+      await five();
+      expect((await run(['baseline', 'create', '-j', '0', '-o', 'bl.json', 'many.js'], memoryIO({ cwd: dir }))).exitCode).toBe(0);
+      const before = await readFile(join(dir, 'bl.json'), 'utf8');
+      await writeFile(join(dir, 'pubguard.config.json'), JSON.stringify({ limits: { maxFindingsPerArtifact: 2 } }));
+      const cut = memoryIO({ cwd: dir });
+      expect((await run(['baseline', 'create', '-j', '0', '-o', 'bl.json', 'many.js'], cut)).exitCode).toBe(2);
+      expect(cut.out()).toBe('');
+      expect(cut.err()).toContain('many.js: artifact has more than 2 findings; the first 2 were kept, 3 more were counted and not reported');
+      expect(cut.err()).toContain(
+        'pubguard baseline create: 1 input has more findings than the limit keeps, and a baseline without the rest would have the next scan report them as new: bl.json was not written and is unchanged. Raise --max-artifact-findings (now 2) or limits.maxFindingsPerArtifact in the config, and run it again\n',
+      );
+      expect(await readFile(join(dir, 'bl.json'), 'utf8')).toBe(before);
+
+      const perFile = memoryIO({ cwd: dir });
+      expect((await run(['baseline', 'create', '-j', '0', '-o', 'new.json', '--max-artifact-findings', '10', '--max-findings', '4', 'many.js'], perFile)).exitCode).toBe(2);
+      expect(perFile.err()).toContain('new.json was not written. Raise --max-findings (now 4) or limits.maxFindingsPerFile in the config, and run it again\n');
+      expect((await readdir(dir)).sort()).toEqual(['bl.json', 'many.js', 'pubguard.config.json']);
+
+      // Raised, the baseline holds all five, and a scan under the config's limit accepts them all.
+      expect((await run(['baseline', 'create', '-j', '0', '-o', 'bl.json', '--max-artifact-findings', '5', 'many.js'], memoryIO({ cwd: dir }))).exitCode).toBe(0);
+      expect(await recorded('bl.json')).toBe(5);
+      const scan = memoryIO({ cwd: dir });
+      expect((await run(['scan', '-j', '0', '-f', 'json', '--baseline', 'bl.json', 'many.js'], scan)).exitCode).toBe(0);
+      expect((JSON.parse(scan.out()) as { stats: { baselined?: number } }).stats.baselined).toBe(5);
+    });
+  });
+
   it('still writes the baseline but exits 2 when an input cannot be read', async () => {
     const io = memoryIO({ cwd: dir });
     expect((await run(['baseline', 'create', '-o', 'b.json', 'missing.tgz'], io)).exitCode).toBe(2);

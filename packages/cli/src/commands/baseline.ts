@@ -1,8 +1,9 @@
 import { stat } from 'node:fs/promises';
 import { relative, resolve, sep } from 'node:path';
-import { type Finding, maskNames, type ScanOptions, scanAll } from '@pubguard/engine';
+import { DEFAULT_LIMITS, type Finding, maskNames, type ScanError, type ScanLimits, type ScanOptions, scanAll } from '@pubguard/engine';
 import { configuredScan, loadScanConfig, printConfigWarnings, type ScanConfig } from '../config.js';
 import { ignoreGlobs, jobsSetting, parseStrict } from '../args.js';
+import { FINDINGS_LIMIT_FLAGS, limitHelp, limitOfFlag, limitOptions, limitsFromFlags } from '../limit-flags.js';
 import { visible } from '@pubguard/report';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
 import { writeFileAtomic } from '../files.js';
@@ -40,9 +41,15 @@ Options:
   -j, --jobs N        worker threads (default: CPUs - 1, at least 1; 0 = no workers;
                       at most 4 per CPU, at least 4: more is cut down, with a warning)
 
+Limits (as for pubguard scan, over the config's "limits"):
+${limitHelp(FINDINGS_LIMIT_FLAGS)}
+  A baseline missing findings would have the next scan report them as new: when a
+  findings limit leaves some out, nothing is written; raise it and run this again.
+
 Exit codes: 0 written, 2 usage error, or some input could not be read (the baseline is still
-written, without what could not be read), or the scan was interrupted (Ctrl-C, SIGTERM or
-SIGHUP: nothing is written, an existing baseline stays as it was).
+written, without what could not be read), or a findings limit left findings out (nothing is
+written, an existing baseline stays as it was), or the scan was interrupted (Ctrl-C, SIGTERM
+or SIGHUP: nothing is written, an existing baseline stays as it was).
 
 Example:
   npm pack && pubguard baseline create ./*.tgz
@@ -101,6 +108,7 @@ async function runCreate(argv: string[], io: CliIO): Promise<CliResult> {
         ignore: { type: 'string', multiple: true },
         jobs: { type: 'string', short: 'j' },
         'npm-files': { type: 'boolean' },
+        ...limitOptions(FINDINGS_LIMIT_FLAGS),
       },
     });
   const { values, positionals } = parsed;
@@ -111,7 +119,8 @@ async function runCreate(argv: string[], io: CliIO): Promise<CliResult> {
   const fromConfig = await loadScanConfig(io.cwd, values.config);
   printConfigWarnings(fromConfig, io);
   const jobs = jobsSetting(values.jobs, fromConfig, io);
-  const { options: configured } = await configuredScan(fromConfig, io.cwd, { ignore: ignoreGlobs(values.ignore), baseline: false, ...(jobs === undefined ? {} : { jobs }) });
+  const limits = limitsFromFlags(values, FINDINGS_LIMIT_FLAGS);
+  const { options: configured } = await configuredScan(fromConfig, io.cwd, { limits, ignore: ignoreGlobs(values.ignore), baseline: false, ...(jobs === undefined ? {} : { jobs }) });
   // Secrets in full, to judge which can be guessed from a fingerprint; none is written. Paths
   // are written, so a secret in a file's name is shortened there as in any report.
   const options: ScanOptions = { ...configured, stdin: io.stdin, signal: io.signal, showSecrets: true, showNames: false };
@@ -126,6 +135,14 @@ async function runCreate(argv: string[], io: CliIO): Promise<CliResult> {
   // cut short would replace it with part of itself and bring the rest back as new.
   if (io.signal?.aborted || result.errors.some((e) => e.kind === 'interrupted')) {
     io.stderr.write(`pubguard baseline create: interrupted before the scan finished: ${output} was not written${existed ? ' and is unchanged' : ''}\n`);
+    return { exitCode: 2 };
+  }
+  // Past a findings limit the scan counted findings it did not keep: a baseline without them
+  // would have the next scan report them as new, so it is not written, and one there stays.
+  const cut = result.errors.filter((e) => e.kind === 'limit' && FINDINGS_LIMIT_FLAGS.some((flag) => limitOfFlag(flag) === e.limit));
+  if (cut.length > 0) {
+    for (const error of result.errors) io.stderr.write(`pubguard baseline create: ${error.path}: ${error.message}\n`);
+    io.stderr.write(`pubguard baseline create: ${findingsCut(cut, configured.limits, output, existed)}\n`);
     return { exitCode: 2 };
   }
   const findings = result.findings;
@@ -163,6 +180,19 @@ async function runCreate(argv: string[], io: CliIO): Promise<CliResult> {
     return { exitCode: 2 };
   }
   return { exitCode: 0 };
+}
+
+/**
+ * Why no baseline was written after the findings limits of `cut` left findings out, and how to
+ * get one: each limit crossed, with the value it had and the flag and config key that raise it.
+ */
+function findingsCut(cut: readonly ScanError[], limits: Partial<ScanLimits>, output: string, existed: boolean): string {
+  const crossed = new Set(cut.map((e) => e.limit));
+  const raise = FINDINGS_LIMIT_FLAGS.map((flag) => ({ flag, limit: limitOfFlag(flag) }))
+    .filter(({ limit }) => crossed.has(limit))
+    .map(({ flag, limit }) => `--${flag} (now ${limits[limit] ?? DEFAULT_LIMITS[limit]}) or limits.${limit} in the config`);
+  const inputs = new Set(cut.map((e) => e.path)).size;
+  return `${inputs === 1 ? '1 input has' : `${inputs} inputs have`} more findings than the limit keeps, and a baseline without the rest would have the next scan report them as new: ${output} was not written${existed ? ' and is unchanged' : ''}. Raise ${raise.join(', and ')}, and run it again`;
 }
 
 // Rules whose secrets people choose (passwords, in assignments, URLs, connection strings and

@@ -1,10 +1,11 @@
 import { readFile, stat } from 'node:fs/promises';
 import { extname, relative, resolve } from 'node:path';
-import { type Finding, maskNames, type ScanError, type ScanLimits, type ScanOptions, type ScanStats, STRUCTURE_RULES, scanAll } from '@pubguard/engine';
+import { type Finding, maskNames, type ScanError, type ScanOptions, type ScanStats, STRUCTURE_RULES, scanAll } from '@pubguard/engine';
 import { formatReport, REPORT_FORMATS, type ReportFormat, sarifSizeWarning, summaryLine, useColor, visible } from '@pubguard/report';
 import { configuredScan, loadScanConfig, printConfigWarnings } from '../config.js';
 import { OutputError, writeFileAtomic } from '../files.js';
-import { ignoreGlobs, jobsSetting, parseCount, parseSeconds, parseStrict } from '../args.js';
+import { ignoreGlobs, jobsSetting, parseSize, parseStrict } from '../args.js';
+import { ALL_LIMIT_FLAGS, limitHelp, limitOptions, limitsFromFlags } from '../limit-flags.js';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
 import { parseShard, shardInputs, shardSelector } from '../shard.js';
 import { DEFAULT_BASELINE_PATH } from './baseline.js';
@@ -74,16 +75,7 @@ Scanning:
                            there (the JSON report records the shard)
 
 Limits (a crossed limit is reported as an error and the scan goes on):
-      --max-depth N              archives inside archives (default 5)
-      --max-entries N            entries per archive (default 100000)
-      --max-entry-bytes SIZE     uncompressed bytes per entry (default 2GiB)
-      --max-artifact-bytes SIZE  uncompressed bytes per artifact (default 8GiB)
-      --max-ratio N              compression ratio per entry (default 200)
-      --max-artifact-seconds S   seconds per artifact, 0.5 allowed (default: no limit)
-      --max-findings N           findings kept per file (default 1000); the rest are
-                                 counted in a limit event, not reported
-      --max-artifact-findings N  findings kept per artifact, all its files together
-                                 (default 10000); the rest are counted in one limit event
+${limitHelp(ALL_LIMIT_FLAGS)}
   SIZE takes a number of bytes or a suffix: 64KiB, 10MB, 2GiB.
 
 Exit codes: 0 nothing found, 1 findings, 2 usage error or something could not be read or
@@ -101,31 +93,6 @@ Examples:
 interface ReportTarget {
   format: ReportFormat;
   output: string | undefined;
-}
-
-const SIZE_UNITS: Record<string, number> = {
-  '': 1,
-  b: 1,
-  k: 1e3,
-  kb: 1e3,
-  kib: 1024,
-  m: 1e6,
-  mb: 1e6,
-  mib: 1024 ** 2,
-  g: 1e9,
-  gb: 1e9,
-  gib: 1024 ** 3,
-  t: 1e12,
-  tb: 1e12,
-  tib: 1024 ** 4,
-};
-
-/** Parses `123`, `64KiB`, `10MB`, `2GiB` into bytes. */
-export function parseSize(text: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim());
-  const unit = m ? SIZE_UNITS[(m[2] ?? '').toLowerCase()] : undefined;
-  if (!m || unit === undefined) throw new UsageError(`${flag} takes a size such as 1048576, 64KiB, 10MB or 2GiB; got '${text}'`);
-  return Math.floor(Number(m[1]) * unit);
 }
 
 /** Pairs each --format with the --output that follows it, in command-line order. */
@@ -215,14 +182,7 @@ async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
         config: { type: 'string', short: 'c' },
         shard: { type: 'string' },
         'chunk-size': { type: 'string' },
-        'max-depth': { type: 'string' },
-        'max-entries': { type: 'string' },
-        'max-entry-bytes': { type: 'string' },
-        'max-artifact-bytes': { type: 'string' },
-        'max-ratio': { type: 'string' },
-        'max-artifact-seconds': { type: 'string' },
-        'max-findings': { type: 'string' },
-        'max-artifact-findings': { type: 'string' },
+        ...limitOptions(ALL_LIMIT_FLAGS),
       },
     });
   const { values, positionals, tokens } = parsed;
@@ -236,15 +196,7 @@ async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
   const targets = reportTargets(tokens ?? [], config.format);
 
   // Command-line values win over the config file's.
-  const limits: Partial<ScanLimits> = {};
-  if (values['max-depth'] !== undefined) limits.maxDepth = parseCount(values['max-depth'], '--max-depth');
-  if (values['max-entries'] !== undefined) limits.maxEntries = parseCount(values['max-entries'], '--max-entries', 1);
-  if (values['max-entry-bytes'] !== undefined) limits.maxEntryBytes = parseSize(values['max-entry-bytes'], '--max-entry-bytes');
-  if (values['max-artifact-bytes'] !== undefined) limits.maxArtifactBytes = parseSize(values['max-artifact-bytes'], '--max-artifact-bytes');
-  if (values['max-ratio'] !== undefined) limits.maxCompressionRatio = parseCount(values['max-ratio'], '--max-ratio', 1);
-  if (values['max-artifact-seconds'] !== undefined) limits.maxArtifactMs = parseSeconds(values['max-artifact-seconds'], '--max-artifact-seconds');
-  if (values['max-findings'] !== undefined) limits.maxFindingsPerFile = parseCount(values['max-findings'], '--max-findings', 1);
-  if (values['max-artifact-findings'] !== undefined) limits.maxFindingsPerArtifact = parseCount(values['max-artifact-findings'], '--max-artifact-findings', 1);
+  const limits = limitsFromFlags(values, ALL_LIMIT_FLAGS);
 
   const jobs = jobsSetting(values.jobs, config, io);
   const chunkSize = values['chunk-size'] === undefined ? undefined : Math.max(1, parseSize(values['chunk-size'], '--chunk-size'));

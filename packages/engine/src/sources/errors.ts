@@ -29,8 +29,8 @@ export class Stop extends Error {
 }
 
 /**
- * How to raise each limit, named in limit messages: the flag of `pubguard scan` and the key
- * of pubguard.config.json where there are ones, else the library option (naming a flag that
+ * How to raise each limit, named in limit messages: the flag of `pubguard scan` (and of
+ * `baseline create`, for the findings limits) and the key of pubguard.config.json where there are ones, else the library option (naming a flag that
  * does not exist would send users astray). Both are named because `pubguard publish` scans
  * too but takes its limits from the config file only.
  */
@@ -44,8 +44,8 @@ const FLAGS: Record<keyof ScanLimits, string> = {
   maxInMemoryArchiveBytes: 'the scan() option limits.maxInMemoryArchiveBytes',
   maxSpillBytes: 'the scan() option limits.maxSpillBytes',
   maxArtifactMs: '--max-artifact-seconds of pubguard scan or limits.maxArtifactSeconds in pubguard.config.json',
-  maxFindingsPerFile: '--max-findings of pubguard scan or limits.maxFindingsPerFile in pubguard.config.json',
-  maxFindingsPerArtifact: '--max-artifact-findings of pubguard scan or limits.maxFindingsPerArtifact in pubguard.config.json',
+  maxFindingsPerFile: '--max-findings of pubguard scan and baseline create or limits.maxFindingsPerFile in pubguard.config.json',
+  maxFindingsPerArtifact: '--max-artifact-findings of pubguard scan and baseline create or limits.maxFindingsPerArtifact in pubguard.config.json',
 };
 
 /** `n` and the noun, singular for one (`1 entry`, `2 entries`). */
