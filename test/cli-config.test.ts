@@ -86,6 +86,27 @@ describe('pubguard baseline create', () => {
     expect(scanned.code).toBe(0);
   });
 
+  it('with -v calls stale only the entries of a shared baseline for what the scan read', async () => {
+    const work = join(dir, 'shared');
+    await mkdir(join(work, 'dist'), { recursive: true });
+    const [kept, rotated, other] = [githubToken(rng), githubToken(rng), githubToken(rng)];
+    const write = async (name: string, version: string, secrets: string[]) =>
+      writeFile(join(work, 'dist', `${name}-${version}.tgz`), await npmTarball(name, version, secrets.map((s, i) => ({ path: `lib/m${i}.js`, content: jsModule([s], { seed: i }).content }))));
+    await write('app', '1.0.0', [kept, rotated]);
+    await write('tool', '1.0.0', [other]);
+    await writeFile(join(work, 'pubguard.config.json'), JSON.stringify({ baseline: '.pubguard/baseline.json' }));
+    expect((await runPubguard(['baseline', 'create', 'dist/app-1.0.0.tgz', 'dist/tool-1.0.0.tgz'], { cwd: work })).code).toBe(0);
+
+    // The next release of app, one key rotated out: tool's entry is not this scan's to judge.
+    await write('app', '1.0.1', [kept]);
+    const scanned = await runPubguard(['scan', '-v', 'dist/app-1.0.1.tgz'], { cwd: work });
+    expect(scanned.code).toBe(0);
+    expect(scanned.stderr).toMatch(/note: 1 entry of baseline \.pubguard\/baseline\.json for what this scan read matched no finding \(a rotated key, a changed or removed file\): make the baseline again from all the inputs it was made from to drop it:\n {2}sha256:[0-9a-f]{64} \(github-classic-token in dist\/app-1\.0\.0\.tgz!package\/lib\/m1\.js\)\n/);
+    expect(scanned.stderr).toContain('note: 1 more entry of baseline .pubguard/baseline.json is for artifacts not scanned (by the paths the baseline records), and not checked\n');
+    expect(scanned.stderr).not.toContain('tool-1.0.0');
+    for (const s of [kept, rotated, other]) expect(scanned.stderr).not.toContain(s.slice(4, 20));
+  });
+
   it('uses the config file: custom rules count, and a bad config is one clear message with exit 2', async () => {
     const work = join(dir, 'configured');
     await mkdir(work);

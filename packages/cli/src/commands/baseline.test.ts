@@ -77,13 +77,48 @@ describe('pubguard baseline create', () => {
     expect(json.err()).not.toContain('matched no finding');
     const verbose = memoryIO({ cwd: dir });
     expect((await run(['scan', '-v', '-j', '0', '--baseline', '.pubguard/baseline.json', 'a.js', 'b.js'], verbose)).exitCode).toBe(0);
-    expect(verbose.err()).toContain(`note: 1 entry of baseline .pubguard/baseline.json matched no finding of this scan (a rotated key, a changed file, or a file this scan did not read; if it read everything the baseline was made from, make the baseline again with the same inputs to drop them):\n  ${stale} (github-classic-token in b.js)\n`);
+    expect(verbose.err()).toContain(`note: 1 entry of baseline .pubguard/baseline.json for what this scan read matched no finding (a rotated key, a changed or removed file): make the baseline again from all the inputs it was made from to drop it:\n  ${stale} (github-classic-token in b.js)\n`);
+    expect(verbose.err()).not.toContain('not scanned');
     const quiet = memoryIO({ cwd: dir });
     expect((await run(['scan', '-v', '-q', '-j', '0', '--baseline', '.pubguard/baseline.json', 'a.js', 'b.js'], quiet)).exitCode).toBe(0);
     expect(quiet.err()).toBe('');
     const plain = memoryIO({ cwd: dir });
     expect((await run(['scan', '-j', '0', '-f', 'json', 'a.js'], plain)).exitCode).toBe(1);
     expect('baselined' in (JSON.parse(plain.out()) as { stats: object }).stats).toBe(false);
+  });
+
+  it('with -v names only the entries for what the scan read, and counts those of a package it did not read', async () => {
+    const rotated = token('Zp4WcN8qTr2LxV6mKd9BhJ3sYf7GaE');
+    const other = token('Hc3VtR8pLw1NzK6qXd4BmY9sJf2GaT');
+    for (const [pkg, file, secret] of [['a-1.0.0', 'x.js', kept], ['a-1.0.0', 'y.js', rotated], ['b', 'x.js', other]] as const) {
+      await mkdir(join(dir, 'packages', pkg), { recursive: true });
+      await writeFile(join(dir, 'packages', pkg, file), `const t = "${secret}";\n`);
+    }
+    await writeFile(join(dir, 'pubguard.config.json'), JSON.stringify({ baseline: '.pubguard/baseline.json' }));
+    expect((await run(['baseline', 'create', '-j', '0', 'packages/a-1.0.0', 'packages/b'], memoryIO({ cwd: dir }))).exitCode).toBe(0);
+    const recorded = JSON.parse(await readFile(join(dir, '.pubguard', 'baseline.json'), 'utf8')) as { findings: { path: string; fingerprint: string }[] };
+    const stale = recorded.findings.find((f) => f.path === 'packages/a-1.0.0/y.js')?.fingerprint ?? '';
+    // The next version of package a, its second key rotated: b's entry is not this scan's.
+    await rm(join(dir, 'packages', 'a-1.0.0'), { recursive: true });
+    await mkdir(join(dir, 'packages', 'a-1.0.1'));
+    await writeFile(join(dir, 'packages', 'a-1.0.1', 'x.js'), `const t = "${kept}";\n`);
+    await writeFile(join(dir, 'packages', 'a-1.0.1', 'y.js'), 'const t = process.env.TOKEN;\n');
+    const note = `note: 1 entry of baseline .pubguard/baseline.json for what this scan read matched no finding (a rotated key, a changed or removed file): make the baseline again from all the inputs it was made from to drop it:\n  ${stale} (github-classic-token in packages/a-1.0.0/y.js)\n`;
+    const a = memoryIO({ cwd: dir });
+    expect((await run(['scan', '-v', '-j', '0', 'packages/a-1.0.1'], a)).exitCode).toBe(0);
+    expect(a.err()).toContain(note);
+    expect(a.err()).toContain('note: 1 more entry of baseline .pubguard/baseline.json is for artifacts not scanned (by the paths the baseline records), and not checked\n');
+    expect(a.err()).not.toContain('packages/b');
+    // Run from inside the package, the baseline's paths are taken from where it was made.
+    const inside = memoryIO({ cwd: join(dir, 'packages', 'a-1.0.1') });
+    expect((await run(['scan', '-v', '-j', '0', '.'], inside)).exitCode).toBe(0);
+    expect(inside.err()).toContain(note.replace('baseline .pubguard', 'baseline ../../.pubguard'));
+    expect(inside.err()).toContain('note: 1 more entry of baseline ../../.pubguard/baseline.json is for artifacts not scanned');
+    // Package b alone: a's entries are not named, and no entry of what it read is stale.
+    const b = memoryIO({ cwd: dir });
+    expect((await run(['scan', '-v', '-j', '0', 'packages/b'], b)).exitCode).toBe(0);
+    expect(b.err()).toContain('note: 2 entries of baseline .pubguard/baseline.json are for artifacts not scanned (by the paths the baseline records), and not checked\n');
+    expect(b.err()).not.toContain('matched no finding');
   });
 
   it('writes no token that names a file or directory, and the scan it makes accepts its findings', async () => {
@@ -108,11 +143,12 @@ describe('pubguard baseline create', () => {
 
   it('shortens a token in a path of an older baseline in the -v note on its entries that matched nothing', async () => {
     const named = token('Hc3VtR8pLw1NzK6qXd4BmY9sJf2GaT');
-    await writeFile(join(dir, 'a.js'), 'const a = 1;\n');
+    await mkdir(join(dir, 'keys'));
+    await writeFile(join(dir, 'keys', 'a.js'), 'const a = 1;\n');
     await mkdir(join(dir, '.pubguard'));
     await writeFile(join(dir, '.pubguard', 'baseline.json'), JSON.stringify({ version: 1, fingerprints: ['sha256:old'], findings: [{ ruleId: 'github-classic-token', path: `keys/${named}.json`, fingerprint: 'sha256:old' }] }));
     const io = memoryIO({ cwd: dir });
-    expect((await run(['scan', '-v', '-j', '0', '--baseline', '.pubguard/baseline.json', 'a.js'], io)).exitCode).toBe(0);
+    expect((await run(['scan', '-v', '-j', '0', '--baseline', '.pubguard/baseline.json', 'keys'], io)).exitCode).toBe(0);
     expect(io.err()).toContain(`  sha256:old (github-classic-token in keys/${named.slice(0, 6)}…${named.slice(-4)}.json)\n`);
     expect(io.err()).not.toContain(named.slice(4, 20));
   });

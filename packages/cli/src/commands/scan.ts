@@ -1,5 +1,6 @@
+import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { extname, relative, resolve } from 'node:path';
+import { basename, dirname, extname, relative, resolve } from 'node:path';
 import { type Finding, maskNames, type ScanError, type ScanOptions, type ScanStats, STRUCTURE_RULES, scanAll } from '@pubguard/engine';
 import { formatReport, REPORT_FORMATS, type ReportFormat, sarifSizeWarning, summaryLine, useColor, visible } from '@pubguard/report';
 import { configuredScan, loadScanConfig, printConfigWarnings } from '../config.js';
@@ -8,6 +9,7 @@ import { ignoreGlobs, jobsSetting, parseSize, parseStrict } from '../args.js';
 import { ALL_LIMIT_FLAGS, limitHelp, limitOptions, limitsFromFlags } from '../limit-flags.js';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
 import { parseShard, shardInputs, shardSelector } from '../shard.js';
+import { ReadScope } from '../read-scope.js';
 import { DEFAULT_BASELINE_PATH } from './baseline.js';
 import { ownFilesPublished, ownFilesWarning, publishedFiles } from '../published.js';
 import { VERSION } from '../version.js';
@@ -53,7 +55,8 @@ Output:
                            owner only
   -q, --quiet              no progress line and no summary on stderr
   -v, --verbose            more detail in the text report; with a baseline, a note on stderr
-                           names its entries that matched no finding (not with --shard)
+                           names its entries for the paths scanned that matched no finding,
+                           and counts those for other paths (not with --shard)
       --no-color           no colours even on a terminal (NO_COLOR and FORCE_COLOR work too)
 
 Scanning:
@@ -255,7 +258,13 @@ async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
   // The text report on stdout already ends with the summary; elsewhere say it on stderr.
   const textOnStdout = targets.some((t) => t.format === 'text' && t.output === undefined);
   if (!quiet && !textOnStdout) io.stderr.write(`${summaryLine(result.stats, result.findings.length, result.errors.length)}\n`);
-  if (matched && baselinePath !== undefined && configured.baseline) await noteStaleEntries(io, baselinePath, configured.baseline, matched);
+  if (matched && baselinePath !== undefined && configured.baseline) {
+    // Where `baseline create` may have run: where its default file is, here, at the config, or
+    // where it wrote the file.
+    const folder = dirname(baselinePath);
+    const anchors = [...new Set([basename(folder) === '.pubguard' ? dirname(folder) : undefined, io.cwd, config.loaded?.dir, folder].filter((d) => d !== undefined))];
+    await noteStaleEntries(io, baselinePath, configured.baseline, matched, new ReadScope(positionals, io.cwd), anchors);
+  }
   if (failedOutputs.length > 0) {
     for (const message of failedOutputs) io.stderr.write(`pubguard scan: ${message}\n`);
     return { exitCode: 2 };
@@ -278,33 +287,56 @@ async function noteUnusedBaseline(io: CliIO): Promise<void> {
 }
 
 /**
- * Names the baseline's entries that no finding of this scan matched (a rotated key, a file
- * removed or changed): candidates to drop by making the baseline again. Fingerprints only,
- * with the rule and path the baseline file records for them.
+ * Names the baseline's entries for what this scan read (by the paths the baseline file
+ * records) that no finding matched (a rotated key, a file removed or changed): candidates to
+ * drop by making the baseline again. Fingerprints only, with the rule and path recorded for
+ * them. Entries recorded only at paths the scan did not read, as a baseline shared by several
+ * packages holds for the others, are counted, not named: this scan cannot tell if they are stale.
  */
-async function noteStaleEntries(io: CliIO, path: string, baseline: ReadonlySet<string>, matched: ReadonlySet<string>): Promise<void> {
-  const stale = [...baseline].filter((print) => !matched.has(print)).sort();
-  if (stale.length === 0) return;
-  const where = new Map<string, string>();
+async function noteStaleEntries(io: CliIO, path: string, baseline: ReadonlySet<string>, matched: ReadonlySet<string>, scope: ReadScope, anchors: readonly string[]): Promise<void> {
+  const unmatched = [...baseline].filter((print) => !matched.has(print)).sort();
+  if (unmatched.length === 0) return;
+  const recorded = new Map<string, { ruleId: string; path: string }[]>();
   try {
     const data = JSON.parse(await readFile(path, 'utf8')) as { findings?: unknown };
     if (Array.isArray(data.findings)) {
       for (const f of data.findings as { ruleId?: unknown; path?: unknown; fingerprint?: unknown }[]) {
-        // A baseline written before names were shortened in it may hold a token in a path.
-        if (typeof f?.fingerprint === 'string' && typeof f.ruleId === 'string' && typeof f.path === 'string' && !where.has(f.fingerprint)) where.set(f.fingerprint, `${f.ruleId} in ${maskNames(f.path)}`);
+        if (typeof f?.fingerprint !== 'string' || typeof f.ruleId !== 'string' || typeof f.path !== 'string') continue;
+        const places = recorded.get(f.fingerprint) ?? [];
+        places.push({ ruleId: f.ruleId, path: f.path });
+        recorded.set(f.fingerprint, places);
       }
     }
   } catch {
     // Read once already to load it; the note then names fingerprints only.
   }
-  const shown = relative(io.cwd, path) || path;
-  const lines = stale.map((print) => `  ${print}${where.has(print) ? ` (${visible(where.get(print) ?? '')})` : ''}`);
-  const count = stale.length === 1 ? '1 entry' : `${stale.length} entries`;
-  // A baseline shared by several packages holds entries of files this scan did not read:
-  // making it again from this scan's inputs alone would drop theirs.
-  io.stderr.write(
-    `pubguard scan: note: ${count} of baseline ${visible(shown)} matched no finding of this scan (a rotated key, a changed file, or a file this scan did not read; if it read everything the baseline was made from, make the baseline again with the same inputs to drop them):\n${lines.join('\n')}\n`,
-  );
+  const matchedPaths = [...matched].map((print) => (recorded.get(print) ?? []).map((p) => p.path));
+  const anchor = scope.anchorOf(anchors, matchedPaths, existsSync);
+  const stale: string[] = [];
+  let elsewhere = 0;
+  for (const print of unmatched) {
+    const places = recorded.get(print);
+    // Where the baseline says nothing of an entry's place, it may be this scan's.
+    const here = places === undefined ? undefined : places.find((p) => scope.holds(p.path, anchor));
+    if (places !== undefined && here === undefined) {
+      elsewhere++;
+      continue;
+    }
+    // A baseline written before names were shortened in it may hold a token in a path.
+    stale.push(`  ${print}${here === undefined ? '' : ` (${visible(`${here.ruleId} in ${maskNames(here.path)}`)})`}`);
+  }
+  const shown = visible(relative(io.cwd, path) || path);
+  const entries = (n: number) => (n === 1 ? '1 entry' : `${n} entries`);
+  if (stale.length > 0) {
+    io.stderr.write(
+      `pubguard scan: note: ${entries(stale.length)} of baseline ${shown} for what this scan read matched no finding (a rotated key, a changed or removed file): make the baseline again from all the inputs it was made from to drop ${stale.length === 1 ? 'it' : 'them'}:\n${stale.join('\n')}\n`,
+    );
+  }
+  if (elsewhere > 0) {
+    // Making the baseline again from this scan's inputs alone would drop these.
+    const count = stale.length > 0 ? entries(elsewhere).replace(' ', ' more ') : entries(elsewhere);
+    io.stderr.write(`pubguard scan: note: ${count} of baseline ${shown} ${elsewhere === 1 ? 'is' : 'are'} for artifacts not scanned (by the paths the baseline records), and not checked\n`);
+  }
 }
 
 /** `pubguard scan`: the main job. */
