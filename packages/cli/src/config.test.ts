@@ -16,6 +16,7 @@ import {
   loadConfig,
   loadRulesConfig,
   loadScanConfig,
+  packagePathGlobs,
   parseConfig,
   rulesetFromConfig,
   scanOptionsFromConfig,
@@ -386,6 +387,35 @@ describe('allowlistFilter', () => {
     expect(drop({ ...inDocs, ruleId: 'beta-token' }, 'alpha_real1')).toBe(false);
     expect(drop(finding('pkg.tgz!package/lib/a.js', ['package/lib/a.js']), 'alpha_SAMPLE_1')).toBe(true);
     expect(drop(finding('pkg.tgz!package/lib/a.js', ['package/lib/a.js']), 'alpha_real1')).toBe(false);
+  });
+});
+
+describe('packagePathGlobs', () => {
+  const finding = (ruleId: string): Finding => ({
+    ruleId,
+    title: 'Alpha',
+    severity: 'high',
+    confidence: 'high',
+    path: 'dist/pkg.tgz!package/fixtures/k.js',
+    location: { artifact: 'dist/pkg.tgz', entry: ['package/fixtures/k.js'], line: 1, column: 1, byteOffset: 0 },
+    secret: 'alp…xyz',
+    fingerprint: 'sha256:0',
+  });
+
+  it('is undefined without path globs', () => {
+    expect(packagePathGlobs(undefined)).toBeUndefined();
+    expect(packagePathGlobs({ regexes: ['^x'], rules: { 'alpha-token': { stopwords: ['y'] } } })).toBeUndefined();
+  });
+
+  it("names the globs, global and the finding's rule's, that match a path below the top directory, with their keys", () => {
+    const globs = packagePathGlobs({ paths: ['fixtures/**', 'docs/**', '**/fixtures/**'], rules: { 'alpha-token': { paths: ['fixtures/*.js'] }, 'beta-token': { paths: ['fixtures/**'] } } });
+    if (!globs) throw new Error('expected globs');
+    expect(globs(finding('alpha-token'), 'fixtures/k.js')).toEqual([
+      { glob: 'fixtures/**', key: 'allowlist.paths' },
+      { glob: '**/fixtures/**', key: 'allowlist.paths' },
+      { glob: 'fixtures/*.js', key: 'allowlist.rules."alpha-token".paths' },
+    ]);
+    expect(globs(finding('gamma-token'), 'lib/a.js')).toEqual([]);
   });
 });
 

@@ -709,6 +709,31 @@ function entryFilter(entry: Omit<ConfigAllowlist, 'rules'> | undefined, base: Al
   };
 }
 
+/** An allowlist path glob and the config key that holds it. */
+export interface AllowlistGlob {
+  glob: string;
+  /** `allowlist.paths`, or `allowlist.rules.<rule-id>.paths`. */
+  key: string;
+}
+
+/**
+ * The allowlist path globs, global or for a finding's rule, that match `packagePath`, an
+ * archive member's path below the archive's top directory: those the engine applies to it
+ * only in an archive an input names itself (see `allowlistFilter`), so that `scan` can say
+ * which glob to write for one found in a scanned directory. Undefined without path globs.
+ */
+export function packagePathGlobs(allowlist: ConfigAllowlist | undefined): ((finding: Finding, packagePath: string) => AllowlistGlob[]) | undefined {
+  const sets: { rule: string | undefined; key: string; globs: { glob: string; match: (path: string) => boolean }[] }[] = [];
+  const add = (rule: string | undefined, key: string, paths: readonly string[] | undefined) => {
+    if (paths?.length) sets.push({ rule, key, globs: paths.map((glob) => ({ glob, match: picomatch(glob, { dot: true }) })) });
+  };
+  add(undefined, 'allowlist.paths', allowlist?.paths);
+  for (const [id, entry] of Object.entries(allowlist?.rules ?? {})) add(id, childPath(childPath('allowlist.rules', id), 'paths'), entry.paths);
+  if (sets.length === 0) return undefined;
+  return (finding, packagePath) =>
+    sets.filter((set) => set.rule === undefined || set.rule === finding.ruleId).flatMap((set) => set.globs.filter((g) => g.match(packagePath)).map(({ glob }) => ({ glob, key: set.key })));
+}
+
 /** A finding's `artifact!entry` path with the artifact relative to the config's directory; undefined outside it or for stdin. */
 function pathFromConfig(finding: Finding, base: AllowlistBase): string | undefined {
   const artifact = finding.location.artifact;

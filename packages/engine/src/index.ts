@@ -10,6 +10,7 @@ export { makeDirectory } from './dirs.js';
 export { removeAtExit, removeAtExitNow } from './exit-cleanup.js';
 export { type BrokenLink, brokenLinkOnPath, describeBrokenLink, describeFsError, type FsErrorContext, StdinUnavailable } from './fs-errors.js';
 export { BaselineError, loadBaseline } from './baseline.js';
+export { firstDirectory } from './roots.js';
 export type {
   Finding,
   FindingLocation,

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, extname, relative, resolve } from 'node:path';
-import { type Finding, maskNames, type ScanError, type ScanOptions, type ScanStats, STRUCTURE_RULES, scanAll } from '@pubguard/engine';
+import { type Finding, firstDirectory, maskNames, type ScanError, type ScanOptions, type ScanStats, STRUCTURE_RULES, scanAll } from '@pubguard/engine';
 import { formatReport, REPORT_FORMATS, type ReportFormat, sarifSizeWarning, summaryLine, useColor, visible } from '@pubguard/report';
-import { configuredScan, loadScanConfig, printConfigWarnings } from '../config.js';
+import { configuredScan, loadScanConfig, packagePathGlobs, printConfigWarnings, type ScanConfig } from '../config.js';
 import { OutputError, writeFileAtomic } from '../files.js';
 import { ignoreGlobs, jobsSetting, parseSize, parseStrict } from '../args.js';
 import { ALL_LIMIT_FLAGS, limitHelp, limitOptions, limitsFromFlags } from '../limit-flags.js';
@@ -258,6 +258,7 @@ async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
   // The text report on stdout already ends with the summary; elsewhere say it on stderr.
   const textOnStdout = targets.some((t) => t.format === 'text' && t.output === undefined);
   if (!quiet && !textOnStdout) io.stderr.write(`${summaryLine(result.stats, result.findings.length, result.errors.length)}\n`);
+  if (!quiet) noteAllowlistInFoundArchives(io, result.findings, positionals, config);
   if (matched && baselinePath !== undefined && configured.baseline) {
     // Where `baseline create` may have run: where its default file is, here, at the config, or
     // where it wrote the file.
@@ -284,6 +285,41 @@ async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
 async function noteUnusedBaseline(io: CliIO): Promise<void> {
   const there = await stat(resolve(io.cwd, DEFAULT_BASELINE_PATH)).then((s) => s.isFile(), () => false);
   if (there) io.stderr.write(`pubguard scan: note: ${DEFAULT_BASELINE_PATH} was not used; to leave out the findings it records, pass --baseline ${DEFAULT_BASELINE_PATH} or name it in pubguard.config.json ("baseline")\n`);
+}
+
+/**
+ * Says which allowlist path glob to write when one matched a reported finding's path below its
+ * archive's top directory (`fixtures/**` and `package/fixtures/key.pem`) but did not apply, the
+ * archive being found in a scanned directory (`dist/pkg-1.0.0.tgz` of `scan .`) rather than
+ * named: by design such an archive may be another package this one ships, whose `fixtures/`
+ * the glob does not mean, so its entries are matched by their whole entry path only.
+ */
+function noteAllowlistInFoundArchives(io: CliIO, findings: readonly Finding[], inputs: readonly string[], config: ScanConfig): void {
+  const globsFor = packagePathGlobs(config.loaded?.config.allowlist);
+  if (globsFor === undefined) return;
+  const missed = new Map<string, { glob: string; key: string; top: string; first: Finding; count: number }>();
+  for (const finding of findings) {
+    const { artifact, entry } = finding.location;
+    // A named archive's members were matched below its top directory already, as the engine does.
+    if (entry.length !== 1 || inputs.includes(artifact)) continue;
+    const split = firstDirectory(entry[0] ?? '');
+    if (split === undefined) continue;
+    for (const { glob, key } of globsFor(finding, split.below)) {
+      const id = JSON.stringify([glob, key, split.top]);
+      const seen = missed.get(id);
+      if (seen) seen.count++;
+      else missed.set(id, { glob, key, top: split.top, first: finding, count: 1 });
+    }
+  }
+  const file = config.loaded === undefined ? 'the config' : relative(io.cwd, config.loaded.path) || config.loaded.path;
+  for (const { glob, key, top, first, count } of missed.values()) {
+    const what = count === 1 ? first.path : `${count} findings in archives found in a scanned directory, such as ${first.path}`;
+    io.stderr.write(
+      visible(
+        `pubguard scan: note: allowlist path "${glob}" (${key} in ${file}) did not leave out ${what}: in an archive found in a scanned directory, which may be another package this one ships, an allowlist path is matched against the whole entry path (${first.location.entry[0] ?? ''}), not the path below the archive's top directory; to allow it there too, add "${top}/${glob}" to ${key}, or write "**/${glob}" instead`,
+      ) + '\n',
+    );
+  }
 }
 
 /**
