@@ -185,7 +185,8 @@ describe('parseConfig', () => {
 describe('config errors', () => {
   const alnum = (n: number) => Array.from(randomBytes(n), (b) => 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'[b % 62]).join('');
   // Unique enough that no fixed part of a message holds a piece of it.
-  const token = () => `ghp_${alnum(36)}`;
+  // A digit in every one: a random run of letters alone (one in 600) is a word, quoted as written.
+  const token = () => `ghp_${alnum(34)}7Q`;
 
   it('quote a token-shaped value in its redacted short form, still naming the entry and what is wrong', () => {
     const regex = token();
