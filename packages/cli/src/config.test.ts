@@ -123,6 +123,20 @@ describe('parseConfig', () => {
     expect(errorOf('{\r  "a": 1,\r\n\r  "b": }').message).toBe('pubguard.config.json:4:8: invalid JSON: unexpected "}"');
   });
 
+  it('refuses a key written twice, which JSON.parse would read as the last one', () => {
+    const hidden = errorOf('{\n  "rules": { "disable": [] },\n  "jobs": 2,\n  "rules": { "disable": ["github-classic-token"] }\n}\n');
+    expect(hidden.message).toBe(
+      'pubguard.config.json:4:3: rules: the key is written twice (first on line 2); only the last would count, whichever one a reader takes for it: keep one',
+    );
+    expect(hidden.keyPath).toBe('rules');
+    expect(errorOf('{"allowlist": {"rules": {"aws-access-key-id": {"stopwords": ["x"]},\n "aws-access-key-\\u0069d": {"stopwords": []}}}}').message).toMatch(
+      /^pubguard\.config\.json:2:2: allowlist\.rules\.aws-access-key-id: the key is written twice \(first on line 1\)/,
+    );
+    expect(errorOf('\ufeff{"jobs": 1, "jobs": 2}').message).toMatch(/^pubguard\.config\.json:1:13: jobs: the key is written twice/);
+    // The same key in two objects is no repetition.
+    expect(parseConfig('{"limits": {"maxDepth": 2}, "allowlist": {"rules": {"a-b": {"paths": ["x"]}, "c-d": {"paths": ["x"]}}}}', 'c.json').limits?.maxDepth).toBe(2);
+  });
+
   it('names an unknown key with its path', () => {
     const top = errorOf('{"jbos": 2}');
     expect(top.keyPath).toBe('jbos');

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { describeFsError, type Finding, loadBaseline, redact, type ScanLimits, type ScanOptions, STRUCTURE_RULES } from '@pubguard/engine';
+import { describeFsError, type Finding, findDuplicateJsonKey, loadBaseline, redact, type ScanLimits, type ScanOptions, STRUCTURE_RULES } from '@pubguard/engine';
 import type { ReportFormat } from '@pubguard/report';
 import { type CompiledRuleset, type RuleDefinition, RuleError, builtinRuleDefinitions, builtinRuleset, checkRuleExamples, compileRules, keywordReachWarning, parseRuleDefinition } from '@pubguard/rules';
 import picomatch from 'picomatch';
@@ -264,13 +264,22 @@ export function jsonErrorOffset(text: string): number | undefined {
   }
 }
 
-/** Parses JSON, turning a syntax error into a ConfigError with line and column. */
+/** Parses JSON, turning a syntax error or a key written twice into a ConfigError with line and column. */
 function parseJson(text: string, file: string): unknown {
   // A BOM is legal in files editors write but not in JSON.parse input.
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   try {
-    return JSON.parse(body);
+    const data: unknown = JSON.parse(body);
+    // JSON.parse keeps the last of two equal keys: a second "rules" or "allowlist" further down
+    // would disable a rule or hide findings while the one a reviewer reads looks harmless.
+    const twice = findDuplicateJsonKey(body);
+    if (twice) {
+      const message = `the key is written twice (first on line ${twice.firstLine}); only the last would count, whichever one a reader takes for it: keep one`;
+      throw new ConfigError(`${file}:${twice.line}:${twice.column}`, message, maskSecretLike(twice.path));
+    }
+    return data;
   } catch (error) {
+    if (error instanceof ConfigError) throw error;
     const reason = error instanceof Error ? error.message : String(error);
     const m = /^(.*?) in JSON at position (\d+)/s.exec(reason);
     let offset: number;

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { describeFsError } from './fs-errors.js';
+import { findDuplicateJsonKey } from './json-keys.js';
 
 /** A baseline file cannot be read or has neither `fingerprints` nor `findings`. */
 export class BaselineError extends Error {
@@ -21,6 +22,12 @@ export async function loadBaseline(path: string): Promise<Set<string>> {
     data = JSON.parse(text);
   } catch {
     throw new BaselineError(`baseline ${path} is not valid JSON`);
+  }
+  // JSON.parse keeps the last of two equal keys: a second "fingerprints" at the end of a long
+  // file would accept findings that the list a reviewer reads does not hold.
+  const twice = findDuplicateJsonKey(text);
+  if (twice) {
+    throw new BaselineError(`baseline ${path}:${twice.line}:${twice.column}: key "${twice.path}" is written twice (first on line ${twice.firstLine}); only the last would count, whichever one a reader takes for it: keep one`);
   }
   const list = (data as { findings?: unknown; fingerprints?: unknown } | null) ?? {};
   const prints = new Set<string>();

@@ -11,6 +11,7 @@ export { removeAtExit, removeAtExitNow } from './exit-cleanup.js';
 export { type BrokenLink, brokenLinkOnPath, describeBrokenLink, describeFsError, type FsErrorContext, StdinUnavailable } from './fs-errors.js';
 export { BaselineError, loadBaseline } from './baseline.js';
 export { firstDirectory } from './roots.js';
+export { type DuplicateJsonKey, findDuplicateJsonKey } from './json-keys.js';
 export type {
   Finding,
   FindingLocation,

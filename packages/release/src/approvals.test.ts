@@ -316,6 +316,19 @@ describe('verifyApprovals', () => {
     expect(v.rejected).toEqual([]);
     expect(v.ok).toBe(true);
   });
+
+  it('does not count a signed statement that writes a key twice, as it is not canonical', async () => {
+    const dir = freshDir();
+    await approve(dir, 'alice');
+    const statement = buildStatement(subject, 'carol', 72 * HOUR, new Date(NOW.getTime() - HOUR));
+    const file = join(dir, 'carol-by-hand.approval.json');
+    // A reader sees another version first; JSON.parse keeps the last, the one released.
+    writeFileSync(file, canonicalStatement(statement).replace('  "version": ', '  "version": "0.0.1-review",\n  "version": '));
+    sshKeygenSign(keys.carol.path, file);
+    const v = await verify(dir);
+    expect(v.ok).toBe(false);
+    expect(v.rejected).toEqual([expect.objectContaining({ reason: expect.stringContaining('not in canonical form') })]);
+  });
 });
 
 describe('loadApprovalsIfPresent', () => {

@@ -3,12 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PolicyError } from './errors.js';
-import { loadPolicy, policyProblems, validatePolicy } from './policy.js';
+import { loadPolicy, loadPolicyFile, policyProblems, validatePolicy } from './policy.js';
 import { sshKey } from './testing/fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pubguard-policy-'));
 const a = sshKey(dir, 'a');
 const b = sshKey(dir, 'b', 'rsa');
+const c = sshKey(dir, 'c');
 
 const base = () => ({
   version: 1,
@@ -53,6 +54,38 @@ describe('validatePolicy', () => {
     await expect(loadPolicy(join(dir, 'nope.json'))).rejects.toThrow(/cannot read policy .*no such file/);
     writeFileSync(join(dir, 'bad.json'), '{');
     await expect(loadPolicy(join(dir, 'bad.json'))).rejects.toThrow(/not valid JSON/);
+  });
+});
+
+describe('loadPolicyFile', () => {
+  const write = (name: string, text: string): string => {
+    const file = join(dir, name);
+    writeFileSync(file, text);
+    return file;
+  };
+  const text = (): string => JSON.stringify(base(), null, 2);
+  // Each edit appends a second key after the first, as a line added at the end of an object would.
+  const cases: [string, (t: string) => string, RegExp][] = [
+    ['rule', (t) => t.replace(/\n\}$/, ',\n  "rule": {"minApprovers": 1}\n}'), /:30:3: key "rule" is written twice \(first on line 23\)/],
+    ['rule.minApprovers', (t) => t.replace('"minApprovers": 2,', '"minApprovers": 2, "minApprovers": 1,'), /:24:24: key "rule\.minApprovers" is written twice \(first on line 24\)/],
+    ['approvers.alice', (t) => t.replace('"bob": {', `"alice": {"keys": [${JSON.stringify(c.pub)}]},\n    "bob": {`), /key "approvers\.alice" is written twice/],
+    ['groups', (t) => t.replace('"rule": {', '"groups": {"sec": ["bob"], "rel": ["bob"]},\n  "rule": {'), /key "groups" is written twice/],
+    ['an escaped spelling', (t) => t.replace('"rule": {', '"\\u0072ule": {"minApprovers": 1},\n  "rule": {'), /key "rule" is written twice/],
+  ];
+  it.each(cases)('refuses a policy with %s written twice, naming the key and its lines', async (_what, edit, message) => {
+    const edited = edit(text());
+    expect(edited).not.toBe(text());
+    // JSON.parse takes it and keeps the last one, which validates.
+    expect(() => validatePolicy(JSON.parse(edited))).not.toThrow();
+    const file = write('twice.json', edited);
+    await expect(loadPolicyFile(file)).rejects.toThrow(PolicyError);
+    await expect(loadPolicyFile(file)).rejects.toThrow(message);
+    await expect(loadPolicyFile(file)).rejects.toThrow(/only the last would count, whichever one a reader takes for it: keep one$/);
+  });
+
+  it('reads a policy whose keys repeat only in different objects', async () => {
+    const file = write('apart.json', text());
+    expect((await loadPolicyFile(file)).policy.rule.minApprovers).toBe(2);
   });
 });
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { brokenLinkOnPath, describeBrokenLink, describeFsError } from '@pubguard/engine';
+import { brokenLinkOnPath, describeBrokenLink, describeFsError, findDuplicateJsonKey } from '@pubguard/engine';
 import { PolicyError } from './errors.js';
 import { type SshPublicKey, parsePublicKeyLine } from './keys.js';
 
@@ -135,11 +135,20 @@ export async function loadPolicyFile(path: string): Promise<LoadedPolicy> {
     const broken = (error as NodeJS.ErrnoException).code === 'ENOENT' ? await brokenLinkOnPath(path) : undefined;
     throw new PolicyError(`cannot read policy ${path}: ${broken ? describeBrokenLink(path, broken) : describeFsError(error)}`);
   }
+  const text = bytes.toString('utf8');
   let data: unknown;
   try {
-    data = JSON.parse(bytes.toString('utf8'));
+    data = JSON.parse(text);
   } catch (error) {
     throw new PolicyError(`policy ${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  // JSON.parse keeps the last of two equal keys: a "rule" appended after the one a reviewer
+  // reads would lower the bar unseen.
+  const twice = findDuplicateJsonKey(text);
+  if (twice) {
+    throw new PolicyError(
+      `policy ${path}:${twice.line}:${twice.column}: key "${twice.path}" is written twice (first on line ${twice.firstLine}); only the last would count, whichever one a reader takes for it: keep one`,
+    );
   }
   return { policy: validatePolicy(data, path), sha256: createHash('sha256').update(bytes).digest('hex') };
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
+import { findDuplicateJsonKey } from '@pubguard/engine';
 import { type ArtifactVersion, artifactSemver, readArtifactVersion, sha256File } from './artifacts.js';
 import { AmbiguousArtifactError, ArtifactError, StatementError } from './errors.js';
 import { type SshPrivateKey } from './keys.js';
@@ -116,10 +117,18 @@ export interface ReleaseManifest {
 /** Reads a manifest file and describes the release it lists (files are hashed; digests are taken as given). */
 export async function describeManifest(path: string, options: DescribeReleaseOptions = {}): Promise<ReleaseSubject> {
   let data: unknown;
+  let text: string;
   try {
-    data = JSON.parse(await readFile(path, 'utf8'));
+    text = await readFile(path, 'utf8');
+    data = JSON.parse(text);
   } catch (error) {
     throw new StatementError(`cannot read manifest ${path}: ${(error as Error).message}`);
+  }
+  // JSON.parse keeps the last of two equal keys: the approver would sign digests other than
+  // the ones they read in the file.
+  const twice = findDuplicateJsonKey(text);
+  if (twice) {
+    throw new StatementError(`manifest ${path}:${twice.line}:${twice.column}: key "${twice.path}" is written twice (first on line ${twice.firstLine}); only the last would count, whichever one a reader takes for it: keep one`);
   }
   const m = data as Partial<ReleaseManifest> | null;
   if (!m || typeof m !== 'object' || !Array.isArray(m.artifacts) || m.artifacts.length === 0) {

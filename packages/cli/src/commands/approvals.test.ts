@@ -99,6 +99,18 @@ describe('pubguard approvals verify', () => {
     expect(r.err).toContain('"approvers.x.keys" must be a non-empty array');
   });
 
+  it('exits 2 on a policy that writes a key twice, which JSON.parse would read as the last one', async () => {
+    expect((await run(['approve', 'tool-3.0.0.tgz', '--key', 'id_bob', '--policy', 'policy.json', '--out', 'appr-bob', '--no-audit'], memoryIO({ cwd }))).exitCode).toBe(0);
+    const policy = readFileSync(join(cwd, 'policy.json'), 'utf8');
+    writeFileSync(join(cwd, 'twice.json'), policy.replace(/\}$/, ', "rule": {"minApprovers": 1}}'));
+    const twice = await verify('--policy', 'twice.json', '--approvals', 'appr-bob');
+    expect(twice.code).toBe(2);
+    expect(twice.out).not.toContain('APPROVED');
+    expect(twice.err).toMatch(/twice\.json:1:\d+: key "rule" is written twice \(first on line 1\)/);
+    // As written first, the rule wants two approvers: bob alone is not enough.
+    expect((await verify('--approvals', 'appr-bob')).code).toBe(1);
+  });
+
   it('refuses, as publish does, when nobody has approved yet and the directory does not exist', async () => {
     const io = memoryIO({ cwd });
     const r = await run(['approvals', 'verify', 'tool-3.0.0.tgz', '--policy', 'policy.json', '--approvals', 'no-approvals-yet', '--no-audit'], io);

@@ -84,6 +84,15 @@ describe('pubguard approve', () => {
     expect(JSON.parse(io.out()).statement.artifacts.map((a: { name: string }) => a.name)).toEqual(['tool-2.0.0-py3-none-any.whl', 'tool-2.0.0.tgz']);
   });
 
+  it('refuses a manifest that writes a key twice, as the approver would sign digests other than those read', async () => {
+    const listed = JSON.stringify({ package: 'tool', version: '2.0.0', artifacts: [{ name: 'tool-2.0.0.tgz', sha256: 'ab'.repeat(32) }] }, null, 2);
+    writeFileSync(join(cwd, 'twice.json'), listed.replace(/\n\}$/, `,\n  "artifacts": [{ "name": "tool-2.0.0.tgz", "sha256": "${'cd'.repeat(32)}" }]\n}`));
+    const io = memoryIO({ cwd });
+    expect((await run(['approve', 'twice.json', '--key', 'id_alice', '--approver', 'alice', '--out', 'a-twice', '--no-audit'], io)).exitCode).toBe(2);
+    expect(io.err()).toContain(`manifest ${join(cwd, 'twice.json')}:10:3: key "artifacts" is written twice (first on line 4)`);
+    expect(existsSync(join(cwd, 'a-twice'))).toBe(false);
+  });
+
   it('refuses a digests-only manifest whose version is not plain semver', async () => {
     for (const [version, message] of [
       ['v2.0.0', /"version" 'v2.0.0' is not a semver version/],

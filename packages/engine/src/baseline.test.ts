@@ -1,0 +1,29 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BaselineError, loadBaseline } from './baseline.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'pubguard-engine-baseline-'));
+
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+describe('loadBaseline', () => {
+  it('reads fingerprints from a baseline and from a JSON report', async () => {
+    const baseline = file('b.json', JSON.stringify({ version: 1, fingerprints: ['sha256:1'], findings: [{ ruleId: 'r', path: 'a.js', fingerprint: 'sha256:2' }] }, null, 2));
+    expect([...(await loadBaseline(baseline))].sort()).toEqual(['sha256:1', 'sha256:2']);
+  });
+
+  it('refuses a key written twice, which JSON.parse would read as the last one', async () => {
+    const lines = ['{', '  "version": 1,', '  "fingerprints": ["sha256:1"],', '  "findings": [', '    { "ruleId": "r", "path": "a.js", "fingerprint": "sha256:1" }', '  ],', '  "fingerprints": ["sha256:1", "sha256:2"]', '}'];
+    const twice = file('twice.json', lines.join('\n'));
+    await expect(loadBaseline(twice)).rejects.toThrow(BaselineError);
+    await expect(loadBaseline(twice)).rejects.toThrow(`baseline ${twice}:7:3: key "fingerprints" is written twice (first on line 3)`);
+    const entry = file('entry.json', '{"findings": [{"fingerprint": "sha256:1", "fingerprint": "sha256:2"}]}');
+    await expect(loadBaseline(entry)).rejects.toThrow(/key "findings\[0\]\.fingerprint" is written twice/);
+  });
+});
