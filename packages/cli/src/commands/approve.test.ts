@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { base62Encode } from '@pubguard/rules';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { npmTarball, sshKey, wheel } from '../../../release/src/testing/fixtures.js';
 import { run } from '../run.js';
 import { memoryIO } from '../testing.js';
@@ -228,6 +228,112 @@ describe('pubguard approve', () => {
     expect((await run(words, again)).exitCode, again.err()).toBe(0);
     expect(again.out()).toContain('statement written: tool 2.0.0');
     expect(again.out()).toContain("ssh-keygen -Y sign -n pubguard-approval -f 'my key' ");
+  });
+
+  describe('over an approval of the same files', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+    // Statements are dated to the second: the clock decides whether a second run writes the same bytes.
+    const at = (time: string): void => {
+      vi.useFakeTimers({ toFake: ['Date'] });
+      vi.setSystemTime(new Date(time));
+    };
+    const approve = async (out: string, ...extra: string[]) => {
+      const io = memoryIO({ cwd });
+      const r = await run(['approve', 'tool-2.0.0.tgz', '--key', 'id_alice', '--policy', 'policy.json', '--out', out, '--no-audit', ...extra], io);
+      return { code: r.exitCode, out: io.out(), err: io.err() };
+    };
+    const verify = async (out: string) => {
+      const io = memoryIO({ cwd });
+      return (await run(['approvals', 'verify', 'tool-2.0.0.tgz', '--policy', 'policy.json', '--approvals', out, '--no-audit'], io)).exitCode;
+    };
+    const files = (out: string) => {
+      const [statement] = readdirSync(join(cwd, out)).filter((f) => f.endsWith('.approval.json'));
+      const path = join(cwd, out, statement!);
+      return { path, sig: `${path}.sig`, text: readFileSync(path, 'utf8') };
+    };
+
+    it('--statement-only keeps a signed approval, and replaces it and its signature only with --replace', async () => {
+      at('2030-01-01T10:00:00Z');
+      expect((await approve('s1')).code).toBe(0);
+      const signed = files('s1');
+      expect(await verify('s1')).toBe(0);
+      at('2030-01-01T10:00:05Z');
+      const refused = await approve('s1', '--statement-only');
+      expect(refused.code).toBe(2);
+      expect(refused.out).toBe('');
+      expect(refused.err).toContain(`${signed.path} is signed already (${signed.sig}, expires 2030-01-04T10:00:00.000Z): a new statement in its place would no longer match that signature`);
+      expect(refused.err).toContain('or pass --replace to write the new statement and remove the old signature');
+      expect(files('s1').text).toBe(signed.text);
+      expect(await verify('s1')).toBe(0);
+      const replaced = await approve('s1', '--statement-only', '--replace', '-f', 'json');
+      expect(replaced.code, replaced.err).toBe(0);
+      expect(JSON.parse(replaced.out)).toMatchObject({ existing: 'replaced', removedSignature: signed.sig, statement: { issuedAt: '2030-01-01T10:00:05.000Z' } });
+      expect(existsSync(signed.sig)).toBe(false);
+      expect(files('s1').text).not.toBe(signed.text);
+      // The command it prints signs without asking whether to overwrite a signature.
+      at('2030-01-01T10:00:10Z');
+      const again = await approve('s1', '--statement-only', '--replace');
+      expect(again.out).not.toContain('removed');
+      const command = /sign it with:\n {2}(ssh-keygen .*)\n/.exec(again.out)?.[1] ?? '';
+      execFileSync('sh', ['-c', `${command.replace('ssh-keygen -Y sign', 'ssh-keygen -q -Y sign')} < /dev/null`], { cwd });
+      expect(await verify('s1')).toBe(0);
+      at('2030-01-01T10:00:15Z');
+      const text = await approve('s1', '--statement-only', '--replace');
+      expect(text.out).toContain(`removed ${signed.sig}: it signed the statement replaced, whose approval no longer counts\nsign it with:`);
+    });
+
+    it('--statement-only keeps the same statement, byte for byte, and says so', async () => {
+      at('2030-01-01T11:00:00Z');
+      expect((await approve('s2', '--statement-only')).code).toBe(0);
+      const unsigned = await approve('s2', '--statement-only');
+      expect(unsigned.code).toBe(0);
+      expect(unsigned.out).toMatch(/^statement unchanged: tool 2\.0\.0, 1 artifact, by alice/);
+      expect(unsigned.out).toContain('the same statement was there already: kept as it is\nsign it with:');
+      const { path, sig, text } = files('s2');
+      execFileSync('ssh-keygen', ['-q', '-Y', 'sign', '-n', 'pubguard-approval', '-f', join(cwd, 'id_alice'), path]);
+      const signature = readFileSync(sig, 'utf8');
+      const json = await approve('s2', '--statement-only', '-f', 'json');
+      expect(JSON.parse(json.out)).toMatchObject({ existing: 'kept' });
+      const kept = await approve('s2', '--statement-only');
+      expect(kept.out).toContain(`the same statement was there already: kept as it is, with its signature ${sig}\n`);
+      expect(kept.out).not.toContain('sign it with');
+      expect(files('s2').text).toBe(text);
+      expect(readFileSync(sig, 'utf8')).toBe(signature);
+      expect(await verify('s2')).toBe(0);
+    });
+
+    it('--statement-only writes over an unsigned statement, and removes a signature left without its statement', async () => {
+      at('2030-01-01T12:00:00Z');
+      expect((await approve('s3', '--statement-only')).code).toBe(0);
+      at('2030-01-01T12:00:05Z');
+      const r = await approve('s3', '--statement-only', '-f', 'json');
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.out)).toMatchObject({ existing: 'replaced', statement: { issuedAt: '2030-01-01T12:00:05.000Z' } });
+      expect(JSON.parse(r.out).removedSignature).toBeUndefined();
+      const { path, sig } = files('s3');
+      rmSync(path);
+      writeFileSync(sig, 'left behind');
+      const lone = await approve('s3', '--statement-only');
+      expect(lone.code, lone.err).toBe(0);
+      expect(lone.out).toContain(`removed ${sig}: a signature without its statement, which counted for nothing\nsign it with:`);
+      expect(existsSync(sig)).toBe(false);
+    });
+
+    it('signing replaces the approval in place with a new one that counts, and says so', async () => {
+      at('2030-01-01T13:00:00Z');
+      expect((await approve('s4')).code).toBe(0);
+      at('2030-01-01T13:00:05Z');
+      const r = await approve('s4', '--expires', '2h');
+      expect(r.code).toBe(0);
+      expect(r.out).toContain('replaced the approval written before under this name (expires 2030-01-04T13:00:00.000Z)\n');
+      expect(files('s4').text).toContain('"expires": "2030-01-01T15:00:05.000Z"');
+      expect(await verify('s4')).toBe(0);
+      const replace = await approve('s4', '--replace');
+      expect(replace.code).toBe(2);
+      expect(replace.err).toContain('--replace goes with --statement-only');
+    });
   });
 
   it('signs, writes and records nothing once Ctrl-C, SIGTERM or SIGHUP has stopped it, exit 2', async () => {

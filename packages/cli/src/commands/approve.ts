@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { makeDirectory, maskNames } from '@pubguard/engine';
+import { lstat, readFile, rm } from 'node:fs/promises';
+import { describeFsError, makeDirectory, maskNames } from '@pubguard/engine';
 import { join, resolve } from 'node:path';
 import {
   type ReleaseSubject,
@@ -16,9 +16,11 @@ import {
   loadPolicy,
   loadPrivateKey,
   loadPublicKey,
+  MAX_STATEMENT_BYTES,
   type SshPrivateKey,
   type SshPublicKey,
   parseDuration,
+  parseStatement,
   StatementError,
   withFileLock,
 } from '@pubguard/release';
@@ -80,10 +82,21 @@ Options:
       --statement-only    write the unsigned statement only, for signing with
                           ssh-keygen -Y sign -n pubguard-approval -f KEY FILE (the way
                           to approve with a passphrase-protected key)
+      --replace           with --statement-only, write over a statement that is signed
+                          already, and remove its signature (that approval then no
+                          longer counts)
 ${gateHelp(26)}
 
-Exit codes: 0 written, 2 usage error or an unreadable artifact or key, or interrupted
-(Ctrl-C, SIGTERM, SIGHUP: nothing is signed, written or recorded).
+Approving the same files again with the same key writes the same file names. Signing
+replaces the pair there with the new approval, and says so. --statement-only keeps the
+same statement (byte for byte, as one written within the same second is) as it is, writes
+over an unsigned one, and refuses (exit 2) to write over a signed one, whose .sig would
+then match nothing and whose approval would be void; with --replace it removes the .sig,
+writes the statement, and says so.
+
+Exit codes: 0 written (or the same statement kept), 2 usage error, a signed statement in
+the way of --statement-only without --replace, an unreadable artifact or key, or
+interrupted (Ctrl-C, SIGTERM, SIGHUP: nothing is signed, written or recorded).
 `;
 
 /** A command-line word quoted for a POSIX shell when it needs it, for commands shown to be copied. */
@@ -106,10 +119,13 @@ export const approveCommand: Command = {
       version: { type: 'string' },
       out: { type: 'string' },
       'statement-only': { type: 'boolean' },
+      replace: { type: 'boolean' },
     });
     const format = outputFormat(values.format);
     const statementOnly = values['statement-only'] === true;
     if (!statementOnly && values.key === undefined) throw new UsageError('--key is required (or --statement-only)');
+    // Signing always writes a matching pair: only a statement written alone can void a signature.
+    if (values.replace === true && !statementOnly) throw new UsageError('--replace goes with --statement-only: signing replaces an earlier approval of the same files by itself');
     let validForMs: number;
     try {
       validForMs = parseDuration(values.expires ?? '72h');
@@ -166,6 +182,7 @@ export const approveCommand: Command = {
     let statementPath: string;
     let signaturePath: string | undefined;
     let statement;
+    let before: Before;
     if (key && !statementOnly) {
       const signed = createApproval(subject, approver, key, { validForMs });
       statement = signed.statement;
@@ -173,21 +190,55 @@ export const approveCommand: Command = {
       signaturePath = `${statementPath}.sig`;
       // The signature first: until the statement follows, a reader finds a lone signature, or
       // an older statement it does not sign, and counts neither.
-      await writeApproval(statementPath, [
-        { path: signaturePath, text: signed.signature },
-        { path: statementPath, text: signed.text },
-      ]);
+      before = await writeApproval(statementPath, signed.text, async () => {
+        await writeFilesTogether([
+          { path: signaturePath!, text: signed.signature },
+          { path: statementPath, text: signed.text },
+        ]);
+      });
     } else {
       statement = buildStatement(subject, approver, validForMs);
       statementPath = join(outDir, approvalFileName(statement, publicKey?.fingerprint));
-      await writeApproval(statementPath, [{ path: statementPath, text: canonicalStatement(statement) }]);
+      const text = canonicalStatement(statement);
+      const path = statementPath;
+      before = await writeApproval(path, text, async (found) => {
+        // The same bytes are there already: rewriting them could only lose a signature next to them.
+        if (found.statement === 'same') return;
+        // A signature without its statement is no approval: it goes without asking.
+        if (found.signed && found.statement === 'other' && values.replace !== true) {
+          throw new UsageError(
+            `${path} is signed already (${found.signaturePath}${found.expires ? `, ${Date.parse(found.expires) <= Date.now() ? 'expired' : 'expires'} ${found.expires}` : ''}): ` +
+              'a new statement in its place would no longer match that signature, and the approval would be void. ' +
+              'Keep it (`pubguard approvals verify` says whether it counts), or pass --replace to write the new statement and remove the old signature',
+          );
+        }
+        // The old signature goes first: a crash in between leaves an unsigned statement, never a
+        // signature next to a statement it does not sign (which ssh-keygen would not sign over).
+        if (found.signed) {
+          await rm(found.signaturePath, { force: true }).catch((error: unknown) => {
+            throw new OutputError(`cannot remove ${found.signaturePath}: ${describeFsError(error, { writing: true })}`);
+          });
+        }
+        await writeFilesTogether([{ path, text }]);
+      });
     }
+    // Signing writes its pair whatever was there: the same statement is signed again.
+    const kept = !signaturePath && before.statement === 'same';
+    const replaced = before.statement === 'other';
+    const removedSignature = !signaturePath && before.statement !== 'same' && before.signed ? before.signaturePath : undefined;
+    const whatBefore = kept
+      ? '; the same statement was there already and was kept'
+      : replaced
+        ? `; replaced the ${before.signed ? 'signed' : 'unsigned'} statement written before under its name${removedSignature ? ' and removed its signature' : ''}`
+        : removedSignature
+          ? '; removed a signature without its statement'
+          : '';
     await recordGate(io, values, {
       stage: 'approve',
       outcome: 'passed',
       actor: approver,
       subjects: subject.artifacts,
-      reason: `${signaturePath ? 'signed' : 'wrote unsigned'} approval of ${subject.package} ${subject.version}, expires ${statement.expires}`,
+      reason: `${signaturePath ? 'signed' : 'wrote unsigned'} approval of ${subject.package} ${subject.version}, expires ${statement.expires}${whatBefore}`,
       ...(publicKey ? { details: { key: publicKey.fingerprint } } : {}),
     });
     if (format === 'json') {
@@ -198,30 +249,84 @@ export const approveCommand: Command = {
         statement,
         files: { statement: statementPath, ...(signaturePath ? { signature: signaturePath } : {}) },
         ...(publicKey ? { key: publicKey.fingerprint } : {}),
+        ...(kept || replaced ? { existing: kept ? 'kept' : 'replaced' } : {}),
+        ...(removedSignature ? { removedSignature } : {}),
       });
     } else {
+      const head = signaturePath ? 'approved' : kept ? 'statement unchanged' : 'statement written';
       io.stdout.write(
-        `${signaturePath ? 'approved' : 'statement written'}: ${subject.package} ${subject.version}, ${subject.artifacts.length} artifact${subject.artifacts.length === 1 ? '' : 's'}, by ${approver}, expires ${statement.expires}\n`,
+        `${head}: ${subject.package} ${subject.version}, ${subject.artifacts.length} artifact${subject.artifacts.length === 1 ? '' : 's'}, by ${approver}, expires ${statement.expires}\n`,
       );
       // A token in a file name is shortened, as a scan shortens it; the statement holds the name as signed.
       for (const a of subject.artifacts) io.stdout.write(`  ${a.sha256}  ${maskNames(a.name)}\n`);
       io.stdout.write(`  ${statementPath}\n`);
       if (signaturePath) io.stdout.write(`  ${signaturePath}\n`);
+      if (kept) io.stdout.write(`the same statement was there already: kept as it is${before.signed ? `, with its signature ${before.signaturePath}` : ''}\n`);
+      else if (replaced && signaturePath) {
+        const was = before.signed ? `the approval written before under this name${before.expires ? ` (expires ${before.expires})` : ''}` : 'the unsigned statement written before under this name';
+        io.stdout.write(`replaced ${was}\n`);
+      } else if (removedSignature) {
+        const why = replaced ? 'it signed the statement replaced, whose approval no longer counts' : 'a signature without its statement, which counted for nothing';
+        io.stdout.write(`removed ${removedSignature}: ${why}\n`);
+      }
       // ssh-keygen signs with the private key next to a .pub file (or the agent's copy of it).
-      else io.stdout.write(`sign it with:\n  ssh-keygen -Y sign -n pubguard-approval -f ${shellWord(values.key?.replace(/\.pub$/, '') ?? '~/.ssh/id_ed25519')} ${shellWord(statementPath)}\n`);
+      if (!signaturePath && !(kept && before.signed)) {
+        io.stdout.write(`sign it with:\n  ssh-keygen -Y sign -n pubguard-approval -f ${shellWord(values.key?.replace(/\.pub$/, '') ?? '~/.ssh/id_ed25519')} ${shellWord(statementPath)}\n`);
+      }
     }
     return { exitCode: 0 };
   },
 };
 
-/**
- * Writes an approval's files under a lock on the statement's path: the same approver approving
- * the same files twice at once writes the same names, and without turns one run's statement
- * could end up next to the other's signature.
- */
-async function writeApproval(statementPath: string, files: { path: string; text: string }[]): Promise<void> {
+/** What was at an approval's paths before approve wrote them. */
+interface Before {
+  /** None there, the same bytes as the statement to write, or another statement (or a file that cannot be read as one). */
+  statement: 'none' | 'same' | 'other';
+  /** Whether a signature file was there. */
+  signed: boolean;
+  signaturePath: string;
+  /** The expiry of the statement there, when it reads as one. */
+  expires: string | undefined;
+}
+
+async function inspectApproval(statementPath: string, text: string): Promise<Before> {
+  const signaturePath = `${statementPath}.sig`;
+  const signed = await lstat(signaturePath).then(
+    () => true,
+    () => false,
+  );
+  let found: string | undefined;
   try {
-    await withFileLock(statementPath, () => writeFilesTogether(files));
+    // Larger than any statement approvals are read from: no need to read it to know it is another.
+    found = (await lstat(statementPath)).size > MAX_STATEMENT_BYTES ? '' : await readFile(statementPath, 'utf8');
+  } catch (error) {
+    // Anything else there (a directory, no permission) makes the write that follows fail and say why.
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') found = '';
+  }
+  if (found === undefined) return { statement: 'none', signed, signaturePath, expires: undefined };
+  if (found === text) return { statement: 'same', signed, signaturePath, expires: undefined };
+  let expires: string | undefined;
+  try {
+    expires = parseStatement(found).expires;
+  } catch {
+    expires = undefined;
+  }
+  return { statement: 'other', signed, signaturePath, expires };
+}
+
+/**
+ * Looks at what is at an approval's paths and has `write` write the approval's files in view
+ * of it, under a lock on the statement's path: the same approver approving the same files twice
+ * at once writes the same names, and without turns one run's statement could end up next to
+ * the other's signature, or be judged against files the other is replacing.
+ */
+async function writeApproval(statementPath: string, text: string, write: (before: Before) => Promise<void>): Promise<Before> {
+  try {
+    return await withFileLock(statementPath, async () => {
+      const before = await inspectApproval(statementPath, text);
+      await write(before);
+      return before;
+    });
   } catch (error) {
     if (error instanceof FileLockError) throw new OutputError(`cannot write ${statementPath}: ${error.message}`);
     throw error;
