@@ -304,18 +304,24 @@ describe('pubguard publish npm (Verdaccio, real npm)', () => {
     expect(body.approvals?.policy?.sha256).toBe(policySha);
   });
 
-  it('incident npm --execute deprecates and unpublishes the release on the registry', async () => {
-    const r = await runPubguard(['incident', 'npm', `${NAME}@${VERSION}`, '--registry', registry.url, '--execute', '--unpublish', '--audit', audit, '--message', 'leaked credential'], {
-      cwd,
-      env: { NPM_TOKEN: token, TMPDIR: tmp },
-    });
+  it("incident npm --execute deprecates the release, and unpublishes the package's only version with --unpublish-package only", async () => {
+    const args = ['incident', 'npm', `${NAME}@${VERSION}`, '--registry', registry.url, '--execute', '--unpublish', '--audit', audit, '--message', 'leaked credential'];
+    const env = { NPM_TOKEN: token, TMPDIR: tmp };
+    const refused = await runPubguard(args, { cwd, env });
+    outputs.push(refused);
+    expect(refused.code, refused.stdout + refused.stderr).toBe(1);
+    expect(refused.stdout).toContain(`Deprecate ${NAME}@${VERSION} [done]`);
+    expect(refused.stdout).toContain(`$ npm unpublish ${NAME}@${VERSION}\n`);
+    expect(refused.stderr).toContain(`${VERSION} is the only version of ${NAME}: unpublishing it removes the whole package`);
+    expect((await registry.packument(NAME))?.versions?.[VERSION]).toBeDefined();
+    const r = await runPubguard([...args, '--unpublish-package'], { cwd, env });
     outputs.push(r);
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(r.stdout).toContain(`Deprecate ${NAME}@${VERSION} [done]`);
-    expect(r.stdout).toContain('[done]');
+    expect(r.stdout).toContain(`$ npm unpublish ${NAME}@${VERSION} --force\n     Unpublished ${NAME}@${VERSION}, the only version of ${NAME}: the whole package is removed`);
     expect(r.stdout).toContain('Rotation checklist');
-    const stages = auditRecords(audit).slice(-5).map((x) => `${x.stage}:${x.outcome}`);
-    expect(stages).toEqual(['incident.plan:passed', 'incident.rotate-secret:passed', 'incident.deprecate:passed', 'incident.unpublish:passed', 'incident.revoke-token:passed']);
+    const stages = auditRecords(audit).slice(-10).map((x) => `${x.stage}:${x.outcome}`);
+    const run = (unpublish: string) => ['incident.plan:passed', 'incident.rotate-secret:passed', 'incident.deprecate:passed', `incident.unpublish:${unpublish}`, 'incident.revoke-token:passed'];
+    expect(stages).toEqual([...run('refused'), ...run('passed')]);
     const doc = await registry.packument(NAME);
     expect(doc?.versions?.[VERSION]).toBeUndefined();
   });
@@ -328,7 +334,8 @@ describe('pubguard publish npm (Verdaccio, real npm)', () => {
       texts[`stdout ${i}`] = o.stdout;
       texts[`stderr ${i}`] = o.stderr;
     });
-    expect(hook.bodies.length).toBe(outputs.length - 1);
+    // Every publish run notifies; the two incident runs do not.
+    expect(hook.bodies.length).toBe(outputs.length - 2);
     const last = JSON.parse(hook.bodies.at(-1)!) as { text: string; event: string; artifacts: { sha256: string }[]; approvers: string[]; auditHead: string };
     expect(last).toMatchObject({ event: 'published', approvers: expect.arrayContaining(['alice', 'bob']) });
     expect(last.text).toContain(`${NAME} ${VERSION} published`);

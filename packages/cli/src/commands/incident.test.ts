@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -60,6 +60,71 @@ describe('pubguard incident npm', () => {
     const warned = memoryIO({ cwd: dir });
     expect((await run(['incident', 'npm', 'acme@1.2.3', '--registry', 'http://npm.corp.example/'], warned)).exitCode).toBe(0);
     expect(warned.err()).toBe('warning: --registry is plain http: the token travels unencrypted to npm.corp.example; use https unless every network on the way is trusted\n');
+  });
+});
+
+describe('pubguard incident npm --unpublish', () => {
+  /** An npm on PATH that logs its arguments and whose `view` says acme-tool has these versions, 1.2.3 published 2 hours ago. */
+  function fakeNpm(versions: string[]) {
+    const dir = mkdtempSync(join(tmpdir(), 'pubguard-cli-incident-npm-'));
+    const log = join(dir, 'calls.log');
+    const at = new Date(Date.now() - 2 * 3600_000).toISOString();
+    const view = JSON.stringify({ time: { created: at, modified: at, '1.2.3': at }, versions });
+    writeFileSync(join(dir, 'npm'), `#!/bin/sh\necho "$1 $2 $3" >> '${log}'\nif [ "$1" = view ]; then printf '%s' '${view}'; fi\n`);
+    chmodSync(join(dir, 'npm'), 0o755);
+    const incident = async (...extra: string[]) => {
+      const io = memoryIO({ cwd: dir, env: { PATH: `${dir}:${process.env.PATH ?? ''}`, NPM_TOKEN: 'loopback-registry-token-0123456789' } });
+      const r = await run(['incident', 'npm', 'acme-tool@1.2.3', '--registry', 'http://127.0.0.1:9/', ...extra], io);
+      return { code: r.exitCode, out: io.out(), err: io.err() };
+    };
+    const calls = (): string[] => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []);
+    return { incident, calls };
+  }
+
+  it("refuses to unpublish a package's only version, exit 1, and the command it shows is the one it would run", async () => {
+    const npm = fakeNpm(['1.2.3']);
+    const plan = await npm.incident('--unpublish');
+    expect(plan.code).toBe(0);
+    expect(plan.out).toContain('     $ npm unpublish acme-tool@1.2.3\n');
+    expect(plan.out).toContain("note: unpublishing a package's only version removes the whole package and blocks its name for 24 hours: that is refused without --unpublish-package");
+    const r = await npm.incident('--unpublish', '--execute');
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('     $ npm unpublish acme-tool@1.2.3\n');
+    expect(r.out).not.toMatch(/\$ npm unpublish .*--force/);
+    expect(r.err).toBe(
+      'pubguard incident npm: 1.2.3 is the only version of acme-tool: unpublishing it removes the whole package, and nobody can publish under its name for 24 hours. Not unpublished; to do that, run again with --unpublish --unpublish-package (npm unpublish --force), or leave the release deprecated\n',
+    );
+    expect(npm.calls()).toEqual(['deprecate acme-tool@1.2.3 acme-tool@1.2.3 contained a leaked credential; upgrade to a later version', 'view acme-tool@1.2.3 time']);
+  });
+
+  it('with --unpublish-package shows and runs npm unpublish --force, saying the whole package goes', async () => {
+    const npm = fakeNpm(['1.2.3']);
+    const plan = await npm.incident('--unpublish', '--unpublish-package');
+    expect(plan.code).toBe(0);
+    expect(plan.out).toContain('if it is the only version of acme-tool, this removes the whole package, and nobody can publish under its name for 24 hours [skipped]\n     $ npm unpublish acme-tool@1.2.3 --force\n');
+    const r = await npm.incident('--unpublish', '--unpublish-package', '--execute');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('     $ npm unpublish acme-tool@1.2.3 --force\n     Unpublished acme-tool@1.2.3, the only version of acme-tool: the whole package is removed');
+    expect(npm.calls().at(-1)).toBe('unpublish acme-tool@1.2.3 --force');
+  });
+
+  it('unpublishes one version of several without --force', async () => {
+    const npm = fakeNpm(['1.2.2', '1.2.3']);
+    const r = await npm.incident('--unpublish', '--execute', '-f', 'json');
+    expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(r.out).results).toContainEqual({ id: 'unpublish', outcome: 'done', message: 'Unpublish acme-tool@1.2.3 if it was published less than 72 hours ago and is not the only version of acme-tool' });
+    expect(npm.calls().at(-1)).toBe('unpublish acme-tool@1.2.3 --registry');
+  });
+
+  it('takes --unpublish-package only with --unpublish, and lists it in its help', async () => {
+    const npm = fakeNpm(['1.2.3']);
+    const r = await npm.incident('--unpublish-package', '--execute');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('--unpublish-package goes with --unpublish');
+    expect(npm.calls()).toEqual([]);
+    const help = memoryIO({ cwd });
+    await run(['incident', 'npm', '--help'], help);
+    expect(help.out()).toMatch(/^\s+--unpublish-package\n\s+with --unpublish: also when the version is the package's only/m);
   });
 });
 

@@ -14,9 +14,15 @@ const NPM_HELP = `Usage: pubguard incident npm <package>@<version> [options]
 A release leaked a secret. Give its exact version (npm would read 1 or 1.x as a range and
 act on every version in it). Prints the plan and, with --execute, performs what npm lets a
 tool do: \`npm deprecate\`, \`npm unpublish\` (with --unpublish, only within npm's 72-hour
-window), \`npm token revoke\` (with --token-id). The npm token comes from $NPM_TOKEN and is
-handed over in a temporary userconfig. Every action is an audit record. Then follow the
-rotation checklist it prints: removing a release never makes a leaked secret safe again.
+window), \`npm token revoke\` (with --token-id). The commands printed are the ones run. The
+npm token comes from $NPM_TOKEN and is handed over in a temporary userconfig. Every action
+is an audit record. Then follow the rotation checklist it prints: removing a release never
+makes a leaked secret safe again.
+
+Unpublishing a package's only version removes the whole package, and npm then lets nobody
+publish under its name for 24 hours; npm does it only with --force. So --unpublish refuses
+that version (exit 1, after the other steps) unless --unpublish-package is given too,
+which adds --force to the \`npm unpublish\` command.
 
 Options:
       --registry URL      npm registry (default https://registry.npmjs.org/); plain http is
@@ -24,12 +30,16 @@ Options:
                           that is not this machine (the token would be unencrypted)
       --message TEXT      deprecation message
       --unpublish         also unpublish when still within 72 hours of publishing
+      --unpublish-package
+                          with --unpublish: also when the version is the package's only
+                          one, which removes the whole package (npm unpublish --force)
       --token-id ID       npm token to revoke (from \`npm token list\`)
       --token-env NAME    variable holding the npm token (default NPM_TOKEN)
       --execute           run the steps that can be automated (default: print the plan)
 ${COMMON}
 
-Exit codes: 0 plan printed or every automated step done, 1 refused (no usable token),
+Exit codes: 0 plan printed or every automated step done, 1 refused (no usable token, or
+the version to unpublish is the package's only one and --unpublish-package is not given),
 2 usage error or an automated step failed.
 `;
 
@@ -59,7 +69,9 @@ function printPlan(io: CliIO, plan: IncidentPlan, results: IncidentActionResult[
     if (a.command) w(`     $ ${a.command.map((x) => (/^[\w@./:-]+$/.test(x) ? x : JSON.stringify(x))).join(' ')}`);
     if (a.url) w(`     ${a.url}`);
     if (r && r.outcome !== 'manual' && r.message !== a.title) w(`     ${r.message}`);
-    else if (a.note && !r) w(`     note: ${a.note}`);
+    // A plan not run says what its steps depend on; once run, the outcome says it.
+    const notRun = !r || (r.outcome === 'skipped' && (r.message.startsWith('plan only') || r.message.startsWith('not run:')));
+    if (a.note && a.kind === 'automated' && notRun) w(`     note: ${a.note}`);
   });
   w('');
   w('Rotation checklist:');
@@ -69,7 +81,14 @@ function printPlan(io: CliIO, plan: IncidentPlan, results: IncidentActionResult[
 async function runIncident(ecosystem: Ecosystem, argv: string[], io: CliIO): Promise<CliResult> {
   const extra: OptionSpecs =
     ecosystem === 'npm'
-      ? { registry: { type: 'string' }, message: { type: 'string' }, unpublish: { type: 'boolean' }, 'token-id': { type: 'string' }, 'token-env': { type: 'string' } }
+      ? {
+          registry: { type: 'string' },
+          message: { type: 'string' },
+          unpublish: { type: 'boolean' },
+          'unpublish-package': { type: 'boolean' },
+          'token-id': { type: 'string' },
+          'token-env': { type: 'string' },
+        }
       : {};
   const { values, positionals } = parseCommandArgs(argv, {
     execute: { type: 'boolean' },
@@ -98,6 +117,9 @@ async function runIncident(ecosystem: Ecosystem, argv: string[], io: CliIO): Pro
     [pkg, version] = positionals as [string, string];
   }
   if (!/^[\w.+-]+$/.test(version)) throw new UsageError(`'${version}' is not a version`);
+  if (v['unpublish-package'] === true && v.unpublish !== true) {
+    throw new UsageError("--unpublish-package goes with --unpublish: it lets unpublishing remove the whole package when the version is the package's only one");
+  }
   const registry = str('registry');
   if (registry !== undefined) checkTokenUrl(registry, '--registry', io);
   const plan = incidentPlan({
@@ -108,6 +130,7 @@ async function runIncident(ecosystem: Ecosystem, argv: string[], io: CliIO): Pro
     ...(str('token-id') ? { tokenId: str('token-id')! } : {}),
     ...(str('message') ? { message: str('message')! } : {}),
     unpublish: v.unpublish === true,
+    unpublishPackage: v['unpublish-package'] === true,
   });
   const results = await executeIncident(plan, {
     env: io.env,
@@ -117,13 +140,15 @@ async function runIncident(ecosystem: Ecosystem, argv: string[], io: CliIO): Pro
     execute: v.execute === true,
     ...(str('token-env') ? { tokenEnv: str('token-env')! } : {}),
   });
-  const refused = results.some((r) => r.outcome === 'skipped' && r.message.startsWith('not run:'));
+  const refusals = results.filter((r) => r.outcome === 'refused' || (r.outcome === 'skipped' && r.message.startsWith('not run:')));
+  const refused = refusals.length > 0;
   const failed = results.some((r) => r.outcome === 'failed');
   const secrets = incidentSecrets(io.env, str('token-env'));
   if (format === 'json') writeJson(io, redactValue({ version: 1, stage: 'incident', plan, results }, secrets));
   else {
     printPlan(io, plan, results, secrets);
-    if (refused) io.stderr.write(`pubguard incident ${ecosystem}: ${redactText(results.find((r) => r.message.startsWith('not run:'))!.message, secrets)}\n`);
+    // The token's refusal is the same for every step: once is enough.
+    for (const message of new Set(refusals.map((r) => r.message))) io.stderr.write(`pubguard incident ${ecosystem}: ${redactText(message, secrets)}\n`);
   }
   return { exitCode: failed ? 2 : refused ? 1 : 0 };
 }

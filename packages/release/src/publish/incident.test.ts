@@ -50,6 +50,85 @@ describe('executeIncident', () => {
     expect(readFileSync(auditPath, 'utf8')).not.toContain('loopback-registry-token-0123456789');
   });
 
+  describe('unpublish', () => {
+    const NOW = new Date('2030-01-01T12:00:00Z');
+    const hoursAgo = (h: number) => new Date(NOW.getTime() - h * 3600_000).toISOString();
+    const TOKEN = { NPM_TOKEN: 'loopback-registry-token-0123456789' };
+    /** A registry where `npm view` gives these publish dates and version list. */
+    function registry(time: Record<string, string>, versions: unknown) {
+      const calls: string[][] = [];
+      const runner: CommandRunner = async (_cmd, args) => {
+        calls.push(args.slice(0, args.indexOf('--registry')));
+        const stdout = args[0] === 'view' ? JSON.stringify({ time: { created: hoursAgo(5), modified: hoursAgo(1), ...time }, versions }) : '';
+        return { code: 0, stdout, stderr: '' };
+      };
+      return { calls, runner };
+    }
+    const execute = async (plan: ReturnType<typeof incidentPlan>, runner: CommandRunner) => {
+      const { cwd, auditPath, stages } = setup();
+      const results = await executeIncident(plan, { env: TOKEN, cwd, auditPath, actor: 'ci', execute: true, runner, now: () => NOW });
+      return { unpublish: results.find((r) => r.id === 'unpublish'), stages: stages() };
+    };
+
+    it("refuses a package's only version, which npm removes with the package, and never adds --force to the plan's command", async () => {
+      const plan = incidentPlan({ ecosystem: 'npm', package: 'acme', version: '1.0.0', registry: REGISTRY, unpublish: true });
+      expect(plan.actions.find((a) => a.id === 'unpublish')?.command).toEqual(['npm', 'unpublish', 'acme@1.0.0']);
+      const { calls, runner } = registry({ '1.0.0': hoursAgo(2) }, ['1.0.0']);
+      const { unpublish, stages } = await execute(plan, runner);
+      expect(unpublish).toEqual({
+        id: 'unpublish',
+        outcome: 'refused',
+        message:
+          '1.0.0 is the only version of acme: unpublishing it removes the whole package, and nobody can publish under its name for 24 hours. Not unpublished; to do that, run again with --unpublish --unpublish-package (npm unpublish --force), or leave the release deprecated',
+      });
+      expect(calls).toEqual([['deprecate', 'acme@1.0.0', 'acme@1.0.0 contained a leaked credential; upgrade to a later version'], ['view', 'acme@1.0.0', 'time', 'versions', '--json']]);
+      expect(stages).toContain('incident.unpublish:refused');
+      expect(plan.actions.find((a) => a.id === 'unpublish')?.command).toEqual(['npm', 'unpublish', 'acme@1.0.0']);
+    });
+
+    it('tells the versions left by the version list, not by the dates the registry keeps of unpublished ones', async () => {
+      const plan = incidentPlan({ ecosystem: 'npm', package: 'acme', version: '1.0.0', registry: REGISTRY, unpublish: true });
+      const { calls, runner } = registry({ '0.9.0': hoursAgo(4), '1.0.0': hoursAgo(2) }, ['1.0.0']);
+      expect((await execute(plan, runner)).unpublish?.outcome).toBe('refused');
+      expect(calls.some((c) => c[0] === 'unpublish')).toBe(false);
+      // Older npm releases print a list of one as its only item.
+      const single = registry({ '1.0.0': hoursAgo(2) }, '1.0.0');
+      expect((await execute(plan, single.runner)).unpublish?.outcome).toBe('refused');
+    });
+
+    it('unpublishes one version of several as planned, without --force', async () => {
+      const plan = incidentPlan({ ecosystem: 'npm', package: 'acme', version: '1.0.0', registry: REGISTRY, unpublish: true });
+      const { calls, runner } = registry({ '0.9.0': hoursAgo(30), '1.0.0': hoursAgo(2) }, ['0.9.0', '1.0.0']);
+      const { unpublish, stages } = await execute(plan, runner);
+      expect(unpublish?.outcome).toBe('done');
+      expect(calls.at(-1)).toEqual(['unpublish', 'acme@1.0.0']);
+      expect(stages).toContain('incident.unpublish:passed');
+    });
+
+    it('with unpublishPackage plans and runs npm unpublish --force, and says the package is gone', async () => {
+      const plan = incidentPlan({ ecosystem: 'npm', package: 'acme', version: '1.0.0', registry: REGISTRY, unpublish: true, unpublishPackage: true });
+      const action = plan.actions.find((a) => a.id === 'unpublish');
+      expect(action?.command).toEqual(['npm', 'unpublish', 'acme@1.0.0', '--force']);
+      expect(action?.title).toContain('if it is the only version of acme, this removes the whole package, and nobody can publish under its name for 24 hours');
+      const { calls, runner } = registry({ '1.0.0': hoursAgo(2) }, ['1.0.0']);
+      const { unpublish } = await execute(plan, runner);
+      expect(unpublish).toEqual({ id: 'unpublish', outcome: 'done', message: 'Unpublished acme@1.0.0, the only version of acme: the whole package is removed, and nobody can publish under its name for 24 hours' });
+      expect(calls.at(-1)).toEqual(['unpublish', 'acme@1.0.0', '--force']);
+      expect(() => incidentPlan({ ecosystem: 'npm', package: 'acme', version: '1.0.0', unpublishPackage: true })).toThrow(/unpublishPackage goes with unpublish/);
+    });
+
+    it('unpublishes nothing when npm view does not say which versions there are', async () => {
+      const plan = incidentPlan({ ecosystem: 'npm', package: 'acme', version: '1.0.0', registry: REGISTRY, unpublish: true, unpublishPackage: true });
+      for (const versions of [undefined, [1], {}]) {
+        const { calls, runner } = registry({ '1.0.0': hoursAgo(2) }, versions);
+        expect((await execute(plan, runner)).unpublish).toMatchObject({ outcome: 'failed', message: 'cannot tell when acme@1.0.0 was published and which versions acme has: not unpublished' });
+        expect(calls.some((c) => c[0] === 'unpublish')).toBe(false);
+      }
+      const late = registry({ '1.0.0': hoursAgo(80) }, ['1.0.0']);
+      expect((await execute(plan, late.runner)).unpublish).toMatchObject({ outcome: 'skipped', message: expect.stringMatching(/^published 80 hours ago, past npm's 72-hour window/) });
+    });
+  });
+
   it('refuses an npm version that npm would read as a range, before anything runs', () => {
     for (const version of ['1', '1.2', '1.x', 'x', '1.2.x', 'v1.2.3', 'latest']) {
       expect(() => incidentPlan({ ecosystem: 'npm', package: 'acme', version, registry: REGISTRY }), version).toThrow(/not one exact version/);

@@ -43,12 +43,42 @@ export interface IncidentPlanOptions {
   tokenId?: string;
   /** Also unpublish (npm allows it within 72 hours of publishing if nothing depends on it). */
   unpublish?: boolean;
+  /**
+   * With `unpublish`, also when the version is the package's only one: npm then removes the
+   * whole package and lets nobody publish under its name for 24 hours, which it does only with
+   * `--force`. Without it, `executeIncident` refuses to unpublish a package's only version.
+   */
+  unpublishPackage?: boolean;
   /** Deprecation message. */
   message?: string;
 }
 
 /** How long after publishing npm lets a version be unpublished without further conditions. */
 export const NPM_UNPUBLISH_WINDOW_MS = 72 * 3600 * 1000;
+
+const LATE_UNPUBLISH =
+  'after 72 hours npm allows it only without dependents, under 300 downloads last week and with a single owner: ask npm support (https://www.npmjs.com/support); the version number can never be reused';
+
+/**
+ * When `version` was published and which versions the package has, from `npm view <spec> time
+ * versions --json`; undefined when the output does not say. The `time` object keeps the dates
+ * of versions unpublished before, so only `versions` tells which remain.
+ */
+function readRelease(stdout: string, version: string): { published: number; versions: string[] } | undefined {
+  let data: unknown;
+  try {
+    data = JSON.parse(stdout);
+  } catch {
+    return undefined;
+  }
+  const d = data as { time?: unknown; versions?: unknown } | null;
+  if (typeof d !== 'object' || d === null || typeof d.time !== 'object' || d.time === null) return undefined;
+  const published = Date.parse(String((d.time as Record<string, unknown>)[version] ?? ''));
+  // Older npm releases print a list of one as its only item: take either.
+  const versions = typeof d.versions === 'string' ? [d.versions] : d.versions;
+  if (Number.isNaN(published) || !Array.isArray(versions) || !versions.every((v) => typeof v === 'string')) return undefined;
+  return { published, versions: versions as string[] };
+}
 
 /** Builds the incident plan: what can be automated and what must be done by hand, with exact pages. */
 export function incidentPlan(o: IncidentPlanOptions): IncidentPlan {
@@ -63,6 +93,7 @@ export function incidentPlan(o: IncidentPlanOptions): IncidentPlan {
   if (o.ecosystem === 'pypi' && !PYPI_NAME.test(o.package)) {
     throw new PublishError(`'${o.package}' is not a PyPI project name (letters, digits, '.', '_' and '-', starting and ending with a letter or digit)`);
   }
+  if (o.unpublishPackage && !o.unpublish) throw new PublishError('unpublishPackage goes with unpublish: it lets unpublishing remove the whole package when the version is its only one');
   const spec = `${o.package}@${o.version}`;
   const actions: IncidentAction[] = [];
   const registry = o.registry ?? (o.ecosystem === 'npm' ? NPM_REGISTRY : 'https://pypi.org/');
@@ -76,13 +107,25 @@ export function incidentPlan(o: IncidentPlanOptions): IncidentPlan {
     const message = o.message ?? `${spec} contained a leaked credential; upgrade to a later version`;
     actions.push({ id: 'deprecate', kind: 'automated', title: `Deprecate ${spec}`, command: ['npm', 'deprecate', spec, message] });
     if (o.unpublish) {
-      actions.push({
-        id: 'unpublish',
-        kind: 'automated',
-        title: `Unpublish ${spec} if it was published less than 72 hours ago`,
-        command: ['npm', 'unpublish', spec],
-        note: 'after 72 hours npm allows it only without dependents, under 300 downloads last week and with a single owner: ask npm support (https://www.npmjs.com/support); the version number can never be reused',
-      });
+      // npm removes a package's last version only with --force, and with it the package: the
+      // command shown is the one run, so --force is there only when asked for.
+      actions.push(
+        o.unpublishPackage
+          ? {
+              id: 'unpublish',
+              kind: 'automated',
+              title: `Unpublish ${spec} if it was published less than 72 hours ago; if it is the only version of ${o.package}, this removes the whole package, and nobody can publish under its name for 24 hours`,
+              command: ['npm', 'unpublish', spec, '--force'],
+              note: LATE_UNPUBLISH,
+            }
+          : {
+              id: 'unpublish',
+              kind: 'automated',
+              title: `Unpublish ${spec} if it was published less than 72 hours ago and is not the only version of ${o.package}`,
+              command: ['npm', 'unpublish', spec],
+              note: `unpublishing a package's only version removes the whole package and blocks its name for 24 hours: that is refused without --unpublish-package; ${LATE_UNPUBLISH}`,
+            },
+      );
     }
     actions.push(
       o.tokenId
@@ -120,7 +163,8 @@ export function incidentPlan(o: IncidentPlanOptions): IncidentPlan {
 /** The outcome of one executed action. */
 export interface IncidentActionResult {
   id: IncidentAction['id'];
-  outcome: 'done' | 'skipped' | 'failed' | 'manual';
+  /** `refused`: not run, as it would do more than the plan allows (remove a whole package). */
+  outcome: 'done' | 'skipped' | 'failed' | 'manual' | 'refused';
   message: string;
 }
 
@@ -180,36 +224,39 @@ export async function executeIncident(plan: IncidentPlan, o: ExecuteIncidentOpti
       continue;
     }
     const run = (args: string[]) => npmRun(args, { registry: plan.registry, token: token!, packageName: plan.package, env: o.env, cwd: o.cwd, ...(o.runner ? { runner: o.runner } : {}), ...(o.npmCommand ? { npmCommand: o.npmCommand } : {}) });
+    let done = a.title;
     if (a.id === 'unpublish') {
-      const view = await run(['view', a.command![2]!, 'time', '--json']);
-      let published: number | undefined;
-      try {
-        const times = JSON.parse(view.stdout) as Record<string, string>;
-        published = Date.parse(times[plan.version] ?? '');
-        // npm refuses to remove the last version without --force (the name is then blocked for 24 hours).
-        if (Object.keys(times).filter((k) => k !== 'created' && k !== 'modified').length === 1) a.command = [...a.command!, '--force'];
-      } catch {
-        published = undefined;
-      }
-      if (view.code !== 0 || published === undefined || Number.isNaN(published)) {
-        const message = `cannot tell when ${plan.package}@${plan.version} was published: not unpublished`;
+      const spec = `${plan.package}@${plan.version}`;
+      const view = await run(['view', spec, 'time', 'versions', '--json']);
+      const release = view.code === 0 ? readRelease(view.stdout, plan.version) : undefined;
+      if (release === undefined) {
+        const message = `cannot tell when ${spec} was published and which versions ${plan.package} has: not unpublished`;
         results.push({ id: a.id, outcome: 'failed', message });
         await record(a.id, 'error', message);
         continue;
       }
-      const age = now().getTime() - published;
+      const age = now().getTime() - release.published;
       if (age > NPM_UNPUBLISH_WINDOW_MS) {
-        const message = `published ${Math.round(age / 3600_000)} hours ago, past npm's 72-hour window: ${a.note}`;
+        const message = `published ${Math.round(age / 3600_000)} hours ago, past npm's 72-hour window: ${LATE_UNPUBLISH}`;
         results.push({ id: a.id, outcome: 'skipped', message });
         await record(a.id, 'refused', message);
         continue;
       }
+      // As npm tells a last version: the registry's version list holds this one and no other.
+      const only = release.versions.length === 1 && release.versions[0] === plan.version;
+      if (only && !a.command!.includes('--force')) {
+        const message = `${plan.version} is the only version of ${plan.package}: unpublishing it removes the whole package, and nobody can publish under its name for 24 hours. Not unpublished; to do that, run again with --unpublish --unpublish-package (npm unpublish --force), or leave the release deprecated`;
+        results.push({ id: a.id, outcome: 'refused', message });
+        await record(a.id, 'refused', message, { versions: release.versions });
+        continue;
+      }
+      if (only) done = `Unpublished ${spec}, the only version of ${plan.package}: the whole package is removed, and nobody can publish under its name for 24 hours`;
     }
     const out = await run(a.command!.slice(1));
     const text = redactText(`${out.stdout}${out.stderr}`, secrets).trim();
     if (out.code === 0) {
-      results.push({ id: a.id, outcome: 'done', message: a.title });
-      await record(a.id, 'passed', a.title);
+      results.push({ id: a.id, outcome: 'done', message: done });
+      await record(a.id, 'passed', done);
     } else {
       const why = clientFailureSummary(text);
       const message = `${a.command!.slice(0, 3).join(' ')} exited with ${out.code ?? 'a signal'}${why ? `: ${why}` : ''}`;
