@@ -1224,7 +1224,27 @@ describe('suspicious structure', () => {
       ['struct/s.zip!suid', 'archive-setuid'],
       ['struct/s.zip!dup.txt', 'archive-duplicate-entry'],
     ]);
-    expect(files(s)).toEqual(['struct/s.zip!../evil.py', 'struct/s.zip!suid', 'struct/s.zip!dup.txt', 'struct/s.zip!dup.txt']);
+    expect(files(s)).toEqual(['struct/s.zip!../evil.py', 'struct/s.zip!link', 'struct/s.zip!suid', 'struct/s.zip!dup.txt', 'struct/s.zip!dup.txt']);
+  });
+
+  it('zip: a symlink entry is read as a file too, as pip writes one, whatever its size, and its target is still checked', async () => {
+    const long = `KEY = 'deep'\n${'# padding\n'.repeat(500)}`;
+    await put(
+      'struct/links.whl',
+      await zipOf([
+        { name: 'acme/settings.py', data: "KEY = 'value in a link'\n", mode: 0o120644 },
+        { name: 'acme/long.py', data: long, mode: 0o120644 },
+        { name: 'acme/out', data: '../../etc/passwd', mode: 0o120777, compress: false },
+      ]),
+    );
+    const s = await collect(['struct/links.whl']);
+    expect(errors(s)).toEqual([]);
+    expect(structures(s).map((x) => [x.path, x.ruleId])).toEqual([['struct/links.whl!acme/out', 'archive-link-outside']]);
+    expect(s.filter((x) => x.t === 'file').map((x) => [x.path, (x as { text: string }).text])).toEqual([
+      ['struct/links.whl!acme/settings.py', "KEY = 'value in a link'\n"],
+      ['struct/links.whl!acme/long.py', long],
+      ['struct/links.whl!acme/out', '../../etc/passwd'],
+    ]);
   });
   it('zip: entries whose mode says device, FIFO, socket or directory are still read, as extractors write them as files', async () => {
     await put(

@@ -35,6 +35,9 @@ const METHODS: Record<number, string> = {
   99: 'AES-encrypted',
 };
 
+/** Longest symlink target checked for where it leads: a longer one cannot be created as a link. */
+const MAX_LINK_TARGET = 4096;
+
 /** Size of reads from a zip file and of inflated chunks: large, so the consumer sees few chunks. */
 const ZIP_CHUNK = 1024 * 1024;
 
@@ -360,17 +363,6 @@ async function* readZip(ctx: ArtifactCtx, chain: string[], depth: number, zf: ya
         held.add(problemEvent(ec, 'unsupported', `zip compression method ${entry.compressionMethod} (${m}) is not supported; rebuild the archive with deflate or store`));
         continue;
       }
-      if (type === 'symlink') {
-        let target: string | undefined;
-        try {
-          target = await readLinkTarget(zf, entry);
-        } catch (err) {
-          held.add({ kind: 'error', error: zipStop(ec, err, 'entry').event });
-          continue;
-        }
-        held.keep(target === undefined ? undefined : checkLink(ec, name, target, false));
-        continue;
-      }
       if (entry.uncompressedSize > maxEntryBytes) {
         const s = limitStop(ec, 'maxEntryBytes', `entry is ${formatBytes(entry.uncompressedSize)}, larger than ${formatBytes(maxEntryBytes)}; it was not read`, String(maxEntryBytes), 'entry');
         held.add({ kind: 'error', error: s.event });
@@ -385,6 +377,11 @@ async function* readZip(ctx: ArtifactCtx, chain: string[], depth: number, zf: ya
       // through a stream per entry (thread-pool round trips for the header, the data and each
       // inflate, and a 1 MiB inflate buffer each) and 0.5 s so.
       const data = entry.compressedSize <= WHOLE_ENTRY_BYTES && entry.uncompressedSize <= WHOLE_ENTRY_BYTES ? await wholeEntry(zf, entry, range) : undefined;
+      // A symlink entry is read as a file too: Python's zipfile, and so pip, writes it as a
+      // regular file holding its target, so its bytes ship. A target short enough to be a path
+      // (longer ones cannot be created) is also checked for where it leads; a damaged one is
+      // read as a stream below, which reports the damage.
+      if (type === 'symlink' && data !== undefined && data.length <= MAX_LINK_TARGET) held.keep(checkLink(ec, name, decodeName(data), false));
       if (data !== undefined && holdWhole(held, ctx, { chain: ec, size: data.length }, data)) continue;
       const batch = held.take();
       if (batch) yield batch;
@@ -681,23 +678,6 @@ async function* checkedChunks(stream: Readable, entry: yauzl.Entry, chain: reado
       `CRC-32 mismatch: the entry's data has CRC ${hex(crc)} but the zip directory says ${hex(entry.crc32)}; the archive is damaged, rebuild it`,
       'entry',
     );
-  }
-}
-
-/**
- * Reads a symlink entry's target (its content), if it is small enough to be a path (longer
- * targets cannot be created, so they lead nowhere). Rejects when the entry is damaged.
- */
-async function readLinkTarget(zf: yauzl.ZipFile, entry: yauzl.Entry): Promise<string | undefined> {
-  if (entry.uncompressedSize > 4096) return undefined;
-  let stream: Readable | undefined;
-  try {
-    stream = await openStream(zf, entry);
-    const parts: Buffer[] = [];
-    for await (const c of stream as AsyncIterable<Buffer>) parts.push(c);
-    return decodeName(Buffer.concat(parts));
-  } finally {
-    stream?.destroy();
   }
 }
 
