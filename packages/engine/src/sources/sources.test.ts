@@ -1246,6 +1246,34 @@ describe('suspicious structure', () => {
       ['struct/links.whl!acme/out', '../../etc/passwd'],
     ]);
   });
+  it('zip: a local header naming an entry otherwise is reported with both names, and its name checked and matched', async () => {
+    const z = await zipOf([
+      { name: 'lib/x/evil.js', data: 'evil()' },
+      { name: 'lib/ok.js', data: 'ok()' },
+    ]);
+    // Only the local header's copy of the name, which comes first, is changed.
+    const at = z.indexOf('lib/x/evil.js');
+    expect(at).toBeLessThan(centralHeaders(z)[0]!);
+    const lying = Buffer.from(z);
+    lying.write('../../evil.js', at, 'latin1');
+    await put('struct/local.zip', lying);
+    const s = await collect(['struct/local.zip']);
+    expect(errors(s)).toEqual([
+      {
+        t: 'error',
+        path: 'struct/local.zip!lib/x/evil.js',
+        kind: 'corrupt',
+        message: expect.stringMatching(/^the zip directory names this entry "lib\/x\/evil\.js" but its local header "\.\.\/\.\.\/evil\.js": Python's zipfile refuses/),
+      },
+    ]);
+    expect(structures(s).map((x) => [x.path, x.ruleId])).toEqual([['struct/local.zip!../../evil.js', 'archive-path-traversal']]);
+    expect(files(s)).toEqual(['struct/local.zip!lib/x/evil.js', 'struct/local.zip!lib/ok.js']);
+    expect(await entryNames(['struct/local.zip'], opts())).toEqual(['struct/local.zip!lib/x/evil.js', 'struct/local.zip!../../evil.js', 'struct/local.zip!lib/ok.js']);
+    // An archive whose names agree says nothing.
+    await put('struct/agree.zip', z);
+    expect(errors(await collect(['struct/agree.zip']))).toEqual([]);
+  });
+
   it('zip: entries whose mode says device, FIFO, socket or directory are still read, as extractors write them as files', async () => {
     await put(
       'struct/modes.zip',

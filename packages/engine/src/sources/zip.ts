@@ -352,6 +352,25 @@ async function* readZip(ctx: ArtifactCtx, chain: string[], depth: number, zf: ya
       // records pointing at one compressed stream multiply the work without any entry
       // reaching the ratio limit.
       if (!layout.add(entry, name)) continue;
+      const local = localNameIfOther(range, entry);
+      if (local !== undefined) {
+        // Python's zipfile refuses such an archive; extractors that read the local headers as
+        // they stream (Java's ZipInputStream, streaming unzip libraries) write the entry under
+        // the local name, which is checked and matched as the directory's names are.
+        const localName = decodeName(local);
+        const lc = [...chain, localName];
+        held.add({
+          kind: 'error',
+          error: problem(
+            ec,
+            'corrupt',
+            `the zip directory names this entry "${name}" but its local header "${localName}": Python's zipfile refuses the archive, and extractors that read local headers write the entry under the local name; its data was scanned under the directory's name, rebuild the archive`,
+            'entry',
+          ).event,
+        });
+        held.name(lc);
+        held.keep(checkName(lc, localName));
+      }
       if (directory) continue;
 
       if (entry.isEncrypted() || (entry.generalPurposeBitFlag & 0x40) !== 0) {
@@ -609,6 +628,25 @@ class ZipLayout {
       // Past the end of the file: reading the entry reports it.
     }
     return { start, end, name, descriptor };
+  }
+}
+
+/**
+ * The name an entry's local header gives it when that differs from the directory's, byte for
+ * byte; undefined when they agree or the header cannot be read (reading the entry reports that).
+ */
+function localNameIfOther(range: ReadRange, entry: yauzl.Entry): Buffer | undefined {
+  const start = entry.relativeOffsetOfLocalHeader;
+  try {
+    const h = range(start, start + LOCAL_HEADER_BYTES);
+    if (h.length !== LOCAL_HEADER_BYTES || h.readUInt32LE(0) !== LOCAL_HEADER_SIGNATURE) return undefined;
+    const n = h.readUInt16LE(26);
+    const local = range(start + LOCAL_HEADER_BYTES, start + LOCAL_HEADER_BYTES + n);
+    if (local.length !== n || local.equals(entry.fileNameRaw)) return undefined;
+    // A view of a window that a later read replaces.
+    return Buffer.from(local);
+  } catch {
+    return undefined;
   }
 }
 
