@@ -1274,6 +1274,47 @@ describe('suspicious structure', () => {
     expect(errors(await collect(['struct/agree.zip']))).toEqual([]);
   });
 
+  it('zip: a directory entry that carries data has its data read, and an empty one is not', async () => {
+    const z = await zipOf([
+      { name: 'pkg/', data: '' },
+      { name: 'pkg/ok.js', data: 'ok()' },
+    ]);
+    // yazl writes directories without data: the second one is given some, stored.
+    const hidden = Buffer.from('KEY = hidden in a directory entry\n');
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4);
+    local.writeUInt32LE(crc32(hidden), 14);
+    local.writeUInt32LE(hidden.length, 18);
+    local.writeUInt32LE(hidden.length, 22);
+    local.writeUInt16LE(5, 26);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(20, 4);
+    central.writeUInt16LE(20, 6);
+    central.writeUInt32LE(crc32(hidden), 16);
+    central.writeUInt32LE(hidden.length, 20);
+    central.writeUInt32LE(hidden.length, 24);
+    central.writeUInt16LE(5, 28);
+    const cd = centralHeaders(z)[0]!;
+    const eocd = z.lastIndexOf('PK\x05\x06', undefined, 'latin1');
+    const entry = Buffer.concat([local, Buffer.from('data/'), hidden]);
+    central.writeUInt32LE(cd, 42);
+    const directory = Buffer.concat([z.subarray(cd, eocd), central, Buffer.from('data/')]);
+    const end = Buffer.from(z.subarray(eocd));
+    end.writeUInt16LE(3, 8);
+    end.writeUInt16LE(3, 10);
+    end.writeUInt32LE(directory.length, 12);
+    end.writeUInt32LE(cd + entry.length, 16);
+    await put('struct/dirdata.zip', Buffer.concat([z.subarray(0, cd), entry, directory, end]));
+    const s = await collect(['struct/dirdata.zip']);
+    expect(errors(s)).toEqual([]);
+    expect(s.filter((x) => x.t === 'file').map((x) => [x.path, (x as { text: string }).text])).toEqual([
+      ['struct/dirdata.zip!pkg/ok.js', 'ok()'],
+      ['struct/dirdata.zip!data/', hidden.toString()],
+    ]);
+  });
+
   it('zip: entries whose mode says device, FIFO, socket or directory are still read, as extractors write them as files', async () => {
     await put(
       'struct/modes.zip',

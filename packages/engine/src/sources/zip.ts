@@ -343,6 +343,9 @@ async function* readZip(ctx: ArtifactCtx, chain: string[], depth: number, zf: ya
       // unzip and Python's zipfile write every entry that is neither a directory (by its name)
       // nor a symlink as a regular file, whatever the mode claims, so its content ships.
       const directory = name.endsWith('/') || (type === 'directory' && entry.uncompressedSize === 0);
+      // Extractors make a directory of a `name/` entry and drop its data, but the data ships in
+      // the file all the same: it is read as the entry's content, as a file's would be.
+      const empty = directory && entry.uncompressedSize === 0;
       held.name(ec);
       held.keep(checkName(ec, name));
       held.keep(checkSetuid(ec, name, mode, directory ? 'directory' : type === 'symlink' ? 'symlink' : 'other'));
@@ -371,7 +374,7 @@ async function* readZip(ctx: ArtifactCtx, chain: string[], depth: number, zf: ya
         held.name(lc);
         held.keep(checkName(lc, localName));
       }
-      if (directory) continue;
+      if (empty) continue;
 
       if (entry.isEncrypted() || (entry.generalPurposeBitFlag & 0x40) !== 0) {
         held.add(problemEvent(ec, 'encrypted', 'encrypted entry cannot be scanned; scan the files before they are encrypted'));
