@@ -118,3 +118,41 @@ describe('tar link and device entries that carry data', () => {
     expect(r.secrets).toEqual([['plainlink.tar!pkg-1.0/ok.py', expect.stringMatching(/^tok_/)]]);
   });
 });
+
+/** A PAX extended header (type `x`) holding `attributes`, as a member's header block and its data. */
+function paxHeader(attributes: Record<string, string>): Buffer {
+  const records = Object.entries(attributes).map(([key, value]) => {
+    const body = ` ${key}=${value}\n`;
+    // The length counts its own digits.
+    let n = body.length + 1;
+    while (`${n}${body}`.length !== n) n++;
+    return `${n}${body}`;
+  });
+  const data = Buffer.from(records.join(''));
+  return Buffer.concat([header('PaxHeaders/x', data.length, 'x'), padded(data)]);
+}
+
+describe('GNU sparse members', () => {
+  it('names a PAX sparse member by its real name and says its locations count within the stored data', async () => {
+    const tok = token();
+    const stored = Buffer.from(`key = "${tok}"\n`);
+    const cases: [string, Record<string, string>, Buffer][] = [
+      ['1.0', { 'GNU.sparse.major': '1', 'GNU.sparse.minor': '0', 'GNU.sparse.name': 'pkg-1.0/sparse.py', 'GNU.sparse.realsize': '1048600' }, padded(Buffer.from(`1\n1048576\n${stored.length}\n`))],
+      ['0.1', { 'GNU.sparse.map': `1048576,${stored.length}`, 'GNU.sparse.name': 'pkg-1.0/sparse.py', 'GNU.sparse.size': '1048600' }, Buffer.alloc(0)],
+    ];
+    for (const [version, attributes, map] of cases) {
+      const data = Buffer.concat([map, stored]);
+      const tar = Buffer.concat([paxHeader(attributes), header('./GNUSparseFile.42/sparse.py', data.length, '0'), padded(data), Buffer.alloc(1024)]);
+      const name = `sparse-${version}.tar`;
+      const r = await scanBytes(name, tar);
+      expect(r.secrets).toEqual([[`${name}!pkg-1.0/sparse.py`, expect.stringMatching(/^tok_/)]]);
+      expect(r.errors).toEqual([
+        {
+          path: join(dir, `${name}!pkg-1.0/sparse.py`),
+          kind: 'unsupported',
+          message: expect.stringMatching(new RegExp(`^sparse file \\(GNU sparse format ${version.replace('.', '\\.')}\\): .* count within the data as stored in the archive`)),
+        },
+      ]);
+    }
+  });
+});

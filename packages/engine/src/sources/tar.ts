@@ -71,7 +71,11 @@ export async function* readTar(
       if (++count > maxEntries) {
         throw limitStop(chain, 'maxEntries', `archive has more than ${countOf(maxEntries, 'entry', 'entries')}; the rest were not read`, String(maxEntries), 'archive');
       }
-      const name = h.pax && typeof (h.pax as Record<string, unknown>).path === 'string' ? h.name : decodeLatin1Name(h.name);
+      const pax = (h.pax ?? undefined) as Record<string, unknown> | undefined;
+      // GNU tar's PAX sparse formats keep the real name in GNU.sparse.name and store a made-up
+      // one (`./GNUSparseFile.123/x`) in the header, which tar-stream passes on.
+      const sparseName = pax?.['GNU.sparse.name'];
+      const name = typeof sparseName === 'string' ? sparseName : typeof pax?.path === 'string' ? h.name : decodeLatin1Name(h.name);
       const ec = [...chain, name];
       held.name(ec);
       held.keep(checkName(ec, name));
@@ -88,7 +92,11 @@ export async function* readTar(
       const skipped = skipsData(h);
       if (skipped) held.keep(checkNonFileData(ec, name, h.type as string, h.size));
       else if (!isRegular(h)) continue;
-      else held.keep(dups.check(ec, name, `${h.size} bytes`));
+      else {
+        held.keep(dups.check(ec, name, `${h.size} bytes`));
+        const sparse = sparseVersion(pax);
+        if (sparse !== undefined) held.add({ kind: 'error', error: problem(ec, 'unsupported', sparseMessage(sparse), 'entry').event });
+      }
       if (h.size > maxEntryBytes) {
         // Its data was drained as tar-stream went past it.
         const e = limitStop(ec, 'maxEntryBytes', `entry is ${formatBytes(h.size)}, larger than ${formatBytes(maxEntryBytes)}; it was not read`, String(maxEntryBytes), 'entry');
@@ -131,6 +139,25 @@ export async function* readTar(
  */
 function isRegular(h: Header): boolean {
   return h.type === 'file' || h.type === 'contiguous-file' || (h.type as string | null) === null;
+}
+
+/** The GNU sparse format (`0.0`, `0.1`, `1.0`) a member's PAX attributes declare, if any. */
+function sparseVersion(pax: Record<string, unknown> | undefined): string | undefined {
+  if (pax === undefined) return undefined;
+  const { 'GNU.sparse.major': major, 'GNU.sparse.minor': minor } = pax;
+  if (typeof major === 'string' && typeof minor === 'string') return `${major}.${minor}`;
+  if (typeof pax['GNU.sparse.map'] === 'string') return '0.1';
+  return typeof pax['GNU.sparse.size'] === 'string' || typeof pax['GNU.sparse.numblocks'] === 'string' ? '0.0' : undefined;
+}
+
+/**
+ * What a sparse member's event says. tar-stream hands on the data as stored, without the holes
+ * between its parts (and in format 1.0 with the map of those parts in front), which is all the
+ * file holds besides zeros; but where a finding lies in the extracted file is not known.
+ */
+function sparseMessage(version: string): string {
+  const map = version.startsWith('1.') ? ' (after the map of its parts that the data starts with)' : '';
+  return `sparse file (GNU sparse format ${version}): its stored data was scanned without the holes (zeros) between its parts, so the line, column and byte offset of a finding in it count within the data as stored in the archive${map}, not within the extracted file; recreate the archive without --sparse for exact locations`;
 }
 
 /**
