@@ -954,10 +954,23 @@ describe('broken inputs', () => {
     expect(errors(s)).toMatchObject([{ path: 'broken/badsum.tar', kind: 'corrupt', message: expect.stringMatching(/invalid tar header/) }]);
   });
 
-  it('tar cut in the middle of an entry', async () => {
-    const t = await tarOf([{ name: 'a.txt', data: 'a'.repeat(3000) }]);
-    const s = await one('cut.tar', t.subarray(0, 1500));
-    expect(errors(s)).toMatchObject([{ path: 'broken/cut.tar', kind: 'corrupt', message: expect.stringMatching(/truncated tar archive/) }]);
+  it('tar cut in the middle of an entry: the bytes before the cut are read, then one corrupt event', async () => {
+    for (const [size, cut] of [
+      [3000, 1500],
+      [3 * 1024 * 1024, 2 * 1024 * 1024],
+    ] as const) {
+      const data = `KEY = before the cut\n${'a'.repeat(size - 21)}`;
+      const t = await tarOf([{ name: 'a.txt', data }]);
+      const name = `cut-${size}.tar`;
+      const s = await one(name, t.subarray(0, cut));
+      expect(s.filter((x) => x.t === 'file' && x.path.startsWith(`broken/${name}`))).toEqual([{ t: 'file', path: `broken/${name}!a.txt`, text: data.slice(0, cut - 512), size: expect.any(Number) }]);
+      expect(errors(s)).toMatchObject([{ path: `broken/${name}`, kind: 'corrupt', message: expect.stringMatching(/truncated tar archive/) }]);
+    }
+    // Inside a gzip stream too.
+    const tgz = gzipSync(await tarOf([{ name: 'b.txt', data: `KEY = in the tgz\n${'b'.repeat(3000)}` }]), { level: 0 });
+    const s = await one('cut-entry.tgz', tgz.subarray(0, 1200));
+    expect(s.filter((x) => x.t === 'file' && x.path.startsWith('broken/cut-entry.tgz')).map((x) => (x as { text: string }).text)).toEqual([expect.stringMatching(/^KEY = in the tgz\nb+$/)]);
+    expect(errors(s)).toMatchObject([{ path: 'broken/cut-entry.tgz', kind: 'corrupt' }]);
   });
 
   it('zip with a bad central directory', async () => {

@@ -104,12 +104,13 @@ export async function* readTar(
         continue;
       }
       // Most entries are small plain files: read whole as they arrived, and batched.
-      if (taken.data !== undefined && holdWhole(held, ctx, { chain: ec, size: h.size }, taken.data)) continue;
+      const size = taken.cut === true && taken.data !== undefined ? taken.data.length : h.size;
+      if (taken.data !== undefined && holdWhole(held, ctx, { chain: ec, size }, taken.data)) continue;
       const batch = held.take();
       if (batch) yield batch;
       if (taken.data !== undefined) {
         // A nested archive, held whole.
-        yield* openWhole(ctx, { chain: ec, size: h.size }, taken.data, depth + 1);
+        yield* openWhole(ctx, { chain: ec, size }, taken.data, depth + 1);
         continue;
       }
       const raw = readableChunks(taken.stream as AsyncIterable<Uint8Array>, toStop);
@@ -180,6 +181,8 @@ interface Taken {
   stream?: TarEntry;
   /** With `stream`: tar-stream's callback for the entry after it. */
   next?: () => void;
+  /** With `data`: the archive ends inside the entry, and `data` is what came before the end. */
+  cut?: boolean;
 }
 
 /**
@@ -258,11 +261,22 @@ class TarEntries {
       this.notify();
     } else {
       const chunks: Uint8Array[] = [];
+      let ended = false;
       stream.on('data', (chunk: unknown) => chunks.push(chunk as Uint8Array));
       stream.on('end', () => {
+        ended = true;
         const data = chunks.length === 1 ? (chunks[0] as Uint8Array) : Buffer.concat(chunks);
         this.aheadBytes += data.length;
         this.queued({ header, data }, next);
+      });
+      // A tar cut inside this entry: the bytes before the cut are handed on as its content,
+      // ahead of the failure, as a larger entry's stream hands them on before it fails.
+      stream.on('close', () => {
+        if (ended) return;
+        const data = Buffer.concat(chunks);
+        this.aheadBytes += data.length;
+        this.queue.push({ header, data, cut: true });
+        this.notify();
       });
     }
   }
