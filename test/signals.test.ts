@@ -106,6 +106,30 @@ describe.each(['SIGTERM', 'SIGHUP'] as const)('publish npm stopped by %s', (sign
   }, 30_000);
 });
 
+describe('scan --jobs 0 with a custom rule that runs away', () => {
+  it('matches the rule on a worker: the main thread takes signals, and a second one ends the process at once', async () => {
+    const cwd = join(root, 'runaway-jobs-0');
+    mkdirSync(join(cwd, 't'), { recursive: true });
+    // Backtracks for longer than any test runs, on one line of 200 letters.
+    const evil = { id: 'evil', title: 'E', severity: 'high', keywords: ['aaa'], pattern: '((a+)+)b' };
+    writeFileSync(join(cwd, 'pubguard.config.json'), JSON.stringify({ rules: { custom: [evil] } }));
+    writeFileSync(join(cwd, 't', 'f.txt'), 'a'.repeat(200));
+    const seen = probe(join(cwd, 'probe'));
+    const run = start(cwd, ['scan', 't', '-j', '0', '-v', '--max-artifact-seconds', '2'], seen.env, seen.nodeArgs);
+    run.child.stdin!.end();
+    if (run.child.pid !== undefined) strays.push(run.child.pid);
+    expect(await until(seen.ready), run.output()).toBe(true);
+    // Well into the rule's backtracking: reading a file of 200 bytes takes far less.
+    await sleep(1500);
+    run.child.kill('SIGINT');
+    await sleep(500);
+    run.child.kill('SIGINT');
+    const code = await Promise.race([run.closed, sleep(10_000).then(() => 'still running')]);
+    expect(code, run.output()).toBe(130);
+    expect(run.stderr()).toMatch(/note: jobs 0 still starts one worker thread, for the custom rules of \S+pubguard\.config\.json: a rule that runs away there is stopped after 30 s/);
+  }, 30_000);
+});
+
 // A zip on standard input larger than the 64 MiB kept in memory is spilled to a temp file.
 const SPILLING = 65 * 1024 * 1024;
 

@@ -371,6 +371,33 @@ describe('scan', () => {
     expect(result.stats.files).toBe(40);
   });
 
+  it('with jobs 0, still matches rules that are not built-in on a worker, where such a rule is stopped', async () => {
+    // Slow enough to cross the watchdog's time, and still finite on a thread nothing can stop.
+    const runaway = compileRules([
+      ...rules,
+      { id: 'custom-runaway', title: 'Runaway custom rule', severity: 'low', keywords: ['aaaa'], pattern: '((a+)+)!', maxLength: 400, examples: [], negative_examples: [] },
+    ]);
+    const victim = join(dir, 'victim-jobs0.txt');
+    await writeFile(victim, `${'a'.repeat(26)}\nconst t = "tok_Q7mZ2rT9vK4pL8wX3nB6cY1h";\n`);
+    const tree = join(dir, 'runaway-tree-jobs0');
+    await mkdir(tree);
+    await writeFile(join(tree, 'f.js'), `${'a'.repeat(26)}\nconst t = "tok_Q7mZ2rT9vK4pL8wX3nB6cY2h";\n`);
+    for (const input of [victim, tree]) {
+      let workers = 0;
+      const started = performance.now();
+      const result = await scanAll([input], { ruleset: runaway, jobs: 0, ruleTimeoutMs: 1000, onWorkerStart: () => (workers++, () => undefined) });
+      expect(workers).toBeGreaterThan(0);
+      expect(result.errors.map((e) => [e.path, e.kind])).toEqual([[input, 'rule-error']]);
+      expect(result.errors[0]?.message).toContain("'custom-runaway'");
+      expect(result.findings.map((f) => [f.ruleId, f.location.line])).toEqual([['test-token', 2]]);
+      expect(performance.now() - started).toBeLessThan(15_000);
+    }
+    // The built-in rules alone stay on the calling thread.
+    let workers = 0;
+    await scanAll([victim], { jobs: 0, onWorkerStart: () => (workers++, () => undefined) });
+    expect(workers).toBe(0);
+  }, 40_000);
+
   it('splits a run by path with select: shards together scan every file and report every problem once', async () => {
     const tree = join(dir, 'tree');
     await mkdir(tree);

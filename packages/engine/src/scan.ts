@@ -22,8 +22,9 @@ import type { Finding, ScanError, ScanEvent, ScanLimits, ScanStats } from './typ
 export interface ScanOptions {
   /**
    * Worker threads matching in parallel; the calling thread also matches whenever they are all
-   * busy. Default: one less than `os.availableParallelism()`, at least 1. 0: no workers.
-   * More than `maxJobs()` runs `maxJobs()`.
+   * busy. Default: one less than `os.availableParallelism()`, at least 1. 0: no workers, but
+   * with rules that are not built-in (see `ruleTimeoutMs`) one, as they only run where they can
+   * be stopped. More than `maxJobs()` runs `maxJobs()`.
    */
   jobs?: number;
   /** Limits for hostile inputs; unspecified ones keep their defaults (see `DEFAULT_LIMITS`). */
@@ -103,8 +104,9 @@ export interface ScanOptions {
   /**
    * A batch of at most about one chunk that takes longer than this (ms) is stopped, the rule
    * it was running is reported and disabled, and the batch is matched again without it.
-   * Guards against custom rules with catastrophic backtracking; only a worker can be stopped,
-   * so with `jobs: 0` there is no such guard. Default: 30000.
+   * Guards against custom rules with catastrophic backtracking: only a worker can be stopped,
+   * so a ruleset with rules that are not built-in is matched on workers only, on one with
+   * `jobs: 0`. Default: 30000.
    */
   ruleTimeoutMs?: number;
   /**
@@ -718,7 +720,7 @@ class Producer {
    */
   private async readDiskFiles(item: SourceDiskFiles): Promise<void> {
     const { files } = item;
-    const { untrusted, jobs, ruleset } = this.settings;
+    const { untrusted, ruleset } = this.settings;
     // The walk's estimate can tell at once that workers pay: they then start loading now, while
     // this thread checks paths and starts reading (the 1 GB benchmark tree's worker used to
     // start after 64 files read, 30–50 ms later, and took another 30–45 ms to load).
@@ -759,8 +761,8 @@ class Producer {
     this.signal.addEventListener('abort', stop, { once: true });
     if (this.signal.aborted) stop();
     try {
-      if (untrusted && jobs > 0) {
-        // Rules from a config file run only where the watchdog can stop them.
+      if (untrusted) {
+        // Rules from a config file run only where the watchdog can stop them, `jobs: 0` included.
         shares = this.workers().share(job, onPart);
       } else {
         this.matcher ??= new Matcher(ruleset);
@@ -1127,10 +1129,11 @@ class Producer {
 
   private async execute(batch: Batch, bytes: number): Promise<SegmentResult[]> {
     const { jobs, ruleset, untrusted } = this.settings;
-    // Rules from a config file may hang; only a worker can be stopped, so they never run inline.
+    // Rules from a config file may hang; only a worker can be stopped, so they never run inline,
+    // not even with `jobs: 0` (one worker then): a busy calling thread cannot even take a signal.
     // Otherwise the calling thread matches while workers would not pay for themselves and,
     // later, any batch that would only wait for a busy worker.
-    const inline = jobs === 0 || (!untrusted && (!this.workersPay() || this.pool?.saturated === true));
+    const inline = !untrusted && (jobs === 0 || !this.workersPay() || this.pool?.saturated === true);
     if (inline) {
       this.inlineSoFar += bytes;
       this.matcher ??= new Matcher(ruleset);

@@ -63,7 +63,9 @@ Scanning:
   -c, --config FILE        settings file (default: the nearest pubguard.config.json in this
                            directory or above; options given here win over it)
   -j, --jobs N             worker threads for large scans (default: CPUs - 1, at least 1;
-                           the main thread helps when they are busy; 0 = no workers;
+                           the main thread helps when they are busy; 0 = none, except one
+                           for the config's rules.custom, which run only where a rule that
+                           runs away can be stopped, after 30 s (-v says so);
                            at most 4 per CPU, at least 4: more is cut down, with a warning)
       --ignore GLOB        skip paths matching GLOB below a scanned directory (repeatable)
       --npm-files          each path is an npm package directory: scan only the files npm
@@ -194,6 +196,7 @@ async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
   const shard = values.shard === undefined ? undefined : parseShard(values.shard);
   if (shard && positionals.includes('-')) throw new UsageError('--shard cannot split standard input (-)');
   const npmFiles = values['npm-files'] === true;
+  const quiet = values.quiet === true;
   const config = await loadScanConfig(io.cwd, values.config === undefined ? undefined : resolve(io.cwd, values.config));
   printConfigWarnings(config, io);
   const targets = reportTargets(tokens ?? [], config.format);
@@ -202,6 +205,9 @@ async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
   const limits = limitsFromFlags(values, ALL_LIMIT_FLAGS);
 
   const jobs = jobsSetting(values.jobs, config, io);
+  if (jobs === 0 && values.verbose === true && !quiet && (config.loaded?.config.rules?.custom?.length ?? 0) > 0) {
+    io.stderr.write(`pubguard scan: note: jobs 0 still starts one worker thread, for the custom rules of ${visible(config.loaded?.path ?? 'the config')}: a rule that runs away there is stopped after 30 s, which no thread can do to itself\n`);
+  }
   const chunkSize = values['chunk-size'] === undefined ? undefined : Math.max(1, parseSize(values['chunk-size'], '--chunk-size'));
   const { options: configured, baselinePath } = await configuredScan(config, io.cwd, {
     limits,
@@ -213,7 +219,6 @@ async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
   const options: ScanOptions = { ...configured, stdin: io.stdin, showSecrets: values['show-secrets'] === true, signal: io.signal };
   if (chunkSize !== undefined) options.chunkSize = chunkSize;
   if (shard) options.select = shardSelector(shard);
-  const quiet = values.quiet === true;
   if (npmFiles) {
     options.onlyFiles = await publishedFiles(positionals, io);
     const own = ownFilesPublished(options.onlyFiles, io.cwd, [baselinePath, config.loaded?.path]);
