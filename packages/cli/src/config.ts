@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { lstat, readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { describeFsError, type Finding, findDuplicateJsonKey, loadBaseline, redact, type ScanLimits, type ScanOptions, STRUCTURE_RULES } from '@pubguard/engine';
+import { brokenLinkOnPath, describeBrokenLink, describeFsError, type Finding, findDuplicateJsonKey, loadBaseline, redact, type ScanLimits, type ScanOptions, STRUCTURE_RULES } from '@pubguard/engine';
 import type { ReportFormat } from '@pubguard/report';
 import { type CompiledRuleset, type RuleDefinition, RuleError, builtinRuleDefinitions, builtinRuleset, checkRuleExamples, compileRules, keywordReachWarning, parseRuleDefinition } from '@pubguard/rules';
 import picomatch from 'picomatch';
@@ -104,20 +104,29 @@ export class ConfigError extends Error {
 // ---------------------------------------------------------------------------------------
 // Locating and parsing
 
-async function isFile(path: string): Promise<boolean> {
+/**
+ * Whether anything is at `path`: only nothing at all, not even a link, is absent. A link that
+ * leads nowhere, a directory or a file that cannot be read is a config file that cannot be
+ * used, and passing over it would apply one further up, with other allowlists and rules.
+ */
+async function isThere(path: string): Promise<boolean> {
   try {
-    return (await stat(path)).isFile();
-  } catch {
-    return false;
+    await lstat(path);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ENOENT';
   }
 }
 
-/** The nearest `pubguard.config.json` in `cwd` or a directory above it, up to the filesystem root. */
+/**
+ * The nearest `pubguard.config.json` in `cwd` or a directory above it, up to the filesystem
+ * root, whatever it is: reading it says when it is not a file that can be read.
+ */
 export async function findConfigFile(cwd: string): Promise<string | undefined> {
   let dir = resolve(cwd);
   for (;;) {
     const candidate = join(dir, CONFIG_FILE_NAME);
-    if (await isFile(candidate)) return candidate;
+    if (await isThere(candidate)) return candidate;
     const parent = dirname(dir);
     if (parent === dir) return undefined;
     dir = parent;
@@ -131,11 +140,20 @@ export async function findConfigFile(cwd: string): Promise<string | undefined> {
 export async function loadConfig(cwd: string, explicitPath?: string, options: ConfigCheckOptions = {}): Promise<LoadedConfig | undefined> {
   const path = explicitPath !== undefined ? resolve(cwd, explicitPath) : await findConfigFile(cwd);
   if (path === undefined) return undefined;
+  // Said of a file found rather than named, whose user may not know it is there.
+  const found = explicitPath === undefined ? `; it is the nearest ${CONFIG_FILE_NAME}, so none further up is used in its place: fix or remove it, or name the config to use with --config` : '';
   let text: string;
   try {
+    // A FIFO found by its name would block the read for good; one named (`-c <(…)`) is meant.
+    if (explicitPath === undefined) {
+      const info = await stat(path);
+      if (!info.isFile() && !info.isDirectory()) throw new ConfigError(path, `cannot read the config file: is not a regular file${found}`);
+    }
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new ConfigError(path, `cannot read the config file: ${describeFsError(error)}`);
+    if (error instanceof ConfigError) throw error;
+    const broken = (error as NodeJS.ErrnoException).code === 'ENOENT' ? await brokenLinkOnPath(path) : undefined;
+    throw new ConfigError(path, `cannot read the config file: ${broken ? describeBrokenLink(path, broken) : describeFsError(error)}${found}`);
   }
   return { path, dir: dirname(path), config: parseConfig(text, path, options) };
 }
