@@ -48,8 +48,9 @@ describe('pubguard scan on the acceptance corpus', () => {
   });
 
   it.each([
-    ['tiny chunks, --jobs 0', ['--chunk-size', '4096', '--jobs', '0']],
-    ['odd chunks, --jobs 1', ['--chunk-size', '65521', '--jobs', '1']],
+    // The smallest chunks --chunk-size takes still cut the bundle (300 KB) and the log (68 KB).
+    ['the smallest chunks, --jobs 0', ['--chunk-size', '64KiB', '--jobs', '0']],
+    ['odd chunks, --jobs 1', ['--chunk-size', '65599', '--jobs', '1']],
     ['large chunks, --jobs 2', ['--chunk-size', '4MiB', '--jobs', '2']],
   ])('reports the same findings with %s', async (_name, flags) => {
     const result = await runPubguard(['scan', '--format', 'json', ...flags, ...planted.artifacts], { cwd: join(dir, 'planted') });

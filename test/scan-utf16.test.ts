@@ -16,7 +16,8 @@ let script: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'pubguard-utf16-'));
   // What Windows PowerShell 5 writes with `Out-File`: UTF-16LE with a byte-order mark, CRLF.
-  script = `# Déploiement\r\n$headers = @{ Authorization = "token ${githubToken(new Prng(16))}" }\r\nInvoke-RestMethod -Headers $headers\r\n`;
+  // A long comment puts the token past the first chunk of the smallest size --chunk-size takes (64 KiB).
+  script = `# Déploiement\r\n# ${'-'.repeat(70_000)}\r\n$headers = @{ Authorization = "token ${githubToken(new Prng(16))}" }\r\nInvoke-RestMethod -Headers $headers\r\n`;
   await mkdir(join(dir, 'utf16', 'tools'), { recursive: true });
   await mkdir(join(dir, 'utf8', 'tools'), { recursive: true });
   await writeFile(join(dir, 'utf16', 'tools', 'release.ps1'), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(script, 'utf16le')]));
@@ -39,7 +40,7 @@ describe('pubguard scan of a UTF-16 PowerShell script', () => {
     expect((JSON.parse(utf16.stdout) as Report).errors).toEqual([]);
     expect(where(JSON.parse(utf16.stdout) as Report)).toEqual(expected);
 
-    const piped = await runPubguard(['scan', '--format', 'json', '--chunk-size', '64', '-'], { input: Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(script, 'utf16le')]) });
+    const piped = await runPubguard(['scan', '--format', 'json', '--chunk-size', '64KiB', '-'], { input: Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(script, 'utf16le')]) });
     expect(piped.code).toBe(1);
     expect(where(JSON.parse(piped.stdout) as Report)).toEqual(expected.map((f) => [f[0], '-', ...f.slice(2)]));
   });

@@ -195,9 +195,7 @@ function settle(options: ScanOptions): Settings {
     ruleset,
     cwd: options.cwd ?? process.cwd(),
     chunkSize,
-    // Context on each side of the owned range: a match owned here, the window around its
-    // keyword and the window's margin all fit, so no chunk boundary changes a result.
-    overlap: 2 * ruleset.maxMatchLength + 2 * WINDOW_MARGIN,
+    overlap: chunkOverlap(ruleset),
     showSecrets: options.showSecrets ?? false,
     showNames: options.showNames ?? options.showSecrets ?? false,
     baseline: options.baseline ?? new Set(),
@@ -207,6 +205,16 @@ function settle(options: ScanOptions): Settings {
     ruleTimeoutMs: options.ruleTimeoutMs ?? 30_000,
     untrusted: options.ruleset !== undefined && !isBuiltinOnly(options.ruleset),
   };
+}
+
+/**
+ * Bytes of context a chunk of a large file is matched with on each side of the bytes it owns,
+ * for `ruleset` (default: the built-in rules).
+ */
+export function chunkOverlap(ruleset: CompiledRuleset = builtinRuleset()): number {
+  // A match owned here, the window around its keyword and the window's margin all fit, so no
+  // chunk boundary changes a result.
+  return 2 * ruleset.maxMatchLength + 2 * WINDOW_MARGIN;
 }
 
 function isBuiltinOnly(ruleset: CompiledRuleset): boolean {

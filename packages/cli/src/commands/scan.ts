@@ -72,8 +72,9 @@ Scanning:
                            would publish from it (see above; npm must be on PATH)
       --baseline FILE      leave out findings whose fingerprints are in FILE (a JSON report
                            or a baseline written by \`pubguard baseline create\`)
-      --chunk-size BYTES   bytes per chunk of large files (default 1 MiB; results never
-                           depend on it)
+      --chunk-size SIZE    bytes per chunk of large files, 64KiB to 64MiB (default 1MiB;
+                           results never depend on it; chunks are matched with ~32 KiB of
+                           the next and previous ones, so smaller ones cost far more)
       --shard I/N          scan only the I-th of N stable parts of the inputs (directories
                            are split by file), for CI matrices; merge the JSON reports with
                            \`pubguard report merge\`, which refuses them unless all N are
@@ -127,6 +128,20 @@ function reportTargets(tokens: ReadonlyArray<{ kind: string; name?: string; valu
     }
   }
   return targets;
+}
+
+/** The fewest bytes --chunk-size takes: no fewer than the context a chunk is matched with on each side (`chunkOverlap()`). */
+export const MIN_CHUNK_SIZE = 64 * 1024;
+/** The most bytes --chunk-size takes: each thread holds a few chunks, and a buffer holds at most 4 GiB. */
+export const MAX_CHUNK_SIZE = 64 * 1024 * 1024;
+
+/** The --chunk-size value, refused outside MIN_CHUNK_SIZE..MAX_CHUNK_SIZE. */
+function chunkSizeSetting(text: string): number {
+  const size = parseSize(text, '--chunk-size');
+  if (size < MIN_CHUNK_SIZE || size > MAX_CHUNK_SIZE) {
+    throw new UsageError(`--chunk-size takes 64KiB to 64MiB (${MIN_CHUNK_SIZE} to ${MAX_CHUNK_SIZE} bytes); got '${text}'`);
+  }
+  return size;
 }
 
 /** File name extensions that can only mean one report format. */
@@ -208,7 +223,7 @@ async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
   if (jobs === 0 && values.verbose === true && !quiet && (config.loaded?.config.rules?.custom?.length ?? 0) > 0) {
     io.stderr.write(`pubguard scan: note: jobs 0 still starts one worker thread, for the custom rules of ${visible(config.loaded?.path ?? 'the config')}: a rule that runs away there is stopped after 30 s, which no thread can do to itself\n`);
   }
-  const chunkSize = values['chunk-size'] === undefined ? undefined : Math.max(1, parseSize(values['chunk-size'], '--chunk-size'));
+  const chunkSize = values['chunk-size'] === undefined ? undefined : chunkSizeSetting(values['chunk-size']);
   const { options: configured, baselinePath } = await configuredScan(config, io.cwd, {
     limits,
     ignore: ignoreGlobs(values.ignore),
