@@ -1,4 +1,5 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chunkOverlap } from '@pubguard/engine';
@@ -48,5 +49,61 @@ describe('pubguard scan --chunk-size', () => {
     const help = await runPubguard(['scan', '--help']);
     expect(help.stdout).toContain('--chunk-size SIZE    bytes per chunk of large files, 64KiB to 64MiB');
     expect(MAX_CHUNK_SIZE).toBe(64 * 1024 * 1024);
+  });
+});
+
+describe('pubguard scan --output', () => {
+  it('refuses two reports to one file, however it is spelt, before scanning, exit 2', async () => {
+    const cwd = join(dir, 'same');
+    await mkdir(cwd);
+    await writeFile(join(cwd, 'kept'), 'old');
+    await symlink('kept', join(cwd, 'link'));
+    const cases: [string[], string][] = [
+      [['-f', 'json', '-o', 'r1', '-f', 'sarif', '-o', './r1'], '--output r1 and --output ./r1'],
+      [['-f', 'json', '-o', 'r1', '-f', 'sarif', '-o', join(cwd, 'sub', '..', 'r1')], `--output r1 and --output ${join(cwd, 'sub', '..', 'r1')}`],
+      [['-f', 'json', '-o', 'kept', '-f', 'sarif', '-o', 'link'], '--output kept and --output link'],
+    ];
+    for (const [flags, named] of cases) {
+      const run = await runPubguard(['scan', ...flags, '../d1'], { cwd });
+      expect(run.stderr).toBe(usage(`${named} are the same file: give each report a file of its own`));
+      expect(run.code).toBe(2);
+    }
+    expect((await readdir(cwd)).sort()).toEqual(['kept', 'link']);
+    expect(await readFile(join(cwd, 'kept'), 'utf8')).toBe('old');
+    // Two files of their own are written both.
+    const both = await runPubguard(['scan', '--quiet', '-f', 'json', '-o', 'r1', '-f', 'sarif', '-o', 'r2', '../d1'], { cwd });
+    expect(both.code).toBe(1);
+    expect(JSON.parse(await readFile(join(cwd, 'r1'), 'utf8'))).toMatchObject({ version: 1 });
+    expect(JSON.parse(await readFile(join(cwd, 'r2'), 'utf8'))).toMatchObject({ version: '2.1.0' });
+  });
+
+  it('takes - for standard output, as - among the paths is standard input, and writes no file named -', async () => {
+    const cwd = join(dir, 'dash');
+    await mkdir(cwd);
+    const run = await runPubguard(['scan', '--quiet', '-f', 'json', '-o', '-', '-f', 'sarif', '-o', 'r.sarif', '../d1'], { cwd });
+    expect(run.code).toBe(1);
+    expect((JSON.parse(run.stdout) as { findings: unknown[] }).findings).toHaveLength(1);
+    expect((await readdir(cwd)).sort()).toEqual(['r.sarif']);
+    // With no --format before it, the format of the config or text.
+    const text = await runPubguard(['scan', '-o', '-', '../d1'], { cwd });
+    expect(text.code).toBe(1);
+    expect(text.stdout).toMatch(/github-classic-token[\s\S]*Scanned 1 artifact/);
+    expect(existsSync(join(cwd, '-'))).toBe(false);
+    // Still only one report on standard output.
+    const two = await runPubguard(['scan', '-f', 'json', '-o', '-', '-f', 'sarif', '../d1'], { cwd });
+    expect(two.stderr).toBe(usage('only one report can go to stdout: give the others an --output FILE'));
+    expect(two.code).toBe(2);
+    // A file named - is ./-.
+    const named = await runPubguard(['scan', '--quiet', '-f', 'json', '-o', './-', '../d1'], { cwd });
+    expect(named.code).toBe(1);
+    expect(named.stdout).toBe('');
+    expect(JSON.parse(await readFile(join(cwd, '-'), 'utf8'))).toMatchObject({ version: 1 });
+  });
+
+  it('refuses an empty --output before scanning, exit 2', async () => {
+    const run = await runPubguard(['scan', '-f', 'json', '-o', '', 'd1'], { cwd: dir });
+    expect(run.stderr).toBe(usage('--output takes a file name, or - for standard output; got an empty one'));
+    expect(run.stdout).toBe('');
+    expect(run.code).toBe(2);
   });
 });

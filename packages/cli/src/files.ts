@@ -1,7 +1,7 @@
 import { constants, write } from 'node:fs';
 import { lstat, open, readlink, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { describeFsError, makeDirectory, removeAtExit } from '@pubguard/engine';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { nodeCrypto } from './builtins.js';
 
 /** A report or other output file that cannot be written. */
@@ -67,6 +67,20 @@ export async function writeFileAtomic(path: string, text: string, options: Write
   } finally {
     keptUntilExit();
   }
+}
+
+/**
+ * What a write to `path` would land on, as a string equal for two paths only when they reach
+ * the same file: an existing one by its device and inode (links, hard links and `./` spellings
+ * alike), one yet to be made by the path its links lead to, in its directory's real path.
+ */
+export async function outputIdentity(path: string): Promise<string> {
+  const info = await stat(path).catch(() => undefined);
+  if (info !== undefined) return `inode ${info.dev}:${info.ino}`;
+  const target = await resolveTarget(path).catch(() => undefined);
+  const file = target?.kind === 'file' ? target.path : resolve(path);
+  const directory = await realpath(dirname(file)).catch(() => dirname(file));
+  return `path ${join(directory, basename(file))}`;
 }
 
 /**

@@ -4,7 +4,7 @@ import { basename, dirname, extname, relative, resolve } from 'node:path';
 import { type Finding, firstDirectory, maskNames, type ScanError, type ScanOptions, type ScanStats, STRUCTURE_RULES, scanAll } from '@pubguard/engine';
 import { formatReport, REPORT_FORMATS, type ReportFormat, sarifSizeWarning, summaryLine, useColor, visible } from '@pubguard/report';
 import { configuredScan, loadScanConfig, packagePathGlobs, printConfigWarnings, type ScanConfig } from '../config.js';
-import { OutputError, writeFileAtomic } from '../files.js';
+import { OutputError, outputIdentity, writeFileAtomic } from '../files.js';
 import { ignoreGlobs, jobsSetting, parseSize, parseStrict } from '../args.js';
 import { ALL_LIMIT_FLAGS, limitHelp, limitOptions, limitsFromFlags } from '../limit-flags.js';
 import { type CliIO, type CliResult, type Command, UsageError } from '../io.js';
@@ -44,7 +44,8 @@ Output:
                            with --output to write several reports in one run
   -o, --output FILE        write the report to FILE (atomically) instead of stdout; pairs
                            with the --format before it (a .sarif, .json or .xml FILE must get
-                           sarif, json or junit); a file replaced keeps its permissions;
+                           sarif, json or junit); - is stdout (a file named - is ./-); two
+                           reports cannot go to one file; a file replaced keeps its permissions;
                            a link is followed, /dev/stdout, /dev/null or a FIFO written into;
                            a socket's path is refused (a socket as stdout is written to);
                            one that cannot be written is reported after the others are
@@ -101,22 +102,28 @@ interface ReportTarget {
   output: string | undefined;
 }
 
-/** Pairs each --format with the --output that follows it, in command-line order. */
+/**
+ * Pairs each --format with the --output that follows it, in command-line order. `-o -` is
+ * standard output, as `-` is standard input among the paths.
+ */
 function reportTargets(tokens: ReadonlyArray<{ kind: string; name?: string; value?: string }>, fallback: ReportFormat = 'text'): ReportTarget[] {
-  const targets: ReportTarget[] = [];
+  const targets: Array<ReportTarget & { paired: boolean }> = [];
   for (const token of tokens) {
     if (token.kind !== 'option') continue;
     if (token.name === 'format') {
       const format = token.value as ReportFormat;
       if (!REPORT_FORMATS.includes(format)) throw new UsageError(`unknown format '${token.value}'; use one of ${REPORT_FORMATS.join(', ')}`);
-      targets.push({ format, output: undefined });
+      targets.push({ format, output: undefined, paired: false });
     } else if (token.name === 'output') {
+      // Found out before the scan rather than once it is done, when the report has nowhere to go.
+      if (token.value === undefined || token.value === '') throw new UsageError('--output takes a file name, or - for standard output; got an empty one');
+      const output = token.value === '-' ? undefined : token.value;
       const last = targets[targets.length - 1];
-      if (last && last.output === undefined) last.output = token.value;
-      else targets.push({ format: fallback, output: token.value });
+      if (last && !last.paired) Object.assign(last, { output, paired: true });
+      else targets.push({ format: fallback, output, paired: true });
     }
   }
-  if (targets.length === 0) targets.push({ format: fallback, output: undefined });
+  if (targets.length === 0) targets.push({ format: fallback, output: undefined, paired: false });
   const toStdout = targets.filter((t) => t.output === undefined);
   if (toStdout.length > 1) throw new UsageError('only one report can go to stdout: give the others an --output FILE');
   for (const { format, output } of targets) {
@@ -127,7 +134,22 @@ function reportTargets(tokens: ReadonlyArray<{ kind: string; name?: string; valu
       throw new UsageError(`${output} would get the ${format} report: put --format ${named} before --output ${output}`);
     }
   }
-  return targets;
+  return targets.map(({ format, output }) => ({ format, output }));
+}
+
+/**
+ * Refuses two outputs that reach one file (`-o r1` and `-o ./r1`, a link and its target): the
+ * second report would replace the first, which would be lost without a word.
+ */
+async function checkDistinctOutputs(targets: readonly ReportTarget[], cwd: string): Promise<void> {
+  const seen = new Map<string, string>();
+  for (const { output } of targets) {
+    if (output === undefined) continue;
+    const identity = await outputIdentity(resolve(cwd, output));
+    const first = seen.get(identity);
+    if (first !== undefined) throw new UsageError(`--output ${first} and --output ${output} are the same file: give each report a file of its own`);
+    seen.set(identity, output);
+  }
 }
 
 /** The fewest bytes --chunk-size takes: no fewer than the context a chunk is matched with on each side (`chunkOverlap()`). */
@@ -215,6 +237,7 @@ async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
   const config = await loadScanConfig(io.cwd, values.config === undefined ? undefined : resolve(io.cwd, values.config));
   printConfigWarnings(config, io);
   const targets = reportTargets(tokens ?? [], config.format);
+  await checkDistinctOutputs(targets, io.cwd);
 
   // Command-line values win over the config file's.
   const limits = limitsFromFlags(values, ALL_LIMIT_FLAGS);
