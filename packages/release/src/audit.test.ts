@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
@@ -134,6 +134,101 @@ describe('AuditLog', () => {
     expect(text).not.toContain('correct-horse-battery-staple');
     expect(text).toContain('ghp_…[redacted]');
     expect((await log.verify()).ok).toBe(true);
+  });
+});
+
+describe('AuditLog on a log whose line ends were converted to CRLF', () => {
+  const crlf = (text: string, only?: (line: number) => boolean): string =>
+    text
+      .split('\n')
+      .map((l, i, all) => (i === all.length - 1 || (only && !only(i + 1)) ? l : `${l}\r`))
+      .join('\n');
+  const entry = (reason: string): AuditEntry => ({ stage: 'confirm', outcome: 'passed', actor: 'ci', subjects: [], reason });
+
+  it('reports the conversion once, finds every record intact without its CR, and verifies again once the CRs are removed', async () => {
+    const { log, path, head } = await logWith(4);
+    const written = readFileSync(path, 'utf8');
+    writeFileSync(path, crlf(written));
+    const v = await log.verify({ head });
+    expect(v).toEqual({
+      ok: false,
+      records: 4,
+      head,
+      problems: [
+        {
+          line: 0,
+          message: 'every line ends in CRLF where a record ends in LF: the line ends were converted (git core.autocrlf, a Windows editor?); each record was checked with its CR removed',
+          crlf: 'converted',
+        },
+      ],
+    });
+    // A head kept while the log had its CRs names the same record once they are gone.
+    const rawHead = createHash('sha256').update(crlf(written).split('\n').at(-2)!).digest('hex');
+    expect((await log.verify({ head: rawHead })).problems).toHaveLength(1);
+    writeFileSync(path, readFileSync(path, 'utf8').replace(/\r$/gm, ''));
+    expect(await log.verify({ head })).toEqual({ ok: true, records: 4, head, problems: [] });
+  });
+
+  it('names the lines of a partial conversion, and still finds an edit and a deletion beside it', async () => {
+    const { log, path } = await logWith(6);
+    writeFileSync(path, crlf(readFileSync(path, 'utf8'), (line) => line === 2 || line === 3 || line === 5));
+    const mixed = await log.verify();
+    expect(mixed.ok).toBe(false);
+    expect(mixed.problems).toEqual([expect.objectContaining({ line: 0, message: expect.stringMatching(/^lines 2-3, 5 \(3 of 6 lines\) end in CRLF /), crlf: 'converted' })]);
+    const l = readFileSync(path, 'utf8').split('\n');
+    l[2] = l[2]!.replace('step 3', 'step X');
+    l.splice(3, 1);
+    writeFileSync(path, l.join('\n'));
+    const edited = await log.verify();
+    expect(edited.problems.map((p) => [p.line, p.crlf ?? p.message])).toEqual([
+      [0, 'converted'],
+      [3, 'record 3 was edited (its hash does not match its content)'],
+      [4, 'chain broken before record 5: a record was deleted, inserted, reordered or edited'],
+      [4, 'sequence jumps from 3 to 5'],
+    ]);
+  });
+
+  it('tells a record appended after the conversion, chained to a line with its CR, from an edit', async () => {
+    const { log, path } = await logWith(2);
+    const converted = crlf(readFileSync(path, 'utf8'));
+    writeFileSync(path, converted);
+    // What an append that took the CR for part of the line wrote.
+    const last = converted.split('\n').at(-2)!;
+    const body = { seq: 3, time: '2026-01-01T00:00:00.000Z', stage: 'confirm', outcome: 'passed', actor: 'ci', subjects: [], reason: 'late', prev: createHash('sha256').update(last).digest('hex') };
+    appendFileSync(path, `${JSON.stringify({ ...body, hash: createHash('sha256').update(JSON.stringify(body)).digest('hex') })}\n`);
+    const v = await log.verify();
+    expect(v.problems.map((p) => [p.line, p.crlf])).toEqual([
+      [0, 'converted'],
+      [3, 'appended'],
+    ]);
+    expect(v.problems[0]!.message).toMatch(/^lines 1-2 \(2 of 3 lines\) end in CRLF/);
+    expect(v.problems[1]!.message).toBe('record 3 chains to line 2 with the CR of its CRLF line end: it was appended after the line ends were converted, so the chain holds neither with the CRs nor without them');
+  });
+
+  it('refuses to append after a line that ends in CRLF, leaving the log as it was, and appends after one that does not', async () => {
+    const { log, path } = await logWith(3);
+    const converted = crlf(readFileSync(path, 'utf8'));
+    writeFileSync(path, converted);
+    const refusal = /^audit log .* has CRLF line ends: its last line ends in CRLF where a record ends in LF, .*nothing was written\. Remove the CRs \(`sed -i 's\/\\r\$\/\/' .*`\)/;
+    await expect(log.append(entry('x'))).rejects.toThrow(refusal);
+    expect(() => log.appendSync(entry('x'))).toThrow(refusal);
+    expect(readFileSync(path, 'utf8')).toBe(converted);
+    // Only earlier lines converted: the record chains to a line as it was written, so removing the CRs leaves the chain whole.
+    writeFileSync(path, crlf(readFileSync(path, 'utf8').replace(/\r$/gm, ''), (line) => line < 3));
+    await log.append(entry('after'));
+    expect((await log.verify()).problems.map((p) => p.crlf)).toEqual(['converted']);
+    writeFileSync(path, readFileSync(path, 'utf8').replace(/\r$/gm, ''));
+    expect(await log.verify()).toMatchObject({ ok: true, records: 4 });
+  });
+
+  it('reads the records of a converted log, and counts its CRLF lines for whoever shows them', async () => {
+    const { log, path } = await logWith(3);
+    const records = await log.read();
+    writeFileSync(path, crlf(readFileSync(path, 'utf8'), (line) => line !== 2));
+    expect(await log.read()).toEqual(records);
+    const visited: AuditRecord[] = [];
+    expect(await log.forEachComplete((r) => void visited.push(r))).toEqual({ records: 3, crlfLines: 2 });
+    expect(visited).toEqual(records);
   });
 });
 
@@ -409,13 +504,14 @@ describe('AuditLog on a log of any size', () => {
   it('reads the same records and finds the same problems whatever the size of the pieces it reads', async () => {
     const path = await mixedLog();
     const whole = readFileSync(path);
-    // Intact; the last record without its newline; cut mid-record; followed by other text; an edited record.
+    // Intact; the last record without its newline; cut mid-record; followed by other text; an edited record; line ends converted to CRLF.
     const variants: [string, Buffer][] = [
       ['intact', whole],
       ['newline', whole.subarray(0, -1)],
       ['record', whole.subarray(0, whole.length - 7)],
       ['garbage', Buffer.concat([whole, Buffer.from('garbage é')])],
       ['edited', Buffer.from(whole.toString('utf8').replace('café é 1', 'cafe e 1'))],
+      ['crlf', Buffer.from(whole.toString('utf8').replace(/\n/g, '\r\n'))],
     ];
     const expected: Record<string, { ok: boolean; records: number; cut?: string; lines: number[] }> = {
       intact: { ok: true, records: 12, lines: [] },
@@ -423,6 +519,7 @@ describe('AuditLog on a log of any size', () => {
       record: { ok: false, records: 11, cut: 'record', lines: [12] },
       garbage: { ok: false, records: 13, lines: [13, 13] },
       edited: { ok: false, records: 12, lines: [2, 3] },
+      crlf: { ok: false, records: 12, lines: [0] },
     };
     for (const [name, bytes] of variants) {
       const file = join(dir, `${name}-${++n}.jsonl`);
@@ -432,7 +529,7 @@ describe('AuditLog on a log of any size', () => {
       expect(reference.records, name).toBe(expected[name]!.records);
       expect(reference.problems.map((p) => p.line), name).toEqual(expected[name]!.lines);
       expect(reference.problems[0]?.cut, name).toBe(expected[name]!.cut);
-      const records = name === 'intact' || name === 'edited' ? await new AuditLog(file).read() : undefined;
+      const records = name === 'intact' || name === 'edited' || name === 'crlf' ? await new AuditLog(file).read() : undefined;
       const complete = name === 'garbage' ? undefined : await new AuditLog(file).readComplete();
       // A byte at a time, every boundary is met once (slow: once only).
       expect(await new AuditLog(file, [], { readChunkBytes: 1 }).verify(), `${name} a byte at a time`).toEqual(reference);
@@ -446,7 +543,7 @@ describe('AuditLog on a log of any size', () => {
           const visited: AuditRecord[] = [];
           const summary = await log.forEachComplete((r) => void visited.push(r));
           expect(visited).toEqual(complete.records);
-          expect(summary).toEqual({ records: complete.records.length, ...(complete.cutLine === undefined ? {} : { cutLine: complete.cutLine }) });
+          expect(summary).toEqual({ records: complete.records.length, ...(complete.cutLine === undefined ? {} : { cutLine: complete.cutLine }), ...(name === 'crlf' ? { crlfLines: 12 } : {}) });
         }
       }
     }

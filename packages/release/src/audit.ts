@@ -55,13 +55,24 @@ export interface AuditProblem {
    * `newline`: a whole record without its newline; `record`: the start of a record, cut.
    */
   cut?: 'newline' | 'record';
+  /**
+   * Set where line ends were converted to CRLF (git's core.autocrlf, a Windows editor), which
+   * no append writes. `converted`: the one problem naming the lines that end in CR LF, whose
+   * records are checked with the CR removed; `appended`: a record that chains to a converted
+   * line with its CR, so it was appended after the conversion and the chain holds neither with
+   * nor without the CRs.
+   */
+  crlf?: 'converted' | 'appended';
 }
 
 /** The outcome of `AuditLog.verify`. */
 export interface AuditVerification {
   ok: boolean;
   records: number;
-  /** sha256 of the last line: keep it elsewhere and pass it as `head` next time to detect truncation. */
+  /**
+   * sha256 of the last line (without a CR that a conversion to CRLF added): keep it elsewhere and
+   * pass it as `head` next time to detect truncation.
+   */
   head: string;
   problems: AuditProblem[];
 }
@@ -215,6 +226,13 @@ export class AuditLog {
     if (long) {
       throw new AuditError(`audit log ${this.path} ends with a line longer than ${byteSize(this.maxLineBytes)}, more than any gate writes; run \`pubguard audit verify ${this.path}\``);
     }
+    // The record would chain to the line with its CR: the chain would then break wherever the
+    // line ends are converted back, and hold nowhere else either, as no record may end in CR.
+    if (last?.endsWith('\r')) {
+      throw new AuditError(
+        `audit log ${this.path} has CRLF line ends: its last line ends in CRLF where a record ends in LF, so its line ends were converted (git core.autocrlf, a Windows editor?), and a record appended now would chain to the converted line; nothing was written. Remove the CRs (\`sed -i 's/\\r$//' ${this.path}\` or \`dos2unix ${this.path}\`), check the log with \`pubguard audit verify ${this.path}\`, and run again`,
+      );
+    }
     if (last !== undefined) {
       try {
         seq = (JSON.parse(last) as { seq?: number }).seq! + 1;
@@ -260,15 +278,17 @@ export class AuditLog {
    * JSON (thrown as `readComplete` throws it, before any record is visited) and a cut-off last
    * line, then to visit the records, up to where the first reading ended. A `visit` that returns
    * false ends the second reading there (its reader has gone: `audit show | head`); the result
-   * is the first reading's all the same.
+   * is the first reading's all the same, with `crlfLines`, the number of records whose line
+   * ends in CR LF (line ends converted to CRLF, which `verify` reports), when there are any.
    */
   async forEachComplete(
     visit: (record: AuditRecord) => boolean | void | Promise<boolean | void>,
     options: AuditReadOptions = {},
-  ): Promise<{ records: number; cutLine?: number }> {
+  ): Promise<{ records: number; cutLine?: number; crlfLines?: number }> {
     return this.snapshot(async (log) => {
       let lines = 0;
       let cutLine: number | undefined;
+      let crlfLines = 0;
       for await (const line of log.lines(true)) {
         lines++;
         if (!line.complete) {
@@ -276,6 +296,7 @@ export class AuditLog {
           break;
         }
         this.parse(line, lines);
+        if (line.text?.endsWith('\r')) crlfLines++;
       }
       const records = cutLine === undefined ? lines : lines - 1;
       let seen = 0;
@@ -283,7 +304,7 @@ export class AuditLog {
         if (seen === records || !line.complete) break;
         if ((await visit(this.parse(line, ++seen))) === false) break;
       }
-      return cutLine === undefined ? { records } : { records, cutLine };
+      return { records, ...(cutLine === undefined ? {} : { cutLine }), ...(crlfLines === 0 ? {} : { crlfLines }) };
     }, options.signal);
   }
 
@@ -298,7 +319,12 @@ export class AuditLog {
     }
   }
 
-  /** Checks the chain; with `head` (a hash from an earlier verify) it also detects truncation. */
+  /**
+   * Checks the chain; with `head` (a hash from an earlier verify) it also detects truncation. A
+   * line that ends in CR LF, as no append writes it, is reported once for all such lines, and
+   * checked with its CR removed, so that a log whose line ends were converted is told apart from
+   * one whose records were edited; it is never intact.
+   */
   async verify(options: { head?: string } & AuditReadOptions = {}): Promise<AuditVerification> {
     const want = options.head?.toLowerCase();
     return this.snapshot(async (log) => {
@@ -308,9 +334,14 @@ export class AuditLog {
       let n = 0;
       let previous: LogLine | undefined;
       let head = GENESIS;
+      // The hash of the last line as it is, CR included, when that differs from `head`.
+      let rawHead = GENESIS;
       let prevSeq = 0;
       let known = want === undefined || want === GENESIS;
-      for await (const line of log.lines(true)) {
+      const converted = new LineRuns();
+      for await (const raw of log.lines(true)) {
+        const crlf = raw.text?.endsWith('\r') === true;
+        const line: LogLine = crlf ? { ...raw, text: raw.text!.slice(0, -1) } : raw;
         if (!line.complete) {
           if (line.text !== undefined && isJson(line.text)) {
             // Written whole but for its newline: the record is checked as any other.
@@ -324,10 +355,14 @@ export class AuditLog {
           }
         }
         n++;
+        if (crlf) converted.add(n);
         previous = line;
         const expectedPrev = head;
+        const expectedRawPrev = rawHead;
         head = line.text === undefined ? line.longHash! : sha256(line.text);
-        if (!known && head === want) known = true;
+        rawHead = crlf ? sha256(raw.text!) : head;
+        // A head kept from a log read with its CRs (publish's, before it was converted back) names the same record.
+        if (!known && (head === want || rawHead === want)) known = true;
         if (line.text === undefined) {
           problems.push({ line: n, message: `longer than ${byteSize(this.maxLineBytes)}, more than any gate writes: not read as a record` });
           // Its number, from its start, so that the record after it is not also reported.
@@ -351,13 +386,29 @@ export class AuditLog {
           problems.push({ line: n, message: `record ${r.seq} was edited (its hash does not match its content)` });
         }
         if (r.prev !== expectedPrev) {
-          problems.push({
-            line: n,
-            message: n === 1 ? 'first record does not start the chain (records before it were deleted?)' : `chain broken before record ${r.seq}: a record was deleted, inserted, reordered or edited`,
-          });
+          if (r.prev === expectedRawPrev) {
+            problems.push({
+              line: n,
+              message: `record ${r.seq} chains to line ${n - 1} with the CR of its CRLF line end: it was appended after the line ends were converted, so the chain holds neither with the CRs nor without them`,
+              crlf: 'appended',
+            });
+          } else {
+            problems.push({
+              line: n,
+              message: n === 1 ? 'first record does not start the chain (records before it were deleted?)' : `chain broken before record ${r.seq}: a record was deleted, inserted, reordered or edited`,
+            });
+          }
         }
         if (r.seq !== prevSeq + 1) problems.push({ line: n, message: `sequence jumps from ${prevSeq} to ${r.seq}` });
         prevSeq = typeof r.seq === 'number' ? r.seq : prevSeq;
+      }
+      if (converted.count > 0) {
+        const which = converted.count === n ? (n === 1 ? 'its only line ends' : 'every line ends') : `${converted.describe()} (${converted.count} of ${n} lines) ${converted.count === 1 ? 'ends' : 'end'}`;
+        problems.unshift({
+          line: 0,
+          message: `${which} in CRLF where a record ends in LF: the line ends were converted (git core.autocrlf, a Windows editor?); each record was checked with its CR removed`,
+          crlf: 'converted',
+        });
       }
       if (ending !== undefined) problems.unshift(ending);
       if (!known) problems.push({ line: 0, message: `the known head ${want!.slice(0, 16)}… is not in the log: it was truncated or rewritten` });
@@ -412,6 +463,30 @@ interface LogLine {
   longStart?: string;
   /** Whether a newline ends it: only the last line of the log can lack one. */
   complete: boolean;
+}
+
+/** Line numbers, given in increasing order, as the runs a message names: `3-5, 9`, the first few only. */
+class LineRuns {
+  count = 0;
+  private readonly runs: [number, number][] = [];
+  // Runs after the first few are counted, not kept, so that a log of any size is described in a line.
+  private more = 0;
+  private last = 0;
+
+  add(line: number): void {
+    const run = this.runs.at(-1);
+    if (this.count > 0 && line === this.last + 1) {
+      if (this.more === 0) run![1] = line;
+    } else if (this.runs.length < 5) this.runs.push([line, line]);
+    else this.more++;
+    this.count++;
+    this.last = line;
+  }
+
+  describe(): string {
+    const runs = this.runs.map(([from, to]) => (from === to ? `${from}` : `${from}-${to}`)).join(', ');
+    return `${this.count === 1 ? 'line' : 'lines'} ${runs}${this.more > 0 ? ', …' : ''}`;
+  }
 }
 
 /** Reads a log's bytes line by line, in chunks, up to the size taken when it was opened. */

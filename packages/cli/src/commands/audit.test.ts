@@ -101,6 +101,45 @@ describe('pubguard audit', () => {
     expect(corrupt.err()).toContain('line 2 is not JSON');
   });
 
+  it('says once that line ends were converted to CRLF, in verify, show and a gate, instead of calling every record edited', async () => {
+    const path = join(cwd, 'crlf.jsonl');
+    for (const input of ['a', 'b', 'a']) await run(['confirm', '--phrase', 'a', '--input', input, '--actor', 'ann', '--audit', path], memoryIO({ cwd }));
+    const written = readFileSync(path, 'utf8');
+    const converted = written.replace(/\n/g, '\r\n');
+    writeFileSync(path, converted);
+    const verify = memoryIO({ cwd });
+    expect((await run(['audit', 'verify', 'crlf.jsonl'], verify)).exitCode).toBe(1);
+    expect(verify.out()).toBe(
+      'every line ends in CRLF where a record ends in LF: the line ends were converted (git core.autocrlf, a Windows editor?); each record was checked with its CR removed\n' +
+        "audit log CONVERTED: its line ends were changed to CRLF, and all 3 records are intact once the CRs are removed; remove them (sed -i 's/\\r$//' crlf.jsonl, or dos2unix crlf.jsonl) and verify again\n",
+    );
+    const json = memoryIO({ cwd });
+    expect((await run(['audit', 'verify', 'crlf.jsonl', '-f', 'json'], json)).exitCode).toBe(1);
+    expect(JSON.parse(json.out()).problems).toEqual([expect.objectContaining({ line: 0, crlf: 'converted' })]);
+    const show = memoryIO({ cwd });
+    expect((await run(['audit', 'show', 'crlf.jsonl'], show)).exitCode).toBe(1);
+    expect(show.out()).toMatch(/^#1 \S+ confirm PASSED by ann\n.*\n#2 \S+ confirm REFUSED by ann\n.*\n#3 \S+ confirm PASSED by ann\n.*\n/);
+    expect(show.out()).toMatch(
+      /\nall 3 records end in CRLF where a record ends in LF: the log's line ends were CONVERTED \(git core\.autocrlf, a Windows editor\?\), and it fails `pubguard audit verify crlf\.jsonl` until the CRs are removed \(sed -i 's\/\\r\$\/\/' crlf\.jsonl, or dos2unix crlf\.jsonl\), which then says whether its records are intact\n$/,
+    );
+    const shown = memoryIO({ cwd });
+    expect((await run(['audit', 'show', 'crlf.jsonl', '-f', 'json'], shown)).exitCode).toBe(1);
+    expect(JSON.parse(shown.out())).toMatchObject({ crlfLines: 3 });
+    // A gate writes nothing after a converted line, and says why.
+    const gate = memoryIO({ cwd });
+    expect((await run(['confirm', '--phrase', 'a', '--input', 'a', '--audit', path], gate)).exitCode).toBe(2);
+    expect(gate.err()).toContain(`audit log ${path} has CRLF line ends`);
+    expect(gate.err()).not.toMatch(/chain broken|edited|TAMPERED/);
+    expect(readFileSync(path, 'utf8')).toBe(converted);
+    // A partial conversion is named by its lines.
+    writeFileSync(path, written.replace(/\n(?=[^]*\n[^]*\n)/, '\r\n'));
+    const mixed = memoryIO({ cwd });
+    expect((await run(['audit', 'verify', path], mixed)).exitCode).toBe(1);
+    expect(mixed.out()).toMatch(/^line 1 \(1 of 3 lines\) ends in CRLF .*\naudit log CONVERTED: .* all 3 records are intact once the CRs are removed; /);
+    writeFileSync(path, written);
+    expect((await run(['audit', 'verify', path], memoryIO({ cwd }))).exitCode).toBe(0);
+  });
+
   it('shows the records one at a time, printing what the whole JSON document would be', async () => {
     const path = join(cwd, 'stream.jsonl');
     const log = new AuditLog(path);

@@ -98,14 +98,20 @@ prints and its notification's auditHead, a CI job output that a later job compar
 (examples/github/publish.yml), a release note. Records after the last head kept can
 still be rewritten.
 
+Lines that end in CRLF, as git's core.autocrlf or a Windows editor leaves them, are
+reported once, as CONVERTED, and each record is checked with its CR removed: when all
+are intact, removing the CRs (sed -i 's/\\r$//' FILE, or dos2unix FILE) makes the log
+verify again. The log fails until then (exit 1), as its bytes are not the ones written.
+
 ${READING}
 
 Options:
       --head HASH    a head printed by an earlier verify or publish; refuse if it is gone
   -f, --format FMT   text (default) or json
 
-Exit codes: 0 intact, 1 tampered or truncated, 2 usage error, unreadable log, its lock
-held by another process past 30 s, or a signal that stopped it (nothing is said of the log).
+Exit codes: 0 intact, 1 tampered, truncated, damaged or converted, 2 usage error,
+unreadable log, its lock held by another process past 30 s, or a signal that stopped it
+(nothing is said of the log).
 `;
 
 /** `pubguard audit verify`. */
@@ -127,14 +133,20 @@ export const auditVerifyCommand: Command = {
     if (format === 'json') writeJson(io, { version: 1, file: path, ...result });
     else {
       for (const p of result.problems) io.stdout.write(`${p.line ? `line ${p.line}: ` : ''}${p.message}\n`);
+      const records = `${result.records} record${result.records === 1 ? '' : 's'}`;
+      const file = positionals[0] ?? DEFAULT_AUDIT_PATH;
       io.stdout.write(
         result.ok
-          ? `audit log intact: ${result.records} record${result.records === 1 ? '' : 's'}, head ${result.head}\n`
+          ? `audit log intact: ${records}, head ${result.head}\n`
           : result.problems.every((p) => p.cut === 'record')
-            ? `audit log DAMAGED: its last line is cut off, and the ${result.records} record${result.records === 1 ? '' : 's'} before it are intact; keep a copy, remove that line, and verify again\n`
+            ? `audit log DAMAGED: its last line is cut off, and the ${records} before it are intact; keep a copy, remove that line, and verify again\n`
             : result.problems.every((p) => p.cut === 'newline')
-              ? `audit log DAMAGED: its last record lacks its newline, and all ${result.records} record${result.records === 1 ? '' : 's'} are intact; add the newline (echo >> FILE) and verify again\n`
-            : `audit log TAMPERED: ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'} in ${result.records} record${result.records === 1 ? '' : 's'}\n`,
+              ? `audit log DAMAGED: its last record lacks its newline, and all ${records} are intact; add the newline (echo >> FILE) and verify again\n`
+              : result.problems.every((p) => p.crlf === 'converted')
+                ? `audit log CONVERTED: its line ends were changed to CRLF, and all ${records} are intact once the CRs are removed; remove them (sed -i 's/\\r$//' ${file}, or dos2unix ${file}) and verify again\n`
+                : result.problems.every((p) => p.crlf !== undefined)
+                  ? `audit log CONVERTED: its line ends were changed to CRLF, and records were appended after that, chained to a line with its CR: the ${records} are intact, but no change of line ends makes the chain whole again\n`
+                  : `audit log TAMPERED: ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'} in ${records}\n`,
       );
     }
     return { exitCode: result.ok ? 0 : 1 };
@@ -147,6 +159,8 @@ Prints the records of an audit log (default ${DEFAULT_AUDIT_PATH}), one line eac
 sequence, time, stage, outcome, actor, subjects and reason. It does not check the chain:
 run \`pubguard audit verify\` for that. A last line without its newline (an append cut off
 by a crash) is not shown; the records before it are, followed by a line saying so.
+Records whose lines end in CRLF (line ends converted by git's core.autocrlf or a Windows
+editor) are shown, followed by a line saying how many and how to remove the CRs.
 
 \`publish\` records publish.upload-start before npm or twine starts and publish.upload when
 it ends. A start that no upload record of the same files follows is named at the end: that
@@ -162,10 +176,11 @@ the whole log gives (its lines are all checked for JSON before the first is show
 
 Options:
   -f, --format FMT   text (default) or json (the records as an array; "cutLine": N when
-                     line N was cut off; "unfinishedUploads": the seq of each start
-                     without an upload record)
+                     line N was cut off; "crlfLines": N when N records end in CRLF;
+                     "unfinishedUploads": the seq of each start without an upload record)
 
-Exit codes: 0 printed, 1 printed but the last line is cut off (as audit verify finds it),
+Exit codes: 0 printed, 1 printed but the last line is cut off or lines end in CRLF (as
+audit verify finds them),
 2 usage error, unreadable log, its lock held by another process past 30 s, or a signal
 that stopped it (what was printed is then not all of it; a JSON document is left unended).
 `;
@@ -185,7 +200,7 @@ export const auditShowCommand: Command = {
     const out = new BufferedText(io);
     let shown = 0;
     const uploads = new UploadTracker();
-    let ending: { cutLine?: number };
+    let ending: { records: number; cutLine?: number; crlfLines?: number };
     try {
       ending = await log.forEachComplete(async (r) => {
         uploads.see(r);
@@ -211,14 +226,15 @@ export const auditShowCommand: Command = {
       // What was shown before a record that cannot be shown (one without subjects) stays shown.
       await out.flush();
     }
-    const { cutLine } = ending;
-    // A crash while appending leaves the last line cut off: the records before it still stand,
-    // and the log fails verification, so the exit code is the one `audit verify` gives it.
-    const exitCode = cutLine === undefined ? 0 : 1;
+    const { cutLine, crlfLines } = ending;
+    // A crash while appending leaves the last line cut off, and a conversion of the line ends
+    // leaves CRs: the records still stand, and the log fails verification, so the exit code is
+    // the one `audit verify` gives it.
+    const exitCode = cutLine === undefined && crlfLines === undefined ? 0 : 1;
     const unfinished = uploads.unfinished();
     if (format === 'json') {
       await out.write(
-        `${shown === 0 ? '{\n  "version": 1,\n  "records": []' : '\n  ]'}${cutLine === undefined ? '' : `,\n  "cutLine": ${cutLine}`}${unfinished.length ? `,\n  "unfinishedUploads": ${JSON.stringify(unfinished.map((r) => r.seq), null, 2).split('\n').join('\n  ')}` : ''}\n}\n`,
+        `${shown === 0 ? '{\n  "version": 1,\n  "records": []' : '\n  ]'}${cutLine === undefined ? '' : `,\n  "cutLine": ${cutLine}`}${crlfLines === undefined ? '' : `,\n  "crlfLines": ${crlfLines}`}${unfinished.length ? `,\n  "unfinishedUploads": ${JSON.stringify(unfinished.map((r) => r.seq), null, 2).split('\n').join('\n  ')}` : ''}\n}\n`,
       );
     } else {
       if (shown === 0) await out.write('(no records)\n');
@@ -226,6 +242,13 @@ export const auditShowCommand: Command = {
         const where = uploadRegistry(r) ?? 'the registry';
         await out.write(
           `${visible(`#${r.seq} ${r.stage} has no upload record after it: that upload is still running, or its run was killed during it, so the files may or may not be on ${where}; look there before publishing them again`)}\n`,
+        );
+      }
+      if (crlfLines !== undefined) {
+        const file = positionals[0] ?? DEFAULT_AUDIT_PATH;
+        const which = crlfLines === ending.records ? (crlfLines === 1 ? 'its only record ends' : `all ${crlfLines} records end`) : `${crlfLines} of the ${ending.records} records end`;
+        await out.write(
+          `${visible(`${which} in CRLF where a record ends in LF: the log's line ends were CONVERTED (git core.autocrlf, a Windows editor?), and it fails \`pubguard audit verify ${file}\` until the CRs are removed (sed -i 's/\\r$//' ${file}, or dos2unix ${file}), which then says whether its records are intact`)}\n`,
         );
       }
       if (cutLine !== undefined) {

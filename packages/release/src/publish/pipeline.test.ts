@@ -617,6 +617,18 @@ describe('publishRelease', () => {
     expect(readFileSync(base.auditPath).equals(cut)).toBe(true);
   });
 
+  it('stops before anything is uploaded when the log\'s line ends were converted to CRLF, and says so', async () => {
+    const { calls, base } = await setup();
+    await publishRelease({ ...base, dryRun: true });
+    const converted = readFileSync(base.auditPath, 'utf8').replace(/\n/g, '\r\n');
+    writeFileSync(base.auditPath, converted);
+    const r = await publishRelease(base);
+    expect(r).toMatchObject({ status: 'failed', step: 'version' });
+    expect(r.reason).toMatch(/^the audit record of the version step could not be written: audit log .* has CRLF line ends: .*`pubguard audit verify .*`, and run again; the run stopped there and nothing was uploaded$/);
+    expect(calls).toHaveLength(0);
+    expect(readFileSync(base.auditPath, 'utf8')).toBe(converted);
+  });
+
   it('on exit during the upload, records it as interrupted synchronously, and only then', async () => {
     const { cwd, base } = await setup();
     // The engine's hook that removes temp files on exit is in place first: only the publish's own is new.
