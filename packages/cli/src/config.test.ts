@@ -145,6 +145,22 @@ describe('parseConfig', () => {
     expect(errorOf('{"rules": {"custom": [{"id": "x-y", "title": "t", "severity": "low", "keywords": ["abc"], "pattern": "a", "colour": 1}]}}').keyPath).toBe('rules.custom[0].colour');
   });
 
+  it("names a key that Object's prototype holds (__proto__, constructor) as unknown, at any depth", () => {
+    for (const key of ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty']) {
+      const at = (text: string): string | undefined => errorOf(text.replace('KEY', key)).keyPath;
+      expect(errorOf(`{"${key}": {"jobs": 3}}`).message).toMatch(new RegExp(`^pubguard\\.config\\.json: ${key}: unknown key; known keys: ignore, jobs,`));
+      expect(at('{"limits": {"KEY": 5}}')).toBe(`limits.${key}`);
+      expect(at('{"allowlist": {"KEY": []}}')).toBe(`allowlist.${key}`);
+      expect(at('{"allowlist": {"rules": {"a-b": {"paths": ["x"], "KEY": 1}}}}')).toBe(`allowlist.rules."a-b".${key}`);
+      expect(at('{"rules": {"custom": [{"id": "x-y", "title": "t", "severity": "low", "keywords": ["abc"], "pattern": "a", "KEY": {}}]}}')).toBe(`rules.custom[0].${key}`);
+    }
+    // A rule id in allowlist.rules is a key of a map: checked as any id, and kept an own key that changes no prototype.
+    const config = parseConfig('{"allowlist": {"rules": {"__proto__": {"paths": ["x"]}}}}', 'c.json');
+    expect(Object.getPrototypeOf(config.allowlist!.rules)).toBe(Object.prototype);
+    expect(Object.keys(config.allowlist!.rules!)).toEqual(['__proto__']);
+    expect(() => parseConfig('{"allowlist": {"rules": {"__proto__": {"paths": 1}}}}', 'c.json')).toThrow(/allowlist\.rules\.__proto__\.paths: must be an array/);
+  });
+
   it('names a wrong type with its path and the value found', () => {
     expect(errorOf('{"jobs": "4"}').message).toBe('pubguard.config.json: jobs: must be a whole number; got the string "4"');
     expect(errorOf('{"jobs": 1.5}').keyPath).toBe('jobs');

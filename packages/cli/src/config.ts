@@ -430,9 +430,11 @@ function check(root: SchemaNode, node: SchemaNode, value: unknown, path: string,
   if (typeMatches('object', value) && (node.properties || node.required || typeof node.additionalProperties === 'object')) {
     const record = value as Record<string, unknown>;
     const props = node.properties ?? {};
-    for (const key of node.required ?? []) if (!(key in record)) fail(`missing required key "${key}"`);
+    for (const key of node.required ?? []) if (!Object.hasOwn(record, key)) fail(`missing required key "${key}"`);
     for (const [key, child] of Object.entries(record)) {
-      const sub = props[key] ?? (typeof node.additionalProperties === 'object' ? node.additionalProperties : undefined);
+      // Own properties only: `props.__proto__` or `props.constructor` is Object's, not a schema,
+      // and took those keys for known ones, letting `{"__proto__": …}` through at any depth.
+      const sub = Object.hasOwn(props, key) ? props[key] : typeof node.additionalProperties === 'object' ? node.additionalProperties : undefined;
       if (sub) check(root, sub, child, childPath(path, key), file);
       else if (node.additionalProperties === false) {
         const known = Object.keys(props).filter((k) => k !== '$schema');
