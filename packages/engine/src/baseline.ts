@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { describeFsError } from './fs-errors.js';
 import { findDuplicateJsonKey } from './json-keys.js';
 
-/** A baseline file cannot be read or has neither `fingerprints` nor `findings`. */
+/** A baseline file cannot be read, is not JSON, or has neither `fingerprints` nor `findings` as arrays. */
 export class BaselineError extends Error {
   override name = 'BaselineError';
 }
@@ -29,17 +29,38 @@ export async function loadBaseline(path: string): Promise<Set<string>> {
   if (twice) {
     throw new BaselineError(`baseline ${path}:${twice.line}:${twice.column}: key "${twice.path}" is written twice (first on line ${twice.firstLine}); only the last would count, whichever one a reader takes for it: keep one`);
   }
-  const list = (data as { findings?: unknown; fingerprints?: unknown } | null) ?? {};
-  const prints = new Set<string>();
-  if (Array.isArray(list.fingerprints)) for (const f of list.fingerprints) if (typeof f === 'string') prints.add(f);
-  if (Array.isArray(list.findings)) {
-    for (const f of list.findings) {
-      const print = (f as { fingerprint?: unknown } | null)?.fingerprint;
-      if (typeof print === 'string') prints.add(print);
-    }
+  // A field of the wrong type would be read as missing, and every finding it meant to accept
+  // reported as new, or the file refused for lacking what it has: say what is there instead.
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new BaselineError(`baseline ${path} must be a JSON object with "fingerprints" (a baseline) or "findings" (a JSON report); got ${kindOf(data)}`);
   }
-  if (!Array.isArray(list.fingerprints) && !Array.isArray(list.findings)) {
+  const { fingerprints, findings } = data as { findings?: unknown; fingerprints?: unknown };
+  if (fingerprints !== undefined && !Array.isArray(fingerprints)) {
+    throw new BaselineError(`baseline ${path}: "fingerprints" must be an array of fingerprint strings; got ${kindOf(fingerprints)}`);
+  }
+  if (findings !== undefined && !Array.isArray(findings)) {
+    throw new BaselineError(`baseline ${path}: "findings" must be an array of findings (as a JSON report writes them); got ${kindOf(findings)}`);
+  }
+  if (fingerprints === undefined && findings === undefined) {
     throw new BaselineError(`baseline ${path} has neither "fingerprints" nor "findings"`);
   }
+  const prints = new Set<string>();
+  (fingerprints ?? []).forEach((f: unknown, i: number) => {
+    if (typeof f !== 'string') throw new BaselineError(`baseline ${path}: "fingerprints[${i}]" must be a fingerprint string; got ${kindOf(f)}`);
+    prints.add(f);
+  });
+  for (const f of findings ?? []) {
+    const print = (f as { fingerprint?: unknown } | null)?.fingerprint;
+    if (typeof print === 'string') prints.add(print);
+  }
   return prints;
+}
+
+/** What a JSON value is, for a message: `a string`, `an object`, `null`. */
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'boolean') return `${value}`;
+  return `a ${typeof value}`;
 }
