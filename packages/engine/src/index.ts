@@ -7,6 +7,7 @@ export { redact, isFullSecret, fingerprint } from './redact.js';
 export { maskNames } from './names.js';
 export { matchesNames } from './matcher/names.js';
 export { makeDirectory } from './dirs.js';
+export { countOf } from './sources/errors.js';
 export { removeAtExit, removeAtExitNow } from './exit-cleanup.js';
 export { type BrokenLink, brokenLinkOnPath, describeBrokenLink, describeFsError, type FsErrorContext, StdinUnavailable } from './fs-errors.js';
 export { BaselineError, loadBaseline } from './baseline.js';

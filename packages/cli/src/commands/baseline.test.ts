@@ -304,6 +304,10 @@ describe('pubguard baseline create', () => {
     expect((await run(['baseline', 'create', '-o', 'b.json', 'missing.tgz'], io)).exitCode).toBe(2);
     expect(JSON.parse(await readFile(join(dir, 'b.json'), 'utf8'))).toEqual({ version: 1, fingerprints: [], findings: [] });
     expect(io.err()).toContain('missing.tgz');
+    expect(io.err()).toMatch(/\npubguard baseline create: 1 input could not be read fully; the baseline leaves it out\n$/);
+    const two = memoryIO({ cwd: dir });
+    expect((await run(['baseline', 'create', '-o', 'b.json', 'missing.tgz', 'gone.tgz'], two)).exitCode).toBe(2);
+    expect(two.err()).toMatch(/\npubguard baseline create: 2 inputs could not be read fully; the baseline leaves them out\n$/);
   });
 
   it('says how to make the baseline a scan names when it does not exist', async () => {

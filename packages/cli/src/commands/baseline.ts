@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { relative, resolve, sep } from 'node:path';
-import { DEFAULT_LIMITS, type Finding, maskNames, type ScanError, type ScanLimits, type ScanOptions, scanAll } from '@pubguard/engine';
+import { countOf, DEFAULT_LIMITS, type Finding, maskNames, type ScanError, type ScanLimits, type ScanOptions, scanAll } from '@pubguard/engine';
 import { configuredScan, loadScanConfig, printConfigWarnings, type ScanConfig } from '../config.js';
 import { ignoreGlobs, jobsSetting, parseStrict } from '../args.js';
 import { FINDINGS_LIMIT_FLAGS, limitHelp, limitOfFlag, limitOptions, limitsFromFlags } from '../limit-flags.js';
@@ -176,7 +176,7 @@ async function runCreate(argv: string[], io: CliIO): Promise<CliResult> {
   }
   for (const error of result.errors) io.stderr.write(`pubguard baseline create: ${error.path}: ${error.message}\n`);
   if (result.errors.length > 0) {
-    io.stderr.write(`pubguard baseline create: ${result.errors.length} inputs could not be read fully; the baseline leaves them out\n`);
+    io.stderr.write(`pubguard baseline create: ${countOf(result.errors.length, 'input', 'inputs')} could not be read fully; the baseline leaves ${result.errors.length === 1 ? 'it' : 'them'} out\n`);
     return { exitCode: 2 };
   }
   return { exitCode: 0 };

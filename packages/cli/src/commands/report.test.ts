@@ -80,7 +80,10 @@ describe('pubguard report merge', () => {
     await writeFile(join(dir, 'b3.json'), text(0));
     const mixed = memoryIO({ cwd: dir });
     await run(['report', 'merge', 'b1.json', 'b2.json'], mixed);
-    expect(mixed.err()).toContain('warning: 1 of the 2 reports were scanned with a baseline and the others without');
+    expect(mixed.err()).toContain('warning: 1 of the 2 reports was scanned with a baseline and the other without:');
+    const three = memoryIO({ cwd: dir });
+    await run(['report', 'merge', 'b1.json', 'b2.json', 'b3.json'], three);
+    expect(three.err()).toContain('warning: 2 of the 3 reports were scanned with a baseline and the other without:');
     const alike = memoryIO({ cwd: dir });
     await run(['report', 'merge', 'b1.json', 'b3.json'], alike);
     expect(alike.err()).not.toContain('warning');

@@ -114,7 +114,7 @@ async function runMerge(argv: string[], io: CliIO): Promise<CliResult> {
   // A finding one shard's baseline left out would be reported by a shard scanned without it.
   const withBaseline = reports.filter((r) => r.stats.baselined !== undefined).length;
   if (withBaseline > 0 && withBaseline < reports.length) {
-    io.stderr.write(`warning: ${withBaseline} of the ${reports.length} reports were scanned with a baseline and the others without: their findings are not judged alike; scan every shard with the same baseline\n`);
+    io.stderr.write(`warning: ${withBaseline} of the ${reports.length} reports ${withBaseline === 1 ? 'was' : 'were'} scanned with a baseline and ${reports.length - withBaseline === 1 ? 'the other' : 'the others'} without: their findings are not judged alike; scan every shard with the same baseline\n`);
   }
   const merged = mergeReports(reports, files);
   const tooLarge = format === 'sarif' ? sarifSizeWarning(merged.findings.length) : undefined;

@@ -29,7 +29,7 @@ describe('pubguard rules check with problems', () => {
     expect((await rulesCheckCommand.run([], io)).exitCode).toBe(1);
     expect(io.out()).toContain('broken-rule: has 1 example(s); at least 2 are needed');
     expect(io.out()).toContain("broken-rule: pattern has an unbounded quantifier '+'");
-    expect(io.out()).toMatch(/rules check: \d+ problem\(s\) in 1 of 1 rules\n$/);
+    expect(io.out()).toMatch(/rules check: \d+ problems? in 1 of 1 rule\n$/);
   });
   it('prints the problems as JSON with --format json', async () => {
     const io = memoryIO();

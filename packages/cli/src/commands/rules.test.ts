@@ -131,7 +131,7 @@ describe('pubguard rules with a settings file', () => {
     expect((await rulesCheckCommand.run([], io)).exitCode).toBe(0);
     expect(io.out()).toContain('acme-key: warning: has 0 example(s); 2 or more are advised');
     expect(io.out()).toContain('acme-key: warning: has no reference to the published format');
-    expect(io.out()).toMatch(/\nrules check: \d+ rules \(1 custom; from pubguard\.config\.json\), no problems, 3 warning\(s\)\n$/);
+    expect(io.out()).toMatch(/\nrules check: \d+ rules \(1 custom; from pubguard\.config\.json\), no problems, 3 warnings\n$/);
   });
 
   it('fails (exit 1) on a custom example not reported, a negative example reported (which scan refuses) or an unbounded pattern', async () => {
@@ -145,7 +145,7 @@ describe('pubguard rules with a settings file', () => {
     expect(out).toContain('acme-key: example 2 is not reported (no regex match)');
     expect(out).toMatch(/^acme-key: negative example 1 is reported/m);
     expect(out).toMatch(/^acme-loose: pattern has an unbounded quantifier '\+'/m);
-    expect(out).toMatch(/\nrules check: 3 problem\(s\) in 2 of \d+ rules \(2 custom; from pubguard\.config\.json\), \d+ warning\(s\)\n$/);
+    expect(out).toMatch(/\nrules check: 3 problems in 2 of \d+ rules \(2 custom; from pubguard\.config\.json\), \d+ warnings?\n$/);
     const json = memoryIO({ cwd: dir });
     expect((await rulesCheckCommand.run(['-f', 'json'], json)).exitCode).toBe(1);
     const problems = JSON.parse(json.out()) as Array<{ ruleId: string; message: string; level: string }>;
@@ -181,7 +181,7 @@ describe('pubguard rules with a settings file', () => {
     expect(out).toMatch(/^acme-bad: invalid pattern: Invalid regular expression: .*Unterminated character class\n/m);
     // The rule after it was checked as usual.
     expect(out).toContain('acme-key: warning: has 1 example(s); 2 or more are advised');
-    expect(out).toMatch(/\nrules check: 1 problem\(s\) in 1 of \d+ rules \(2 custom; from pubguard\.config\.json\), \d+ warning\(s\)\n$/);
+    expect(out).toMatch(/\nrules check: 1 problem in 1 of \d+ rules \(2 custom; from pubguard\.config\.json\), \d+ warnings?\n$/);
     const json = memoryIO({ cwd: dir });
     expect((await run(['rules', 'check', '-f', 'json'], json)).exitCode).toBe(1);
     const problems = JSON.parse(json.out()) as Array<{ ruleId: string; message: string; level: string }>;
@@ -208,7 +208,7 @@ describe('pubguard rules with a settings file', () => {
     expect(out).toContain('bad-group: secretGroup: must be at least 0; got -1\n');
     expect(out).toMatch(/^typo-field: patern: unknown key; known keys: id, title, /m);
     expect(out).toContain('acme-key: warning: has 0 example(s)');
-    expect(out).toMatch(/\nrules check: 4 problem\(s\) in 4 of \d+ rules \(5 custom; from pubguard\.config\.json\), \d+ warning\(s\)\n$/);
+    expect(out).toMatch(/\nrules check: 4 problems in 4 of \d+ rules \(5 custom; from pubguard\.config\.json\), \d+ warnings?\n$/);
     const scan = memoryIO({ cwd: dir });
     expect((await run(['scan', dir], scan)).exitCode).toBe(2);
     expect(scan.err()).toContain('rules.custom[0].keywords[0]: must be at least 3 characters long');

@@ -1,5 +1,5 @@
 import { relative } from 'node:path';
-import { STRUCTURE_RULES } from '@pubguard/engine';
+import { countOf, STRUCTURE_RULES } from '@pubguard/engine';
 import { checkRuleOverlaps, checkRules, compileRules, type RuleDefinition, RuleError, type RuleProblem } from '@pubguard/rules';
 import { parseStrict } from '../args.js';
 import { loadRulesConfig, type RulesConfig } from '../config.js';
@@ -122,7 +122,7 @@ function listRules(rules: RulesConfig, format: 'text' | 'json', io: CliIO): void
   }
   const idWidth = Math.max(...defs.map(({ def }) => def.id.length), 2);
   const lines = defs.map(({ def: d, source }) => `${d.id.padEnd(idWidth)}  ${d.severity.padEnd(8)}  ${d.title}${MARKS[source]}`);
-  const counts = `${defs.length - STRUCTURE_DEFS.length} rules${configNote(rules, io.cwd)} and ${STRUCTURE_DEFS.length} archive-structure checks, which cannot be disabled`;
+  const counts = `${countOf(defs.length - STRUCTURE_DEFS.length, 'rule', 'rules')}${configNote(rules, io.cwd)} and ${STRUCTURE_DEFS.length} archive-structure checks, which cannot be disabled`;
   io.stdout.write(`${['ID'.padEnd(idWidth), 'SEVERITY', 'TITLE'].join('  ')}\n${lines.join('\n')}\n${counts}\n`);
 }
 
@@ -183,9 +183,9 @@ export const rulesCheckCommand: Command = {
     } else {
       for (const p of all) io.stdout.write(`${p.ruleId ?? '(rule set)'}: ${p.level === 'warning' ? 'warning: ' : ''}${p.message}\n`);
       const note = configNote(rules, io.cwd);
-      const warned = warnings > 0 ? `, ${warnings} warning(s)` : '';
-      if (problems.length === 0) io.stdout.write(`rules check: ${count} rules${note}, no problems${warned}\n`);
-      else io.stdout.write(`rules check: ${problems.length} problem(s) in ${new Set(problems.map((p) => p.ruleId)).size} of ${count} rules${note}${warned}\n`);
+      const warned = warnings > 0 ? `, ${countOf(warnings, 'warning', 'warnings')}` : '';
+      if (problems.length === 0) io.stdout.write(`rules check: ${countOf(count, 'rule', 'rules')}${note}, no problems${warned}\n`);
+      else io.stdout.write(`rules check: ${countOf(problems.length, 'problem', 'problems')} in ${new Set(problems.map((p) => p.ruleId)).size} of ${countOf(count, 'rule', 'rules')}${note}${warned}\n`);
     }
     return { exitCode: problems.length === 0 ? 0 : 1 };
   },

@@ -159,7 +159,7 @@ describe('pubguard scan --ignore', () => {
 describe('progressLine', () => {
   it('shows control characters of the current path escaped, never raw', () => {
     const line = progressLine({ artifacts: 1, files: 2, bytes: 2048, durationMs: 1000 }, 'pkg.tgz!package/\u001b]0;owned\u0007x\u202e.js');
-    expect(line).toBe('scanning 1 artifacts, 2 files, 2.0 kB (0 MB/s) pkg.tgz!package/\\x1b]0;owned\\x07x\\u{202e}.js');
+    expect(line).toBe('scanning 1 artifact, 2 files, 2.0 kB (0 MB/s) pkg.tgz!package/\\x1b]0;owned\\x07x\\u{202e}.js');
     expect(line).not.toMatch(/[\u0000-\u001f\u202e]/);
   });
 });

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, extname, relative, resolve } from 'node:path';
-import { type Finding, firstDirectory, maskNames, type ScanError, type ScanOptions, type ScanStats, STRUCTURE_RULES, scanAll } from '@pubguard/engine';
+import { countOf, type Finding, firstDirectory, maskNames, type ScanError, type ScanOptions, type ScanStats, STRUCTURE_RULES, scanAll } from '@pubguard/engine';
 import { formatReport, REPORT_FORMATS, type ReportFormat, sarifSizeWarning, summaryLine, useColor, visible } from '@pubguard/report';
 import { configuredScan, loadScanConfig, packagePathGlobs, printConfigWarnings, type ScanConfig } from '../config.js';
 import { OutputError, outputIdentity, writeFileAtomic } from '../files.js';
@@ -183,7 +183,7 @@ function formatBytes(n: number): string {
  */
 export function progressLine(s: ScanStats, current: string): string {
   const rate = s.durationMs > 0 ? (s.bytes / 1e6 / (s.durationMs / 1000)).toFixed(0) : '0';
-  const line = `scanning ${s.artifacts} artifacts, ${s.files} files, ${formatBytes(s.bytes)} (${rate} MB/s) ${visible(current)}`;
+  const line = `scanning ${countOf(s.artifacts, 'artifact', 'artifacts')}, ${countOf(s.files, 'file', 'files')}, ${formatBytes(s.bytes)} (${rate} MB/s) ${visible(current)}`;
   const width = 100;
   return line.length > width ? `${line.slice(0, width - 1)}…` : line;
 }

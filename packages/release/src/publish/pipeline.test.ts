@@ -9,7 +9,7 @@ import { base62Encode } from '@pubguard/rules';
 import { describe, expect, it } from 'vitest';
 import { AuditLog, type AuditRecord } from '../audit.js';
 import { canonicalStatement, buildStatement } from '../statement.js';
-import { npmTarball, sdist, sshKey, sshKeygenSign, wheel } from '../testing/fixtures.js';
+import { npmTarball, sdist, sshKey, sshKeygenSign, tarGz, wheel } from '../testing/fixtures.js';
 import { type CommandRunner, spawnRunner } from './clients.js';
 import { PublishError } from './errors.js';
 import { publishRelease } from './pipeline.js';
@@ -64,6 +64,16 @@ describe('publishRelease', () => {
     expect(existsSync(c.args[c.args.indexOf('--userconfig') + 1]!)).toBe(false);
     expect(r.clientOutput).not.toContain(TOKEN);
     expect(readFileSync(base.auditPath, 'utf8')).not.toContain(TOKEN);
+  });
+
+  it('counts the files the scan read in words that fit one file as well as several', async () => {
+    const { cwd, base } = await setup();
+    const only = join(cwd, 'acme-only.tgz');
+    writeFileSync(only, await tarGz({ 'package/package.json': JSON.stringify({ name: 'acme', version: '1.0.0' }) }));
+    const one = await publishRelease({ ...base, files: [only], dryRun: true });
+    expect(one.steps.find((s) => s.step === 'scan')?.reason).toMatch(/^no secrets in 1 file \(\d+ bytes\)/);
+    const two = await publishRelease({ ...base, dryRun: true });
+    expect(two.steps.find((s) => s.step === 'scan')?.reason).toMatch(/^no secrets in 2 files \(\d+ bytes\)/);
   });
 
   it("pins a scoped package's scope to the registry and gives npm an empty global config", async () => {

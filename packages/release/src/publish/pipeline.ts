@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { copyFile, lstat } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
-import { brokenLinkOnPath, type Finding, type ScanError, type ScanOptions, describeFsError, maskNames, scanAll } from '@pubguard/engine';
+import { brokenLinkOnPath, countOf, type Finding, type ScanError, type ScanOptions, describeFsError, maskNames, scanAll } from '@pubguard/engine';
 import { loadApprovalsIfPresent, verifyApprovals } from '../approvals.js';
 import { type ArtifactVersion, compareArtifactVersions, readArtifactVersions, sha256File } from '../artifacts.js';
 import { type AuditOutcome, AuditLog } from '../audit.js';
@@ -406,7 +406,7 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
     }
     const accepted = baselined ? `; ${baselined} finding${baselined === 1 ? '' : 's'} accepted by the baseline` : '';
     const config = options.configPath === undefined ? '' : ` with ${options.configPath}`;
-    await record('scan', 'passed', `no secrets in ${result.stats.files} files (${result.stats.bytes} bytes)${config}${accepted}`, { files: result.stats.files, bytes: result.stats.bytes, ...scanDetails });
+    await record('scan', 'passed', `no secrets in ${countOf(result.stats.files, 'file', 'files')} (${countOf(result.stats.bytes, 'byte', 'bytes')})${config}${accepted}`, { files: result.stats.files, bytes: result.stats.bytes, ...scanDetails });
 
     // 3. Approvals, when a policy exists or they are required.
     stopIfInterrupted('approvals');
