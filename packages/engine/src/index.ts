@@ -1,4 +1,4 @@
-export { chunkOverlap, maxJobs, scan, scanAll, type ScanOptions } from './scan.js';
+export { chunkOverlap, maxJobs, scan, scanAll, type ScanOptions, type ScanResult } from './scan.js';
 export { DEFAULT_LIMITS, resolveLimits, LimitsError } from './limits.js';
 export { enumerate, joinChain, type EnumerateOptions } from './sources/index.js';
 export { STRUCTURE_RULES, type StructureRule } from './sources/checks.js';

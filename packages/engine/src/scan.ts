@@ -2,6 +2,7 @@ import type { Hash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { builtinRuleset, type CompiledRule, type CompiledRuleset, dropOverlapping, fingerprintValue, pathFindingTarget } from '@pubguard/rules';
 import { BulkReader, type BulkJob, type BulkPart, bulkJob, stopBulk } from './bulk.js';
+import { FoundSecrets } from './found-secrets.js';
 import { resolveLimits } from './limits.js';
 import { type Batch, type BatchSegment, matchBatch } from './matcher/batch.js';
 import { Matcher, type SegmentResult, WINDOW_MARGIN } from './matcher/matcher.js';
@@ -61,8 +62,11 @@ export interface ScanOptions {
    * found in a file or entry name (see `Finding.in`) is shortened wherever the name is shown,
    * as `secret` is: in every finding's `path`, `location.artifact` and `location.entry` (the
    * findings on what the file holds too), a structure finding's `title`, an error's `path` and
-   * `message`, and `progress`'s `current`. `exclude` still sees the paths as they are, so
-   * allowlist globs apply. Default: `showSecrets`.
+   * `message`, and `progress`'s `current`. So is the secret of any finding reported or left
+   * out by the baseline, by any rule (those from a config file are not matched against names),
+   * once it is found, where it is 12 characters or longer: `scanAll` shortens it also in what
+   * came before. `exclude` still sees the paths as they are, so allowlist globs apply.
+   * Default: `showSecrets`.
    */
   showNames?: boolean;
   /** Fingerprints of known findings to leave out (a baseline). Default: none. */
@@ -227,7 +231,12 @@ function isBuiltinOnly(ruleset: CompiledRuleset): boolean {
  * Scans files, directories and archives for secrets. Yields findings and per-item errors as
  * they are found, `progress` now and then, and one `done` with the totals last.
  */
-export async function* scan(inputs: readonly string[], options: ScanOptions = {}): AsyncGenerator<ScanEvent> {
+export function scan(inputs: readonly string[], options: ScanOptions = {}): AsyncGenerator<ScanEvent> {
+  return scanEvents(inputs, options, new FoundSecrets());
+}
+
+/** `scan`, keeping in `found` the secrets of the findings reported or left out by the baseline. */
+async function* scanEvents(inputs: readonly string[], options: ScanOptions, found: FoundSecrets): AsyncGenerator<ScanEvent> {
   const settings = settle(options);
   const queue = new AsyncQueue<ScanEvent>();
   const controller = new AbortController();
@@ -236,11 +245,11 @@ export async function* scan(inputs: readonly string[], options: ScanOptions = {}
   outer?.addEventListener('abort', onAbort, { once: true });
   const collect = options.collectFreshBuffers === true;
   if (collect) wantCollections(1);
-  const producer = new Producer(settings, queue, controller.signal, options);
+  const producer = new Producer(settings, queue, controller.signal, options, found);
   const running = producer.run([...inputs]).finally(() => queue.close());
-  const names = settings.showNames ? undefined : producer.names;
+  const mask = settings.showNames ? undefined : textMask(producer.names, found);
   try {
-    for await (const event of queue) yield names === undefined ? event : maskEvent(event, names);
+    for await (const event of queue) yield mask === undefined ? event : maskEvent(event, mask);
   } finally {
     // Leaving early (break, throw, or a consumer stopping) must still stop workers and readers.
     controller.abort();
@@ -250,30 +259,35 @@ export async function* scan(inputs: readonly string[], options: ScanOptions = {}
   }
 }
 
+/** Shortens what `names` finds in a text, and the secrets `found` holds so far. */
+function textMask(names: NameMatcher | undefined, found: FoundSecrets): (text: string) => string {
+  return names === undefined ? (text) => found.mask(text) : (text) => found.mask(names.mask(text));
+}
+
 /**
- * The event with every secret that `names` finds in its paths and messages shortened. Masked as
- * the events leave the scan, not where they are made: allowlists, baselines and the bookkeeping
- * of reported findings work on the paths as they are, and an error about an entry is masked
- * whether or not its name was matched first.
+ * The event with every secret that `mask` shortens shortened in its paths and messages. Masked
+ * as the events leave the scan, not where they are made: allowlists, baselines and the
+ * bookkeeping of reported findings work on the paths as they are, and an error about an entry
+ * is masked whether or not its name was matched first.
  */
-function maskEvent(event: ScanEvent, names: NameMatcher): ScanEvent {
+function maskEvent(event: ScanEvent, mask: (text: string) => string): ScanEvent {
   switch (event.type) {
     case 'finding': {
       const f = event.finding;
-      const path = names.mask(f.path);
-      const title = names.mask(f.title);
+      const path = mask(f.path);
+      const title = mask(f.title);
       if (path === f.path && title === f.title) return event;
-      const location = { ...f.location, artifact: names.mask(f.location.artifact), entry: f.location.entry.map((e) => names.mask(e)) };
+      const location = { ...f.location, artifact: mask(f.location.artifact), entry: f.location.entry.map((e) => mask(e)) };
       return { type: 'finding', finding: { ...f, path, title, location } };
     }
     case 'error': {
       const e = event.error;
-      const path = names.mask(e.path);
-      const message = names.mask(e.message);
+      const path = mask(e.path);
+      const message = mask(e.message);
       return path === e.path && message === e.message ? event : { type: 'error', error: { ...e, path, message } };
     }
     case 'progress': {
-      const current = names.mask(event.current);
+      const current = mask(event.current);
       return current === event.current ? event : { ...event, current };
     }
     case 'done':
@@ -586,7 +600,7 @@ class Producer {
    * Findings the allowlist leaves out only by their path below their archive's first directory,
    * held until it is known whether that directory is the package root (`top`).
    */
-  private heldExcluded: { finding: Finding; chain: string[]; top: string; key: string }[] = [];
+  private heldExcluded: { finding: Finding; chain: string[]; top: string; key: string; secret: string }[] = [];
   /** Takes a file's matches once all its segments are matched; one function for every file. */
   private readonly fileDone = (state: FileState, matches: PlacedMatch[]): void => state.artifact?.settle(state, this.resolve(matches));
   /** Reports the findings a file keeps; one function for every artifact. */
@@ -610,6 +624,8 @@ class Producer {
     private readonly queue: AsyncQueue<ScanEvent>,
     private readonly signal: AbortSignal,
     private readonly options: ScanOptions,
+    /** Where the secrets of the findings reported or left out by the baseline are kept. */
+    private readonly found: FoundSecrets,
   ) {
     if (options.baseline !== undefined) this.stats.baselined = 0;
     this.batchCapacity = settings.chunkSize + 2 * settings.overlap;
@@ -1356,7 +1372,11 @@ class Producer {
     }
     const excluded = this.heldExcluded;
     this.heldExcluded = [];
-    for (const h of excluded) if (this.roots.rootOf(h.chain) !== h.top) this.emit(h.finding, h.key);
+    for (const h of excluded) {
+      if (this.roots.rootOf(h.chain) === h.top) continue;
+      this.found.add(h.secret);
+      this.emit(h.finding, h.key);
+    }
     this.roots.settle();
   }
 
@@ -1445,6 +1465,8 @@ class Producer {
       this.reported.add(key);
       this.stats.baselined = (this.stats.baselined ?? 0) + 1;
       this.options.onBaselined?.(accepted);
+      // Accepted, not made public: a path that holds it is still shortened.
+      this.found.add(f.secret);
       return false;
     }
     const finding: Finding = {
@@ -1473,11 +1495,12 @@ class Producer {
       if (settled === undefined) {
         // npm writes package.json after the files: the root is known once the archive is read.
         // Counted as reported: it is, unless the root turns out to be the one its path names.
-        if (!countOnly) this.heldExcluded.push({ finding, chain: f.chain, top: split.top, key });
+        if (!countOnly) this.heldExcluded.push({ finding, chain: f.chain, top: split.top, key, secret: f.secret });
         return true;
       }
       if (settled === split.top) return false;
     }
+    this.found.add(f.secret);
     // Past the artifact's limit: counted, neither reported nor remembered.
     if (!countOnly) this.emit(finding, key);
     return true;
@@ -1513,24 +1536,47 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** What `scanAll` collects of a scan. */
+export interface ScanResult {
+  findings: Finding[];
+  errors: ScanError[];
+  stats: ScanStats;
+  /**
+   * `text` (a path or message the caller prints itself, such as a report file it could not
+   * write) with every secret shortened that the scan shortens in its own paths: those the
+   * scan's name rules find in it, and the secrets of the findings it reported or left out by
+   * the baseline (see `ScanOptions.showNames`), whether or not the scan showed names.
+   */
+  mask: (text: string) => string;
+}
+
 /**
  * Collects a whole scan into arrays; convenient for tests and for reporters that need
- * everything. `onProgress`, when given, receives the progress events as they come.
+ * everything. `onProgress`, when given, receives the progress events as they come. A secret
+ * found after a path holding it was reported (a key in `b.txt` that names `a/<key>.txt`) is
+ * shortened there too.
  */
 export async function scanAll(
   inputs: readonly string[],
   options: ScanOptions = {},
   onProgress?: (progress: { stats: ScanStats; current: string }) => void,
-): Promise<{ findings: Finding[]; errors: ScanError[]; stats: ScanStats }> {
-  const findings: Finding[] = [];
-  const errors: ScanError[] = [];
+): Promise<ScanResult> {
+  let findings: Finding[] = [];
+  let errors: ScanError[] = [];
   let stats: ScanStats = { artifacts: 0, files: 0, bytes: 0, durationMs: 0 };
   const progressIntervalMs = onProgress ? options.progressIntervalMs : 0;
-  for await (const event of scan(inputs, { ...options, progressIntervalMs })) {
+  const found = new FoundSecrets();
+  for await (const event of scanEvents(inputs, { ...options, progressIntervalMs }, found)) {
     if (event.type === 'finding') findings.push(event.finding);
     else if (event.type === 'error') errors.push(event.error);
     else if (event.type === 'progress') onProgress?.(event);
     else stats = event.stats;
   }
-  return { findings, errors, stats };
+  const names = nameMatcherFor(options.ruleset ?? builtinRuleset());
+  const mask = textMask(names.empty ? undefined : names, found);
+  if (found.size > 0 && !(options.showNames ?? options.showSecrets ?? false)) {
+    findings = findings.map((finding) => (maskEvent({ type: 'finding', finding }, mask) as { finding: Finding }).finding);
+    errors = errors.map((error) => (maskEvent({ type: 'error', error }, mask) as { error: ScanError }).error);
+  }
+  return { findings, errors, stats, mask };
 }

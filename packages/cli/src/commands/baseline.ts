@@ -131,6 +131,9 @@ async function runCreate(argv: string[], io: CliIO): Promise<CliResult> {
   if (values['npm-files'] === true) options.onlyFiles = await publishedFiles(positionals, io);
 
   const result = await scanAll(positionals, { ...options, collectFreshBuffers: true });
+  // The paths named here (the output's, the working directory's) may hold a secret the scan
+  // found, which it shortens in the paths it reports: shortened here alike.
+  const shown = result.mask;
   // A baseline is committed state that later scans and publish trust: the findings of a scan
   // cut short would replace it with part of itself and bring the rest back as new.
   if (io.signal?.aborted || result.errors.some((e) => e.kind === 'interrupted')) {
@@ -150,8 +153,6 @@ async function runCreate(argv: string[], io: CliIO): Promise<CliResult> {
 
   await writeFileAtomic(written, `${JSON.stringify(baseline, null, 2)}\n`);
   const count = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
-  // The paths named here may hold a token where the working directory's name does, shortened as the scan shortens it in findings.
-  const shown = (text: string): string => maskNames(text, configured.ruleset);
   io.stdout.write(shown(`wrote ${output}: ${count(baseline.fingerprints.length, 'fingerprint')} (${count(baseline.findings.length, 'finding')} in ${count(result.stats.artifacts, 'artifact')})\n`));
   io.stdout.write(`${shown(baselineUse(written, output, io.cwd, fromConfig))}\n`);
   if (options.onlyFiles) {

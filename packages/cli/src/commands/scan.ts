@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, extname, relative, resolve } from 'node:path';
-import { countOf, type Finding, firstDirectory, maskNames, type ScanError, type ScanOptions, type ScanStats, STRUCTURE_RULES, scanAll } from '@pubguard/engine';
+import { countOf, type Finding, firstDirectory, maskNames, type ScanError, type ScanOptions, type ScanResult, type ScanStats, STRUCTURE_RULES, scanAll } from '@pubguard/engine';
 import { formatReport, REPORT_FORMATS, type ReportFormat, sarifSizeWarning, summaryLine, useColor, visible } from '@pubguard/report';
 import { configuredScan, loadScanConfig, packagePathGlobs, printConfigWarnings, type ScanConfig } from '../config.js';
 import { OutputError, outputIdentity, writeFileAtomic } from '../files.js';
@@ -189,7 +189,7 @@ export function progressLine(s: ScanStats, current: string): string {
 }
 
 /** Runs a scan, drawing a progress line on stderr when asked, and returns what the reports need. */
-async function collect(paths: string[], options: ScanOptions, io: CliIO, progress: boolean): Promise<{ findings: Finding[]; errors: ScanError[]; stats: ScanStats }> {
+async function collect(paths: string[], options: ScanOptions, io: CliIO, progress: boolean): Promise<ScanResult> {
   let shown = false;
   const draw = ({ stats, current }: { stats: ScanStats; current: string }) => {
     io.stderr.write(`\r\x1b[2K${progressLine(stats, current)}`);
@@ -269,12 +269,16 @@ async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
   if (matched) options.onBaselined = (print) => matched.add(print);
   // The engine scans a file named twice (`scan . dist`, `scan dist ./dist/`) once.
   const result = await collect(positionals, options, io, progress);
+  // What this command prints of paths itself is shortened as the scan shortens its own paths.
+  const { mask } = result;
 
   const input = {
     tool: { name: 'pubguard', version: VERSION },
     // Recorded so that `report merge` can tell when a shard is missing or from another scan.
     ...(shard ? { shard: { ...shard, inputs: shardInputs({ paths: positionals, ignore: configured.ignore, npmFiles }) } } : {}),
-    ...result,
+    findings: result.findings,
+    errors: result.errors,
+    stats: result.stats,
     rules: [...ruleset.rules, ...STRUCTURE_RULES],
   };
   const tooLarge = targets.some((t) => t.format === 'sarif') ? sarifSizeWarning(result.findings.length) : undefined;
@@ -287,7 +291,7 @@ async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
     // srcRoot: an absolute path below the working directory (`scan "$PWD/dist"`) still gets a
     // repository-relative SARIF URI that code scanning can map to a file, also where a token in
     // the working directory's name is shortened in that path.
-    const text = formatReport(target.format, input, { color, verbose: values.verbose === true, srcRoot: io.cwd, maskedSrcRoot: maskNames(io.cwd, ruleset) });
+    const text = formatReport(target.format, input, { color, verbose: values.verbose === true, srcRoot: io.cwd, maskedSrcRoot: mask(io.cwd) });
     if (target.output === undefined) io.stdout.write(text);
     else {
       try {

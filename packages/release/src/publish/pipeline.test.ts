@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { type Finding, fingerprint, removeAtExit } from '@pubguard/engine';
-import { base62Encode } from '@pubguard/rules';
+import { base62Encode, builtinRuleDefinitions, compileRules } from '@pubguard/rules';
 import { describe, expect, it } from 'vitest';
 import { AuditLog, type AuditRecord } from '../audit.js';
 import { canonicalStatement, buildStatement } from '../statement.js';
@@ -165,6 +165,18 @@ describe('publishRelease', () => {
     // The subject keeps the file's name as it is: approvals are signed for it.
     const everything = `${JSON.stringify({ ...r, subject: undefined })}\n${readFileSync(join(cwd, 'audit.jsonl'), 'utf8')}`;
     for (const t of [fileToken, dirToken]) expect(everything).not.toContain(t.slice(4, 20));
+  });
+
+  it("names what it refuses by the path given with a custom rule's secret found in the artifact shortened in that path", async () => {
+    const { cwd, base } = await setup();
+    const key = `acme_${'5f0c9e2a71b84d36'.repeat(2)}`;
+    const ruleset = compileRules([...builtinRuleDefinitions(), { id: 'acme-key', title: 'Acme API key', severity: 'high', keywords: ['acme_'], pattern: '(acme_[0-9a-f]{32})', examples: [], negative_examples: [] }]);
+    const file = await npmTarball(cwd, 'acme', '1.0.0', `${key}.tgz`, { 'package/index.js': `module.exports = "${key}";\n` });
+    const r = await publishRelease({ ...base, files: [file], dryRun: true, scan: { ruleset } });
+    expect(r).toMatchObject({ status: 'refused', step: 'scan' });
+    expect(r.findings.map((f) => [f.ruleId, f.path])).toEqual([['acme-key', `${join(cwd, `${key.slice(0, 6)}…${key.slice(-4)}`)}.tgz!package/index.js`]]);
+    const scan = readFileSync(join(cwd, 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as AuditRecord).find((rec) => rec.stage === 'publish.scan');
+    expect(JSON.stringify({ ...r, subject: undefined, reason: scan?.reason, details: scan?.details })).not.toContain(key);
   });
 
   it('names a file it cannot read by its own path, in words', async () => {

@@ -357,15 +357,6 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
       return i < 0 ? path : `${options.files[i]}${path.slice((staged[i] ?? '').length)}`;
     };
     const renamed = (f: Finding): Finding => ({ ...f, path: named(f.path), location: { ...f.location, artifact: named(f.location.artifact) } });
-    // The scan's findings and errors name the copies with any secret in a name shortened, and so
-    // are the names given put in their place.
-    const shownCopies = staged.map((c) => maskNames(c, options.scan?.ruleset));
-    const shownFiles = options.files.map((f) => maskNames(f, options.scan?.ruleset));
-    const shown = (path: string): string => {
-      const i = shownCopies.findIndex((c) => path === c || path.startsWith(`${c}!`));
-      return i < 0 ? path : `${shownFiles[i]}${path.slice((shownCopies[i] ?? '').length)}`;
-    };
-    const shownFinding = (f: Finding): Finding => ({ ...f, path: shown(f.path), location: { ...f.location, artifact: shown(f.location.artifact) } });
     const exclude = options.scan?.exclude;
     const result = await scanAll(staged, {
       ...options.scan,
@@ -378,6 +369,16 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
       // In the scan, so that what it accepts never counts against the findings an artifact may hold.
       ...(options.baseline ? { baseline: options.baseline } : {}),
     });
+    // The scan's findings and errors name the copies with any secret it found shortened in them
+    // (in a name, or a finding's secret that a file name holds), and so are the names given put
+    // in their place.
+    const shownCopies = staged.map((c) => result.mask(c));
+    const shownFiles = options.files.map((f) => result.mask(f));
+    const shown = (path: string): string => {
+      const i = shownCopies.findIndex((c) => path === c || path.startsWith(`${c}!`));
+      return i < 0 ? path : `${shownFiles[i]}${path.slice((shownCopies[i] ?? '').length)}`;
+    };
+    const shownFinding = (f: Finding): Finding => ({ ...f, path: shown(f.path), location: { ...f.location, artifact: shown(f.location.artifact) } });
     // The scan applied the baseline (a finding's fingerprint or its former one) and counted what
     // it took, so that the record can say so: a release gate that passes because of it should show that.
     const baseline = options.baseline;
