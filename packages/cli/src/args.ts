@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { maxJobs } from '@pubguard/engine';
+import { maskNames, maxJobs } from '@pubguard/engine';
 import { type CliIO, UsageError } from './io.js';
 import { closest } from './suggest.js';
 
@@ -45,7 +45,8 @@ export function capJobs(jobs: number, source: string, io: Pick<CliIO, 'stderr'>)
 /** The worker threads `--jobs TEXT` or else the config asks for, capped by `capJobs`; undefined for the default. */
 export function jobsSetting(text: string | undefined, config: { jobs?: number; loaded?: { path: string } | undefined }, io: Pick<CliIO, 'stderr'>): number | undefined {
   if (text !== undefined) return capJobs(parseCount(text, '--jobs'), '--jobs', io);
-  if (config.jobs !== undefined) return capJobs(config.jobs, `"jobs" in ${config.loaded?.path ?? 'the config'}`, io);
+  // A token in the config's path is shortened, as a scan shortens it in the paths it reports.
+  if (config.jobs !== undefined) return capJobs(config.jobs, `"jobs" in ${config.loaded === undefined ? 'the config' : maskNames(config.loaded.path)}`, io);
   return undefined;
 }
 

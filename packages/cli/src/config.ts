@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { lstat, readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { brokenLinkOnPath, describeBrokenLink, describeFsError, type Finding, findDuplicateJsonKey, loadBaseline, redact, type ScanLimits, type ScanOptions, STRUCTURE_RULES } from '@pubguard/engine';
+import { brokenLinkOnPath, describeBrokenLink, describeFsError, type Finding, findDuplicateJsonKey, loadBaseline, maskNames, redact, type ScanLimits, type ScanOptions, STRUCTURE_RULES } from '@pubguard/engine';
 import type { ReportFormat } from '@pubguard/report';
 import { type CompiledRuleset, type RuleDefinition, RuleError, builtinRuleDefinitions, builtinRuleset, checkRuleExamples, compileRules, keywordReachWarning, parseRuleDefinition } from '@pubguard/rules';
 import picomatch from 'picomatch';
@@ -806,9 +806,12 @@ export interface ScanConfig extends ConfigScanSettings {
   warnings: string[];
 }
 
-/** Prints a scan config's warnings on stderr, before the scan they are about. */
+/**
+ * Prints a scan config's warnings on stderr, before the scan they are about, with a token in
+ * the config's path shortened as a scan shortens it in the paths it reports.
+ */
 export function printConfigWarnings(config: Pick<ScanConfig, 'warnings'>, io: { stderr: { write(text: string): unknown } }): void {
-  for (const warning of config.warnings) io.stderr.write(`warning: ${warning}\n`);
+  for (const warning of config.warnings) io.stderr.write(`warning: ${maskNames(warning)}\n`);
 }
 
 /**

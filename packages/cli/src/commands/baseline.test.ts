@@ -165,6 +165,15 @@ describe('pubguard baseline create', () => {
     expect((await readdir(dir)).sort()).toEqual(['a.js', 'bl.json']);
   });
 
+  it('shortens a token in the output path it names when interrupted', async () => {
+    const named = token('Rw4KpZ8sNc2VxJ6tLm9QbF3yHd7GaE');
+    await writeFile(join(dir, 'a.js'), 'const a = 1;\n');
+    const io = memoryIO({ cwd: dir, signal: AbortSignal.abort() });
+    expect((await run(['baseline', 'create', '-j', '0', '-o', `${named}.json`, 'a.js'], io)).exitCode).toBe(2);
+    expect(io.err()).toContain(`interrupted before the scan finished: ${named.slice(0, 6)}…${named.slice(-4)}.json was not written\n`);
+    expect(io.err()).not.toContain(named.slice(4, 20));
+  });
+
   it('warns that a password it records can be guessed back from its fingerprint, and says nothing of random tokens', async () => {
     await writeFile(join(dir, 'db.py'), 'db_password = "Summer2024!xq"\n');
     await writeFile(join(dir, 'tok.js'), `const t = "${kept}";\n`);

@@ -137,7 +137,7 @@ async function runCreate(argv: string[], io: CliIO): Promise<CliResult> {
   // A baseline is committed state that later scans and publish trust: the findings of a scan
   // cut short would replace it with part of itself and bring the rest back as new.
   if (io.signal?.aborted || result.errors.some((e) => e.kind === 'interrupted')) {
-    io.stderr.write(`pubguard baseline create: interrupted before the scan finished: ${output} was not written${existed ? ' and is unchanged' : ''}\n`);
+    io.stderr.write(shown(`pubguard baseline create: interrupted before the scan finished: ${output} was not written${existed ? ' and is unchanged' : ''}\n`));
     return { exitCode: 2 };
   }
   // Past a findings limit the scan counted findings it did not keep: a baseline without them
@@ -145,7 +145,7 @@ async function runCreate(argv: string[], io: CliIO): Promise<CliResult> {
   const cut = result.errors.filter((e) => e.kind === 'limit' && FINDINGS_LIMIT_FLAGS.some((flag) => limitOfFlag(flag) === e.limit));
   if (cut.length > 0) {
     for (const error of result.errors) io.stderr.write(`pubguard baseline create: ${error.path}: ${error.message}\n`);
-    io.stderr.write(`pubguard baseline create: ${findingsCut(cut, configured.limits, output, existed)}\n`);
+    io.stderr.write(shown(`pubguard baseline create: ${findingsCut(cut, configured.limits, output, existed)}\n`));
     return { exitCode: 2 };
   }
   const findings = result.findings;
@@ -159,7 +159,7 @@ async function runCreate(argv: string[], io: CliIO): Promise<CliResult> {
     const own = ownFilesPublished(options.onlyFiles, io.cwd, [written, fromConfig.loaded?.path, fromConfig.baselinePath]);
     const since = existed ? undefined : await publishedSince(options.onlyFiles, written, io);
     if (since !== undefined) own.push(since);
-    if (own.length > 0) io.stderr.write(ownFilesWarning('baseline create', [...new Set(own)].sort()));
+    if (own.length > 0) io.stderr.write(shown(ownFilesWarning('baseline create', [...new Set(own)].sort())));
   }
   const weak = guessable(findings);
   if (weak.length > 0) {

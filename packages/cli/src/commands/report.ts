@@ -130,7 +130,8 @@ async function runMerge(argv: string[], io: CliIO): Promise<CliResult> {
     const secret = privateInput || merged.findings.some((f) => isFullSecret(f.secret));
     await writeFileAtomic(resolve(io.cwd, values.output), text, { secret });
     const count = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
-    io.stderr.write(`merged ${count(reports.length, 'report')}: ${count(merged.findings.length, 'finding')}, ${count(merged.errors.length, 'error')} -> ${values.output}\n`);
+    // A token in the output's path is shortened, as the shards' reports shorten it in theirs.
+    io.stderr.write(`merged ${count(reports.length, 'report')}: ${count(merged.findings.length, 'finding')}, ${count(merged.errors.length, 'error')} -> ${maskNames(values.output)}\n`);
   }
   if (merged.findings.length > 0) return { exitCode: 1 };
   return { exitCode: merged.errors.length > 0 ? 2 : 0 };

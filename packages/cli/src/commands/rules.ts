@@ -1,5 +1,5 @@
 import { relative } from 'node:path';
-import { countOf, STRUCTURE_RULES } from '@pubguard/engine';
+import { countOf, maskNames, STRUCTURE_RULES } from '@pubguard/engine';
 import { checkRuleOverlaps, checkRules, compileRules, type RuleDefinition, RuleError, type RuleProblem } from '@pubguard/rules';
 import { parseStrict } from '../args.js';
 import { loadRulesConfig, type RulesConfig } from '../config.js';
@@ -77,7 +77,8 @@ function configNote(rules: RulesConfig, cwd: string): string {
   // An id named twice disables one rule.
   const disabled = new Set(rules.loaded.config.rules?.disable ?? []).size;
   const parts = [`${rules.custom.length + rules.invalid.length} custom`, ...(disabled > 0 ? [`${disabled} built-in disabled`] : [])];
-  return ` (${parts.join(', ')}; from ${relative(cwd, rules.loaded.path) || rules.loaded.path})`;
+  // A token in the config's path is shortened, as a scan shortens it in the paths it reports.
+  return ` (${parts.join(', ')}; from ${maskNames(relative(cwd, rules.loaded.path) || rules.loaded.path)})`;
 }
 
 type ListedSource = 'builtin' | 'structure' | 'custom';

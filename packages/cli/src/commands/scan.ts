@@ -260,7 +260,7 @@ async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
   if (npmFiles) {
     options.onlyFiles = await publishedFiles(positionals, io);
     const own = ownFilesPublished(options.onlyFiles, io.cwd, [baselinePath, config.loaded?.path]);
-    if (!quiet && own.length > 0) io.stderr.write(ownFilesWarning('scan', own));
+    if (!quiet && own.length > 0) io.stderr.write(maskNames(ownFilesWarning('scan', own), ruleset));
   }
 
   const progress = !quiet && io.stderr.isTTY === true;
@@ -298,20 +298,20 @@ async function runScan(argv: string[], io: CliIO): Promise<CliResult> {
         await writeFileAtomic(resolve(io.cwd, target.output), text, { secret: values['show-secrets'] === true });
       } catch (error) {
         if (!(error instanceof OutputError)) throw error;
-        failedOutputs.push(error.message);
+        failedOutputs.push(mask(error.message));
       }
     }
   }
   // The text report on stdout already ends with the summary; elsewhere say it on stderr.
   const textOnStdout = targets.some((t) => t.format === 'text' && t.output === undefined);
   if (!quiet && !textOnStdout) io.stderr.write(`${summaryLine(result.stats, result.findings.length, result.errors.length)}\n`);
-  if (!quiet) noteAllowlistInFoundArchives(io, result.findings, positionals, config);
+  if (!quiet) noteAllowlistInFoundArchives(io, result.findings, positionals, config, mask);
   if (matched && baselinePath !== undefined && configured.baseline) {
     // Where `baseline create` may have run: where its default file is, here, at the config, or
     // where it wrote the file.
     const folder = dirname(baselinePath);
     const anchors = [...new Set([basename(folder) === '.pubguard' ? dirname(folder) : undefined, io.cwd, config.loaded?.dir, folder].filter((d) => d !== undefined))];
-    await noteStaleEntries(io, baselinePath, configured.baseline, matched, new ReadScope(positionals, io.cwd), anchors);
+    await noteStaleEntries(io, baselinePath, configured.baseline, matched, new ReadScope(positionals, io.cwd), anchors, mask);
   }
   if (failedOutputs.length > 0) {
     for (const message of failedOutputs) io.stderr.write(`pubguard scan: ${message}\n`);
@@ -339,9 +339,10 @@ async function noteUnusedBaseline(io: CliIO): Promise<void> {
  * archive's top directory (`fixtures/**` and `package/fixtures/key.pem`) but did not apply, the
  * archive being found in a scanned directory (`dist/pkg-1.0.0.tgz` of `scan .`) rather than
  * named: by design such an archive may be another package this one ships, whose `fixtures/`
- * the glob does not mean, so its entries are matched by their whole entry path only.
+ * the glob does not mean, so its entries are matched by their whole entry path only. `mask`
+ * shortens the secrets the scan shortens in paths, which a glob or the config's path may hold.
  */
-function noteAllowlistInFoundArchives(io: CliIO, findings: readonly Finding[], inputs: readonly string[], config: ScanConfig): void {
+function noteAllowlistInFoundArchives(io: CliIO, findings: readonly Finding[], inputs: readonly string[], config: ScanConfig, mask: (text: string) => string): void {
   const globsFor = packagePathGlobs(config.loaded?.config.allowlist);
   if (globsFor === undefined) return;
   const missed = new Map<string, { glob: string; key: string; top: string; first: Finding; count: number }>();
@@ -363,7 +364,7 @@ function noteAllowlistInFoundArchives(io: CliIO, findings: readonly Finding[], i
     const what = count === 1 ? first.path : `${count} findings in archives found in a scanned directory, such as ${first.path}`;
     io.stderr.write(
       visible(
-        `pubguard scan: note: allowlist path "${glob}" (${key} in ${file}) did not leave out ${what}: in an archive found in a scanned directory, which may be another package this one ships, an allowlist path is matched against the whole entry path (${first.location.entry[0] ?? ''}), not the path below the archive's top directory; to allow it there too, add "${top}/${glob}" to ${key}, or write "**/${glob}" instead`,
+        mask(`pubguard scan: note: allowlist path "${glob}" (${key} in ${file}) did not leave out ${what}: in an archive found in a scanned directory, which may be another package this one ships, an allowlist path is matched against the whole entry path (${first.location.entry[0] ?? ''}), not the path below the archive's top directory; to allow it there too, add "${top}/${glob}" to ${key}, or write "**/${glob}" instead`),
       ) + '\n',
     );
   }
@@ -375,8 +376,9 @@ function noteAllowlistInFoundArchives(io: CliIO, findings: readonly Finding[], i
  * drop by making the baseline again. Fingerprints only, with the rule and path recorded for
  * them. Entries recorded only at paths the scan did not read, as a baseline shared by several
  * packages holds for the others, are counted, not named: this scan cannot tell if they are stale.
+ * `mask` shortens the secrets the scan shortens in paths, in the baseline's path as in its entries'.
  */
-async function noteStaleEntries(io: CliIO, path: string, baseline: ReadonlySet<string>, matched: ReadonlySet<string>, scope: ReadScope, anchors: readonly string[]): Promise<void> {
+async function noteStaleEntries(io: CliIO, path: string, baseline: ReadonlySet<string>, matched: ReadonlySet<string>, scope: ReadScope, anchors: readonly string[], mask: (text: string) => string): Promise<void> {
   const unmatched = [...baseline].filter((print) => !matched.has(print)).sort();
   if (unmatched.length === 0) return;
   const recorded = new Map<string, { ruleId: string; path: string }[]>();
@@ -406,9 +408,9 @@ async function noteStaleEntries(io: CliIO, path: string, baseline: ReadonlySet<s
       continue;
     }
     // A baseline written before names were shortened in it may hold a token in a path.
-    stale.push(`  ${print}${here === undefined ? '' : ` (${visible(`${here.ruleId} in ${maskNames(here.path)}`)})`}`);
+    stale.push(`  ${print}${here === undefined ? '' : ` (${visible(`${here.ruleId} in ${mask(maskNames(here.path))}`)})`}`);
   }
-  const shown = visible(relative(io.cwd, path) || path);
+  const shown = visible(mask(relative(io.cwd, path) || path));
   const entries = (n: number) => (n === 1 ? '1 entry' : `${n} entries`);
   if (stale.length > 0) {
     io.stderr.write(
