@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { relative, resolve, sep } from 'node:path';
-import { countOf, DEFAULT_LIMITS, type Finding, maskNames, type ScanError, type ScanLimits, type ScanOptions, scanAll } from '@pubguard/engine';
+import { countOf, DEFAULT_LIMITS, type Finding, type ScanError, type ScanLimits, type ScanOptions, scanAll } from '@pubguard/engine';
 import { configuredScan, loadScanConfig, printConfigWarnings, type ScanConfig } from '../config.js';
 import { ignoreGlobs, jobsSetting, parseStrict } from '../args.js';
 import { FINDINGS_LIMIT_FLAGS, limitHelp, limitOfFlag, limitOptions, limitsFromFlags } from '../limit-flags.js';

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, extname, relative, resolve } from 'node:path';
-import { countOf, type Finding, firstDirectory, maskNames, type ScanError, type ScanOptions, type ScanResult, type ScanStats, STRUCTURE_RULES, scanAll } from '@pubguard/engine';
+import { countOf, type Finding, firstDirectory, maskNames, type ScanOptions, type ScanResult, type ScanStats, STRUCTURE_RULES, scanAll } from '@pubguard/engine';
 import { formatReport, REPORT_FORMATS, type ReportFormat, sarifSizeWarning, summaryLine, useColor, visible } from '@pubguard/report';
 import { configuredScan, loadScanConfig, packagePathGlobs, printConfigWarnings, type ScanConfig } from '../config.js';
 import { OutputError, outputIdentity, writeFileAtomic } from '../files.js';

@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { copyFile, lstat } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
-import { brokenLinkOnPath, countOf, type Finding, type ScanError, type ScanOptions, describeFsError, maskNames, scanAll } from '@pubguard/engine';
+import { brokenLinkOnPath, countOf, type Finding, type ScanError, type ScanOptions, describeFsError, scanAll } from '@pubguard/engine';
 import { loadApprovalsIfPresent, verifyApprovals } from '../approvals.js';
 import { type ArtifactVersion, compareArtifactVersions, readArtifactVersions, sha256File } from '../artifacts.js';
 import { type AuditOutcome, AuditLog } from '../audit.js';
