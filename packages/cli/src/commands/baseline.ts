@@ -38,8 +38,10 @@ Options:
                       would publish from it, as \`pubguard scan --npm-files\` scans them
                       (npm must be on PATH); warns when npm would publish the
                       baseline or another of pubguard's files
-  -j, --jobs N        worker threads (default: CPUs - 1, at least 1; 0 = no workers;
-                      at most 4 per CPU, at least 4: more is cut down, with a warning)
+  -j, --jobs N        worker threads (default: CPUs - 1, at least 1; 0 = none, except
+                      one for the config's rules.custom, where a rule that runs away
+                      can be stopped; at most 4 per CPU, at least 4: more is cut down,
+                      with a warning)
 
 Limits (as for pubguard scan, over the config's "limits"):
 ${limitHelp(FINDINGS_LIMIT_FLAGS)}
