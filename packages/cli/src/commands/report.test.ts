@@ -72,6 +72,19 @@ describe('pubguard report merge', () => {
     expect(io.err()).toContain('merged 1 report: 1 finding, 0 errors -> out/merged.sarif');
   });
 
+  it('takes -o - for standard output, ./- for a file named -, and refuses an empty --output', async () => {
+    const a = await shard('s-dash.json', [finding('dist/a.tgz!package/x.js', 'sha256:aa')]);
+    const io = memoryIO({ cwd: dir });
+    expect((await run(['report', 'merge', '-o', '-', a], io)).exitCode).toBe(1);
+    expect(parseJsonReport(io.out()).findings).toHaveLength(1);
+    expect(await readdir(dir)).not.toContain('-');
+    expect((await run(['report', 'merge', '-o', './-', a], memoryIO({ cwd: dir }))).exitCode).toBe(1);
+    expect(parseJsonReport(await readFile(join(dir, '-'), 'utf8')).findings).toHaveLength(1);
+    const empty = memoryIO({ cwd: dir });
+    expect((await run(['report', 'merge', '-o', '', a], empty)).exitCode).toBe(2);
+    expect(empty.err()).toContain('--output needs a file name');
+  });
+
   it('warns when some reports were scanned with a baseline and others without', async () => {
     const text = (baselined?: number) =>
       formatJson({ tool: { name: 'pubguard', version: '0.1.0' }, findings: [], errors: [], stats: { artifacts: 1, files: 1, bytes: 1, durationMs: 1, ...(baselined === undefined ? {} : { baselined }) } });

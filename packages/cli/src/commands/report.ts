@@ -18,7 +18,8 @@ exit 2). Reports of scans without --shard merge with each other, not with shard 
 
 Options:
   -f, --format FMT    json (default), sarif, junit, github or text
-  -o, --output FILE   write the merged report to FILE (atomically) instead of stdout;
+  -o, --output FILE   write the merged report to FILE (atomically) instead of stdout
+                      (- is stdout; a file named - is ./-);
                       readable by its owner only (0600) when an input report is not
                       readable by group and others (as scan --show-secrets writes them)
                       or a merged finding shows its secret in full; a file replaced
@@ -94,6 +95,9 @@ async function runMerge(argv: string[], io: CliIO): Promise<CliResult> {
       },
     });
   const { values, positionals } = parsed;
+  // `-o -` is standard output, as with scan; a file named `-` is `./-`.
+  const output = values.output === '-' ? undefined : values.output;
+  if (output === '') throw new UsageError('--output needs a file name (or - for standard output)');
   const format = (values.format ?? 'json') as ReportFormat;
   if (!REPORT_FORMATS.includes(format)) throw new UsageError(`unknown format '${values.format}'; use one of ${REPORT_FORMATS.join(', ')}`);
   if (positionals.length === 0) throw new UsageError('give the JSON reports to merge, e.g. pubguard report merge shard-*.json');
@@ -120,18 +124,18 @@ async function runMerge(argv: string[], io: CliIO): Promise<CliResult> {
   const tooLarge = format === 'sarif' ? sarifSizeWarning(merged.findings.length) : undefined;
   if (tooLarge !== undefined) io.stderr.write(`warning: ${tooLarge}\n`);
 
-  const color = values.output === undefined && values['no-color'] !== true && useColor(io.env, io.stdout.isTTY === true);
+  const color = output === undefined && values['no-color'] !== true && useColor(io.env, io.stdout.isTTY === true);
   // Shards scanned with --show-secrets show the working directory's path in full, others shorten a token in it.
   const text = formatReport(format, { ...merged, rules: knownRules() }, { color, srcRoot: io.cwd, maskedSrcRoot: maskNames(io.cwd) });
-  if (values.output === undefined) io.stdout.write(text);
+  if (output === undefined) io.stdout.write(text);
   else {
     // The merged report must be no easier to read than the shards it was made of: reports
     // written with --show-secrets are private, and so is any report that holds a secret.
     const secret = privateInput || merged.findings.some((f) => isFullSecret(f.secret));
-    await writeFileAtomic(resolve(io.cwd, values.output), text, { secret });
+    await writeFileAtomic(resolve(io.cwd, output), text, { secret });
     const count = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
     // A token in the output's path is shortened, as the shards' reports shorten it in theirs.
-    io.stderr.write(`merged ${count(reports.length, 'report')}: ${count(merged.findings.length, 'finding')}, ${count(merged.errors.length, 'error')} -> ${maskNames(values.output)}\n`);
+    io.stderr.write(`merged ${count(reports.length, 'report')}: ${count(merged.findings.length, 'finding')}, ${count(merged.errors.length, 'error')} -> ${maskNames(output)}\n`);
   }
   if (merged.findings.length > 0) return { exitCode: 1 };
   return { exitCode: merged.errors.length > 0 ? 2 : 0 };
