@@ -540,6 +540,8 @@ export function basicAuthReason(secret: string): string | undefined {
   return undefined;
 }
 
+const CHECKSUMMED_TOKEN_SHAPE = /^(?:gh[pousr]|npm)_[A-Za-z0-9]{36}$/;
+
 /** Whether a value is 32 or more hex digits, one case: where an entropy validator's `hexMin` applies. */
 function isLongHex(secret: string): boolean {
   return secret.length >= 32 && (/^[0-9a-f]+$/.test(secret) || /^[0-9A-F]+$/.test(secret));
@@ -603,6 +605,12 @@ export function acceptCandidate(rule: CompiledRule, capture: string, match: stri
   if (rule.allowlist.includes(secret)) return { ok: false, reason: 'allowlisted by the rule' };
   const placeholder = placeholderReason(secret, match);
   if (placeholder) return { ok: false, reason: `placeholder: ${placeholder}` };
+  // A value of a GitHub or npm token's exact shape whose CRC-32 does not match was never issued
+  // (made up, or cut and mistyped): the generic rules (a bearer header, an assignment) would
+  // otherwise report what the token rules refuse.
+  if (CHECKSUMMED_TOKEN_SHAPE.test(secret) && !githubChecksumValid(secret)) {
+    return { ok: false, reason: 'checksum (github-crc32) does not match: a GitHub or npm token shape, never issued' };
+  }
   for (const spec of rule.validators) {
     const failed = runValidator(spec, secret, match);
     if (failed) return { ok: false, reason: failed };
