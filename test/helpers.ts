@@ -38,6 +38,15 @@ export function runPubguard(args: string[], options: RunOptions = {}): Promise<P
   return runNode(PUBGUARD_BIN, args, options);
 }
 
+/** Runs `pubguard scan TARGET -j 0` in `cwd` with every report format, and returns the run and each output's text (stdout, stderr and the four report files) by name. */
+export async function scanEveryFormat(target: string, cwd: string): Promise<{ run: ProcessResult; outputs: Record<string, string> }> {
+  const files = { json: 'report.json', sarif: 'report.sarif', github: 'report.github.txt', junit: 'report.xml' };
+  const run = await runPubguard(['scan', target, '-j', '0', ...Object.entries(files).flatMap(([format, file]) => ['-f', format, '-o', file]), '-f', 'text'], { cwd });
+  const outputs: Record<string, string> = { stdout: run.stdout, stderr: run.stderr };
+  for (const file of Object.values(files)) outputs[file] = readFileSync(join(cwd, file), 'utf8');
+  return { run, outputs };
+}
+
 /** Runs a Node script as a real process, and collects what it printed and its exit code. */
 export function runNode(script: string, args: string[], options: RunOptions = {}): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {

@@ -1,9 +1,9 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { base62Crc32, Prng, tgzBuffer, zipBuffer } from '@pubguard/corpus';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { githubToken, runPubguard } from './helpers.js';
+import { githubToken, runPubguard, scanEveryFormat } from './helpers.js';
 
 interface Finding {
   ruleId: string;
@@ -49,13 +49,8 @@ afterAll(async () => {
 
 describe('pubguard scan of files, directories and archive entries named after a secret', () => {
   it('finds each name and prints none of them in full, in any report', async () => {
-    const run = await runPubguard(
-      ['scan', 'dist', '-j', '0', '-f', 'json', '-o', 'report.json', '-f', 'sarif', '-o', 'report.sarif', '-f', 'github', '-o', 'report.github.txt', '-f', 'junit', '-o', 'report.xml', '-f', 'text'],
-      { cwd: dir },
-    );
+    const { run, outputs } = await scanEveryFormat('dist', dir);
     expect(run.code).toBe(1);
-    const outputs: Record<string, string> = { stdout: run.stdout, stderr: run.stderr };
-    for (const file of ['report.json', 'report.sarif', 'report.github.txt', 'report.xml']) outputs[file] = await readFile(join(dir, file), 'utf8');
     for (const [where, text] of Object.entries(outputs)) {
       for (const token of TOKENS) expect(text, `${where} holds ${short(token)}`).not.toContain(token);
     }

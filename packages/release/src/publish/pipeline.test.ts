@@ -416,22 +416,14 @@ describe('publishRelease', () => {
 
   it('says a package was published when its audit record cannot be written, and still notifies', async () => {
     const { base } = await setup();
-    const bodies: string[] = [];
-    const hook = createServer((req, res) => {
-      let b = '';
-      req.on('data', (d) => (b += d));
-      req.on('end', () => {
-        bodies.push(b);
-        res.writeHead(200).end();
-      });
-    });
-    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    const hook = await startHook();
+    const { bodies } = hook;
     // The upload succeeds, and meanwhile the log loses its final newline, so no record can follow.
     const runner: CommandRunner = async () => {
       appendFileSync(base.auditPath, '{"cut');
       return { code: 0, stdout: '+ acme@1.0.0\n', stderr: '' };
     };
-    const r = await publishRelease({ ...base, runner, notifyUrl: `http://127.0.0.1:${(hook.address() as { port: number }).port}/hook`, notifyOptions: { attempts: 1 } });
+    const r = await publishRelease({ ...base, runner, notifyUrl: hook.url, notifyOptions: { attempts: 1 } });
     hook.close();
     expect(r.status).toBe('published');
     expect(r.auditError).toContain('the audit record of the upload step could not be written');
