@@ -77,6 +77,12 @@ describe('pubguard scan --output', () => {
     expect(JSON.parse(await readFile(join(cwd, 'r2'), 'utf8'))).toMatchObject({ version: '2.1.0' });
   });
 
+  it('sends any number of reports to /dev/null, which is written into, not replaced', async () => {
+    const run = await runPubguard(['scan', '--quiet', '-f', 'json', '-o', '/dev/null', '-f', 'sarif', '-o', '/dev/null', 'd1'], { cwd: dir });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(1);
+  });
+
   it('takes - for standard output, as - among the paths is standard input, and writes no file named -', async () => {
     const cwd = join(dir, 'dash');
     await mkdir(cwd);

@@ -72,10 +72,13 @@ export async function writeFileAtomic(path: string, text: string, options: Write
 /**
  * What a write to `path` would land on, as a string equal for two paths only when they reach
  * the same file: an existing one by its device and inode (links, hard links and `./` spellings
- * alike), one yet to be made by the path its links lead to, in its directory's real path.
+ * alike), one yet to be made by the path its links lead to, in its directory's real path;
+ * undefined for a device or FIFO, which every report is written into in turn.
  */
-export async function outputIdentity(path: string): Promise<string> {
+export async function outputIdentity(path: string): Promise<string | undefined> {
   const info = await stat(path).catch(() => undefined);
+  // A device or FIFO is written into, not replaced: two reports sent to /dev/null lose nothing.
+  if (info !== undefined && (info.isCharacterDevice() || info.isFIFO())) return undefined;
   if (info !== undefined) return `inode ${info.dev}:${info.ino}`;
   const target = await resolveTarget(path).catch(() => undefined);
   const file = target?.kind === 'file' ? target.path : resolve(path);

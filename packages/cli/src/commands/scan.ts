@@ -146,6 +146,7 @@ async function checkDistinctOutputs(targets: readonly ReportTarget[], cwd: strin
   for (const { output } of targets) {
     if (output === undefined) continue;
     const identity = await outputIdentity(resolve(cwd, output));
+    if (identity === undefined) continue;
     const first = seen.get(identity);
     if (first !== undefined) throw new UsageError(`--output ${first} and --output ${output} are the same file: give each report a file of its own`);
     seen.set(identity, output);
