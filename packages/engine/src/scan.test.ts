@@ -737,6 +737,9 @@ describe('findings kept per artifact', () => {
     const crossed = await scanAll(['ten.tar'], { cwd: dir, ruleset, jobs, limits: { maxFindingsPerArtifact: 5 }, exclude: (f) => f.path !== last });
     expect(crossed.findings).toHaveLength(5);
     expect(crossed.errors.map((e) => e.message.replace(/ \(limit .*$/, ''))).toEqual(['artifact has more than 5 findings; the first 5 were kept, 5 more were counted and not reported']);
+    // One kept, one counted: said in the singular.
+    const one = await scanAll(['ten.tar'], { cwd: dir, ruleset, jobs, limits: { maxFindingsPerArtifact: 1 }, exclude: (f) => f.path !== last || f.location.line > 2 });
+    expect(one.errors.map((e) => e.message.replace(/ \(limit .*$/, ''))).toEqual(['artifact has more than 1 finding; the first was kept, 1 more was counted and not reported']);
   });
 
   it('keeps the findings on entry names within the limit too', async () => {

@@ -493,7 +493,7 @@ export class ArtifactFindings {
       this.done = true;
       const max = this.limits.maxFindingsPerArtifact;
       if (this.counted > 0) {
-        const what = `artifact has more than ${countOf(max, 'finding', 'findings')}; the first ${max} were kept, ${this.counted} more were counted and not reported`;
+        const what = `artifact has more than ${countOf(max, 'finding', 'findings')}; ${keptAndCounted(max, this.counted)}`;
         this.event(limitStop([this.path], 'maxFindingsPerArtifact', what, String(max), 'artifact').event);
       }
     }
@@ -509,7 +509,7 @@ export class ArtifactFindings {
       this.kept += counting;
       const dropped = found - own + unheld;
       if (dropped > 0) {
-        const what = `file has more than ${countOf(max, 'finding', 'findings')}; the first ${max} were kept, ${dropped} more were counted and not reported`;
+        const what = `file has more than ${countOf(max, 'finding', 'findings')}; ${keptAndCounted(max, dropped)}`;
         this.event(limitStop(state.chain, 'maxFindingsPerFile', what, String(max), 'entry').event);
       }
       return;
@@ -1579,4 +1579,9 @@ export async function scanAll(
     errors = errors.map((error) => (maskEvent({ type: 'error', error }, mask) as { error: ScanError }).error);
   }
   return { findings, errors, stats, mask };
+}
+
+/** What a findings limit kept and counted, in the singular where a count is one. */
+function keptAndCounted(kept: number, more: number): string {
+  return `${kept === 1 ? 'the first was kept' : `the first ${kept} were kept`}, ${more} more ${more === 1 ? 'was' : 'were'} counted and not reported`;
 }

@@ -53,7 +53,7 @@ export interface PublishOptions {
   /**
    * npm dist-tag. Default: the package.json's `publishConfig.tag` or `tag`, else `latest`; the
    * version step refuses a pre-release tagged `latest`, and a dist-tag given here that differs
-   * from the package.json's. npm is always handed the dist-tag decided (`--tag`).
+   * from the package.json's. npm is handed it as `--tag`, except npm's own default `latest`.
    */
   distTag?: string;
   /** npm `--access` (`public` or `restricted`); the package.json's `publishConfig.access` must agree. */
