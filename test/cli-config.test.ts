@@ -71,7 +71,7 @@ describe('pubguard baseline create', () => {
     const cut = await runPubguard(['baseline', 'create', 'big-1.0.0.tgz'], { cwd: work });
     expect(cut.code).toBe(2);
     expect(cut.stdout).toBe('');
-    expect(cut.stderr).toContain('big-1.0.0.tgz: artifact has more than 3 findings; the first 3 were kept, 1 more were counted and not reported');
+    expect(cut.stderr).toContain('big-1.0.0.tgz: artifact has more than 3 findings; the first 3 were kept, 1 more was counted and not reported');
     expect(cut.stderr).toContain('.pubguard/baseline.json was not written. Raise --max-artifact-findings (now 3) or limits.maxFindingsPerArtifact in the config, and run it again');
     for (const s of secrets) expect(cut.stderr).not.toContain(s.slice(4, 20));
     await expect(readFile(join(work, '.pubguard', 'baseline.json'))).rejects.toThrow();
