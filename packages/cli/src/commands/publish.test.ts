@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { base62Encode } from '@pubguard/rules';
 import { describe, expect, it } from 'vitest';
-import { npmTarball, sdist, sshKey, wheel } from '../../../release/src/testing/fixtures.js';
+import { npmTarball, sdist, sshKey, startHook, wheel } from '../../../release/src/testing/fixtures.js';
 import { run } from '../run.js';
 import { memoryIO } from '../testing.js';
 
@@ -54,19 +54,11 @@ describe('pubguard publish', () => {
     // cp good.jsonl cut.jsonl; truncate -s -1 cut.jsonl
     const cut = readFileSync(join(cwd, 'good.jsonl')).subarray(0, -1);
     writeFileSync(join(cwd, 'cut.jsonl'), cut);
-    const bodies: string[] = [];
-    const hook = createServer((req, res) => {
-      let b = '';
-      req.on('data', (d) => (b += d));
-      req.on('end', () => {
-        bodies.push(b);
-        res.writeHead(200).end();
-      });
-    });
-    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    const hook = await startHook();
+    const { bodies } = hook;
     const io = memoryIO({ cwd, env });
     try {
-      const r = await run([...args, '--audit', 'cut.jsonl', '--notify', `http://127.0.0.1:${(hook.address() as { port: number }).port}/hook`], io);
+      const r = await run([...args, '--audit', 'cut.jsonl', '--notify', hook.url], io);
       expect(r.exitCode).toBe(2);
     } finally {
       hook.close();

@@ -9,7 +9,7 @@ import { base62Encode, builtinRuleDefinitions, compileRules } from '@pubguard/ru
 import { describe, expect, it } from 'vitest';
 import { AuditLog, type AuditRecord } from '../audit.js';
 import { canonicalStatement, buildStatement } from '../statement.js';
-import { npmTarball, sdist, sshKey, sshKeygenSign, tarGz, wheel } from '../testing/fixtures.js';
+import { npmTarball, sdist, sshKey, sshKeygenSign, startHook, tarGz, wheel } from '../testing/fixtures.js';
 import { type CommandRunner, spawnRunner } from './clients.js';
 import { PublishError } from './errors.js';
 import { publishRelease } from './pipeline.js';
@@ -20,21 +20,6 @@ const TOKEN = 'loopback-registry-token-0123456789';
 /** A fake GitHub token with a valid checksum, from a fixed body. */
 function githubToken(body: string): string {
   return `ghp_${body}${base62Encode(crc32(Buffer.from(body, 'latin1')))}`;
-}
-
-/** A webhook on 127.0.0.1 that keeps the bodies it is sent. */
-async function startHook(): Promise<{ url: string; bodies: string[]; close(): void }> {
-  const bodies: string[] = [];
-  const hook = createServer((req, res) => {
-    let b = '';
-    req.on('data', (d) => (b += d));
-    req.on('end', () => {
-      bodies.push(b);
-      res.writeHead(200).end();
-    });
-  });
-  await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(hook.address() as { port: number }).port}/hook`, bodies, close: () => hook.close() };
 }
 
 async function setup() {

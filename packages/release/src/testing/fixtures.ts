@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
@@ -106,4 +107,19 @@ export function sshKey(dir: string, name: string, type: 'ed25519' | 'rsa' | 'ecd
 /** Signs a file with `ssh-keygen -Y sign -n pubguard-approval`, writing FILE.sig as users would. */
 export function sshKeygenSign(keyPath: string, file: string): void {
   execFileSync('ssh-keygen', ['-q', '-Y', 'sign', '-n', 'pubguard-approval', '-f', keyPath, file]);
+}
+
+/** A webhook on 127.0.0.1 that keeps the bodies it is sent. */
+export async function startHook(): Promise<{ url: string; bodies: string[]; close(): void }> {
+  const bodies: string[] = [];
+  const hook = createServer((req, res) => {
+    let b = '';
+    req.on('data', (d) => (b += d));
+    req.on('end', () => {
+      bodies.push(b);
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(hook.address() as { port: number }).port}/hook`, bodies, close: () => hook.close() };
 }
